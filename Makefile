@@ -1,0 +1,119 @@
+# toposim build. `make run` and `make test` are the two set-up commands:
+# each first installs missing Debian packages (tools/install-deps.sh), then
+# re-enters make so pkg-config sees what was just installed.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+BUILD ?= build
+PREFIX ?= /usr/local
+SCENARIO ?= scenarios/humanoid-basic.xml
+VERSION := 0.1.0
+
+PKGS := gsl libxml-2.0 hdf5 cmocka
+CC ?= cc
+OPT ?= -O2
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror $(OPT) -g $(EXTRA_CFLAGS)
+CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -DTOPOSIM_VERSION='"$(VERSION)"' \
+	-Iinclude -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The HDF5 high-level library sits beside libhdf5 (Debian's serial flavour
+# keeps both in a folder that only pkg-config's -L names).
+LDLIBS_ALL = $(shell pkg-config --libs-only-L hdf5 2>/dev/null) -lhdf5_hl \
+	$(shell pkg-config --libs gsl libxml-2.0 hdf5 2>/dev/null) -lm
+LDFLAGS_ALL = $(EXTRA_LDFLAGS)
+
+LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/e2e/test_*.c))
+BENCH_SRC := $(sort $(wildcard tools/bench/bench_*.c))
+
+GEN_SRC := $(BUILD)/gen/schema_xsd.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_xsd.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libtoposim.a
+BIN := $(BUILD)/toposim
+TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
+BENCH_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all run test asan bench install deps clean \
+	_build _run _test _bench _install _deps_checked
+
+# ---- entry points: dependencies first, then a fresh make that sees them ----
+all: deps
+	@$(MAKE) --no-print-directory _build
+run: deps
+	@$(MAKE) --no-print-directory _run
+test: deps
+	@$(MAKE) --no-print-directory _test
+bench: deps
+	@$(MAKE) --no-print-directory _bench
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	  EXTRA_CFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	  EXTRA_LDFLAGS='-fsanitize=address,undefined' _test
+install: deps
+	@$(MAKE) --no-print-directory _install
+deps:
+	@bash tools/install-deps.sh
+
+# ---- real targets ----
+_build: $(BIN)
+
+_run: $(BIN)
+	@mkdir -p results
+	./$(BIN) run $(SCENARIO) -o results/$(basename $(notdir $(SCENARIO))).h5
+	./$(BIN) validate results/$(basename $(notdir $(SCENARIO))).h5
+
+_test: $(BIN) $(TEST_BIN)
+	@bash tools/run-tests.sh $(BUILD) $(TEST_BIN)
+
+_bench: $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+
+_install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/toposim/schema \
+	  $(DESTDIR)$(PREFIX)/share/toposim/models
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/toposim
+	install -m 644 scenarios/schema/*.xsd $(DESTDIR)$(PREFIX)/share/toposim/schema/
+	install -m 644 models/*.xml $(DESTDIR)$(PREFIX)/share/toposim/models/
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	@ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -c -o $@ $<
+
+# The XSD travels inside the binary (see tools/embed.c).
+$(BUILD)/gen/schema_xsd.c: scenarios/schema/toposim.xsd $(BUILD)/tools/embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed ts__schema_xsd $< $@
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $<"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP -o $@ $< $(LIB) -lcmocka $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: tools/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

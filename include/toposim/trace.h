@@ -1,0 +1,195 @@
+/*
+ * The trace: an HDF5 file holding everything a run did, self-describing
+ * (units as attributes, a format version on the root) and readable with
+ * h5dump, h5py or pandas without toposim. The writer fills it under a
+ * temporary name and renames it only when complete; the reader checks
+ * version, types and sizes before trusting anything, and is all that the
+ * validator and report see of a run.
+ *
+ * Layout (format version TS_TRACE_FORMAT_VERSION):
+ *   /                 attrs: format, format_version, toposim_version
+ *   /meta             attrs: scenario_name, scenario_path, seed,
+ *                            duration_ns, toposim_version;
+ *                     dataset scenario_text (the scenario document)
+ *   /nodes /links /components /topics /placement /requirements
+ *   /messages /jobs   compound tables, chunked and deflate-compressed,
+ *                     each column's unit in attribute "units" (as
+ *                     "column=unit;...") and per-column attributes.
+ * Indices in rows refer to row numbers of the named table (0-based).
+ * In detail: format and the other strings are scalar fixed-length ASCII
+ * attributes, format_version a scalar int32, seed a scalar uint64 and
+ * duration_ns a scalar int64; scenario_text is a scalar fixed-length
+ * string dataset. Each table is a one-dimensional compound dataset with
+ * unlimited extent, shuffle + deflate, present even with zero rows, its
+ * members the struct fields below (same names, packed without padding,
+ * name fields as fixed-length NUL-terminated strings of the array size).
+ * Besides "units" (listing only columns that have a unit) each table has
+ * "description", and per column "<column>_description" and, where the
+ * column has a unit, "<column>_unit". No object stores a modification
+ * time, so equal runs give identical bytes.
+ */
+#ifndef TOPOSIM_TRACE_H
+#define TOPOSIM_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "toposim/error.h"
+
+#define TS_TRACE_FORMAT_VERSION 1
+#define TS_TRACE_NAME_LEN 64
+#define TS_TRACE_REASON_LEN 192
+
+typedef struct ts_trace_node {
+    char name[TS_TRACE_NAME_LEN];
+    char kind[16];          /* computer, jetson, server, cloud, switch */
+    char tier[16];          /* robot, edge, cloud, network */
+    char site[TS_TRACE_NAME_LEN]; /* robot / edge rack / region id, or "" */
+    int32_t cores;
+    int64_t memory_bytes;
+    int32_t gpus;
+} ts_trace_node;
+
+typedef struct ts_trace_link {
+    char name[TS_TRACE_NAME_LEN];
+    int32_t node_a, node_b;
+    int64_t latency_ns;
+    double bandwidth_bps;
+    int64_t queue_bytes;
+} ts_trace_link;
+
+typedef struct ts_trace_component {
+    char name[TS_TRACE_NAME_LEN];
+    uint32_t flags;         /* TS_FLAG_* bits of scenario.h */
+    int64_t period_ns;
+    int64_t deadline_ns;    /* relative */
+    int64_t exec_ns;
+    int64_t cpu_millicores;
+    int64_t memory_bytes;
+    int32_t gpus;
+    int32_t priority;
+} ts_trace_component;
+
+typedef struct ts_trace_topic {
+    char name[TS_TRACE_NAME_LEN];
+    int32_t publisher;      /* component row */
+    int64_t size_bytes;
+    int64_t period_ns;      /* 0: every publisher job */
+    int64_t budget_ns;      /* 0: no budget */
+    int32_t n_subscribers;
+} ts_trace_topic;
+
+typedef struct ts_trace_placement {
+    int32_t component;      /* component row */
+    int32_t node;           /* node row */
+    char rule[32];
+    char reason[TS_TRACE_REASON_LEN];
+} ts_trace_placement;
+
+typedef struct ts_trace_requirement {
+    char kind[32];          /* "topic-deadline" or "component-deadline" */
+    int32_t target;         /* topic or component row, -1 = all */
+    double min_fraction;
+} ts_trace_requirement;
+
+/* Message status values. */
+enum {
+    TS_MSG_DELIVERED = 0,
+    TS_MSG_DROPPED_QUEUE = 1,  /* a drop-tail queue was full */
+    TS_MSG_NO_ROUTE = 2,
+    TS_MSG_IN_FLIGHT = 3       /* the run ended before it arrived */
+};
+
+/* One sample from a publisher to one subscriber. */
+typedef struct ts_trace_message {
+    int32_t topic;
+    int32_t publisher;      /* component row */
+    int32_t subscriber;     /* component row */
+    int32_t status;         /* TS_MSG_* */
+    uint64_t seq;           /* per topic, from 0 */
+    int64_t send_ns;
+    int64_t recv_ns;        /* -1 unless delivered */
+    int64_t bytes;
+} ts_trace_message;
+
+/* One job of a periodic component. start/finish are -1 when the run ended
+ * before the job started/finished. */
+typedef struct ts_trace_job {
+    int32_t component;
+    int32_t node;
+    uint64_t seq;
+    int64_t release_ns;
+    int64_t start_ns;
+    int64_t finish_ns;
+    int64_t deadline_ns;    /* absolute */
+} ts_trace_job;
+
+typedef struct ts_trace_meta {
+    const char *scenario_name;
+    const char *scenario_path;
+    const char *scenario_text;
+    uint64_t seed;
+    int64_t duration_ns;
+} ts_trace_meta;
+
+/* ---- Writing ---- */
+
+typedef struct ts_trace_writer ts_trace_writer;
+
+/* Opens a new trace that will appear at final_path only after a successful
+ * ts_trace_writer_commit; until then it lives under a temporary name in
+ * the same folder. Object modification times are not stored, so equal
+ * runs give bit-identical files. Caller ends it with commit or abort. */
+int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
+                         ts_trace_writer **out, ts_error *err);
+
+/* Writes a whole static table; each may be called once, before commit. */
+int ts_trace_write_nodes(ts_trace_writer *w, const ts_trace_node *rows, size_t n, ts_error *err);
+int ts_trace_write_links(ts_trace_writer *w, const ts_trace_link *rows, size_t n, ts_error *err);
+int ts_trace_write_components(ts_trace_writer *w, const ts_trace_component *rows, size_t n, ts_error *err);
+int ts_trace_write_topics(ts_trace_writer *w, const ts_trace_topic *rows, size_t n, ts_error *err);
+int ts_trace_write_placement(ts_trace_writer *w, const ts_trace_placement *rows, size_t n, ts_error *err);
+int ts_trace_write_requirements(ts_trace_writer *w, const ts_trace_requirement *rows, size_t n, ts_error *err);
+
+/* Appends one row to the messages / jobs table. Rows are buffered in a
+ * fixed block and written a chunk at a time: no allocation per call. */
+int ts_trace_append_message(ts_trace_writer *w, const ts_trace_message *row, ts_error *err);
+int ts_trace_append_job(ts_trace_writer *w, const ts_trace_job *row, ts_error *err);
+
+/* Flushes, closes, fsyncs and renames the file to its final name, then
+ * frees w (also on failure, after removing the temporary file). */
+int ts_trace_writer_commit(ts_trace_writer *w, ts_error *err);
+
+/* Removes the temporary file and frees w; NULL is fine. */
+void ts_trace_writer_abort(ts_trace_writer *w);
+
+/* ---- Reading ---- */
+
+/* A whole trace in memory; every array has its count. */
+typedef struct ts_trace {
+    int format_version;
+    char *toposim_version;
+    char *scenario_name;
+    char *scenario_path;
+    char *scenario_text;
+    uint64_t seed;
+    int64_t duration_ns;
+    ts_trace_node *nodes;               size_t n_nodes;
+    ts_trace_link *links;               size_t n_links;
+    ts_trace_component *components;     size_t n_components;
+    ts_trace_topic *topics;             size_t n_topics;
+    ts_trace_placement *placement;      size_t n_placement;
+    ts_trace_requirement *requirements; size_t n_requirements;
+    ts_trace_message *messages;         size_t n_messages;
+    ts_trace_job *jobs;                 size_t n_jobs;
+} ts_trace;
+
+/* Reads a trace, checking the format version and each table's type and
+ * row indices. On success the caller frees *out with ts_trace_free; on
+ * failure *out is NULL and err says what is wrong with which dataset. */
+int ts_trace_load(const char *path, ts_trace **out, ts_error *err);
+
+/* Frees a loaded trace; NULL is fine. */
+void ts_trace_free(ts_trace *trace);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * The simulator's glue: turns a loaded scenario into a plan (placement by
+ * the deployment code, plus a route for every topic), then builds the
+ * platform models on the engine, runs the workload and writes the trace.
+ * Data flows one way: scenario -> plan -> world -> trace.
+ */
+#ifndef TOPOSIM_WORLD_H
+#define TOPOSIM_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "toposim/deploy.h"
+#include "toposim/error.h"
+#include "toposim/scenario.h"
+
+/* Where each component runs and why. */
+typedef struct ts_plan {
+    size_t n_components;
+    ts_place_result *placement;  /* one per scenario component */
+} ts_plan;
+
+/* Places every component of s and checks that each topic's publisher can
+ * reach each subscriber. On success the caller frees *out with
+ * ts_plan_free; errors name the scenario file and the line of the
+ * component or topic at fault. */
+int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err);
+
+/* Frees a plan; NULL is fine. */
+void ts_plan_free(ts_plan *plan);
+
+typedef struct ts_run_options {
+    const char *trace_path;  /* final trace file name (required) */
+    int override_seed;       /* use `seed` instead of the scenario's */
+    uint64_t seed;
+    int64_t duration_ns;     /* 0: the scenario's duration */
+} ts_run_options;
+
+typedef struct ts_run_stats {
+    uint64_t seed;
+    int64_t simulated_ns;
+    uint64_t events;
+    uint64_t messages, delivered, dropped;
+    uint64_t jobs, missed_jobs;
+} ts_run_stats;
+
+/* Simulates s under plan and writes the trace to opts->trace_path (under a
+ * temporary name until complete; nothing is left behind on failure).
+ * stats may be NULL. */
+int ts_world_run(const ts_scenario *s, const ts_plan *plan,
+                 const ts_run_options *opts, ts_run_stats *stats,
+                 ts_error *err);
+
+#endif

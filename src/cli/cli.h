@@ -1,0 +1,28 @@
+/*
+ * The toposim command line: one file per subcommand, each returning the
+ * process exit code (0 success / all gates pass, 1 a gate failed, 2 bad
+ * input, usage or internal error). Only this folder prints and exits.
+ */
+#ifndef TOPOSIM_CLI_H
+#define TOPOSIM_CLI_H
+
+#include "toposim/error.h"
+#include "toposim/scenario.h"
+
+enum { CLI_OK = 0, CLI_GATE_FAILED = 1, CLI_BAD_INPUT = 2 };
+
+int cli_check(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_validate(int argc, char **argv);
+
+/* Prints "toposim: file:line: message" on stderr. */
+void cli_print_error(const ts_error *err);
+
+/* Loads a scenario, printing any error; NULL on failure. */
+ts_scenario *cli_load_scenario(const char *path, const char *models_dir);
+
+/* Prints "toposim CMD: message" and a hint to use --help; returns 2. */
+int cli_usage_error(const char *cmd, const char *message);
+
+#endif

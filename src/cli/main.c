@@ -1,0 +1,80 @@
+/* toposim: entry point and subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli/cli.h"
+
+#ifndef TOPOSIM_VERSION
+#define TOPOSIM_VERSION "unknown"
+#endif
+
+static const char usage[] =
+    "usage: toposim COMMAND [OPTIONS] ARGS\n"
+    "\n"
+    "Simulates and validates deployment topologies of robot fleets.\n"
+    "\n"
+    "commands:\n"
+    "  check SCENARIO.xml      schema and meaning checks only\n"
+    "  plan SCENARIO.xml       placement: each component's node and why\n"
+    "  run SCENARIO.xml        simulate and write an HDF5 trace\n"
+    "  validate TRACE.h5       score a trace against its requirements\n"
+    "\n"
+    "`toposim COMMAND --help` describes a command's options.\n"
+    "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage\n";
+
+void cli_print_error(const ts_error *err)
+{
+    char buf[2048];
+    ts_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "toposim: %s\n", buf);
+}
+
+int cli_usage_error(const char *cmd, const char *message)
+{
+    fprintf(stderr, "toposim %s: %s\n(see `toposim %s --help`)\n", cmd, message, cmd);
+    return CLI_BAD_INPUT;
+}
+
+ts_scenario *cli_load_scenario(const char *path, const char *models_dir)
+{
+    ts_scenario_options opts = {models_dir};
+    ts_scenario *s = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    if (ts_scenario_load(path, &opts, &s, &err) != TS_OK) {
+        cli_print_error(&err);
+        return NULL;
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts; the library reports failures itself. */
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        printf("toposim %s\n", TOPOSIM_VERSION);
+        return CLI_OK;
+    }
+    if (!strcmp(cmd, "check"))
+        return cli_check(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plan"))
+        return cli_plan(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "validate"))
+        return cli_validate(argc - 1, argv + 1);
+    fprintf(stderr, "toposim: unknown command '%s'\n\n%s", cmd, usage);
+    return CLI_BAD_INPUT;
+}

@@ -1,0 +1,582 @@
+/*
+ * Trace reader: loads a whole trace into memory without trusting the file.
+ * HDF5 1.10 predates many fixes for malformed files, so before any data is
+ * read the format attribute and version, each dataset's shape, type class
+ * and size are checked; rows are read through the C structs' own compound
+ * types (members matched by name, so the file's member order and packing
+ * do not matter); and every row index is checked against its table.
+ */
+#include "toposim/trace.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "toposim/alloc.h"
+#include "trace/schema.h"
+
+/* Caps on strings a file may make us allocate. */
+#define MAX_ATTR_STRING ((size_t)1 << 20)
+#define MAX_SCENARIO_TEXT ((size_t)64 << 20)
+
+typedef struct rctx {
+    const char *path;
+    ts_error *err;
+} rctx;
+
+/* ---- strings ---- */
+
+/* Reads the single string held by an attribute (is_attr) or a dataset;
+ * fixed-length or variable-length, at most cap bytes. *out is ts_malloc'd. */
+static int read_string(const rctx *c, hid_t obj, int is_attr, const char *what,
+                       size_t cap, char **out)
+{
+    int rc = TS_OK;
+    char *vl_str = NULL;
+    hid_t t = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    hid_t sp = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    *out = NULL;
+    if (t < 0 || sp < 0 || mt < 0) {
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot inspect %s", what);
+        goto done;
+    }
+    if (H5Tget_class(t) != H5T_STRING) {
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0, "%s is not a string", what);
+        goto done;
+    }
+    if (H5Sget_simple_extent_npoints(sp) != 1) {
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "%s holds %lld values, expected one", what,
+                          (long long)H5Sget_simple_extent_npoints(sp));
+        goto done;
+    }
+    /* HDF5 will not convert between character sets: read in the file's. */
+    H5T_cset_t cset = H5Tget_cset(t);
+    htri_t is_vl = H5Tis_variable_str(t);
+    if (cset < 0 || is_vl < 0 || H5Tset_cset(mt, cset) < 0) {
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot inspect %s", what);
+        goto done;
+    }
+    if (is_vl) {
+        herr_t r = H5Tset_size(mt, H5T_VARIABLE);
+        if (r >= 0)
+            r = is_attr ? H5Aread(obj, mt, &vl_str)
+                        : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &vl_str);
+        if (r < 0) {
+            rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read %s", what);
+            goto done;
+        }
+        size_t n = vl_str ? strnlen(vl_str, cap + 1) : 0;
+        if (n > cap) {
+            rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                              "%s is longer than %zu bytes", what, cap);
+            goto done;
+        }
+        *out = ts_malloc(n + 1);
+        if (!*out) {
+            rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0, "no memory for %s", what);
+            goto done;
+        }
+        if (n)
+            memcpy(*out, vl_str, n);
+        (*out)[n] = '\0';
+    } else {
+        size_t size = H5Tget_size(t);
+        if (size == 0 || size > cap) {
+            rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                              "%s has %zu bytes, limit %zu", what, size, cap);
+            goto done;
+        }
+        /* One byte more than the file's type, so a NULLPAD or SPACEPAD
+         * string of full length converts without losing its last char. */
+        *out = ts_calloc(1, size + 1);
+        if (!*out) {
+            rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0, "no memory for %s", what);
+            goto done;
+        }
+        herr_t r = H5Tset_size(mt, size + 1);
+        if (r >= 0)
+            r = H5Tset_strpad(mt, H5T_STR_NULLTERM);
+        if (r >= 0)
+            r = is_attr ? H5Aread(obj, mt, *out)
+                        : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out);
+        if (r < 0) {
+            rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read %s", what);
+            ts_free(*out);
+            *out = NULL;
+            goto done;
+        }
+        (*out)[size] = '\0';
+    }
+done:
+    if (vl_str)
+        H5free_memory(vl_str);
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return rc;
+}
+
+/* Opens attribute `name` of obj; a missing one is a format error. */
+static int open_attr(const rctx *c, hid_t obj, const char *obj_name, const char *name,
+                     hid_t *out)
+{
+    *out = H5I_INVALID_HID;
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot look up attribute %s of %s",
+                            name, obj_name);
+    if (ex == 0)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "attribute %s of %s is missing", name, obj_name);
+    *out = H5Aopen(obj, name, H5P_DEFAULT);
+    if (*out < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot open attribute %s of %s",
+                            name, obj_name);
+    return TS_OK;
+}
+
+static int string_attr(const rctx *c, hid_t obj, const char *obj_name, const char *name,
+                       char **out)
+{
+    hid_t a;
+    char what[160];
+    *out = NULL;
+    int rc = open_attr(c, obj, obj_name, name, &a);
+    if (rc != TS_OK)
+        return rc;
+    snprintf(what, sizeof what, "attribute %s of %s", name, obj_name);
+    rc = read_string(c, a, 1, what, MAX_ATTR_STRING, out);
+    H5Aclose(a);
+    return rc;
+}
+
+/* Reads a single integer attribute converted to mem_type (a 64-bit type). */
+static int int_attr(const rctx *c, hid_t obj, const char *obj_name, const char *name,
+                    hid_t mem_type, void *out)
+{
+    hid_t a;
+    int rc = open_attr(c, obj, obj_name, name, &a);
+    if (rc != TS_OK)
+        return rc;
+    hid_t t = H5Aget_type(a);
+    hid_t sp = H5Aget_space(a);
+    if (t < 0 || sp < 0)
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot inspect attribute %s of %s",
+                          name, obj_name);
+    else if (H5Tget_class(t) != H5T_INTEGER || H5Sget_simple_extent_npoints(sp) != 1)
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "attribute %s of %s is not a single integer", name, obj_name);
+    else if (H5Aread(a, mem_type, out) < 0)
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read attribute %s of %s",
+                          name, obj_name);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}
+
+/* ---- root and /meta ---- */
+
+static int read_root(const rctx *c, hid_t file, ts_trace *tr)
+{
+    char *format = NULL;
+    int rc = string_attr(c, file, "/", "format", &format);
+    if (rc != TS_OK) {
+        if (rc == TS_EFORMAT)
+            ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                         "not a toposim trace: the root attribute format is missing "
+                         "or not a string");
+        return rc;
+    }
+    int same = strcmp(format, TS__TRACE_FORMAT) == 0;
+    if (!same)
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "not a toposim trace: format is \"%.100s\", expected \"%s\"",
+                          format, TS__TRACE_FORMAT);
+    ts_free(format);
+    if (rc != TS_OK)
+        return rc;
+
+    int64_t version = 0;
+    rc = int_attr(c, file, "/", "format_version", H5T_NATIVE_INT64, &version);
+    if (rc != TS_OK)
+        return rc;
+    if (version > TS_TRACE_FORMAT_VERSION)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "trace format version %lld is newer than this toposim "
+                            "supports (version %d); use a newer toposim",
+                            (long long)version, TS_TRACE_FORMAT_VERSION);
+    if (version < 1)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "trace format version %lld is not valid (supported: %d)",
+                            (long long)version, TS_TRACE_FORMAT_VERSION);
+    tr->format_version = (int)version;
+    return string_attr(c, file, "/", "toposim_version", &tr->toposim_version);
+}
+
+/* Requires `name` to be a hard link: soft and external links in a file
+ * from elsewhere could point anywhere, including other files. */
+static int check_hard_link(const rctx *c, hid_t file, const char *name, const char *kind)
+{
+    htri_t ex = H5Lexists(file, name, H5P_DEFAULT);
+    if (ex < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot look up %s %s", kind, name);
+    if (ex == 0)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0, "%s %s is missing", kind, name);
+    H5L_info_t li;
+    if (H5Lget_info(file, name, &li, H5P_DEFAULT) < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot look up %s %s", kind, name);
+    if (li.type != H5L_TYPE_HARD)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "%s %s is a soft or external link", kind, name);
+    return TS_OK;
+}
+
+static int read_meta(const rctx *c, hid_t file, ts_trace *tr)
+{
+    int rc = check_hard_link(c, file, "/meta", "group");
+    if (rc != TS_OK)
+        return rc;
+    hid_t g = H5Gopen2(file, "/meta", H5P_DEFAULT);
+    if (g < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "/meta is not a group");
+    rc = string_attr(c, g, "/meta", "scenario_name", &tr->scenario_name);
+    if (rc == TS_OK)
+        rc = string_attr(c, g, "/meta", "scenario_path", &tr->scenario_path);
+    if (rc == TS_OK)
+        rc = int_attr(c, g, "/meta", "seed", H5T_NATIVE_UINT64, &tr->seed);
+    if (rc == TS_OK)
+        rc = int_attr(c, g, "/meta", "duration_ns", H5T_NATIVE_INT64, &tr->duration_ns);
+    if (rc == TS_OK)
+        rc = check_hard_link(c, file, "/meta/scenario_text", "dataset");
+    if (rc == TS_OK) {
+        hid_t d = H5Dopen2(g, "scenario_text", H5P_DEFAULT);
+        if (d < 0) {
+            rc = ts__h5_error(c->err, TS_EFORMAT, c->path,
+                              "/meta/scenario_text is not a dataset");
+        } else {
+            rc = read_string(c, d, 0, "dataset /meta/scenario_text", MAX_SCENARIO_TEXT,
+                             &tr->scenario_text);
+            H5Dclose(d);
+        }
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+/* ---- tables ---- */
+
+/* Checks that the file's compound type has every column with a class
+ * ours converts from; extra members are ignored. */
+static int check_columns(const rctx *c, const ts__table_schema *s, hid_t ft)
+{
+    if (H5Tget_class(ft) != H5T_COMPOUND)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s is not a compound table", s->path);
+    for (size_t i = 0; i < s->n_columns; i++) {
+        const ts__column *col = &s->columns[i];
+        int idx = H5Tget_member_index(ft, col->name);
+        if (idx < 0)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset %s has no column %s", s->path, col->name);
+        H5T_class_t want = ts__col_class(col->kind);
+        if (H5Tget_member_class(ft, (unsigned)idx) != want)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset %s column %s is not %s", s->path, col->name,
+                                want == H5T_STRING ? "a string"
+                                : want == H5T_FLOAT ? "a floating-point number"
+                                                    : "an integer");
+        if (want == H5T_STRING) {
+            /* Variable-length strings do not convert to our char arrays. */
+            hid_t mt = H5Tget_member_type(ft, (unsigned)idx);
+            htri_t vl = mt < 0 ? -1 : H5Tis_variable_str(mt);
+            if (mt >= 0)
+                H5Tclose(mt);
+            if (vl != 0)
+                return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                    "dataset %s column %s is not a fixed-length string",
+                                    s->path, col->name);
+        }
+    }
+    return TS_OK;
+}
+
+/* Bytes of physical memory, 0 when unknown. */
+static unsigned long long physical_memory(void)
+{
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0)
+        return (unsigned long long)pages * (unsigned long long)page;
+#endif
+    return 0;
+}
+
+/* Terminates every string of every row: a file's string of exactly the
+ * array length could arrive without its NUL. */
+static void terminate_strings(const ts__table_schema *s, unsigned char *rows, size_t n)
+{
+    for (size_t i = 0; i < s->n_columns; i++) {
+        const ts__column *col = &s->columns[i];
+        if (col->kind != TS__COL_STR)
+            continue;
+        for (size_t r = 0; r < n; r++)
+            rows[r * s->row_size + col->offset + col->size - 1] = '\0';
+    }
+}
+
+static int read_table(const rctx *c, hid_t file, const ts__table_schema *s,
+                      void **rows_out, size_t *n_out)
+{
+    *rows_out = NULL;
+    *n_out = 0;
+    int rc = check_hard_link(c, file, s->path, "dataset");
+    if (rc != TS_OK)
+        return rc;
+    hid_t d = H5Dopen2(file, s->path, H5P_DEFAULT);
+    if (d < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "%s is not a dataset", s->path);
+    hid_t sp = H5Dget_space(d);
+    hid_t ft = H5Dget_type(d);
+    hid_t mt = H5I_INVALID_HID;
+    unsigned char *rows = NULL;
+    hsize_t dims[1] = { 0 };
+    if (sp < 0 || ft < 0) {
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot inspect dataset %s", s->path);
+        goto done;
+    }
+    if (H5Sget_simple_extent_type(sp) != H5S_SIMPLE ||
+        H5Sget_simple_extent_ndims(sp) != 1 ||
+        H5Sget_simple_extent_dims(sp, dims, NULL) != 1) {
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "dataset %s is not one-dimensional", s->path);
+        goto done;
+    }
+    if (dims[0] > TS__TRACE_MAX_ROWS) {
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "dataset %s has %llu rows, more than the %llu accepted",
+                          s->path, (unsigned long long)dims[0],
+                          (unsigned long long)TS__TRACE_MAX_ROWS);
+        goto done;
+    }
+    rc = check_columns(c, s, ft);
+    if (rc != TS_OK || dims[0] == 0)
+        goto done;
+    size_t n = (size_t)dims[0];
+    /* A compressed table of a billion equal rows is small on disk: refuse
+     * before allocating what the machine cannot hold. */
+    unsigned long long mem = physical_memory();
+    if (mem && (unsigned long long)n * s->row_size > mem) {
+        rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0,
+                          "dataset %s has %zu rows (%llu bytes), more than this "
+                          "machine's memory", s->path, n,
+                          (unsigned long long)n * s->row_size);
+        goto done;
+    }
+    rows = ts_calloc(n, s->row_size);
+    if (!rows) {
+        rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0, "no memory for %zu rows of %s",
+                          n, s->path);
+        goto done;
+    }
+    mt = ts__mem_type(s);
+    if (mt < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read dataset %s", s->path);
+        goto done;
+    }
+    terminate_strings(s, rows, n);
+    *rows_out = rows;
+    *n_out = n;
+    rows = NULL;
+done:
+    ts_free(rows);
+    if (mt >= 0)
+        H5Tclose(mt);
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+    H5Dclose(d);
+    return rc;
+}
+
+/* Where each table lands in a ts_trace. A switch rather than an array of
+ * void ** so that each field is written through its own pointer type. */
+static size_t *table_count(ts_trace *tr, int id)
+{
+    switch (id) {
+    case TS__T_NODES: return &tr->n_nodes;
+    case TS__T_LINKS: return &tr->n_links;
+    case TS__T_COMPONENTS: return &tr->n_components;
+    case TS__T_TOPICS: return &tr->n_topics;
+    case TS__T_PLACEMENT: return &tr->n_placement;
+    case TS__T_REQUIREMENTS: return &tr->n_requirements;
+    case TS__T_MESSAGES: return &tr->n_messages;
+    default: return &tr->n_jobs;
+    }
+}
+
+static const void *table_rows(const ts_trace *tr, int id)
+{
+    switch (id) {
+    case TS__T_NODES: return tr->nodes;
+    case TS__T_LINKS: return tr->links;
+    case TS__T_COMPONENTS: return tr->components;
+    case TS__T_TOPICS: return tr->topics;
+    case TS__T_PLACEMENT: return tr->placement;
+    case TS__T_REQUIREMENTS: return tr->requirements;
+    case TS__T_MESSAGES: return tr->messages;
+    default: return tr->jobs;
+    }
+}
+
+static void set_table_rows(ts_trace *tr, int id, void *rows)
+{
+    switch (id) {
+    case TS__T_NODES: tr->nodes = rows; break;
+    case TS__T_LINKS: tr->links = rows; break;
+    case TS__T_COMPONENTS: tr->components = rows; break;
+    case TS__T_TOPICS: tr->topics = rows; break;
+    case TS__T_PLACEMENT: tr->placement = rows; break;
+    case TS__T_REQUIREMENTS: tr->requirements = rows; break;
+    case TS__T_MESSAGES: tr->messages = rows; break;
+    default: tr->jobs = rows; break;
+    }
+}
+
+/* Every index column must name an existing row of its table. */
+static int check_indices(const rctx *c, ts_trace *tr)
+{
+    for (int t = 0; t < TS__T_COUNT; t++) {
+        const ts__table_schema *s = &ts__trace_tables[t];
+        const unsigned char *base = table_rows(tr, t);
+        for (size_t i = 0; i < s->n_columns; i++) {
+            const ts__column *col = &s->columns[i];
+            if (col->ref == TS__T_NONE)
+                continue;
+            size_t limit = *table_count(tr, col->ref);
+            for (size_t r = 0; r < *table_count(tr, t); r++) {
+                int32_t v;
+                memcpy(&v, base + r * s->row_size + col->offset, sizeof v);
+                if (v < 0 || (size_t)v >= limit)
+                    return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                        "dataset %s row %zu column %s: %d is not a row "
+                                        "of %s (%zu rows)", s->path, r, col->name,
+                                        (int)v, ts__trace_tables[col->ref].path, limit);
+            }
+        }
+    }
+    for (size_t r = 0; r < tr->n_requirements; r++) {
+        const ts_trace_requirement *q = &tr->requirements[r];
+        int ref = strcmp(q->kind, "topic-deadline") == 0       ? TS__T_TOPICS
+                  : strcmp(q->kind, "component-deadline") == 0 ? TS__T_COMPONENTS
+                                                               : TS__T_NONE;
+        if (ref == TS__T_NONE)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /requirements row %zu column kind: unknown "
+                                "kind \"%s\"", r, q->kind);
+        size_t limit = *table_count(tr, ref);
+        if (q->target < -1 || (q->target >= 0 && (size_t)q->target >= limit))
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /requirements row %zu column target: %d is not "
+                                "-1 nor a row of %s (%zu rows)", r, (int)q->target,
+                                ts__trace_tables[ref].path, limit);
+    }
+    for (size_t r = 0; r < tr->n_messages; r++) {
+        int32_t st = tr->messages[r].status;
+        if (st < TS_MSG_DELIVERED || st > TS_MSG_IN_FLIGHT)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /messages row %zu column status: unknown "
+                                "status %d", r, (int)st);
+    }
+    return TS_OK;
+}
+
+/* ---- entry points ---- */
+
+int ts_trace_load(const char *path, ts_trace **out, ts_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace load: no path");
+    rctx c = { path, err };
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return ts_error_set(err, TS_EIO, path, 0, "cannot open trace: %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ts_error_set(err, TS_EIO, path, 0, "cannot open trace: not a regular file");
+    ts__h5_quiet();
+    htri_t is_h5 = H5Fis_hdf5(path);
+    if (is_h5 < 0)
+        return ts__h5_error(err, TS_EIO, path, "cannot open trace");
+    if (is_h5 == 0)
+        return ts_error_set(err, TS_EFORMAT, path, 0, "not an HDF5 file");
+
+    /* STRONG: closing the file also closes anything an error path left. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t file = H5I_INVALID_HID;
+    if (fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
+        file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (file < 0) {
+        int rc = ts__h5_error(err, TS_EFORMAT, path, "cannot open trace as HDF5");
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return rc;
+    }
+    H5Pclose(fapl);
+
+    ts_trace *tr = ts_calloc(1, sizeof *tr);
+    if (!tr) {
+        H5Fclose(file);
+        return ts_error_set(err, TS_ENOMEM, path, 0, "no memory for trace");
+    }
+    int rc = read_root(&c, file, tr);
+    if (rc == TS_OK)
+        rc = read_meta(&c, file, tr);
+    for (int t = 0; rc == TS_OK && t < TS__T_COUNT; t++) {
+        void *rows = NULL;
+        rc = read_table(&c, file, &ts__trace_tables[t], &rows, table_count(tr, t));
+        set_table_rows(tr, t, rows);
+    }
+    if (rc == TS_OK)
+        rc = check_indices(&c, tr);
+    if (H5Fclose(file) < 0 && rc == TS_OK)
+        rc = ts__h5_error(err, TS_EIO, path, "cannot close trace");
+    if (rc != TS_OK) {
+        ts_trace_free(tr);
+        return rc;
+    }
+    *out = tr;
+    return TS_OK;
+}
+
+void ts_trace_free(ts_trace *trace)
+{
+    if (!trace)
+        return;
+    ts_free(trace->toposim_version);
+    ts_free(trace->scenario_name);
+    ts_free(trace->scenario_path);
+    ts_free(trace->scenario_text);
+    ts_free(trace->nodes);
+    ts_free(trace->links);
+    ts_free(trace->components);
+    ts_free(trace->topics);
+    ts_free(trace->placement);
+    ts_free(trace->requirements);
+    ts_free(trace->messages);
+    ts_free(trace->jobs);
+    ts_free(trace);
+}

@@ -1,0 +1,278 @@
+/* The trace's tables described once, and the HDF5 types built from them. */
+#include "trace/schema.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
+#define COL(type, field, kind, unit, ref, desc) \
+    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, ref, desc }
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const ts__column node_cols[] = {
+    COL(ts_trace_node, name, TS__COL_STR, NULL, TS__T_NONE, "node id"),
+    COL(ts_trace_node, kind, TS__COL_STR, NULL, TS__T_NONE,
+        "computer, jetson, server, cloud or switch"),
+    COL(ts_trace_node, tier, TS__COL_STR, NULL, TS__T_NONE,
+        "robot, edge, cloud or network"),
+    COL(ts_trace_node, site, TS__COL_STR, NULL, TS__T_NONE,
+        "robot, edge rack or cloud region id; empty for network nodes"),
+    COL(ts_trace_node, cores, TS__COL_I32, "1", TS__T_NONE, "CPU cores"),
+    COL(ts_trace_node, memory_bytes, TS__COL_I64, "B", TS__T_NONE, "memory"),
+    COL(ts_trace_node, gpus, TS__COL_I32, "1", TS__T_NONE, "GPUs"),
+};
+
+static const ts__column link_cols[] = {
+    COL(ts_trace_link, name, TS__COL_STR, NULL, TS__T_NONE, "link id"),
+    COL(ts_trace_link, node_a, TS__COL_I32, NULL, TS__T_NODES,
+        "one end: row of /nodes"),
+    COL(ts_trace_link, node_b, TS__COL_I32, NULL, TS__T_NODES,
+        "other end: row of /nodes"),
+    COL(ts_trace_link, latency_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "propagation delay"),
+    COL(ts_trace_link, bandwidth_bps, TS__COL_F64, "bit/s", TS__T_NONE,
+        "bandwidth of each direction"),
+    COL(ts_trace_link, queue_bytes, TS__COL_I64, "B", TS__T_NONE,
+        "drop-tail queue of each direction"),
+};
+
+static const ts__column component_cols[] = {
+    COL(ts_trace_component, name, TS__COL_STR, NULL, TS__T_NONE, "component id"),
+    COL(ts_trace_component, flags, TS__COL_U32, NULL, TS__T_NONE,
+        "bits: 1 real-time critical, 2 computation heavy, 4 data processing, "
+        "8 safety critical"),
+    COL(ts_trace_component, period_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "job release period"),
+    COL(ts_trace_component, deadline_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "relative deadline of each job"),
+    COL(ts_trace_component, exec_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "worst-case execution time"),
+    COL(ts_trace_component, cpu_millicores, TS__COL_I64, "millicore", TS__T_NONE,
+        "CPU request"),
+    COL(ts_trace_component, memory_bytes, TS__COL_I64, "B", TS__T_NONE,
+        "memory request"),
+    COL(ts_trace_component, gpus, TS__COL_I32, "1", TS__T_NONE, "GPU request"),
+    COL(ts_trace_component, priority, TS__COL_I32, NULL, TS__T_NONE,
+        "scheduling priority, larger runs first"),
+};
+
+static const ts__column topic_cols[] = {
+    COL(ts_trace_topic, name, TS__COL_STR, NULL, TS__T_NONE, "topic id"),
+    COL(ts_trace_topic, publisher, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "publishing component: row of /components"),
+    COL(ts_trace_topic, size_bytes, TS__COL_I64, "B", TS__T_NONE, "sample size"),
+    COL(ts_trace_topic, period_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "publication period; 0: every publisher job"),
+    COL(ts_trace_topic, budget_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "latency budget; 0: none"),
+    COL(ts_trace_topic, n_subscribers, TS__COL_I32, "1", TS__T_NONE,
+        "number of subscribing components"),
+};
+
+static const ts__column placement_cols[] = {
+    COL(ts_trace_placement, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_placement, node, TS__COL_I32, NULL, TS__T_NODES,
+        "row of /nodes"),
+    COL(ts_trace_placement, rule, TS__COL_STR, NULL, TS__T_NONE,
+        "placement rule that decided"),
+    COL(ts_trace_placement, reason, TS__COL_STR, NULL, TS__T_NONE,
+        "why the component sits on that node"),
+};
+
+static const ts__column requirement_cols[] = {
+    COL(ts_trace_requirement, kind, TS__COL_STR, NULL, TS__T_NONE,
+        "topic-deadline or component-deadline"),
+    COL(ts_trace_requirement, target, TS__COL_I32, NULL, TS__T_NONE,
+        "row of /topics or /components by kind; -1: all"),
+    COL(ts_trace_requirement, min_fraction, TS__COL_F64, "1", TS__T_NONE,
+        "least fraction meeting the deadline"),
+};
+
+static const ts__column message_cols[] = {
+    COL(ts_trace_message, topic, TS__COL_I32, NULL, TS__T_TOPICS, "row of /topics"),
+    COL(ts_trace_message, publisher, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_message, subscriber, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_message, status, TS__COL_I32, NULL, TS__T_NONE,
+        "0 delivered, 1 dropped (queue full), 2 no route, 3 in flight at the end"),
+    COL(ts_trace_message, seq, TS__COL_U64, NULL, TS__T_NONE,
+        "sample number within the topic, from 0"),
+    COL(ts_trace_message, send_ns, TS__COL_I64, "ns", TS__T_NONE, "publication time"),
+    COL(ts_trace_message, recv_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "arrival time; -1 unless delivered"),
+    COL(ts_trace_message, bytes, TS__COL_I64, "B", TS__T_NONE, "sample size"),
+};
+
+static const ts__column job_cols[] = {
+    COL(ts_trace_job, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_job, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_job, seq, TS__COL_U64, NULL, TS__T_NONE,
+        "job number within the component, from 0"),
+    COL(ts_trace_job, release_ns, TS__COL_I64, "ns", TS__T_NONE, "release time"),
+    COL(ts_trace_job, start_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "start time; -1: never started"),
+    COL(ts_trace_job, finish_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "finish time; -1: never finished"),
+    COL(ts_trace_job, deadline_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "absolute deadline"),
+};
+
+/* Static tables are small: short chunks. The two event tables grow by a
+ * chunk of 4096 rows (192 KiB) per write. */
+#define TABLE(id, name, type, chunk, cols, desc) \
+    [id] = { name, "/" name, desc, sizeof(type), chunk, cols, N_OF(cols) }
+
+const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
+    TABLE(TS__T_NODES, "nodes", ts_trace_node, 256, node_cols,
+          "compute and network nodes of the topology"),
+    TABLE(TS__T_LINKS, "links", ts_trace_link, 256, link_cols,
+          "full-duplex point-to-point links"),
+    TABLE(TS__T_COMPONENTS, "components", ts_trace_component, 256, component_cols,
+          "software components and their resource requests"),
+    TABLE(TS__T_TOPICS, "topics", ts_trace_topic, 256, topic_cols,
+          "published topics"),
+    TABLE(TS__T_PLACEMENT, "placement", ts_trace_placement, 256, placement_cols,
+          "which node each component was placed on, and why"),
+    TABLE(TS__T_REQUIREMENTS, "requirements", ts_trace_requirement, 256,
+          requirement_cols, "deadline requirements the run is judged by"),
+    TABLE(TS__T_MESSAGES, "messages", ts_trace_message, 4096, message_cols,
+          "one row per sample from a publisher to one subscriber"),
+    TABLE(TS__T_JOBS, "jobs", ts_trace_job, 4096, job_cols,
+          "one row per job of a periodic component"),
+};
+
+hid_t ts__string_type(size_t size)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0)
+        return t;
+    if (H5Tset_size(t, size) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(t, H5T_CSET_ASCII) < 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+/* The native member type of a column; *owned tells whether to close it. */
+static hid_t column_type(const ts__column *c, int *owned)
+{
+    *owned = 0;
+    switch (c->kind) {
+    case TS__COL_I32: return H5T_NATIVE_INT32;
+    case TS__COL_U32: return H5T_NATIVE_UINT32;
+    case TS__COL_I64: return H5T_NATIVE_INT64;
+    case TS__COL_U64: return H5T_NATIVE_UINT64;
+    case TS__COL_F64: return H5T_NATIVE_DOUBLE;
+    case TS__COL_STR: *owned = 1; return ts__string_type(c->size);
+    }
+    return -1;
+}
+
+/* Builds a compound of total size `size` with column i at off[i]. */
+static hid_t build_compound(const ts__table_schema *s, size_t size, const size_t *off)
+{
+    hid_t ct = H5Tcreate(H5T_COMPOUND, size);
+    if (ct < 0)
+        return ct;
+    for (size_t i = 0; i < s->n_columns; i++) {
+        int owned;
+        hid_t mt = column_type(&s->columns[i], &owned);
+        herr_t rc = mt < 0 ? -1 : H5Tinsert(ct, s->columns[i].name, off[i], mt);
+        if (owned && mt >= 0)
+            H5Tclose(mt);
+        if (rc < 0) {
+            H5Tclose(ct);
+            return -1;
+        }
+    }
+    return ct;
+}
+
+hid_t ts__mem_type(const ts__table_schema *s)
+{
+    size_t off[TS__TRACE_MAX_COLUMNS];
+    for (size_t i = 0; i < s->n_columns; i++)
+        off[i] = s->columns[i].offset;
+    return build_compound(s, s->row_size, off);
+}
+
+hid_t ts__file_type(const ts__table_schema *s, size_t *packed_off)
+{
+    size_t off[TS__TRACE_MAX_COLUMNS];
+    size_t at = 0;
+    for (size_t i = 0; i < s->n_columns; i++) {
+        off[i] = at;
+        at += s->columns[i].size;
+    }
+    if (packed_off)
+        memcpy(packed_off, off, s->n_columns * sizeof off[0]);
+    return build_compound(s, at, off);
+}
+
+int ts__units_string(const ts__table_schema *s, char *buf, size_t size)
+{
+    size_t len = 0;
+    if (size == 0)
+        return TS_ERANGE;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_columns; i++) {
+        const ts__column *c = &s->columns[i];
+        if (!c->unit)
+            continue;
+        int n = snprintf(buf + len, size - len, "%s%s=%s", len ? ";" : "",
+                         c->name, c->unit);
+        if (n < 0 || (size_t)n >= size - len)
+            return TS_ERANGE;
+        len += (size_t)n;
+    }
+    return TS_OK;
+}
+
+H5T_class_t ts__col_class(ts__col_kind kind)
+{
+    switch (kind) {
+    case TS__COL_F64: return H5T_FLOAT;
+    case TS__COL_STR: return H5T_STRING;
+    default: return H5T_INTEGER;
+    }
+}
+
+void ts__h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+typedef struct walk_ctx {
+    char *buf;
+    size_t size;
+} walk_ctx;
+
+/* Walking upward, entry 0 is the innermost, most specific error (the one
+ * that names errno, the object or the bad value). */
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+    walk_ctx *c = data;
+    if (n == 0 && e && e->desc)
+        snprintf(c->buf, c->size, "%s", e->desc);
+    return 0;
+}
+
+int ts__h5_error(ts_error *err, int code, const char *file, const char *fmt, ...)
+{
+    char detail[512] = "";
+    walk_ctx ctx = { detail, sizeof detail };
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &ctx);
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (detail[0])
+        return ts_error_set(err, code, file, 0, "%s (HDF5: %s)", msg, detail);
+    return ts_error_set(err, code, file, 0, "%s", msg);
+}

@@ -1,0 +1,109 @@
+/*
+ * The trace's table schema, shared by the writer and the reader so both
+ * agree on dataset names, column names, units and HDF5 types. Each table is
+ * described once as a list of columns (name, C offset, kind, unit, which
+ * table it indexes); from that come the in-memory compound type (the C
+ * struct, members at their offsetof positions), the packed compound type
+ * stored in the file, the "units" attribute and the reader's index checks.
+ */
+#ifndef TOPOSIM_TRACE_SCHEMA_H
+#define TOPOSIM_TRACE_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#include "toposim/error.h"
+#include "toposim/trace.h"
+
+/* The trace's format identifier, root attribute "format". */
+#define TS__TRACE_FORMAT "toposim-trace"
+
+/* Largest row count either side accepts for one table: a reader must not
+ * be talked into allocating without bound by a hostile file. */
+#define TS__TRACE_MAX_ROWS 1000000000ull
+
+/* Most columns any table has. */
+#define TS__TRACE_MAX_COLUMNS 12
+
+/* Table ids; also the order in which the writer creates the datasets. */
+enum {
+    TS__T_NODES = 0,
+    TS__T_LINKS,
+    TS__T_COMPONENTS,
+    TS__T_TOPICS,
+    TS__T_PLACEMENT,
+    TS__T_REQUIREMENTS,
+    TS__T_MESSAGES,
+    TS__T_JOBS,
+    TS__T_COUNT,
+    TS__T_NONE = -1
+};
+
+typedef enum ts__col_kind {
+    TS__COL_I32,
+    TS__COL_U32,
+    TS__COL_I64,
+    TS__COL_U64,
+    TS__COL_F64,
+    TS__COL_STR  /* fixed-length char array, NUL-terminated */
+} ts__col_kind;
+
+typedef struct ts__column {
+    const char *name;
+    ts__col_kind kind;
+    size_t offset;           /* offsetof in the row struct */
+    size_t size;             /* bytes (the array length for strings) */
+    const char *unit;        /* NULL when the column has no unit */
+    int ref;                 /* TS__T_* whose row it indexes, or TS__T_NONE */
+    const char *description;
+} ts__column;
+
+typedef struct ts__table_schema {
+    const char *name;        /* dataset name below the root, e.g. "messages" */
+    const char *path;        /* "/messages" */
+    const char *description;
+    size_t row_size;         /* sizeof the row struct */
+    size_t chunk_rows;       /* chunk and write-block length in rows */
+    const ts__column *columns;
+    size_t n_columns;
+} ts__table_schema;
+
+/* The eight tables, indexed by TS__T_*. */
+extern const ts__table_schema ts__trace_tables[TS__T_COUNT];
+
+/* A fixed-length, NUL-terminated ASCII string type of size bytes; the
+ * caller closes it with H5Tclose. Negative on failure. */
+hid_t ts__string_type(size_t size);
+
+/* The compound type of the row struct (members at their C offsets, native
+ * types); the caller closes it. Negative on failure. */
+hid_t ts__mem_type(const ts__table_schema *s);
+
+/* The packed compound type stored in the file (no padding holes, so no
+ * stray bytes reach the file); fills packed_off[i] with column i's offset
+ * in it when packed_off is not NULL. The caller closes it. */
+hid_t ts__file_type(const ts__table_schema *s, size_t *packed_off);
+
+/* Writes "col=unit;col=unit" for the columns that have a unit into buf.
+ * Returns TS_OK or TS_ERANGE when it does not fit. */
+int ts__units_string(const ts__table_schema *s, char *buf, size_t size);
+
+/* The HDF5 class a column must have in a file (H5T_INTEGER...). */
+H5T_class_t ts__col_class(ts__col_kind kind);
+
+/* Stops HDF5 from printing its error stack: errors reach the caller as a
+ * ts_error instead. Safe to call often. */
+void ts__h5_quiet(void);
+
+/* Fills err with code, the file path and the formatted message followed by
+ * the innermost entry of HDF5's error stack, if any. Call it right after
+ * the failing HDF5 call, before any other one clears the stack. */
+int ts__h5_error(ts_error *err, int code, const char *file, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif

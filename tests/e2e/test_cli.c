@@ -1,0 +1,296 @@
+/*
+ * End to end through the toposim binary: the default scenario runs and
+ * validates with exit 0, the trace has the documented layout, equal seeds
+ * give byte-identical traces and different seeds different job times, bad
+ * inputs exit 2 with file:line and leave no trace behind, a failed gate
+ * exits 1, usage errors exit 2.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "toposim/trace.h"
+
+static char bin[1024];
+static char tmpdir[] = "/tmp/toposim-e2e-XXXXXX";
+static char out_text[1 << 16];
+static char err_text[1 << 16];
+
+static void slurp(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    if (f) {
+        n = fread(buf, 1, size - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+/* Runs `toposim ARGS` with stdout/stderr captured; returns its exit code. */
+static int toposim(const char *fmt, ...)
+{
+    char args[4096], cmd[8192], out_path[1200], err_path[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", bin, args, out_path, err_path);
+    int status = system(cmd);
+    slurp(out_path, out_text, sizeof out_text);
+    slurp(err_path, err_text, sizeof err_text);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Files in tmpdir other than the captured stdout/stderr. */
+static int stray_files(void)
+{
+    DIR *d = opendir(tmpdir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            strcmp(e->d_name, "stdout") && strcmp(e->d_name, "stderr"))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            same = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *b = getenv("TOPOSIM_BIN");
+    snprintf(bin, sizeof bin, "%s", b ? b : "build/toposim");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return exists(bin) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_default_scenario_runs_and_validates(void **state)
+{
+    (void)state;
+    assert_int_equal(toposim("run scenarios/humanoid-basic.xml -o %s/basic.h5", tmpdir), 0);
+    assert_non_null(strstr(out_text, "trace:"));
+    assert_int_equal(toposim("validate %s/basic.h5 --junit %s/basic.junit.xml", tmpdir, tmpdir), 0);
+    assert_non_null(strstr(out_text, "PASS"));
+    assert_null(strstr(out_text, "FAIL"));
+    char junit[1200];
+    snprintf(junit, sizeof junit, "%s/basic.junit.xml", tmpdir);
+    assert_true(exists(junit));
+    assert_int_equal(toposim("validate --json %s/basic.h5", tmpdir), 0);
+    assert_non_null(strstr(out_text, "\"pass\": true") ? strstr(out_text, "\"pass\": true")
+                                                       : strstr(out_text, "\"pass\":true"));
+
+    /* The trace holds the scenario's tables and real traffic. */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/basic.h5", tmpdir);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->format_version, TS_TRACE_FORMAT_VERSION);
+    assert_int_equal(t->seed, 42);
+    assert_int_equal(t->duration_ns, 10000000000LL);
+    assert_true(t->n_components >= 8);
+    assert_int_equal(t->n_placement, t->n_components);
+    assert_true(t->n_messages > 10000);
+    assert_true(t->n_jobs > 10000);
+    assert_non_null(strstr(t->scenario_text, "<scenario"));
+    ts_trace_free(t);
+    unlink(path);
+    unlink(junit);
+}
+
+static void test_h5dump_shows_documented_layout(void **state)
+{
+    (void)state;
+    if (system("command -v h5dump >/dev/null 2>&1") != 0)
+        skip();
+    assert_int_equal(toposim("run -q --duration 50ms scenarios/humanoid-basic.xml -o %s/l.h5", tmpdir), 0);
+    char cmd[1400], out[1200];
+    snprintf(out, sizeof out, "%s/layout.txt", tmpdir);
+    snprintf(cmd, sizeof cmd, "h5dump -H %s/l.h5 > %s 2>&1", tmpdir, out);
+    assert_int_equal(system(cmd), 0);
+    static char dump[1 << 17];
+    slurp(out, dump, sizeof dump);
+    const char *expect[] = {
+        "ATTRIBUTE \"format_version\"", "GROUP \"meta\"", "DATASET \"scenario_text\"",
+        "DATASET \"nodes\"", "DATASET \"links\"", "DATASET \"components\"",
+        "DATASET \"topics\"", "DATASET \"placement\"", "DATASET \"requirements\"",
+        "DATASET \"messages\"", "DATASET \"jobs\"", "\"send_ns\"", "\"recv_ns\"",
+        "\"release_ns\"", "\"finish_ns\"", "\"deadline_ns\"", "ATTRIBUTE \"units\"",
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+        if (!strstr(dump, expect[i]))
+            fail_msg("h5dump -H lacks %s", expect[i]);
+    unlink(out);
+    snprintf(out, sizeof out, "%s/l.h5", tmpdir);
+    unlink(out);
+}
+
+static void load_jobs(const char *path, ts_trace **t)
+{
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, t, &err), TS_OK);
+}
+
+static void test_same_seed_identical_other_seed_differs(void **state)
+{
+    (void)state;
+    char a[1200], b[1200], c[1200];
+    snprintf(a, sizeof a, "%s/a.h5", tmpdir);
+    snprintf(b, sizeof b, "%s/b.h5", tmpdir);
+    snprintf(c, sizeof c, "%s/c.h5", tmpdir);
+    assert_int_equal(toposim("run -q --duration 1s --seed 7 scenarios/humanoid-basic.xml -o %s", a), 0);
+    assert_int_equal(toposim("run -q --duration 1s --seed 7 scenarios/humanoid-basic.xml -o %s", b), 0);
+    assert_int_equal(toposim("run -q --duration 1s --seed 8 scenarios/humanoid-basic.xml -o %s", c), 0);
+    assert_true(files_equal(a, b));
+    ts_trace *ta, *tc;
+    load_jobs(a, &ta);
+    load_jobs(c, &tc);
+    /* Execution times are drawn per job: another seed moves finish times. */
+    size_t n = ta->n_jobs < tc->n_jobs ? ta->n_jobs : tc->n_jobs;
+    size_t differing = 0;
+    for (size_t i = 0; i < n; i++)
+        differing += ta->jobs[i].finish_ns != tc->jobs[i].finish_ns;
+    assert_true(differing > n / 10);
+    ts_trace_free(ta);
+    ts_trace_free(tc);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+}
+
+/* Bad input: exit 2, "FILE:LINE:" on stderr, and nothing left in tmpdir. */
+static void expect_bad(const char *file, int line, const char *phrase, int check_rc)
+{
+    int rc = toposim("run %s -o %s/bad.h5", file, tmpdir);
+    if (rc != 2)
+        fail_msg("%s: exit %d, stderr: %s", file, rc, err_text);
+    char where[1200];
+    snprintf(where, sizeof where, "%s:%d:", file, line);
+    if (!strstr(err_text, where))
+        fail_msg("%s: stderr lacks '%s': %s", file, where, err_text);
+    if (phrase && !strstr(err_text, phrase))
+        fail_msg("%s: stderr lacks '%s': %s", file, phrase, err_text);
+    assert_int_equal(stray_files(), 0);
+    /* check stops before placement, so it accepts an infeasible plan. */
+    assert_int_equal(toposim("check %s", file), check_rc);
+}
+
+static void test_bad_inputs_exit_2_with_file_line(void **state)
+{
+    (void)state;
+    expect_bad("tests/e2e/bad-malformed.xml", 9, NULL, 2);
+    expect_bad("tests/e2e/bad-dangling.xml", 10, "ap9", 2);
+    expect_bad("tests/e2e/bad-unit.xml", 11, "10 parsecs", 2);
+    expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 0);
+    assert_int_equal(toposim("plan tests/e2e/bad-infeasible.xml"), 2);
+    assert_non_null(strstr(err_text, "tests/e2e/bad-infeasible.xml:12:"));
+}
+
+static void test_failed_gate_exits_1(void **state)
+{
+    (void)state;
+    assert_int_equal(toposim("run -q tests/e2e/overloaded.xml -o %s/over.h5", tmpdir), 0);
+    assert_int_equal(toposim("validate %s/over.h5 --junit %s/over.xml", tmpdir, tmpdir), 1);
+    assert_non_null(strstr(out_text, "FAIL"));
+    char junit[1200];
+    snprintf(junit, sizeof junit, "%s/over.xml", tmpdir);
+    static char xml[1 << 16];
+    slurp(junit, xml, sizeof xml);
+    assert_non_null(strstr(xml, "<failure"));
+    unlink(junit);
+    snprintf(junit, sizeof junit, "%s/over.h5", tmpdir);
+    unlink(junit);
+}
+
+static void test_usage_and_help(void **state)
+{
+    (void)state;
+    assert_int_equal(toposim(""), 2);
+    assert_int_equal(toposim("frobnicate"), 2);
+    assert_int_equal(toposim("--help"), 0);
+    const char *cmds[] = {"check", "plan", "run", "validate"};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(toposim("%s --help", cmds[i]), 0);
+        assert_non_null(strstr(out_text, "usage: toposim"));
+        assert_int_equal(toposim("%s", cmds[i]), 2);
+        assert_int_equal(toposim("%s --no-such-option x", cmds[i]), 2);
+    }
+    assert_int_equal(toposim("run --seed -3 scenarios/humanoid-basic.xml"), 2);
+    assert_int_equal(toposim("run --duration 10parsecs scenarios/humanoid-basic.xml"), 2);
+    assert_int_equal(toposim("validate %s/missing.h5", tmpdir), 2);
+    assert_int_equal(toposim("validate scenarios/humanoid-basic.xml"), 2);
+    assert_int_equal(stray_files(), 0);
+}
+
+static void test_check_and_plan(void **state)
+{
+    (void)state;
+    assert_int_equal(toposim("check scenarios/humanoid-basic.xml"), 0);
+    assert_non_null(strstr(out_text, "ok"));
+    assert_int_equal(toposim("plan scenarios/humanoid-basic.xml"), 0);
+    const char *expect[] = {"control_loop", "h1_rt", "real-time-critical",
+                            "vision_processing", "computation-heavy",
+                            "telemetry", "data-processing", "cloud"};
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+        if (!strstr(out_text, expect[i]))
+            fail_msg("plan output lacks %s:\n%s", expect[i], out_text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_scenario_runs_and_validates),
+        cmocka_unit_test(test_h5dump_shows_documented_layout),
+        cmocka_unit_test(test_same_seed_identical_other_seed_differs),
+        cmocka_unit_test(test_bad_inputs_exit_2_with_file_line),
+        cmocka_unit_test(test_failed_gate_exits_1),
+        cmocka_unit_test(test_usage_and_help),
+        cmocka_unit_test(test_check_and_plan),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,872 @@
+/* Tests of the HDF5 trace writer and reader (src/trace/). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "toposim/alloc.h"
+#include "toposim/trace.h"
+
+#define N_MESSAGES 10000   /* more than two 4096-row blocks */
+#define N_JOBS 4097        /* one block and one row */
+
+typedef struct fixture {
+    char dir[64];
+} fixture;
+
+/* ---- helpers ---- */
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/test_trace_XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    DIR *d = opendir(f->dir);
+    if (d) {
+        struct dirent *e;
+        char p[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
+            chmod(p, 0700);
+            if (rmdir(p) != 0)
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void path_in(const fixture *f, const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", f->dir, name);
+}
+
+/* Number of entries in the folder; the name of the last one in `last`. */
+static int count_entries(const char *dir, char *last, size_t size)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        if (last)
+            snprintf(last, size, "%s", e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Fills a char array with n copies of c then a NUL (n < size). */
+static void fill_str(char *dst, size_t size, char c, size_t n)
+{
+    memset(dst, 0, size);
+    memset(dst, c, n);
+}
+
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long n = ftell(fp);
+    assert_true(n > 0);
+    rewind(fp);
+    unsigned char *buf = malloc((size_t)n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* ---- a complete example trace ---- */
+
+typedef struct content {
+    ts_trace_node nodes[3];
+    ts_trace_link links[2];
+    ts_trace_component comps[3];
+    ts_trace_topic topics[2];
+    ts_trace_placement place[3];
+    ts_trace_requirement reqs[2];
+} content;
+
+static const char *SCENARIO_TEXT =
+    "<scenario name=\"unit\">\n  <robot id=\"r1\"/>\n</scenario>\n";
+
+static void make_content(content *c)
+{
+    /* Garbage-filled first so padding and bytes after NULs are not zero:
+     * the writer must not let them reach the file. */
+    memset(c, 0xA5, sizeof *c);
+    for (int i = 0; i < 3; i++) {
+        ts_trace_node *n = &c->nodes[i];
+        fill_str(n->name, sizeof n->name, (char)('a' + i), TS_TRACE_NAME_LEN - 1);
+        snprintf(n->kind, sizeof n->kind, "%s", i == 2 ? "switch" : "jetson");
+        snprintf(n->tier, sizeof n->tier, "%s", i == 2 ? "network" : "robot");
+        snprintf(n->site, sizeof n->site, "%s", i == 2 ? "" : "r1");
+        n->cores = 6 + i;
+        n->memory_bytes = (int64_t)8 << 30;
+        n->gpus = i == 2 ? 0 : 1;
+    }
+    /* Full length in every short field too. */
+    fill_str(c->nodes[0].kind, sizeof c->nodes[0].kind, 'k', 15);
+    fill_str(c->nodes[0].tier, sizeof c->nodes[0].tier, 't', 15);
+    fill_str(c->nodes[0].site, sizeof c->nodes[0].site, 's', TS_TRACE_NAME_LEN - 1);
+    for (int i = 0; i < 2; i++) {
+        ts_trace_link *l = &c->links[i];
+        snprintf(l->name, sizeof l->name, "link%d", i);
+        l->node_a = i;
+        l->node_b = 2;
+        l->latency_ns = 250000 + i;
+        l->bandwidth_bps = 1e9 / (i + 1);
+        l->queue_bytes = 65536;
+    }
+    for (int i = 0; i < 3; i++) {
+        ts_trace_component *k = &c->comps[i];
+        snprintf(k->name, sizeof k->name, "comp%d", i);
+        k->flags = (uint32_t)(1u << i);
+        k->period_ns = 10000000 * (i + 1);
+        k->deadline_ns = 9000000;
+        k->exec_ns = 1000000 + i;
+        k->cpu_millicores = 500;
+        k->memory_bytes = 1 << 20;
+        k->gpus = i == 1;
+        k->priority = -i;
+    }
+    for (int i = 0; i < 2; i++) {
+        ts_trace_topic *t = &c->topics[i];
+        snprintf(t->name, sizeof t->name, "/topic/%d", i);
+        t->publisher = i;
+        t->size_bytes = 1024 * (i + 1);
+        t->period_ns = 0;
+        t->budget_ns = 5000000;
+        t->n_subscribers = 2 - i;
+    }
+    for (int i = 0; i < 3; i++) {
+        ts_trace_placement *p = &c->place[i];
+        p->component = i;
+        p->node = i % 2;
+        fill_str(p->rule, sizeof p->rule, 'r', sizeof p->rule - 1);
+        fill_str(p->reason, sizeof p->reason, (char)('x' + i), TS_TRACE_REASON_LEN - 1);
+    }
+    snprintf(c->reqs[0].kind, sizeof c->reqs[0].kind, "topic-deadline");
+    c->reqs[0].target = -1;
+    c->reqs[0].min_fraction = 0.99;
+    snprintf(c->reqs[1].kind, sizeof c->reqs[1].kind, "component-deadline");
+    c->reqs[1].target = 2;
+    c->reqs[1].min_fraction = 0.5;
+}
+
+static ts_trace_message make_message(size_t i)
+{
+    ts_trace_message m;
+    memset(&m, 0, sizeof m);
+    m.topic = (int32_t)(i % 2);
+    m.publisher = (int32_t)(i % 2);
+    m.subscriber = 2;
+    m.status = (int32_t)(i % 4);
+    m.seq = i;
+    m.send_ns = (int64_t)i * 1000;
+    m.recv_ns = m.status == TS_MSG_DELIVERED ? m.send_ns + 777 : -1;
+    m.bytes = 1024 + (int64_t)i;
+    return m;
+}
+
+static ts_trace_job make_job(size_t i)
+{
+    ts_trace_job j;
+    memset(&j, 0, sizeof j);
+    j.component = (int32_t)(i % 3);
+    j.node = (int32_t)(i % 2);
+    j.seq = i / 3;
+    j.release_ns = (int64_t)i * 10000;
+    j.start_ns = i % 5 == 0 ? -1 : j.release_ns + 10;
+    j.finish_ns = i % 5 == 0 ? -1 : j.release_ns + 20;
+    j.deadline_ns = j.release_ns + 9000;
+    return j;
+}
+
+static ts_trace_meta make_meta(void)
+{
+    ts_trace_meta m = { "unit-scenario", "scenarios/unit.xml", SCENARIO_TEXT,
+                        UINT64_C(0xFEDCBA9876543210), INT64_C(60000000000) };
+    return m;
+}
+
+/* Writes the example trace to path: all tables, n_messages messages. */
+static void write_example(const char *path, size_t n_messages, size_t n_jobs)
+{
+    content c;
+    make_content(&c);
+    ts_trace_meta meta = make_meta();
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, &meta, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_links(w, c.links, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_components(w, c.comps, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_placement(w, c.place, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_requirements(w, c.reqs, 2, &err), TS_OK);
+    for (size_t i = 0; i < n_messages; i++) {
+        ts_trace_message m = make_message(i);
+        assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
+    }
+    for (size_t i = 0; i < n_jobs; i++) {
+        ts_trace_job j = make_job(i);
+        assert_int_equal(ts_trace_append_job(w, &j, &err), TS_OK);
+    }
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+}
+
+/* ---- tests ---- */
+
+static void test_round_trip(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "round.h5", path, sizeof path);
+    write_example(path, N_MESSAGES, N_JOBS);
+
+    ts_trace *t = NULL;
+    ts_error err;
+    int rc = ts_trace_load(path, &t, &err);
+    assert_int_equal(rc, TS_OK);
+    assert_non_null(t);
+    content c;
+    make_content(&c);
+
+    assert_int_equal(t->format_version, TS_TRACE_FORMAT_VERSION);
+    assert_string_equal(t->toposim_version, TOPOSIM_VERSION);
+    assert_string_equal(t->scenario_name, "unit-scenario");
+    assert_string_equal(t->scenario_path, "scenarios/unit.xml");
+    assert_string_equal(t->scenario_text, SCENARIO_TEXT);
+    assert_true(t->seed == UINT64_C(0xFEDCBA9876543210));
+    assert_true(t->duration_ns == INT64_C(60000000000));
+
+    assert_int_equal(t->n_nodes, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(t->nodes[i].name, c.nodes[i].name);
+        assert_int_equal(strlen(t->nodes[i].name), TS_TRACE_NAME_LEN - 1);
+        assert_string_equal(t->nodes[i].kind, c.nodes[i].kind);
+        assert_string_equal(t->nodes[i].tier, c.nodes[i].tier);
+        assert_string_equal(t->nodes[i].site, c.nodes[i].site);
+        assert_int_equal(t->nodes[i].cores, 6 + i);
+        assert_true(t->nodes[i].memory_bytes == (int64_t)8 << 30);
+        assert_int_equal(t->nodes[i].gpus, i == 2 ? 0 : 1);
+    }
+    assert_int_equal(strlen(t->nodes[0].kind), 15);
+    assert_int_equal(strlen(t->nodes[0].site), TS_TRACE_NAME_LEN - 1);
+
+    assert_int_equal(t->n_links, 2);
+    assert_string_equal(t->links[1].name, "link1");
+    assert_int_equal(t->links[1].node_a, 1);
+    assert_int_equal(t->links[1].node_b, 2);
+    assert_true(t->links[1].latency_ns == 250001);
+    assert_true(t->links[1].bandwidth_bps == 5e8);
+    assert_true(t->links[0].queue_bytes == 65536);
+
+    assert_int_equal(t->n_components, 3);
+    for (int i = 0; i < 3; i++) {
+        const ts_trace_component *k = &t->components[i];
+        assert_string_equal(k->name, c.comps[i].name);
+        assert_int_equal(k->flags, 1u << i);
+        assert_true(k->period_ns == 10000000 * (i + 1));
+        assert_true(k->deadline_ns == 9000000);
+        assert_true(k->exec_ns == 1000000 + i);
+        assert_true(k->cpu_millicores == 500);
+        assert_true(k->memory_bytes == 1 << 20);
+        assert_int_equal(k->gpus, i == 1);
+        assert_int_equal(k->priority, -i);
+    }
+
+    assert_int_equal(t->n_topics, 2);
+    assert_string_equal(t->topics[1].name, "/topic/1");
+    assert_int_equal(t->topics[1].publisher, 1);
+    assert_true(t->topics[1].size_bytes == 2048);
+    assert_true(t->topics[1].budget_ns == 5000000);
+    assert_int_equal(t->topics[0].n_subscribers, 2);
+
+    assert_int_equal(t->n_placement, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(t->placement[i].component, i);
+        assert_int_equal(t->placement[i].node, i % 2);
+        assert_int_equal(strlen(t->placement[i].rule), 31);
+        assert_int_equal(strlen(t->placement[i].reason), TS_TRACE_REASON_LEN - 1);
+        assert_string_equal(t->placement[i].reason, c.place[i].reason);
+    }
+
+    assert_int_equal(t->n_requirements, 2);
+    assert_string_equal(t->requirements[0].kind, "topic-deadline");
+    assert_int_equal(t->requirements[0].target, -1);
+    assert_true(t->requirements[0].min_fraction == 0.99);
+    assert_string_equal(t->requirements[1].kind, "component-deadline");
+    assert_int_equal(t->requirements[1].target, 2);
+
+    assert_int_equal(t->n_messages, N_MESSAGES);
+    for (size_t i = 0; i < N_MESSAGES; i++) {
+        ts_trace_message m = make_message(i);
+        assert_memory_equal(&t->messages[i], &m, sizeof m);
+    }
+    assert_int_equal(t->n_jobs, N_JOBS);
+    for (size_t i = 0; i < N_JOBS; i++) {
+        ts_trace_job j = make_job(i);
+        assert_memory_equal(&t->jobs[i], &j, sizeof j);
+    }
+    ts_trace_free(t);
+}
+
+/* A string that fills its array without a NUL comes back cut to size-1
+ * characters, and bytes after a NUL do not survive. */
+static void test_unterminated_strings(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "unterminated.h5", path, sizeof path);
+    ts_trace_node n[2];
+    memset(n, 'Z', sizeof n);
+    memcpy(n[1].name, "ab\0cdef", 7);
+    n[0].cores = n[1].cores = 1;
+    n[0].memory_bytes = n[1].memory_bytes = 1;
+    n[0].gpus = n[1].gpus = 0;
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, n, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+
+    ts_trace *t = NULL;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    char expect[TS_TRACE_NAME_LEN];
+    fill_str(expect, sizeof expect, 'Z', TS_TRACE_NAME_LEN - 1);
+    assert_string_equal(t->nodes[0].name, expect);
+    assert_int_equal(strlen(t->nodes[0].kind), 15);
+    assert_string_equal(t->nodes[1].name, "ab");
+    ts_trace_free(t);
+}
+
+static void test_empty_tables(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "empty.h5", path, sizeof path);
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_links(w, NULL, 0, &err), TS_OK);
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+
+    ts_trace *t = NULL;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->n_nodes + t->n_links + t->n_components + t->n_topics +
+                     t->n_placement + t->n_requirements + t->n_messages + t->n_jobs, 0);
+    assert_string_equal(t->scenario_name, "");
+    assert_string_equal(t->scenario_text, "");
+    assert_true(t->seed == 0);
+    ts_trace_free(t);
+
+    /* Every table exists in the file, one-dimensional with zero rows. */
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    const char *names[] = { "/nodes", "/links", "/components", "/topics",
+                            "/placement", "/requirements", "/messages", "/jobs" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        hid_t d = H5Dopen2(file, names[i], H5P_DEFAULT);
+        assert_true(d >= 0);
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[1] = { 99 }, maxd[1] = { 0 };
+        assert_int_equal(H5Sget_simple_extent_dims(sp, dims, maxd), 1);
+        assert_true(dims[0] == 0);
+        assert_true(maxd[0] == H5S_UNLIMITED);
+        H5Sclose(sp);
+        H5Dclose(d);
+    }
+    H5Fclose(file);
+}
+
+/* Attributes a user of h5py or h5dump relies on, and the storage layout. */
+static void test_self_describing(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "attrs.h5", path, sizeof path);
+    write_example(path, 10, 10);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(file >= 0);
+    char buf[512];
+    int version = 0;
+    assert_true(H5LTget_attribute_string(file, "/", "format", buf) >= 0);
+    assert_string_equal(buf, "toposim-trace");
+    assert_true(H5LTget_attribute_int(file, "/", "format_version", &version) >= 0);
+    assert_int_equal(version, TS_TRACE_FORMAT_VERSION);
+    assert_true(H5LTget_attribute_string(file, "/meta", "toposim_version", buf) >= 0);
+    assert_string_equal(buf, TOPOSIM_VERSION);
+    assert_true(H5LTget_attribute_string(file, "/messages", "units", buf) >= 0);
+    assert_string_equal(buf, "send_ns=ns;recv_ns=ns;bytes=B");
+    assert_true(H5LTget_attribute_string(file, "/links", "units", buf) >= 0);
+    assert_string_equal(buf, "latency_ns=ns;bandwidth_bps=bit/s;queue_bytes=B");
+    assert_true(H5LTget_attribute_string(file, "/jobs", "start_ns_unit", buf) >= 0);
+    assert_string_equal(buf, "ns");
+    assert_true(H5LTget_attribute_string(file, "/jobs", "description", buf) >= 0);
+    assert_true(strlen(buf) > 10);
+
+    /* No object carries a modification time (0 when not tracked). */
+    const char *objs[] = { "/", "/meta", "/meta/scenario_text", "/messages", "/nodes" };
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        H5O_info_t info;
+        assert_true(H5Oget_info_by_name2(file, objs[i], &info, H5O_INFO_TIME,
+                                         H5P_DEFAULT) >= 0);
+        assert_true(info.mtime == 0);
+        assert_true(info.ctime == 0);
+    }
+
+    /* Chunked, shuffled and deflated, name as fixed-length string. */
+    hid_t d = H5Dopen2(file, "/messages", H5P_DEFAULT);
+    hid_t dcpl = H5Dget_create_plist(d);
+    assert_int_equal(H5Pget_layout(dcpl), H5D_CHUNKED);
+    hsize_t chunk[1];
+    assert_int_equal(H5Pget_chunk(dcpl, 1, chunk), 1);
+    assert_true(chunk[0] == 4096);
+    assert_int_equal(H5Pget_nfilters(dcpl), 2);
+    unsigned flags, cd[4];
+    size_t ncd = 4;
+    assert_int_equal(H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL),
+                     H5Z_FILTER_SHUFFLE);
+    ncd = 4;
+    assert_int_equal(H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL),
+                     H5Z_FILTER_DEFLATE);
+    assert_int_equal(cd[0], 4);
+    H5Pclose(dcpl);
+    hid_t ft = H5Dget_type(d);
+    assert_int_equal(H5Tget_size(ft), 48);  /* packed: 4 x int32 + 4 x 64-bit */
+    H5Tclose(ft);
+    H5Dclose(d);
+
+    d = H5Dopen2(file, "/nodes", H5P_DEFAULT);
+    ft = H5Dget_type(d);
+    int idx = H5Tget_member_index(ft, "name");
+    assert_true(idx >= 0);
+    hid_t st = H5Tget_member_type(ft, (unsigned)idx);
+    assert_int_equal(H5Tget_class(st), H5T_STRING);
+    assert_int_equal(H5Tis_variable_str(st), 0);
+    assert_int_equal(H5Tget_size(st), TS_TRACE_NAME_LEN);
+    assert_int_equal(H5Tget_strpad(st), H5T_STR_NULLTERM);
+    /* Packed: no padding between cores (int32) and memory_bytes. */
+    assert_int_equal(H5Tget_size(ft), 64 + 16 + 16 + 64 + 4 + 8 + 4);
+    H5Tclose(st);
+    H5Tclose(ft);
+    H5Dclose(d);
+    H5Fclose(file);
+}
+
+/* Waits until the wall-clock second changes, so a timestamp would differ. */
+static void next_second(void)
+{
+    time_t t0 = time(NULL);
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    while (time(NULL) == t0)
+        nanosleep(&ts, NULL);
+}
+
+static void test_identical_bytes(void **state)
+{
+    fixture *f = *state;
+    char a[256], b[256];
+    path_in(f, "a.h5", a, sizeof a);
+    path_in(f, "b.h5", b, sizeof b);
+    write_example(a, 5000, 100);
+    next_second();
+    write_example(b, 5000, 100);
+    size_t na, nb;
+    unsigned char *ba = read_all(a, &na);
+    unsigned char *bb = read_all(b, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(ba, bb, na);
+    free(ba);
+    free(bb);
+}
+
+static void test_commit_publishes(void **state)
+{
+    fixture *f = *state;
+    char path[256], name[256];
+    path_in(f, "out.h5", path, sizeof path);
+    ts_trace_meta meta = make_meta();
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, &meta, &w, &err), TS_OK);
+    /* Before commit only the temporary exists, and it does not look final. */
+    assert_int_equal(count_entries(f->dir, name, sizeof name), 1);
+    assert_true(name[0] == '.');
+    assert_non_null(strstr(name, ".tmp-"));
+    assert_int_equal(access(path, F_OK), -1);
+    ts_trace_message m = make_message(0);
+    assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+    assert_int_equal(count_entries(f->dir, name, sizeof name), 1);
+    assert_string_equal(name, "out.h5");
+}
+
+static void test_abort_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "aborted.h5", path, sizeof path);
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
+    for (size_t i = 0; i < 5000; i++) {  /* some blocks reach the file */
+        ts_trace_message m = make_message(i);
+        assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
+    }
+    ts_trace_writer_abort(w);
+    ts_trace_writer_abort(NULL);
+    assert_int_equal(count_entries(f->dir, NULL, 0), 0);
+}
+
+static void test_write_twice_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "twice.h5", path, sizeof path);
+    content c;
+    make_content(&c);
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_EINVAL);
+    assert_non_null(strstr(err.msg, "/nodes"));
+    ts_trace_writer_abort(w);
+    assert_int_equal(count_entries(f->dir, NULL, 0), 0);
+}
+
+static void test_future_version_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "future.h5", path, sizeof path);
+    write_example(path, 3, 3);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t a = H5Aopen(file, "format_version", H5P_DEFAULT);
+    assert_true(a >= 0);
+    int v = TS_TRACE_FORMAT_VERSION + 1;
+    assert_true(H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(file);
+
+    ts_trace *t = (ts_trace *)1;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    char expect[64];
+    snprintf(expect, sizeof expect, "version %d", TS_TRACE_FORMAT_VERSION + 1);
+    assert_non_null(strstr(err.msg, expect));
+    snprintf(expect, sizeof expect, "(version %d)", TS_TRACE_FORMAT_VERSION);
+    assert_non_null(strstr(err.msg, expect));
+    assert_string_equal(err.file, path);
+}
+
+static void test_not_hdf5(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "garbage.h5", path, sizeof path);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an HDF5 file, only text\n", fp);
+    fclose(fp);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "HDF5"));
+
+    /* An HDF5 signature followed by garbage. */
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fwrite("\211HDF\r\n\032\n", 1, 8, fp);
+    for (int i = 0; i < 512; i++)
+        fputc((i * 37) & 0xFF, fp);
+    fclose(fp);
+    assert_true(ts_trace_load(path, &t, &err) < 0);
+    assert_null(t);
+
+    path_in(f, "missing.h5", path, sizeof path);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EIO);
+    assert_null(t);
+}
+
+static void test_bad_subscriber_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "badsub.h5", path, sizeof path);
+    content c;
+    make_content(&c);
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_components(w, c.comps, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
+    for (size_t i = 0; i < 20; i++) {
+        ts_trace_message m = make_message(i);
+        if (i == 17)
+            m.subscriber = 3;  /* components has rows 0..2 */
+        assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
+    }
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+
+    ts_trace *t = NULL;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/messages row 17 column subscriber: 3"));
+    assert_non_null(strstr(err.msg, "/components (3 rows)"));
+}
+
+static void test_missing_table_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "nojobs.h5", path, sizeof path);
+    write_example(path, 3, 3);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Ldelete(file, "/jobs", H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/jobs is missing"));
+}
+
+/* Replaces /requirements by a table built here with the given type. */
+static void replace_requirements(const char *path, hid_t type, const void *rows, hsize_t n)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_true(H5Ldelete(file, "/requirements", H5P_DEFAULT) >= 0);
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(file, "/requirements", type, sp, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    assert_true(d >= 0);
+    assert_true(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(file);
+}
+
+/* Another writer's member order, packing and extra columns do not matter;
+ * a column of the wrong class does. */
+static void test_foreign_layout(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "foreign.h5", path, sizeof path);
+    write_example(path, 3, 3);
+
+    struct foreign {
+        double min_fraction;
+        int64_t extra;
+        int16_t target;       /* a smaller integer converts */
+        char kind[40];        /* a longer string converts */
+    } rows[2] = { { 0.25, 7, 1, "topic-deadline" }, { 0.75, 8, -1, "component-deadline" } };
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, 40);
+    hid_t ct = H5Tcreate(H5T_COMPOUND, sizeof(struct foreign));
+    H5Tinsert(ct, "min_fraction", HOFFSET(struct foreign, min_fraction), H5T_NATIVE_DOUBLE);
+    H5Tinsert(ct, "extra", HOFFSET(struct foreign, extra), H5T_NATIVE_INT64);
+    H5Tinsert(ct, "target", HOFFSET(struct foreign, target), H5T_NATIVE_INT16);
+    H5Tinsert(ct, "kind", HOFFSET(struct foreign, kind), st);
+    replace_requirements(path, ct, rows, 2);
+    H5Tclose(ct);
+
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->n_requirements, 2);
+    assert_string_equal(t->requirements[0].kind, "topic-deadline");
+    assert_int_equal(t->requirements[0].target, 1);
+    assert_true(t->requirements[0].min_fraction == 0.25);
+    assert_string_equal(t->requirements[1].kind, "component-deadline");
+    assert_int_equal(t->requirements[1].target, -1);
+    assert_true(t->requirements[1].min_fraction == 0.75);
+    ts_trace_free(t);
+
+    /* target as a float: refused, naming the dataset and column. */
+    struct wrong {
+        char kind[32];
+        double target;
+        double min_fraction;
+    } bad[1] = { { "topic-deadline", 1.0, 0.5 } };
+    H5Tset_size(st, 32);
+    ct = H5Tcreate(H5T_COMPOUND, sizeof(struct wrong));
+    H5Tinsert(ct, "kind", HOFFSET(struct wrong, kind), st);
+    H5Tinsert(ct, "target", HOFFSET(struct wrong, target), H5T_NATIVE_DOUBLE);
+    H5Tinsert(ct, "min_fraction", HOFFSET(struct wrong, min_fraction), H5T_NATIVE_DOUBLE);
+    replace_requirements(path, ct, bad, 1);
+    H5Tclose(ct);
+    H5Tclose(st);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/requirements column target is not an integer"));
+}
+
+static void test_two_dimensional_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "twod.h5", path, sizeof path);
+    write_example(path, 3, 3);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Ldelete(file, "/nodes", H5P_DEFAULT) >= 0);
+    hsize_t dims[2] = { 2, 2 };
+    hid_t sp = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(file, "/nodes", H5T_NATIVE_INT, sp, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    assert_true(d >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(file);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "/nodes is not one-dimensional"));
+}
+
+/* A table claiming more rows than the reader accepts is refused before
+ * anything is allocated (extending a chunked dataset costs no disk). */
+static void test_too_many_rows_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "huge.h5", path, sizeof path);
+    write_example(path, 3, 3);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, "/jobs", H5P_DEFAULT);
+    assert_true(d >= 0);
+    hsize_t n = 1000000001ull;
+    assert_true(H5Dset_extent(d, &n) >= 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size < 1000000);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/jobs has 1000000001 rows"));
+}
+
+static void test_unwritable_folder(void **state)
+{
+    fixture *f = *state;
+    char dir[256], path[300];
+    ts_error err;
+    ts_trace_writer *w = (ts_trace_writer *)1;
+
+    /* A folder that does not exist. */
+    snprintf(path, sizeof path, "%s/no/such/folder/t.h5", f->dir);
+    assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_EIO);
+    assert_null(w);
+    assert_string_equal(err.file, path);
+
+    /* A folder without write permission (root ignores it, so check). */
+    path_in(f, "ro", dir, sizeof dir);
+    assert_int_equal(mkdir(dir, 0500), 0);
+    snprintf(path, sizeof path, "%s/t.h5", dir);
+    if (access(dir, W_OK) != 0) {
+        assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_EIO);
+        assert_null(w);
+        assert_non_null(strstr(err.msg, "cannot create"));
+    }
+    /* A folder no one may create files in, even root. */
+    assert_int_equal(ts_trace_writer_open("/proc/toposim-test-trace.h5", NULL, &w, &err),
+                     TS_EIO);
+    assert_null(w);
+    assert_int_equal(count_entries(dir, NULL, 0), 0);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    ts_trace *t = NULL;
+    assert_int_equal(ts_trace_writer_open(NULL, NULL, &w, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_writer_commit(NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_append_message(NULL, NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_load(NULL, &t, &err), TS_EINVAL);
+    ts_trace_free(NULL);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    /* Frees HDF5's one-time allocations so leak checkers see only ours. */
+    H5close();
+    if (ts_alloc_live() != 0) {
+        fprintf(stderr, "%ld allocations still live\n", ts_alloc_live());
+        return -1;
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unterminated_strings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_describing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_publishes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_twice_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_version_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_hdf5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_subscriber_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_table_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_dimensional_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_rows_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_folder, setup, teardown),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, group_teardown);
+}
