@@ -36,7 +36,7 @@ TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 BENCH_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all run test asan bench install deps clean \
-	_build _run _test _bench _install _deps_checked
+	_build _run _test _bench _install _deploy_check
 
 # ---- entry points: dependencies first, then a fresh make that sees them ----
 all: deps
@@ -57,14 +57,18 @@ deps:
 	@bash tools/install-deps.sh
 
 # ---- real targets ----
-_build: $(BIN)
+_build: _deploy_check $(BIN)
 
-_run: $(BIN)
+# The deployment code must not reach past runtime.h (see the script).
+_deploy_check:
+	@bash tools/check-deploy-includes.sh src/deploy
+
+_run: _deploy_check $(BIN)
 	@mkdir -p results
 	./$(BIN) run $(SCENARIO) -o results/$(basename $(notdir $(SCENARIO))).h5
 	./$(BIN) validate results/$(basename $(notdir $(SCENARIO))).h5
 
-_test: $(BIN) $(TEST_BIN)
+_test: _deploy_check $(BIN) $(TEST_BIN)
 	@bash tools/run-tests.sh $(BUILD) $(TEST_BIN)
 
 _bench: $(BENCH_BIN)
