@@ -52,7 +52,8 @@ typedef struct ts_scenario_node {
     int cores;              /* CPU cores (>= 1 for compute nodes, 0 switch) */
     int64_t memory_bytes;
     int gpus;
-    int64_t gpu_memory_bytes;
+    int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
+                                 memory as memory_bytes, not extra */
     int line;
 } ts_scenario_node;
 

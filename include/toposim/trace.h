@@ -97,7 +97,9 @@ enum {
     TS_MSG_DELIVERED = 0,
     TS_MSG_DROPPED_QUEUE = 1,  /* a drop-tail queue was full */
     TS_MSG_NO_ROUTE = 2,
-    TS_MSG_IN_FLIGHT = 3       /* the run ended before it arrived */
+    TS_MSG_IN_FLIGHT = 3,      /* the run ended before it arrived */
+    TS_MSG_LOST = 4,           /* lost on a link (its loss model) */
+    TS_MSG_LINK_DOWN = 5       /* on a link that went down */
 };
 
 /* One sample from a publisher to one subscriber. */
@@ -123,6 +125,63 @@ typedef struct ts_trace_job {
     int64_t finish_ns;
     int64_t deadline_ns;    /* absolute */
 } ts_trace_job;
+
+/* A link direction over one sampling window ending at time_ns. */
+typedef struct ts_trace_link_state {
+    int32_t link;           /* link row */
+    int32_t direction;      /* 0: node_a -> node_b, 1: node_b -> node_a */
+    int64_t time_ns;        /* end of the window */
+    double utilisation;     /* busy fraction of the window, 0..1 */
+    int64_t queue_bytes;    /* waiting or in transmission at time_ns */
+    int32_t queue_packets;
+    int32_t up;             /* 1 when the link is up at time_ns */
+    uint64_t sent_packets;  /* during the window */
+    uint64_t dropped_packets; /* queue full, during the window */
+    uint64_t lost_packets;  /* loss model or link down, during the window */
+} ts_trace_link_state;
+
+/* A node over one sampling window ending at time_ns. */
+typedef struct ts_trace_node_state {
+    int32_t node;           /* node row */
+    int32_t up;             /* 0 after a crash or thermal shutdown */
+    int64_t time_ns;
+    double cpu_util;        /* mean over online cores during the window */
+    double gpu_util;        /* mean over GPUs during the window */
+    int32_t online_cores;
+    int32_t busy_cores;     /* at time_ns */
+    int32_t run_queue;      /* jobs waiting for a core at time_ns */
+    int32_t throttle_level; /* 0: not throttled */
+    double cpu_freq_hz;     /* at time_ns */
+    double gpu_freq_hz;
+    int64_t memory_used_bytes;
+    double temp_die_c;      /* at time_ns; NaN without a thermal model */
+    double temp_case_c;
+    double power_w;         /* mean over the window: energy delta / window */
+    double energy_j;        /* cumulative since the start */
+    double battery_wh;      /* remaining in its robot's battery, -1 if none */
+    int32_t fan_on;
+    char power_mode[32];    /* "" without power modes */
+} ts_trace_node_state;
+
+/* One core over one sampling window. */
+typedef struct ts_trace_core_state {
+    int32_t node;
+    int32_t core;
+    int64_t time_ns;
+    double utilisation;     /* busy fraction of the window */
+} ts_trace_core_state;
+
+/* Something that happened: a fault, a recovery, a throttle, an OOM kill. */
+typedef struct ts_trace_event {
+    int64_t time_ns;
+    char kind[32];          /* see event.h for the platform's kinds;
+                               faults add "fault:<kind>" and "recover:<kind>" */
+    int32_t node;           /* node row or -1 */
+    int32_t link;           /* link row or -1 */
+    int32_t component;      /* component row or -1 */
+    double value;
+    char detail[TS_TRACE_REASON_LEN];
+} ts_trace_event;
 
 typedef struct ts_trace_meta {
     const char *scenario_name;
@@ -155,6 +214,10 @@ int ts_trace_write_requirements(ts_trace_writer *w, const ts_trace_requirement *
  * fixed block and written a chunk at a time: no allocation per call. */
 int ts_trace_append_message(ts_trace_writer *w, const ts_trace_message *row, ts_error *err);
 int ts_trace_append_job(ts_trace_writer *w, const ts_trace_job *row, ts_error *err);
+int ts_trace_append_link_state(ts_trace_writer *w, const ts_trace_link_state *row, ts_error *err);
+int ts_trace_append_node_state(ts_trace_writer *w, const ts_trace_node_state *row, ts_error *err);
+int ts_trace_append_core_state(ts_trace_writer *w, const ts_trace_core_state *row, ts_error *err);
+int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_error *err);
 
 /* Flushes, closes, fsyncs and renames the file to its final name, then
  * frees w (also on failure, after removing the temporary file). */
@@ -182,6 +245,10 @@ typedef struct ts_trace {
     ts_trace_requirement *requirements; size_t n_requirements;
     ts_trace_message *messages;         size_t n_messages;
     ts_trace_job *jobs;                 size_t n_jobs;
+    ts_trace_link_state *link_state;    size_t n_link_state;
+    ts_trace_node_state *node_state;    size_t n_node_state;
+    ts_trace_core_state *core_state;    size_t n_core_state;
+    ts_trace_event *events;             size_t n_events;
 } ts_trace;
 
 /* Reads a trace, checking the format version and each table's type and

@@ -335,7 +335,9 @@ const char *ts__attr(const xmlNode *el, const char *name)
         if (a->children->type == XML_TEXT_NODE && !a->children->next &&
             a->children->content)
             return (const char *)a->children->content;
-        return NULL;
+        /* Not reachable without a DTD; an empty value then fails the
+         * attribute's own checks instead of passing unread. */
+        return "";
     }
     return NULL;
 }
