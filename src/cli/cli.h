@@ -22,6 +22,13 @@ void cli_print_error(const ts_error *err);
 /* Loads a scenario, printing any error; NULL on failure. */
 ts_scenario *cli_load_scenario(const char *path, const char *models_dir);
 
+/* Parses "[--models DIR] [--help] SCENARIO.xml" for command cmd and loads
+ * the scenario into *out (the caller frees it). Returns CLI_OK with *out
+ * NULL after printing help, CLI_OK with *out set, or the exit code of a
+ * usage or load error. */
+int cli_scenario_command(const char *cmd, const char *help, int argc,
+                         char **argv, ts_scenario **out);
+
 /* Prints "toposim CMD: message" and a hint to use --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *message);
 

@@ -1,5 +1,4 @@
 /* toposim check: schema and meaning checks of a scenario, nothing else. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -18,26 +17,12 @@ static const char help[] =
 
 int cli_check(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"models", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *models = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:h", longs, NULL)) != -1) {
-        switch (c) {
-        case 'm': models = optarg; break;
-        case 'h': fputs(help, stdout); return CLI_OK;
-        default: return cli_usage_error("check", "unknown option");
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage_error("check", "expected exactly one SCENARIO.xml");
-    ts_scenario *s = cli_load_scenario(argv[optind], models);
+    ts_scenario *s = NULL;
+    int rc = cli_scenario_command("check", help, argc, argv, &s);
     if (!s)
-        return CLI_BAD_INPUT;
+        return rc;
     printf("%s: ok (%zu nodes, %zu links, %zu components, %zu topics, "
-           "%zu requirements)\n", argv[optind], s->n_nodes, s->n_links,
+           "%zu requirements)\n", s->path, s->n_nodes, s->n_links,
            s->n_components, s->n_topics, s->n_requirements);
     ts_scenario_free(s);
     return CLI_OK;

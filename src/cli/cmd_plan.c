@@ -1,5 +1,4 @@
 /* toposim plan: the placement, one line per component with its reason. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -18,24 +17,10 @@ static const char help[] =
 
 int cli_plan(int argc, char **argv)
 {
-    static const struct option longs[] = {
-        {"models", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *models = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:h", longs, NULL)) != -1) {
-        switch (c) {
-        case 'm': models = optarg; break;
-        case 'h': fputs(help, stdout); return CLI_OK;
-        default: return cli_usage_error("plan", "unknown option");
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage_error("plan", "expected exactly one SCENARIO.xml");
-    ts_scenario *s = cli_load_scenario(argv[optind], models);
+    ts_scenario *s = NULL;
+    int rc = cli_scenario_command("plan", help, argc, argv, &s);
     if (!s)
-        return CLI_BAD_INPUT;
+        return rc;
     ts_plan *plan = NULL;
     ts_error err;
     ts_error_clear(&err);

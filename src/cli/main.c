@@ -1,4 +1,5 @@
 /* toposim: entry point and subcommand dispatch. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,29 @@ ts_scenario *cli_load_scenario(const char *path, const char *models_dir)
         return NULL;
     }
     return s;
+}
+
+int cli_scenario_command(const char *cmd, const char *help, int argc,
+                         char **argv, ts_scenario **out)
+{
+    static const struct option longs[] = {
+        {"models", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *models = NULL;
+    int c;
+    *out = NULL;
+    while ((c = getopt_long(argc, argv, "m:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'm': models = optarg; break;
+        case 'h': fputs(help, stdout); return CLI_OK;
+        default: return cli_usage_error(cmd, "unknown option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(cmd, "expected exactly one SCENARIO.xml");
+    *out = cli_load_scenario(argv[optind], models);
+    return *out ? CLI_OK : CLI_BAD_INPUT;
 }
 
 int main(int argc, char **argv)
