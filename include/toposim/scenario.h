@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toposim/dist.h"
 #include "toposim/error.h"
 
 /* Where a node sits: on a robot, at the edge, in the cloud, or in the
@@ -40,8 +41,47 @@ typedef enum {
 typedef struct ts_scenario_site {
     char *id;
     ts_tier tier;
+    double battery_wh;          /* robots: battery capacity; 0 = no battery */
+    double low_battery_fraction;/* event when the charge falls below this */
     int line;
 } ts_scenario_site;
+
+/* A power mode (as Jetson's nvpmodel): caps online cores and clocks. */
+typedef struct ts_scenario_power_mode {
+    char *name;
+    int online_cores;           /* 0: all cores */
+    double cpu_max_hz;          /* 0: the reference CPU clock */
+    double gpu_max_hz;          /* 0: the reference GPU clock */
+    double budget_w;            /* the mode's power budget; 0: none */
+} ts_scenario_power_mode;
+
+/* Power = idle + per busy core dynamic + GPU dynamic, dynamic parts
+ * scaling with (clock / reference clock)^dyn_exponent. */
+typedef struct ts_scenario_power {
+    double idle_w;
+    double core_dyn_w;          /* one busy core at the reference clock */
+    double gpu_dyn_w;           /* a busy GPU at the reference clock */
+    double cpu_ref_hz;          /* clock at which exec times are given */
+    double gpu_ref_hz;
+    double dyn_exponent;        /* default 3 (P ~ f V^2 with V ~ f) */
+    ts_scenario_power_mode *modes;
+    size_t n_modes;
+    int initial_mode;           /* index into modes, -1 without modes */
+} ts_scenario_power;
+
+/* Two-node RC thermal model: die -> case/heatsink -> ambient. */
+typedef struct ts_scenario_thermal {
+    double r_die_case;          /* K/W */
+    double r_case_ambient;      /* K/W, fan off */
+    double r_case_ambient_fan;  /* K/W with the fan on; 0: no fan */
+    double c_die;               /* J/K, > 0 */
+    double c_case;              /* J/K; 0: single RC (die to ambient) */
+    double throttle_c;          /* die temperature that engages throttling */
+    double release_c;           /* ... and that releases it (< throttle_c) */
+    double throttle_scale;      /* clock multiplier while throttled (0,1) */
+    double fan_on_c, fan_off_c; /* fan hysteresis (fan models only) */
+    double shutdown_c;          /* the node stops at this die temperature */
+} ts_scenario_thermal;
 
 typedef struct ts_scenario_node {
     char *id;
@@ -54,8 +94,48 @@ typedef struct ts_scenario_node {
     int gpus;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
                                  memory as memory_bytes, not extra */
+    int has_power;              /* power model present */
+    ts_scenario_power power;
+    int has_thermal;            /* thermal model present */
+    ts_scenario_thermal thermal;
     int line;
 } ts_scenario_node;
+
+/* A shared medium (a Wi-Fi access point's air time, a cell): every link
+ * attached to it shares one transmitter of this capacity. Capacity and
+ * latency may follow a declared profile. */
+typedef struct ts_scenario_medium_point {
+    int64_t at_ns;
+    double capacity_bps;
+    int64_t latency_ns;
+} ts_scenario_medium_point;
+
+typedef struct ts_scenario_medium {
+    char *id;
+    double capacity_bps;        /* > 0 */
+    int64_t latency_ns;         /* added to each attached link's latency */
+    int64_t queue_bytes;        /* the shared queue, > 0 */
+    ts_scenario_medium_point *profile;
+    size_t n_profile;           /* in increasing time */
+    int line;
+} ts_scenario_medium;
+
+typedef enum {
+    TS_LOSS_MODEL_NONE = 0,
+    TS_LOSS_MODEL_BERNOULLI = 1,
+    TS_LOSS_MODEL_GILBERT_ELLIOTT = 2
+} ts_loss_model;
+
+/* Per packet (fragment) loss on a link. Gilbert-Elliott given as "mean
+ * loss" and "mean burst length" is stored as its four parameters
+ * (loss_good = 0, loss_bad = 1, p_bad_good = 1/burst,
+ * p_good_bad = p_bad_good * mean / (1 - mean)). */
+typedef struct ts_scenario_loss {
+    ts_loss_model model;
+    double p;                   /* Bernoulli loss probability */
+    double p_good_bad, p_bad_good; /* GE transitions per packet */
+    double loss_good, loss_bad; /* GE loss probability per state */
+} ts_scenario_loss;
 
 /* A full-duplex point-to-point link: each direction has its own FIFO
  * drop-tail queue of queue_bytes and serialises at bandwidth_bps. */
@@ -66,6 +146,14 @@ typedef struct ts_scenario_link {
     int64_t latency_ns;     /* propagation delay, >= 0 */
     double bandwidth_bps;   /* > 0 */
     int64_t queue_bytes;    /* > 0: bytes waiting or in transmission */
+    int64_t queue_packets;  /* 0: no packet limit */
+    int64_t mtu_bytes;      /* 0: no fragmentation */
+    int64_t header_bytes;   /* per packet or fragment */
+    ts_dist jitter;         /* extra delay per packet; kind NONE if absent
+                               (histogram tables are not prepared here) */
+    int reorder_allowed;    /* 0: packets never overtake on this link */
+    ts_scenario_loss loss;
+    int medium;             /* medium index, or -1 */
     int line;
 } ts_scenario_link;
 
@@ -83,6 +171,16 @@ typedef struct ts_scenario_component {
     int64_t memory_bytes;
     int gpus;
     int pin;                /* node index from node="...", or -1 */
+    ts_dist exec_dist;      /* <exec dist=...>: overrides exec/exec-min when
+                               its kind is not NONE (exec_ns then holds its
+                               largest value, or its mean when unbounded) */
+    int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
+                               clock; 0: no GPU work */
+    int policy;             /* 0: fifo (fixed priority, preemptive),
+                               1: fair (weighted time sharing) */
+    int weight;             /* fair share weight; default 1024 */
+    uint64_t affinity;      /* bit i: may run on core i; 0: any core */
+    int reserve_cores;      /* 1: its affinity cores run nothing else */
     int line;
 } ts_scenario_component;
 
@@ -112,12 +210,42 @@ typedef struct ts_scenario_requirement {
     int line;
 } ts_scenario_requirement;
 
+typedef enum {
+    TS_FAULT_LINK_DOWN = 0,     /* target link; up again after duration */
+    TS_FAULT_LOSS_BURST = 1,    /* target link gets `loss` for duration */
+    TS_FAULT_LATENCY_SPIKE = 2, /* target link: +value ns for duration */
+    TS_FAULT_AMBIENT = 3,       /* target node or -1 (all): value in C */
+    TS_FAULT_POWER_MODE = 4,    /* target node switches to mode index */
+    TS_FAULT_MEDIUM = 5,        /* target medium: capacity value bps,
+                                   latency extra_ns, for duration */
+    TS_FAULT_NODE_CRASH = 6,    /* target node stops; restarts after
+                                   duration when duration > 0 */
+    TS_FAULT_PARTITION = 7      /* links[] all down for duration */
+} ts_fault_kind;
+
+/* One entry of the <faults> timeline. */
+typedef struct ts_scenario_fault {
+    ts_fault_kind kind;
+    int64_t at_ns;
+    int64_t duration_ns;        /* 0: lasts to the end of the run */
+    int target;                 /* link, node or medium index; -1: all */
+    double value;               /* see the kind */
+    int64_t extra_ns;           /* latency for TS_FAULT_MEDIUM */
+    int mode;                   /* power mode index for TS_FAULT_POWER_MODE */
+    ts_scenario_loss loss;      /* for TS_FAULT_LOSS_BURST */
+    int *links;                 /* for TS_FAULT_PARTITION */
+    size_t n_links;
+    int line;
+} ts_scenario_fault;
+
 typedef struct ts_scenario {
     char *path;             /* the file it was loaded from */
     char *name;
     char *text;             /* the document exactly as read */
     uint64_t seed;          /* default seed (--seed overrides) */
     int64_t duration_ns;    /* default simulated duration, > 0 */
+    double ambient_c;       /* ambient temperature, default 25 C */
+    int64_t sample_period_ns; /* node/link state sampling, default 100 ms */
 
     ts_scenario_site *sites;   size_t n_sites;
     ts_scenario_node *nodes;   size_t n_nodes;
@@ -125,6 +253,8 @@ typedef struct ts_scenario {
     ts_scenario_component *components; size_t n_components;
     ts_scenario_topic *topics; size_t n_topics;
     ts_scenario_requirement *requirements; size_t n_requirements;
+    ts_scenario_medium *media; size_t n_media;
+    ts_scenario_fault *faults; size_t n_faults; /* in time order */
 } ts_scenario;
 
 typedef struct ts_scenario_options {
@@ -151,6 +281,7 @@ void ts_scenario_free(ts_scenario *scenario);
 int ts_scenario_find_node(const ts_scenario *s, const char *id);
 int ts_scenario_find_component(const ts_scenario *s, const char *id);
 int ts_scenario_find_topic(const ts_scenario *s, const char *id);
+int ts_scenario_find_link(const ts_scenario *s, const char *id);
 
 /* Static names for enums, as written in scenarios and traces. */
 const char *ts_tier_name(ts_tier tier);
