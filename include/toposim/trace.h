@@ -12,10 +12,17 @@
  *                            duration_ns, toposim_version;
  *                     dataset scenario_text (the scenario document)
  *   /nodes /links /components /topics /placement /requirements
- *   /messages /jobs   compound tables, chunked and deflate-compressed,
+ *   /messages /jobs
+ *   /link_state /node_state /core_state /events
+ *                     compound tables, chunked and deflate-compressed,
  *                     each column's unit in attribute "units" (as
  *                     "column=unit;...") and per-column attributes.
- * Indices in rows refer to row numbers of the named table (0-based).
+ * Indices in rows refer to row numbers of the named table (0-based), and
+ * core_state.core to a core of its node (0 to cores - 1); the node, link
+ * and component columns of /events hold -1 when not applicable.
+ * Version 2 added the last four tables (always present, possibly empty)
+ * and message statuses 4 and 5; the reader still loads version 1 files,
+ * whose four newer tables then come back empty.
  * In detail: format and the other strings are scalar fixed-length ASCII
  * attributes, format_version a scalar int32, seed a scalar uint64 and
  * duration_ns a scalar int64; scenario_text is a scalar fixed-length
@@ -36,7 +43,7 @@
 
 #include "toposim/error.h"
 
-#define TS_TRACE_FORMAT_VERSION 1
+#define TS_TRACE_FORMAT_VERSION 2
 #define TS_TRACE_NAME_LEN 64
 #define TS_TRACE_REASON_LEN 192
 

@@ -28,7 +28,7 @@ typedef struct ts_score {
     uint64_t total;         /* samples / jobs counted (in flight at the end
                                and not yet due are left out) */
     uint64_t met;           /* delivered in budget / finished by deadline */
-    uint64_t lost;          /* topics: dropped or unroutable samples */
+    uint64_t lost;          /* topics: dropped, unroutable, lost or link-down samples */
     double compliance;      /* met / total, 1 when total is 0 */
     int64_t p50_ns, p99_ns, max_ns; /* latency (topics) or response time
                                        (components) of the completed ones;

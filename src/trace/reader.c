@@ -5,6 +5,8 @@
  * and size are checked; rows are read through the C structs' own compound
  * types (members matched by name, so the file's member order and packing
  * do not matter); and every row index is checked against its table.
+ * Older format versions stay readable: a table newer than the file's
+ * version is not looked for and loads with zero rows.
  */
 #include "toposim/trace.h"
 
@@ -218,8 +220,8 @@ static int read_root(const rctx *c, hid_t file, ts_trace *tr)
                             (long long)version, TS_TRACE_FORMAT_VERSION);
     if (version < 1)
         return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                            "trace format version %lld is not valid (supported: %d)",
-                            (long long)version, TS_TRACE_FORMAT_VERSION);
+                            "trace format version %lld is not valid (supported: 1 "
+                            "to %d)", (long long)version, TS_TRACE_FORMAT_VERSION);
     tr->format_version = (int)version;
     return string_attr(c, file, "/", "toposim_version", &tr->toposim_version);
 }
@@ -423,7 +425,11 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_PLACEMENT: return &tr->n_placement;
     case TS__T_REQUIREMENTS: return &tr->n_requirements;
     case TS__T_MESSAGES: return &tr->n_messages;
-    default: return &tr->n_jobs;
+    case TS__T_JOBS: return &tr->n_jobs;
+    case TS__T_LINK_STATE: return &tr->n_link_state;
+    case TS__T_NODE_STATE: return &tr->n_node_state;
+    case TS__T_CORE_STATE: return &tr->n_core_state;
+    default: return &tr->n_events;
     }
 }
 
@@ -437,7 +443,11 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_PLACEMENT: return tr->placement;
     case TS__T_REQUIREMENTS: return tr->requirements;
     case TS__T_MESSAGES: return tr->messages;
-    default: return tr->jobs;
+    case TS__T_JOBS: return tr->jobs;
+    case TS__T_LINK_STATE: return tr->link_state;
+    case TS__T_NODE_STATE: return tr->node_state;
+    case TS__T_CORE_STATE: return tr->core_state;
+    default: return tr->events;
     }
 }
 
@@ -451,7 +461,11 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_PLACEMENT: tr->placement = rows; break;
     case TS__T_REQUIREMENTS: tr->requirements = rows; break;
     case TS__T_MESSAGES: tr->messages = rows; break;
-    default: tr->jobs = rows; break;
+    case TS__T_JOBS: tr->jobs = rows; break;
+    case TS__T_LINK_STATE: tr->link_state = rows; break;
+    case TS__T_NODE_STATE: tr->node_state = rows; break;
+    case TS__T_CORE_STATE: tr->core_state = rows; break;
+    default: tr->events = rows; break;
     }
 }
 
@@ -469,11 +483,14 @@ static int check_indices(const rctx *c, ts_trace *tr)
             for (size_t r = 0; r < *table_count(tr, t); r++) {
                 int32_t v;
                 memcpy(&v, base + r * s->row_size + col->offset, sizeof v);
+                if (v == -1 && col->ref_optional)
+                    continue;
                 if (v < 0 || (size_t)v >= limit)
                     return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                        "dataset %s row %zu column %s: %d is not a row "
+                                        "dataset %s row %zu column %s: %d is not %sa row "
                                         "of %s (%zu rows)", s->path, r, col->name,
-                                        (int)v, ts__trace_tables[col->ref].path, limit);
+                                        (int)v, col->ref_optional ? "-1 nor " : "",
+                                        ts__trace_tables[col->ref].path, limit);
             }
         }
     }
@@ -493,12 +510,32 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 "-1 nor a row of %s (%zu rows)", r, (int)q->target,
                                 ts__trace_tables[ref].path, limit);
     }
+    /* Version 1 knew statuses up to TS_MSG_IN_FLIGHT only. */
+    int32_t max_status = tr->format_version >= 2 ? TS_MSG_LINK_DOWN : TS_MSG_IN_FLIGHT;
     for (size_t r = 0; r < tr->n_messages; r++) {
         int32_t st = tr->messages[r].status;
-        if (st < TS_MSG_DELIVERED || st > TS_MSG_IN_FLIGHT)
+        if (st < TS_MSG_DELIVERED || st > max_status)
             return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
                                 "dataset /messages row %zu column status: unknown "
-                                "status %d", r, (int)st);
+                                "status %d (format version %d has 0 to %d)", r, (int)st,
+                                tr->format_version, (int)max_status);
+    }
+    for (size_t r = 0; r < tr->n_link_state; r++) {
+        int32_t d = tr->link_state[r].direction;
+        if (d != 0 && d != 1)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /link_state row %zu column direction: %d is not "
+                                "0 nor 1", r, (int)d);
+    }
+    /* Node rows were checked above, so the lookup is in bounds. */
+    for (size_t r = 0; r < tr->n_core_state; r++) {
+        const ts_trace_core_state *cs = &tr->core_state[r];
+        int32_t cores = tr->nodes[cs->node].cores;
+        if (cs->core < 0 || cs->core >= cores)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /core_state row %zu column core: %d is not a core "
+                                "of node %d (%d cores)", r, (int)cs->core, (int)cs->node,
+                                (int)cores);
     }
     return TS_OK;
 }
@@ -546,8 +583,13 @@ int ts_trace_load(const char *path, ts_trace **out, ts_error *err)
     if (rc == TS_OK)
         rc = read_meta(&c, file, tr);
     for (int t = 0; rc == TS_OK && t < TS__T_COUNT; t++) {
+        const ts__table_schema *s = &ts__trace_tables[t];
+        /* An older file has no such table; one it holds anyway under that
+         * name is not part of its format and is left alone. */
+        if (tr->format_version < s->since_version)
+            continue;
         void *rows = NULL;
-        rc = read_table(&c, file, &ts__trace_tables[t], &rows, table_count(tr, t));
+        rc = read_table(&c, file, s, &rows, table_count(tr, t));
         set_table_rows(tr, t, rows);
     }
     if (rc == TS_OK)
@@ -578,5 +620,9 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->requirements);
     ts_free(trace->messages);
     ts_free(trace->jobs);
+    ts_free(trace->link_state);
+    ts_free(trace->node_state);
+    ts_free(trace->core_state);
+    ts_free(trace->events);
     ts_free(trace);
 }

@@ -7,7 +7,11 @@
 
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
 #define COL(type, field, kind, unit, ref, desc) \
-    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, ref, desc }
+    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, ref, 0, desc }
+/* An index column that may also hold -1 for "none". */
+#define COL_OPT(type, field, ref, desc) \
+    { #field, TS__COL_I32, offsetof(type, field), FIELD_SIZE(type, field), NULL, ref, 1, \
+      desc }
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const ts__column node_cols[] = {
@@ -97,7 +101,8 @@ static const ts__column message_cols[] = {
     COL(ts_trace_message, subscriber, TS__COL_I32, NULL, TS__T_COMPONENTS,
         "row of /components"),
     COL(ts_trace_message, status, TS__COL_I32, NULL, TS__T_NONE,
-        "0 delivered, 1 dropped (queue full), 2 no route, 3 in flight at the end"),
+        "0 delivered, 1 dropped (queue full), 2 no route, 3 in flight at the end, "
+        "4 lost on a link (its loss model), 5 on a link that went down"),
     COL(ts_trace_message, seq, TS__COL_U64, NULL, TS__T_NONE,
         "sample number within the topic, from 0"),
     COL(ts_trace_message, send_ns, TS__COL_I64, "ns", TS__T_NONE, "publication time"),
@@ -121,28 +126,124 @@ static const ts__column job_cols[] = {
         "absolute deadline"),
 };
 
-/* Static tables are small: short chunks. The two event tables grow by a
- * chunk of 4096 rows (192 KiB) per write. */
-#define TABLE(id, name, type, chunk, cols, desc) \
-    [id] = { name, "/" name, desc, sizeof(type), chunk, cols, N_OF(cols) }
+static const ts__column link_state_cols[] = {
+    COL(ts_trace_link_state, link, TS__COL_I32, NULL, TS__T_LINKS, "row of /links"),
+    COL(ts_trace_link_state, direction, TS__COL_I32, NULL, TS__T_NONE,
+        "0: node_a to node_b, 1: node_b to node_a"),
+    COL(ts_trace_link_state, time_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "end of the sampling window"),
+    COL(ts_trace_link_state, utilisation, TS__COL_F64, "1", TS__T_NONE,
+        "fraction of the window spent transmitting, 0 to 1"),
+    COL(ts_trace_link_state, queue_bytes, TS__COL_I64, "B", TS__T_NONE,
+        "bytes waiting or in transmission at time_ns"),
+    COL(ts_trace_link_state, queue_packets, TS__COL_I32, "1", TS__T_NONE,
+        "packets waiting or in transmission at time_ns"),
+    COL(ts_trace_link_state, up, TS__COL_I32, NULL, TS__T_NONE,
+        "1 when the link is up at time_ns, else 0"),
+    COL(ts_trace_link_state, sent_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets sent during the window"),
+    COL(ts_trace_link_state, dropped_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets dropped by a full queue during the window"),
+    COL(ts_trace_link_state, lost_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets lost to the loss model or a link down during the window"),
+};
+
+static const ts__column node_state_cols[] = {
+    COL(ts_trace_node_state, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_node_state, up, TS__COL_I32, NULL, TS__T_NONE,
+        "1 when the node runs, 0 after a crash or thermal shutdown"),
+    COL(ts_trace_node_state, time_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "end of the sampling window"),
+    COL(ts_trace_node_state, cpu_util, TS__COL_F64, "1", TS__T_NONE,
+        "busy fraction over online cores during the window, 0 to 1"),
+    COL(ts_trace_node_state, gpu_util, TS__COL_F64, "1", TS__T_NONE,
+        "busy fraction over GPUs during the window, 0 to 1"),
+    COL(ts_trace_node_state, online_cores, TS__COL_I32, "1", TS__T_NONE,
+        "cores online at time_ns (the power mode may cap them)"),
+    COL(ts_trace_node_state, busy_cores, TS__COL_I32, "1", TS__T_NONE,
+        "cores running a job at time_ns"),
+    COL(ts_trace_node_state, run_queue, TS__COL_I32, "1", TS__T_NONE,
+        "jobs waiting for a core at time_ns"),
+    COL(ts_trace_node_state, throttle_level, TS__COL_I32, NULL, TS__T_NONE,
+        "thermal throttling step at time_ns; 0: not throttled"),
+    COL(ts_trace_node_state, cpu_freq_hz, TS__COL_F64, "Hz", TS__T_NONE,
+        "CPU clock at time_ns"),
+    COL(ts_trace_node_state, gpu_freq_hz, TS__COL_F64, "Hz", TS__T_NONE,
+        "GPU clock at time_ns"),
+    COL(ts_trace_node_state, memory_used_bytes, TS__COL_I64, "B", TS__T_NONE,
+        "memory in use at time_ns"),
+    COL(ts_trace_node_state, temp_die_c, TS__COL_F64, "degC", TS__T_NONE,
+        "die temperature at time_ns; NaN without a thermal model"),
+    COL(ts_trace_node_state, temp_case_c, TS__COL_F64, "degC", TS__T_NONE,
+        "case or heatsink temperature at time_ns; NaN without a thermal model"),
+    COL(ts_trace_node_state, power_w, TS__COL_F64, "W", TS__T_NONE,
+        "mean power over the window: energy delta over window length"),
+    COL(ts_trace_node_state, energy_j, TS__COL_F64, "J", TS__T_NONE,
+        "energy used since the start of the run"),
+    COL(ts_trace_node_state, battery_wh, TS__COL_F64, "Wh", TS__T_NONE,
+        "energy left in the node's robot battery; -1: no battery"),
+    COL(ts_trace_node_state, fan_on, TS__COL_I32, NULL, TS__T_NONE,
+        "1 when the fan runs at time_ns, else 0"),
+    COL(ts_trace_node_state, power_mode, TS__COL_STR, NULL, TS__T_NONE,
+        "power mode name at time_ns; empty without power modes"),
+};
+
+static const ts__column core_state_cols[] = {
+    COL(ts_trace_core_state, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_core_state, core, TS__COL_I32, NULL, TS__T_NONE,
+        "core number within the node, from 0 to its cores - 1"),
+    COL(ts_trace_core_state, time_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "end of the sampling window"),
+    COL(ts_trace_core_state, utilisation, TS__COL_F64, "1", TS__T_NONE,
+        "busy fraction of the window, 0 to 1"),
+};
+
+static const ts__column event_cols[] = {
+    COL(ts_trace_event, time_ns, TS__COL_I64, "ns", TS__T_NONE, "when it happened"),
+    COL(ts_trace_event, kind, TS__COL_STR, NULL, TS__T_NONE,
+        "what happened: a platform event (link_down, throttle, oom_kill...), "
+        "fault:<kind> or recover:<kind>"),
+    COL_OPT(ts_trace_event, node, TS__T_NODES, "row of /nodes; -1: none"),
+    COL_OPT(ts_trace_event, link, TS__T_LINKS, "row of /links; -1: none"),
+    COL_OPT(ts_trace_event, component, TS__T_COMPONENTS, "row of /components; -1: none"),
+    COL(ts_trace_event, value, TS__COL_F64, NULL, TS__T_NONE,
+        "kind-specific figure (a temperature, clock or capacity); see detail"),
+    COL(ts_trace_event, detail, TS__COL_STR, NULL, TS__T_NONE,
+        "one human sentence, naming the value's unit where there is one"),
+};
+
+/* Static tables are small: short chunks. The row tables grow by a chunk
+ * of 4096 rows per write (192 KiB of messages, 592 KiB of node_state: each
+ * within HDF5's default 1 MiB chunk cache). Events are rare and wide, so
+ * 1024 rows (252 KiB) a chunk. */
+#define TABLE(id, name, type, chunk, since, cols, desc) \
+    [id] = { name, "/" name, desc, sizeof(type), chunk, since, cols, N_OF(cols) }
 
 const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
-    TABLE(TS__T_NODES, "nodes", ts_trace_node, 256, node_cols,
+    TABLE(TS__T_NODES, "nodes", ts_trace_node, 256, 1, node_cols,
           "compute and network nodes of the topology"),
-    TABLE(TS__T_LINKS, "links", ts_trace_link, 256, link_cols,
+    TABLE(TS__T_LINKS, "links", ts_trace_link, 256, 1, link_cols,
           "full-duplex point-to-point links"),
-    TABLE(TS__T_COMPONENTS, "components", ts_trace_component, 256, component_cols,
+    TABLE(TS__T_COMPONENTS, "components", ts_trace_component, 256, 1, component_cols,
           "software components and their resource requests"),
-    TABLE(TS__T_TOPICS, "topics", ts_trace_topic, 256, topic_cols,
+    TABLE(TS__T_TOPICS, "topics", ts_trace_topic, 256, 1, topic_cols,
           "published topics"),
-    TABLE(TS__T_PLACEMENT, "placement", ts_trace_placement, 256, placement_cols,
+    TABLE(TS__T_PLACEMENT, "placement", ts_trace_placement, 256, 1, placement_cols,
           "which node each component was placed on, and why"),
-    TABLE(TS__T_REQUIREMENTS, "requirements", ts_trace_requirement, 256,
+    TABLE(TS__T_REQUIREMENTS, "requirements", ts_trace_requirement, 256, 1,
           requirement_cols, "deadline requirements the run is judged by"),
-    TABLE(TS__T_MESSAGES, "messages", ts_trace_message, 4096, message_cols,
+    TABLE(TS__T_MESSAGES, "messages", ts_trace_message, 4096, 1, message_cols,
           "one row per sample from a publisher to one subscriber"),
-    TABLE(TS__T_JOBS, "jobs", ts_trace_job, 4096, job_cols,
+    TABLE(TS__T_JOBS, "jobs", ts_trace_job, 4096, 1, job_cols,
           "one row per job of a periodic component"),
+    TABLE(TS__T_LINK_STATE, "link_state", ts_trace_link_state, 4096, 2, link_state_cols,
+          "one row per link direction and sampling window"),
+    TABLE(TS__T_NODE_STATE, "node_state", ts_trace_node_state, 4096, 2, node_state_cols,
+          "one row per node and sampling window"),
+    TABLE(TS__T_CORE_STATE, "core_state", ts_trace_core_state, 4096, 2, core_state_cols,
+          "one row per CPU core and sampling window"),
+    TABLE(TS__T_EVENTS, "events", ts_trace_event, 1024, 2, event_cols,
+          "platform events, faults and recoveries, one row each as they happened"),
 };
 
 hid_t ts__string_type(size_t size)

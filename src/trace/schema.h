@@ -24,8 +24,8 @@
  * be talked into allocating without bound by a hostile file. */
 #define TS__TRACE_MAX_ROWS 1000000000ull
 
-/* Most columns any table has. */
-#define TS__TRACE_MAX_COLUMNS 12
+/* Most columns any table has (node_state: 19). */
+#define TS__TRACE_MAX_COLUMNS 24
 
 /* Table ids; also the order in which the writer creates the datasets. */
 enum {
@@ -37,6 +37,10 @@ enum {
     TS__T_REQUIREMENTS,
     TS__T_MESSAGES,
     TS__T_JOBS,
+    TS__T_LINK_STATE,      /* the four below since format version 2 */
+    TS__T_NODE_STATE,
+    TS__T_CORE_STATE,
+    TS__T_EVENTS,
     TS__T_COUNT,
     TS__T_NONE = -1
 };
@@ -57,6 +61,7 @@ typedef struct ts__column {
     size_t size;             /* bytes (the array length for strings) */
     const char *unit;        /* NULL when the column has no unit */
     int ref;                 /* TS__T_* whose row it indexes, or TS__T_NONE */
+    int ref_optional;        /* 1: -1 ("none") is valid besides a row index */
     const char *description;
 } ts__column;
 
@@ -66,11 +71,13 @@ typedef struct ts__table_schema {
     const char *description;
     size_t row_size;         /* sizeof the row struct */
     size_t chunk_rows;       /* chunk and write-block length in rows */
+    int since_version;       /* first format version with this table; an
+                                older file lacks it and it loads empty */
     const ts__column *columns;
     size_t n_columns;
 } ts__table_schema;
 
-/* The eight tables, indexed by TS__T_*. */
+/* The tables, indexed by TS__T_*. */
 extern const ts__table_schema ts__trace_tables[TS__T_COUNT];
 
 /* A fixed-length, NUL-terminated ASCII string type of size bytes; the

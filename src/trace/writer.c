@@ -328,6 +328,29 @@ int ts_trace_append_job(ts_trace_writer *w, const ts_trace_job *row, ts_error *e
     return append(w, TS__T_JOBS, row, err);
 }
 
+int ts_trace_append_link_state(ts_trace_writer *w, const ts_trace_link_state *row,
+                               ts_error *err)
+{
+    return append(w, TS__T_LINK_STATE, row, err);
+}
+
+int ts_trace_append_node_state(ts_trace_writer *w, const ts_trace_node_state *row,
+                               ts_error *err)
+{
+    return append(w, TS__T_NODE_STATE, row, err);
+}
+
+int ts_trace_append_core_state(ts_trace_writer *w, const ts_trace_core_state *row,
+                               ts_error *err)
+{
+    return append(w, TS__T_CORE_STATE, row, err);
+}
+
+int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_error *err)
+{
+    return append(w, TS__T_EVENTS, row, err);
+}
+
 /* ---- lifetime ---- */
 
 /* Closes every HDF5 handle; returns 0 or -1 when any close failed. */

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 
 #define N_MESSAGES 10000   /* more than two 4096-row blocks */
 #define N_JOBS 4097        /* one block and one row */
+#define N_LINK_STATE 4100  /* one 4096-row block and some */
+#define N_NODE_STATE 4097
+#define N_CORE_STATE 8193  /* two blocks and one row */
+#define N_EVENTS 2049      /* events go in 1024-row blocks: two and one row */
 
 typedef struct fixture {
     char dir[64];
@@ -195,7 +200,7 @@ static ts_trace_message make_message(size_t i)
     m.topic = (int32_t)(i % 2);
     m.publisher = (int32_t)(i % 2);
     m.subscriber = 2;
-    m.status = (int32_t)(i % 4);
+    m.status = (int32_t)(i % 6);  /* every status, 0 to TS_MSG_LINK_DOWN */
     m.seq = i;
     m.send_ns = (int64_t)i * 1000;
     m.recv_ns = m.status == TS_MSG_DELIVERED ? m.send_ns + 777 : -1;
@@ -217,6 +222,86 @@ static ts_trace_job make_job(size_t i)
     return j;
 }
 
+/* Rows of the state tables and events; indices fit make_content (3 nodes
+ * of 6, 7 and 8 cores, 2 links, 3 components). */
+static ts_trace_link_state make_link_state(size_t i)
+{
+    ts_trace_link_state l;
+    memset(&l, 0, sizeof l);
+    l.link = (int32_t)(i % 2);
+    l.direction = (int32_t)((i / 2) % 2);
+    l.time_ns = (int64_t)(i / 4 + 1) * 100000000;
+    l.utilisation = (double)(i % 101) / 100.0;
+    l.queue_bytes = (int64_t)i * 1500;
+    l.queue_packets = (int32_t)(i % 17);
+    l.up = i % 9 != 0;
+    l.sent_packets = (UINT64_C(1) << 63) + i;  /* the top bit survives */
+    l.dropped_packets = i % 7;
+    l.lost_packets = i % 11;
+    return l;
+}
+
+static ts_trace_node_state make_node_state(size_t i)
+{
+    ts_trace_node_state n;
+    memset(&n, 0, sizeof n);
+    n.node = (int32_t)(i % 3);
+    n.up = i % 13 != 0;
+    n.time_ns = (int64_t)(i / 3 + 1) * 100000000;
+    n.cpu_util = (double)(i % 100) / 100.0;
+    n.gpu_util = (double)(i % 50) / 50.0;
+    n.online_cores = 4 + (int32_t)(i % 3);
+    n.busy_cores = (int32_t)(i % 4);
+    n.run_queue = (int32_t)(i % 5);
+    n.throttle_level = (int32_t)(i % 3);
+    n.cpu_freq_hz = 729.6e6 + (double)i;
+    n.gpu_freq_hz = 918e6 - (double)i;
+    n.memory_used_bytes = (int64_t)i << 20;
+    /* The switch (node 2) has no thermal model nor battery. */
+    n.temp_die_c = n.node == 2 ? NAN : 25.0 + (double)i * 0.01;
+    n.temp_case_c = n.node == 2 ? NAN : 24.0 + (double)i * 0.005;
+    n.power_w = 7.5 + (double)(i % 10);
+    n.energy_j = (double)i * 1.25;
+    n.battery_wh = n.node == 2 ? -1.0 : 500.0 - (double)i * 1e-3;
+    n.fan_on = (int32_t)(i % 2);
+    if (i % 4 == 0)
+        fill_str(n.power_mode, sizeof n.power_mode, 'M', sizeof n.power_mode - 1);
+    else if (i % 4 == 1)
+        snprintf(n.power_mode, sizeof n.power_mode, "15W");
+    return n;
+}
+
+static ts_trace_core_state make_core_state(size_t i)
+{
+    ts_trace_core_state c;
+    memset(&c, 0, sizeof c);
+    c.node = (int32_t)(i % 2);
+    c.core = (int32_t)((i / 2) % 6);
+    c.time_ns = (int64_t)(i / 12 + 1) * 100000000;
+    c.utilisation = (double)(i % 7) / 7.0;
+    return c;
+}
+
+static ts_trace_event make_event(size_t i)
+{
+    ts_trace_event e;
+    memset(&e, 0, sizeof e);
+    e.time_ns = (int64_t)i * 3000000;
+    if (i % 5 == 0)
+        fill_str(e.kind, sizeof e.kind, 'K', sizeof e.kind - 1);
+    else
+        snprintf(e.kind, sizeof e.kind, "%s", i % 2 ? "throttle" : "fault:link-down");
+    e.node = i % 4 == 0 ? -1 : (int32_t)(i % 3);
+    e.link = i % 3 == 0 ? -1 : (int32_t)(i % 2);
+    e.component = i % 4 == 3 ? -1 : (int32_t)(i % 3);
+    e.value = (double)i * 0.5;
+    if (i % 7 == 0)
+        fill_str(e.detail, sizeof e.detail, 'D', TS_TRACE_REASON_LEN - 1);
+    else
+        snprintf(e.detail, sizeof e.detail, "event %zu happened", i);
+    return e;
+}
+
 static ts_trace_meta make_meta(void)
 {
     ts_trace_meta m = { "unit-scenario", "scenarios/unit.xml", SCENARIO_TEXT,
@@ -224,8 +309,50 @@ static ts_trace_meta make_meta(void)
     return m;
 }
 
-/* Writes the example trace to path: all tables, n_messages messages. */
-static void write_example(const char *path, size_t n_messages, size_t n_jobs)
+/* Rows of each appended table in an example trace. */
+typedef struct counts {
+    size_t messages, jobs, link_state, node_state, core_state, events;
+} counts;
+
+/* Which row the next example gets wrong, for the reader's checks. */
+enum { T_NONE, T_MESSAGES, T_LINK_STATE, T_NODE_STATE, T_CORE_STATE, T_EVENTS };
+typedef struct mutation {
+    int table;      /* T_* */
+    size_t row;
+    const char *column;
+    int32_t value;
+} mutation;
+
+static void mutate(const mutation *m, int table, size_t i, void *row)
+{
+    if (!m || m->table != table || m->row != i)
+        return;
+    int32_t *field = NULL;
+    if (table == T_MESSAGES) {
+        ts_trace_message *r = row;
+        field = strcmp(m->column, "status") == 0 ? &r->status : NULL;
+    } else if (table == T_LINK_STATE) {
+        ts_trace_link_state *r = row;
+        field = strcmp(m->column, "link") == 0 ? &r->link : &r->direction;
+    } else if (table == T_NODE_STATE) {
+        ts_trace_node_state *r = row;
+        field = &r->node;
+    } else if (table == T_CORE_STATE) {
+        ts_trace_core_state *r = row;
+        field = strcmp(m->column, "node") == 0 ? &r->node : &r->core;
+    } else if (table == T_EVENTS) {
+        ts_trace_event *r = row;
+        field = strcmp(m->column, "node") == 0  ? &r->node
+                : strcmp(m->column, "link") == 0 ? &r->link
+                                                 : &r->component;
+    }
+    assert_non_null(field);
+    *field = m->value;
+}
+
+/* Writes the example trace to path with n rows in each appended table,
+ * one row changed by bad (NULL: none). */
+static void write_example_full(const char *path, const counts *n, const mutation *bad)
 {
     content c;
     make_content(&c);
@@ -239,15 +366,52 @@ static void write_example(const char *path, size_t n_messages, size_t n_jobs)
     assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
     assert_int_equal(ts_trace_write_placement(w, c.place, 3, &err), TS_OK);
     assert_int_equal(ts_trace_write_requirements(w, c.reqs, 2, &err), TS_OK);
-    for (size_t i = 0; i < n_messages; i++) {
-        ts_trace_message m = make_message(i);
-        assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
-    }
-    for (size_t i = 0; i < n_jobs; i++) {
-        ts_trace_job j = make_job(i);
-        assert_int_equal(ts_trace_append_job(w, &j, &err), TS_OK);
+    /* Interleaved as a run would append them. */
+    size_t most = n->messages;
+    if (n->jobs > most) most = n->jobs;
+    if (n->link_state > most) most = n->link_state;
+    if (n->node_state > most) most = n->node_state;
+    if (n->core_state > most) most = n->core_state;
+    if (n->events > most) most = n->events;
+    for (size_t i = 0; i < most; i++) {
+        if (i < n->messages) {
+            ts_trace_message m = make_message(i);
+            mutate(bad, T_MESSAGES, i, &m);
+            assert_int_equal(ts_trace_append_message(w, &m, &err), TS_OK);
+        }
+        if (i < n->jobs) {
+            ts_trace_job j = make_job(i);
+            assert_int_equal(ts_trace_append_job(w, &j, &err), TS_OK);
+        }
+        if (i < n->link_state) {
+            ts_trace_link_state l = make_link_state(i);
+            mutate(bad, T_LINK_STATE, i, &l);
+            assert_int_equal(ts_trace_append_link_state(w, &l, &err), TS_OK);
+        }
+        if (i < n->node_state) {
+            ts_trace_node_state s = make_node_state(i);
+            mutate(bad, T_NODE_STATE, i, &s);
+            assert_int_equal(ts_trace_append_node_state(w, &s, &err), TS_OK);
+        }
+        if (i < n->core_state) {
+            ts_trace_core_state k = make_core_state(i);
+            mutate(bad, T_CORE_STATE, i, &k);
+            assert_int_equal(ts_trace_append_core_state(w, &k, &err), TS_OK);
+        }
+        if (i < n->events) {
+            ts_trace_event e = make_event(i);
+            mutate(bad, T_EVENTS, i, &e);
+            assert_int_equal(ts_trace_append_event(w, &e, &err), TS_OK);
+        }
     }
     assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+}
+
+/* The example with a few rows in each of the newer tables. */
+static void write_example(const char *path, size_t n_messages, size_t n_jobs)
+{
+    counts n = { n_messages, n_jobs, 20, 20, 20, 20 };
+    write_example_full(path, &n, NULL);
 }
 
 /* ---- tests ---- */
@@ -257,7 +421,8 @@ static void test_round_trip(void **state)
     fixture *f = *state;
     char path[256];
     path_in(f, "round.h5", path, sizeof path);
-    write_example(path, N_MESSAGES, N_JOBS);
+    counts cnt = { N_MESSAGES, N_JOBS, N_LINK_STATE, N_NODE_STATE, N_CORE_STATE, N_EVENTS };
+    write_example_full(path, &cnt, NULL);
 
     ts_trace *t = NULL;
     ts_error err;
@@ -344,6 +509,47 @@ static void test_round_trip(void **state)
         ts_trace_job j = make_job(i);
         assert_memory_equal(&t->jobs[i], &j, sizeof j);
     }
+
+    /* The state tables and events: every byte, NaN and -1 included. */
+    assert_int_equal(t->n_link_state, N_LINK_STATE);
+    for (size_t i = 0; i < N_LINK_STATE; i++) {
+        ts_trace_link_state l = make_link_state(i);
+        assert_memory_equal(&t->link_state[i], &l, sizeof l);
+    }
+    assert_true(t->link_state[4099].sent_packets == (UINT64_C(1) << 63) + 4099);
+    assert_true(t->link_state[4099].utilisation == 0.59);
+    assert_int_equal(t->n_node_state, N_NODE_STATE);
+    for (size_t i = 0; i < N_NODE_STATE; i++) {
+        ts_trace_node_state n = make_node_state(i);
+        assert_memory_equal(&t->node_state[i], &n, sizeof n);
+    }
+    /* Row 4097 - 1 = 4096 sits alone in the second block (node 1). */
+    assert_true(t->node_state[4096].temp_die_c == 25.0 + 4096 * 0.01);
+    assert_int_equal(strlen(t->node_state[4096].power_mode), 31);
+    assert_string_equal(t->node_state[4093].power_mode, "15W");
+    assert_string_equal(t->node_state[4094].power_mode, "");
+    for (size_t i = 2; i < N_NODE_STATE; i += 3) {  /* node 2: no thermal model */
+        assert_true(isnan(t->node_state[i].temp_die_c));
+        assert_true(isnan(t->node_state[i].temp_case_c));
+        assert_true(t->node_state[i].battery_wh == -1.0);
+    }
+    assert_false(isnan(t->node_state[0].temp_die_c));
+    assert_int_equal(t->n_core_state, N_CORE_STATE);
+    for (size_t i = 0; i < N_CORE_STATE; i++) {
+        ts_trace_core_state k = make_core_state(i);
+        assert_memory_equal(&t->core_state[i], &k, sizeof k);
+    }
+    assert_int_equal(t->n_events, N_EVENTS);
+    for (size_t i = 0; i < N_EVENTS; i++) {
+        ts_trace_event e = make_event(i);
+        assert_memory_equal(&t->events[i], &e, sizeof e);
+    }
+    assert_int_equal(strlen(t->events[2045].kind), 31);           /* 2045 % 5 == 0 */
+    assert_int_equal(strlen(t->events[2044].detail), TS_TRACE_REASON_LEN - 1); /* % 7 */
+    assert_string_equal(t->events[2048].detail, "event 2048 happened");
+    assert_int_equal(t->events[2048].node, -1);
+    assert_int_equal(t->events[2046].link, -1);
+    assert_int_equal(t->events[2047].component, -1);
     ts_trace_free(t);
 }
 
@@ -390,7 +596,10 @@ static void test_empty_tables(void **state)
     ts_trace *t = NULL;
     assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
     assert_int_equal(t->n_nodes + t->n_links + t->n_components + t->n_topics +
-                     t->n_placement + t->n_requirements + t->n_messages + t->n_jobs, 0);
+                     t->n_placement + t->n_requirements + t->n_messages + t->n_jobs +
+                     t->n_link_state + t->n_node_state + t->n_core_state + t->n_events,
+                     0);
+    assert_null(t->events);
     assert_string_equal(t->scenario_name, "");
     assert_string_equal(t->scenario_text, "");
     assert_true(t->seed == 0);
@@ -400,7 +609,8 @@ static void test_empty_tables(void **state)
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(file >= 0);
     const char *names[] = { "/nodes", "/links", "/components", "/topics",
-                            "/placement", "/requirements", "/messages", "/jobs" };
+                            "/placement", "/requirements", "/messages", "/jobs",
+                            "/link_state", "/node_state", "/core_state", "/events" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         hid_t d = H5Dopen2(file, names[i], H5P_DEFAULT);
         assert_true(d >= 0);
@@ -440,9 +650,35 @@ static void test_self_describing(void **state)
     assert_string_equal(buf, "ns");
     assert_true(H5LTget_attribute_string(file, "/jobs", "description", buf) >= 0);
     assert_true(strlen(buf) > 10);
+    assert_true(H5LTget_attribute_string(file, "/link_state", "units", buf) >= 0);
+    assert_string_equal(buf, "time_ns=ns;utilisation=1;queue_bytes=B;queue_packets=1;"
+                             "sent_packets=1;dropped_packets=1;lost_packets=1");
+    assert_true(H5LTget_attribute_string(file, "/node_state", "units", buf) >= 0);
+    assert_string_equal(buf, "time_ns=ns;cpu_util=1;gpu_util=1;online_cores=1;busy_cores=1;"
+                             "run_queue=1;cpu_freq_hz=Hz;gpu_freq_hz=Hz;"
+                             "memory_used_bytes=B;temp_die_c=degC;temp_case_c=degC;"
+                             "power_w=W;energy_j=J;battery_wh=Wh");
+    assert_true(H5LTget_attribute_string(file, "/core_state", "units", buf) >= 0);
+    assert_string_equal(buf, "time_ns=ns;utilisation=1");
+    assert_true(H5LTget_attribute_string(file, "/events", "units", buf) >= 0);
+    assert_string_equal(buf, "time_ns=ns");
+    assert_true(H5LTget_attribute_string(file, "/node_state", "temp_die_c_unit", buf) >= 0);
+    assert_string_equal(buf, "degC");
+    assert_true(H5LTget_attribute_string(file, "/node_state", "temp_die_c_description",
+                                         buf) >= 0);
+    assert_non_null(strstr(buf, "NaN"));
+    assert_true(H5LTget_attribute_string(file, "/events", "node_description", buf) >= 0);
+    assert_non_null(strstr(buf, "-1"));
+    /* Columns without a unit have a description but no unit attribute. */
+    assert_true(H5Aexists_by_name(file, "/events", "kind_description", H5P_DEFAULT) > 0);
+    assert_true(H5Aexists_by_name(file, "/events", "kind_unit", H5P_DEFAULT) == 0);
+    assert_true(H5Aexists_by_name(file, "/link_state", "direction_unit", H5P_DEFAULT) == 0);
+    assert_true(H5LTget_attribute_string(file, "/messages", "status_description", buf) >= 0);
+    assert_non_null(strstr(buf, "5 on a link that went down"));
 
     /* No object carries a modification time (0 when not tracked). */
-    const char *objs[] = { "/", "/meta", "/meta/scenario_text", "/messages", "/nodes" };
+    const char *objs[] = { "/", "/meta", "/meta/scenario_text", "/messages", "/nodes",
+                           "/link_state", "/node_state", "/core_state", "/events" };
     for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
         H5O_info_t info;
         assert_true(H5Oget_info_by_name2(file, objs[i], &info, H5O_INFO_TIME,
@@ -472,6 +708,27 @@ static void test_self_describing(void **state)
     assert_int_equal(H5Tget_size(ft), 48);  /* packed: 4 x int32 + 4 x 64-bit */
     H5Tclose(ft);
     H5Dclose(d);
+
+    /* Packed sizes of the newer tables, and the events' shorter chunks. */
+    static const struct { const char *path; size_t size; hsize_t chunk; } packed[] = {
+        { "/link_state", 4 * 4 + 6 * 8, 4096 },
+        { "/node_state", 7 * 4 + 11 * 8 + 32, 4096 },
+        { "/core_state", 2 * 4 + 2 * 8, 4096 },
+        { "/events", 8 + 32 + 3 * 4 + 8 + TS_TRACE_REASON_LEN, 1024 },
+    };
+    for (size_t i = 0; i < sizeof packed / sizeof packed[0]; i++) {
+        d = H5Dopen2(file, packed[i].path, H5P_DEFAULT);
+        assert_true(d >= 0);
+        ft = H5Dget_type(d);
+        assert_int_equal(H5Tget_size(ft), packed[i].size);
+        H5Tclose(ft);
+        dcpl = H5Dget_create_plist(d);
+        assert_int_equal(H5Pget_chunk(dcpl, 1, chunk), 1);
+        assert_true(chunk[0] == packed[i].chunk);
+        assert_int_equal(H5Pget_nfilters(dcpl), 2);
+        H5Pclose(dcpl);
+        H5Dclose(d);
+    }
 
     d = H5Dopen2(file, "/nodes", H5P_DEFAULT);
     ft = H5Dget_type(d);
@@ -505,9 +762,11 @@ static void test_identical_bytes(void **state)
     char a[256], b[256];
     path_in(f, "a.h5", a, sizeof a);
     path_in(f, "b.h5", b, sizeof b);
-    write_example(a, 5000, 100);
+    /* NaN temperatures and partial blocks in every row table included. */
+    counts n = { 5000, 100, 4100, 50, 50, 1100 };
+    write_example_full(a, &n, NULL);
     next_second();
-    write_example(b, 5000, 100);
+    write_example_full(b, &n, NULL);
     size_t na, nb;
     unsigned char *ba = read_all(a, &na);
     unsigned char *bb = read_all(b, &nb);
@@ -597,6 +856,153 @@ static void test_future_version_refused(void **state)
     snprintf(expect, sizeof expect, "(version %d)", TS_TRACE_FORMAT_VERSION);
     assert_non_null(strstr(err.msg, expect));
     assert_string_equal(err.file, path);
+}
+
+/* Rewrites the root attribute format_version of an existing file. */
+static void set_version(const char *path, int v)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    hid_t a = H5Aopen(file, "format_version", H5P_DEFAULT);
+    assert_true(a >= 0);
+    assert_true(H5Awrite(a, H5T_NATIVE_INT, &v) >= 0);
+    H5Aclose(a);
+    H5Fclose(file);
+}
+
+/* Turns a version 2 file into the shape version 1 wrote: no state tables,
+ * no events, format_version 1. */
+static void make_version1(const char *path)
+{
+    static const char *newer[] = { "/link_state", "/node_state", "/core_state", "/events" };
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++)
+        assert_true(H5Ldelete(file, newer[i], H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    set_version(path, 1);
+}
+
+static void test_version1_accepted(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "v1.h5", path, sizeof path);
+    write_example(path, 4, 5);  /* message statuses 0 to 3: all known to v1 */
+    make_version1(path);
+    ts_trace *t = NULL;
+    ts_error err;
+    int rc = ts_trace_load(path, &t, &err);
+    if (rc != TS_OK)
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(t->format_version, 1);
+    assert_int_equal(t->n_nodes, 3);
+    assert_int_equal(t->n_links, 2);
+    assert_int_equal(t->n_messages, 4);
+    assert_int_equal(t->messages[3].status, TS_MSG_IN_FLIGHT);
+    assert_int_equal(t->n_jobs, 5);
+    ts_trace_job j = make_job(4);
+    assert_memory_equal(&t->jobs[4], &j, sizeof j);
+    assert_int_equal(t->n_link_state + t->n_node_state + t->n_core_state + t->n_events, 0);
+    assert_null(t->link_state);
+    assert_null(t->node_state);
+    assert_null(t->core_state);
+    assert_null(t->events);
+    ts_trace_free(t);
+
+    /* Tables a version 1 file holds under the newer names are not its
+     * format's: they are not read, even when they would not pass. */
+    write_example(path, 4, 5);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Ldelete(file, "/core_state", H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+    set_version(path, 1);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->n_events + t->n_link_state + t->n_node_state, 0);
+    ts_trace_free(t);
+    /* ...while version 2 needs every table. */
+    set_version(path, 2);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/core_state is missing"));
+
+    /* Status 4 (lost) did not exist in version 1. */
+    write_example(path, 5, 5);
+    make_version1(path);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_null(t);
+    assert_non_null(strstr(err.msg, "/messages row 4 column status: unknown status 4"));
+    assert_non_null(strstr(err.msg, "format version 1 has 0 to 3"));
+
+    /* Version 0 never existed. */
+    write_example(path, 3, 3);
+    set_version(path, 0);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "version 0 is not valid"));
+}
+
+/* Each index column of the newer tables is checked against its table. */
+static void test_state_indices_refused(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        mutation bad;
+        const char *expect;
+    } cases[] = {
+        { { T_MESSAGES, 7, "status", 6 },
+          "/messages row 7 column status: unknown status 6 (format version 2 has 0 to 5)" },
+        { { T_MESSAGES, 7, "status", -1 }, "/messages row 7 column status: unknown status -1" },
+        { { T_LINK_STATE, 3, "link", 2 },
+          "/link_state row 3 column link: 2 is not a row of /links (2 rows)" },
+        { { T_LINK_STATE, 4, "link", -1 }, "/link_state row 4 column link: -1 is not a row" },
+        { { T_LINK_STATE, 5, "direction", 2 },
+          "/link_state row 5 column direction: 2 is not 0 nor 1" },
+        { { T_LINK_STATE, 5, "direction", -1 }, "/link_state row 5 column direction: -1" },
+        { { T_NODE_STATE, 19, "node", 3 },
+          "/node_state row 19 column node: 3 is not a row of /nodes (3 rows)" },
+        { { T_CORE_STATE, 0, "node", 3 }, "/core_state row 0 column node: 3" },
+        { { T_CORE_STATE, 0, "node", -1 }, "/core_state row 0 column node: -1" },
+        /* row 2 is on node 0, 6 cores; row 3 on node 1, 7 cores */
+        { { T_CORE_STATE, 2, "core", 6 },
+          "/core_state row 2 column core: 6 is not a core of node 0 (6 cores)" },
+        { { T_CORE_STATE, 3, "core", -1 }, "/core_state row 3 column core: -1" },
+        { { T_EVENTS, 1, "node", -2 },
+          "/events row 1 column node: -2 is not -1 nor a row of /nodes (3 rows)" },
+        { { T_EVENTS, 1, "node", 3 }, "/events row 1 column node: 3 is not -1 nor a row" },
+        { { T_EVENTS, 2, "link", 2 },
+          "/events row 2 column link: 2 is not -1 nor a row of /links (2 rows)" },
+        { { T_EVENTS, 2, "component", 3 },
+          "/events row 2 column component: 3 is not -1 nor a row of /components" },
+    };
+    char path[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/bad%zu.h5", f->dir, i);
+        counts n = { 10, 3, 20, 20, 20, 20 };
+        write_example_full(path, &n, &cases[i].bad);
+        ts_trace *t = (ts_trace *)1;
+        ts_error err;
+        assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+        assert_null(t);
+        if (!strstr(err.msg, cases[i].expect))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.msg, cases[i].expect);
+    }
+    /* The edges that are valid: the last core of a node, -1 in events. */
+    static const mutation good[] = {
+        { T_CORE_STATE, 3, "core", 6 },   /* node 1 has 7 cores */
+        { T_EVENTS, 1, "link", -1 },
+        { T_EVENTS, 1, "component", 2 },
+        { T_MESSAGES, 2, "status", TS_MSG_LINK_DOWN },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(path, sizeof path, "%s/good%zu.h5", f->dir, i);
+        counts n = { 10, 3, 20, 20, 20, 20 };
+        write_example_full(path, &n, &good[i]);
+        ts_trace *t = NULL;
+        ts_error err;
+        if (ts_trace_load(path, &t, &err) != TS_OK)
+            fail_msg("good case %zu: %s", i, err.msg);
+        ts_trace_free(t);
+    }
 }
 
 static void test_not_hdf5(void **state)
@@ -831,6 +1237,10 @@ static void test_bad_arguments(void **state)
     assert_int_equal(ts_trace_writer_open(NULL, NULL, &w, &err), TS_EINVAL);
     assert_int_equal(ts_trace_writer_commit(NULL, &err), TS_EINVAL);
     assert_int_equal(ts_trace_append_message(NULL, NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_append_link_state(NULL, NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_append_node_state(NULL, NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_append_core_state(NULL, NULL, &err), TS_EINVAL);
+    assert_int_equal(ts_trace_append_event(NULL, NULL, &err), TS_EINVAL);
     assert_int_equal(ts_trace_load(NULL, &t, &err), TS_EINVAL);
     ts_trace_free(NULL);
 }
@@ -859,6 +1269,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_twice_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_version_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version1_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_indices_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_hdf5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_subscriber_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_table_refused, setup, teardown),

@@ -222,6 +222,55 @@ static void test_topic_without_budget(void **state)
     ts_validation_free(v);
 }
 
+/* Samples lost on a link (loss model) or on a link that went down count
+ * like drops: in the total, in lost, never met. Budget 1 ms: 3 on time,
+ * 1 late, 2 lost, 1 link down, 1 dropped. Counted 8, met 3, lost 4; the
+ * 60 % gate fails at 3/8, and passes at 5/8 once two losses are turned
+ * into deliveries on time. */
+static void test_lost_and_link_down(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_init(&f, "lossy", MS(100));
+    int c = add_comp(&f, "cam", MS(10));
+    int t = add_topic(&f, "images", MS(1));
+    add_msg(&f, t, TS_MSG_DELIVERED, MS(0), MS(0) + US(100));
+    add_msg(&f, t, TS_MSG_LOST, MS(1), -1);
+    add_msg(&f, t, TS_MSG_DELIVERED, MS(2), MS(2) + US(300));
+    add_msg(&f, t, TS_MSG_LINK_DOWN, MS(3), -1);
+    add_msg(&f, t, TS_MSG_DELIVERED, MS(4), MS(4) + US(1000)); /* at the budget */
+    add_msg(&f, t, TS_MSG_LOST, MS(5), -1);
+    add_msg(&f, t, TS_MSG_DELIVERED, MS(6), MS(6) + US(1001)); /* late */
+    add_msg(&f, t, TS_MSG_DROPPED_QUEUE, MS(7), -1);
+    for (size_t i = 0; i < f.t.n_messages; i++)
+        f.msgs[i].publisher = f.msgs[i].subscriber = c;
+    add_req(&f, "topic-deadline", t, 0.6);
+    ts_validation *v = validate_ok(&f);
+    const ts_score *s = &v->scores[t];
+    assert_int_equal(s->total, 8);
+    assert_int_equal(s->met, 3);
+    assert_int_equal(s->lost, 4);
+    assert_true(s->compliance == 3.0 / 8.0);
+    assert_int_equal(s->max_ns, US(1001));
+    /* Percentiles over the 4 delivered latencies only: 100 300 1000 1001. */
+    assert_int_equal(s->p50_ns, US(650));
+    assert_int_equal(v->gates[0].pass, 0);
+    assert_int_equal(v->all_pass, 0);
+    ts_validation_free(v);
+
+    f.msgs[1].status = TS_MSG_DELIVERED;
+    f.msgs[1].recv_ns = MS(1) + US(200);
+    f.msgs[3].status = TS_MSG_DELIVERED;
+    f.msgs[3].recv_ns = MS(3) + US(400);
+    v = validate_ok(&f);
+    s = &v->scores[t];
+    assert_int_equal(s->total, 8);
+    assert_int_equal(s->met, 5);
+    assert_int_equal(s->lost, 2);
+    assert_int_equal(v->gates[0].pass, 1);
+    ts_validation_free(v);
+}
+
 static void test_percentiles_1_to_100_us(void **state)
 {
     (void)state;
@@ -474,6 +523,15 @@ static void test_bad_rows(void **state)
 
     build_gated(&f);
     f.msgs[2].status = 7;
+    assert_int_equal(validate_code(&f, &err), TS_EFORMAT);
+
+    build_gated(&f);
+    f.msgs[2].status = TS_MSG_LINK_DOWN + 1;
+    assert_int_equal(validate_code(&f, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "unknown status 6"));
+
+    build_gated(&f);
+    f.msgs[2].status = -1;
     assert_int_equal(validate_code(&f, &err), TS_EFORMAT);
 
     build_gated(&f);
@@ -981,6 +1039,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topic_counts_and_percentiles),
         cmocka_unit_test(test_topic_without_budget),
+        cmocka_unit_test(test_lost_and_link_down),
         cmocka_unit_test(test_percentiles_1_to_100_us),
         cmocka_unit_test(test_components),
         cmocka_unit_test(test_gates),
