@@ -1,8 +1,14 @@
 /*
- * The compute model on the engine: nodes with cores running periodic
- * tasks' jobs, highest priority first, each job on one core for its drawn
- * execution time. The model owns its state; results leave through
- * callbacks.
+ * The compute model on the engine: nodes with cores, GPUs and memory
+ * running periodic tasks' jobs. Real-time tasks (policy FIFO) follow
+ * SCHED_FIFO: fixed priorities, preemptive, equal priorities in FIFO order;
+ * the others (policy FAIR) share what the real-time tasks leave by a
+ * CFS-like weighted round robin with a quantum. Work is given at a
+ * reference clock and progresses at the node's current speed (power modes,
+ * throttling); GPU kernels queue per node; memory is accounted and
+ * exhaustion kills the offending task with an event. The model owns its
+ * state; results leave through callbacks, and the owner samples the
+ * per-node counters below.
  */
 #ifndef TOPOSIM_COMPUTE_H
 #define TOPOSIM_COMPUTE_H
@@ -14,46 +20,151 @@
 
 #include "toposim/dist.h"
 #include "toposim/error.h"
+#include "toposim/event.h"
 #include "toposim/sim.h"
 
 /* ---- Compute ---- */
 
-/* A periodic task bound to a node: a job every period from offset, each
- * needing an execution time uniform in [exec_min, exec_max] (drawn from
- * the task's own stream), due `deadline` after its release. */
+enum {
+    TS_SCHED_FIFO = 0,  /* fixed priority, preemptive (real-time class) */
+    TS_SCHED_FAIR = 1   /* weighted fair share below every FIFO task */
+};
+
+#define TS_COMPUTE_WEIGHT_DEFAULT 1024
+#define TS_COMPUTE_QUANTUM_DEFAULT (4 * TS_MS)
+
+/* A periodic task bound to a node: a job every period from offset, due
+ * `deadline` after its release. A task is one thread: its jobs run one at
+ * a time, in release order. Every field after exec_max is optional: zero
+ * means the feature is off or takes its default. */
 typedef struct ts_task_desc {
     int node;
-    int priority;             /* larger first */
+    int priority;             /* FIFO tasks: larger first */
     ts_time period, offset, deadline, exec_min, exec_max;
+    int policy;               /* TS_SCHED_FIFO (0) or TS_SCHED_FAIR */
+    int weight;               /* FAIR share weight; 0: 1024 */
+    uint64_t affinity;        /* bit i: may run on core i; 0: any core */
+    int reserve_cores;        /* 1: the affinity cores run only tasks that
+                                 reserved them (needs an affinity) */
+    ts_dist exec;             /* CPU work per job at the reference clock;
+                                 kind NONE: uniform in [exec_min, exec_max].
+                                 A histogram must be prepared and outlive
+                                 the model (its table is borrowed). */
+    ts_time gpu_ns;           /* GPU kernel per job at the reference GPU
+                                 clock, after the CPU part; 0: none */
+    int64_t memory_bytes;     /* resident from the first release; 0: none */
+    const char *component;    /* name in event details (copied); NULL:
+                                 "task <id>" */
 } ts_task_desc;
+
+/* How a reported job ended. */
+enum {
+    TS_JOB_DONE = 0,          /* finished normally */
+    TS_JOB_UNFINISHED = 1,    /* still running or waiting at the end */
+    TS_JOB_KILLED = 2,        /* its task was OOM-killed */
+    TS_JOB_NODE_DOWN = 3      /* its node went down */
+};
 
 typedef struct ts_job_record {
     int task, node;
     uint64_t seq;
     ts_time release, start, finish, deadline; /* start/finish -1 if never */
+    int outcome;              /* TS_JOB_* */
+    int preemptions;          /* times it lost its core before its CPU part
+                                 ended (a higher priority, a fair slice, an
+                                 offlined core) */
+    ts_time work;             /* drawn CPU work at the reference clock; 0
+                                 when the job never became current */
+    ts_time cpu_finish;       /* end of its CPU part, -1 if not reached */
+    ts_time gpu_start;        /* its kernel's start, -1 if none yet */
 } ts_job_record;
 
 typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
 
+/* Called whenever a node's busy core or busy GPU count changes (once per
+ * instant, after that instant's scheduling decisions). It may call back
+ * into the model. */
+typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
+                                   int busy_gpus);
+
+typedef struct ts_compute_config {
+    size_t n_nodes;
+    const int *cores;              /* per node, >= 0 (copied) */
+    const int *gpus;               /* per node, >= 0; NULL: no GPUs */
+    const int64_t *memory_bytes;   /* per node; NULL or 0: unlimited */
+    ts_time quantum;               /* fair-share slice; 0: 4 ms */
+    ts_job_done_fn done;           /* required */
+    ts_compute_load_fn load;       /* NULL: not observed */
+    ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up";
+                                      NULL: not reported */
+    void *ctx;                     /* passed to all three */
+} ts_compute_config;
+
 typedef struct ts_compute ts_compute;
 
-/* A compute model for n_nodes nodes with the given core counts (copied).
- * Caller frees with ts_compute_free. */
-int ts_compute_new(ts_engine *engine, const int *cores, size_t n_nodes,
-                   ts_job_done_fn done, void *ctx, ts_compute **out,
-                   ts_error *err);
+/* A compute model for cfg->n_nodes nodes, all up, every core online, at
+ * the reference speed. Caller frees with ts_compute_free. */
+int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
+                   ts_compute **out, ts_error *err);
 void ts_compute_free(ts_compute *c);
 
-/* Adds a task; rng (borrowed, must outlive c) draws its execution times.
- * Returns the task id (>= 0) or a negative TS_ code. */
+/* Adds a task (before ts_compute_start); rng (borrowed, must outlive c)
+ * draws its execution times. Returns the task id (>= 0, in order of
+ * addition) or a negative TS_ code. */
 int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
                         ts_error *err);
 
-/* Schedules every task's first release; call once before running. */
-int ts_compute_start(ts_compute *c);
+/* Checks affinities against reserved cores and schedules every task's
+ * first release; call once before running. */
+int ts_compute_start(ts_compute *c, ts_error *err);
 
-/* Reports jobs released but not finished (running or waiting) with
- * finish -1, task by task in release order. */
+/* Reports jobs released but not finished (running, waiting or on a GPU)
+ * with finish -1 and outcome TS_JOB_UNFINISHED, task by task in release
+ * order. */
 void ts_compute_flush_unfinished(ts_compute *c);
+
+/* ---- Changes from the power, thermal and fault models (any time) ---- */
+
+/* Sets a node's CPU and GPU speed relative to the reference clocks (> 0;
+ * 1.0 = reference). Running jobs and kernels keep the work done so far and
+ * finish their remaining work at the new speed from now. */
+int ts_compute_set_speed(ts_compute *c, int node, double cpu_scale,
+                         double gpu_scale);
+
+/* Keeps cores 0..n-1 online (n clamped to the node's cores); jobs on the
+ * others are preempted and requeued. */
+int ts_compute_set_online_cores(ts_compute *c, int node, int n);
+
+/* Takes a node down (its running, waiting and GPU jobs are reported with
+ * finish -1 and outcome TS_JOB_NODE_DOWN, its memory is freed, releases
+ * record nothing until it is up) or brings it up again (every task,
+ * OOM-killed ones included, restarts as after a reboot). Reports
+ * "node_down" / "node_up"; setting the current state does nothing. */
+int ts_compute_set_node_up(ts_compute *c, int node, int up);
+
+/* ---- Sampling (exact at the current engine time) ---- */
+
+typedef struct ts_compute_node_stat {
+    int up;
+    int cores, online_cores, busy_cores;
+    int gpus, busy_gpus;
+    int run_queue;            /* released jobs waiting for a core */
+    int64_t memory_used, memory_bytes;   /* memory_bytes 0: unlimited */
+    double cpu_scale, gpu_scale;
+    ts_time core_busy_ns;     /* cumulative busy time summed over cores */
+    ts_time online_core_ns;   /* cumulative online cores x time while up,
+                                 the denominator of CPU utilisation */
+    ts_time gpu_busy_ns;      /* cumulative busy time summed over GPUs */
+} ts_compute_node_stat;
+
+/* Fills *out with node's state now; TS_EINVAL for a bad node. */
+int ts_compute_node_stat_get(const ts_compute *c, int node,
+                             ts_compute_node_stat *out);
+
+/* Cumulative busy time of one core up to now (-1 for a bad node/core). */
+ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core);
+
+/* 1 while a task can run: its node is up and it is not OOM-killed. */
+int ts_compute_task_alive(const ts_compute *c, int task);
 
 #endif

@@ -1,62 +1,164 @@
 /*
- * The compute model of this slice: each node has a number of identical
- * cores; each periodic task releases a job every period; a free core takes
- * the waiting job of the highest-priority task (ties: the task added first,
- * so runs are reproducible) and runs it to completion (no preemption yet).
- * A task's jobs run one at a time, in release order, as one thread would.
+ * The compute model (see compute.h). Each node holds cores, GPUs and a
+ * memory budget. A task is one thread: its current job is either waiting
+ * for a core, running on one, or (its CPU part done) waiting for or running
+ * on a GPU; later releases wait in the task's ring in release order.
+ *
+ * Scheduling decisions for a node are taken by one deferred "dispatch"
+ * event queued behind everything already due at that instant, so jobs
+ * released and cores freed at the same time are all seen together and the
+ * outcome does not depend on the order of their events. A dispatch charges
+ * the running jobs' progress, ranks the node's runnable tasks and assigns
+ * cores greedily in rank order, then (re)arms one event per busy core: the
+ * end of its CPU work or of its fair slice. Per-node work is bounded by the
+ * node's tasks and cores, and nothing is allocated per event (the release
+ * rings grow by doubling).
+ *
+ * Work is kept in reference-clock nanoseconds as a double (exact for
+ * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
+ * the tests use) and progresses at the node's current speed.
  */
-#include "toposim/platform.h"
+#include "toposim/compute.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "toposim/alloc.h"
 
+enum {
+    T_IDLE,        /* no current job */
+    T_CPU,         /* current job has CPU work left (running or waiting) */
+    T_GPU_SUBMIT,  /* CPU part done; kernel enters the queue at dispatch */
+    T_GPU_QUEUED,  /* kernel waiting for a GPU */
+    T_GPU_RUN,     /* kernel on a GPU */
+    T_DEAD         /* OOM-killed until its node restarts */
+};
+
 typedef struct task_state {
     ts_task_desc d;
+    char *name;
     gsl_rng *rng;
-    uint64_t released;        /* jobs released so far = next job's seq */
-    uint64_t started;         /* jobs started so far */
-    ts_time *pending;         /* ring of release times not yet started */
+    int state;
+    int core, gpu;            /* local index while running there, else -1 */
+    int rank;                 /* position in the last dispatch's ranking */
+    int was_running;          /* dispatch scratch: lost its core this round */
+    int sticky;               /* dispatch scratch: fair slice not over */
+    int mem_held;
+    uint64_t mask;            /* allowed cores among 0..63 */
+    int any_high;             /* may use cores >= 64 (affinity 0) */
+    double inv_weight;        /* 1024 / weight */
+    double vr;                /* fair virtual runtime, ns x 1024 / weight */
+    uint64_t next_seq;
+    ts_time *pending;         /* ring of release times not yet current */
     size_t pend_cap, pend_head, pend_count;
-    int running;
-    ts_time run_release, run_start;
-    uint64_t run_seq;
+    /* the current job */
+    uint64_t seq;
+    ts_time release, start, cpu_end, gpu_start, work;
+    double remaining;         /* CPU, then GPU, work left at the reference */
+    int preemptions;
 } task_state;
 
+typedef struct unit_state {   /* a core or a GPU */
+    int node;
+    int task;                 /* -1 idle */
+    int next;                 /* dispatch scratch: assignment this round */
+    ts_time mark;             /* progress charged up to here */
+    ts_time busy_since, busy_acc;
+    ts_time slice_start;      /* cores: start of the fair slice */
+    ts_time ev_time;
+    ts_event_handle ev;       /* 0: none pending */
+    int ev_completion;        /* 1: ev ends the work, 0: ends a slice */
+} unit_state;
+
 typedef struct node_state {
-    int cores, free_cores;
-    int dispatch_queued;      /* a dispatch event is pending at `now` */
-    size_t first, count;      /* slice of c->order */
+    int cores, gpus, online, up;
+    int64_t mem_limit, mem_used;
+    double cpu_scale, gpu_scale;
+    size_t core0, gpu0;       /* first core / GPU in c->cores / c->gpus */
+    size_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
+    size_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
+    int busy_cores, busy_gpus;
+    int rep_cores, rep_gpus;  /* last reported to the load observer */
+    int fair_waiting;         /* a FAIR task waited at the last dispatch */
+    int dispatch_queued;
+    uint64_t reserved;        /* cores reserved by some task */
+    double min_vr;            /* monotonic floor of runnable fair vruntimes */
+    ts_time busy_acc, busy_mark;
+    ts_time gpu_acc, gpu_mark;
+    ts_time online_acc, online_mark;
 } node_state;
 
 struct ts_compute {
     ts_engine *engine;
     node_state *nodes;
     size_t n_nodes;
+    unit_state *cores, *gpus;
     task_state *tasks;
     size_t n_tasks, cap_tasks;
-    int *order;               /* task ids by node, then priority */
+    int *node_tasks;          /* task ids grouped by node, ascending */
+    int *gq;                  /* GPU queue rings, one slice per node */
+    int *cand;                /* dispatch scratch, max tasks on a node */
+    ts_time quantum;
+    int started;
     ts_job_done_fn done;
+    ts_compute_load_fn load;
+    ts_platform_event_fn event;
     void *ctx;
 };
 
-int ts_compute_new(ts_engine *engine, const int *cores, size_t n_nodes,
-                   ts_job_done_fn done, void *ctx, ts_compute **out,
-                   ts_error *err)
+/* ---- Construction ---- */
+
+int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
+                   ts_compute **out, ts_error *err)
 {
     *out = NULL;
+    if (!cfg || !cfg->done || (cfg->n_nodes && !cfg->cores) || cfg->quantum < 0)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "compute needs core counts, a done callback and a "
+                            "quantum >= 0");
+    size_t n_cores = 0, n_gpus = 0;
+    for (size_t i = 0; i < cfg->n_nodes; i++) {
+        if (cfg->cores[i] < 0 || (cfg->gpus && cfg->gpus[i] < 0) ||
+            (cfg->memory_bytes && cfg->memory_bytes[i] < 0))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "node %zu: negative cores, GPUs or memory", i);
+        n_cores += (size_t)cfg->cores[i];
+        n_gpus += cfg->gpus ? (size_t)cfg->gpus[i] : 0;
+    }
     ts_compute *c = ts_calloc(1, sizeof *c);
-    if (!c || !(c->nodes = ts_calloc(n_nodes ? n_nodes : 1, sizeof *c->nodes))) {
-        ts_free(c);
+    if (!c)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    c->nodes = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof *c->nodes);
+    c->cores = ts_calloc(n_cores ? n_cores : 1, sizeof *c->cores);
+    c->gpus = ts_calloc(n_gpus ? n_gpus : 1, sizeof *c->gpus);
+    if (!c->nodes || !c->cores || !c->gpus) {
+        ts_compute_free(c);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     }
     c->engine = engine;
-    c->n_nodes = n_nodes;
-    c->done = done;
-    c->ctx = ctx;
-    for (size_t i = 0; i < n_nodes; i++)
-        c->nodes[i].cores = c->nodes[i].free_cores = cores[i];
+    c->n_nodes = cfg->n_nodes;
+    c->quantum = cfg->quantum ? cfg->quantum : TS_COMPUTE_QUANTUM_DEFAULT;
+    c->done = cfg->done;
+    c->load = cfg->load;
+    c->event = cfg->event;
+    c->ctx = cfg->ctx;
+    size_t core = 0, gpu = 0;
+    for (size_t i = 0; i < cfg->n_nodes; i++) {
+        node_state *n = &c->nodes[i];
+        n->cores = n->online = cfg->cores[i];
+        n->gpus = cfg->gpus ? cfg->gpus[i] : 0;
+        n->mem_limit = cfg->memory_bytes ? cfg->memory_bytes[i] : 0;
+        n->up = 1;
+        n->cpu_scale = n->gpu_scale = 1.0;
+        n->core0 = core;
+        n->gpu0 = gpu;
+        for (int k = 0; k < n->cores; k++, core++)
+            c->cores[core] = (unit_state){.node = (int)i, .task = -1, .next = -1};
+        for (int k = 0; k < n->gpus; k++, gpu++)
+            c->gpus[gpu] = (unit_state){.node = (int)i, .task = -1, .next = -1};
+    }
     *out = c;
     return TS_OK;
 }
@@ -65,10 +167,16 @@ void ts_compute_free(ts_compute *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_tasks; i++)
+    for (size_t i = 0; i < c->n_tasks; i++) {
         ts_free(c->tasks[i].pending);
+        ts_free(c->tasks[i].name);
+    }
     ts_free(c->tasks);
-    ts_free(c->order);
+    ts_free(c->node_tasks);
+    ts_free(c->gq);
+    ts_free(c->cand);
+    ts_free(c->cores);
+    ts_free(c->gpus);
     ts_free(c->nodes);
     ts_free(c);
 }
@@ -76,17 +184,44 @@ void ts_compute_free(ts_compute *c)
 int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
                         ts_error *err)
 {
+    if (c->started)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "tasks must be added before the model starts");
     if (task->node < 0 || (size_t)task->node >= c->n_nodes)
         return ts_error_set(err, TS_EINVAL, NULL, 0, "task node %d out of range",
                             task->node);
-    if (c->nodes[task->node].cores < 1)
+    const node_state *n = &c->nodes[task->node];
+    if (n->cores < 1)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "node %d has no cores to run a task", task->node);
-    if (task->period <= 0 || task->exec_min <= 0 ||
-        task->exec_max < task->exec_min || task->offset < 0 || task->deadline <= 0)
+    int dist = task->exec.kind != TS_DIST_NONE;
+    if (task->period <= 0 || task->offset < 0 || task->deadline <= 0 ||
+        (!dist && (task->exec_min <= 0 || task->exec_max < task->exec_min)))
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "task timing must have period > 0, 0 < exec_min <= "
                             "exec_max, offset >= 0 and deadline > 0");
+    if (dist && ((int)task->exec.kind < TS_DIST_FIXED ||
+                 task->exec.kind > TS_DIST_HISTOGRAM ||
+                 (task->exec.kind == TS_DIST_HISTOGRAM && !task->exec.table)))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "execution-time distribution is unknown or not "
+                            "prepared");
+    if (task->policy != TS_SCHED_FIFO && task->policy != TS_SCHED_FAIR)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "unknown policy %d",
+                            task->policy);
+    if (task->weight < 0 || task->gpu_ns < 0 || task->memory_bytes < 0)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "weight, GPU time and memory must be >= 0");
+    if (task->gpu_ns > 0 && n->gpus < 1)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "task needs a GPU but node %d has none", task->node);
+    if (n->cores < 64 && (task->affinity >> n->cores) != 0)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "affinity names a core beyond node %d's %d cores",
+                            task->node, n->cores);
+    if (task->reserve_cores && !task->affinity)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "reserving cores needs an affinity list");
     if (c->n_tasks == c->cap_tasks) {
         size_t cap = c->cap_tasks ? 2 * c->cap_tasks : 16;
         task_state *t = ts_realloc(c->tasks, cap * sizeof *t);
@@ -98,63 +233,463 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     task_state *t = &c->tasks[c->n_tasks];
     memset(t, 0, sizeof *t);
     t->d = *task;
+    t->d.component = NULL;
+    if (task->component && !(t->name = ts_strdup(task->component)))
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
     t->rng = rng;
+    t->core = t->gpu = -1;
+    t->inv_weight = 1024.0 / (task->weight ? task->weight : TS_COMPUTE_WEIGHT_DEFAULT);
     return (int)c->n_tasks++;
 }
 
-/* Sort key for a node's dispatch order; qsort has no context argument, so
- * the key carries what it compares. */
-typedef struct order_key {
-    int node, priority, id;
-} order_key;
+/* ---- Helpers ---- */
 
-static int by_node_priority(const void *x, const void *y)
+/* Wall time to do `work` reference ns at `scale`, rounded up so a job
+ * never ends before its work is done; the slack absorbs the rounding of
+ * charging progress piecewise. */
+static ts_time span(double work, double scale)
 {
-    const order_key *a = x, *b = y;
-    if (a->node != b->node)
-        return a->node < b->node ? -1 : 1;
-    if (a->priority != b->priority)
-        return a->priority > b->priority ? -1 : 1;
-    return (a->id > b->id) - (a->id < b->id);
+    double t = work / scale;
+    if (!(t > 1e-6))
+        return 0;
+    if (t > 4e18)
+        return (ts_time)4e18;
+    return (ts_time)ceil(t - 1e-6);
 }
 
-static void on_release(ts_engine *engine, void *ctx, uint64_t arg);
-static void on_finish(ts_engine *engine, void *ctx, uint64_t arg);
+static ts_time add_sat(ts_time a, ts_time b)
+{
+    return b > TS_TIME_MAX - a ? TS_TIME_MAX : a + b;
+}
+
+static const char *task_name(const task_state *t, int id, char *buf, size_t n)
+{
+    if (t->name)
+        return t->name;
+    snprintf(buf, n, "task %d", id);
+    return buf;
+}
+
+static void emit(ts_compute *c, const char *kind, int node, int task,
+                 double value, const char *detail)
+{
+    if (!c->event)
+        return;
+    ts_platform_event ev = {.time = ts_engine_now(c->engine), .kind = kind,
+                            .node = node, .link = -1, .component = task,
+                            .value = value};
+    snprintf(ev.detail, sizeof ev.detail, "%s", detail);
+    c->event(c->ctx, &ev);
+}
+
+static int allowed(const task_state *t, int core)
+{
+    return core < 64 ? (int)((t->mask >> core) & 1u) : t->any_high;
+}
 
 static ts_time draw_exec(task_state *t)
 {
-    ts_time span = t->d.exec_max - t->d.exec_min;
-    if (span == 0 || !t->rng)
+    if (t->d.exec.kind != TS_DIST_NONE) {
+        double x = t->rng ? ts_dist_draw(&t->d.exec, t->rng) : ts_dist_mean(&t->d.exec);
+        if (!(x >= 0))
+            x = 0;
+        return x > 1e15 ? (ts_time)1e15 : (ts_time)llround(x);
+    }
+    ts_time span_ns = t->d.exec_max - t->d.exec_min;
+    if (span_ns == 0 || !t->rng)
         return t->d.exec_max;
-    if (span < (ts_time)UINT32_MAX)
-        return t->d.exec_min + (ts_time)gsl_rng_uniform_int(t->rng, (unsigned long)span + 1);
-    return t->d.exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span);
+    if (span_ns < (ts_time)UINT32_MAX)
+        return t->d.exec_min +
+               (ts_time)gsl_rng_uniform_int(t->rng, (unsigned long)span_ns + 1);
+    return t->d.exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
+}
+
+static void node_busy_mark(node_state *n, ts_time now)
+{
+    n->busy_acc += (ts_time)n->busy_cores * (now - n->busy_mark);
+    n->busy_mark = now;
+    n->gpu_acc += (ts_time)n->busy_gpus * (now - n->gpu_mark);
+    n->gpu_mark = now;
+    if (n->up)
+        n->online_acc += (ts_time)n->online * (now - n->online_mark);
+    n->online_mark = now;
+}
+
+static void unit_occupy(unit_state *u, int task, ts_time now)
+{
+    u->task = task;
+    u->mark = now;
+    u->busy_since = now;
+}
+
+static void unit_vacate(unit_state *u, ts_time now)
+{
+    u->busy_acc += now - u->busy_since;
+    u->task = -1;
+}
+
+static void unit_cancel(ts_compute *c, unit_state *u)
+{
+    if (u->ev)
+        ts_engine_cancel(c->engine, u->ev);
+    u->ev = 0;
+}
+
+/* Charges the progress of every running job and kernel on the node up to
+ * now at the current speeds. O(cores + GPUs). */
+static void account(ts_compute *c, int node)
+{
+    node_state *n = &c->nodes[node];
+    ts_time now = ts_engine_now(c->engine);
+    for (int k = 0; k < n->cores; k++) {
+        unit_state *u = &c->cores[n->core0 + (size_t)k];
+        if (u->task < 0 || u->mark == now)
+            continue;
+        task_state *t = &c->tasks[u->task];
+        double dt = (double)(now - u->mark);
+        t->remaining -= dt * n->cpu_scale;
+        if (t->d.policy == TS_SCHED_FAIR)
+            t->vr += dt * t->inv_weight;
+        u->mark = now;
+    }
+    for (int g = 0; g < n->gpus; g++) {
+        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+        if (u->task < 0 || u->mark == now)
+            continue;
+        c->tasks[u->task].remaining -= (double)(now - u->mark) * n->gpu_scale;
+        u->mark = now;
+    }
+}
+
+static void on_dispatch(ts_engine *engine, void *ctx, uint64_t arg);
+static void on_core(ts_engine *engine, void *ctx, uint64_t arg);
+static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg);
+static void on_release(ts_engine *engine, void *ctx, uint64_t arg);
+
+static void request_dispatch(ts_compute *c, int node)
+{
+    node_state *n = &c->nodes[node];
+    if (n->dispatch_queued)
+        return;
+    if (ts_engine_schedule(c->engine, ts_engine_now(c->engine), on_dispatch, c,
+                           (uint64_t)node, NULL) == TS_OK)
+        n->dispatch_queued = 1;
+    else
+        on_dispatch(c->engine, c, (uint64_t)node);
+}
+
+/* (Re)arms a unit's event for `at` unless already armed for that time. */
+static void arm(ts_compute *c, unit_state *u, size_t index, ts_time at,
+                int completion, ts_event_fn fn)
+{
+    u->ev_completion = completion;
+    if (u->ev && u->ev_time == at)
+        return;
+    unit_cancel(c, u);
+    u->ev_time = at;
+    /* Out of event memory the job never ends and is reported unfinished
+     * at the end rather than lost silently. */
+    if (ts_engine_schedule(c->engine, at, fn, c, (uint64_t)index, &u->ev) != TS_OK)
+        u->ev = 0;
+}
+
+static void arm_core(ts_compute *c, node_state *n, size_t index)
+{
+    unit_state *u = &c->cores[index];
+    ts_time now = ts_engine_now(c->engine);
+    if (u->task < 0) {
+        unit_cancel(c, u);
+        return;
+    }
+    task_state *t = &c->tasks[u->task];
+    ts_time end = add_sat(now, span(t->remaining, n->cpu_scale));
+    /* Slices are timed only while another fair task waits: a lone fair
+     * task runs on without an event per quantum. */
+    if (t->d.policy == TS_SCHED_FAIR && n->fair_waiting) {
+        ts_time slice = add_sat(u->slice_start, c->quantum);
+        if (slice < end) {
+            arm(c, u, index, slice, 0, on_core);
+            return;
+        }
+    }
+    arm(c, u, index, end, 1, on_core);
+}
+
+static void arm_gpu(ts_compute *c, node_state *n, size_t index)
+{
+    unit_state *u = &c->gpus[index];
+    if (u->task < 0) {
+        unit_cancel(c, u);
+        return;
+    }
+    ts_time end = add_sat(ts_engine_now(c->engine),
+                          span(c->tasks[u->task].remaining, n->gpu_scale));
+    arm(c, u, index, end, 1, on_gpu);
+}
+
+/* The floor a waking fair task's virtual runtime is raised to, so a task
+ * that slept does not claim the CPU time it did not use (as CFS places a
+ * waking entity at min_vruntime). */
+static double fair_floor(ts_compute *c, int node)
+{
+    node_state *n = &c->nodes[node];
+    double lo = INFINITY;
+    for (size_t k = 0; k < n->task_count; k++) {
+        const task_state *o = &c->tasks[c->node_tasks[n->task_first + k]];
+        if (o->d.policy == TS_SCHED_FAIR && o->state == T_CPU && o->vr < lo)
+            lo = o->vr;
+    }
+    if (lo != INFINITY && lo > n->min_vr)
+        n->min_vr = lo;
+    return n->min_vr;
+}
+
+/* Makes the oldest waiting release the current job, or leaves the task
+ * idle. The execution time is drawn here, so each task's stream is used
+ * in job order whatever the interleaving with other tasks. */
+static void next_job(ts_compute *c, int id)
+{
+    task_state *t = &c->tasks[id];
+    if (t->pend_count == 0) {
+        t->state = T_IDLE;
+        return;
+    }
+    t->release = t->pending[t->pend_head];
+    t->pend_head = (t->pend_head + 1) % t->pend_cap;
+    t->pend_count--;
+    t->seq = t->next_seq++;
+    t->start = t->cpu_end = t->gpu_start = -1;
+    t->preemptions = 0;
+    t->work = draw_exec(t);
+    t->remaining = (double)t->work;
+    if (t->d.policy == TS_SCHED_FAIR) {
+        double floor = fair_floor(c, t->d.node);
+        if (t->vr < floor)
+            t->vr = floor;
+    }
+    t->state = T_CPU;
+}
+
+static ts_job_record current_record(const task_state *t, int id, ts_time finish,
+                                    int outcome)
+{
+    return (ts_job_record){
+        .task = id, .node = t->d.node, .seq = t->seq, .release = t->release,
+        .start = t->start, .finish = finish,
+        .deadline = t->release + t->d.deadline, .outcome = outcome,
+        .preemptions = t->preemptions, .work = t->work,
+        .cpu_finish = t->cpu_end, .gpu_start = t->gpu_start};
+}
+
+/* Reports the current job as finished now and moves to the next one;
+ * with on_core, the task is still on its core and the next job starts
+ * there now. */
+static void finish_job(ts_compute *c, int id, int on_core)
+{
+    task_state *t = &c->tasks[id];
+    ts_time now = ts_engine_now(c->engine);
+    ts_job_record job = current_record(t, id, now, TS_JOB_DONE);
+    next_job(c, id);
+    if (on_core)
+        t->start = now;
+    c->done(c->ctx, &job);
+}
+
+/* ---- Dispatch ---- */
+
+/* Rank order of runnable tasks on a node, a strict total order so every
+ * decision is reproducible:
+ *  - every FIFO task before every FAIR task (the real-time class is
+ *    above the fair class, as in Linux);
+ *  - FIFO: higher priority first; at equal priority a running job first
+ *    (SCHED_FIFO never preempts for an equal priority), then the earlier
+ *    release (FIFO order), then the lower task id;
+ *  - FAIR: a running task whose slice is not over first, then the lower
+ *    virtual runtime, then the lower task id.
+ * Ties end at the task id rather than at event order, so simultaneous
+ * releases are ranked the same whatever order their events ran in. */
+static int ranks_before(const task_state *a, int ia, const task_state *b, int ib)
+{
+    if (a->d.policy != b->d.policy)
+        return a->d.policy == TS_SCHED_FIFO;
+    if (a->d.policy == TS_SCHED_FIFO) {
+        if (a->d.priority != b->d.priority)
+            return a->d.priority > b->d.priority;
+        int ra = a->core >= 0, rb = b->core >= 0;
+        if (ra != rb)
+            return ra;
+        if (a->release != b->release)
+            return a->release < b->release;
+    } else {
+        if (a->sticky != b->sticky)
+            return a->sticky;
+        if (a->vr != b->vr)
+            return a->vr < b->vr;
+    }
+    return ia < ib;
+}
+
+/* A core for task id: its own if still usable, else the lowest-numbered
+ * idle allowed core, else the allowed core whose job ranks lowest (lowest
+ * number on ties); -1 if every allowed core went to a higher rank. Greedy
+ * in rank order, as Linux's push/pull balancing, it is not an optimal
+ * matching under affinities. */
+static int pick_core(ts_compute *c, node_state *n, const task_state *t)
+{
+    if (t->core >= 0 && t->core < n->online &&
+        c->cores[n->core0 + (size_t)t->core].next < 0 && allowed(t, t->core))
+        return t->core;
+    int best = -1, best_rank = -1;
+    for (int k = 0; k < n->online; k++) {
+        const unit_state *u = &c->cores[n->core0 + (size_t)k];
+        if (u->next >= 0 || !allowed(t, k))
+            continue;
+        if (u->task < 0)
+            return k;
+        int r = c->tasks[u->task].rank;
+        if (r > best_rank) {
+            best_rank = r;
+            best = k;
+        }
+    }
+    return best;
+}
+
+static void notify_load(ts_compute *c, int node)
+{
+    node_state *n = &c->nodes[node];
+    if (n->busy_cores == n->rep_cores && n->busy_gpus == n->rep_gpus)
+        return;
+    n->rep_cores = n->busy_cores;
+    n->rep_gpus = n->busy_gpus;
+    if (c->load)
+        c->load(c->ctx, node, n->busy_cores, n->busy_gpus);
+}
+
+static void dispatch_gpus(ts_compute *c, int node, ts_time now)
+{
+    node_state *n = &c->nodes[node];
+    int *ring = c->gq + n->task_first;
+    size_t cap = n->task_count;
+    /* Kernels submitted at one instant enter the FIFO by task id. */
+    for (size_t k = 0; k < n->task_count; k++) {
+        int id = c->node_tasks[n->task_first + k];
+        if (c->tasks[id].state != T_GPU_SUBMIT)
+            continue;
+        ring[(n->gq_head + n->gq_count++) % cap] = id;
+        c->tasks[id].state = T_GPU_QUEUED;
+    }
+    for (int g = 0; g < n->gpus && n->gq_count; g++) {
+        size_t index = n->gpu0 + (size_t)g;
+        unit_state *u = &c->gpus[index];
+        if (u->task >= 0)
+            continue;
+        int id = ring[n->gq_head];
+        n->gq_head = (n->gq_head + 1) % cap;
+        n->gq_count--;
+        task_state *t = &c->tasks[id];
+        t->state = T_GPU_RUN;
+        t->gpu = g;
+        t->gpu_start = now;
+        node_busy_mark(n, now);
+        n->busy_gpus++;
+        unit_occupy(u, id, now);
+        arm_gpu(c, n, index);
+    }
 }
 
 static void dispatch(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
     ts_time now = ts_engine_now(c->engine);
-    /* Scans only this node's tasks, highest priority first. */
-    for (size_t k = 0; k < n->count && n->free_cores > 0; k++) {
-        int id = c->order[n->first + k];
+    if (!n->up) {
+        notify_load(c, node);
+        return;
+    }
+    account(c, node);
+    dispatch_gpus(c, node, now);
+
+    /* Rank the runnable tasks (insertion sort: a node runs few tasks). */
+    int *cand = c->cand;
+    int nc = 0;
+    for (size_t k = 0; k < n->task_count; k++) {
+        int id = c->node_tasks[n->task_first + k];
         task_state *t = &c->tasks[id];
-        if (t->running || t->pend_count == 0)
+        if (t->state != T_CPU)
             continue;
-        t->run_release = t->pending[t->pend_head];
-        t->pend_head = (t->pend_head + 1) % t->pend_cap;
-        t->pend_count--;
-        t->running = 1;
-        t->run_start = now;
-        t->run_seq = t->started++;
-        n->free_cores--;
-        if (ts_engine_schedule(c->engine, now + draw_exec(t), on_finish, c,
-                               (uint64_t)id, NULL) != TS_OK) {
-            /* Out of event memory: the job never finishes and is reported
-             * unfinished at the end rather than lost silently. */
+        t->sticky = t->core >= 0 &&
+                    now < add_sat(c->cores[n->core0 + (size_t)t->core].slice_start,
+                                  c->quantum);
+        int j = nc++;
+        while (j > 0 && ranks_before(t, id, &c->tasks[cand[j - 1]], cand[j - 1])) {
+            cand[j] = cand[j - 1];
+            j--;
+        }
+        cand[j] = id;
+    }
+    for (int i = 0; i < nc; i++)
+        c->tasks[cand[i]].rank = i;
+
+    /* Assign in rank order. */
+    for (int k = 0; k < n->cores; k++)
+        c->cores[n->core0 + (size_t)k].next = -1;
+    int taken = 0;
+    n->fair_waiting = 0;
+    for (int i = 0; i < nc; i++) {
+        task_state *t = &c->tasks[cand[i]];
+        int k = taken < n->online ? pick_core(c, n, t) : -1;
+        if (k < 0) {
+            if (t->d.policy == TS_SCHED_FAIR)
+                n->fair_waiting = 1;
             continue;
         }
+        c->cores[n->core0 + (size_t)k].next = cand[i];
+        taken++;
     }
+
+    /* Apply: vacate first, so a task moving between cores is never seen
+     * on two; then occupy. */
+    node_busy_mark(n, now);
+    for (int k = 0; k < n->cores; k++) {
+        unit_state *u = &c->cores[n->core0 + (size_t)k];
+        if (u->task >= 0 && u->task != u->next) {
+            task_state *t = &c->tasks[u->task];
+            t->core = -1;
+            /* Placed and displaced within one instant, a job never ran. */
+            if (t->start == now)
+                t->start = -1;
+            else
+                t->was_running = 1;
+            unit_vacate(u, now);
+            n->busy_cores--;
+        }
+    }
+    for (int k = 0; k < n->cores; k++) {
+        size_t index = n->core0 + (size_t)k;
+        unit_state *u = &c->cores[index];
+        if (u->next >= 0 && u->task != u->next) {
+            task_state *t = &c->tasks[u->next];
+            unit_occupy(u, u->next, now);
+            n->busy_cores++;
+            u->slice_start = now;
+            t->core = k;
+            t->was_running = 0;
+            if (t->start < 0)
+                t->start = now;
+        } else if (u->task >= 0 && !c->tasks[u->task].sticky) {
+            /* Kept by rank with its slice over: a fresh slice. */
+            u->slice_start = now;
+        }
+        arm_core(c, n, index);
+    }
+    for (int i = 0; i < nc; i++) {
+        task_state *t = &c->tasks[cand[i]];
+        if (t->was_running) {
+            t->preemptions++;
+            t->was_running = 0;
+        }
+    }
+    notify_load(c, node);
 }
 
 static void on_dispatch(ts_engine *engine, void *ctx, uint64_t arg)
@@ -165,20 +700,60 @@ static void on_dispatch(ts_engine *engine, void *ctx, uint64_t arg)
     dispatch(c, (int)arg);
 }
 
-/* Core assignment waits for an event queued behind everything already due
- * at this instant, so jobs released (or cores freed) at the same time are
- * all seen together and the highest priority wins, whatever the order of
- * their events. */
-static void request_dispatch(ts_compute *c, int node)
+/* ---- Events ---- */
+
+static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
 {
+    ts_compute *c = ctx;
+    unit_state *u = &c->cores[arg];
+    int node = u->node;
+    u->ev = 0;
+    account(c, node);
+    if (u->ev_completion && u->task >= 0) {
+        node_state *n = &c->nodes[node];
+        ts_time now = ts_engine_now(engine);
+        int id = u->task;
+        task_state *t = &c->tasks[id];
+        t->cpu_end = now;
+        if (t->d.gpu_ns == 0 && t->pend_count > 0) {
+            /* A thread with its next job already due does not block, so
+             * it keeps its core (and its fair slice), as under Linux. */
+            finish_job(c, id, 1);
+        } else {
+            node_busy_mark(n, now);
+            unit_vacate(u, now);
+            n->busy_cores--;
+            t->core = -1;
+            if (t->d.gpu_ns > 0) {
+                t->state = T_GPU_SUBMIT;
+                t->remaining = (double)t->d.gpu_ns;
+            } else {
+                finish_job(c, id, 0);
+            }
+        }
+    }
+    /* A slice end only needs the re-ranking. */
+    request_dispatch(c, node);
+}
+
+static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    ts_compute *c = ctx;
+    unit_state *u = &c->gpus[arg];
+    int node = u->node;
     node_state *n = &c->nodes[node];
-    if (n->dispatch_queued)
-        return;
-    if (ts_engine_schedule(c->engine, ts_engine_now(c->engine), on_dispatch, c,
-                           (uint64_t)node, NULL) == TS_OK)
-        n->dispatch_queued = 1;
-    else
-        dispatch(c, node);
+    ts_time now = ts_engine_now(engine);
+    u->ev = 0;
+    int id = u->task;
+    if (id >= 0) {
+        account(c, node);
+        node_busy_mark(n, now);
+        unit_vacate(u, now);
+        n->busy_gpus--;
+        c->tasks[id].gpu = -1;
+        finish_job(c, id, 0);
+    }
+    request_dispatch(c, node);
 }
 
 static int push_release(task_state *t, ts_time release)
@@ -200,86 +775,311 @@ static int push_release(task_state *t, ts_time release)
     return TS_OK;
 }
 
+/* The first release of a task (since start or its node's restart) makes
+ * its memory resident; if that overflows the node, this task is the one
+ * killed, and the job it was releasing is reported as killed. */
+static int claim_memory(ts_compute *c, int id, ts_time now)
+{
+    task_state *t = &c->tasks[id];
+    node_state *n = &c->nodes[t->d.node];
+    if (t->mem_held || t->d.memory_bytes == 0)
+        return 1;
+    if (n->mem_limit > 0 && t->d.memory_bytes > n->mem_limit - n->mem_used) {
+        t->state = T_DEAD;
+        t->seq = t->next_seq++;
+        t->release = now;
+        t->start = t->cpu_end = t->gpu_start = -1;
+        t->work = 0;
+        t->preemptions = 0;
+        ts_job_record job = current_record(t, id, -1, TS_JOB_KILLED);
+        char name[32], detail[160];
+        snprintf(detail, sizeof detail,
+                 "%s killed: needs %lld bytes, node %d has %lld of %lld in use",
+                 task_name(t, id, name, sizeof name),
+                 (long long)t->d.memory_bytes, t->d.node,
+                 (long long)n->mem_used, (long long)n->mem_limit);
+        emit(c, "oom_kill", t->d.node, id, (double)t->d.memory_bytes, detail);
+        c->done(c->ctx, &job);
+        return 0;
+    }
+    n->mem_used += t->d.memory_bytes;
+    t->mem_held = 1;
+    return 1;
+}
+
 static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
 {
     ts_compute *c = ctx;
-    task_state *t = &c->tasks[arg];
+    int id = (int)arg;
+    task_state *t = &c->tasks[id];
     ts_time now = ts_engine_now(engine);
-    if (push_release(t, now) == TS_OK)
-        t->released++;
+    /* The timer keeps its phase while the task cannot run, so it resumes
+     * on its original release grid. */
     ts_engine_schedule(engine, now + t->d.period, on_release, c, arg, NULL);
-    request_dispatch(c, t->d.node);
+    if (!c->nodes[t->d.node].up || t->state == T_DEAD)
+        return;
+    if (!claim_memory(c, id, now))
+        return;
+    if (push_release(t, now) != TS_OK)
+        return;
+    if (t->state == T_IDLE) {
+        if (t->d.policy == TS_SCHED_FAIR)
+            account(c, t->d.node);  /* the floor needs current vruntimes */
+        next_job(c, id);
+        request_dispatch(c, t->d.node);
+    }
 }
 
-static void on_finish(ts_engine *engine, void *ctx, uint64_t arg)
-{
-    ts_compute *c = ctx;
-    task_state *t = &c->tasks[arg];
-    ts_job_record job = {
-        .task = (int)arg,
-        .node = t->d.node,
-        .seq = t->run_seq,
-        .release = t->run_release,
-        .start = t->run_start,
-        .finish = ts_engine_now(engine),
-        .deadline = t->run_release + t->d.deadline,
-    };
-    t->running = 0;
-    c->nodes[t->d.node].free_cores++;
-    c->done(c->ctx, &job);
-    request_dispatch(c, t->d.node);
-}
+/* ---- Start and end ---- */
 
-int ts_compute_start(ts_compute *c)
+int ts_compute_start(ts_compute *c, ts_error *err)
 {
-    ts_free(c->order);
-    c->order = ts_malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->order);
-    if (!c->order)
-        return TS_ENOMEM;
-    order_key *keys = ts_malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *keys);
-    if (!keys)
-        return TS_ENOMEM;
-    for (size_t i = 0; i < c->n_tasks; i++)
-        keys[i] = (order_key){c->tasks[i].d.node, c->tasks[i].d.priority, (int)i};
-    qsort(keys, c->n_tasks, sizeof *keys, by_node_priority);
-    for (size_t i = 0; i < c->n_tasks; i++)
-        c->order[i] = keys[i].id;
-    ts_free(keys);
+    if (c->started)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "compute already started");
+    size_t nt = c->n_tasks ? c->n_tasks : 1;
+    c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
+    c->gq = ts_malloc(nt * sizeof *c->gq);
+    if (!c->node_tasks || !c->gq)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    /* Counting sort by node keeps ids ascending within a node. */
     for (size_t i = 0; i < c->n_nodes; i++)
-        c->nodes[i].count = 0;
-    for (size_t k = 0; k < c->n_tasks; k++) {
-        node_state *n = &c->nodes[c->tasks[c->order[k]].d.node];
-        if (n->count == 0)
-            n->first = k;
-        n->count++;
+        c->nodes[i].task_count = 0;
+    for (size_t i = 0; i < c->n_tasks; i++)
+        c->nodes[c->tasks[i].d.node].task_count++;
+    size_t first = 0, most = 1;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        c->nodes[i].task_first = first;
+        first += c->nodes[i].task_count;
+        if (c->nodes[i].task_count > most)
+            most = c->nodes[i].task_count;
+        c->nodes[i].task_count = 0;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
-        int rc = ts_engine_schedule(c->engine,
-                                    ts_engine_now(c->engine) + c->tasks[i].d.offset,
+        node_state *n = &c->nodes[c->tasks[i].d.node];
+        c->node_tasks[n->task_first + n->task_count++] = (int)i;
+        if (c->tasks[i].d.reserve_cores)
+            n->reserved |= c->tasks[i].d.affinity;
+    }
+    c->cand = ts_malloc(most * sizeof *c->cand);
+    if (!c->cand)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        task_state *t = &c->tasks[i];
+        const node_state *n = &c->nodes[t->d.node];
+        uint64_t all = n->cores >= 64 ? UINT64_MAX : ((uint64_t)1 << n->cores) - 1;
+        t->any_high = t->d.affinity == 0;
+        if (t->d.reserve_cores)
+            t->mask = t->d.affinity;
+        else
+            t->mask = (t->d.affinity ? t->d.affinity : all) & ~n->reserved;
+        if (t->mask == 0 && !(t->any_high && n->cores > 64)) {
+            char name[32];
+            return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                "%s has no core on node %d: all its cores are "
+                                "reserved by other tasks",
+                                task_name(t, (int)i, name, sizeof name), t->d.node);
+        }
+    }
+    c->started = 1;
+    ts_time now = ts_engine_now(c->engine);
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        node_state *n = &c->nodes[i];
+        n->busy_mark = n->gpu_mark = n->online_mark = now;
+    }
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d.offset,
                                     on_release, c, (uint64_t)i, NULL);
         if (rc != TS_OK)
-            return rc;
+            return ts_error_set(err, rc, NULL, 0, "cannot schedule releases");
     }
     return TS_OK;
 }
 
+/* Reports the current and waiting jobs of a task as ended with `outcome`
+ * and leaves it idle; the caller has taken it off its core and GPU. */
+static void drop_jobs(ts_compute *c, int id, int outcome)
+{
+    task_state *t = &c->tasks[id];
+    int had = t->state != T_IDLE && t->state != T_DEAD;
+    ts_job_record cur = current_record(t, id, -1, outcome);
+    if (t->state != T_DEAD)   /* killed tasks stay so until a restart */
+        t->state = T_IDLE;
+    t->core = t->gpu = -1;
+    if (had)
+        c->done(c->ctx, &cur);
+    while (t->pend_count) {
+        ts_time rel = t->pending[t->pend_head];
+        t->pend_head = (t->pend_head + 1) % t->pend_cap;
+        t->pend_count--;
+        ts_job_record job = {.task = id, .node = t->d.node, .seq = t->next_seq++,
+                             .release = rel, .start = -1, .finish = -1,
+                             .deadline = rel + t->d.deadline, .outcome = outcome,
+                             .cpu_finish = -1, .gpu_start = -1};
+        c->done(c->ctx, &job);
+    }
+}
+
 void ts_compute_flush_unfinished(ts_compute *c)
 {
-    for (size_t i = 0; i < c->n_tasks; i++) {
-        task_state *t = &c->tasks[i];
-        uint64_t seq = t->started;
-        if (t->running) {
-            ts_job_record job = {(int)i, t->d.node, t->run_seq, t->run_release,
-                                 t->run_start, -1, t->run_release + t->d.deadline};
-            c->done(c->ctx, &job);
+    ts_time now = ts_engine_now(c->engine);
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        node_state *n = &c->nodes[i];
+        account(c, (int)i);
+        node_busy_mark(n, now);
+        for (int k = 0; k < n->cores; k++) {
+            unit_state *u = &c->cores[n->core0 + (size_t)k];
+            unit_cancel(c, u);
+            if (u->task >= 0)
+                unit_vacate(u, now);
         }
-        for (size_t k = 0; k < t->pend_count; k++) {
-            ts_time rel = t->pending[(t->pend_head + k) % t->pend_cap];
-            ts_job_record job = {(int)i, t->d.node, seq++, rel, -1, -1,
-                                 rel + t->d.deadline};
-            c->done(c->ctx, &job);
+        for (int g = 0; g < n->gpus; g++) {
+            unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+            unit_cancel(c, u);
+            if (u->task >= 0)
+                unit_vacate(u, now);
         }
-        t->running = 0;
-        t->pend_count = 0;
+        n->busy_cores = n->busy_gpus = 0;
+        n->gq_count = 0;
     }
+    for (size_t i = 0; i < c->n_tasks; i++)
+        drop_jobs(c, (int)i, TS_JOB_UNFINISHED);
+}
+
+/* ---- Changes ---- */
+
+static int bad_node(const ts_compute *c, int node)
+{
+    return node < 0 || (size_t)node >= c->n_nodes;
+}
+
+int ts_compute_set_speed(ts_compute *c, int node, double cpu_scale,
+                         double gpu_scale)
+{
+    if (bad_node(c, node) || !(cpu_scale > 0) || !(gpu_scale > 0) ||
+        !isfinite(cpu_scale) || !isfinite(gpu_scale))
+        return TS_EINVAL;
+    node_state *n = &c->nodes[node];
+    account(c, node);
+    n->cpu_scale = cpu_scale;
+    n->gpu_scale = gpu_scale;
+    for (int k = 0; k < n->cores; k++)
+        arm_core(c, n, n->core0 + (size_t)k);
+    for (int g = 0; g < n->gpus; g++)
+        arm_gpu(c, n, n->gpu0 + (size_t)g);
+    return TS_OK;
+}
+
+int ts_compute_set_online_cores(ts_compute *c, int node, int count)
+{
+    if (bad_node(c, node) || count < 0)
+        return TS_EINVAL;
+    node_state *n = &c->nodes[node];
+    if (count > n->cores)
+        count = n->cores;
+    if (count == n->online)
+        return TS_OK;
+    node_busy_mark(n, ts_engine_now(c->engine));
+    n->online = count;
+    if (c->started)
+        request_dispatch(c, node);
+    return TS_OK;
+}
+
+int ts_compute_set_node_up(ts_compute *c, int node, int up)
+{
+    if (bad_node(c, node))
+        return TS_EINVAL;
+    node_state *n = &c->nodes[node];
+    up = up != 0;
+    if (up == n->up)
+        return TS_OK;
+    ts_time now = ts_engine_now(c->engine);
+    char detail[160];
+    node_busy_mark(n, now);
+    if (up) {
+        n->up = 1;
+        /* A reboot: OOM-killed tasks start again with their next release. */
+        for (size_t k = 0; k < n->task_count; k++) {
+            task_state *t = &c->tasks[c->node_tasks[n->task_first + k]];
+            if (t->state == T_DEAD)
+                t->state = T_IDLE;
+        }
+        snprintf(detail, sizeof detail, "node %d is up", node);
+        emit(c, "node_up", node, -1, 1, detail);
+        return TS_OK;
+    }
+    account(c, node);
+    n->up = 0;
+    for (int k = 0; k < n->cores; k++) {
+        unit_state *u = &c->cores[n->core0 + (size_t)k];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    for (int g = 0; g < n->gpus; g++) {
+        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    n->busy_cores = n->busy_gpus = 0;
+    n->gq_count = 0;
+    n->mem_used = 0;
+    n->min_vr = 0;
+    n->fair_waiting = 0;
+    for (size_t k = 0; k < n->task_count; k++) {
+        task_state *t = &c->tasks[c->node_tasks[n->task_first + k]];
+        t->mem_held = 0;
+        t->vr = 0;
+    }
+    snprintf(detail, sizeof detail, "node %d is down", node);
+    emit(c, "node_down", node, -1, 0, detail);
+    for (size_t k = 0; k < n->task_count; k++)
+        drop_jobs(c, c->node_tasks[n->task_first + k], TS_JOB_NODE_DOWN);
+    if (c->started)
+        request_dispatch(c, node);
+    return TS_OK;
+}
+
+/* ---- Sampling ---- */
+
+int ts_compute_node_stat_get(const ts_compute *c, int node,
+                             ts_compute_node_stat *out)
+{
+    if (bad_node(c, node))
+        return TS_EINVAL;
+    const node_state *n = &c->nodes[node];
+    ts_time now = ts_engine_now(c->engine);
+    int waiting = 0;
+    for (size_t k = 0; k < n->task_count; k++) {
+        const task_state *t = &c->tasks[c->node_tasks[n->task_first + k]];
+        waiting += (int)t->pend_count + (t->state == T_CPU && t->core < 0);
+    }
+    *out = (ts_compute_node_stat){
+        .up = n->up, .cores = n->cores, .online_cores = n->online,
+        .busy_cores = n->busy_cores, .gpus = n->gpus, .busy_gpus = n->busy_gpus,
+        .run_queue = waiting, .memory_used = n->mem_used,
+        .memory_bytes = n->mem_limit, .cpu_scale = n->cpu_scale,
+        .gpu_scale = n->gpu_scale,
+        .core_busy_ns = n->busy_acc + (ts_time)n->busy_cores * (now - n->busy_mark),
+        .online_core_ns = n->online_acc +
+                          (n->up ? (ts_time)n->online * (now - n->online_mark) : 0),
+        .gpu_busy_ns = n->gpu_acc + (ts_time)n->busy_gpus * (now - n->gpu_mark)};
+    return TS_OK;
+}
+
+ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core)
+{
+    if (bad_node(c, node) || core < 0 || core >= c->nodes[node].cores)
+        return -1;
+    const unit_state *u = &c->cores[c->nodes[node].core0 + (size_t)core];
+    return u->busy_acc + (u->task >= 0 ? ts_engine_now(c->engine) - u->busy_since : 0);
+}
+
+int ts_compute_task_alive(const ts_compute *c, int task)
+{
+    if (task < 0 || (size_t)task >= c->n_tasks)
+        return 0;
+    const task_state *t = &c->tasks[task];
+    return c->nodes[t->d.node].up && t->state != T_DEAD;
 }

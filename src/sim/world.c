@@ -13,6 +13,7 @@
 #include "toposim/platform.h"
 #include "toposim/sim.h"
 #include "toposim/trace.h"
+#include "toposim/event.h"
 
 typedef struct topic_state {
     ts_time next_due;         /* release time from which the next sample is due */
@@ -28,6 +29,7 @@ typedef struct world {
     ts_compute *compute;
     ts_trace_writer *trace;
     gsl_rng **rngs;           /* one per component */
+    ts_dist *exec_dists;      /* one per component, prepared here */
     topic_state *topics;
     size_t *pub_first, *pub_topics; /* topics published by each component */
     int failed;
@@ -51,9 +53,27 @@ static void on_packet_done(void *ctx, const ts_packet *p)
                             p->seq, p->sent, p->received, p->bytes};
     w->stats.messages++;
     w->stats.delivered += p->status == TS_MSG_DELIVERED;
-    w->stats.dropped += p->status == TS_MSG_DROPPED_QUEUE || p->status == TS_MSG_NO_ROUTE;
+    w->stats.dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
     ts_error e;
     if (!w->failed && ts_trace_append_message(w->trace, &row, &e) != TS_OK)
+        trace_failed(w, &e);
+}
+
+/* A platform model's event, as a row of /events. */
+static void on_platform_event(void *ctx, const ts_platform_event *ev)
+{
+    world *w = ctx;
+    ts_trace_event row;
+    memset(&row, 0, sizeof row);
+    row.time_ns = ev->time;
+    snprintf(row.kind, sizeof row.kind, "%s", ev->kind ? ev->kind : "");
+    row.node = ev->node;
+    row.link = ev->link;
+    row.component = ev->component;
+    row.value = ev->value;
+    snprintf(row.detail, sizeof row.detail, "%s", ev->detail);
+    ts_error e;
+    if (!w->failed && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
         trace_failed(w, &e);
 }
 
@@ -231,9 +251,12 @@ static int build(world *w, uint64_t seed, ts_error *err)
     w->pub_topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->pub_topics);
     ts_net_link_desc *links = ts_malloc((s->n_links ? s->n_links : 1) * sizeof *links);
     int *cores = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *cores);
+    int *gpus = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *gpus);
+    int64_t *memory = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *memory);
+    w->exec_dists = ts_calloc(nc ? nc : 1, sizeof *w->exec_dists);
     int rc = TS_OK;
     if (!w->engine || !w->rngs || !w->topics || !w->pub_first || !w->pub_topics ||
-        !links || !cores) {
+        !links || !cores || !gpus || !memory || !w->exec_dists) {
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
         goto out;
     }
@@ -242,13 +265,24 @@ static int build(world *w, uint64_t seed, ts_error *err)
                                       s->links[i].latency_ns,
                                       s->links[i].bandwidth_bps,
                                       s->links[i].queue_bytes};
-    for (size_t i = 0; i < s->n_nodes; i++)
+    for (size_t i = 0; i < s->n_nodes; i++) {
         cores[i] = s->nodes[i].cores;
+        gpus[i] = s->nodes[i].gpus;
+        memory[i] = s->nodes[i].memory_bytes;
+    }
+    ts_compute_config cc = {
+        .n_nodes = s->n_nodes,
+        .cores = cores,
+        .gpus = gpus,
+        .memory_bytes = memory,
+        .done = on_job_done,
+        .event = on_platform_event,
+        .ctx = w,
+    };
     if ((rc = ts_routes_new(s->n_nodes, links, s->n_links, &w->routes, err)) != TS_OK ||
         (rc = ts_network_new(w->engine, w->routes, links, s->n_links, on_packet_done,
                              w, &w->net, err)) != TS_OK ||
-        (rc = ts_compute_new(w->engine, cores, s->n_nodes, on_job_done, w,
-                             &w->compute, err)) != TS_OK)
+        (rc = ts_compute_new(w->engine, &cc, &w->compute, err)) != TS_OK)
         goto out;
 
     /* Topics grouped by publisher, in topic order (the order samples of one
@@ -277,6 +311,18 @@ static int build(world *w, uint64_t seed, ts_error *err)
             rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
             goto out;
         }
+        /* The scenario's distribution is copied so its histogram table
+         * lives (and dies) with this run. */
+        w->exec_dists[i] = c->exec_dist;
+        w->exec_dists[i].table = NULL;
+        if (c->exec_dist.kind != TS_DIST_NONE &&
+            (rc = ts_dist_prepare(&w->exec_dists[i], err)) != TS_OK) {
+            if (err) {
+                snprintf(err->file, sizeof err->file, "%s", s->path);
+                err->line = c->line;
+            }
+            goto out;
+        }
         ts_task_desc task = {
             .node = w->plan->placement[i].node,
             .priority = c->priority,
@@ -285,6 +331,14 @@ static int build(world *w, uint64_t seed, ts_error *err)
             .deadline = c->deadline_ns,
             .exec_min = c->exec_min_ns,
             .exec_max = c->exec_ns,
+            .policy = c->policy,
+            .weight = c->weight,
+            .affinity = c->affinity,
+            .reserve_cores = c->reserve_cores,
+            .exec = w->exec_dists[i],
+            .gpu_ns = c->gpu_exec_ns,
+            .memory_bytes = c->memory_bytes,
+            .component = c->id,
         };
         int id = ts_compute_add_task(w->compute, &task, w->rngs[i], err);
         if (id < 0) {
@@ -296,12 +350,12 @@ static int build(world *w, uint64_t seed, ts_error *err)
             goto out;
         }
     }
-    rc = ts_compute_start(w->compute);
-    if (rc != TS_OK)
-        ts_error_set(err, rc, NULL, 0, "cannot start the workload");
+    rc = ts_compute_start(w->compute, err);
 out:
     ts_free(links);
     ts_free(cores);
+    ts_free(gpus);
+    ts_free(memory);
     return rc;
 }
 
@@ -315,6 +369,10 @@ static void teardown(world *w)
             if (w->rngs[i])
                 gsl_rng_free(w->rngs[i]);
     ts_free(w->rngs);
+    if (w->exec_dists)
+        for (size_t i = 0; i < w->s->n_components; i++)
+            ts_dist_fini(&w->exec_dists[i]);
+    ts_free(w->exec_dists);
     ts_free(w->topics);
     ts_free(w->pub_first);
     ts_free(w->pub_topics);

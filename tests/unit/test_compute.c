@@ -1,28 +1,67 @@
 /*
- * Compute model: jobs released every period, run highest priority first on
- * a free core for their drawn execution time, one job of a task at a time;
- * response times and deadline misses follow by hand-computable schedules.
+ * Compute model: hand-computed schedules checked to the nanosecond —
+ * fixed-priority preemption, FIFO order at equal priority, the fair
+ * class's weighted round robin and its long-run shares, affinity and
+ * reserved cores, the GPU queue, speed changes mid-job, OOM kills, core
+ * offlining, node crashes and the load observer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "toposim/platform.h"
 
 #define MAX_JOBS 256
+#define MAX_EVENTS 16
+#define MAX_LOADS 32
 
 typedef struct job_log {
     ts_job_record jobs[MAX_JOBS];
     int n;
+    ts_platform_event events[MAX_EVENTS];
+    int n_events;
+    struct { ts_time t; int node, cores, gpus; } loads[MAX_LOADS];
+    int n_loads;
+    long loads_dropped;
+    ts_engine *engine;
+    long done_per_task[4];    /* counts only, for long runs */
+    int count_only;
 } job_log;
 
 static void log_job(void *ctx, const ts_job_record *j)
 {
     job_log *l = ctx;
+    if (l->count_only) {
+        if (j->finish >= 0 && j->task < 4)
+            l->done_per_task[j->task]++;
+        return;
+    }
     assert_true(l->n < MAX_JOBS);
     l->jobs[l->n++] = *j;
+}
+
+static void log_event(void *ctx, const ts_platform_event *ev)
+{
+    job_log *l = ctx;
+    assert_true(l->n_events < MAX_EVENTS);
+    l->events[l->n_events++] = *ev;
+}
+
+static void log_load(void *ctx, int node, int cores, int gpus)
+{
+    job_log *l = ctx;
+    if (l->n_loads == MAX_LOADS) {   /* long runs: only counted */
+        l->loads_dropped++;
+        return;
+    }
+    l->loads[l->n_loads].t = ts_engine_now(l->engine);
+    l->loads[l->n_loads].node = node;
+    l->loads[l->n_loads].cores = cores;
+    l->loads[l->n_loads].gpus = gpus;
+    l->n_loads++;
 }
 
 static const ts_job_record *find(const job_log *l, int task, uint64_t seq)
@@ -34,21 +73,95 @@ static const ts_job_record *find(const job_log *l, int task, uint64_t seq)
     return NULL;
 }
 
+/* The foundation's seven fields; the rest zero (defaults, features off). */
+static ts_task_desc td(int node, int prio, ts_time period, ts_time offset,
+                       ts_time deadline, ts_time exec_min, ts_time exec_max)
+{
+    return (ts_task_desc){.node = node, .priority = prio, .period = period,
+                          .offset = offset, .deadline = deadline,
+                          .exec_min = exec_min, .exec_max = exec_max};
+}
+
+/* One model on a fresh engine; gpus and memory may be NULL. */
+static ts_compute *make(ts_engine **e, size_t n, const int *cores, const int *gpus,
+                        const int64_t *mem, ts_time quantum, job_log *log)
+{
+    *e = ts_engine_new(64);
+    assert_non_null(*e);
+    memset(log, 0, sizeof *log);
+    log->engine = *e;
+    ts_compute_config cfg = {.n_nodes = n, .cores = cores, .gpus = gpus,
+                             .memory_bytes = mem, .quantum = quantum,
+                             .done = log_job, .load = log_load,
+                             .event = log_event, .ctx = log};
+    ts_compute *c;
+    ts_error err;
+    assert_int_equal(ts_compute_new(*e, &cfg, &c, &err), TS_OK);
+    return c;
+}
+
+static int add(ts_compute *c, ts_task_desc d)
+{
+    ts_error err;
+    int id = ts_compute_add_task(c, &d, NULL, &err);
+    assert_true(id >= 0);
+    return id;
+}
+
+static void start(ts_compute *c)
+{
+    ts_error err;
+    assert_int_equal(ts_compute_start(c, &err), TS_OK);
+}
+
+/* A one-shot task: released at `at`, needing `exec`, never again within
+ * the tests' horizons. */
+static ts_task_desc once(int node, int prio, ts_time at, ts_time exec)
+{
+    return td(node, prio, 10 * TS_S, at, 10 * TS_S, exec, exec);
+}
+
+/* Changes applied from engine events, as the power and fault models will. */
+typedef struct change {
+    ts_compute *c;
+    int what;                 /* 0 speed, 1 online cores, 2 node up flag */
+    int node, n;
+    double cpu, gpu;
+} change;
+
+static void apply_change(ts_engine *e, void *ctx, uint64_t arg)
+{
+    change *ch = ctx;
+    (void)e;
+    (void)arg;
+    if (ch->what == 0)
+        assert_int_equal(ts_compute_set_speed(ch->c, ch->node, ch->cpu, ch->gpu), TS_OK);
+    else if (ch->what == 1)
+        assert_int_equal(ts_compute_set_online_cores(ch->c, ch->node, ch->n), TS_OK);
+    else
+        assert_int_equal(ts_compute_set_node_up(ch->c, ch->node, ch->n), TS_OK);
+}
+
+static void at(ts_engine *e, ts_time t, change *ch)
+{
+    assert_int_equal(ts_engine_schedule(e, t, apply_change, ch, 0, NULL), TS_OK);
+}
+
+/* ---- The foundation's schedules still hold ---- */
+
 static void test_priority_order_on_one_core(void **state)
 {
     (void)state;
-    ts_engine *e = ts_engine_new(16);
+    ts_engine *e;
+    job_log log;
     int cores[] = {1};
-    job_log log = {.n = 0};
-    ts_compute *c;
-    ts_error err;
-    assert_int_equal(ts_compute_new(e, cores, 1, log_job, &log, &c, &err), TS_OK);
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
     /* Both released at 0; the high-priority one (added second) runs first. */
-    ts_task_desc low = {0, 1, 10 * TS_MS, 0, 10 * TS_MS, 3 * TS_MS, 3 * TS_MS};
-    ts_task_desc high = {0, 9, 5 * TS_MS, 0, 5 * TS_MS, 2 * TS_MS, 2 * TS_MS};
-    assert_int_equal(ts_compute_add_task(c, &low, NULL, &err), 0);
-    assert_int_equal(ts_compute_add_task(c, &high, NULL, &err), 1);
-    assert_int_equal(ts_compute_start(c), TS_OK);
+    ts_task_desc low = td(0, 1, 10 * TS_MS, 0, 10 * TS_MS, 3 * TS_MS, 3 * TS_MS);
+    ts_task_desc high = td(0, 9, 5 * TS_MS, 0, 5 * TS_MS, 2 * TS_MS, 2 * TS_MS);
+    assert_int_equal(add(c, low), 0);
+    assert_int_equal(add(c, high), 1);
+    start(c);
     ts_engine_run(e, 10 * TS_MS);
     /* high: [0,2]; low: [2,5]; high#1 released 5: [5,7]. */
     const ts_job_record *h0 = find(&log, 1, 0), *l0 = find(&log, 0, 0), *h1 = find(&log, 1, 1);
@@ -57,6 +170,8 @@ static void test_priority_order_on_one_core(void **state)
     assert_int_equal(l0->start, 2 * TS_MS);
     assert_int_equal(l0->finish, 5 * TS_MS);
     assert_int_equal(l0->deadline, 10 * TS_MS);
+    assert_int_equal(l0->preemptions, 0);
+    assert_int_equal(l0->outcome, TS_JOB_DONE);
     assert_int_equal(h1->release, 5 * TS_MS);
     assert_int_equal(h1->finish, 7 * TS_MS);
     ts_compute_free(c);
@@ -66,21 +181,24 @@ static void test_priority_order_on_one_core(void **state)
 static void test_two_cores_run_in_parallel(void **state)
 {
     (void)state;
-    ts_engine *e = ts_engine_new(16);
+    ts_engine *e;
+    job_log log;
     int cores[] = {2};
-    job_log log = {.n = 0};
-    ts_compute *c;
-    ts_error err;
-    assert_int_equal(ts_compute_new(e, cores, 1, log_job, &log, &c, &err), TS_OK);
-    ts_task_desc a = {0, 1, 10 * TS_MS, 0, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS};
-    ts_task_desc b = {0, 2, 10 * TS_MS, TS_MS, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS};
-    ts_compute_add_task(c, &a, NULL, &err);
-    ts_compute_add_task(c, &b, NULL, &err);
-    ts_compute_start(c);
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    add(c, td(0, 1, 10 * TS_MS, 0, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS));
+    add(c, td(0, 2, 10 * TS_MS, TS_MS, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS));
+    start(c);
     ts_engine_run(e, 9 * TS_MS);
     assert_int_equal(find(&log, 0, 0)->finish, 4 * TS_MS);
     assert_int_equal(find(&log, 1, 0)->start, 1 * TS_MS);
     assert_int_equal(find(&log, 1, 0)->finish, 5 * TS_MS);
+    /* Each core was busy 4 ms of the 9. */
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 4 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 4 * TS_MS);
+    ts_compute_node_stat st;
+    assert_int_equal(ts_compute_node_stat_get(c, 0, &st), TS_OK);
+    assert_int_equal(st.core_busy_ns, 8 * TS_MS);
+    assert_int_equal(st.online_core_ns, 18 * TS_MS);
     ts_compute_free(c);
     ts_engine_free(e);
 }
@@ -90,15 +208,12 @@ static void test_overload_misses_and_unfinished(void **state)
     (void)state;
     /* A task needing 3 ms every 2 ms falls behind: job k finishes at
      * 3(k+1) ms while due at 2(k+1) ms. */
-    ts_engine *e = ts_engine_new(16);
+    ts_engine *e;
+    job_log log;
     int cores[] = {1};
-    job_log log = {.n = 0};
-    ts_compute *c;
-    ts_error err;
-    assert_int_equal(ts_compute_new(e, cores, 1, log_job, &log, &c, &err), TS_OK);
-    ts_task_desc t = {0, 0, 2 * TS_MS, 0, 2 * TS_MS, 3 * TS_MS, 3 * TS_MS};
-    ts_compute_add_task(c, &t, NULL, &err);
-    ts_compute_start(c);
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    add(c, td(0, 0, 2 * TS_MS, 0, 2 * TS_MS, 3 * TS_MS, 3 * TS_MS));
+    start(c);
     ts_engine_run(e, 10 * TS_MS);
     assert_int_equal(log.n, 3);  /* finished at 3, 6, 9 ms */
     for (int k = 0; k < 3; k++) {
@@ -107,12 +222,17 @@ static void test_overload_misses_and_unfinished(void **state)
         assert_int_equal(log.jobs[k].finish, 3 * (k + 1) * TS_MS);
         assert_true(log.jobs[k].finish > log.jobs[k].deadline);
     }
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.busy_cores, 1);
+    assert_int_equal(st.run_queue, 2);   /* released at 8 and 10 ms */
     ts_compute_flush_unfinished(c);
     /* Released at 0,2,4,6,8,10 ms: job 3 running (since 9 ms), 4 and 5 wait. */
     assert_int_equal(log.n, 6);
     assert_int_equal(log.jobs[3].seq, 3);
     assert_int_equal(log.jobs[3].start, 9 * TS_MS);
     assert_int_equal(log.jobs[3].finish, -1);
+    assert_int_equal(log.jobs[3].outcome, TS_JOB_UNFINISHED);
     assert_int_equal(log.jobs[4].seq, 4);
     assert_int_equal(log.jobs[4].start, -1);
     assert_int_equal(log.jobs[5].release, 10 * TS_MS);
@@ -125,22 +245,22 @@ static void test_exec_draws_in_range_and_reproducible(void **state)
     (void)state;
     ts_time first_run[50];
     for (int run = 0; run < 2; run++) {
-        ts_engine *e = ts_engine_new(16);
+        ts_engine *e;
+        job_log log;
         int cores[] = {1};
-        job_log log = {.n = 0};
-        ts_compute *c;
-        ts_error err;
+        ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
         gsl_rng *rng = ts_rng_new(7, "task");
-        assert_int_equal(ts_compute_new(e, cores, 1, log_job, &log, &c, &err), TS_OK);
-        ts_task_desc t = {0, 0, TS_MS, 0, TS_MS, 100 * TS_US, 200 * TS_US};
-        ts_compute_add_task(c, &t, rng, &err);
-        ts_compute_start(c);
+        ts_error err;
+        ts_task_desc t = td(0, 0, TS_MS, 0, TS_MS, 100 * TS_US, 200 * TS_US);
+        assert_int_equal(ts_compute_add_task(c, &t, rng, &err), 0);
+        start(c);
         ts_engine_run(e, 50 * TS_MS - 1);
         assert_int_equal(log.n, 50);
         int distinct = 0;
         for (int k = 0; k < 50; k++) {
             ts_time x = log.jobs[k].finish - log.jobs[k].start;
             assert_true(x >= 100 * TS_US && x <= 200 * TS_US);
+            assert_int_equal(x, log.jobs[k].work);
             if (run == 0)
                 first_run[k] = x;
             else
@@ -154,23 +274,593 @@ static void test_exec_draws_in_range_and_reproducible(void **state)
     }
 }
 
+/* A measured histogram: two bins, weights 1:3. Every draw lies in a bin,
+ * the bins' shares follow the weights (binomial, n = 2000: sd of the share
+ * about 0.0097, the band is 4 sd), the same seed gives the same draws and
+ * another seed different ones. */
+static void test_exec_histogram_bounds_shares_and_seeds(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    static ts_time draws[3][N];
+    uint64_t seeds[3] = {11, 11, 12};
+    for (int run = 0; run < 3; run++) {
+        ts_engine *e;
+        job_log log;
+        int cores[] = {1};
+        ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+        log.count_only = 1;
+        ts_dist h = {.kind = TS_DIST_HISTOGRAM, .n_bins = 2,
+                     .edges = {100e3, 200e3, 300e3}, .weights = {1, 3}};
+        ts_error err;
+        assert_int_equal(ts_dist_prepare(&h, &err), TS_OK);
+        gsl_rng *rng = ts_rng_new(seeds[run], "histo");
+        ts_task_desc t = td(0, 0, TS_MS, 0, TS_MS, 0, 0);
+        t.exec = h;
+        assert_int_equal(ts_compute_add_task(c, &t, rng, &err), 0);
+        start(c);
+        /* Draw directly through the model: flush reports each job's work. */
+        log.count_only = 0;
+        int upper = 0;
+        for (int k = 0; k < N; k++) {
+            log.n = 0;
+            ts_engine_run(e, (ts_time)k * TS_MS + 500 * TS_US);
+            assert_int_equal(log.n, 1);
+            ts_time w = log.jobs[0].work;
+            assert_true(w >= 100 * TS_US && w <= 300 * TS_US);
+            assert_int_equal(log.jobs[0].finish - log.jobs[0].start, w);
+            upper += w >= 200 * TS_US;
+            draws[run][k] = w;
+        }
+        double share = (double)upper / N;
+        assert_true(share > 0.75 - 0.04 && share < 0.75 + 0.04);
+        ts_compute_free(c);
+        gsl_rng_free(rng);
+        ts_dist_fini(&h);
+        ts_engine_free(e);
+    }
+    assert_memory_equal(draws[0], draws[1], sizeof draws[0]);
+    assert_memory_not_equal(draws[0], draws[2], sizeof draws[0]);
+}
+
 static void test_bad_tasks_rejected(void **state)
 {
     (void)state;
-    ts_engine *e = ts_engine_new(16);
+    ts_engine *e;
+    job_log log;
     int cores[] = {2, 0};
-    job_log log = {.n = 0};
-    ts_compute *c;
+    ts_compute *c = make(&e, 2, cores, NULL, NULL, 0, &log);
     ts_error err;
-    assert_int_equal(ts_compute_new(e, cores, 2, log_job, &log, &c, &err), TS_OK);
-    ts_task_desc zero_period = {0, 0, 0, 0, TS_MS, TS_US, TS_US};
-    ts_task_desc no_cores = {1, 0, TS_MS, 0, TS_MS, TS_US, TS_US};
-    ts_task_desc bad_node = {7, 0, TS_MS, 0, TS_MS, TS_US, TS_US};
-    ts_task_desc inverted = {0, 0, TS_MS, 0, TS_MS, 2 * TS_US, TS_US};
-    assert_int_equal(ts_compute_add_task(c, &zero_period, NULL, &err), TS_EINVAL);
-    assert_int_equal(ts_compute_add_task(c, &no_cores, NULL, &err), TS_EINVAL);
-    assert_int_equal(ts_compute_add_task(c, &bad_node, NULL, &err), TS_EINVAL);
-    assert_int_equal(ts_compute_add_task(c, &inverted, NULL, &err), TS_EINVAL);
+    ts_task_desc good = td(0, 0, TS_MS, 0, TS_MS, TS_US, TS_US);
+    ts_task_desc bad[9];
+    for (int i = 0; i < 9; i++)
+        bad[i] = good;
+    bad[0].period = 0;
+    bad[1].node = 1;                 /* no cores */
+    bad[2].node = 7;
+    bad[3].exec_min = 2 * TS_US;     /* inverted */
+    bad[4].affinity = 1u << 2;       /* core 2 of 2 */
+    bad[5].reserve_cores = 1;        /* nothing to reserve */
+    bad[6].gpu_ns = TS_MS;           /* no GPU on the node */
+    bad[7].policy = 5;
+    bad[8].exec.kind = TS_DIST_HISTOGRAM;   /* not prepared */
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(ts_compute_add_task(c, &bad[i], NULL, &err), TS_EINVAL);
+    ts_compute_free(c);
+    ts_engine_free(e);
+
+    /* Every core a task may use reserved by another: refused at start. */
+    c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    ts_task_desc owner = good, pinned = good;
+    owner.affinity = 1u << 1;
+    owner.reserve_cores = 1;
+    pinned.affinity = 1u << 1;
+    pinned.component = "nav";
+    add(c, owner);
+    add(c, pinned);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    assert_non_null(strstr(err.msg, "nav"));
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- Preemptive fixed priorities ---- */
+
+static void test_preemption_exact_timeline(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* low 5 ms from 0; mid 2 ms at 1 ms; high 1 ms at 2 ms:
+     * low [0,1] mid [1,2] high [2,3] mid [3,4] low [4,8]. */
+    int low = add(c, once(0, 1, 0, 5 * TS_MS));
+    int mid = add(c, once(0, 5, TS_MS, 2 * TS_MS));
+    int high = add(c, once(0, 9, 2 * TS_MS, TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(find(&log, high, 0)->start, 2 * TS_MS);
+    assert_int_equal(find(&log, high, 0)->finish, 3 * TS_MS);
+    assert_int_equal(find(&log, high, 0)->preemptions, 0);
+    assert_int_equal(find(&log, mid, 0)->start, TS_MS);
+    assert_int_equal(find(&log, mid, 0)->finish, 4 * TS_MS);
+    assert_int_equal(find(&log, mid, 0)->preemptions, 1);
+    assert_int_equal(find(&log, low, 0)->start, 0);
+    assert_int_equal(find(&log, low, 0)->finish, 8 * TS_MS);
+    assert_int_equal(find(&log, low, 0)->preemptions, 1);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 8 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_equal_priority_fifo(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* All priority 4. A runs to completion although others arrive; then
+     * by release time: C and D (both 0.5 ms, C the lower id) before B
+     * (1 ms). A [0,3] C [3,4] D [4,5] B [5,7]. */
+    int a = add(c, once(0, 4, 0, 3 * TS_MS));
+    int b = add(c, once(0, 4, TS_MS, 2 * TS_MS));
+    int cc = add(c, once(0, 4, 500 * TS_US, TS_MS));
+    int d = add(c, once(0, 4, 500 * TS_US, TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->finish, 3 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->preemptions, 0);
+    assert_int_equal(find(&log, cc, 0)->start, 3 * TS_MS);
+    assert_int_equal(find(&log, d, 0)->start, 4 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->start, 5 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->finish, 7 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A thread whose next job is already due does not block, so under
+ * SCHED_FIFO it keeps its core against an equal priority that arrived
+ * earlier than that job: A (3 ms every 2 ms) never yields to B. */
+static void test_overrunning_fifo_thread_keeps_core(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    int a = add(c, td(0, 4, 2 * TS_MS, 0, 2 * TS_MS, 3 * TS_MS, 3 * TS_MS));
+    int b = add(c, once(0, 4, TS_MS, TS_MS));
+    start(c);
+    ts_engine_run(e, 10 * TS_MS);
+    assert_int_equal(find(&log, a, 1)->start, 3 * TS_MS);
+    assert_int_equal(find(&log, a, 2)->finish, 9 * TS_MS);
+    ts_compute_flush_unfinished(c);
+    assert_int_equal(find(&log, b, 0)->start, -1);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- The fair class ---- */
+
+static ts_task_desc fair(ts_time at, ts_time exec, int weight)
+{
+    ts_task_desc d = once(0, 0, at, exec);
+    d.policy = TS_SCHED_FAIR;
+    d.weight = weight;
+    return d;
+}
+
+static void test_fair_round_robin_exact(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 4 * TS_MS, &log);
+    /* Weights 2:1, quantum 4 ms; virtual runtime advances 0.5 and 1 per
+     * ns. A [0,4] (vA 2) B [4,8] (vB 4) A [8,12] (4) A wins the tie by id
+     * [12,16] (6) B [16,20] done (8 ms of work) A [20,24] done (16). */
+    int a = add(c, fair(0, 16 * TS_MS, 2048));
+    int b = add(c, fair(0, 8 * TS_MS, 1024));
+    start(c);
+    ts_engine_run(e, 50 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->start, 0);
+    assert_int_equal(find(&log, b, 0)->start, 4 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->finish, 20 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->preemptions, 1);
+    assert_int_equal(find(&log, a, 0)->finish, 24 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->preemptions, 2);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A fair task waking mid-slice waits for the slice to end even with the
+ * lower id (no wakeup preemption), and its virtual runtime starts at the
+ * running task's, not at 0: A alone from 0; B wakes at 1 ms (vB = vA =
+ * 1 ms); A's slice ends at 4 (vA 4) so B [4,6], then A to 12. */
+static void test_fair_wakeup_waits_for_slice(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 4 * TS_MS, &log);
+    int b = add(c, fair(TS_MS, 2 * TS_MS, 0));
+    int a = add(c, fair(0, 10 * TS_MS, 0));
+    start(c);
+    ts_engine_run(e, 50 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->start, 4 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->finish, 6 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->finish, 12 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->preemptions, 1);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A sleeper does not claim the CPU time it did not use: B wakes at 20 ms
+ * with its virtual runtime raised to A's (20 ms), so they alternate
+ * (B [20,24], A [24,28], B [28,32]) instead of B running 8 ms straight. */
+static void test_fair_sleeper_gets_no_credit(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 4 * TS_MS, &log);
+    int b = add(c, fair(20 * TS_MS, 8 * TS_MS, 0));
+    int a = add(c, fair(0, 100 * TS_MS, 0));
+    start(c);
+    ts_engine_run(e, 200 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->start, 20 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->finish, 32 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->finish, 108 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* Two always-backlogged fair tasks (each asks for the whole core) with
+ * weights 2:1 over 3 s: CPU time, counted in 1 ms jobs, splits 2:1. */
+static void test_fair_long_run_shares(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    log.count_only = 1;
+    ts_task_desc a = td(0, 0, TS_MS, 0, TS_MS, TS_MS, TS_MS);
+    a.policy = TS_SCHED_FAIR;
+    a.weight = 2048;
+    ts_task_desc b = a;
+    b.weight = 1024;
+    add(c, a);
+    add(c, b);
+    start(c);
+    ts_engine_run(e, 3 * TS_S);
+    long na = log.done_per_task[0], nb = log.done_per_task[1];
+    assert_true(na + nb >= 2999 && na + nb <= 3000);
+    double ratio = (double)na / (double)nb;
+    assert_true(ratio > 1.98 && ratio < 2.02);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_fifo_beats_fair(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* A heavy fair task runs alone until a priority-0 FIFO task arrives:
+     * FIFO [1,3] immediately, the fair job resumes and ends at 12. */
+    int f = add(c, fair(0, 10 * TS_MS, 88761));
+    int rt = add(c, once(0, 0, TS_MS, 2 * TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, rt, 0)->start, TS_MS);
+    assert_int_equal(find(&log, rt, 0)->finish, 3 * TS_MS);
+    assert_int_equal(find(&log, f, 0)->finish, 12 * TS_MS);
+    assert_int_equal(find(&log, f, 0)->preemptions, 1);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- Affinity and reserved cores ---- */
+
+static void test_affinity_and_reserved_cores(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {4};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* r reserves core 3 (1 ms); p is pinned to core 2 (2 ms, highest
+     * priority so it gets core 2 first); four 5 ms tasks share cores 0-2:
+     * w0, w1 run [0,5] on cores 0 and 1, w2 gets core 2 after p [2,7],
+     * w3 waits for core 0 [5,10]. Core 3 never runs anything but r. */
+    ts_task_desc r = once(0, 1, 0, TS_MS);
+    r.affinity = 1u << 3;
+    r.reserve_cores = 1;
+    ts_task_desc p = once(0, 9, 0, 2 * TS_MS);
+    p.affinity = 1u << 2;
+    int ir = add(c, r), ip = add(c, p);
+    int w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = add(c, once(0, 5 - i, 0, 5 * TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, ir, 0)->finish, TS_MS);
+    assert_int_equal(find(&log, ip, 0)->finish, 2 * TS_MS);
+    assert_int_equal(find(&log, w[0], 0)->finish, 5 * TS_MS);
+    assert_int_equal(find(&log, w[1], 0)->finish, 5 * TS_MS);
+    assert_int_equal(find(&log, w[2], 0)->start, 2 * TS_MS);
+    assert_int_equal(find(&log, w[2], 0)->finish, 7 * TS_MS);
+    assert_int_equal(find(&log, w[3], 0)->start, 5 * TS_MS);
+    assert_int_equal(find(&log, w[3], 0)->finish, 10 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 10 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 5 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 2), 7 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 3), TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- GPU ---- */
+
+static void test_gpu_queue_timing(void **state)
+{
+    (void)state;
+    for (int slow = 0; slow < 2; slow++) {
+        ts_engine *e;
+        job_log log;
+        int cores[] = {2}, gpus[] = {1};
+        ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+        /* a and b: 1 ms CPU then a 5 ms kernel (10 ms at half GPU clock);
+         * the one GPU serves a's kernel, then b's. q (CPU only) arrives at
+         * 1 ms and finds a core: the CPU parts released theirs. */
+        ts_task_desc a = once(0, 5, 0, TS_MS);
+        a.gpu_ns = 5 * TS_MS;
+        ts_task_desc b = a;
+        b.priority = 4;
+        int ia = add(c, a), ib = add(c, b);
+        int iq = add(c, once(0, 1, TS_MS, TS_MS));
+        ts_time k = slow ? 10 * TS_MS : 5 * TS_MS;
+        if (slow)
+            assert_int_equal(ts_compute_set_speed(c, 0, 1.0, 0.5), TS_OK);
+        start(c);
+        ts_engine_run(e, TS_MS + TS_MS / 2);
+        ts_compute_node_stat st;
+        ts_compute_node_stat_get(c, 0, &st);
+        assert_int_equal(st.busy_gpus, 1);
+        assert_int_equal(st.busy_cores, 1);
+        ts_engine_run(e, 50 * TS_MS);
+        const ts_job_record *ja = find(&log, ia, 0), *jb = find(&log, ib, 0);
+        assert_int_equal(ja->cpu_finish, TS_MS);
+        assert_int_equal(ja->gpu_start, TS_MS);
+        assert_int_equal(ja->finish, TS_MS + k);
+        assert_int_equal(jb->cpu_finish, TS_MS);
+        assert_int_equal(jb->gpu_start, TS_MS + k);
+        assert_int_equal(jb->finish, TS_MS + 2 * k);
+        assert_int_equal(find(&log, iq, 0)->start, TS_MS);
+        assert_int_equal(find(&log, iq, 0)->finish, 2 * TS_MS);
+        ts_compute_node_stat_get(c, 0, &st);
+        assert_int_equal(st.gpu_busy_ns, 2 * k);
+        assert_int_equal(st.core_busy_ns, 3 * TS_MS);
+        ts_compute_free(c);
+        ts_engine_free(e);
+    }
+}
+
+/* ---- Speed ---- */
+
+static void test_speed_change_mid_job(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1}, gpus[] = {1};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    /* 4 ms of work: 1 ms at full speed, 2 ms at half (1 ms of work), the
+     * last 2 ms of work at double speed: done at 4 ms. Then its 6 ms
+     * kernel: 2 ms at full GPU speed until 6 ms, the other 4 at a third
+     * of the GPU clock: 12 ms, ending at 18 ms. */
+    ts_task_desc t = once(0, 1, 0, 4 * TS_MS);
+    t.gpu_ns = 6 * TS_MS;
+    int id = add(c, t);
+    change half = {c, 0, 0, 0, 0.5, 1.0}, twice = {c, 0, 0, 0, 2.0, 1.0},
+           gpu_third = {c, 0, 0, 0, 2.0, 1.0 / 3.0};
+    at(e, TS_MS, &half);
+    at(e, 3 * TS_MS, &twice);
+    at(e, 6 * TS_MS, &gpu_third);
+    start(c);
+    ts_engine_run(e, 30 * TS_MS);
+    const ts_job_record *j = find(&log, id, 0);
+    assert_int_equal(j->work, 4 * TS_MS);
+    assert_int_equal(j->cpu_finish, 4 * TS_MS);
+    assert_int_equal(j->finish, 18 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_true(st.cpu_scale == 2.0);
+    assert_int_equal(st.core_busy_ns, 4 * TS_MS);
+    assert_int_equal(st.gpu_busy_ns, 14 * TS_MS);
+    assert_int_equal(ts_compute_set_speed(c, 0, 0.0, 1.0), TS_EINVAL);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- Memory ---- */
+
+static void test_oom_kill_event(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2};
+    int64_t mem[] = {1000};
+    ts_compute *c = make(&e, 1, cores, NULL, mem, 0, &log);
+    /* a holds 600 bytes from 0; b's 500 at 1 ms would make 1100: b is
+     * killed, reported, and never runs again; a is untouched. */
+    ts_task_desc a = td(0, 1, 2 * TS_MS, 0, 2 * TS_MS, TS_US, TS_US);
+    a.memory_bytes = 600;
+    ts_task_desc b = a;
+    b.offset = TS_MS;
+    b.memory_bytes = 500;
+    b.component = "planner";
+    int ia = add(c, a), ib = add(c, b);
+    start(c);
+    ts_engine_run(e, 10 * TS_MS);
+    assert_int_equal(log.n_events, 1);
+    assert_string_equal(log.events[0].kind, "oom_kill");
+    assert_int_equal(log.events[0].time, TS_MS);
+    assert_int_equal(log.events[0].node, 0);
+    assert_int_equal(log.events[0].component, ib);
+    assert_true(log.events[0].value == 500);
+    assert_non_null(strstr(log.events[0].detail, "planner"));
+    int nb = 0, na = 0;
+    for (int i = 0; i < log.n; i++) {
+        if (log.jobs[i].task == ib) {
+            nb++;
+            assert_int_equal(log.jobs[i].outcome, TS_JOB_KILLED);
+            assert_int_equal(log.jobs[i].finish, -1);
+            assert_int_equal(log.jobs[i].release, TS_MS);
+        } else {
+            na += log.jobs[i].task == ia && log.jobs[i].finish >= 0;
+        }
+    }
+    assert_int_equal(nb, 1);
+    assert_int_equal(na, 5);
+    assert_false(ts_compute_task_alive(c, ib));
+    assert_true(ts_compute_task_alive(c, ia));
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 600);
+    assert_int_equal(st.memory_bytes, 1000);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- Online cores, node down and up ---- */
+
+static void test_offline_cores_requeue(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* hi on core 0, lo on core 1, 4 ms each; core 1 goes offline at 1 ms:
+     * lo waits (3 ms left) until hi ends at 4 and ends at 7. */
+    int hi = add(c, once(0, 5, 0, 4 * TS_MS));
+    int lo = add(c, once(0, 1, 0, 4 * TS_MS));
+    change off = {.c = c, .what = 1, .node = 0, .n = 1};
+    at(e, TS_MS, &off);
+    start(c);
+    ts_engine_run(e, 2 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.online_cores, 1);
+    assert_int_equal(st.busy_cores, 1);
+    assert_int_equal(st.run_queue, 1);
+    assert_int_equal(st.online_core_ns, 2 * TS_MS + TS_MS);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, hi, 0)->finish, 4 * TS_MS);
+    assert_int_equal(find(&log, lo, 0)->start, 0);
+    assert_int_equal(find(&log, lo, 0)->finish, 7 * TS_MS);
+    assert_int_equal(find(&log, lo, 0)->preemptions, 1);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_node_down_and_up(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    int64_t mem[] = {1 << 20};
+    ts_compute *c = make(&e, 1, cores, NULL, mem, 0, &log);
+    /* a: 4 ms every 10 ms, holding 1 KiB; b waits behind it. Down at
+     * 2 ms: a's job (running) and b's (waiting) end unfinished; the
+     * release at 10 ms is skipped; up at 15 ms; the 20 ms release runs. */
+    ts_task_desc a = td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS);
+    a.memory_bytes = 1024;
+    ts_task_desc b = a;
+    b.priority = 1;
+    b.memory_bytes = 0;
+    int ia = add(c, a), ib = add(c, b);
+    change down = {.c = c, .what = 2, .node = 0, .n = 0};
+    change up = {.c = c, .what = 2, .node = 0, .n = 1};
+    at(e, 2 * TS_MS, &down);
+    at(e, 15 * TS_MS, &up);
+    start(c);
+    ts_engine_run(e, 12 * TS_MS);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(log.jobs[0].task, ia);
+    assert_int_equal(log.jobs[0].start, 0);
+    assert_int_equal(log.jobs[0].finish, -1);
+    assert_int_equal(log.jobs[0].outcome, TS_JOB_NODE_DOWN);
+    assert_int_equal(log.jobs[1].task, ib);
+    assert_int_equal(log.jobs[1].start, -1);
+    assert_int_equal(log.jobs[1].outcome, TS_JOB_NODE_DOWN);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.up, 0);
+    assert_int_equal(st.busy_cores, 0);
+    assert_int_equal(st.memory_used, 0);
+    assert_int_equal(st.core_busy_ns, 2 * TS_MS);
+    assert_false(ts_compute_task_alive(c, ia));
+    ts_engine_run(e, 30 * TS_MS);
+    assert_int_equal(log.n, 4);
+    const ts_job_record *a1 = find(&log, ia, 1);
+    assert_int_equal(a1->release, 20 * TS_MS);
+    assert_int_equal(a1->finish, 24 * TS_MS);
+    assert_int_equal(find(&log, ib, 1)->finish, 28 * TS_MS);
+    assert_int_equal(log.n_events, 2);
+    assert_string_equal(log.events[0].kind, "node_down");
+    assert_int_equal(log.events[0].time, 2 * TS_MS);
+    assert_string_equal(log.events[1].kind, "node_up");
+    assert_int_equal(log.events[1].time, 15 * TS_MS);
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 1024);
+    /* Online-core time counts only while up: 2 + 15 ms of 30. */
+    assert_int_equal(st.online_core_ns, 17 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* ---- Load observer ---- */
+
+static void test_load_callback_sequence(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2}, gpus[] = {1};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    /* a: 2 ms CPU then 3 ms kernel; b: 4 ms CPU from 1 ms. Busy
+     * (cores, GPUs): 0 → (1,0); 1 → (2,0); 2 → (1,1); at 5 both the
+     * kernel and b end: one report (0,0), not an intermediate one. */
+    ts_task_desc a = once(0, 1, 0, 2 * TS_MS);
+    a.gpu_ns = 3 * TS_MS;
+    add(c, a);
+    add(c, once(0, 1, TS_MS, 4 * TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    static const struct { ts_time t; int cores, gpus; } want[] = {
+        {0, 1, 0}, {TS_MS, 2, 0}, {2 * TS_MS, 1, 1}, {5 * TS_MS, 0, 0}};
+    assert_int_equal(log.n_loads, 4);
+    assert_int_equal(log.loads_dropped, 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log.loads[i].t, want[i].t);
+        assert_int_equal(log.loads[i].node, 0);
+        assert_int_equal(log.loads[i].cores, want[i].cores);
+        assert_int_equal(log.loads[i].gpus, want[i].gpus);
+    }
     ts_compute_free(c);
     ts_engine_free(e);
 }
@@ -182,7 +872,23 @@ int main(void)
         cmocka_unit_test(test_two_cores_run_in_parallel),
         cmocka_unit_test(test_overload_misses_and_unfinished),
         cmocka_unit_test(test_exec_draws_in_range_and_reproducible),
+        cmocka_unit_test(test_exec_histogram_bounds_shares_and_seeds),
         cmocka_unit_test(test_bad_tasks_rejected),
+        cmocka_unit_test(test_preemption_exact_timeline),
+        cmocka_unit_test(test_equal_priority_fifo),
+        cmocka_unit_test(test_overrunning_fifo_thread_keeps_core),
+        cmocka_unit_test(test_fair_round_robin_exact),
+        cmocka_unit_test(test_fair_wakeup_waits_for_slice),
+        cmocka_unit_test(test_fair_sleeper_gets_no_credit),
+        cmocka_unit_test(test_fair_long_run_shares),
+        cmocka_unit_test(test_fifo_beats_fair),
+        cmocka_unit_test(test_affinity_and_reserved_cores),
+        cmocka_unit_test(test_gpu_queue_timing),
+        cmocka_unit_test(test_speed_change_mid_job),
+        cmocka_unit_test(test_oom_kill_event),
+        cmocka_unit_test(test_offline_cores_requeue),
+        cmocka_unit_test(test_node_down_and_up),
+        cmocka_unit_test(test_load_callback_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
