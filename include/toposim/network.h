@@ -1,9 +1,42 @@
 /*
- * The network model on the engine: full-duplex point-to-point links with
- * propagation latency, serialisation at the link's bandwidth and a FIFO
- * drop-tail queue per direction; static shortest-latency routes;
- * store-and-forward over multi-hop paths. The model owns its state;
- * results leave through callbacks.
+ * The network model on the engine: full-duplex links whose directions are
+ * FIFO drop-tail transmitters (bytes and packets), with propagation
+ * latency, serialisation at the link's bandwidth, per-packet jitter and
+ * loss (Bernoulli or Gilbert-Elliott), MTU fragmentation with per-packet
+ * headers, shared media (one transmitter for every link attached to a
+ * Wi-Fi access point or a cell), links going down and up, and routes by
+ * least latency recomputed whenever that happens; store-and-forward over
+ * multi-hop paths. The model owns its state; results leave through
+ * callbacks (one per packet, one per platform event).
+ *
+ * Simplifications, each a choice made for one engine event per hop per
+ * message whatever the message size:
+ * - A message is the unit of a queue. Over a hop with an MTU it travels as
+ *   ceil(bytes / (mtu - header)) fragments, each carrying header bytes: the
+ *   message occupies the transmitter for all of its fragments, back to
+ *   back, and counts as that many packets against the packet limit; each
+ *   fragment is independently subject to the loss model (a Gilbert-Elliott
+ *   chain steps once per fragment) and the message is lost if any one is.
+ *   Fragments are reassembled at every node and fragmented again with the
+ *   next hop's MTU. Without an MTU a message is one packet of bytes +
+ *   header.
+ * - Jitter is drawn once per message and hop and added to the propagation
+ *   delay (after serialisation, so it never holds up the transmitter).
+ *   Unless the link allows reordering, a message never arrives before the
+ *   one queued ahead of it on the same direction: arrival = max(its own,
+ *   the previous arrival).
+ * - Loss is decided when the message joins the queue; a lost message still
+ *   takes its transmission time and is reported TS_MSG_LOST when it would
+ *   have arrived. Loss and jitter draws come, in queue order, from the
+ *   direction's own stream, ts_rng_new(seed, "<link name>/ab" or "/ba").
+ * - Transmission times are fixed when a message joins a queue: a change of
+ *   a medium's capacity or latency, of a link's extra latency or of its loss
+ *   model applies to messages queued from then on; those already queued or
+ *   transmitting finish as they were scheduled (at the old rate).
+ * - A link going down loses everything queued, transmitting or propagating
+ *   on it (TS_MSG_LINK_DOWN). A private transmitter is then idle; on a
+ *   shared medium the air time already scheduled for the lost messages
+ *   stays used, so other links' queued messages keep their times.
  */
 #ifndef TOPOSIM_NETWORK_H
 #define TOPOSIM_NETWORK_H
@@ -15,16 +48,75 @@
 
 #include "toposim/dist.h"
 #include "toposim/error.h"
+#include "toposim/event.h"
 #include "toposim/sim.h"
 
-/* ---- Routes ---- */
+/* ---- Loss models ---- */
 
+/* Same values as scenario.h's ts_loss_model. */
+typedef enum {
+    TS_LOSS_NONE = 0,
+    TS_LOSS_BERNOULLI = 1,        /* each packet lost with probability p */
+    TS_LOSS_GILBERT_ELLIOTT = 2   /* two-state Markov chain, see below */
+} ts_loss_kind;
+
+/* Loss per packet (fragment). Gilbert-Elliott: the chain starts in the
+ * good state; each packet is lost with the current state's probability
+ * (loss_good or loss_bad), then the chain steps (good->bad with
+ * p_good_bad, bad->good with p_bad_good). All probabilities in [0, 1].
+ * A zero-initialised desc means no loss. */
+typedef struct ts_loss_desc {
+    ts_loss_kind model;
+    double p;                       /* Bernoulli */
+    double p_good_bad, p_bad_good;  /* Gilbert-Elliott transitions */
+    double loss_good, loss_bad;     /* Gilbert-Elliott loss per state */
+} ts_loss_desc;
+
+/* Fills *out with the simple Gilbert model of the given stationary loss
+ * rate and mean burst length (mean run of consecutive losses): loss_good
+ * = 0, loss_bad = 1, p_bad_good = 1/burst, p_good_bad = p_bad_good * mean
+ * / (1 - mean). TS_EINVAL unless 0 <= mean_loss < 1 and mean_burst >= 1. */
+int ts_loss_from_mean_burst(double mean_loss, double mean_burst,
+                            ts_loss_desc *out, ts_error *err);
+
+/* The long-run fraction of packets lost (the chain's stationary mix of the
+ * two states' loss probabilities; loss_good when it never leaves good). */
+double ts_loss_mean(const ts_loss_desc *loss);
+
+/* ---- Links, media and routes ---- */
+
+/* A link between nodes a and b. Zero means "off" for every field after
+ * bandwidth_bps, so a zero-initialised desc is a plain exact-latency link
+ * (use designated initialisers: fields may be added at the end). */
 typedef struct ts_net_link_desc {
     int a, b;                 /* node indices */
     int64_t latency_ns;       /* propagation, >= 0 */
-    double bandwidth_bps;     /* > 0 */
-    int64_t queue_bytes;      /* per direction: waiting + in transmission */
+    double bandwidth_bps;     /* > 0 (ignored on a medium) */
+    int64_t queue_bytes;      /* per direction: waiting + in transmission;
+                                 0: unlimited */
+    int64_t queue_packets;    /* per direction, fragments counted; 0: none */
+    int64_t mtu_bytes;        /* 0: no fragmentation; else > header_bytes */
+    int64_t header_bytes;     /* per packet or fragment, >= 0 */
+    ts_dist jitter;           /* extra propagation delay per message, ns;
+                                 copied (a histogram's table is rebuilt) */
+    int reorder_allowed;      /* 0: messages never overtake on a direction */
+    ts_loss_desc loss;        /* per packet, each direction independently */
+    int medium;               /* 1-based index into the media; 0: private
+                                 transmitters */
+    const char *name;         /* names the random streams "<name>/ab" and
+                                 "<name>/ba"; NULL: "link<index>" */
 } ts_net_link_desc;
+
+/* A shared medium: one FIFO transmitter at capacity_bps carries both
+ * directions of every link attached to it, behind one shared queue (each
+ * link's own queue limits apply as well, to its own share). */
+typedef struct ts_medium_desc {
+    double capacity_bps;      /* > 0 */
+    int64_t latency_ns;       /* added to every attached link's latency */
+    int64_t queue_bytes;      /* shared; 0: unlimited */
+    int64_t queue_packets;    /* shared; 0: unlimited */
+    const char *name;         /* for messages; NULL: "medium<index>" */
+} ts_medium_desc;
 
 typedef struct ts_routes ts_routes;
 
@@ -33,6 +125,13 @@ typedef struct ts_routes ts_routes;
  * order so runs are reproducible). Caller frees with ts_routes_free. */
 int ts_routes_new(size_t n_nodes, const ts_net_link_desc *links,
                   size_t n_links, ts_routes **out, ts_error *err);
+
+/* As ts_routes_new over only the links whose up[i] is nonzero (NULL: all);
+ * latency_ns[i], when given, replaces links[i].latency_ns as the weight. */
+int ts_routes_new_masked(size_t n_nodes, const ts_net_link_desc *links,
+                         size_t n_links, const unsigned char *up,
+                         const int64_t *latency_ns, ts_routes **out,
+                         ts_error *err);
 void ts_routes_free(ts_routes *routes);
 
 /* The directed hop (link*2 + direction, direction 0 = a->b) leaving `from`
@@ -42,6 +141,10 @@ int ts_routes_next_hop(const ts_routes *routes, int from, int to);
 /* Number of hops from -> to (0 for the same node), or -1 when unreachable. */
 int ts_routes_hops(const ts_routes *routes, int from, int to);
 
+/* Total propagation latency of the route from -> to (0 for the same node),
+ * or -1 when unreachable. */
+int64_t ts_routes_latency(const ts_routes *routes, int from, int to);
+
 /* ---- Network ---- */
 
 /* One message on its way from src to dst node. */
@@ -50,23 +153,39 @@ typedef struct ts_packet {
     int32_t status;           /* TS_MSG_* of trace.h when reported */
     uint64_t seq;
     int src, dst;             /* node indices */
-    int64_t bytes;
+    int64_t bytes;            /* payload, without headers */
     ts_time sent;             /* set by ts_network_send */
     ts_time received;         /* set on delivery, else -1 */
 } ts_packet;
 
-/* Called once per packet: on delivery, on a drop, or from
+/* Called once per packet: on delivery, on a drop or loss, or from
  * ts_network_flush_in_flight; the packet is only valid during the call. */
 typedef void (*ts_packet_done_fn)(void *ctx, const ts_packet *packet);
 
 typedef struct ts_network ts_network;
 
-/* Builds the network over the engine; links are copied, routes borrowed
- * (they must outlive the network). Caller frees with ts_network_free. */
-int ts_network_new(ts_engine *engine, const ts_routes *routes,
-                   const ts_net_link_desc *links, size_t n_links,
-                   ts_packet_done_fn done, void *ctx, ts_network **out,
-                   ts_error *err);
+typedef struct ts_network_config {
+    size_t n_nodes;
+    const ts_net_link_desc *links;   /* copied */
+    size_t n_links;
+    const ts_medium_desc *media;     /* copied */
+    size_t n_media;
+    uint64_t seed;                   /* scenario seed for the link streams */
+    ts_packet_done_fn done;          /* required */
+    ts_platform_event_fn event;      /* "link_down", "link_up",
+                                        "route_change"; may be NULL */
+    void *ctx;                       /* given to done and event */
+} ts_network_config;
+
+/* Builds the network and its routes over the engine; everything in *cfg is
+ * copied. Routes weigh a link by its latency plus its medium's configured
+ * latency. TS_EINVAL names the bad link or medium. Caller frees with
+ * ts_network_free. */
+int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
+                   ts_network **out, ts_error *err);
+
+/* Frees the network; packets still travelling are forgotten unreported
+ * (call ts_network_flush_in_flight first to report them). */
 void ts_network_free(ts_network *net);
 
 /* Sends a copy of *packet now. Same-node packets are delivered at once;
@@ -75,20 +194,89 @@ void ts_network_free(ts_network *net);
 int ts_network_send(ts_network *net, const ts_packet *packet);
 
 /* Reports every packet still travelling as TS_MSG_IN_FLIGHT, in the order
- * they were sent, and forgets them. */
+ * they were sent, and forgets them (their arrivals are cancelled; busy
+ * time keeps only what was sent by now). */
 void ts_network_flush_in_flight(ts_network *net);
 
 /* Serialisation time of `bytes` at `bandwidth_bps`, rounded up to whole
  * nanoseconds (the last bit must have left). */
 int64_t ts_serialisation_ns(int64_t bytes, double bandwidth_bps);
 
-/* Per directed hop counters, for tests and link_state. */
+/* Number of packets and bytes on the wire (headers included) for a message
+ * of `bytes` over a hop with this MTU (0: none) and header size. */
+void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
+                  int64_t *packets, int64_t *wire_bytes);
+
+/* ---- Faults and changes (all take effect now; see the opening comment
+ * for what happens to messages already queued). Only link down/up report
+ * events; the caller of the others knows why and reports them. ---- */
+
+/* Takes a link (both directions) down or up. Routes are recomputed over
+ * the links that are up; then, going down, everything on the link is
+ * reported TS_MSG_LINK_DOWN at once (a->b first, each in queue order).
+ * The event callback hears "link_down" (value: messages lost) or
+ * "link_up", then "route_change" (value: node pairs whose next hop
+ * changed) if any route changed. Messages elsewhere take the new routes at
+ * their next node, or are reported TS_MSG_NO_ROUTE there. Setting the
+ * current state again does nothing. TS_EINVAL for a bad index, TS_ENOMEM
+ * if the routes cannot be rebuilt (the old ones stay, minus down links). */
+int ts_network_set_link_up(ts_network *net, int link, int up);
+
+/* 1 when the link is up, 0 when down, -1 for a bad index. */
+int ts_network_link_up(const ts_network *net, int link);
+
+/* Replaces the loss model of both directions of a link (NULL restores the
+ * configured one); each direction's Gilbert-Elliott chain restarts in the
+ * good state. TS_EINVAL for a bad index or probabilities outside [0, 1]. */
+int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss);
+
+/* Sets a delay added to both directions' propagation (0 removes it);
+ * routes keep using the configured latency. TS_EINVAL if ns < 0. */
+int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns);
+
+/* Changes medium m's (0-based) capacity and latency. TS_EINVAL for a bad
+ * index, capacity <= 0 or latency < 0. */
+int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
+                          int64_t latency_ns);
+
+/* The routes in force now (they change when links go down or up); owned
+ * by the network, valid until the next link change. */
+const ts_routes *ts_network_routes(const ts_network *net);
+
+/* ---- Counters for link_state sampling ---- */
+
+/* Cumulative since the start, per directed hop (link*2 + direction) or per
+ * medium. "Packets" are wire packets (fragments), "messages" queue units;
+ * bytes are wire bytes, headers included. busy_ns is the transmitter's busy
+ * time elapsed up to now, exact to the nanosecond (a message in
+ * transmission counts for its part already sent). For a hop on a medium,
+ * busy_ns and the queue are that hop's own share of the shared transmitter
+ * (the medium's totals come from ts_network_medium_counters); utilisation
+ * over a window is the difference of busy_ns over the window's length. */
 typedef struct ts_link_counters {
-    uint64_t sent_packets, dropped_packets;
+    uint64_t sent_packets;    /* accepted onto the queue */
+    uint64_t dropped_packets; /* refused: queue full (drop-tail) */
     uint64_t sent_bytes;
-    ts_time busy_ns;          /* total serialisation time */
+    ts_time busy_ns;
+    uint64_t dropped_bytes;
+    uint64_t lost_packets;    /* fragments lost by the loss model */
+    uint64_t down_packets;    /* lost because the link went down */
+    uint64_t down_bytes;
+    uint64_t sent_messages, dropped_messages, lost_messages, down_messages;
+    int64_t queue_bytes;      /* waiting or in transmission now */
+    int64_t queue_packets;
+    int up;                   /* 1 when the link is up now */
 } ts_link_counters;
+
+/* Fills *out for a directed hop (all zero for a bad index). */
 void ts_network_counters(const ts_network *net, int directed_hop,
                          ts_link_counters *out);
+
+/* Fills *out with medium m's shared transmitter: the sums over its hops
+ * (one pass over all hops), its own busy time and queue (air time of
+ * messages lost to a link going down included); up is 1 (all zero for a
+ * bad index). */
+void ts_network_medium_counters(const ts_network *net, int medium,
+                                ts_link_counters *out);
 
 #endif

@@ -160,7 +160,8 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until)
     engine->running = 1;
     engine->stop = 0;
     uint64_t n = 0;
-    while (!engine->stop && ts_queue_peek_time(engine->queue) <= until) {
+    while (!engine->stop && ts_queue_size(engine->queue) > 0 &&
+           ts_queue_peek_time(engine->queue) <= until) {
         ts_queue_key key;
         uint32_t id = ts_queue_pop(engine->queue, &key);
         /* Copy out before release and the action: the action may schedule,

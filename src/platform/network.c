@@ -1,59 +1,120 @@
 /*
- * The network model: each directed hop is a FIFO transmitter. A packet that
- * reaches a hop is dropped if the bytes waiting or in transmission plus its
- * own would exceed the hop's queue (drop-tail); otherwise it starts sending
- * when the transmitter is free, takes size/bandwidth to serialise and
- * arrives latency later at the next node, which forwards it the same way
- * (store and forward). FIFO order makes each hop's departure time a running
- * maximum, so one engine event per hop is enough: the backlog is drained
- * lazily from a ring of departure times when the next packet arrives.
+ * The network model: each directed hop queues messages for a FIFO
+ * transmitter, its own or its medium's. A message that reaches a hop is
+ * dropped if the hop's (or medium's) bytes or packets waiting or in
+ * transmission plus its own would exceed the limit (drop-tail); otherwise
+ * it starts sending when the transmitter is free, takes its wire size /
+ * rate to serialise and arrives propagation (+ medium latency + extra
+ * latency + jitter) later at the next node, which forwards it the same
+ * way (store and forward). FIFO order makes each transmitter's departure
+ * time a running maximum, so one engine event per hop is enough: the
+ * outcome (times, loss) is decided when the message joins the queue, and
+ * the backlog is drained lazily when the next message comes.
+ *
+ * Each hop keeps its messages, from queued to arrived, on an intrusive
+ * doubly-linked list through the packet slots (in queue order), with a
+ * cursor at the first one not yet fully transmitted: that gives the
+ * backlog, the exact busy time, and, when the link goes down, every
+ * message to report, all without allocating per event.
  */
 #include "toposim/platform.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_randist.h>
 
 #include "toposim/alloc.h"
 #include "toposim/trace.h"
 
+/* A medium's shared transmitter remembers what it has queued in a ring of
+ * departures (messages of all its links, in transmission order). */
 typedef struct backlog_entry {
     ts_time tx_end;
-    int64_t bytes;
+    int64_t bytes, packets;
 } backlog_entry;
 
-typedef struct hop_state {
-    int from, to;
-    int64_t latency_ns;
-    double bandwidth_bps;
-    int64_t queue_bytes;
+typedef struct tx_state {
+    double rate_bps;
     ts_time busy_until;
-    int64_t backlog_bytes;
+    ts_time busy_scheduled;   /* serialisation ever scheduled */
+} tx_state;
+
+typedef struct medium_state {
+    tx_state tx;
+    int64_t latency_ns;
+    int64_t queue_bytes, queue_packets;  /* limits, 0: none */
+    int64_t backlog_bytes, backlog_packets;
     backlog_entry *ring;
     size_t ring_cap, ring_head, ring_count;
-    ts_link_counters counters;
+} medium_state;
+
+typedef struct link_state {
+    char *name;
+    ts_dist jitter;           /* prepared copy */
+    ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
+    int64_t route_latency;    /* routing weight: link + medium latency */
+    int up;
+} link_state;
+
+typedef struct hop_state {
+    int link, from, to;
+    int64_t latency_ns, extra_ns;
+    int64_t queue_bytes, queue_packets;  /* limits, 0: none */
+    int64_t mtu, header;
+    int reorder_allowed;
+    medium_state *medium;     /* NULL: the private transmitter `own` */
+    tx_state own;
+    const ts_dist *jitter;
+    ts_loss_desc loss;
+    int ge_bad;               /* Gilbert-Elliott state */
+    int64_t ge_left;          /* packets left in this state; 0: draw anew */
+    gsl_rng *rng;             /* NULL while the hop draws nothing */
+    ts_time last_arrival;     /* for the no-overtaking rule */
+    int head, tail, cursor;   /* slot list, and the first not yet sent */
+    int64_t backlog_bytes, backlog_packets, backlog_ser;
+    ts_time own_scheduled;    /* serialisation of this hop's messages */
+    ts_link_counters c;
 } hop_state;
 
 typedef struct packet_slot {
     ts_packet pkt;
-    uint64_t order;   /* send order, for the end-of-run flush */
-    int at;           /* node the packet is at or heading to */
+    uint64_t order;           /* send order, for the end-of-run flush */
+    int at;                   /* node it is at, or heading to on `hop` */
+    int hop;                  /* -1 when on no hop */
+    int prev, next;           /* hop list; next is also the free list */
     int in_use;
-    int next_free;
+    int64_t frags, wire, lost_frags;
+    ts_time tx_end, ser;
+    ts_event_handle ev;
 } packet_slot;
 
 struct ts_network {
     ts_engine *engine;
-    const ts_routes *routes;
+    size_t n_nodes;
+    ts_net_link_desc *descs;  /* copied, names not owned */
+    link_state *links;
+    size_t n_links;
     hop_state *hops;
     size_t n_hops;
+    medium_state *media;
+    size_t n_media;
+    ts_routes *routes;
+    unsigned char *up_mask;
+    int64_t *weights;
     packet_slot *slots;
     size_t n_slots;
     int free_head;
     uint64_t next_order;
+    uint64_t seed;
     ts_packet_done_fn done;
+    ts_platform_event_fn event;
     void *ctx;
 };
+
+/* ---- Small pieces ---- */
 
 int64_t ts_serialisation_ns(int64_t bytes, double bandwidth_bps)
 {
@@ -74,17 +135,99 @@ int64_t ts_serialisation_ns(int64_t bytes, double bandwidth_bps)
     return (int64_t)ceil((double)bytes * 8.0 * 1e9 / bandwidth_bps);
 }
 
+void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
+                  int64_t *packets, int64_t *wire_bytes)
+{
+    if (bytes < 0)
+        bytes = 0;
+    if (header_bytes < 0)
+        header_bytes = 0;
+    int64_t n = 1;
+    if (mtu_bytes > header_bytes) {
+        int64_t payload = mtu_bytes - header_bytes;
+        n = bytes > 0 ? bytes / payload + (bytes % payload != 0) : 1;
+    }
+    *packets = n;
+    *wire_bytes = bytes + n * header_bytes;
+}
+
+static int prob_ok(double p) { return p >= 0 && p <= 1; }
+
+static int check_loss(const ts_loss_desc *l)
+{
+    switch (l->model) {
+    case TS_LOSS_NONE:
+        return 1;
+    case TS_LOSS_BERNOULLI:
+        return prob_ok(l->p);
+    case TS_LOSS_GILBERT_ELLIOTT:
+        return prob_ok(l->p_good_bad) && prob_ok(l->p_bad_good) &&
+               prob_ok(l->loss_good) && prob_ok(l->loss_bad);
+    }
+    return 0;
+}
+
+int ts_loss_from_mean_burst(double mean_loss, double mean_burst,
+                            ts_loss_desc *out, ts_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(mean_loss >= 0 && mean_loss < 1) || !(mean_burst >= 1) || !isfinite(mean_burst))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "Gilbert-Elliott needs 0 <= mean loss < 1 and burst >= 1");
+    out->model = TS_LOSS_GILBERT_ELLIOTT;
+    out->loss_good = 0;
+    out->loss_bad = 1;
+    out->p_bad_good = 1.0 / mean_burst;
+    out->p_good_bad = out->p_bad_good * mean_loss / (1.0 - mean_loss);
+    return TS_OK;
+}
+
+double ts_loss_mean(const ts_loss_desc *l)
+{
+    switch (l->model) {
+    case TS_LOSS_BERNOULLI:
+        return l->p;
+    case TS_LOSS_GILBERT_ELLIOTT: {
+        double s = l->p_good_bad + l->p_bad_good;
+        if (s <= 0)
+            return l->loss_good;   /* never leaves the good start state */
+        double bad = l->p_good_bad / s;
+        return (1 - bad) * l->loss_good + bad * l->loss_bad;
+    }
+    case TS_LOSS_NONE:
+    default:
+        return 0;
+    }
+}
+
+/* Hands a platform event for `link` to the owner's callback, if any. */
+static void emit(ts_network *net, const char *kind, int link, double value,
+                 const char *detail)
+{
+    if (!net->event)
+        return;
+    ts_platform_event ev = {.time = ts_engine_now(net->engine), .kind = kind,
+                            .node = -1, .link = link, .component = -1,
+                            .value = value};
+    snprintf(ev.detail, sizeof ev.detail, "%s", detail);
+    net->event(net->ctx, &ev);
+}
+
+/* ---- Packet slots ---- */
+
 static int grow_slots(ts_network *net)
 {
     size_t old = net->n_slots;
     size_t cap = old ? old * 2 : 256;
+    if (cap > (size_t)INT32_MAX)
+        return TS_ENOMEM;
     packet_slot *s = ts_realloc(net->slots, cap * sizeof *s);
     if (!s)
         return TS_ENOMEM;
     net->slots = s;
     for (size_t i = old; i < cap; i++) {
         s[i].in_use = 0;
-        s[i].next_free = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
+        s[i].next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
     }
     net->free_head = (int)old;
     net->n_slots = cap;
@@ -96,132 +239,469 @@ static int take_slot(ts_network *net)
     if (net->free_head < 0 && grow_slots(net) != TS_OK)
         return -1;
     int i = net->free_head;
-    net->free_head = net->slots[i].next_free;
+    net->free_head = net->slots[i].next;
     net->slots[i].in_use = 1;
+    net->slots[i].hop = -1;
     return i;
 }
 
+/* Reports the packet and frees its slot. The callback may send (and so
+ * move net->slots): callers hold indices, never slot pointers, across it. */
 static void finish(ts_network *net, int slot, int status)
 {
     packet_slot *s = &net->slots[slot];
     s->pkt.status = status;
     if (status != TS_MSG_DELIVERED)
         s->pkt.received = -1;
-    net->done(net->ctx, &s->pkt);
+    ts_packet copy = s->pkt;
     s->in_use = 0;
-    s->next_free = net->free_head;
+    s->next = net->free_head;
     net->free_head = slot;
+    net->done(net->ctx, &copy);
 }
 
-static int ring_push(hop_state *h, ts_time tx_end, int64_t bytes)
+/* ---- Hop lists and backlogs ---- */
+
+static void list_append(ts_network *net, hop_state *h, int slot)
 {
-    if (h->ring_count == h->ring_cap) {
-        size_t cap = h->ring_cap ? h->ring_cap * 2 : 64;
-        backlog_entry *r = ts_malloc(cap * sizeof *r);
-        if (!r)
-            return TS_ENOMEM;
-        for (size_t i = 0; i < h->ring_count; i++)
-            r[i] = h->ring[(h->ring_head + i) % h->ring_cap];
-        ts_free(h->ring);
-        h->ring = r;
-        h->ring_cap = cap;
-        h->ring_head = 0;
+    packet_slot *s = &net->slots[slot];
+    s->prev = h->tail;
+    s->next = -1;
+    if (h->tail >= 0)
+        net->slots[h->tail].next = slot;
+    else
+        h->head = slot;
+    h->tail = slot;
+    if (h->cursor < 0)
+        h->cursor = slot;
+}
+
+static void list_remove(ts_network *net, hop_state *h, int slot)
+{
+    packet_slot *s = &net->slots[slot];
+    if (s->prev >= 0)
+        net->slots[s->prev].next = s->next;
+    else
+        h->head = s->next;
+    if (s->next >= 0)
+        net->slots[s->next].prev = s->prev;
+    else
+        h->tail = s->prev;
+}
+
+/* Moves the cursor past messages fully transmitted by `now`. */
+static void drain_hop(ts_network *net, hop_state *h, ts_time now)
+{
+    while (h->cursor >= 0 && net->slots[h->cursor].tx_end <= now) {
+        const packet_slot *s = &net->slots[h->cursor];
+        h->backlog_bytes -= s->wire;
+        h->backlog_packets -= s->frags;
+        h->backlog_ser -= s->ser;
+        h->cursor = s->next;
     }
-    h->ring[(h->ring_head + h->ring_count) % h->ring_cap] =
-        (backlog_entry){tx_end, bytes};
-    h->ring_count++;
+}
+
+static void drain_medium(medium_state *m, ts_time now)
+{
+    while (m->ring_count > 0 && m->ring[m->ring_head].tx_end <= now) {
+        m->backlog_bytes -= m->ring[m->ring_head].bytes;
+        m->backlog_packets -= m->ring[m->ring_head].packets;
+        m->ring_head = (m->ring_head + 1) % m->ring_cap;
+        m->ring_count--;
+    }
+}
+
+static int ring_reserve(medium_state *m)
+{
+    if (m->ring_count < m->ring_cap)
+        return TS_OK;
+    size_t cap = m->ring_cap ? m->ring_cap * 2 : 64;
+    backlog_entry *r = ts_malloc(cap * sizeof *r);
+    if (!r)
+        return TS_ENOMEM;
+    for (size_t i = 0; i < m->ring_count; i++)
+        r[i] = m->ring[(m->ring_head + i) % m->ring_cap];
+    ts_free(m->ring);
+    m->ring = r;
+    m->ring_cap = cap;
+    m->ring_head = 0;
     return TS_OK;
 }
 
-static void drain_backlog(hop_state *h, ts_time now)
+/* ---- Loss ---- */
+
+/* Lost among n packets that each are lost with probability q. */
+static int64_t losses(gsl_rng *rng, int64_t n, double q)
 {
-    while (h->ring_count > 0 && h->ring[h->ring_head].tx_end <= now) {
-        h->backlog_bytes -= h->ring[h->ring_head].bytes;
-        h->ring_head = (h->ring_head + 1) % h->ring_cap;
-        h->ring_count--;
+    if (q <= 0 || n <= 0)
+        return 0;
+    if (q >= 1)
+        return n;
+    if (n == 1)
+        return gsl_rng_uniform(rng) < q;
+    if (n > (int64_t)UINT32_MAX) {
+        int64_t k = 0;
+        for (; n > (int64_t)UINT32_MAX; n -= (int64_t)UINT32_MAX)
+            k += gsl_ran_binomial(rng, q, UINT32_MAX);
+        return k + gsl_ran_binomial(rng, q, (unsigned)n);
+    }
+    return gsl_ran_binomial(rng, q, (unsigned)n);
+}
+
+/* Number of trials up to and including the first success of probability
+ * p (0 < p < 1): the inversion gsl_ran_geometric uses (GSL
+ * randist/geometric.c), kept in 64 bits because that one returns an
+ * unsigned int, which a small p overflows. */
+static int64_t geometric(gsl_rng *rng, double p)
+{
+    double k = floor(log(gsl_rng_uniform_pos(rng)) / log1p(-p)) + 1;
+    return k < 4e18 ? (int64_t)k : (int64_t)4e18;
+}
+
+/* Lost packets among the next n through the hop's loss model. A
+ * Gilbert-Elliott chain that steps after every packet stays in a state for
+ * a geometric number of packets, so drawing that run length once is the
+ * same process as a draw per packet, at a cost per state change instead
+ * of per fragment; within a run packets are independent (binomial). */
+static int64_t draw_loss(hop_state *h, int64_t n)
+{
+    const ts_loss_desc *l = &h->loss;
+    switch (l->model) {
+    case TS_LOSS_BERNOULLI:
+        return losses(h->rng, n, l->p);
+    case TS_LOSS_GILBERT_ELLIOTT: {
+        int64_t lost = 0;
+        while (n > 0) {
+            if (h->ge_left == 0) {
+                double leave = h->ge_bad ? l->p_bad_good : l->p_good_bad;
+                if (leave <= 0)
+                    h->ge_left = INT64_MAX;
+                else if (leave >= 1)
+                    h->ge_left = 1;
+                else
+                    h->ge_left = geometric(h->rng, leave);
+            }
+            int64_t m = n < h->ge_left ? n : h->ge_left;
+            lost += losses(h->rng, m, h->ge_bad ? l->loss_bad : l->loss_good);
+            n -= m;
+            if (h->ge_left != INT64_MAX)
+                h->ge_left -= m;
+            if (h->ge_left == 0)
+                h->ge_bad = !h->ge_bad;
+        }
+        return lost;
+    }
+    case TS_LOSS_NONE:
+    default:
+        return 0;
     }
 }
 
+/* ---- Forwarding ---- */
+
 static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg);
+
+/* Queues the message in `slot` on hop `hop`: decides its transmission,
+ * loss and arrival now and schedules the arrival. */
+static void enqueue(ts_network *net, int slot, int hop)
+{
+    ts_time now = ts_engine_now(net->engine);
+    hop_state *h = &net->hops[hop];
+    medium_state *m = h->medium;
+    packet_slot *s = &net->slots[slot];
+    ts_fragments(s->pkt.bytes, h->mtu, h->header, &s->frags, &s->wire);
+    drain_hop(net, h, now);
+    int refused = (h->queue_bytes > 0 && h->backlog_bytes + s->wire > h->queue_bytes) ||
+                  (h->queue_packets > 0 && h->backlog_packets + s->frags > h->queue_packets);
+    if (!refused && m) {
+        drain_medium(m, now);
+        refused = (m->queue_bytes > 0 && m->backlog_bytes + s->wire > m->queue_bytes) ||
+                  (m->queue_packets > 0 && m->backlog_packets + s->frags > m->queue_packets) ||
+                  ring_reserve(m) != TS_OK;
+    }
+    tx_state *tx = m ? &m->tx : &h->own;
+    ts_time arrival = 0;
+    if (!refused) {
+        ts_time start = tx->busy_until > now ? tx->busy_until : now;
+        s->ser = ts_serialisation_ns(s->wire, tx->rate_bps);
+        s->tx_end = start + s->ser;
+        /* Loss first, then jitter: both from the hop's one stream, in
+         * queue order, so a run is reproducible whatever else happens. */
+        s->lost_frags = h->rng ? draw_loss(h, s->frags) : 0;
+        int64_t delay = h->latency_ns + h->extra_ns + (m ? m->latency_ns : 0);
+        if (h->rng && h->jitter->kind != TS_DIST_NONE) {
+            double j = ts_dist_draw(h->jitter, h->rng);
+            delay += j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18;
+        }
+        arrival = s->tx_end + delay;
+        if (!h->reorder_allowed && arrival < h->last_arrival)
+            arrival = h->last_arrival;
+        /* Scheduled before anything is committed, so running out of
+         * engine memory leaves the queue as it was (a drop). */
+        refused = ts_engine_schedule(net->engine, arrival, on_arrival, net, (uint64_t)slot,
+                                     &s->ev) != TS_OK;
+    }
+    if (refused) {
+        h->c.dropped_messages++;
+        h->c.dropped_packets += (uint64_t)s->frags;
+        h->c.dropped_bytes += (uint64_t)s->wire;
+        finish(net, slot, TS_MSG_DROPPED_QUEUE);
+        return;
+    }
+    if (!h->reorder_allowed)
+        h->last_arrival = arrival;
+    tx->busy_until = s->tx_end;
+    tx->busy_scheduled += s->ser;
+    h->own_scheduled += s->ser;
+    if (m) {
+        m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
+            (backlog_entry){s->tx_end, s->wire, s->frags};
+        m->ring_count++;
+        m->backlog_bytes += s->wire;
+        m->backlog_packets += s->frags;
+    }
+    s->hop = hop;
+    list_append(net, h, slot);
+    h->backlog_bytes += s->wire;
+    h->backlog_packets += s->frags;
+    h->backlog_ser += s->ser;
+    h->c.sent_messages++;
+    h->c.sent_packets += (uint64_t)s->frags;
+    h->c.sent_bytes += (uint64_t)s->wire;
+}
 
 /* Puts the packet in `slot` on the next hop toward its destination. */
 static void forward(ts_network *net, int slot)
 {
     packet_slot *s = &net->slots[slot];
-    ts_time now = ts_engine_now(net->engine);
     if (s->at == s->pkt.dst) {
-        s->pkt.received = now;
+        s->pkt.received = ts_engine_now(net->engine);
         finish(net, slot, TS_MSG_DELIVERED);
         return;
     }
     int hop = ts_routes_next_hop(net->routes, s->at, s->pkt.dst);
-    if (hop < 0) {
+    /* The up check covers routes that could not be rebuilt (no memory). */
+    if (hop < 0 || !net->links[hop / 2].up) {
         finish(net, slot, TS_MSG_NO_ROUTE);
         return;
     }
-    hop_state *h = &net->hops[hop];
-    drain_backlog(h, now);
-    if (h->backlog_bytes + s->pkt.bytes > h->queue_bytes) {
-        h->counters.dropped_packets++;
-        finish(net, slot, TS_MSG_DROPPED_QUEUE);
-        return;
-    }
-    ts_time start = h->busy_until > now ? h->busy_until : now;
-    int64_t ser = ts_serialisation_ns(s->pkt.bytes, h->bandwidth_bps);
-    ts_time tx_end = start + ser;
-    if (ring_push(h, tx_end, s->pkt.bytes) != TS_OK) {
-        finish(net, slot, TS_MSG_DROPPED_QUEUE);
-        return;
-    }
-    h->busy_until = tx_end;
-    h->backlog_bytes += s->pkt.bytes;
-    h->counters.sent_packets++;
-    h->counters.sent_bytes += (uint64_t)s->pkt.bytes;
-    h->counters.busy_ns += ser;
-    s->at = h->to;
-    if (ts_engine_schedule(net->engine, tx_end + h->latency_ns, on_arrival, net,
-                           (uint64_t)slot, NULL) != TS_OK)
-        finish(net, slot, TS_MSG_DROPPED_QUEUE);
+    enqueue(net, slot, hop);
 }
 
 static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
 {
-    (void)engine;
-    forward(ctx, (int)arg);
+    ts_network *net = ctx;
+    int slot = (int)arg;
+    packet_slot *s = &net->slots[slot];
+    hop_state *h = &net->hops[s->hop];
+    /* Arrival is at or after tx_end, so this moves the cursor past s. */
+    drain_hop(net, h, ts_engine_now(engine));
+    list_remove(net, h, slot);
+    s->hop = -1;
+    if (s->lost_frags > 0) {
+        h->c.lost_messages++;
+        h->c.lost_packets += (uint64_t)s->lost_frags;
+        finish(net, slot, TS_MSG_LOST);
+        return;
+    }
+    s->at = h->to;
+    forward(net, slot);
 }
 
-int ts_network_new(ts_engine *engine, const ts_routes *routes,
-                   const ts_net_link_desc *links, size_t n_links,
-                   ts_packet_done_fn done, void *ctx, ts_network **out,
-                   ts_error *err)
+/* ---- Construction ---- */
+
+static gsl_rng *hop_rng(ts_network *net, size_t hop)
+{
+    const char *name = net->links[hop / 2].name;
+    size_t len = strlen(name);
+    char *buf = ts_malloc(len + 4);
+    if (!buf)
+        return NULL;
+    memcpy(buf, name, len);
+    memcpy(buf + len, hop % 2 ? "/ba" : "/ab", 4);
+    gsl_rng *r = ts_rng_new(net->seed, buf);
+    ts_free(buf);
+    return r;
+}
+
+/* Gives the hop its stream if it now draws anything (jitter or loss). */
+static int ensure_rng(ts_network *net, size_t hop)
+{
+    hop_state *h = &net->hops[hop];
+    if (h->rng || (h->jitter->kind == TS_DIST_NONE && h->loss.model == TS_LOSS_NONE))
+        return TS_OK;
+    h->rng = hop_rng(net, hop);
+    return h->rng ? TS_OK : TS_ENOMEM;
+}
+
+static char *name_or(const char *name, const char *prefix, size_t index)
+{
+    if (name)
+        return ts_strdup(name);
+    char buf[48];
+    snprintf(buf, sizeof buf, "%s%zu", prefix, index);
+    return ts_strdup(buf);
+}
+
+static int check_config(const ts_network_config *cfg, ts_error *err)
+{
+    if (!cfg->done)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "the network needs a done callback");
+    if ((cfg->n_links && !cfg->links) || (cfg->n_media && !cfg->media))
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "links or media missing");
+    for (size_t i = 0; i < cfg->n_media; i++) {
+        const ts_medium_desc *m = &cfg->media[i];
+        if (!(m->capacity_bps > 0) || !isfinite(m->capacity_bps) || m->latency_ns < 0 ||
+            m->queue_bytes < 0 || m->queue_packets < 0)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "medium %s: needs capacity > 0, latency >= 0 and "
+                                "queues >= 0", m->name ? m->name : "(unnamed)");
+    }
+    for (size_t i = 0; i < cfg->n_links; i++) {
+        const ts_net_link_desc *l = &cfg->links[i];
+        const char *what = NULL;
+        if (l->a < 0 || l->b < 0 || (size_t)l->a >= cfg->n_nodes ||
+            (size_t)l->b >= cfg->n_nodes)
+            what = "names a node out of range";
+        else if (l->latency_ns < 0)
+            what = "has a negative latency";
+        else if (l->medium < 0 || (size_t)l->medium > cfg->n_media)
+            what = "names a medium out of range";
+        else if (l->medium == 0 && (!(l->bandwidth_bps > 0) || !isfinite(l->bandwidth_bps)))
+            what = "needs a bandwidth > 0";
+        else if (l->queue_bytes < 0 || l->queue_packets < 0)
+            what = "has a negative queue";
+        else if (l->header_bytes < 0 || l->mtu_bytes < 0 ||
+                 (l->mtu_bytes > 0 && l->mtu_bytes <= l->header_bytes))
+            what = "needs 0 <= header < mtu";
+        else if (!check_loss(&l->loss))
+            what = "has a loss probability outside [0, 1]";
+        if (what) {
+            if (l->name)
+                return ts_error_set(err, TS_EINVAL, NULL, 0, "link %s %s", l->name, what);
+            return ts_error_set(err, TS_EINVAL, NULL, 0, "link %zu %s", i, what);
+        }
+    }
+    return TS_OK;
+}
+
+static int rebuild_routes(ts_network *net, size_t *changed, ts_error *err)
+{
+    for (size_t l = 0; l < net->n_links; l++) {
+        net->up_mask[l] = (unsigned char)(net->links[l].up != 0);
+        net->weights[l] = net->links[l].route_latency;
+    }
+    ts_routes *r = NULL;
+    int rc = ts_routes_new_masked(net->n_nodes, net->descs, net->n_links, net->up_mask,
+                                  net->weights, &r, err);
+    if (rc != TS_OK)
+        return rc;
+    size_t n = 0;
+    if (net->routes && changed) {
+        /* Counted over (from, to) in index order: a plain tally. */
+        for (size_t a = 0; a < net->n_nodes; a++)
+            for (size_t b = 0; b < net->n_nodes; b++)
+                n += ts_routes_next_hop(r, (int)a, (int)b) !=
+                     ts_routes_next_hop(net->routes, (int)a, (int)b);
+    }
+    if (changed)
+        *changed = n;
+    ts_routes_free(net->routes);
+    net->routes = r;
+    return TS_OK;
+}
+
+int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
+                   ts_network **out, ts_error *err)
 {
     *out = NULL;
+    int rc = check_config(cfg, err);
+    if (rc != TS_OK)
+        return rc;
     ts_network *net = ts_calloc(1, sizeof *net);
     if (!net)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
     net->engine = engine;
-    net->routes = routes;
-    net->done = done;
-    net->ctx = ctx;
+    net->n_nodes = cfg->n_nodes;
+    net->seed = cfg->seed;
+    net->done = cfg->done;
+    net->event = cfg->event;
+    net->ctx = cfg->ctx;
     net->free_head = -1;
-    net->n_hops = 2 * n_links;
-    net->hops = ts_calloc(net->n_hops ? net->n_hops : 1, sizeof *net->hops);
-    if (!net->hops || grow_slots(net) != TS_OK) {
-        ts_network_free(net);
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
+    net->n_links = cfg->n_links;
+    net->n_hops = 2 * cfg->n_links;
+    net->n_media = cfg->n_media;
+    size_t nl = cfg->n_links ? cfg->n_links : 1;
+    net->descs = ts_malloc(nl * sizeof *net->descs);
+    net->links = ts_calloc(nl, sizeof *net->links);
+    net->hops = ts_calloc(2 * nl, sizeof *net->hops);
+    net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
+    net->up_mask = ts_malloc(nl);
+    net->weights = ts_malloc(nl * sizeof *net->weights);
+    if (!net->descs || !net->links || !net->hops || !net->media || !net->up_mask ||
+        !net->weights || grow_slots(net) != TS_OK)
+        goto nomem;
+    if (cfg->n_links)
+        memcpy(net->descs, cfg->links, cfg->n_links * sizeof *net->descs);
+    for (size_t i = 0; i < cfg->n_media; i++) {
+        const ts_medium_desc *d = &cfg->media[i];
+        medium_state *m = &net->media[i];
+        m->tx.rate_bps = d->capacity_bps;
+        m->latency_ns = d->latency_ns;
+        m->queue_bytes = d->queue_bytes;
+        m->queue_packets = d->queue_packets;
     }
-    for (size_t l = 0; l < n_links; l++) {
-        for (int dir = 0; dir < 2; dir++) {
-            hop_state *h = &net->hops[2 * l + (size_t)dir];
-            h->from = dir ? links[l].b : links[l].a;
-            h->to = dir ? links[l].a : links[l].b;
-            h->latency_ns = links[l].latency_ns;
-            h->bandwidth_bps = links[l].bandwidth_bps;
-            h->queue_bytes = links[l].queue_bytes;
+    for (size_t l = 0; l < cfg->n_links; l++) {
+        const ts_net_link_desc *d = &cfg->links[l];
+        link_state *ls = &net->links[l];
+        net->descs[l].name = NULL;        /* the copy below is the owner */
+        net->descs[l].jitter.table = NULL;
+        ls->name = name_or(d->name, "link", l);
+        if (!ls->name)
+            goto nomem;
+        ls->jitter = d->jitter;
+        ls->jitter.table = NULL;
+        ts_error derr;
+        if (ls->jitter.kind != TS_DIST_NONE &&
+            (rc = ts_dist_prepare(&ls->jitter, &derr)) != TS_OK) {
+            ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
+            ts_network_free(net);
+            return rc;
         }
+        ls->loss_cfg = d->loss;
+        ls->up = 1;
+        medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
+        ls->route_latency = d->latency_ns + (m ? m->latency_ns : 0);
+        for (int dir = 0; dir < 2; dir++) {
+            size_t hop = 2 * l + (size_t)dir;
+            hop_state *h = &net->hops[hop];
+            h->link = (int)l;
+            h->from = dir ? d->b : d->a;
+            h->to = dir ? d->a : d->b;
+            h->latency_ns = d->latency_ns;
+            h->queue_bytes = d->queue_bytes;
+            h->queue_packets = d->queue_packets;
+            h->mtu = d->mtu_bytes;
+            h->header = d->header_bytes;
+            h->reorder_allowed = d->reorder_allowed;
+            h->medium = m;
+            h->own.rate_bps = d->bandwidth_bps;
+            h->jitter = &ls->jitter;
+            h->loss = d->loss;
+            h->head = h->tail = h->cursor = -1;
+            if (ensure_rng(net, hop) != TS_OK)
+                goto nomem;
+        }
+    }
+    if ((rc = rebuild_routes(net, NULL, err)) != TS_OK) {
+        ts_network_free(net);
+        return rc;
     }
     *out = net;
     return TS_OK;
+nomem:
+    ts_network_free(net);
+    return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
 }
 
 void ts_network_free(ts_network *net)
@@ -230,11 +710,78 @@ void ts_network_free(ts_network *net)
         return;
     if (net->hops)
         for (size_t i = 0; i < net->n_hops; i++)
-            ts_free(net->hops[i].ring);
+            if (net->hops[i].rng)
+                gsl_rng_free(net->hops[i].rng);
+    if (net->links)
+        for (size_t l = 0; l < net->n_links; l++) {
+            ts_free(net->links[l].name);
+            ts_dist_fini(&net->links[l].jitter);
+        }
+    if (net->media)
+        for (size_t i = 0; i < net->n_media; i++)
+            ts_free(net->media[i].ring);
+    ts_routes_free(net->routes);
+    ts_free(net->descs);
+    ts_free(net->links);
     ts_free(net->hops);
+    ts_free(net->media);
+    ts_free(net->up_mask);
+    ts_free(net->weights);
     ts_free(net->slots);
     ts_free(net);
 }
+
+/* ---- Emptying a hop ---- */
+
+/* Empties the hop: cancels its messages' arrivals and returns the first
+ * of them (chained through `next`, in queue order) for the caller to
+ * report. Busy time keeps only what was sent by now: a private
+ * transmitter falls idle (no other hop shares it); a medium keeps the air
+ * time it had scheduled for them. */
+static int clear_hop(ts_network *net, hop_state *h)
+{
+    ts_time now = ts_engine_now(net->engine);
+    drain_hop(net, h, now);
+    int first = h->head;
+    ts_time unsent = 0;
+    for (int i = first; i >= 0; i = net->slots[i].next) {
+        packet_slot *s = &net->slots[i];
+        if (s->tx_end > now)
+            unsent += s->tx_end - now < s->ser ? s->tx_end - now : s->ser;
+        ts_engine_cancel(net->engine, s->ev);
+        s->hop = -1;
+    }
+    h->head = h->tail = h->cursor = -1;
+    h->backlog_bytes = h->backlog_packets = h->backlog_ser = 0;
+    h->last_arrival = 0;
+    h->own_scheduled -= unsent;
+    if (!h->medium) {
+        h->own.busy_scheduled -= unsent;
+        if (h->own.busy_until > now)
+            h->own.busy_until = now;
+    }
+    return first;
+}
+
+/* Reports everything on the hop as lost to the link going down and
+ * returns how many messages that was. */
+static size_t kill_hop(ts_network *net, size_t hop)
+{
+    hop_state *h = &net->hops[hop];
+    size_t n = 0;
+    for (int i = clear_hop(net, h); i >= 0; n++) {
+        packet_slot *s = &net->slots[i];
+        int next = s->next;     /* read first: finish() recycles the slot */
+        h->c.down_messages++;
+        h->c.down_packets += (uint64_t)s->frags;
+        h->c.down_bytes += (uint64_t)s->wire;
+        finish(net, i, TS_MSG_LINK_DOWN);
+        i = next;
+    }
+    return n;
+}
+
+/* ---- Sending and flushing ---- */
 
 int ts_network_send(ts_network *net, const ts_packet *packet)
 {
@@ -247,8 +794,8 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     s->pkt.received = -1;
     s->at = packet->src;
     s->order = net->next_order++;
-    if (packet->src != packet->dst &&
-        ts_routes_next_hop(net->routes, packet->src, packet->dst) < 0) {
+    if (packet->src < 0 || packet->dst < 0 || (size_t)packet->src >= net->n_nodes ||
+        (size_t)packet->dst >= net->n_nodes) {
         finish(net, slot, TS_MSG_NO_ROUTE);
         return TS_OK;
     }
@@ -256,21 +803,29 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     return TS_OK;
 }
 
+typedef struct order_entry {
+    uint64_t order;
+    int slot;
+} order_entry;
+
 static int by_order(const void *x, const void *y)
 {
-    const packet_slot *a = *(packet_slot *const *)x;
-    const packet_slot *b = *(packet_slot *const *)y;
+    const order_entry *a = x, *b = y;
     return (a->order > b->order) - (a->order < b->order);
 }
 
 void ts_network_flush_in_flight(ts_network *net)
 {
+    /* Every packet in flight is on a hop: empty the hops (their arrivals
+     * cancelled), then report all of them in send order. */
+    for (size_t i = 0; i < net->n_hops; i++)
+        clear_hop(net, &net->hops[i]);
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
         n += net->slots[i].in_use != 0;
     if (n == 0)
         return;
-    packet_slot **list = ts_malloc(n * sizeof *list);
+    order_entry *list = ts_malloc(n * sizeof *list);
     if (!list) {
         /* Without room to sort, report in slot order rather than lose rows. */
         for (size_t i = 0; i < net->n_slots; i++)
@@ -281,12 +836,101 @@ void ts_network_flush_in_flight(ts_network *net)
     n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
         if (net->slots[i].in_use)
-            list[n++] = &net->slots[i];
+            list[n++] = (order_entry){net->slots[i].order, (int)i};
     qsort(list, n, sizeof *list, by_order);
     for (size_t i = 0; i < n; i++)
-        finish(net, (int)(list[i] - net->slots), TS_MSG_IN_FLIGHT);
+        finish(net, list[i].slot, TS_MSG_IN_FLIGHT);
     ts_free(list);
 }
+
+/* ---- Faults and changes ---- */
+
+int ts_network_set_link_up(ts_network *net, int link, int up)
+{
+    if (link < 0 || (size_t)link >= net->n_links)
+        return TS_EINVAL;
+    up = up != 0;
+    link_state *ls = &net->links[link];
+    if (ls->up == up)
+        return TS_OK;
+    ls->up = up;
+    /* Routes first, so a done callback that sends from inside the loss
+     * reports below already takes the new paths. */
+    size_t changed = 0;
+    ts_error err;
+    int rc = rebuild_routes(net, &changed, &err);
+    char detail[sizeof ((ts_platform_event *)0)->detail];
+    if (!up) {
+        /* Reported in hop order (a->b, then b->a), each in queue order. */
+        size_t lost = kill_hop(net, 2 * (size_t)link);
+        lost += kill_hop(net, 2 * (size_t)link + 1);
+        snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
+                 ls->name, lost);
+        emit(net, "link_down", link, (double)lost, detail);
+    } else {
+        snprintf(detail, sizeof detail, "link %s up", ls->name);
+        emit(net, "link_up", link, 0, detail);
+    }
+    if (rc != TS_OK)
+        return rc;
+    if (changed > 0) {
+        snprintf(detail, sizeof detail,
+                 "routes recomputed after link %s went %s: %zu node pairs "
+                 "take a new next hop", ls->name, up ? "up" : "down", changed);
+        emit(net, "route_change", link, (double)changed, detail);
+    }
+    return TS_OK;
+}
+
+int ts_network_link_up(const ts_network *net, int link)
+{
+    if (link < 0 || (size_t)link >= net->n_links)
+        return -1;
+    return net->links[link].up;
+}
+
+int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)
+{
+    if (link < 0 || (size_t)link >= net->n_links)
+        return TS_EINVAL;
+    const ts_loss_desc *l = loss ? loss : &net->links[link].loss_cfg;
+    if (!check_loss(l))
+        return TS_EINVAL;
+    for (size_t dir = 0; dir < 2; dir++) {
+        size_t hop = 2 * (size_t)link + dir;
+        hop_state *h = &net->hops[hop];
+        h->loss = *l;
+        h->ge_bad = 0;
+        h->ge_left = 0;
+        if (ensure_rng(net, hop) != TS_OK)
+            return TS_ENOMEM;
+    }
+    return TS_OK;
+}
+
+int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns)
+{
+    if (link < 0 || (size_t)link >= net->n_links || ns < 0)
+        return TS_EINVAL;
+    net->hops[2 * (size_t)link].extra_ns = ns;
+    net->hops[2 * (size_t)link + 1].extra_ns = ns;
+    return TS_OK;
+}
+
+int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
+                          int64_t latency_ns)
+{
+    if (medium < 0 || (size_t)medium >= net->n_media || !(capacity_bps > 0) ||
+        !isfinite(capacity_bps) || latency_ns < 0)
+        return TS_EINVAL;
+    net->media[medium].tx.rate_bps = capacity_bps;
+    net->media[medium].latency_ns = latency_ns;
+    return TS_OK;
+}
+
+const ts_routes *ts_network_routes(const ts_network *net) { return net->routes; }
+
+/* ---- Counters ---- */
 
 void ts_network_counters(const ts_network *net, int directed_hop,
                          ts_link_counters *out)
@@ -295,5 +939,66 @@ void ts_network_counters(const ts_network *net, int directed_hop,
         memset(out, 0, sizeof *out);
         return;
     }
-    *out = net->hops[directed_hop].counters;
+    const hop_state *h = &net->hops[directed_hop];
+    ts_time now = ts_engine_now(net->engine);
+    *out = h->c;
+    /* The drain without moving the cursor (this is a query). */
+    int64_t bytes = h->backlog_bytes, packets = h->backlog_packets;
+    ts_time unsent = h->backlog_ser;
+    int i = h->cursor;
+    while (i >= 0 && net->slots[i].tx_end <= now) {
+        bytes -= net->slots[i].wire;
+        packets -= net->slots[i].frags;
+        unsent -= net->slots[i].ser;
+        i = net->slots[i].next;
+    }
+    /* Only the first message not yet sent can be part-way through. */
+    if (i >= 0) {
+        ts_time start = net->slots[i].tx_end - net->slots[i].ser;
+        if (start < now)
+            unsent -= now - start;
+    }
+    out->busy_ns = h->own_scheduled - unsent;
+    out->queue_bytes = bytes;
+    out->queue_packets = packets;
+    out->up = net->links[h->link].up;
+}
+
+void ts_network_medium_counters(const ts_network *net, int medium,
+                                ts_link_counters *out)
+{
+    memset(out, 0, sizeof *out);
+    if (medium < 0 || (size_t)medium >= net->n_media)
+        return;
+    const medium_state *m = &net->media[medium];
+    /* Sums over the medium's hops in hop order. */
+    for (size_t i = 0; i < net->n_hops; i++) {
+        const hop_state *h = &net->hops[i];
+        if (h->medium != m)
+            continue;
+        out->sent_packets += h->c.sent_packets;
+        out->dropped_packets += h->c.dropped_packets;
+        out->sent_bytes += h->c.sent_bytes;
+        out->dropped_bytes += h->c.dropped_bytes;
+        out->lost_packets += h->c.lost_packets;
+        out->down_packets += h->c.down_packets;
+        out->down_bytes += h->c.down_bytes;
+        out->sent_messages += h->c.sent_messages;
+        out->dropped_messages += h->c.dropped_messages;
+        out->lost_messages += h->c.lost_messages;
+        out->down_messages += h->c.down_messages;
+    }
+    ts_time now = ts_engine_now(net->engine);
+    out->busy_ns = m->tx.busy_scheduled - (m->tx.busy_until > now ? m->tx.busy_until - now : 0);
+    int64_t bytes = m->backlog_bytes, packets = m->backlog_packets;
+    for (size_t k = 0; k < m->ring_count; k++) {
+        const backlog_entry *e = &m->ring[(m->ring_head + k) % m->ring_cap];
+        if (e->tx_end > now)
+            break;
+        bytes -= e->bytes;
+        packets -= e->packets;
+    }
+    out->queue_bytes = bytes;
+    out->queue_packets = packets;
+    out->up = 1;
 }

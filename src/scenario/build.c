@@ -6,14 +6,25 @@
  * anything (duplicate ids, dangling references, self-links, zero
  * bandwidth...). Each error names the offending element's line.
  *
- * Order matters only for which error is reported first: nodes and sites
- * before links (links may name nodes declared after them), the platform
- * before components (pins), components before topics, topics before
- * requirements. Items keep document order in the arrays, which is the
- * order placement and the engine see.
+ * Order matters only for which error is reported first: nodes, sites and
+ * media before links (links may name nodes and media declared after
+ * them), the platform before components (pins), components before topics,
+ * topics before requirements, everything before faults. Items keep
+ * document order in the arrays, which is the order placement and the
+ * engine see; only faults are reordered, by time (stable, so faults at
+ * the same time keep document order).
+ *
+ * Merging with models: a node's <power> and <thermal> lay their
+ * attributes over the model's one by one (modes, when given, replace the
+ * model's list as a whole); a link's <jitter> and <loss> replace the
+ * model's. A link on a medium needs neither latency (default 0, added to
+ * the medium's) nor bandwidth (the medium's capacity is shared; a given
+ * bandwidth is kept in the struct but the simulation ignores it, and
+ * without one bandwidth_bps is the medium's capacity).
  */
 #include "loader.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +36,15 @@
 #include "toposim/units.h"
 
 /* A link with neither an inline queue nor a model's: 64 KiB per direction,
- * a small switch port buffer. */
+ * a small switch port buffer. A medium without queue= gets the same. */
 #define DEFAULT_QUEUE_BYTES ((int64_t)64 * 1024)
+
+/* Defaults of the scenario root's ambient= and sample-period=. */
+#define DEFAULT_AMBIENT_C 25.0
+#define DEFAULT_SAMPLE_PERIOD_NS ((int64_t)100 * 1000 * 1000)
+
+/* A component's fair-share weight without weight= (CFS's nice-0 weight). */
+#define DEFAULT_WEIGHT 1024
 
 static const char NODE_EXPECTED[] =
     "expected the id of a computer, jetson, server, node or switch";
@@ -36,9 +54,10 @@ typedef struct builder {
     ts_scenario *s;
     const char *file;
     size_t cap_sites, cap_nodes, cap_links, cap_components, cap_topics,
-        cap_requirements;
+        cap_requirements, cap_media, cap_faults;
     /* id -> index + 1, one table per kind of id */
-    xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids;
+    xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids,
+        medium_ids;
 } builder;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -81,21 +100,14 @@ static int id_find(xmlHashTablePtr t, const char *id)
     return p ? (int)((intptr_t)p - 1) : -1;
 }
 
-static const xmlNode *next_element(const xmlNode *n)
-{
-    while (n && n->type != XML_ELEMENT_NODE)
-        n = n->next;
-    return n;
-}
-
 static const xmlNode *first_child(const xmlNode *parent)
 {
-    return parent ? next_element(parent->children) : NULL;
+    return ts__first_child(parent);
 }
 
 static const xmlNode *next_sibling(const xmlNode *n)
 {
-    return next_element(n->next);
+    return ts__next_sibling(n);
 }
 
 static const xmlNode *child_named(const xmlNode *parent, const char *name)
@@ -126,36 +138,15 @@ static void who_of(const xmlNode *el, char *buf, size_t size)
         snprintf(buf, size, "%s", el_name(el));
 }
 
-typedef enum { Q_TIME, Q_PERIOD, Q_BYTES, Q_BITRATE, Q_CPU, Q_FRACTION } qkind;
-
 /* Reads an optional quantity attribute; *present says whether it was
  * there. Integer kinds fill *i, real kinds *d. */
 static int quantity(builder *b, const xmlNode *el, const char *attr,
-                    qkind k, int64_t *i, double *d, int *present)
+                    ts__qkind k, int64_t *i, double *d, int *present)
 {
-    const char *v = ts__attr(el, attr);
-    const char *why = NULL;
-    int rc = TS_OK;
-    if (present)
-        *present = v != NULL;
-    if (!v)
-        return TS_OK;
-    switch (k) {
-    case Q_TIME: rc = ts_unit_time(v, i, &why); break;
-    case Q_PERIOD: rc = ts_unit_period(v, i, &why); break;
-    case Q_BYTES: rc = ts_unit_bytes(v, i, &why); break;
-    case Q_BITRATE: rc = ts_unit_bitrate(v, d, &why); break;
-    case Q_CPU: rc = ts_unit_cpu(v, i, &why); break;
-    case Q_FRACTION: rc = ts_unit_fraction(v, d, &why); break;
-    }
-    if (rc) {
-        char who[320];
-        who_of(el, who, sizeof who);
-        return ts_error_set(b->L->err, rc, b->file, ts__line(el),
-                            "%s: %s=\"%s\": %s", who, attr, v,
-                            why ? why : "not a valid quantity");
-    }
-    return TS_OK;
+    char who[320];
+    who_of(el, who, sizeof who);
+    ts__at at = {b->L->err, b->file, who};
+    return ts__quantity(&at, el, attr, k, i, d, present);
 }
 
 static int must_be_positive(builder *b, const xmlNode *el, const char *attr)
@@ -214,12 +205,27 @@ static int scenario_attrs(builder *b, const xmlNode *root)
     /* xs:unsignedLong in the schema: digits only, fits 64 bits. */
     s->seed = seed ? strtoull(seed, NULL, 10) : 1;
 
-    int rc = quantity(b, root, "duration", Q_TIME, &s->duration_ns, NULL,
+    int rc = quantity(b, root, "duration", TS__Q_TIME, &s->duration_ns, NULL,
                       NULL);
     if (rc)
         return rc;
     if (s->duration_ns <= 0)
         return must_be_positive(b, root, "duration");
+    int present;
+    rc = quantity(b, root, "ambient", TS__Q_CELSIUS, NULL, &s->ambient_c,
+                  &present);
+    if (rc)
+        return rc;
+    if (!present)
+        s->ambient_c = DEFAULT_AMBIENT_C;
+    rc = quantity(b, root, "sample-period", TS__Q_TIME, &s->sample_period_ns,
+                  NULL, &present);
+    if (rc)
+        return rc;
+    if (!present)
+        s->sample_period_ns = DEFAULT_SAMPLE_PERIOD_NS;
+    else if (s->sample_period_ns <= 0)
+        return must_be_positive(b, root, "sample-period");
     return TS_OK;
 }
 
@@ -252,6 +258,23 @@ static int add_site(builder *b, const xmlNode *el, ts_tier tier, int *index)
     if (!site->id)
         return oom(b, line);
     *index = (int)(s->n_sites - 1);
+
+    /* Only robots carry a battery (the schema allows it nowhere else). */
+    int has_battery, has_low;
+    int rc = quantity(b, el, "battery", TS__Q_ENERGY, NULL, &site->battery_wh,
+                      &has_battery);
+    if (!rc)
+        rc = quantity(b, el, "low-battery", TS__Q_FRACTION, NULL,
+                      &site->low_battery_fraction, &has_low);
+    if (rc)
+        return rc;
+    if (has_battery && !(site->battery_wh > 0))
+        return must_be_positive(b, el, "battery");
+    if (has_low && !has_battery)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "robot %s: low-battery=\"%s\" but no battery= "
+                            "capacity (add battery=\"...Wh\")",
+                            id, ts__attr(el, "low-battery"));
     return TS_OK;
 }
 
@@ -265,6 +288,94 @@ static ts__model_kind model_kind_for(ts_node_kind kind)
     }
 }
 
+/* Picks the initial power mode from mode="NAME" (default: the first). */
+static int node_mode(builder *b, const xmlNode *el, ts_scenario_node *n,
+                     const char *who)
+{
+    const char *mode = ts__attr(el, "mode");
+    if (!mode)
+        return TS_OK;
+    int line = ts__line(el);
+    if (!n->has_power || n->power.n_modes == 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: mode=\"%s\" but the node has no power "
+                            "modes (give <power> <mode> children, or a "
+                            "model that has them)", who, mode);
+    for (size_t i = 0; i < n->power.n_modes; i++)
+        if (ts__token_eq(n->power.modes[i].name, mode)) {
+            n->power.initial_mode = (int)i;
+            return TS_OK;
+        }
+    char names[400] = "";
+    for (size_t i = 0, used = 0; i < n->power.n_modes && used < sizeof names;
+         i++) {
+        int w = snprintf(names + used, sizeof names - used, "%s%s",
+                         i ? ", " : "", n->power.modes[i].name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                        "%s: mode=\"%s\" is not one of its power modes (%s)",
+                        who, mode, names);
+}
+
+/* The model's power and thermal models, then the node's own <power> and
+ * <thermal> over them attribute by attribute, then defaults and checks on
+ * the result (at the inline element's line, or the node's). */
+static int node_power_thermal(builder *b, const xmlNode *el,
+                              ts_scenario_node *n, const ts__model *m)
+{
+    int line = ts__line(el);
+    char node_who[320], who[360];
+    who_of(el, node_who, sizeof node_who);
+    ts__at at = {b->L->err, b->file, who};
+    const xmlNode *pel = child_named(el, "power");
+    const xmlNode *tel = child_named(el, "thermal");
+    unsigned pset = 0, tset = 0;
+    int rc;
+
+    snprintf(who, sizeof who, "%s <power>", node_who);
+    if (m && m->has_power) {
+        if (ts__power_copy(&n->power, &m->power))
+            return oom(b, line);
+        pset = m->power_set;
+        n->has_power = 1;
+    }
+    if (pel) {
+        n->has_power = 1;
+        rc = ts__power_read(&at, pel, &n->power, &pset);
+        if (rc)
+            return rc;
+    }
+    if (n->has_power) {
+        rc = ts__power_finish(&at, pel ? ts__line(pel) : line, &n->power,
+                              pset, n->cores, n->gpus);
+        if (rc)
+            return rc;
+    }
+
+    snprintf(who, sizeof who, "%s <thermal>", node_who);
+    if (m && m->has_thermal) {
+        n->thermal = m->thermal;
+        tset = m->thermal_set;
+        n->has_thermal = 1;
+    }
+    if (tel) {
+        n->has_thermal = 1;
+        rc = ts__thermal_read(&at, tel, &n->thermal, &tset);
+        if (rc)
+            return rc;
+    }
+    if (n->has_thermal) {
+        rc = ts__thermal_finish(&at, tel ? ts__line(tel) : line, &n->thermal,
+                                tset);
+        if (rc)
+            return rc;
+    }
+    return node_mode(b, el, n, node_who);
+}
+
 /* Model values first, then each inline attribute overrides its own. */
 static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
 {
@@ -274,8 +385,8 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
     int have_cores = 0, have_memory = 0, present, rc;
 
     const char *model = ts__attr(el, "model");
+    const ts__model *m = NULL;
     if (model) {
-        const ts__model *m;
         rc = ts__model_get(b->L, model, model_kind_for(n->kind), el, &m);
         if (rc)
             return rc;
@@ -291,7 +402,7 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
     if (int_attr(el, "cores", &n->cores))
         have_cores = 1;
     int_attr(el, "gpus", &n->gpus);
-    rc = quantity(b, el, "memory", Q_BYTES, &n->memory_bytes, NULL,
+    rc = quantity(b, el, "memory", TS__Q_BYTES, &n->memory_bytes, NULL,
                   &present);
     if (rc)
         return rc;
@@ -300,7 +411,7 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
         if (n->memory_bytes <= 0)
             return must_be_positive(b, el, "memory");
     }
-    rc = quantity(b, el, "gpu-memory", Q_BYTES, &n->gpu_memory_bytes, NULL,
+    rc = quantity(b, el, "gpu-memory", TS__Q_BYTES, &n->gpu_memory_bytes, NULL,
                   NULL);
     if (rc)
         return rc;
@@ -315,7 +426,7 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
     if (n->cores < 1)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: a compute node needs at least 1 core", who);
-    return TS_OK;
+    return node_power_thermal(b, el, n, m);
 }
 
 static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
@@ -343,6 +454,7 @@ static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
     n->kind = kind;
     n->site = site;
     n->line = line;
+    n->power.initial_mode = -1;
     if (kind == TS_NODE_SWITCH)
         n->tier = TS_TIER_NETWORK;
     else
@@ -379,6 +491,101 @@ static int walk_site(builder *b, const xmlNode *el)
     return rc;
 }
 
+/* ---- platform: media ----------------------------------------------------- */
+
+/* A <medium> and its profile of <at> points, each in strictly increasing
+ * time; a point's missing capacity or latency carries the previous one. */
+static int add_medium(builder *b, const xmlNode *el)
+{
+    ts_scenario *s = b->s;
+    int line = ts__line(el);
+    const char *id = ts__attr(el, "id");
+    ts_scenario_medium *media = grow(s->media, &b->cap_media, s->n_media,
+                                     sizeof *media);
+    if (!media)
+        return oom(b, line);
+    s->media = media;
+    int prev = id_add(b->medium_ids, id, s->n_media);
+    if (prev == -2)
+        return oom(b, line);
+    if (prev >= 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "duplicate medium id \"%s\": the medium at line "
+                            "%d already uses it", id, s->media[prev].line);
+    ts_scenario_medium *md = &s->media[s->n_media++];
+    md->line = line;
+    md->id = ts_strdup(id);
+    if (!md->id)
+        return oom(b, line);
+    int present;
+    int rc = quantity(b, el, "capacity", TS__Q_BITRATE, NULL,
+                      &md->capacity_bps, NULL);
+    if (rc)
+        return rc;
+    if (!(md->capacity_bps > 0))
+        return must_be_positive(b, el, "capacity");
+    rc = quantity(b, el, "latency", TS__Q_TIME, &md->latency_ns, NULL, NULL);
+    if (!rc)
+        rc = quantity(b, el, "queue", TS__Q_BYTES, &md->queue_bytes, NULL,
+                      &present);
+    if (rc)
+        return rc;
+    if (!present)
+        md->queue_bytes = DEFAULT_QUEUE_BYTES;
+    else if (md->queue_bytes <= 0)
+        return must_be_positive(b, el, "queue");
+
+    size_t n = 0;
+    for (const xmlNode *c = first_child(el); c; c = next_sibling(c))
+        n++;
+    if (n == 0)
+        return TS_OK;
+    md->profile = ts_calloc(n, sizeof *md->profile);
+    if (!md->profile)
+        return oom(b, line);
+    double capacity = md->capacity_bps;
+    int64_t latency = md->latency_ns;
+    int prev_line = 0;
+    char who[320];
+    snprintf(who, sizeof who, "medium %s <at>", id);
+    ts__at at = {b->L->err, b->file, who};
+    for (const xmlNode *c = first_child(el); c; c = next_sibling(c)) {
+        ts_scenario_medium_point *pt = &md->profile[md->n_profile];
+        int has_cap, has_lat;
+        rc = ts__quantity(&at, c, "time", TS__Q_TIME, &pt->at_ns, NULL, NULL);
+        if (!rc)
+            rc = ts__quantity(&at, c, "capacity", TS__Q_BITRATE, NULL,
+                              &pt->capacity_bps, &has_cap);
+        if (!rc)
+            rc = ts__quantity(&at, c, "latency", TS__Q_TIME, &pt->latency_ns,
+                              NULL, &has_lat);
+        if (rc)
+            return rc;
+        if (md->n_profile > 0 &&
+            pt->at_ns <= md->profile[md->n_profile - 1].at_ns)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(c),
+                                "medium %s: <at time=\"%s\"> is not after "
+                                "the point at line %d (profile times must "
+                                "increase)", id, ts__attr(c, "time"),
+                                prev_line);
+        if (has_cap && !(pt->capacity_bps > 0))
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(c),
+                                "medium %s: <at capacity=\"%s\"> must be "
+                                "greater than 0 (a fault takes a medium "
+                                "down, not its profile)",
+                                id, ts__attr(c, "capacity"));
+        if (!has_cap)
+            pt->capacity_bps = capacity;
+        if (!has_lat)
+            pt->latency_ns = latency;
+        capacity = pt->capacity_bps;
+        latency = pt->latency_ns;
+        prev_line = ts__line(c);
+        md->n_profile++;
+    }
+    return TS_OK;
+}
+
 /* ---- platform: links ----------------------------------------------------- */
 
 static int link_end(builder *b, const xmlNode *el, const char *attr, int *out)
@@ -390,6 +597,38 @@ static int link_end(builder *b, const xmlNode *el, const char *attr, int *out)
     return ts_error_set(b->L->err, TS_ENOENT, b->file, ts__line(el),
                         "link %s: %s=\"%s\" names no node (%s)",
                         ts__attr(el, "id"), attr, v, NODE_EXPECTED);
+}
+
+/* The model's options (in *opts), then the link's own over them. */
+static int link_options(builder *b, const xmlNode *el, ts_scenario_link *k,
+                        ts__link_options *opts, const char *who)
+{
+    ts__at at = {b->L->err, b->file, who};
+    ts__link_options own;
+    memset(&own, 0, sizeof own);
+    int rc = ts__link_options_read(&at, el, &own);
+    if (rc)
+        return rc;
+    if (own.set & TS__LINK_QUEUE_PACKETS)
+        opts->queue_packets = own.queue_packets;
+    if (own.set & TS__LINK_MTU)
+        opts->mtu_bytes = own.mtu_bytes;
+    if (own.set & TS__LINK_HEADER)
+        opts->header_bytes = own.header_bytes;
+    if (own.set & TS__LINK_REORDER)
+        opts->reorder_allowed = own.reorder_allowed;
+    if (own.set & TS__LINK_JITTER)
+        opts->jitter = own.jitter;
+    if (own.set & TS__LINK_LOSS)
+        opts->loss = own.loss;
+    opts->set |= own.set;
+    k->queue_packets = opts->queue_packets;
+    k->mtu_bytes = opts->mtu_bytes;
+    k->header_bytes = opts->header_bytes;
+    k->reorder_allowed = opts->reorder_allowed;
+    k->jitter = opts->jitter;
+    k->loss = opts->loss;
+    return TS_OK;
 }
 
 static int add_link(builder *b, const xmlNode *el)
@@ -429,7 +668,20 @@ static int add_link(builder *b, const xmlNode *el)
                             "two different nodes)",
                             who, s->nodes[k->a].id);
 
+    k->medium = -1;
+    const char *medium = ts__attr(el, "medium");
+    if (medium) {
+        k->medium = id_find(b->medium_ids, medium);
+        if (k->medium < 0)
+            return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                                "%s: medium=\"%s\" names no medium (declare "
+                                "it with <medium id=\"%s\" capacity=...> in "
+                                "the platform)", who, medium, medium);
+    }
+
     int have_latency = 0, have_bandwidth = 0, have_queue = 0, present;
+    ts__link_options opts;
+    memset(&opts, 0, sizeof opts);
     const char *model = ts__attr(el, "model");
     if (model) {
         const ts__model *m;
@@ -444,48 +696,53 @@ static int add_link(builder *b, const xmlNode *el)
         k->queue_bytes = m->queue_bytes;
         have_latency = have_bandwidth = 1;
         have_queue = m->queue_bytes > 0;
+        opts = m->options;
     }
-    rc = quantity(b, el, "latency", Q_TIME, &k->latency_ns, NULL, &present);
+    rc = quantity(b, el, "latency", TS__Q_TIME, &k->latency_ns, NULL, &present);
     if (rc)
         return rc;
     have_latency |= present;
-    rc = quantity(b, el, "bandwidth", Q_BITRATE, NULL, &k->bandwidth_bps,
+    rc = quantity(b, el, "bandwidth", TS__Q_BITRATE, NULL, &k->bandwidth_bps,
                   &present);
     if (rc)
         return rc;
     if (present && !(k->bandwidth_bps > 0))
         return must_be_positive(b, el, "bandwidth");
     have_bandwidth |= present;
-    rc = quantity(b, el, "queue", Q_BYTES, &k->queue_bytes, NULL, &present);
+    rc = quantity(b, el, "queue", TS__Q_BYTES, &k->queue_bytes, NULL, &present);
     if (rc)
         return rc;
     if (present && k->queue_bytes <= 0)
         return must_be_positive(b, el, "queue");
     have_queue |= present;
 
-    if (!have_latency)
+    if (!have_latency && k->medium < 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no latency given (set latency=\"...\" or "
                             "name a link model=\"...\")", who);
-    if (!have_bandwidth)
+    if (!have_bandwidth && k->medium < 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no bandwidth given (set bandwidth=\"...\" "
                             "or name a link model=\"...\")", who);
+    if (!have_bandwidth)
+        k->bandwidth_bps = s->media[k->medium].capacity_bps;
     if (!have_queue)
         k->queue_bytes = DEFAULT_QUEUE_BYTES;
-    return TS_OK;
+    return link_options(b, el, k, &opts, who);
 }
 
 static int walk_platform(builder *b, const xmlNode *platform)
 {
     int rc = TS_OK;
-    /* Pass 1: sites and nodes, so that links may name any node. */
+    /* Pass 1: sites, nodes and media, so that links may name any. */
     for (const xmlNode *c = first_child(platform); c && !rc;
          c = next_sibling(c)) {
         if (named(c, "robot") || named(c, "edge") || named(c, "cloud"))
             rc = walk_site(b, c);
         else if (named(c, "switch"))
             rc = add_node(b, c, TS_NODE_SWITCH, -1);
+        else if (named(c, "medium"))
+            rc = add_medium(b, c);
     }
     /* Pass 2: links. */
     for (const xmlNode *c = first_child(platform); c && !rc;
@@ -537,6 +794,145 @@ static int parse_flags(builder *b, const xmlNode *el, uint32_t *flags)
     return TS_OK;
 }
 
+/* The execution time: exec= (and exec-min=), or an <exec> distribution,
+ * which then sets exec_ns to its largest value, or to its mean when it
+ * has no largest (exec_min_ns = exec_ns: the uniform range is unused). */
+static int component_exec(builder *b, const xmlNode *el,
+                          ts_scenario_component *c, const char *who)
+{
+    int line = ts__line(el);
+    const xmlNode *dist = child_named(el, "exec");
+    if (dist) {
+        /* exec= and exec-min= are unused then, but still must be valid */
+        int64_t unused;
+        int rc = quantity(b, el, "exec", TS__Q_TIME, &unused, NULL, NULL);
+        if (!rc)
+            rc = quantity(b, el, "exec-min", TS__Q_TIME, &unused, NULL,
+                          NULL);
+        if (rc)
+            return rc;
+        char dwho[360];
+        snprintf(dwho, sizeof dwho, "%s <exec>", who);
+        ts__at at = {b->L->err, b->file, dwho};
+        rc = ts__dist_read(&at, dist, &c->exec_dist);
+        if (rc)
+            return rc;
+        int dline = ts__line(dist);
+        if (c->exec_dist.kind == TS_DIST_NONE)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
+                                "%s: dist=\"none\" gives no execution time "
+                                "(leave <exec> out and use exec=, or pick a "
+                                "distribution)", dwho);
+        double v = ts_dist_max(&c->exec_dist);
+        if (!isfinite(v))
+            v = ts_dist_mean(&c->exec_dist);
+        if (!isfinite(v))
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
+                                "%s: the distribution has no finite mean "
+                                "(a Pareto execution time needs shape > 1)",
+                                dwho);
+        if (!(v < 9.2e18))
+            return ts_error_set(b->L->err, TS_ERANGE, b->file, dline,
+                                "%s: execution time too long", dwho);
+        c->exec_ns = llround(v);
+        if (c->exec_ns <= 0)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
+                                "%s: the execution time must be greater "
+                                "than 0 (its %s is 0)", dwho,
+                                isfinite(ts_dist_max(&c->exec_dist))
+                                    ? "largest value"
+                                    : "mean");
+        c->exec_min_ns = c->exec_ns;
+        return TS_OK;
+    }
+
+    int present;
+    int rc = quantity(b, el, "exec", TS__Q_TIME, &c->exec_ns, NULL, &present);
+    if (rc)
+        return rc;
+    if (!present)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: no execution time given (set exec=\"...\", "
+                            "the worst case, or add an <exec dist=...> "
+                            "element)", who);
+    if (c->exec_ns <= 0)
+        return must_be_positive(b, el, "exec");
+    rc = quantity(b, el, "exec-min", TS__Q_TIME, &c->exec_min_ns, NULL,
+                  &present);
+    if (rc)
+        return rc;
+    if (!present)
+        c->exec_min_ns = c->exec_ns;
+    else if (c->exec_min_ns <= 0)
+        return must_be_positive(b, el, "exec-min");
+    else if (c->exec_min_ns > c->exec_ns)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: exec-min=\"%s\" is longer than exec=\"%s\" "
+                            "(exec is the worst case, exec-min the best)",
+                            who, ts__attr(el, "exec-min"),
+                            ts__attr(el, "exec"));
+    return TS_OK;
+}
+
+/* policy, weight, affinity (cores=), reserve-cores and gpu-exec; after
+ * the pin, which bounds the affinity's core indices. */
+static int component_scheduling(builder *b, const xmlNode *el,
+                                ts_scenario_component *c, const char *who)
+{
+    int line = ts__line(el);
+    const char *policy = ts__attr(el, "policy");
+    c->policy = policy && ts__token_eq(policy, "fair");
+    c->weight = DEFAULT_WEIGHT;
+    if (int_attr(el, "weight", &c->weight) && c->weight <= 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: weight=\"%s\" must be greater than 0 (its "
+                            "share of CPU time against other fair "
+                            "components; the default is %d)",
+                            who, ts__attr(el, "weight"), DEFAULT_WEIGHT);
+
+    const char *cores = ts__attr(el, "cores");
+    for (const char *p = cores; p && *p;) {
+        while (is_blank(*p))
+            p++;
+        if (!*p)
+            break;
+        /* the schema holds each item to an integer in 0..63 */
+        char *end;
+        long core = strtol(p, &end, 10);
+        p = end;
+        uint64_t bit = UINT64_C(1) << core;
+        if (c->affinity & bit)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: cores=\"%s\" lists core %ld twice",
+                                who, cores, core);
+        c->affinity |= bit;
+        if (c->pin >= 0 && core >= b->s->nodes[c->pin].cores)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: cores=\"%s\" names core %ld, but node "
+                                "%s has %d cores (0 to %d)",
+                                who, cores, core, b->s->nodes[c->pin].id,
+                                b->s->nodes[c->pin].cores,
+                                b->s->nodes[c->pin].cores - 1);
+    }
+    const char *reserve = ts__attr(el, "reserve-cores");
+    c->reserve_cores = ts__bool_attr(el, "reserve-cores");
+    if (c->reserve_cores && c->affinity == 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: reserve-cores=\"%s\" needs a cores= list "
+                            "(the cores to reserve)", who, reserve);
+
+    int rc = quantity(b, el, "gpu-exec", TS__Q_TIME, &c->gpu_exec_ns, NULL,
+                      NULL);
+    if (rc)
+        return rc;
+    if (c->gpu_exec_ns > 0 && c->gpus < 1)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: gpu-exec=\"%s\" but the component asks for "
+                            "no GPU (add gpus=\"1\")", who,
+                            ts__attr(el, "gpu-exec"));
+    return TS_OK;
+}
+
 static int add_component(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -565,28 +961,12 @@ static int add_component(builder *b, const xmlNode *el)
         return oom(b, line);
 
     int present, rc;
-    rc = quantity(b, el, "rate", Q_PERIOD, &c->period_ns, NULL, NULL);
+    rc = quantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "exec", Q_TIME, &c->exec_ns, NULL, NULL);
+        rc = component_exec(b, el, c, who);
     if (rc)
         return rc;
-    if (c->exec_ns <= 0)
-        return must_be_positive(b, el, "exec");
-    rc = quantity(b, el, "exec-min", Q_TIME, &c->exec_min_ns, NULL,
-                  &present);
-    if (rc)
-        return rc;
-    if (!present)
-        c->exec_min_ns = c->exec_ns;
-    else if (c->exec_min_ns <= 0)
-        return must_be_positive(b, el, "exec-min");
-    else if (c->exec_min_ns > c->exec_ns)
-        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
-                            "%s: exec-min=\"%s\" is longer than exec=\"%s\" "
-                            "(exec is the worst case, exec-min the best)",
-                            who, ts__attr(el, "exec-min"),
-                            ts__attr(el, "exec"));
-    rc = quantity(b, el, "deadline", Q_TIME, &c->deadline_ns, NULL,
+    rc = quantity(b, el, "deadline", TS__Q_TIME, &c->deadline_ns, NULL,
                   &present);
     if (rc)
         return rc;
@@ -594,11 +974,11 @@ static int add_component(builder *b, const xmlNode *el)
         c->deadline_ns = c->period_ns;
     else if (c->deadline_ns <= 0)
         return must_be_positive(b, el, "deadline");
-    rc = quantity(b, el, "offset", Q_TIME, &c->offset_ns, NULL, NULL);
+    rc = quantity(b, el, "offset", TS__Q_TIME, &c->offset_ns, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "cpu", Q_CPU, &c->cpu_millicores, NULL, NULL);
+        rc = quantity(b, el, "cpu", TS__Q_CPU, &c->cpu_millicores, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "memory", Q_BYTES, &c->memory_bytes, NULL,
+        rc = quantity(b, el, "memory", TS__Q_BYTES, &c->memory_bytes, NULL,
                       NULL);
     if (!rc)
         rc = parse_flags(b, el, &c->flags);
@@ -622,7 +1002,7 @@ static int add_component(builder *b, const xmlNode *el)
                                 "computer, jetson, server or node)",
                                 who, pin);
     }
-    return TS_OK;
+    return component_scheduling(b, el, c, who);
 }
 
 /* ---- topics -------------------------------------------------------------- */
@@ -707,13 +1087,13 @@ static int add_topic(builder *b, const xmlNode *el)
                             "(expected the id of a <component>)", who, pub);
     int rc = topic_subscribers(b, el, t);
     if (!rc)
-        rc = quantity(b, el, "size", Q_BYTES, &t->size_bytes, NULL, NULL);
+        rc = quantity(b, el, "size", TS__Q_BYTES, &t->size_bytes, NULL, NULL);
     if (rc)
         return rc;
     if (t->size_bytes <= 0)
         return must_be_positive(b, el, "size");
     int present;
-    rc = quantity(b, el, "rate", Q_PERIOD, &t->period_ns, NULL, &present);
+    rc = quantity(b, el, "rate", TS__Q_PERIOD, &t->period_ns, NULL, &present);
     if (rc)
         return rc;
     const ts_scenario_component *p = &s->components[t->publisher];
@@ -727,7 +1107,7 @@ static int add_topic(builder *b, const xmlNode *el)
                             "published at most once per publisher job",
                             who, ts__attr(el, "rate"), tp, p->id, pp);
     }
-    return quantity(b, el, "budget", Q_TIME, &t->budget_ns, NULL, NULL);
+    return quantity(b, el, "budget", TS__Q_TIME, &t->budget_ns, NULL, NULL);
 }
 
 /* ---- requirements -------------------------------------------------------- */
@@ -756,7 +1136,206 @@ static int add_requirement(builder *b, const xmlNode *el)
                                 "to mean every %s)",
                                 el_name(el), attr, target, attr, attr, attr);
     }
-    return quantity(b, el, "min", Q_FRACTION, NULL, &r->min_fraction, NULL);
+    return quantity(b, el, "min", TS__Q_FRACTION, NULL, &r->min_fraction, NULL);
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+/* Resolves attr (an id of kind `what`) through table; -1 with an error
+ * when it names nothing. */
+static int fault_ref(builder *b, const xmlNode *el, const char *attr,
+                     xmlHashTablePtr table, const char *what, int *out)
+{
+    const char *v = ts__attr(el, attr);
+    *out = id_find(table, v);
+    if (*out >= 0)
+        return TS_OK;
+    return ts_error_set(b->L->err, TS_ENOENT, b->file, ts__line(el),
+                        "%s: %s=\"%s\" names no %s", el_name(el), attr, v,
+                        what);
+}
+
+/* partition links="a b": every id a link, none twice. */
+static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
+{
+    int line = ts__line(el);
+    const char *list = ts__attr(el, "links");
+    size_t len = strlen(list);
+    f->links = ts_malloc((len / 2 + 1) * sizeof *f->links);
+    if (!f->links)
+        return oom(b, line);
+    for (const char *p = list; *p;) {
+        while (is_blank(*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !is_blank(*p))
+            p++;
+        char id[256];
+        size_t n = (size_t)(p - start);
+        int k = -1;
+        if (n < sizeof id) {
+            memcpy(id, start, n);
+            id[n] = '\0';
+            k = id_find(b->link_ids, id);
+        } else {
+            snprintf(id, sizeof id, "%.*s...", 200, start);
+        }
+        if (k < 0)
+            return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                                "partition: links=\"...\" names \"%s\", "
+                                "which is no link", id);
+        for (size_t i = 0; i < f->n_links; i++)
+            if (f->links[i] == k)
+                return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                    "partition: link \"%s\" is listed twice",
+                                    id);
+        f->links[f->n_links++] = k;
+    }
+    return TS_OK;
+}
+
+static int add_fault(builder *b, const xmlNode *el)
+{
+    ts_scenario *s = b->s;
+    int line = ts__line(el);
+    ts_scenario_fault *fs = grow(s->faults, &b->cap_faults, s->n_faults,
+                                 sizeof *fs);
+    if (!fs)
+        return oom(b, line);
+    s->faults = fs;
+    ts_scenario_fault *f = &s->faults[s->n_faults++];
+    f->line = line;
+    f->target = -1;
+    f->mode = -1;
+    int rc = quantity(b, el, "at", TS__Q_TIME, &f->at_ns, NULL, NULL);
+    if (!rc)
+        rc = quantity(b, el, "duration", TS__Q_TIME, &f->duration_ns, NULL,
+                      NULL);
+    if (rc)
+        return rc;
+    ts__at at = {b->L->err, b->file, el_name(el)};
+
+    if (named(el, "link-down") || named(el, "loss-burst") ||
+        named(el, "latency-spike")) {
+        rc = fault_ref(b, el, "link", b->link_ids, "link", &f->target);
+        if (rc)
+            return rc;
+        if (named(el, "link-down")) {
+            f->kind = TS_FAULT_LINK_DOWN;
+        } else if (named(el, "loss-burst")) {
+            f->kind = TS_FAULT_LOSS_BURST;
+            return ts__loss_read(&at, el, &f->loss, 0);
+        } else {
+            f->kind = TS_FAULT_LATENCY_SPIKE;
+            rc = quantity(b, el, "extra", TS__Q_TIME, &f->extra_ns, NULL,
+                          NULL);
+            if (rc)
+                return rc;
+            if (f->extra_ns <= 0)
+                return must_be_positive(b, el, "extra");
+            f->value = (double)f->extra_ns;
+        }
+        return TS_OK;
+    }
+    if (named(el, "ambient")) {
+        f->kind = TS_FAULT_AMBIENT;
+        if (ts__attr(el, "node")) {
+            rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+            if (rc)
+                return rc;
+            const ts_scenario_node *n = &s->nodes[f->target];
+            if (!n->has_thermal)
+                return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                    "ambient: node \"%s\" has no thermal "
+                                    "model, so its ambient temperature "
+                                    "changes nothing (give it <thermal> or "
+                                    "a model that has one)", n->id);
+        }
+        return quantity(b, el, "temperature", TS__Q_CELSIUS, NULL, &f->value,
+                        NULL);
+    }
+    if (named(el, "power-mode")) {
+        f->kind = TS_FAULT_POWER_MODE;
+        rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+        if (rc)
+            return rc;
+        ts_scenario_node *n = &s->nodes[f->target];
+        const char *mode = ts__attr(el, "mode");
+        for (size_t i = 0; n->has_power && i < n->power.n_modes; i++)
+            if (ts__token_eq(n->power.modes[i].name, mode)) {
+                f->mode = (int)i;
+                f->value = (double)i;
+                return TS_OK;
+            }
+        /* Reuse the node's own message: it lists the modes there are. */
+        char who[320];
+        snprintf(who, sizeof who, "power-mode: node %s", n->id);
+        int initial = n->power.initial_mode;
+        rc = node_mode(b, el, n, who);
+        n->power.initial_mode = initial;
+        return rc ? rc
+                  : ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                 "power-mode: no mode \"%s\"", mode);
+    }
+    if (named(el, "medium-change")) {
+        f->kind = TS_FAULT_MEDIUM;
+        rc = fault_ref(b, el, "medium", b->medium_ids, "medium", &f->target);
+        if (!rc)
+            rc = quantity(b, el, "capacity", TS__Q_BITRATE, NULL, &f->value,
+                          NULL);
+        if (!rc)
+            rc = quantity(b, el, "latency", TS__Q_TIME, &f->extra_ns, NULL,
+                          NULL);
+        if (rc)
+            return rc;
+        if (!(f->value > 0))
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "medium-change: capacity=\"%s\" must be "
+                                "greater than 0", ts__attr(el, "capacity"));
+        return TS_OK;
+    }
+    if (named(el, "node-crash")) {
+        f->kind = TS_FAULT_NODE_CRASH;
+        return fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+    }
+    f->kind = TS_FAULT_PARTITION;
+    return fault_links(b, el, f);
+}
+
+/* Stable merge sort of the faults by time: equal times keep document
+ * order, which the timeline relies on for reproducible tie-breaking. */
+static int sort_faults(builder *b)
+{
+    ts_scenario *s = b->s;
+    size_t n = s->n_faults;
+    if (n < 2)
+        return TS_OK;
+    ts_scenario_fault *tmp = ts_malloc(n * sizeof *tmp);
+    if (!tmp)
+        return oom(b, 0);
+    ts_scenario_fault *src = s->faults, *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = src[j].at_ns < src[i].at_ns ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        ts_scenario_fault *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != s->faults)
+        memcpy(s->faults, src, n * sizeof *src);
+    ts_free(tmp);
+    return TS_OK;
 }
 
 /* ---- the walk ------------------------------------------------------------ */
@@ -775,6 +1354,11 @@ static int walk(builder *b, const xmlNode *root)
     sec = child_named(root, "requirements");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_requirement(b, c);
+    sec = child_named(root, "faults");
+    for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
+        rc = add_fault(b, c);
+    if (!rc)
+        rc = sort_faults(b);
     return rc;
 }
 
@@ -790,9 +1374,10 @@ int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s)
     b.link_ids = xmlHashCreate(64);
     b.component_ids = xmlHashCreate(64);
     b.topic_ids = xmlHashCreate(64);
+    b.medium_ids = xmlHashCreate(16);
     int rc;
     if (!b.site_ids || !b.node_ids || !b.link_ids || !b.component_ids ||
-        !b.topic_ids)
+        !b.topic_ids || !b.medium_ids)
         rc = oom(&b, 0);
     else
         rc = walk(&b, root);
@@ -801,5 +1386,6 @@ int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s)
     xmlHashFree(b.link_ids, NULL);
     xmlHashFree(b.component_ids, NULL);
     xmlHashFree(b.topic_ids, NULL);
+    xmlHashFree(b.medium_ids, NULL);
     return rc;
 }

@@ -347,6 +347,7 @@ void ts__loader_fini(ts__loader *L)
     for (size_t i = 0; i < L->n_models; i++) {
         ts_free(L->models[i].name);
         ts_free(L->models[i].path);
+        ts__power_fini(&L->models[i].power);
     }
     ts_free(L->models);
     L->models = NULL;
@@ -478,6 +479,7 @@ void ts_scenario_free(ts_scenario *s)
     for (size_t i = 0; i < s->n_nodes; i++) {
         ts_free(s->nodes[i].id);
         ts_free(s->nodes[i].model);
+        ts__power_fini(&s->nodes[i].power);
     }
     for (size_t i = 0; i < s->n_links; i++) {
         ts_free(s->links[i].id);
@@ -489,6 +491,14 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->topics[i].id);
         ts_free(s->topics[i].subscribers);
     }
+    for (size_t i = 0; i < s->n_media; i++) {
+        ts_free(s->media[i].id);
+        ts_free(s->media[i].profile);
+    }
+    for (size_t i = 0; i < s->n_faults; i++)
+        ts_free(s->faults[i].links);
+    ts_free(s->media);
+    ts_free(s->faults);
     ts_free(s->sites);
     ts_free(s->nodes);
     ts_free(s->links);
@@ -522,6 +532,14 @@ int ts_scenario_find_topic(const ts_scenario *s, const char *id)
 {
     for (size_t i = 0; s && id && i < s->n_topics; i++)
         if (strcmp(s->topics[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+int ts_scenario_find_link(const ts_scenario *s, const char *id)
+{
+    for (size_t i = 0; s && id && i < s->n_links; i++)
+        if (strcmp(s->links[i].id, id) == 0)
             return (int)i;
     return -1;
 }

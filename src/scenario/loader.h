@@ -1,8 +1,10 @@
 /*
  * Private to src/scenario/: the state of one ts_scenario_load call, shared
  * by load.c (reading, parsing, schema validation, the document walk),
- * models.c (hardware-model lookup and loading) and check.c (meaning checks
- * that need the whole scenario). Nothing here is part of the public API.
+ * models.c (hardware-model lookup and loading), elements.c (the elements
+ * scenarios and models share: quantities, power, thermal, distributions,
+ * loss, link options) and check.c (meaning checks that need the whole
+ * scenario). Nothing here is part of the public API.
  */
 #ifndef TOPOSIM_SCENARIO_LOADER_H
 #define TOPOSIM_SCENARIO_LOADER_H
@@ -28,6 +30,54 @@ typedef enum {
     TS__MODEL_LINK = 4
 } ts__model_kind;
 
+/* Which attributes of a <power> element were given (ts__power_read). */
+enum {
+    TS__POWER_IDLE = 1u << 0,
+    TS__POWER_CORE_DYN = 1u << 1,
+    TS__POWER_GPU_DYN = 1u << 2,
+    TS__POWER_CPU_REF = 1u << 3,
+    TS__POWER_GPU_REF = 1u << 4,
+    TS__POWER_EXPONENT = 1u << 5,
+    TS__POWER_MODES = 1u << 6
+};
+
+/* Which attributes of a <thermal> element were given (ts__thermal_read). */
+enum {
+    TS__THERMAL_R_DIE_CASE = 1u << 0,
+    TS__THERMAL_R_CASE_AMBIENT = 1u << 1,
+    TS__THERMAL_R_CASE_AMBIENT_FAN = 1u << 2,
+    TS__THERMAL_C_DIE = 1u << 3,
+    TS__THERMAL_C_CASE = 1u << 4,
+    TS__THERMAL_THROTTLE = 1u << 5,
+    TS__THERMAL_RELEASE = 1u << 6,
+    TS__THERMAL_THROTTLE_SCALE = 1u << 7,
+    TS__THERMAL_FAN_ON = 1u << 8,
+    TS__THERMAL_FAN_OFF = 1u << 9,
+    TS__THERMAL_SHUTDOWN = 1u << 10
+};
+
+/* Which link options were given (ts__link_options_read). */
+enum {
+    TS__LINK_QUEUE_PACKETS = 1u << 0,
+    TS__LINK_MTU = 1u << 1,
+    TS__LINK_HEADER = 1u << 2,
+    TS__LINK_REORDER = 1u << 3,
+    TS__LINK_JITTER = 1u << 4,
+    TS__LINK_LOSS = 1u << 5
+};
+
+/* A link's options beyond latency, bandwidth and queue, as a model or a
+ * <link> element gives them; `set` says which were given. */
+typedef struct ts__link_options {
+    unsigned set;
+    int64_t queue_packets;
+    int64_t mtu_bytes;
+    int64_t header_bytes;
+    int reorder_allowed;
+    ts_dist jitter;
+    ts_scenario_loss loss;
+} ts__link_options;
+
 /* One hardware model as read from models/<name>.xml. */
 typedef struct ts__model {
     char *name;
@@ -38,10 +88,19 @@ typedef struct ts__model {
     int64_t memory_bytes;
     int gpus;
     int64_t gpu_memory_bytes;
+    /* compute models: complete and checked when has_power / has_thermal;
+     * the model owns the modes (names included) */
+    int has_power;
+    ts_scenario_power power;
+    unsigned power_set;      /* TS__POWER_* bits the file gave */
+    int has_thermal;
+    ts_scenario_thermal thermal;
+    unsigned thermal_set;    /* TS__THERMAL_* bits the file gave */
     /* link models */
     int64_t latency_ns;
     double bandwidth_bps;
     int64_t queue_bytes;     /* 0 when the model gives none */
+    ts__link_options options;
 } ts__model;
 
 /* The first libxml2 error of a parse or validation, captured rather than
@@ -68,6 +127,103 @@ typedef struct ts__loader {
 int ts__read_file(const char *path, size_t cap, char **text, size_t *len,
                   int *sys_errno);
 
+/* Kinds of quantity attributes (see units.h; power, energy and plain
+ * numbers are read in elements.c). */
+typedef enum {
+    TS__Q_TIME = 0,     /* int64 ns */
+    TS__Q_PERIOD,       /* int64 ns, from "1kHz" or "1ms" */
+    TS__Q_BYTES,        /* int64 bytes */
+    TS__Q_BITRATE,      /* double bits/s */
+    TS__Q_CPU,          /* int64 millicores */
+    TS__Q_FRACTION,     /* double in [0, 1] */
+    TS__Q_FREQUENCY,    /* double Hz, > 0 */
+    TS__Q_CELSIUS,      /* double degrees C */
+    TS__Q_POWER,        /* double W: "5W", "500mW", "1.2kW" */
+    TS__Q_ENERGY,       /* double Wh: "500Wh", "2kWh", "800mWh" */
+    TS__Q_NUMBER        /* double, a plain non-negative decimal "0.5" */
+} ts__qkind;
+
+/* Where values are read, for errors: the file, and how the element is
+ * named in messages ("jetson r1_jetson <thermal>", "model gbe <jitter>"). */
+typedef struct ts__at {
+    ts_error *err;
+    const char *file;
+    const char *who;
+} ts__at;
+
+/* Reads an optional quantity attribute of el; *present (if not NULL)
+ * says whether it was there. Integer kinds fill *i, real kinds *d. On a
+ * bad value the error names at->file, el's line, who and the attribute. */
+int ts__quantity(const ts__at *at, const xmlNode *el, const char *attr,
+                 ts__qkind kind, int64_t *i, double *d, int *present);
+
+/* Whether two xs:token values are equal once blanks are trimmed and inner
+ * runs collapsed, as the schema compares them. */
+int ts__token_eq(const char *a, const char *b);
+
+/* A normalized copy of an xs:token value, for the caller to ts_free;
+ * NULL when memory runs out. */
+char *ts__token_dup(const char *v);
+
+/* An optional xs:boolean attribute: 1 for "true" or "1", else 0. */
+int ts__bool_attr(const xmlNode *el, const char *attr);
+
+/* Error "who: attr="value" must be greater than 0" at el's line. */
+int ts__must_be_positive(const ts__at *at, const xmlNode *el,
+                         const char *attr);
+
+/* The first child element of parent (or the next sibling element of n),
+ * NULL when there is none. */
+const xmlNode *ts__first_child(const xmlNode *parent);
+const xmlNode *ts__next_sibling(const xmlNode *n);
+
+/* Reads the attributes of a <power> element into p, over what p already
+ * holds, and or-s TS__POWER_* bits into *set. <mode> children, if any,
+ * replace p's modes as a whole (p owns its modes: the old ones are
+ * freed). Duplicate mode names are an error. */
+int ts__power_read(const ts__at *at, const xmlNode *el,
+                   ts_scenario_power *p, unsigned *set);
+
+/* Fills defaults (gpu-dyn 0, exponent 3, gpu-ref 0 without GPUs) and
+ * checks a merged power model for a node with `cores` cores and `gpus`
+ * GPUs; errors name at->file:line. initial_mode is set to 0 (or -1). */
+int ts__power_finish(const ts__at *at, int line, ts_scenario_power *p,
+                     unsigned set, int cores, int gpus);
+
+/* Deep copy of src's modes into dst (all of *dst is overwritten); on
+ * TS_ENOMEM dst holds no modes. */
+int ts__power_copy(ts_scenario_power *dst, const ts_scenario_power *src);
+
+/* Frees p's modes and their names; p stays usable (no modes). */
+void ts__power_fini(ts_scenario_power *p);
+
+/* Reads a <thermal> element's attributes into t over what it holds,
+ * or-ing TS__THERMAL_* bits into *set. */
+int ts__thermal_read(const ts__at *at, const xmlNode *el,
+                     ts_scenario_thermal *t, unsigned *set);
+
+/* Fills defaults (release = throttle - 5C, fan-off = fan-on - 5C, no fan,
+ * single RC) and checks a merged thermal model. */
+int ts__thermal_finish(const ts__at *at, int line, ts_scenario_thermal *t,
+                       unsigned set);
+
+/* Reads a distribution element (<jitter>, <exec>) into d: its kind, the
+ * parameters in ns (pareto's shape as is) and a histogram's bins (gaps
+ * between bins become zero-weight bins). Checks what ts_dist_prepare
+ * would, naming the line; never builds the histogram table. */
+int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d);
+
+/* Reads loss attributes (<loss> or a loss-burst fault) into l. model= is
+ * optional when the attributes say which; "none" only when allow_none.
+ * Mean loss and burst become the four Gilbert-Elliott parameters. */
+int ts__loss_read(const ts__at *at, const xmlNode *el, ts_scenario_loss *l,
+                  int allow_none);
+
+/* Reads queue-packets, mtu, header, reorder and the <jitter> and <loss>
+ * children of a <link> (model or scenario) into o, setting o->set. */
+int ts__link_options_read(const ts__at *at, const xmlNode *el,
+                          ts__link_options *o);
+
 /* Parses text (refusing any DOCTYPE) and validates it against the schema.
  * On success *doc is the caller's to xmlFreeDoc; on failure err names
  * file:line with libxml2's first message. */
@@ -91,8 +247,9 @@ int ts__model_get(ts__loader *L, const char *name, ts__model_kind kind,
 void ts__loader_fini(ts__loader *L);
 
 /* Walks a validated <scenario> document into s (whose path, name and text
- * are already set): sites, nodes, links, components, topics and
- * requirements, resolving references and checking meaning as it goes. */
+ * are already set): sites, nodes, media, links, components, topics,
+ * requirements and faults, resolving references and checking meaning as
+ * it goes. */
 int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s);
 
 /* Checks that every compute node reaches every other one over the links

@@ -137,30 +137,6 @@ static int used_at(int rc, ts__loader *L, const char *name,
     return rc;
 }
 
-/* Reads one quantity attribute of a model element. */
-static int model_quantity(ts__loader *L, const char *path, const char *name,
-                          const xmlNode *el, const char *attr, int64_t *i64,
-                          double *dbl, int *present)
-{
-    const char *v = ts__attr(el, attr);
-    const char *why = NULL;
-    int rc;
-    *present = v != NULL;
-    if (!v)
-        return TS_OK;
-    if (strcmp(attr, "latency") == 0)
-        rc = ts_unit_time(v, i64, &why);
-    else if (strcmp(attr, "bandwidth") == 0)
-        rc = ts_unit_bitrate(v, dbl, &why);
-    else
-        rc = ts_unit_bytes(v, i64, &why);
-    if (rc)
-        return ts_error_set(L->err, rc, path, ts__line(el),
-                            "model %s: %s=\"%s\": %s", name, attr, v,
-                            why ? why : "not a valid quantity");
-    return TS_OK;
-}
-
 static int positive(ts__loader *L, const char *path, const char *name,
                     const xmlNode *el, const char *attr, int ok)
 {
@@ -179,6 +155,38 @@ static int int_attr(const xmlNode *el, const char *attr, int *out)
     /* The schema already holds it to xs:int. */
     *out = (int)strtol(v, NULL, 10);
     return 1;
+}
+
+/* Reads a compute model's <power> and <thermal> children; each must be
+ * complete on its own, since any node may use the model as it is. */
+static int read_compute_parts(ts__loader *L, const char *path,
+                              const char *name, const xmlNode *compute,
+                              ts__model *m)
+{
+    char who[320];
+    ts__at at = {L->err, path, who};
+    for (const xmlNode *c = ts__first_child(compute); c;
+         c = ts__next_sibling(c)) {
+        int rc;
+        snprintf(who, sizeof who, "model %s <%s>", name,
+                 (const char *)c->name);
+        if (xmlStrEqual(c->name, BAD_CAST "power")) {
+            m->has_power = 1;
+            rc = ts__power_read(&at, c, &m->power, &m->power_set);
+            if (!rc)
+                rc = ts__power_finish(&at, ts__line(c), &m->power,
+                                      m->power_set, m->cores, m->gpus);
+        } else {
+            m->has_thermal = 1;
+            rc = ts__thermal_read(&at, c, &m->thermal, &m->thermal_set);
+            if (!rc)
+                rc = ts__thermal_finish(&at, ts__line(c), &m->thermal,
+                                        m->thermal_set);
+        }
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
 }
 
 /* Fills m from a validated <model> document. */
@@ -223,34 +231,41 @@ static int read_model(ts__loader *L, const char *path, const char *name,
                             m->kind == TS__MODEL_LINK ? "link" : "compute",
                             (const char *)el->name);
 
+    char who[320];
+    snprintf(who, sizeof who, "model %s", name);
+    ts__at at = {L->err, path, who};
     int rc, present;
     double unused_d;
     int64_t unused_i;
     if (is_link) {
-        rc = model_quantity(L, path, name, el, "latency", &m->latency_ns,
-                            &unused_d, &present);
+        rc = ts__quantity(&at, el, "latency", TS__Q_TIME, &m->latency_ns,
+                          &unused_d, &present);
         if (!rc)
-            rc = model_quantity(L, path, name, el, "bandwidth", &unused_i,
-                                &m->bandwidth_bps, &present);
+            rc = ts__quantity(&at, el, "bandwidth", TS__Q_BITRATE, &unused_i,
+                              &m->bandwidth_bps, &present);
         if (!rc)
             rc = positive(L, path, name, el, "bandwidth",
                           m->bandwidth_bps > 0);
         if (!rc)
-            rc = model_quantity(L, path, name, el, "queue", &m->queue_bytes,
-                                &unused_d, &present);
+            rc = ts__quantity(&at, el, "queue", TS__Q_BYTES, &m->queue_bytes,
+                              &unused_d, &present);
         if (!rc && present)
             rc = positive(L, path, name, el, "queue", m->queue_bytes > 0);
+        if (!rc)
+            rc = ts__link_options_read(&at, el, &m->options);
         return rc;
     }
     int_attr(el, "cores", &m->cores);
     int_attr(el, "gpus", &m->gpus);
-    rc = model_quantity(L, path, name, el, "memory", &m->memory_bytes,
-                        &unused_d, &present);
+    rc = ts__quantity(&at, el, "memory", TS__Q_BYTES, &m->memory_bytes,
+                      &unused_d, &present);
     if (!rc)
         rc = positive(L, path, name, el, "memory", m->memory_bytes > 0);
     if (!rc)
-        rc = model_quantity(L, path, name, el, "gpu-memory",
-                            &m->gpu_memory_bytes, &unused_d, &present);
+        rc = ts__quantity(&at, el, "gpu-memory", TS__Q_BYTES,
+                          &m->gpu_memory_bytes, &unused_d, &present);
+    if (!rc)
+        rc = read_compute_parts(L, path, name, el, m);
     return rc;
 }
 
@@ -301,6 +316,7 @@ static int load_model(ts__loader *L, const char *name, const xmlNode *elem,
     }
     ts__model m;
     memset(&m, 0, sizeof m);
+    m.power.initial_mode = -1;
 
     xmlDocPtr doc = NULL;
     rc = ts__xml_load(L, text, len, f.path, &doc);
@@ -308,12 +324,15 @@ static int load_model(ts__loader *L, const char *name, const xmlNode *elem,
         rc = read_model(L, f.path, name, xmlDocGetRootElement(doc), &m);
     xmlFreeDoc(doc);
     ts_free(text);
-    if (rc)
+    if (rc) {
+        ts__power_fini(&m.power);
         return used_at(rc, L, name, elem);
+    }
 
     m.name = ts_strdup(name);
     m.path = ts_strdup(f.path);
     if (!m.name || !m.path) {
+        ts__power_fini(&m.power);
         ts_free(m.name);
         ts_free(m.path);
         return ts_error_set(L->err, TS_ENOMEM, L->file, line,

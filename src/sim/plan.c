@@ -30,10 +30,11 @@ static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
     if (!links)
         return ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
     for (size_t i = 0; i < s->n_links; i++)
-        links[i] = (ts_net_link_desc){s->links[i].a, s->links[i].b,
-                                      s->links[i].latency_ns,
-                                      s->links[i].bandwidth_bps,
-                                      s->links[i].queue_bytes};
+        links[i] = (ts_net_link_desc){.a = s->links[i].a,
+                                      .b = s->links[i].b,
+                                      .latency_ns = s->links[i].latency_ns,
+                                      .bandwidth_bps = s->links[i].bandwidth_bps,
+                                      .queue_bytes = s->links[i].queue_bytes};
     ts_routes *routes = NULL;
     int rc = ts_routes_new(s->n_nodes, links, s->n_links, &routes, err);
     ts_free(links);

@@ -9,35 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/world_internal.h"
+
 #include "toposim/alloc.h"
-#include "toposim/platform.h"
-#include "toposim/sim.h"
-#include "toposim/trace.h"
-#include "toposim/event.h"
 
-typedef struct topic_state {
-    ts_time next_due;         /* release time from which the next sample is due */
-    uint64_t samples;
-} topic_state;
-
-typedef struct world {
-    const ts_scenario *s;
-    const ts_plan *plan;
-    ts_engine *engine;
-    ts_routes *routes;
-    ts_network *net;
-    ts_compute *compute;
-    ts_trace_writer *trace;
-    gsl_rng **rngs;           /* one per component */
-    ts_dist *exec_dists;      /* one per component, prepared here */
-    topic_state *topics;
-    size_t *pub_first, *pub_topics; /* topics published by each component */
-    int failed;
-    ts_error first_error;
-    ts_run_stats stats;
-} world;
-
-static void trace_failed(world *w, const ts_error *e)
+void ts__world_fail(world *w, const ts_error *e)
 {
     if (!w->failed) {
         w->failed = 1;
@@ -56,11 +32,11 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     w->stats.dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
     ts_error e;
     if (!w->failed && ts_trace_append_message(w->trace, &row, &e) != TS_OK)
-        trace_failed(w, &e);
+        ts__world_fail(w, &e);
 }
 
 /* A platform model's event, as a row of /events. */
-static void on_platform_event(void *ctx, const ts_platform_event *ev)
+void ts__world_on_event(void *ctx, const ts_platform_event *ev)
 {
     world *w = ctx;
     ts_trace_event row;
@@ -74,7 +50,7 @@ static void on_platform_event(void *ctx, const ts_platform_event *ev)
     snprintf(row.detail, sizeof row.detail, "%s", ev->detail);
     ts_error e;
     if (!w->failed && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
-        trace_failed(w, &e);
+        ts__world_fail(w, &e);
 }
 
 static void publish(world *w, int component, ts_time release)
@@ -107,7 +83,7 @@ static void publish(world *w, int component, ts_time release)
             if (ts_network_send(w->net, &p) != TS_OK) {
                 ts_error e;
                 ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for packets");
-                trace_failed(w, &e);
+                ts__world_fail(w, &e);
                 return;
             }
         }
@@ -125,204 +101,246 @@ static void on_job_done(void *ctx, const ts_job_record *job)
         w->stats.missed_jobs++;
     ts_error e;
     if (!w->failed && ts_trace_append_job(w->trace, &row, &e) != TS_OK)
-        trace_failed(w, &e);
+        ts__world_fail(w, &e);
     /* Task ids equal component indices (added in order below). */
     if (job->finish >= 0 && !w->failed)
         publish(w, job->task, job->release);
 }
 
-static void copy_name(char *dst, size_t size, const char *src)
+/* Callbacks from the models to each other, through the world: the
+ * compute model's load drives power and heat; the dynamics model's clocks,
+ * online cores and shutdowns drive the compute model. */
+static void on_load(void *ctx, int node, int busy_cores, int busy_gpus)
 {
-    snprintf(dst, size, "%s", src ? src : "");
+    world *w = ctx;
+    ts_dynamics_set_load(w->dyn, node, busy_cores, busy_gpus);
 }
 
-/* The scenario and plan as the trace's static tables. */
-static int write_static_tables(world *w, ts_error *err)
+static void on_speed(void *ctx, int node, double cpu_scale, double gpu_scale)
+{
+    world *w = ctx;
+    ts_compute_set_speed(w->compute, node, cpu_scale, gpu_scale);
+}
+
+static void on_online_cores(void *ctx, int node, int online)
+{
+    world *w = ctx;
+    ts_compute_set_online_cores(w->compute, node, online);
+}
+
+static void on_node_up(void *ctx, int node, int up)
+{
+    world *w = ctx;
+    ts_compute_set_node_up(w->compute, node, up);
+}
+
+static int build_network(world *w, uint64_t seed, ts_error *err)
 {
     const ts_scenario *s = w->s;
-    size_t most = s->n_nodes;
-    if (s->n_links > most) most = s->n_links;
-    if (s->n_components > most) most = s->n_components;
-    if (s->n_topics > most) most = s->n_topics;
-    if (s->n_requirements > most) most = s->n_requirements;
-    size_t row_size = sizeof(ts_trace_placement);
-    if (sizeof(ts_trace_node) > row_size) row_size = sizeof(ts_trace_node);
-    if (sizeof(ts_trace_component) > row_size) row_size = sizeof(ts_trace_component);
-    void *buf = ts_calloc(most ? most : 1, row_size);
-    if (!buf)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
-    int rc;
-
-    ts_trace_node *nodes = buf;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const ts_scenario_node *n = &s->nodes[i];
-        memset(&nodes[i], 0, sizeof nodes[i]);
-        copy_name(nodes[i].name, sizeof nodes[i].name, n->id);
-        copy_name(nodes[i].kind, sizeof nodes[i].kind, ts_node_kind_name(n->kind));
-        copy_name(nodes[i].tier, sizeof nodes[i].tier, ts_tier_name(n->tier));
-        copy_name(nodes[i].site, sizeof nodes[i].site, n->site >= 0 ? s->sites[n->site].id : "");
-        nodes[i].cores = n->cores;
-        nodes[i].memory_bytes = n->memory_bytes;
-        nodes[i].gpus = n->gpus;
+    ts_net_link_desc *links = ts_calloc(s->n_links ? s->n_links : 1, sizeof *links);
+    ts_medium_desc *media = ts_calloc(s->n_media ? s->n_media : 1, sizeof *media);
+    if (!links || !media) {
+        ts_free(links);
+        ts_free(media);
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
     }
-    rc = ts_trace_write_nodes(w->trace, nodes, s->n_nodes, err);
-
-    ts_trace_link *links = buf;
-    for (size_t i = 0; rc == TS_OK && i < s->n_links; i++) {
+    for (size_t i = 0; i < s->n_links; i++) {
         const ts_scenario_link *l = &s->links[i];
-        memset(&links[i], 0, sizeof links[i]);
-        copy_name(links[i].name, sizeof links[i].name, l->id);
-        links[i].node_a = l->a;
-        links[i].node_b = l->b;
-        links[i].latency_ns = l->latency_ns;
-        links[i].bandwidth_bps = l->bandwidth_bps;
-        links[i].queue_bytes = l->queue_bytes;
+        links[i] = (ts_net_link_desc){
+            .a = l->a,
+            .b = l->b,
+            .latency_ns = l->latency_ns,
+            .bandwidth_bps = l->bandwidth_bps,
+            .queue_bytes = l->queue_bytes,
+            .queue_packets = l->queue_packets,
+            .mtu_bytes = l->mtu_bytes,
+            .header_bytes = l->header_bytes,
+            .jitter = l->jitter,
+            .reorder_allowed = l->reorder_allowed,
+            .loss = {(ts_loss_kind)l->loss.model, l->loss.p, l->loss.p_good_bad,
+                     l->loss.p_bad_good, l->loss.loss_good, l->loss.loss_bad},
+            .medium = l->medium + 1,
+            .name = l->id,
+        };
     }
-    if (rc == TS_OK)
-        rc = ts_trace_write_links(w->trace, links, s->n_links, err);
-
-    ts_trace_component *comps = buf;
-    for (size_t i = 0; rc == TS_OK && i < s->n_components; i++) {
-        const ts_scenario_component *c = &s->components[i];
-        memset(&comps[i], 0, sizeof comps[i]);
-        copy_name(comps[i].name, sizeof comps[i].name, c->id);
-        comps[i].flags = c->flags;
-        comps[i].period_ns = c->period_ns;
-        comps[i].deadline_ns = c->deadline_ns;
-        comps[i].exec_ns = c->exec_ns;
-        comps[i].cpu_millicores = c->cpu_millicores;
-        comps[i].memory_bytes = c->memory_bytes;
-        comps[i].gpus = c->gpus;
-        comps[i].priority = c->priority;
-    }
-    if (rc == TS_OK)
-        rc = ts_trace_write_components(w->trace, comps, s->n_components, err);
-
-    ts_trace_topic *topics = buf;
-    for (size_t i = 0; rc == TS_OK && i < s->n_topics; i++) {
-        const ts_scenario_topic *t = &s->topics[i];
-        memset(&topics[i], 0, sizeof topics[i]);
-        copy_name(topics[i].name, sizeof topics[i].name, t->id);
-        topics[i].publisher = t->publisher;
-        topics[i].size_bytes = t->size_bytes;
-        topics[i].period_ns = t->period_ns;
-        topics[i].budget_ns = t->budget_ns;
-        topics[i].n_subscribers = (int32_t)t->n_subscribers;
-    }
-    if (rc == TS_OK)
-        rc = ts_trace_write_topics(w->trace, topics, s->n_topics, err);
-
-    ts_trace_placement *place = buf;
-    for (size_t i = 0; rc == TS_OK && i < s->n_components; i++) {
-        memset(&place[i], 0, sizeof place[i]);
-        place[i].component = (int32_t)i;
-        place[i].node = w->plan->placement[i].node;
-        copy_name(place[i].rule, sizeof place[i].rule,
-                  ts_place_rule_name(w->plan->placement[i].rule));
-        copy_name(place[i].reason, sizeof place[i].reason, w->plan->placement[i].reason);
-    }
-    if (rc == TS_OK)
-        rc = ts_trace_write_placement(w->trace, place, s->n_components, err);
-
-    ts_trace_requirement *reqs = buf;
-    for (size_t i = 0; rc == TS_OK && i < s->n_requirements; i++) {
-        const ts_scenario_requirement *r = &s->requirements[i];
-        memset(&reqs[i], 0, sizeof reqs[i]);
-        copy_name(reqs[i].kind, sizeof reqs[i].kind,
-                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topic-deadline" : "component-deadline");
-        reqs[i].target = r->target;
-        reqs[i].min_fraction = r->min_fraction;
-    }
-    if (rc == TS_OK)
-        rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
-    ts_free(buf);
+    for (size_t m = 0; m < s->n_media; m++)
+        media[m] = (ts_medium_desc){.capacity_bps = s->media[m].capacity_bps,
+                                    .latency_ns = s->media[m].latency_ns,
+                                    .queue_bytes = s->media[m].queue_bytes,
+                                    .name = s->media[m].id};
+    ts_network_config cfg = {
+        .n_nodes = s->n_nodes,
+        .links = links,
+        .n_links = s->n_links,
+        .media = media,
+        .n_media = s->n_media,
+        .seed = seed,
+        .done = on_packet_done,
+        .event = ts__world_on_event,
+        .ctx = w,
+    };
+    int rc = ts_network_new(w->engine, &cfg, &w->net, err);
+    ts_free(links);
+    ts_free(media);
     return rc;
 }
 
-/* Load-time set-up: streams, models, tasks and the publish index. */
-static int build(world *w, uint64_t seed, ts_error *err)
+static ts_thermal_desc thermal_of(const ts_scenario_thermal *t)
+{
+    return (ts_thermal_desc){
+        .r_die_case = t->r_die_case,
+        .r_case_ambient = t->r_case_ambient,
+        .r_case_ambient_fan = t->r_case_ambient_fan,
+        .c_die = t->c_die,
+        .c_case = t->c_case,
+        .throttle_c = t->throttle_c,
+        .release_c = t->release_c,
+        .throttle_scale = t->throttle_scale,
+        .fan_on_c = t->fan_on_c,
+        .fan_off_c = t->fan_off_c,
+        .shutdown_c = t->shutdown_c,
+    };
+}
+
+/* Power, heat and batteries; the modes and descriptions are copied by
+ * ts_dynamics_new, so they are freed here. */
+static int build_dynamics(world *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
-    size_t nc = s->n_components;
-    w->engine = ts_engine_new(4096);
-    w->rngs = ts_calloc(nc ? nc : 1, sizeof *w->rngs);
-    w->topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->topics);
-    w->pub_first = ts_calloc(nc + 1, sizeof *w->pub_first);
-    w->pub_topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->pub_topics);
-    ts_net_link_desc *links = ts_malloc((s->n_links ? s->n_links : 1) * sizeof *links);
-    int *cores = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *cores);
-    int *gpus = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *gpus);
-    int64_t *memory = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *memory);
-    w->exec_dists = ts_calloc(nc ? nc : 1, sizeof *w->exec_dists);
+    size_t nn = s->n_nodes ? s->n_nodes : 1, n_modes = 0;
+    for (size_t n = 0; n < s->n_nodes; n++)
+        n_modes += s->nodes[n].power.n_modes;
+    ts_dyn_node_desc *nodes = ts_calloc(nn, sizeof *nodes);
+    ts_power_mode *modes = ts_calloc(n_modes ? n_modes : 1, sizeof *modes);
+    ts_battery_desc *batteries = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *batteries);
+    int *battery_of_site = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *battery_of_site);
     int rc = TS_OK;
-    if (!w->engine || !w->rngs || !w->topics || !w->pub_first || !w->pub_topics ||
-        !links || !cores || !gpus || !memory || !w->exec_dists) {
-        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
+    if (!nodes || !modes || !batteries || !battery_of_site) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for power and thermal models");
         goto out;
     }
-    for (size_t i = 0; i < s->n_links; i++)
-        links[i] = (ts_net_link_desc){s->links[i].a, s->links[i].b,
-                                      s->links[i].latency_ns,
-                                      s->links[i].bandwidth_bps,
-                                      s->links[i].queue_bytes};
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        cores[i] = s->nodes[i].cores;
-        gpus[i] = s->nodes[i].gpus;
-        memory[i] = s->nodes[i].memory_bytes;
+    size_t n_batteries = 0;
+    for (size_t i = 0; i < s->n_sites; i++) {
+        battery_of_site[i] = -1;
+        if (s->sites[i].battery_wh > 0) {
+            batteries[n_batteries] = (ts_battery_desc){s->sites[i].id, s->sites[i].battery_wh,
+                                                       s->sites[i].low_battery_fraction};
+            battery_of_site[i] = (int)n_batteries++;
+        }
     }
-    ts_compute_config cc = {
+    size_t mode_at = 0;
+    for (size_t n = 0; n < s->n_nodes; n++) {
+        const ts_scenario_node *sn = &s->nodes[n];
+        ts_dyn_node_desc *d = &nodes[n];
+        d->cores = sn->cores;
+        d->gpus = sn->gpus;
+        d->battery = sn->site >= 0 ? battery_of_site[sn->site] : -1;
+        d->has_power = sn->has_power;
+        d->has_thermal = sn->has_thermal;
+        if (sn->has_thermal)
+            d->thermal = thermal_of(&sn->thermal);
+        if (sn->has_power) {
+            const ts_scenario_power *p = &sn->power;
+            for (size_t k = 0; k < p->n_modes; k++)
+                modes[mode_at + k] = (ts_power_mode){p->modes[k].name, p->modes[k].online_cores,
+                                                     p->modes[k].cpu_max_hz, p->modes[k].gpu_max_hz,
+                                                     p->modes[k].budget_w};
+            d->power = (ts_power_desc){
+                .idle_w = p->idle_w,
+                .core_dyn_w = p->core_dyn_w,
+                .gpu_dyn_w = p->gpu_dyn_w,
+                .cpu_ref_hz = p->cpu_ref_hz,
+                .gpu_ref_hz = p->gpu_ref_hz,
+                .dyn_exponent = p->dyn_exponent,
+                .modes = p->n_modes ? &modes[mode_at] : NULL,
+                .n_modes = p->n_modes,
+                .initial_mode = p->initial_mode,
+            };
+            mode_at += p->n_modes;
+        }
+    }
+    ts_dynamics_config cfg = {
+        .nodes = nodes,
         .n_nodes = s->n_nodes,
-        .cores = cores,
-        .gpus = gpus,
-        .memory_bytes = memory,
-        .done = on_job_done,
-        .event = on_platform_event,
+        .batteries = batteries,
+        .n_batteries = n_batteries,
+        .ambient_c = s->ambient_c,
         .ctx = w,
+        .set_speed = on_speed,
+        .set_online_cores = on_online_cores,
+        .set_node_up = on_node_up,
+        .on_event = ts__world_on_event,
     };
-    if ((rc = ts_routes_new(s->n_nodes, links, s->n_links, &w->routes, err)) != TS_OK ||
-        (rc = ts_network_new(w->engine, w->routes, links, s->n_links, on_packet_done,
-                             w, &w->net, err)) != TS_OK ||
-        (rc = ts_compute_new(w->engine, &cc, &w->compute, err)) != TS_OK)
-        goto out;
+    rc = ts_dynamics_new(w->engine, &cfg, &w->dyn, err);
+out:
+    ts_free(nodes);
+    ts_free(modes);
+    ts_free(batteries);
+    ts_free(battery_of_site);
+    return rc;
+}
 
-    /* Topics grouped by publisher, in topic order (the order samples of one
-     * job are sent in, which fixes queue order on shared links). */
-    for (size_t t = 0; t < s->n_topics; t++)
-        w->pub_first[s->topics[t].publisher + 1]++;
-    for (size_t c = 0; c < nc; c++)
-        w->pub_first[c + 1] += w->pub_first[c];
-    {
-        size_t *fill = ts_calloc(nc ? nc : 1, sizeof *fill);
-        if (!fill) {
-            rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
-            goto out;
+static int build_compute(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nn = s->n_nodes ? s->n_nodes : 1;
+    int *cores = ts_malloc(nn * sizeof *cores);
+    int *gpus = ts_malloc(nn * sizeof *gpus);
+    int64_t *memory = ts_malloc(nn * sizeof *memory);
+    int rc;
+    if (!cores || !gpus || !memory) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    } else {
+        for (size_t i = 0; i < s->n_nodes; i++) {
+            cores[i] = s->nodes[i].cores;
+            gpus[i] = s->nodes[i].gpus;
+            memory[i] = s->nodes[i].memory_bytes;
         }
-        for (size_t t = 0; t < s->n_topics; t++) {
-            int p = s->topics[t].publisher;
-            w->pub_topics[w->pub_first[p] + fill[p]++] = t;
-        }
-        ts_free(fill);
+        ts_compute_config cc = {
+            .n_nodes = s->n_nodes,
+            .cores = cores,
+            .gpus = gpus,
+            .memory_bytes = memory,
+            .done = on_job_done,
+            .load = on_load,
+            .event = ts__world_on_event,
+            .ctx = w,
+        };
+        rc = ts_compute_new(w->engine, &cc, &w->compute, err);
     }
+    ts_free(cores);
+    ts_free(gpus);
+    ts_free(memory);
+    return rc;
+}
 
-    for (size_t i = 0; i < nc; i++) {
+static int at_component(const ts_scenario *s, int rc, size_t i, ts_error *err)
+{
+    if (err && rc != TS_OK) {
+        snprintf(err->file, sizeof err->file, "%s", s->path);
+        err->line = s->components[i].line;
+    }
+    return rc;
+}
+
+/* One task per component, with its own random stream; task ids equal
+ * component indices. */
+static int build_tasks(world *w, uint64_t seed, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
         w->rngs[i] = ts_rng_new(seed, c->id);
-        if (!w->rngs[i]) {
-            rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
-            goto out;
-        }
+        if (!w->rngs[i])
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
         /* The scenario's distribution is copied so its histogram table
          * lives (and dies) with this run. */
         w->exec_dists[i] = c->exec_dist;
         w->exec_dists[i].table = NULL;
+        int rc;
         if (c->exec_dist.kind != TS_DIST_NONE &&
-            (rc = ts_dist_prepare(&w->exec_dists[i], err)) != TS_OK) {
-            if (err) {
-                snprintf(err->file, sizeof err->file, "%s", s->path);
-                err->line = c->line;
-            }
-            goto out;
-        }
+            (rc = ts_dist_prepare(&w->exec_dists[i], err)) != TS_OK)
+            return at_component(s, rc, i, err);
         ts_task_desc task = {
             .node = w->plan->placement[i].node,
             .priority = c->priority,
@@ -341,29 +359,69 @@ static int build(world *w, uint64_t seed, ts_error *err)
             .component = c->id,
         };
         int id = ts_compute_add_task(w->compute, &task, w->rngs[i], err);
-        if (id < 0) {
-            rc = id;
-            if (err) {
-                snprintf(err->file, sizeof err->file, "%s", s->path);
-                err->line = c->line;
-            }
-            goto out;
-        }
+        if (id < 0)
+            return at_component(s, id, i, err);
     }
-    rc = ts_compute_start(w->compute, err);
-out:
-    ts_free(links);
-    ts_free(cores);
-    ts_free(gpus);
-    ts_free(memory);
-    return rc;
+    return TS_OK;
+}
+
+/* Topics grouped by publisher, in topic order (the order samples of one
+ * job are sent in, which fixes queue order on shared links). */
+static int build_publish_index(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    size_t *fill = ts_calloc(nc ? nc : 1, sizeof *fill);
+    if (!fill)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
+    for (size_t t = 0; t < s->n_topics; t++)
+        w->pub_first[s->topics[t].publisher + 1]++;
+    for (size_t c = 0; c < nc; c++)
+        w->pub_first[c + 1] += w->pub_first[c];
+    for (size_t t = 0; t < s->n_topics; t++) {
+        int p = s->topics[t].publisher;
+        w->pub_topics[w->pub_first[p] + fill[p]++] = t;
+    }
+    ts_free(fill);
+    return TS_OK;
+}
+
+/* Load-time set-up: streams, models, tasks, sampler and faults. */
+static int build(world *w, uint64_t seed, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    w->engine = ts_engine_new(4096);
+    w->rngs = ts_calloc(nc ? nc : 1, sizeof *w->rngs);
+    w->topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->topics);
+    w->pub_first = ts_calloc(nc + 1, sizeof *w->pub_first);
+    w->pub_topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->pub_topics);
+    w->exec_dists = ts_calloc(nc ? nc : 1, sizeof *w->exec_dists);
+    if (!w->engine || !w->rngs || !w->topics || !w->pub_first || !w->pub_topics ||
+        !w->exec_dists)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
+    int rc;
+    if ((rc = build_network(w, seed, err)) != TS_OK ||
+        (rc = build_compute(w, err)) != TS_OK ||
+        (rc = build_dynamics(w, err)) != TS_OK ||
+        (rc = build_publish_index(w, err)) != TS_OK ||
+        (rc = build_tasks(w, seed, err)) != TS_OK ||
+        (rc = ts_compute_start(w->compute, err)) != TS_OK)
+        return rc;
+    if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
+        return ts_error_set(err, rc, NULL, 0, "cannot start the power and thermal models");
+    if ((rc = ts__world_sampler_start(w, err)) != TS_OK ||
+        (rc = ts__world_faults_start(w, err)) != TS_OK)
+        return rc;
+    return TS_OK;
 }
 
 static void teardown(world *w)
 {
+    ts_dynamics_free(w->dyn);
     ts_compute_free(w->compute);
     ts_network_free(w->net);
-    ts_routes_free(w->routes);
+    ts__world_sampler_free(w);
     if (w->rngs)
         for (size_t i = 0; i < w->s->n_components; i++)
             if (w->rngs[i])
@@ -398,7 +456,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;
-    if ((rc = write_static_tables(&w, err)) != TS_OK ||
+    if ((rc = ts__world_write_tables(&w, err)) != TS_OK ||
         (rc = build(&w, seed, err)) != TS_OK) {
         teardown(&w);
         ts_trace_writer_abort(w.trace);
@@ -406,6 +464,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     }
     w.stats.events = ts_engine_run(w.engine, duration);
     if (!w.failed) {
+        ts__world_sampler_finish(&w);
         ts_network_flush_in_flight(w.net);
         ts_compute_flush_unfinished(w.compute);
     }

@@ -584,9 +584,34 @@ static void test_rng_streams(void **state)
     gsl_rng_free(other);
 }
 
+static void count_event(ts_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    (void)arg;
+    (*(int *)ctx)++;
+}
+
+/* Running to the end of time drains the queue and stops, rather than
+ * popping an empty queue whose next time reads TS_TIME_MAX. */
+static void test_run_to_end_of_time_drains(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(4);
+    assert_non_null(e);
+    int fired = 0;
+    assert_int_equal(ts_engine_schedule(e, 5, count_event, &fired, 0, NULL), TS_OK);
+    assert_int_equal(ts_engine_schedule(e, 9, count_event, &fired, 0, NULL), TS_OK);
+    assert_int_equal(ts_engine_run(e, TS_TIME_MAX), 2);
+    assert_int_equal(fired, 2);
+    assert_int_equal(ts_engine_pending(e), 0);
+    assert_int_equal(ts_engine_run(e, TS_TIME_MAX), 0);  /* empty from the start */
+    ts_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_to_end_of_time_drains),
         cmocka_unit_test(test_time_order),
         cmocka_unit_test(test_equal_times_insertion_order),
         cmocka_unit_test(test_cancel_and_stale_handles),

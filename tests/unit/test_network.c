@@ -1,7 +1,10 @@
 /*
  * Network fidelity: message latency equals propagation + size/bandwidth on
  * each hop, plus FIFO queueing behind earlier messages, to the nanosecond;
- * drop-tail drops exactly what does not fit; routes pick least latency.
+ * drop-tail drops exactly what does not fit (bytes, packets, a medium's
+ * shared queue); routes pick least latency with the documented
+ * tie-breaking; counters, fault hooks and configuration checks behave as
+ * the header promises. The statistical checks are in test_queueing.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,20 +12,31 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "toposim/alloc.h"
 #include "toposim/platform.h"
 #include "toposim/trace.h"
 
 #define MAX_DONE 64
 
+/* A plain link: every newer feature off. */
+#define LINK(a_, b_, lat, bw, queue) \
+    {.a = (a_), .b = (b_), .latency_ns = (lat), .bandwidth_bps = (bw), .queue_bytes = (queue)}
+
 typedef struct recorder {
-    ts_packet done[MAX_DONE];
+    ts_packet done[MAX_DONE * 8];
     int n;
 } recorder;
 
 static void record(void *ctx, const ts_packet *p)
 {
     recorder *r = ctx;
-    assert_true(r->n < MAX_DONE);
+    assert_true(r->n < MAX_DONE * 8);
     r->done[r->n++] = *p;
 }
 
@@ -41,8 +55,9 @@ static void build(net_fixture *f, size_t n_nodes, const ts_net_link_desc *links,
     f->rec.n = 0;
     ts_error err;
     assert_int_equal(ts_routes_new(n_nodes, links, n_links, &f->routes, &err), TS_OK);
-    assert_int_equal(ts_network_new(f->engine, f->routes, links, n_links, record,
-                                    &f->rec, &f->net, &err), TS_OK);
+    ts_network_config cfg = {.n_nodes = n_nodes, .links = links, .n_links = n_links,
+                             .seed = 1, .done = record, .ctx = &f->rec};
+    assert_int_equal(ts_network_new(f->engine, &cfg, &f->net, &err), TS_OK);
 }
 
 static void teardown_net(net_fixture *f)
@@ -74,7 +89,7 @@ static void test_single_hop_latency(void **state)
 {
     (void)state;
     net_fixture f;
-    ts_net_link_desc links[] = {{0, 1, 2 * TS_MS, 100e6, 64 * 1024}};
+    ts_net_link_desc links[] = {LINK(0, 1, 2 * TS_MS, 100e6, 64 * 1024)};
     build(&f, 2, links, 1);
     send_at(&f, 0, 1, 1500, 0);
     ts_engine_run(f.engine, TS_S);
@@ -117,10 +132,10 @@ static void test_multi_hop_store_and_forward(void **state)
     (void)state;
     /* robot(0) -> ap(1) -> edge(2) -> wan gw(3) -> cloud(4) */
     ts_net_link_desc links[] = {
-        {0, 1, 3 * TS_MS, 600e6, 1 << 20},     /* Wi-Fi */
-        {1, 2, 50 * TS_US, 10e9, 1 << 20},     /* 10GbE */
-        {2, 3, 10 * TS_US, 1e9, 1 << 20},      /* GbE */
-        {3, 4, 20 * TS_MS, 100e6, 1 << 20},    /* WAN */
+        LINK(0, 1, 3 * TS_MS, 600e6, 1 << 20),     /* Wi-Fi */
+        LINK(1, 2, 50 * TS_US, 10e9, 1 << 20),     /* 10GbE */
+        LINK(2, 3, 10 * TS_US, 1e9, 1 << 20),      /* GbE */
+        LINK(3, 4, 20 * TS_MS, 100e6, 1 << 20),    /* WAN */
     };
     net_fixture f;
     build(&f, 5, links, 4);
@@ -142,8 +157,8 @@ static void test_queueing_back_to_back(void **state)
 {
     (void)state;
     ts_net_link_desc links[] = {
-        {0, 1, 1 * TS_MS, 100e6, 1 << 20},
-        {1, 2, 5 * TS_MS, 10e6, 1 << 20},      /* bottleneck second hop */
+        LINK(0, 1, 1 * TS_MS, 100e6, 1 << 20),
+        LINK(1, 2, 5 * TS_MS, 10e6, 1 << 20),      /* bottleneck second hop */
     };
     int64_t sizes[] = {1500, 9000, 64, 1500};
     int64_t want[4];
@@ -171,7 +186,7 @@ static void test_drop_tail(void **state)
     (void)state;
     /* Room for two 1500 B packets: the third is dropped, the fourth,
      * sent after the first has left, fits again. */
-    ts_net_link_desc links[] = {{0, 1, 0, 100e6, 3000}};
+    ts_net_link_desc links[] = {LINK(0, 1, 0, 100e6, 3000)};
     net_fixture f;
     build(&f, 2, links, 1);
     send_at(&f, 0, 1, 1500, 0);
@@ -202,11 +217,11 @@ static void test_routes_prefer_latency_and_report_no_route(void **state)
     /* 0-1-2 direct via slow hop vs 0-3-4-2 with less latency; node 5 is
      * cut off. */
     ts_net_link_desc links[] = {
-        {0, 1, 10 * TS_MS, 1e9, 1 << 16},
-        {1, 2, 10 * TS_MS, 1e9, 1 << 16},
-        {0, 3, 1 * TS_MS, 1e9, 1 << 16},
-        {3, 4, 1 * TS_MS, 1e9, 1 << 16},
-        {4, 2, 1 * TS_MS, 1e9, 1 << 16},
+        LINK(0, 1, 10 * TS_MS, 1e9, 1 << 16),
+        LINK(1, 2, 10 * TS_MS, 1e9, 1 << 16),
+        LINK(0, 3, 1 * TS_MS, 1e9, 1 << 16),
+        LINK(3, 4, 1 * TS_MS, 1e9, 1 << 16),
+        LINK(4, 2, 1 * TS_MS, 1e9, 1 << 16),
     };
     net_fixture f;
     build(&f, 6, links, 5);
@@ -228,7 +243,7 @@ static void test_routes_prefer_latency_and_report_no_route(void **state)
 static void test_flush_in_flight_in_send_order(void **state)
 {
     (void)state;
-    ts_net_link_desc links[] = {{0, 1, 10 * TS_MS, 1e9, 1 << 16}};
+    ts_net_link_desc links[] = {LINK(0, 1, 10 * TS_MS, 1e9, 1 << 16)};
     net_fixture f;
     build(&f, 2, links, 1);
     for (int i = 0; i < 5; i++)
@@ -241,7 +256,586 @@ static void test_flush_in_flight_in_send_order(void **state)
         assert_int_equal(f.rec.done[i].seq, i);
         assert_int_equal(f.rec.done[i].status, TS_MSG_IN_FLIGHT);
     }
+    /* Their arrivals were cancelled: nothing more is reported, and the
+     * network keeps working. */
+    ts_engine_run(f.engine, TS_S);
+    assert_int_equal(f.rec.n, 5);
+    /* The link had sent all five (800 ns each) long before the flush. */
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.queue_bytes, 0);
+    assert_int_equal(c.busy_ns, 4000);
+    send_at(&f, 0, 1, 100, 9);
+    ts_network_flush_in_flight(f.net);         /* before a bit has left */
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 4000);
+    assert_int_equal(f.rec.n, 6);
+    assert_int_equal(f.rec.done[5].status, TS_MSG_IN_FLIGHT);
+    send_at(&f, 0, 1, 100, 9);
+    ts_engine_run(f.engine, TS_S + 300);
+    ts_network_flush_in_flight(f.net);         /* 300 of its 800 ns sent */
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 4300);
+    send_at(&f, 0, 1, 100, 10);
+    ts_engine_run(f.engine, 2 * TS_S);
+    assert_int_equal(f.rec.n, 8);
+    assert_int_equal(f.rec.done[7].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[7].received - f.rec.done[7].sent, 10 * TS_MS + 800);
     teardown_net(&f);
+}
+
+static void build_cfg(net_fixture *f, ts_network_config *cfg)
+{
+    f->engine = ts_engine_new(64);
+    assert_non_null(f->engine);
+    f->rec.n = 0;
+    f->routes = NULL;
+    cfg->done = record;
+    cfg->ctx = &f->rec;
+    ts_error err;
+    assert_int_equal(ts_network_new(f->engine, cfg, &f->net, &err), TS_OK);
+}
+
+static void test_fragments_and_packet_limit(void **state)
+{
+    (void)state;
+    int64_t n, wire;
+    ts_fragments(0, 1500, 40, &n, &wire);
+    assert_int_equal(n, 1);
+    assert_int_equal(wire, 40);
+    ts_fragments(1460, 1500, 40, &n, &wire);
+    assert_int_equal(n, 1);
+    assert_int_equal(wire, 1500);
+    ts_fragments(1461, 1500, 40, &n, &wire);
+    assert_int_equal(n, 2);
+    assert_int_equal(wire, 1541);
+    ts_fragments(5000, 0, 28, &n, &wire);      /* no MTU: one packet */
+    assert_int_equal(n, 1);
+    assert_int_equal(wire, 5028);
+    /* Five packets of queue: a 3-fragment message fits, a second does not
+     * (6 > 5), a 2-fragment one does (5). */
+    ts_net_link_desc link = {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e8,
+                             .queue_packets = 5, .mtu_bytes = 1500, .header_bytes = 40};
+    ts_network_config cfg = {.n_nodes = 2, .links = &link, .n_links = 1};
+    net_fixture f;
+    build_cfg(&f, &cfg);
+    send_at(&f, 0, 1, 4000, 0);
+    send_at(&f, 0, 1, 4000, 1);
+    send_at(&f, 0, 1, 2000, 2);
+    assert_int_equal(f.rec.n, 1);
+    assert_int_equal(f.rec.done[0].seq, 1);
+    assert_int_equal(f.rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.queue_packets, 5);
+    assert_int_equal(c.queue_bytes, 4120 + 2080);
+    assert_int_equal(c.dropped_packets, 3);
+    assert_int_equal(c.dropped_messages, 1);
+    assert_int_equal(c.dropped_bytes, 4120);
+    ts_engine_run(f.engine, TS_S);
+    assert_int_equal(f.rec.n, 3);
+    /* 4120 B = 329.6 us, then 2080 B = 166.4 us behind it. */
+    assert_int_equal(f.rec.done[2].received, 329600 + 166400 + TS_MS);
+    teardown_net(&f);
+}
+
+static void test_counters_exact_busy_time(void **state)
+{
+    (void)state;
+    ts_net_link_desc links[] = {LINK(0, 1, 5 * TS_MS, 1e8, 0)};   /* no byte limit */
+    net_fixture f;
+    build(&f, 2, links, 1);
+    send_at(&f, 0, 1, 12500, 0);        /* 1 ms on the wire */
+    send_at(&f, 0, 1, 25000, 1);        /* 2 ms, behind it */
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 0);
+    assert_int_equal(c.queue_bytes, 37500);
+    assert_int_equal(c.queue_packets, 2);
+    ts_engine_run(f.engine, 1500 * TS_US);
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 1500 * TS_US);
+    assert_int_equal(c.queue_bytes, 25000);
+    assert_int_equal(c.queue_packets, 1);
+    assert_int_equal(c.up, 1);
+    ts_engine_run(f.engine, 10 * TS_MS);
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 3 * TS_MS);
+    assert_int_equal(c.queue_bytes, 0);
+    assert_int_equal(c.sent_bytes, 37500);
+    /* Idle then busy again: the earlier busy time is kept. */
+    ts_engine_run(f.engine, 20 * TS_MS);
+    send_at(&f, 0, 1, 12500, 2);
+    ts_engine_run(f.engine, 20 * TS_MS + 250 * TS_US);
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 3 * TS_MS + 250 * TS_US);
+    ts_network_counters(f.net, 1, &c);          /* the idle reverse direction */
+    assert_int_equal(c.busy_ns, 0);
+    assert_int_equal(c.sent_packets, 0);
+    ts_network_counters(f.net, 7, &c);          /* no such hop */
+    assert_int_equal(c.sent_packets, 0);
+    assert_int_equal(c.up, 0);
+    teardown_net(&f);
+}
+
+static void test_medium_shared_queue(void **state)
+{
+    (void)state;
+    /* A 3000 B shared queue: robot 0's 2000 B fits, robot 1's 1500 B does
+     * not (3500 > 3000) though its own link's queue is empty. */
+    ts_medium_desc air = {.capacity_bps = 1e8, .queue_bytes = 3000};
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 2, .latency_ns = 10 * TS_US, .medium = 1},
+        {.a = 1, .b = 2, .latency_ns = 10 * TS_US, .medium = 1},
+    };
+    ts_network_config cfg = {.n_nodes = 3, .links = links, .n_links = 2, .media = &air,
+                             .n_media = 1};
+    net_fixture f;
+    build_cfg(&f, &cfg);
+    send_at(&f, 0, 2, 2000, 0);
+    send_at(&f, 1, 2, 1500, 1);
+    assert_int_equal(f.rec.n, 1);
+    assert_int_equal(f.rec.done[0].seq, 1);
+    assert_int_equal(f.rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    ts_engine_run(f.engine, 160 * TS_US);      /* 2000 B left at 160 us */
+    send_at(&f, 1, 2, 1500, 2);
+    ts_engine_run(f.engine, TS_S);
+    assert_int_equal(f.rec.n, 3);
+    assert_int_equal(f.rec.done[1].received, 170 * TS_US);
+    assert_int_equal(f.rec.done[2].received, 160 * TS_US + 120 * TS_US + 10 * TS_US);
+    ts_link_counters m;
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.sent_messages, 2);
+    assert_int_equal(m.dropped_messages, 1);
+    assert_int_equal(m.busy_ns, 280 * TS_US);
+    ts_network_medium_counters(f.net, 1, &m);
+    assert_int_equal(m.sent_messages, 0);
+    teardown_net(&f);
+}
+
+static void test_fault_hooks(void **state)
+{
+    (void)state;
+    ts_net_link_desc links[] = {LINK(0, 1, TS_MS, 1e9, 0)};
+    net_fixture f;
+    build(&f, 2, links, 1);
+    /* Certain loss: reported when the message would have arrived, after
+     * using the link. */
+    ts_loss_desc all = {.model = TS_LOSS_BERNOULLI, .p = 1};
+    assert_int_equal(ts_network_set_loss(f.net, 0, &all), TS_OK);
+    send_at(&f, 0, 1, 125, 0);
+    send_at(&f, 1, 0, 125, 1);                  /* both directions */
+    ts_engine_run(f.engine, 10 * TS_MS);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[0].status, TS_MSG_LOST);
+    assert_int_equal(f.rec.done[1].status, TS_MSG_LOST);
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.lost_messages, 1);
+    assert_int_equal(c.lost_packets, 1);
+    assert_int_equal(c.busy_ns, 1000);
+    /* Restored (the configured model: none) and 3 ms extra latency. */
+    assert_int_equal(ts_network_set_loss(f.net, 0, NULL), TS_OK);
+    assert_int_equal(ts_network_set_extra_latency(f.net, 0, 3 * TS_MS), TS_OK);
+    send_at(&f, 0, 1, 125, 2);
+    ts_engine_run(f.engine, 20 * TS_MS);
+    assert_int_equal(f.rec.n, 3);
+    assert_int_equal(f.rec.done[2].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[2].received - f.rec.done[2].sent, 4 * TS_MS + 1000);
+    assert_int_equal(ts_network_set_extra_latency(f.net, 0, 0), TS_OK);
+    send_at(&f, 0, 1, 125, 3);
+    ts_engine_run(f.engine, 30 * TS_MS);
+    assert_int_equal(f.rec.done[3].received - f.rec.done[3].sent, TS_MS + 1000);
+    ts_loss_desc bad = {.model = TS_LOSS_GILBERT_ELLIOTT, .p_good_bad = 1.5};
+    assert_int_equal(ts_network_set_loss(f.net, 0, &bad), TS_EINVAL);
+    assert_int_equal(ts_network_set_loss(f.net, 1, &all), TS_EINVAL);
+    assert_int_equal(ts_network_set_extra_latency(f.net, 0, -1), TS_EINVAL);
+    assert_int_equal(ts_network_link_up(f.net, 0), 1);
+    assert_int_equal(ts_network_link_up(f.net, 1), -1);
+    teardown_net(&f);
+}
+
+static void test_loss_helpers(void **state)
+{
+    (void)state;
+    ts_loss_desc l;
+    ts_error err;
+    assert_int_equal(ts_loss_from_mean_burst(0.02, 5, &l, &err), TS_OK);
+    assert_int_equal(l.model, TS_LOSS_GILBERT_ELLIOTT);
+    assert_true(l.loss_good == 0 && l.loss_bad == 1);
+    assert_true(fabs(l.p_bad_good - 0.2) < 1e-15);
+    assert_true(fabs(l.p_good_bad - 0.2 * 0.02 / 0.98) < 1e-15);
+    assert_true(fabs(ts_loss_mean(&l) - 0.02) < 1e-15);
+    assert_int_equal(ts_loss_from_mean_burst(1.0, 5, &l, &err), TS_EINVAL);
+    assert_int_equal(ts_loss_from_mean_burst(0.1, 0.5, &l, &err), TS_EINVAL);
+    assert_int_equal(ts_loss_from_mean_burst(-0.1, 2, &l, &err), TS_EINVAL);
+    ts_loss_desc none = {0}, b = {.model = TS_LOSS_BERNOULLI, .p = 0.3};
+    ts_loss_desc stuck = {.model = TS_LOSS_GILBERT_ELLIOTT, .loss_good = 0.05, .loss_bad = 1};
+    assert_true(ts_loss_mean(&none) == 0);
+    assert_true(ts_loss_mean(&b) == 0.3);
+    assert_true(ts_loss_mean(&stuck) == 0.05);
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    recorder rec = {0};
+    ts_medium_desc air = {.capacity_bps = 1e8};
+    ts_net_link_desc good = {.a = 0, .b = 1, .latency_ns = 1, .bandwidth_bps = 1e6,
+                             .name = "l"};
+    ts_net_link_desc bad[8];
+    for (int i = 0; i < 8; i++)
+        bad[i] = good;
+    bad[0].b = 2;                                    /* node out of range */
+    bad[1].mtu_bytes = 40, bad[1].header_bytes = 40; /* no room for payload */
+    bad[2].loss = (ts_loss_desc){.model = TS_LOSS_BERNOULLI, .p = 1.01};
+    bad[3].medium = 2;                               /* one medium only */
+    bad[4].bandwidth_bps = 0;                        /* needs a medium then */
+    bad[5].jitter = (ts_dist){.kind = TS_DIST_UNIFORM, .a = 2, .b = 1};
+    bad[6].latency_ns = -1;
+    bad[7].queue_packets = -3;
+    for (int i = 0; i < 8; i++) {
+        ts_network_config cfg = {.n_nodes = 2, .links = &bad[i], .n_links = 1, .media = &air,
+                                 .n_media = 1, .done = record, .ctx = &rec};
+        ts_network *net = (ts_network *)&rec;   /* must be reset to NULL */
+        ts_error err = {0};
+        assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+        assert_null(net);
+        assert_non_null(strstr(err.msg, "link l"));
+    }
+    ts_medium_desc no_cap = {.capacity_bps = 0, .name = "ap"};
+    ts_network_config cfg = {.n_nodes = 2, .links = &good, .n_links = 1, .media = &no_cap,
+                             .n_media = 1, .done = record, .ctx = &rec};
+    ts_network *net = NULL;
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+    cfg.n_media = 0;
+    cfg.done = NULL;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+    /* A zero-initialised link but for its ends and rate is valid. */
+    cfg.done = record;
+    bad[0] = (ts_net_link_desc){.a = 1, .b = 0, .bandwidth_bps = 1};
+    cfg.links = bad;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    ts_network_free(net);
+    ts_engine_free(e);
+}
+
+/* The routes of the foundation, kept as the reference: an O(n^2)
+ * selection Dijkstra over the same key (latency, hops, first hop). */
+static void reference_routes(size_t n, const ts_net_link_desc *links, size_t n_links,
+                             const unsigned char *up, int *next, int64_t *lat)
+{
+    for (size_t dst = 0; dst < n; dst++) {
+        int64_t bl[32];
+        int bh[32], bhop[32];
+        char done[32] = {0};
+        for (size_t v = 0; v < n; v++) {
+            bl[v] = INT64_MAX;
+            bh[v] = 0;
+            bhop[v] = -1;
+        }
+        bl[dst] = 0;
+        for (;;) {
+            int u = -1;
+            for (size_t v = 0; v < n; v++) {
+                if (done[v] || bl[v] == INT64_MAX)
+                    continue;
+                if (u < 0 || bl[v] < bl[u] || (bl[v] == bl[u] && bh[v] < bh[u]) ||
+                    (bl[v] == bl[u] && bh[v] == bh[u] && bhop[v] < bhop[u]))
+                    u = (int)v;
+            }
+            if (u < 0)
+                break;
+            done[u] = 1;
+            for (size_t l = 0; l < n_links; l++) {
+                if (!up[l])
+                    continue;
+                int v, hop;
+                if (links[l].b == u) {
+                    v = links[l].a;
+                    hop = (int)(2 * l);
+                } else if (links[l].a == u) {
+                    v = links[l].b;
+                    hop = (int)(2 * l + 1);
+                } else {
+                    continue;
+                }
+                if (done[v])
+                    continue;
+                int64_t cl = bl[u] + links[l].latency_ns;
+                int ch = bh[u] + 1;
+                if (cl < bl[v] || (cl == bl[v] && ch < bh[v]) ||
+                    (cl == bl[v] && ch == bh[v] && hop < bhop[v])) {
+                    bl[v] = cl;
+                    bh[v] = ch;
+                    bhop[v] = hop;
+                }
+            }
+        }
+        for (size_t v = 0; v < n; v++) {
+            next[v * n + dst] = bl[v] == INT64_MAX ? -1 : bhop[v];
+            lat[v * n + dst] = bl[v] == INT64_MAX ? -1 : bl[v];
+        }
+    }
+}
+
+static void test_routes_match_reference(void **state)
+{
+    (void)state;
+    /* Random graphs with latencies from {1, 2, 3} (many ties), parallel
+     * links and some links down: the heap Dijkstra must agree with the
+     * reference on every next hop and latency. */
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 7);
+    for (int trial = 0; trial < 200; trial++) {
+        size_t n = 2 + gsl_rng_uniform_int(rng, 20);
+        size_t n_links = gsl_rng_uniform_int(rng, 3 * n);
+        ts_net_link_desc links[64];
+        unsigned char up[64];
+        for (size_t l = 0; l < n_links; l++) {
+            links[l] = (ts_net_link_desc){
+                .a = (int)gsl_rng_uniform_int(rng, n), .b = (int)gsl_rng_uniform_int(rng, n),
+                .latency_ns = 1 + (int64_t)gsl_rng_uniform_int(rng, 3), .bandwidth_bps = 1e9};
+            up[l] = gsl_rng_uniform(rng) < 0.85;
+        }
+        int next[32 * 32];
+        int64_t lat[32 * 32];
+        reference_routes(n, links, n_links, up, next, lat);
+        ts_routes *r;
+        ts_error err;
+        assert_int_equal(ts_routes_new_masked(n, links, n_links, up, NULL, &r, &err), TS_OK);
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++) {
+                assert_int_equal(ts_routes_next_hop(r, (int)a, (int)b), next[a * n + b]);
+                assert_int_equal(ts_routes_latency(r, (int)a, (int)b), lat[a * n + b]);
+                /* Following next hops really covers that latency. */
+                int64_t sum = 0;
+                int at = (int)a, steps = 0;
+                while (at != (int)b && next[(size_t)at * n + b] >= 0 && steps++ < 64) {
+                    int hop = next[(size_t)at * n + b];
+                    sum += links[hop / 2].latency_ns;
+                    at = hop % 2 ? links[hop / 2].a : links[hop / 2].b;
+                }
+                if (lat[a * n + b] >= 0) {
+                    assert_int_equal(at, (int)b);
+                    assert_int_equal(sum, lat[a * n + b]);
+                    assert_int_equal(ts_routes_hops(r, (int)a, (int)b), steps);
+                }
+            }
+        ts_routes_free(r);
+    }
+    gsl_rng_free(rng);
+}
+
+/* ---- Streams are per link: another link's traffic changes nothing ---- */
+
+typedef struct times_rec {
+    ts_time t[256];
+    int n;
+} times_rec;
+
+static void record_times(void *ctx, const ts_packet *p)
+{
+    times_rec *r = ctx;
+    if (p->src == 0 && r->n < 256)
+        r->t[r->n++] = p->received;
+}
+
+static void run_streams(int with_other, times_rec *out)
+{
+    ts_engine *e = ts_engine_new(64);
+    ts_net_link_desc links[2] = {
+        {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e9, .reorder_allowed = 1,
+         .jitter = {.kind = TS_DIST_EXPONENTIAL, .a = 1e5}, .name = "w"},
+        {.a = 2, .b = 3, .latency_ns = TS_MS, .bandwidth_bps = 1e9,
+         .jitter = {.kind = TS_DIST_UNIFORM, .a = 0, .b = 1e6},
+         .loss = {.model = TS_LOSS_BERNOULLI, .p = 0.5}, .name = "z"},
+    };
+    ts_network_config cfg = {.n_nodes = 4, .links = links, .n_links = with_other ? 2 : 1,
+                             .seed = 99, .done = record_times, .ctx = out};
+    ts_network *net;
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    out->n = 0;
+    for (int i = 0; i < 200; i++) {
+        ts_packet p = {.seq = (uint64_t)i, .src = 0, .dst = 1, .bytes = 100};
+        assert_int_equal(ts_network_send(net, &p), TS_OK);
+        if (with_other) {
+            ts_packet q = {.seq = (uint64_t)i, .src = 2, .dst = 3, .bytes = 100};
+            assert_int_equal(ts_network_send(net, &q), TS_OK);
+        }
+        ts_engine_run(e, (i + 1) * 50 * TS_US);
+    }
+    ts_engine_run(e, TS_S);
+    ts_network_free(net);
+    ts_engine_free(e);
+}
+
+static void test_streams_per_link(void **state)
+{
+    (void)state;
+    times_rec *a = calloc(2, sizeof *a);
+    assert_non_null(a);
+    run_streams(0, &a[0]);
+    run_streams(1, &a[1]);
+    assert_int_equal(a[0].n, 200);
+    assert_int_equal(a[1].n, 200);
+    assert_memory_equal(a[0].t, a[1].t, sizeof a[0].t);
+    free(a);
+}
+
+/* ---- A done callback that sends while the network reports losses ---- */
+
+typedef struct resender {
+    ts_network *net;
+    int lost, resent, delivered;
+} resender;
+
+static void resend_done(void *ctx, const ts_packet *p)
+{
+    resender *r = ctx;
+    if (p->status == TS_MSG_LINK_DOWN) {
+        r->lost++;
+        /* Resend over what is left; this grows the packet pool while the
+         * network is still walking the dead link's queue. */
+        ts_packet q = *p;
+        q.seq += 100000;
+        assert_int_equal(ts_network_send(r->net, &q), TS_OK);
+        r->resent++;
+    } else if (p->status == TS_MSG_DELIVERED) {
+        r->delivered++;
+    }
+}
+
+static void test_link_down_with_resending_callback(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(64);
+    resender r = {0};
+    ts_net_link_desc links[] = {
+        LINK(0, 1, TS_MS, 1e9, 0),
+        LINK(0, 2, TS_MS, 1e9, 0),
+        LINK(2, 1, TS_MS, 1e9, 0),
+    };
+    ts_network_config cfg = {.n_nodes = 3, .links = links, .n_links = 3, .done = resend_done,
+                             .ctx = &r};
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &r.net, &err), TS_OK);
+    for (int i = 0; i < 1000; i++) {
+        ts_packet p = {.seq = (uint64_t)i, .src = 0, .dst = 1, .bytes = 1000};
+        assert_int_equal(ts_network_send(r.net, &p), TS_OK);
+    }
+    ts_engine_run(e, 500 * TS_US);
+    assert_int_equal(ts_network_set_link_up(r.net, 0, 0), TS_OK);
+    assert_int_equal(r.lost, 1000);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(r.delivered, 1000);
+    ts_network_free(r.net);
+    ts_engine_free(e);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    recorder rec = {0};
+    ts_medium_desc air = {.capacity_bps = 1e8, .name = "air"};
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 1, .latency_ns = 1, .bandwidth_bps = 1e6, .name = "a",
+         .jitter = {.kind = TS_DIST_HISTOGRAM, .n_bins = 2, .edges = {0, 10, 20},
+                    .weights = {1, 3}},
+         .loss = {.model = TS_LOSS_BERNOULLI, .p = 0.1}},
+        {.a = 1, .b = 2, .latency_ns = 1, .medium = 1},
+        {.a = 0, .b = 2, .latency_ns = 5, .bandwidth_bps = 1e6},
+    };
+    ts_network_config cfg = {.n_nodes = 3, .links = links, .n_links = 3, .media = &air,
+                             .n_media = 1, .done = record, .ctx = &rec};
+    long base = ts_alloc_live();
+    ts_network *net = NULL;
+    int built = 0;
+    for (long n = 1; n < 200 && !built; n++) {
+        ts_error err;
+        ts_alloc_fail_after(n);
+        int rc = ts_network_new(e, &cfg, &net, &err);
+        ts_alloc_fail_after(0);
+        if (rc == TS_OK) {
+            built = 1;
+            break;
+        }
+        assert_int_equal(rc, TS_ENOMEM);
+        assert_null(net);
+        assert_int_equal(ts_alloc_live(), base);
+    }
+    assert_true(built);
+    /* Routes that cannot be rebuilt: the down link (on the route 0 -> 2,
+     * latency 2 against 5 direct) is still avoided. */
+    ts_alloc_fail_after(1);
+    assert_int_equal(ts_network_set_link_up(net, 0, 0), TS_ENOMEM);
+    ts_alloc_fail_after(0);
+    ts_packet p = {.src = 0, .dst = 2, .bytes = 10};
+    assert_int_equal(ts_network_send(net, &p), TS_OK);
+    assert_int_equal(rec.n, 1);
+    assert_int_equal(rec.done[0].status, TS_MSG_NO_ROUTE);
+    /* 256 messages in flight fill both the packet pool and the engine's
+     * (grown from 16); then a pool that cannot grow refuses the send, and
+     * an engine that cannot grow turns the message away as a drop. */
+    for (int i = 0; i < 256; i++) {
+        ts_packet q = {.seq = (uint64_t)i, .src = 1, .dst = 2, .bytes = 10};
+        assert_int_equal(ts_network_send(net, &q), TS_OK);
+    }
+    ts_packet q = {.seq = 1000, .src = 1, .dst = 2, .bytes = 10};
+    ts_alloc_fail_after(1);
+    assert_int_equal(ts_network_send(net, &q), TS_ENOMEM);
+    ts_alloc_fail_after(2);
+    assert_int_equal(ts_network_send(net, &q), TS_OK);
+    ts_alloc_fail_after(0);
+    assert_int_equal(rec.n, 2);
+    assert_int_equal(rec.done[1].seq, 1000);
+    assert_int_equal(rec.done[1].status, TS_MSG_DROPPED_QUEUE);
+    ts_link_counters c;
+    ts_network_counters(net, 2, &c);
+    assert_int_equal(c.dropped_messages, 1);
+    assert_int_equal(c.sent_messages, 256);
+    assert_int_equal(c.queue_packets, 256);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(rec.n, 2 + 256);
+    for (int i = 2; i < rec.n; i++)
+        assert_int_equal(rec.done[i].status, TS_MSG_DELIVERED);
+    ts_network_counters(net, 2, &c);
+    assert_int_equal(c.queue_packets, 0);
+    ts_network_flush_in_flight(net);
+    ts_network_free(net);
+    assert_int_equal(ts_alloc_live(), base);
+    ts_engine_free(e);
+
+    /* An engine full at 16 events that cannot grow: the 17th message is
+     * dropped and leaves no trace on the transmitter. */
+    e = ts_engine_new(16);
+    rec.n = 0;
+    ts_net_link_desc plain = {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e9};
+    ts_network_config cfg2 = {.n_nodes = 2, .links = &plain, .n_links = 1, .done = record,
+                              .ctx = &rec};
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg2, &net, &err), TS_OK);
+    for (int i = 0; i < 17; i++) {
+        ts_packet m = {.seq = (uint64_t)i, .src = 0, .dst = 1, .bytes = 125};
+        ts_alloc_fail_after(i == 16 ? 1 : 0);
+        assert_int_equal(ts_network_send(net, &m), TS_OK);
+    }
+    ts_alloc_fail_after(0);
+    assert_int_equal(rec.n, 1);
+    assert_int_equal(rec.done[0].seq, 16);
+    assert_int_equal(rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(rec.n, 17);
+    ts_network_counters(net, 0, &c);
+    assert_int_equal(c.sent_messages, 16);
+    assert_int_equal(c.dropped_messages, 1);
+    assert_int_equal(c.busy_ns, 16 * 1000);
+    ts_network_free(net);
+    ts_engine_free(e);
 }
 
 int main(void)
@@ -254,6 +848,16 @@ int main(void)
         cmocka_unit_test(test_drop_tail),
         cmocka_unit_test(test_routes_prefer_latency_and_report_no_route),
         cmocka_unit_test(test_flush_in_flight_in_send_order),
+        cmocka_unit_test(test_fragments_and_packet_limit),
+        cmocka_unit_test(test_counters_exact_busy_time),
+        cmocka_unit_test(test_medium_shared_queue),
+        cmocka_unit_test(test_fault_hooks),
+        cmocka_unit_test(test_loss_helpers),
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_routes_match_reference),
+        cmocka_unit_test(test_streams_per_link),
+        cmocka_unit_test(test_link_down_with_resending_callback),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

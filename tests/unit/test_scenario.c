@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,84 @@ static void test_humanoid_basic(void **state)
     assert_int_equal(ts_scenario_find_node(s, "nope"), -1);
     assert_int_equal(ts_scenario_find_component(s, "nope"), -1);
     assert_int_equal(ts_scenario_find_topic(s, "nope"), -1);
+    assert_int_equal(ts_scenario_find_link(s, "nope"), -1);
+    assert_int_equal(ts_scenario_find_link(s, "wifi"), (int)(wifi - s->links));
+    assert_int_equal(ts_scenario_find_link(s, "h1_eth_rt"), 0);
+
+    /* issue-4 defaults: nothing declared, nothing changes */
+    assert_true(s->ambient_c == 25.0);
+    assert_true(s->sample_period_ns == 100000000);
+    assert_int_equal(s->n_media, 0);
+    assert_int_equal(s->n_faults, 0);
+    assert_null(s->faults);
+    assert_true(s->sites[0].battery_wh == 0);
+    assert_false(s->nodes[rt].has_power);
+    assert_false(s->nodes[rt].has_thermal);
+    assert_int_equal(s->nodes[rt].power.initial_mode, -1);
+    assert_int_equal(s->nodes[sw].power.initial_mode, -1);
+    for (size_t i = 0; i < s->n_links; i++) {
+        assert_int_equal(s->links[i].medium, -1);
+        assert_int_equal(s->links[i].loss.model, TS_LOSS_MODEL_NONE);
+        assert_int_equal(s->links[i].reorder_allowed, 0);
+        assert_true(s->links[i].mtu_bytes == 0);
+        assert_null(s->links[i].jitter.table);
+    }
+    for (size_t i = 0; i < s->n_components; i++) {
+        assert_int_equal(s->components[i].exec_dist.kind, TS_DIST_NONE);
+        assert_int_equal(s->components[i].policy, 0);
+        assert_int_equal(s->components[i].weight, 1024);
+        assert_true(s->components[i].affinity == 0);
+        assert_int_equal(s->components[i].reserve_cores, 0);
+        assert_true(s->components[i].gpu_exec_ns == 0);
+    }
+
+    /* the model library's power, modes and thermal reach the Jetson */
+    const ts_scenario_node *jn = &s->nodes[j];
+    assert_true(jn->has_power);
+    assert_true(jn->power.idle_w == 4.0);
+    assert_true(jn->power.core_dyn_w == 1.5);
+    assert_true(jn->power.gpu_dyn_w == 9.0);
+    assert_true(jn->power.cpu_ref_hz == 2e9);
+    assert_true(jn->power.gpu_ref_hz == 918e6);
+    assert_true(jn->power.dyn_exponent == 2.0);
+    assert_int_equal(jn->power.n_modes, 4);
+    assert_int_equal(jn->power.initial_mode, 0); /* the first: MAXN */
+    assert_string_equal(jn->power.modes[0].name, "MAXN");
+    assert_int_equal(jn->power.modes[0].online_cores, 0);
+    assert_true(jn->power.modes[0].cpu_max_hz == 0);
+    assert_true(jn->power.modes[0].budget_w == 0);
+    assert_string_equal(jn->power.modes[2].name, "15W");
+    assert_int_equal(jn->power.modes[2].online_cores, 4);
+    assert_true(jn->power.modes[2].cpu_max_hz == 1651.2e6);
+    assert_true(jn->power.modes[2].gpu_max_hz == 612e6);
+    assert_true(jn->power.modes[2].budget_w == 15.0);
+    /* MAXN at full load reaches the module's 25W */
+    assert_true(jn->power.idle_w + 8 * jn->power.core_dyn_w +
+                    jn->power.gpu_dyn_w == 25.0);
+    assert_true(jn->has_thermal);
+    assert_true(jn->thermal.throttle_c == 99.0);
+    assert_true(jn->thermal.release_c == 94.0);
+    assert_true(jn->thermal.shutdown_c == 104.5);
+    assert_true(jn->thermal.throttle_scale == 0.6);
+    assert_true(jn->thermal.fan_on_c == 74.0);
+    assert_true(jn->thermal.fan_off_c == 70.0);
+    assert_true(jn->thermal.r_case_ambient_fan == 1.2);
+    assert_true(jn->thermal.c_case == 120.0);
+    /* the edge server has power but neither modes nor thermal */
+    assert_true(s->nodes[e2].has_power);
+    assert_int_equal(s->nodes[e2].power.n_modes, 0);
+    assert_int_equal(s->nodes[e2].power.initial_mode, -1);
+    assert_true(s->nodes[e2].power.gpu_ref_hz == 2.52e9);
+    assert_true(s->nodes[e2].power.dyn_exponent == 3.0); /* default */
+    assert_false(s->nodes[e2].has_thermal);
+
+    /* link models: Wi-Fi and WAN jitter, loss-free */
+    assert_int_equal(wifi->jitter.kind, TS_DIST_EXPONENTIAL);
+    assert_true(wifi->jitter.a == 500000.0);
+    const ts_scenario_link *wan = &s->links[ts_scenario_find_link(s, "wan")];
+    assert_int_equal(wan->jitter.kind, TS_DIST_NORMAL);
+    assert_true(wan->jitter.a == 200000.0 && wan->jitter.b == 100000.0);
+    assert_int_equal(s->links[0].jitter.kind, TS_DIST_NONE); /* gbe */
 
     free(text);
     ts_scenario_free(s);
@@ -287,29 +366,101 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    {"affinity-core-beyond-node.xml", TS_EINVAL, 12,
+     "component a: cores=\"1 2\" names core 2, but node c1 has 2 cores "
+     "(0 to 1)"},
+    {"ambient-fault-no-thermal.xml", TS_EINVAL, 11,
+     "ambient: node \"c1\" has no thermal model"},
     {"bad-flag.xml", TS_EPARSE, 11, "'hard-real-time' is not an element"},
     {"bad-unit.xml", TS_EINVAL, 13, "latency=\"10 parsecs\": expected a duration"},
+    {"dist-missing-parameter.xml", TS_EINVAL, 13,
+     "link l1 <jitter>: dist=\"normal\" needs sd="},
+    {"dist-uniform-reversed.xml", TS_EINVAL, 13,
+     "link l1 <jitter>: min=\"2ms\" is above max=\"1ms\""},
     {"doctype-entity.xml", TS_EPARSE, 6, "DOCTYPE is not allowed"},
     {"duplicate-component.xml", TS_EINVAL, 13,
      "duplicate component id \"planner\": the component at line 12"},
+    {"duplicate-medium.xml", TS_EINVAL, 10,
+     "duplicate medium id \"air\": the medium at line 9 already uses it"},
     {"duplicate-node.xml", TS_EINVAL, 12,
      "duplicate node id \"c1\": the computer at line 9"},
     {"exec-min-above-exec.xml", TS_EINVAL, 11, "is longer than exec=\"2ms\""},
+    {"exec-pareto-no-mean.xml", TS_EINVAL, 13,
+     "component a <exec>: the distribution has no finite mean"},
+    {"fault-unknown-link.xml", TS_ENOENT, 14,
+     "link-down: link=\"wfi\" names no link"},
+    {"fault-unknown-medium.xml", TS_ENOENT, 14,
+     "medium-change: medium=\"ap2_air\" names no medium"},
+    {"fault-unknown-mode.xml", TS_EINVAL, 15,
+     "power-mode: node j1: mode=\"MAXN\" is not one of its power modes "
+     "(15W, 7W)"},
+    {"fault-unknown-node.xml", TS_ENOENT, 10,
+     "node-crash: node=\"c3\" names no node"},
+    {"gpu-exec-without-gpu.xml", TS_EINVAL, 11,
+     "component a: gpu-exec=\"2ms\" but the component asks for no GPU"},
+    {"histogram-overlap.xml", TS_EINVAL, 15,
+     "component a <exec>: <bin from=\"150us\"> starts before the bin at "
+     "line 14 ends"},
+    {"histogram-unordered.xml", TS_EINVAL, 15,
+     "component a <exec>: <bin from=\"100us\"> starts before the bin at "
+     "line 14 ends (bins must be in increasing order and must not "
+     "overlap)"},
+    {"link-unknown-medium.xml", TS_ENOENT, 11,
+     "link wifi: medium=\"ap_air\" names no medium"},
     {"link-without-bandwidth.xml", TS_EINVAL, 13, "link l1: no bandwidth given"},
+    {"loss-burst-below-one.xml", TS_EINVAL, 16,
+     "loss-burst: burst=\"0.5\" must be at least 1"},
+    {"loss-mean-loss-total.xml", TS_EINVAL, 14,
+     "link l1 <loss>: mean-loss=\"100%\" must be below 100%"},
+    {"loss-probability-out-of-range.xml", TS_ERANGE, 14,
+     "link l1 <loss>: p-good-bad=\"120%\": a fraction must lie between 0% "
+     "and 100%"},
+    {"loss-transition-above-one.xml", TS_EINVAL, 14,
+     "link l1 <loss>: mean-loss=\"90%\" with burst=\"1\" needs a "
+     "good-to-bad probability of 9, above 1"},
+    {"low-battery-without-battery.xml", TS_EINVAL, 8,
+     "robot r1: low-battery=\"20%\" but no battery= capacity"},
     {"malformed-unclosed-tag.xml", TS_EPARSE, 10,
      "Opening and ending tag mismatch: robot line 9 and platform"},
+    {"medium-profile-not-increasing.xml", TS_EINVAL, 12,
+     "medium ap1_air: <at time=\"3s\"> is not after the point at line 11 "
+     "(profile times must increase)"},
     {"missing-attribute.xml", TS_EPARSE, 12,
-     "The attribute 'exec' is required but missing"},
+     "The attribute 'rate' is required but missing"},
     {"missing-cores.xml", TS_EINVAL, 9, "computer c2: no CPU cores given"},
+    {"missing-exec.xml", TS_EINVAL, 11,
+     "component a: no execution time given"},
+    {"mode-without-power-modes.xml", TS_EINVAL, 9,
+     "computer c1: mode=\"MAXN\" but the node has no power modes"},
     {"model-as-scenario.xml", TS_EPARSE, 7,
      "expected <scenario> as the root element, found <model>"},
     {"model-kind-mismatch.xml", TS_EINVAL, 10,
      "is a link model, but <jetson> needs a jetson model"},
+    {"model-mode-cores-override.xml", TS_EINVAL, 11,
+     "jetson j1 <power>: power mode \"25W\" puts 8 cores online but the "
+     "node has 6"},
     {"model-path.xml", TS_EPARSE, 9, "'../etc/passwd' is not accepted"},
     {"negative-size.xml", TS_ERANGE, 15, "size=\"-1KiB\": a size must not be negative"},
     {"overflow-unit.xml", TS_ERANGE, 7, "duration=\"99999999999s\": duration too long"},
+    {"partition-no-links.xml", TS_EPARSE, 15,
+     "Element 'partition', attribute 'links': [facet 'minLength']"},
     {"pin-to-switch.xml", TS_EINVAL, 16, "node=\"sw\" is a switch"},
+    {"power-missing-cpu-ref.xml", TS_EINVAL, 10,
+     "computer c1 <power>: no cpu-ref= given"},
+    {"power-mode-too-many-cores.xml", TS_EINVAL, 10,
+     "computer c1 <power>: power mode \"MAXN\" puts 8 cores online but the "
+     "node has 4"},
+    {"reserve-cores-without-list.xml", TS_EINVAL, 12,
+     "component a: reserve-cores=\"true\" needs a cores= list"},
     {"self-link.xml", TS_EINVAL, 13, "link loop: from and to are both \"c1\""},
+    {"thermal-fan-off-above-fan-on.xml", TS_EINVAL, 11,
+     "jetson j1 <thermal>: fan-off=65C must be below fan-on=60C"},
+    {"thermal-release-above-throttle.xml", TS_EINVAL, 11,
+     "computer c1 <thermal>: release=90C must be below throttle=85C"},
+    {"thermal-shutdown-below-throttle.xml", TS_EINVAL, 11,
+     "jetson j1 <thermal>: shutdown=95C must be above throttle=99C"},
+    {"thermal-zero-throttle-scale.xml", TS_EINVAL, 11,
+     "jetson j1 <thermal>: throttle-scale=0% must lie in (0%, 100%]"},
     {"topic-rate-too-fast.xml", TS_EINVAL, 15,
      "(every 10ms) is faster than its publisher wheels runs (every 20ms)"},
     {"unknown-element.xml", TS_EPARSE, 8,
@@ -317,6 +468,9 @@ static const bad_case bad_cases[] = {
     {"unknown-link-endpoint.xml", TS_ENOENT, 14,
      "link wifi: to=\"ap2\" names no node (expected the id of a computer, "
      "jetson, server, node or switch)"},
+    {"unknown-mode.xml", TS_EINVAL, 9,
+     "jetson j1: mode=\"20W\" is not one of its power modes (MAXN, 10W, "
+     "15W, 25W)"},
     {"unknown-model.xml", TS_ENOENT, 10,
      "jetson j1: unknown model \"jetson-orin-mega\": no jetson-orin-mega.xml in "},
     {"unknown-pin.xml", TS_ENOENT, 10, "node=\"c9\" names no node"},
@@ -334,6 +488,8 @@ static const bad_case bad_cases[] = {
     {"zero-bandwidth.xml", TS_EINVAL, 12, "bandwidth=\"0Mbps\" must be greater than 0"},
     {"zero-period.xml", TS_ERANGE, 12, "rate=\"0Hz\": a rate must be greater than 0Hz"},
     {"zero-queue.xml", TS_EINVAL, 12, "queue=\"0KiB\" must be greater than 0"},
+    {"zero-weight.xml", TS_EINVAL, 11,
+     "component a: weight=\"0\" must be greater than 0"},
 };
 
 static const bad_case *bad_case_for(const char *file)
@@ -491,6 +647,592 @@ static void test_memory_model_override(void **state)
     assert_true(s->links[0].bandwidth_bps == 1e9);
     assert_true(s->links[0].queue_bytes == 1 * MiB);
     ts_scenario_free(s);
+}
+
+/* ---- the issue-4 elements -------------------------------------------------- */
+
+/* Every new element and attribute, parsed to exact values. */
+static const char FULL[] =
+    "<scenario name=\"x\" seed=\"1\" duration=\"10s\" ambient=\"31.5C\"\n"
+    "          sample-period=\"50ms\">\n"                                    
+    "  <platform>\n"                                                         
+    "    <robot id=\"r1\" battery=\"500Wh\" low-battery=\"20%\">\n"          
+    "      <jetson id=\"r1_jetson\" model=\"jetson-orin-nx-16gb\" mode=\" 15W \"/>\n"
+    "      <computer id=\"r1_rt\" cores=\"8\" memory=\"16GiB\" mode=\"ECO\">\n"
+    "        <power idle=\"5W\" core-dyn=\"1.2W\" gpu-dyn=\"0W\" cpu-ref=\"2GHz\"\n"
+    "               gpu-ref=\"1GHz\" exponent=\"3\">\n"                      
+    "          <mode name=\"MAXN\" cores=\"8\" cpu-max=\"2GHz\" gpu-max=\"1GHz\" budget=\"40W\"/>\n"
+    "          <mode name=\"ECO\" cores=\"2\" cpu-max=\"800MHz\" budget=\"500mW\"/>\n"
+    "        </power>\n"
+    "        <thermal r-die-case=\"0.5\" r-case-ambient=\"2.0\" r-case-ambient-fan=\"0.8\"\n"
+    "                 c-die=\"5\" c-case=\"150\" throttle=\"85C\" release=\"80C\"\n"
+    "                 throttle-scale=\"60%\" fan-on=\"60C\" fan-off=\"50C\" shutdown=\"105C\"/>\n"
+    "      </computer>\n"
+    "    </robot>\n"
+    "    <medium id=\"ap1_air\" capacity=\"600Mbps\" latency=\"1ms\" queue=\"4MiB\">\n"
+    "      <at time=\"5s\" capacity=\"150Mbps\" latency=\"4ms\"/>\n"
+    "      <at time=\"6s\" latency=\"2ms\"/>\n"
+    "      <at time=\"7s\" capacity=\"300Mbps\"/>\n"
+    "    </medium>\n"
+    "    <medium id=\"cell\" capacity=\"100Mbps\"/>\n"
+    "    <switch id=\"ap1\"/>\n"
+    "    <link id=\"wifi\" from=\"r1_jetson\" to=\"ap1\" medium=\"ap1_air\" latency=\"0s\"\n"
+    "          bandwidth=\"600Mbps\" queue=\"4MiB\" queue-packets=\"1000\" mtu=\"1500B\"\n"
+    "          header=\"40B\" reorder=\"forbidden\">\n"
+    "      <jitter dist=\"normal\" mean=\"500us\" sd=\"200us\"/>\n"
+    "      <loss model=\"gilbert-elliott\" mean-loss=\"2%\" burst=\"5\"/>\n"
+    "    </link>\n"
+    "    <link id=\"air2\" from=\"r1_rt\" to=\"ap1\" medium=\"cell\" reorder=\" allowed \">\n"
+    "      <loss p=\"1%\"/>\n"
+    "      <jitter dist=\"uniform\" min=\"1us\" max=\"3us\"/>\n"
+    "    </link>\n"
+    "    <link id=\"ge4\" from=\"r1_rt\" to=\"r1_jetson\" model=\"wifi6\">\n"
+    "      <loss p-good-bad=\"1%\" p-bad-good=\"25%\" loss-good=\"0.1%\" loss-bad=\"50%\"/>\n"
+    "      <jitter dist=\"pareto\" scale=\"10us\" shape=\"2.5\"/>\n"
+    "    </link>\n"
+    "    <link id=\"quiet\" from=\"r1_rt\" to=\"r1_jetson\" model=\"wifi6\" mtu=\"9000B\">\n"
+    "      <jitter dist=\"none\"/>\n"
+    "      <loss model=\"none\"/>\n"
+    "    </link>\n"
+    "    <link id=\"fixedj\" from=\"r1_rt\" to=\"r1_jetson\" model=\"gbe\">\n"
+    "      <jitter dist=\"fixed\" value=\"7us\"/>\n"
+    "    </link>\n"
+    "  </platform>\n"
+    "  <components>\n"
+    "    <component id=\"c1\" rate=\"1kHz\" exec=\"300us\" policy=\"fifo\" priority=\"80\"\n"
+    "               node=\"r1_rt\" cores=\"0 1\" reserve-cores=\"true\" gpu-exec=\"2ms\"\n"
+    "               gpus=\"1\" weight=\"2048\">\n"
+    "      <exec dist=\"normal\" mean=\"250us\" sd=\"30us\"/>\n"
+    "    </component>\n"
+    "    <component id=\"c2\" rate=\"100Hz\" policy=\" fair \" weight=\"512\" cores=\"7\">\n"
+    "      <exec dist=\"histogram\">\n"
+    "        <bin from=\"100us\" to=\"200us\" weight=\"3\"/>\n"
+    "        <bin from=\"300us\" to=\"400us\" weight=\"1\"/>\n"
+    "        <bin from=\"400us\" to=\"450us\" weight=\"0.5\"/>\n"
+    "      </exec>\n"
+    "    </component>\n"
+    "    <component id=\"c3\" rate=\"100Hz\"><exec dist=\"uniform\" min=\"1ms\" max=\"2ms\"/></component>\n"
+    "    <component id=\"c4\" rate=\"100Hz\"><exec dist=\"exponential\" mean=\"1ms\"/></component>\n"
+    "    <component id=\"c5\" rate=\"100Hz\"><exec dist=\"fixed\" value=\"3ms\"/></component>\n"
+    "    <component id=\"c6\" rate=\"100Hz\"><exec dist=\"pareto\" scale=\"1ms\" shape=\"3\"/></component>\n"
+    "  </components>\n"
+    "  <faults>\n"
+    "    <link-down link=\"wifi\" at=\"2s\" duration=\"500ms\"/>\n"        
+    "    <ambient at=\"1s\" temperature=\"45C\"/>\n"                        
+    "    <loss-burst link=\"wifi\" at=\"3s\" duration=\"1s\" mean-loss=\"40%\" burst=\"10\"/>\n"
+    "    <node-crash node=\"r1_rt\" at=\"1s\" duration=\"1s\"/>\n"          
+    "    <power-mode node=\"r1_jetson\" at=\"6s\" mode=\"10W\"/>\n"         
+    "    <latency-spike link=\"ge4\" at=\"1s\" duration=\"1s\" extra=\"20ms\"/>\n"
+    "    <medium-change medium=\"ap1_air\" at=\"7s\" duration=\"1s\" capacity=\"50Mbps\" latency=\"8ms\"/>\n"
+    "    <partition at=\"9s\" duration=\"200ms\" links=\"wifi  air2\"/>\n"
+    "    <loss-burst link=\"air2\" at=\"20s\" p=\"30%\"/>\n"
+    "    <ambient node=\"r1_jetson\" at=\"1s\" duration=\"2s\" temperature=\"-5C\"/>\n"
+    "  </faults>\n"
+    "</scenario>\n";
+
+static void test_full_format(void **state)
+{
+    (void)state;
+    long live = ts_alloc_live();
+    ts_scenario *s;
+    ts_error err;
+    ts_scenario_options opts = {.models_dir = "models"};
+    int rc = load_mem(FULL, "full.xml", &opts, &s, &err);
+    if (rc)
+        print_error("%s:%d: %s\n", err.file, err.line, err.msg);
+    assert_int_equal(rc, TS_OK);
+
+    assert_true(s->ambient_c == 31.5);
+    assert_true(s->sample_period_ns == 50000000);
+    assert_true(s->sites[0].battery_wh == 500.0);
+    assert_true(s->sites[0].low_battery_fraction == 0.2);
+
+    /* mode= picks by name, blanks trimmed as xs:token */
+    const ts_scenario_node *j = &s->nodes[0];
+    assert_string_equal(j->model, "jetson-orin-nx-16gb");
+    assert_int_equal(j->power.initial_mode, 2);
+    assert_string_equal(j->power.modes[2].name, "15W");
+
+    /* a fully inline power and thermal model */
+    const ts_scenario_node *c = &s->nodes[1];
+    assert_true(c->has_power);
+    assert_true(c->power.idle_w == 5.0);
+    assert_true(c->power.core_dyn_w == 1.2);
+    assert_true(c->power.gpu_dyn_w == 0.0);
+    assert_true(c->power.cpu_ref_hz == 2e9);
+    assert_true(c->power.gpu_ref_hz == 1e9);
+    assert_true(c->power.dyn_exponent == 3.0);
+    assert_int_equal(c->power.n_modes, 2);
+    assert_int_equal(c->power.initial_mode, 1);
+    assert_string_equal(c->power.modes[0].name, "MAXN");
+    assert_int_equal(c->power.modes[0].online_cores, 8);
+    assert_true(c->power.modes[0].cpu_max_hz == 2e9);
+    assert_true(c->power.modes[0].gpu_max_hz == 1e9);
+    assert_true(c->power.modes[0].budget_w == 40.0);
+    assert_string_equal(c->power.modes[1].name, "ECO");
+    assert_int_equal(c->power.modes[1].online_cores, 2);
+    assert_true(c->power.modes[1].cpu_max_hz == 800e6);
+    assert_true(c->power.modes[1].gpu_max_hz == 0);
+    assert_true(c->power.modes[1].budget_w == 0.5);
+    assert_true(c->has_thermal);
+    assert_true(c->thermal.r_die_case == 0.5);
+    assert_true(c->thermal.r_case_ambient == 2.0);
+    assert_true(c->thermal.r_case_ambient_fan == 0.8);
+    assert_true(c->thermal.c_die == 5.0);
+    assert_true(c->thermal.c_case == 150.0);
+    assert_true(c->thermal.throttle_c == 85.0);
+    assert_true(c->thermal.release_c == 80.0);
+    assert_true(c->thermal.throttle_scale == 0.6);
+    assert_true(c->thermal.fan_on_c == 60.0);
+    assert_true(c->thermal.fan_off_c == 50.0);
+    assert_true(c->thermal.shutdown_c == 105.0);
+
+    /* media and their profiles; a point's missing value carries on */
+    assert_int_equal(s->n_media, 2);
+    const ts_scenario_medium *m = &s->media[0];
+    assert_string_equal(m->id, "ap1_air");
+    assert_int_equal(m->line, line_of(FULL, "<medium id=\"ap1_air\""));
+    assert_true(m->capacity_bps == 600e6);
+    assert_true(m->latency_ns == 1000000);
+    assert_true(m->queue_bytes == 4 * MiB);
+    assert_int_equal(m->n_profile, 3);
+    assert_true(m->profile[0].at_ns == INT64_C(5000000000));
+    assert_true(m->profile[0].capacity_bps == 150e6);
+    assert_true(m->profile[0].latency_ns == 4000000);
+    assert_true(m->profile[1].at_ns == INT64_C(6000000000));
+    assert_true(m->profile[1].capacity_bps == 150e6);
+    assert_true(m->profile[1].latency_ns == 2000000);
+    assert_true(m->profile[2].capacity_bps == 300e6);
+    assert_true(m->profile[2].latency_ns == 2000000);
+    assert_true(s->media[1].latency_ns == 0);
+    assert_true(s->media[1].queue_bytes == 64 * KiB); /* default */
+    assert_int_equal(s->media[1].n_profile, 0);
+
+    /* links: options, jitter, loss */
+    int wi = ts_scenario_find_link(s, "wifi");
+    const ts_scenario_link *w = &s->links[wi];
+    assert_int_equal(w->medium, 0);
+    assert_true(w->latency_ns == 0);
+    assert_true(w->bandwidth_bps == 600e6);
+    assert_true(w->queue_bytes == 4 * MiB);
+    assert_true(w->queue_packets == 1000);
+    assert_true(w->mtu_bytes == 1500);
+    assert_true(w->header_bytes == 40);
+    assert_int_equal(w->reorder_allowed, 0);
+    assert_int_equal(w->jitter.kind, TS_DIST_NORMAL);
+    assert_true(w->jitter.a == 500000.0 && w->jitter.b == 200000.0);
+    assert_null(w->jitter.table);
+    /* Gilbert-Elliott from mean loss and burst, exactly as scenario.h
+     * states the conversion */
+    assert_int_equal(w->loss.model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
+    double pbg = 1.0 / 5.0, pgb = pbg * 0.02 / (1.0 - 0.02);
+    assert_true(w->loss.p_bad_good == pbg);
+    assert_true(w->loss.p_good_bad == pgb);
+    assert_true(w->loss.loss_good == 0.0 && w->loss.loss_bad == 1.0);
+    /* ...which is the chain whose stationary loss is 2% in bursts of 5 */
+    double pi_bad = w->loss.p_good_bad /
+                    (w->loss.p_good_bad + w->loss.p_bad_good);
+    assert_true(fabs(pi_bad - 0.02) < 1e-15);
+    assert_true(fabs(1.0 / w->loss.p_bad_good - 5.0) < 1e-15);
+
+    const ts_scenario_link *a2 = &s->links[ts_scenario_find_link(s, "air2")];
+    assert_int_equal(a2->medium, 1);
+    assert_true(a2->bandwidth_bps == 100e6); /* the medium's capacity */
+    assert_true(a2->latency_ns == 0);
+    assert_int_equal(a2->reorder_allowed, 1);
+    assert_int_equal(a2->loss.model, TS_LOSS_MODEL_BERNOULLI);
+    assert_true(a2->loss.p == 0.01);
+    assert_int_equal(a2->jitter.kind, TS_DIST_UNIFORM);
+    assert_true(a2->jitter.a == 1000.0 && a2->jitter.b == 3000.0);
+
+    const ts_scenario_link *g4 = &s->links[ts_scenario_find_link(s, "ge4")];
+    assert_int_equal(g4->medium, -1);
+    assert_true(g4->latency_ns == 3000000); /* the wifi6 model's */
+    assert_int_equal(g4->loss.model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
+    assert_true(g4->loss.p_good_bad == 0.01);
+    assert_true(g4->loss.p_bad_good == 0.25);
+    assert_true(g4->loss.loss_good == 0.001);
+    assert_true(g4->loss.loss_bad == 0.5);
+    assert_int_equal(g4->jitter.kind, TS_DIST_PARETO);
+    assert_true(g4->jitter.a == 10000.0 && g4->jitter.b == 2.5);
+
+    /* a link's own <jitter>/<loss> replace its model's */
+    const ts_scenario_link *q = &s->links[ts_scenario_find_link(s, "quiet")];
+    assert_int_equal(q->jitter.kind, TS_DIST_NONE);
+    assert_int_equal(q->loss.model, TS_LOSS_MODEL_NONE);
+    assert_true(q->mtu_bytes == 9000);
+    assert_true(q->queue_packets == 0);
+    const ts_scenario_link *fj = &s->links[ts_scenario_find_link(s, "fixedj")];
+    assert_int_equal(fj->jitter.kind, TS_DIST_FIXED);
+    assert_true(fj->jitter.a == 7000.0);
+
+    /* components */
+    const ts_scenario_component *c1 = &s->components[0];
+    assert_int_equal(c1->exec_dist.kind, TS_DIST_NORMAL);
+    assert_true(c1->exec_dist.a == 250000.0 && c1->exec_dist.b == 30000.0);
+    /* unbounded: exec_ns is the mean (truncation at 0 is 8 sd away) */
+    assert_true(c1->exec_ns == 250000);
+    assert_true(c1->exec_min_ns == c1->exec_ns);
+    assert_int_equal(c1->policy, 0);
+    assert_int_equal(c1->priority, 80);
+    assert_int_equal(c1->weight, 2048);
+    assert_true(c1->affinity == 0x3);
+    assert_int_equal(c1->reserve_cores, 1);
+    assert_true(c1->gpu_exec_ns == 2000000);
+    assert_int_equal(c1->pin, 1);
+
+    const ts_scenario_component *c2 = &s->components[1];
+    assert_int_equal(c2->policy, 1);
+    assert_int_equal(c2->weight, 512);
+    assert_true(c2->affinity == UINT64_C(1) << 7);
+    assert_int_equal(c2->exec_dist.kind, TS_DIST_HISTOGRAM);
+    /* the gap 200us..300us becomes a bin of weight 0 */
+    assert_int_equal(c2->exec_dist.n_bins, 4);
+    const double edges[] = {100000, 200000, 300000, 400000, 450000};
+    const double weights[] = {3, 0, 1, 0.5};
+    for (int i = 0; i < 5; i++)
+        assert_true(c2->exec_dist.edges[i] == edges[i]);
+    for (int i = 0; i < 4; i++)
+        assert_true(c2->exec_dist.weights[i] == weights[i]);
+    assert_null(c2->exec_dist.table); /* the simulator prepares it */
+    assert_true(c2->exec_ns == 450000); /* bounded: its largest value */
+
+    assert_true(s->components[2].exec_ns == 2000000); /* uniform: max */
+    assert_true(s->components[3].exec_ns == 1000000); /* exponential: mean */
+    assert_true(s->components[4].exec_ns == 3000000); /* fixed */
+    assert_true(s->components[5].exec_ns == 1500000); /* pareto: 3*1ms/2 */
+
+    /* faults: by time, document order among equal times */
+    assert_int_equal(s->n_faults, 10);
+    const struct {
+        ts_fault_kind kind;
+        int64_t at_ms;
+        int line;
+    } order[] = {
+        {TS_FAULT_AMBIENT, 1000, line_of(FULL, "<ambient at=")},
+        {TS_FAULT_NODE_CRASH, 1000, line_of(FULL, "<node-crash")},
+        {TS_FAULT_LATENCY_SPIKE, 1000, line_of(FULL, "<latency-spike")},
+        {TS_FAULT_AMBIENT, 1000, line_of(FULL, "<ambient node=")},
+        {TS_FAULT_LINK_DOWN, 2000, line_of(FULL, "<link-down")},
+        {TS_FAULT_LOSS_BURST, 3000, line_of(FULL, "<loss-burst link=\"wifi\"")},
+        {TS_FAULT_POWER_MODE, 6000, line_of(FULL, "<power-mode")},
+        {TS_FAULT_MEDIUM, 7000, line_of(FULL, "<medium-change")},
+        {TS_FAULT_PARTITION, 9000, line_of(FULL, "<partition")},
+        {TS_FAULT_LOSS_BURST, 20000, line_of(FULL, "<loss-burst link=\"air2\"")},
+    };
+    /* document order differs from time order */
+    assert_true(order[4].line < order[0].line);
+    const ts_scenario_fault *f = s->faults;
+    assert_int_equal(f[0].target, -1);         /* every node */
+    assert_true(f[0].value == 45.0);
+    assert_true(f[0].duration_ns == 0);         /* to the end */
+    assert_int_equal(f[1].target, 1);           /* r1_rt */
+    assert_true(f[1].duration_ns == 1000000000);
+    assert_int_equal(f[2].target, ts_scenario_find_link(s, "ge4"));
+    assert_true(f[2].value == 20e6);
+    assert_true(f[2].extra_ns == 20000000);
+    assert_int_equal(f[3].target, 0);
+    assert_true(f[3].value == -5.0);
+    assert_true(f[3].duration_ns == 2000000000);
+    assert_int_equal(f[4].target, wi);
+    assert_true(f[4].duration_ns == 500000000);
+    assert_int_equal(f[5].loss.model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
+    assert_true(f[5].loss.p_bad_good == 1.0 / 10.0);
+    assert_true(f[5].loss.p_good_bad == (1.0 / 10.0) * 0.4 / (1.0 - 0.4));
+    assert_int_equal(f[6].target, 0);
+    assert_int_equal(f[6].mode, 1);             /* 10W */
+    assert_int_equal(f[7].target, 0);           /* ap1_air */
+    assert_true(f[7].value == 50e6);
+    assert_true(f[7].extra_ns == 8000000);
+    assert_int_equal(f[8].n_links, 2);
+    assert_int_equal(f[8].links[0], wi);
+    assert_int_equal(f[8].links[1], ts_scenario_find_link(s, "air2"));
+    /* past the duration: allowed, it simply never happens */
+    assert_int_equal(f[9].loss.model, TS_LOSS_MODEL_BERNOULLI);
+    assert_true(f[9].loss.p == 0.3);
+    assert_true(f[9].at_ns > s->duration_ns);
+
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
+/* A node's <power>/<thermal> override its model attribute by attribute;
+ * modes given inline replace the model's list; defaults fill the rest. */
+static void test_power_thermal_override(void **state)
+{
+    (void)state;
+    const char *text =
+        "<scenario duration=\"1s\"><platform>\n"
+        "<robot id=\"r\">\n"
+        "  <jetson id=\"a\" model=\"jetson-orin-nx-16gb\" mode=\"25W\">\n"
+        "    <power idle=\"6W\" exponent=\"2.5\"/>\n"
+        "    <thermal throttle=\"97C\" r-case-ambient-fan=\"1\"/>\n"
+        "  </jetson>\n"
+        "  <jetson id=\"b\" model=\"jetson-agx-orin-64gb\" mode=\"LOW\">\n"
+        "    <power><mode name=\"HIGH\"/><mode name=\"LOW\" cores=\"2\"/></power>\n"
+        "  </jetson>\n"
+        "  <jetson id=\"c\" model=\"jetson-orin-nano-8gb\"/>\n"
+        "  <computer id=\"d\" cores=\"2\" memory=\"1GiB\">\n"
+        "    <thermal r-case-ambient=\"3\" c-die=\"2\" throttle=\"90C\"\n"
+        "             throttle-scale=\"100%\" shutdown=\"100C\"/>\n"
+        "    <power idle=\"1W\" core-dyn=\"0.5W\" cpu-ref=\"1GHz\"/>\n"
+        "  </computer>\n"
+        "  <computer id=\"e\" cores=\"2\" memory=\"1GiB\">\n"
+        "    <thermal r-case-ambient=\"3\" r-case-ambient-fan=\"1\" c-die=\"2\"\n"
+        "             throttle=\"90C\" throttle-scale=\"50%\" shutdown=\"100C\"\n"
+        "             fan-on=\"70C\"/>\n"
+        "  </computer>\n"
+        "  <switch id=\"sw\"/>\n"
+        "</robot>\n"
+        "<link id=\"l1\" from=\"a\" to=\"sw\" model=\"gbe\"/>\n"
+        "<link id=\"l2\" from=\"b\" to=\"sw\" model=\"gbe\"/>\n"
+        "<link id=\"l3\" from=\"c\" to=\"sw\" model=\"gbe\"/>\n"
+        "<link id=\"l4\" from=\"d\" to=\"sw\" model=\"gbe\"/>\n"
+        "<link id=\"l5\" from=\"e\" to=\"sw\" model=\"gbe\"/>\n"
+        "</platform></scenario>";
+    ts_scenario *s;
+    ts_error err;
+    ts_scenario_options opts = {.models_dir = "models"};
+    long live = ts_alloc_live();
+    int rc = load_mem(text, "ovr.xml", &opts, &s, &err);
+    if (rc)
+        print_error("%s:%d: %s\n", err.file, err.line, err.msg);
+    assert_int_equal(rc, TS_OK);
+
+    const ts_scenario_node *a = &s->nodes[0];
+    assert_true(a->power.idle_w == 6.0);          /* inline */
+    assert_true(a->power.dyn_exponent == 2.5);    /* inline */
+    assert_true(a->power.core_dyn_w == 1.5);      /* model */
+    assert_true(a->power.cpu_ref_hz == 2e9);      /* model */
+    assert_int_equal(a->power.n_modes, 4);        /* model's modes */
+    assert_int_equal(a->power.initial_mode, 3);   /* 25W */
+    assert_true(a->thermal.throttle_c == 97.0);   /* inline */
+    assert_true(a->thermal.r_case_ambient_fan == 1.0);
+    assert_true(a->thermal.release_c == 94.0);    /* model */
+    assert_true(a->thermal.shutdown_c == 104.5);  /* model */
+    assert_true(a->thermal.r_case_ambient == 3.0);
+
+    const ts_scenario_node *b = &s->nodes[1];
+    assert_int_equal(b->power.n_modes, 2);        /* replaced as a whole */
+    assert_string_equal(b->power.modes[0].name, "HIGH");
+    assert_int_equal(b->power.modes[1].online_cores, 2);
+    assert_int_equal(b->power.initial_mode, 1);
+    assert_true(b->power.gpu_dyn_w == 38.0);      /* model */
+
+    const ts_scenario_node *cn = &s->nodes[2];
+    assert_int_equal(cn->power.initial_mode, 0);  /* default: the first */
+    assert_string_equal(cn->power.modes[0].name, "15W");
+
+    /* defaults of an inline model */
+    const ts_scenario_node *d = &s->nodes[3];
+    assert_true(d->power.gpu_dyn_w == 0.0);
+    assert_true(d->power.gpu_ref_hz == 0.0);
+    assert_true(d->power.dyn_exponent == 3.0);
+    assert_int_equal(d->power.n_modes, 0);
+    assert_int_equal(d->power.initial_mode, -1);
+    assert_null(d->model);
+    assert_true(d->thermal.release_c == 85.0);    /* throttle - 5C */
+    assert_true(d->thermal.r_die_case == 0.0);
+    assert_true(d->thermal.c_case == 0.0);        /* single RC */
+    assert_true(d->thermal.r_case_ambient_fan == 0.0); /* no fan */
+    assert_true(d->thermal.throttle_scale == 1.0);
+    const ts_scenario_node *e = &s->nodes[4];
+    assert_false(e->has_power);
+    assert_true(e->has_thermal);
+    assert_true(e->thermal.fan_off_c == 65.0);    /* fan-on - 5C */
+
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
+/* Meaning checks of the issue-4 elements not covered by tests/bad/. */
+static void test_new_element_errors(void **state)
+{
+    (void)state;
+#define ROBOT_2                                                              \
+    "<scenario duration=\"1s\"><platform>\n"                                 \
+    "<robot id=\"r\"><computer id=\"c\" cores=\"2\" memory=\"1Gi\"/>\n"      \
+    "<computer id=\"d\" cores=\"2\" memory=\"1Gi\"/></robot>\n"
+    /* loss: p with GE parameters; model contradicting attributes */
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss p=\"1%\" mean-loss=\"1%\" burst=\"2\"/></link>\n"
+                 "</platform></scenario>",
+                 TS_EINVAL, 5, "give p= or Gilbert-Elliott parameters, not both");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss model=\"bernoulli\" mean-loss=\"1%\"/></link>\n"
+                 "</platform></scenario>",
+                 TS_EINVAL, 5, "Bernoulli loss takes only p=");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss model=\"gilbert-elliott\"/></link>\n"
+                 "</platform></scenario>",
+                 TS_EINVAL, 5, "Gilbert-Elliott loss needs mean-loss= and burst=");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss mean-loss=\"1%\"/></link>\n"
+                 "</platform></scenario>",
+                 TS_EINVAL, 5, "mean-loss= and burst= go together");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss mean-loss=\"1%\" burst=\"2\" p-bad-good=\"1%\"/></link>\n"
+                 "</platform></scenario>",
+                 TS_EINVAL, 5, "not both");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<loss/></link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "no loss parameters given");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\"/>\n"
+                 "</platform><faults>\n"
+                 "<loss-burst link=\"l\" at=\"1s\" model=\"none\"/>\n"
+                 "</faults></scenario>",
+                 TS_EINVAL, 6, "loss-burst: model=\"none\" is not a loss burst");
+    /* distributions */
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"normal\" mean=\"1us\" sd=\"1us\" min=\"1us\"/>"
+                 "</link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "min= does not apply to dist=\"normal\"");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"fixed\" value=\"1us\">\n"
+                 "<bin from=\"1us\" to=\"2us\" weight=\"1\"/></jitter>"
+                 "</link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "<bin> applies only to dist=\"histogram\"");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"histogram\"/></link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "needs at least one <bin>");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"histogram\">\n"
+                 "<bin from=\"1us\" to=\"2us\" weight=\"0\"/></jitter>"
+                 "</link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "bin weights must not all be 0");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"histogram\">\n"
+                 "<bin from=\"2us\" to=\"2us\" weight=\"1\"/></jitter>"
+                 "</link>\n</platform></scenario>",
+                 TS_EINVAL, 6, "from must be below to");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"pareto\" scale=\"0us\" shape=\"1\"/>"
+                 "</link>\n</platform></scenario>",
+                 TS_EINVAL, 5, "scale=\"0us\" must be greater than 0");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\">\n"
+                 "<jitter dist=\"pareto\" scale=\"1us\" shape=\"-1\"/>"
+                 "</link>\n</platform></scenario>",
+                 TS_ERANGE, 5, "shape=\"-1\": the value must not be negative");
+    expect_error(ROBOT_2 "</platform><components>\n"
+                 "<component id=\"a\" rate=\"1kHz\"><exec dist=\"none\"/>"
+                 "</component>\n</components></scenario>",
+                 TS_EINVAL, 5, "dist=\"none\" gives no execution time");
+    expect_error(ROBOT_2 "</platform><components>\n"
+                 "<component id=\"a\" rate=\"1kHz\"><exec dist=\"fixed\" "
+                 "value=\"0ns\"/></component>\n</components></scenario>",
+                 TS_EINVAL, 5, "the execution time must be greater than 0");
+    /* a histogram's 64-bin limit counts the gaps */
+    {
+        char text[8192];
+        int n = snprintf(text, sizeof text, "%s",
+                         ROBOT_2 "</platform><components>\n"
+                                 "<component id=\"a\" rate=\"1kHz\">"
+                                 "<exec dist=\"histogram\">\n");
+        for (int i = 0; i < 33; i++)
+            n += snprintf(text + n, sizeof text - (size_t)n,
+                          "<bin from=\"%dus\" to=\"%dus\" weight=\"1\"/>\n",
+                          2 * i, 2 * i + 1);
+        snprintf(text + n, sizeof text - (size_t)n,
+                 "</exec></component></components></scenario>");
+        expect_error(text, TS_EINVAL, 38, "a histogram has at most 64 bins");
+    }
+    /* power and thermal */
+#define ONE_NODE(inner)                                                      \
+    "<scenario duration=\"1s\"><platform>\n"                                \
+    "<robot id=\"r\"><computer id=\"c\" cores=\"2\" memory=\"1Gi\"\n"       \
+    "  gpus=\"1\">\n" inner "\n</computer></robot></platform></scenario>"
+#define THERMAL_OK "r-case-ambient=\"2\" c-die=\"1\" throttle=\"90C\" "     \
+                   "throttle-scale=\"50%\" shutdown=\"100C\""
+    expect_error(ONE_NODE("<thermal " THERMAL_OK " r-case-ambient-fan=\"2\" "
+                          "fan-on=\"60C\"/>"),
+                 TS_EINVAL, 4, "r-case-ambient-fan=2 must be below r-case-ambient=2");
+    expect_error(ONE_NODE("<thermal " THERMAL_OK " r-case-ambient-fan=\"1\"/>"),
+                 TS_EINVAL, 4, "has a fan (r-case-ambient-fan) but no fan-on=");
+    expect_error(ONE_NODE("<thermal r-case-ambient=\"1\"/>"),
+                 TS_EINVAL, 4, "computer c <thermal>: no c-die= given");
+    expect_error(ONE_NODE("<thermal r-case-ambient=\"2\" c-die=\"0\" "
+                          "throttle=\"90C\" throttle-scale=\"50%\" "
+                          "shutdown=\"100C\"/>"),
+                 TS_EINVAL, 4, "c-die must be greater than 0 J/K");
+    expect_error(ONE_NODE("<thermal r-case-ambient=\"2\" c-die=\"1\" "
+                          "throttle=\"hot\" throttle-scale=\"50%\" "
+                          "shutdown=\"100C\"/>"),
+                 TS_EINVAL, 4, "throttle=\"hot\": expected a temperature");
+    expect_error(ONE_NODE("<power idle=\"1W\" core-dyn=\"1W\" cpu-ref=\"1GHz\"/>"),
+                 TS_EINVAL, 4, "no gpu-ref= given, and the node has 1 GPU");
+    expect_error(ONE_NODE("<power idle=\"1W\" core-dyn=\"1W\" cpu-ref=\"1GHz\" "
+                          "gpu-ref=\"1GHz\" exponent=\"0\"/>"),
+                 TS_EINVAL, 4, "exponent=\"0\" must be greater than 0");
+    expect_error(ONE_NODE("<power idle=\"5 watts\"/>"),
+                 TS_EINVAL, 4, "idle=\"5 watts\": expected a power such as 5W");
+    expect_error(ONE_NODE("<power idle=\"1W\" core-dyn=\"1W\" cpu-ref=\"1GHz\" "
+                          "gpu-ref=\"1GHz\">\n<mode name=\"A\"/>\n"
+                          "<mode name=\" A\"/></power>"),
+                 TS_EINVAL, 6, "two power modes are named \"A\"");
+    /* scenario, site and medium quantities */
+    expect_error("<scenario duration=\"1s\" sample-period=\"0s\"><platform>"
+                 "<switch id=\"s\"/></platform></scenario>",
+                 TS_EINVAL, 1, "sample-period=\"0s\" must be greater than 0");
+    expect_error("<scenario duration=\"1s\" ambient=\"cold\"><platform>"
+                 "<switch id=\"s\"/></platform></scenario>",
+                 TS_EINVAL, 1, "ambient=\"cold\": expected a temperature");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<robot id=\"r\" battery=\"0Wh\"/></platform></scenario>",
+                 TS_EINVAL, 2, "robot r: battery=\"0Wh\" must be greater than 0");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<robot id=\"r\" battery=\"5 Ah\"/></platform></scenario>",
+                 TS_EINVAL, 2, "expected an energy such as 500Wh");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<medium id=\"m\" capacity=\"0Mbps\"/></platform></scenario>",
+                 TS_EINVAL, 2, "medium m: capacity=\"0Mbps\" must be greater than 0");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<medium id=\"m\" capacity=\"1Mbps\">\n"
+                 "<at time=\"1s\" capacity=\"0bps\"/></medium>"
+                 "</platform></scenario>",
+                 TS_EINVAL, 3, "medium m: <at capacity=\"0bps\"> must be greater than 0");
+    /* faults */
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\"/>\n"
+                 "</platform><faults>\n"
+                 "<latency-spike link=\"l\" at=\"1s\" extra=\"0s\"/>\n"
+                 "</faults></scenario>",
+                 TS_EINVAL, 6, "extra=\"0s\" must be greater than 0");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\"/>\n"
+                 "</platform><faults>\n"
+                 "<partition at=\"1s\" links=\"l l\"/>\n"
+                 "</faults></scenario>",
+                 TS_EINVAL, 6, "partition: link \"l\" is listed twice");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\"/>\n"
+                 "</platform><faults>\n"
+                 "<partition at=\"1s\" links=\"l m\"/>\n"
+                 "</faults></scenario>",
+                 TS_ENOENT, 6, "partition: links=\"...\" names \"m\", which is no link");
+    expect_error(ROBOT_2 "<link id=\"l\" from=\"c\" to=\"d\" model=\"gbe\"/>\n"
+                 "</platform><faults>\n"
+                 "<power-mode node=\"c\" at=\"1s\" mode=\"MAXN\"/>\n"
+                 "</faults></scenario>",
+                 TS_EINVAL, 6, "power-mode: node c: mode=\"MAXN\" but the node has no power modes");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<medium id=\"m\" capacity=\"1Mbps\"/></platform><faults>\n"
+                 "<medium-change medium=\"m\" at=\"1s\" capacity=\"0Mbps\" "
+                 "latency=\"1ms\"/></faults></scenario>",
+                 TS_EINVAL, 3, "medium-change: capacity=\"0Mbps\" must be greater than 0");
+    expect_error("<scenario duration=\"1s\"><platform>\n"
+                 "<switch id=\"s\"/></platform><faults>\n"
+                 "<ambient node=\"s\" at=\"1s\" temperature=\"1C\"/>"
+                 "</faults></scenario>",
+                 TS_EINVAL, 3, "ambient: node \"s\" has no thermal model");
+    /* components */
+    expect_error(ROBOT_2 "</platform><components>\n"
+                 "<component id=\"a\" rate=\"1kHz\" exec=\"1us\" cores=\"1 0 1\"/>"
+                 "\n</components></scenario>",
+                 TS_EINVAL, 5, "cores=\"1 0 1\" lists core 1 twice");
+    expect_error(ROBOT_2 "</platform><components>\n"
+                 "<component id=\"a\" rate=\"1kHz\" exec=\"1us\" cores=\"64\"/>"
+                 "\n</components></scenario>",
+                 TS_EPARSE, 5, "attribute 'cores'");
+#undef ONE_NODE
+#undef THERMAL_OK
+#undef ROBOT_2
 }
 
 static void test_memory_errors(void **state)
@@ -861,6 +1603,124 @@ static void test_models_dir_option(void **state)
     rmdir(dir);
 }
 
+/* Power, thermal and link options inside model files: read, checked on
+ * their own (errors name the model file), then overridden by nodes. */
+static void test_model_parts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/toposim-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char board[300], lnk[300];
+    snprintf(board, sizeof board, "%s/board.xml", dir);
+    snprintf(lnk, sizeof lnk, "%s/radio.xml", dir);
+    write_file(board,
+               "<model name=\"board\" kind=\"computer\">\n"
+               "  <compute cores=\"4\" memory=\"4GiB\">\n"
+               "    <thermal r-case-ambient=\"2\" c-die=\"3\" throttle=\"80C\"\n"
+               "             throttle-scale=\"75%\" shutdown=\"95C\"/>\n"
+               "    <power idle=\"2W\" core-dyn=\"0.5W\" cpu-ref=\"1.8GHz\">\n"
+               "      <mode name=\"fast\"/><mode name=\"slow\" cores=\"2\" cpu-max=\"900MHz\"/>\n"
+               "    </power>\n"
+               "  </compute>\n"
+               "</model>\n");
+    write_file(lnk,
+               "<model name=\"radio\" kind=\"link\">\n"
+               "  <link latency=\"2ms\" bandwidth=\"50Mbps\" mtu=\"1400B\" header=\"60B\"\n"
+               "        queue-packets=\"64\" reorder=\"allowed\">\n"
+               "    <loss p=\"0.5%\"/>\n"
+               "    <jitter dist=\"exponential\" mean=\"1ms\"/>\n"
+               "  </link>\n"
+               "</model>\n");
+    const char *text =
+        "<scenario duration=\"1s\"><platform>\n"
+        "<robot id=\"r\">\n"
+        "  <computer id=\"a\" model=\"board\" mode=\"slow\"/>\n"
+        "  <computer id=\"b\" model=\"board\"><thermal throttle-scale=\"50%\"/></computer>\n"
+        "</robot>\n"
+        "<link id=\"l\" from=\"a\" to=\"b\" model=\"radio\" header=\"0B\" reorder=\"forbidden\"/>\n"
+        "</platform></scenario>";
+    ts_scenario *s;
+    ts_error err;
+    ts_scenario_options opts = {.models_dir = dir};
+    long live = ts_alloc_live();
+    int rc = load_mem(text, "parts.xml", &opts, &s, &err);
+    if (rc)
+        print_error("%s:%d: %s\n", err.file, err.line, err.msg);
+    assert_int_equal(rc, TS_OK);
+    assert_int_equal(s->nodes[0].power.initial_mode, 1);
+    assert_true(s->nodes[0].power.modes[1].cpu_max_hz == 900e6);
+    assert_true(s->nodes[0].power.cpu_ref_hz == 1.8e9);
+    assert_true(s->nodes[0].thermal.throttle_scale == 0.75);
+    assert_true(s->nodes[0].thermal.release_c == 75.0);
+    assert_int_equal(s->nodes[1].power.initial_mode, 0);
+    assert_true(s->nodes[1].thermal.throttle_scale == 0.5);
+    /* the two nodes own separate copies of the model's modes */
+    assert_ptr_not_equal(s->nodes[0].power.modes, s->nodes[1].power.modes);
+    const ts_scenario_link *k = &s->links[0];
+    assert_true(k->mtu_bytes == 1400);
+    assert_true(k->header_bytes == 0);       /* inline 0 overrides 60B */
+    assert_true(k->queue_packets == 64);
+    assert_int_equal(k->reorder_allowed, 0); /* inline */
+    assert_int_equal(k->loss.model, TS_LOSS_MODEL_BERNOULLI);
+    assert_true(k->loss.p == 0.005);
+    assert_int_equal(k->jitter.kind, TS_DIST_EXPONENTIAL);
+    assert_true(k->jitter.a == 1e6);
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+
+    /* an incomplete power model in a model file: the file's line, and
+     * where it was used */
+    write_file(board,
+               "<model name=\"board\" kind=\"computer\">\n"
+               "  <compute cores=\"4\" memory=\"4GiB\">\n"
+               "    <power idle=\"2W\" core-dyn=\"0.5W\"/>\n"
+               "  </compute>\n"
+               "</model>\n");
+    rc = load_mem(text, "parts.xml", &opts, &s, &err);
+    assert_int_equal(rc, TS_EINVAL);
+    assert_string_equal(err.file, board);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.msg, "model board <power>: no cpu-ref= given"));
+    assert_non_null(strstr(err.msg, "used by <computer id=\"a\"> at parts.xml:3"));
+    /* a mode wider than the model's own cores */
+    write_file(board,
+               "<model name=\"board\" kind=\"computer\">\n"
+               "  <compute cores=\"4\" memory=\"4GiB\">\n"
+               "    <power idle=\"2W\" core-dyn=\"0.5W\" cpu-ref=\"1GHz\">\n"
+               "      <mode name=\"all\" cores=\"6\"/></power>\n"
+               "  </compute>\n"
+               "</model>\n");
+    rc = load_mem(text, "parts.xml", &opts, &s, &err);
+    assert_int_equal(rc, TS_EINVAL);
+    assert_string_equal(err.file, board);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.msg, "power mode \"all\" puts 6 cores online but the node has 4"));
+    /* a bad distribution in a link model */
+    write_file(lnk,
+               "<model name=\"radio\" kind=\"link\">\n"
+               "  <link latency=\"2ms\" bandwidth=\"50Mbps\">\n"
+               "    <jitter dist=\"exponential\" mean=\"1ms\" sd=\"1ms\"/>\n"
+               "  </link>\n"
+               "</model>\n");
+    const char *plain =
+        "<scenario duration=\"1s\"><platform>\n"
+        "<robot id=\"r\"><computer id=\"a\" cores=\"1\" memory=\"1Gi\"/>\n"
+        "<computer id=\"b\" cores=\"1\" memory=\"1Gi\"/></robot>\n"
+        "<link id=\"l\" from=\"a\" to=\"b\" model=\"radio\"/>\n"
+        "</platform></scenario>";
+    rc = load_mem(plain, "parts.xml", &opts, &s, &err);
+    assert_int_equal(rc, TS_EINVAL);
+    if (strcmp(err.file, lnk) != 0)
+        print_error("%s:%d: %s\n", err.file, err.line, err.msg);
+    assert_string_equal(err.file, lnk);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.msg, "model radio <jitter>: sd= does not apply"));
+    assert_int_equal(ts_alloc_live(), live);
+    unlink(board);
+    unlink(lnk);
+    rmdir(dir);
+}
+
 /* ---- allocation failures ------------------------------------------------- */
 
 /* Failing each allocation in turn: every load fails with TS_ENOMEM and
@@ -873,11 +1733,15 @@ static void test_allocation_failures(void **state)
         "  <platform>\n"
         "    <robot id=\"r\">\n"
         "      <computer id=\"c\" cores=\"2\" memory=\"1GiB\"/>\n"
-        "      <jetson id=\"j\" model=\"jetson-orin-nx-16gb\"/>\n"
+        "      <jetson id=\"j\" model=\"jetson-orin-nx-16gb\" mode=\"15W\"/>\n"
+        "      <jetson id=\"k\" model=\"jetson-orin-nx-16gb\">\n"
+        "        <power><mode name=\"x\"/><mode name=\"y\"/></power></jetson>\n"
         "      <switch id=\"sw\"/>\n"
         "    </robot>\n"
+        "    <medium id=\"m\" capacity=\"1Mbps\"><at time=\"1s\"/></medium>\n"
         "    <link id=\"a\" from=\"c\" to=\"sw\" model=\"gbe\"/>\n"
-        "    <link id=\"b\" from=\"j\" to=\"sw\" model=\"gbe\"/>\n"
+        "    <link id=\"b\" from=\"j\" to=\"sw\" model=\"wifi6\" medium=\"m\"/>\n"
+        "    <link id=\"d\" from=\"k\" to=\"sw\" model=\"gbe\"/>\n"
         "  </platform>\n"
         "  <components>\n"
         "    <component id=\"x\" rate=\"1kHz\" exec=\"1us\"/>\n"
@@ -887,6 +1751,9 @@ static void test_allocation_failures(void **state)
         "    <topic id=\"t\" publisher=\"x\" subscribers=\"x y\" size=\"1\"/>\n"
         "  </topics>\n"
         "  <requirements><topic-deadline min=\"1%\"/></requirements>\n"
+        "  <faults><partition at=\"2s\" links=\"a b\"/>\n"
+        "    <node-crash node=\"k\" at=\"1s\"/>\n"
+        "    <partition at=\"1s\" links=\"d\"/></faults>\n"
         "</scenario>\n";
     ts_scenario_options opts = {.models_dir = "models"};
     long live = ts_alloc_live();
@@ -899,6 +1766,9 @@ static void test_allocation_failures(void **state)
         ts_alloc_fail_after(0);
         if (rc == TS_OK) {
             assert_int_equal(s->n_topics, 1);
+            assert_int_equal(s->n_faults, 3);
+            assert_int_equal(s->faults[0].kind, TS_FAULT_NODE_CRASH);
+            assert_int_equal(s->nodes[2].power.n_modes, 2);
             ts_scenario_free(s);
             done = 1;
         } else {
@@ -923,11 +1793,15 @@ int main(void)
         cmocka_unit_test(test_memory_minimal_defaults),
         cmocka_unit_test(test_memory_model_override),
         cmocka_unit_test(test_memory_errors),
+        cmocka_unit_test(test_full_format),
+        cmocka_unit_test(test_power_thermal_override),
+        cmocka_unit_test(test_new_element_errors),
         cmocka_unit_test(test_doctype_and_xxe_refused),
         cmocka_unit_test(test_oversize_refused),
         cmocka_unit_test(test_big_line_numbers),
         cmocka_unit_test(test_silent_and_hooks_restored),
         cmocka_unit_test(test_models_dir_option),
+        cmocka_unit_test(test_model_parts),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,175 @@
+/*
+ * The faults timeline: each scenario fault becomes an engine event at its
+ * time that changes a model (a link goes down, loss rises, a node crashes,
+ * the ambient warms, a power mode changes), and, when it has a duration,
+ * a second event that undoes it. Both are recorded in /events as
+ * "fault:KIND" and "recover:KIND". Medium profiles are played the same way.
+ * Faults at equal times apply in scenario order (the loader keeps them
+ * stably sorted, and events at equal times run in insertion order).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/world_internal.h"
+
+/* The arg of a fault event: fault index * 2 + (1 when recovering). */
+#define FAULT_ARG(i, recover) ((uint64_t)(i) * 2u + ((recover) ? 1u : 0u))
+
+static const char *fault_name(ts_fault_kind kind)
+{
+    switch (kind) {
+    case TS_FAULT_LINK_DOWN: return "link-down";
+    case TS_FAULT_LOSS_BURST: return "loss-burst";
+    case TS_FAULT_LATENCY_SPIKE: return "latency-spike";
+    case TS_FAULT_AMBIENT: return "ambient";
+    case TS_FAULT_POWER_MODE: return "power-mode";
+    case TS_FAULT_MEDIUM: return "medium-change";
+    case TS_FAULT_NODE_CRASH: return "node-crash";
+    case TS_FAULT_PARTITION: return "partition";
+    }
+    return "unknown";
+}
+
+static ts_loss_desc loss_of(const ts_scenario_loss *l)
+{
+    ts_loss_desc d = {(ts_loss_kind)l->model, l->p, l->p_good_bad, l->p_bad_good,
+                      l->loss_good, l->loss_bad};
+    return d;
+}
+
+static void record(world *w, const ts_scenario_fault *f, int recover, const char *detail)
+{
+    ts_platform_event ev;
+    memset(&ev, 0, sizeof ev);
+    char kind[32];
+    snprintf(kind, sizeof kind, "%s:%s", recover ? "recover" : "fault", fault_name(f->kind));
+    ev.time = ts_engine_now(w->engine);
+    ev.kind = kind;
+    ev.node = ev.link = ev.component = -1;
+    switch (f->kind) {
+    case TS_FAULT_LINK_DOWN:
+    case TS_FAULT_LOSS_BURST:
+    case TS_FAULT_LATENCY_SPIKE:
+        ev.link = f->target;
+        break;
+    case TS_FAULT_AMBIENT:
+    case TS_FAULT_POWER_MODE:
+    case TS_FAULT_NODE_CRASH:
+        ev.node = f->target;
+        break;
+    default:
+        break;
+    }
+    ev.value = f->value;
+    snprintf(ev.detail, sizeof ev.detail, "%.120s (scenario line %d)", detail, f->line);
+    ts__world_on_event(w, &ev);
+}
+
+static void set_node(world *w, int node, int up)
+{
+    /* The dynamics model refuses to restart a node that overheated: it
+     * then stays down in the compute model too. */
+    if (ts_dynamics_set_node_up(w->dyn, node, up) == TS_OK || !up)
+        ts_compute_set_node_up(w->compute, node, up);
+}
+
+static void apply(world *w, const ts_scenario_fault *f, int recover)
+{
+    const ts_scenario *s = w->s;
+    char detail[160];
+    switch (f->kind) {
+    case TS_FAULT_LINK_DOWN:
+        ts_network_set_link_up(w->net, f->target, recover);
+        snprintf(detail, sizeof detail, "link %s %s", s->links[f->target].id,
+                 recover ? "up again" : "down");
+        break;
+    case TS_FAULT_PARTITION:
+        for (size_t k = 0; k < f->n_links; k++)
+            ts_network_set_link_up(w->net, f->links[k], recover);
+        snprintf(detail, sizeof detail, "%zu links %s", f->n_links,
+                 recover ? "up again" : "cut");
+        break;
+    case TS_FAULT_LOSS_BURST: {
+        ts_loss_desc loss = loss_of(&f->loss);
+        ts_network_set_loss(w->net, f->target, recover ? NULL : &loss);
+        snprintf(detail, sizeof detail, "link %s: %s", s->links[f->target].id,
+                 recover ? "declared loss restored" : "loss burst");
+        break;
+    }
+    case TS_FAULT_LATENCY_SPIKE:
+        ts_network_set_extra_latency(w->net, f->target, recover ? 0 : (int64_t)f->value);
+        snprintf(detail, sizeof detail, "link %s: %s", s->links[f->target].id,
+                 recover ? "extra latency removed" : "extra latency");
+        break;
+    case TS_FAULT_MEDIUM: {
+        const ts_scenario_medium *m = &s->media[f->target];
+        if (recover)
+            ts_network_set_medium(w->net, f->target, m->capacity_bps, m->latency_ns);
+        else
+            ts_network_set_medium(w->net, f->target, f->value, f->extra_ns);
+        snprintf(detail, sizeof detail, "medium %s %s", m->id,
+                 recover ? "back to its declared capacity" : "capacity changed");
+        break;
+    }
+    case TS_FAULT_AMBIENT:
+        ts_dynamics_set_ambient(w->dyn, f->target, recover ? s->ambient_c : f->value);
+        snprintf(detail, sizeof detail, "ambient %s", recover ? "restored" : "changed");
+        break;
+    case TS_FAULT_POWER_MODE:
+        ts_dynamics_set_mode(w->dyn, f->target, f->mode);
+        snprintf(detail, sizeof detail, "node %s: power mode %s", s->nodes[f->target].id,
+                 s->nodes[f->target].power.modes[f->mode].name);
+        break;
+    case TS_FAULT_NODE_CRASH:
+        set_node(w, f->target, recover);
+        snprintf(detail, sizeof detail, "node %s %s", s->nodes[f->target].id,
+                 recover ? "restarted" : "crashed");
+        break;
+    default:
+        snprintf(detail, sizeof detail, "unknown fault");
+        break;
+    }
+    record(w, f, recover, detail);
+}
+
+static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    world *w = ctx;
+    const ts_scenario_fault *f = &w->s->faults[arg / 2];
+    int recover = (int)(arg % 2);
+    apply(w, f, recover);
+    if (!recover && f->duration_ns > 0)
+        ts_engine_schedule(engine, ts_engine_now(engine) + f->duration_ns, on_fault, w,
+                           FAULT_ARG(arg / 2, 1), NULL);
+}
+
+/* arg: medium index << 32 | profile point index. */
+static void on_profile(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    (void)engine;
+    world *w = ctx;
+    const ts_scenario_medium *m = &w->s->media[arg >> 32];
+    const ts_scenario_medium_point *p = &m->profile[arg & 0xffffffffu];
+    ts_network_set_medium(w->net, (int)(arg >> 32), p->capacity_bps, p->latency_ns);
+}
+
+int ts__world_faults_start(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    for (size_t i = 0; i < s->n_faults; i++) {
+        int rc = ts_engine_schedule(w->engine, s->faults[i].at_ns, on_fault, w,
+                                    FAULT_ARG(i, 0), NULL);
+        if (rc != TS_OK)
+            return ts_error_set(err, rc, s->path, s->faults[i].line,
+                                "cannot schedule this fault");
+    }
+    for (size_t m = 0; m < s->n_media; m++)
+        for (size_t k = 0; k < s->media[m].n_profile; k++) {
+            int rc = ts_engine_schedule(w->engine, s->media[m].profile[k].at_ns, on_profile,
+                                        w, ((uint64_t)m << 32) | k, NULL);
+            if (rc != TS_OK)
+                return ts_error_set(err, rc, s->path, s->media[m].line,
+                                    "cannot schedule this medium's profile");
+        }
+    return TS_OK;
+}

@@ -1,0 +1,115 @@
+/* The scenario and its plan as the trace's static tables. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/world_internal.h"
+#include "toposim/alloc.h"
+
+static void copy_name(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* The scenario and plan as the trace's static tables. */
+int ts__world_write_tables(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t most = s->n_nodes;
+    if (s->n_links > most) most = s->n_links;
+    if (s->n_components > most) most = s->n_components;
+    if (s->n_topics > most) most = s->n_topics;
+    if (s->n_requirements > most) most = s->n_requirements;
+    size_t row_size = sizeof(ts_trace_placement);
+    if (sizeof(ts_trace_node) > row_size) row_size = sizeof(ts_trace_node);
+    if (sizeof(ts_trace_component) > row_size) row_size = sizeof(ts_trace_component);
+    void *buf = ts_calloc(most ? most : 1, row_size);
+    if (!buf)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
+    int rc;
+
+    ts_trace_node *nodes = buf;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const ts_scenario_node *n = &s->nodes[i];
+        memset(&nodes[i], 0, sizeof nodes[i]);
+        copy_name(nodes[i].name, sizeof nodes[i].name, n->id);
+        copy_name(nodes[i].kind, sizeof nodes[i].kind, ts_node_kind_name(n->kind));
+        copy_name(nodes[i].tier, sizeof nodes[i].tier, ts_tier_name(n->tier));
+        copy_name(nodes[i].site, sizeof nodes[i].site, n->site >= 0 ? s->sites[n->site].id : "");
+        nodes[i].cores = n->cores;
+        nodes[i].memory_bytes = n->memory_bytes;
+        nodes[i].gpus = n->gpus;
+    }
+    rc = ts_trace_write_nodes(w->trace, nodes, s->n_nodes, err);
+
+    ts_trace_link *links = buf;
+    for (size_t i = 0; rc == TS_OK && i < s->n_links; i++) {
+        const ts_scenario_link *l = &s->links[i];
+        memset(&links[i], 0, sizeof links[i]);
+        copy_name(links[i].name, sizeof links[i].name, l->id);
+        links[i].node_a = l->a;
+        links[i].node_b = l->b;
+        links[i].latency_ns = l->latency_ns;
+        links[i].bandwidth_bps = l->bandwidth_bps;
+        links[i].queue_bytes = l->queue_bytes;
+    }
+    if (rc == TS_OK)
+        rc = ts_trace_write_links(w->trace, links, s->n_links, err);
+
+    ts_trace_component *comps = buf;
+    for (size_t i = 0; rc == TS_OK && i < s->n_components; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        memset(&comps[i], 0, sizeof comps[i]);
+        copy_name(comps[i].name, sizeof comps[i].name, c->id);
+        comps[i].flags = c->flags;
+        comps[i].period_ns = c->period_ns;
+        comps[i].deadline_ns = c->deadline_ns;
+        comps[i].exec_ns = c->exec_ns;
+        comps[i].cpu_millicores = c->cpu_millicores;
+        comps[i].memory_bytes = c->memory_bytes;
+        comps[i].gpus = c->gpus;
+        comps[i].priority = c->priority;
+    }
+    if (rc == TS_OK)
+        rc = ts_trace_write_components(w->trace, comps, s->n_components, err);
+
+    ts_trace_topic *topics = buf;
+    for (size_t i = 0; rc == TS_OK && i < s->n_topics; i++) {
+        const ts_scenario_topic *t = &s->topics[i];
+        memset(&topics[i], 0, sizeof topics[i]);
+        copy_name(topics[i].name, sizeof topics[i].name, t->id);
+        topics[i].publisher = t->publisher;
+        topics[i].size_bytes = t->size_bytes;
+        topics[i].period_ns = t->period_ns;
+        topics[i].budget_ns = t->budget_ns;
+        topics[i].n_subscribers = (int32_t)t->n_subscribers;
+    }
+    if (rc == TS_OK)
+        rc = ts_trace_write_topics(w->trace, topics, s->n_topics, err);
+
+    ts_trace_placement *place = buf;
+    for (size_t i = 0; rc == TS_OK && i < s->n_components; i++) {
+        memset(&place[i], 0, sizeof place[i]);
+        place[i].component = (int32_t)i;
+        place[i].node = w->plan->placement[i].node;
+        copy_name(place[i].rule, sizeof place[i].rule,
+                  ts_place_rule_name(w->plan->placement[i].rule));
+        copy_name(place[i].reason, sizeof place[i].reason, w->plan->placement[i].reason);
+    }
+    if (rc == TS_OK)
+        rc = ts_trace_write_placement(w->trace, place, s->n_components, err);
+
+    ts_trace_requirement *reqs = buf;
+    for (size_t i = 0; rc == TS_OK && i < s->n_requirements; i++) {
+        const ts_scenario_requirement *r = &s->requirements[i];
+        memset(&reqs[i], 0, sizeof reqs[i]);
+        copy_name(reqs[i].kind, sizeof reqs[i].kind,
+                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topic-deadline" : "component-deadline");
+        reqs[i].target = r->target;
+        reqs[i].min_fraction = r->min_fraction;
+    }
+    if (rc == TS_OK)
+        rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
+    ts_free(buf);
+    return rc;
+}
+

@@ -1,0 +1,204 @@
+/*
+ * The example scenarios of the platform models, run through the library
+ * and checked in their traces: a Jetson in a hot ambient throttles and its
+ * control deadlines start to miss; a Wi-Fi loss burst makes the camera
+ * topic lose frames during the burst and only then.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "toposim/scenario.h"
+#include "toposim/sim.h"
+#include "toposim/trace.h"
+#include "toposim/world.h"
+
+/* Runs a scenario into a temporary trace and loads it back. */
+static ts_trace *run_and_load(const char *path)
+{
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_trace *t = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    char trace[256];
+    snprintf(trace, sizeof trace, "/tmp/toposim-platform-%ld.h5", (long)getpid());
+    ts_run_options opts = {.trace_path = trace};
+    int rc = ts_scenario_load(path, NULL, &s, &err);
+    if (rc == TS_OK)
+        rc = ts_plan_new(s, &plan, &err);
+    if (rc == TS_OK)
+        rc = ts_world_run(s, plan, &opts, NULL, &err);
+    if (rc == TS_OK)
+        rc = ts_trace_load(trace, &t, &err);
+    if (rc != TS_OK) {
+        char buf[1200];
+        ts_error_format(&err, buf, sizeof buf);
+        fail_msg("%s: %s", path, buf);
+    }
+    unlink(trace);
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+    return t;
+}
+
+static int find_row(const char *names, size_t stride, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(names + i * stride, name))
+            return (int)i;
+    return -1;
+}
+
+#define FIND(t, table, id) \
+    find_row((t)->table[0].name, sizeof (t)->table[0], (t)->n_##table, (id))
+
+static const ts_trace_event *first_event(const ts_trace *t, const char *kind)
+{
+    for (size_t i = 0; i < t->n_events; i++)
+        if (!strcmp(t->events[i].kind, kind))
+            return &t->events[i];
+    return NULL;
+}
+
+static void test_hot_jetson_throttles_and_control_misses(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/jetson-thermal-throttle.xml");
+    int jetson = FIND(t, nodes, "h1_jetson");
+    int control = FIND(t, components, "control_loop");
+    assert_true(jetson >= 0 && control >= 0);
+
+    const ts_trace_event *th = first_event(t, "throttle");
+    assert_non_null(th);
+    assert_int_equal(th->node, jetson);
+    assert_true(fabs(th->value - 99.0) < 1e-6);   /* the module's trip point */
+    ts_time at = th->time_ns;
+    assert_true(at > 60 * TS_S && at < 200 * TS_S);
+
+    /* Before the trip every control job meets its deadline; after it,
+     * jobs miss. */
+    size_t before = 0, missed_after = 0;
+    for (size_t i = 0; i < t->n_jobs; i++) {
+        const ts_trace_job *j = &t->jobs[i];
+        if (j->component != control)
+            continue;
+        int met = j->finish_ns >= 0 && j->finish_ns <= j->deadline_ns;
+        if (j->deadline_ns < at) {
+            before++;
+            if (!met)
+                fail_msg("control job %llu missed before the throttle",
+                         (unsigned long long)j->seq);
+        } else if (!met) {
+            missed_after++;
+        }
+    }
+    assert_true(before > 10000);
+    assert_true(missed_after > 1000);
+
+    /* The samples show the die heating to the trip and the clock cut to
+     * 60% of 2 GHz while throttled. */
+    int saw_throttled = 0;
+    double hottest_before = 0;
+    for (size_t i = 0; i < t->n_node_state; i++) {
+        const ts_trace_node_state *n = &t->node_state[i];
+        if (n->node != jetson)
+            continue;
+        if (n->time_ns < at && n->temp_die_c > hottest_before)
+            hottest_before = n->temp_die_c;
+        if (n->throttle_level == 1) {
+            saw_throttled = 1;
+            assert_true(fabs(n->cpu_freq_hz - 1.2e9) < 1.0);
+        }
+    }
+    assert_true(saw_throttled);
+    assert_true(hottest_before < 99.0 && hottest_before > 90.0);
+
+    /* Energy: the integral of the recorded mean power over the sample
+     * windows equals the energy counter within 0.1 %. */
+    double integral = 0, energy = 0;
+    ts_time prev = 0;
+    for (size_t i = 0; i < t->n_node_state; i++) {
+        const ts_trace_node_state *n = &t->node_state[i];
+        if (n->node != jetson)
+            continue;
+        integral += n->power_w * (double)(n->time_ns - prev) / 1e9;
+        prev = n->time_ns;
+        energy = n->energy_j;
+    }
+    assert_int_equal(prev, 200 * TS_S);
+    assert_true(energy > 200 * 10.0);  /* well above idle power */
+    assert_true(fabs(integral - energy) <= 1e-3 * energy);
+    ts_trace_free(t);
+}
+
+static void test_wifi_loss_burst_drops_camera_frames(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/wifi-loss-burst.xml");
+    int camera = FIND(t, topics, "camera_image");
+    int joints = FIND(t, topics, "joint_states");
+    int wifi = FIND(t, links, "wifi");
+    assert_true(camera >= 0 && joints >= 0 && wifi >= 0);
+
+    const ts_trace_event *burst = first_event(t, "fault:loss-burst");
+    const ts_trace_event *recover = first_event(t, "recover:loss-burst");
+    assert_non_null(burst);
+    assert_non_null(recover);
+    assert_int_equal(burst->time_ns, 3 * TS_S);
+    assert_int_equal(recover->time_ns, 4 * TS_S);
+    assert_int_equal(burst->link, wifi);
+
+    size_t lost = 0, delivered = 0;
+    for (size_t i = 0; i < t->n_messages; i++) {
+        const ts_trace_message *m = &t->messages[i];
+        if (m->topic == joints)
+            assert_int_equal(m->status, TS_MSG_DELIVERED);
+        if (m->topic != camera)
+            continue;
+        if (m->status == TS_MSG_LOST) {
+            lost++;
+            /* A frame is lost only if it was on the air during the burst:
+             * sent at most one transfer time (~13 ms) before it. */
+            assert_true(m->send_ns >= 3 * TS_S - 20 * TS_MS && m->send_ns < 4 * TS_S);
+        } else if (m->status == TS_MSG_DELIVERED) {
+            delivered++;
+        }
+    }
+    /* 30% packet loss in bursts of 8 over a frame's ~630 packets: almost
+     * every one of the ~30 frames of the burst second is lost. */
+    assert_true(lost >= 25);
+    assert_true(delivered >= 140);
+
+    /* The link's samples show the lost packets in the burst's windows. */
+    uint64_t lost_in = 0, lost_out = 0;
+    for (size_t i = 0; i < t->n_link_state; i++) {
+        const ts_trace_link_state *l = &t->link_state[i];
+        if (l->link != wifi)
+            continue;
+        if (l->time_ns > 3 * TS_S && l->time_ns <= 4 * TS_S + 100 * TS_MS)
+            lost_in += l->lost_packets;
+        else
+            lost_out += l->lost_packets;
+    }
+    assert_true(lost_in > 100);
+    assert_int_equal(lost_out, 0);
+    ts_trace_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hot_jetson_throttles_and_control_misses),
+        cmocka_unit_test(test_wifi_loss_burst_drops_camera_frames),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
