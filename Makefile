@@ -26,6 +26,7 @@ LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c tests/e2e/test_*.c))
 BENCH_SRC := $(sort $(wildcard tools/bench/bench_*.c))
+TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 
 GEN_SRC := $(BUILD)/gen/schema_xsd.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_xsd.o
@@ -33,6 +34,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libtoposim.a
 BIN := $(BUILD)/toposim
 TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all run test asan bench install deps clean \
@@ -108,10 +110,12 @@ $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIB)
+# Test helpers (tests/support/, e.g. the fake runtime) link into every test.
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $<"
-	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP -o $@ $< $(LIB) -lcmocka $(LDLIBS_ALL)
+	@$(CC) $(CPPFLAGS_ALL) -Itests/support $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP -o $@ $< \
+	  $(TEST_SUPPORT_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: tools/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)

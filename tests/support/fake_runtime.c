@@ -1,0 +1,213 @@
+/* The fake runtime for deployment-code tests (see fake_runtime.h). */
+#include "fake_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toposim/error.h"
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(arr, n * elem);
+    if (!p) {
+        fprintf(stderr, "fake_runtime: out of memory\n");
+        abort();
+    }
+    *cap = n;
+    return p;
+}
+
+static int64_t fake_now(void *impl)
+{
+    return ts_engine_now(((fake_runtime *)impl)->engine);
+}
+
+typedef struct timer_call {
+    ts_rt_timer_fn fn;
+    void *ctx;
+    uint64_t arg;
+} timer_call;
+
+static void on_timer(ts_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    (void)arg;
+    timer_call call = *(timer_call *)ctx;
+    free(ctx);
+    call.fn(call.ctx, call.arg);
+}
+
+static int fake_timer_start(void *impl, int64_t delay_ns, ts_rt_timer_fn fn, void *ctx,
+                            uint64_t arg, ts_rt_timer *out)
+{
+    fake_runtime *f = impl;
+    if (delay_ns < 0)
+        return TS_EINVAL;
+    timer_call *call = malloc(sizeof *call);
+    if (!call)
+        return TS_ENOMEM;
+    *call = (timer_call){fn, ctx, arg};
+    ts_event_handle h;
+    int rc = ts_engine_schedule(f->engine, ts_engine_now(f->engine) + delay_ns, on_timer,
+                                call, 0, &h);
+    if (rc != TS_OK) {
+        free(call);
+        return rc;
+    }
+    if (out)
+        *out = h;
+    return TS_OK;
+}
+
+/* Cancelling cannot free the call record (the engine keeps only its
+ * pointer): the fake leaks it for the test's lifetime, which is fine. */
+static int fake_timer_cancel(void *impl, ts_rt_timer timer)
+{
+    fake_runtime *f = impl;
+    ts_engine_cancel(f->engine, timer);
+    return TS_OK;
+}
+
+static void on_deliver(ts_engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    fake_runtime *f = ctx;
+    ts_rt_message msg = f->sent[arg];
+    if (msg.to < 0 || msg.to >= FAKE_MAX_ENDPOINTS || msg.port < 0 || msg.port >= FAKE_MAX_PORTS)
+        return;
+    if (!f->component_alive[msg.to])
+        return;
+    struct fake_listener *l = &f->listeners[msg.to][msg.port];
+    if (l->fn) {
+        f->delivered++;
+        l->fn(l->ctx, &msg);
+    }
+}
+
+static int fake_send(void *impl, const ts_rt_message *msg)
+{
+    fake_runtime *f = impl;
+    f->sent = grow(f->sent, &f->cap_sent, f->n_sent + 1, sizeof *f->sent);
+    size_t i = f->n_sent++;
+    f->sent[i] = *msg;
+    if (msg->from >= 0 && msg->from < FAKE_MAX_ENDPOINTS && !f->component_alive[msg->from])
+        return TS_OK; /* a dead sender's messages go nowhere */
+    if (f->drop && f->drop(f->drop_ctx, msg)) {
+        f->dropped++;
+        return TS_OK;
+    }
+    return ts_engine_schedule(f->engine, ts_engine_now(f->engine) + f->latency_ns, on_deliver,
+                              f, i, NULL);
+}
+
+static int fake_listen(void *impl, int endpoint, int port, ts_rt_receive_fn fn, void *ctx)
+{
+    fake_runtime *f = impl;
+    if (endpoint < 0 || endpoint >= FAKE_MAX_ENDPOINTS || port < 0 || port >= FAKE_MAX_PORTS)
+        return TS_EINVAL;
+    f->listeners[endpoint][port].fn = fn;
+    f->listeners[endpoint][port].ctx = ctx;
+    return TS_OK;
+}
+
+static int fake_alive(void *impl, ts_rt_entity kind, int index)
+{
+    fake_runtime *f = impl;
+    if (index < 0 || index >= FAKE_MAX_ENDPOINTS)
+        return -1;
+    return kind == TS_RT_NODE ? f->node_alive[index] : f->component_alive[index];
+}
+
+static int fake_set_component(void *impl, int component, const ts_rt_component_state *st)
+{
+    fake_runtime *f = impl;
+    if (component < 0 || component >= FAKE_MAX_ENDPOINTS)
+        return TS_EINVAL;
+    f->component[component] = *st;
+    f->changes = grow(f->changes, &f->cap_changes, f->n_changes + 1, sizeof *f->changes);
+    f->changes[f->n_changes++] = (fake_component_change){fake_now(f), component, *st};
+    return TS_OK;
+}
+
+static void fake_record_fn(void *impl, const ts_rt_record *rec)
+{
+    fake_runtime *f = impl;
+    f->records = grow(f->records, &f->cap_records, f->n_records + 1, sizeof *f->records);
+    fake_record *r = &f->records[f->n_records++];
+    memset(r, 0, sizeof *r);
+    r->time = fake_now(f);
+    snprintf(r->kind, sizeof r->kind, "%s", rec->kind ? rec->kind : "");
+    r->component = rec->component;
+    r->node = rec->node;
+    r->value = rec->value;
+    snprintf(r->detail, sizeof r->detail, "%s", rec->detail ? rec->detail : "");
+}
+
+static const ts_runtime_ops fake_ops = {
+    fake_now, fake_timer_start, fake_timer_cancel, fake_send,
+    fake_listen, fake_alive, fake_set_component, fake_record_fn,
+};
+
+fake_runtime *fake_runtime_new(void)
+{
+    fake_runtime *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->engine = ts_engine_new(256);
+    if (!f->engine) {
+        free(f);
+        return NULL;
+    }
+    f->rt.ops = &fake_ops;
+    f->rt.impl = f;
+    f->latency_ns = 1000000;
+    for (int i = 0; i < FAKE_MAX_ENDPOINTS; i++)
+        f->node_alive[i] = f->component_alive[i] = 1;
+    return f;
+}
+
+void fake_runtime_free(fake_runtime *f)
+{
+    if (!f)
+        return;
+    ts_engine_free(f->engine);
+    free(f->records);
+    free(f->changes);
+    free(f->sent);
+    free(f);
+}
+
+void fake_runtime_run(fake_runtime *f, int64_t until)
+{
+    ts_engine_run(f->engine, until);
+}
+
+size_t fake_runtime_count(const fake_runtime *f, const char *kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_records; i++)
+        n += strcmp(f->records[i].kind, kind) == 0;
+    return n;
+}
+
+const fake_record *fake_runtime_find(const fake_runtime *f, const char *kind, size_t nth)
+{
+    for (size_t i = 0; i < f->n_records; i++)
+        if (strcmp(f->records[i].kind, kind) == 0 && nth-- == 0)
+            return &f->records[i];
+    return NULL;
+}
+
+size_t fake_runtime_sent(const fake_runtime *f, int port, uint32_t kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_sent; i++)
+        n += f->sent[i].port == port && (kind == UINT32_MAX || f->sent[i].kind == kind);
+    return n;
+}
