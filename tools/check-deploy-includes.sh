@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The deployment code must not see the simulator: files in src/deploy/ may
-# include only toposim/deploy.h, toposim/runtime.h, toposim/error.h,
+# include only toposim/deploy.h (and its deploy_*.h parts), toposim/runtime.h, toposim/error.h,
 # toposim/alloc.h and the C standard library. Prints each offending line
 # and exits 1 when any include reaches further.
 # usage: tools/check-deploy-includes.sh [DIR]   (default: src/deploy)
 set -u
 dir=${1:-src/deploy}
-allowed='^(toposim/(deploy|runtime|error|alloc)\.h|assert\.h|ctype\.h|errno\.h|float\.h|inttypes\.h|limits\.h|math\.h|stdarg\.h|stdbool\.h|stddef\.h|stdint\.h|stdio\.h|stdlib\.h|string\.h)$'
+allowed='^(toposim/(deploy(_[a-z]+)?|runtime|error|alloc)\.h|assert\.h|ctype\.h|errno\.h|float\.h|inttypes\.h|limits\.h|math\.h|stdarg\.h|stdbool\.h|stddef\.h|stdint\.h|stdio\.h|stdlib\.h|string\.h)$'
 bad=0
 shopt -s nullglob
 for f in "$dir"/*.c "$dir"/*.h; do

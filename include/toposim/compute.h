@@ -62,7 +62,9 @@ enum {
     TS_JOB_DONE = 0,          /* finished normally */
     TS_JOB_UNFINISHED = 1,    /* still running or waiting at the end */
     TS_JOB_KILLED = 2,        /* its task was OOM-killed */
-    TS_JOB_NODE_DOWN = 3      /* its node went down */
+    TS_JOB_NODE_DOWN = 3,     /* its node went down */
+    TS_JOB_STOPPED = 4        /* its task was stopped (crash, standby,
+                                 rollout) by ts_compute_set_task_running */
 };
 
 typedef struct ts_job_record {
@@ -95,7 +97,8 @@ typedef struct ts_compute_config {
     ts_time quantum;               /* fair-share slice; 0: 4 ms */
     ts_job_done_fn done;           /* required */
     ts_compute_load_fn load;       /* NULL: not observed */
-    ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up";
+    ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up",
+                                      "task_stopped", "task_started";
                                       NULL: not reported */
     void *ctx;                     /* passed to all three */
 } ts_compute_config;
@@ -138,8 +141,9 @@ int ts_compute_set_online_cores(ts_compute *c, int node, int n);
 /* Takes a node down (its running, waiting and GPU jobs are reported with
  * finish -1 and outcome TS_JOB_NODE_DOWN, its memory is freed, releases
  * record nothing until it is up) or brings it up again (every task,
- * OOM-killed ones included, restarts as after a reboot). Reports
- * "node_down" / "node_up"; setting the current state does nothing. */
+ * OOM-killed ones included, restarts as after a reboot; tasks stopped by
+ * ts_compute_set_task_running stay stopped). Reports "node_down" /
+ * "node_up"; setting the current state does nothing. */
 int ts_compute_set_node_up(ts_compute *c, int node, int up);
 
 /* ---- Sampling (exact at the current engine time) ---- */
@@ -164,7 +168,39 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
 /* Cumulative busy time of one core up to now (-1 for a bad node/core). */
 ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core);
 
-/* 1 while a task can run: its node is up and it is not OOM-killed. */
+/* Stops (running 0) or starts a task's process, as a crash, a cold
+ * standby or a rollout does, whether its node is up or down. Stopping
+ * reports its current and waiting jobs now with finish -1 and outcome
+ * TS_JOB_STOPPED, frees its core, GPU and GPU-queue place for the others
+ * at once, releases its memory and skips its releases (recording nothing;
+ * the release timer keeps its phase, as while its node is down). Starting
+ * resumes with its next release on that grid, which claims its memory
+ * again under the OOM rule; a start also revives an OOM-killed task (a
+ * fresh process). Reports "task_stopped" / "task_started"; setting the
+ * current state does nothing. Allowed before ts_compute_start. TS_OK or
+ * TS_EINVAL for a bad task. */
+int ts_compute_set_task_running(ts_compute *c, int task, int running);
+
+/* Changes a task's timing from its next release on (safety mode, a new
+ * version): period, and execution time uniform in [exec_min, exec_max]
+ * (0 values keep the current ones; giving either bound replaces the
+ * task's distribution, if any, by the range). Jobs already released keep
+ * the work of the timing they were released under; deadline and GPU time
+ * are unchanged. A new period re-arms the release timer for the last
+ * release instant on its grid (skipped ones included) plus the new
+ * period, or now if that is past; before the first release the first
+ * release stays at the offset. Nothing changes on an error: TS_EINVAL for
+ * a bad task, a negative value or a range that is not 0 < min <= max,
+ * TS_ENOMEM when the timer cannot be re-armed. */
+int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
+                               ts_time exec_min, ts_time exec_max);
+
+/* 1 while a task can run: its node is up, it is started and it is not
+ * OOM-killed; 0 otherwise or for a bad task. */
 int ts_compute_task_alive(const ts_compute *c, int task);
+
+/* 1 unless the task was stopped with ts_compute_set_task_running (its
+ * node's state and OOM kills do not count); 0 for a bad task. */
+int ts_compute_task_running(const ts_compute *c, int task);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct ts_platform_event {
                            "fan_on", "fan_off", "thermal_shutdown",
                            "oom_kill", "power_mode", "low_battery",
                            "medium_change", "loss_change", "latency_change",
+                           "task_stopped", "task_started",
                            "ambient_change", "node_down", "node_up" */
     int node;           /* -1 when not applicable */
     int link;           /* -1 when not applicable */

@@ -156,6 +156,8 @@ typedef struct ts_packet {
     int64_t bytes;            /* payload, without headers */
     ts_time sent;             /* set by ts_network_send */
     ts_time received;         /* set on delivery, else -1 */
+    uint64_t tag;             /* the sender's own data, carried unchanged
+                                 (e.g. which runtime message this is) */
 } ts_packet;
 
 /* Called once per packet: on delivery, on a drop or loss, or from

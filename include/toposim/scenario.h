@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toposim/deploy_qos.h"
 #include "toposim/dist.h"
 #include "toposim/error.h"
 
@@ -43,6 +44,12 @@ typedef struct ts_scenario_site {
     ts_tier tier;
     double battery_wh;          /* robots: battery capacity; 0 = no battery */
     double low_battery_fraction;/* event when the charge falls below this */
+    int safe_state_category;    /* robots: IEC 60204-1 stop category 0, 1
+                                   or 2 entered when a needed component has
+                                   no live replica; -1: none declared */
+    int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
+    int fleet;                  /* index of the fleet that made it, or -1 */
+    int fleet_member;           /* its number within the fleet, or -1 */
     int line;
 } ts_scenario_site;
 
@@ -157,6 +164,36 @@ typedef struct ts_scenario_link {
     int line;
 } ts_scenario_link;
 
+typedef enum { TS_STANDBY_HOT = 0, TS_STANDBY_WARM = 1, TS_STANDBY_COLD = 2 } ts_standby;
+typedef enum { TS_DETECT_TIMEOUT = 0, TS_DETECT_PHI = 1 } ts_detector;
+typedef enum {
+    TS_ISOLATION_NONE = 0,
+    TS_ISOLATION_CORE = 1,      /* reserved cores of its own */
+    TS_ISOLATION_NODE = 2,      /* a node of its own */
+    TS_ISOLATION_HIGHEST = 3    /* a node of its own (and its cores) */
+} ts_isolation;
+
+/* How a backup serves: reduced functionality, conservative parameters. */
+typedef struct ts_safety_mode {
+    int64_t period_ns;          /* 0: the primary's period */
+    int64_t exec_ns;            /* 0: the primary's execution time */
+    char **param_names;         /* declared parameters, recorded as events */
+    char **param_values;
+    size_t n_params;
+} ts_safety_mode;
+
+/* A version of a component: what differs from the declared one. Zero
+ * fields keep the declared value. */
+typedef struct ts_scenario_version {
+    char *id;                   /* "v1", "v2", ... */
+    int64_t period_ns;
+    int64_t exec_ns;
+    int64_t exec_min_ns;
+    int64_t cpu_millicores;
+    int64_t memory_bytes;
+    int line;
+} ts_scenario_version;
+
 typedef struct ts_scenario_component {
     char *id;
     uint32_t flags;         /* TS_FLAG_* */
@@ -181,6 +218,29 @@ typedef struct ts_scenario_component {
     int weight;             /* fair share weight; default 1024 */
     uint64_t affinity;      /* bit i: may run on core i; 0: any core */
     int reserve_cores;      /* 1: its affinity cores run nothing else */
+
+    /* Redundancy: a backup names its primary; the primary carries the
+     * monitoring parameters. */
+    int backup_of;          /* primary's component index, or -1 */
+    ts_standby standby;     /* backups: hot, warm or cold */
+    int64_t takeover_ns;    /* backups: time from the decision to serving;
+                               defaults hot 0, warm 5 ms, cold 500 ms */
+    ts_detector detector;   /* primaries: how backups decide it failed */
+    int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */
+    int misses;             /* fixed timeout: missed heartbeats, default 3 */
+    double phi_threshold;   /* phi-accrual threshold, default 8 */
+    int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
+    int core_redundancy;    /* primary/backup may share a node but not a core */
+    ts_safety_mode safety;  /* parameters a backup serves with */
+    int needed;             /* the robot needs it (safety-critical implies) */
+
+    ts_isolation isolation; /* none, core, node, highest */
+    int zone;               /* security zone index, or -1 */
+    int replica_of;         /* a service replica: the first replica's index,
+                               or -1 */
+    ts_scenario_version *versions; /* versions[0] is the declared one */
+    size_t n_versions;
+    int site;               /* robot it belongs to (fleet copies), or -1 */
     int line;
 } ts_scenario_component;
 
@@ -193,8 +253,90 @@ typedef struct ts_scenario_topic {
     int64_t size_bytes;     /* payload per sample, > 0 */
     int64_t period_ns;      /* publishing period; 0 = every publisher job */
     int64_t budget_ns;      /* end-to-end latency budget; 0 = none */
+    ts_qos writer_qos;      /* what the publisher offers */
+    ts_qos reader_qos;      /* what the subscribers request */
+    int has_qos;            /* 0: no qos= given (plain best-effort delivery
+                               as before QoS existed) */
     int line;
 } ts_scenario_topic;
+
+/* A named QoS profile: a built-in one ("real_time", "standard",
+ * "best_effort", "sensor_data", "services_default", "parameters",
+ * "system_default") or one the scenario derives from another. */
+typedef struct ts_scenario_qos_profile {
+    char *id;
+    ts_qos qos;
+    int line;
+} ts_scenario_qos_profile;
+
+/* A request/response service served by a component's replicas. */
+typedef struct ts_scenario_service {
+    char *id;
+    int *replicas;              /* component indices */
+    size_t n_replicas;
+    int least_outstanding;      /* 0: round robin */
+    int64_t health_period_ns;   /* 0: no health checks */
+    int64_t health_timeout_ns;
+    int64_t request_bytes, response_bytes;
+    int64_t timeout_ns;         /* request timeout */
+    int line;
+} ts_scenario_service;
+
+/* A component calling a service at a rate. */
+typedef struct ts_scenario_client {
+    int component;
+    int service;
+    int64_t period_ns;
+    int line;
+} ts_scenario_client;
+
+/* Security zones and allow-lists. With default_deny, traffic between
+ * zones needs an allow rule, and publishing/subscribing a topic needs the
+ * component (or its zone) on the topic's lists when the topic has lists. */
+typedef struct ts_scenario_zone {
+    char *id;
+    int line;
+} ts_scenario_zone;
+
+typedef struct ts_scenario_allow {
+    int from_zone, to_zone;     /* zone pair that may talk, or -1 */
+    int component;              /* component granted a topic, or -1 */
+    int topic;                  /* the topic, or -1 */
+    int publish;                /* 1: may publish; 0: may subscribe */
+    int line;
+} ts_scenario_allow;
+
+/* A fleet: copies of a template robot (its site, nodes, links, the
+ * components pinned to or placed on it and their topics), each renamed
+ * with a suffix; per-robot overrides were merged at load. */
+typedef struct ts_scenario_fleet {
+    char *id;
+    int template_site;
+    int count;
+    int coordinator;            /* fleet coordinator component, or -1 */
+    int line;
+} ts_scenario_fleet;
+
+/* A configuration parameter: global (site -1) or a robot's override. */
+typedef struct ts_scenario_param {
+    char *name;
+    char *value;
+    int site;                   /* robot site for an override, or -1 */
+    int line;
+} ts_scenario_param;
+
+/* A rollout of a component version across the fleet's robots. */
+typedef struct ts_scenario_rollout {
+    char *component;            /* the template component's id */
+    int to_version;             /* index into its versions */
+    int64_t start_ns;
+    int canaries;               /* robots updated first */
+    int64_t soak_ns;            /* canaries run this long before judging */
+    int wave;                   /* robots per rolling wave */
+    int64_t wave_soak_ns;       /* each wave's soak; default soak_ns */
+    double max_miss_fraction;   /* deadline misses allowed while soaking */
+    int line;
+} ts_scenario_rollout;
 
 typedef enum {
     TS_REQ_TOPIC_DEADLINE = 0,     /* fraction of samples within budget */
@@ -220,7 +362,9 @@ typedef enum {
                                    latency extra_ns, for duration */
     TS_FAULT_NODE_CRASH = 6,    /* target node stops; restarts after
                                    duration when duration > 0 */
-    TS_FAULT_PARTITION = 7      /* links[] all down for duration */
+    TS_FAULT_PARTITION = 7,     /* links[] all down for duration */
+    TS_FAULT_COMPONENT_CRASH = 8 /* target component stops; restarts after
+                                   duration when duration > 0 */
 } ts_fault_kind;
 
 /* One entry of the <faults> timeline. */
@@ -255,6 +399,15 @@ typedef struct ts_scenario {
     ts_scenario_requirement *requirements; size_t n_requirements;
     ts_scenario_medium *media; size_t n_media;
     ts_scenario_fault *faults; size_t n_faults; /* in time order */
+    ts_scenario_qos_profile *qos_profiles; size_t n_qos_profiles;
+    ts_scenario_service *services; size_t n_services;
+    ts_scenario_client *clients; size_t n_clients;
+    ts_scenario_zone *zones; size_t n_zones;
+    ts_scenario_allow *allows; size_t n_allows;
+    int default_deny;           /* policies: deny what no rule allows */
+    ts_scenario_fleet *fleets; size_t n_fleets;
+    ts_scenario_rollout *rollouts; size_t n_rollouts;
+    ts_scenario_param *params; size_t n_params; /* globals, then overrides */
 } ts_scenario;
 
 typedef struct ts_scenario_options {

@@ -14,6 +14,10 @@
  * node's tasks and cores, and nothing is allocated per event (the release
  * rings grow by doubling).
  *
+ * A task's release timer ticks on its grid from the start whatever
+ * happens; a tick records nothing while the task's node is down, the task
+ * is OOM-killed or stopped, so the task resumes in its original phase.
+ *
  * Work is kept in reference-clock nanoseconds as a double (exact for
  * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
  * the tests use) and progresses at the node's current speed.
@@ -33,8 +37,16 @@ enum {
     T_GPU_SUBMIT,  /* CPU part done; kernel enters the queue at dispatch */
     T_GPU_QUEUED,  /* kernel waiting for a GPU */
     T_GPU_RUN,     /* kernel on a GPU */
-    T_DEAD         /* OOM-killed until its node restarts */
+    T_DEAD         /* OOM-killed until its node or it restarts */
 };
+
+/* A release not yet current. Its work is drawn when it becomes current,
+ * unless a timing change came first: then it was drawn at the change, with
+ * the timing it was released under. */
+typedef struct pend_entry {
+    ts_time release;
+    ts_time work;             /* -1: not drawn yet */
+} pend_entry;
 
 typedef struct task_state {
     ts_task_desc d;
@@ -46,12 +58,16 @@ typedef struct task_state {
     int was_running;          /* dispatch scratch: lost its core this round */
     int sticky;               /* dispatch scratch: fair slice not over */
     int mem_held;
+    int stopped;              /* set by ts_compute_set_task_running */
+    int ticked;               /* the release timer has fired */
+    ts_time last_tick;        /* its last firing, recorded or skipped */
+    ts_event_handle rel_ev;   /* its next firing; 0: none */
     uint64_t mask;            /* allowed cores among 0..63 */
     int any_high;             /* may use cores >= 64 (affinity 0) */
     double inv_weight;        /* 1024 / weight */
     double vr;                /* fair virtual runtime, ns x 1024 / weight */
     uint64_t next_seq;
-    ts_time *pending;         /* ring of release times not yet current */
+    pend_entry *pending;      /* ring of releases not yet current */
     size_t pend_cap, pend_head, pend_count;
     /* the current job */
     uint64_t seq;
@@ -454,13 +470,14 @@ static void next_job(ts_compute *c, int id)
         t->state = T_IDLE;
         return;
     }
-    t->release = t->pending[t->pend_head];
+    pend_entry p = t->pending[t->pend_head];
     t->pend_head = (t->pend_head + 1) % t->pend_cap;
     t->pend_count--;
+    t->release = p.release;
     t->seq = t->next_seq++;
     t->start = t->cpu_end = t->gpu_start = -1;
     t->preemptions = 0;
-    t->work = draw_exec(t);
+    t->work = p.work >= 0 ? p.work : draw_exec(t);
     t->remaining = (double)t->work;
     if (t->d.policy == TS_SCHED_FAIR) {
         double floor = fair_floor(c, t->d.node);
@@ -760,7 +777,7 @@ static int push_release(task_state *t, ts_time release)
 {
     if (t->pend_count == t->pend_cap) {
         size_t cap = t->pend_cap ? 2 * t->pend_cap : 8;
-        ts_time *r = ts_malloc(cap * sizeof *r);
+        pend_entry *r = ts_malloc(cap * sizeof *r);
         if (!r)
             return TS_ENOMEM;
         for (size_t i = 0; i < t->pend_count; i++)
@@ -770,7 +787,8 @@ static int push_release(task_state *t, ts_time release)
         t->pend_cap = cap;
         t->pend_head = 0;
     }
-    t->pending[(t->pend_head + t->pend_count) % t->pend_cap] = release;
+    t->pending[(t->pend_head + t->pend_count) % t->pend_cap] =
+        (pend_entry){.release = release, .work = -1};
     t->pend_count++;
     return TS_OK;
 }
@@ -815,8 +833,12 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
     ts_time now = ts_engine_now(engine);
     /* The timer keeps its phase while the task cannot run, so it resumes
      * on its original release grid. */
-    ts_engine_schedule(engine, now + t->d.period, on_release, c, arg, NULL);
-    if (!c->nodes[t->d.node].up || t->state == T_DEAD)
+    t->last_tick = now;
+    t->ticked = 1;
+    if (ts_engine_schedule(engine, add_sat(now, t->d.period), on_release, c,
+                           arg, &t->rel_ev) != TS_OK)
+        t->rel_ev = 0;
+    if (!c->nodes[t->d.node].up || t->state == T_DEAD || t->stopped)
         return;
     if (!claim_memory(c, id, now))
         return;
@@ -888,7 +910,8 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
         int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d.offset,
-                                    on_release, c, (uint64_t)i, NULL);
+                                    on_release, c, (uint64_t)i,
+                                    &c->tasks[i].rel_ev);
         if (rc != TS_OK)
             return ts_error_set(err, rc, NULL, 0, "cannot schedule releases");
     }
@@ -908,7 +931,7 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
     if (had)
         c->done(c->ctx, &cur);
     while (t->pend_count) {
-        ts_time rel = t->pending[t->pend_head];
+        ts_time rel = t->pending[t->pend_head].release;
         t->pend_head = (t->pend_head + 1) % t->pend_cap;
         t->pend_count--;
         ts_job_record job = {.task = id, .node = t->d.node, .seq = t->next_seq++,
@@ -1041,6 +1064,122 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
     return TS_OK;
 }
 
+static int bad_task(const ts_compute *c, int task)
+{
+    return task < 0 || (size_t)task >= c->n_tasks;
+}
+
+/* Takes a task out of its node's GPU FIFO, keeping the others' order. */
+static void gq_remove(ts_compute *c, node_state *n, int id)
+{
+    int *ring = c->gq + n->task_first;
+    size_t cap = n->task_count, kept = 0;
+    for (size_t i = 0; i < n->gq_count; i++) {
+        int x = ring[(n->gq_head + i) % cap];
+        if (x != id)
+            ring[(n->gq_head + kept++) % cap] = x;
+    }
+    n->gq_count = kept;
+}
+
+int ts_compute_set_task_running(ts_compute *c, int task, int running)
+{
+    if (bad_task(c, task))
+        return TS_EINVAL;
+    task_state *t = &c->tasks[task];
+    int node = t->d.node;
+    node_state *n = &c->nodes[node];
+    running = running != 0;
+    if (running == !t->stopped)
+        return TS_OK;
+    char buf[32], detail[160];
+    const char *name = task_name(t, task, buf, sizeof buf);
+    if (running) {
+        t->stopped = 0;
+        /* A fresh process: an OOM kill does not outlive it. */
+        if (t->state == T_DEAD)
+            t->state = T_IDLE;
+        snprintf(detail, sizeof detail, "%s started on node %d", name, node);
+        emit(c, "task_started", node, task, 1, detail);
+        return TS_OK;
+    }
+    t->stopped = 1;
+    ts_time now = ts_engine_now(c->engine);
+    if (c->started) {
+        account(c, node);
+        node_busy_mark(n, now);
+    }
+    if (t->core >= 0) {
+        unit_state *u = &c->cores[n->core0 + (size_t)t->core];
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        n->busy_cores--;
+    }
+    if (t->state == T_GPU_RUN && t->gpu >= 0) {
+        unit_state *u = &c->gpus[n->gpu0 + (size_t)t->gpu];
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        n->busy_gpus--;
+    } else if (t->state == T_GPU_QUEUED) {
+        gq_remove(c, n, task);
+    }
+    if (t->mem_held) {
+        n->mem_used -= t->d.memory_bytes;
+        t->mem_held = 0;
+    }
+    /* A restarted process is placed at the fair floor, like a new one. */
+    t->vr = 0;
+    snprintf(detail, sizeof detail, "%s stopped on node %d", name, node);
+    emit(c, "task_stopped", node, task, 0, detail);
+    drop_jobs(c, task, TS_JOB_STOPPED);
+    if (c->started)
+        request_dispatch(c, node);
+    return TS_OK;
+}
+
+int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
+                               ts_time exec_min, ts_time exec_max)
+{
+    if (bad_task(c, task) || period < 0 || exec_min < 0 || exec_max < 0)
+        return TS_EINVAL;
+    task_state *t = &c->tasks[task];
+    int range = exec_min > 0 || exec_max > 0;
+    ts_time lo = exec_min > 0 ? exec_min : t->d.exec_min;
+    ts_time hi = exec_max > 0 ? exec_max : t->d.exec_max;
+    if (range && (lo <= 0 || hi < lo))
+        return TS_EINVAL;
+    if (period > 0 && c->started && t->ticked) {
+        ts_time now = ts_engine_now(c->engine);
+        ts_time at = add_sat(t->last_tick, period);
+        if (at < now)
+            at = now;
+        /* Arm the new timer before dropping the old one, so running out of
+         * event memory leaves the task on its old grid, not without one. */
+        ts_event_handle ev;
+        if (ts_engine_schedule(c->engine, at, on_release, c, (uint64_t)task,
+                               &ev) != TS_OK)
+            return TS_ENOMEM;
+        if (t->rel_ev)
+            ts_engine_cancel(c->engine, t->rel_ev);
+        t->rel_ev = ev;
+    }
+    if (period > 0)
+        t->d.period = period;
+    if (range) {
+        /* Waiting jobs were released under the old timing: draw their work
+         * with it now, in job order, before it is replaced. */
+        for (size_t i = 0; i < t->pend_count; i++) {
+            pend_entry *p = &t->pending[(t->pend_head + i) % t->pend_cap];
+            if (p->work < 0)
+                p->work = draw_exec(t);
+        }
+        t->d.exec.kind = TS_DIST_NONE;
+        t->d.exec_min = lo;
+        t->d.exec_max = hi;
+    }
+    return TS_OK;
+}
+
 /* ---- Sampling ---- */
 
 int ts_compute_node_stat_get(const ts_compute *c, int node,
@@ -1081,5 +1220,12 @@ int ts_compute_task_alive(const ts_compute *c, int task)
     if (task < 0 || (size_t)task >= c->n_tasks)
         return 0;
     const task_state *t = &c->tasks[task];
-    return c->nodes[t->d.node].up && t->state != T_DEAD;
+    return c->nodes[t->d.node].up && t->state != T_DEAD && !t->stopped;
+}
+
+int ts_compute_task_running(const ts_compute *c, int task)
+{
+    if (task < 0 || (size_t)task >= c->n_tasks)
+        return 0;
+    return !c->tasks[task].stopped;
 }

@@ -26,6 +26,7 @@ static const char *fault_name(ts_fault_kind kind)
     case TS_FAULT_MEDIUM: return "medium-change";
     case TS_FAULT_NODE_CRASH: return "node-crash";
     case TS_FAULT_PARTITION: return "partition";
+    case TS_FAULT_COMPONENT_CRASH: return "component-crash";
     }
     return "unknown";
 }
@@ -56,6 +57,9 @@ static void record(world *w, const ts_scenario_fault *f, int recover, const char
     case TS_FAULT_POWER_MODE:
     case TS_FAULT_NODE_CRASH:
         ev.node = f->target;
+        break;
+    case TS_FAULT_COMPONENT_CRASH:
+        ev.component = f->target;
         break;
     default:
         break;
@@ -123,6 +127,11 @@ static void apply(world *w, const ts_scenario_fault *f, int recover)
     case TS_FAULT_NODE_CRASH:
         set_node(w, f->target, recover);
         snprintf(detail, sizeof detail, "node %s %s", s->nodes[f->target].id,
+                 recover ? "restarted" : "crashed");
+        break;
+    case TS_FAULT_COMPONENT_CRASH:
+        ts__world_set_component_alive(w, f->target, recover);
+        snprintf(detail, sizeof detail, "component %s %s", s->components[f->target].id,
                  recover ? "restarted" : "crashed");
         break;
     default:

@@ -25,6 +25,12 @@ void ts__world_fail(world *w, const ts_error *e)
 static void on_packet_done(void *ctx, const ts_packet *p)
 {
     world *w = ctx;
+    if (p->tag) {
+        /* The deployment code's own traffic (heartbeats, DDS data and
+         * acks, requests): handed to its listener, not a topic sample. */
+        ts__world_runtime_packet(w, p);
+        return;
+    }
     ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
                             p->seq, p->sent, p->received, p->bytes};
     w->stats.messages++;
@@ -56,6 +62,10 @@ void ts__world_on_event(void *ctx, const ts_platform_event *ev)
 static void publish(world *w, int component, ts_time release)
 {
     const ts_scenario *s = w->s;
+    /* A standby publishes nothing until the deployment code makes it
+     * serve. */
+    if (!ts__world_serving(w, component))
+        return;
     for (size_t k = w->pub_first[component]; k < w->pub_first[component + 1]; k++) {
         size_t t = w->pub_topics[k];
         const ts_scenario_topic *tp = &s->topics[t];
@@ -105,6 +115,11 @@ static void on_job_done(void *ctx, const ts_job_record *job)
     /* Task ids equal component indices (added in order below). */
     if (job->finish >= 0 && !w->failed)
         publish(w, job->task, job->release);
+}
+
+void ts__world_set_component_alive(world *w, int component, int alive)
+{
+    ts_compute_set_task_running(w->compute, component, alive);
 }
 
 /* Callbacks from the models to each other, through the world: the
@@ -406,6 +421,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = build_dynamics(w, err)) != TS_OK ||
         (rc = build_publish_index(w, err)) != TS_OK ||
         (rc = build_tasks(w, seed, err)) != TS_OK ||
+        (rc = ts__world_runtime_init(w, err)) != TS_OK ||
         (rc = ts_compute_start(w->compute, err)) != TS_OK)
         return rc;
     if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
@@ -422,6 +438,7 @@ static void teardown(world *w)
     ts_compute_free(w->compute);
     ts_network_free(w->net);
     ts__world_sampler_free(w);
+    ts__world_runtime_free(w);
     if (w->rngs)
         for (size_t i = 0; i < w->s->n_components; i++)
             if (w->rngs[i])

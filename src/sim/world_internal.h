@@ -10,6 +10,7 @@
 #include "toposim/dynamics.h"
 #include "toposim/event.h"
 #include "toposim/platform.h"
+#include "toposim/runtime.h"
 #include "toposim/sim.h"
 #include "toposim/trace.h"
 #include "toposim/world.h"
@@ -18,6 +19,42 @@ typedef struct topic_state {
     ts_time next_due;         /* release time from which the next sample is due */
     uint64_t samples;
 } topic_state;
+
+/* The runtime's state (runtime_sim.c). */
+#define TS__RT_PORTS 32
+
+typedef struct ts__rt_timer {
+    ts_rt_timer_fn fn;
+    void *ctx;
+    uint64_t arg;
+    ts_event_handle event;
+    uint32_t gen;             /* bumped on every use: stale ids do nothing */
+    int next_free;
+    int in_use;
+} ts__rt_timer;
+
+typedef struct ts__rt_msg {
+    ts_rt_message msg;
+    int next_free;
+} ts__rt_msg;
+
+typedef struct ts__rt_listener {
+    ts_rt_receive_fn fn;
+    void *ctx;
+} ts__rt_listener;
+
+typedef struct ts__rt_state {
+    ts_runtime rt;            /* what the deployment code is handed */
+    ts__rt_timer *timers;
+    size_t n_timers;
+    int timer_free;
+    ts__rt_msg *msgs;
+    size_t n_msgs;
+    int msg_free;
+    ts__rt_listener *listeners; /* n_components x TS__RT_PORTS */
+    ts_rt_component_state *component; /* as last set, per component */
+    uint8_t *serving;         /* 1: the component publishes and serves */
+} ts__rt_state;
 
 typedef struct world {
     const ts_scenario *s;
@@ -31,6 +68,7 @@ typedef struct world {
     ts_dist *exec_dists;      /* one per component, prepared here */
     topic_state *topics;
     size_t *pub_first, *pub_topics; /* topics published by each component */
+    ts__rt_state rts;         /* the runtime the deployment code sees */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -60,6 +98,21 @@ void ts__world_sampler_finish(world *w);
 
 /* Frees the sampler's state. */
 void ts__world_sampler_free(world *w);
+
+/* Sets up the runtime (every component ACTIVE and serving). */
+int ts__world_runtime_init(world *w, ts_error *err);
+
+/* Frees the runtime's state. */
+void ts__world_runtime_free(world *w);
+
+/* Handles a network packet that carries a runtime message (tag != 0). */
+void ts__world_runtime_packet(world *w, const ts_packet *p);
+
+/* 1 when a component publishes its topics and answers requests. */
+int ts__world_serving(const world *w, int component);
+
+/* Crashes (alive 0) or restarts a component's process. */
+void ts__world_set_component_alive(world *w, int component, int alive);
 
 /* Schedules every fault of the timeline and every medium profile point. */
 int ts__world_faults_start(world *w, ts_error *err);

@@ -3,7 +3,8 @@
  * fixed-priority preemption, FIFO order at equal priority, the fair
  * class's weighted round robin and its long-run shares, affinity and
  * reserved cores, the GPU queue, speed changes mid-job, OOM kills, core
- * offlining, node crashes and the load observer.
+ * offlining, node crashes, the load observer, and tasks stopped, started
+ * and retimed at run time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 typedef struct job_log {
     ts_job_record jobs[MAX_JOBS];
+    ts_time reported[MAX_JOBS];  /* engine time of each report */
     int n;
     ts_platform_event events[MAX_EVENTS];
     int n_events;
@@ -40,6 +42,7 @@ static void log_job(void *ctx, const ts_job_record *j)
         return;
     }
     assert_true(l->n < MAX_JOBS);
+    l->reported[l->n] = ts_engine_now(l->engine);
     l->jobs[l->n++] = *j;
 }
 
@@ -124,9 +127,12 @@ static ts_task_desc once(int node, int prio, ts_time at, ts_time exec)
 /* Changes applied from engine events, as the power and fault models will. */
 typedef struct change {
     ts_compute *c;
-    int what;                 /* 0 speed, 1 online cores, 2 node up flag */
+    int what;                 /* 0 speed, 1 online cores, 2 node up flag,
+                                 3 task running flag, 4 task timing (for
+                                 3 and 4, node holds the task) */
     int node, n;
     double cpu, gpu;
+    ts_time period, exec_min, exec_max;
 } change;
 
 static void apply_change(ts_engine *e, void *ctx, uint64_t arg)
@@ -138,8 +144,26 @@ static void apply_change(ts_engine *e, void *ctx, uint64_t arg)
         assert_int_equal(ts_compute_set_speed(ch->c, ch->node, ch->cpu, ch->gpu), TS_OK);
     else if (ch->what == 1)
         assert_int_equal(ts_compute_set_online_cores(ch->c, ch->node, ch->n), TS_OK);
-    else
+    else if (ch->what == 2)
         assert_int_equal(ts_compute_set_node_up(ch->c, ch->node, ch->n), TS_OK);
+    else if (ch->what == 3)
+        assert_int_equal(ts_compute_set_task_running(ch->c, ch->node, ch->n), TS_OK);
+    else
+        assert_int_equal(ts_compute_set_task_timing(ch->c, ch->node, ch->period,
+                                                    ch->exec_min, ch->exec_max),
+                         TS_OK);
+}
+
+static change run_flag(ts_compute *c, int task, int running)
+{
+    return (change){.c = c, .what = 3, .node = task, .n = running};
+}
+
+static change timing(ts_compute *c, int task, ts_time period, ts_time lo,
+                     ts_time hi)
+{
+    return (change){.c = c, .what = 4, .node = task, .period = period,
+                    .exec_min = lo, .exec_max = hi};
 }
 
 static void at(ts_engine *e, ts_time t, change *ch)
@@ -671,8 +695,9 @@ static void test_speed_change_mid_job(void **state)
     ts_task_desc t = once(0, 1, 0, 4 * TS_MS);
     t.gpu_ns = 6 * TS_MS;
     int id = add(c, t);
-    change half = {c, 0, 0, 0, 0.5, 1.0}, twice = {c, 0, 0, 0, 2.0, 1.0},
-           gpu_third = {c, 0, 0, 0, 2.0, 1.0 / 3.0};
+    change half = {.c = c, .cpu = 0.5, .gpu = 1.0},
+           twice = {.c = c, .cpu = 2.0, .gpu = 1.0},
+           gpu_third = {.c = c, .cpu = 2.0, .gpu = 1.0 / 3.0};
     at(e, TS_MS, &half);
     at(e, 3 * TS_MS, &twice);
     at(e, 6 * TS_MS, &gpu_third);
@@ -865,6 +890,441 @@ static void test_load_callback_sequence(void **state)
     ts_engine_free(e);
 }
 
+/* ---- Stopping, starting and retiming tasks ---- */
+
+static void test_stop_mid_job_and_restart(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    int64_t mem[] = {4096};
+    ts_compute *c = make(&e, 1, cores, NULL, mem, 0, &log);
+    /* a: 4 ms every 10 ms holding 1000 bytes; b (lower priority, one shot,
+     * 3 ms) waits behind it. a is stopped at 2 ms: its job is reported
+     * then, stopped, and b gets the core at once, [2,5]. a's releases at
+     * 10 and 20 ms record nothing; started at 25 ms it resumes on its grid
+     * at 30 ms, [30,34], and holds its memory again. */
+    ts_task_desc a = td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS);
+    a.memory_bytes = 1000;
+    int ia = add(c, a);
+    int ib = add(c, once(0, 1, 0, 3 * TS_MS));
+    change stop = run_flag(c, ia, 0), go = run_flag(c, ia, 1);
+    at(e, 2 * TS_MS, &stop);
+    at(e, 25 * TS_MS, &go);
+    start(c);
+    ts_engine_run(e, 2 * TS_MS);
+    assert_int_equal(log.n, 1);
+    const ts_job_record *a0 = &log.jobs[0];
+    assert_int_equal(a0->task, ia);
+    assert_int_equal(a0->seq, 0);
+    assert_int_equal(a0->release, 0);
+    assert_int_equal(a0->start, 0);
+    assert_int_equal(a0->finish, -1);
+    assert_int_equal(a0->cpu_finish, -1);
+    assert_int_equal(a0->work, 4 * TS_MS);
+    assert_int_equal(a0->outcome, TS_JOB_STOPPED);
+    assert_int_equal(log.reported[0], 2 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.busy_cores, 1);      /* b took the core */
+    assert_int_equal(st.run_queue, 0);
+    assert_int_equal(st.memory_used, 0);
+    assert_false(ts_compute_task_running(c, ia));
+    assert_false(ts_compute_task_alive(c, ia));
+    assert_true(ts_compute_task_running(c, ib));
+    assert_int_equal(log.n_events, 1);
+    assert_string_equal(log.events[0].kind, "task_stopped");
+    assert_int_equal(log.events[0].time, 2 * TS_MS);
+    assert_int_equal(log.events[0].node, 0);
+    assert_int_equal(log.events[0].component, ia);
+    assert_true(log.events[0].value == 0);
+    assert_non_null(strstr(log.events[0].detail, "task 0"));
+
+    ts_engine_run(e, 29 * TS_MS);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(find(&log, ib, 0)->start, 2 * TS_MS);
+    assert_int_equal(find(&log, ib, 0)->finish, 5 * TS_MS);
+    assert_int_equal(log.n_events, 2);
+    assert_string_equal(log.events[1].kind, "task_started");
+    assert_int_equal(log.events[1].time, 25 * TS_MS);
+    assert_int_equal(log.events[1].component, ia);
+    assert_true(ts_compute_task_running(c, ia));
+    assert_true(ts_compute_task_alive(c, ia));
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 0);     /* claimed at the next release */
+
+    ts_engine_run(e, 39 * TS_MS);
+    assert_int_equal(log.n, 3);
+    const ts_job_record *a1 = find(&log, ia, 1);
+    assert_int_equal(a1->release, 30 * TS_MS);
+    assert_int_equal(a1->start, 30 * TS_MS);
+    assert_int_equal(a1->finish, 34 * TS_MS);
+    assert_int_equal(a1->outcome, TS_JOB_DONE);
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 1000);
+    assert_int_equal(st.core_busy_ns, 2 * TS_MS + 3 * TS_MS + 4 * TS_MS);
+    /* The core changed hands at 2 ms without going idle. */
+    static const struct { ts_time t; int cores; } want[] = {
+        {0, 1}, {5 * TS_MS, 0}, {30 * TS_MS, 1}, {34 * TS_MS, 0}};
+    assert_int_equal(log.n_loads, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log.loads[i].t, want[i].t);
+        assert_int_equal(log.loads[i].cores, want[i].cores);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_stop_while_waiting(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* h (priority 9, 4 ms) runs from 0; w (priority 5, 1 ms every 1 ms)
+     * and l (priority 1, 1 ms) wait. w is stopped at 1.5 ms with its
+     * releases at 0 and 1 ms waiting: both are reported then, never
+     * started (only the first was current, so only it has drawn work);
+     * l follows h at 4 ms, [4,5], and w records nothing more. */
+    int ih = add(c, once(0, 9, 0, 4 * TS_MS));
+    int iw = add(c, td(0, 5, TS_MS, 0, TS_MS, TS_MS, TS_MS));
+    int il = add(c, once(0, 1, 0, TS_MS));
+    change stop = run_flag(c, iw, 0);
+    at(e, TS_MS + TS_MS / 2, &stop);
+    start(c);
+    ts_engine_run(e, TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.run_queue, 3);
+    ts_engine_run(e, TS_MS + TS_MS / 2);
+    assert_int_equal(log.n, 2);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(log.jobs[k].task, iw);
+        assert_int_equal(log.jobs[k].seq, k);
+        assert_int_equal(log.jobs[k].release, k * TS_MS);
+        assert_int_equal(log.jobs[k].start, -1);
+        assert_int_equal(log.jobs[k].finish, -1);
+        assert_int_equal(log.jobs[k].outcome, TS_JOB_STOPPED);
+        assert_int_equal(log.reported[k], TS_MS + TS_MS / 2);
+    }
+    assert_int_equal(log.jobs[0].work, TS_MS);
+    assert_int_equal(log.jobs[1].work, 0);
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.run_queue, 1);       /* l */
+    assert_int_equal(st.busy_cores, 1);      /* h undisturbed */
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, ih, 0)->finish, 4 * TS_MS);
+    assert_int_equal(find(&log, ih, 0)->preemptions, 0);
+    assert_int_equal(find(&log, il, 0)->start, 4 * TS_MS);
+    assert_int_equal(find(&log, il, 0)->finish, 5 * TS_MS);
+    assert_int_equal(log.n, 4);
+    ts_compute_flush_unfinished(c);
+    assert_int_equal(log.n, 4);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_stop_frees_gpu_and_queue(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {3}, gpus[] = {1};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    /* Four tasks, 1 ms CPU then a 5 ms kernel each, priorities 5..2: a, b,
+     * c run [0,1] on the three cores, d [1,2]. a's kernel runs [1,...);
+     * b, c, then d queue. Stopping b (queued, mid-queue) at 3 ms keeps c
+     * before d; stopping a (on the GPU) at 4 ms hands the GPU to c at
+     * once: c [4,9], d [9,14]. */
+    int id[4];
+    for (int i = 0; i < 4; i++) {
+        ts_task_desc t = once(0, 5 - i, 0, TS_MS);
+        t.gpu_ns = 5 * TS_MS;
+        id[i] = add(c, t);
+    }
+    change stop_b = run_flag(c, id[1], 0), stop_a = run_flag(c, id[0], 0);
+    at(e, 3 * TS_MS, &stop_b);
+    at(e, 4 * TS_MS, &stop_a);
+    start(c);
+    ts_engine_run(e, 30 * TS_MS);
+    assert_int_equal(log.n, 4);
+    const ts_job_record *ja = find(&log, id[0], 0), *jb = find(&log, id[1], 0);
+    assert_int_equal(ja->outcome, TS_JOB_STOPPED);
+    assert_int_equal(ja->cpu_finish, TS_MS);
+    assert_int_equal(ja->gpu_start, TS_MS);
+    assert_int_equal(ja->finish, -1);
+    assert_int_equal(jb->outcome, TS_JOB_STOPPED);
+    assert_int_equal(jb->cpu_finish, TS_MS);
+    assert_int_equal(jb->gpu_start, -1);
+    const ts_job_record *jc = find(&log, id[2], 0), *jd = find(&log, id[3], 0);
+    assert_int_equal(jc->gpu_start, 4 * TS_MS);
+    assert_int_equal(jc->finish, 9 * TS_MS);
+    assert_int_equal(jd->cpu_finish, 2 * TS_MS);
+    assert_int_equal(jd->gpu_start, 9 * TS_MS);
+    assert_int_equal(jd->finish, 14 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.gpu_busy_ns, 3 * TS_MS + 5 * TS_MS + 5 * TS_MS);
+    assert_int_equal(st.busy_gpus, 0);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_restart_reclaims_memory_under_oom_rule(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2};
+    int64_t mem[] = {1000};
+    ts_compute *c = make(&e, 1, cores, NULL, mem, 0, &log);
+    /* a (600 bytes, from 0) is stopped at 5 ms while idle: nothing to
+     * report, its memory is freed, so b's 500 bytes fit at 7 ms. a started
+     * at 8 ms wants its 600 back at its 10 ms release: OOM-killed. With b
+     * stopped at 12 ms, a stopped and started again (a fresh process) runs
+     * at 20 ms holding its 600 bytes. */
+    ts_task_desc a = td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, TS_MS, TS_MS);
+    a.memory_bytes = 600;
+    ts_task_desc b = a;
+    b.offset = 7 * TS_MS;
+    b.memory_bytes = 500;
+    b.component = "planner";
+    int ia = add(c, a), ib = add(c, b);
+    change ch[] = {run_flag(c, ia, 0), run_flag(c, ia, 1), run_flag(c, ib, 0),
+                   run_flag(c, ia, 0), run_flag(c, ia, 1)};
+    ts_time when[] = {5 * TS_MS, 8 * TS_MS, 12 * TS_MS, 13 * TS_MS, 14 * TS_MS};
+    for (int i = 0; i < 5; i++)
+        at(e, when[i], &ch[i]);
+    start(c);
+    ts_engine_run(e, 6 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 0);
+    assert_int_equal(log.n, 1);              /* a's first job, done */
+    ts_engine_run(e, 11 * TS_MS);
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 500);
+    const ts_job_record *a1 = find(&log, ia, 1);
+    assert_int_equal(a1->outcome, TS_JOB_KILLED);
+    assert_int_equal(a1->release, 10 * TS_MS);
+    assert_true(ts_compute_task_running(c, ia));
+    assert_false(ts_compute_task_alive(c, ia));
+    ts_engine_run(e, 25 * TS_MS);
+    const ts_job_record *a2 = find(&log, ia, 2);
+    assert_int_equal(a2->release, 20 * TS_MS);
+    assert_int_equal(a2->finish, 21 * TS_MS);
+    assert_int_equal(a2->outcome, TS_JOB_DONE);
+    assert_int_equal(find(&log, ib, 0)->finish, 8 * TS_MS);
+    assert_int_equal(log.n, 4);              /* b's 17 ms release skipped */
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 600);
+    static const struct { const char *kind; ts_time t; } want[] = {
+        {"task_stopped", 5 * TS_MS}, {"task_started", 8 * TS_MS},
+        {"oom_kill", 10 * TS_MS}, {"task_stopped", 12 * TS_MS},
+        {"task_stopped", 13 * TS_MS}, {"task_started", 14 * TS_MS}};
+    assert_int_equal(log.n_events, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(log.events[i].kind, want[i].kind);
+        assert_int_equal(log.events[i].time, want[i].t);
+    }
+    assert_int_equal(log.events[3].component, ib);
+    assert_non_null(strstr(log.events[3].detail, "planner"));
+    assert_non_null(strstr(log.events[4].detail, "task 0"));
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_timing_change_from_next_release(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* 2 ms every 10 ms. At 13 ms: every 6 ms, 3 ms each, from the last
+     * release (10 ms): 16, 22 (the old grid's 20 is gone). At 27 ms: every
+     * 2 ms, 1 ms each; 22 + 2 is past, so the next release is now: 27,
+     * 29, 31 (the pending 28 is gone). */
+    int id = add(c, td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, 2 * TS_MS, 2 * TS_MS));
+    change slow = timing(c, id, 6 * TS_MS, 3 * TS_MS, 3 * TS_MS);
+    change fast = timing(c, id, 2 * TS_MS, TS_MS, TS_MS);
+    at(e, 13 * TS_MS, &slow);
+    at(e, 27 * TS_MS, &fast);
+    start(c);
+    ts_engine_run(e, 32 * TS_MS);
+    static const ts_time want[][3] = {   /* release, start, finish (ms) */
+        {0, 0, 2}, {10, 10, 12}, {16, 16, 19}, {22, 22, 25},
+        {27, 27, 28}, {29, 29, 30}, {31, 31, 32}};
+    assert_int_equal(log.n, 7);
+    for (int k = 0; k < 7; k++) {
+        assert_int_equal(log.jobs[k].seq, k);
+        assert_int_equal(log.jobs[k].release, want[k][0] * TS_MS);
+        assert_int_equal(log.jobs[k].start, want[k][1] * TS_MS);
+        assert_int_equal(log.jobs[k].finish, want[k][2] * TS_MS);
+        assert_int_equal(log.jobs[k].work, (want[k][2] - want[k][1]) * TS_MS);
+        assert_int_equal(log.jobs[k].deadline, log.jobs[k].release + 10 * TS_MS);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_timing_change_keeps_released_work(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* 3 ms every 2 ms, overloaded. At 2.5 ms job 0 runs and job 1
+     * (released at 2) waits: both keep 3 ms, [0,3] and [3,6]; the jobs
+     * released from 4 ms take 1 ms: [6,7], [7,8], [8,9]. */
+    int id = add(c, td(0, 5, 2 * TS_MS, 0, 2 * TS_MS, 3 * TS_MS, 3 * TS_MS));
+    change shorter = timing(c, id, 0, TS_MS, TS_MS);
+    at(e, 2 * TS_MS + TS_MS / 2, &shorter);
+    start(c);
+    ts_engine_run(e, 9 * TS_MS + TS_MS / 2);
+    static const ts_time want[][3] = {
+        {0, 0, 3}, {2, 3, 6}, {4, 6, 7}, {6, 7, 8}, {8, 8, 9}};
+    assert_int_equal(log.n, 5);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(log.jobs[k].release, want[k][0] * TS_MS);
+        assert_int_equal(log.jobs[k].start, want[k][1] * TS_MS);
+        assert_int_equal(log.jobs[k].finish, want[k][2] * TS_MS);
+        assert_int_equal(log.jobs[k].work, (want[k][2] - want[k][1]) * TS_MS);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_timing_replaces_distribution_and_checks(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    /* A fixed 2 ms distribution, its period set to 5 ms before the start
+     * (first release still at the offset, 0). Then a 0.5 ms range replaces
+     * the distribution; raising only the upper bound to 0.7 ms keeps the
+     * lower (without a stream the model takes the upper bound); a bound
+     * below the kept one, or a lone bound while the kept one is the
+     * distribution's unset 0, is refused and changes nothing. */
+    ts_task_desc t = td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, 0, 0);
+    t.exec.kind = TS_DIST_FIXED;
+    t.exec.a = 2e6;
+    int id = add(c, t);
+    assert_int_equal(ts_compute_set_task_timing(c, id, 5 * TS_MS, 0, 0), TS_OK);
+    start(c);
+    ts_engine_run(e, 3 * TS_MS);
+    assert_int_equal(ts_compute_set_task_timing(c, id, 0, 0, TS_MS), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, id, 0, 500 * TS_US, 500 * TS_US),
+                     TS_OK);
+    ts_engine_run(e, 8 * TS_MS);
+    assert_int_equal(ts_compute_set_task_timing(c, id, 0, 0, 700 * TS_US), TS_OK);
+    ts_engine_run(e, 13 * TS_MS);
+    assert_int_equal(ts_compute_set_task_timing(c, id, 0, 0, 400 * TS_US), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, id, TS_MS, 0, 400 * TS_US),
+                     TS_EINVAL);
+    ts_engine_run(e, 18 * TS_MS);
+    static const ts_time want[][2] = {   /* release, work (us) */
+        {0, 2000}, {5000, 500}, {10000, 700}, {15000, 700}};
+    assert_int_equal(log.n, 4);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(log.jobs[k].release, want[k][0] * TS_US);
+        assert_int_equal(log.jobs[k].work, want[k][1] * TS_US);
+        assert_int_equal(log.jobs[k].finish - log.jobs[k].start, want[k][1] * TS_US);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+static void test_task_running_idempotent_invalid_and_node_down(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    int64_t mem[] = {4096};
+    ts_compute *c = make(&e, 1, cores, NULL, mem, 0, &log);
+    ts_task_desc a = td(0, 5, 10 * TS_MS, 0, 10 * TS_MS, 4 * TS_MS, 4 * TS_MS);
+    a.memory_bytes = 1000;
+    int ia = add(c, a);
+    assert_int_equal(ts_compute_set_task_running(c, -1, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_running(c, 1, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, -1, TS_MS, 0, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, 1, TS_MS, 0, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, ia, -TS_MS, 0, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, ia, 0, -1, 0), TS_EINVAL);
+    assert_int_equal(ts_compute_set_task_timing(c, ia, 0, 0, -1), TS_EINVAL);
+    assert_int_equal(ts_compute_task_running(c, 1), 0);
+    assert_int_equal(ts_compute_task_running(c, -1), 0);
+    assert_int_equal(ts_compute_task_alive(c, 1), 0);
+    /* Starting a started task does nothing. */
+    assert_int_equal(ts_compute_set_task_running(c, ia, 1), TS_OK);
+    assert_int_equal(log.n_events, 0);
+    /* Down at 2 ms (the job ends with the node), stopped twice at 3 ms
+     * while down (one event, nothing to report), up at 5 ms: still
+     * stopped, so the 10 ms release records nothing; started twice at
+     * 12 ms, it runs from its 20 ms release. */
+    change down = {.c = c, .what = 2, .node = 0, .n = 0};
+    change up = {.c = c, .what = 2, .node = 0, .n = 1};
+    change stop1 = run_flag(c, ia, 0), stop2 = run_flag(c, ia, 0);
+    change go1 = run_flag(c, ia, 5), go2 = run_flag(c, ia, 1);
+    at(e, 2 * TS_MS, &down);
+    at(e, 3 * TS_MS, &stop1);
+    at(e, 3 * TS_MS, &stop2);
+    at(e, 5 * TS_MS, &up);
+    at(e, 12 * TS_MS, &go1);
+    at(e, 12 * TS_MS, &go2);
+    start(c);
+    ts_engine_run(e, 11 * TS_MS);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.jobs[0].outcome, TS_JOB_NODE_DOWN);
+    assert_false(ts_compute_task_running(c, ia));
+    assert_false(ts_compute_task_alive(c, ia));
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.up, 1);
+    assert_int_equal(st.memory_used, 0);
+    ts_engine_run(e, 30 * TS_MS);
+    assert_int_equal(log.n, 2);
+    assert_int_equal(find(&log, ia, 1)->release, 20 * TS_MS);
+    assert_int_equal(find(&log, ia, 1)->finish, 24 * TS_MS);
+    static const struct { const char *kind; ts_time t; } want[] = {
+        {"node_down", 2 * TS_MS}, {"task_stopped", 3 * TS_MS},
+        {"node_up", 5 * TS_MS}, {"task_started", 12 * TS_MS}};
+    assert_int_equal(log.n_events, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(log.events[i].kind, want[i].kind);
+        assert_int_equal(log.events[i].time, want[i].t);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+
+    /* Stopped before the start: nothing until started again, then on the
+     * grid from the offset (releases 0, 10, 20 ms; started at 15 ms). */
+    c = make(&e, 1, cores, NULL, mem, 0, &log);
+    ia = add(c, a);
+    assert_int_equal(ts_compute_set_task_running(c, ia, 0), TS_OK);
+    start(c);
+    ts_engine_run(e, 15 * TS_MS);
+    assert_int_equal(log.n, 0);
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.memory_used, 0);
+    assert_int_equal(st.core_busy_ns, 0);
+    assert_int_equal(ts_compute_set_task_running(c, ia, 1), TS_OK);
+    ts_engine_run(e, 25 * TS_MS);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.jobs[0].seq, 0);
+    assert_int_equal(log.jobs[0].release, 20 * TS_MS);
+    assert_int_equal(log.jobs[0].finish, 24 * TS_MS);
+    assert_int_equal(log.n_events, 2);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -889,6 +1349,14 @@ int main(void)
         cmocka_unit_test(test_offline_cores_requeue),
         cmocka_unit_test(test_node_down_and_up),
         cmocka_unit_test(test_load_callback_sequence),
+        cmocka_unit_test(test_stop_mid_job_and_restart),
+        cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_stop_frees_gpu_and_queue),
+        cmocka_unit_test(test_restart_reclaims_memory_under_oom_rule),
+        cmocka_unit_test(test_timing_change_from_next_release),
+        cmocka_unit_test(test_timing_change_keeps_released_work),
+        cmocka_unit_test(test_timing_replaces_distribution_and_checks),
+        cmocka_unit_test(test_task_running_idempotent_invalid_and_node_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
