@@ -7,7 +7,12 @@
 #ifndef TOPOSIM_DEPLOY_H
 #define TOPOSIM_DEPLOY_H
 
+#include "toposim/deploy_failover.h"
+#include "toposim/deploy_fleet.h"
 #include "toposim/deploy_placement.h"
+#include "toposim/deploy_policy.h"
 #include "toposim/deploy_qos.h"
+#include "toposim/deploy_rollout.h"
+#include "toposim/deploy_service.h"
 
 #endif

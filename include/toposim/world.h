@@ -18,6 +18,8 @@
 typedef struct ts_plan {
     size_t n_components;
     ts_place_result *placement;  /* one per scenario component */
+    size_t n_nodes;
+    ts_place_usage *usage;       /* one per scenario node */
 } ts_plan;
 
 /* Places every component of s and checks that each topic's publisher can

@@ -9,7 +9,8 @@ static const char help[] =
     "\n"
     "Places every component (tier rules, then cpu/memory/GPU fit; a node=\n"
     "pin overrides) and prints one line per component: its node, tier,\n"
-    "the rule that decided and the resource figures behind it.\n"
+    "the rule that decided and the resource figures behind it, then each\n"
+    "node's use (cpu, memory, GPUs, reserved cores).\n"
     "\n"
     "  -m, --models DIR   hardware model folder\n"
     "  -h, --help         this text\n"
@@ -35,6 +36,14 @@ int cli_plan(int argc, char **argv)
         const ts_scenario_node *n = &s->nodes[r->node];
         printf("%-22s %-14s %-6s %-20s %s\n", s->components[i].id, n->id,
                ts_tier_name(n->tier), ts_place_rule_name(r->rule), r->reason);
+    }
+    printf("\n%-22s %-6s %s\n", "NODE", "TIER", "USE");
+    for (size_t n = 0; n < s->n_nodes; n++) {
+        if (s->nodes[n].kind == TS_NODE_SWITCH)
+            continue;
+        char use[256];
+        ts_place_usage_format(&plan->usage[n], use, sizeof use);
+        printf("%-22s %-6s %s\n", s->nodes[n].id, ts_tier_name(s->nodes[n].tier), use);
     }
     ts_plan_free(plan);
     ts_scenario_free(s);

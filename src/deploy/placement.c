@@ -1,9 +1,10 @@
 /*
  * Placement: turns plain node and component descriptions into one node per
- * component plus a sentence saying why, the same way on a real fleet as in
- * the simulator. It owns nothing past a call: working arrays are allocated
- * through the hook and released before returning. Only deploy.h, error.h
- * and alloc.h are visible from here.
+ * component, the cores it reserves and a sentence saying why, the same way
+ * on a real fleet as in the simulator. Routes are known only through the
+ * caller's latency callback. It owns nothing past a call: working arrays
+ * are allocated through the hook and released before returning. Only
+ * deploy.h, error.h and alloc.h are visible from here.
  */
 #include "toposim/deploy.h"
 
@@ -18,23 +19,93 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The three resources fitted, in the order a fit is checked and a reason is
- * written. */
-enum { RES_CPU = 0, RES_MEM = 1, RES_GPU = 2, RES_COUNT = 3 };
-
-/* Free capacity left on one node while components are being placed. */
-typedef struct node_room {
-    int64_t res[RES_COUNT];
-} node_room;
-
-/* One unpinned component in first-fit-decreasing order. */
-typedef struct order_entry {
-    size_t idx;
-    double share;
-} order_entry;
+/* The resources fitted, in the order a fit is checked and a reason is
+ * written. GPU memory is per GPU (a capacity check, since GPUs are not
+ * shared); cores are whole reservable cores. */
+enum {
+    RES_CPU = 0,
+    RES_MEM = 1,
+    RES_GPU = 2,
+    RES_GPU_MEM = 3,
+    RES_CORES = 4,
+    RES_COUNT = 5
+};
 
 /* Number of hosting tiers (robot, edge, cloud); TS_PLACE_NONE hosts nothing. */
 #define HOST_TIERS 3
+
+/* Most cores a node can offer for reservation: a core mask is 64 bits. */
+#define MAX_CORES 64
+
+/* What is left on one node while components are being placed. */
+typedef struct node_state {
+    int64_t free[RES_COUNT];  /* cpu, memory, GPUs free; per-GPU memory
+                                 (fixed); reservable cores still free */
+    uint64_t reservable;      /* cores that may be reserved */
+    uint64_t reserved;        /* cores already reserved */
+    size_t hosted;            /* components placed on it */
+    int first_hosted;         /* the first of them, or -1 */
+    int holder;               /* node-isolated component on it, or -1 */
+} node_state;
+
+/* Per-component working data. */
+typedef struct comp_state {
+    double share;             /* dominant share of its preferred tier */
+    int cls;                  /* 0 node-isolated, 1 tier-locked, 2 other */
+    int group;                /* replica group (its smallest index), or -1 */
+    int next_in_group;        /* next member of the group, or -1 */
+    int group_head;           /* for a group's representative: first member */
+    int first_backup;         /* first component naming it as primary */
+    int next_backup;          /* next backup of the same primary */
+    size_t pending;           /* latency publishers not yet placed */
+    int64_t cores;            /* whole cores to reserve; 0: none */
+    int placed;
+} comp_state;
+
+/* One latency budget seen from the publisher's side. */
+typedef struct rev_entry {
+    int consumer;
+    int64_t budget;
+} rev_entry;
+
+/* Why a node cannot take a component, first failing rule in this order. */
+enum {
+    CK_OK = 0,
+    CK_ISOLATION = 1,
+    CK_ANTI_AFFINITY = 2,
+    CK_LATENCY = 3,
+    CK_RESOURCE = 4,
+    CK_COUNT = 5
+};
+
+typedef struct check {
+    int kind;                 /* CK_* */
+    int other;                /* the component that blocks, or -1 */
+    int side;                 /* isolation: 0 it needs the node empty, 1 the
+                                 node is held; anti-affinity: 0 primary, 1
+                                 backup; latency: 0 from its publisher, 1 to
+                                 its consumer */
+    int res;                  /* resource short (CK_RESOURCE) */
+    int other_node;           /* latency: the other end's node */
+    int64_t lat, budget;      /* latency: -1 lat = unreachable */
+} check;
+
+typedef struct place_ctx {
+    const ts_place_node *nodes;
+    size_t n_nodes;
+    const ts_place_component *cs;
+    size_t n;
+    ts_place_route_fn route;
+    void *route_ctx;
+    ts_place_result *results;
+    node_state *ns;
+    comp_state *st;
+    size_t *rev_off;          /* n + 1 offsets into rev, by publisher */
+    rev_entry *rev;
+    check *checks;            /* one per node: the last scan of a tier */
+    size_t tier_nodes[HOST_TIERS];
+    double total[HOST_TIERS][RES_COUNT];
+} place_ctx;
 
 const char *ts_place_rule_name(ts_place_rule rule)
 {
@@ -44,8 +115,20 @@ const char *ts_place_rule_name(ts_place_rule rule)
     case TS_RULE_COMPUTATION_HEAVY: return "computation-heavy";
     case TS_RULE_DATA_PROCESSING: return "data-processing";
     case TS_RULE_DEFAULT_ROBOT: return "default-robot";
+    case TS_RULE_SAFETY_CRITICAL: return "safety-critical";
     }
     return "unknown";
+}
+
+void ts_place_component_init(ts_place_component *c, const char *id)
+{
+    memset(c, 0, sizeof *c);
+    c->id = id;
+    c->pin = -1;
+    c->backup_of = -1;
+    c->replica_of = -1;
+    c->latency = NULL;
+    c->isolation = TS_PLACE_ISOLATION_NONE;
 }
 
 static const char *tier_name(ts_place_tier tier)
@@ -59,6 +142,16 @@ static const char *tier_name(ts_place_tier tier)
     return "unknown";
 }
 
+static const char *isolation_name(ts_place_isolation iso)
+{
+    switch (iso) {
+    case TS_PLACE_ISOLATION_CORE: return "core";
+    case TS_PLACE_ISOLATION_NODE: return "node";
+    case TS_PLACE_ISOLATION_HIGHEST: return "highest";
+    default: return "none";
+    }
+}
+
 /* A pin wins; then the flags in fixed precedence, so a component carrying
  * several flags always gets the same rule. */
 static ts_place_rule rule_for(const ts_place_component *c)
@@ -67,6 +160,8 @@ static ts_place_rule rule_for(const ts_place_component *c)
         return TS_RULE_PIN;
     if (c->flags & TS_PLACE_REAL_TIME_CRITICAL)
         return TS_RULE_REAL_TIME_CRITICAL;
+    if (c->flags & TS_PLACE_SAFETY_CRITICAL)
+        return TS_RULE_SAFETY_CRITICAL;
     if (c->flags & TS_PLACE_COMPUTATION_HEAVY)
         return TS_RULE_COMPUTATION_HEAVY;
     if (c->flags & TS_PLACE_DATA_PROCESSING)
@@ -83,6 +178,14 @@ static ts_place_tier tier_for(ts_place_rule rule)
     }
 }
 
+/* Timing-critical components never leave the robot: a network hop sits
+ * between them and the hardware they control. */
+static int tier_locked(ts_place_rule rule)
+{
+    return rule == TS_RULE_REAL_TIME_CRITICAL ||
+           rule == TS_RULE_SAFETY_CRITICAL;
+}
+
 /* How the rule reads at the head of a reason ("... -> robot"). */
 static const char *rule_label(ts_place_rule rule)
 {
@@ -90,23 +193,68 @@ static const char *rule_label(ts_place_rule rule)
                                          : ts_place_rule_name(rule);
 }
 
-static int64_t need_of(const ts_place_component *c, int res)
+static int node_isolated(const ts_place_component *c)
 {
+    return c->isolation == TS_PLACE_ISOLATION_NODE ||
+           c->isolation == TS_PLACE_ISOLATION_HIGHEST;
+}
+
+/* Whole cores a node offers, and the mask of them. */
+static int node_cores(const ts_place_node *n)
+{
+    int64_t k = n->cpu_millicores / 1000;
+    return k > MAX_CORES ? MAX_CORES : (int)k;
+}
+
+static uint64_t all_cores_mask(int k)
+{
+    return k >= MAX_CORES ? UINT64_MAX : ((UINT64_C(1) << k) - 1);
+}
+
+static int popcount64(uint64_t v)
+{
+    int k = 0;
+    for (; v; v &= v - 1)
+        k++;
+    return k;
+}
+
+/* The highest-numbered k free reservable cores: low cores stay shared, as
+ * core 0 usually carries the system's housekeeping and interrupts. */
+static uint64_t pick_cores(const node_state *n, int64_t k)
+{
+    uint64_t avail = n->reservable & ~n->reserved, mask = 0;
+    for (int c = MAX_CORES - 1; c >= 0 && k > 0; c--)
+        if (avail & (UINT64_C(1) << c)) {
+            mask |= UINT64_C(1) << c;
+            k--;
+        }
+    return mask;
+}
+
+/* A pair (backup b, primary p) is core-level when either side asks. */
+static int core_level(const ts_place_component *cs, int b, int p)
+{
+    return cs[b].core_redundancy || cs[p].core_redundancy;
+}
+
+static int64_t need_of(const place_ctx *x, size_t i, int res)
+{
+    const ts_place_component *c = &x->cs[i];
+    int64_t cores = x->st[i].cores;
     switch (res) {
-    case RES_CPU: return c->cpu_millicores;
+    case RES_CPU:
+        if (cores == 0)
+            return c->cpu_millicores;
+        return cores > INT64_MAX / 1000 ? INT64_MAX : cores * 1000;
     case RES_MEM: return c->memory_bytes;
-    default: return c->gpus;
+    case RES_GPU: return c->gpus;
+    case RES_GPU_MEM: return c->gpus > 0 ? c->gpu_memory_bytes : 0;
+    default: return cores;
     }
 }
 
-static int64_t capacity_of(const ts_place_node *n, int res)
-{
-    switch (res) {
-    case RES_CPU: return n->cpu_millicores;
-    case RES_MEM: return n->memory_bytes;
-    default: return n->gpus;
-    }
-}
+/* ---- Formatting ---- */
 
 /* Bytes in the largest binary unit that keeps the value >= 1, with one
  * decimal when not whole. Free space rounds down and demand rounds up, so
@@ -138,111 +286,169 @@ static void fmt_bytes(char *buf, size_t size, int64_t v, int round_up)
              (long long)(tenths % 10), unit[u]);
 }
 
+/* A duration in the largest unit (s, ms, us, ns) that shows it exactly
+ * with at most three decimals, trailing zeros dropped: "3.1ms", "10ms",
+ * "250us". Exact, so "over budget" never prints two equal figures. */
+static void fmt_ns(char *buf, size_t size, int64_t v)
+{
+    static const int64_t scale[] = {1000000000, 1000000, 1000};
+    static const char *const unit[] = {"s", "ms", "us"};
+    for (int u = 0; u < 3; u++) {
+        if (v < scale[u] || v % (scale[u] / 1000) != 0)
+            continue;
+        int64_t whole = v / scale[u];
+        int64_t milli = (v % scale[u]) / (scale[u] / 1000);
+        if (milli == 0) {
+            snprintf(buf, size, "%lld%s", (long long)whole, unit[u]);
+            return;
+        }
+        char frac[4] = {(char)('0' + milli / 100),
+                        (char)('0' + milli / 10 % 10),
+                        (char)('0' + milli % 10), '\0'};
+        for (int k = 2; k > 0 && frac[k] == '0'; k--)
+            frac[k] = '\0';
+        snprintf(buf, size, "%lld.%s%s", (long long)whole, frac, unit[u]);
+        return;
+    }
+    snprintf(buf, size, "%lldns", (long long)v);
+}
+
 /* The bare quantity: "500m", "4GiB", "2". */
 static void fmt_qty(char *buf, size_t size, int res, int64_t v, int round_up)
 {
     if (res == RES_CPU)
         snprintf(buf, size, "%lldm", (long long)v);
-    else if (res == RES_MEM)
+    else if (res == RES_MEM || res == RES_GPU_MEM)
         fmt_bytes(buf, size, v, round_up);
     else
         snprintf(buf, size, "%lld", (long long)v);
 }
 
-/* The quantity with its noun: "500m cpu", "4GiB memory", "1 GPU". */
+/* The quantity with its noun: "500m cpu", "4GiB memory", "1 GPU",
+ * "8GiB GPU memory", "2 reservable cores". */
 static void fmt_amount(char *buf, size_t size, int res, int64_t v,
                        int round_up)
 {
     char q[32];
     fmt_qty(q, sizeof q, res, v, round_up);
-    if (res == RES_CPU)
-        snprintf(buf, size, "%s cpu", q);
-    else if (res == RES_MEM)
-        snprintf(buf, size, "%s memory", q);
-    else
-        snprintf(buf, size, "%s GPU%s", q, v == 1 ? "" : "s");
+    switch (res) {
+    case RES_CPU: snprintf(buf, size, "%s cpu", q); break;
+    case RES_MEM: snprintf(buf, size, "%s memory", q); break;
+    case RES_GPU: snprintf(buf, size, "%s GPU%s", q, v == 1 ? "" : "s"); break;
+    case RES_GPU_MEM: snprintf(buf, size, "%s GPU memory", q); break;
+    default:
+        snprintf(buf, size, "%s reservable core%s", q, v == 1 ? "" : "s");
+        break;
+    }
 }
 
 static const char *res_noun(int res)
 {
-    return res == RES_CPU ? "cpu" : res == RES_MEM ? "memory" : "GPUs";
+    switch (res) {
+    case RES_CPU: return "cpu";
+    case RES_MEM: return "memory";
+    case RES_GPU: return "GPUs";
+    case RES_GPU_MEM: return "GPU memory";
+    default: return "reservable cores";
+    }
 }
 
-/* Writes a reason, cutting an over-long one at a UTF-8 character boundary
- * and marking the cut with "..." so ids in any script stay well-formed. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void set_reason(ts_place_result *r, const char *fmt, ...)
+/* "3", "1-2", "0,2-3": ascending, runs collapsed. */
+static void fmt_cores(char *buf, size_t size, uint64_t mask)
 {
-    const size_t cap = sizeof r->reason;
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < MAX_CORES; c++) {
+        if (!(mask & (UINT64_C(1) << c)))
+            continue;
+        int end = c;
+        while (end + 1 < MAX_CORES && (mask & (UINT64_C(1) << (end + 1))))
+            end++;
+        int n = end == c ? snprintf(buf + len, size - len, "%s%d",
+                                    len ? "," : "", c)
+                         : snprintf(buf + len, size - len, "%s%d-%d",
+                                    len ? "," : "", c, end);
+        if (n < 0 || (size_t)n >= size - len)
+            return;
+        len += (size_t)n;
+        c = end;
+    }
+}
+
+/* Appends printf output to a NUL-terminated buffer; silently stops at the
+ * end (callers cut long text on purpose). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(r->reason, cap, fmt, ap);
+    vsnprintf(buf + len, size - len, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        r->reason[0] = '\0';
+}
+
+/* Copies text into a fixed field, cutting an over-long one at a UTF-8
+ * character boundary and marking the cut with "..." so ids in any script
+ * stay well-formed. */
+static void set_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n < cap) {
+        memcpy(dst, src, n + 1);
         return;
     }
-    if ((size_t)n >= cap) {
-        size_t end = cap - 4;
-        while (end > 0 && ((unsigned char)r->reason[end] & 0xC0) == 0x80)
-            end--;
-        memcpy(r->reason + end, "...", 4);
+    size_t end = cap - 4;
+    while (end > 0 && ((unsigned char)src[end] & 0xC0) == 0x80)
+        end--;
+    memcpy(dst, src, end);
+    memcpy(dst + end, "...", 4);
+}
+
+/* "cpu 500m of 3500m free, mem 64MiB of 7.9GiB free[, gpu 1 of 2 free]
+ * [, 8GiB of 16GiB per GPU]", or "core 3 reserved for cpu 500m, ..." with
+ * free capacity as it was just before this component claimed it. */
+static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
+                    const node_state *before, uint64_t mask)
+{
+    const ts_place_component *c = &x->cs[i];
+    char a[32], b[32];
+    buf[0] = '\0';
+    if (mask) {
+        fmt_cores(a, sizeof a, mask);
+        fmt_qty(b, sizeof b, RES_CPU, c->cpu_millicores, 1);
+        append(buf, size, "core%s %s reserved for cpu %s",
+               popcount64(mask) == 1 ? "" : "s", a, b);
+    } else {
+        fmt_qty(a, sizeof a, RES_CPU, c->cpu_millicores, 1);
+        fmt_qty(b, sizeof b, RES_CPU, before->free[RES_CPU], 0);
+        append(buf, size, "cpu %s of %s free", a, b);
+    }
+    fmt_qty(a, sizeof a, RES_MEM, c->memory_bytes, 1);
+    fmt_qty(b, sizeof b, RES_MEM, before->free[RES_MEM], 0);
+    append(buf, size, ", mem %s of %s free", a, b);
+    if (c->gpus > 0)
+        append(buf, size, ", gpu %d of %lld free", c->gpus,
+               (long long)before->free[RES_GPU]);
+    if (c->gpus > 0 && c->gpu_memory_bytes > 0) {
+        fmt_qty(a, sizeof a, RES_GPU_MEM, c->gpu_memory_bytes, 1);
+        fmt_qty(b, sizeof b, RES_GPU_MEM, before->free[RES_GPU_MEM], 0);
+        append(buf, size, ", %s of %s per GPU", a, b);
     }
 }
 
-/* "cpu 500m of 3500m free, mem 64MiB of 7.9GiB free[, gpu 1 of 2 free]",
- * with free capacity as it was just before this component claimed it. */
-static void fmt_fit(char *buf, size_t size, const ts_place_component *c,
-                    const node_room *before)
-{
-    char cn[32], cf[32], mn[32], mf[32];
-    fmt_qty(cn, sizeof cn, RES_CPU, c->cpu_millicores, 1);
-    fmt_qty(cf, sizeof cf, RES_CPU, before->res[RES_CPU], 0);
-    fmt_qty(mn, sizeof mn, RES_MEM, c->memory_bytes, 1);
-    fmt_qty(mf, sizeof mf, RES_MEM, before->res[RES_MEM], 0);
-    int len = snprintf(buf, size, "cpu %s of %s free, mem %s of %s free", cn,
-                       cf, mn, mf);
-    if (c->gpus > 0 && len >= 0 && (size_t)len < size)
-        snprintf(buf + len, size - (size_t)len, ", gpu %d of %lld free",
-                 c->gpus, (long long)before->res[RES_GPU]);
-}
+/* ---- Input checks ---- */
 
-/* First resource (cpu, memory, GPUs) that does not fit, or -1. */
-static int first_short(const node_room *room, const ts_place_component *c)
-{
-    for (int res = 0; res < RES_COUNT; res++)
-        if (need_of(c, res) > room->res[res])
-            return res;
-    return -1;
-}
-
-static void claim(node_room *room, const ts_place_component *c)
-{
-    for (int res = 0; res < RES_COUNT; res++)
-        room->res[res] -= need_of(c, res);
-}
-
-/* Larger dominant share first; equal shares keep input order. Shares are
- * quotients of integers below 2^53, each correctly rounded, so equal
- * rational shares compare equal and the tie-break really is input order. */
-static int by_share_desc(const void *a, const void *b)
-{
-    const order_entry *x = a, *y = b;
-    if (x->share > y->share)
-        return -1;
-    if (x->share < y->share)
-        return 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Arguments and pins are all checked before any capacity is claimed, so a
- * malformed input is always reported as TS_EINVAL rather than as whichever
- * infeasibility the fitting happened to meet first. */
+/* Arguments, pins and relations are all checked before any capacity is
+ * claimed, so a malformed input is always reported as TS_EINVAL rather
+ * than as whichever infeasibility the fitting happened to meet first. */
 static int check_input(const ts_place_node *nodes, size_t n_nodes,
                        const ts_place_component *components,
-                       size_t n_components, ts_error *err)
+                       size_t n_components, const ts_place_options *opts,
+                       ts_error *err)
 {
     for (size_t i = 0; i < n_nodes; i++) {
         const ts_place_node *n = &nodes[i];
@@ -253,19 +459,32 @@ static int check_input(const ts_place_node *nodes, size_t n_nodes,
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "node %s: tier %d is not robot, edge, cloud "
                                 "or network", n->id, (int)n->tier);
-        if (n->cpu_millicores < 0 || n->memory_bytes < 0 || n->gpus < 0)
+        if (n->cpu_millicores < 0 || n->memory_bytes < 0 || n->gpus < 0 ||
+            n->gpu_memory_bytes < 0)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "node %s: negative capacity", n->id);
+        if (n->reservable_cores & ~all_cores_mask(node_cores(n)))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "node %s: reservable cores 0x%llx name cores "
+                                "it does not have (%d whole cores)", n->id,
+                                (unsigned long long)n->reservable_cores,
+                                node_cores(n));
     }
+    int has_budget = 0;
     for (size_t i = 0; i < n_components; i++) {
         const ts_place_component *c = &components[i];
         if (!c->id)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "placement: component #%zu has no id", i);
-        if (c->cpu_millicores < 0 || c->memory_bytes < 0 || c->gpus < 0)
+        if (c->cpu_millicores < 0 || c->memory_bytes < 0 || c->gpus < 0 ||
+            c->gpu_memory_bytes < 0)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "component %s: negative resource demand",
                                 c->id);
+        if (c->gpu_memory_bytes > 0 && c->gpus == 0)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: asks for GPU memory but no "
+                                "GPU", c->id);
         /* -1 is the only "unpinned" value; anything else below 0 is a
          * corrupted index, not a request to float. */
         if (c->pin < -1 || (c->pin >= 0 && (size_t)c->pin >= n_nodes))
@@ -277,68 +496,769 @@ static int check_input(const ts_place_node *nodes, size_t n_nodes,
                                 "component %s: pinned to %s, a network-only "
                                 "node that cannot host components",
                                 c->id, nodes[c->pin].id);
+        if ((int)c->isolation < TS_PLACE_ISOLATION_NONE ||
+            (int)c->isolation > TS_PLACE_ISOLATION_HIGHEST)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: isolation %d is not none, "
+                                "core, node or highest", c->id,
+                                (int)c->isolation);
+        if (c->backup_of < -1 || (c->backup_of >= 0 &&
+                                  (size_t)c->backup_of >= n_components) ||
+            c->backup_of == (int)i)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: backup_of %d is not another "
+                                "component's index", c->id, c->backup_of);
+        if (c->replica_of < -1 ||
+            (c->replica_of >= 0 && (size_t)c->replica_of >= n_components))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: replica_of %d is not a "
+                                "component index", c->id, c->replica_of);
+        if (c->n_latency > 0 && !c->latency)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: %zu latency budgets but no "
+                                "array", c->id, c->n_latency);
+        for (size_t k = 0; k < c->n_latency; k++) {
+            const ts_place_latency *l = &c->latency[k];
+            if (l->publisher < 0 || (size_t)l->publisher >= n_components)
+                return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                    "component %s: latency budget names "
+                                    "publisher %d, not a component index",
+                                    c->id, l->publisher);
+            if (l->budget_ns < 0)
+                return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                    "component %s: negative latency budget "
+                                    "from %s", c->id,
+                                    components[l->publisher].id);
+            has_budget = 1;
+        }
     }
+    if (has_budget && (!opts || !opts->route_latency))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "placement: latency budgets given but no "
+                            "route-latency function");
     return TS_OK;
 }
 
-/* Explains why no node of the tier holds c. The binding resource is the
- * one that is short on the most nodes of the tier; ties go to GPUs, then
- * memory, then cpu (hardest to add first). "Largest free" names the tier
- * node with the most of that resource, the first in input order on ties. */
-static int report_no_fit(const ts_place_node *nodes, size_t n_nodes,
-                         const node_room *room, const ts_place_component *c,
-                         ts_place_tier tier, ts_error *err)
+/* ---- Checks against one node ---- */
+
+static int64_t route_ns(const place_ctx *x, int from, int to)
 {
-    size_t short_on[RES_COUNT] = {0};
-    size_t n_tier = 0;
-    for (size_t j = 0; j < n_nodes; j++) {
-        if (nodes[j].tier != tier)
+    if (from == to)
+        return 0;
+    int64_t v = x->route(x->route_ctx, from, to);
+    return v < 0 ? -1 : v;
+}
+
+static int over_budget(int64_t lat, int64_t budget)
+{
+    return lat < 0 || lat > budget;
+}
+
+/* First resource that does not fit, or -1. */
+static int first_short(const place_ctx *x, size_t i, const node_state *n)
+{
+    for (int res = 0; res < RES_COUNT; res++)
+        if (need_of(x, i, res) > n->free[res])
+            return res;
+    return -1;
+}
+
+/* Fills ck with the first rule node j breaks for component i, in the
+ * order isolation, anti-affinity, latency budget, resources. */
+static void check_node(const place_ctx *x, size_t i, size_t j, check *ck)
+{
+    const ts_place_component *c = &x->cs[i];
+    const node_state *n = &x->ns[j];
+    memset(ck, 0, sizeof *ck);
+    ck->other = -1;
+    ck->kind = CK_ISOLATION;
+    if (n->holder >= 0) {
+        ck->other = n->holder;
+        ck->side = 1;
+        return;
+    }
+    if (node_isolated(c) && n->hosted > 0) {
+        ck->other = n->first_hosted;
+        return;
+    }
+
+    ck->kind = CK_ANTI_AFFINITY;
+    int p = c->backup_of;
+    if (p >= 0 && x->st[p].placed && x->results[p].node == (int)j &&
+        !core_level(x->cs, (int)i, p)) {
+        ck->other = p;
+        return;
+    }
+    for (int b = x->st[i].first_backup; b >= 0; b = x->st[b].next_backup)
+        if (x->st[b].placed && x->results[b].node == (int)j &&
+            !core_level(x->cs, b, (int)i)) {
+            ck->other = b;
+            ck->side = 1;
+            return;
+        }
+
+    ck->kind = CK_LATENCY;
+    for (size_t k = 0; k < c->n_latency; k++) {
+        int pub = c->latency[k].publisher;
+        if (pub == (int)i || !x->st[pub].placed)
             continue;
-        n_tier++;
+        int q = x->results[pub].node;
+        int64_t lat = route_ns(x, q, (int)j);
+        if (over_budget(lat, c->latency[k].budget_ns)) {
+            ck->other = pub;
+            ck->other_node = q;
+            ck->lat = lat;
+            ck->budget = c->latency[k].budget_ns;
+            return;
+        }
+    }
+    for (size_t k = x->rev_off[i]; k < x->rev_off[i + 1]; k++) {
+        int con = x->rev[k].consumer;
+        if (!x->st[con].placed)
+            continue;
+        int q = x->results[con].node;
+        int64_t lat = route_ns(x, (int)j, q);
+        if (over_budget(lat, x->rev[k].budget)) {
+            ck->other = con;
+            ck->side = 1;
+            ck->other_node = q;
+            ck->lat = lat;
+            ck->budget = x->rev[k].budget;
+            return;
+        }
+    }
+
+    ck->res = first_short(x, i, n);
+    ck->kind = ck->res >= 0 ? CK_RESOURCE : CK_OK;
+}
+
+/* The latency pair closest to its budget at node j (largest share of the
+ * budget used), for the fallback reason. Returns 0 when i has no budget
+ * with a placed other end. */
+static int tightest(const place_ctx *x, size_t i, size_t j, int64_t *lat,
+                    int64_t *budget)
+{
+    const ts_place_component *c = &x->cs[i];
+    double best = -1.0;
+    for (size_t k = 0; k < c->n_latency; k++) {
+        int pub = c->latency[k].publisher;
+        if (pub == (int)i || !x->st[pub].placed)
+            continue;
+        int64_t l = route_ns(x, x->results[pub].node, (int)j);
+        int64_t b = c->latency[k].budget_ns;
+        double r = b > 0 ? (double)l / (double)b : (l > 0 ? INFINITY : 0.0);
+        if (r > best) {
+            best = r;
+            *lat = l;
+            *budget = b;
+        }
+    }
+    for (size_t k = x->rev_off[i]; k < x->rev_off[i + 1]; k++) {
+        int con = x->rev[k].consumer;
+        if (!x->st[con].placed)
+            continue;
+        int64_t l = route_ns(x, (int)j, x->results[con].node);
+        int64_t b = x->rev[k].budget;
+        double r = b > 0 ? (double)l / (double)b : (l > 0 ? INFINITY : 0.0);
+        if (r > best) {
+            best = r;
+            *lat = l;
+            *budget = b;
+        }
+    }
+    return best >= 0.0;
+}
+
+/* Placed members of i's replica group, other than i, on node j. */
+static int replicas_on(const place_ctx *x, size_t i, size_t j)
+{
+    int g = x->st[i].group;
+    if (g < 0)
+        return 0;
+    int k = 0;
+    for (int m = x->st[g].group_head; m >= 0; m = x->st[m].next_in_group)
+        if (m != (int)i && x->st[m].placed && x->results[m].node == (int)j)
+            k++;
+    return k;
+}
+
+static const char *kind_name(int kind)
+{
+    switch (kind) {
+    case CK_ISOLATION: return "isolation";
+    case CK_ANTI_AFFINITY: return "anti-affinity";
+    case CK_LATENCY: return "latency budget";
+    default: return "resources";
+    }
+}
+
+/* What a failed check says about node j, without the node's name:
+ * "already hosts ctrl", "route latency 12ms from cam (on r0) over budget
+ * 10ms", "has 200m cpu free, needs 500m cpu". The terse form fits a
+ * 192-byte reason: "12ms from cam over budget 10ms". */
+static void describe(char *buf, size_t size, const place_ctx *x, size_t i,
+                     size_t j, const check *ck, int terse)
+{
+    const ts_place_component *cs = x->cs;
+    char a[32], b[32];
+    buf[0] = '\0';
+    switch (ck->kind) {
+    case CK_ISOLATION:
+        if (ck->side)
+            append(buf, size, "held by %s (isolation %s%s)",
+                   cs[ck->other].id, isolation_name(cs[ck->other].isolation),
+                   terse ? "" : ": a node of its own");
+        else
+            append(buf, size, "already hosts %s", cs[ck->other].id);
+        break;
+    case CK_ANTI_AFFINITY:
+        append(buf, size, "hosts its %s %s", ck->side ? "backup" : "primary",
+               cs[ck->other].id);
+        break;
+    case CK_LATENCY: {
+        const char *on = x->nodes[ck->other_node].id;
+        fmt_ns(b, sizeof b, ck->budget);
+        if (terse) {
+            if (ck->lat < 0)
+                append(buf, size, ck->side ? "%s unreachable"
+                                           : "unreachable from %s",
+                       cs[ck->other].id);
+            else {
+                fmt_ns(a, sizeof a, ck->lat);
+                append(buf, size, "%s %s %s over %sbudget %s", a,
+                       ck->side ? "to" : "from", cs[ck->other].id,
+                       ck->side ? "its " : "", b);
+            }
+        } else if (ck->lat < 0 && ck->side == 0)
+            append(buf, size, "unreachable from publisher %s (on %s)",
+                   cs[ck->other].id, on);
+        else if (ck->lat < 0)
+            append(buf, size, "consumer %s (on %s) unreachable",
+                   cs[ck->other].id, on);
+        else {
+            fmt_ns(a, sizeof a, ck->lat);
+            if (ck->side == 0)
+                append(buf, size, "route latency %s from %s (on %s) over "
+                       "budget %s", a, cs[ck->other].id, on, b);
+            else
+                append(buf, size, "route latency %s to %s (on %s) over its "
+                       "budget %s", a, cs[ck->other].id, on, b);
+        }
+        break;
+    }
+    case CK_RESOURCE:
+        fmt_amount(a, sizeof a, ck->res, x->ns[j].free[ck->res], 0);
+        fmt_amount(b, sizeof b, ck->res, need_of(x, i, ck->res), 1);
+        append(buf, size, "has %s free, needs %s", a, b);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- Explaining a tier that has no node for a component ---- */
+
+/* The binding resource over the tier's nodes whose check failed on
+ * resources: the one short on the most of them; ties go to GPUs, GPU
+ * memory, reservable cores, memory, then cpu (hardest to add first). */
+static int binding_resource(const place_ctx *x, size_t i, ts_place_tier t,
+                            size_t short_on[RES_COUNT], size_t *n_res)
+{
+    memset(short_on, 0, RES_COUNT * sizeof short_on[0]);
+    *n_res = 0;
+    for (size_t j = 0; j < x->n_nodes; j++) {
+        if (x->nodes[j].tier != t || x->checks[j].kind != CK_RESOURCE)
+            continue;
+        (*n_res)++;
         for (int res = 0; res < RES_COUNT; res++)
-            if (need_of(c, res) > room[j].res[res])
+            if (need_of(x, i, res) > x->ns[j].free[res])
                 short_on[res]++;
     }
-    static const int pref[RES_COUNT] = {RES_GPU, RES_MEM, RES_CPU};
+    static const int pref[RES_COUNT] = {RES_GPU, RES_GPU_MEM, RES_CORES,
+                                        RES_MEM, RES_CPU};
     int bind = pref[0];
     for (int k = 1; k < RES_COUNT; k++)
         if (short_on[pref[k]] > short_on[bind])
             bind = pref[k];
+    return bind;
+}
 
-    size_t best = n_nodes;
-    for (size_t j = 0; j < n_nodes; j++)
-        if (nodes[j].tier == tier &&
-            (best == n_nodes || room[j].res[bind] > room[best].res[bind]))
+/* Explains why no node of the tier holds i when resources alone rule every
+ * node out. "Largest free" names the tier node with the most of the
+ * binding resource, the first in input order on ties. */
+static void explain_resources(char *buf, size_t size, const place_ctx *x,
+                              size_t i, ts_place_tier t)
+{
+    size_t short_on[RES_COUNT], n_tier;
+    int bind = binding_resource(x, i, t, short_on, &n_tier);
+    size_t best = x->n_nodes;
+    for (size_t j = 0; j < x->n_nodes; j++)
+        if (x->nodes[j].tier == t &&
+            (best == x->n_nodes ||
+             x->ns[j].free[bind] > x->ns[best].free[bind]))
             best = j;
 
-    /* The needs list starts with the binding resource; GPUs are listed only
-     * when asked for. */
-    char needs[128], part[48];
-    fmt_amount(needs, sizeof needs, bind, need_of(c, bind), 1);
+    /* The needs list starts with the binding resource; GPUs, GPU memory
+     * and cores are listed only when asked for. */
+    char needs[160], part[48];
+    fmt_amount(needs, sizeof needs, bind, need_of(x, i, bind), 1);
     for (int res = 0; res < RES_COUNT; res++) {
-        if (res == bind || (res == RES_GPU && c->gpus == 0))
+        if (res == bind || (res >= RES_GPU && need_of(x, i, res) == 0))
             continue;
-        fmt_amount(part, sizeof part, res, need_of(c, res), 1);
-        size_t len = strlen(needs);
-        snprintf(needs + len, sizeof needs - len, ", %s", part);
+        fmt_amount(part, sizeof part, res, need_of(x, i, res), 1);
+        append(needs, sizeof needs, ", %s", part);
     }
     char want[48], largest[48];
-    fmt_amount(want, sizeof want, bind, need_of(c, bind), 1);
-    fmt_amount(largest, sizeof largest, bind, room[best].res[bind], 0);
+    fmt_amount(want, sizeof want, bind, need_of(x, i, bind), 1);
+    fmt_amount(largest, sizeof largest, bind, x->ns[best].free[bind], 0);
 
     if (short_on[bind] == n_tier)
+        append(buf, size, "no %s node has %s free (needs %s; largest free: "
+               "%s with %s)", tier_name(t), want, needs, x->nodes[best].id,
+               largest);
+    else
+        append(buf, size, "no %s node has room for all of it at once; %s is "
+               "short on %zu of %zu %s nodes (needs %s; largest free %s: %s "
+               "with %s)", tier_name(t), res_noun(bind), short_on[bind],
+               n_tier, tier_name(t), needs, res_noun(bind),
+               x->nodes[best].id, largest);
+}
+
+/* Counts the failed checks of the tier's nodes by kind. */
+static size_t count_kinds(const place_ctx *x, ts_place_tier t,
+                          size_t count[CK_COUNT])
+{
+    size_t n_t = 0;
+    memset(count, 0, CK_COUNT * sizeof count[0]);
+    for (size_t j = 0; j < x->n_nodes; j++)
+        if (x->nodes[j].tier == t) {
+            count[x->checks[j].kind]++;
+            n_t++;
+        }
+    return n_t;
+}
+
+/* "isolation on 1, cpu on 2 of 3 nodes": the failed checks by kind, a
+ * resource failure named by the tier's binding resource. */
+static void append_counts(char *buf, size_t size, const place_ctx *x,
+                          size_t i, ts_place_tier t)
+{
+    size_t count[CK_COUNT];
+    size_t n_t = count_kinds(x, t, count);
+    size_t short_on[RES_COUNT], n_res;
+    int bind = binding_resource(x, i, t, short_on, &n_res);
+    int first = 1;
+    for (int k = CK_ISOLATION; k < CK_COUNT; k++) {
+        if (!count[k])
+            continue;
+        append(buf, size, "%s%s on %zu", first ? "" : ", ",
+               k == CK_RESOURCE ? res_noun(bind) : kind_name(k), count[k]);
+        first = 0;
+    }
+    append(buf, size, " of %zu nodes", n_t);
+}
+
+/* Nodes listed one by one in an error, before "and N more". */
+#define LIST_NODES 6
+
+/* The long explanation for an error: the resource sentence when resources
+ * alone rule the tier out, else the binding rule with each node's cause
+ * (the first few nodes; a fleet-sized tier would drown the message). */
+static void explain_tier(char *buf, size_t size, const place_ctx *x,
+                         size_t i, ts_place_tier t)
+{
+    size_t count[CK_COUNT];
+    size_t n_t = count_kinds(x, t, count);
+    if (count[CK_RESOURCE] == n_t) {
+        explain_resources(buf, size, x, i, t);
+        return;
+    }
+    int single = 0;
+    for (int k = CK_ISOLATION; k < CK_COUNT; k++)
+        if (count[k] == n_t)
+            single = k;
+    if (single)
+        append(buf, size, "%s rules out every %s node%s: ",
+               kind_name(single), tier_name(t),
+               single == CK_ISOLATION && node_isolated(&x->cs[i])
+                   ? " (it needs a node of its own)" : "");
+    else {
+        append(buf, size, "no %s node satisfies every constraint (",
+               tier_name(t));
+        append_counts(buf, size, x, i, t);
+        append(buf, size, "): ");
+    }
+    int first = 1;
+    size_t listed = 0;
+    char d[200];
+    for (size_t j = 0; j < x->n_nodes; j++) {
+        if (x->nodes[j].tier != t)
+            continue;
+        if (listed++ == LIST_NODES) {
+            append(buf, size, "; and %zu more", n_t - LIST_NODES);
+            break;
+        }
+        const check *ck = &x->checks[j];
+        describe(d, sizeof d, x, i, j, ck, 0);
+        if (single)
+            append(buf, size, "%s%s %s", first ? "" : "; ", x->nodes[j].id, d);
+        else if (ck->kind == CK_RESOURCE)
+            append(buf, size, "%s%s (%s) %s", first ? "" : "; ",
+                   x->nodes[j].id, res_noun(ck->res), d);
+        else
+            append(buf, size, "%s%s (%s) %s", first ? "" : "; ",
+                   x->nodes[j].id, kind_name(ck->kind), d);
+        first = 0;
+    }
+}
+
+/* The short form for a reason: "robot tier full (cpu)", "edge tier ruled
+ * out by latency budget", "robot tier ruled out (isolation on 1, cpu on 2
+ * of 3 nodes)". */
+static void summarise_tier(char *buf, size_t size, const place_ctx *x,
+                           size_t i, ts_place_tier t)
+{
+    size_t count[CK_COUNT];
+    size_t n_t = count_kinds(x, t, count);
+    size_t short_on[RES_COUNT], n_res;
+    int bind = binding_resource(x, i, t, short_on, &n_res);
+    if (count[CK_RESOURCE] == n_t) {
+        append(buf, size, "; %s tier full (%s)", tier_name(t),
+               res_noun(bind));
+        return;
+    }
+    for (int k = CK_ISOLATION; k < CK_RESOURCE; k++)
+        if (count[k] == n_t) {
+            append(buf, size, "; %s tier ruled out by %s", tier_name(t),
+                   kind_name(k));
+            return;
+        }
+    append(buf, size, "; %s tier ruled out (", tier_name(t));
+    append_counts(buf, size, x, i, t);
+    append(buf, size, ")");
+}
+
+/* ---- Claiming ---- */
+
+static void place_on(place_ctx *x, size_t i, size_t j, uint64_t mask)
+{
+    node_state *n = &x->ns[j];
+    for (int res = 0; res < RES_COUNT; res++)
+        if (res != RES_GPU_MEM)
+            n->free[res] -= need_of(x, i, res);
+    n->reserved |= mask;
+    if (n->hosted++ == 0)
+        n->first_hosted = (int)i;
+    if (node_isolated(&x->cs[i]))
+        n->holder = (int)i;
+    x->results[i].node = (int)j;
+    x->results[i].core_mask = mask;
+    x->st[i].placed = 1;
+    for (size_t k = x->rev_off[i]; k < x->rev_off[i + 1]; k++)
+        x->st[x->rev[k].consumer].pending--;
+}
+
+/* ---- Pins ---- */
+
+static int place_pin(place_ctx *x, size_t i, ts_error *err)
+{
+    const ts_place_component *c = &x->cs[i];
+    size_t j = (size_t)c->pin;
+    check ck;
+    check_node(x, i, j, &ck);
+    if (ck.kind == CK_RESOURCE) {
+        char want[48], have[48];
+        fmt_amount(want, sizeof want, ck.res, need_of(x, i, ck.res), 1);
+        fmt_amount(have, sizeof have, ck.res, x->ns[j].free[ck.res], 0);
         return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
-                            "component %s: no %s node has %s free (needs %s; "
-                            "largest free: %s with %s)",
-                            c->id, tier_name(tier), want, needs,
-                            nodes[best].id, largest);
-    return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
-                        "component %s: no %s node has room for all of it at "
-                        "once; %s is short on %zu of %zu %s nodes (needs %s; "
-                        "largest free %s: %s with %s)",
-                        c->id, tier_name(tier), res_noun(bind), short_on[bind],
-                        n_tier, tier_name(tier), needs, res_noun(bind),
-                        nodes[best].id, largest);
+                            "component %s: pinned node %s has only %s free "
+                            "(needs %s)", c->id, x->nodes[j].id, have, want);
+    }
+    if (ck.kind != CK_OK) {
+        char d[200];
+        describe(d, sizeof d, x, i, j, &ck, 0);
+        return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                            "component %s: pinned node %s breaks %s: %s%s",
+                            c->id, x->nodes[j].id, kind_name(ck.kind), d,
+                            ck.kind == CK_ISOLATION && !ck.side
+                                ? " (it needs a node of its own)" : "");
+    }
+    node_state before = x->ns[j];
+    uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
+                                   : 0;
+    char fit[160], reason[512];
+    fmt_fit(fit, sizeof fit, x, i, &before, mask);
+    place_on(x, i, j, mask);
+    snprintf(reason, sizeof reason, "pinned to %s (%s)", x->nodes[j].id, fit);
+    set_text(x->results[i].reason, sizeof x->results[i].reason, reason);
+    return TS_OK;
+}
+
+/* ---- Unpinned components ---- */
+
+/* Scans tier t's nodes in input order. Returns the first node that passes
+ * every hard rule and hosts no other replica of i's group, else the
+ * passing node hosting fewest, else -1 (x->checks then explains each tier
+ * node). Notes for the reason go to notes. */
+static int choose_in_tier(place_ctx *x, size_t i, ts_place_tier t,
+                          char *notes, size_t size)
+{
+    int best = -1, best_reps = INT_MAX, spread = 0, skip = -1;
+    for (size_t j = 0; j < x->n_nodes; j++) {
+        if (x->nodes[j].tier != t)
+            continue;
+        check *ck = &x->checks[j];
+        check_node(x, i, j, ck);
+        if (ck->kind != CK_OK) {
+            if (skip < 0 && ck->kind != CK_RESOURCE)
+                skip = (int)j;
+            continue;
+        }
+        int reps = replicas_on(x, i, j);
+        if (reps < best_reps) {
+            if (best >= 0)
+                spread = 1;
+            best = (int)j;
+            best_reps = reps;
+        }
+        if (reps == 0)
+            break;
+        spread = 1;
+    }
+    if (best < 0)
+        return -1;
+
+    const ts_place_component *c = &x->cs[i];
+    if (skip >= 0) {
+        char d[200];
+        describe(d, sizeof d, x, i, (size_t)skip, &x->checks[skip], 1);
+        append(notes, size, "; skipped %s (%s: %s)", x->nodes[skip].id,
+               kind_name(x->checks[skip].kind), d);
+    }
+    if (node_isolated(c))
+        append(notes, size, "; a node of its own (isolation %s)",
+               isolation_name(c->isolation));
+    int p = c->backup_of;
+    if (p >= 0 && x->st[p].placed) {
+        if (core_level(x->cs, (int)i, p) && x->results[p].node == best)
+            append(notes, size, "; core-level redundancy with primary %s",
+                   x->cs[p].id);
+        else
+            append(notes, size, "; apart from primary %s (%s)", x->cs[p].id,
+                   x->nodes[x->results[p].node].id);
+    }
+    int g = x->st[i].group;
+    if (g >= 0 && best_reps > 0)
+        append(notes, size, "; shares with %d replica%s of %s (every fitting "
+               "%s node hosts one)", best_reps, best_reps == 1 ? "" : "s",
+               x->cs[g].id, tier_name(t));
+    else if (g >= 0 && spread)
+        append(notes, size, "; spread from other replicas of %s",
+               x->cs[g].id);
+    return best;
+}
+
+static int place_free(place_ctx *x, size_t i, ts_error *err)
+{
+    const ts_place_component *c = &x->cs[i];
+    ts_place_rule rule = x->results[i].rule;
+    ts_place_tier pref = tier_for(rule);
+    int locked = tier_locked(rule);
+    char trail[512] = "", notes[512] = "", msg[1024] = "";
+    int chosen = -1;
+    ts_place_tier t = pref;
+    snprintf(msg, sizeof msg, "component %s: ", c->id);
+    for (int tt = (int)pref; tt < HOST_TIERS; tt++) {
+        t = (ts_place_tier)tt;
+        if (tt > (int)pref && locked)
+            break;
+        if (x->tier_nodes[t] == 0) {
+            if (tt == (int)pref) {
+                append(trail, sizeof trail, "; no %s-tier node",
+                       tier_name(t));
+                append(msg, sizeof msg, "no %s-tier node exists (rule %s)",
+                       tier_name(t), ts_place_rule_name(rule));
+            }
+            continue;
+        }
+        notes[0] = '\0';
+        chosen = choose_in_tier(x, i, t, notes, sizeof notes);
+        if (chosen >= 0)
+            break;
+        summarise_tier(trail, sizeof trail, x, i, t);
+        if (tt > (int)pref)
+            append(msg, sizeof msg, "; fallback to %s: ", tier_name(t));
+        explain_tier(msg, sizeof msg, x, i, t);
+    }
+    if (chosen < 0) {
+        if (locked) {
+            size_t outer = 0;
+            for (int tt = (int)pref + 1; tt < HOST_TIERS; tt++)
+                outer += x->tier_nodes[tt];
+            if (outer)
+                append(msg, sizeof msg, "; tier: %s components never leave "
+                       "the %s tier", ts_place_rule_name(rule),
+                       tier_name(pref));
+        }
+        return ts_error_set(err, TS_EINFEASIBLE, NULL, 0, "%s", msg);
+    }
+
+    size_t j = (size_t)chosen;
+    if (t != pref) {
+        int64_t lat = 0, budget = 0;
+        char a[32], b[32];
+        if (tightest(x, i, j, &lat, &budget)) {
+            fmt_ns(a, sizeof a, lat);
+            fmt_ns(b, sizeof b, budget);
+            append(trail, sizeof trail, "; fell back to %s: route latency "
+                   "%s within budget %s", tier_name(t), a, b);
+        } else {
+            append(trail, sizeof trail, "; fell back to %s: no latency "
+                   "budget", tier_name(t));
+        }
+        x->results[i].fell_back = (int)t - (int)pref;
+    }
+    node_state before = x->ns[j];
+    uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
+                                   : 0;
+    char fit[160], reason[1400];
+    fmt_fit(fit, sizeof fit, x, i, &before, mask);
+    place_on(x, i, j, mask);
+    snprintf(reason, sizeof reason, "%.40s -> %.16s%.300s%.300s; first fit %.200s (%.159s)",
+             rule_label(rule), tier_name(pref), trail, notes,
+             x->nodes[j].id, fit);
+    set_text(x->results[i].reason, sizeof x->results[i].reason, reason);
+    return TS_OK;
+}
+
+/* Rank of an unpinned component: node-isolated first (they need an empty
+ * node), then tier-locked (they cannot fall back), then larger dominant
+ * share, then input order. Returns nonzero when a ranks before b. */
+static int ranks_before(const place_ctx *x, size_t a, size_t b)
+{
+    const comp_state *p = &x->st[a], *q = &x->st[b];
+    if (p->cls != q->cls)
+        return p->cls < q->cls;
+    if (p->share != q->share)
+        return p->share > q->share;
+    return a < b;
+}
+
+/* ---- Set-up ---- */
+
+static int find_root(comp_state *st, int i)
+{
+    while (st[i].group != i)
+        i = st[i].group = st[st[i].group].group;
+    return i;
+}
+
+/* Replica groups (union of replica_of links, named by their smallest
+ * index), backup lists, cores to reserve, rank and the latency index. */
+static void prepare(place_ctx *x)
+{
+    const ts_place_component *cs = x->cs;
+    size_t n = x->n;
+    for (size_t i = 0; i < n; i++) {
+        comp_state *s = &x->st[i];
+        memset(s, 0, sizeof *s);
+        s->group = (int)i;
+        s->group_head = s->next_in_group = -1;
+        s->first_backup = s->next_backup = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cs[i].replica_of >= 0) {
+            int a = find_root(x->st, (int)i), b = find_root(x->st,
+                                                           cs[i].replica_of);
+            if (a < b)
+                x->st[b].group = a;
+            else if (b < a)
+                x->st[a].group = b;
+        }
+    /* Roots are fixed now; flatten, then keep groups of two or more. */
+    for (size_t i = 0; i < n; i++)
+        x->st[i].group = find_root(x->st, (int)i);
+    for (size_t i = n; i-- > 0;) {
+        comp_state *s = &x->st[i];
+        comp_state *g = &x->st[s->group];
+        s->next_in_group = g->group_head;
+        g->group_head = (int)i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        comp_state *s = &x->st[i];
+        if (x->st[s->group].group_head == s->group &&
+            x->st[s->group].next_in_group < 0)
+            s->group = -1; /* alone: not a replica of anything */
+    }
+    for (size_t i = n; i-- > 0;)
+        if (cs[i].backup_of >= 0) {
+            x->st[i].next_backup = x->st[cs[i].backup_of].first_backup;
+            x->st[cs[i].backup_of].first_backup = (int)i;
+        }
+
+    for (size_t i = 0; i < n; i++) {
+        const ts_place_component *c = &cs[i];
+        int reserve = (c->flags & TS_PLACE_SAFETY_CRITICAL) ||
+                      c->isolation == TS_PLACE_ISOLATION_CORE ||
+                      c->isolation == TS_PLACE_ISOLATION_HIGHEST ||
+                      (c->backup_of >= 0 &&
+                       core_level(cs, (int)i, c->backup_of));
+        for (int b = x->st[i].first_backup; b >= 0 && !reserve;
+             b = x->st[b].next_backup)
+            reserve = core_level(cs, b, (int)i);
+        if (reserve)
+            x->st[i].cores = c->cpu_millicores <= 0
+                                 ? 1
+                                 : c->cpu_millicores / 1000 +
+                                       (c->cpu_millicores % 1000 != 0);
+    }
+
+    /* Latency budgets by publisher (self-budgets always hold: same node). */
+    memset(x->rev_off, 0, (n + 1) * sizeof x->rev_off[0]);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < cs[i].n_latency; k++)
+            if (cs[i].latency[k].publisher != (int)i)
+                x->rev_off[cs[i].latency[k].publisher + 1]++;
+    for (size_t p = 0; p < n; p++)
+        x->rev_off[p + 1] += x->rev_off[p];
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < cs[i].n_latency; k++) {
+            int p = cs[i].latency[k].publisher;
+            if (p == (int)i)
+                continue;
+            /* rev_off[p] walks forward while filling, restored below. */
+            rev_entry *e = &x->rev[x->rev_off[p]++];
+            e->consumer = (int)i;
+            e->budget = cs[i].latency[k].budget_ns;
+            x->st[i].pending++;
+        }
+    for (size_t p = n; p > 0; p--)
+        x->rev_off[p] = x->rev_off[p - 1];
+    x->rev_off[0] = 0;
+
+    /* Dominant share against the preferred tier's totals: the largest
+     * demand/capacity ratio over cpu (whole cores when reserved), memory,
+     * GPUs and GPU memory. A demand on a resource the tier does not have
+     * at all sorts first; it fails there either way. */
+    for (size_t i = 0; i < n; i++) {
+        comp_state *s = &x->st[i];
+        ts_place_rule rule = x->results[i].rule;
+        s->cls = node_isolated(&cs[i]) ? 0 : tier_locked(rule) ? 1 : 2;
+        ts_place_tier t = tier_for(rule);
+        double share = 0.0;
+        for (int res = RES_CPU; res <= RES_GPU_MEM; res++) {
+            double need = (double)need_of(x, i, res);
+            if (res == RES_GPU_MEM)
+                need *= (double)cs[i].gpus;
+            if (need == 0.0)
+                continue;
+            double s_res = x->total[t][res] > 0.0 ? need / x->total[t][res]
+                                                 : INFINITY;
+            if (s_res > share)
+                share = s_res;
+        }
+        s->share = share;
+    }
 }
 
 int ts_placement_compute(const ts_place_node *nodes, size_t n_nodes,
@@ -346,17 +1266,27 @@ int ts_placement_compute(const ts_place_node *nodes, size_t n_nodes,
                          size_t n_components, ts_place_result *results,
                          ts_error *err)
 {
+    return ts_placement_compute_ex(nodes, n_nodes, components, n_components,
+                                   NULL, results, err);
+}
+
+int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
+                            const ts_place_component *components,
+                            size_t n_components, const ts_place_options *opts,
+                            ts_place_result *results, ts_error *err)
+{
     ts_error_clear(err);
     if ((!nodes && n_nodes) || (!components && n_components) ||
         (!results && n_components))
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "placement: NULL array with a nonzero count");
-    /* Node indices travel as int (pin, result.node). */
-    if (n_nodes > (size_t)INT_MAX)
+    /* Node and component indices travel as int (pin, result.node). */
+    if (n_nodes > (size_t)INT_MAX || n_components > (size_t)INT_MAX)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
-                            "placement: %zu nodes is more than an int index "
-                            "can name", n_nodes);
-    int rc = check_input(nodes, n_nodes, components, n_components, err);
+                            "placement: %zu nodes or %zu components is more "
+                            "than an int index can name", n_nodes,
+                            n_components);
+    int rc = check_input(nodes, n_nodes, components, n_components, opts, err);
     if (rc != TS_OK)
         return rc;
 
@@ -365,121 +1295,183 @@ int ts_placement_compute(const ts_place_node *nodes, size_t n_nodes,
         results[i].node = -1;
         results[i].rule = rule_for(&components[i]);
         results[i].reason[0] = '\0';
+        results[i].core_mask = 0;
+        results[i].fell_back = 0;
     }
     if (n_components == 0)
         return TS_OK;
 
-    if (n_nodes > SIZE_MAX / sizeof(node_room) ||
-        n_components > SIZE_MAX / sizeof(order_entry))
+    size_t n_pairs = 0;
+    for (size_t i = 0; i < n_components; i++) {
+        if (components[i].n_latency > SIZE_MAX / 2 - n_pairs)
+            return ts_error_set(err, TS_ENOMEM, NULL, 0,
+                                "placement: too many latency budgets");
+        n_pairs += components[i].n_latency;
+    }
+    place_ctx x = {.nodes = nodes, .n_nodes = n_nodes, .cs = components,
+                   .n = n_components, .results = results};
+    if (opts) {
+        x.route = opts->route_latency;
+        x.route_ctx = opts->route_ctx;
+    }
+    size_t nn = n_nodes ? n_nodes : 1;
+    if (nn > SIZE_MAX / sizeof(node_state) ||
+        n_components > SIZE_MAX / sizeof(comp_state) - 1 ||
+        n_pairs > SIZE_MAX / sizeof(rev_entry) - 1)
         return ts_error_set(err, TS_ENOMEM, NULL, 0,
                             "placement: too many nodes or components");
-    node_room *room = ts_malloc(n_nodes * sizeof *room);
-    order_entry *order = ts_malloc(n_components * sizeof *order);
-    if (!room || !order) {
+    x.ns = ts_malloc(nn * sizeof *x.ns);
+    x.checks = ts_malloc(nn * sizeof *x.checks);
+    x.st = ts_malloc(n_components * sizeof *x.st);
+    x.rev_off = ts_malloc((n_components + 1) * sizeof *x.rev_off);
+    x.rev = ts_malloc((n_pairs ? n_pairs : 1) * sizeof *x.rev);
+    if (!x.ns || !x.checks || !x.st || !x.rev_off || !x.rev) {
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0,
                           "placement: out of memory for %zu nodes and %zu "
                           "components", n_nodes, n_components);
         goto done;
     }
 
-    double total[HOST_TIERS][RES_COUNT] = {{0}};
-    size_t tier_nodes[HOST_TIERS] = {0};
     for (size_t j = 0; j < n_nodes; j++) {
-        for (int res = 0; res < RES_COUNT; res++)
-            room[j].res[res] = capacity_of(&nodes[j], res);
-        if (nodes[j].tier == TS_PLACE_NONE)
+        const ts_place_node *nd = &nodes[j];
+        node_state *s = &x.ns[j];
+        int k = node_cores(nd);
+        s->reservable = nd->reservable_cores ? nd->reservable_cores
+                                             : all_cores_mask(k);
+        s->reserved = 0;
+        s->free[RES_CPU] = nd->cpu_millicores;
+        s->free[RES_MEM] = nd->memory_bytes;
+        s->free[RES_GPU] = nd->gpus;
+        s->free[RES_GPU_MEM] = nd->gpus > 0 ? nd->gpu_memory_bytes : 0;
+        s->free[RES_CORES] = popcount64(s->reservable);
+        s->hosted = 0;
+        s->first_hosted = s->holder = -1;
+        if (nd->tier == TS_PLACE_NONE)
             continue;
-        tier_nodes[nodes[j].tier]++;
-        for (int res = 0; res < RES_COUNT; res++)
-            total[nodes[j].tier][res] += (double)capacity_of(&nodes[j], res);
+        x.tier_nodes[nd->tier]++;
+        x.total[nd->tier][RES_CPU] += (double)nd->cpu_millicores;
+        x.total[nd->tier][RES_MEM] += (double)nd->memory_bytes;
+        x.total[nd->tier][RES_GPU] += (double)nd->gpus;
+        x.total[nd->tier][RES_GPU_MEM] +=
+            (double)nd->gpus * (double)nd->gpu_memory_bytes;
+        x.total[nd->tier][RES_CORES] += (double)s->free[RES_CORES];
     }
+    prepare(&x);
 
     /* Pins claim their node first, in input order: the operator chose the
      * node, so the tier rules must fit around it, not the other way. */
+    size_t left = 0;
     for (size_t i = 0; i < n_components; i++) {
-        const ts_place_component *c = &components[i];
-        if (c->pin < 0)
+        if (components[i].pin < 0) {
+            left++;
             continue;
-        node_room *r = &room[c->pin];
-        int res = first_short(r, c);
-        if (res >= 0) {
-            char want[48], have[48];
-            fmt_amount(want, sizeof want, res, need_of(c, res), 1);
-            fmt_amount(have, sizeof have, res, r->res[res], 0);
-            rc = ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
-                              "component %s: pinned node %s has only %s free "
-                              "(needs %s)", c->id, nodes[c->pin].id, have,
-                              want);
-            goto done;
         }
-        char fit[128];
-        fmt_fit(fit, sizeof fit, c, r);
-        claim(r, c);
-        results[i].node = c->pin;
-        set_reason(&results[i], "pinned to %s (%s)", nodes[c->pin].id, fit);
+        rc = place_pin(&x, i, err);
+        if (rc != TS_OK)
+            goto done;
     }
 
-    /* First-fit decreasing by dominant share (largest demand/tier-capacity
-     * ratio over cpu, memory and GPUs): big items go first so that small
-     * ones fill the gaps, and the total order (share, then input index)
-     * makes the outcome reproducible. A demand on a resource the tier does
-     * not have at all sorts first; it fails either way. */
-    size_t n_order = 0;
-    for (size_t i = 0; i < n_components; i++) {
-        const ts_place_component *c = &components[i];
-        if (c->pin >= 0)
-            continue;
-        ts_place_tier t = tier_for(results[i].rule);
-        double share = 0.0;
-        for (int res = 0; res < RES_COUNT; res++) {
-            int64_t need = need_of(c, res);
-            if (need == 0)
+    /* List scheduling: among the unplaced, those whose publishers are all
+     * placed come first (so a consumer's budget is checked against a known
+     * publisher node), best rank first; a cycle of budgets is broken by
+     * rank. Quadratic in components, which stays far below a millisecond
+     * for fleets of a few thousand. */
+    for (; left > 0; left--) {
+        size_t pick = n_components;
+        int pick_ready = 0;
+        for (size_t i = 0; i < n_components; i++) {
+            if (x.st[i].placed)
                 continue;
-            double s = total[t][res] > 0.0 ? (double)need / total[t][res]
-                                           : INFINITY;
-            if (s > share)
-                share = s;
+            int ready = x.st[i].pending == 0;
+            if (pick == n_components || (ready && !pick_ready) ||
+                (ready == pick_ready && ranks_before(&x, i, pick))) {
+                pick = i;
+                pick_ready = ready;
+            }
         }
-        order[n_order].idx = i;
-        order[n_order].share = share;
-        n_order++;
-    }
-    qsort(order, n_order, sizeof *order, by_share_desc);
-
-    for (size_t k = 0; k < n_order; k++) {
-        size_t i = order[k].idx;
-        const ts_place_component *c = &components[i];
-        ts_place_tier t = tier_for(results[i].rule);
-        if (tier_nodes[t] == 0) {
-            rc = ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
-                              "component %s: no %s-tier node exists (rule %s)",
-                              c->id, tier_name(t),
-                              ts_place_rule_name(results[i].rule));
+        rc = place_free(&x, pick, err);
+        if (rc != TS_OK)
             goto done;
-        }
-        /* Within the tier the first node in input order that fits wins:
-         * input order is the only order that is the same on every run and
-         * every machine, so the same scenario always yields the same plan. */
-        size_t j = 0;
-        while (j < n_nodes &&
-               (nodes[j].tier != t || first_short(&room[j], c) >= 0))
-            j++;
-        if (j == n_nodes) {
-            rc = report_no_fit(nodes, n_nodes, room, c, t, err);
-            goto done;
-        }
-        char fit[128];
-        fmt_fit(fit, sizeof fit, c, &room[j]);
-        claim(&room[j], c);
-        results[i].node = (int)j;
-        set_reason(&results[i], "%s -> %s; first fit %s (%s)",
-                   rule_label(results[i].rule), tier_name(t), nodes[j].id,
-                   fit);
     }
     rc = TS_OK;
 
 done:
-    ts_free(order);
-    ts_free(room);
+    ts_free(x.rev);
+    ts_free(x.rev_off);
+    ts_free(x.st);
+    ts_free(x.checks);
+    ts_free(x.ns);
     return rc;
+}
+
+/* ---- Usage ---- */
+
+int ts_placement_usage(const ts_place_node *nodes, size_t n_nodes,
+                       const ts_place_component *components,
+                       size_t n_components, const ts_place_result *results,
+                       ts_place_usage *usage, ts_error *err)
+{
+    ts_error_clear(err);
+    if ((!nodes && n_nodes) || (!usage && n_nodes) ||
+        ((!components || !results) && n_components))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "placement usage: NULL array with a nonzero "
+                            "count");
+    for (size_t j = 0; j < n_nodes; j++) {
+        ts_place_usage *u = &usage[j];
+        memset(u, 0, sizeof *u);
+        u->cpu_capacity_millicores = nodes[j].cpu_millicores;
+        u->memory_capacity_bytes = nodes[j].memory_bytes;
+        u->gpus_capacity = nodes[j].gpus;
+        u->gpu_memory_capacity_bytes =
+            (int64_t)nodes[j].gpus * nodes[j].gpu_memory_bytes;
+    }
+    for (size_t i = 0; i < n_components; i++) {
+        const ts_place_component *c = &components[i];
+        int j = results[i].node;
+        if (j < 0 || (size_t)j >= n_nodes)
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "placement usage: component %s has node %d "
+                                "(%zu nodes)", c->id ? c->id : "?", j,
+                                n_nodes);
+        ts_place_usage *u = &usage[j];
+        uint64_t mask = results[i].core_mask;
+        u->cpu_used_millicores += mask ? (int64_t)popcount64(mask) * 1000
+                                       : c->cpu_millicores;
+        u->memory_used_bytes += c->memory_bytes;
+        u->gpus_used += c->gpus;
+        u->gpu_memory_used_bytes += (int64_t)c->gpus * c->gpu_memory_bytes;
+        u->reserved_cores |= mask;
+        u->components++;
+        if (node_isolated(c))
+            u->exclusive = 1;
+    }
+    return TS_OK;
+}
+
+void ts_place_usage_format(const ts_place_usage *u, char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    char a[32], b[32];
+    buf[0] = '\0';
+    append(buf, size, "cpu %lldm/%lldm", (long long)u->cpu_used_millicores,
+           (long long)u->cpu_capacity_millicores);
+    /* Used rounds up and capacity down: never reads emptier than it is. */
+    fmt_bytes(a, sizeof a, u->memory_used_bytes, 1);
+    fmt_bytes(b, sizeof b, u->memory_capacity_bytes, 0);
+    append(buf, size, ", mem %s/%s", a, b);
+    if (u->gpus_capacity > 0 || u->gpus_used > 0)
+        append(buf, size, ", gpu %d/%d", u->gpus_used, u->gpus_capacity);
+    if (u->gpu_memory_capacity_bytes > 0 || u->gpu_memory_used_bytes > 0) {
+        fmt_bytes(a, sizeof a, u->gpu_memory_used_bytes, 1);
+        fmt_bytes(b, sizeof b, u->gpu_memory_capacity_bytes, 0);
+        append(buf, size, ", gpu mem %s/%s", a, b);
+    }
+    if (u->reserved_cores) {
+        fmt_cores(a, sizeof a, u->reserved_cores);
+        append(buf, size, ", reserved cores %s", a);
+    }
+    if (u->exclusive)
+        append(buf, size, ", exclusive");
 }

@@ -8,11 +8,16 @@
  *
  * Order matters only for which error is reported first: nodes, sites and
  * media before links (links may name nodes and media declared after
- * them), the platform before components (pins), components before topics,
- * topics before requirements, everything before faults. Items keep
- * document order in the arrays, which is the order placement and the
- * engine see; only faults are reordered, by time (stable, so faults at
- * the same time keep document order).
+ * them), the platform before components (pins), configuration, QoS
+ * profiles and security zones before components and topics (which name
+ * them), components before topics, topics before services, allow rules,
+ * fleets and rollouts, those before requirements, everything before
+ * faults. Items keep document order in the arrays, which is the order
+ * placement and the engine see (a component's replicas follow it); only
+ * faults are reordered, by time (stable, so faults at the same time keep
+ * document order). What the deployment code alone reads (profiles,
+ * redundancy, services, policies, fleets, rollouts) is read in
+ * deploy_fields.c; fleets are expanded after the walk (fleet_expand.c).
  *
  * Merging with models: a node's <power> and <thermal> lay their
  * attributes over the model's one by one (modes, when given, replace the
@@ -46,30 +51,26 @@
 /* A component's fair-share weight without weight= (CFS's nice-0 weight). */
 #define DEFAULT_WEIGHT 1024
 
+/* Failure detection defaults: three missed heartbeats (the usual fixed
+ * timeout), and phi 8 (Cassandra's phi_convict_threshold). */
+#define DEFAULT_MISSES 3
+#define DEFAULT_PHI 8.0
+
 static const char NODE_EXPECTED[] =
     "expected the id of a computer, jetson, server, node or switch";
 
-typedef struct builder {
-    ts__loader *L;
-    ts_scenario *s;
-    const char *file;
-    size_t cap_sites, cap_nodes, cap_links, cap_components, cap_topics,
-        cap_requirements, cap_media, cap_faults;
-    /* id -> index + 1, one table per kind of id */
-    xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids,
-        medium_ids;
-} builder;
+typedef ts__builder builder;
 
-/* ---- small helpers ------------------------------------------------------ */
+/* ---- small helpers (shared with deploy_fields.c) ------------------------ */
 
-static int oom(builder *b, int line)
+int ts__oom(builder *b, int line)
 {
     return ts_error_set(b->L->err, TS_ENOMEM, b->file, line, "out of memory");
 }
 
 /* Returns arr grown (zero-filled) to hold one more than n items, or NULL
  * (arr untouched) when memory runs out. */
-static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+void *ts__grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return arr;
@@ -84,7 +85,7 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 
 /* Adds id -> index; returns -1 when added, the existing index for a
  * duplicate, or -2 when memory runs out. */
-static int id_add(xmlHashTablePtr t, const char *id, size_t index)
+int ts__id_add(xmlHashTablePtr t, const char *id, size_t index)
 {
     void *prev = xmlHashLookup(t, BAD_CAST id);
     if (prev)
@@ -94,7 +95,7 @@ static int id_add(xmlHashTablePtr t, const char *id, size_t index)
     return -1;
 }
 
-static int id_find(xmlHashTablePtr t, const char *id)
+int ts__id_find(xmlHashTablePtr t, const char *id)
 {
     void *p = xmlHashLookup(t, BAD_CAST id);
     return p ? (int)((intptr_t)p - 1) : -1;
@@ -110,7 +111,7 @@ static const xmlNode *next_sibling(const xmlNode *n)
     return ts__next_sibling(n);
 }
 
-static const xmlNode *child_named(const xmlNode *parent, const char *name)
+const xmlNode *ts__child_named(const xmlNode *parent, const char *name)
 {
     for (const xmlNode *c = first_child(parent); c; c = next_sibling(c))
         if (xmlStrEqual(c->name, BAD_CAST name))
@@ -129,7 +130,7 @@ static const char *el_name(const xmlNode *el)
 }
 
 /* "component control_loop": how messages name an element. */
-static void who_of(const xmlNode *el, char *buf, size_t size)
+void ts__who_of(const xmlNode *el, char *buf, size_t size)
 {
     const char *id = ts__attr(el, "id");
     if (id)
@@ -140,26 +141,26 @@ static void who_of(const xmlNode *el, char *buf, size_t size)
 
 /* Reads an optional quantity attribute; *present says whether it was
  * there. Integer kinds fill *i, real kinds *d. */
-static int quantity(builder *b, const xmlNode *el, const char *attr,
-                    ts__qkind k, int64_t *i, double *d, int *present)
+int ts__bquantity(builder *b, const xmlNode *el, const char *attr,
+                  ts__qkind k, int64_t *i, double *d, int *present)
 {
     char who[320];
-    who_of(el, who, sizeof who);
+    ts__who_of(el, who, sizeof who);
     ts__at at = {b->L->err, b->file, who};
     return ts__quantity(&at, el, attr, k, i, d, present);
 }
 
-static int must_be_positive(builder *b, const xmlNode *el, const char *attr)
+int ts__bpositive(builder *b, const xmlNode *el, const char *attr)
 {
     char who[320];
-    who_of(el, who, sizeof who);
+    ts__who_of(el, who, sizeof who);
     return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(el),
                         "%s: %s=\"%s\" must be greater than 0", who, attr,
                         ts__attr(el, attr));
 }
 
 /* An xs:int attribute the schema has already checked. */
-static int int_attr(const xmlNode *el, const char *attr, int *out)
+int ts__int_attr(const xmlNode *el, const char *attr, int *out)
 {
     const char *v = ts__attr(el, attr);
     if (!v)
@@ -199,33 +200,33 @@ static int scenario_attrs(builder *b, const xmlNode *root)
         }
     }
     if (!s->name)
-        return oom(b, line);
+        return ts__oom(b, line);
 
     const char *seed = ts__attr(root, "seed");
     /* xs:unsignedLong in the schema: digits only, fits 64 bits. */
     s->seed = seed ? strtoull(seed, NULL, 10) : 1;
 
-    int rc = quantity(b, root, "duration", TS__Q_TIME, &s->duration_ns, NULL,
+    int rc = ts__bquantity(b, root, "duration", TS__Q_TIME, &s->duration_ns, NULL,
                       NULL);
     if (rc)
         return rc;
     if (s->duration_ns <= 0)
-        return must_be_positive(b, root, "duration");
+        return ts__bpositive(b, root, "duration");
     int present;
-    rc = quantity(b, root, "ambient", TS__Q_CELSIUS, NULL, &s->ambient_c,
+    rc = ts__bquantity(b, root, "ambient", TS__Q_CELSIUS, NULL, &s->ambient_c,
                   &present);
     if (rc)
         return rc;
     if (!present)
         s->ambient_c = DEFAULT_AMBIENT_C;
-    rc = quantity(b, root, "sample-period", TS__Q_TIME, &s->sample_period_ns,
+    rc = ts__bquantity(b, root, "sample-period", TS__Q_TIME, &s->sample_period_ns,
                   NULL, &present);
     if (rc)
         return rc;
     if (!present)
         s->sample_period_ns = DEFAULT_SAMPLE_PERIOD_NS;
     else if (s->sample_period_ns <= 0)
-        return must_be_positive(b, root, "sample-period");
+        return ts__bpositive(b, root, "sample-period");
     return TS_OK;
 }
 
@@ -236,14 +237,14 @@ static int add_site(builder *b, const xmlNode *el, ts_tier tier, int *index)
     ts_scenario *s = b->s;
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
-    ts_scenario_site *sites = grow(s->sites, &b->cap_sites, s->n_sites,
+    ts_scenario_site *sites = ts__grow(s->sites, &b->cap_sites, s->n_sites,
                                    sizeof *sites);
     if (!sites)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->sites = sites;
-    int prev = id_add(b->site_ids, id, s->n_sites);
+    int prev = ts__id_add(b->site_ids, id, s->n_sites);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate site id \"%s\": the %s at line %d "
@@ -254,27 +255,47 @@ static int add_site(builder *b, const xmlNode *el, ts_tier tier, int *index)
     ts_scenario_site *site = &s->sites[s->n_sites++];
     site->tier = tier;
     site->line = line;
+    site->safe_state_category = -1;
+    site->fleet = -1;
+    site->fleet_member = -1;
     site->id = ts_strdup(id);
     if (!site->id)
-        return oom(b, line);
+        return ts__oom(b, line);
     *index = (int)(s->n_sites - 1);
 
     /* Only robots carry a battery (the schema allows it nowhere else). */
     int has_battery, has_low;
-    int rc = quantity(b, el, "battery", TS__Q_ENERGY, NULL, &site->battery_wh,
+    int rc = ts__bquantity(b, el, "battery", TS__Q_ENERGY, NULL, &site->battery_wh,
                       &has_battery);
     if (!rc)
-        rc = quantity(b, el, "low-battery", TS__Q_FRACTION, NULL,
+        rc = ts__bquantity(b, el, "low-battery", TS__Q_FRACTION, NULL,
                       &site->low_battery_fraction, &has_low);
     if (rc)
         return rc;
     if (has_battery && !(site->battery_wh > 0))
-        return must_be_positive(b, el, "battery");
+        return ts__bpositive(b, el, "battery");
     if (has_low && !has_battery)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "robot %s: low-battery=\"%s\" but no battery= "
                             "capacity (add battery=\"...Wh\")",
                             id, ts__attr(el, "low-battery"));
+
+    /* "stop-0", "stop-1", "stop-2": the schema has checked the spelling */
+    const char *safe = ts__attr(el, "safe-state");
+    if (safe)
+        site->safe_state_category = (int)strtol(strchr(safe, '-') + 1, NULL,
+                                                10);
+    int has_budget;
+    rc = ts__bquantity(b, el, "safe-state-budget", TS__Q_TIME,
+                       &site->safe_state_budget_ns, NULL, &has_budget);
+    if (rc)
+        return rc;
+    if (has_budget && !safe)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "robot %s: safe-state-budget=\"%s\" but no "
+                            "safe-state= to reach (add safe-state=\"stop-0\", "
+                            "\"stop-1\" or \"stop-2\")",
+                            id, ts__attr(el, "safe-state-budget"));
     return TS_OK;
 }
 
@@ -328,17 +349,17 @@ static int node_power_thermal(builder *b, const xmlNode *el,
 {
     int line = ts__line(el);
     char node_who[320], who[360];
-    who_of(el, node_who, sizeof node_who);
+    ts__who_of(el, node_who, sizeof node_who);
     ts__at at = {b->L->err, b->file, who};
-    const xmlNode *pel = child_named(el, "power");
-    const xmlNode *tel = child_named(el, "thermal");
+    const xmlNode *pel = ts__child_named(el, "power");
+    const xmlNode *tel = ts__child_named(el, "thermal");
     unsigned pset = 0, tset = 0;
     int rc;
 
     snprintf(who, sizeof who, "%s <power>", node_who);
     if (m && m->has_power) {
         if (ts__power_copy(&n->power, &m->power))
-            return oom(b, line);
+            return ts__oom(b, line);
         pset = m->power_set;
         n->has_power = 1;
     }
@@ -381,7 +402,7 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
 {
     int line = ts__line(el);
     char who[320];
-    who_of(el, who, sizeof who);
+    ts__who_of(el, who, sizeof who);
     int have_cores = 0, have_memory = 0, present, rc;
 
     const char *model = ts__attr(el, "model");
@@ -392,26 +413,26 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
             return rc;
         n->model = ts_strdup(model);
         if (!n->model)
-            return oom(b, line);
+            return ts__oom(b, line);
         n->cores = m->cores;
         n->memory_bytes = m->memory_bytes;
         n->gpus = m->gpus;
         n->gpu_memory_bytes = m->gpu_memory_bytes;
         have_cores = have_memory = 1;
     }
-    if (int_attr(el, "cores", &n->cores))
+    if (ts__int_attr(el, "cores", &n->cores))
         have_cores = 1;
-    int_attr(el, "gpus", &n->gpus);
-    rc = quantity(b, el, "memory", TS__Q_BYTES, &n->memory_bytes, NULL,
+    ts__int_attr(el, "gpus", &n->gpus);
+    rc = ts__bquantity(b, el, "memory", TS__Q_BYTES, &n->memory_bytes, NULL,
                   &present);
     if (rc)
         return rc;
     if (present) {
         have_memory = 1;
         if (n->memory_bytes <= 0)
-            return must_be_positive(b, el, "memory");
+            return ts__bpositive(b, el, "memory");
     }
-    rc = quantity(b, el, "gpu-memory", TS__Q_BYTES, &n->gpu_memory_bytes, NULL,
+    rc = ts__bquantity(b, el, "gpu-memory", TS__Q_BYTES, &n->gpu_memory_bytes, NULL,
                   NULL);
     if (rc)
         return rc;
@@ -435,14 +456,14 @@ static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
     ts_scenario *s = b->s;
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
-    ts_scenario_node *nodes = grow(s->nodes, &b->cap_nodes, s->n_nodes,
+    ts_scenario_node *nodes = ts__grow(s->nodes, &b->cap_nodes, s->n_nodes,
                                    sizeof *nodes);
     if (!nodes)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->nodes = nodes;
-    int prev = id_add(b->node_ids, id, s->n_nodes);
+    int prev = ts__id_add(b->node_ids, id, s->n_nodes);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate node id \"%s\": the %s at line %d "
@@ -461,7 +482,7 @@ static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
         n->tier = s->sites[site].tier;
     n->id = ts_strdup(id);
     if (!n->id)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (kind == TS_NODE_SWITCH)
         return TS_OK;
     return node_resources(b, el, n);
@@ -500,14 +521,14 @@ static int add_medium(builder *b, const xmlNode *el)
     ts_scenario *s = b->s;
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
-    ts_scenario_medium *media = grow(s->media, &b->cap_media, s->n_media,
+    ts_scenario_medium *media = ts__grow(s->media, &b->cap_media, s->n_media,
                                      sizeof *media);
     if (!media)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->media = media;
-    int prev = id_add(b->medium_ids, id, s->n_media);
+    int prev = ts__id_add(b->medium_ids, id, s->n_media);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate medium id \"%s\": the medium at line "
@@ -516,24 +537,24 @@ static int add_medium(builder *b, const xmlNode *el)
     md->line = line;
     md->id = ts_strdup(id);
     if (!md->id)
-        return oom(b, line);
+        return ts__oom(b, line);
     int present;
-    int rc = quantity(b, el, "capacity", TS__Q_BITRATE, NULL,
+    int rc = ts__bquantity(b, el, "capacity", TS__Q_BITRATE, NULL,
                       &md->capacity_bps, NULL);
     if (rc)
         return rc;
     if (!(md->capacity_bps > 0))
-        return must_be_positive(b, el, "capacity");
-    rc = quantity(b, el, "latency", TS__Q_TIME, &md->latency_ns, NULL, NULL);
+        return ts__bpositive(b, el, "capacity");
+    rc = ts__bquantity(b, el, "latency", TS__Q_TIME, &md->latency_ns, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "queue", TS__Q_BYTES, &md->queue_bytes, NULL,
+        rc = ts__bquantity(b, el, "queue", TS__Q_BYTES, &md->queue_bytes, NULL,
                       &present);
     if (rc)
         return rc;
     if (!present)
         md->queue_bytes = DEFAULT_QUEUE_BYTES;
     else if (md->queue_bytes <= 0)
-        return must_be_positive(b, el, "queue");
+        return ts__bpositive(b, el, "queue");
 
     size_t n = 0;
     for (const xmlNode *c = first_child(el); c; c = next_sibling(c))
@@ -542,7 +563,7 @@ static int add_medium(builder *b, const xmlNode *el)
         return TS_OK;
     md->profile = ts_calloc(n, sizeof *md->profile);
     if (!md->profile)
-        return oom(b, line);
+        return ts__oom(b, line);
     double capacity = md->capacity_bps;
     int64_t latency = md->latency_ns;
     int prev_line = 0;
@@ -591,7 +612,7 @@ static int add_medium(builder *b, const xmlNode *el)
 static int link_end(builder *b, const xmlNode *el, const char *attr, int *out)
 {
     const char *v = ts__attr(el, attr);
-    *out = id_find(b->node_ids, v);
+    *out = ts__id_find(b->node_ids, v);
     if (*out >= 0)
         return TS_OK;
     return ts_error_set(b->L->err, TS_ENOENT, b->file, ts__line(el),
@@ -637,15 +658,15 @@ static int add_link(builder *b, const xmlNode *el)
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
     char who[320];
-    who_of(el, who, sizeof who);
-    ts_scenario_link *links = grow(s->links, &b->cap_links, s->n_links,
+    ts__who_of(el, who, sizeof who);
+    ts_scenario_link *links = ts__grow(s->links, &b->cap_links, s->n_links,
                                    sizeof *links);
     if (!links)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->links = links;
-    int prev = id_add(b->link_ids, id, s->n_links);
+    int prev = ts__id_add(b->link_ids, id, s->n_links);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate link id \"%s\": the link at line %d "
@@ -655,7 +676,7 @@ static int add_link(builder *b, const xmlNode *el)
     k->line = line;
     k->id = ts_strdup(id);
     if (!k->id)
-        return oom(b, line);
+        return ts__oom(b, line);
 
     int rc = link_end(b, el, "from", &k->a);
     if (!rc)
@@ -671,7 +692,7 @@ static int add_link(builder *b, const xmlNode *el)
     k->medium = -1;
     const char *medium = ts__attr(el, "medium");
     if (medium) {
-        k->medium = id_find(b->medium_ids, medium);
+        k->medium = ts__id_find(b->medium_ids, medium);
         if (k->medium < 0)
             return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                                 "%s: medium=\"%s\" names no medium (declare "
@@ -690,7 +711,7 @@ static int add_link(builder *b, const xmlNode *el)
             return rc;
         k->model = ts_strdup(model);
         if (!k->model)
-            return oom(b, line);
+            return ts__oom(b, line);
         k->latency_ns = m->latency_ns;
         k->bandwidth_bps = m->bandwidth_bps;
         k->queue_bytes = m->queue_bytes;
@@ -698,22 +719,22 @@ static int add_link(builder *b, const xmlNode *el)
         have_queue = m->queue_bytes > 0;
         opts = m->options;
     }
-    rc = quantity(b, el, "latency", TS__Q_TIME, &k->latency_ns, NULL, &present);
+    rc = ts__bquantity(b, el, "latency", TS__Q_TIME, &k->latency_ns, NULL, &present);
     if (rc)
         return rc;
     have_latency |= present;
-    rc = quantity(b, el, "bandwidth", TS__Q_BITRATE, NULL, &k->bandwidth_bps,
+    rc = ts__bquantity(b, el, "bandwidth", TS__Q_BITRATE, NULL, &k->bandwidth_bps,
                   &present);
     if (rc)
         return rc;
     if (present && !(k->bandwidth_bps > 0))
-        return must_be_positive(b, el, "bandwidth");
+        return ts__bpositive(b, el, "bandwidth");
     have_bandwidth |= present;
-    rc = quantity(b, el, "queue", TS__Q_BYTES, &k->queue_bytes, NULL, &present);
+    rc = ts__bquantity(b, el, "queue", TS__Q_BYTES, &k->queue_bytes, NULL, &present);
     if (rc)
         return rc;
     if (present && k->queue_bytes <= 0)
-        return must_be_positive(b, el, "queue");
+        return ts__bpositive(b, el, "queue");
     have_queue |= present;
 
     if (!have_latency && k->medium < 0)
@@ -767,6 +788,8 @@ static const struct {
 static int parse_flags(builder *b, const xmlNode *el, uint32_t *flags)
 {
     const char *p = ts__attr(el, "flags");
+    if (!p)
+        return TS_OK; /* none, or a backup's inherited ones */
     *flags = 0;
     while (p && *p) {
         while (is_blank(*p))
@@ -801,13 +824,13 @@ static int component_exec(builder *b, const xmlNode *el,
                           ts_scenario_component *c, const char *who)
 {
     int line = ts__line(el);
-    const xmlNode *dist = child_named(el, "exec");
+    const xmlNode *dist = ts__child_named(el, "exec");
     if (dist) {
         /* exec= and exec-min= are unused then, but still must be valid */
         int64_t unused;
-        int rc = quantity(b, el, "exec", TS__Q_TIME, &unused, NULL, NULL);
+        int rc = ts__bquantity(b, el, "exec", TS__Q_TIME, &unused, NULL, NULL);
         if (!rc)
-            rc = quantity(b, el, "exec-min", TS__Q_TIME, &unused, NULL,
+            rc = ts__bquantity(b, el, "exec-min", TS__Q_TIME, &unused, NULL,
                           NULL);
         if (rc)
             return rc;
@@ -847,24 +870,47 @@ static int component_exec(builder *b, const xmlNode *el,
     }
 
     int present;
-    int rc = quantity(b, el, "exec", TS__Q_TIME, &c->exec_ns, NULL, &present);
+    int64_t exec_ns = 0;
+    int rc = ts__bquantity(b, el, "exec", TS__Q_TIME, &exec_ns, NULL, &present);
     if (rc)
         return rc;
+    if (!present && c->backup_of >= 0) {
+        /* a backup keeps its primary's execution time, but exec-min alone
+         * must still fit under it */
+        rc = ts__bquantity(b, el, "exec-min", TS__Q_TIME, &exec_ns, NULL,
+                           &present);
+        if (rc || !present)
+            return rc;
+        if (exec_ns <= 0)
+            return ts__bpositive(b, el, "exec-min");
+        if (exec_ns > c->exec_ns) {
+            char e[32];
+            ts__format_ns(c->exec_ns, e, sizeof e);
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: exec-min=\"%s\" is longer than the "
+                                "exec=%s it takes from its primary", who,
+                                ts__attr(el, "exec-min"), e);
+        }
+        c->exec_min_ns = exec_ns;
+        return TS_OK;
+    }
+    c->exec_ns = exec_ns;
+    memset(&c->exec_dist, 0, sizeof c->exec_dist);
     if (!present)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no execution time given (set exec=\"...\", "
                             "the worst case, or add an <exec dist=...> "
                             "element)", who);
     if (c->exec_ns <= 0)
-        return must_be_positive(b, el, "exec");
-    rc = quantity(b, el, "exec-min", TS__Q_TIME, &c->exec_min_ns, NULL,
+        return ts__bpositive(b, el, "exec");
+    rc = ts__bquantity(b, el, "exec-min", TS__Q_TIME, &c->exec_min_ns, NULL,
                   &present);
     if (rc)
         return rc;
     if (!present)
         c->exec_min_ns = c->exec_ns;
     else if (c->exec_min_ns <= 0)
-        return must_be_positive(b, el, "exec-min");
+        return ts__bpositive(b, el, "exec-min");
     else if (c->exec_min_ns > c->exec_ns)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: exec-min=\"%s\" is longer than exec=\"%s\" "
@@ -880,10 +926,11 @@ static int component_scheduling(builder *b, const xmlNode *el,
                                 ts_scenario_component *c, const char *who)
 {
     int line = ts__line(el);
+    /* absent: fifo and the default weight, or a backup's inherited ones */
     const char *policy = ts__attr(el, "policy");
-    c->policy = policy && ts__token_eq(policy, "fair");
-    c->weight = DEFAULT_WEIGHT;
-    if (int_attr(el, "weight", &c->weight) && c->weight <= 0)
+    if (policy)
+        c->policy = ts__token_eq(policy, "fair");
+    if (ts__int_attr(el, "weight", &c->weight) && c->weight <= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: weight=\"%s\" must be greater than 0 (its "
                             "share of CPU time against other fair "
@@ -921,7 +968,7 @@ static int component_scheduling(builder *b, const xmlNode *el,
                             "%s: reserve-cores=\"%s\" needs a cores= list "
                             "(the cores to reserve)", who, reserve);
 
-    int rc = quantity(b, el, "gpu-exec", TS__Q_TIME, &c->gpu_exec_ns, NULL,
+    int rc = ts__bquantity(b, el, "gpu-exec", TS__Q_TIME, &c->gpu_exec_ns, NULL,
                       NULL);
     if (rc)
         return rc;
@@ -939,57 +986,80 @@ static int add_component(builder *b, const xmlNode *el)
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
     char who[320];
-    who_of(el, who, sizeof who);
-    ts_scenario_component *cs = grow(s->components, &b->cap_components,
+    ts__who_of(el, who, sizeof who);
+    ts_scenario_component *cs = ts__grow(s->components, &b->cap_components,
                                      s->n_components, sizeof *cs);
     if (!cs)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->components = cs;
-    int prev = id_add(b->component_ids, id, s->n_components);
+    int prev = ts__id_add(b->component_ids, id, s->n_components);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate component id \"%s\": the component "
                             "at line %d already uses it",
                             id, s->components[prev].line);
+    int index = (int)s->n_components;
     ts_scenario_component *c = &s->components[s->n_components++];
     c->line = line;
     c->pin = -1;
+    c->backup_of = -1;
+    c->zone = -1;
+    c->replica_of = -1;
+    c->site = -1;
+    c->detector = TS_DETECT_TIMEOUT;
+    c->misses = DEFAULT_MISSES;
+    c->phi_threshold = DEFAULT_PHI;
+    c->weight = DEFAULT_WEIGHT;
     c->id = ts_strdup(id);
     if (!c->id)
-        return oom(b, line);
+        return ts__oom(b, line);
 
-    int present, rc;
-    rc = quantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL, NULL);
-    if (!rc)
-        rc = component_exec(b, el, c, who);
+    /* A backup starts as its primary's copy; what it gives overrides. */
+    int present, rc = ts__component_backup(b, el, index);
     if (rc)
         return rc;
-    rc = quantity(b, el, "deadline", TS__Q_TIME, &c->deadline_ns, NULL,
+    int backup = c->backup_of >= 0, has_rate;
+    rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL,
+                       &has_rate);
+    if (rc)
+        return rc;
+    if (!has_rate && !backup) /* the schema's words: only backups may omit it */
+        return ts_error_set(b->L->err, TS_EPARSE, b->file, line,
+                            "Element 'component': The attribute 'rate' is "
+                            "required but missing (only a backup-of= "
+                            "component takes its primary's)");
+    rc = component_exec(b, el, c, who);
+    if (rc)
+        return rc;
+    rc = ts__bquantity(b, el, "deadline", TS__Q_TIME, &c->deadline_ns, NULL,
                   &present);
     if (rc)
         return rc;
-    if (!present)
-        c->deadline_ns = c->period_ns;
-    else if (c->deadline_ns <= 0)
-        return must_be_positive(b, el, "deadline");
-    rc = quantity(b, el, "offset", TS__Q_TIME, &c->offset_ns, NULL, NULL);
+    if (!present) {
+        /* a backup with its own rate gets its own period as deadline */
+        if (!backup || has_rate)
+            c->deadline_ns = c->period_ns;
+    } else if (c->deadline_ns <= 0) {
+        return ts__bpositive(b, el, "deadline");
+    }
+    rc = ts__bquantity(b, el, "offset", TS__Q_TIME, &c->offset_ns, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "cpu", TS__Q_CPU, &c->cpu_millicores, NULL, NULL);
+        rc = ts__bquantity(b, el, "cpu", TS__Q_CPU, &c->cpu_millicores, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "memory", TS__Q_BYTES, &c->memory_bytes, NULL,
+        rc = ts__bquantity(b, el, "memory", TS__Q_BYTES, &c->memory_bytes, NULL,
                       NULL);
     if (!rc)
         rc = parse_flags(b, el, &c->flags);
     if (rc)
         return rc;
-    int_attr(el, "priority", &c->priority);
-    int_attr(el, "gpus", &c->gpus);
+    ts__int_attr(el, "priority", &c->priority);
+    ts__int_attr(el, "gpus", &c->gpus);
 
     const char *pin = ts__attr(el, "node");
     if (pin) {
-        c->pin = id_find(b->node_ids, pin);
+        c->pin = ts__id_find(b->node_ids, pin);
         if (c->pin < 0)
             return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                                 "%s: node=\"%s\" names no node (expected "
@@ -1002,7 +1072,10 @@ static int add_component(builder *b, const xmlNode *el)
                                 "computer, jetson, server or node)",
                                 who, pin);
     }
-    return component_scheduling(b, el, c, who);
+    rc = component_scheduling(b, el, c, who);
+    if (!rc)
+        rc = ts__component_deploy(b, el, index);
+    return rc;
 }
 
 /* ---- topics -------------------------------------------------------------- */
@@ -1018,7 +1091,7 @@ static int topic_subscribers(builder *b, const xmlNode *el,
     char *copy = ts_malloc(len + 1);
     if (!t->subscribers || !copy) {
         ts_free(copy);
-        return oom(b, line);
+        return ts__oom(b, line);
     }
     memcpy(copy, list, len + 1);
     int rc = TS_OK;
@@ -1033,7 +1106,7 @@ static int topic_subscribers(builder *b, const xmlNode *el,
             p++;
         if (*p)
             *p++ = '\0';
-        int c = id_find(b->component_ids, start);
+        int c = ts__id_find(b->component_ids, start);
         if (c < 0) {
             rc = ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                               "topic %s: subscriber \"%s\" names no "
@@ -1059,15 +1132,15 @@ static int add_topic(builder *b, const xmlNode *el)
     int line = ts__line(el);
     const char *id = ts__attr(el, "id");
     char who[320];
-    who_of(el, who, sizeof who);
-    ts_scenario_topic *ts = grow(s->topics, &b->cap_topics, s->n_topics,
+    ts__who_of(el, who, sizeof who);
+    ts_scenario_topic *ts = ts__grow(s->topics, &b->cap_topics, s->n_topics,
                                  sizeof *ts);
     if (!ts)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->topics = ts;
-    int prev = id_add(b->topic_ids, id, s->n_topics);
+    int prev = ts__id_add(b->topic_ids, id, s->n_topics);
     if (prev == -2)
-        return oom(b, line);
+        return ts__oom(b, line);
     if (prev >= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "duplicate topic id \"%s\": the topic at line "
@@ -1077,23 +1150,23 @@ static int add_topic(builder *b, const xmlNode *el)
     t->line = line;
     t->id = ts_strdup(id);
     if (!t->id)
-        return oom(b, line);
+        return ts__oom(b, line);
 
     const char *pub = ts__attr(el, "publisher");
-    t->publisher = id_find(b->component_ids, pub);
+    t->publisher = ts__id_find(b->component_ids, pub);
     if (t->publisher < 0)
         return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                             "%s: publisher=\"%s\" names no component "
                             "(expected the id of a <component>)", who, pub);
     int rc = topic_subscribers(b, el, t);
     if (!rc)
-        rc = quantity(b, el, "size", TS__Q_BYTES, &t->size_bytes, NULL, NULL);
+        rc = ts__bquantity(b, el, "size", TS__Q_BYTES, &t->size_bytes, NULL, NULL);
     if (rc)
         return rc;
     if (t->size_bytes <= 0)
-        return must_be_positive(b, el, "size");
+        return ts__bpositive(b, el, "size");
     int present;
-    rc = quantity(b, el, "rate", TS__Q_PERIOD, &t->period_ns, NULL, &present);
+    rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &t->period_ns, NULL, &present);
     if (rc)
         return rc;
     const ts_scenario_component *p = &s->components[t->publisher];
@@ -1107,7 +1180,11 @@ static int add_topic(builder *b, const xmlNode *el)
                             "published at most once per publisher job",
                             who, ts__attr(el, "rate"), tp, p->id, pp);
     }
-    return quantity(b, el, "budget", TS__Q_TIME, &t->budget_ns, NULL, NULL);
+    rc = ts__bquantity(b, el, "budget", TS__Q_TIME, &t->budget_ns, NULL,
+                       NULL);
+    if (!rc)
+        rc = ts__topic_qos(b, el, t);
+    return rc;
 }
 
 /* ---- requirements -------------------------------------------------------- */
@@ -1116,10 +1193,10 @@ static int add_requirement(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
     int line = ts__line(el);
-    ts_scenario_requirement *rs = grow(s->requirements, &b->cap_requirements,
+    ts_scenario_requirement *rs = ts__grow(s->requirements, &b->cap_requirements,
                                        s->n_requirements, sizeof *rs);
     if (!rs)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->requirements = rs;
     ts_scenario_requirement *r = &s->requirements[s->n_requirements++];
     r->line = line;
@@ -1129,14 +1206,14 @@ static int add_requirement(builder *b, const xmlNode *el)
     const char *attr = topic ? "topic" : "component";
     const char *target = ts__attr(el, attr);
     if (target) {
-        r->target = id_find(topic ? b->topic_ids : b->component_ids, target);
+        r->target = ts__id_find(topic ? b->topic_ids : b->component_ids, target);
         if (r->target < 0)
             return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                                 "%s: %s=\"%s\" names no %s (leave %s= out "
                                 "to mean every %s)",
                                 el_name(el), attr, target, attr, attr, attr);
     }
-    return quantity(b, el, "min", TS__Q_FRACTION, NULL, &r->min_fraction, NULL);
+    return ts__bquantity(b, el, "min", TS__Q_FRACTION, NULL, &r->min_fraction, NULL);
 }
 
 /* ---- faults -------------------------------------------------------------- */
@@ -1147,7 +1224,7 @@ static int fault_ref(builder *b, const xmlNode *el, const char *attr,
                      xmlHashTablePtr table, const char *what, int *out)
 {
     const char *v = ts__attr(el, attr);
-    *out = id_find(table, v);
+    *out = ts__id_find(table, v);
     if (*out >= 0)
         return TS_OK;
     return ts_error_set(b->L->err, TS_ENOENT, b->file, ts__line(el),
@@ -1163,7 +1240,7 @@ static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
     size_t len = strlen(list);
     f->links = ts_malloc((len / 2 + 1) * sizeof *f->links);
     if (!f->links)
-        return oom(b, line);
+        return ts__oom(b, line);
     for (const char *p = list; *p;) {
         while (is_blank(*p))
             p++;
@@ -1178,7 +1255,7 @@ static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
         if (n < sizeof id) {
             memcpy(id, start, n);
             id[n] = '\0';
-            k = id_find(b->link_ids, id);
+            k = ts__id_find(b->link_ids, id);
         } else {
             snprintf(id, sizeof id, "%.*s...", 200, start);
         }
@@ -1200,18 +1277,18 @@ static int add_fault(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
     int line = ts__line(el);
-    ts_scenario_fault *fs = grow(s->faults, &b->cap_faults, s->n_faults,
+    ts_scenario_fault *fs = ts__grow(s->faults, &b->cap_faults, s->n_faults,
                                  sizeof *fs);
     if (!fs)
-        return oom(b, line);
+        return ts__oom(b, line);
     s->faults = fs;
     ts_scenario_fault *f = &s->faults[s->n_faults++];
     f->line = line;
     f->target = -1;
     f->mode = -1;
-    int rc = quantity(b, el, "at", TS__Q_TIME, &f->at_ns, NULL, NULL);
+    int rc = ts__bquantity(b, el, "at", TS__Q_TIME, &f->at_ns, NULL, NULL);
     if (!rc)
-        rc = quantity(b, el, "duration", TS__Q_TIME, &f->duration_ns, NULL,
+        rc = ts__bquantity(b, el, "duration", TS__Q_TIME, &f->duration_ns, NULL,
                       NULL);
     if (rc)
         return rc;
@@ -1229,12 +1306,12 @@ static int add_fault(builder *b, const xmlNode *el)
             return ts__loss_read(&at, el, &f->loss, 0);
         } else {
             f->kind = TS_FAULT_LATENCY_SPIKE;
-            rc = quantity(b, el, "extra", TS__Q_TIME, &f->extra_ns, NULL,
+            rc = ts__bquantity(b, el, "extra", TS__Q_TIME, &f->extra_ns, NULL,
                           NULL);
             if (rc)
                 return rc;
             if (f->extra_ns <= 0)
-                return must_be_positive(b, el, "extra");
+                return ts__bpositive(b, el, "extra");
             f->value = (double)f->extra_ns;
         }
         return TS_OK;
@@ -1253,7 +1330,7 @@ static int add_fault(builder *b, const xmlNode *el)
                                     "changes nothing (give it <thermal> or "
                                     "a model that has one)", n->id);
         }
-        return quantity(b, el, "temperature", TS__Q_CELSIUS, NULL, &f->value,
+        return ts__bquantity(b, el, "temperature", TS__Q_CELSIUS, NULL, &f->value,
                         NULL);
     }
     if (named(el, "power-mode")) {
@@ -1283,10 +1360,10 @@ static int add_fault(builder *b, const xmlNode *el)
         f->kind = TS_FAULT_MEDIUM;
         rc = fault_ref(b, el, "medium", b->medium_ids, "medium", &f->target);
         if (!rc)
-            rc = quantity(b, el, "capacity", TS__Q_BITRATE, NULL, &f->value,
+            rc = ts__bquantity(b, el, "capacity", TS__Q_BITRATE, NULL, &f->value,
                           NULL);
         if (!rc)
-            rc = quantity(b, el, "latency", TS__Q_TIME, &f->extra_ns, NULL,
+            rc = ts__bquantity(b, el, "latency", TS__Q_TIME, &f->extra_ns, NULL,
                           NULL);
         if (rc)
             return rc;
@@ -1299,6 +1376,11 @@ static int add_fault(builder *b, const xmlNode *el)
     if (named(el, "node-crash")) {
         f->kind = TS_FAULT_NODE_CRASH;
         return fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+    }
+    if (named(el, "component-crash")) {
+        f->kind = TS_FAULT_COMPONENT_CRASH;
+        return fault_ref(b, el, "component", b->component_ids, "component",
+                         &f->target);
     }
     f->kind = TS_FAULT_PARTITION;
     return fault_links(b, el, f);
@@ -1314,7 +1396,7 @@ static int sort_faults(builder *b)
         return TS_OK;
     ts_scenario_fault *tmp = ts_malloc(n * sizeof *tmp);
     if (!tmp)
-        return oom(b, 0);
+        return ts__oom(b, 0);
     ts_scenario_fault *src = s->faults, *dst = tmp;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -1344,17 +1426,35 @@ static int walk(builder *b, const xmlNode *root)
 {
     int rc = scenario_attrs(b, root);
     if (!rc)
-        rc = walk_platform(b, child_named(root, "platform"));
-    const xmlNode *sec = child_named(root, "components");
+        rc = walk_platform(b, ts__child_named(root, "platform"));
+    if (!rc)
+        rc = ts__walk_config(b, ts__child_named(root, "config"));
+    if (!rc)
+        rc = ts__walk_profiles(b, ts__child_named(root, "qos-profiles"));
+    const xmlNode *policies = ts__child_named(root, "policies");
+    if (!rc)
+        rc = ts__walk_zones(b, policies);
+    const xmlNode *sec = ts__child_named(root, "components");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_component(b, c);
-    sec = child_named(root, "topics");
+    if (!rc)
+        rc = ts__check_backups(b);
+    sec = ts__child_named(root, "topics");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_topic(b, c);
-    sec = child_named(root, "requirements");
+    if (!rc)
+        rc = ts__walk_services(b, ts__child_named(root, "services"));
+    if (!rc)
+        rc = ts__walk_allows(b, policies);
+    for (const xmlNode *c = first_child(root); c && !rc; c = next_sibling(c))
+        if (named(c, "fleet"))
+            rc = ts__add_fleet(b, c);
+    if (!rc)
+        rc = ts__walk_rollouts(b, ts__child_named(root, "rollouts"));
+    sec = ts__child_named(root, "requirements");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_requirement(b, c);
-    sec = child_named(root, "faults");
+    sec = ts__child_named(root, "faults");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_fault(b, c);
     if (!rc)
@@ -1375,10 +1475,14 @@ int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s)
     b.component_ids = xmlHashCreate(64);
     b.topic_ids = xmlHashCreate(64);
     b.medium_ids = xmlHashCreate(16);
+    b.profile_ids = xmlHashCreate(16);
+    b.zone_ids = xmlHashCreate(16);
+    b.service_ids = xmlHashCreate(16);
     int rc;
     if (!b.site_ids || !b.node_ids || !b.link_ids || !b.component_ids ||
-        !b.topic_ids || !b.medium_ids)
-        rc = oom(&b, 0);
+        !b.topic_ids || !b.medium_ids || !b.profile_ids || !b.zone_ids ||
+        !b.service_ids)
+        rc = ts__oom(&b, 0);
     else
         rc = walk(&b, root);
     xmlHashFree(b.site_ids, NULL);
@@ -1387,5 +1491,8 @@ int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s)
     xmlHashFree(b.component_ids, NULL);
     xmlHashFree(b.topic_ids, NULL);
     xmlHashFree(b.medium_ids, NULL);
+    xmlHashFree(b.profile_ids, NULL);
+    xmlHashFree(b.zone_ids, NULL);
+    xmlHashFree(b.service_ids, NULL);
     return rc;
 }

@@ -2,10 +2,11 @@
  * Scenario loading, the XML half: reads the file with a size cap, parses
  * it with libxml2 (no network, no DTD, no entities: a DOCTYPE is refused
  * outright and every external entity load is refused), validates it
- * against the XSD compiled into the binary, and hands the tree to
- * ts__build (build.c). libxml2 never prints: its error hooks are pointed
- * at a capture for the duration of a load and restored afterwards, and
- * the first error it reports becomes the ts_error, as "file:line: msg".
+ * against the XSD compiled into the binary, hands the tree to ts__build
+ * (build.c), expands fleets (fleet_expand.c) and checks reachability
+ * (check.c). libxml2 never prints: its error hooks are pointed at a
+ * capture for the duration of a load and restored afterwards, and the
+ * first error it reports becomes the ts_error, as "file:line: msg".
  *
  * libxml2 2.9.14 (Debian 12) lacks XML_PARSE_NO_XXE and the newer
  * amplification limits, hence the DOCTYPE refusal at the SAX level: with
@@ -401,6 +402,9 @@ static int load_text(char *text, size_t len, const char *file,
         else
             rc = ts__build(&L, root, s);
     }
+    /* copies are checked like everything else */
+    if (rc == TS_OK)
+        rc = ts__fleet_expand(s, s->path, err);
     if (rc == TS_OK)
         rc = ts__check_reachable(s, s->path, err);
     xmlFreeDoc(doc);
@@ -486,7 +490,7 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->links[i].model);
     }
     for (size_t i = 0; i < s->n_components; i++)
-        ts_free(s->components[i].id);
+        ts__component_fini(&s->components[i]);
     for (size_t i = 0; i < s->n_topics; i++) {
         ts_free(s->topics[i].id);
         ts_free(s->topics[i].subscribers);
@@ -497,6 +501,30 @@ void ts_scenario_free(ts_scenario *s)
     }
     for (size_t i = 0; i < s->n_faults; i++)
         ts_free(s->faults[i].links);
+    for (size_t i = 0; i < s->n_qos_profiles; i++)
+        ts_free(s->qos_profiles[i].id);
+    for (size_t i = 0; i < s->n_services; i++) {
+        ts_free(s->services[i].id);
+        ts_free(s->services[i].replicas);
+    }
+    for (size_t i = 0; i < s->n_zones; i++)
+        ts_free(s->zones[i].id);
+    for (size_t i = 0; i < s->n_fleets; i++)
+        ts_free(s->fleets[i].id);
+    for (size_t i = 0; i < s->n_rollouts; i++)
+        ts_free(s->rollouts[i].component);
+    for (size_t i = 0; i < s->n_params; i++) {
+        ts_free(s->params[i].name);
+        ts_free(s->params[i].value);
+    }
+    ts_free(s->qos_profiles);
+    ts_free(s->services);
+    ts_free(s->clients);
+    ts_free(s->zones);
+    ts_free(s->allows);
+    ts_free(s->fleets);
+    ts_free(s->rollouts);
+    ts_free(s->params);
     ts_free(s->media);
     ts_free(s->faults);
     ts_free(s->sites);

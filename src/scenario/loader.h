@@ -1,10 +1,12 @@
 /*
  * Private to src/scenario/: the state of one ts_scenario_load call, shared
- * by load.c (reading, parsing, schema validation, the document walk),
- * models.c (hardware-model lookup and loading), elements.c (the elements
- * scenarios and models share: quantities, power, thermal, distributions,
- * loss, link options) and check.c (meaning checks that need the whole
- * scenario). Nothing here is part of the public API.
+ * by load.c (reading, parsing, schema validation), build.c (the document
+ * walk), deploy_fields.c (the parts only the deployment code reads),
+ * fleet_expand.c (fleet copies), models.c (hardware-model lookup and
+ * loading), elements.c (the elements scenarios and models share:
+ * quantities, power, thermal, distributions, loss, link options) and
+ * check.c (meaning checks that need the whole scenario). Nothing here is
+ * part of the public API.
  */
 #ifndef TOPOSIM_SCENARIO_LOADER_H
 #define TOPOSIM_SCENARIO_LOADER_H
@@ -246,10 +248,131 @@ int ts__model_get(ts__loader *L, const char *name, ts__model_kind kind,
 /* Frees the loader's model cache and schema. */
 void ts__loader_fini(ts__loader *L);
 
+/* The state of one document walk, shared by build.c (the platform,
+ * components, topics, requirements, faults) and deploy_fields.c (what the
+ * deployment code needs: QoS profiles, redundancy, services, policies,
+ * configuration, fleets, rollouts). Arrays grow by doubling; the cap_*
+ * fields hold their capacities. */
+typedef struct ts__builder {
+    ts__loader *L;
+    ts_scenario *s;
+    const char *file;
+    size_t cap_sites, cap_nodes, cap_links, cap_components, cap_topics,
+        cap_requirements, cap_media, cap_faults, cap_profiles, cap_services,
+        cap_clients, cap_zones, cap_allows, cap_fleets, cap_rollouts,
+        cap_params;
+    /* id -> index + 1, one table per kind of id */
+    xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids,
+        medium_ids, profile_ids, zone_ids, service_ids;
+    /* sites the fleets parsed so far will add: copy K of the next fleet
+     * becomes site n_sites + planned_sites + K - 1 */
+    size_t planned_sites;
+} ts__builder;
+
+/* Error "out of memory" at file:line; returns TS_ENOMEM. */
+int ts__oom(ts__builder *b, int line);
+
+/* Returns arr grown (zero-filled) to hold one more than n items, or NULL
+ * (arr untouched) when memory runs out. */
+void *ts__grow(void *arr, size_t *cap, size_t n, size_t elem);
+
+/* Adds id -> index; returns -1 when added, the existing index for a
+ * duplicate, or -2 when memory runs out. */
+int ts__id_add(xmlHashTablePtr t, const char *id, size_t index);
+
+/* The index recorded for id, or -1. */
+int ts__id_find(xmlHashTablePtr t, const char *id);
+
+/* The first child element of parent with that name, or NULL. */
+const xmlNode *ts__child_named(const xmlNode *parent, const char *name);
+
+/* "component control_loop": how messages name an element. */
+void ts__who_of(const xmlNode *el, char *buf, size_t size);
+
+/* ts__quantity with the element named by ts__who_of. */
+int ts__bquantity(ts__builder *b, const xmlNode *el, const char *attr,
+                  ts__qkind k, int64_t *i, double *d, int *present);
+
+/* Error "who: attr="value" must be greater than 0" at el's line. */
+int ts__bpositive(ts__builder *b, const xmlNode *el, const char *attr);
+
+/* An xs:int attribute the schema has checked: 1 and *out set when
+ * present, else 0 and *out untouched. */
+int ts__int_attr(const xmlNode *el, const char *attr, int *out);
+
+/* ---- deploy_fields.c: what the deployment code reads ---------------------
+ * Each reads one section or one element's part and resolves its
+ * references; errors name the element's line. */
+
+/* <config>: global parameters (names unique). */
+int ts__walk_config(ts__builder *b, const xmlNode *config);
+
+/* <qos-profiles>: each profile from its base (a built-in or an earlier
+ * profile), with its attributes laid over. */
+int ts__walk_profiles(ts__builder *b, const xmlNode *profiles);
+
+/* <policies>' zones (before components, which name them) and its
+ * default=; then, after topics, its allow rules. */
+int ts__walk_zones(ts__builder *b, const xmlNode *policies);
+int ts__walk_allows(ts__builder *b, const xmlNode *policies);
+
+/* A component's inheritance from its primary, read before its own
+ * attributes (which then override): backup-of, standby, takeover, and
+ * every inherited field. Sets c->backup_of. */
+int ts__component_backup(ts__builder *b, const xmlNode *el, int index);
+
+/* The rest of a component's deployment attributes and children, after its
+ * timing, resources and pin: robot, monitoring, safety mode, needed,
+ * isolation, zone, versions; then replicas= (appending id_2...). */
+int ts__component_deploy(ts__builder *b, const xmlNode *el, int index);
+
+/* After all components: every primary with backups has a heartbeat. */
+int ts__check_backups(ts__builder *b);
+
+/* A topic's qos=, writer-qos= and reader-qos=. */
+int ts__topic_qos(ts__builder *b, const xmlNode *el, ts_scenario_topic *t);
+
+/* <services>: services, then clients (which may name later services). */
+int ts__walk_services(ts__builder *b, const xmlNode *services);
+
+/* One <fleet>: template robot, count, coordinator, per-robot overrides
+ * (as params on the sites the expansion will create). */
+int ts__add_fleet(ts__builder *b, const xmlNode *el);
+
+/* <rollouts>: component, version index, stages. */
+int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
+
+/* Deep copy of a component (id, safety parameters, versions) into *dst,
+ * which the caller has zeroed and which owns what was copied even when
+ * this fails (TS_ENOMEM) part way. */
+int ts__component_copy(ts_scenario_component *dst,
+                       const ts_scenario_component *src, const char *id);
+
+/* Frees what a component owns (not the struct). */
+void ts__component_fini(ts_scenario_component *c);
+
+/* "<id><sep><k>" ("detector_2", "h1_rt_r3"), for the caller to ts_free;
+ * NULL when memory runs out. */
+char *ts__id_suffix(const char *id, const char *sep, int k);
+
+/* The placement tier rule: whether a component with these flags belongs
+ * on a robot (real-time- or safety-critical, or no tier flag at all). */
+int ts__robot_tier(uint32_t flags);
+
+/* ---- fleet_expand.c ----------------------------------------------------- */
+
+/* Expands every fleet of a built scenario (see ts_scenario_fleet): copies
+ * 1..count-1 of the template robot's site, nodes, links, components,
+ * topics, per-target requirements, clients and allow rules, appended copy
+ * by copy. Errors (a robot-tier template component without a pin, a copy
+ * whose id is taken) name the template element's line. */
+int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err);
+
 /* Walks a validated <scenario> document into s (whose path, name and text
- * are already set): sites, nodes, media, links, components, topics,
+ * are already set): sites, nodes, media, links, configuration, QoS
+ * profiles, components, topics, services, policies, fleets, rollouts,
  * requirements and faults, resolving references and checking meaning as
- * it goes. */
+ * it goes. Fleets are not expanded yet. */
 int ts__build(ts__loader *L, const xmlNode *root, ts_scenario *s);
 
 /* Checks that every compute node reaches every other one over the links

@@ -22,95 +22,162 @@ static ts_place_tier place_tier(ts_tier tier)
     }
 }
 
-/* Route check: every publisher -> subscriber pair must be connected. */
-static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
-                              ts_error *err)
+static ts_net_link_desc *link_descs(const ts_scenario *s)
 {
-    ts_net_link_desc *links = ts_malloc((s->n_links ? s->n_links : 1) * sizeof *links);
+    ts_net_link_desc *links = ts_calloc(s->n_links ? s->n_links : 1, sizeof *links);
     if (!links)
-        return ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
+        return NULL;
     for (size_t i = 0; i < s->n_links; i++)
         links[i] = (ts_net_link_desc){.a = s->links[i].a,
                                       .b = s->links[i].b,
                                       .latency_ns = s->links[i].latency_ns,
                                       .bandwidth_bps = s->links[i].bandwidth_bps,
                                       .queue_bytes = s->links[i].queue_bytes};
-    ts_routes *routes = NULL;
-    int rc = ts_routes_new(s->n_nodes, links, s->n_links, &routes, err);
-    ts_free(links);
-    if (rc != TS_OK)
-        return rc;
-    for (size_t t = 0; t < s->n_topics && rc == TS_OK; t++) {
+    return links;
+}
+
+/* The placement asks route latencies through this: the deployment code
+ * never sees routes itself. */
+static int64_t route_latency(void *ctx, int from, int to)
+{
+    return ts_routes_latency(ctx, from, to);
+}
+
+/* Route check: every publisher -> subscriber pair must be connected. */
+static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
+                              const ts_routes *routes, ts_error *err)
+{
+    for (size_t t = 0; t < s->n_topics; t++) {
         const ts_scenario_topic *tp = &s->topics[t];
         int from = plan->placement[tp->publisher].node;
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             int sub = tp->subscribers[k];
             int to = plan->placement[sub].node;
-            if (ts_routes_hops(routes, from, to) < 0) {
-                rc = ts_error_set(err, TS_EINFEASIBLE, s->path, tp->line,
-                                  "topic %s: no route from node %s (publisher %s) "
-                                  "to node %s (subscriber %s)",
-                                  tp->id, s->nodes[from].id,
-                                  s->components[tp->publisher].id,
-                                  s->nodes[to].id, s->components[sub].id);
-                break;
-            }
+            if (ts_routes_hops(routes, from, to) < 0)
+                return ts_error_set(err, TS_EINFEASIBLE, s->path, tp->line,
+                                    "topic %s: no route from node %s (publisher %s) "
+                                    "to node %s (subscriber %s)",
+                                    tp->id, s->nodes[from].id,
+                                    s->components[tp->publisher].id,
+                                    s->nodes[to].id, s->components[sub].id);
         }
     }
-    ts_routes_free(routes);
-    return rc;
+    return TS_OK;
+}
+
+/* Each subscriber's latency budgets: (publisher, budget) for every topic
+ * with a budget it subscribes to. */
+static ts_place_latency *latency_lists(const ts_scenario *s, size_t *first, size_t *count)
+{
+    size_t total = 0;
+    for (size_t t = 0; t < s->n_topics; t++)
+        if (s->topics[t].budget_ns > 0)
+            total += s->topics[t].n_subscribers;
+    ts_place_latency *all = ts_calloc(total ? total : 1, sizeof *all);
+    if (!all)
+        return NULL;
+    size_t at = 0;
+    for (size_t c = 0; c < s->n_components; c++) {
+        first[c] = at;
+        for (size_t t = 0; t < s->n_topics; t++) {
+            const ts_scenario_topic *tp = &s->topics[t];
+            if (tp->budget_ns <= 0 || tp->publisher == (int)c)
+                continue;
+            for (size_t k = 0; k < tp->n_subscribers; k++)
+                if (tp->subscribers[k] == (int)c)
+                    all[at++] = (ts_place_latency){tp->publisher, tp->budget_ns};
+        }
+        count[c] = at - first[c];
+    }
+    return all;
 }
 
 int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
 {
     *out = NULL;
     size_t nn = s->n_nodes ? s->n_nodes : 1, nc = s->n_components ? s->n_components : 1;
-    ts_place_node *nodes = ts_malloc(nn * sizeof *nodes);
-    ts_place_component *comps = ts_malloc(nc * sizeof *comps);
+    ts_place_node *nodes = ts_calloc(nn, sizeof *nodes);
+    ts_place_component *comps = ts_calloc(nc, sizeof *comps);
+    size_t *lat_first = ts_calloc(nc, sizeof *lat_first);
+    size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
+    ts_place_latency *lat = latency_lists(s, lat_first, lat_count);
+    ts_net_link_desc *links = link_descs(s);
     ts_plan *plan = ts_calloc(1, sizeof *plan);
-    if (plan)
+    if (plan) {
         plan->placement = ts_calloc(nc, sizeof *plan->placement);
-    if (!nodes || !comps || !plan || !plan->placement) {
-        ts_free(nodes);
-        ts_free(comps);
-        ts_plan_free(plan);
-        return ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
+        plan->usage = ts_calloc(nn, sizeof *plan->usage);
+    }
+    ts_routes *routes = NULL;
+    int rc = TS_OK;
+    if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !plan ||
+        !plan->placement || !plan->usage) {
+        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
+        goto out;
     }
     plan->n_components = s->n_components;
+    plan->n_nodes = s->n_nodes;
+    if ((rc = ts_routes_new(s->n_nodes, links, s->n_links, &routes, err)) != TS_OK)
+        goto out;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const ts_scenario_node *n = &s->nodes[i];
-        nodes[i] = (ts_place_node){n->id, place_tier(n->tier),
-                                   (int64_t)n->cores * 1000, n->memory_bytes, n->gpus};
+        nodes[i] = (ts_place_node){.id = n->id,
+                                   .tier = place_tier(n->tier),
+                                   .cpu_millicores = (int64_t)n->cores * 1000,
+                                   .memory_bytes = n->memory_bytes,
+                                   .gpus = n->gpus,
+                                   .gpu_memory_bytes = n->gpu_memory_bytes};
     }
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
-        comps[i] = (ts_place_component){c->id, c->flags, c->cpu_millicores,
-                                        c->memory_bytes, c->gpus, c->pin};
+        ts_place_component *pc = &comps[i];
+        ts_place_component_init(pc, c->id);
+        pc->flags = c->flags;
+        pc->cpu_millicores = c->cpu_millicores;
+        pc->memory_bytes = c->memory_bytes;
+        pc->gpus = c->gpus;
+        pc->pin = c->pin;
+        pc->isolation = (ts_place_isolation)c->isolation;
+        pc->backup_of = c->backup_of;
+        pc->core_redundancy = c->core_redundancy;
+        pc->replica_of = c->replica_of;
+        pc->latency = &lat[lat_first[i]];
+        pc->n_latency = lat_count[i];
     }
-    int rc = ts_placement_compute(nodes, s->n_nodes, comps, s->n_components,
-                                  plan->placement, err);
+    ts_place_options opts = {route_latency, routes};
+    rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
+                                 plan->placement, err);
     if (rc != TS_OK) {
         /* Point the placement's message at the scenario: which file, and the
-         * line of the component it names when it names one. */
+         * line of the component it is about ("component ID: ..."). */
         int line = 0;
-        for (size_t i = 0; i < s->n_components && err; i++) {
-            size_t len = strlen(s->components[i].id);
-            const char *hit = strstr(err->msg, s->components[i].id);
-            if (hit && (hit[len] == ':' || hit[len] == ' ' || hit[len] == '\0') &&
-                (hit == err->msg || hit[-1] == ' ')) {
-                line = s->components[i].line;
-                break;
-            }
+        if (err && !strncmp(err->msg, "component ", 10)) {
+            const char *id = err->msg + 10;
+            size_t len = strcspn(id, ": ");
+            for (size_t i = 0; i < s->n_components; i++)
+                if (strlen(s->components[i].id) == len &&
+                    !strncmp(s->components[i].id, id, len)) {
+                    line = s->components[i].line;
+                    break;
+                }
         }
         if (err) {
             snprintf(err->file, sizeof err->file, "%s", s->path);
             err->line = line;
         }
-    } else {
-        rc = check_topic_routes(s, plan, err);
+        goto out;
     }
+    if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK)
+        goto out;
+    rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, plan->placement,
+                            plan->usage, err);
+out:
+    ts_routes_free(routes);
     ts_free(nodes);
     ts_free(comps);
+    ts_free(lat_first);
+    ts_free(lat_count);
+    ts_free(lat);
+    ts_free(links);
     if (rc != TS_OK) {
         ts_plan_free(plan);
         return rc;
@@ -124,5 +191,6 @@ void ts_plan_free(ts_plan *plan)
     if (!plan)
         return;
     ts_free(plan->placement);
+    ts_free(plan->usage);
     ts_free(plan);
 }

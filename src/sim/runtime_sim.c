@@ -97,22 +97,64 @@ static int rt_timer_cancel(void *impl, ts_rt_timer id)
     return TS_OK;
 }
 
+static int node_up(const world *w, int n)
+{
+    ts_compute_node_stat st;
+    if (ts_compute_node_stat_get(w->compute, n, &st) != TS_OK)
+        return 0;
+    return st.up;
+}
+
+/* Endpoints 0..n_components-1 are components; the next n_nodes are node
+ * agents (a robot's supervisor daemon, say), alive while their node is. */
+static int endpoint_count(const world *w)
+{
+    return (int)(w->s->n_components + w->s->n_nodes);
+}
+
+static int endpoint_node(const world *w, int e)
+{
+    size_t nc = w->s->n_components;
+    return (size_t)e < nc ? w->plan->placement[e].node : (int)((size_t)e - nc);
+}
+
+/* A process is alive unless it crashed or its node is down. A component
+ * the deployment code set STOPPED (a cold standby, a fenced primary) is
+ * alive: its agent still sends and hears heartbeats, but nothing else. */
 static int component_alive(const world *w, int c)
 {
-    return c >= 0 && (size_t)c < w->s->n_components &&
-           w->rts.component[c].run != TS_RT_STOPPED &&
-           ts_compute_task_running(w->compute, c) && ts_compute_task_alive(w->compute, c);
+    size_t nc = w->s->n_components;
+    if (c < 0 || c >= endpoint_count(w))
+        return 0;
+    if ((size_t)c >= nc)
+        return node_up(w, (int)((size_t)c - nc));
+    return !w->rts.crashed[c] && node_up(w, w->plan->placement[c].node);
+}
+
+static int may_use_port(const world *w, int c, int port)
+{
+    if (!component_alive(w, c))
+        return 0;
+    return (size_t)c >= w->s->n_components || port == TS_PORT_LIVENESS ||
+           w->rts.component[c].run != TS_RT_STOPPED;
+}
+
+/* The compute task runs while the process is up and not set STOPPED. */
+static void sync_task(world *w, int c)
+{
+    ts_compute_set_task_running(w->compute, c,
+                                !w->rts.crashed[c] && w->rts.component[c].run != TS_RT_STOPPED);
 }
 
 static int rt_send(void *impl, const ts_rt_message *msg)
 {
     world *w = of(impl);
     ts__rt_state *r = &w->rts;
-    size_t nc = w->s->n_components;
-    if (msg->from < 0 || (size_t)msg->from >= nc || msg->to < 0 || (size_t)msg->to >= nc)
+    int ne = endpoint_count(w);
+    if (msg->from < 0 || msg->from >= ne || msg->to < 0 || msg->to >= ne)
         return TS_EINVAL;
-    /* A stopped or crashed process sends nothing. */
-    if (!component_alive(w, msg->from))
+    /* A crashed process sends nothing; a stopped one only heartbeats. */
+    if (!may_use_port(w, msg->from, msg->port))
         return TS_OK;
     if (r->msg_free < 0) {
         size_t old = r->n_msgs, cap = old ? 2 * old : 256;
@@ -133,8 +175,8 @@ static int rt_send(void *impl, const ts_rt_message *msg)
         .publisher = msg->from,
         .subscriber = msg->to,
         .seq = msg->seq,
-        .src = w->plan->placement[msg->from].node,
-        .dst = w->plan->placement[msg->to].node,
+        .src = endpoint_node(w, msg->from),
+        .dst = endpoint_node(w, msg->to),
         .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
         .tag = (uint64_t)i + 1,
     };
@@ -148,8 +190,8 @@ void ts__world_runtime_packet(world *w, const ts_packet *p)
     ts_rt_message msg = r->msgs[i].msg;
     r->msgs[i].next_free = r->msg_free;
     r->msg_free = (int)i;
-    if (p->status != TS_MSG_DELIVERED || !component_alive(w, msg.to) || msg.port < 0 ||
-        msg.port >= TS__RT_PORTS)
+    if (p->status != TS_MSG_DELIVERED || msg.port < 0 || msg.port >= TS__RT_PORTS ||
+        !may_use_port(w, msg.to, msg.port))
         return;
     ts__rt_listener *l = &r->listeners[(size_t)msg.to * TS__RT_PORTS + (size_t)msg.port];
     if (l->fn)
@@ -159,8 +201,7 @@ void ts__world_runtime_packet(world *w, const ts_packet *p)
 static int rt_listen(void *impl, int endpoint, int port, ts_rt_receive_fn fn, void *ctx)
 {
     world *w = of(impl);
-    if (endpoint < 0 || (size_t)endpoint >= w->s->n_components || port < 0 ||
-        port >= TS__RT_PORTS)
+    if (endpoint < 0 || endpoint >= endpoint_count(w) || port < 0 || port >= TS__RT_PORTS)
         return TS_EINVAL;
     ts__rt_listener *l = &w->rts.listeners[(size_t)endpoint * TS__RT_PORTS + (size_t)port];
     l->fn = fn;
@@ -172,12 +213,10 @@ static int rt_alive(void *impl, ts_rt_entity kind, int index)
 {
     world *w = of(impl);
     if (kind == TS_RT_COMPONENT)
-        return index >= 0 && (size_t)index < w->s->n_components ? component_alive(w, index) : -1;
+        return index >= 0 && index < endpoint_count(w) ? component_alive(w, index) : -1;
     if (index < 0 || (size_t)index >= w->s->n_nodes)
         return -1;
-    ts_compute_node_stat st;
-    ts_compute_node_stat_get(w->compute, index, &st);
-    return st.up;
+    return node_up(w, index);
 }
 
 /* The timing a component runs with: its version's, then safety mode's. */
@@ -219,10 +258,8 @@ static int rt_set_component(void *impl, int c, const ts_rt_component_state *st)
         return TS_EINVAL;
     ts_rt_component_state *cur = &w->rts.component[c];
     const ts_scenario_component *sc = &w->s->components[c];
-    if (st->run == TS_RT_STOPPED)
-        ts_compute_set_task_running(w->compute, c, 0);
-    else
-        ts_compute_set_task_running(w->compute, c, 1);
+    cur->run = st->run;
+    sync_task(w, c);
     w->rts.serving[c] = st->run == TS_RT_ACTIVE;
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
         apply_timing(w, c, st);
@@ -243,8 +280,12 @@ static void rt_record(void *impl, const ts_rt_record *rec)
     world *w = of(impl);
     ts_platform_event ev = {ts_engine_now(w->engine), rec->kind, rec->node, -1, rec->component,
                             rec->value, ""};
-    if (ev.node < 0 && rec->component >= 0 && (size_t)rec->component < w->s->n_components)
+    if (rec->component >= 0 && (size_t)rec->component >= w->s->n_components) {
+        ev.node = endpoint_node(w, rec->component);   /* a node agent */
+        ev.component = -1;
+    } else if (ev.node < 0 && rec->component >= 0) {
         ev.node = w->plan->placement[rec->component].node;
+    }
     snprintf(ev.detail, sizeof ev.detail, "%s", rec->detail ? rec->detail : "");
     ts__world_on_event(w, &ev);
 }
@@ -262,10 +303,11 @@ int ts__world_runtime_init(world *w, ts_error *err)
     r->rt.impl = w;
     r->timer_free = -1;
     r->msg_free = -1;
-    r->listeners = ts_calloc(nc * TS__RT_PORTS, sizeof *r->listeners);
+    r->listeners = ts_calloc((nc + w->s->n_nodes) * TS__RT_PORTS, sizeof *r->listeners);
     r->component = ts_calloc(nc, sizeof *r->component);
     r->serving = ts_calloc(nc, 1);
-    if (!r->listeners || !r->component || !r->serving)
+    r->crashed = ts_calloc(nc, 1);
+    if (!r->listeners || !r->component || !r->serving || !r->crashed)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the runtime");
     for (size_t i = 0; i < w->s->n_components; i++) {
         r->component[i].run = TS_RT_ACTIVE;
@@ -282,10 +324,17 @@ void ts__world_runtime_free(world *w)
     ts_free(r->listeners);
     ts_free(r->component);
     ts_free(r->serving);
+    ts_free(r->crashed);
     memset(r, 0, sizeof *r);
 }
 
 int ts__world_serving(const world *w, int component)
 {
     return w->rts.serving && w->rts.serving[component];
+}
+
+void ts__world_set_component_alive(world *w, int component, int alive)
+{
+    w->rts.crashed[component] = !alive;
+    sync_task(w, component);
 }

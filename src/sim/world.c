@@ -54,6 +54,7 @@ void ts__world_on_event(void *ctx, const ts_platform_event *ev)
     row.component = ev->component;
     row.value = ev->value;
     snprintf(row.detail, sizeof row.detail, "%s", ev->detail);
+    ts__world_agents_event(w, ev);
     ts_error e;
     if (!w->failed && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
         ts__world_fail(w, &e);
@@ -112,14 +113,10 @@ static void on_job_done(void *ctx, const ts_job_record *job)
     ts_error e;
     if (!w->failed && ts_trace_append_job(w->trace, &row, &e) != TS_OK)
         ts__world_fail(w, &e);
+    ts__world_agents_job(w, job);
     /* Task ids equal component indices (added in order below). */
     if (job->finish >= 0 && !w->failed)
         publish(w, job->task, job->release);
-}
-
-void ts__world_set_component_alive(world *w, int component, int alive)
-{
-    ts_compute_set_task_running(w->compute, component, alive);
 }
 
 /* Callbacks from the models to each other, through the world: the
@@ -356,6 +353,14 @@ static int build_tasks(world *w, uint64_t seed, ts_error *err)
         if (c->exec_dist.kind != TS_DIST_NONE &&
             (rc = ts_dist_prepare(&w->exec_dists[i], err)) != TS_OK)
             return at_component(s, rc, i, err);
+        /* Cores the placement reserved (safety-critical, isolation) pin
+         * the component there and keep everything else off them. */
+        uint64_t affinity = c->affinity;
+        int reserve = c->reserve_cores;
+        if (w->plan->placement[i].core_mask && !affinity) {
+            affinity = w->plan->placement[i].core_mask;
+            reserve = 1;
+        }
         ts_task_desc task = {
             .node = w->plan->placement[i].node,
             .priority = c->priority,
@@ -366,8 +371,8 @@ static int build_tasks(world *w, uint64_t seed, ts_error *err)
             .exec_max = c->exec_ns,
             .policy = c->policy,
             .weight = c->weight,
-            .affinity = c->affinity,
-            .reserve_cores = c->reserve_cores,
+            .affinity = affinity,
+            .reserve_cores = reserve,
             .exec = w->exec_dists[i],
             .gpu_ns = c->gpu_exec_ns,
             .memory_bytes = c->memory_bytes,
@@ -427,13 +432,15 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
         return ts_error_set(err, rc, NULL, 0, "cannot start the power and thermal models");
     if ((rc = ts__world_sampler_start(w, err)) != TS_OK ||
-        (rc = ts__world_faults_start(w, err)) != TS_OK)
+        (rc = ts__world_faults_start(w, err)) != TS_OK ||
+        (rc = ts__world_agents_start(w, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
 
 static void teardown(world *w)
 {
+    ts__world_agents_free(w);
     ts_dynamics_free(w->dyn);
     ts_compute_free(w->compute);
     ts_network_free(w->net);

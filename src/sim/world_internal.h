@@ -54,6 +54,7 @@ typedef struct ts__rt_state {
     ts__rt_listener *listeners; /* n_components x TS__RT_PORTS */
     ts_rt_component_state *component; /* as last set, per component */
     uint8_t *serving;         /* 1: the component publishes and serves */
+    uint8_t *crashed;         /* 1: its process crashed (a fault) */
 } ts__rt_state;
 
 typedef struct world {
@@ -69,6 +70,7 @@ typedef struct world {
     topic_state *topics;
     size_t *pub_first, *pub_topics; /* topics published by each component */
     ts__rt_state rts;         /* the runtime the deployment code sees */
+    struct ts__agents *agents;/* the deployment code's objects (agents.c) */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -107,6 +109,18 @@ void ts__world_runtime_free(world *w);
 
 /* Handles a network packet that carries a runtime message (tag != 0). */
 void ts__world_runtime_packet(world *w, const ts_packet *p);
+
+/* Starts the deployment code's agents: failover groups, safe-state
+ * supervisors, QoS endpoints, services, policies, rollouts. */
+int ts__world_agents_start(world *w, ts_error *err);
+
+/* Frees them. */
+void ts__world_agents_free(world *w);
+
+/* Feeds a finished job and an event to the agents' bookkeeping (what a
+ * rollout judges versions by). */
+void ts__world_agents_job(world *w, const ts_job_record *job);
+void ts__world_agents_event(world *w, const ts_platform_event *ev);
 
 /* 1 when a component publishes its topics and answers requests. */
 int ts__world_serving(const world *w, int component);

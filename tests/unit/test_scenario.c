@@ -1,10 +1,15 @@
 /*
  * Tests for scenario loading (src/scenario/load.c, build.c, models.c,
- * check.c): the default scenario's contents, the tests/bad/ corpus (each
- * file's error code, line and key phrase), in-memory cases, refusal of
- * DOCTYPEs, external entities and oversize input, model lookup from a
- * temporary folder, line numbers past 65535, silence on stderr, restored
- * libxml2 hooks, and clean failure when any allocation fails.
+ * check.c, deploy_fields.c, fleet_expand.c): the default scenario's
+ * contents, the tests/bad/ corpus (each file's error code, line and key
+ * phrase), in-memory cases, refusal of DOCTYPEs, external entities and
+ * oversize input, model lookup from a temporary folder, line numbers past
+ * 65535, silence on stderr, restored libxml2 hooks, every deployment
+ * element to exact values (QoS profiles derived from the built-ins,
+ * backups, replicas, versions, services, policies, rollouts), fleet
+ * expansion (ids, pins, links, shared subscribers, duplicated
+ * requirements, per-robot overrides), and clean failure when any
+ * allocation fails.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -369,10 +374,57 @@ static const bad_case bad_cases[] = {
     {"affinity-core-beyond-node.xml", TS_EINVAL, 12,
      "component a: cores=\"1 2\" names core 2, but node c1 has 2 cores "
      "(0 to 1)"},
+    {"allow-from-zone-alone.xml", TS_EINVAL, 18,
+     "allow: from-zone= and to-zone= go together"},
+    {"allow-publish-and-subscribe.xml", TS_EINVAL, 23,
+     "allow: a topic rule names component= and one of publish= or "
+     "subscribe="},
+    {"allow-unknown-component.xml", TS_ENOENT, 23,
+     "allow: component=\"b\" names no component"},
+    {"allow-unknown-topic.xml", TS_ENOENT, 20,
+     "allow: publish=\"scan\" names no topic"},
+    {"allow-unknown-zone.xml", TS_ENOENT, 18,
+     "allow: to-zone=\"edge\" names no zone"},
+    {"allow-zone-and-component.xml", TS_EINVAL, 24,
+     "allow: zones and a component in one rule"},
     {"ambient-fault-no-thermal.xml", TS_EINVAL, 11,
      "ambient: node \"c1\" has no thermal model"},
+    {"backup-before-primary.xml", TS_ENOENT, 17,
+     "component a_b: backup-of=\"a\" names the component at line"},
+    {"backup-exec-min-above-primary-exec.xml", TS_EINVAL, 19,
+     "component a_b: exec-min=\"2ms\" is longer than the exec=1ms it "
+     "takes from its primary"},
+    {"backup-of-backup.xml", TS_EINVAL, 20,
+     "component a_c: backup-of=\"a_b\" names a backup (of a); every "
+     "backup names the primary itself"},
+    {"backup-of-itself.xml", TS_EINVAL, 17,
+     "component a: backup-of=\"a\" names the component itself"},
+    {"backup-primary-without-heartbeat.xml", TS_EINVAL, 17,
+     "component a has a backup (a_b, line"},
+    {"backup-same-node.xml", TS_EINVAL, 19,
+     "component a_b: node=\"c1\" is where its primary a runs; a backup "
+     "needs another node, unless the primary has "
+     "core-redundancy=\"true\""},
+    {"backup-with-heartbeat.xml", TS_EINVAL, 18,
+     "component a_b: heartbeat= is for the primary a"},
     {"bad-flag.xml", TS_EPARSE, 11, "'hard-real-time' is not an element"},
     {"bad-unit.xml", TS_EINVAL, 13, "latency=\"10 parsecs\": expected a duration"},
+    {"client-unknown-component.xml", TS_ENOENT, 21,
+     "client: component=\"vision\" names no component"},
+    {"client-unknown-service.xml", TS_ENOENT, 21,
+     "client a: service=\"detekt\" names no service"},
+    {"component-pin-other-robot.xml", TS_EINVAL, 20,
+     "component a: node=\"c1\" is on robot r1, but the component belongs "
+     "to robot r2"},
+    {"component-robot-is-edge.xml", TS_EINVAL, 17,
+     "component a: robot=\"e1\" is an edge, not a robot"},
+    {"component-unknown-robot.xml", TS_ENOENT, 17,
+     "component a: robot=\"r9\" names no robot"},
+    {"component-unknown-zone.xml", TS_ENOENT, 18,
+     "component a: zone=\"safty\" names no zone (declare it with <zone "
+     "id=\"safty\"/> in <policies>)"},
+    {"config-duplicate-param.xml", TS_EINVAL, 18,
+     "config: parameter \"max_speed\" is set twice (first at line"},
     {"dist-missing-parameter.xml", TS_EINVAL, 13,
      "link l1 <jitter>: dist=\"normal\" needs sd="},
     {"dist-uniform-reversed.xml", TS_EINVAL, 13,
@@ -380,13 +432,25 @@ static const bad_case bad_cases[] = {
     {"doctype-entity.xml", TS_EPARSE, 6, "DOCTYPE is not allowed"},
     {"duplicate-component.xml", TS_EINVAL, 13,
      "duplicate component id \"planner\": the component at line 12"},
+    {"duplicate-fleet.xml", TS_EINVAL, 22,
+     "duplicate fleet id \"f\": the fleet at line"},
     {"duplicate-medium.xml", TS_EINVAL, 10,
      "duplicate medium id \"air\": the medium at line 9 already uses it"},
     {"duplicate-node.xml", TS_EINVAL, 12,
      "duplicate node id \"c1\": the computer at line 9"},
+    {"duplicate-profile.xml", TS_EINVAL, 18,
+     "duplicate QoS profile id \"cmd\": the profile at line"},
+    {"duplicate-service.xml", TS_EINVAL, 21,
+     "duplicate service id \"detect\": the service at line"},
+    {"duplicate-version.xml", TS_EINVAL, 19,
+     "component a: version \"v2\" is declared twice (the first at line"},
+    {"duplicate-zone.xml", TS_EINVAL, 18,
+     "duplicate zone id \"safety\": the zone at line"},
     {"exec-min-above-exec.xml", TS_EINVAL, 11, "is longer than exec=\"2ms\""},
     {"exec-pareto-no-mean.xml", TS_EINVAL, 13,
      "component a <exec>: the distribution has no finite mean"},
+    {"fault-unknown-component.xml", TS_ENOENT, 20,
+     "component-crash: component=\"planner\" names no component"},
     {"fault-unknown-link.xml", TS_ENOENT, 14,
      "link-down: link=\"wfi\" names no link"},
     {"fault-unknown-medium.xml", TS_ENOENT, 14,
@@ -396,6 +460,32 @@ static const bad_case bad_cases[] = {
      "(15W, 7W)"},
     {"fault-unknown-node.xml", TS_ENOENT, 10,
      "node-crash: node=\"c3\" names no node"},
+    {"fleet-coordinator-on-template.xml", TS_EINVAL, 19,
+     "fleet f: coordinator=\"a\" belongs to the template robot r1"},
+    {"fleet-copy-id-taken.xml", TS_EINVAL, 9,
+     "fleet f: copy 1 of node c1 is named \"c1_r1\", which the node at "
+     "line"},
+    {"fleet-override-index-too-large.xml", TS_EINVAL, 24,
+     "fleet f: <robot index=\"3\"> is past its last robot (count=\"3\" "
+     "makes robots 0 to 2, 0 being r1 itself)"},
+    {"fleet-override-index-twice.xml", TS_EINVAL, 21,
+     "fleet f: robot 1 already has overrides at line"},
+    {"fleet-override-param-twice.xml", TS_EINVAL, 25,
+     "fleet f: robot 1 sets \"max_speed\" twice (first at line"},
+    {"fleet-override-unknown-param.xml", TS_ENOENT, 20,
+     "fleet f: robot 1 overrides \"max_sped\", which <config> does not "
+     "declare"},
+    {"fleet-template-not-robot.xml", TS_EINVAL, 19,
+     "fleet f: template=\"e1\" is an edge, not a robot"},
+    {"fleet-template-twice.xml", TS_EINVAL, 20,
+     "fleet g: robot r1 is already the template of fleet f (line"},
+    {"fleet-unknown-coordinator.xml", TS_ENOENT, 19,
+     "fleet f: coordinator=\"coord\" names no component"},
+    {"fleet-unknown-template.xml", TS_ENOENT, 19,
+     "fleet f: template=\"h1\" names no robot"},
+    {"fleet-unpinned-robot-component.xml", TS_EINVAL, 20,
+     "component a: robot r1 is the template of fleet f, whose copies "
+     "must be pinned"},
     {"gpu-exec-without-gpu.xml", TS_EINVAL, 11,
      "component a: gpu-exec=\"2ms\" but the component asks for no GPU"},
     {"histogram-overlap.xml", TS_EINVAL, 15,
@@ -450,9 +540,41 @@ static const bad_case bad_cases[] = {
     {"power-mode-too-many-cores.xml", TS_EINVAL, 10,
      "computer c1 <power>: power mode \"MAXN\" puts 8 cores online but the "
      "node has 4"},
+    {"profile-base-declared-later.xml", TS_ENOENT, 18,
+     "profile a: base=\"b\" is the profile at line"},
+    {"profile-base-self.xml", TS_EINVAL, 17,
+     "profile cmd: base=\"cmd\" is the profile itself"},
+    {"profile-builtin-name.xml", TS_EINVAL, 17,
+     "profile real_time: \"real_time\" is a built-in profile's name"},
+    {"profile-depth-above-max-samples.xml", TS_EINVAL, 18,
+     "profile cmd: depth 20 is above max-samples 10"},
+    {"profile-unknown-base.xml", TS_ENOENT, 18,
+     "profile cmd: base=\"realtime\" names no QoS profile (expected a "
+     "built-in one: real_time, standard,"},
+    {"profile-zero-depth.xml", TS_EINVAL, 17,
+     "profile cmd: depth=\"0\" must be at least 1"},
+    {"replica-id-taken.xml", TS_EINVAL, 19,
+     "component a: its replica \"a_2\" (replicas=\"2\") takes the id of "
+     "the component at line"},
     {"reserve-cores-without-list.xml", TS_EINVAL, 12,
      "component a: reserve-cores=\"true\" needs a cores= list"},
+    {"rollout-to-current-version.xml", TS_EINVAL, 22,
+     "rollout of a: to=\"v1\" is the version it already runs"},
+    {"rollout-too-many-canaries.xml", TS_EINVAL, 23,
+     "rollout of a: canaries=\"3\" but only 2 robots run it"},
+    {"rollout-unknown-component.xml", TS_ENOENT, 22,
+     "rollout: component=\"vision\" names no component"},
+    {"rollout-unknown-version.xml", TS_ENOENT, 22,
+     "rollout of a: to=\"v3\" names no version of it (it has v1, v2;"},
+    {"safe-state-budget-without-safe-state.xml", TS_EINVAL, 8,
+     "robot r1: safe-state-budget=\"50ms\" but no safe-state= to reach"},
     {"self-link.xml", TS_EINVAL, 13, "link loop: from and to are both \"c1\""},
+    {"service-health-timeout-without-period.xml", TS_EINVAL, 20,
+     "service detect: health-timeout= but no health-period="},
+    {"service-unknown-component.xml", TS_ENOENT, 20,
+     "service detect: component=\"detector\" names no component"},
+    {"standby-without-backup.xml", TS_EINVAL, 17,
+     "component a: standby= applies to a backup (add backup-of="},
     {"thermal-fan-off-above-fan-on.xml", TS_EINVAL, 11,
      "jetson j1 <thermal>: fan-off=65C must be below fan-on=60C"},
     {"thermal-release-above-throttle.xml", TS_EINVAL, 11,
@@ -463,6 +585,10 @@ static const bad_case bad_cases[] = {
      "jetson j1 <thermal>: throttle-scale=0% must lie in (0%, 100%]"},
     {"topic-rate-too-fast.xml", TS_EINVAL, 15,
      "(every 10ms) is faster than its publisher wheels runs (every 20ms)"},
+    {"topic-unknown-qos.xml", TS_ENOENT, 21,
+     "topic t: reader-qos=\"fast\" names no QoS profile"},
+    {"unknown-backup-primary.xml", TS_ENOENT, 18,
+     "component a_b: backup-of=\"planner\" names no component"},
     {"unknown-element.xml", TS_EPARSE, 8,
      "Element 'robto': This element is not expected"},
     {"unknown-link-endpoint.xml", TS_ENOENT, 14,
@@ -482,12 +608,19 @@ static const bad_case bad_cases[] = {
      "subscriber \"motorz\" names no component"},
     {"unreachable-node.xml", TS_EINVAL, 17,
      "node cloud1 cannot be reached from h1_rt over the declared links"},
+    {"version-exec-min-above-exec.xml", TS_EINVAL, 18,
+     "component a <version v2>: exec-min=\"3ms\" is longer than its exec "
+     "(1ms)"},
     {"wrong-root.xml", TS_EPARSE, 6,
      "No matching global declaration available for the validation root"},
     {"xxe-file.xml", TS_EPARSE, 6, "DOCTYPE is not allowed"},
     {"zero-bandwidth.xml", TS_EINVAL, 12, "bandwidth=\"0Mbps\" must be greater than 0"},
+    {"zero-misses.xml", TS_EINVAL, 17,
+     "component a: misses=\"0\" must be at least 1"},
     {"zero-period.xml", TS_ERANGE, 12, "rate=\"0Hz\": a rate must be greater than 0Hz"},
     {"zero-queue.xml", TS_EINVAL, 12, "queue=\"0KiB\" must be greater than 0"},
+    {"zero-replicas.xml", TS_EINVAL, 17,
+     "component a: replicas=\"0\" must be at least 1"},
     {"zero-weight.xml", TS_EINVAL, 11,
      "component a: weight=\"0\" must be greater than 0"},
 };
@@ -1721,6 +1854,841 @@ static void test_model_parts(void **state)
     rmdir(dir);
 }
 
+/* ---- deployment elements ------------------------------------------------- */
+
+#define MS_NS ((int64_t)1000000)
+
+/* Every deployment element and attribute once, with known values. */
+static const char DEPLOY_DOC[] =
+    "<scenario duration=\"10s\">\n"                                        /* 1 */
+    "  <platform>\n"
+    "    <robot id=\"h1\" safe-state=\"stop-1\" safe-state-budget=\"100ms\">\n"
+    "      <computer id=\"h1_rt\" cores=\"4\" memory=\"4GiB\"/>\n"
+    "      <computer id=\"h1_rt2\" cores=\"4\" memory=\"4GiB\"/>\n"       /* 5 */
+    "      <switch id=\"h1_sw\"/>\n"
+    "    </robot>\n"
+    "    <robot id=\"h2\" safe-state=\" stop-0 \">\n"
+    "      <computer id=\"h2_rt\" cores=\"2\" memory=\"1GiB\"/>\n"
+    "    </robot>\n"                                                       /* 10 */
+    "    <edge id=\"e1\"><server id=\"s1\" cores=\"16\" memory=\"64GiB\"/>"
+    "<server id=\"s2\" cores=\"16\" memory=\"64GiB\"/></edge>\n"
+    "    <link id=\"a\" from=\"h1_rt\" to=\"h1_sw\" latency=\"1us\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"b\" from=\"h1_rt2\" to=\"h1_sw\" latency=\"1us\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"c\" from=\"h1_sw\" to=\"s1\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"d\" from=\"s2\" to=\"s1\" latency=\"1us\" bandwidth=\"10Gbps\"/>\n" /* 15 */
+    "    <link id=\"e\" from=\"h2_rt\" to=\"s1\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "  </platform>\n"
+    "  <config>\n"
+    "    <param name=\"max_speed\" value=\"1.5m/s\"/>\n"
+    "    <param name=\"mode\" value=\" normal walk \"/>\n"                 /* 20 */
+    "  </config>\n"
+    "  <qos-profiles>\n"
+    "    <profile id=\"cmd\" base=\"real_time\" depth=\"2\" deadline=\"5ms\"/>\n"
+    "    <profile id=\"cmd2\" base=\"cmd\" reliability=\"best-effort\" lifespan=\"50ms\"\n"
+    "             liveliness=\"manual-by-topic\" lease=\"1s\"/>\n"        /* 25 */
+    "    <profile id=\"plain\" history=\"keep-all\" max-samples=\"100\"\n"
+    "             durability=\"transient-local\" deadline=\"infinite\"/>\n"
+    "  </qos-profiles>\n"
+    "  <components>\n"
+    "    <component id=\"safety_monitor\" rate=\"200Hz\" exec=\"100us\" cpu=\"250m\"\n" /* 30 */
+    "               memory=\"64MiB\" priority=\"95\" node=\"h1_rt\" robot=\"h1\"\n"
+    "               flags=\"safety-critical real-time-critical\" heartbeat=\"2ms\"\n"
+    "               detector=\"phi\" phi=\"6.5\" failover-budget=\"10ms\"\n"
+    "               isolation=\"highest\" zone=\"safety\" core-redundancy=\"true\">\n"
+    "      <safety-mode rate=\"100Hz\" exec=\"150us\">\n"                  /* 35 */
+    "        <param name=\"speed_limit\" value=\"0.5m/s\"/>\n"
+    "        <param name=\"gait\" value=\"crawl\"/>\n"
+    "      </safety-mode>\n"
+    "      <version id=\"v2\" rate=\"30Hz\" exec=\"15ms\" exec-min=\"12ms\" cpu=\"2\"\n"
+    "               memory=\"1GiB\"/>\n"                                   /* 40 */
+    "      <version id=\"v3\" exec=\"90us\"/>\n"
+    "    </component>\n"
+    "    <component id=\"safety_monitor_b\" backup-of=\"safety_monitor\" standby=\"warm\"\n"
+    "               node=\"h1_rt\"/>\n"
+    "    <component id=\"safety_monitor_c\" backup-of=\"safety_monitor\" standby=\"cold\"\n" /* 45 */
+    "               takeover=\"1ms\" node=\"h1_rt2\" rate=\"100Hz\" exec=\"200us\"\n"
+    "               zone=\"perception\" needed=\"false\" cores=\"1\">\n"
+    "      <safety-mode exec=\"50us\"/>\n"
+    "    </component>\n"
+    "    <component id=\"detector\" rate=\"30Hz\" exec=\"10ms\" gpus=\"0\" version=\"r1.0\"\n" /* 50 */
+    "               flags=\"computation-heavy\" replicas=\"3\" zone=\"perception\"\n"
+    "               needed=\"true\" misses=\"5\" heartbeat=\"10ms\" isolation=\"node\"/>\n"
+    "    <component id=\"vision\" rate=\"30Hz\" exec=\"5ms\" node=\"h1_rt2\"\n"
+    "               zone=\"perception\"/>\n"
+    "    <component id=\"other\" rate=\"1Hz\" exec=\"1ms\" node=\"h2_rt\"/>\n" /* 55 */
+    "    <component id=\"loose\" rate=\"1Hz\" exec=\"1ms\" flags=\"data-processing\"/>\n"
+    "  </components>\n"
+    "  <topics>\n"
+    "    <topic id=\"status\" publisher=\"safety_monitor\" subscribers=\"vision\"\n"
+    "           size=\"64B\" qos=\"cmd2\"/>\n"                            /* 60 */
+    "    <topic id=\"img\" publisher=\"vision\" subscribers=\"detector detector_3\"\n"
+    "           size=\"1MiB\" writer-qos=\"sensor_data\" reader-qos=\"best_effort\"/>\n"
+    "    <topic id=\"w_only\" publisher=\"vision\" subscribers=\"loose\" size=\"1KiB\"\n"
+    "           writer-qos=\"plain\"/>\n"
+    "    <topic id=\"sys\" publisher=\"vision\" subscribers=\"loose\" size=\"1KiB\"\n" /* 65 */
+    "           qos=\"rmw_qos_profile_system_default\"/>\n"
+    "    <topic id=\"bare\" publisher=\"loose\" subscribers=\"vision\" size=\"1KiB\"/>\n"
+    "  </topics>\n"
+    "  <services>\n"
+    "    <client component=\"vision\" service=\"detect\" rate=\"30Hz\"/>\n" /* 70 */
+    "    <service id=\"detect\" component=\"detector_2\" lb=\"least-outstanding\"\n"
+    "             health-period=\"100ms\" health-timeout=\"50ms\" request=\"64KiB\"\n"
+    "             response=\"4KiB\" timeout=\"100ms\"/>\n"
+    "    <service id=\"log\" component=\"loose\" request=\"1KiB\" response=\"1B\"\n"
+    "             timeout=\"1s\" health-period=\"1s\"/>\n"                /* 75 */
+    "  </services>\n"
+    "  <policies default=\"deny\">\n"
+    "    <zone id=\"safety\"/>\n"
+    "    <allow from-zone=\"perception\" to-zone=\"safety\"/>\n"
+    "    <zone id=\"perception\"/>\n"                                      /* 80 */
+    "    <allow component=\"vision\" publish=\"img\"/>\n"
+    "    <allow component=\"detector_3\" subscribe=\"img\"/>\n"
+    "  </policies>\n"
+    "  <rollouts>\n"
+    "    <rollout component=\"safety_monitor\" to=\"v3\" start=\"5s\" soak=\"10s\"\n" /* 85 */
+    "             wave=\"2\" wave-soak=\"5s\" max-miss=\"1%\" canaries=\"1\"/>\n"
+    "    <!-- the defaults: see the fleet test -->\n"
+    "  </rollouts>\n"
+    "  <faults>\n"
+    "    <component-crash component=\"safety_monitor\" at=\"2s\" duration=\"1s\"/>\n" /* 90 */
+    "    <node-crash node=\"s2\" at=\"1s\"/>\n"
+    "  </faults>\n"
+    "</scenario>\n";
+
+/* The QoS fields one by one against the and rmw's values. */
+static void assert_qos(const ts_qos *q, ts_qos_reliability rel,
+                       ts_qos_history hist, int depth, int max,
+                       ts_qos_durability dur, int64_t deadline,
+                       int64_t lifespan, ts_qos_liveliness live, int64_t lease)
+{
+    assert_int_equal(q->reliability, rel);
+    assert_int_equal(q->history, hist);
+    assert_int_equal(q->depth, depth);
+    assert_int_equal(q->max_samples, max);
+    assert_int_equal(q->durability, dur);
+    assert_true(q->deadline_ns == deadline);
+    assert_true(q->lifespan_ns == lifespan);
+    assert_int_equal(q->liveliness, live);
+    assert_true(q->lease_ns == lease);
+}
+
+static ts_scenario *load_ok(const char *text, const char *name)
+{
+    ts_scenario *s = NULL;
+    ts_error err;
+    ts_scenario_options opts = {.models_dir = "models"};
+    int rc = load_mem(text, name, &opts, &s, &err);
+    if (rc)
+        print_error("%s:%d: %s\n", err.file, err.line, err.msg);
+    assert_int_equal(rc, TS_OK);
+    return s;
+}
+
+static void test_deploy_elements(void **state)
+{
+    (void)state;
+    long live = ts_alloc_live();
+    ts_scenario *s = load_ok(DEPLOY_DOC, "deploy.xml");
+
+    /* sites: safe states; no fleet */
+    assert_int_equal(s->n_sites, 3);
+    assert_int_equal(s->sites[0].safe_state_category, 1);
+    assert_true(s->sites[0].safe_state_budget_ns == 100 * MS_NS);
+    assert_int_equal(s->sites[1].safe_state_category, 0);
+    assert_true(s->sites[1].safe_state_budget_ns == 0);
+    assert_int_equal(s->sites[2].safe_state_category, -1);
+    for (size_t i = 0; i < s->n_sites; i++) {
+        assert_int_equal(s->sites[i].fleet, -1);
+        assert_int_equal(s->sites[i].fleet_member, -1);
+    }
+
+    /* config: globals in order, values as written */
+    assert_int_equal(s->n_params, 2);
+    assert_string_equal(s->params[0].name, "max_speed");
+    assert_string_equal(s->params[0].value, "1.5m/s");
+    assert_int_equal(s->params[0].site, -1);
+    assert_int_equal(s->params[0].line, 19);
+    assert_string_equal(s->params[1].value, " normal walk ");
+
+    /* profiles: real_time (keep last 1, reliable, volatile, deadline 10ms)
+     * with depth 2 and deadline 5ms; then best effort with a lifespan and
+     * a manual lease over that; then rmw's default (keep last 10,
+     * reliable, volatile) made keep-all, transient-local */
+    assert_int_equal(s->n_qos_profiles, 3);
+    assert_string_equal(s->qos_profiles[0].id, "cmd");
+    assert_int_equal(s->qos_profiles[0].line, 23);
+    assert_qos(&s->qos_profiles[0].qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 2,
+               0, TS_QOS_VOLATILE, 5 * MS_NS, 0, TS_QOS_AUTOMATIC, 0);
+    assert_qos(&s->qos_profiles[1].qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST,
+               2, 0, TS_QOS_VOLATILE, 5 * MS_NS, 50 * MS_NS,
+               TS_QOS_MANUAL_BY_TOPIC, 1000 * MS_NS);
+    assert_qos(&s->qos_profiles[2].qos, TS_QOS_RELIABLE, TS_QOS_KEEP_ALL, 10,
+               100, TS_QOS_TRANSIENT_LOCAL, 0, 0, TS_QOS_AUTOMATIC, 0);
+
+    /* components: the replicas follow their first */
+    assert_int_equal(s->n_components, 9);
+    static const char *const ids[] = {
+        "safety_monitor", "safety_monitor_b", "safety_monitor_c",
+        "detector", "detector_2", "detector_3", "vision", "other", "loose"};
+    for (size_t i = 0; i < 9; i++)
+        assert_string_equal(s->components[i].id, ids[i]);
+    assert_int_equal(ts_scenario_find_component(s, "detector_3"), 5);
+
+    const ts_scenario_component *p = &s->components[0];
+    assert_int_equal(p->backup_of, -1);
+    assert_int_equal(p->detector, TS_DETECT_PHI);
+    assert_true(p->heartbeat_ns == 2 * MS_NS);
+    assert_int_equal(p->misses, 3);
+    assert_true(p->phi_threshold == 6.5);
+    assert_true(p->failover_budget_ns == 10 * MS_NS);
+    assert_int_equal(p->core_redundancy, 1);
+    assert_int_equal(p->needed, 1); /* safety-critical */
+    assert_int_equal(p->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(p->zone, 0);
+    assert_int_equal(p->replica_of, -1);
+    assert_int_equal(p->site, 0);
+    assert_true(p->safety.period_ns == 10 * MS_NS);
+    assert_true(p->safety.exec_ns == 150000);
+    assert_int_equal(p->safety.n_params, 2);
+    assert_string_equal(p->safety.param_names[0], "speed_limit");
+    assert_string_equal(p->safety.param_values[0], "0.5m/s");
+    assert_string_equal(p->safety.param_names[1], "gait");
+    assert_string_equal(p->safety.param_values[1], "crawl");
+    /* versions: the declared one as v1, then v2 and v3 as written */
+    assert_int_equal(p->n_versions, 3);
+    assert_string_equal(p->versions[0].id, "v1");
+    assert_true(p->versions[0].period_ns == 5 * MS_NS);
+    assert_true(p->versions[0].exec_ns == 100000);
+    assert_true(p->versions[0].exec_min_ns == 100000);
+    assert_true(p->versions[0].cpu_millicores == 250);
+    assert_true(p->versions[0].memory_bytes == 64 * MiB);
+    assert_int_equal(p->versions[0].line, 30);
+    assert_string_equal(p->versions[1].id, "v2");
+    assert_true(p->versions[1].period_ns == 33333333);
+    assert_true(p->versions[1].exec_ns == 15 * MS_NS);
+    assert_true(p->versions[1].exec_min_ns == 12 * MS_NS);
+    assert_true(p->versions[1].cpu_millicores == 2000);
+    assert_true(p->versions[1].memory_bytes == GiB);
+    assert_int_equal(p->versions[1].line, 39);
+    assert_string_equal(p->versions[2].id, "v3");
+    assert_true(p->versions[2].period_ns == 0); /* unchanged */
+    assert_true(p->versions[2].exec_ns == 90000);
+    assert_true(p->versions[2].exec_min_ns == 90000); /* as exec */
+    assert_true(p->versions[2].cpu_millicores == 0);
+
+    /* a warm backup: everything from its primary but the pin; its own
+     * copy of the safety mode */
+    const ts_scenario_component *b = &s->components[1];
+    assert_int_equal(b->backup_of, 0);
+    assert_int_equal(b->standby, TS_STANDBY_WARM);
+    assert_true(b->takeover_ns == 5 * MS_NS);
+    assert_true(b->period_ns == 5 * MS_NS);
+    assert_true(b->deadline_ns == 5 * MS_NS);
+    assert_true(b->exec_ns == 100000);
+    assert_true(b->exec_min_ns == 100000);
+    assert_true(b->cpu_millicores == 250);
+    assert_true(b->memory_bytes == 64 * MiB);
+    assert_int_equal(b->priority, 95);
+    assert_int_equal(b->flags,
+                     TS_FLAG_SAFETY_CRITICAL | TS_FLAG_REAL_TIME_CRITICAL);
+    assert_int_equal(b->pin, ts_scenario_find_node(s, "h1_rt"));
+    assert_int_equal(b->zone, 0);
+    assert_int_equal(b->site, 0);
+    assert_int_equal(b->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(b->core_redundancy, 1);
+    assert_int_equal(b->needed, 1);
+    assert_true(b->heartbeat_ns == 0); /* the primary's to give */
+    assert_int_equal(b->misses, 3);
+    assert_true(b->safety.period_ns == 10 * MS_NS);
+    assert_int_equal(b->safety.n_params, 2);
+    assert_ptr_not_equal(b->safety.param_names, p->safety.param_names);
+    assert_string_equal(b->safety.param_values[1], "crawl");
+    assert_int_equal(b->n_versions, 1);
+    assert_string_equal(b->versions[0].id, "v1");
+    assert_true(b->versions[0].period_ns == 5 * MS_NS);
+
+    /* a cold backup with its own timing, zone and safety mode; needed
+     * stays implied by the inherited safety-critical flag */
+    const ts_scenario_component *c = &s->components[2];
+    assert_int_equal(c->backup_of, 0);
+    assert_int_equal(c->standby, TS_STANDBY_COLD);
+    assert_true(c->takeover_ns == MS_NS);
+    assert_true(c->period_ns == 10 * MS_NS);
+    assert_true(c->deadline_ns == 10 * MS_NS);
+    assert_true(c->exec_ns == 200000);
+    assert_true(c->exec_min_ns == 200000);
+    assert_int_equal(c->zone, 1);
+    assert_int_equal(c->needed, 1);
+    assert_true(c->affinity == 2);
+    assert_true(c->safety.period_ns == 0);
+    assert_true(c->safety.exec_ns == 50000);
+    assert_int_equal(c->safety.n_params, 0);
+
+    /* replicas: copies of the first, all pointing at it */
+    for (int i = 3; i <= 5; i++) {
+        const ts_scenario_component *d = &s->components[i];
+        assert_int_equal(d->replica_of, 3);
+        assert_true(d->period_ns == 33333333);
+        assert_true(d->exec_ns == 10 * MS_NS);
+        assert_int_equal(d->flags, TS_FLAG_COMPUTATION_HEAVY);
+        assert_int_equal(d->zone, 1);
+        assert_int_equal(d->needed, 1);
+        assert_int_equal(d->misses, 5);
+        assert_true(d->heartbeat_ns == 10 * MS_NS);
+        assert_int_equal(d->detector, TS_DETECT_TIMEOUT);
+        assert_true(d->phi_threshold == 8);
+        assert_int_equal(d->isolation, TS_ISOLATION_NODE);
+        assert_int_equal(d->pin, -1);
+        assert_int_equal(d->site, -1);
+        assert_int_equal(d->n_versions, 1);
+        assert_string_equal(d->versions[0].id, "r1.0");
+        assert_int_equal(d->line, 50);
+    }
+    /* defaults elsewhere; a pin on a robot's node makes it that robot's */
+    const ts_scenario_component *v = &s->components[6];
+    assert_int_equal(v->site, 0);
+    assert_int_equal(v->needed, 0);
+    assert_int_equal(v->isolation, TS_ISOLATION_NONE);
+    assert_int_equal(v->replica_of, -1);
+    assert_int_equal(v->backup_of, -1);
+    assert_int_equal(v->standby, TS_STANDBY_HOT);
+    assert_true(v->takeover_ns == 0);
+    assert_int_equal(v->weight, 1024);
+    assert_int_equal(s->components[7].site, 1);
+    assert_int_equal(s->components[8].site, -1);
+    assert_int_equal(s->components[8].zone, -1);
+
+    /* topics: one profile for both sides, one per side, the other side
+     * rmw's default, system_default per role, and none */
+    const ts_scenario_topic *t = &s->topics[0];
+    assert_int_equal(t->has_qos, 1);
+    assert_qos(&t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 2, 0,
+               TS_QOS_VOLATILE, 5 * MS_NS, 50 * MS_NS, TS_QOS_MANUAL_BY_TOPIC,
+               1000 * MS_NS);
+    assert_memory_equal(&t->writer_qos, &t->reader_qos, sizeof t->writer_qos);
+    t = &s->topics[1];
+    assert_int_equal(t->has_qos, 1);
+    assert_qos(&t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 5, 0,
+               TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
+    assert_qos(&t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 100, 0,
+               TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
+    assert_int_equal(t->subscribers[1], 5);
+    t = &s->topics[2];
+    assert_qos(&t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_ALL, 10, 100,
+               TS_QOS_TRANSIENT_LOCAL, 0, 0, TS_QOS_AUTOMATIC, 0);
+    assert_qos(&t->reader_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 10, 0,
+               TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
+    t = &s->topics[3]; /* Fast DDS's defaults: writer and reader differ */
+    assert_qos(&t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 1, 0,
+               TS_QOS_TRANSIENT_LOCAL, 0, 0, TS_QOS_AUTOMATIC, 0);
+    assert_qos(&t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 1, 0,
+               TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
+    t = &s->topics[4];
+    assert_int_equal(t->has_qos, 0);
+    ts_qos zero;
+    memset(&zero, 0, sizeof zero);
+    assert_memory_equal(&t->writer_qos, &zero, sizeof zero);
+
+    /* services: the whole replica group, whichever member is named */
+    assert_int_equal(s->n_services, 2);
+    const ts_scenario_service *sv = &s->services[0];
+    assert_string_equal(sv->id, "detect");
+    assert_int_equal(sv->n_replicas, 3);
+    assert_int_equal(sv->replicas[0], 3);
+    assert_int_equal(sv->replicas[1], 4);
+    assert_int_equal(sv->replicas[2], 5);
+    assert_int_equal(sv->least_outstanding, 1);
+    assert_true(sv->health_period_ns == 100 * MS_NS);
+    assert_true(sv->health_timeout_ns == 50 * MS_NS);
+    assert_true(sv->request_bytes == 64 * KiB);
+    assert_true(sv->response_bytes == 4 * KiB);
+    assert_true(sv->timeout_ns == 100 * MS_NS);
+    assert_int_equal(sv->line, 71);
+    sv = &s->services[1];
+    assert_int_equal(sv->n_replicas, 1);
+    assert_int_equal(sv->replicas[0], 8);
+    assert_int_equal(sv->least_outstanding, 0);
+    assert_true(sv->health_timeout_ns == 1000 * MS_NS); /* the period */
+    assert_int_equal(s->n_clients, 1);
+    assert_int_equal(s->clients[0].component, 6);
+    assert_int_equal(s->clients[0].service, 0); /* declared after it */
+    assert_true(s->clients[0].period_ns == 33333333);
+    assert_int_equal(s->clients[0].line, 70);
+
+    /* policies */
+    assert_int_equal(s->default_deny, 1);
+    assert_int_equal(s->n_zones, 2);
+    assert_string_equal(s->zones[1].id, "perception");
+    assert_int_equal(s->n_allows, 3);
+    const ts_scenario_allow *a = &s->allows[0];
+    assert_int_equal(a->from_zone, 1);
+    assert_int_equal(a->to_zone, 0);
+    assert_int_equal(a->component, -1);
+    assert_int_equal(a->topic, -1);
+    a = &s->allows[1];
+    assert_int_equal(a->from_zone, -1);
+    assert_int_equal(a->component, 6);
+    assert_int_equal(a->topic, 1);
+    assert_int_equal(a->publish, 1);
+    a = &s->allows[2];
+    assert_int_equal(a->component, 5);
+    assert_int_equal(a->publish, 0);
+    assert_int_equal(a->line, 82);
+
+    /* rollouts: the version's index, the defaults */
+    assert_int_equal(s->n_rollouts, 1);
+    const ts_scenario_rollout *r = &s->rollouts[0];
+    assert_string_equal(r->component, "safety_monitor");
+    assert_int_equal(r->to_version, 2);
+    assert_true(r->start_ns == 5000 * MS_NS);
+    assert_int_equal(r->canaries, 1);
+    assert_true(r->soak_ns == 10000 * MS_NS);
+    assert_int_equal(r->wave, 2);
+    assert_true(r->wave_soak_ns == 5000 * MS_NS);
+    assert_true(fabs(r->max_miss_fraction - 0.01) < 1e-12);
+
+    /* faults: the component crash, in time order */
+    assert_int_equal(s->n_faults, 2);
+    assert_int_equal(s->faults[1].kind, TS_FAULT_COMPONENT_CRASH);
+    assert_int_equal(s->faults[1].target, 0);
+    assert_true(s->faults[1].at_ns == 2000 * MS_NS);
+    assert_true(s->faults[1].duration_ns == 1000 * MS_NS);
+    assert_int_equal(s->faults[1].line, 90);
+    assert_int_equal(s->n_fleets, 0);
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
+/* A template robot of three nodes joined to the edge over Wi-Fi, made a
+ * fleet of three. */
+static const char FLEET_DOC[] =
+    "<scenario duration=\"10s\">\n"                                        /* 1 */
+    "  <platform>\n"
+    "    <robot id=\"h1\" battery=\"500Wh\" safe-state=\"stop-2\">\n"
+    "      <computer id=\"h1_rt\" cores=\"4\" memory=\"4GiB\"/>\n"
+    "      <jetson id=\"h1_j\" model=\"jetson-orin-nx-16gb\" mode=\"15W\"/>\n" /* 5 */
+    "      <switch id=\"h1_sw\"/>\n"
+    "    </robot>\n"
+    "    <edge id=\"e\"><server id=\"s1\" cores=\"16\" memory=\"64GiB\"/>"
+    "<switch id=\"tor\"/></edge>\n"
+    "    <cloud id=\"c\"><node id=\"cl1\" cores=\"8\" memory=\"32GiB\"/></cloud>\n"
+    "    <switch id=\"ap\"/>\n"                                            /* 10 */
+    "    <medium id=\"air\" capacity=\"600Mbps\"/>\n"
+    "    <link id=\"l_rt\" from=\"h1_rt\" to=\"h1_sw\" model=\"gbe\"/>\n"
+    "    <link id=\"l_j\" from=\"h1_j\" to=\"h1_sw\" model=\"gbe\"/>\n"
+    "    <link id=\"wifi\" from=\"h1_sw\" to=\"ap\" medium=\"air\" latency=\"2ms\"/>\n"
+    "    <link id=\"up\" from=\"ap\" to=\"tor\" model=\"10gbe\"/>\n"      /* 15 */
+    "    <link id=\"s1l\" from=\"s1\" to=\"tor\" model=\"10gbe\"/>\n"
+    "    <link id=\"wan\" from=\"tor\" to=\"cl1\" model=\"wan\"/>\n"
+    "  </platform>\n"
+    "  <config>\n"
+    "    <param name=\"max_speed\" value=\"1.5m/s\"/>\n"                   /* 20 */
+    "    <param name=\"gain\" value=\"2\"/>\n"
+    "  </config>\n"
+    "  <components>\n"
+    "    <component id=\"ctrl\" rate=\"1kHz\" exec=\"100us\" robot=\"h1\" node=\"h1_rt\"\n"
+    "               flags=\"real-time-critical\" heartbeat=\"1ms\"/>\n"  /* 25 */
+    "    <component id=\"ctrl_b\" backup-of=\"ctrl\" node=\"h1_j\"/>\n"
+    "    <component id=\"cam\" rate=\"30Hz\" exec=\"2ms\" node=\"h1_j\">\n"
+    "      <version id=\"v2\" exec=\"3ms\"/>\n"
+    "    </component>\n"
+    "    <component id=\"vis\" rate=\"30Hz\" exec=\"10ms\" robot=\"h1\"\n" /* 30 */
+    "               flags=\"computation-heavy\" replicas=\"2\"/>\n"
+    "    <component id=\"coord\" rate=\"1Hz\" exec=\"1ms\" flags=\"data-processing\"/>\n"
+    "    <component id=\"archive\" rate=\"1Hz\" exec=\"1ms\" flags=\"data-processing\"/>\n"
+    "  </components>\n"
+    "  <topics>\n"                                                         /* 35 */
+    "    <topic id=\"img\" publisher=\"cam\" subscribers=\"vis vis_2\" size=\"1MiB\"\n"
+    "           qos=\"sensor_data\"/>\n"
+    "    <topic id=\"telem\" publisher=\"ctrl\" subscribers=\"coord\" size=\"1KiB\"/>\n"
+    "    <topic id=\"cmd\" publisher=\"coord\" subscribers=\"ctrl archive\" size=\"1KiB\"/>\n"
+    "    <topic id=\"arch\" publisher=\"coord\" subscribers=\"archive\" size=\"1KiB\"/>\n" /* 40 */
+    "  </topics>\n"
+    "  <services>\n"
+    "    <service id=\"plan\" component=\"coord\" request=\"1KiB\" response=\"1KiB\"\n"
+    "             timeout=\"1s\"/>\n"
+    "    <client component=\"ctrl\" service=\"plan\" rate=\"10Hz\"/>\n"   /* 45 */
+    "    <client component=\"archive\" service=\"plan\" rate=\"1Hz\"/>\n"
+    "  </services>\n"
+    "  <policies>\n"
+    "    <zone id=\"z\"/>\n"
+    "    <allow from-zone=\"z\" to-zone=\"z\"/>\n"                         /* 50 */
+    "    <allow component=\"cam\" publish=\"img\"/>\n"
+    "    <allow component=\"coord\" subscribe=\"telem\"/>\n"
+    "    <allow component=\"archive\" subscribe=\"arch\"/>\n"
+    "  </policies>\n"
+    "  <fleet id=\"f1\" template=\"h1\" count=\"3\" coordinator=\"coord\">\n" /* 55 */
+    "    <robot index=\"2\"><param name=\"max_speed\" value=\"0.8m/s\"/></robot>\n"
+    "    <robot index=\"0\"><param name=\"gain\" value=\"3\"/>"
+    "<param name=\"max_speed\" value=\"1m/s\"/></robot>\n"
+    "  </fleet>\n"
+    "  <rollouts>\n"
+    "    <rollout component=\"cam\" to=\"v2\" start=\"1s\" soak=\"2s\" canaries=\"3\"/>\n" /* 60 */
+    "  </rollouts>\n"
+    "  <requirements>\n"
+    "    <topic-deadline topic=\"img\" min=\"99%\"/>\n"
+    "    <component-deadline component=\"ctrl\" min=\"100%\"/>\n"
+    "    <topic-deadline min=\"99%\"/>\n"                                  /* 65 */
+    "    <topic-deadline topic=\"arch\" min=\"90%\"/>\n"
+    "  </requirements>\n"
+    "  <faults><node-crash node=\"h1_rt\" at=\"1s\"/></faults>\n"
+    "</scenario>\n";
+
+static int find_site(const ts_scenario *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_sites; i++)
+        if (strcmp(s->sites[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void test_fleet_expansion(void **state)
+{
+    (void)state;
+    long live = ts_alloc_live();
+    ts_scenario *s = load_ok(FLEET_DOC, "fleet.xml");
+
+    /* sites: the copies after the declared ones, copy by copy */
+    assert_int_equal(s->n_sites, 5);
+    static const char *const sites[] = {"h1", "e", "c", "h1_r1", "h1_r2"};
+    static const int member[] = {0, -1, -1, 1, 2};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(s->sites[i].id, sites[i]);
+        assert_int_equal(s->sites[i].fleet, member[i] < 0 ? -1 : 0);
+        assert_int_equal(s->sites[i].fleet_member, member[i]);
+    }
+    assert_int_equal(s->sites[4].tier, TS_TIER_ROBOT);
+    assert_true(s->sites[4].battery_wh == 500);
+    assert_int_equal(s->sites[4].safe_state_category, 2);
+    assert_int_equal(s->sites[4].line, 3);
+    assert_int_equal(s->n_fleets, 1);
+    assert_string_equal(s->fleets[0].id, "f1");
+    assert_int_equal(s->fleets[0].template_site, 0);
+    assert_int_equal(s->fleets[0].count, 3);
+    assert_int_equal(s->fleets[0].coordinator, 5);
+    assert_int_equal(s->fleets[0].line, 55);
+
+    /* nodes: the robot's three (its switch too), per copy */
+    static const char *const nodes[] = {
+        "h1_rt", "h1_j", "h1_sw", "s1", "tor", "cl1", "ap",
+        "h1_rt_r1", "h1_j_r1", "h1_sw_r1", "h1_rt_r2", "h1_j_r2", "h1_sw_r2"};
+    assert_int_equal(s->n_nodes, 13);
+    for (int i = 0; i < 13; i++)
+        assert_string_equal(s->nodes[i].id, nodes[i]);
+    const ts_scenario_node *j2 = &s->nodes[11];
+    assert_int_equal(j2->site, 4);
+    assert_int_equal(j2->kind, TS_NODE_JETSON);
+    assert_string_equal(j2->model, "jetson-orin-nx-16gb");
+    assert_ptr_not_equal(j2->model, s->nodes[1].model);
+    assert_int_equal(j2->power.n_modes, s->nodes[1].power.n_modes);
+    assert_ptr_not_equal(j2->power.modes, s->nodes[1].power.modes);
+    assert_string_equal(j2->power.modes[j2->power.initial_mode].name, "15W");
+    assert_int_equal(s->nodes[12].kind, TS_NODE_SWITCH);
+    assert_int_equal(s->nodes[12].site, 4);
+    assert_int_equal(s->nodes[9].line, 6);
+
+    /* links: inside the robot both ends follow; Wi-Fi keeps its access
+     * point and its medium */
+    static const struct {
+        const char *id;
+        int a, b;
+    } links[] = {{"l_rt", 0, 2},     {"l_j", 1, 2},      {"wifi", 2, 6},
+                 {"up", 6, 4},       {"s1l", 3, 4},      {"wan", 4, 5},
+                 {"l_rt_r1", 7, 9},  {"l_j_r1", 8, 9},   {"wifi_r1", 9, 6},
+                 {"l_rt_r2", 10, 12}, {"l_j_r2", 11, 12}, {"wifi_r2", 12, 6}};
+    assert_int_equal(s->n_links, 12);
+    for (int i = 0; i < 12; i++) {
+        assert_string_equal(s->links[i].id, links[i].id);
+        assert_int_equal(s->links[i].a, links[i].a);
+        assert_int_equal(s->links[i].b, links[i].b);
+    }
+    assert_int_equal(s->links[11].medium, 0);
+    assert_true(s->links[11].latency_ns == 2 * MS_NS);
+    assert_string_equal(s->links[9].model, "gbe");
+    assert_int_equal(s->links[11].line, 14);
+
+    /* components: the template's four (vis_2 too), per copy; pins onto
+     * the copy's nodes; backup and replica references within the copy */
+    static const struct {
+        const char *id;
+        int pin, site, backup_of, replica_of;
+    } comps[] = {
+        {"ctrl", 0, 0, -1, -1},        {"ctrl_b", 1, 0, 0, -1},
+        {"cam", 1, 0, -1, -1},         {"vis", -1, 0, -1, 3},
+        {"vis_2", -1, 0, -1, 3},       {"coord", -1, -1, -1, -1},
+        {"archive", -1, -1, -1, -1},   {"ctrl_r1", 7, 3, -1, -1},
+        {"ctrl_b_r1", 8, 3, 7, -1},    {"cam_r1", 8, 3, -1, -1},
+        {"vis_r1", -1, 3, -1, 10},     {"vis_2_r1", -1, 3, -1, 10},
+        {"ctrl_r2", 10, 4, -1, -1},    {"ctrl_b_r2", 11, 4, 12, -1},
+        {"cam_r2", 11, 4, -1, -1},     {"vis_r2", -1, 4, -1, 15},
+        {"vis_2_r2", -1, 4, -1, 15}};
+    assert_int_equal(s->n_components, 17);
+    for (int i = 0; i < 17; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        assert_string_equal(c->id, comps[i].id);
+        assert_int_equal(c->pin, comps[i].pin);
+        assert_int_equal(c->site, comps[i].site);
+        assert_int_equal(c->backup_of, comps[i].backup_of);
+        assert_int_equal(c->replica_of, comps[i].replica_of);
+    }
+    const ts_scenario_component *cam2 = &s->components[14];
+    assert_int_equal(cam2->n_versions, 2);
+    assert_string_equal(cam2->versions[1].id, "v2");
+    assert_true(cam2->versions[1].exec_ns == 3 * MS_NS);
+    assert_ptr_not_equal(cam2->versions, s->components[2].versions);
+    assert_int_equal(cam2->line, 27);
+    assert_true(s->components[13].heartbeat_ns == 0);
+    assert_true(s->components[12].heartbeat_ns == MS_NS);
+    assert_int_equal(s->components[13].standby, TS_STANDBY_HOT);
+
+    /* topics: those a copied component uses; coord and archive stay
+     * shared; arch (cloud only) is not copied */
+    static const struct {
+        const char *id;
+        int pub;
+        int subs[2];
+        size_t n;
+    } topics[] = {
+        {"img", 2, {3, 4}, 2},      {"telem", 0, {5, -1}, 1},
+        {"cmd", 5, {0, 6}, 2},      {"arch", 5, {6, -1}, 1},
+        {"img_r1", 9, {10, 11}, 2}, {"telem_r1", 7, {5, -1}, 1},
+        {"cmd_r1", 5, {7, 6}, 2},   {"img_r2", 14, {15, 16}, 2},
+        {"telem_r2", 12, {5, -1}, 1}, {"cmd_r2", 5, {12, 6}, 2}};
+    assert_int_equal(s->n_topics, 10);
+    for (int i = 0; i < 10; i++) {
+        const ts_scenario_topic *t = &s->topics[i];
+        assert_string_equal(t->id, topics[i].id);
+        assert_int_equal(t->publisher, topics[i].pub);
+        assert_int_equal(t->n_subscribers, topics[i].n);
+        for (size_t k = 0; k < t->n_subscribers; k++)
+            assert_int_equal(t->subscribers[k], topics[i].subs[k]);
+    }
+    assert_int_equal(s->topics[7].has_qos, 1);
+    assert_int_equal(s->topics[7].writer_qos.depth, 5); /* sensor_data */
+    assert_true(s->topics[7].size_bytes == MiB);
+
+    /* requirements aimed at copies are duplicated; the rest stay */
+    static const struct {
+        ts_requirement_kind kind;
+        int target;
+        int line;
+    } reqs[] = {{TS_REQ_TOPIC_DEADLINE, 0, 63},
+                {TS_REQ_COMPONENT_DEADLINE, 0, 64},
+                {TS_REQ_TOPIC_DEADLINE, -1, 65},
+                {TS_REQ_TOPIC_DEADLINE, 3, 66},
+                {TS_REQ_TOPIC_DEADLINE, 4, 63},
+                {TS_REQ_COMPONENT_DEADLINE, 7, 64},
+                {TS_REQ_TOPIC_DEADLINE, 7, 63},
+                {TS_REQ_COMPONENT_DEADLINE, 12, 64}};
+    assert_int_equal(s->n_requirements, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(s->requirements[i].kind, reqs[i].kind);
+        assert_int_equal(s->requirements[i].target, reqs[i].target);
+        assert_int_equal(s->requirements[i].line, reqs[i].line);
+    }
+    assert_true(s->requirements[6].min_fraction == s->requirements[0].min_fraction);
+
+    /* clients of copied components, and allow rules naming a copied
+     * component or topic */
+    assert_int_equal(s->n_clients, 4);
+    assert_int_equal(s->clients[2].component, 7);
+    assert_int_equal(s->clients[3].component, 12);
+    assert_int_equal(s->clients[3].service, 0);
+    assert_int_equal(s->n_services, 1);
+    assert_int_equal(s->services[0].n_replicas, 1);
+    assert_int_equal(s->n_allows, 8);
+    static const int allow_comp[] = {9, 5, 14, 5};
+    static const int allow_topic[] = {4, 5, 7, 8};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(s->allows[4 + i].component, allow_comp[i]);
+        assert_int_equal(s->allows[4 + i].topic, allow_topic[i]);
+        assert_int_equal(s->allows[4 + i].publish, i % 2 == 0);
+        assert_int_equal(s->allows[4 + i].from_zone, -1);
+    }
+
+    /* parameters: globals, then overrides on the robot they name */
+    assert_int_equal(s->n_params, 5);
+    assert_int_equal(s->params[0].site, -1);
+    assert_int_equal(s->params[1].site, -1);
+    assert_string_equal(s->params[2].name, "max_speed");
+    assert_string_equal(s->params[2].value, "0.8m/s");
+    assert_int_equal(s->params[2].site, find_site(s, "h1_r2"));
+    assert_int_equal(s->params[3].site, find_site(s, "h1"));
+    assert_string_equal(s->params[3].value, "3");
+    assert_int_equal(s->params[4].site, 0);
+    assert_int_equal(s->params[4].line, 57);
+
+    /* rollouts and faults name the template's entities */
+    assert_int_equal(s->n_rollouts, 1);
+    assert_string_equal(s->rollouts[0].component, "cam");
+    assert_int_equal(s->rollouts[0].to_version, 1);
+    assert_int_equal(s->rollouts[0].canaries, 3);
+    assert_int_equal(s->rollouts[0].wave, 1);
+    assert_true(s->rollouts[0].wave_soak_ns == 2000 * MS_NS);
+    assert_true(s->rollouts[0].max_miss_fraction == 0);
+    assert_int_equal(s->n_faults, 1);
+    assert_int_equal(s->faults[0].target, 0);
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
+/* A fleet of one is its template, marked; a fleet of 1000 stays fast. */
+static void test_fleet_sizes(void **state)
+{
+    (void)state;
+    const char *one =
+        "<scenario duration=\"1s\"><platform>\n"
+        "<robot id=\"r\"><computer id=\"c\" cores=\"1\" memory=\"1Gi\"/></robot>\n"
+        "</platform>\n"
+        "<components><component id=\"x\" rate=\"1Hz\" exec=\"1ms\" node=\"c\"/>"
+        "</components>\n"
+        "<fleet id=\"f\" template=\"r\" count=\"1\"/></scenario>\n";
+    ts_scenario *s = load_ok(one, "one.xml");
+    assert_int_equal(s->n_sites, 1);
+    assert_int_equal(s->sites[0].fleet, 0);
+    assert_int_equal(s->sites[0].fleet_member, 0);
+    assert_int_equal(s->n_components, 1);
+    assert_int_equal(s->fleets[0].coordinator, -1);
+    ts_scenario_free(s);
+
+    const char *many =
+        "<scenario duration=\"1s\"><platform>\n"
+        "<robot id=\"r\"><computer id=\"c\" cores=\"1\" memory=\"1Gi\"/></robot>\n"
+        "<cloud id=\"k\"><node id=\"n\" cores=\"1\" memory=\"1Gi\"/></cloud>\n"
+        "<link id=\"l\" from=\"c\" to=\"n\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+        "</platform>\n"
+        "<components><component id=\"x\" rate=\"1Hz\" exec=\"1ms\" node=\"c\"/>"
+        "<component id=\"y\" rate=\"1Hz\" exec=\"1ms\" node=\"n\"/>"
+        "</components>\n"
+        "<topics><topic id=\"t\" publisher=\"x\" subscribers=\"y\" size=\"1\"/></topics>\n"
+        "<fleet id=\"f\" template=\"r\" count=\"1000\" coordinator=\"y\"/></scenario>\n";
+    s = load_ok(many, "many.xml");
+    assert_int_equal(s->n_sites, 1001);
+    assert_int_equal(s->n_nodes, 1001);
+    assert_int_equal(s->n_links, 1000);
+    assert_int_equal(s->n_components, 1001);
+    assert_int_equal(s->n_topics, 1000);
+    assert_string_equal(s->sites[1000].id, "r_r999");
+    assert_int_equal(s->sites[1000].fleet_member, 999);
+    assert_string_equal(s->topics[999].id, "t_r999");
+    assert_int_equal(s->topics[999].publisher, ts_scenario_find_component(s, "x_r999"));
+    assert_int_equal(s->topics[999].subscribers[0], 1);
+    assert_int_equal(s->links[999].a, ts_scenario_find_node(s, "c_r999"));
+    assert_int_equal(s->links[999].b, 1);
+    ts_scenario_free(s);
+}
+
+/* Value checks that share their wording with older ones, and what the
+ * schema refuses. */
+static void test_deploy_errors(void **state)
+{
+    (void)state;
+#define R1                                                                   \
+    "<scenario duration=\"1s\"><platform>\n"                                 \
+    "<robot id=\"r\"><computer id=\"c\" cores=\"2\" memory=\"1Gi\"/>\n"      \
+    "<computer id=\"d\" cores=\"2\" memory=\"1Gi\"/></robot>\n"              \
+    "<link id=\"l\" from=\"c\" to=\"d\" latency=\"1us\" bandwidth=\"1Gbps\"/>" \
+    "</platform>\n"
+    /* line 5 onwards is the test's */
+    expect_error(R1 "<components>\n<component id=\"a\" exec=\"1ms\"/>\n"
+                 "</components></scenario>",
+                 TS_EPARSE, 6,
+                 "The attribute 'rate' is required but missing (only a "
+                 "backup-of= component takes its primary's)");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" "
+                 "exec=\"1us\" heartbeat=\"0ms\"/>\n</components></scenario>",
+                 TS_EINVAL, 6, "component a: heartbeat=\"0ms\" must be greater than 0");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" "
+                 "exec=\"1us\" phi=\"0\"/>\n</components></scenario>",
+                 TS_EINVAL, 6, "component a: phi=\"0\" must be greater than 0");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" "
+                 "exec=\"1us\" takeover=\"soon\"/>\n</components></scenario>",
+                 TS_EINVAL, 6, "component a: takeover= applies to a backup");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" "
+                 "exec=\"1us\" heartbeat=\"1ms\"/>\n<component id=\"b\" "
+                 "backup-of=\"a\" takeover=\"soon\" node=\"d\"/>\n"
+                 "</components></scenario>",
+                 TS_EINVAL, 7, "component b: takeover=\"soon\": expected a duration");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\">\n"
+                 "<safety-mode exec=\"0us\"/></component>\n</components></scenario>",
+                 TS_EINVAL, 7, "safety-mode: exec=\"0us\" must be greater than 0");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\">\n"
+                 "<version id=\"v2\" exec=\"0ms\"/></component>\n</components></scenario>",
+                 TS_EINVAL, 7, "version v2: exec=\"0ms\" must be greater than 0");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\">\n"
+                 "<version id=\"v1\" exec=\"2us\"/></component>\n</components></scenario>",
+                 TS_EINVAL, 7, "component a: version \"v1\" is declared twice (it is "
+                 "the component's own version, set by version= or \"v1\", at line 6)");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" "
+                 "exec=\"1us\" replicas=\"2\"/>\n<component id=\"a_2\" "
+                 "rate=\"1kHz\" exec=\"1us\"/>\n</components></scenario>",
+                 TS_EINVAL, 7, "duplicate component id \"a_2\": the component at "
+                 "line 6 already uses it");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\"/>\n"
+                 "</components><services>\n<service id=\"s\" component=\"a\" "
+                 "request=\"0B\" response=\"1B\" timeout=\"1s\"/>\n"
+                 "</services></scenario>",
+                 TS_EINVAL, 8, "service s: request=\"0B\" must be greater than 0");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\"/>\n"
+                 "</components><services>\n<service id=\"s\" component=\"a\" "
+                 "request=\"1B\" response=\"1B\" timeout=\"0s\"/>\n"
+                 "</services></scenario>",
+                 TS_EINVAL, 8, "service s: timeout=\"0s\" must be greater than 0");
+    expect_error(R1 "<qos-profiles>\n<profile id=\"p\" deadline=\"forever\"/>\n"
+                 "</qos-profiles></scenario>",
+                 TS_EINVAL, 6, "profile p: deadline=\"forever\": expected a duration");
+    expect_error(R1 "<qos-profiles>\n<profile id=\"p\" reliability=\"sure\"/>\n"
+                 "</qos-profiles></scenario>",
+                 TS_EPARSE, 6, "attribute 'reliability'");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\" "
+                 "node=\"c\"/>\n</components>\n"
+                 "<fleet id=\"f\" template=\"r\" count=\"0\"/></scenario>",
+                 TS_EPARSE, 8, "attribute 'count'");
+    expect_error(R1 "<components>\n<component id=\"a\" rate=\"1kHz\" exec=\"1us\"/>\n"
+                 "</components><topics><topic id=\"t\" publisher=\"a\" "
+                 "subscribers=\"a\" size=\"1\"/></topics>\n<policies>\n"
+                 "<allow/></policies></scenario>",
+                 TS_EINVAL, 9, "allow: the rule allows nothing");
+    /* a site out of order: <config> after <components> */
+    expect_error(R1 "<components/>\n<config/></scenario>",
+                 TS_EPARSE, 6, "Element 'config': This element is not expected");
+#undef R1
+}
+
+/* Failing each allocation in turn while loading the two deployment
+ * documents: every load fails cleanly until enough succeed. */
+static void test_deploy_allocation_failures(void **state)
+{
+    (void)state;
+    const char *docs[] = {DEPLOY_DOC, FLEET_DOC};
+    ts_scenario_options opts = {.models_dir = "models"};
+    for (size_t d = 0; d < 2; d++) {
+        long live = ts_alloc_live();
+        int done = 0, failures = 0;
+        for (long n = 1; n < 2000 && !done; n++) {
+            ts_scenario *s = NULL;
+            ts_error err;
+            ts_alloc_fail_after(n);
+            int rc = load_mem(docs[d], "oom.xml", &opts, &s, &err);
+            ts_alloc_fail_after(0);
+            if (rc == TS_OK) {
+                assert_true(s->n_components == (d == 0 ? 9 : 17));
+                ts_scenario_free(s);
+                done = 1;
+            } else {
+                if (rc != TS_ENOMEM)
+                    print_error("doc %zu, n=%ld: %d %s\n", d, n, rc, err.msg);
+                assert_int_equal(rc, TS_ENOMEM);
+                assert_null(s);
+                failures++;
+            }
+            assert_int_equal(ts_alloc_live(), live);
+        }
+        assert_true(done);
+        assert_true(failures > 50);
+    }
+}
+
 /* ---- allocation failures ------------------------------------------------- */
 
 /* Failing each allocation in turn: every load fails with TS_ENOMEM and
@@ -1803,6 +2771,11 @@ int main(void)
         cmocka_unit_test(test_models_dir_option),
         cmocka_unit_test(test_model_parts),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_deploy_elements),
+        cmocka_unit_test(test_fleet_expansion),
+        cmocka_unit_test(test_fleet_sizes),
+        cmocka_unit_test(test_deploy_errors),
+        cmocka_unit_test(test_deploy_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

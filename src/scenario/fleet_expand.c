@@ -1,0 +1,473 @@
+/*
+ * Fleet expansion: after the document is built and before the checks that
+ * need the whole scenario, each <fleet> of count N turns its template
+ * robot into N robots. The template itself is member 0; copies 1..N-1 get
+ * the suffix "_rK" on the robot's site, its nodes, its links (those with
+ * both ends on the robot, and those from it to outside nodes, whose
+ * outside end stays), its components (pins remapped onto the copy's
+ * nodes, backup and replica references remapped within the copy), and the
+ * topics a copied component publishes or subscribes (subscribers outside
+ * the robot, such as a cloud coordinator, stay shared). Requirements aimed
+ * at a copied topic or component, clients that are copied components and
+ * allow rules naming a copied component or topic are duplicated for each
+ * copy; faults, services and rollouts stay as written (they name the
+ * template's entities). Everything is appended copy by copy, in the
+ * template's order, so indices are deterministic: copy K of the F-th
+ * fleet's robot is the site ts__add_fleet reserved for it.
+ *
+ * A robot-tier component (by the placement tier rule) on the template
+ * must be pinned: placement sees no robot= on an unpinned component, so a
+ * copy could not be told to stay on its own robot. Every error names the
+ * template element's line, which a copy shares.
+ */
+#include "loader.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/hash.h>
+
+#include "toposim/alloc.h"
+
+/* What one fleet copies: index lists into the scenario's arrays (as they
+ * were before this fleet) and, for nodes, components and topics, a map
+ * from an original index to its copy in the copy being made (-1: not
+ * copied). */
+typedef struct expansion {
+    ts_scenario *s;
+    const char *file;
+    ts_error *err;
+    const ts_scenario_fleet *f;
+    int fleet;
+    int *nodes, *links, *comps, *topics, *reqs, *clients, *allows;
+    size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows;
+    int *node_map, *comp_map, *topic_map;
+} expansion;
+
+static int oom(expansion *e, int line)
+{
+    return ts_error_set(e->err, TS_ENOMEM, e->file, line, "out of memory");
+}
+
+static int mapped(const int *map, int i)
+{
+    return i >= 0 && map[i] >= 0 ? map[i] : i;
+}
+
+/* Grows *arr (n items) by `add` zeroed items; *arr is untouched on
+ * failure. */
+static int extend(void **arr, size_t n, size_t add, size_t elem)
+{
+    if (add == 0)
+        return TS_OK;
+    char *p = ts_realloc(*arr, (n + add) * elem);
+    if (!p)
+        return TS_ENOMEM;
+    memset(p + n * elem, 0, add * elem);
+    *arr = p;
+    return TS_OK;
+}
+
+/* ---- what is copied ------------------------------------------------------ */
+
+static int topic_copied(const expansion *e, const ts_scenario_topic *t)
+{
+    if (e->comp_map[t->publisher] >= 0)
+        return 1;
+    for (size_t i = 0; i < t->n_subscribers; i++)
+        if (e->comp_map[t->subscribers[i]] >= 0)
+            return 1;
+    return 0;
+}
+
+/* Fills the index lists and marks the maps (>= 0: copied). */
+static int collect(expansion *e)
+{
+    ts_scenario *s = e->s;
+    int site = e->f->template_site;
+    e->nodes = ts_malloc((s->n_nodes + 1) * sizeof *e->nodes);
+    e->links = ts_malloc((s->n_links + 1) * sizeof *e->links);
+    e->comps = ts_malloc((s->n_components + 1) * sizeof *e->comps);
+    e->topics = ts_malloc((s->n_topics + 1) * sizeof *e->topics);
+    e->reqs = ts_malloc((s->n_requirements + 1) * sizeof *e->reqs);
+    e->clients = ts_malloc((s->n_clients + 1) * sizeof *e->clients);
+    e->allows = ts_malloc((s->n_allows + 1) * sizeof *e->allows);
+    e->node_map = ts_malloc((s->n_nodes + 1) * sizeof *e->node_map);
+    e->comp_map = ts_malloc((s->n_components + 1) * sizeof *e->comp_map);
+    e->topic_map = ts_malloc((s->n_topics + 1) * sizeof *e->topic_map);
+    if (!e->nodes || !e->links || !e->comps || !e->topics || !e->reqs ||
+        !e->clients || !e->allows || !e->node_map || !e->comp_map ||
+        !e->topic_map)
+        return oom(e, e->f->line);
+
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        e->node_map[i] = s->nodes[i].site == site ? (int)i : -1;
+        if (e->node_map[i] >= 0)
+            e->nodes[e->n_nodes++] = (int)i;
+    }
+    for (size_t i = 0; i < s->n_links; i++)
+        if (e->node_map[s->links[i].a] >= 0 || e->node_map[s->links[i].b] >= 0)
+            e->links[e->n_links++] = (int)i;
+    for (size_t i = 0; i < s->n_components; i++) {
+        e->comp_map[i] = s->components[i].site == site ? (int)i : -1;
+        if (e->comp_map[i] >= 0)
+            e->comps[e->n_comps++] = (int)i;
+    }
+    for (size_t i = 0; i < s->n_topics; i++) {
+        e->topic_map[i] = topic_copied(e, &s->topics[i]) ? (int)i : -1;
+        if (e->topic_map[i] >= 0)
+            e->topics[e->n_topics++] = (int)i;
+    }
+    for (size_t i = 0; i < s->n_requirements; i++) {
+        const ts_scenario_requirement *r = &s->requirements[i];
+        const int *map = r->kind == TS_REQ_TOPIC_DEADLINE ? e->topic_map
+                                                          : e->comp_map;
+        if (r->target >= 0 && map[r->target] >= 0)
+            e->reqs[e->n_reqs++] = (int)i;
+    }
+    for (size_t i = 0; i < s->n_clients; i++)
+        if (e->comp_map[s->clients[i].component] >= 0)
+            e->clients[e->n_clients++] = (int)i;
+    for (size_t i = 0; i < s->n_allows; i++) {
+        const ts_scenario_allow *a = &s->allows[i];
+        if ((a->component >= 0 && e->comp_map[a->component] >= 0) ||
+            (a->topic >= 0 && e->topic_map[a->topic] >= 0))
+            e->allows[e->n_allows++] = (int)i;
+    }
+    return TS_OK;
+}
+
+/* A robot-tier component of the template must be pinned. */
+static int check_pins(expansion *e)
+{
+    const ts_scenario *s = e->s;
+    const ts_scenario_site *t = &s->sites[e->f->template_site];
+    for (size_t i = 0; i < s->n_components; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        if (c->site != e->f->template_site || c->pin >= 0 ||
+            !ts__robot_tier(c->flags))
+            continue;
+        return ts_error_set(e->err, TS_EINVAL, e->file, c->line,
+                            "component %s: robot %s is the template of "
+                            "fleet %s, whose copies must be pinned, and %s "
+                            "belongs on a robot but has no node= (pin it to "
+                            "one of %s's nodes)",
+                            c->id, t->id, e->f->id, c->id, t->id);
+    }
+    return TS_OK;
+}
+
+/* Room for every copy in every array, before any pointer is taken. */
+static int make_room(expansion *e)
+{
+    ts_scenario *s = e->s;
+    size_t k = (size_t)e->f->count - 1;
+    if (extend((void **)&s->sites, s->n_sites, k, sizeof *s->sites) ||
+        extend((void **)&s->nodes, s->n_nodes, k * e->n_nodes,
+               sizeof *s->nodes) ||
+        extend((void **)&s->links, s->n_links, k * e->n_links,
+               sizeof *s->links) ||
+        extend((void **)&s->components, s->n_components, k * e->n_comps,
+               sizeof *s->components) ||
+        extend((void **)&s->topics, s->n_topics, k * e->n_topics,
+               sizeof *s->topics) ||
+        extend((void **)&s->requirements, s->n_requirements, k * e->n_reqs,
+               sizeof *s->requirements) ||
+        extend((void **)&s->clients, s->n_clients, k * e->n_clients,
+               sizeof *s->clients) ||
+        extend((void **)&s->allows, s->n_allows, k * e->n_allows,
+               sizeof *s->allows))
+        return oom(e, e->f->line);
+    return TS_OK;
+}
+
+/* ---- one copy ------------------------------------------------------------ */
+
+/* dst (counted already, pointers cleared) gets src's id with "_rK". */
+static int copy_id(expansion *e, char **dst, const char *src, int k, int line)
+{
+    *dst = ts__id_suffix(src, "_r", k);
+    return *dst ? TS_OK : oom(e, line);
+}
+
+static int copy_site(expansion *e, int k, int *site)
+{
+    ts_scenario *s = e->s;
+    const ts_scenario_site *t = &s->sites[e->f->template_site];
+    *site = (int)s->n_sites;
+    ts_scenario_site *c = &s->sites[s->n_sites++];
+    *c = *t;
+    c->id = NULL;
+    c->fleet = e->fleet;
+    c->fleet_member = k;
+    return copy_id(e, &c->id, t->id, k, t->line);
+}
+
+static int copy_nodes(expansion *e, int k, int site)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_nodes; i++) {
+        const ts_scenario_node *src = &s->nodes[e->nodes[i]];
+        int j = (int)s->n_nodes;
+        ts_scenario_node *n = &s->nodes[s->n_nodes++];
+        *n = *src;
+        n->id = n->model = NULL;
+        n->power.modes = NULL;
+        n->power.n_modes = 0;
+        n->site = site;
+        e->node_map[e->nodes[i]] = j;
+        int rc = copy_id(e, &n->id, src->id, k, src->line);
+        if (rc)
+            return rc;
+        if (src->model && !(n->model = ts_strdup(src->model)))
+            return oom(e, src->line);
+        if (ts__power_copy(&n->power, &src->power))
+            return oom(e, src->line);
+    }
+    return TS_OK;
+}
+
+static int copy_links(expansion *e, int k)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_links; i++) {
+        const ts_scenario_link *src = &s->links[e->links[i]];
+        ts_scenario_link *l = &s->links[s->n_links++];
+        *l = *src;
+        l->id = l->model = NULL;
+        l->a = mapped(e->node_map, src->a);
+        l->b = mapped(e->node_map, src->b);
+        int rc = copy_id(e, &l->id, src->id, k, src->line);
+        if (rc)
+            return rc;
+        if (src->model && !(l->model = ts_strdup(src->model)))
+            return oom(e, src->line);
+    }
+    return TS_OK;
+}
+
+static int copy_components(expansion *e, int k, int site)
+{
+    ts_scenario *s = e->s;
+    size_t first = s->n_components;
+    for (size_t i = 0; i < e->n_comps; i++) {
+        const ts_scenario_component *src = &s->components[e->comps[i]];
+        char *id = ts__id_suffix(src->id, "_r", k);
+        if (!id)
+            return oom(e, src->line);
+        int j = (int)s->n_components;
+        ts_scenario_component *c = &s->components[s->n_components++];
+        int rc = ts__component_copy(c, src, id);
+        ts_free(id);
+        if (rc)
+            return oom(e, src->line);
+        c->pin = mapped(e->node_map, src->pin);
+        c->site = site;
+        e->comp_map[e->comps[i]] = j;
+    }
+    /* references within the robot follow it */
+    for (size_t j = first; j < s->n_components; j++) {
+        ts_scenario_component *c = &s->components[j];
+        c->backup_of = mapped(e->comp_map, c->backup_of);
+        c->replica_of = mapped(e->comp_map, c->replica_of);
+    }
+    return TS_OK;
+}
+
+static int copy_topics(expansion *e, int k)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_topics; i++) {
+        const ts_scenario_topic *src = &s->topics[e->topics[i]];
+        int j = (int)s->n_topics;
+        ts_scenario_topic *t = &s->topics[s->n_topics++];
+        *t = *src;
+        t->id = NULL;
+        t->subscribers = NULL;
+        t->n_subscribers = 0;
+        t->publisher = mapped(e->comp_map, src->publisher);
+        e->topic_map[e->topics[i]] = j;
+        int rc = copy_id(e, &t->id, src->id, k, src->line);
+        if (rc)
+            return rc;
+        t->subscribers = ts_malloc((src->n_subscribers + 1) *
+                                   sizeof *t->subscribers);
+        if (!t->subscribers)
+            return oom(e, src->line);
+        for (size_t m = 0; m < src->n_subscribers; m++)
+            t->subscribers[t->n_subscribers++] =
+                mapped(e->comp_map, src->subscribers[m]);
+    }
+    return TS_OK;
+}
+
+/* Requirements, clients and allow rules: plain data, remapped. */
+static void copy_rules(expansion *e)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_reqs; i++) {
+        ts_scenario_requirement *r = &s->requirements[s->n_requirements++];
+        *r = s->requirements[e->reqs[i]];
+        r->target = mapped(r->kind == TS_REQ_TOPIC_DEADLINE ? e->topic_map
+                                                            : e->comp_map,
+                           r->target);
+    }
+    for (size_t i = 0; i < e->n_clients; i++) {
+        ts_scenario_client *c = &s->clients[s->n_clients++];
+        *c = s->clients[e->clients[i]];
+        c->component = mapped(e->comp_map, c->component);
+    }
+    for (size_t i = 0; i < e->n_allows; i++) {
+        ts_scenario_allow *a = &s->allows[s->n_allows++];
+        *a = s->allows[e->allows[i]];
+        a->component = mapped(e->comp_map, a->component);
+        a->topic = mapped(e->topic_map, a->topic);
+    }
+}
+
+/* ---- ids ----------------------------------------------------------------- */
+
+typedef enum { K_SITE, K_NODE, K_LINK, K_COMPONENT, K_TOPIC } kind;
+
+static const char *const KIND_NAMES[] = {"robot", "node", "link",
+                                         "component", "topic"};
+
+static size_t kind_count(const ts_scenario *s, kind k)
+{
+    switch (k) {
+    case K_SITE: return s->n_sites;
+    case K_NODE: return s->n_nodes;
+    case K_LINK: return s->n_links;
+    case K_COMPONENT: return s->n_components;
+    case K_TOPIC: return s->n_topics;
+    }
+    return 0;
+}
+
+static const char *kind_id(const ts_scenario *s, kind k, size_t i, int *line)
+{
+    switch (k) {
+    case K_SITE: *line = s->sites[i].line; return s->sites[i].id;
+    case K_NODE: *line = s->nodes[i].line; return s->nodes[i].id;
+    case K_LINK: *line = s->links[i].line; return s->links[i].id;
+    case K_COMPONENT:
+        *line = s->components[i].line;
+        return s->components[i].id;
+    case K_TOPIC: *line = s->topics[i].line; return s->topics[i].id;
+    }
+    *line = 0;
+    return "";
+}
+
+/* Copies come after every original, so a clash is always found at a copy
+ * (index >= first): it names the copy's template and number. `per` items
+ * are made per copy, from `tmpl` (indices of the originals). */
+static int check_ids(expansion *e, kind k, size_t first, const int *tmpl,
+                     size_t per)
+{
+    const ts_scenario *s = e->s;
+    size_t n = kind_count(s, k);
+    if (n == first)
+        return TS_OK;
+    xmlHashTablePtr ids = xmlHashCreate((int)(n < 1 << 20 ? n : 1 << 20));
+    if (!ids)
+        return oom(e, e->f->line);
+    int rc = TS_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int line;
+        const char *id = kind_id(s, k, i, &line);
+        void *prev = xmlHashLookup(ids, BAD_CAST id);
+        if (!prev) {
+            if (xmlHashAddEntry(ids, BAD_CAST id, (void *)(intptr_t)(i + 1)))
+                rc = oom(e, line);
+            continue;
+        }
+        int prev_line, tline;
+        kind_id(s, k, (size_t)((intptr_t)prev - 1), &prev_line);
+        size_t copy = i >= first ? (i - first) / (per ? per : 1) + 1 : 0;
+        const char *tid =
+            i < first    ? id
+            : k == K_SITE ? s->sites[e->f->template_site].id
+                          : kind_id(s, k, (size_t)tmpl[(i - first) % per],
+                                    &tline);
+        rc = ts_error_set(e->err, TS_EINVAL, e->file, line,
+                          "fleet %s: copy %zu of %s %s is named \"%s\", "
+                          "which the %s at line %d already uses (rename one "
+                          "of them)", e->f->id, copy, KIND_NAMES[k], tid, id,
+                          KIND_NAMES[k], prev_line);
+    }
+    xmlHashFree(ids, NULL);
+    return rc;
+}
+
+/* ---- one fleet ----------------------------------------------------------- */
+
+static int expand_fleet(expansion *e)
+{
+    ts_scenario *s = e->s;
+    ts_scenario_site *t = &s->sites[e->f->template_site];
+    t->fleet = e->fleet;
+    t->fleet_member = 0;
+    int rc = check_pins(e);
+    if (rc || e->f->count <= 1)
+        return rc;
+    rc = collect(e);
+    if (!rc)
+        rc = make_room(e);
+    if (rc)
+        return rc;
+    size_t first[] = {s->n_sites, s->n_nodes, s->n_links, s->n_components,
+                      s->n_topics};
+    for (int k = 1; k < e->f->count && !rc; k++) {
+        int site;
+        rc = copy_site(e, k, &site);
+        if (!rc)
+            rc = copy_nodes(e, k, site);
+        if (!rc)
+            rc = copy_links(e, k);
+        if (!rc)
+            rc = copy_components(e, k, site);
+        if (!rc)
+            rc = copy_topics(e, k);
+        if (!rc)
+            copy_rules(e);
+    }
+    if (!rc)
+        rc = check_ids(e, K_SITE, first[K_SITE], NULL, 1);
+    if (!rc)
+        rc = check_ids(e, K_NODE, first[K_NODE], e->nodes, e->n_nodes);
+    if (!rc)
+        rc = check_ids(e, K_LINK, first[K_LINK], e->links, e->n_links);
+    if (!rc)
+        rc = check_ids(e, K_COMPONENT, first[K_COMPONENT], e->comps,
+                       e->n_comps);
+    if (!rc)
+        rc = check_ids(e, K_TOPIC, first[K_TOPIC], e->topics, e->n_topics);
+    return rc;
+}
+
+int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
+{
+    int rc = TS_OK;
+    for (size_t f = 0; f < s->n_fleets && !rc; f++) {
+        expansion e;
+        memset(&e, 0, sizeof e);
+        e.s = s;
+        e.file = file;
+        e.err = err;
+        e.f = &s->fleets[f];
+        e.fleet = (int)f;
+        rc = expand_fleet(&e);
+        ts_free(e.nodes);
+        ts_free(e.links);
+        ts_free(e.comps);
+        ts_free(e.topics);
+        ts_free(e.reqs);
+        ts_free(e.clients);
+        ts_free(e.allows);
+        ts_free(e.node_map);
+        ts_free(e.comp_map);
+        ts_free(e.topic_map);
+    }
+    return rc;
+}

@@ -1,0 +1,437 @@
+/*
+ * The deployment code's agents, built from the scenario and run on the
+ * simulated runtime: failover groups for every monitored primary and its
+ * backups, a safe-state supervisor for every robot that declares a safe
+ * state (on the robot's first compute node's agent endpoint), and a
+ * heartbeat sender for each needed component that has no backup.
+ * The deployment code sees only runtime.h and its own descriptions.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/world_internal.h"
+#include "toposim/alloc.h"
+#include "toposim/deploy.h"
+#include "toposim/deploy_failover.h"
+#include "toposim/deploy_rollout.h"
+
+/* What a rollout judges a robot by: its component's jobs (release time,
+ * missed or not) and safety events, kept only for components under a
+ * rollout. */
+typedef struct job_mark {
+    int64_t release;
+    int missed;
+} job_mark;
+
+typedef struct comp_log {
+    int tracked;
+    job_mark *marks;
+    size_t n_marks, cap_marks;
+    int64_t *safety;            /* times of safety events */
+    size_t n_safety, cap_safety;
+} comp_log;
+
+typedef struct ts__agents {
+    ts_failover **groups;
+    size_t n_groups;
+    int *group_of;              /* component -> group index, or -1 */
+    ts_supervisor **supervisors;
+    size_t n_supervisors;
+    ts_hb_sender *lone;         /* heartbeats of needed components without a group */
+    size_t n_lone;
+    ts_rollout **rollouts;
+    size_t n_rollouts;
+    comp_log *logs;             /* per component */
+} ts__agents;
+
+static ts_fd_desc detector_of(const ts_scenario_component *c)
+{
+    ts_fd_desc d;
+    memset(&d, 0, sizeof d);
+    d.kind = c->detector == TS_DETECT_PHI ? TS_FD_PHI : TS_FD_TIMEOUT;
+    d.period_ns = c->heartbeat_ns;
+    d.misses = c->misses;
+    d.phi_threshold = c->phi_threshold;
+    return d;
+}
+
+static ts_fo_standby standby_of(ts_standby s)
+{
+    return s == TS_STANDBY_COLD ? TS_FO_COLD : s == TS_STANDBY_WARM ? TS_FO_WARM : TS_FO_HOT;
+}
+
+/* The robot site a component serves: its own site, else the site of the
+ * node it was placed on, else -1 (shared). */
+static int robot_of(const world *w, int c)
+{
+    const ts_scenario *s = w->s;
+    if (s->components[c].site >= 0)
+        return s->components[c].site;
+    int node = w->plan->placement[c].node;
+    int site = s->nodes[node].site;
+    return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
+}
+
+/* The supervisor endpoint of a robot: the agent of its first compute node. */
+static int robot_agent(const world *w, int site)
+{
+    const ts_scenario *s = w->s;
+    for (size_t n = 0; n < s->n_nodes; n++)
+        if (s->nodes[n].site == site && s->nodes[n].kind != TS_NODE_SWITCH)
+            return (int)(s->n_components + n);
+    return -1;
+}
+
+/* Is component c needed by robot `site` (its own, or shared by all)? */
+static int needed_by(const world *w, int c, int site)
+{
+    const ts_scenario_component *sc = &w->s->components[c];
+    if (!sc->needed || sc->backup_of >= 0)
+        return 0;
+    int r = robot_of(w, c);
+    return r == site || r < 0;
+}
+
+static int supervisor_for(const world *w, int c)
+{
+    const ts_scenario *s = w->s;
+    for (size_t site = 0; site < s->n_sites; site++)
+        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
+            needed_by(w, c, (int)site))
+            return robot_agent(w, (int)site);
+    return -1;
+}
+
+static int build_groups(world *w, ts__agents *a, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    ts_fo_member_desc *members = ts_malloc((nc ? nc : 1) * sizeof *members);
+    if (!members)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for failover groups");
+    int rc = TS_OK;
+    for (size_t p = 0; p < nc && rc == TS_OK; p++) {
+        const ts_scenario_component *pc = &s->components[p];
+        if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
+            continue;
+        size_t n = 0;
+        members[n++] = (ts_fo_member_desc){(int)p, w->plan->placement[p].node,
+                                           TS_FO_HOT, -1};
+        /* Backups in declaration order: the order of succession. */
+        for (size_t b = 0; b < nc; b++)
+            if (s->components[b].backup_of == (int)p)
+                members[n++] = (ts_fo_member_desc){(int)b, w->plan->placement[b].node,
+                                                   standby_of(s->components[b].standby),
+                                                   s->components[b].takeover_ns};
+        if (n < 2)
+            continue;   /* monitored by a supervisor only (see lone senders) */
+        ts_failover_desc d = {
+            .id = (int)p,
+            .name = pc->id,
+            .members = members,
+            .n_members = n,
+            .heartbeat_ns = pc->heartbeat_ns,
+            .detector = detector_of(pc),
+            .supervisor = supervisor_for(w, (int)p),
+        };
+        ts_failover *g = ts_failover_new(&w->rts.rt, &d, err);
+        if (!g) {
+            rc = err ? err->code : TS_EINVAL;
+            break;
+        }
+        a->groups[a->n_groups] = g;
+        for (size_t k = 0; k < n; k++)
+            a->group_of[members[k].component] = (int)a->n_groups;
+        a->n_groups++;
+    }
+    ts_free(members);
+    return rc;
+}
+
+/* The robot stops as its declared category says: category 0 and the
+ * power-off phase of category 1 stop everything on the robot; the stop
+ * phase of 1 and 2 stop all but the safety-critical components. */
+static void enter_safe_state(void *ctx, const ts_safe_event *ev)
+{
+    world *w = ctx;
+    const ts_scenario *s = w->s;
+    int everything = ev->category == 0 || ev->phase == TS_SAFE_POWER_OFF;
+    for (size_t c = 0; c < s->n_components; c++) {
+        int node = w->plan->placement[c].node;
+        if (s->nodes[node].site != ev->robot)
+            continue;
+        if (!everything && (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL))
+            continue;
+        ts_rt_component_state st = w->rts.component[c];
+        st.run = TS_RT_STOPPED;
+        ts_rt_set_component(&w->rts.rt, (int)c, &st);
+    }
+}
+
+static int build_supervisors(world *w, ts__agents *a, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    ts_sup_needed *needed = ts_malloc((nc ? nc : 1) * sizeof *needed);
+    int *members = ts_malloc((nc ? nc : 1) * sizeof *members);
+    if (!needed || !members) {
+        ts_free(needed);
+        ts_free(members);
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for supervisors");
+    }
+    int rc = TS_OK;
+    for (size_t site = 0; site < s->n_sites && rc == TS_OK; site++) {
+        const ts_scenario_site *st = &s->sites[site];
+        if (st->tier != TS_TIER_ROBOT || st->safe_state_category < 0)
+            continue;
+        int agent = robot_agent(w, (int)site);
+        size_t n = 0, used = 0;
+        for (size_t c = 0; c < nc; c++) {
+            if (!needed_by(w, (int)c, (int)site) || s->components[c].heartbeat_ns <= 0)
+                continue;
+            size_t first = used;
+            members[used++] = (int)c;
+            for (size_t b = 0; b < nc; b++)
+                if (s->components[b].backup_of == (int)c)
+                    members[used++] = (int)b;
+            needed[n++] = (ts_sup_needed){&members[first], used - first,
+                                          s->components[c].heartbeat_ns,
+                                          detector_of(&s->components[c])};
+        }
+        if (n == 0 || agent < 0)
+            continue;
+        ts_supervisor_desc d = {
+            .robot = (int)site,
+            .endpoint = agent,
+            .node = (int)((size_t)agent - nc),
+            .category = st->safe_state_category,
+            .braking_ns = st->safe_state_budget_ns / 2,
+            .needed = needed,
+            .n_needed = n,
+            .enter = enter_safe_state,
+            .enter_ctx = w,
+        };
+        ts_supervisor *sup = ts_supervisor_new(&w->rts.rt, &d, err);
+        if (!sup) {
+            rc = err ? err->code : TS_EINVAL;
+            break;
+        }
+        a->supervisors[a->n_supervisors++] = sup;
+        /* Needed components without a failover group heartbeat to the
+         * supervisor themselves. */
+        for (size_t k = 0; k < n && rc == TS_OK; k++) {
+            int c = needed[k].components[0];
+            if (a->group_of[c] >= 0)
+                continue;
+            ts_hb_sender_desc hd = {c, &agent, 1, s->components[c].heartbeat_ns, c, NULL, NULL};
+            rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
+            if (rc == TS_OK)
+                a->n_lone++;
+        }
+    }
+    ts_free(needed);
+    ts_free(members);
+    return rc;
+}
+
+static int push(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return TS_OK;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *p = ts_realloc(*arr, c * elem);
+    if (!p)
+        return TS_ENOMEM;
+    *arr = p;
+    *cap = c;
+    return TS_OK;
+}
+
+void ts__world_agents_job(world *w, const ts_job_record *job)
+{
+    ts__agents *a = w->agents;
+    if (!a || !a->logs[job->task].tracked || job->finish < 0)
+        return;
+    comp_log *l = &a->logs[job->task];
+    if (push((void **)&l->marks, &l->cap_marks, l->n_marks, sizeof *l->marks) != TS_OK)
+        return;
+    l->marks[l->n_marks++] = (job_mark){job->release, job->finish > job->deadline};
+}
+
+/* Events that count against a version: the component failed over, was
+ * stopped or killed, or put its robot in a safe state. */
+void ts__world_agents_event(world *w, const ts_platform_event *ev)
+{
+    ts__agents *a = w->agents;
+    if (!a || ev->component < 0 || (size_t)ev->component >= w->s->n_components ||
+        !a->logs[ev->component].tracked)
+        return;
+    static const char *const kinds[] = {"failover", "safe_state", "oom_kill", "task_stopped"};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        if (!strcmp(ev->kind, kinds[k])) {
+            comp_log *l = &a->logs[ev->component];
+            if (push((void **)&l->safety, &l->cap_safety, l->n_safety, sizeof *l->safety) == TS_OK)
+                l->safety[l->n_safety++] = ev->time;
+            return;
+        }
+}
+
+static int rollout_metrics(void *ctx, int component, int64_t since, ts_rollout_metrics *out)
+{
+    world *w = ctx;
+    const comp_log *l = &w->agents->logs[component];
+    size_t jobs = 0, missed = 0;
+    for (size_t i = l->n_marks; i-- > 0 && l->marks[i].release >= since;) {
+        jobs++;
+        missed += (size_t)l->marks[i].missed;
+    }
+    int events = 0;
+    for (size_t i = 0; i < l->n_safety; i++)
+        events += l->safety[i] >= since;
+    out->miss_fraction = jobs ? (double)missed / (double)jobs : 0.0;
+    out->safety_events = events;
+    /* Its samples flow while it runs and finishes jobs. */
+    out->topics_flowing = ts__world_serving(w, component) && jobs > 0;
+    return jobs > 0 ? 0 : TS_ENOENT;
+}
+
+/* The instance of a template component on fleet member k: the template
+ * itself for member 0, else "<id>_r<k>" (the loader's naming). */
+static int instance_of(const ts_scenario *s, const char *id, int member)
+{
+    if (member == 0)
+        return ts_scenario_find_component(s, id);
+    char name[256];
+    snprintf(name, sizeof name, "%s_r%d", id, member);
+    return ts_scenario_find_component(s, name);
+}
+
+static int build_rollouts(world *w, ts__agents *a, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    a->rollouts = ts_calloc(s->n_rollouts ? s->n_rollouts : 1, sizeof *a->rollouts);
+    if (!a->rollouts)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+    for (size_t i = 0; i < s->n_rollouts; i++) {
+        const ts_scenario_rollout *ro = &s->rollouts[i];
+        size_t members = 0;
+        for (size_t f = 0; f < s->n_fleets; f++)
+            if (s->fleets[f].count > (int)members)
+                members = (size_t)s->fleets[f].count;
+        if (members == 0)
+            members = 1;
+        int comps[1024], nodes[1024];
+        const char *names[1024];
+        size_t n = 0;
+        for (size_t k = 0; k < members && n < 1024; k++) {
+            int c = instance_of(s, ro->component, (int)k);
+            if (c < 0)
+                continue;
+            comps[n] = c;
+            nodes[n] = w->plan->placement[c].node;
+            names[n] = s->components[c].id;
+            a->logs[c].tracked = 1;
+            n++;
+        }
+        int t = ts_scenario_find_component(s, ro->component);
+        if (n == 0 || t < 0)
+            return ts_error_set(err, TS_ENOENT, s->path, ro->line,
+                                "rollout of %s: no instance found", ro->component);
+        const ts_scenario_component *tc = &s->components[t];
+        ts_rollout_desc d = {
+            .name = ro->component,
+            .components = comps,
+            .nodes = nodes,
+            .robot_names = names,
+            .n_robots = n,
+            .from_version = 0,
+            .to_version = ro->to_version,
+            .from_label = tc->n_versions ? tc->versions[0].id : NULL,
+            .to_label = (size_t)ro->to_version < tc->n_versions ? tc->versions[ro->to_version].id
+                                                                 : NULL,
+            .start_ns = ro->start_ns,
+            .canaries = ro->canaries,
+            .soak_ns = ro->soak_ns,
+            .wave = ro->wave,
+            .wave_soak_ns = ro->wave_soak_ns,
+            .max_miss_fraction = ro->max_miss_fraction,
+            .max_safety_events = 0,
+            .metrics = rollout_metrics,
+            .metrics_ctx = w,
+        };
+        int rc = ts_rollout_new(&w->rts.rt, &d, &a->rollouts[a->n_rollouts], err);
+        if (rc != TS_OK) {
+            if (err && !err->file[0]) {
+                snprintf(err->file, sizeof err->file, "%s", s->path);
+                err->line = ro->line;
+            }
+            return rc;
+        }
+        a->n_rollouts++;
+    }
+    return TS_OK;
+}
+
+int ts__world_agents_start(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components ? s->n_components : 1;
+    ts__agents *a = ts_calloc(1, sizeof *a);
+    if (!a)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
+    w->agents = a;
+    a->groups = ts_calloc(nc, sizeof *a->groups);
+    a->group_of = ts_malloc(nc * sizeof *a->group_of);
+    a->supervisors = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *a->supervisors);
+    a->lone = ts_calloc(nc, sizeof *a->lone);
+    a->logs = ts_calloc(nc, sizeof *a->logs);
+    if (!a->groups || !a->group_of || !a->supervisors || !a->lone || !a->logs)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
+    for (size_t c = 0; c < nc; c++)
+        a->group_of[c] = -1;
+    int rc;
+    if ((rc = build_groups(w, a, err)) != TS_OK || (rc = build_supervisors(w, a, err)) != TS_OK ||
+        (rc = build_rollouts(w, a, err)) != TS_OK)
+        return rc;
+    for (size_t i = 0; i < a->n_rollouts; i++)
+        if ((rc = ts_rollout_start(a->rollouts[i])) != TS_OK)
+            return ts_error_set(err, rc, s->path, 0, "cannot start a rollout");
+    for (size_t i = 0; i < a->n_groups; i++)
+        if ((rc = ts_failover_start(a->groups[i])) != TS_OK)
+            return ts_error_set(err, rc, s->path, 0, "cannot start a failover group");
+    for (size_t i = 0; i < a->n_supervisors; i++)
+        if ((rc = ts_supervisor_start(a->supervisors[i])) != TS_OK)
+            return ts_error_set(err, rc, s->path, 0, "cannot start a supervisor");
+    for (size_t i = 0; i < a->n_lone; i++)
+        if ((rc = ts_hb_sender_start(&a->lone[i])) != TS_OK)
+            return ts_error_set(err, rc, s->path, 0, "cannot start heartbeats");
+    return TS_OK;
+}
+
+void ts__world_agents_free(world *w)
+{
+    ts__agents *a = w->agents;
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n_groups; i++)
+        ts_failover_free(a->groups[i]);
+    for (size_t i = 0; i < a->n_supervisors; i++)
+        ts_supervisor_free(a->supervisors[i]);
+    for (size_t i = 0; i < a->n_lone; i++)
+        ts_hb_sender_fini(&a->lone[i]);
+    for (size_t i = 0; i < a->n_rollouts; i++)
+        ts_rollout_free(a->rollouts[i]);
+    if (a->logs)
+        for (size_t c = 0; c < w->s->n_components; c++) {
+            ts_free(a->logs[c].marks);
+            ts_free(a->logs[c].safety);
+        }
+    ts_free(a->logs);
+    ts_free(a->rollouts);
+    ts_free(a->groups);
+    ts_free(a->group_of);
+    ts_free(a->supervisors);
+    ts_free(a->lone);
+    ts_free(a);
+    w->agents = NULL;
+}
