@@ -22,6 +22,18 @@ void ts__world_fail(world *w, const ts_error *e)
     }
 }
 
+void ts__world_record_message(world *w, const ts_packet *p)
+{
+    ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
+                            p->seq, p->sent, p->received, p->bytes};
+    w->stats.messages++;
+    w->stats.delivered += p->status == TS_MSG_DELIVERED;
+    w->stats.dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
+    ts_error e;
+    if (!w->failed && ts_trace_append_message(w->trace, &row, &e) != TS_OK)
+        ts__world_fail(w, &e);
+}
+
 static void on_packet_done(void *ctx, const ts_packet *p)
 {
     world *w = ctx;
@@ -31,14 +43,7 @@ static void on_packet_done(void *ctx, const ts_packet *p)
         ts__world_runtime_packet(w, p);
         return;
     }
-    ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
-                            p->seq, p->sent, p->received, p->bytes};
-    w->stats.messages++;
-    w->stats.delivered += p->status == TS_MSG_DELIVERED;
-    w->stats.dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
-    ts_error e;
-    if (!w->failed && ts_trace_append_message(w->trace, &row, &e) != TS_OK)
-        ts__world_fail(w, &e);
+    ts__world_record_message(w, p);
 }
 
 /* A platform model's event, as a row of /events. */
@@ -79,6 +84,8 @@ static void publish(world *w, int component, ts_time release)
             while (ts->next_due <= release)
                 ts->next_due += tp->period_ns;
         }
+        if (ts__world_qos_publish(w, (int)t))
+            continue;
         uint64_t seq = ts->samples++;
         for (size_t k2 = 0; k2 < tp->n_subscribers; k2++) {
             int sub = tp->subscribers[k2];
@@ -433,13 +440,15 @@ static int build(world *w, uint64_t seed, ts_error *err)
         return ts_error_set(err, rc, NULL, 0, "cannot start the power and thermal models");
     if ((rc = ts__world_sampler_start(w, err)) != TS_OK ||
         (rc = ts__world_faults_start(w, err)) != TS_OK ||
-        (rc = ts__world_agents_start(w, err)) != TS_OK)
+        (rc = ts__world_agents_start(w, err)) != TS_OK ||
+        (rc = ts__world_qos_start(w, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
 
 static void teardown(world *w)
 {
+    ts__world_qos_free(w);
     ts__world_agents_free(w);
     ts_dynamics_free(w->dyn);
     ts_compute_free(w->compute);
@@ -489,6 +498,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     w.stats.events = ts_engine_run(w.engine, duration);
     if (!w.failed) {
         ts__world_sampler_finish(&w);
+        ts__world_qos_finish(&w);
         ts_network_flush_in_flight(w.net);
         ts_compute_flush_unfinished(w.compute);
     }

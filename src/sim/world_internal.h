@@ -71,6 +71,7 @@ typedef struct world {
     size_t *pub_first, *pub_topics; /* topics published by each component */
     ts__rt_state rts;         /* the runtime the deployment code sees */
     struct ts__agents *agents;/* the deployment code's objects (agents.c) */
+    struct ts__qos_topics *qos; /* topics through the DDS layer (qos_topics.c) */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -121,6 +122,16 @@ void ts__world_agents_free(world *w);
  * rollout judges versions by). */
 void ts__world_agents_job(world *w, const ts_job_record *job);
 void ts__world_agents_event(world *w, const ts_platform_event *ev);
+
+/* Topics with QoS: writers and readers on the runtime (qos_topics.c).
+ * publish returns 1 when the topic went through the DDS layer. */
+int ts__world_qos_start(world *w, ts_error *err);
+int ts__world_qos_publish(world *w, int topic);
+void ts__world_qos_finish(world *w);
+void ts__world_qos_free(world *w);
+
+/* Writes a /messages row for a sample (publisher to subscriber). */
+void ts__world_record_message(world *w, const ts_packet *p);
 
 /* 1 when a component publishes its topics and answers requests. */
 int ts__world_serving(const world *w, int component);

@@ -229,6 +229,10 @@ static void test_bad_inputs_exit_2_with_file_line(void **state)
     expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 0);
     assert_int_equal(toposim("plan tests/e2e/bad-infeasible.xml"), 2);
     assert_non_null(strstr(err_text, "tests/e2e/bad-infeasible.xml:12:"));
+    /* A binding constraint other than a resource: isolation. */
+    assert_int_equal(toposim("plan tests/e2e/bad-isolation.xml"), 2);
+    assert_non_null(strstr(err_text, "tests/e2e/bad-isolation.xml:13: component monitor_b"));
+    assert_non_null(strstr(err_text, "isolation"));
 }
 
 static void test_failed_gate_exits_1(void **state)

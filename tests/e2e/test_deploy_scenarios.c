@@ -1,0 +1,263 @@
+/*
+ * The deployment code's scenarios, run through the library and checked in
+ * their traces: an edge server crash fails vision over to the second rack
+ * within its budget; a crashed safety monitor's hot standby serves within
+ * 10 ms; an incompatible QoS pair never connects; a reliable topic over a
+ * lossy link delivers every sample while a best-effort one loses some; a
+ * canary with a slower version makes the rollout abort and roll back;
+ * losing the edge with no backup puts the robot in its safe state.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "toposim/scenario.h"
+#include "toposim/sim.h"
+#include "toposim/trace.h"
+#include "toposim/world.h"
+
+static ts_trace *run_and_load(const char *path)
+{
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_trace *t = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    char trace[256];
+    snprintf(trace, sizeof trace, "/tmp/toposim-deploy-%ld.h5", (long)getpid());
+    ts_run_options opts = {.trace_path = trace};
+    int rc = ts_scenario_load(path, NULL, &s, &err);
+    if (rc == TS_OK)
+        rc = ts_plan_new(s, &plan, &err);
+    if (rc == TS_OK)
+        rc = ts_world_run(s, plan, &opts, NULL, &err);
+    if (rc == TS_OK)
+        rc = ts_trace_load(trace, &t, &err);
+    if (rc != TS_OK) {
+        char buf[1200];
+        ts_error_format(&err, buf, sizeof buf);
+        fail_msg("%s: %s", path, buf);
+    }
+    unlink(trace);
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+    return t;
+}
+
+static int row_named(const char *first_name, size_t stride, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(first_name + i * stride, id))
+            return (int)i;
+    fail_msg("no row named %s", id);
+    return -1;
+}
+
+#define ROW(t, table, id) row_named((t)->table[0].name, sizeof (t)->table[0], (t)->n_##table, (id))
+
+static const ts_trace_event *event(const ts_trace *t, const char *kind, int component, size_t nth)
+{
+    for (size_t i = 0; i < t->n_events; i++)
+        if (!strcmp(t->events[i].kind, kind) &&
+            (component < 0 || t->events[i].component == component) && nth-- == 0)
+            return &t->events[i];
+    return NULL;
+}
+
+static size_t count_events(const ts_trace *t, const char *kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_events; i++)
+        n += !strcmp(t->events[i].kind, kind);
+    return n;
+}
+
+static void test_edge_crash_fails_over_to_second_rack(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/edge-failover.xml");
+    int backup = ROW(t, components, "vision_processing_b");
+    int edge2 = ROW(t, nodes, "edge2");
+    const ts_trace_event *fault = event(t, "fault:node-crash", -1, 0);
+    const ts_trace_event *fo = event(t, "failover", backup, 0);
+    assert_non_null(fault);
+    assert_non_null(fo);
+    assert_int_equal(fo->node, edge2);
+    ts_time took = fo->time_ns - fault->time_ns;
+    /* 3 missed 10 ms heartbeats, then 5 ms of warm takeover: within the
+     * 100 ms budget. */
+    assert_true(took > 20 * TS_MS && took <= 100 * TS_MS);
+    assert_int_equal(count_events(t, "failover"), 1);
+    /* The backup serves: its objects flow after the failover. */
+    int objects_b = ROW(t, topics, "objects_b");
+    size_t after = 0;
+    for (size_t i = 0; i < t->n_messages; i++)
+        after += t->messages[i].topic == objects_b && t->messages[i].send_ns > fo->time_ns &&
+                 t->messages[i].status == TS_MSG_DELIVERED;
+    assert_true(after > 30);
+    ts_trace_free(t);
+}
+
+static void test_safety_monitor_hot_standby_within_10ms(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/safety-hot-standby.xml");
+    int backup = ROW(t, components, "safety_monitor_b");
+    const ts_trace_event *fault = event(t, "fault:component-crash", -1, 0);
+    const ts_trace_event *fo = event(t, "failover", backup, 0);
+    assert_non_null(fault);
+    assert_non_null(fo);
+    assert_int_equal(fault->time_ns, 2 * TS_S);
+    assert_true(fo->time_ns - fault->time_ns < 10 * TS_MS);
+    /* Before the crash only the primary's status flows; after, the backup's. */
+    int primary_topic = ROW(t, topics, "safety_status");
+    int backup_topic = ROW(t, topics, "safety_status_b");
+    size_t backup_before = 0, backup_after = 0, primary_after = 0;
+    for (size_t i = 0; i < t->n_messages; i++) {
+        const ts_trace_message *m = &t->messages[i];
+        if (m->topic == backup_topic && m->send_ns < fault->time_ns)
+            backup_before++;
+        if (m->topic == backup_topic && m->send_ns > fo->time_ns)
+            backup_after++;
+        if (m->topic == primary_topic && m->send_ns > fault->time_ns)
+            primary_after++;
+    }
+    assert_int_equal(backup_before, 0);
+    assert_int_equal(primary_after, 0);
+    assert_true(backup_after > 900);
+    ts_trace_free(t);
+}
+
+static void test_incompatible_qos_never_connects(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/qos-incompatible.xml");
+    int points = ROW(t, topics, "lidar_points");
+    int log = ROW(t, topics, "lidar_log");
+    const ts_trace_event *e = event(t, "qos_incompatible", -1, 0);
+    assert_non_null(e);
+    assert_non_null(strstr(e->detail, "RELIABILITY"));
+    size_t to_planner = 0, to_logger = 0;
+    for (size_t i = 0; i < t->n_messages; i++) {
+        to_planner += t->messages[i].topic == points;
+        to_logger += t->messages[i].topic == log && t->messages[i].status == TS_MSG_DELIVERED;
+    }
+    assert_int_equal(to_planner, 0);
+    assert_true(to_logger >= 39);
+    ts_trace_free(t);
+}
+
+static void test_reliable_delivers_all_best_effort_loses(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/qos-lossy-link.xml");
+    int odom = ROW(t, topics, "odometry");
+    int thumbs = ROW(t, topics, "camera_thumbs");
+    size_t odom_ok = 0, odom_lost = 0, thumbs_ok = 0, thumbs_lost = 0;
+    uint64_t next_seq = UINT64_MAX;
+    for (size_t i = 0; i < t->n_messages; i++) {
+        const ts_trace_message *m = &t->messages[i];
+        if (m->topic == odom) {
+            if (m->status == TS_MSG_DELIVERED) {
+                if (next_seq != UINT64_MAX)
+                    assert_int_equal(m->seq, next_seq);   /* in order, none missing */
+                next_seq = m->seq + 1;
+                odom_ok++;
+            } else if (m->status != TS_MSG_IN_FLIGHT) {
+                odom_lost++;
+            }
+        } else if (m->topic == thumbs) {
+            thumbs_ok += m->status == TS_MSG_DELIVERED;
+            thumbs_lost += m->status == TS_MSG_LOST;
+        }
+    }
+    assert_int_equal(odom_lost, 0);
+    assert_true(odom_ok >= 480);            /* 100 Hz for 5 s, the last few in flight */
+    /* 10% packet loss: best effort loses some, keeps most. */
+    assert_true(thumbs_lost >= 5 && thumbs_lost <= 40);
+    assert_true(thumbs_ok >= 100);
+    ts_trace_free(t);
+}
+
+static void test_slow_canary_aborts_and_rolls_back(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/canary-rollback.xml");
+    const ts_trace_event *start = event(t, "rollout_start", -1, 0);
+    const ts_trace_event *eval = event(t, "rollout_evaluate", -1, 0);
+    const ts_trace_event *abort_ev = event(t, "rollout_abort", -1, 0);
+    assert_non_null(start);
+    assert_non_null(eval);
+    assert_non_null(abort_ev);
+    assert_int_equal(start->time_ns, 5 * TS_S);
+    assert_int_equal(abort_ev->time_ns, 15 * TS_S);      /* start + soak */
+    assert_non_null(strstr(eval->detail, "fail"));
+    assert_int_equal(count_events(t, "rollback"), 1);    /* the canary only */
+    assert_int_equal(count_events(t, "rollout_complete"), 0);
+    assert_int_equal(count_events(t, "rollout_update"), 1);
+    /* The other robots' perception never missed a deadline. */
+    for (int k = 1; k < 4; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "perception_r%d", k);
+        int c = ROW(t, components, id);
+        for (size_t i = 0; i < t->n_jobs; i++)
+            if (t->jobs[i].component == c && t->jobs[i].finish_ns >= 0)
+                assert_true(t->jobs[i].finish_ns <= t->jobs[i].deadline_ns);
+    }
+    /* After the rollback the canary works off the backlog v2 left (2 s of
+     * work, drained at 12 ms per 20 ms frame) and meets its deadlines
+     * again. */
+    int canary = ROW(t, components, "perception");
+    size_t late_after = 0, after = 0;
+    for (size_t i = 0; i < t->n_jobs; i++) {
+        const ts_trace_job *j = &t->jobs[i];
+        if (j->component == canary && j->release_ns > 20 * TS_S && j->finish_ns >= 0) {
+            after++;
+            late_after += j->finish_ns > j->deadline_ns;
+        }
+    }
+    assert_true(after > 200);
+    assert_int_equal(late_after, 0);
+    ts_trace_free(t);
+}
+
+static void test_edge_loss_without_backup_enters_safe_state(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/edge-loss-safe-state.xml");
+    const ts_trace_event *fault = event(t, "fault:node-crash", -1, 0);
+    const ts_trace_event *safe = event(t, "safe_state", -1, 0);
+    assert_non_null(fault);
+    assert_non_null(safe);
+    assert_int_equal(count_events(t, "safe_state"), 1);
+    assert_true(safe->time_ns > fault->time_ns);
+    assert_true(safe->time_ns - fault->time_ns <= 200 * TS_MS);
+    /* Stop category 1: the walking gait stops at once, the control loop
+     * (safety-critical) keeps running until power-off. */
+    int gait = ROW(t, components, "walking_gait");
+    size_t gait_after = 0;
+    for (size_t i = 0; i < t->n_jobs; i++)
+        gait_after += t->jobs[i].component == gait && t->jobs[i].release_ns > safe->time_ns;
+    assert_int_equal(gait_after, 0);
+    assert_non_null(event(t, "safe_state_power_off", -1, 0));
+    ts_trace_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_edge_crash_fails_over_to_second_rack),
+        cmocka_unit_test(test_safety_monitor_hot_standby_within_10ms),
+        cmocka_unit_test(test_incompatible_qos_never_connects),
+        cmocka_unit_test(test_reliable_delivers_all_best_effort_loses),
+        cmocka_unit_test(test_slow_canary_aborts_and_rolls_back),
+        cmocka_unit_test(test_edge_loss_without_backup_enters_safe_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
