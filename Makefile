@@ -110,7 +110,9 @@ $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
 
-# Test helpers (tests/support/, e.g. the fake runtime) link into every test.
+# Test helpers (tests/support/, e.g. the fake runtime) link into every test;
+# kept, not deleted as intermediate files.
+.SECONDARY: $(TEST_SUPPORT_OBJ)
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $<"

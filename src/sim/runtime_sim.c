@@ -156,6 +156,16 @@ static int rt_send(void *impl, const ts_rt_message *msg)
     /* A crashed process sends nothing; a stopped one only heartbeats. */
     if (!may_use_port(w, msg->from, msg->port))
         return TS_OK;
+    /* Data-plane traffic obeys the access policy: samples from a topic's
+     * writer and service requests (acknowledgements flowing back to a
+     * writer belong to an allowed flow). */
+    int topic_data = msg->port == TS_PORT_TOPIC && msg->channel >= 0 &&
+                     (size_t)msg->channel < w->s->n_topics &&
+                     w->s->topics[msg->channel].publisher == msg->from;
+    if ((topic_data && !ts__world_policy_allows(w, msg->from, msg->to, msg->channel)) ||
+        (msg->port == TS_PORT_SERVICE && (size_t)msg->from < w->s->n_components &&
+         !ts__world_policy_allows(w, msg->from, msg->to, -1)))
+        return TS_OK;
     if (r->msg_free < 0) {
         size_t old = r->n_msgs, cap = old ? 2 * old : 256;
         ts__rt_msg *m = ts_realloc(r->msgs, cap * sizeof *m);

@@ -89,6 +89,10 @@ static void publish(world *w, int component, ts_time release)
         uint64_t seq = ts->samples++;
         for (size_t k2 = 0; k2 < tp->n_subscribers; k2++) {
             int sub = tp->subscribers[k2];
+            /* A sample the policy forbids is dropped at the sender and
+             * recorded as a violation; the subscriber was never owed it. */
+            if (!ts__world_policy_allows(w, tp->publisher, sub, (int)t))
+                continue;
             ts_packet p = {
                 .topic = (int32_t)t,
                 .publisher = tp->publisher,
@@ -441,13 +445,15 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if ((rc = ts__world_sampler_start(w, err)) != TS_OK ||
         (rc = ts__world_faults_start(w, err)) != TS_OK ||
         (rc = ts__world_agents_start(w, err)) != TS_OK ||
-        (rc = ts__world_qos_start(w, err)) != TS_OK)
+        (rc = ts__world_qos_start(w, err)) != TS_OK ||
+        (rc = ts__world_services_start(w, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
 
 static void teardown(world *w)
 {
+    ts__world_services_free(w);
     ts__world_qos_free(w);
     ts__world_agents_free(w);
     ts_dynamics_free(w->dyn);

@@ -72,6 +72,7 @@ typedef struct world {
     ts__rt_state rts;         /* the runtime the deployment code sees */
     struct ts__agents *agents;/* the deployment code's objects (agents.c) */
     struct ts__qos_topics *qos; /* topics through the DDS layer (qos_topics.c) */
+    struct ts__services *services; /* services and the policy (services.c) */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -129,6 +130,13 @@ int ts__world_qos_start(world *w, ts_error *err);
 int ts__world_qos_publish(world *w, int topic);
 void ts__world_qos_finish(world *w);
 void ts__world_qos_free(world *w);
+
+/* Services, clients and the access policy (services.c). policy_allows
+ * returns 1 when from may send to `to` (topic or -1), recording a
+ * violation otherwise. */
+int ts__world_services_start(world *w, ts_error *err);
+int ts__world_policy_allows(world *w, int from, int to, int topic);
+void ts__world_services_free(world *w);
 
 /* Writes a /messages row for a sample (publisher to subscriber). */
 void ts__world_record_message(world *w, const ts_packet *p);

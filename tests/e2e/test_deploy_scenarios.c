@@ -249,6 +249,46 @@ static void test_edge_loss_without_backup_enters_safe_state(void **state)
     ts_trace_free(t);
 }
 
+static void test_services_balance_health_and_policy(void **state)
+{
+    (void)state;
+    ts_trace *t = run_and_load("scenarios/services-and-policy.xml");
+    int d2 = ROW(t, components, "detector_2");
+    const ts_trace_event *crash = event(t, "fault:component-crash", -1, 0);
+    const ts_trace_event *down = event(t, "replica_down", d2, 0);
+    const ts_trace_event *up = event(t, "replica_up", d2, 0);
+    assert_non_null(crash);
+    assert_non_null(down);
+    assert_non_null(up);
+    /* Out within a health period plus timeout of the crash, back after the
+     * restart at 3 s. */
+    assert_true(down->time_ns > crash->time_ns && down->time_ns <= crash->time_ns + 150 * TS_MS);
+    assert_true(up->time_ns >= 3 * TS_S && up->time_ns <= 3 * TS_S + 150 * TS_MS);
+    /* Timeouts only for requests caught by the crash. */
+    for (size_t i = 0; i < t->n_events; i++)
+        if (!strcmp(t->events[i].kind, "request_timeout"))
+            assert_true(t->events[i].time_ns >= crash->time_ns &&
+                        t->events[i].time_ns <= down->time_ns + 100 * TS_MS);
+    /* Round robin: each replica answers about a third of the calls. */
+    size_t per[3] = {0, 0, 0};
+    const char *names[3] = {"detector", "detector_2", "detector_3"};
+    for (size_t i = 0; i < t->n_events; i++)
+        if (!strcmp(t->events[i].kind, "response"))
+            for (int k = 0; k < 3; k++)
+                if (strstr(t->events[i].detail, names[k]) &&
+                    strstr(t->events[i].detail, names[k])[strlen(names[k])] == ' ')
+                    per[k]++;
+    assert_true(per[0] + per[1] + per[2] >= 95);
+    for (int k = 0; k < 3; k++)
+        assert_true(per[k] >= 25);
+    /* The policy drops diagnostics into the safety zone, and says so. */
+    int diag = ROW(t, topics, "diag_status");
+    for (size_t i = 0; i < t->n_messages; i++)
+        assert_true(t->messages[i].topic != diag);
+    assert_true(count_events(t, "policy_violation") >= 4);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_reliable_delivers_all_best_effort_loses),
         cmocka_unit_test(test_slow_canary_aborts_and_rolls_back),
         cmocka_unit_test(test_edge_loss_without_backup_enters_safe_state),
+        cmocka_unit_test(test_services_balance_health_and_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,256 @@
+/*
+ * Request/response services and the access policy, from the scenario onto
+ * the deployment code's objects on the simulated runtime.
+ *
+ * Services: one registry (discovery, health checks, balancing) whose
+ * health checker runs on the node agent of the first client's node (the
+ * client side discovers, as Kubernetes' kube-proxy does); a responder and
+ * a server on each replica, answering after the replica's execution time;
+ * a client per scenario client, calling at its rate while it serves. Each
+ * completed or timed-out request is one "response" or "request_timeout"
+ * event.
+ *
+ * Policy: zones and allow-lists checked on every topic sample and request
+ * (data-plane traffic); the deployment code's own control traffic
+ * (heartbeats, health probes, fleet registration) is not filtered, as a
+ * service mesh exempts its control plane.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/world_internal.h"
+#include "toposim/alloc.h"
+#include "toposim/deploy.h"
+
+typedef struct client_state {
+    world *w;
+    size_t index;               /* scenario client */
+    ts_svc_client *client;
+} client_state;
+
+typedef struct ts__services {
+    ts_svc_registry *registry;
+    ts_svc_responder **responders;   /* per component, or NULL */
+    ts_svc_server **servers;         /* per component, or NULL */
+    client_state *clients;
+    size_t n_clients;
+    ts_policy *policy;
+    ts_policy_checker *checker;
+} ts__services;
+
+static void on_done(void *ctx, const ts_svc_result *r)
+{
+    client_state *cs = ctx;
+    world *w = cs->w;
+    const ts_scenario_client *sc = &w->s->clients[cs->index];
+    if (r->status != TS_SVC_OK)
+        return;     /* the deployment code recorded the timeout itself */
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s: request %llu to %s answered",
+             w->s->services[sc->service].id, (unsigned long long)r->request_id,
+             w->s->components[r->endpoint].id);
+    ts_platform_event ev = {ts_engine_now(w->engine), "response",
+                            w->plan->placement[sc->component].node, -1, sc->component,
+                            (double)r->latency_ns, ""};
+    snprintf(ev.detail, sizeof ev.detail, "%s", detail);
+    ts__world_on_event(w, &ev);
+}
+
+static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    client_state *cs = ctx;
+    world *w = cs->w;
+    const ts_scenario_client *sc = &w->s->clients[cs->index];
+    (void)arg;
+    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1)
+        ts_svc_client_call(cs->client, sc->service, 0, NULL);
+    ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0, NULL);
+}
+
+static int build_services(world *w, ts__services *v, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    size_t total = 0;
+    for (size_t i = 0; i < s->n_services; i++)
+        total += s->services[i].n_replicas;
+    ts_svc_service_desc *sd = ts_calloc(s->n_services, sizeof *sd);
+    ts_svc_replica *reps = ts_calloc(total ? total : 1, sizeof *reps);
+    v->responders = ts_calloc(nc, sizeof *v->responders);
+    v->servers = ts_calloc(nc, sizeof *v->servers);
+    v->clients = ts_calloc(s->n_clients ? s->n_clients : 1, sizeof *v->clients);
+    int rc = TS_OK;
+    if (!sd || !reps || !v->responders || !v->servers || !v->clients) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for services");
+        goto out;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < s->n_services; i++) {
+        const ts_scenario_service *ss = &s->services[i];
+        sd[i] = (ts_svc_service_desc){
+            .name = ss->id,
+            .replicas = &reps[at],
+            .n_replicas = ss->n_replicas,
+            .balance = ss->least_outstanding ? TS_SVC_LEAST_OUTSTANDING : TS_SVC_ROUND_ROBIN,
+            .request_bytes = ss->request_bytes,
+            .timeout_ns = ss->timeout_ns,
+            .health_period_ns = ss->health_period_ns,
+            .health_timeout_ns = ss->health_timeout_ns,
+        };
+        for (size_t k = 0; k < ss->n_replicas; k++) {
+            int c = ss->replicas[k];
+            reps[at++] = (ts_svc_replica){c, w->plan->placement[c].node};
+            if (!v->responders[c] &&
+                (rc = ts_svc_responder_new(&w->rts.rt, c, &v->responders[c], err)) != TS_OK)
+                goto out;
+            if (!v->servers[c]) {
+                ts_svc_server_desc d = {
+                    .endpoint = c,
+                    .node = w->plan->placement[c].node,
+                    .workers = 1,
+                    .max_queue = 64,
+                    .service_time_ns = s->components[c].exec_ns,
+                    .response_bytes = ss->response_bytes,
+                };
+                if ((rc = ts_svc_server_new(&w->rts.rt, &d, &v->servers[c], err)) != TS_OK)
+                    goto out;
+            }
+        }
+    }
+    int checker_node = s->n_clients ? w->plan->placement[s->clients[0].component].node
+                                    : w->plan->placement[s->services[0].replicas[0]].node;
+    ts_svc_registry_desc rd = {
+        .services = sd,
+        .n_services = s->n_services,
+        .checker = (int)(nc + (size_t)checker_node),
+        .checker_node = checker_node,
+    };
+    if ((rc = ts_svc_registry_new(&w->rts.rt, &rd, &v->registry, err)) != TS_OK)
+        goto out;
+    for (size_t i = 0; i < s->n_clients; i++) {
+        const ts_scenario_client *sc = &s->clients[i];
+        client_state *cs = &v->clients[i];
+        cs->w = w;
+        cs->index = i;
+        ts_svc_client_desc cd = {
+            .endpoint = sc->component,
+            .node = w->plan->placement[sc->component].node,
+            .registry = v->registry,
+            .max_outstanding = 64,
+            .done = on_done,
+            .done_ctx = cs,
+            .colocated = v->servers[sc->component],
+        };
+        if ((rc = ts_svc_client_new(&w->rts.rt, &cd, &cs->client, err)) != TS_OK)
+            goto out;
+        v->n_clients++;
+    }
+    if ((rc = ts_svc_registry_start(v->registry)) != TS_OK) {
+        ts_error_set(err, rc, s->path, 0, "cannot start the service registry");
+        goto out;
+    }
+    for (size_t i = 0; i < v->n_clients; i++)
+        if ((rc = ts_engine_schedule(w->engine, ts_engine_now(w->engine), on_call,
+                                     &v->clients[i], 0, NULL)) != TS_OK) {
+            ts_error_set(err, rc, s->path, s->clients[i].line, "cannot start this client");
+            goto out;
+        }
+out:
+    ts_free(sd);
+    ts_free(reps);
+    return rc;
+}
+
+static int build_policy(world *w, ts__services *v, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    if (s->n_zones == 0 && s->n_allows == 0 && !s->default_deny)
+        return TS_OK;
+    size_t nc = s->n_components;
+    int *zone_of = ts_malloc((nc ? nc : 1) * sizeof *zone_of);
+    ts_policy_zone_rule *zr = ts_calloc(s->n_allows ? s->n_allows : 1, sizeof *zr);
+    ts_policy_topic_rule *tr = ts_calloc(s->n_allows ? s->n_allows : 1, sizeof *tr);
+    int rc = TS_OK;
+    if (!zone_of || !zr || !tr) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the policy");
+        goto out;
+    }
+    for (size_t c = 0; c < nc; c++)
+        zone_of[c] = s->components[c].zone;
+    size_t nz = 0, nt = 0;
+    for (size_t i = 0; i < s->n_allows; i++) {
+        const ts_scenario_allow *a = &s->allows[i];
+        if (a->topic >= 0)
+            tr[nt++] = (ts_policy_topic_rule){a->topic,
+                                              a->publish ? TS_POLICY_PUBLISH : TS_POLICY_SUBSCRIBE,
+                                              a->component, -1};
+        else
+            zr[nz++] = (ts_policy_zone_rule){a->from_zone, a->to_zone};
+    }
+    ts_policy_desc d = {
+        .n_components = nc,
+        .zone_of = zone_of,
+        .n_zones = s->n_zones,
+        .n_topics = s->n_topics,
+        .zone_rules = zr,
+        .n_zone_rules = nz,
+        .topic_rules = tr,
+        .n_topic_rules = nt,
+        .default_deny = s->default_deny,
+    };
+    if ((rc = ts_policy_new(&d, &v->policy, err)) == TS_OK)
+        rc = ts_policy_checker_new(&w->rts.rt, v->policy, 0, &v->checker, err);
+out:
+    ts_free(zone_of);
+    ts_free(zr);
+    ts_free(tr);
+    return rc;
+}
+
+int ts__world_services_start(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    if (s->n_services == 0 && s->n_zones == 0 && s->n_allows == 0 && !s->default_deny)
+        return TS_OK;
+    ts__services *v = ts_calloc(1, sizeof *v);
+    if (!v)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for services");
+    w->services = v;
+    int rc = TS_OK;
+    if (s->n_services)
+        rc = build_services(w, v, err);
+    if (rc == TS_OK)
+        rc = build_policy(w, v, err);
+    return rc;
+}
+
+int ts__world_policy_allows(world *w, int from, int to, int topic)
+{
+    ts__services *v = w->services;
+    size_t nc = w->s->n_components;
+    if (!v || !v->checker || from < 0 || to < 0 || (size_t)from >= nc || (size_t)to >= nc)
+        return 1;
+    return ts_policy_checker_check(v->checker, from, to, topic) != 0;
+}
+
+void ts__world_services_free(world *w)
+{
+    ts__services *v = w->services;
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n_clients; i++)
+        ts_svc_client_free(v->clients[i].client);
+    ts_svc_registry_free(v->registry);
+    if (v->servers)
+        for (size_t c = 0; c < w->s->n_components; c++) {
+            ts_svc_server_free(v->servers[c]);
+            ts_svc_responder_free(v->responders[c]);
+        }
+    ts_policy_checker_free(v->checker);
+    ts_policy_free(v->policy);
+    ts_free(v->clients);
+    ts_free(v->servers);
+    ts_free(v->responders);
+    ts_free(v);
+    w->services = NULL;
+}
