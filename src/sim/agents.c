@@ -42,6 +42,8 @@ typedef struct ts__agents {
     ts_rollout **rollouts;
     size_t n_rollouts;
     comp_log *logs;             /* per component */
+    int64_t *crashed_at;        /* per component: its last crash (own or
+                                   its node's), or -1 */
 } ts__agents;
 
 static ts_fd_desc detector_of(const ts_scenario_component *c)
@@ -260,9 +262,49 @@ void ts__world_agents_job(world *w, const ts_job_record *job)
 
 /* Events that count against a version: the component failed over, was
  * stopped or killed, or put its robot in a safe state. */
+/* The fault-to-serving time of a failover, which only the simulator can
+ * know: from the latest crash among the group's other members. */
+static void failover_time(world *w, const ts_platform_event *ev)
+{
+    ts__agents *a = w->agents;
+    const ts_scenario *s = w->s;
+    int b = ev->component;
+    int p = s->components[b].backup_of >= 0 ? s->components[b].backup_of : b;
+    int64_t fault = -1;
+    for (size_t c = 0; c < s->n_components; c++)
+        if ((int)c != b && ((int)c == p || s->components[c].backup_of == p) &&
+            a->crashed_at[c] > fault && a->crashed_at[c] <= ev->time)
+            fault = a->crashed_at[c];
+    if (fault < 0)
+        return;
+    int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
+    ts_platform_event out = {ev->time, "failover_time", ev->node, -1, b, (double)took, ""};
+    if (budget > 0)
+        snprintf(out.detail, sizeof out.detail, "%s serving %.3f ms after the fault: %s its %.3f ms budget",
+                 s->components[b].id, (double)took / 1e6, took <= budget ? "within" : "OVER",
+                 (double)budget / 1e6);
+    else
+        snprintf(out.detail, sizeof out.detail, "%s serving %.3f ms after the fault",
+                 s->components[b].id, (double)took / 1e6);
+    ts__world_on_event(w, &out);
+}
+
 void ts__world_agents_event(world *w, const ts_platform_event *ev)
 {
     ts__agents *a = w->agents;
+    if (a && ev->kind) {
+        const ts_scenario *s = w->s;
+        if (!strcmp(ev->kind, "fault:component-crash") && ev->component >= 0) {
+            a->crashed_at[ev->component] = ev->time;
+        } else if (!strcmp(ev->kind, "fault:node-crash") && ev->node >= 0) {
+            for (size_t c = 0; c < s->n_components; c++)
+                if (w->plan->placement[c].node == ev->node)
+                    a->crashed_at[c] = ev->time;
+        } else if (!strcmp(ev->kind, "failover") && ev->component >= 0 &&
+                   (size_t)ev->component < s->n_components) {
+            failover_time(w, ev);
+        }
+    }
     if (!a || ev->component < 0 || (size_t)ev->component >= w->s->n_components ||
         !a->logs[ev->component].tracked)
         return;
@@ -385,10 +427,13 @@ int ts__world_agents_start(world *w, ts_error *err)
     a->supervisors = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *a->supervisors);
     a->lone = ts_calloc(nc, sizeof *a->lone);
     a->logs = ts_calloc(nc, sizeof *a->logs);
-    if (!a->groups || !a->group_of || !a->supervisors || !a->lone || !a->logs)
+    a->crashed_at = ts_malloc(nc * sizeof *a->crashed_at);
+    if (!a->groups || !a->group_of || !a->supervisors || !a->lone || !a->logs || !a->crashed_at)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
-    for (size_t c = 0; c < nc; c++)
+    for (size_t c = 0; c < nc; c++) {
         a->group_of[c] = -1;
+        a->crashed_at[c] = -1;
+    }
     int rc;
     if ((rc = build_groups(w, a, err)) != TS_OK || (rc = build_supervisors(w, a, err)) != TS_OK ||
         (rc = build_rollouts(w, a, err)) != TS_OK)
@@ -427,6 +472,7 @@ void ts__world_agents_free(world *w)
             ts_free(a->logs[c].safety);
         }
     ts_free(a->logs);
+    ts_free(a->crashed_at);
     ts_free(a->rollouts);
     ts_free(a->groups);
     ts_free(a->group_of);

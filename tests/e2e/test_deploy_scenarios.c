@@ -94,6 +94,11 @@ static void test_edge_crash_fails_over_to_second_rack(void **state)
      * 100 ms budget. */
     assert_true(took > 20 * TS_MS && took <= 100 * TS_MS);
     assert_int_equal(count_events(t, "failover"), 1);
+    /* The simulator pairs the failover with its fault and judges it. */
+    const ts_trace_event *ft = event(t, "failover_time", backup, 0);
+    assert_non_null(ft);
+    assert_int_equal((int64_t)ft->value, took);
+    assert_non_null(strstr(ft->detail, "within its 100.000 ms budget"));
     /* The backup serves: its objects flow after the failover. */
     int objects_b = ROW(t, topics, "objects_b");
     size_t after = 0;
@@ -115,6 +120,10 @@ static void test_safety_monitor_hot_standby_within_10ms(void **state)
     assert_non_null(fo);
     assert_int_equal(fault->time_ns, 2 * TS_S);
     assert_true(fo->time_ns - fault->time_ns < 10 * TS_MS);
+    const ts_trace_event *ft = event(t, "failover_time", backup, 0);
+    assert_non_null(ft);
+    assert_true(ft->value < 10e6);
+    assert_non_null(strstr(ft->detail, "within"));
     /* Before the crash only the primary's status flows; after, the backup's. */
     int primary_topic = ROW(t, topics, "safety_status");
     int backup_topic = ROW(t, topics, "safety_status_b");
