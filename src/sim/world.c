@@ -446,13 +446,15 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__world_faults_start(w, err)) != TS_OK ||
         (rc = ts__world_agents_start(w, err)) != TS_OK ||
         (rc = ts__world_qos_start(w, err)) != TS_OK ||
-        (rc = ts__world_services_start(w, err)) != TS_OK)
+        (rc = ts__world_services_start(w, err)) != TS_OK ||
+        (rc = ts__world_fleet_start(w, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
 
 static void teardown(world *w)
 {
+    ts__world_fleet_free(w);
     ts__world_services_free(w);
     ts__world_qos_free(w);
     ts__world_agents_free(w);

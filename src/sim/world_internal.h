@@ -73,6 +73,7 @@ typedef struct world {
     struct ts__agents *agents;/* the deployment code's objects (agents.c) */
     struct ts__qos_topics *qos; /* topics through the DDS layer (qos_topics.c) */
     struct ts__services *services; /* services and the policy (services.c) */
+    struct ts__fleet *fleet;  /* coordinators, agents, configuration (fleet.c) */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -137,6 +138,10 @@ void ts__world_qos_free(world *w);
 int ts__world_services_start(world *w, ts_error *err);
 int ts__world_policy_allows(world *w, int from, int to, int topic);
 void ts__world_services_free(world *w);
+
+/* Fleet coordinators, robot agents and configuration (fleet.c). */
+int ts__world_fleet_start(world *w, ts_error *err);
+void ts__world_fleet_free(world *w);
 
 /* Writes a /messages row for a sample (publisher to subscriber). */
 void ts__world_record_message(world *w, const ts_packet *p);
