@@ -22,70 +22,16 @@
 #include "toposim/trace.h"
 #include "toposim/world.h"
 
-static ts_trace *run_and_load(const char *path)
-{
-    ts_scenario *s = NULL;
-    ts_plan *plan = NULL;
-    ts_trace *t = NULL;
-    ts_error err;
-    ts_error_clear(&err);
-    char trace[256];
-    snprintf(trace, sizeof trace, "/tmp/toposim-deploy-%ld.h5", (long)getpid());
-    ts_run_options opts = {.trace_path = trace};
-    int rc = ts_scenario_load(path, NULL, &s, &err);
-    if (rc == TS_OK)
-        rc = ts_plan_new(s, &plan, &err);
-    if (rc == TS_OK)
-        rc = ts_world_run(s, plan, &opts, NULL, &err);
-    if (rc == TS_OK)
-        rc = ts_trace_load(trace, &t, &err);
-    if (rc != TS_OK) {
-        char buf[1200];
-        ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s: %s", path, buf);
-    }
-    unlink(trace);
-    ts_plan_free(plan);
-    ts_scenario_free(s);
-    return t;
-}
-
-static int row_named(const char *first_name, size_t stride, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(first_name + i * stride, id))
-            return (int)i;
-    fail_msg("no row named %s", id);
-    return -1;
-}
-
-#define ROW(t, table, id) row_named((t)->table[0].name, sizeof (t)->table[0], (t)->n_##table, (id))
-
-static const ts_trace_event *event(const ts_trace *t, const char *kind, int component, size_t nth)
-{
-    for (size_t i = 0; i < t->n_events; i++)
-        if (!strcmp(t->events[i].kind, kind) &&
-            (component < 0 || t->events[i].component == component) && nth-- == 0)
-            return &t->events[i];
-    return NULL;
-}
-
-static size_t count_events(const ts_trace *t, const char *kind)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < t->n_events; i++)
-        n += !strcmp(t->events[i].kind, kind);
-    return n;
-}
+#include "scenario_run.h"
 
 static void test_edge_crash_fails_over_to_second_rack(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/edge-failover.xml");
+    ts_trace *t = scenario_run("scenarios/edge-failover.xml");
     int backup = ROW(t, components, "vision_processing_b");
     int edge2 = ROW(t, nodes, "edge2");
-    const ts_trace_event *fault = event(t, "fault:node-crash", -1, 0);
-    const ts_trace_event *fo = event(t, "failover", backup, 0);
+    const ts_trace_event *fault = scenario_event(t, "fault:node-crash", -1, 0);
+    const ts_trace_event *fo = scenario_event(t, "failover", backup, 0);
     assert_non_null(fault);
     assert_non_null(fo);
     assert_int_equal(fo->node, edge2);
@@ -93,9 +39,9 @@ static void test_edge_crash_fails_over_to_second_rack(void **state)
     /* 3 missed 10 ms heartbeats, then 5 ms of warm takeover: within the
      * 100 ms budget. */
     assert_true(took > 20 * TS_MS && took <= 100 * TS_MS);
-    assert_int_equal(count_events(t, "failover"), 1);
+    assert_int_equal(scenario_count(t, "failover"), 1);
     /* The simulator pairs the failover with its fault and judges it. */
-    const ts_trace_event *ft = event(t, "failover_time", backup, 0);
+    const ts_trace_event *ft = scenario_event(t, "failover_time", backup, 0);
     assert_non_null(ft);
     assert_int_equal((int64_t)ft->value, took);
     assert_non_null(strstr(ft->detail, "within its 100.000 ms budget"));
@@ -112,15 +58,15 @@ static void test_edge_crash_fails_over_to_second_rack(void **state)
 static void test_safety_monitor_hot_standby_within_10ms(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/safety-hot-standby.xml");
+    ts_trace *t = scenario_run("scenarios/safety-hot-standby.xml");
     int backup = ROW(t, components, "safety_monitor_b");
-    const ts_trace_event *fault = event(t, "fault:component-crash", -1, 0);
-    const ts_trace_event *fo = event(t, "failover", backup, 0);
+    const ts_trace_event *fault = scenario_event(t, "fault:component-crash", -1, 0);
+    const ts_trace_event *fo = scenario_event(t, "failover", backup, 0);
     assert_non_null(fault);
     assert_non_null(fo);
     assert_int_equal(fault->time_ns, 2 * TS_S);
     assert_true(fo->time_ns - fault->time_ns < 10 * TS_MS);
-    const ts_trace_event *ft = event(t, "failover_time", backup, 0);
+    const ts_trace_event *ft = scenario_event(t, "failover_time", backup, 0);
     assert_non_null(ft);
     assert_true(ft->value < 10e6);
     assert_non_null(strstr(ft->detail, "within"));
@@ -146,10 +92,10 @@ static void test_safety_monitor_hot_standby_within_10ms(void **state)
 static void test_incompatible_qos_never_connects(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/qos-incompatible.xml");
+    ts_trace *t = scenario_run("scenarios/qos-incompatible.xml");
     int points = ROW(t, topics, "lidar_points");
     int log = ROW(t, topics, "lidar_log");
-    const ts_trace_event *e = event(t, "qos_incompatible", -1, 0);
+    const ts_trace_event *e = scenario_event(t, "qos_incompatible", -1, 0);
     assert_non_null(e);
     assert_non_null(strstr(e->detail, "RELIABILITY"));
     size_t to_planner = 0, to_logger = 0;
@@ -165,7 +111,7 @@ static void test_incompatible_qos_never_connects(void **state)
 static void test_reliable_delivers_all_best_effort_loses(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/qos-lossy-link.xml");
+    ts_trace *t = scenario_run("scenarios/qos-lossy-link.xml");
     int odom = ROW(t, topics, "odometry");
     int thumbs = ROW(t, topics, "camera_thumbs");
     size_t odom_ok = 0, odom_lost = 0, thumbs_ok = 0, thumbs_lost = 0;
@@ -197,19 +143,19 @@ static void test_reliable_delivers_all_best_effort_loses(void **state)
 static void test_slow_canary_aborts_and_rolls_back(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/canary-rollback.xml");
-    const ts_trace_event *start = event(t, "rollout_start", -1, 0);
-    const ts_trace_event *eval = event(t, "rollout_evaluate", -1, 0);
-    const ts_trace_event *abort_ev = event(t, "rollout_abort", -1, 0);
+    ts_trace *t = scenario_run("scenarios/canary-rollback.xml");
+    const ts_trace_event *start = scenario_event(t, "rollout_start", -1, 0);
+    const ts_trace_event *eval = scenario_event(t, "rollout_evaluate", -1, 0);
+    const ts_trace_event *abort_ev = scenario_event(t, "rollout_abort", -1, 0);
     assert_non_null(start);
     assert_non_null(eval);
     assert_non_null(abort_ev);
     assert_int_equal(start->time_ns, 5 * TS_S);
     assert_int_equal(abort_ev->time_ns, 15 * TS_S);      /* start + soak */
     assert_non_null(strstr(eval->detail, "fail"));
-    assert_int_equal(count_events(t, "rollback"), 1);    /* the canary only */
-    assert_int_equal(count_events(t, "rollout_complete"), 0);
-    assert_int_equal(count_events(t, "rollout_update"), 1);
+    assert_int_equal(scenario_count(t, "rollback"), 1);    /* the canary only */
+    assert_int_equal(scenario_count(t, "rollout_complete"), 0);
+    assert_int_equal(scenario_count(t, "rollout_update"), 1);
     /* The other robots' perception never missed a deadline. */
     for (int k = 1; k < 4; k++) {
         char id[32];
@@ -247,10 +193,10 @@ static void test_slow_canary_aborts_and_rolls_back(void **state)
         }
     assert_int_equal(configs, 4);
     assert_int_equal(overrides, 1);
-    assert_int_equal(count_events(t, "robot_registered"), 4);
-    const ts_trace_event *silent = event(t, "robot_silent", -1, 0);
+    assert_int_equal(scenario_count(t, "robot_registered"), 4);
+    const ts_trace_event *silent = scenario_event(t, "robot_silent", -1, 0);
     assert_non_null(silent);
-    assert_int_equal(count_events(t, "robot_silent"), 1);
+    assert_int_equal(scenario_count(t, "robot_silent"), 1);
     assert_true(silent->time_ns > 22 * TS_S && silent->time_ns <= 26 * TS_S);
     ts_trace_free(t);
 }
@@ -258,12 +204,12 @@ static void test_slow_canary_aborts_and_rolls_back(void **state)
 static void test_edge_loss_without_backup_enters_safe_state(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/edge-loss-safe-state.xml");
-    const ts_trace_event *fault = event(t, "fault:node-crash", -1, 0);
-    const ts_trace_event *safe = event(t, "safe_state", -1, 0);
+    ts_trace *t = scenario_run("scenarios/edge-loss-safe-state.xml");
+    const ts_trace_event *fault = scenario_event(t, "fault:node-crash", -1, 0);
+    const ts_trace_event *safe = scenario_event(t, "safe_state", -1, 0);
     assert_non_null(fault);
     assert_non_null(safe);
-    assert_int_equal(count_events(t, "safe_state"), 1);
+    assert_int_equal(scenario_count(t, "safe_state"), 1);
     assert_true(safe->time_ns > fault->time_ns);
     assert_true(safe->time_ns - fault->time_ns <= 200 * TS_MS);
     /* Stop category 1: the walking gait stops at once, the control loop
@@ -273,18 +219,18 @@ static void test_edge_loss_without_backup_enters_safe_state(void **state)
     for (size_t i = 0; i < t->n_jobs; i++)
         gait_after += t->jobs[i].component == gait && t->jobs[i].release_ns > safe->time_ns;
     assert_int_equal(gait_after, 0);
-    assert_non_null(event(t, "safe_state_power_off", -1, 0));
+    assert_non_null(scenario_event(t, "safe_state_power_off", -1, 0));
     ts_trace_free(t);
 }
 
 static void test_services_balance_health_and_policy(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/services-and-policy.xml");
+    ts_trace *t = scenario_run("scenarios/services-and-policy.xml");
     int d2 = ROW(t, components, "detector_2");
-    const ts_trace_event *crash = event(t, "fault:component-crash", -1, 0);
-    const ts_trace_event *down = event(t, "replica_down", d2, 0);
-    const ts_trace_event *up = event(t, "replica_up", d2, 0);
+    const ts_trace_event *crash = scenario_event(t, "fault:component-crash", -1, 0);
+    const ts_trace_event *down = scenario_event(t, "replica_down", d2, 0);
+    const ts_trace_event *up = scenario_event(t, "replica_up", d2, 0);
     assert_non_null(crash);
     assert_non_null(down);
     assert_non_null(up);
@@ -313,7 +259,7 @@ static void test_services_balance_health_and_policy(void **state)
     int diag = ROW(t, topics, "diag_status");
     for (size_t i = 0; i < t->n_messages; i++)
         assert_true(t->messages[i].topic != diag);
-    assert_true(count_events(t, "policy_violation") >= 4);
+    assert_true(scenario_count(t, "policy_violation") >= 4);
     ts_trace_free(t);
 }
 

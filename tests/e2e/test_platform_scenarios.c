@@ -21,60 +21,19 @@
 #include "toposim/trace.h"
 #include "toposim/world.h"
 
-/* Runs a scenario into a temporary trace and loads it back. */
-static ts_trace *run_and_load(const char *path)
-{
-    ts_scenario *s = NULL;
-    ts_plan *plan = NULL;
-    ts_trace *t = NULL;
-    ts_error err;
-    ts_error_clear(&err);
-    char trace[256];
-    snprintf(trace, sizeof trace, "/tmp/toposim-platform-%ld.h5", (long)getpid());
-    ts_run_options opts = {.trace_path = trace};
-    int rc = ts_scenario_load(path, NULL, &s, &err);
-    if (rc == TS_OK)
-        rc = ts_plan_new(s, &plan, &err);
-    if (rc == TS_OK)
-        rc = ts_world_run(s, plan, &opts, NULL, &err);
-    if (rc == TS_OK)
-        rc = ts_trace_load(trace, &t, &err);
-    if (rc != TS_OK) {
-        char buf[1200];
-        ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s: %s", path, buf);
-    }
-    unlink(trace);
-    ts_plan_free(plan);
-    ts_scenario_free(s);
-    return t;
-}
-
-static int find_row(const char *names, size_t stride, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(names + i * stride, name))
-            return (int)i;
-    return -1;
-}
-
-#define FIND(t, table, id) \
-    find_row((t)->table[0].name, sizeof (t)->table[0], (t)->n_##table, (id))
+#include "scenario_run.h"
 
 static const ts_trace_event *first_event(const ts_trace *t, const char *kind)
 {
-    for (size_t i = 0; i < t->n_events; i++)
-        if (!strcmp(t->events[i].kind, kind))
-            return &t->events[i];
-    return NULL;
+    return scenario_event(t, kind, -1, 0);
 }
 
 static void test_hot_jetson_throttles_and_control_misses(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/jetson-thermal-throttle.xml");
-    int jetson = FIND(t, nodes, "h1_jetson");
-    int control = FIND(t, components, "control_loop");
+    ts_trace *t = scenario_run("scenarios/jetson-thermal-throttle.xml");
+    int jetson = ROW(t, nodes, "h1_jetson");
+    int control = ROW(t, components, "control_loop");
     assert_true(jetson >= 0 && control >= 0);
 
     const ts_trace_event *th = first_event(t, "throttle");
@@ -143,10 +102,10 @@ static void test_hot_jetson_throttles_and_control_misses(void **state)
 static void test_wifi_loss_burst_drops_camera_frames(void **state)
 {
     (void)state;
-    ts_trace *t = run_and_load("scenarios/wifi-loss-burst.xml");
-    int camera = FIND(t, topics, "camera_image");
-    int joints = FIND(t, topics, "joint_states");
-    int wifi = FIND(t, links, "wifi");
+    ts_trace *t = scenario_run("scenarios/wifi-loss-burst.xml");
+    int camera = ROW(t, topics, "camera_image");
+    int joints = ROW(t, topics, "joint_states");
+    int wifi = ROW(t, links, "wifi");
     assert_true(camera >= 0 && joints >= 0 && wifi >= 0);
 
     const ts_trace_event *burst = first_event(t, "fault:loss-burst");

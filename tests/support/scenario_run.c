@@ -1,0 +1,69 @@
+/* End-to-end test helpers (see scenario_run.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "scenario_run.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "toposim/scenario.h"
+#include "toposim/world.h"
+
+ts_trace *scenario_run(const char *path)
+{
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_trace *t = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    char trace[256];
+    snprintf(trace, sizeof trace, "/tmp/toposim-e2e-%ld.h5", (long)getpid());
+    ts_run_options opts = {.trace_path = trace};
+    int rc = ts_scenario_load(path, NULL, &s, &err);
+    if (rc == TS_OK)
+        rc = ts_plan_new(s, &plan, &err);
+    if (rc == TS_OK)
+        rc = ts_world_run(s, plan, &opts, NULL, &err);
+    if (rc == TS_OK)
+        rc = ts_trace_load(trace, &t, &err);
+    unlink(trace);
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+    if (rc != TS_OK) {
+        char buf[1200];
+        ts_error_format(&err, buf, sizeof buf);
+        fail_msg("%s: %s", path, buf);
+    }
+    return t;
+}
+
+int scenario_row(const char *first_name, size_t stride, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(first_name + i * stride, id))
+            return (int)i;
+    fail_msg("no row named %s", id);
+    return -1;
+}
+
+const ts_trace_event *scenario_event(const ts_trace *t, const char *kind, int component,
+                                     size_t nth)
+{
+    for (size_t i = 0; i < t->n_events; i++)
+        if (!strcmp(t->events[i].kind, kind) &&
+            (component < 0 || t->events[i].component == component) && nth-- == 0)
+            return &t->events[i];
+    return NULL;
+}
+
+size_t scenario_count(const ts_trace *t, const char *kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_events; i++)
+        n += !strcmp(t->events[i].kind, kind);
+    return n;
+}

@@ -1,0 +1,30 @@
+/*
+ * For end-to-end tests: run a scenario through the library into a
+ * temporary trace, load the trace back, and find rows and events in it.
+ */
+#ifndef TOPOSIM_TESTS_SCENARIO_RUN_H
+#define TOPOSIM_TESTS_SCENARIO_RUN_H
+
+#include <stddef.h>
+
+#include "toposim/trace.h"
+
+/* Loads, plans and runs path, then loads its trace (the file itself is
+ * removed). Fails the current CMocka test with the error on any failure.
+ * The caller frees the result with ts_trace_free. */
+ts_trace *scenario_run(const char *path);
+
+/* Row index of the row whose name is id (fails the test when absent);
+ * use ROW(trace, table, id). */
+int scenario_row(const char *first_name, size_t stride, size_t n, const char *id);
+#define ROW(t, table, id) \
+    scenario_row((t)->table[0].name, sizeof (t)->table[0], (t)->n_##table, (id))
+
+/* The nth event of a kind (for a component, or any when component < 0). */
+const ts_trace_event *scenario_event(const ts_trace *t, const char *kind, int component,
+                                     size_t nth);
+
+/* Number of events of a kind. */
+size_t scenario_count(const ts_trace *t, const char *kind);
+
+#endif
