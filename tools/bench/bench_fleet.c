@@ -1,9 +1,10 @@
 /*
- * Fleet bench: the whole simulator (placement, network, compute, trace
- * writing) on a generated fleet of humanoids sharing access points, edge
- * racks and a cloud region. Prints events per wall second and simulated
- * seconds per wall second for 10 and 100 robots (or the sizes given), so
- * the cost per event can be seen to stay flat as the fleet grows.
+ * Fleet bench: the whole simulator (placement, network, compute, power,
+ * trace writing) on a generated fleet of humanoids sharing access points
+ * (one shared Wi-Fi medium each), an edge rack and a cloud region. Prints
+ * events per wall second and simulated seconds per wall second for 10 and
+ * 100 robots (or the sizes given), so the cost per event can be seen to
+ * stay flat as the fleet grows.
  * usage: bench_fleet [ROBOTS...]   (default 10 100)
  */
 #include <stdarg.h>
@@ -68,9 +69,11 @@ static char *fleet_scenario(int robots, size_t *len)
         put(&t, "<server id=\"edge%d\" model=\"edge-server-x86-gpu\"/>", s);
     put(&t, "<switch id=\"tor\"/></edge>\n<cloud id=\"region\"><node id=\"cloud1\" "
             "model=\"cloud-vm-16\" cores=\"64\" memory=\"256GiB\"/><switch id=\"gw\"/></cloud>\n");
+    /* Each access point's air time is one shared medium. */
     for (int a = 0; a < aps; a++)
-        put(&t, "<switch id=\"ap%d\"/><link id=\"ap%d_up\" from=\"ap%d\" to=\"tor\" "
-                "model=\"10gbe\" queue=\"8MiB\"/>\n", a, a, a);
+        put(&t, "<switch id=\"ap%d\"/><medium id=\"ap%d_air\" capacity=\"600Mbps\" "
+                "latency=\"1ms\" queue=\"16MiB\"/><link id=\"ap%d_up\" from=\"ap%d\" "
+                "to=\"tor\" model=\"10gbe\" queue=\"8MiB\"/>\n", a, a, a, a);
     for (int s = 0; s < servers; s++)
         put(&t, "<link id=\"edge%d_eth\" from=\"edge%d\" to=\"tor\" model=\"10gbe\" queue=\"8MiB\"/>\n",
             s, s);
@@ -79,8 +82,9 @@ static char *fleet_scenario(int robots, size_t *len)
     for (int r = 0; r < robots; r++)
         put(&t, "<link id=\"r%d_e1\" from=\"r%d_rt\" to=\"r%d_sw\" model=\"gbe\"/>"
                 "<link id=\"r%d_e2\" from=\"r%d_jet\" to=\"r%d_sw\" model=\"gbe\" queue=\"1MiB\"/>"
-                "<link id=\"r%d_wifi\" from=\"r%d_sw\" to=\"ap%d\" model=\"wifi6\" queue=\"2MiB\"/>\n",
-            r, r, r, r, r, r, r, r, r / ROBOTS_PER_AP);
+                "<link id=\"r%d_wifi\" from=\"r%d_sw\" to=\"ap%d\" medium=\"ap%d_air\" "
+                "queue=\"2MiB\"/>\n",
+            r, r, r, r, r, r, r, r, r / ROBOTS_PER_AP, r / ROBOTS_PER_AP);
     put(&t, "</platform>\n<components>\n");
     for (int r = 0; r < robots; r++)
         put(&t,
