@@ -106,7 +106,8 @@ enum {
     TS_MSG_NO_ROUTE = 2,
     TS_MSG_IN_FLIGHT = 3,      /* the run ended before it arrived */
     TS_MSG_LOST = 4,           /* lost on a link (its loss model) */
-    TS_MSG_LINK_DOWN = 5       /* on a link that went down */
+    TS_MSG_LINK_DOWN = 5,      /* on a link that went down */
+    TS_MSG_RECEIVER_DOWN = 6   /* arrived at a crashed or stopped process */
 };
 
 /* One sample from a publisher to one subscriber. */

@@ -348,3 +348,8 @@ void ts__world_set_component_alive(world *w, int component, int alive)
     w->rts.crashed[component] = !alive;
     sync_task(w, component);
 }
+
+int ts__world_receives(const world *w, int component)
+{
+    return may_use_port(w, component, TS_PORT_TOPIC);
+}

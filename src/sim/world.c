@@ -24,6 +24,15 @@ void ts__world_fail(world *w, const ts_error *e)
 
 void ts__world_record_message(world *w, const ts_packet *p)
 {
+    /* A sample that reaches a crashed or stopped subscriber is not
+     * received (topics through the DDS layer never get this far). */
+    ts_packet dead;
+    if (p->status == TS_MSG_DELIVERED && !ts__world_receives(w, p->subscriber)) {
+        dead = *p;
+        dead.status = TS_MSG_RECEIVER_DOWN;
+        dead.received = -1;
+        p = &dead;
+    }
     ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
                             p->seq, p->sent, p->received, p->bytes};
     w->stats.messages++;

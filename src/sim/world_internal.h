@@ -146,6 +146,9 @@ void ts__world_fleet_free(world *w);
 /* Writes a /messages row for a sample (publisher to subscriber). */
 void ts__world_record_message(world *w, const ts_packet *p);
 
+/* 1 when a component's process runs and is not set STOPPED. */
+int ts__world_receives(const world *w, int component);
+
 /* 1 when a component publishes its topics and answers requests. */
 int ts__world_serving(const world *w, int component);
 

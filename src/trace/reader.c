@@ -511,7 +511,7 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 ts__trace_tables[ref].path, limit);
     }
     /* Version 1 knew statuses up to TS_MSG_IN_FLIGHT only. */
-    int32_t max_status = tr->format_version >= 2 ? TS_MSG_LINK_DOWN : TS_MSG_IN_FLIGHT;
+    int32_t max_status = tr->format_version >= 2 ? TS_MSG_RECEIVER_DOWN : TS_MSG_IN_FLIGHT;
     for (size_t r = 0; r < tr->n_messages; r++) {
         int32_t st = tr->messages[r].status;
         if (st < TS_MSG_DELIVERED || st > max_status)

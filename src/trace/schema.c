@@ -102,7 +102,8 @@ static const ts__column message_cols[] = {
         "row of /components"),
     COL(ts_trace_message, status, TS__COL_I32, NULL, TS__T_NONE,
         "0 delivered, 1 dropped (queue full), 2 no route, 3 in flight at the end, "
-        "4 lost on a link (its loss model), 5 on a link that went down"),
+        "4 lost on a link (its loss model), 5 on a link that went down, "
+        "6 arrived at a crashed or stopped process"),
     COL(ts_trace_message, seq, TS__COL_U64, NULL, TS__T_NONE,
         "sample number within the topic, from 0"),
     COL(ts_trace_message, send_ns, TS__COL_I64, "ns", TS__T_NONE, "publication time"),

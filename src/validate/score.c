@@ -61,7 +61,7 @@ static int check_messages(const ts_trace *t, ts_error *err)
                                 "messages row %zu: publisher %d or subscriber %d out of "
                                 "range (%zu components)", i, (int)m->publisher,
                                 (int)m->subscriber, t->n_components);
-        if (m->status < TS_MSG_DELIVERED || m->status > TS_MSG_LINK_DOWN)
+        if (m->status < TS_MSG_DELIVERED || m->status > TS_MSG_RECEIVER_DOWN)
             return ts_error_set(err, TS_EFORMAT, NULL, 0,
                                 "messages row %zu: unknown status %d", i, (int)m->status);
         if (m->send_ns < 0)
@@ -220,6 +220,7 @@ static int score_topics(const ts_trace *t, ts_score *scores, ts_error *err)
         case TS_MSG_NO_ROUTE:
         case TS_MSG_LOST:
         case TS_MSG_LINK_DOWN:
+        case TS_MSG_RECEIVER_DOWN:
             s->total++;
             s->lost++;
             break;

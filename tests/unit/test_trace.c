@@ -949,8 +949,8 @@ static void test_state_indices_refused(void **state)
         mutation bad;
         const char *expect;
     } cases[] = {
-        { { T_MESSAGES, 7, "status", 6 },
-          "/messages row 7 column status: unknown status 6 (format version 2 has 0 to 5)" },
+        { { T_MESSAGES, 7, "status", 7 },
+          "/messages row 7 column status: unknown status 7 (format version 2 has 0 to 6)" },
         { { T_MESSAGES, 7, "status", -1 }, "/messages row 7 column status: unknown status -1" },
         { { T_LINK_STATE, 3, "link", 2 },
           "/link_state row 3 column link: 2 is not a row of /links (2 rows)" },

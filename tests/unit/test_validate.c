@@ -526,9 +526,9 @@ static void test_bad_rows(void **state)
     assert_int_equal(validate_code(&f, &err), TS_EFORMAT);
 
     build_gated(&f);
-    f.msgs[2].status = TS_MSG_LINK_DOWN + 1;
+    f.msgs[2].status = TS_MSG_RECEIVER_DOWN + 1;
     assert_int_equal(validate_code(&f, &err), TS_EFORMAT);
-    assert_non_null(strstr(err.msg, "unknown status 6"));
+    assert_non_null(strstr(err.msg, "unknown status 7"));
 
     build_gated(&f);
     f.msgs[2].status = -1;
