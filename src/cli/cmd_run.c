@@ -1,4 +1,5 @@
 /* toposim run: simulate a scenario and write its trace. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,7 +30,7 @@ static const char help[] =
 
 static int parse_seed(const char *text, uint64_t *seed)
 {
-    if (!text[0] || text[0] == '-')
+    if (!isdigit((unsigned char)text[0]))
         return -1;
     char *end;
     errno = 0;
@@ -55,7 +56,7 @@ int cli_run(int argc, char **argv)
     const char *output = NULL;
     int quiet = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "o:s:d:m:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:s:d:m:qh", longs, NULL)) != -1) {
         const char *why = NULL;
         switch (c) {
         case 'o': output = optarg; break;
@@ -75,6 +76,7 @@ int cli_run(int argc, char **argv)
         case 'm': models = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(help, stdout); return CLI_OK;
+        case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
         }
     }

@@ -27,11 +27,12 @@ int cli_validate(int argc, char **argv)
     int json = 0;
     const char *junit = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "ju:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":ju:h", longs, NULL)) != -1) {
         switch (c) {
         case 'j': json = 1; break;
         case 'u': junit = optarg; break;
         case 'h': fputs(help, stdout); return CLI_OK;
+        case ':': return cli_usage_error("validate", "an option is missing its value");
         default: return cli_usage_error("validate", "unknown option");
         }
     }

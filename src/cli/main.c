@@ -61,10 +61,11 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
     const char *models = NULL;
     int c;
     *out = NULL;
-    while ((c = getopt_long(argc, argv, "m:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:h", longs, NULL)) != -1) {
         switch (c) {
         case 'm': models = optarg; break;
         case 'h': fputs(help, stdout); return CLI_OK;
+        case ':': return cli_usage_error(cmd, "an option is missing its value");
         default: return cli_usage_error(cmd, "unknown option");
         }
     }

@@ -37,7 +37,7 @@ typedef struct ts__agents {
     int *group_of;              /* component -> group index, or -1 */
     ts_supervisor **supervisors;
     size_t n_supervisors;
-    ts_hb_sender *lone;         /* heartbeats of needed components without a group */
+    ts_hb_sender *lone;         /* heartbeats to supervisors beyond the groups' own */
     size_t n_lone;
     ts_rollout **rollouts;
     size_t n_rollouts;
@@ -170,6 +170,65 @@ static void enter_safe_state(void *ctx, const ts_safe_event *ev)
     }
 }
 
+/* Robots whose supervisor needs component c, as agent endpoints, in site
+ * order (the first is the one its failover group heartbeats to). */
+static size_t supervisors_of(const world *w, int c, int *agents)
+{
+    const ts_scenario *s = w->s;
+    size_t n = 0;
+    for (size_t site = 0; site < s->n_sites; site++)
+        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
+            needed_by(w, c, (int)site) && robot_agent(w, (int)site) >= 0)
+            agents[n++] = robot_agent(w, (int)site);
+    return n;
+}
+
+/* Heartbeats to supervisors beyond what failover groups send: a needed
+ * component without a group heartbeats to every supervisor that needs it;
+ * a group's members heartbeat to the supervisors after the first. */
+static int build_senders(world *w, ts__agents *a, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components;
+    int *agents = ts_malloc((s->n_sites ? s->n_sites : 1) * sizeof *agents);
+    if (!agents)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for heartbeats");
+    int rc = TS_OK;
+    for (int pass = 0; pass < 2 && rc == TS_OK; pass++) {
+        size_t count = 0;
+        for (size_t c = 0; c < nc && rc == TS_OK; c++) {
+            const ts_scenario_component *sc = &s->components[c];
+            if (!sc->needed || sc->backup_of >= 0 || sc->heartbeat_ns <= 0)
+                continue;
+            size_t n = supervisors_of(w, (int)c, agents);
+            int grouped = a->group_of[c] >= 0;
+            const int *to = grouped ? agents + 1 : agents;
+            size_t n_to = grouped ? (n ? n - 1 : 0) : n;
+            if (n_to == 0)
+                continue;
+            for (size_t m = 0; m < nc && rc == TS_OK; m++) {
+                if (m != c && !(grouped && s->components[m].backup_of == (int)c))
+                    continue;
+                if (pass == 0) {
+                    count++;
+                    continue;
+                }
+                ts_hb_sender_desc hd = {(int)m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
+                rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
+                if (rc == TS_OK)
+                    a->n_lone++;
+            }
+        }
+        if (pass == 0 && count) {
+            a->lone = ts_calloc(count, sizeof *a->lone);
+            if (!a->lone)
+                rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for heartbeats");
+        }
+    }
+    ts_free(agents);
+    return rc;
+}
+
 static int build_supervisors(world *w, ts__agents *a, ts_error *err)
 {
     const ts_scenario *s = w->s;
@@ -219,21 +278,30 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
             break;
         }
         a->supervisors[a->n_supervisors++] = sup;
-        /* Needed components without a failover group heartbeat to the
-         * supervisor themselves. */
-        for (size_t k = 0; k < n && rc == TS_OK; k++) {
-            int c = needed[k].components[0];
-            if (a->group_of[c] >= 0)
-                continue;
-            ts_hb_sender_desc hd = {c, &agent, 1, s->components[c].heartbeat_ns, c, NULL, NULL};
-            rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
-            if (rc == TS_OK)
-                a->n_lone++;
-        }
     }
     ts_free(needed);
     ts_free(members);
-    return rc;
+    return rc == TS_OK ? build_senders(w, a, err) : rc;
+}
+
+int ts__world_agents_is_active(const world *w, int component)
+{
+    const ts__agents *a = w->agents;
+    if (!a || a->group_of[component] < 0)
+        return 1;
+    ts_failover *g = a->groups[a->group_of[component]];
+    int active = ts_failover_active(g);
+    /* Members are the primary then its backups in declaration order. */
+    const ts_scenario *s = w->s;
+    int p = s->components[component].backup_of >= 0 ? s->components[component].backup_of
+                                                      : component;
+    int index = 0;
+    if (component != p) {
+        index = 1;
+        for (size_t c = 0; c < (size_t)component; c++)
+            index += s->components[c].backup_of == p;
+    }
+    return active == index;
 }
 
 static int push(void **arr, size_t *cap, size_t n, size_t elem)
@@ -277,6 +345,11 @@ static void failover_time(world *w, const ts_platform_event *ev)
             fault = a->crashed_at[c];
     if (fault < 0)
         return;
+    /* A crash explains one failover: later ones need a fault of their own. */
+    for (size_t c = 0; c < s->n_components; c++)
+        if ((int)c == p || s->components[c].backup_of == p)
+            if (a->crashed_at[c] == fault)
+                a->crashed_at[c] = -1;
     int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
     ts_platform_event out = {ev->time, "failover_time", ev->node, -1, b, (double)took, ""};
     if (budget > 0)
@@ -365,7 +438,11 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
         int comps[1024], nodes[1024];
         const char *names[1024];
         size_t n = 0;
-        for (size_t k = 0; k < members && n < 1024; k++) {
+        if (members > 1024)
+            return ts_error_set(err, TS_ERANGE, s->path, ro->line,
+                                "rollout of %s: %zu robots; at most 1024 are supported",
+                                ro->component, members);
+        for (size_t k = 0; k < members; k++) {
             int c = instance_of(s, ro->component, (int)k);
             if (c < 0)
                 continue;
@@ -425,10 +502,9 @@ int ts__world_agents_start(world *w, ts_error *err)
     a->groups = ts_calloc(nc, sizeof *a->groups);
     a->group_of = ts_malloc(nc * sizeof *a->group_of);
     a->supervisors = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *a->supervisors);
-    a->lone = ts_calloc(nc, sizeof *a->lone);
     a->logs = ts_calloc(nc, sizeof *a->logs);
     a->crashed_at = ts_malloc(nc * sizeof *a->crashed_at);
-    if (!a->groups || !a->group_of || !a->supervisors || !a->lone || !a->logs || !a->crashed_at)
+    if (!a->groups || !a->group_of || !a->supervisors || !a->logs || !a->crashed_at)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
     for (size_t c = 0; c < nc; c++) {
         a->group_of[c] = -1;

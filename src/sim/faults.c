@@ -73,8 +73,12 @@ static void set_node(world *w, int node, int up)
 {
     /* The dynamics model refuses to restart a node that overheated: it
      * then stays down in the compute model too. */
-    if (ts_dynamics_set_node_up(w->dyn, node, up) == TS_OK || !up)
-        ts_compute_set_node_up(w->compute, node, up);
+    if (ts_dynamics_set_node_up(w->dyn, node, up) != TS_OK && up)
+        return;
+    ts_compute_set_node_up(w->compute, node, up);
+    for (size_t c = 0; c < w->s->n_components; c++)
+        if (w->plan->placement[c].node == node && !w->rts.crashed[c])
+            ts__world_process_restarted(w, (int)c, up);
 }
 
 static void apply(world *w, const ts_scenario_fault *f, int recover)
@@ -147,9 +151,13 @@ static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
     const ts_scenario_fault *f = &w->s->faults[arg / 2];
     int recover = (int)(arg % 2);
     apply(w, f, recover);
-    if (!recover && f->duration_ns > 0)
+    if (!recover && f->duration_ns > 0 &&
         ts_engine_schedule(engine, ts_engine_now(engine) + f->duration_ns, on_fault, w,
-                           FAULT_ARG(arg / 2, 1), NULL);
+                           FAULT_ARG(arg / 2, 1), NULL) != TS_OK) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, w->s->path, f->line, "cannot schedule this fault's recovery");
+        ts__world_fail(w, &e);
+    }
 }
 
 /* arg: medium index << 32 | profile point index. */

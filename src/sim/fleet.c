@@ -88,6 +88,11 @@ int ts__world_fleet_start(world *w, ts_error *err)
         const char *names[4096];
         int sites[4096];
         size_t n = 0;
+        if (fl->count > 4096) {
+            rc = ts_error_set(err, TS_ERANGE, s->path, fl->line,
+                              "fleet %s: %d robots; at most 4096 are supported", fl->id, fl->count);
+            break;
+        }
         for (size_t site = 0; site < s->n_sites && n < 4096; site++)
             if (s->sites[site].fleet == (int)fi && site_agent(w, (int)site) >= 0) {
                 agents[n] = site_agent(w, (int)site);

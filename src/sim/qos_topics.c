@@ -113,7 +113,8 @@ int ts__world_qos_publish(world *w, int topic)
     const ts_scenario_topic *tp = &w->s->topics[topic];
     for (size_t k = 0; k < tp->n_subscribers; k++) {
         ledger *l = &q->ledgers[q->first[topic] + k];
-        if (!l->matched || (l->delivered_any && seq <= l->last_delivered))
+        if (!l->matched || (l->delivered_any && seq <= l->last_delivered) ||
+            !ts__world_policy_permits(w, tp->publisher, tp->subscribers[k], topic))
             continue;
         if (owe(l, seq, now) != TS_OK) {
             ts_error e;

@@ -10,6 +10,7 @@
 
 #include "sim/world_internal.h"
 #include "toposim/alloc.h"
+#include "toposim/deploy_service.h"
 
 static world *of(void *impl)
 {
@@ -163,7 +164,8 @@ static int rt_send(void *impl, const ts_rt_message *msg)
                      (size_t)msg->channel < w->s->n_topics &&
                      w->s->topics[msg->channel].publisher == msg->from;
     if ((topic_data && !ts__world_policy_allows(w, msg->from, msg->to, msg->channel)) ||
-        (msg->port == TS_PORT_SERVICE && (size_t)msg->from < w->s->n_components &&
+        (msg->port == TS_PORT_SERVICE && msg->kind == TS_SVC_MSG_REQUEST &&
+         (size_t)msg->from < w->s->n_components &&
          !ts__world_policy_allows(w, msg->from, msg->to, -1)))
         return TS_OK;
     if (r->msg_free < 0) {
@@ -229,19 +231,41 @@ static int rt_alive(void *impl, ts_rt_entity kind, int index)
     return node_up(w, index);
 }
 
+/* Whether the state being left had replaced the declared execution time
+ * (a version with its own, or a safety mode with one). */
+static int cur_changes_exec(const world *w, int c)
+{
+    const ts_scenario_component *sc = &w->s->components[c];
+    const ts_rt_component_state *cur = &w->rts.component[c];
+    if (cur->safety_mode && sc->safety.exec_ns)
+        return 1;
+    if (cur->version > 0 && (size_t)cur->version < sc->n_versions) {
+        const ts_scenario_version *v = &sc->versions[cur->version];
+        return v->exec_ns != sc->exec_ns || v->exec_min_ns != sc->exec_min_ns;
+    }
+    return 0;
+}
+
 /* The timing a component runs with: its version's, then safety mode's. */
 static void apply_timing(world *w, int c, const ts_rt_component_state *st)
 {
     const ts_scenario_component *sc = &w->s->components[c];
-    ts_time period = sc->period_ns, lo = sc->exec_min_ns, hi = sc->exec_ns;
+    /* 0 keeps the execution time (and its distribution) as declared;
+     * only a version or the safety mode that changes it replaces it. A
+     * replaced distribution is not restored on the way back: the compute
+     * model keeps one range. */
+    ts_time period = sc->period_ns, lo = 0, hi = 0;
     if (st->version > 0 && (size_t)st->version < sc->n_versions) {
         const ts_scenario_version *v = &sc->versions[st->version];
         if (v->period_ns)
             period = v->period_ns;
-        if (v->exec_ns) {
+        if (v->exec_ns != sc->exec_ns || v->exec_min_ns != sc->exec_min_ns) {
             hi = v->exec_ns;
             lo = v->exec_min_ns ? v->exec_min_ns : v->exec_ns;
         }
+    } else if (cur_changes_exec(w, c)) {
+        lo = sc->exec_min_ns;
+        hi = sc->exec_ns;
     }
     if (st->safety_mode) {
         if (sc->safety.period_ns)
@@ -249,7 +273,11 @@ static void apply_timing(world *w, int c, const ts_rt_component_state *st)
         if (sc->safety.exec_ns)
             lo = hi = sc->safety.exec_ns;
     }
-    ts_compute_set_task_timing(w->compute, c, period, lo, hi);
+    if (ts_compute_set_task_timing(w->compute, c, period, lo, hi) != TS_OK) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, NULL, 0, "cannot change the timing of %s", sc->id);
+        ts__world_fail(w, &e);
+    }
 }
 
 static void note(world *w, const char *kind, int component, double value, const char *detail)
@@ -270,7 +298,7 @@ static int rt_set_component(void *impl, int c, const ts_rt_component_state *st)
     const ts_scenario_component *sc = &w->s->components[c];
     cur->run = st->run;
     sync_task(w, c);
-    w->rts.serving[c] = st->run == TS_RT_ACTIVE;
+    w->rts.serving[c] = st->run == TS_RT_ACTIVE && !w->rts.crashed[c];
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
         apply_timing(w, c, st);
         if (st->safety_mode && !cur->safety_mode)
@@ -347,6 +375,16 @@ void ts__world_set_component_alive(world *w, int component, int alive)
 {
     w->rts.crashed[component] = !alive;
     sync_task(w, component);
+    ts__world_process_restarted(w, component, alive);
+}
+
+void ts__world_process_restarted(world *w, int component, int alive)
+{
+    /* A dead process serves nothing; one that comes back serves only if
+     * the deployment code still has it as its group's active member (a
+     * replaced primary waits for its group to make it a backup). */
+    w->rts.serving[component] = alive && w->rts.component[component].run == TS_RT_ACTIVE &&
+                                ts__world_agents_is_active(w, component);
 }
 
 int ts__world_receives(const world *w, int component)

@@ -119,8 +119,12 @@ static void on_sample(ts_engine *engine, void *ctx, uint64_t arg)
     (void)arg;
     world *w = ctx;
     take_sample(w);
-    ts_engine_schedule(engine, ts_engine_now(engine) + w->s->sample_period_ns,
-                       on_sample, w, 0, NULL);
+    if (ts_engine_schedule(engine, ts_engine_now(engine) + w->s->sample_period_ns, on_sample, w,
+                           0, NULL) != TS_OK) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, NULL, 0, "cannot schedule the next state sample");
+        ts__world_fail(w, &e);
+    }
 }
 
 int ts__world_sampler_start(world *w, ts_error *err)

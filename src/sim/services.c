@@ -64,7 +64,12 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
     (void)arg;
     if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1)
         ts_svc_client_call(cs->client, sc->service, 0, NULL);
-    ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0, NULL);
+    if (ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0,
+                           NULL) != TS_OK) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, w->s->path, sc->line, "cannot schedule this client's calls");
+        ts__world_fail(w, &e);
+    }
 }
 
 static int build_services(world *w, ts__services *v, ts_error *err)
@@ -233,6 +238,16 @@ int ts__world_policy_allows(world *w, int from, int to, int topic)
     return ts_policy_checker_check(v->checker, from, to, topic) != 0;
 }
 
+int ts__world_policy_permits(const world *w, int from, int to, int topic)
+{
+    const ts__services *v = w->services;
+    size_t nc = w->s->n_components;
+    if (!v || !v->policy || from < 0 || to < 0 || (size_t)from >= nc || (size_t)to >= nc)
+        return 1;
+    ts_policy_verdict verdict;
+    return ts_policy_may_send(v->policy, from, to, topic, &verdict) == 1;
+}
+
 void ts__world_services_free(world *w)
 {
     ts__services *v = w->services;
@@ -241,11 +256,12 @@ void ts__world_services_free(world *w)
     for (size_t i = 0; i < v->n_clients; i++)
         ts_svc_client_free(v->clients[i].client);
     ts_svc_registry_free(v->registry);
-    if (v->servers)
-        for (size_t c = 0; c < w->s->n_components; c++) {
+    for (size_t c = 0; c < w->s->n_components; c++) {
+        if (v->servers)
             ts_svc_server_free(v->servers[c]);
+        if (v->responders)
             ts_svc_responder_free(v->responders[c]);
-        }
+    }
     ts_policy_checker_free(v->checker);
     ts_policy_free(v->policy);
     ts_free(v->clients);

@@ -60,6 +60,7 @@ typedef struct ts__rt_state {
 typedef struct world {
     const ts_scenario *s;
     const ts_plan *plan;
+    ts_time end;              /* the run's simulated duration */
     ts_engine *engine;
     ts_network *net;
     ts_compute *compute;
@@ -148,6 +149,17 @@ void ts__world_record_message(world *w, const ts_packet *p);
 
 /* 1 when a component's process runs and is not set STOPPED. */
 int ts__world_receives(const world *w, int component);
+
+/* After a crash (alive 0) or a restart of a component's process or node:
+ * whether it serves. */
+void ts__world_process_restarted(world *w, int component, int alive);
+
+/* 1 unless the component is in a failover group that has another member
+ * serving. */
+int ts__world_agents_is_active(const world *w, int component);
+
+/* 1 when the policy lets from send to `to` (topic or -1); records nothing. */
+int ts__world_policy_permits(const world *w, int from, int to, int topic);
 
 /* 1 when a component publishes its topics and answers requests. */
 int ts__world_serving(const world *w, int component);
