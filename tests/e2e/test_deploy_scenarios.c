@@ -263,6 +263,28 @@ static void test_services_balance_health_and_policy(void **state)
     ts_trace_free(t);
 }
 
+/* Robots sharing needed components hear every member: no fault, no safe
+ * state (each supervisor gets heartbeats, not just the first robot's). */
+static void test_shared_needed_components_keep_every_robot_running(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/shared-needed.xml");
+    assert_int_equal(scenario_count(t, "safe_state"), 0);
+    assert_int_equal(scenario_count(t, "failover"), 0);
+    ts_trace_free(t);
+}
+
+/* Responses travel back along an allowed request's flow. */
+static void test_policy_allows_responses_of_allowed_requests(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/service-cross-zone.xml");
+    assert_int_equal(scenario_count(t, "policy_violation"), 0);
+    assert_int_equal(scenario_count(t, "request_timeout"), 0);
+    assert_true(scenario_count(t, "response") >= 39);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +295,8 @@ int main(void)
         cmocka_unit_test(test_slow_canary_aborts_and_rolls_back),
         cmocka_unit_test(test_edge_loss_without_backup_enters_safe_state),
         cmocka_unit_test(test_services_balance_health_and_policy),
+        cmocka_unit_test(test_shared_needed_components_keep_every_robot_running),
+        cmocka_unit_test(test_policy_allows_responses_of_allowed_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
