@@ -29,14 +29,26 @@
  *   takes its transmission time and is reported TS_MSG_LOST when it would
  *   have arrived. Loss and jitter draws come, in queue order, from the
  *   direction's own stream, ts_rng_new(seed, "<link name>/ab" or "/ba").
- * - Transmission times are fixed when a message joins a queue: a change of
- *   a medium's capacity or latency, of a link's extra latency or of its loss
- *   model applies to messages queued from then on; those already queued or
- *   transmitting finish as they were scheduled (at the old rate).
+ * - A message's loss and propagation delay (link, medium and extra
+ *   latency, jitter) are fixed when it joins a queue: a change of a
+ *   medium's latency, of a link's extra latency or of its loss model
+ *   applies to messages queued from then on (a medium's latency also
+ *   re-weighs the routes at once).
+ * - A change of a medium's capacity applies to everything not yet sent:
+ *   the message on the air sends the bits it has left (computed exactly
+ *   for whole bit/s rates) at the new rate from the change, the ones
+ *   queued behind it follow back to back at the new rate, and their
+ *   arrivals move with them (each keeping its propagation delay).
  * - A link going down loses everything queued, transmitting or propagating
- *   on it (TS_MSG_LINK_DOWN). A private transmitter is then idle; on a
- *   shared medium the air time already scheduled for the lost messages
- *   stays used, so other links' queued messages keep their times.
+ *   on it (TS_MSG_LINK_DOWN), and its transmitter stops at once: busy time
+ *   keeps only what was sent by then (a message of the link on the air is
+ *   cut short, not finished). A private transmitter is then idle; on a
+ *   shared medium the lost messages leave the shared queue and the other
+ *   links' messages behind them move up, their arrivals re-timed.
+ * - Times saturate at TS_TIME_MAX, which means never: a message whose
+ *   transmission would end or whose arrival would come past it (gigabytes
+ *   over a link of a few bit/s, an enormous latency) never arrives and is
+ *   reported TS_MSG_IN_FLIGHT by ts_network_flush_in_flight.
  */
 #ifndef TOPOSIM_NETWORK_H
 #define TOPOSIM_NETWORK_H
@@ -186,8 +198,10 @@ typedef struct ts_network_config {
 int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
                    ts_network **out, ts_error *err);
 
-/* Frees the network; packets still travelling are forgotten unreported
- * (call ts_network_flush_in_flight first to report them). */
+/* Frees the network and cancels its pending engine events, so the engine
+ * (which must still exist) can run on; packets still travelling are
+ * forgotten unreported (call ts_network_flush_in_flight first to report
+ * them). */
 void ts_network_free(ts_network *net);
 
 /* Sends a copy of *packet now. Same-node packets are delivered at once;
@@ -201,7 +215,8 @@ int ts_network_send(ts_network *net, const ts_packet *packet);
 void ts_network_flush_in_flight(ts_network *net);
 
 /* Serialisation time of `bytes` at `bandwidth_bps`, rounded up to whole
- * nanoseconds (the last bit must have left). */
+ * nanoseconds (the last bit must have left), exact for whole bit/s rates
+ * below about 2.3 GB; TS_TIME_MAX (never) when it would not fit. */
 int64_t ts_serialisation_ns(int64_t bytes, double bandwidth_bps);
 
 /* Number of packets and bytes on the wire (headers included) for a message
@@ -210,8 +225,9 @@ void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
                   int64_t *packets, int64_t *wire_bytes);
 
 /* ---- Faults and changes (all take effect now; see the opening comment
- * for what happens to messages already queued). Only link down/up report
- * events; the caller of the others knows why and reports them. ---- */
+ * for what happens to messages already queued). Only link down/up and the
+ * route changes they or a medium's latency cause report events; the
+ * caller of the others knows why and reports them. ---- */
 
 /* Takes a link (both directions) down or up. Routes are recomputed over
  * the links that are up; then, going down, everything on the link is
@@ -236,13 +252,18 @@ int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss);
  * routes keep using the configured latency. TS_EINVAL if ns < 0. */
 int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns);
 
-/* Changes medium m's (0-based) capacity and latency. TS_EINVAL for a bad
- * index, capacity <= 0 or latency < 0. */
+/* Changes medium m's (0-based) capacity, re-timing what is not yet sent,
+ * and latency, for later messages and the routes: a new latency
+ * recomputes them and reports "route_change" (value: node pairs whose next
+ * hop changed) if any changed. TS_EINVAL for a bad index, capacity <= 0 or
+ * latency < 0; TS_ENOMEM if the routes cannot be rebuilt (the change is
+ * made; the old routes stay). */
 int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
                           int64_t latency_ns);
 
-/* The routes in force now (they change when links go down or up); owned
- * by the network, valid until the next link change. */
+/* The routes in force now (they change when links go down or up and when a
+ * medium's latency changes); owned by the network, valid until the next
+ * such change. */
 const ts_routes *ts_network_routes(const ts_network *net);
 
 /* ---- Counters for link_state sampling ---- */
@@ -275,9 +296,9 @@ void ts_network_counters(const ts_network *net, int directed_hop,
                          ts_link_counters *out);
 
 /* Fills *out with medium m's shared transmitter: the sums over its hops
- * (one pass over all hops), its own busy time and queue (air time of
- * messages lost to a link going down included); up is 1 (all zero for a
- * bad index). */
+ * (one pass over all hops), its own busy time and queue (a message lost to
+ * a link going down counts for the air time it had used by then); up is 1
+ * (all zero for a bad index). */
 void ts_network_medium_counters(const ts_network *net, int medium,
                                 ts_link_counters *out);
 

@@ -99,6 +99,7 @@ typedef struct node_state {
     int rep_cores, rep_gpus;  /* last reported to the load observer */
     int fair_waiting;         /* a FAIR task waited at the last dispatch */
     int dispatch_queued;
+    ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
     uint64_t reserved;        /* cores reserved by some task */
     double min_vr;            /* monotonic floor of runnable fair vruntimes */
     ts_time busy_acc, busy_mark;
@@ -183,7 +184,23 @@ void ts_compute_free(ts_compute *c)
 {
     if (!c)
         return;
+    /* Cancel what the model has pending (cores' and GPUs' ends, release
+     * timers), as ts_dynamics_free does, so the engine can run on without
+     * calling into freed memory; stale handles are harmless. */
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        const node_state *n = &c->nodes[i];
+        for (int k = 0; k < n->cores; k++)
+            if (c->cores[n->core0 + (size_t)k].ev)
+                ts_engine_cancel(c->engine, c->cores[n->core0 + (size_t)k].ev);
+        for (int g = 0; g < n->gpus; g++)
+            if (c->gpus[n->gpu0 + (size_t)g].ev)
+                ts_engine_cancel(c->engine, c->gpus[n->gpu0 + (size_t)g].ev);
+        if (n->dispatch_queued)
+            ts_engine_cancel(c->engine, n->dispatch_ev);
+    }
     for (size_t i = 0; i < c->n_tasks; i++) {
+        if (c->tasks[i].rel_ev)
+            ts_engine_cancel(c->engine, c->tasks[i].rel_ev);
         ts_free(c->tasks[i].pending);
         ts_free(c->tasks[i].name);
     }
@@ -388,7 +405,7 @@ static void request_dispatch(ts_compute *c, int node)
     if (n->dispatch_queued)
         return;
     if (ts_engine_schedule(c->engine, ts_engine_now(c->engine), on_dispatch, c,
-                           (uint64_t)node, NULL) == TS_OK)
+                           (uint64_t)node, &n->dispatch_ev) == TS_OK)
         n->dispatch_queued = 1;
     else
         on_dispatch(c->engine, c, (uint64_t)node);

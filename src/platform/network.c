@@ -16,6 +16,19 @@
  * cursor at the first one not yet fully transmitted: that gives the
  * backlog, the exact busy time, and, when the link goes down, every
  * message to report, all without allocating per event.
+ *
+ * The outcome is revised in two cases only, both on a shared medium and
+ * both rare next to sends: a link going down takes its messages out of the
+ * medium's queue, and a capacity change re-rates what is not yet sent. The
+ * medium's ring names each message's slot, so either walks the unsent
+ * messages in transmission order, re-times them back to back and moves
+ * the arrival events that changed. To re-rate the message on the air
+ * exactly, each message keeps the work it has left in nanobits (bits x
+ * 1e9, so that at r bit/s it takes work / r ns): integer arithmetic for
+ * whole bit/s rates, as ts_serialisation_ns.
+ *
+ * Time saturates at TS_TIME_MAX, which stands for "never": such an
+ * arrival gets no engine event and the message stays in flight.
  */
 #include "toposim/platform.h"
 
@@ -34,6 +47,7 @@
 typedef struct backlog_entry {
     ts_time tx_end;
     int64_t bytes, packets;
+    int slot;                 /* its message; still that one while tx_end > now */
 } backlog_entry;
 
 typedef struct tx_state {
@@ -43,6 +57,7 @@ typedef struct tx_state {
 } tx_state;
 
 typedef struct medium_state {
+    char *name;
     tx_state tx;
     int64_t latency_ns;
     int64_t queue_bytes, queue_packets;  /* limits, 0: none */
@@ -87,8 +102,13 @@ typedef struct packet_slot {
     int prev, next;           /* hop list; next is also the free list */
     int in_use;
     int64_t frags, wire, lost_frags;
-    ts_time tx_end, ser;
-    ts_event_handle ev;
+    ts_time tx_end, ser;      /* ser: tx_end - ser is when it started */
+    ts_time delay;            /* propagation on this hop, jitter included */
+    ts_time arrival;          /* TS_TIME_MAX: never (no event) */
+    ts_time seg_at;           /* the work below is what was left at seg_at */
+    uint64_t left_nb;         /* nanobits, exact; NB_INEXACT: use left_d */
+    double left_d;
+    ts_event_handle ev;       /* 0: none */
 } packet_slot;
 
 struct ts_network {
@@ -116,23 +136,86 @@ struct ts_network {
 
 /* ---- Small pieces ---- */
 
+/* a + b, held within [INT64_MIN, TS_TIME_MAX] instead of wrapping. */
+static ts_time add_sat(ts_time a, ts_time b)
+{
+    if (b > 0 && a > TS_TIME_MAX - b)
+        return TS_TIME_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+/* 2^63 as a double: the first value a ts_time cannot hold. */
+#define TIME_LIMIT_D 9223372036854775808.0
+
+/* Marks work too large for 64-bit nanobits. No exact value equals it:
+ * whole messages are multiples of 8e9 (UINT64_MAX is odd), and sending
+ * only lowers them. */
+#define NB_INEXACT UINT64_MAX
+
+/* Whole-bit/s rates (all that units.h produces for "100Mbps" and the
+ * like) take the integer paths, so results are exact to the nanosecond. */
+static int whole_rate(double bps, uint64_t *r)
+{
+    if (!(bps >= 1.0 && bps < 1.8e19) || floor(bps) != bps)
+        return 0;
+    *r = (uint64_t)bps;
+    return 1;
+}
+
+/* The work of `bytes` in nanobits: exactly below about 2.3 GB, else only
+ * as the double. */
+static void work_of(int64_t bytes, uint64_t *nb, double *d)
+{
+    if (bytes < 0)
+        bytes = 0;
+    *d = (double)bytes * 8.0 * 1e9;
+    *nb = (uint64_t)bytes <= UINT64_MAX / 8000000000u ? (uint64_t)bytes * 8000000000u
+                                                       : NB_INEXACT;
+}
+
+/* Time to send that work at `bps`, rounded up to whole nanoseconds (the
+ * last bit must have left) and saturated at TS_TIME_MAX; the clamp comes
+ * before any cast, so no rate or size can wrap or overflow. */
+static ts_time work_ns(uint64_t nb, double d, double bps)
+{
+    uint64_t r;
+    if (nb != NB_INEXACT && whole_rate(bps, &r)) {
+        uint64_t q = nb / r + (nb % r != 0);
+        return q > (uint64_t)TS_TIME_MAX ? TS_TIME_MAX : (ts_time)q;
+    }
+    double v = ceil(d / bps);
+    return v >= 0 && v < TIME_LIMIT_D ? (ts_time)v : TS_TIME_MAX;
+}
+
+/* Takes `elapsed` ns of sending at `bps` off the slot's work left. */
+static void work_advance(packet_slot *s, ts_time elapsed, double bps)
+{
+    if (elapsed <= 0)
+        return;
+    uint64_t r;
+    if (s->left_nb != NB_INEXACT && whole_rate(bps, &r) &&
+        (uint64_t)elapsed <= UINT64_MAX / r) {
+        uint64_t done = (uint64_t)elapsed * r;
+        s->left_nb = done < s->left_nb ? s->left_nb - done : 0;
+        s->left_d = (double)s->left_nb;
+        return;
+    }
+    s->left_nb = NB_INEXACT;
+    s->left_d -= (double)elapsed * bps;
+    if (!(s->left_d > 0))
+        s->left_d = 0;
+}
+
 int64_t ts_serialisation_ns(int64_t bytes, double bandwidth_bps)
 {
     if (bytes <= 0)
         return 0;
-    /* Integer arithmetic when the rate is a whole number of bits/s (all
-     * that units.h produces for "100Mbps" and the like), so results are
-     * exact to the nanosecond; double only past 64-bit range. */
-    double rounded = floor(bandwidth_bps);
-    if (rounded == bandwidth_bps && bandwidth_bps >= 1.0 && bandwidth_bps < 1.8e19) {
-        uint64_t bps = (uint64_t)bandwidth_bps;
-        uint64_t bits = (uint64_t)bytes * 8u;
-        if ((uint64_t)bytes < UINT64_MAX / 8u && bits < UINT64_MAX / 1000000000u) {
-            uint64_t num = bits * 1000000000u;
-            return (int64_t)(num / bps + (num % bps != 0));
-        }
-    }
-    return (int64_t)ceil((double)bytes * 8.0 * 1e9 / bandwidth_bps);
+    uint64_t nb;
+    double d;
+    work_of(bytes, &nb, &d);
+    return work_ns(nb, d, bandwidth_bps);
 }
 
 void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
@@ -423,23 +506,30 @@ static void enqueue(ts_network *net, int slot, int hop)
     ts_time arrival = 0;
     if (!refused) {
         ts_time start = tx->busy_until > now ? tx->busy_until : now;
-        s->ser = ts_serialisation_ns(s->wire, tx->rate_bps);
-        s->tx_end = start + s->ser;
+        work_of(s->wire, &s->left_nb, &s->left_d);
+        s->seg_at = start;
+        s->ser = work_ns(s->left_nb, s->left_d, tx->rate_bps);
+        s->tx_end = add_sat(start, s->ser);
         /* Loss first, then jitter: both from the hop's one stream, in
          * queue order, so a run is reproducible whatever else happens. */
         s->lost_frags = h->rng ? draw_loss(h, s->frags) : 0;
-        int64_t delay = h->latency_ns + h->extra_ns + (m ? m->latency_ns : 0);
+        ts_time delay = add_sat(add_sat(h->latency_ns, h->extra_ns), m ? m->latency_ns : 0);
         if (h->rng && h->jitter->kind != TS_DIST_NONE) {
             double j = ts_dist_draw(h->jitter, h->rng);
-            delay += j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18;
+            delay = add_sat(delay, j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18);
         }
-        arrival = s->tx_end + delay;
+        s->delay = delay;
+        arrival = add_sat(s->tx_end, delay);
         if (!h->reorder_allowed && arrival < h->last_arrival)
             arrival = h->last_arrival;
         /* Scheduled before anything is committed, so running out of
-         * engine memory leaves the queue as it was (a drop). */
-        refused = ts_engine_schedule(net->engine, arrival, on_arrival, net, (uint64_t)slot,
-                                     &s->ev) != TS_OK;
+         * engine memory leaves the queue as it was (a drop). An arrival
+         * at TS_TIME_MAX never comes: no event, the message stays in
+         * flight until the end-of-run flush. */
+        s->ev = 0;
+        if (arrival < TS_TIME_MAX)
+            refused = ts_engine_schedule(net->engine, arrival, on_arrival, net,
+                                         (uint64_t)slot, &s->ev) != TS_OK;
     }
     if (refused) {
         h->c.dropped_messages++;
@@ -448,14 +538,15 @@ static void enqueue(ts_network *net, int slot, int hop)
         finish(net, slot, TS_MSG_DROPPED_QUEUE);
         return;
     }
+    s->arrival = arrival;
     if (!h->reorder_allowed)
         h->last_arrival = arrival;
     tx->busy_until = s->tx_end;
-    tx->busy_scheduled += s->ser;
-    h->own_scheduled += s->ser;
+    tx->busy_scheduled = add_sat(tx->busy_scheduled, s->ser);
+    h->own_scheduled = add_sat(h->own_scheduled, s->ser);
     if (m) {
         m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
-            (backlog_entry){s->tx_end, s->wire, s->frags};
+            (backlog_entry){s->tx_end, s->wire, s->frags, slot};
         m->ring_count++;
         m->backlog_bytes += s->wire;
         m->backlog_packets += s->frags;
@@ -464,7 +555,7 @@ static void enqueue(ts_network *net, int slot, int hop)
     list_append(net, h, slot);
     h->backlog_bytes += s->wire;
     h->backlog_packets += s->frags;
-    h->backlog_ser += s->ser;
+    h->backlog_ser = add_sat(h->backlog_ser, s->ser);
     h->c.sent_messages++;
     h->c.sent_packets += (uint64_t)s->frags;
     h->c.sent_bytes += (uint64_t)s->wire;
@@ -646,6 +737,8 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     for (size_t i = 0; i < cfg->n_media; i++) {
         const ts_medium_desc *d = &cfg->media[i];
         medium_state *m = &net->media[i];
+        if (!(m->name = name_or(d->name, "medium", i)))
+            goto nomem;
         m->tx.rate_bps = d->capacity_bps;
         m->latency_ns = d->latency_ns;
         m->queue_bytes = d->queue_bytes;
@@ -671,7 +764,7 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         ls->loss_cfg = d->loss;
         ls->up = 1;
         medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
-        ls->route_latency = d->latency_ns + (m ? m->latency_ns : 0);
+        ls->route_latency = add_sat(d->latency_ns, m ? m->latency_ns : 0);
         for (int dir = 0; dir < 2; dir++) {
             size_t hop = 2 * l + (size_t)dir;
             hop_state *h = &net->hops[hop];
@@ -708,6 +801,12 @@ void ts_network_free(ts_network *net)
 {
     if (!net)
         return;
+    /* Every message on a hop has (at most) its arrival pending: cancel
+     * them, so the engine can run on without calling into freed memory. */
+    if (net->slots)
+        for (size_t i = 0; i < net->n_slots; i++)
+            if (net->slots[i].in_use && net->slots[i].hop >= 0 && net->slots[i].ev)
+                ts_engine_cancel(net->engine, net->slots[i].ev);
     if (net->hops)
         for (size_t i = 0; i < net->n_hops; i++)
             if (net->hops[i].rng)
@@ -718,8 +817,10 @@ void ts_network_free(ts_network *net)
             ts_dist_fini(&net->links[l].jitter);
         }
     if (net->media)
-        for (size_t i = 0; i < net->n_media; i++)
+        for (size_t i = 0; i < net->n_media; i++) {
             ts_free(net->media[i].ring);
+            ts_free(net->media[i].name);
+        }
     ts_routes_free(net->routes);
     ts_free(net->descs);
     ts_free(net->links);
@@ -731,34 +832,166 @@ void ts_network_free(ts_network *net)
     ts_free(net);
 }
 
+/* ---- Re-timing a medium ---- */
+
+/* Moves the message's arrival to `at`. Cancelling first frees an engine
+ * slot for the new event, so this cannot run out of event memory unless
+ * the message had no event (its arrival was "never"): then it stays so. */
+static void set_arrival(ts_network *net, int slot, ts_time at)
+{
+    packet_slot *s = &net->slots[slot];
+    if (s->ev)
+        ts_engine_cancel(net->engine, s->ev);
+    s->ev = 0;
+    s->arrival = TS_TIME_MAX;
+    if (at < TS_TIME_MAX &&
+        ts_engine_schedule(net->engine, at, on_arrival, net, (uint64_t)slot, &s->ev) == TS_OK)
+        s->arrival = at;
+    else
+        s->ev = 0;
+}
+
+/* Lays the medium's queued messages out again from now, in transmission
+ * order and back to back, at its current rate; `old_rate` is the rate the
+ * message on the air has been sent at since its seg_at. With an unchanged
+ * rate the message on the air keeps its time and only the ones behind a
+ * removed message move up. Arrivals follow their new ends (each keeps its
+ * own delay, and the no-overtaking rule against the message ahead on its
+ * hop); only the events that move are rescheduled. The caller has
+ * drained the ring by now, so every entry names a live slot. */
+static void retime_medium(ts_network *net, medium_state *m, ts_time now, double old_rate)
+{
+    int rerate = old_rate != m->tx.rate_bps;
+    /* No gaps from the start of the first entry to busy_until (messages
+     * behind it were queued while it was busy), so the air time sent so
+     * far is what was scheduled minus that span's part after now. */
+    ts_time sent = m->tx.busy_scheduled -
+                   (m->tx.busy_until > now ? m->tx.busy_until - now : 0);
+    ts_time t = now;
+    for (size_t k = 0; k < m->ring_count; k++) {
+        backlog_entry *e = &m->ring[(m->ring_head + k) % m->ring_cap];
+        int slot = e->slot;
+        packet_slot *s = &net->slots[slot];
+        hop_state *h = &net->hops[s->hop];
+        ts_time start = s->tx_end - s->ser;
+        ts_time ser = s->ser, tx_end;
+        if (k == 0 && start < now) {
+            /* On the air since `start`: at a new rate, the bits left
+             * (exact for whole bit/s rates) go at it from now; `ser`
+             * stays the span from its start, so the counters' part-way
+             * arithmetic holds. */
+            if (rerate) {
+                work_advance(s, now - s->seg_at, old_rate);
+                s->seg_at = now;
+                ts_time rest = work_ns(s->left_nb, s->left_d, m->tx.rate_bps);
+                ser = add_sat(now - start, rest);
+                tx_end = add_sat(now, rest);
+            } else {
+                tx_end = s->tx_end;
+            }
+        } else {
+            start = t;
+            work_of(s->wire, &s->left_nb, &s->left_d);
+            s->seg_at = start;
+            if (rerate)
+                ser = work_ns(s->left_nb, s->left_d, m->tx.rate_bps);
+            tx_end = add_sat(start, ser);
+        }
+        /* Differences of two values in [0, TS_TIME_MAX] cannot overflow. */
+        h->own_scheduled = add_sat(h->own_scheduled, ser - s->ser);
+        h->backlog_ser = add_sat(h->backlog_ser, ser - s->ser);
+        s->ser = ser;
+        s->tx_end = e->tx_end = tx_end;
+        t = tx_end;
+        ts_time arrival = add_sat(tx_end, s->delay);
+        if (!h->reorder_allowed && s->prev >= 0 && net->slots[s->prev].arrival > arrival)
+            arrival = net->slots[s->prev].arrival;
+        if (arrival != s->arrival)
+            set_arrival(net, slot, arrival);
+        if (!h->reorder_allowed && slot == h->tail)
+            h->last_arrival = s->arrival;
+    }
+    if (m->ring_count > 0)
+        m->tx.busy_until = t;
+    else if (m->tx.busy_until > now)
+        m->tx.busy_until = now;
+    m->tx.busy_scheduled =
+        add_sat(sent, m->tx.busy_until > now ? m->tx.busy_until - now : 0);
+}
+
+/* Takes hop `hop`'s messages out of the medium's queue, then lets the
+ * others move up. */
+static void remove_from_medium(ts_network *net, medium_state *m, int hop, ts_time now)
+{
+    drain_medium(m, now);
+    size_t kept = 0;
+    for (size_t k = 0; k < m->ring_count; k++) {
+        backlog_entry e = m->ring[(m->ring_head + k) % m->ring_cap];
+        if (net->slots[e.slot].hop == hop) {
+            m->backlog_bytes -= e.bytes;
+            m->backlog_packets -= e.packets;
+            continue;
+        }
+        m->ring[(m->ring_head + kept++) % m->ring_cap] = e;
+    }
+    m->ring_count = kept;
+    retime_medium(net, m, now, m->tx.rate_bps);
+}
+
+/* Empties the medium's queue (the end-of-run flush): the air time keeps
+ * only what was sent by now. */
+static void empty_medium(medium_state *m, ts_time now)
+{
+    if (m->tx.busy_until > now) {
+        m->tx.busy_scheduled -= m->tx.busy_until - now;
+        m->tx.busy_until = now;
+    }
+    m->ring_head = m->ring_count = 0;
+    m->backlog_bytes = m->backlog_packets = 0;
+}
+
 /* ---- Emptying a hop ---- */
 
 /* Empties the hop: cancels its messages' arrivals and returns the first
  * of them (chained through `next`, in queue order) for the caller to
  * report. Busy time keeps only what was sent by now: a private
- * transmitter falls idle (no other hop shares it); a medium keeps the air
- * time it had scheduled for them. */
-static int clear_hop(ts_network *net, hop_state *h)
+ * transmitter falls idle (no other hop shares it); on a medium the hop's
+ * messages leave the shared queue, the one on the air (if it is the
+ * hop's) cut short at once as on a private transmitter, and the other
+ * links' messages behind them move up, unless `keep_medium` (the flush
+ * empties the media itself). */
+static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
 {
     ts_time now = ts_engine_now(net->engine);
     drain_hop(net, h, now);
+    if (h->medium && !keep_medium)
+        remove_from_medium(net, h->medium, (int)(h - net->hops), now);
+    /* Left to send: all from the cursor on but the part of the first one
+     * already sent, from the running sums as the counters compute it, so
+     * that saturated times stay consistent with them. */
+    ts_time unsent = h->backlog_ser;
+    if (h->cursor >= 0) {
+        const packet_slot *c = &net->slots[h->cursor];
+        ts_time start = c->tx_end - c->ser;
+        if (start < now)
+            unsent -= now - start;
+    }
     int first = h->head;
-    ts_time unsent = 0;
     for (int i = first; i >= 0; i = net->slots[i].next) {
         packet_slot *s = &net->slots[i];
-        if (s->tx_end > now)
-            unsent += s->tx_end - now < s->ser ? s->tx_end - now : s->ser;
-        ts_engine_cancel(net->engine, s->ev);
+        if (s->ev)
+            ts_engine_cancel(net->engine, s->ev);
+        s->ev = 0;
         s->hop = -1;
     }
     h->head = h->tail = h->cursor = -1;
     h->backlog_bytes = h->backlog_packets = h->backlog_ser = 0;
     h->last_arrival = 0;
     h->own_scheduled -= unsent;
-    if (!h->medium) {
-        h->own.busy_scheduled -= unsent;
-        if (h->own.busy_until > now)
-            h->own.busy_until = now;
+    if (!h->medium && h->own.busy_until > now) {
+        /* The transmitter's busy span has no gaps (as on a medium). */
+        h->own.busy_scheduled -= h->own.busy_until - now;
+        h->own.busy_until = now;
     }
     return first;
 }
@@ -769,7 +1002,7 @@ static size_t kill_hop(ts_network *net, size_t hop)
 {
     hop_state *h = &net->hops[hop];
     size_t n = 0;
-    for (int i = clear_hop(net, h); i >= 0; n++) {
+    for (int i = clear_hop(net, h, 0); i >= 0; n++) {
         packet_slot *s = &net->slots[i];
         int next = s->next;     /* read first: finish() recycles the slot */
         h->c.down_messages++;
@@ -817,9 +1050,12 @@ static int by_order(const void *x, const void *y)
 void ts_network_flush_in_flight(ts_network *net)
 {
     /* Every packet in flight is on a hop: empty the hops (their arrivals
-     * cancelled), then report all of them in send order. */
+     * cancelled) and the media, then report all of them in send order. */
+    ts_time now = ts_engine_now(net->engine);
     for (size_t i = 0; i < net->n_hops; i++)
-        clear_hop(net, &net->hops[i]);
+        clear_hop(net, &net->hops[i], 1);
+    for (size_t i = 0; i < net->n_media; i++)
+        empty_medium(&net->media[i], now);
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
         n += net->slots[i].in_use != 0;
@@ -923,8 +1159,34 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
     if (medium < 0 || (size_t)medium >= net->n_media || !(capacity_bps > 0) ||
         !isfinite(capacity_bps) || latency_ns < 0)
         return TS_EINVAL;
-    net->media[medium].tx.rate_bps = capacity_bps;
-    net->media[medium].latency_ns = latency_ns;
+    medium_state *m = &net->media[medium];
+    if (capacity_bps != m->tx.rate_bps) {
+        ts_time now = ts_engine_now(net->engine);
+        double old = m->tx.rate_bps;
+        drain_medium(m, now);
+        m->tx.rate_bps = capacity_bps;
+        retime_medium(net, m, now, old);
+    }
+    if (latency_ns == m->latency_ns)
+        return TS_OK;
+    /* Queued messages keep the delay they were given; the routes weigh
+     * the new latency from now, as after a link going down or up. */
+    m->latency_ns = latency_ns;
+    for (size_t l = 0; l < net->n_links; l++)
+        if (net->descs[l].medium == medium + 1)
+            net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
+    size_t changed = 0;
+    ts_error err;
+    int rc = rebuild_routes(net, &changed, &err);
+    if (rc != TS_OK)
+        return rc;
+    if (changed > 0) {
+        char detail[sizeof ((ts_platform_event *)0)->detail];
+        snprintf(detail, sizeof detail,
+                 "routes recomputed after medium %s's latency changed: %zu node "
+                 "pairs take a new next hop", m->name, changed);
+        emit(net, "route_change", -1, (double)changed, detail);
+    }
     return TS_OK;
 }
 

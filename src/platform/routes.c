@@ -115,8 +115,12 @@ static void routes_to(const ts_routes *r, work *w, size_t dst)
             const adj_entry *a = &w->adj[k];
             if (w->done[a->other])
                 continue;
-            route_key cand = {w->best[u].latency + a->latency,
-                              w->best[u].hops + 1, a->hop};
+            /* Saturate below INT64_MAX, which marks "unreached": a path of
+             * absurd latency is still a path. */
+            int64_t sum = a->latency > INT64_MAX - 1 - w->best[u].latency
+                              ? INT64_MAX - 1
+                              : w->best[u].latency + a->latency;
+            route_key cand = {sum, w->best[u].hops + 1, a->hop};
             if (key_less(&cand, &w->best[a->other])) {
                 w->best[a->other] = cand;
                 heap_push(w, cand, a->other);

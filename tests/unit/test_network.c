@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -838,6 +839,364 @@ static void test_allocation_failures(void **state)
     ts_engine_free(e);
 }
 
+
+/* ---- Times past the clock's range never come ---- */
+
+static void test_serialisation_saturates(void **state)
+{
+    (void)state;
+    /* 2e9 B = 1.6e10 bits at 1 bit/s is 1.6e19 ns (past 2^63 - 1 ns), at
+     * 0.5 bit/s 3.2e19 ns; both mean never. 1e9 B at 1 bit/s still fits:
+     * 8e18 ns exactly. */
+    assert_int_equal(ts_serialisation_ns(2000000000LL, 1.0), TS_TIME_MAX);
+    assert_int_equal(ts_serialisation_ns(2000000000LL, 0.5), TS_TIME_MAX);
+    assert_int_equal(ts_serialisation_ns(INT64_MAX, 1e9), TS_TIME_MAX);
+    assert_int_equal(ts_serialisation_ns(1000000000LL, 1.0), 8000000000000000000LL);
+    assert_int_equal(ts_serialisation_ns(1000000000LL, 2.0), 4000000000000000000LL);
+}
+
+static void test_unreachable_time_stays_in_flight(void **state)
+{
+    (void)state;
+    /* Link 0: 2e9 B at 1 bit/s never finishes sending. Link 1: an 8 us
+     * message whose latency (2^63 - 6 ns) takes its arrival past the clock. */
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 1, .bandwidth_bps = 1},
+        {.a = 2, .b = 3, .latency_ns = INT64_MAX - 5, .bandwidth_bps = 1e9},
+    };
+    net_fixture f;
+    build(&f, 4, links, 2);
+    send_at(&f, 0, 1, 2000000000LL, 0);
+    send_at(&f, 2, 3, 1000, 1);
+    send_at(&f, 0, 1, 1, 2);                   /* behind a message that never ends */
+    assert_int_equal(f.rec.n, 0);             /* not refused */
+    ts_engine_run(f.engine, 1000 * TS_S);
+    assert_int_equal(f.rec.n, 0);
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.sent_messages, 2);
+    assert_int_equal(c.dropped_messages, 0);
+    assert_int_equal(c.queue_bytes, 2000000001LL);
+    assert_int_equal(c.busy_ns, 1000 * TS_S);  /* sending all along */
+    ts_network_counters(f.net, 2, &c);
+    assert_int_equal(c.busy_ns, 8000);
+    assert_int_equal(c.queue_bytes, 0);
+    ts_network_flush_in_flight(f.net);
+    assert_int_equal(f.rec.n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f.rec.done[i].seq, i);
+        assert_int_equal(f.rec.done[i].status, TS_MSG_IN_FLIGHT);
+    }
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.busy_ns, 1000 * TS_S);
+    assert_int_equal(c.queue_bytes, 0);
+    /* The link is free again: 1 B takes 8 s. */
+    send_at(&f, 0, 1, 1, 3);
+    ts_engine_run(f.engine, 1010 * TS_S);
+    assert_int_equal(f.rec.n, 4);
+    assert_int_equal(f.rec.done[3].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[3].received, 1008 * TS_S);
+    teardown_net(&f);
+}
+
+/* ---- A medium after a link goes down ---- */
+
+/* Robots 0 (link A = 0) and 1 (link B = 1) share a 1 Mbit/s medium to the
+ * access point 2: 125 kB take exactly 1 s of air. */
+static void build_air(net_fixture *f, int64_t queue_bytes)
+{
+    static ts_medium_desc air;
+    static ts_net_link_desc links[2];
+    air = (ts_medium_desc){.capacity_bps = 1e6, .queue_bytes = queue_bytes, .name = "air"};
+    links[0] = (ts_net_link_desc){.a = 0, .b = 2, .latency_ns = TS_MS, .medium = 1,
+                                  .name = "A"};
+    links[1] = (ts_net_link_desc){.a = 1, .b = 2, .latency_ns = 2 * TS_MS, .medium = 1,
+                                  .name = "B"};
+    ts_network_config cfg = {.n_nodes = 3, .links = links, .n_links = 2, .media = &air,
+                             .n_media = 1};
+    build_cfg(f, &cfg);
+}
+
+static void test_medium_link_down_frees_queue(void **state)
+{
+    (void)state;
+    /* A fills the 500 kB shared queue with four 1 s messages and goes down
+     * at 0.1 s: the queue and the air are free at once, so B's message at
+     * 0.2 s goes straight on the air: 0.2 + 1 s + 2 ms. */
+    net_fixture f;
+    build_air(&f, 500000);
+    for (int i = 0; i < 4; i++)
+        send_at(&f, 0, 2, 125000, (uint64_t)i);
+    ts_engine_run(f.engine, 100 * TS_MS);
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
+    assert_int_equal(f.rec.n, 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f.rec.done[i].status, TS_MSG_LINK_DOWN);
+    ts_link_counters m;
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.queue_bytes, 0);
+    assert_int_equal(m.busy_ns, 100 * TS_MS);
+    ts_engine_run(f.engine, 200 * TS_MS);
+    send_at(&f, 1, 2, 125000, 4);
+    assert_int_equal(f.rec.n, 4);              /* accepted */
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.queue_bytes, 125000);
+    ts_engine_run(f.engine, 10 * TS_S);
+    assert_int_equal(f.rec.n, 5);
+    assert_int_equal(f.rec.done[4].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[4].received, 1202 * TS_MS);
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.busy_ns, 1100 * TS_MS);
+    assert_int_equal(m.down_messages, 4);
+    assert_int_equal(m.dropped_messages, 0);
+    teardown_net(&f);
+}
+
+static void test_medium_link_down_retimes_others(void **state)
+{
+    (void)state;
+    net_fixture f;
+    /* Air in queue order: B0 [0, 1) s, A1 [1, 2), A2 [2, 3), B3 [3, 4). A
+     * fails at 0.5 s while B0 is on the air: B0 keeps its time, B3 moves
+     * up to [1, 2) s. */
+    build_air(&f, 0);
+    send_at(&f, 1, 2, 125000, 0);
+    send_at(&f, 0, 2, 125000, 1);
+    send_at(&f, 0, 2, 125000, 2);
+    send_at(&f, 1, 2, 125000, 3);
+    ts_engine_run(f.engine, 500 * TS_MS);
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[0].seq, 1);
+    assert_int_equal(f.rec.done[1].seq, 2);
+    ts_link_counters m, h;
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.queue_bytes, 250000);
+    ts_engine_run(f.engine, 1500 * TS_MS);
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.busy_ns, 1500 * TS_MS);
+    assert_int_equal(m.queue_bytes, 125000);
+    ts_engine_run(f.engine, 10 * TS_S);
+    assert_int_equal(f.rec.n, 4);
+    assert_int_equal(f.rec.done[2].seq, 0);
+    assert_int_equal(f.rec.done[2].received, 1002 * TS_MS);
+    assert_int_equal(f.rec.done[3].seq, 3);
+    assert_int_equal(f.rec.done[3].received, 2002 * TS_MS);
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.busy_ns, 2 * TS_S);
+    ts_network_counters(f.net, 2, &h);         /* B's share */
+    assert_int_equal(h.busy_ns, 2 * TS_S);
+    ts_network_counters(f.net, 0, &h);         /* A never got the air */
+    assert_int_equal(h.busy_ns, 0);
+    teardown_net(&f);
+
+    /* A1 [0, 1) s on the air, B2 [1, 2) behind it; A fails at 0.25 s: A1
+     * is cut short there and B2 goes on the air at once. */
+    build_air(&f, 0);
+    send_at(&f, 0, 2, 125000, 1);
+    send_at(&f, 1, 2, 125000, 2);
+    ts_engine_run(f.engine, 250 * TS_MS);
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
+    ts_engine_run(f.engine, 10 * TS_S);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[0].status, TS_MSG_LINK_DOWN);
+    assert_int_equal(f.rec.done[1].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[1].received, 1252 * TS_MS);
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.busy_ns, 1250 * TS_MS);
+    ts_network_counters(f.net, 0, &h);
+    assert_int_equal(h.busy_ns, 250 * TS_MS);
+    ts_network_counters(f.net, 2, &h);
+    assert_int_equal(h.busy_ns, TS_S);
+    teardown_net(&f);
+}
+
+/* ---- A medium's capacity and latency changing ---- */
+
+static void test_medium_capacity_change_retimes(void **state)
+{
+    (void)state;
+    /* Four 1 s messages on A; at 0.1 s the medium goes from 1 Mbit/s to 1
+     * Gbit/s. The first has sent 100 000 of its 1 000 000 bits: the rest
+     * takes 900 us; the others 1 ms each behind it. */
+    net_fixture f;
+    build_air(&f, 500000);
+    for (int i = 0; i < 4; i++)
+        send_at(&f, 0, 2, 125000, (uint64_t)i);
+    ts_engine_run(f.engine, 100 * TS_MS);
+    assert_int_equal(ts_network_set_medium(f.net, 0, 1e9, 0), TS_OK);
+    ts_engine_run(f.engine, 100 * TS_MS + 500 * TS_US);
+    ts_link_counters m, h;
+    ts_network_medium_counters(f.net, 0, &m);
+    ts_network_counters(f.net, 0, &h);
+    assert_int_equal(m.busy_ns, 100 * TS_MS + 500 * TS_US);
+    assert_int_equal(h.busy_ns, 100 * TS_MS + 500 * TS_US);
+    assert_int_equal(m.queue_bytes, 500000);
+    /* At 102 ms two are left (250 kB): a fifth fits behind them. */
+    ts_engine_run(f.engine, 102 * TS_MS);
+    send_at(&f, 0, 2, 125000, 4);
+    ts_engine_run(f.engine, 10 * TS_S);
+    assert_int_equal(f.rec.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(f.rec.done[i].seq, i);
+        assert_int_equal(f.rec.done[i].status, TS_MSG_DELIVERED);
+        /* Latency 1 ms (the link's; the medium adds none). */
+        assert_int_equal(f.rec.done[i].received, 100900 * TS_US + i * TS_MS + TS_MS);
+    }
+    ts_network_medium_counters(f.net, 0, &m);
+    assert_int_equal(m.busy_ns, 104900 * TS_US);
+    assert_int_equal(m.queue_bytes, 0);
+    ts_network_counters(f.net, 0, &h);
+    assert_int_equal(h.busy_ns, 104900 * TS_US);
+    teardown_net(&f);
+}
+
+static void test_medium_capacity_change_exact_bits(void **state)
+{
+    (void)state;
+    /* One byte at 3 bit/s takes 8/3 s (2666666667 ns); at 1 s it has sent
+     * 3 bits and the medium drops to 2 bit/s: 5 bits left take 2.5 s. At 2 s
+     * (2 more bits sent) it rises to 4 bit/s: 3 bits left take 0.75 s, so
+     * it ends at 2.75 s. The byte queued behind it then takes 2 s. */
+    ts_medium_desc air = {.capacity_bps = 3};
+    ts_net_link_desc link = {.a = 0, .b = 1, .medium = 1};
+    ts_network_config cfg = {.n_nodes = 2, .links = &link, .n_links = 1, .media = &air,
+                             .n_media = 1};
+    net_fixture f;
+    build_cfg(&f, &cfg);
+    send_at(&f, 0, 1, 1, 0);
+    send_at(&f, 0, 1, 1, 1);
+    ts_engine_run(f.engine, TS_S);
+    assert_int_equal(ts_network_set_medium(f.net, 0, 2, 0), TS_OK);
+    ts_engine_run(f.engine, 2 * TS_S);
+    assert_int_equal(f.rec.n, 0);              /* would have ended at 2.67 s */
+    assert_int_equal(ts_network_set_medium(f.net, 0, 4, 0), TS_OK);
+    ts_engine_run(f.engine, 2500 * TS_MS);
+    ts_link_counters h;
+    ts_network_counters(f.net, 0, &h);
+    assert_int_equal(h.busy_ns, 2500 * TS_MS);
+    ts_engine_run(f.engine, 10 * TS_S);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[0].received, 2750 * TS_MS);
+    assert_int_equal(f.rec.done[1].received, 4750 * TS_MS);
+    ts_network_counters(f.net, 0, &h);
+    assert_int_equal(h.busy_ns, 4750 * TS_MS);
+    /* The same rate again changes nothing. */
+    send_at(&f, 0, 1, 1, 2);
+    assert_int_equal(ts_network_set_medium(f.net, 0, 4, 0), TS_OK);
+    ts_engine_run(f.engine, 20 * TS_S);
+    assert_int_equal(f.rec.done[2].received, 12 * TS_S);
+    teardown_net(&f);
+}
+
+typedef struct ev_recorder {
+    recorder rec;
+    char kind[8][24];
+    double value[8];
+    int n;
+} ev_recorder;
+
+static void record_ev_done(void *ctx, const ts_packet *p) { record(ctx, p); }
+
+static void record_event(void *ctx, const ts_platform_event *ev)
+{
+    ev_recorder *r = ctx;
+    assert_true(r->n < 8);
+    snprintf(r->kind[r->n], sizeof r->kind[r->n], "%s", ev->kind);
+    r->value[r->n++] = ev->value;
+}
+
+static void test_medium_latency_change_reroutes(void **state)
+{
+    (void)state;
+    /* 0 -> 1 over the medium link (1 ms + the medium's 0) or a private
+     * 5 ms link. The medium's latency rising to 10 ms sends traffic the
+     * private way; falling back to 0 brings it back. */
+    ts_medium_desc air = {.capacity_bps = 1e9, .name = "air"};
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 1, .latency_ns = TS_MS, .medium = 1},
+        {.a = 0, .b = 1, .latency_ns = 5 * TS_MS, .bandwidth_bps = 1e9},
+    };
+    ev_recorder *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    ts_engine *e = ts_engine_new(64);
+    ts_network_config cfg = {.n_nodes = 2, .links = links, .n_links = 2, .media = &air,
+                             .n_media = 1, .done = record_ev_done, .event = record_event,
+                             .ctx = r};
+    ts_network *net;
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    assert_int_equal(ts_routes_next_hop(ts_network_routes(net), 0, 1), 0);
+    assert_int_equal(ts_network_set_medium(net, 0, 1e9, 10 * TS_MS), TS_OK);
+    assert_int_equal(r->n, 1);
+    assert_string_equal(r->kind[0], "route_change");
+    assert_true(r->value[0] == 2);            /* 0 -> 1 and 1 -> 0 */
+    assert_int_equal(ts_routes_next_hop(ts_network_routes(net), 0, 1), 2);
+    assert_int_equal(ts_routes_latency(ts_network_routes(net), 0, 1), 5 * TS_MS);
+    ts_packet p = {.src = 0, .dst = 1, .bytes = 1};
+    assert_int_equal(ts_network_send(net, &p), TS_OK);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(r->rec.n, 1);
+    assert_int_equal(r->rec.done[0].received, 5 * TS_MS + 8);
+    /* Another latency that changes no next hop reports nothing. */
+    assert_int_equal(ts_network_set_medium(net, 0, 1e9, 20 * TS_MS), TS_OK);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(ts_network_set_medium(net, 0, 1e9, 0), TS_OK);
+    assert_int_equal(r->n, 2);
+    assert_int_equal(ts_routes_next_hop(ts_network_routes(net), 0, 1), 0);
+    assert_int_equal(ts_routes_latency(ts_network_routes(net), 0, 1), TS_MS);
+    ts_network_free(net);
+    ts_engine_free(e);
+    free(r);
+}
+
+/* ---- Freeing the network mid-run ---- */
+
+static void count_event(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    (void)engine;
+    (void)arg;
+    (*(int *)ctx)++;
+}
+
+static void test_free_cancels_arrivals(void **state)
+{
+    (void)state;
+    ts_medium_desc air = {.capacity_bps = 1e6};
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e6},
+        {.a = 1, .b = 2, .latency_ns = TS_MS, .medium = 1},
+    };
+    ts_engine *e = ts_engine_new(16);
+    recorder *rec = calloc(1, sizeof *rec);
+    assert_non_null(rec);
+    ts_network_config cfg = {.n_nodes = 3, .links = links, .n_links = 2, .media = &air,
+                             .n_media = 1, .done = record, .ctx = rec};
+    ts_network *net;
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    for (int i = 0; i < 40; i++) {
+        ts_packet p = {.seq = (uint64_t)i, .src = 0, .dst = 2, .bytes = 1250};  /* 10 ms a hop */
+        assert_int_equal(ts_network_send(net, &p), TS_OK);
+    }
+    int others = 0;
+    assert_int_equal(ts_engine_schedule(e, 10 * TS_S, count_event, &others, 0, NULL), TS_OK);
+    /* Message i leaves hop 1 at 10 (i + 1) ms and reaches node 2 at
+     * 10 i + 22 ms: by 105 ms, 0..8 have arrived; 9..39 are in flight on
+     * one hop or the other. */
+    ts_engine_run(e, 105 * TS_MS);
+    assert_int_equal(rec->n, 9);
+    /* One arrival per message in flight, and our own event. */
+    assert_int_equal(ts_engine_pending(e), 31 + 1);
+    ts_network_free(net);
+    assert_int_equal(ts_engine_pending(e), 1);
+    assert_int_equal(ts_engine_run(e, 20 * TS_S), 1);
+    assert_int_equal(others, 1);
+    assert_int_equal(rec->n, 9);
+    ts_engine_free(e);
+    free(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -858,6 +1217,14 @@ int main(void)
         cmocka_unit_test(test_streams_per_link),
         cmocka_unit_test(test_link_down_with_resending_callback),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_serialisation_saturates),
+        cmocka_unit_test(test_unreachable_time_stays_in_flight),
+        cmocka_unit_test(test_medium_link_down_frees_queue),
+        cmocka_unit_test(test_medium_link_down_retimes_others),
+        cmocka_unit_test(test_medium_capacity_change_retimes),
+        cmocka_unit_test(test_medium_capacity_change_exact_bits),
+        cmocka_unit_test(test_medium_latency_change_reroutes),
+        cmocka_unit_test(test_free_cancels_arrivals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

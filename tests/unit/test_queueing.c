@@ -470,16 +470,17 @@ static void test_shared_medium(void **state)
     assert_int_equal(m.queue_bytes, 0);
 
     /* At 10 ms robot 0 starts 1500 B; at 10.06 ms the medium drops to 50
-     * Mbit/s and 2 ms: the message on the air finishes at the old rate and
-     * latency, the next one (robot 1, queued behind it) uses the new. */
+     * Mbit/s and 2 ms: the message on the air sends its remaining bits at
+     * the new rate, keeping its latency; the next one (robot 1, queued
+     * behind it) uses the new rate and latency. */
     send1(net, 0, 2, 1500, 3);
     ts_engine_run(r.engine, 10 * TS_MS + 60 * TS_US);
     assert_int_equal(ts_network_set_medium(net, 0, 5e7, 2 * TS_MS), TS_OK);
     send1(net, 1, 2, 1500, 4);
     ts_engine_run(r.engine, 20 * TS_MS);
     assert_int_equal(r.n, 5);
-    assert_int_equal(r.p[3].received, 10 * TS_MS + 120 * TS_US + TS_MS + 100 * TS_US);
-    assert_int_equal(r.p[4].received, 10 * TS_MS + 120 * TS_US + 240 * TS_US + 2 * TS_MS +
+    assert_int_equal(r.p[3].received, 10 * TS_MS + 180 * TS_US + TS_MS + 100 * TS_US);
+    assert_int_equal(r.p[4].received, 10 * TS_MS + 180 * TS_US + 240 * TS_US + 2 * TS_MS +
                                           200 * TS_US);
     assert_int_equal(ts_network_set_medium(net, 1, 5e7, 0), TS_EINVAL);
     assert_int_equal(ts_network_set_medium(net, 0, 0, 0), TS_EINVAL);
