@@ -99,6 +99,9 @@ typedef struct node_state {
     int rep_cores, rep_gpus;  /* last reported to the load observer */
     int fair_waiting;         /* a FAIR task waited at the last dispatch */
     int dispatch_queued;
+    int gpu_submits;          /* tasks that entered T_GPU_SUBMIT since the
+                                 last dispatch: the GPU scan is skipped
+                                 when none did (a hint; reset by the scan) */
     ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
     uint64_t reserved;        /* cores reserved by some task */
     double min_vr;            /* monotonic floor of runnable fair vruntimes */
@@ -606,13 +609,14 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     int *ring = c->gq + n->task_first;
     size_t cap = n->task_count;
     /* Kernels submitted at one instant enter the FIFO by task id. */
-    for (size_t k = 0; k < n->task_count; k++) {
+    for (size_t k = 0; n->gpu_submits && k < n->task_count; k++) {
         int id = c->node_tasks[n->task_first + k];
         if (c->tasks[id].state != T_GPU_SUBMIT)
             continue;
         ring[(n->gq_head + n->gq_count++) % cap] = id;
         c->tasks[id].state = T_GPU_QUEUED;
     }
+    n->gpu_submits = 0;
     for (int g = 0; g < n->gpus && n->gq_count; g++) {
         size_t index = n->gpu0 + (size_t)g;
         unit_state *u = &c->gpus[index];
@@ -760,6 +764,7 @@ static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
             t->core = -1;
             if (t->d.gpu_ns > 0) {
                 t->state = T_GPU_SUBMIT;
+                c->nodes[t->d.node].gpu_submits++;
                 t->remaining = (double)t->d.gpu_ns;
             } else {
                 finish_job(c, id, 0);
