@@ -1229,6 +1229,11 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
     return TS_OK;
 }
 
+int ts_compute_node_up(const ts_compute *c, int node)
+{
+    return !bad_node(c, node) && c->nodes[node].up;
+}
+
 ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core)
 {
     if (bad_node(c, node) || core < 0 || core >= c->nodes[node].cores)

@@ -100,10 +100,7 @@ static int rt_timer_cancel(void *impl, ts_rt_timer id)
 
 static int node_up(const world *w, int n)
 {
-    ts_compute_node_stat st;
-    if (ts_compute_node_stat_get(w->compute, n, &st) != TS_OK)
-        return 0;
-    return st.up;
+    return ts_compute_node_up(w->compute, n);
 }
 
 /* Endpoints 0..n_components-1 are components; the next n_nodes are node
