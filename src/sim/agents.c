@@ -74,15 +74,6 @@ static int robot_of(const world *w, int c)
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
 
-/* The supervisor endpoint of a robot: the agent of its first compute node. */
-static int robot_agent(const world *w, int site)
-{
-    const ts_scenario *s = w->s;
-    for (size_t n = 0; n < s->n_nodes; n++)
-        if (s->nodes[n].site == site && s->nodes[n].kind != TS_NODE_SWITCH)
-            return (int)(s->n_components + n);
-    return -1;
-}
 
 /* Is component c needed by robot `site` (its own, or shared by all)? */
 static int needed_by(const world *w, int c, int site)
@@ -100,7 +91,7 @@ static int supervisor_for(const world *w, int c)
     for (size_t site = 0; site < s->n_sites; site++)
         if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
             needed_by(w, c, (int)site))
-            return robot_agent(w, (int)site);
+            return ts__world_site_agent(w, (int)site);
     return -1;
 }
 
@@ -178,8 +169,8 @@ static size_t supervisors_of(const world *w, int c, int *agents)
     size_t n = 0;
     for (size_t site = 0; site < s->n_sites; site++)
         if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
-            needed_by(w, c, (int)site) && robot_agent(w, (int)site) >= 0)
-            agents[n++] = robot_agent(w, (int)site);
+            needed_by(w, c, (int)site) && ts__world_site_agent(w, (int)site) >= 0)
+            agents[n++] = ts__world_site_agent(w, (int)site);
     return n;
 }
 
@@ -245,7 +236,7 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         const ts_scenario_site *st = &s->sites[site];
         if (st->tier != TS_TIER_ROBOT || st->safe_state_category < 0)
             continue;
-        int agent = robot_agent(w, (int)site);
+        int agent = ts__world_site_agent(w, (int)site);
         size_t n = 0, used = 0;
         for (size_t c = 0; c < nc; c++) {
             if (!needed_by(w, (int)c, (int)site) || s->components[c].heartbeat_ns <= 0)

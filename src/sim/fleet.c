@@ -18,15 +18,6 @@ typedef struct ts__fleet {
     ts_fleet_agent **agents;        /* per site, or NULL */
 } ts__fleet;
 
-static int site_agent(const world *w, int site)
-{
-    const ts_scenario *s = w->s;
-    for (size_t n = 0; n < s->n_nodes; n++)
-        if (s->nodes[n].site == site && s->nodes[n].kind != TS_NODE_SWITCH)
-            return (int)(s->n_components + n);
-    return -1;
-}
-
 /* One robot's merged configuration, as events. */
 static int record_config(world *w, int site, ts_error *err)
 {
@@ -50,7 +41,7 @@ static int record_config(world *w, int site, ts_error *err)
     int rc = ts_fleet_merge(global, ng, over, no, &cfg, err);
     for (size_t i = 0; rc == TS_OK && i < cfg.n; i++) {
         ts_platform_event ev = {ts_engine_now(w->engine), "config", -1, -1, -1, 0, ""};
-        int agent = site_agent(w, site);
+        int agent = ts__world_site_agent(w, site);
         ev.node = agent >= 0 ? (int)((size_t)agent - s->n_components) : -1;
         snprintf(ev.detail, sizeof ev.detail, "%.40s: %.48s = %.48s%s", s->sites[site].id,
                  cfg.entries[i].key, cfg.entries[i].value,
@@ -94,8 +85,8 @@ int ts__world_fleet_start(world *w, ts_error *err)
             break;
         }
         for (size_t site = 0; site < s->n_sites && n < 4096; site++)
-            if (s->sites[site].fleet == (int)fi && site_agent(w, (int)site) >= 0) {
-                agents[n] = site_agent(w, (int)site);
+            if (s->sites[site].fleet == (int)fi && ts__world_site_agent(w, (int)site) >= 0) {
+                agents[n] = ts__world_site_agent(w, (int)site);
                 names[n] = s->sites[site].id;
                 sites[n++] = (int)site;
             }

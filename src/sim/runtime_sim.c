@@ -119,6 +119,15 @@ static int endpoint_node(const world *w, int e)
 /* A process is alive unless it crashed or its node is down. A component
  * the deployment code set STOPPED (a cold standby, a fenced primary) is
  * alive: its agent still sends and hears heartbeats, but nothing else. */
+int ts__world_site_agent(const world *w, int site)
+{
+    const ts_scenario *s = w->s;
+    for (size_t n = 0; n < s->n_nodes; n++)
+        if (s->nodes[n].site == site && s->nodes[n].kind != TS_NODE_SWITCH)
+            return (int)(s->n_components + n);
+    return -1;
+}
+
 static int component_alive(const world *w, int c)
 {
     size_t nc = w->s->n_components;

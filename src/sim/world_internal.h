@@ -164,6 +164,10 @@ int ts__world_policy_permits(const world *w, int from, int to, int topic);
 /* 1 when a component publishes its topics and answers requests. */
 int ts__world_serving(const world *w, int component);
 
+/* The agent endpoint of a robot, rack or region: that of its first compute
+ * node (where its supervisor and fleet agent live), or -1. */
+int ts__world_site_agent(const world *w, int site);
+
 /* Crashes (alive 0) or restarts a component's process. */
 void ts__world_set_component_alive(world *w, int component, int alive);
 
