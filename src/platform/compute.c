@@ -964,6 +964,26 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
     }
 }
 
+/* Stops everything running on a node's cores and GPUs at `now` and empties
+ * its GPU queue (the end of a run, a node going down). */
+static void halt_units(ts_compute *c, node_state *n, ts_time now)
+{
+    for (int k = 0; k < n->cores; k++) {
+        unit_state *u = &c->cores[n->core0 + (size_t)k];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    for (int g = 0; g < n->gpus; g++) {
+        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    n->busy_cores = n->busy_gpus = 0;
+    n->gq_count = 0;
+}
+
 void ts_compute_flush_unfinished(ts_compute *c)
 {
     ts_time now = ts_engine_now(c->engine);
@@ -971,20 +991,7 @@ void ts_compute_flush_unfinished(ts_compute *c)
         node_state *n = &c->nodes[i];
         account(c, (int)i);
         node_busy_mark(n, now);
-        for (int k = 0; k < n->cores; k++) {
-            unit_state *u = &c->cores[n->core0 + (size_t)k];
-            unit_cancel(c, u);
-            if (u->task >= 0)
-                unit_vacate(u, now);
-        }
-        for (int g = 0; g < n->gpus; g++) {
-            unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
-            unit_cancel(c, u);
-            if (u->task >= 0)
-                unit_vacate(u, now);
-        }
-        n->busy_cores = n->busy_gpus = 0;
-        n->gq_count = 0;
+        halt_units(c, n, now);
     }
     for (size_t i = 0; i < c->n_tasks; i++)
         drop_jobs(c, (int)i, TS_JOB_UNFINISHED);
@@ -1055,20 +1062,7 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
     }
     account(c, node);
     n->up = 0;
-    for (int k = 0; k < n->cores; k++) {
-        unit_state *u = &c->cores[n->core0 + (size_t)k];
-        unit_cancel(c, u);
-        if (u->task >= 0)
-            unit_vacate(u, now);
-    }
-    for (int g = 0; g < n->gpus; g++) {
-        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
-        unit_cancel(c, u);
-        if (u->task >= 0)
-            unit_vacate(u, now);
-    }
-    n->busy_cores = n->busy_gpus = 0;
-    n->gq_count = 0;
+    halt_units(c, n, now);
     n->mem_used = 0;
     n->min_vr = 0;
     n->fair_waiting = 0;
