@@ -2,9 +2,11 @@
  * The deployment code's agents, built from the scenario and run on the
  * simulated runtime: failover groups for every monitored primary and its
  * backups, a safe-state supervisor for every robot that declares a safe
- * state (on the robot's first compute node's agent endpoint), and a
- * heartbeat sender for each needed component that has no backup.
- * The deployment code sees only runtime.h and its own descriptions.
+ * state (on the robot's agent endpoint, as the controller numbers them),
+ * a heartbeat sender for each needed component that has no backup, and
+ * rollouts. Groups, supervisors and rollouts tell the component-state
+ * controller (deploy_controller.h), never the runtime, what a component
+ * does. The deployment code sees only runtime.h and its own descriptions.
  */
 #include <stdio.h>
 #include <string.h>
@@ -126,6 +128,7 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
             .heartbeat_ns = pc->heartbeat_ns,
             .detector = detector_of(pc),
             .supervisor = supervisor_for(w, (int)p),
+            .ctl = w->rts.ctl,
         };
         ts_failover *g = ts_failover_new(&w->rts.rt, &d, err);
         if (!g) {
@@ -139,26 +142,6 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
     }
     ts_free(members);
     return rc;
-}
-
-/* The robot stops as its declared category says: category 0 and the
- * power-off phase of category 1 stop everything on the robot; the stop
- * phase of 1 and 2 stop all but the safety-critical components. */
-static void enter_safe_state(void *ctx, const ts_safe_event *ev)
-{
-    world *w = ctx;
-    const ts_scenario *s = w->s;
-    int everything = ev->category == 0 || ev->phase == TS_SAFE_POWER_OFF;
-    for (size_t c = 0; c < s->n_components; c++) {
-        int node = w->plan->placement[c].node;
-        if (s->nodes[node].site != ev->robot)
-            continue;
-        if (!everything && (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL))
-            continue;
-        ts_rt_component_state st = w->rts.component[c];
-        st.run = TS_RT_STOPPED;
-        ts_rt_set_component(&w->rts.rt, (int)c, &st);
-    }
 }
 
 /* Robots whose supervisor needs component c, as agent endpoints, in site
@@ -255,13 +238,14 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         ts_supervisor_desc d = {
             .robot = (int)site,
             .endpoint = agent,
-            .node = (int)((size_t)agent - nc),
+            .node = ts_ctl_endpoint_node(w->rts.ctl, agent),
             .category = st->safe_state_category,
             .braking_ns = st->safe_state_budget_ns / 2,
             .needed = needed,
             .n_needed = n,
-            .enter = enter_safe_state,
-            .enter_ctx = w,
+            /* What the stop category stops is the controller's call. */
+            .enter = ts_ctl_safe_state,
+            .enter_ctx = w->rts.ctl,
         };
         ts_supervisor *sup = ts_supervisor_new(&w->rts.rt, &d, err);
         if (!sup) {
@@ -273,26 +257,6 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
     ts_free(needed);
     ts_free(members);
     return rc == TS_OK ? build_senders(w, a, err) : rc;
-}
-
-int ts__world_agents_is_active(const world *w, int component)
-{
-    const ts__agents *a = w->agents;
-    if (!a || a->group_of[component] < 0)
-        return 1;
-    ts_failover *g = a->groups[a->group_of[component]];
-    int active = ts_failover_active(g);
-    /* Members are the primary then its backups in declaration order. */
-    const ts_scenario *s = w->s;
-    int p = s->components[component].backup_of >= 0 ? s->components[component].backup_of
-                                                      : component;
-    int index = 0;
-    if (component != p) {
-        index = 1;
-        for (size_t c = 0; c < (size_t)component; c++)
-            index += s->components[c].backup_of == p;
-    }
-    return active == index;
 }
 
 static int push(void **arr, size_t *cap, size_t n, size_t elem)
@@ -401,15 +365,44 @@ static int rollout_metrics(void *ctx, int component, int64_t since, ts_rollout_m
     return jobs > 0 ? 0 : TS_ENOENT;
 }
 
-/* The instance of a template component on fleet member k: the template
- * itself for member 0, else "<id>_r<k>" (the loader's naming). */
-static int instance_of(const ts_scenario *s, const char *id, int member)
+/* The copies of component t, one per member of its robot's fleet, in
+ * member order (member 0 is t): the loader appends a copy's components in
+ * the template robot's order, so t's copy on a member robot sits at t's
+ * position among that robot's components. One pass over the components,
+ * no name lookups. Returns the count (1 when t's robot is in no fleet);
+ * *out is allocated (ts_free), -1 entries for members without a copy. */
+static int instances_of(const ts_scenario *s, int t, int **out, size_t *n_out)
 {
-    if (member == 0)
-        return ts_scenario_find_component(s, id);
-    char name[256];
-    snprintf(name, sizeof name, "%s_r%d", id, member);
-    return ts_scenario_find_component(s, name);
+    int site = s->components[t].site;
+    int fleet = site >= 0 ? s->sites[site].fleet : -1;
+    size_t n = fleet >= 0 && s->fleets[fleet].count > 1 ? (size_t)s->fleets[fleet].count : 1;
+    int *comps = ts_malloc(n * sizeof *comps);
+    int *ordinal = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *ordinal);
+    if (!comps || !ordinal) {
+        ts_free(comps);
+        ts_free(ordinal);
+        return TS_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++)
+        comps[k] = -1;
+    comps[0] = t;
+    if (n > 1) {
+        int pos = 0;
+        for (int c = 0; c < t; c++)
+            pos += s->components[c].site == site;
+        for (size_t c = 0; c < s->n_components; c++) {
+            int cs = s->components[c].site;
+            if (cs < 0 || cs == site || s->sites[cs].fleet != fleet)
+                continue;
+            int member = s->sites[cs].fleet_member;
+            if (ordinal[cs]++ == pos && member > 0 && (size_t)member < n)
+                comps[member] = (int)c;
+        }
+    }
+    ts_free(ordinal);
+    *out = comps;
+    *n_out = n;
+    return TS_OK;
 }
 
 static int build_rollouts(world *w, ts__agents *a, ts_error *err)
@@ -420,21 +413,25 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
     for (size_t i = 0; i < s->n_rollouts; i++) {
         const ts_scenario_rollout *ro = &s->rollouts[i];
+        int t = ts_scenario_find_component(s, ro->component);
+        if (t < 0)
+            return ts_error_set(err, TS_ENOENT, s->path, ro->line,
+                                "rollout of %s: no instance found", ro->component);
+        int *comps = NULL;
         size_t members = 0;
-        for (size_t f = 0; f < s->n_fleets; f++)
-            if (s->fleets[f].count > (int)members)
-                members = (size_t)s->fleets[f].count;
-        if (members == 0)
-            members = 1;
-        int comps[1024], nodes[1024];
-        const char *names[1024];
+        if (instances_of(s, t, &comps, &members) != TS_OK)
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+        int *nodes = ts_malloc(members * sizeof *nodes);
+        const char **names = ts_malloc(members * sizeof *names);
+        if (!nodes || !names) {
+            ts_free(comps);
+            ts_free(nodes);
+            ts_free(names);
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+        }
         size_t n = 0;
-        if (members > 1024)
-            return ts_error_set(err, TS_ERANGE, s->path, ro->line,
-                                "rollout of %s: %zu robots; at most 1024 are supported",
-                                ro->component, members);
         for (size_t k = 0; k < members; k++) {
-            int c = instance_of(s, ro->component, (int)k);
+            int c = comps[k];
             if (c < 0)
                 continue;
             comps[n] = c;
@@ -443,10 +440,6 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             a->logs[c].tracked = 1;
             n++;
         }
-        int t = ts_scenario_find_component(s, ro->component);
-        if (n == 0 || t < 0)
-            return ts_error_set(err, TS_ENOENT, s->path, ro->line,
-                                "rollout of %s: no instance found", ro->component);
         const ts_scenario_component *tc = &s->components[t];
         ts_rollout_desc d = {
             .name = ro->component,
@@ -468,8 +461,12 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             .max_safety_events = 0,
             .metrics = rollout_metrics,
             .metrics_ctx = w,
+            .ctl = w->rts.ctl,
         };
         int rc = ts_rollout_new(&w->rts.rt, &d, &a->rollouts[a->n_rollouts], err);
+        ts_free(comps);
+        ts_free(nodes);
+        ts_free(names);
         if (rc != TS_OK) {
             if (err && !err->file[0]) {
                 snprintf(err->file, sizeof err->file, "%s", s->path);
@@ -478,6 +475,14 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             return rc;
         }
         a->n_rollouts++;
+    }
+    /* A rollout judges whichever member of a replica set serves, so a
+     * tracked primary's backups are tracked too (backups follow their
+     * primary in no particular order: one pass after the primaries). */
+    for (size_t c = 0; c < s->n_components; c++) {
+        int p = s->components[c].backup_of;
+        if (p >= 0 && a->logs[p].tracked)
+            a->logs[c].tracked = 1;
     }
     return TS_OK;
 }

@@ -83,6 +83,7 @@ static int setup(void **state)
         .to_label = "v2", .start_ns = 1 * SEC, .canaries = 1, .soak_ns = 10 * SEC,
         .wave = 2, .wave_soak_ns = 5 * SEC, .max_miss_fraction = 0.05,
         .max_safety_events = 0, .metrics = metrics, .metrics_ctx = &x->t,
+        .ctl = x->f->ctl,
     };
     *state = x;
     return 0;
@@ -254,6 +255,7 @@ static void test_canary_fails_on_safety_and_flow(void **state)
     t.stalled[11] = 1;
     ts_rollout_desc d = x->d;
     d.metrics_ctx = &t;
+    d.ctl = g->ctl;
     ts_rollout *r;
     assert_int_equal(ts_rollout_new(&g->rt, &d, &r, NULL), TS_OK);
     assert_int_equal(ts_rollout_start(r), TS_OK);
@@ -382,6 +384,7 @@ static void test_stage_layouts(void **state)
     fake_runtime *g = fake_runtime_new();
     metrics_table t = {.f = g};
     ts_rollout_desc d = x->d;
+    d.ctl = g->ctl;
     d.canaries = 9;
     d.wave = 0;
     d.robot_names = NULL;

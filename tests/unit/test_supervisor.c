@@ -61,7 +61,7 @@ static void setup(fixture *x, int category, ts_fo_standby backup)
     x->mem[1] = (ts_fo_member_desc){B, 101, backup, -1};
     ts_failover_desc gd = {.id = 3, .name = "localization", .members = x->mem, .n_members = 2,
                            .heartbeat_ns = 10 * MS, .detector = {.kind = TS_FD_TIMEOUT},
-                           .supervisor = SUP};
+                           .supervisor = SUP, .ctl = x->f->ctl};
     ts_error err;
     x->g = ts_failover_new(&x->f->rt, &gd, &err);
     assert_non_null(x->g);
