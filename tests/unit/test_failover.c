@@ -522,6 +522,32 @@ static void allocation_failures(void **state)
     }
 }
 
+/* A send the runtime refuses is recorded as such ("send_failed", naming
+ * the sender), never passed off as network loss; a heartbeat timer the
+ * runtime refuses stops the beats with a record, not silently. */
+static void failed_sends_are_not_loss(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    x.f->fail_sends = 1;
+    create(&x);
+    fake_runtime_run(x.f, 5 * MS);
+    /* The tick at 0: each member to the other and the supervisor. */
+    assert_int_equal(fake_runtime_count(x.f, "send_failed"), 4);
+    const fake_record *r = fake_runtime_find(x.f, "send_failed", 0);
+    assert_int_equal(r->component, P);
+    assert_true(r->value == (double)TS_EIO);
+    assert_non_null(strstr(r->detail, "not network loss"));
+    assert_int_equal(x.f->dropped, 0);
+    assert_int_equal(x.f->delivered, 0);
+    x.f->fail_sends = 0;
+    x.f->timers_left = 0;
+    fake_runtime_run(x.f, 15 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "heartbeat_stopped"), 2);
+    teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +564,7 @@ int main(void)
         cmocka_unit_test(phi_takeover_exact),
         cmocka_unit_test(bad_descriptions),
         cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(failed_sends_are_not_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
