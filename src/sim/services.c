@@ -63,8 +63,18 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
     world *w = cs->w;
     const ts_scenario_client *sc = &w->s->clients[cs->index];
     (void)arg;
-    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1)
-        ts_svc_client_call(cs->client, sc->service, 0, NULL);
+    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1) {
+        /* A full queue or no live replica the client records itself; the
+         * runtime failing (no memory for a timer or a packet) ends the
+         * run rather than pass for a lost request. */
+        int rc = ts_svc_client_call(cs->client, sc->service, 0, NULL);
+        if (rc < 0 && rc != TS_ERANGE && rc != TS_ENOENT) {
+            ts_error e;
+            ts_error_set(&e, rc, w->s->path, sc->line, "this client's request could not be sent");
+            ts__world_fail(w, &e);
+            return;
+        }
+    }
     if (ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0,
                            NULL) != TS_OK) {
         ts_error e;
