@@ -78,6 +78,9 @@ int ts_ctl_endpoint_node(const ts_ctl *ctl, int endpoint);
 /* 1 when the endpoint is a node agent rather than a component. */
 int ts_ctl_is_agent(const ts_ctl *ctl, int endpoint);
 
+/* The agent endpoint of a node, or -1 for a bad index. */
+int ts_ctl_node_agent(const ts_ctl *ctl, int node);
+
 /* The agent endpoint of a site (its first node hosting agents), or -1. */
 int ts_ctl_site_agent(const ts_ctl *ctl, int site);
 

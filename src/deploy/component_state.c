@@ -143,6 +143,11 @@ int ts_ctl_is_agent(const ts_ctl *ctl, int e)
     return e >= 0 && (size_t)e >= ctl->nc && (size_t)e < ctl->nc + ctl->nn;
 }
 
+int ts_ctl_node_agent(const ts_ctl *ctl, int node)
+{
+    return node >= 0 && (size_t)node < ctl->nn ? (int)(ctl->nc + (size_t)node) : -1;
+}
+
 int ts_ctl_site_agent(const ts_ctl *ctl, int site)
 {
     return site >= 0 && (size_t)site < ctl->ns ? ctl->site_agent[site] : -1;

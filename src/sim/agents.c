@@ -46,6 +46,14 @@ typedef struct ts__agents {
     comp_log *logs;             /* per component */
     int64_t *crashed_at;        /* per component: its last crash (own or
                                    its node's), or -1 */
+    /* Indexes built once so that setup is linear in the fleet: */
+    int *robot;                 /* per component: robot_of */
+    int *backup_first, *backups;/* backups by primary (CSR), declaration order */
+    int *own_first, *own;       /* needed primaries by robot site (CSR) */
+    int *shared;                /* needed primaries of no robot (all need them) */
+    size_t n_shared;
+    int *safe_sites;            /* robot sites that declare a safe state */
+    size_t n_safe_sites;
 } ts__agents;
 
 static ts_fd_desc detector_of(const ts_scenario_component *c)
@@ -77,24 +85,83 @@ static int robot_of(const world *w, int c)
 }
 
 
-/* Is component c needed by robot `site` (its own, or shared by all)? */
-static int needed_by(const world *w, int c, int site)
+/* A needed primary: robots (its own, or all for a shared one) cannot do
+ * without it. */
+static int needed(const ts_scenario_component *sc)
 {
-    const ts_scenario_component *sc = &w->s->components[c];
-    if (!sc->needed || sc->backup_of >= 0)
-        return 0;
-    int r = robot_of(w, c);
-    return r == site || r < 0;
+    return sc->needed && sc->backup_of < 0;
 }
 
-static int supervisor_for(const world *w, int c)
+static int safe_site(const ts_scenario *s, int site)
+{
+    return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT &&
+           s->sites[site].safe_state_category >= 0;
+}
+
+/* Builds the indexes above: one pass over components and sites each. */
+static int build_index(world *w, ts__agents *a)
 {
     const ts_scenario *s = w->s;
-    for (size_t site = 0; site < s->n_sites; site++)
-        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
-            needed_by(w, c, (int)site))
-            return ts__world_site_agent(w, (int)site);
-    return -1;
+    size_t nc = s->n_components, ns = s->n_sites;
+    a->robot = ts_malloc((nc ? nc : 1) * sizeof *a->robot);
+    a->backup_first = ts_calloc(nc + 1, sizeof *a->backup_first);
+    a->backups = ts_malloc((nc ? nc : 1) * sizeof *a->backups);
+    a->own_first = ts_calloc(ns + 1, sizeof *a->own_first);
+    a->own = ts_malloc((nc ? nc : 1) * sizeof *a->own);
+    a->shared = ts_malloc((nc ? nc : 1) * sizeof *a->shared);
+    a->safe_sites = ts_malloc((ns ? ns : 1) * sizeof *a->safe_sites);
+    int *fill = ts_malloc(((nc > ns ? nc : ns) + 1) * sizeof *fill);
+    if (!a->robot || !a->backup_first || !a->backups || !a->own_first || !a->own ||
+        !a->shared || !a->safe_sites || !fill) {
+        ts_free(fill);
+        return TS_ENOMEM;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        a->robot[c] = robot_of(w, (int)c);
+        int p = s->components[c].backup_of;
+        if (p >= 0)
+            a->backup_first[p + 1]++;
+        else if (needed(&s->components[c]) && a->robot[c] >= 0)
+            a->own_first[a->robot[c] + 1]++;
+    }
+    for (size_t c = 0; c < nc; c++)
+        a->backup_first[c + 1] += a->backup_first[c];
+    for (size_t i = 0; i < ns; i++)
+        a->own_first[i + 1] += a->own_first[i];
+    /* Filled in component order, so every list keeps declaration order. */
+    memcpy(fill, a->backup_first, nc * sizeof *fill);
+    for (size_t c = 0; c < nc; c++) {
+        int p = s->components[c].backup_of;
+        if (p >= 0)
+            a->backups[fill[p]++] = (int)c;
+    }
+    memcpy(fill, a->own_first, ns * sizeof *fill);
+    for (size_t c = 0; c < nc; c++) {
+        if (!needed(&s->components[c]))
+            continue;
+        if (a->robot[c] >= 0)
+            a->own[fill[a->robot[c]]++] = (int)c;
+        else
+            a->shared[a->n_shared++] = (int)c;
+    }
+    for (size_t i = 0; i < ns; i++)
+        if (safe_site(s, (int)i))
+            a->safe_sites[a->n_safe_sites++] = (int)i;
+    ts_free(fill);
+    return TS_OK;
+}
+
+/* The first robot (in site order) whose supervisor needs primary c: its
+ * group heartbeats there. */
+static int supervisor_for(const world *w, int c)
+{
+    const ts__agents *a = w->agents;
+    if (!needed(&w->s->components[c]))
+        return -1;
+    int r = a->robot[c];
+    if (r >= 0)
+        return safe_site(w->s, r) ? ts__world_site_agent(w, r) : -1;
+    return a->n_safe_sites ? ts__world_site_agent(w, a->safe_sites[0]) : -1;
 }
 
 static int build_groups(world *w, ts__agents *a, ts_error *err)
@@ -113,11 +180,12 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
         members[n++] = (ts_fo_member_desc){(int)p, w->plan->placement[p].node,
                                            TS_FO_HOT, -1};
         /* Backups in declaration order: the order of succession. */
-        for (size_t b = 0; b < nc; b++)
-            if (s->components[b].backup_of == (int)p)
-                members[n++] = (ts_fo_member_desc){(int)b, w->plan->placement[b].node,
-                                                   standby_of(s->components[b].standby),
-                                                   s->components[b].takeover_ns};
+        for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
+            int b = a->backups[k];
+            members[n++] = (ts_fo_member_desc){b, w->plan->placement[b].node,
+                                               standby_of(s->components[b].standby),
+                                               s->components[b].takeover_ns};
+        }
         if (n < 2)
             continue;   /* monitored by a supervisor only (see lone senders) */
         ts_failover_desc d = {
@@ -148,12 +216,19 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
  * order (the first is the one its failover group heartbeats to). */
 static size_t supervisors_of(const world *w, int c, int *agents)
 {
-    const ts_scenario *s = w->s;
+    const ts__agents *a = w->agents;
+    if (!needed(&w->s->components[c]))
+        return 0;
+    int r = a->robot[c];
     size_t n = 0;
-    for (size_t site = 0; site < s->n_sites; site++)
-        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
-            needed_by(w, c, (int)site) && ts__world_site_agent(w, (int)site) >= 0)
-            agents[n++] = ts__world_site_agent(w, (int)site);
+    if (r >= 0) {
+        if (safe_site(w->s, r) && ts__world_site_agent(w, r) >= 0)
+            agents[n++] = ts__world_site_agent(w, r);
+        return n;
+    }
+    for (size_t i = 0; i < a->n_safe_sites; i++)
+        if (ts__world_site_agent(w, a->safe_sites[i]) >= 0)
+            agents[n++] = ts__world_site_agent(w, a->safe_sites[i]);
     return n;
 }
 
@@ -180,14 +255,16 @@ static int build_senders(world *w, ts__agents *a, ts_error *err)
             size_t n_to = grouped ? (n ? n - 1 : 0) : n;
             if (n_to == 0)
                 continue;
-            for (size_t m = 0; m < nc && rc == TS_OK; m++) {
-                if (m != c && !(grouped && s->components[m].backup_of == (int)c))
-                    continue;
+            /* The component, then (in a group) its backups: a backup is
+             * declared after its primary, so this is component order. */
+            int last = grouped ? a->backup_first[c + 1] : a->backup_first[c];
+            for (int k = a->backup_first[c] - 1; k < last && rc == TS_OK; k++) {
+                int m = k < a->backup_first[c] ? (int)c : a->backups[k];
                 if (pass == 0) {
                     count++;
                     continue;
                 }
-                ts_hb_sender_desc hd = {(int)m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
+                ts_hb_sender_desc hd = {m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
                 rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
                 if (rc == TS_OK)
                     a->n_lone++;
@@ -215,20 +292,27 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for supervisors");
     }
     int rc = TS_OK;
-    for (size_t site = 0; site < s->n_sites && rc == TS_OK; site++) {
+    for (size_t i = 0; i < a->n_safe_sites && rc == TS_OK; i++) {
+        int site = a->safe_sites[i];
         const ts_scenario_site *st = &s->sites[site];
-        if (st->tier != TS_TIER_ROBOT || st->safe_state_category < 0)
-            continue;
-        int agent = ts__world_site_agent(w, (int)site);
+        int agent = ts__world_site_agent(w, site);
         size_t n = 0, used = 0;
-        for (size_t c = 0; c < nc; c++) {
-            if (!needed_by(w, (int)c, (int)site) || s->components[c].heartbeat_ns <= 0)
+        /* The robot's own needed primaries merged with the shared ones,
+         * in component order. */
+        int o = a->own_first[site], o_end = a->own_first[site + 1];
+        size_t sh = 0;
+        while (o < o_end || sh < a->n_shared) {
+            int c;
+            if (sh >= a->n_shared || (o < o_end && a->own[o] < a->shared[sh]))
+                c = a->own[o++];
+            else
+                c = a->shared[sh++];
+            if (s->components[c].heartbeat_ns <= 0)
                 continue;
             size_t first = used;
-            members[used++] = (int)c;
-            for (size_t b = 0; b < nc; b++)
-                if (s->components[b].backup_of == (int)c)
-                    members[used++] = (int)b;
+            members[used++] = c;
+            for (int k = a->backup_first[c]; k < a->backup_first[c + 1]; k++)
+                members[used++] = a->backups[k];
             needed[n++] = (ts_sup_needed){&members[first], used - first,
                                           s->components[c].heartbeat_ns,
                                           detector_of(&s->components[c])};
@@ -236,7 +320,7 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         if (n == 0 || agent < 0)
             continue;
         ts_supervisor_desc d = {
-            .robot = (int)site,
+            .robot = site,
             .endpoint = agent,
             .node = ts_ctl_endpoint_node(w->rts.ctl, agent),
             .category = st->safe_state_category,
@@ -294,17 +378,20 @@ static void failover_time(world *w, const ts_platform_event *ev)
     int b = ev->component;
     int p = s->components[b].backup_of >= 0 ? s->components[b].backup_of : b;
     int64_t fault = -1;
-    for (size_t c = 0; c < s->n_components; c++)
-        if ((int)c != b && ((int)c == p || s->components[c].backup_of == p) &&
-            a->crashed_at[c] > fault && a->crashed_at[c] <= ev->time)
+    /* The group: the primary (k = first - 1), then its backups. */
+    for (int k = a->backup_first[p] - 1; k < a->backup_first[p + 1]; k++) {
+        int c = k < a->backup_first[p] ? p : a->backups[k];
+        if (c != b && a->crashed_at[c] > fault && a->crashed_at[c] <= ev->time)
             fault = a->crashed_at[c];
+    }
     if (fault < 0)
         return;
     /* A crash explains one failover: later ones need a fault of their own. */
-    for (size_t c = 0; c < s->n_components; c++)
-        if ((int)c == p || s->components[c].backup_of == p)
-            if (a->crashed_at[c] == fault)
-                a->crashed_at[c] = -1;
+    for (int k = a->backup_first[p] - 1; k < a->backup_first[p + 1]; k++) {
+        int c = k < a->backup_first[p] ? p : a->backups[k];
+        if (a->crashed_at[c] == fault)
+            a->crashed_at[c] = -1;
+    }
     int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
     ts_platform_event out = {ev->time, "failover_time", ev->node, -1, b, (double)took, ""};
     if (budget > 0)
@@ -507,6 +594,8 @@ int ts__world_agents_start(world *w, ts_error *err)
         a->crashed_at[c] = -1;
     }
     int rc;
+    if (build_index(w, a) != TS_OK)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
     if ((rc = build_groups(w, a, err)) != TS_OK || (rc = build_supervisors(w, a, err)) != TS_OK ||
         (rc = build_rollouts(w, a, err)) != TS_OK)
         return rc;
@@ -545,6 +634,13 @@ void ts__world_agents_free(world *w)
         }
     ts_free(a->logs);
     ts_free(a->crashed_at);
+    ts_free(a->robot);
+    ts_free(a->backup_first);
+    ts_free(a->backups);
+    ts_free(a->own_first);
+    ts_free(a->own);
+    ts_free(a->shared);
+    ts_free(a->safe_sites);
     ts_free(a->rollouts);
     ts_free(a->groups);
     ts_free(a->group_of);

@@ -138,7 +138,7 @@ static int build_services(world *w, ts__services *v, ts_error *err)
     ts_svc_registry_desc rd = {
         .services = sd,
         .n_services = s->n_services,
-        .checker = (int)(nc + (size_t)checker_node),
+        .checker = ts_ctl_node_agent(w->rts.ctl, checker_node),
         .checker_node = checker_node,
     };
     if ((rc = ts_svc_registry_new(&w->rts.rt, &rd, &v->registry, err)) != TS_OK)

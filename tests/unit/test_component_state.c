@@ -67,6 +67,8 @@ static void endpoints_and_agents(void **state)
     assert_int_equal(ts_ctl_endpoint_node(x.ctl, 10), -1);
     assert_true(ts_ctl_is_agent(x.ctl, 7));
     assert_false(ts_ctl_is_agent(x.ctl, 5));
+    assert_int_equal(ts_ctl_node_agent(x.ctl, 2), 8);
+    assert_int_equal(ts_ctl_node_agent(x.ctl, 4), -1);
     assert_int_equal(ts_ctl_site_agent(x.ctl, 0), 6);       /* node 0 */
     assert_int_equal(ts_ctl_site_agent(x.ctl, 1), 6 + 3);   /* node 3 */
     assert_int_equal(ts_ctl_site_agent(x.ctl, 2), -1);
