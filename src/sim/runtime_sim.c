@@ -276,13 +276,18 @@ static void note(world *w, const char *kind, int component, double value, const 
     ts__world_on_event(w, &ev);
 }
 
-/* The one place where a component's run state, safety mode and version
- * change in the simulator: the controller decided them, this applies them
- * to the compute model (task running, timing) and notes the safety-mode
- * parameters. rts.component is the applied copy (what the process was
- * configured with), kept to tell what changed. */
+/* The one place where a component's state changes in the simulator:
+ * either the controller decided a new run state, safety mode or version
+ * (st), applied here to the compute model (task running, timing) with
+ * the safety-mode parameters noted; or its process crashed or came back,
+ * or its node went down or up (st NULL: the decided state stands, whether
+ * it serves changed with its liveness, ts_ctl_serves). rts.component is
+ * the applied copy (what the process was configured with), kept to tell
+ * what changed. A trace of component states records it here. */
 static int apply_component_state(world *w, int c, const ts_rt_component_state *st)
 {
+    if (!st)
+        return TS_OK;
     ts_rt_component_state *cur = &w->rts.component[c];
     const ts_scenario_component *sc = &w->s->components[c];
     cur->run = st->run;
@@ -422,10 +427,9 @@ void ts__world_process_restarted(world *w, int component, int alive)
 {
     /* Whether it serves is the controller's, asked live (a dead process
      * serves nothing; a replaced primary comes back as the backup its
-     * group made it); nothing to update here. */
-    (void)w;
-    (void)component;
+     * group made it). */
     (void)alive;
+    (void)apply_component_state(w, component, NULL);
 }
 
 int ts__world_receives(const world *w, int component)
