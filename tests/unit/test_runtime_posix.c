@@ -7,7 +7,8 @@
  * decisions must come in the order the simulated run of the same scenario
  * records them. Times are scaled up for a loaded machine (heartbeat 20 ms,
  * 3 misses and a 200 ms margin instead of 2 ms and none) and only the
- * order of decisions is compared, never their times.
+ * order of decisions is compared, never their times. A first test checks
+ * the runtime's own promises in one process.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -282,9 +283,99 @@ static void failover_matches_simulation(void **state)
     ts_scenario_free(x.s);
 }
 
+/* One process, two endpoints here and one elsewhere: timers fire in
+ * deadline order (ties in start order), a cancelled one never fires, a
+ * datagram goes round over 127.0.0.1, liveness is "runs here", and a
+ * send the runtime refuses is recorded as send_failed. */
+typedef struct loop_log {
+    int order[8];
+    int n;
+    ts_rt_message got;
+    int received;
+    int records;
+    char kind[32];
+} loop_log;
+
+static void tick(void *ctx, uint64_t arg)
+{
+    loop_log *l = ctx;
+    if (l->n < 8)
+        l->order[l->n++] = (int)arg;
+}
+
+static void hear(void *ctx, const ts_rt_message *m)
+{
+    loop_log *l = ctx;
+    l->got = *m;
+    l->received++;
+}
+
+static void note(void *ctx, int64_t t, const ts_rt_record *rec)
+{
+    (void)t;
+    loop_log *l = ctx;
+    l->records++;
+    snprintf(l->kind, sizeof l->kind, "%s", rec->kind);
+}
+
+static void timers_datagrams_liveness(void **state)
+{
+    (void)state;
+    uint16_t ports[3];
+    int fds[3];
+    ts_error err;
+    for (int e = 0; e < 3; e++)
+        assert_int_equal(ts_rt_posix_socket(&fds[e], &ports[e], &err), TS_OK);
+    close(fds[2]);
+    fds[2] = -1;                /* endpoint 2 runs elsewhere */
+    loop_log log;
+    memset(&log, 0, sizeof log);
+    ts_rt_posix_desc d = {3, ports, fds, ts_rt_posix_clock(), note, &log, NULL, NULL};
+    ts_rt_posix *p;
+    assert_int_equal(ts_rt_posix_new(&d, &p, &err), TS_OK);
+    const ts_runtime *rt = ts_rt_posix_runtime(p);
+    ts_rt_timer cancelled;
+    assert_int_equal(ts_rt_timer_start(rt, 30 * MS, tick, &log, 3, NULL), TS_OK);
+    assert_int_equal(ts_rt_timer_start(rt, 10 * MS, tick, &log, 1, NULL), TS_OK);
+    assert_int_equal(ts_rt_timer_start(rt, 20 * MS, tick, &log, 9, &cancelled), TS_OK);
+    assert_int_equal(ts_rt_timer_start(rt, 10 * MS, tick, &log, 2, NULL), TS_OK);
+    ts_rt_timer_cancel(rt, cancelled);
+    assert_int_equal(ts_rt_listen(rt, 1, TS_PORT_USER, hear, &log), TS_OK);
+    ts_rt_message m = {.from = 0, .to = 1, .port = TS_PORT_USER, .kind = 7, .channel = -3,
+                       .seq = 1ull << 40, .stamp = -5, .wire_bytes = 100, .body_len = 2,
+                       .body = {0xab, 0xcd}};
+    assert_int_equal(ts_rt_send(rt, &m), TS_OK);
+    assert_int_equal(ts_rt_posix_run(p, 60 * MS), TS_OK);
+    assert_true(ts_rt_now(rt) >= 60 * MS);
+    assert_int_equal(log.n, 3);
+    assert_int_equal(log.order[0], 1);
+    assert_int_equal(log.order[1], 2);
+    assert_int_equal(log.order[2], 3);
+    assert_int_equal(log.received, 1);
+    assert_int_equal(log.got.from, 0);
+    assert_int_equal(log.got.kind, 7);
+    assert_int_equal(log.got.channel, -3);
+    assert_true(log.got.seq == 1ull << 40);
+    assert_int_equal(log.got.stamp, -5);
+    assert_int_equal(log.got.body_len, 2);
+    assert_int_equal(log.got.body[1], 0xcd);
+    assert_int_equal(ts_rt_alive(rt, TS_RT_COMPONENT, 1), 1);
+    assert_int_equal(ts_rt_alive(rt, TS_RT_COMPONENT, 2), 0);
+    assert_int_equal(ts_rt_alive(rt, TS_RT_NODE, 0), -1);
+    /* Sending to an endpoint elsewhere is fine; from one is refused. */
+    m.to = 2;
+    assert_int_equal(ts_rt_send(rt, &m), TS_OK);
+    m.from = 2;
+    assert_int_equal(ts_rt_send(rt, &m), TS_EINVAL);
+    assert_int_equal(log.records, 1);
+    assert_string_equal(log.kind, "send_failed");
+    ts_rt_posix_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(timers_datagrams_liveness),
         cmocka_unit_test(failover_matches_simulation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
