@@ -19,4 +19,11 @@ for f in "$dir"/*.c "$dir"/*.h; do
     fi
   done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f")
 done
+for f in "$dir"/*.c; do
+  [ "$(basename "$f")" = component_state.c ] && continue
+  while IFS= read -r hit; do
+    echo "$f:${hit%%:*}: only component_state.c may call ts_rt_apply_component (tell the controller instead)"
+    bad=1
+  done < <(grep -n 'ts_rt_apply_component' "$f")
+done
 exit $bad

@@ -7,6 +7,7 @@
 #ifndef TOPOSIM_DEPLOY_H
 #define TOPOSIM_DEPLOY_H
 
+#include "toposim/deploy_controller.h"
 #include "toposim/deploy_failover.h"
 #include "toposim/deploy_fleet.h"
 #include "toposim/deploy_placement.h"

@@ -57,17 +57,22 @@
  * heartbeating, so lower ones wait for it; exactly one member decides
  * unless heartbeats are lost. After its takeover delay (hot 0, warm 5 ms,
  * cold 500 ms by default) it re-checks the rule (aborting if a higher
- * member was heard again meanwhile, or if it died), then serves:
- * set_component(ACTIVE, safety_mode 1) on itself, set_component(STOPPED) on
- * every higher-ranked member that ts_rt_alive does not report dead
- * (fencing: a suspected but running member must not keep serving), and
- * from then on its heartbeats say "active" and the others watch it. A
- * fenced member stays STOPPED and silent until its process crashes and
- * comes back. A member that comes back from a crash (noticed at its next
- * heartbeat tick) rejoins: set_component(STANDBY, or STOPPED for a cold
- * member), resets its detectors, takes the last rank.
- * Initial states set at start: primary ACTIVE (safety 0), hot and warm
- * backups STANDBY, cold backups STOPPED.
+ * member was heard again meanwhile, or if it died), then serves: it tells
+ * the controller (deploy_controller.h) role ACTIVE in safety mode for
+ * itself and STOPPED for every higher-ranked member that ts_rt_alive does
+ * not report dead (fencing: a suspected but running member must not keep
+ * serving); a higher-ranked member reported dead is told its rejoining
+ * role (STANDBY, or STOPPED when cold), so that it cannot serve again
+ * when its process comes back before it rejoins. From then on its
+ * heartbeats say "active" and the others watch it. A fenced member stays
+ * STOPPED and silent until its process crashes and comes back. A member
+ * that comes back from a crash (noticed at its next heartbeat tick)
+ * rejoins: role STANDBY (STOPPED for a cold member), resets its
+ * detectors, takes the last rank. The group sets roles only; the version
+ * a member runs is the rollout's, through the same controller.
+ * Initial roles told at start: primary ACTIVE (safety 0), hot and warm
+ * backups STANDBY, cold backups STOPPED. The group registers its members
+ * with the controller as one replica set.
  *
  * Safe state (ts_supervisor). One per robot, on its own endpoint (never
  * a failover member's endpoint: one listener per (endpoint, port)). It
@@ -76,7 +81,10 @@
  * endpoint is set) or a lone component (give it a ts_hb_sender to the
  * supervisor). When, for some needed component, every member is
  * suspected, it commands the safe state once: records "safe_state" and
- * calls the description's hook. A cold backup's agent heartbeats, so a
+ * calls the description's hook (ts_ctl_safe_state decides what the stop
+ * category stops). If it cannot arm a detector timer it cannot watch, so
+ * it fails closed: it commands the safe state at once (the record's
+ * detail says why). A cold backup's agent heartbeats, so a
  * group with a cold backup left is not lost. While the supervisor's own
  * component is dead it decides nothing; back, it restarts every detector
  * as at its start (its silence says nothing about the members). Stop
@@ -130,6 +138,8 @@
 #include "toposim/error.h"
 #include "toposim/runtime.h"
 
+struct ts_ctl;
+
 /* ---- failure detectors ------------------------------------------------ */
 
 typedef enum { TS_FD_TIMEOUT = 0, TS_FD_PHI = 1 } ts_fd_kind;
@@ -170,7 +180,7 @@ typedef struct ts_fd {
  * as if a heartbeat had arrived at `now` (the first real heartbeat then
  * moves the origin without adding an interval sample). TS_EINVAL /
  * TS_ENOMEM into err. */
-int ts_fd_init(ts_fd *fd, const ts_fd_desc *desc, int64_t now, ts_error *err);
+int ts_fd_init(ts_fd *fd, const ts_fd_desc *desc, int64_t now, ts_error *err) TS_MUST_USE;
 
 /* Frees the window; safe on a zeroed or already finished detector. */
 void ts_fd_fini(ts_fd *fd);
@@ -226,7 +236,7 @@ typedef struct ts_hb_body {
 /* Encodes into msg->body (sets body_len); decodes, 0 or TS_EINVAL for a
  * short body. */
 void ts_hb_body_encode(ts_rt_message *msg, const ts_hb_body *body);
-int ts_hb_body_decode(const ts_rt_message *msg, ts_hb_body *body);
+int ts_hb_body_decode(const ts_rt_message *msg, ts_hb_body *body) TS_MUST_USE;
 
 struct ts_hb_sender;
 
@@ -261,10 +271,10 @@ typedef struct ts_hb_sender {
 
 /* Copies desc; allocates the destination list. TS_EINVAL / TS_ENOMEM. */
 int ts_hb_sender_init(ts_hb_sender *s, const ts_runtime *rt, const ts_hb_sender_desc *desc,
-                      ts_error *err);
+                      ts_error *err) TS_MUST_USE;
 
 /* Ticks now and every period after; restarting a running sender is a no-op. */
-int ts_hb_sender_start(ts_hb_sender *s);
+int ts_hb_sender_start(ts_hb_sender *s) TS_MUST_USE;
 
 /* Cancels the next tick. */
 void ts_hb_sender_stop(ts_hb_sender *s);
@@ -296,7 +306,8 @@ typedef struct ts_failover_desc {
     int64_t heartbeat_ns;   /* > 0 */
     ts_fd_desc detector;    /* period_ns 0: heartbeat_ns */
     int supervisor;         /* endpoint also sent heartbeats, or -1 */
-    int version;            /* version given in every set_component */
+    struct ts_ctl *ctl;     /* the component-state controller the group
+                               tells roles to (borrowed; required) */
 } ts_failover_desc;
 
 typedef struct ts_failover ts_failover;
@@ -308,7 +319,7 @@ typedef struct ts_failover ts_failover;
 ts_failover *ts_failover_new(const ts_runtime *rt, const ts_failover_desc *desc, ts_error *err);
 
 /* Sets the initial component states, starts heartbeats and detectors. */
-int ts_failover_start(ts_failover *g);
+int ts_failover_start(ts_failover *g) TS_MUST_USE;
 
 /* Cancels every timer, removes the listeners and frees; NULL is fine. */
 void ts_failover_free(ts_failover *g);
@@ -316,8 +327,8 @@ void ts_failover_free(ts_failover *g);
 /* Index (into members) of the member currently serving, or -1. */
 int ts_failover_active(const ts_failover *g);
 
-/* A member's run state as the group last set it, its rank, and whether it
- * is fenced; -1 for a bad index. */
+/* A member's role as the group last told the controller, its rank, and
+ * whether it is fenced; -1 for a bad index. */
 int ts_failover_member_run(const ts_failover *g, size_t member);
 int ts_failover_member_rank(const ts_failover *g, size_t member);
 int ts_failover_member_fenced(const ts_failover *g, size_t member);
@@ -325,8 +336,6 @@ int ts_failover_member_fenced(const ts_failover *g, size_t member);
 /* Number of completed takeovers. */
 size_t ts_failover_count(const ts_failover *g);
 
-/* The version used in later set_component calls (a rollout changed it). */
-void ts_failover_set_version(ts_failover *g, int version);
 
 /* ---- safe-state supervisor -------------------------------------------- */
 
@@ -374,7 +383,7 @@ ts_supervisor *ts_supervisor_new(const ts_runtime *rt, const ts_supervisor_desc 
                                  ts_error *err);
 
 /* Starts the detectors as if every member had heartbeated now. */
-int ts_supervisor_start(ts_supervisor *s);
+int ts_supervisor_start(ts_supervisor *s) TS_MUST_USE;
 
 /* Cancels every timer, removes the listener and frees; NULL is fine. */
 void ts_supervisor_free(ts_supervisor *s);

@@ -60,7 +60,7 @@ typedef struct ts_fleet_config {
  * list is TS_EINVAL naming it; TS_ENOMEM. On error *out is empty. */
 int ts_fleet_merge(const ts_fleet_param *global, size_t n_global,
                    const ts_fleet_param *overrides, size_t n_overrides, ts_fleet_config *out,
-                   ts_error *err);
+                   ts_error *err) TS_MUST_USE;
 
 /* Releases what a merge filled and empties c; an empty c is fine. */
 void ts_fleet_config_fini(ts_fleet_config *c);
@@ -91,19 +91,19 @@ typedef struct ts_fleet_coord ts_fleet_coord;
 /* A coordinator over rt (borrowed; must outlive it) with a copy of desc;
  * free with ts_fleet_coord_free. TS_EINVAL names the bad field. */
 int ts_fleet_coord_new(const ts_runtime *rt, const ts_fleet_coord_desc *desc,
-                       ts_fleet_coord **out, ts_error *err);
+                       ts_fleet_coord **out, ts_error *err) TS_MUST_USE;
 
 /* Starts listening on (endpoint, TS_PORT_FLEET). */
-int ts_fleet_coord_start(ts_fleet_coord *c);
+int ts_fleet_coord_start(ts_fleet_coord *c) TS_MUST_USE;
 
 /* Stops listening, cancels its timers and frees c; NULL is fine. */
 void ts_fleet_coord_free(ts_fleet_coord *c);
 
 /* 1 when robot i has registered (silent or not). */
-int ts_fleet_coord_registered(const ts_fleet_coord *c, size_t robot);
+int ts_fleet_coord_registered(const ts_fleet_coord *c, size_t robot) TS_MUST_USE;
 
 /* 1 when robot i is registered and currently silent. */
-int ts_fleet_coord_silent(const ts_fleet_coord *c, size_t robot);
+int ts_fleet_coord_silent(const ts_fleet_coord *c, size_t robot) TS_MUST_USE;
 
 /* When robot i's last TELEMETRY arrived (ns), or -1 if none yet. */
 int64_t ts_fleet_coord_last_telemetry(const ts_fleet_coord *c, size_t robot);
@@ -129,17 +129,17 @@ typedef struct ts_fleet_agent ts_fleet_agent;
 /* An agent over rt (borrowed; must outlive it); free with
  * ts_fleet_agent_free. */
 int ts_fleet_agent_new(const ts_runtime *rt, const ts_fleet_agent_desc *desc,
-                       ts_fleet_agent **out, ts_error *err);
+                       ts_fleet_agent **out, ts_error *err) TS_MUST_USE;
 
 /* Listens for the acknowledgement, sends REGISTER now (if the watched
  * component is alive) and ticks every period from now on. */
-int ts_fleet_agent_start(ts_fleet_agent *a);
+int ts_fleet_agent_start(ts_fleet_agent *a) TS_MUST_USE;
 
 /* Stops listening, cancels the tick and frees a; NULL is fine. */
 void ts_fleet_agent_free(ts_fleet_agent *a);
 
 /* 1 once REGISTER_ACK arrived. */
-int ts_fleet_agent_registered(const ts_fleet_agent *a);
+int ts_fleet_agent_registered(const ts_fleet_agent *a) TS_MUST_USE;
 
 /* Messages sent: REGISTERs and TELEMETRYs. */
 uint64_t ts_fleet_agent_sent(const ts_fleet_agent *a);

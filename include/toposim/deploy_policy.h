@@ -95,7 +95,7 @@ typedef struct ts_policy ts_policy;
 
 /* Validates desc and compiles a copy (names included) into *out, freed
  * with ts_policy_free. TS_EINVAL names the bad index or rule; TS_ENOMEM. */
-int ts_policy_new(const ts_policy_desc *desc, ts_policy **out, ts_error *err);
+int ts_policy_new(const ts_policy_desc *desc, ts_policy **out, ts_error *err) TS_MUST_USE;
 
 /* Frees a policy; NULL is fine. */
 void ts_policy_free(ts_policy *p);
@@ -103,11 +103,11 @@ void ts_policy_free(ts_policy *p);
 /* May `from` send `to` a message of `topic` (-1: not a topic)? Fills *v
  * and returns 1 (allowed), 0 (denied) or TS_EINVAL for a bad index.
  * O(log rules of the topic); allocates nothing. */
-int ts_policy_may_send(const ts_policy *p, int from, int to, int topic, ts_policy_verdict *v);
+int ts_policy_may_send(const ts_policy *p, int from, int to, int topic, ts_policy_verdict *v) TS_MUST_USE;
 
 /* May `component` publish / subscribe `topic`? As ts_policy_may_send. */
-int ts_policy_may_publish(const ts_policy *p, int component, int topic, ts_policy_verdict *v);
-int ts_policy_may_subscribe(const ts_policy *p, int component, int topic, ts_policy_verdict *v);
+int ts_policy_may_publish(const ts_policy *p, int component, int topic, ts_policy_verdict *v) TS_MUST_USE;
+int ts_policy_may_subscribe(const ts_policy *p, int component, int topic, ts_policy_verdict *v) TS_MUST_USE;
 
 /* Writes the verdict's reason into buf (always terminated): for a denial
  * the denying check's sentence, for an allowance every check's, joined by
@@ -115,7 +115,7 @@ int ts_policy_may_subscribe(const ts_policy *p, int component, int topic, ts_pol
 size_t ts_policy_reason(const ts_policy *p, const ts_policy_verdict *v, char *buf, size_t size);
 
 /* The zone of a component (-1: none), or -2 for a bad index. */
-int ts_policy_zone_of(const ts_policy *p, int component);
+int ts_policy_zone_of(const ts_policy *p, int component) TS_MUST_USE;
 
 /* A per-message checker that records violations through rt. */
 typedef struct ts_policy_checker ts_policy_checker;
@@ -124,7 +124,7 @@ typedef struct ts_policy_checker ts_policy_checker;
  * records at most one "policy_violation" per (from, to, topic) per
  * window_ns (0: 1 s). Free with ts_policy_checker_free. */
 int ts_policy_checker_new(const ts_runtime *rt, const ts_policy *p, int64_t window_ns,
-                          ts_policy_checker **out, ts_error *err);
+                          ts_policy_checker **out, ts_error *err) TS_MUST_USE;
 
 /* Frees a checker; NULL is fine. */
 void ts_policy_checker_free(ts_policy_checker *c);
@@ -133,7 +133,7 @@ void ts_policy_checker_free(ts_policy_checker *c);
  * TS_EINVAL for a bad index. Allocates only when a triple is denied for
  * the first time (its rate-limit slot, amortised table growth); if that
  * fails the violation is recorded without throttling. */
-int ts_policy_checker_check(ts_policy_checker *c, int from, int to, int topic);
+int ts_policy_checker_check(ts_policy_checker *c, int from, int to, int topic) TS_MUST_USE;
 
 /* Messages denied so far, and violation records written so far. */
 uint64_t ts_policy_checker_denied(const ts_policy_checker *c);

@@ -14,15 +14,20 @@
  * passes, at start + soak + W * wave_soak (W waves). With canaries = 0 the
  * first wave starts at start_ns and every stage soaks wave_soak_ns.
  *
- * Switching a robot is set_component(version = to_version, run ACTIVE,
- * safety_mode 0); rolling it back is the same with from_version. A robot
- * whose component (or, when nodes are given, node) is down when its stage
- * starts is skipped: it stays on the old version, is never revisited, and
- * is not replaced by a later robot, so stage times stay as above.
+ * Switching a robot tells the component-state controller that its
+ * replica set (the component and, in a failover group, its backups) runs
+ * to_version; rolling it back is the same with from_version. Who serves,
+ * in which role and safety mode, is not the rollout's to change. A robot
+ * whose serving member (or, when nodes are given, node) is down when its
+ * stage starts is skipped: it stays on the old version, is never
+ * revisited, and is not replaced by a later robot, so stage times stay as
+ * above.
  *
  * Judging. At the end of every soak the controller asks the metrics
  * callback about each robot already on the new version (the current
- * stage's and every earlier stage's), one robot at a time, over the window
+ * stage's and every earlier stage's), one robot at a time, naming the
+ * member of its replica set that serves at the time (the robot's own
+ * component when none does), over the window
  * [soak start, now]. A stage passes when every judged robot has a
  * deadline-miss fraction <= max_miss_fraction, safety events <=
  * max_safety_events, and its topics still flowing. Judging robots one by
@@ -53,6 +58,8 @@
 
 #include "toposim/error.h"
 #include "toposim/runtime.h"
+
+struct ts_ctl;
 
 /* What one robot's instance did over a soak window. */
 typedef struct ts_rollout_metrics {
@@ -85,6 +92,8 @@ typedef struct ts_rollout_desc {
     int max_safety_events;          /* usually 0 */
     ts_rollout_metrics_fn metrics;  /* required */
     void *metrics_ctx;
+    struct ts_ctl *ctl;             /* the component-state controller
+                                       (borrowed; required) */
 } ts_rollout_desc;
 
 typedef enum {
@@ -109,10 +118,10 @@ typedef struct ts_rollout ts_rollout;
  * rt, which must outlive it; *out is freed with ts_rollout_free. Returns
  * TS_EINVAL (err says which field) or TS_ENOMEM. */
 int ts_rollout_new(const ts_runtime *rt, const ts_rollout_desc *desc, ts_rollout **out,
-                   ts_error *err);
+                   ts_error *err) TS_MUST_USE;
 
 /* Arms the start timer (at start_ns, or now if that has passed); once. */
-int ts_rollout_start(ts_rollout *r);
+int ts_rollout_start(ts_rollout *r) TS_MUST_USE;
 
 /* Cancels any pending timer and frees r; NULL is fine. No rollback. */
 void ts_rollout_free(ts_rollout *r);

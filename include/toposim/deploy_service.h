@@ -131,40 +131,40 @@ typedef struct ts_svc_registry ts_svc_registry;
  * timers yet. *out is freed with ts_svc_registry_free. Returns TS_EINVAL
  * (err says which field) or TS_ENOMEM. */
 int ts_svc_registry_new(const ts_runtime *rt, const ts_svc_registry_desc *desc,
-                        ts_svc_registry **out, ts_error *err);
+                        ts_svc_registry **out, ts_error *err) TS_MUST_USE;
 
 /* Listens on (checker, TS_PORT_HEALTH) and arms each checked service's
  * first round one period from now; a second call does nothing. */
-int ts_svc_registry_start(ts_svc_registry *reg);
+int ts_svc_registry_start(ts_svc_registry *reg) TS_MUST_USE;
 
 /* Cancels the checker's timers and stops listening; liveness stays as it
  * was. Frees reg; NULL is fine. Free clients that use it first. */
 void ts_svc_registry_free(ts_svc_registry *reg);
 
 /* Index of the service with that name, or -1. */
-int ts_svc_registry_find(const ts_svc_registry *reg, const char *name);
+int ts_svc_registry_find(const ts_svc_registry *reg, const char *name) TS_MUST_USE;
 
 /* Writes the endpoints of the named service's live replicas, in
  * declaration order, to out[0..cap) and their number (which may exceed
  * cap) to *n. Returns TS_OK or TS_ENOENT for an unknown name. */
 int ts_svc_registry_lookup(const ts_svc_registry *reg, const char *name, int *out,
-                           size_t cap, size_t *n);
+                           size_t cap, size_t *n) TS_MUST_USE;
 
 /* Chooses a replica for one request by the service's balance policy
  * (advancing the round-robin cursor) and writes its position to *replica.
  * Counts nothing as outstanding (the client does). Returns TS_OK, TS_EINVAL
  * for a bad service index, TS_ENOENT when no replica is live. */
-int ts_svc_registry_pick(ts_svc_registry *reg, int service, int *replica);
+int ts_svc_registry_pick(ts_svc_registry *reg, int service, int *replica) TS_MUST_USE;
 
 /* Number of services; replicas of one (0 for a bad index). */
 size_t ts_svc_registry_services(const ts_svc_registry *reg);
 size_t ts_svc_registry_replicas(const ts_svc_registry *reg, int service);
 
 /* Endpoint of a replica, or -1 for a bad index. */
-int ts_svc_registry_endpoint(const ts_svc_registry *reg, int service, int replica);
+int ts_svc_registry_endpoint(const ts_svc_registry *reg, int service, int replica) TS_MUST_USE;
 
 /* 1 when the replica is in service, 0 when out, -1 for a bad index. */
-int ts_svc_registry_live(const ts_svc_registry *reg, int service, int replica);
+int ts_svc_registry_live(const ts_svc_registry *reg, int service, int replica) TS_MUST_USE;
 
 /* Requests sent to the replica and not yet answered or timed out (all
  * clients together), or -1 for a bad index. */
@@ -178,7 +178,7 @@ typedef struct ts_svc_responder ts_svc_responder;
  * it, while ts_rt_alive says the component is not down and it is ready
  * (initially ready). *out is freed with ts_svc_responder_free. */
 int ts_svc_responder_new(const ts_runtime *rt, int endpoint, ts_svc_responder **out,
-                         ts_error *err);
+                         ts_error *err) TS_MUST_USE;
 
 /* Marks the replica ready (1) or not (0): a replica that is not ready
  * (draining, starting up) lets probes go unanswered. */
@@ -226,14 +226,14 @@ typedef struct ts_svc_server ts_svc_server;
  * down discards every request it held (a crashed process loses its queue).
  * *out is freed with ts_svc_server_free. */
 int ts_svc_server_new(const ts_runtime *rt, const ts_svc_server_desc *desc,
-                      ts_svc_server **out, ts_error *err);
+                      ts_svc_server **out, ts_error *err) TS_MUST_USE;
 
 /* Forgets every request held (counted discarded) and cancels their
  * timers, as a process restart does; the glue calls it on crash/restart. */
 void ts_svc_server_reset(ts_svc_server *s);
 
 /* Requests in service plus waiting. */
-int ts_svc_server_pending(const ts_svc_server *s);
+int ts_svc_server_pending(const ts_svc_server *s) TS_MUST_USE;
 
 /* Copies the counters. */
 void ts_svc_server_stats_get(const ts_svc_server *s, ts_svc_server_stats *out);
@@ -294,7 +294,7 @@ typedef struct ts_svc_client ts_svc_client;
 /* Listens on (endpoint, TS_PORT_SERVICE), or attaches to the colocated
  * server. *out is freed with ts_svc_client_free. */
 int ts_svc_client_new(const ts_runtime *rt, const ts_svc_client_desc *desc,
-                      ts_svc_client **out, ts_error *err);
+                      ts_svc_client **out, ts_error *err) TS_MUST_USE;
 
 /* Sends one request to the replica the registry picks and arms its
  * timeout; writes its id (1, 2, ... per client) to *request_id (may be
@@ -302,10 +302,10 @@ int ts_svc_client_new(const ts_runtime *rt, const ts_svc_client_desc *desc,
  * flight ("request_rejected"); TS_ENOENT when no replica is live
  * ("request_no_replica"); TS_EINVAL for a bad service index; or the
  * runtime's error. */
-int ts_svc_client_call(ts_svc_client *c, int service, uint64_t tag, uint64_t *request_id);
+int ts_svc_client_call(ts_svc_client *c, int service, uint64_t tag, uint64_t *request_id) TS_MUST_USE;
 
 /* Requests in flight. */
-int ts_svc_client_outstanding(const ts_svc_client *c);
+int ts_svc_client_outstanding(const ts_svc_client *c) TS_MUST_USE;
 
 /* Copies the counters. */
 void ts_svc_client_stats_get(const ts_svc_client *c, ts_svc_client_stats *out);

@@ -1,12 +1,15 @@
 /*
  * The runtime: all that the deployment code (src/deploy/) sees of the
  * world. It gives the current time, one-shot timers, datagrams between
- * component endpoints, liveness queries, control of a component's state
- * and a way to record what happened. The simulator implements it on the
- * engine and the network (src/sim/runtime_sim.c); a real deployment could
- * implement it on POSIX timers and sockets; unit tests use a small fake
- * (tests/support/fake_runtime.c). The deployment code must not notice the
- * difference, so everything here is plain data and function pointers.
+ * endpoints, liveness queries and a way to record what happened, plus one
+ * hook through which the component-state controller (deploy_controller.h,
+ * the only caller) has a component's decided state applied: the runtime
+ * starts, stops or reconfigures the process, it decides nothing. The
+ * simulator implements it on the engine and the network
+ * (src/sim/runtime_sim.c), src/rt_posix/ on POSIX timers and UDP sockets,
+ * and unit tests use a small fake (tests/support/fake_runtime.c). The
+ * deployment code must not notice the difference, so everything here is
+ * plain data and function pointers.
  *
  * Delivery is a datagram service: a message may be delayed, reordered
  * where the network allows, or lost; reliability (acknowledgements,
@@ -17,6 +20,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Marks a function whose result must not be dropped (an error ignored
+ * where it matters fails open). GCC and Clang warn even through a (void)
+ * cast, so a caller that truly does not care assigns and ignores. */
+#if defined(__GNUC__)
+#define TS_MUST_USE __attribute__((warn_unused_result))
+#else
+#define TS_MUST_USE
+#endif
 
 /* Ports: which protocol of the deployment code a message belongs to, so
  * several modules can listen on one component endpoint. */
@@ -44,7 +56,7 @@ typedef struct ts_rt_message {
     uint8_t body[TS_RT_BODY_MAX]; /* small protocol payload */
 } ts_rt_message;
 
-/* What a component is doing, as the deployment code sets it. */
+/* What a component is doing, as the controller decided it. */
 typedef enum {
     TS_RT_STOPPED = 0,      /* not running (cold standby, crashed, rolled out) */
     TS_RT_STANDBY = 1,      /* running but not serving (warm/hot standby) */
@@ -92,8 +104,10 @@ typedef struct ts_runtime_ops {
     int (*listen)(void *impl, int endpoint, int port, ts_rt_receive_fn fn, void *ctx);
     /* 1 when the node or component is up, 0 when down, < 0 unknown. */
     int (*alive)(void *impl, ts_rt_entity kind, int index);
-    /* Starts, stops or reconfigures a component. */
-    int (*set_component)(void *impl, int component, const ts_rt_component_state *state);
+    /* Applies a component's state as the controller decided it: starts,
+     * stops or reconfigures its process. Called only by the controller,
+     * and only when the state changed. */
+    int (*apply_component)(void *impl, int component, const ts_rt_component_state *state);
     /* Records an event. */
     void (*record)(void *impl, const ts_rt_record *rec);
 } ts_runtime_ops;
@@ -106,37 +120,58 @@ typedef struct ts_runtime {
 /* Convenience wrappers used throughout src/deploy/. */
 static inline int64_t ts_rt_now(const ts_runtime *rt) { return rt->ops->now(rt->impl); }
 
-static inline int ts_rt_timer_start(const ts_runtime *rt, int64_t delay_ns, ts_rt_timer_fn fn,
-                                    void *ctx, uint64_t arg, ts_rt_timer *out)
+TS_MUST_USE static inline int ts_rt_timer_start(const ts_runtime *rt, int64_t delay_ns,
+                                                ts_rt_timer_fn fn, void *ctx, uint64_t arg,
+                                                ts_rt_timer *out)
 {
     return rt->ops->timer_start(rt->impl, delay_ns, fn, ctx, arg, out);
 }
 
-static inline int ts_rt_timer_cancel(const ts_runtime *rt, ts_rt_timer timer)
+/* Cancelling a timer that fired or never existed is not an error, so
+ * there is nothing to report. */
+static inline void ts_rt_timer_cancel(const ts_runtime *rt, ts_rt_timer timer)
 {
-    return timer ? rt->ops->timer_cancel(rt->impl, timer) : 0;
+    if (timer)
+        (void)rt->ops->timer_cancel(rt->impl, timer);
 }
 
+/* Sends; a message the runtime could not take (no memory, a socket error)
+ * is recorded as "send_failed" (component = the sender, value = the error
+ * code), so a failed send never passes for network loss, which the
+ * runtime reports as the network's (a lost datagram returns 0). */
 static inline int ts_rt_send(const ts_runtime *rt, const ts_rt_message *msg)
 {
-    return rt->ops->send(rt->impl, msg);
+    int rc = rt->ops->send(rt->impl, msg);
+    if (rc < 0) {
+        ts_rt_record rec = {"send_failed", msg->from, -1, (double)rc,
+                            "the runtime could not take a message (not network loss)"};
+        rt->ops->record(rt->impl, &rec);
+    }
+    return rc;
 }
 
-static inline int ts_rt_listen(const ts_runtime *rt, int endpoint, int port,
-                               ts_rt_receive_fn fn, void *ctx)
+TS_MUST_USE static inline int ts_rt_listen(const ts_runtime *rt, int endpoint, int port,
+                                           ts_rt_receive_fn fn, void *ctx)
 {
     return rt->ops->listen(rt->impl, endpoint, port, fn, ctx);
 }
 
-static inline int ts_rt_alive(const ts_runtime *rt, ts_rt_entity kind, int index)
+/* Removes a listener; removing one that is not there is not an error. */
+static inline void ts_rt_unlisten(const ts_runtime *rt, int endpoint, int port)
+{
+    (void)rt->ops->listen(rt->impl, endpoint, port, NULL, NULL);
+}
+
+TS_MUST_USE static inline int ts_rt_alive(const ts_runtime *rt, ts_rt_entity kind, int index)
 {
     return rt->ops->alive(rt->impl, kind, index);
 }
 
-static inline int ts_rt_set_component(const ts_runtime *rt, int component,
-                                      const ts_rt_component_state *state)
+/* For the controller only (see deploy_controller.h). */
+TS_MUST_USE static inline int ts_rt_apply_component(const ts_runtime *rt, int component,
+                                                    const ts_rt_component_state *state)
 {
-    return rt->ops->set_component(rt->impl, component, state);
+    return rt->ops->apply_component(rt->impl, component, state);
 }
 
 static inline void ts_rt_note(const ts_runtime *rt, const char *kind, int component,

@@ -3,14 +3,16 @@
  * the protocol, the takeover rule and the records). The whole group lives
  * in one object for convenience, but each member acts only on what it
  * could know as a separate process: its own liveness, its own detectors,
- * and the ranks and roles its peers announce in their heartbeats. The one
- * shortcut is fencing, where the new active member's set_component(STOPPED)
- * also marks the fenced member's state here (the fenced process obeying).
+ * and the ranks and roles its peers announce in their heartbeats. Roles
+ * are told to the component-state controller, which owns them; the one
+ * shortcut is fencing, where the new active member tells the controller
+ * the fenced member's role (the fenced process obeying).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "toposim/alloc.h"
+#include "toposim/deploy_controller.h"
 #include "toposim/deploy_failover.h"
 #include "toposim/error.h"
 
@@ -85,8 +87,13 @@ static void sender_tick(void *ctx, uint64_t arg)
             s->sent++;
         }
     }
-    if (s->running)
-        (void)ts_rt_timer_start(s->rt, s->d.period_ns, sender_tick, s, 0, &s->timer);
+    if (s->running && ts_rt_timer_start(s->rt, s->d.period_ns, sender_tick, s, 0, &s->timer) < 0) {
+        /* Without a timer the beats stop: say so, as receivers will soon
+         * suspect this component while it is alive. */
+        s->running = 0;
+        ts_rt_note(s->rt, "heartbeat_stopped", s->d.endpoint, -1, 0.0,
+                   "the runtime refused the next heartbeat timer");
+    }
 }
 
 int ts_hb_sender_init(ts_hb_sender *s, const ts_runtime *rt, const ts_hb_sender_desc *desc,
@@ -155,7 +162,6 @@ typedef struct fo_member {
     ts_failover *g;
     size_t index;
     ts_fo_member_desc d;        /* takeover_ns resolved */
-    ts_rt_run_state run;        /* as last set */
     int rank;
     int fenced;
     int listening;
@@ -173,7 +179,7 @@ struct ts_failover {
     char *name;
     int64_t heartbeat_ns;
     int supervisor;
-    int version;
+    ts_ctl *ctl;                /* owns the members' roles */
     size_t n;
     fo_member *m;
     int *to;                    /* scratch for building sender lists */
@@ -197,11 +203,29 @@ static const char *group_name(const ts_failover *g)
     return g->name ? g->name : "failover group";
 }
 
+/* Tells the controller m's role; a runtime that refuses to apply it is
+ * recorded (the role stands: the controller owns it and the runtime's
+ * refusal is not the group's to undo). */
 static void set_state(ts_failover *g, fo_member *m, ts_rt_run_state run, int safety)
 {
-    ts_rt_component_state st = {run, safety, g->version};
-    m->run = run;
-    (void)ts_rt_set_component(g->rt, m->d.component, &st);
+    int rc = ts_ctl_set_role(g->ctl, m->d.component, run, safety);
+    if (rc < 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s: the runtime could not apply component %d's new role: %s",
+                 group_name(g), m->d.component, ts_strerror(rc));
+        ts_rt_note(g->rt, "apply_failed", m->d.component, m->d.node, (double)rc, detail);
+    }
+}
+
+static ts_rt_run_state run_of(const fo_member *m)
+{
+    return (ts_rt_run_state)ts_ctl_role(m->g->ctl, m->d.component);
+}
+
+/* The role a member waits in as a backup. */
+static ts_rt_run_state backup_role(const fo_member *m)
+{
+    return m->d.standby == TS_FO_COLD ? TS_RT_STOPPED : TS_RT_STANDBY;
 }
 
 /* Whether peer p ranks above member m in m's view (ties: declaration order). */
@@ -289,12 +313,16 @@ static void serve(fo_member *m)
     g->active = (int)m->index;
     g->takeovers++;
     /* Fence every member above that is not known dead, in member order
-     * (deterministic record order); a dead one rejoins when it restarts. */
+     * (deterministic record order); a dead one no longer serves: it waits
+     * as a backup until it rejoins when it restarts. */
     for (size_t p = 0; p < g->n; p++) {
         fo_member *q = &g->m[p];
-        if (p != m->index && ranks_above(m, p) && !q->fenced &&
-            ts_rt_alive(g->rt, TS_RT_COMPONENT, q->d.component) != 0)
+        if (p == m->index || !ranks_above(m, p) || q->fenced)
+            continue;
+        if (ts_rt_alive(g->rt, TS_RT_COMPONENT, q->d.component) != 0)
             fence(g, m, q);
+        else
+            set_state(g, q, backup_role(q), 0);
     }
     snprintf(detail, sizeof detail, "%s: component %d (%s standby) serves in safety mode, replacing %d",
              group_name(g), m->d.component, standby_name(m->d.standby),
@@ -311,7 +339,11 @@ static void on_takeover(void *ctx, uint64_t arg)
 static void evaluate(fo_member *m)
 {
     ts_failover *g = m->g;
-    if (!g->started || m->fenced || m->run == TS_RT_ACTIVE || m->taking_over)
+    /* A member whose process came back from a crash acts only once it
+     * has rejoined (at its next heartbeat tick): until then it still
+     * holds its old rank and would see nobody above it. */
+    if (!g->started || m->fenced || run_of(m) == TS_RT_ACTIVE || m->taking_over ||
+        !m->sender.was_alive)
         return;
     if (!component_alive(g->rt, m->d.component))
         return;
@@ -354,14 +386,20 @@ static void arm(fo_member *m, size_t p)
     if (at == INT64_MAX)
         return;
     int64_t now = ts_rt_now(g->rt);
-    (void)ts_rt_timer_start(g->rt, at > now ? at - now : 0, on_suspect_timer, m, p, &pe->timer);
+    if (ts_rt_timer_start(g->rt, at > now ? at - now : 0, on_suspect_timer, m, p, &pe->timer) < 0) {
+        /* Unable to wait for the suspicion instant: judge now rather than
+         * never (the takeover rule re-checks every member above). */
+        pe->timer = 0;
+        evaluate(m);
+    }
 }
 
 static ts_hb_role role_of(const fo_member *m)
 {
-    return m->run == TS_RT_ACTIVE    ? TS_HB_ROLE_ACTIVE
-           : m->run == TS_RT_STANDBY ? TS_HB_ROLE_STANDBY
-                                     : TS_HB_ROLE_STOPPED;
+    ts_rt_run_state run = run_of(m);
+    return run == TS_RT_ACTIVE    ? TS_HB_ROLE_ACTIVE
+           : run == TS_RT_STANDBY ? TS_HB_ROLE_STANDBY
+                                  : TS_HB_ROLE_STOPPED;
 }
 
 /* m's process came back from a crash: it joins as the last backup. */
@@ -386,7 +424,7 @@ static void rejoin(fo_member *m)
             if (p != m->index && m->peers[p].rank > max)
                 max = m->peers[p].rank;
         m->rank = max + 1;
-        set_state(g, m, m->d.standby == TS_FO_COLD ? TS_RT_STOPPED : TS_RT_STANDBY, 0);
+        set_state(g, m, backup_role(m), 0);
         for (size_t p = 0; p < g->n; p++) {
             if (p == m->index)
                 continue;
@@ -451,7 +489,7 @@ void ts_failover_free(ts_failover *g)
         for (size_t i = 0; i < g->n; i++) {
             fo_member *m = &g->m[i];
             if (m->listening)
-                (void)ts_rt_listen(g->rt, m->d.component, TS_PORT_LIVENESS, NULL, NULL);
+                ts_rt_unlisten(g->rt, m->d.component, TS_PORT_LIVENESS);
             ts_rt_timer_cancel(g->rt, m->takeover_timer);
             ts_hb_sender_fini(&m->sender);
             if (m->peers) {
@@ -471,8 +509,9 @@ void ts_failover_free(ts_failover *g)
 
 ts_failover *ts_failover_new(const ts_runtime *rt, const ts_failover_desc *desc, ts_error *err)
 {
-    if (!rt || !desc || !desc->members || desc->n_members == 0) {
-        ts_error_set(err, TS_EINVAL, NULL, 0, "failover: no runtime, description or members");
+    if (!rt || !desc || !desc->members || desc->n_members == 0 || !desc->ctl) {
+        ts_error_set(err, TS_EINVAL, NULL, 0,
+                     "failover: no runtime, controller, description or members");
         return NULL;
     }
     const char *nm = desc->name ? desc->name : "failover group";
@@ -508,7 +547,7 @@ ts_failover *ts_failover_new(const ts_runtime *rt, const ts_failover_desc *desc,
     g->id = desc->id;
     g->heartbeat_ns = desc->heartbeat_ns;
     g->supervisor = desc->supervisor;
-    g->version = desc->version;
+    g->ctl = desc->ctl;
     g->n = desc->n_members;
     g->active = -1;
     int rc;
@@ -558,6 +597,13 @@ ts_failover *ts_failover_new(const ts_runtime *rt, const ts_failover_desc *desc,
         }
         m->listening = 1;
     }
+    for (size_t i = 0; i < g->n; i++)
+        g->to[i] = desc->members[i].component;
+    rc = ts_ctl_add_replicas(g->ctl, g->to, g->n);
+    if (rc != TS_OK) {
+        ts_error_set(err, rc, NULL, 0, "failover %s: a member is already in another group", nm);
+        goto fail_set;
+    }
     return g;
 fail:
     ts_error_set(err, TS_ENOMEM, NULL, 0, "failover %s: out of memory", nm);
@@ -574,10 +620,7 @@ int ts_failover_start(ts_failover *g)
     g->started = 1;
     for (size_t i = 0; i < g->n; i++) {
         fo_member *m = &g->m[i];
-        if (i == 0)
-            set_state(g, m, TS_RT_ACTIVE, 0);
-        else
-            set_state(g, m, m->d.standby == TS_FO_COLD ? TS_RT_STOPPED : TS_RT_STANDBY, 0);
+        set_state(g, m, i == 0 ? TS_RT_ACTIVE : backup_role(m), 0);
         for (size_t p = 0; p < g->n; p++)
             if (p != i)
                 ts_fd_reset(&m->peers[p].fd, now);
@@ -602,7 +645,7 @@ int ts_failover_active(const ts_failover *g)
 
 int ts_failover_member_run(const ts_failover *g, size_t member)
 {
-    return g && member < g->n ? (int)g->m[member].run : -1;
+    return g && member < g->n ? (int)run_of(&g->m[member]) : -1;
 }
 
 int ts_failover_member_rank(const ts_failover *g, size_t member)
@@ -620,8 +663,3 @@ size_t ts_failover_count(const ts_failover *g)
     return g ? g->takeovers : 0;
 }
 
-void ts_failover_set_version(ts_failover *g, int version)
-{
-    if (g)
-        g->version = version;
-}

@@ -375,7 +375,7 @@ void ts_fleet_coord_free(ts_fleet_coord *c)
     if (!c)
         return;
     if (c->listening)
-        ts_rt_listen(&c->rt, c->endpoint, TS_PORT_FLEET, NULL, NULL);
+        ts_rt_unlisten(&c->rt, c->endpoint, TS_PORT_FLEET);
     for (size_t i = 0; i < c->n; i++)
         if (c->robots[i].armed)
             ts_rt_timer_cancel(&c->rt, c->robots[i].timer);
@@ -496,7 +496,7 @@ void ts_fleet_agent_free(ts_fleet_agent *a)
     if (!a)
         return;
     if (a->listening)
-        ts_rt_listen(&a->rt, a->d.endpoint, TS_PORT_FLEET, NULL, NULL);
+        ts_rt_unlisten(&a->rt, a->d.endpoint, TS_PORT_FLEET);
     if (a->running)
         ts_rt_timer_cancel(&a->rt, a->timer);
     ts_free(a);

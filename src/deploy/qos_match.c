@@ -126,7 +126,7 @@ void ts_qos_domain_free(ts_qos_domain *d)
     for (size_t i = 0; i < d->n_eps; i++) {
         ep_slot *ep = &d->eps[i];
         if (ep->listening)
-            ts_rt_listen(d->rt, (int)i, TS_PORT_TOPIC, NULL, NULL);
+            ts_rt_unlisten(d->rt, (int)i, TS_PORT_TOPIC);
         for (size_t k = 0; k < ep->n_w; k++)
             ts__qos_writer_free(ep->w[k].obj);
         for (size_t k = 0; k < ep->n_r; k++)

@@ -130,22 +130,32 @@ static int64_t stage_soak(const ts_rollout *r, int stage)
     return stage == 0 ? r->d.soak_ns : r->d.wave_soak_ns;
 }
 
-/* Down = the component, or its node when nodes are known, reports 0.
- * Unknown liveness (< 0) counts as up: the runtime has no reason to think
- * otherwise. */
+/* The endpoint that stands for robot i: the member of its replica set
+ * that serves (a failover group's backup after a takeover), else the
+ * robot's own component. */
+static int judged_member(const ts_rollout *r, size_t i)
+{
+    int server = ts_ctl_server(r->d.ctl, r->components[i]);
+    return server >= 0 ? server : r->components[i];
+}
+
+/* Down = the serving member (or the component), or its node when nodes
+ * are known, reports 0. Unknown liveness (< 0) counts as up: the runtime
+ * has no reason to think otherwise. */
 static int robot_down(const ts_rollout *r, size_t i)
 {
-    if (ts_rt_alive(&r->rt, TS_RT_COMPONENT, r->components[i]) == 0)
+    if (ts_rt_alive(&r->rt, TS_RT_COMPONENT, judged_member(r, i)) == 0)
         return 1;
     if (r->nodes && r->nodes[i] >= 0 && ts_rt_alive(&r->rt, TS_RT_NODE, r->nodes[i]) == 0)
         return 1;
     return 0;
 }
 
+/* Tells the controller the robot's replica set runs `version`; who
+ * serves is not the rollout's to change. */
 static int set_version(ts_rollout *r, size_t i, int version)
 {
-    ts_rt_component_state st = {TS_RT_ACTIVE, 0, version};
-    return ts_rt_set_component(&r->rt, r->components[i], &st);
+    return ts_ctl_set_version(r->d.ctl, r->components[i], version);
 }
 
 static void on_timer(void *ctx, uint64_t arg);
@@ -255,6 +265,7 @@ static void judge(ts_rollout *r)
     size_t judged = 0;
     double worst = 0.0;
     size_t worst_robot = 0;
+    int worst_member = -1;
     int have_worst = 0;
     int total_safety = 0;
     char reason[DETAIL_MAX] = "";
@@ -266,7 +277,8 @@ static void judge(ts_rollout *r)
             continue;
         judged++;
         ts_rollout_metrics m = {0.0, 0, 1};
-        int rc = r->d.metrics(r->d.metrics_ctx, r->components[i], r->soak_start, &m);
+        int member = judged_member(r, i);
+        int rc = r->d.metrics(r->d.metrics_ctx, member, r->soak_start, &m);
         robot_name(r, i, name, sizeof name);
         if (rc < 0) {
             if (!failed) {
@@ -279,6 +291,7 @@ static void judge(ts_rollout *r)
         if (!have_worst || m.miss_fraction > worst) {
             worst = m.miss_fraction;
             worst_robot = i;
+            worst_member = member;
             have_worst = 1;
         }
         total_safety += m.safety_events;
@@ -312,10 +325,15 @@ static void judge(ts_rollout *r)
         append(detail, "fail: %s (%s)", reason, sname);
     } else {
         robot_name(r, worst_robot, name, sizeof name);
+        /* Name the member judged when it is not the robot's own component
+         * (a backup serving after a failover). */
+        char by[48] = "";
+        if (worst_member >= 0 && worst_member != r->components[worst_robot])
+            snprintf(by, sizeof by, ", served by component %d", worst_member);
         append(detail,
-               "pass: %s, %zu robot%s on %s: worst miss fraction %.4f (%s) <= %.4f, "
+               "pass: %s, %zu robot%s on %s: worst miss fraction %.4f (%s%s) <= %.4f, "
                "safety events %d, topics flowing",
-               sname, judged, judged == 1 ? "" : "s", to, worst, name, r->d.max_miss_fraction,
+               sname, judged, judged == 1 ? "" : "s", to, worst, name, by, r->d.max_miss_fraction,
                total_safety);
     }
     ts_rt_note(&r->rt, "rollout_evaluate", -1, -1, worst, detail);
@@ -392,6 +410,8 @@ int ts_rollout_new(const ts_runtime *rt, const ts_rollout_desc *desc, ts_rollout
         return invalid(err, "needs at least one robot endpoint");
     if (!desc->metrics)
         return invalid(err, "needs a metrics callback");
+    if (!desc->ctl)
+        return invalid(err, "needs the component-state controller");
     if (desc->from_version < 0 || desc->to_version < 0 || desc->from_version == desc->to_version)
         return invalid(err, "from and to versions must be different indices >= 0");
     if (desc->canaries < 0)

@@ -163,9 +163,13 @@ static void on_tick(void *ctx, uint64_t arg)
      * the next one starts, whatever order the runtime fires timers in. */
     if (s->round_open)
         close_round(s);
-    /* A failing timer start leaves the checker stopped; nothing to report
-     * it to from a timer callback, and liveness simply stops changing. */
-    (void)ts_rt_timer_start(&reg->rt, s->period_ns, on_tick, s, 0, &s->tick_timer);
+    /* A failing timer start leaves the checker stopped, and liveness
+     * would silently stop changing: say so in the record. */
+    if (ts_rt_timer_start(&reg->rt, s->period_ns, on_tick, s, 0, &s->tick_timer) < 0) {
+        s->tick_timer = 0;
+        ts_rt_note(&reg->rt, "health_check_stopped", reg->checker, -1, (double)s->index,
+                   "the runtime refused the health checker's next timer");
+    }
     if (is_down(&reg->rt, reg->checker))
         return;
     s->round++;
@@ -185,8 +189,10 @@ static void on_tick(void *ctx, uint64_t arg)
         (void)ts_rt_send(&reg->rt, &m);
     }
     s->round_open = 1;
-    (void)ts_rt_timer_start(&reg->rt, s->probe_timeout_ns, on_round_timeout, s, s->round,
-                            &s->round_timer);
+    /* Without a round timer the round closes at the next tick instead. */
+    if (ts_rt_timer_start(&reg->rt, s->probe_timeout_ns, on_round_timeout, s, s->round,
+                          &s->round_timer) < 0)
+        s->round_timer = 0;
 }
 
 static void on_probe_reply(void *ctx, const ts_rt_message *m)
@@ -331,7 +337,7 @@ int ts_svc_registry_start(ts_svc_registry *reg)
                 ts_rt_timer_cancel(&reg->rt, reg->svcs[k].tick_timer);
                 reg->svcs[k].tick_timer = 0;
             }
-            ts_rt_listen(&reg->rt, reg->checker, TS_PORT_HEALTH, NULL, NULL);
+            ts_rt_unlisten(&reg->rt, reg->checker, TS_PORT_HEALTH);
             return rc;
         }
     }
@@ -349,7 +355,7 @@ void ts_svc_registry_free(ts_svc_registry *reg)
             ts_rt_timer_cancel(&reg->rt, reg->svcs[i].round_timer);
         }
         if (reg->checker >= 0)
-            ts_rt_listen(&reg->rt, reg->checker, TS_PORT_HEALTH, NULL, NULL);
+            ts_rt_unlisten(&reg->rt, reg->checker, TS_PORT_HEALTH);
     }
     registry_release(reg);
 }
@@ -521,7 +527,7 @@ void ts_svc_responder_free(ts_svc_responder *r)
 {
     if (!r)
         return;
-    ts_rt_listen(&r->rt, r->endpoint, TS_PORT_HEALTH, NULL, NULL);
+    ts_rt_unlisten(&r->rt, r->endpoint, TS_PORT_HEALTH);
     ts_free(r);
 }
 
@@ -765,7 +771,7 @@ void ts_svc_server_free(ts_svc_server *s)
             ts_rt_timer_cancel(&s->rt, s->slots[i].timer);
     if (s->client)
         s->client->d.colocated = NULL;
-    ts_rt_listen(&s->rt, s->d.endpoint, TS_PORT_SERVICE, NULL, NULL);
+    ts_rt_unlisten(&s->rt, s->d.endpoint, TS_PORT_SERVICE);
     server_release(s);
 }
 
@@ -992,6 +998,6 @@ void ts_svc_client_free(ts_svc_client *c)
     if (c->d.colocated)
         c->d.colocated->client = NULL;
     else
-        ts_rt_listen(&c->rt, c->d.endpoint, TS_PORT_SERVICE, NULL, NULL);
+        ts_rt_unlisten(&c->rt, c->d.endpoint, TS_PORT_SERVICE);
     client_release(c);
 }

@@ -66,7 +66,7 @@ static void on_power_off(void *ctx, uint64_t arg)
     call_hook(s, TS_SAFE_POWER_OFF);
 }
 
-static void enter_safe_state(ts_supervisor *s, size_t k, int64_t now)
+static void enter_safe_state(ts_supervisor *s, size_t k, int64_t now, const char *why)
 {
     sup_needed *nd = &s->need[k];
     int64_t last = INT64_MIN;
@@ -82,9 +82,13 @@ static void enter_safe_state(ts_supervisor *s, size_t k, int64_t now)
     }
     int comp = s->m[nd->first].component;
     char detail[160];
-    snprintf(detail, sizeof detail,
-             "robot %d: needed component %d has no live member; stop category %d", s->robot, comp,
-             s->category);
+    if (why)
+        snprintf(detail, sizeof detail, "robot %d: %s; stop category %d (fail closed)", s->robot,
+                 why, s->category);
+    else
+        snprintf(detail, sizeof detail,
+                 "robot %d: needed component %d has no live member; stop category %d", s->robot,
+                 comp, s->category);
     ts_rt_note(s->rt, "safe_state", comp, s->node, (double)(now - last), detail);
     switch (s->category) {
     case 0:
@@ -110,15 +114,31 @@ static int self_alive(const ts_supervisor *s)
 
 static void sup_timer(void *ctx, uint64_t arg);
 
+/* A supervisor that cannot arm a timer cannot tell when a member goes
+ * silent: it fails closed and commands the safe state now. */
+static void cannot_watch(ts_supervisor *s, sup_member *mb, int rc)
+{
+    if (s->in_safe)
+        return;
+    char why[96];
+    snprintf(why, sizeof why, "cannot arm the detector timer for component %d (%s)",
+             mb->component, ts_strerror(rc));
+    enter_safe_state(s, mb->needed, ts_rt_now(s->rt), why);
+}
+
 static void arm(sup_member *mb, int64_t now)
 {
     ts_supervisor *s = mb->s;
     ts_rt_timer_cancel(s->rt, mb->timer);
     mb->timer = 0;
     int64_t at = ts_fd_suspect_at(&mb->fd);
-    if (at == INT64_MAX)
+    if (at == INT64_MAX || s->in_safe)
         return;
-    (void)ts_rt_timer_start(s->rt, at > now ? at - now : 0, sup_timer, mb, 0, &mb->timer);
+    int rc = ts_rt_timer_start(s->rt, at > now ? at - now : 0, sup_timer, mb, 0, &mb->timer);
+    if (rc < 0) {
+        mb->timer = 0;
+        cannot_watch(s, mb, rc);
+    }
 }
 
 static void evaluate(ts_supervisor *s, size_t k)
@@ -130,14 +150,14 @@ static void evaluate(ts_supervisor *s, size_t k)
     for (size_t i = nd->first; i < nd->first + nd->count; i++)
         if (ts_fd_state_at(&s->m[i].fd, now) != TS_FD_SUSPECTED)
             return;
-    enter_safe_state(s, k, now);
+    enter_safe_state(s, k, now, NULL);
 }
 
 /* Starts every detector afresh as if all members heartbeated now. */
 static void restart_watch(ts_supervisor *s)
 {
     int64_t now = ts_rt_now(s->rt);
-    for (size_t i = 0; i < s->n_m; i++) {
+    for (size_t i = 0; i < s->n_m && !s->in_safe; i++) {
         ts_fd_reset(&s->m[i].fd, now);
         arm(&s->m[i], now);
     }
@@ -170,8 +190,12 @@ static void sup_timer(void *ctx, uint64_t arg)
     int was = s->was_alive;
     if (!check_self(s)) {
         /* A dead supervisor decides nothing; look again a period later. */
-        (void)ts_rt_timer_start(s->rt, s->need[mb->needed].heartbeat_ns, sup_timer, mb, 0,
-                                &mb->timer);
+        int rc = ts_rt_timer_start(s->rt, s->need[mb->needed].heartbeat_ns, sup_timer, mb, 0,
+                                   &mb->timer);
+        if (rc < 0) {
+            mb->timer = 0;
+            cannot_watch(s, mb, rc);
+        }
         return;
     }
     if (was)
@@ -209,7 +233,7 @@ void ts_supervisor_free(ts_supervisor *s)
     if (!s)
         return;
     if (s->listening)
-        (void)ts_rt_listen(s->rt, s->endpoint, TS_PORT_LIVENESS, NULL, NULL);
+        ts_rt_unlisten(s->rt, s->endpoint, TS_PORT_LIVENESS);
     ts_rt_timer_cancel(s->rt, s->power_timer);
     if (s->m) {
         for (size_t i = 0; i < s->n_m; i++) {
@@ -306,6 +330,8 @@ int ts_supervisor_start(ts_supervisor *s)
     s->started = 1;
     s->was_alive = 1;
     restart_watch(s);
+    /* A supervisor that could not arm its timers has commanded the safe
+     * state; the start itself succeeded. */
     return TS_OK;
 }
 

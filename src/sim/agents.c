@@ -2,9 +2,11 @@
  * The deployment code's agents, built from the scenario and run on the
  * simulated runtime: failover groups for every monitored primary and its
  * backups, a safe-state supervisor for every robot that declares a safe
- * state (on the robot's first compute node's agent endpoint), and a
- * heartbeat sender for each needed component that has no backup.
- * The deployment code sees only runtime.h and its own descriptions.
+ * state (on the robot's agent endpoint, as the controller numbers them),
+ * a heartbeat sender for each needed component that has no backup, and
+ * rollouts. Groups, supervisors and rollouts tell the component-state
+ * controller (deploy_controller.h), never the runtime, what a component
+ * does. The deployment code sees only runtime.h and its own descriptions.
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +46,14 @@ typedef struct ts__agents {
     comp_log *logs;             /* per component */
     int64_t *crashed_at;        /* per component: its last crash (own or
                                    its node's), or -1 */
+    /* Indexes built once so that setup is linear in the fleet: */
+    int *robot;                 /* per component: robot_of */
+    int *backup_first, *backups;/* backups by primary (CSR), declaration order */
+    int *own_first, *own;       /* needed primaries by robot site (CSR) */
+    int *shared;                /* needed primaries of no robot (all need them) */
+    size_t n_shared;
+    int *safe_sites;            /* robot sites that declare a safe state */
+    size_t n_safe_sites;
 } ts__agents;
 
 static ts_fd_desc detector_of(const ts_scenario_component *c)
@@ -75,24 +85,83 @@ static int robot_of(const world *w, int c)
 }
 
 
-/* Is component c needed by robot `site` (its own, or shared by all)? */
-static int needed_by(const world *w, int c, int site)
+/* A needed primary: robots (its own, or all for a shared one) cannot do
+ * without it. */
+static int needed(const ts_scenario_component *sc)
 {
-    const ts_scenario_component *sc = &w->s->components[c];
-    if (!sc->needed || sc->backup_of >= 0)
-        return 0;
-    int r = robot_of(w, c);
-    return r == site || r < 0;
+    return sc->needed && sc->backup_of < 0;
 }
 
-static int supervisor_for(const world *w, int c)
+static int safe_site(const ts_scenario *s, int site)
+{
+    return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT &&
+           s->sites[site].safe_state_category >= 0;
+}
+
+/* Builds the indexes above: one pass over components and sites each. */
+static int build_index(world *w, ts__agents *a)
 {
     const ts_scenario *s = w->s;
-    for (size_t site = 0; site < s->n_sites; site++)
-        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
-            needed_by(w, c, (int)site))
-            return ts__world_site_agent(w, (int)site);
-    return -1;
+    size_t nc = s->n_components, ns = s->n_sites;
+    a->robot = ts_malloc((nc ? nc : 1) * sizeof *a->robot);
+    a->backup_first = ts_calloc(nc + 1, sizeof *a->backup_first);
+    a->backups = ts_malloc((nc ? nc : 1) * sizeof *a->backups);
+    a->own_first = ts_calloc(ns + 1, sizeof *a->own_first);
+    a->own = ts_malloc((nc ? nc : 1) * sizeof *a->own);
+    a->shared = ts_malloc((nc ? nc : 1) * sizeof *a->shared);
+    a->safe_sites = ts_malloc((ns ? ns : 1) * sizeof *a->safe_sites);
+    int *fill = ts_malloc(((nc > ns ? nc : ns) + 1) * sizeof *fill);
+    if (!a->robot || !a->backup_first || !a->backups || !a->own_first || !a->own ||
+        !a->shared || !a->safe_sites || !fill) {
+        ts_free(fill);
+        return TS_ENOMEM;
+    }
+    for (size_t c = 0; c < nc; c++) {
+        a->robot[c] = robot_of(w, (int)c);
+        int p = s->components[c].backup_of;
+        if (p >= 0)
+            a->backup_first[p + 1]++;
+        else if (needed(&s->components[c]) && a->robot[c] >= 0)
+            a->own_first[a->robot[c] + 1]++;
+    }
+    for (size_t c = 0; c < nc; c++)
+        a->backup_first[c + 1] += a->backup_first[c];
+    for (size_t i = 0; i < ns; i++)
+        a->own_first[i + 1] += a->own_first[i];
+    /* Filled in component order, so every list keeps declaration order. */
+    memcpy(fill, a->backup_first, nc * sizeof *fill);
+    for (size_t c = 0; c < nc; c++) {
+        int p = s->components[c].backup_of;
+        if (p >= 0)
+            a->backups[fill[p]++] = (int)c;
+    }
+    memcpy(fill, a->own_first, ns * sizeof *fill);
+    for (size_t c = 0; c < nc; c++) {
+        if (!needed(&s->components[c]))
+            continue;
+        if (a->robot[c] >= 0)
+            a->own[fill[a->robot[c]]++] = (int)c;
+        else
+            a->shared[a->n_shared++] = (int)c;
+    }
+    for (size_t i = 0; i < ns; i++)
+        if (safe_site(s, (int)i))
+            a->safe_sites[a->n_safe_sites++] = (int)i;
+    ts_free(fill);
+    return TS_OK;
+}
+
+/* The first robot (in site order) whose supervisor needs primary c: its
+ * group heartbeats there. */
+static int supervisor_for(const world *w, int c)
+{
+    const ts__agents *a = w->agents;
+    if (!needed(&w->s->components[c]))
+        return -1;
+    int r = a->robot[c];
+    if (r >= 0)
+        return safe_site(w->s, r) ? ts__world_site_agent(w, r) : -1;
+    return a->n_safe_sites ? ts__world_site_agent(w, a->safe_sites[0]) : -1;
 }
 
 static int build_groups(world *w, ts__agents *a, ts_error *err)
@@ -111,11 +180,12 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
         members[n++] = (ts_fo_member_desc){(int)p, w->plan->placement[p].node,
                                            TS_FO_HOT, -1};
         /* Backups in declaration order: the order of succession. */
-        for (size_t b = 0; b < nc; b++)
-            if (s->components[b].backup_of == (int)p)
-                members[n++] = (ts_fo_member_desc){(int)b, w->plan->placement[b].node,
-                                                   standby_of(s->components[b].standby),
-                                                   s->components[b].takeover_ns};
+        for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
+            int b = a->backups[k];
+            members[n++] = (ts_fo_member_desc){b, w->plan->placement[b].node,
+                                               standby_of(s->components[b].standby),
+                                               s->components[b].takeover_ns};
+        }
         if (n < 2)
             continue;   /* monitored by a supervisor only (see lone senders) */
         ts_failover_desc d = {
@@ -126,6 +196,7 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
             .heartbeat_ns = pc->heartbeat_ns,
             .detector = detector_of(pc),
             .supervisor = supervisor_for(w, (int)p),
+            .ctl = w->rts.ctl,
         };
         ts_failover *g = ts_failover_new(&w->rts.rt, &d, err);
         if (!g) {
@@ -141,36 +212,23 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
     return rc;
 }
 
-/* The robot stops as its declared category says: category 0 and the
- * power-off phase of category 1 stop everything on the robot; the stop
- * phase of 1 and 2 stop all but the safety-critical components. */
-static void enter_safe_state(void *ctx, const ts_safe_event *ev)
-{
-    world *w = ctx;
-    const ts_scenario *s = w->s;
-    int everything = ev->category == 0 || ev->phase == TS_SAFE_POWER_OFF;
-    for (size_t c = 0; c < s->n_components; c++) {
-        int node = w->plan->placement[c].node;
-        if (s->nodes[node].site != ev->robot)
-            continue;
-        if (!everything && (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL))
-            continue;
-        ts_rt_component_state st = w->rts.component[c];
-        st.run = TS_RT_STOPPED;
-        ts_rt_set_component(&w->rts.rt, (int)c, &st);
-    }
-}
-
 /* Robots whose supervisor needs component c, as agent endpoints, in site
  * order (the first is the one its failover group heartbeats to). */
 static size_t supervisors_of(const world *w, int c, int *agents)
 {
-    const ts_scenario *s = w->s;
+    const ts__agents *a = w->agents;
+    if (!needed(&w->s->components[c]))
+        return 0;
+    int r = a->robot[c];
     size_t n = 0;
-    for (size_t site = 0; site < s->n_sites; site++)
-        if (s->sites[site].tier == TS_TIER_ROBOT && s->sites[site].safe_state_category >= 0 &&
-            needed_by(w, c, (int)site) && ts__world_site_agent(w, (int)site) >= 0)
-            agents[n++] = ts__world_site_agent(w, (int)site);
+    if (r >= 0) {
+        if (safe_site(w->s, r) && ts__world_site_agent(w, r) >= 0)
+            agents[n++] = ts__world_site_agent(w, r);
+        return n;
+    }
+    for (size_t i = 0; i < a->n_safe_sites; i++)
+        if (ts__world_site_agent(w, a->safe_sites[i]) >= 0)
+            agents[n++] = ts__world_site_agent(w, a->safe_sites[i]);
     return n;
 }
 
@@ -197,14 +255,16 @@ static int build_senders(world *w, ts__agents *a, ts_error *err)
             size_t n_to = grouped ? (n ? n - 1 : 0) : n;
             if (n_to == 0)
                 continue;
-            for (size_t m = 0; m < nc && rc == TS_OK; m++) {
-                if (m != c && !(grouped && s->components[m].backup_of == (int)c))
-                    continue;
+            /* The component, then (in a group) its backups: a backup is
+             * declared after its primary, so this is component order. */
+            int last = grouped ? a->backup_first[c + 1] : a->backup_first[c];
+            for (int k = a->backup_first[c] - 1; k < last && rc == TS_OK; k++) {
+                int m = k < a->backup_first[c] ? (int)c : a->backups[k];
                 if (pass == 0) {
                     count++;
                     continue;
                 }
-                ts_hb_sender_desc hd = {(int)m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
+                ts_hb_sender_desc hd = {m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
                 rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
                 if (rc == TS_OK)
                     a->n_lone++;
@@ -232,20 +292,27 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for supervisors");
     }
     int rc = TS_OK;
-    for (size_t site = 0; site < s->n_sites && rc == TS_OK; site++) {
+    for (size_t i = 0; i < a->n_safe_sites && rc == TS_OK; i++) {
+        int site = a->safe_sites[i];
         const ts_scenario_site *st = &s->sites[site];
-        if (st->tier != TS_TIER_ROBOT || st->safe_state_category < 0)
-            continue;
-        int agent = ts__world_site_agent(w, (int)site);
+        int agent = ts__world_site_agent(w, site);
         size_t n = 0, used = 0;
-        for (size_t c = 0; c < nc; c++) {
-            if (!needed_by(w, (int)c, (int)site) || s->components[c].heartbeat_ns <= 0)
+        /* The robot's own needed primaries merged with the shared ones,
+         * in component order. */
+        int o = a->own_first[site], o_end = a->own_first[site + 1];
+        size_t sh = 0;
+        while (o < o_end || sh < a->n_shared) {
+            int c;
+            if (sh >= a->n_shared || (o < o_end && a->own[o] < a->shared[sh]))
+                c = a->own[o++];
+            else
+                c = a->shared[sh++];
+            if (s->components[c].heartbeat_ns <= 0)
                 continue;
             size_t first = used;
-            members[used++] = (int)c;
-            for (size_t b = 0; b < nc; b++)
-                if (s->components[b].backup_of == (int)c)
-                    members[used++] = (int)b;
+            members[used++] = c;
+            for (int k = a->backup_first[c]; k < a->backup_first[c + 1]; k++)
+                members[used++] = a->backups[k];
             needed[n++] = (ts_sup_needed){&members[first], used - first,
                                           s->components[c].heartbeat_ns,
                                           detector_of(&s->components[c])};
@@ -253,15 +320,16 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         if (n == 0 || agent < 0)
             continue;
         ts_supervisor_desc d = {
-            .robot = (int)site,
+            .robot = site,
             .endpoint = agent,
-            .node = (int)((size_t)agent - nc),
+            .node = ts_ctl_endpoint_node(w->rts.ctl, agent),
             .category = st->safe_state_category,
             .braking_ns = st->safe_state_budget_ns / 2,
             .needed = needed,
             .n_needed = n,
-            .enter = enter_safe_state,
-            .enter_ctx = w,
+            /* What the stop category stops is the controller's call. */
+            .enter = ts_ctl_safe_state,
+            .enter_ctx = w->rts.ctl,
         };
         ts_supervisor *sup = ts_supervisor_new(&w->rts.rt, &d, err);
         if (!sup) {
@@ -273,26 +341,6 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
     ts_free(needed);
     ts_free(members);
     return rc == TS_OK ? build_senders(w, a, err) : rc;
-}
-
-int ts__world_agents_is_active(const world *w, int component)
-{
-    const ts__agents *a = w->agents;
-    if (!a || a->group_of[component] < 0)
-        return 1;
-    ts_failover *g = a->groups[a->group_of[component]];
-    int active = ts_failover_active(g);
-    /* Members are the primary then its backups in declaration order. */
-    const ts_scenario *s = w->s;
-    int p = s->components[component].backup_of >= 0 ? s->components[component].backup_of
-                                                      : component;
-    int index = 0;
-    if (component != p) {
-        index = 1;
-        for (size_t c = 0; c < (size_t)component; c++)
-            index += s->components[c].backup_of == p;
-    }
-    return active == index;
 }
 
 static int push(void **arr, size_t *cap, size_t n, size_t elem)
@@ -330,17 +378,20 @@ static void failover_time(world *w, const ts_platform_event *ev)
     int b = ev->component;
     int p = s->components[b].backup_of >= 0 ? s->components[b].backup_of : b;
     int64_t fault = -1;
-    for (size_t c = 0; c < s->n_components; c++)
-        if ((int)c != b && ((int)c == p || s->components[c].backup_of == p) &&
-            a->crashed_at[c] > fault && a->crashed_at[c] <= ev->time)
+    /* The group: the primary (k = first - 1), then its backups. */
+    for (int k = a->backup_first[p] - 1; k < a->backup_first[p + 1]; k++) {
+        int c = k < a->backup_first[p] ? p : a->backups[k];
+        if (c != b && a->crashed_at[c] > fault && a->crashed_at[c] <= ev->time)
             fault = a->crashed_at[c];
+    }
     if (fault < 0)
         return;
     /* A crash explains one failover: later ones need a fault of their own. */
-    for (size_t c = 0; c < s->n_components; c++)
-        if ((int)c == p || s->components[c].backup_of == p)
-            if (a->crashed_at[c] == fault)
-                a->crashed_at[c] = -1;
+    for (int k = a->backup_first[p] - 1; k < a->backup_first[p + 1]; k++) {
+        int c = k < a->backup_first[p] ? p : a->backups[k];
+        if (a->crashed_at[c] == fault)
+            a->crashed_at[c] = -1;
+    }
     int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
     ts_platform_event out = {ev->time, "failover_time", ev->node, -1, b, (double)took, ""};
     if (budget > 0)
@@ -401,15 +452,44 @@ static int rollout_metrics(void *ctx, int component, int64_t since, ts_rollout_m
     return jobs > 0 ? 0 : TS_ENOENT;
 }
 
-/* The instance of a template component on fleet member k: the template
- * itself for member 0, else "<id>_r<k>" (the loader's naming). */
-static int instance_of(const ts_scenario *s, const char *id, int member)
+/* The copies of component t, one per member of its robot's fleet, in
+ * member order (member 0 is t): the loader appends a copy's components in
+ * the template robot's order, so t's copy on a member robot sits at t's
+ * position among that robot's components. One pass over the components,
+ * no name lookups. Returns the count (1 when t's robot is in no fleet);
+ * *out is allocated (ts_free), -1 entries for members without a copy. */
+static int instances_of(const ts_scenario *s, int t, int **out, size_t *n_out)
 {
-    if (member == 0)
-        return ts_scenario_find_component(s, id);
-    char name[256];
-    snprintf(name, sizeof name, "%s_r%d", id, member);
-    return ts_scenario_find_component(s, name);
+    int site = s->components[t].site;
+    int fleet = site >= 0 ? s->sites[site].fleet : -1;
+    size_t n = fleet >= 0 && s->fleets[fleet].count > 1 ? (size_t)s->fleets[fleet].count : 1;
+    int *comps = ts_malloc(n * sizeof *comps);
+    int *ordinal = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *ordinal);
+    if (!comps || !ordinal) {
+        ts_free(comps);
+        ts_free(ordinal);
+        return TS_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++)
+        comps[k] = -1;
+    comps[0] = t;
+    if (n > 1) {
+        int pos = 0;
+        for (int c = 0; c < t; c++)
+            pos += s->components[c].site == site;
+        for (size_t c = 0; c < s->n_components; c++) {
+            int cs = s->components[c].site;
+            if (cs < 0 || cs == site || s->sites[cs].fleet != fleet)
+                continue;
+            int member = s->sites[cs].fleet_member;
+            if (ordinal[cs]++ == pos && member > 0 && (size_t)member < n)
+                comps[member] = (int)c;
+        }
+    }
+    ts_free(ordinal);
+    *out = comps;
+    *n_out = n;
+    return TS_OK;
 }
 
 static int build_rollouts(world *w, ts__agents *a, ts_error *err)
@@ -420,21 +500,25 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
     for (size_t i = 0; i < s->n_rollouts; i++) {
         const ts_scenario_rollout *ro = &s->rollouts[i];
+        int t = ts_scenario_find_component(s, ro->component);
+        if (t < 0)
+            return ts_error_set(err, TS_ENOENT, s->path, ro->line,
+                                "rollout of %s: no instance found", ro->component);
+        int *comps = NULL;
         size_t members = 0;
-        for (size_t f = 0; f < s->n_fleets; f++)
-            if (s->fleets[f].count > (int)members)
-                members = (size_t)s->fleets[f].count;
-        if (members == 0)
-            members = 1;
-        int comps[1024], nodes[1024];
-        const char *names[1024];
+        if (instances_of(s, t, &comps, &members) != TS_OK)
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+        int *nodes = ts_malloc(members * sizeof *nodes);
+        const char **names = ts_malloc(members * sizeof *names);
+        if (!nodes || !names) {
+            ts_free(comps);
+            ts_free(nodes);
+            ts_free(names);
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+        }
         size_t n = 0;
-        if (members > 1024)
-            return ts_error_set(err, TS_ERANGE, s->path, ro->line,
-                                "rollout of %s: %zu robots; at most 1024 are supported",
-                                ro->component, members);
         for (size_t k = 0; k < members; k++) {
-            int c = instance_of(s, ro->component, (int)k);
+            int c = comps[k];
             if (c < 0)
                 continue;
             comps[n] = c;
@@ -443,10 +527,6 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             a->logs[c].tracked = 1;
             n++;
         }
-        int t = ts_scenario_find_component(s, ro->component);
-        if (n == 0 || t < 0)
-            return ts_error_set(err, TS_ENOENT, s->path, ro->line,
-                                "rollout of %s: no instance found", ro->component);
         const ts_scenario_component *tc = &s->components[t];
         ts_rollout_desc d = {
             .name = ro->component,
@@ -468,8 +548,12 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             .max_safety_events = 0,
             .metrics = rollout_metrics,
             .metrics_ctx = w,
+            .ctl = w->rts.ctl,
         };
         int rc = ts_rollout_new(&w->rts.rt, &d, &a->rollouts[a->n_rollouts], err);
+        ts_free(comps);
+        ts_free(nodes);
+        ts_free(names);
         if (rc != TS_OK) {
             if (err && !err->file[0]) {
                 snprintf(err->file, sizeof err->file, "%s", s->path);
@@ -478,6 +562,14 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             return rc;
         }
         a->n_rollouts++;
+    }
+    /* A rollout judges whichever member of a replica set serves, so a
+     * tracked primary's backups are tracked too (backups follow their
+     * primary in no particular order: one pass after the primaries). */
+    for (size_t c = 0; c < s->n_components; c++) {
+        int p = s->components[c].backup_of;
+        if (p >= 0 && a->logs[p].tracked)
+            a->logs[c].tracked = 1;
     }
     return TS_OK;
 }
@@ -502,6 +594,8 @@ int ts__world_agents_start(world *w, ts_error *err)
         a->crashed_at[c] = -1;
     }
     int rc;
+    if (build_index(w, a) != TS_OK)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
     if ((rc = build_groups(w, a, err)) != TS_OK || (rc = build_supervisors(w, a, err)) != TS_OK ||
         (rc = build_rollouts(w, a, err)) != TS_OK)
         return rc;
@@ -540,6 +634,13 @@ void ts__world_agents_free(world *w)
         }
     ts_free(a->logs);
     ts_free(a->crashed_at);
+    ts_free(a->robot);
+    ts_free(a->backup_first);
+    ts_free(a->backups);
+    ts_free(a->own_first);
+    ts_free(a->own);
+    ts_free(a->shared);
+    ts_free(a->safe_sites);
     ts_free(a->rollouts);
     ts_free(a->groups);
     ts_free(a->group_of);

@@ -1,16 +1,20 @@
 /*
  * runtime.h on the simulator: time and timers from the engine, datagrams
- * carried by the network model between the nodes the components were
- * placed on, liveness from the compute and dynamics models, component
- * control through the compute model, records into /events. The
- * deployment code cannot tell this from a real runtime.
+ * carried by the network model between the nodes the endpoints run on,
+ * liveness from the compute model, records into /events, and the
+ * component-state controller's decisions applied to the compute model
+ * (apply_component, the one function through which a component's run
+ * state, safety mode and version change in the simulator). What may be
+ * sent, received and served is the controller's (src/deploy/) decision;
+ * this file only applies it. The deployment code cannot tell this from a
+ * real runtime.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "sim/world_internal.h"
 #include "toposim/alloc.h"
-#include "toposim/deploy_service.h"
+#include "toposim/deploy_controller.h"
 
 static world *of(void *impl)
 {
@@ -103,31 +107,26 @@ static int node_up(const world *w, int n)
     return ts_compute_node_up(w->compute, n);
 }
 
-/* Endpoints 0..n_components-1 are components; the next n_nodes are node
+/* Endpoints are numbered by the controller: components, then node
  * agents (a robot's supervisor daemon, say), alive while their node is. */
 static int endpoint_count(const world *w)
 {
-    return (int)(w->s->n_components + w->s->n_nodes);
+    return ts_ctl_endpoint_count(w->rts.ctl);
 }
 
 static int endpoint_node(const world *w, int e)
 {
-    size_t nc = w->s->n_components;
-    return (size_t)e < nc ? w->plan->placement[e].node : (int)((size_t)e - nc);
+    return ts_ctl_endpoint_node(w->rts.ctl, e);
+}
+
+int ts__world_site_agent(const world *w, int site)
+{
+    return ts_ctl_site_agent(w->rts.ctl, site);
 }
 
 /* A process is alive unless it crashed or its node is down. A component
- * the deployment code set STOPPED (a cold standby, a fenced primary) is
- * alive: its agent still sends and hears heartbeats, but nothing else. */
-int ts__world_site_agent(const world *w, int site)
-{
-    const ts_scenario *s = w->s;
-    for (size_t n = 0; n < s->n_nodes; n++)
-        if (s->nodes[n].site == site && s->nodes[n].kind != TS_NODE_SWITCH)
-            return (int)(s->n_components + n);
-    return -1;
-}
-
+ * the controller has STOPPED (a cold standby, a fenced primary) is alive:
+ * its agent still sends and hears heartbeats, but nothing else. */
 static int component_alive(const world *w, int c)
 {
     size_t nc = w->s->n_components;
@@ -136,14 +135,6 @@ static int component_alive(const world *w, int c)
     if ((size_t)c >= nc)
         return node_up(w, (int)((size_t)c - nc));
     return !w->rts.crashed[c] && node_up(w, w->plan->placement[c].node);
-}
-
-static int may_use_port(const world *w, int c, int port)
-{
-    if (!component_alive(w, c))
-        return 0;
-    return (size_t)c >= w->s->n_components || port == TS_PORT_LIVENESS ||
-           w->rts.component[c].run != TS_RT_STOPPED;
 }
 
 /* The compute task runs while the process is up and not set STOPPED. */
@@ -160,19 +151,9 @@ static int rt_send(void *impl, const ts_rt_message *msg)
     int ne = endpoint_count(w);
     if (msg->from < 0 || msg->from >= ne || msg->to < 0 || msg->to >= ne)
         return TS_EINVAL;
-    /* A crashed process sends nothing; a stopped one only heartbeats. */
-    if (!may_use_port(w, msg->from, msg->port))
-        return TS_OK;
-    /* Data-plane traffic obeys the access policy: samples from a topic's
-     * writer and service requests (acknowledgements flowing back to a
-     * writer belong to an allowed flow). */
-    int topic_data = msg->port == TS_PORT_TOPIC && msg->channel >= 0 &&
-                     (size_t)msg->channel < w->s->n_topics &&
-                     w->s->topics[msg->channel].publisher == msg->from;
-    if ((topic_data && !ts__world_policy_allows(w, msg->from, msg->to, msg->channel)) ||
-        (msg->port == TS_PORT_SERVICE && msg->kind == TS_SVC_MSG_REQUEST &&
-         (size_t)msg->from < w->s->n_components &&
-         !ts__world_policy_allows(w, msg->from, msg->to, -1)))
+    /* A crashed process sends nothing; what a live one may send (a stopped
+     * one only heartbeats, data obeys the policy) the controller says. */
+    if (!component_alive(w, msg->from) || !ts_ctl_may_send(r->ctl, msg))
         return TS_OK;
     if (r->msg_free < 0) {
         size_t old = r->n_msgs, cap = old ? 2 * old : 256;
@@ -209,7 +190,7 @@ void ts__world_runtime_packet(world *w, const ts_packet *p)
     r->msgs[i].next_free = r->msg_free;
     r->msg_free = (int)i;
     if (p->status != TS_MSG_DELIVERED || msg.port < 0 || msg.port >= TS__RT_PORTS ||
-        !may_use_port(w, msg.to, msg.port))
+        !component_alive(w, msg.to) || !ts_ctl_may_receive(r->ctl, msg.to, msg.port))
         return;
     ts__rt_listener *l = &r->listeners[(size_t)msg.to * TS__RT_PORTS + (size_t)msg.port];
     if (l->fn)
@@ -295,16 +276,22 @@ static void note(world *w, const char *kind, int component, double value, const 
     ts__world_on_event(w, &ev);
 }
 
-static int rt_set_component(void *impl, int c, const ts_rt_component_state *st)
+/* The one place where a component's state changes in the simulator:
+ * either the controller decided a new run state, safety mode or version
+ * (st), applied here to the compute model (task running, timing) with
+ * the safety-mode parameters noted; or its process crashed or came back,
+ * or its node went down or up (st NULL: the decided state stands, whether
+ * it serves changed with its liveness, ts_ctl_serves). rts.component is
+ * the applied copy (what the process was configured with), kept to tell
+ * what changed. A trace of component states records it here. */
+static int apply_component_state(world *w, int c, const ts_rt_component_state *st)
 {
-    world *w = of(impl);
-    if (c < 0 || (size_t)c >= w->s->n_components || !st)
-        return TS_EINVAL;
+    if (!st)
+        return TS_OK;
     ts_rt_component_state *cur = &w->rts.component[c];
     const ts_scenario_component *sc = &w->s->components[c];
     cur->run = st->run;
     sync_task(w, c);
-    w->rts.serving[c] = st->run == TS_RT_ACTIVE && !w->rts.crashed[c];
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
         apply_timing(w, c, st);
         if (st->safety_mode && !cur->safety_mode)
@@ -317,6 +304,14 @@ static int rt_set_component(void *impl, int c, const ts_rt_component_state *st)
     }
     *cur = *st;
     return TS_OK;
+}
+
+static int rt_apply_component(void *impl, int c, const ts_rt_component_state *st)
+{
+    world *w = of(impl);
+    if (c < 0 || (size_t)c >= w->s->n_components || !st)
+        return TS_EINVAL;
+    return apply_component_state(w, c, st);
 }
 
 static void rt_record(void *impl, const ts_rt_record *rec)
@@ -336,8 +331,55 @@ static void rt_record(void *impl, const ts_rt_record *rec)
 
 static const ts_runtime_ops sim_ops = {
     rt_now, rt_timer_start, rt_timer_cancel, rt_send,
-    rt_listen, rt_alive, rt_set_component, rt_record,
+    rt_listen, rt_alive, rt_apply_component, rt_record,
 };
+
+/* The controller, described from the scenario and the plan: where each
+ * component runs, which are safety-critical, which nodes host agents,
+ * each topic's publisher. */
+static int ctl_new(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t nc = s->n_components, nn = s->n_nodes, nt = s->n_topics;
+    int *node_of = ts_malloc((nc ? nc : 1) * sizeof *node_of);
+    unsigned char *critical = ts_calloc(nc ? nc : 1, 1);
+    int *node_site = ts_malloc((nn ? nn : 1) * sizeof *node_site);
+    unsigned char *hosts = ts_calloc(nn ? nn : 1, 1);
+    int *publisher = ts_malloc((nt ? nt : 1) * sizeof *publisher);
+    int rc = TS_OK;
+    if (!node_of || !critical || !node_site || !hosts || !publisher) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the controller");
+    } else {
+        for (size_t c = 0; c < nc; c++) {
+            node_of[c] = w->plan->placement[c].node;
+            critical[c] = (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL) != 0;
+        }
+        for (size_t n = 0; n < nn; n++) {
+            node_site[n] = s->nodes[n].site;
+            hosts[n] = s->nodes[n].kind != TS_NODE_SWITCH;
+        }
+        for (size_t t = 0; t < nt; t++)
+            publisher[t] = s->topics[t].publisher;
+        ts_ctl_desc d = {
+            .n_components = nc,
+            .node_of = node_of,
+            .safety_critical = critical,
+            .n_nodes = nn,
+            .node_site = node_site,
+            .node_hosts_agent = hosts,
+            .n_sites = s->n_sites,
+            .n_topics = nt,
+            .topic_publisher = publisher,
+        };
+        rc = ts_ctl_new(&w->rts.rt, &d, &w->rts.ctl, err);
+    }
+    ts_free(node_of);
+    ts_free(critical);
+    ts_free(node_site);
+    ts_free(hosts);
+    ts_free(publisher);
+    return rc;
+}
 
 int ts__world_runtime_init(world *w, ts_error *err)
 {
@@ -349,15 +391,12 @@ int ts__world_runtime_init(world *w, ts_error *err)
     r->msg_free = -1;
     r->listeners = ts_calloc((nc + w->s->n_nodes) * TS__RT_PORTS, sizeof *r->listeners);
     r->component = ts_calloc(nc, sizeof *r->component);
-    r->serving = ts_calloc(nc, 1);
     r->crashed = ts_calloc(nc, 1);
-    if (!r->listeners || !r->component || !r->serving || !r->crashed)
+    if (!r->listeners || !r->component || !r->crashed)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the runtime");
-    for (size_t i = 0; i < w->s->n_components; i++) {
+    for (size_t i = 0; i < w->s->n_components; i++)
         r->component[i].run = TS_RT_ACTIVE;
-        r->serving[i] = 1;
-    }
-    return TS_OK;
+    return ctl_new(w, err);
 }
 
 void ts__world_runtime_free(world *w)
@@ -367,14 +406,14 @@ void ts__world_runtime_free(world *w)
     ts_free(r->msgs);
     ts_free(r->listeners);
     ts_free(r->component);
-    ts_free(r->serving);
     ts_free(r->crashed);
+    ts_ctl_free(r->ctl);
     memset(r, 0, sizeof *r);
 }
 
 int ts__world_serving(const world *w, int component)
 {
-    return w->rts.serving && w->rts.serving[component];
+    return w->rts.ctl && ts_ctl_serves(w->rts.ctl, component);
 }
 
 void ts__world_set_component_alive(world *w, int component, int alive)
@@ -386,14 +425,15 @@ void ts__world_set_component_alive(world *w, int component, int alive)
 
 void ts__world_process_restarted(world *w, int component, int alive)
 {
-    /* A dead process serves nothing; one that comes back serves only if
-     * the deployment code still has it as its group's active member (a
-     * replaced primary waits for its group to make it a backup). */
-    w->rts.serving[component] = alive && w->rts.component[component].run == TS_RT_ACTIVE &&
-                                ts__world_agents_is_active(w, component);
+    /* Whether it serves is the controller's, asked live (a dead process
+     * serves nothing; a replaced primary comes back as the backup its
+     * group made it). */
+    (void)alive;
+    (void)apply_component_state(w, component, NULL);
 }
 
 int ts__world_receives(const world *w, int component)
 {
-    return may_use_port(w, component, TS_PORT_TOPIC);
+    return component_alive(w, component) &&
+           ts_ctl_may_receive(w->rts.ctl, component, TS_PORT_TOPIC);
 }

@@ -10,8 +10,9 @@
  * completed or timed-out request is one "response" or "request_timeout"
  * event.
  *
- * Policy: zones and allow-lists checked on every topic sample and request
- * (data-plane traffic); the deployment code's own control traffic
+ * Policy: zones and allow-lists compiled here and handed to the
+ * component-state controller, which decides on every topic sample and
+ * request (data-plane traffic); the deployment code's own control traffic
  * (heartbeats, health probes, fleet registration) is not filtered, as a
  * service mesh exempts its control plane.
  */
@@ -62,8 +63,18 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
     world *w = cs->w;
     const ts_scenario_client *sc = &w->s->clients[cs->index];
     (void)arg;
-    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1)
-        ts_svc_client_call(cs->client, sc->service, 0, NULL);
+    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1) {
+        /* A full queue or no live replica the client records itself; the
+         * runtime failing (no memory for a timer or a packet) ends the
+         * run rather than pass for a lost request. */
+        int rc = ts_svc_client_call(cs->client, sc->service, 0, NULL);
+        if (rc < 0 && rc != TS_ERANGE && rc != TS_ENOENT) {
+            ts_error e;
+            ts_error_set(&e, rc, w->s->path, sc->line, "this client's request could not be sent");
+            ts__world_fail(w, &e);
+            return;
+        }
+    }
     if (ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0,
                            NULL) != TS_OK) {
         ts_error e;
@@ -127,7 +138,7 @@ static int build_services(world *w, ts__services *v, ts_error *err)
     ts_svc_registry_desc rd = {
         .services = sd,
         .n_services = s->n_services,
-        .checker = (int)(nc + (size_t)checker_node),
+        .checker = ts_ctl_node_agent(w->rts.ctl, checker_node),
         .checker_node = checker_node,
     };
     if ((rc = ts_svc_registry_new(&w->rts.rt, &rd, &v->registry, err)) != TS_OK)
@@ -205,6 +216,8 @@ static int build_policy(world *w, ts__services *v, ts_error *err)
     };
     if ((rc = ts_policy_new(&d, &v->policy, err)) == TS_OK)
         rc = ts_policy_checker_new(&w->rts.rt, v->policy, 0, &v->checker, err);
+    if (rc == TS_OK)
+        ts_ctl_set_policy(w->rts.ctl, v->policy, v->checker);
 out:
     ts_free(zone_of);
     ts_free(zr);
@@ -231,21 +244,12 @@ int ts__world_services_start(world *w, ts_error *err)
 
 int ts__world_policy_allows(world *w, int from, int to, int topic)
 {
-    ts__services *v = w->services;
-    size_t nc = w->s->n_components;
-    if (!v || !v->checker || from < 0 || to < 0 || (size_t)from >= nc || (size_t)to >= nc)
-        return 1;
-    return ts_policy_checker_check(v->checker, from, to, topic) != 0;
+    return ts_ctl_allows(w->rts.ctl, from, to, topic);
 }
 
 int ts__world_policy_permits(const world *w, int from, int to, int topic)
 {
-    const ts__services *v = w->services;
-    size_t nc = w->s->n_components;
-    if (!v || !v->policy || from < 0 || to < 0 || (size_t)from >= nc || (size_t)to >= nc)
-        return 1;
-    ts_policy_verdict verdict;
-    return ts_policy_may_send(v->policy, from, to, topic, &verdict) == 1;
+    return ts_ctl_permits(w->rts.ctl, from, to, topic);
 }
 
 void ts__world_services_free(world *w)
@@ -262,6 +266,7 @@ void ts__world_services_free(world *w)
         if (v->responders)
             ts_svc_responder_free(v->responders[c]);
     }
+    ts_ctl_set_policy(w->rts.ctl, NULL, NULL);
     ts_policy_checker_free(v->checker);
     ts_policy_free(v->policy);
     ts_free(v->clients);

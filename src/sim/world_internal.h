@@ -52,9 +52,9 @@ typedef struct ts__rt_state {
     size_t n_msgs;
     int msg_free;
     ts__rt_listener *listeners; /* n_components x TS__RT_PORTS */
-    ts_rt_component_state *component; /* as last set, per component */
-    uint8_t *serving;         /* 1: the component publishes and serves */
+    ts_rt_component_state *component; /* as last applied, per component */
     uint8_t *crashed;         /* 1: its process crashed (a fault) */
+    struct ts_ctl *ctl;       /* who decides component states (deploy) */
 } ts__rt_state;
 
 typedef struct world {
@@ -153,10 +153,6 @@ int ts__world_receives(const world *w, int component);
 /* After a crash (alive 0) or a restart of a component's process or node:
  * whether it serves. */
 void ts__world_process_restarted(world *w, int component, int alive);
-
-/* 1 unless the component is in a failover group that has another member
- * serving. */
-int ts__world_agents_is_active(const world *w, int component);
 
 /* 1 when the policy lets from send to `to` (topic or -1); records nothing. */
 int ts__world_policy_permits(const world *w, int from, int to, int topic);

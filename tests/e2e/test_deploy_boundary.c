@@ -2,7 +2,8 @@
  * The deployment code sees the world only through runtime.h and deploy.h:
  * the build's include check passes on src/deploy and fails, naming the
  * file and line, when a file there includes an engine, platform, sim,
- * trace or HDF5 header.
+ * trace or HDF5 header, or when a file other than the component-state
+ * controller applies a component's state through the runtime.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -64,11 +65,45 @@ static void test_forbidden_includes_fail(void **state)
     }
 }
 
+/* Only the controller hands a state to the runtime: a rollout (or any
+ * other file) calling ts_rt_apply_component is refused, by file and line. */
+static void test_apply_outside_controller_fails(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/toposim-deploy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], ok[256];
+    snprintf(path, sizeof path, "%s/rollout.c", dir);
+    snprintf(ok, sizeof ok, "%s/component_state.c", dir);
+    const char *body = "#include \"toposim/deploy.h\"\n"
+                       "static int f(const ts_runtime *rt, const ts_rt_component_state *st)\n"
+                       "{ return ts_rt_apply_component(rt, 0, st); }\n";
+    FILE *f = fopen(ok, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    fclose(f);
+    char out[4096];
+    assert_int_equal(run_check(dir, out, sizeof out), 0);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    fclose(f);
+    assert_int_equal(run_check(dir, out, sizeof out), 1);
+    char where[300];
+    snprintf(where, sizeof where, "%s:3: only component_state.c", path);
+    if (!strstr(out, where))
+        fail_msg("no %s in: %s", where, out);
+    unlink(path);
+    unlink(ok);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_deploy_code_passes),
         cmocka_unit_test(test_forbidden_includes_fail),
+        cmocka_unit_test(test_apply_outside_controller_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * 10 ms; an incompatible QoS pair never connects; a reliable topic over a
  * lossy link delivers every sample while a best-effort one loses some; a
  * canary with a slower version makes the rollout abort and roll back;
- * losing the edge with no backup puts the robot in its safe state.
+ * losing the edge with no backup puts the robot in its safe state; a
+ * rollout over a failover group keeps one publisher and judges the member
+ * that serves.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -285,6 +287,64 @@ static void test_policy_allows_responses_of_allowed_requests(void **state)
     ts_trace_free(t);
 }
 
+/* A rollout over a failover group (tests/e2e/split-brain-rollout.xml):
+ * the primary crashes at 1 s for 200 ms and rejoins as the standby; the
+ * rollout at 2 s changes the version of the replica set, not who serves.
+ * At any time one safety_status publisher sends: every primary sample
+ * precedes the failover, every backup sample follows it, and the canary
+ * is judged on the serving backup, which passes. */
+static void test_rollout_over_failover_group_keeps_one_publisher(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/split-brain-rollout.xml");
+    int primary = ROW(t, components, "safety_monitor");
+    int backup = ROW(t, components, "safety_monitor_b");
+    int status = ROW(t, topics, "safety_status");
+    int status_b = ROW(t, topics, "safety_status_b");
+    const ts_trace_event *fo = scenario_event(t, "failover", backup, 0);
+    assert_non_null(fo);
+    assert_int_equal(scenario_count(t, "failover"), 1);
+    assert_non_null(scenario_event(t, "rejoin", primary, 0));
+    /* Walk the samples in send order: the publisher changes once. */
+    int64_t last_primary = -1, first_backup = INT64_MAX, last_backup = -1;
+    size_t n_primary = 0, n_backup = 0, after_rollout[2] = {0, 0};
+    for (size_t i = 0; i < t->n_messages; i++) {
+        const ts_trace_message *m = &t->messages[i];
+        if (m->topic == status) {
+            n_primary++;
+            if (m->send_ns > last_primary)
+                last_primary = m->send_ns;
+            after_rollout[0] += m->send_ns >= 2 * TS_S;
+        } else if (m->topic == status_b) {
+            n_backup++;
+            if (m->send_ns < first_backup)
+                first_backup = m->send_ns;
+            if (m->send_ns > last_backup)
+                last_backup = m->send_ns;
+            after_rollout[1] += m->send_ns >= 2 * TS_S;
+        }
+    }
+    assert_true(last_primary < 1 * TS_S);           /* silent from its crash on */
+    assert_true(first_backup >= fo->time_ns);       /* the backup only once serving */
+    assert_true(last_primary < first_backup);
+    assert_true(last_backup > 3900 * TS_MS);        /* ... and to the end */
+    /* 500 Hz for about 1 s, then 3 s: nothing from the primary after 2 s. */
+    assert_int_equal(after_rollout[0], 0);
+    assert_true(after_rollout[1] >= 995 && after_rollout[1] <= 1001);
+    assert_true(n_primary >= 495 && n_primary <= 501);
+    assert_true(n_primary + n_backup <= 2001);
+    /* The canary is judged on the member that serves, and passes. */
+    const ts_trace_event *ev = scenario_event(t, "rollout_evaluate", -1, 0);
+    assert_non_null(ev);
+    char by[64];
+    snprintf(by, sizeof by, "served by component %d", backup);
+    assert_non_null(strstr(ev->detail, "pass"));
+    assert_non_null(strstr(ev->detail, by));
+    assert_non_null(scenario_event(t, "rollout_complete", -1, 0));
+    assert_int_equal(scenario_count(t, "rollout_abort"), 0);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_services_balance_health_and_policy),
         cmocka_unit_test(test_shared_needed_components_keep_every_robot_running),
         cmocka_unit_test(test_policy_allows_responses_of_allowed_requests),
+        cmocka_unit_test(test_rollout_over_failover_group_keeps_one_publisher),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

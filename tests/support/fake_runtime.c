@@ -51,6 +51,10 @@ static int fake_timer_start(void *impl, int64_t delay_ns, ts_rt_timer_fn fn, voi
     fake_runtime *f = impl;
     if (delay_ns < 0)
         return TS_EINVAL;
+    if (f->timers_left == 0)
+        return TS_ENOMEM;
+    if (f->timers_left > 0)
+        f->timers_left--;
     timer_call *call = malloc(sizeof *call);
     if (!call)
         return TS_ENOMEM;
@@ -100,6 +104,8 @@ static int fake_send(void *impl, const ts_rt_message *msg)
     f->sent = grow(f->sent, &f->cap_sent, f->n_sent + 1, sizeof *f->sent);
     size_t i = f->n_sent++;
     f->sent[i] = *msg;
+    if (f->fail_sends)
+        return TS_EIO;
     if (msg->from >= 0 && msg->from < FAKE_MAX_ENDPOINTS && !f->component_alive[msg->from])
         return TS_OK; /* a dead sender's messages go nowhere */
     if (f->drop && f->drop(f->drop_ctx, msg)) {
@@ -128,7 +134,7 @@ static int fake_alive(void *impl, ts_rt_entity kind, int index)
     return kind == TS_RT_NODE ? f->node_alive[index] : f->component_alive[index];
 }
 
-static int fake_set_component(void *impl, int component, const ts_rt_component_state *st)
+static int fake_apply_component(void *impl, int component, const ts_rt_component_state *st)
 {
     fake_runtime *f = impl;
     if (component < 0 || component >= FAKE_MAX_ENDPOINTS)
@@ -155,7 +161,7 @@ static void fake_record_fn(void *impl, const ts_rt_record *rec)
 
 static const ts_runtime_ops fake_ops = {
     fake_now, fake_timer_start, fake_timer_cancel, fake_send,
-    fake_listen, fake_alive, fake_set_component, fake_record_fn,
+    fake_listen, fake_alive, fake_apply_component, fake_record_fn,
 };
 
 fake_runtime *fake_runtime_new(void)
@@ -171,8 +177,19 @@ fake_runtime *fake_runtime_new(void)
     f->rt.ops = &fake_ops;
     f->rt.impl = f;
     f->latency_ns = 1000000;
-    for (int i = 0; i < FAKE_MAX_ENDPOINTS; i++)
+    f->timers_left = -1;
+    for (int i = 0; i < FAKE_MAX_ENDPOINTS; i++) {
         f->node_alive[i] = f->component_alive[i] = 1;
+        f->component[i].run = TS_RT_ACTIVE;
+    }
+    int node_of[FAKE_MAX_ENDPOINTS];
+    for (int i = 0; i < FAKE_MAX_ENDPOINTS; i++)
+        node_of[i] = -1;
+    ts_ctl_desc d = {.n_components = FAKE_MAX_ENDPOINTS, .node_of = node_of};
+    if (ts_ctl_new(&f->rt, &d, &f->ctl, NULL) != TS_OK) {
+        fake_runtime_free(f);
+        return NULL;
+    }
     return f;
 }
 
@@ -180,6 +197,7 @@ void fake_runtime_free(fake_runtime *f)
 {
     if (!f)
         return;
+    ts_ctl_free(f->ctl);
     ts_engine_free(f->engine);
     for (timer_call *c = f->timer_calls, *next; c; c = next) {
         next = c->next;

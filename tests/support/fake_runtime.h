@@ -2,7 +2,9 @@
  * A small fake of runtime.h for unit tests of the deployment code: time
  * and timers on a private engine, messages delivered after a fixed latency
  * (or dropped by a test's filter), liveness set by the test, and every
- * component-state change and record kept for inspection.
+ * component state the controller applied and every record kept for
+ * inspection. It carries a component-state controller over its endpoints
+ * (no nodes, sites or topics) for the deployment code under test.
  */
 #ifndef TOPOSIM_TESTS_FAKE_RUNTIME_H
 #define TOPOSIM_TESTS_FAKE_RUNTIME_H
@@ -10,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toposim/deploy_controller.h"
 #include "toposim/runtime.h"
 #include "toposim/sim.h"
 
@@ -32,14 +35,19 @@ typedef struct fake_component_change {
 
 typedef struct fake_runtime {
     ts_runtime rt;              /* hand &fake->rt to the code under test */
+    ts_ctl *ctl;                /* and fake->ctl where a controller is asked */
     ts_engine *engine;
     int64_t latency_ns;         /* delivery delay of every message */
     /* Return 1 to drop a message; NULL keeps everything. */
     int (*drop)(void *ctx, const ts_rt_message *msg);
     void *drop_ctx;
+    /* Timer starts that succeed before every later one fails with
+     * TS_ENOMEM; < 0 (the default): never fail. */
+    long timers_left;
+    int fail_sends;             /* 1: every send fails with TS_EIO */
     int node_alive[FAKE_MAX_ENDPOINTS];       /* default 1 */
     int component_alive[FAKE_MAX_ENDPOINTS];  /* default 1 */
-    ts_rt_component_state component[FAKE_MAX_ENDPOINTS]; /* last state set */
+    ts_rt_component_state component[FAKE_MAX_ENDPOINTS]; /* last state applied */
     fake_record *records;       size_t n_records, cap_records;
     fake_component_change *changes; size_t n_changes, cap_changes;
     ts_rt_message *sent;        size_t n_sent, cap_sent; /* every send */

@@ -40,7 +40,7 @@ static void setup(fixture *x, size_t n, ts_fo_standby b1, ts_fo_standby b2)
     x->d = (ts_failover_desc){.id = 7, .name = "safety_monitor", .members = x->mem,
                               .n_members = n, .heartbeat_ns = 10 * MS,
                               .detector = {.kind = TS_FD_TIMEOUT, .misses = 3},
-                              .supervisor = SUP, .version = 0};
+                              .supervisor = SUP, .ctl = x->f->ctl};
 }
 
 static void create(fixture *x)
@@ -96,7 +96,8 @@ static void initial_states_and_heartbeats(void **state)
     assert_int_equal(x.f->component[P].safety_mode, 0);
     assert_int_equal(x.f->component[B1].run, TS_RT_STANDBY);
     assert_int_equal(x.f->component[B2].run, TS_RT_STOPPED);
-    assert_int_equal(x.f->n_changes, 3);
+    /* The controller applies changes only: the primary starts ACTIVE. */
+    assert_int_equal(x.f->n_changes, 2);
     /* Ticks at 0, 10, 20: each member to the two others and the supervisor. */
     assert_int_equal(fake_runtime_sent(x.f, TS_PORT_LIVENESS, TS_HB_MSG_HEARTBEAT), 3 * 3 * 3);
     const ts_rt_message *m = &x.f->sent[0];
@@ -150,8 +151,13 @@ static void hot_takeover_exact(void **state)
     assert_int_equal(c->time, 51 * MS);
     assert_int_equal(c->state.run, TS_RT_ACTIVE);
     assert_int_equal(c->state.safety_mode, 1);
-    /* A dead primary is not fenced: nothing more was set on it. */
-    assert_null(change(&x, P, 1, 0));
+    /* A dead primary is not fenced; it is told its backup role, so that
+     * it cannot serve again when its process comes back. */
+    c = change(&x, P, 1, 0);
+    assert_non_null(c);
+    assert_int_equal(c->time, 51 * MS);
+    assert_int_equal(c->state.run, TS_RT_STANDBY);
+    assert_null(change(&x, P, 1, 1));
     assert_int_equal(fake_runtime_count(x.f, "fence"), 0);
     assert_int_equal(ts_failover_active(x.g), 1);
     assert_int_equal(ts_failover_count(x.g), 1);
@@ -409,6 +415,10 @@ static void rejoin_after_restart(void **state)
     kill_at(&x, P, 25 * MS);
     fake_runtime_run(x.f, 200 * MS + 500000);
     x.f->component_alive[P] = 1;
+    /* Back but not yet rejoined: it does not serve (no split brain). */
+    fake_runtime_run(x.f, 205 * MS);
+    assert_int_equal(ts_ctl_serves(x.f->ctl, P), 0);
+    assert_int_equal(ts_ctl_server(x.f->ctl, P), B1);
     fake_runtime_run(x.f, 500 * MS);
     assert_int_equal(fake_runtime_count(x.f, "rejoin"), 1);
     const fake_record *j = fake_runtime_find(x.f, "rejoin", 0);
@@ -416,12 +426,13 @@ static void rejoin_after_restart(void **state)
     assert_int_equal(j->component, P);
     assert_true(j->value == 2.0);
     assert_int_equal(ts_failover_member_rank(x.g, 0), 2);
+    /* STANDBY since B1's takeover; rejoining changes nothing. */
     const fake_component_change *c = change(&x, P, 1, 0);
     assert_non_null(c);
-    assert_int_equal(c->time, 210 * MS);
+    assert_int_equal(c->time, 51 * MS);
     assert_int_equal(c->state.run, TS_RT_STANDBY);
     assert_int_equal(c->state.safety_mode, 0);
-    assert_null(change(&x, P, 211 * MS, 0)); /* no fail-back */
+    assert_null(change(&x, P, 52 * MS, 0)); /* no fail-back */
     assert_int_equal(fake_runtime_count(x.f, "failover"), 1);
     assert_int_equal(ts_failover_active(x.g), 1);
     /* Its heartbeats carry the new incarnation and rank. */
@@ -511,6 +522,32 @@ static void allocation_failures(void **state)
     }
 }
 
+/* A send the runtime refuses is recorded as such ("send_failed", naming
+ * the sender), never passed off as network loss; a heartbeat timer the
+ * runtime refuses stops the beats with a record, not silently. */
+static void failed_sends_are_not_loss(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    x.f->fail_sends = 1;
+    create(&x);
+    fake_runtime_run(x.f, 5 * MS);
+    /* The tick at 0: each member to the other and the supervisor. */
+    assert_int_equal(fake_runtime_count(x.f, "send_failed"), 4);
+    const fake_record *r = fake_runtime_find(x.f, "send_failed", 0);
+    assert_int_equal(r->component, P);
+    assert_true(r->value == (double)TS_EIO);
+    assert_non_null(strstr(r->detail, "not network loss"));
+    assert_int_equal(x.f->dropped, 0);
+    assert_int_equal(x.f->delivered, 0);
+    x.f->fail_sends = 0;
+    x.f->timers_left = 0;
+    fake_runtime_run(x.f, 15 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "heartbeat_stopped"), 2);
+    teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +564,7 @@ int main(void)
         cmocka_unit_test(phi_takeover_exact),
         cmocka_unit_test(bad_descriptions),
         cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(failed_sends_are_not_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,14 +162,15 @@ static void pub_tick(void *ctx, uint64_t arg)
     if (ts_qos_writer_write(p->w, -1, NULL) != TS_OK)
         p->rejected++;
     if (p->remaining > 0)
-        ts_rt_timer_start(&p->f->rt, p->period, pub_tick, p, 0, NULL);
+        assert_int_equal(ts_rt_timer_start(&p->f->rt, p->period, pub_tick, p, 0, NULL), TS_OK);
 }
 
 static void pub_start(pub *p, fake_runtime *f, ts_qos_writer *w, int64_t first, int64_t period,
                       int count)
 {
     *p = (pub){f, w, period, count, 0};
-    ts_rt_timer_start(&f->rt, first - ts_engine_now(f->engine), pub_tick, p, 0, NULL);
+    assert_int_equal(ts_rt_timer_start(&f->rt, first - ts_engine_now(f->engine), pub_tick, p, 0,
+                                       NULL), TS_OK);
 }
 
 static double total(const fake_runtime *f, const char *kind)

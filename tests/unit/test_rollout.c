@@ -83,6 +83,7 @@ static int setup(void **state)
         .to_label = "v2", .start_ns = 1 * SEC, .canaries = 1, .soak_ns = 10 * SEC,
         .wave = 2, .wave_soak_ns = 5 * SEC, .max_miss_fraction = 0.05,
         .max_safety_events = 0, .metrics = metrics, .metrics_ctx = &x->t,
+        .ctl = x->f->ctl,
     };
     *state = x;
     return 0;
@@ -254,6 +255,7 @@ static void test_canary_fails_on_safety_and_flow(void **state)
     t.stalled[11] = 1;
     ts_rollout_desc d = x->d;
     d.metrics_ctx = &t;
+    d.ctl = g->ctl;
     ts_rollout *r;
     assert_int_equal(ts_rollout_new(&g->rt, &d, &r, NULL), TS_OK);
     assert_int_equal(ts_rollout_start(r), TS_OK);
@@ -382,6 +384,7 @@ static void test_stage_layouts(void **state)
     fake_runtime *g = fake_runtime_new();
     metrics_table t = {.f = g};
     ts_rollout_desc d = x->d;
+    d.ctl = g->ctl;
     d.canaries = 9;
     d.wave = 0;
     d.robot_names = NULL;
@@ -510,6 +513,44 @@ static void test_description_copied(void **state)
     assert_string_equal(fake_runtime_find(x->f, "rollout_stage", 0)->detail, "canary: a to v2");
 }
 
+/* A rollout over failover groups: robot r0's component 10 has a backup
+ * 20 that serves (10 is a standby), r1..r5 are alone. The version reaches
+ * both members of r0's set and nobody's role changes; the canary is
+ * judged on the member that serves, 20, and the record names it. */
+static void test_group_judged_on_serving_member(void **state)
+{
+    fixture *x = *state;
+    int set[2] = {10, 20};
+    assert_int_equal(ts_ctl_add_replicas(x->f->ctl, set, 2), TS_OK);
+    assert_int_equal(ts_ctl_set_role(x->f->ctl, 10, TS_RT_STANDBY, 0), TS_OK);
+    assert_int_equal(ts_ctl_set_role(x->f->ctl, 20, TS_RT_ACTIVE, 1), TS_OK);
+    size_t before = x->f->n_changes;
+    x->t.stalled[10] = 1;       /* the standby publishes nothing */
+    x->d.canaries = 1;
+    x->d.wave = 5;
+    start(x);
+    fake_runtime_run(x->f, 100 * SEC);
+    assert_int_equal(ts_rollout_get_state(x->r), TS_ROLLOUT_COMPLETE);
+    /* Canary: both members to v1, roles and safety mode as they were. */
+    assert_int_equal(x->f->n_changes, before + 2 + 5);
+    assert_int_equal(x->f->changes[before].component, 10);
+    assert_int_equal(x->f->changes[before].state.run, TS_RT_STANDBY);
+    assert_int_equal(x->f->changes[before].state.version, 1);
+    assert_int_equal(x->f->changes[before + 1].component, 20);
+    assert_int_equal(x->f->changes[before + 1].state.run, TS_RT_ACTIVE);
+    assert_int_equal(x->f->changes[before + 1].state.safety_mode, 1);
+    assert_int_equal(x->f->changes[before + 1].state.version, 1);
+    assert_int_equal(ts_ctl_server(x->f->ctl, 10), 20);
+    /* Judged: the serving member, never the standby. */
+    assert_int_equal(x->t.calls[0].component, 20);
+    for (size_t i = 0; i < x->t.n_calls; i++)
+        assert_int_not_equal(x->t.calls[i].component, 10);
+    const fake_record *ev = fake_runtime_find(x->f, "rollout_evaluate", 0);
+    assert_non_null(ev);
+    assert_has(ev->detail, "pass");
+    assert_has(ev->detail, "served by component 20");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_big_wave_detail_is_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_descriptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_description_copied, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_judged_on_serving_member, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

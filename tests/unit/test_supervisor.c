@@ -61,7 +61,7 @@ static void setup(fixture *x, int category, ts_fo_standby backup)
     x->mem[1] = (ts_fo_member_desc){B, 101, backup, -1};
     ts_failover_desc gd = {.id = 3, .name = "localization", .members = x->mem, .n_members = 2,
                            .heartbeat_ns = 10 * MS, .detector = {.kind = TS_FD_TIMEOUT},
-                           .supervisor = SUP};
+                           .supervisor = SUP, .ctl = x->f->ctl};
     ts_error err;
     x->g = ts_failover_new(&x->f->rt, &gd, &err);
     assert_non_null(x->g);
@@ -331,6 +331,50 @@ static void bad_descriptions(void **state)
     teardown(&x);
 }
 
+/* A supervisor that cannot arm its detector timers cannot tell when a
+ * member goes silent: it fails closed into the safe state, at its start
+ * when no timer can be armed there, or at the first heartbeat after the
+ * runtime starts refusing timers. */
+static void timer_failure_enters_safe_state(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 0, TS_FO_HOT);
+    ts_error err;
+    x.s = ts_supervisor_new(&x.f->rt, &x.sd, &err);
+    assert_non_null(x.s);
+    x.f->timers_left = 0;
+    assert_int_equal(ts_supervisor_start(x.s), TS_OK);
+    assert_true(ts_supervisor_in_safe_state(x.s));
+    assert_int_equal(fake_runtime_count(x.f, "safe_state"), 1);
+    const fake_record *r = fake_runtime_find(x.f, "safe_state", 0);
+    assert_int_equal(r->time, 0);
+    assert_non_null(strstr(r->detail, "cannot arm the detector timer"));
+    assert_non_null(strstr(r->detail, "fail closed"));
+    assert_int_equal(x.log.calls, 1);
+    assert_int_equal(x.log.ev[0].phase, TS_SAFE_POWER_OFF);   /* category 0 */
+    assert_int_equal(x.log.ev[0].category, 0);
+    ts_supervisor_free(x.s);
+    x.s = NULL;
+    teardown(&x);
+
+    /* Timers fail from 15 ms on: the arrival at 21 ms cannot re-arm. */
+    setup(&x, 2, TS_FO_HOT);
+    start(&x);
+    fake_runtime_run(x.f, 15 * MS);
+    assert_false(ts_supervisor_in_safe_state(x.s));
+    x.f->timers_left = 0;
+    fake_runtime_run(x.f, 30 * MS);
+    assert_true(ts_supervisor_in_safe_state(x.s));
+    r = fake_runtime_find(x.f, "safe_state", 0);
+    assert_non_null(r);
+    assert_int_equal(r->time, 21 * MS);
+    assert_non_null(strstr(r->detail, "cannot arm"));
+    assert_int_equal(x.log.calls, 1);
+    assert_int_equal(x.log.ev[0].phase, TS_SAFE_STOP);  /* category 2 */
+    teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +388,7 @@ int main(void)
         cmocka_unit_test(dead_supervisor_waits),
         cmocka_unit_test(quick_restart_is_fine),
         cmocka_unit_test(bad_descriptions),
+        cmocka_unit_test(timer_failure_enters_safe_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
