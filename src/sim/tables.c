@@ -1,4 +1,5 @@
 /* The scenario and its plan as the trace's static tables. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,64 @@
 static void copy_name(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
+}
+
+static const char *isolation_name(ts_isolation iso)
+{
+    switch (iso) {
+    case TS_ISOLATION_CORE: return "core";
+    case TS_ISOLATION_NODE: return "node";
+    case TS_ISOLATION_HIGHEST: return "highest";
+    default: return "none";
+    }
+}
+
+int ts__world_robot_of(const world *w, int c)
+{
+    const ts_scenario *s = w->s;
+    if (s->components[c].site >= 0)
+        return s->components[c].site;
+    int node = w->plan->placement[c].node;
+    int site = s->nodes[node].site;
+    return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
+}
+
+static int write_sites(world *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    ts_trace_site *rows = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *rows);
+    if (!rows)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
+    for (size_t i = 0; i < s->n_sites; i++) {
+        const ts_scenario_site *st = &s->sites[i];
+        copy_name(rows[i].name, sizeof rows[i].name, st->id);
+        copy_name(rows[i].tier, sizeof rows[i].tier, ts_tier_name(st->tier));
+        rows[i].battery_wh = st->battery_wh;
+        rows[i].safe_state_category = st->safe_state_category;
+        rows[i].budget_declared = st->safe_state_budget_ns > 0;
+        rows[i].safe_state_budget_ns =
+            st->safe_state_category < 0      ? 0
+            : st->safe_state_budget_ns > 0 ? st->safe_state_budget_ns
+                                           : TS_TRACE_SAFE_STATE_BUDGET_NS;
+        rows[i].fleet = st->fleet;
+        rows[i].fleet_member = st->fleet_member;
+    }
+    int rc = ts_trace_write_sites(w->trace, rows, s->n_sites, err);
+    ts_free(rows);
+    if (rc != TS_OK)
+        return rc;
+    ts_trace_fleet *fl = ts_calloc(s->n_fleets ? s->n_fleets : 1, sizeof *fl);
+    if (!fl)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
+    for (size_t i = 0; i < s->n_fleets; i++) {
+        copy_name(fl[i].name, sizeof fl[i].name, s->fleets[i].id);
+        fl[i].template_site = s->fleets[i].template_site;
+        fl[i].count = s->fleets[i].count;
+        fl[i].coordinator = s->fleets[i].coordinator;
+    }
+    rc = ts_trace_write_fleets(w->trace, fl, s->n_fleets, err);
+    ts_free(fl);
+    return rc;
 }
 
 /* The scenario and plan as the trace's static tables. */
@@ -38,6 +97,12 @@ int ts__world_write_tables(world *w, ts_error *err)
         nodes[i].cores = n->cores;
         nodes[i].memory_bytes = n->memory_bytes;
         nodes[i].gpus = n->gpus;
+        nodes[i].site_row = n->site;
+        nodes[i].throttle_c = n->has_thermal ? n->thermal.throttle_c : NAN;
+        nodes[i].shutdown_c = n->has_thermal ? n->thermal.shutdown_c : NAN;
+        if (n->has_power && n->power.initial_mode >= 0)
+            copy_name(nodes[i].power_mode, sizeof nodes[i].power_mode,
+                      n->power.modes[n->power.initial_mode].name);
     }
     rc = ts_trace_write_nodes(w->trace, nodes, s->n_nodes, err);
 
@@ -68,6 +133,13 @@ int ts__world_write_tables(world *w, ts_error *err)
         comps[i].memory_bytes = c->memory_bytes;
         comps[i].gpus = c->gpus;
         comps[i].priority = c->priority;
+        comps[i].robot = ts__world_robot_of(w, (int)i);
+        comps[i].needed = c->needed;
+        comps[i].backup_of = c->backup_of;
+        comps[i].replica_of = c->replica_of;
+        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->isolation));
+        copy_name(comps[i].zone, sizeof comps[i].zone, c->zone >= 0 ? s->zones[c->zone].id : "");
+        comps[i].n_versions = c->n_versions ? (int32_t)c->n_versions : 1;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_components(w->trace, comps, s->n_components, err);
@@ -94,6 +166,8 @@ int ts__world_write_tables(world *w, ts_error *err)
         copy_name(place[i].rule, sizeof place[i].rule,
                   ts_place_rule_name(w->plan->placement[i].rule));
         copy_name(place[i].reason, sizeof place[i].reason, w->plan->placement[i].reason);
+        place[i].reserved_cores = w->plan->placement[i].core_mask;
+        place[i].fell_back = w->plan->placement[i].fell_back;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_placement(w->trace, place, s->n_components, err);
@@ -106,10 +180,16 @@ int ts__world_write_tables(world *w, ts_error *err)
                   r->kind == TS_REQ_TOPIC_DEADLINE ? "topic-deadline" : "component-deadline");
         reqs[i].target = r->target;
         reqs[i].min_fraction = r->min_fraction;
+        copy_name(reqs[i].target_table, sizeof reqs[i].target_table,
+                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topics" : "components");
+        reqs[i].threshold = r->min_fraction;
+        reqs[i].line = r->line;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
     ts_free(buf);
+    if (rc == TS_OK)
+        rc = write_sites(w, err);
     return rc;
 }
 

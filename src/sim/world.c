@@ -504,7 +504,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     int64_t duration = opts->duration_ns > 0 ? opts->duration_ns : s->duration_ns;
     w.end = duration;
 
-    ts_trace_meta meta = {s->name, s->path, s->text, seed, duration};
+    ts_trace_meta meta = {s->name, s->path, s->text, seed, duration,
+                          opts->command_line, s->n_requirements > 0, opts->stamp};
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;
@@ -516,6 +517,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     }
     w.stats.events = ts_engine_run(w.engine, duration);
     if (!w.failed) {
+        ts_trace_writer_set_finished(w.trace);
         ts__world_sampler_finish(&w);
         ts__world_qos_finish(&w);
         ts_network_flush_in_flight(w.net);

@@ -96,6 +96,10 @@ void ts__world_on_event(void *ctx, const ts_platform_event *ev);
 /* Writes the scenario and plan as the trace's static tables. */
 int ts__world_write_tables(world *w, ts_error *err);
 
+/* The robot site a component belongs to (its fleet copy's robot, else the
+ * robot of its node), or -1. */
+int ts__world_robot_of(const world *w, int c);
+
 /* Schedules the periodic node/core/link sampler (if the period is > 0). */
 int ts__world_sampler_start(world *w, ts_error *err);
 

@@ -124,6 +124,7 @@ typedef struct content {
     ts_trace_topic topics[2];
     ts_trace_placement place[3];
     ts_trace_requirement reqs[2];
+    ts_trace_site sites[1];
 } content;
 
 static const char *SCENARIO_TEXT =
@@ -143,6 +144,10 @@ static void make_content(content *c)
         n->cores = 6 + i;
         n->memory_bytes = (int64_t)8 << 30;
         n->gpus = i == 2 ? 0 : 1;
+        n->site_row = i == 2 ? -1 : 0;
+        n->throttle_c = i == 2 ? NAN : 85.0 + i;
+        n->shutdown_c = i == 2 ? NAN : 100.0;
+        snprintf(n->power_mode, sizeof n->power_mode, "%s", i == 2 ? "" : "15W");
     }
     /* Full length in every short field too. */
     fill_str(c->nodes[0].kind, sizeof c->nodes[0].kind, 'k', 15);
@@ -168,6 +173,13 @@ static void make_content(content *c)
         k->memory_bytes = 1 << 20;
         k->gpus = i == 1;
         k->priority = -i;
+        k->robot = i == 2 ? -1 : 0;
+        k->needed = i == 0;
+        k->backup_of = i == 1 ? 0 : -1;
+        k->replica_of = -1;
+        snprintf(k->isolation, sizeof k->isolation, "%s", i == 0 ? "core" : "none");
+        snprintf(k->zone, sizeof k->zone, "%s", i == 0 ? "control" : "");
+        k->n_versions = 1 + (i == 0);
     }
     for (int i = 0; i < 2; i++) {
         ts_trace_topic *t = &c->topics[i];
@@ -184,13 +196,30 @@ static void make_content(content *c)
         p->node = i % 2;
         fill_str(p->rule, sizeof p->rule, 'r', sizeof p->rule - 1);
         fill_str(p->reason, sizeof p->reason, (char)('x' + i), TS_TRACE_REASON_LEN - 1);
+        p->reserved_cores = i == 0 ? (UINT64_C(1) << 63) | 6 : 0;
+        p->fell_back = i == 2;
     }
     snprintf(c->reqs[0].kind, sizeof c->reqs[0].kind, "topic-deadline");
     c->reqs[0].target = -1;
     c->reqs[0].min_fraction = 0.99;
+    snprintf(c->reqs[0].target_table, sizeof c->reqs[0].target_table, "topics");
+    c->reqs[0].threshold = 0.99;
+    c->reqs[0].line = 12;
     snprintf(c->reqs[1].kind, sizeof c->reqs[1].kind, "component-deadline");
     c->reqs[1].target = 2;
     c->reqs[1].min_fraction = 0.5;
+    snprintf(c->reqs[1].target_table, sizeof c->reqs[1].target_table, "components");
+    c->reqs[1].threshold = 0.5;
+    c->reqs[1].line = 13;
+    ts_trace_site *st = &c->sites[0];
+    snprintf(st->name, sizeof st->name, "r1");
+    snprintf(st->tier, sizeof st->tier, "robot");
+    st->battery_wh = 99.5;
+    st->safe_state_category = 1;
+    st->safe_state_budget_ns = TS_TRACE_SAFE_STATE_BUDGET_NS;
+    st->budget_declared = 0;
+    st->fleet = -1;
+    st->fleet_member = -1;
 }
 
 static ts_trace_message make_message(size_t i)
@@ -305,7 +334,8 @@ static ts_trace_event make_event(size_t i)
 static ts_trace_meta make_meta(void)
 {
     ts_trace_meta m = { "unit-scenario", "scenarios/unit.xml", SCENARIO_TEXT,
-                        UINT64_C(0xFEDCBA9876543210), INT64_C(60000000000) };
+                        UINT64_C(0xFEDCBA9876543210), INT64_C(60000000000),
+                        "toposim run -o unit.h5 scenarios/unit.xml", 1, 0 };
     return m;
 }
 
@@ -366,6 +396,7 @@ static void write_example_full(const char *path, const counts *n, const mutation
     assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
     assert_int_equal(ts_trace_write_placement(w, c.place, 3, &err), TS_OK);
     assert_int_equal(ts_trace_write_requirements(w, c.reqs, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_sites(w, c.sites, 1, &err), TS_OK);
     /* Interleaved as a run would append them. */
     size_t most = n->messages;
     if (n->jobs > most) most = n->jobs;
@@ -566,6 +597,7 @@ static void test_unterminated_strings(void **state)
     n[0].cores = n[1].cores = 1;
     n[0].memory_bytes = n[1].memory_bytes = 1;
     n[0].gpus = n[1].gpus = 0;
+    n[0].site_row = n[1].site_row = -1;
     ts_error err;
     ts_trace_writer *w = NULL;
     assert_int_equal(ts_trace_writer_open(path, NULL, &w, &err), TS_OK);
@@ -740,7 +772,7 @@ static void test_self_describing(void **state)
     assert_int_equal(H5Tget_size(st), TS_TRACE_NAME_LEN);
     assert_int_equal(H5Tget_strpad(st), H5T_STR_NULLTERM);
     /* Packed: no padding between cores (int32) and memory_bytes. */
-    assert_int_equal(H5Tget_size(ft), 64 + 16 + 16 + 64 + 4 + 8 + 4);
+    assert_int_equal(H5Tget_size(ft), 64 + 16 + 16 + 64 + 4 + 8 + 4 + 4 + 8 + 8 + 32);
     H5Tclose(st);
     H5Tclose(ft);
     H5Dclose(d);
@@ -950,7 +982,7 @@ static void test_state_indices_refused(void **state)
         const char *expect;
     } cases[] = {
         { { T_MESSAGES, 7, "status", 7 },
-          "/messages row 7 column status: unknown status 7 (format version 2 has 0 to 6)" },
+          "/messages row 7 column status: unknown status 7 (format version 3 has 0 to 6)" },
         { { T_MESSAGES, 7, "status", -1 }, "/messages row 7 column status: unknown status -1" },
         { { T_LINK_STATE, 3, "link", 2 },
           "/link_state row 3 column link: 2 is not a row of /links (2 rows)" },
@@ -1049,6 +1081,7 @@ static void test_bad_subscriber_refused(void **state)
     assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_OK);
     assert_int_equal(ts_trace_write_components(w, c.comps, 3, &err), TS_OK);
     assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_sites(w, c.sites, 1, &err), TS_OK);
     for (size_t i = 0; i < 20; i++) {
         ts_trace_message m = make_message(i);
         if (i == 17)
@@ -1120,6 +1153,8 @@ static void test_foreign_layout(void **state)
     H5Tinsert(ct, "kind", HOFFSET(struct foreign, kind), st);
     replace_requirements(path, ct, rows, 2);
     H5Tclose(ct);
+    /* The version 2 layout (no target_table, threshold, line). */
+    set_version(path, 2);
 
     ts_trace *t = NULL;
     ts_error err;
