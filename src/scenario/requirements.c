@@ -208,8 +208,10 @@ static int read_target(ts__builder *b, const xmlNode *el, ts_scenario_requiremen
     case TS_REQ_SAFE_STATE: {
         int rc = resolve(b, el, "robot", b->site_ids, "robot", &r->object);
         if (rc == TS_OK && r->object >= 0 && b->s->sites[r->object].tier != TS_TIER_ROBOT)
-            return fail(b, el, TS_EINVAL, "robot=\"%s\" is a %s, expected a robot's id",
-                        ts__attr(el, "robot"), ts_tier_name(b->s->sites[r->object].tier));
+            return fail(b, el, TS_EINVAL, "robot=\"%s\" names %s, expected a robot's id",
+                        ts__attr(el, "robot"),
+                        b->s->sites[r->object].tier == TS_TIER_EDGE ? "an edge rack"
+                                                                    : "a cloud region");
         return rc;
     }
     case TS_REQ_ROLLOUT: {
