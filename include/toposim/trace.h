@@ -61,7 +61,8 @@
  * column "<column>_description" and, where the column has a unit,
  * "<column>_unit". No object stores a modification time, and nothing
  * that varies between equal runs is written unless stamped, so equal runs
- * (same scenario, seed and command line) give identical bytes.
+ * (same scenario, seed and options, same build) give identical bytes,
+ * wherever the file is written.
  */
 #ifndef TOPOSIM_TRACE_H
 #define TOPOSIM_TRACE_H
