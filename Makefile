@@ -29,7 +29,8 @@ BENCH_SRC := $(sort $(wildcard tools/bench/bench_*.c))
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 
 GEN_SRC := $(BUILD)/gen/schema_xsd.c
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_xsd.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/schema_xsd.o \
+	$(BUILD)/obj/gen/revision.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libtoposim.a
 BIN := $(BUILD)/toposim
@@ -105,6 +106,15 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 $(BUILD)/gen/schema_xsd.c: scenarios/schema/toposim.xsd $(BUILD)/tools/embed
 	@mkdir -p $(dir $@)
 	$(BUILD)/tools/embed ts__schema_xsd $< $@
+
+# The source revision the trace's /meta records: rewritten only when it
+# changes, so an unchanged tree rebuilds nothing.
+$(BUILD)/gen/revision.c: FORCE
+	@mkdir -p $(dir $@)
+	@rev=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	 printf 'const char ts__git_revision[] = "%s";\n' "$$rev" > $@.tmp; \
+	 if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)

@@ -4,36 +4,65 @@
  * h5dump, h5py or pandas without toposim. The writer fills it under a
  * temporary name and renames it only when complete; the reader checks
  * version, types and sizes before trusting anything, and is all that the
- * validator and report see of a run.
+ * validator and report see of a run: every deployment fact a verdict
+ * needs (failover groups, safe states, power budgets, QoS matches...) is
+ * in the trace, so the validator never reads the scenario.
  *
  * Layout (format version TS_TRACE_FORMAT_VERSION):
  *   /                 attrs: format, format_version, toposim_version
  *   /meta             attrs: scenario_name, scenario_path, seed,
  *                            duration_ns, toposim_version;
+ *                     since version 3 also: command_line (the command
+ *                            that reproduces the run: "toposim run", its
+ *                            seed, duration and models options and the
+ *                            scenario, without output options), git_revision
+ *                            (`git describe --always --dirty` of the build),
+ *                            finished (int32, 1: the run reached its end),
+ *                            requirements_declared (int32, 1: the scenario
+ *                            has a <requirements> element with any gate);
+ *                            and only in a run stamped on purpose
+ *                            (toposim run --stamp): host, started_utc
+ *                            (ISO 8601), wall_time_ns (int64);
  *                     dataset scenario_text (the scenario document)
- *   /nodes /links /components /topics /placement /requirements
- *   /messages /jobs
- *   /link_state /node_state /core_state /events
+ *   static tables (the scenario and plan, written once):
+ *     /nodes /links /components /topics /placement /requirements  (v1)
+ *     /sites /power_modes /versions /failover_groups /failover_backups
+ *     /subscriptions /services /service_replicas /clients /fleets
+ *     /rollouts /expects                                            (v3)
+ *   row tables (appended while the run goes):
+ *     /messages /jobs (v1), /link_state /node_state /core_state
+ *     /events (v2), /component_state (v3)
  *                     compound tables, chunked and deflate-compressed,
  *                     each column's unit in attribute "units" (as
  *                     "column=unit;...") and per-column attributes.
  * Indices in rows refer to row numbers of the named table (0-based), and
  * core_state.core to a core of its node (0 to cores - 1); the node, link
  * and component columns of /events hold -1 when not applicable.
- * Version 2 added the last four tables (always present, possibly empty)
- * and message statuses 4 and 5; the reader still loads version 1 files,
- * whose four newer tables then come back empty.
+ * Version 2 added link_state, node_state, core_state and events (always
+ * present, possibly empty) and message statuses 4 to 6.
+ * Version 3 added the tables marked v3 above, the /meta attributes listed,
+ * columns at the end of /nodes, /components, /placement and /requirements
+ * (marked "v3" below) and the requirement kinds beyond the two deadlines.
+ * The reader loads versions 1 and 2: tables newer than the file come back
+ * empty, newer columns with the default each field's comment gives, and
+ * the newer /meta attributes as: command_line "", git_revision "unknown",
+ * finished 1 (older writers committed only finished runs),
+ * requirements_declared 1 when /requirements has rows, host and
+ * started_utc NULL, wall_time_ns -1.
  * In detail: format and the other strings are scalar fixed-length ASCII
- * attributes, format_version a scalar int32, seed a scalar uint64 and
- * duration_ns a scalar int64; scenario_text is a scalar fixed-length
- * string dataset. Each table is a one-dimensional compound dataset with
- * unlimited extent, shuffle + deflate, present even with zero rows, its
- * members the struct fields below (same names, packed without padding,
- * name fields as fixed-length NUL-terminated strings of the array size).
- * Besides "units" (listing only columns that have a unit) each table has
- * "description", and per column "<column>_description" and, where the
- * column has a unit, "<column>_unit". No object stores a modification
- * time, so equal runs give identical bytes.
+ * attributes, format_version, finished and requirements_declared scalar
+ * int32, seed a scalar uint64, duration_ns and wall_time_ns scalar int64;
+ * scenario_text is a scalar fixed-length string dataset. Each table is a
+ * one-dimensional compound dataset with unlimited extent, shuffle +
+ * deflate, present even with zero rows, its members the struct fields
+ * below (same names, packed without padding, name fields as fixed-length
+ * NUL-terminated strings of the array size). Besides "units" (listing
+ * only columns that have a unit) each table has "description", and per
+ * column "<column>_description" and, where the column has a unit,
+ * "<column>_unit". No object stores a modification time, and nothing
+ * that varies between equal runs is written unless stamped, so equal runs
+ * (same scenario, seed and options, same build) give identical bytes,
+ * wherever the file is written.
  */
 #ifndef TOPOSIM_TRACE_H
 #define TOPOSIM_TRACE_H
@@ -43,7 +72,7 @@
 
 #include "toposim/error.h"
 
-#define TS_TRACE_FORMAT_VERSION 2
+#define TS_TRACE_FORMAT_VERSION 3
 #define TS_TRACE_NAME_LEN 64
 #define TS_TRACE_REASON_LEN 192
 
@@ -55,6 +84,14 @@ typedef struct ts_trace_node {
     int32_t cores;
     int64_t memory_bytes;
     int32_t gpus;
+    /* v3 (older files: site_row -1, temperatures NaN, power_mode "") */
+    int32_t site_row;       /* row of /sites, -1 for network nodes */
+    double throttle_c;      /* die temperature that engages throttling;
+                               NaN without a thermal model */
+    double shutdown_c;      /* die temperature that stops the node; NaN
+                               without a thermal model */
+    char power_mode[32];    /* power mode at the start ("" without modes);
+                               its budget is in /power_modes */
 } ts_trace_node;
 
 typedef struct ts_trace_link {
@@ -75,6 +112,21 @@ typedef struct ts_trace_component {
     int64_t memory_bytes;
     int32_t gpus;
     int32_t priority;
+    /* v3 (older files: robot, backup_of, replica_of -1; the rest 0 or "") */
+    int32_t robot;          /* row of /sites: the robot it belongs to (its
+                               fleet copy's robot, else the robot of the
+                               node it is placed on); -1: none */
+    int32_t needed;         /* 1: its robot needs it (safety-critical
+                               implies it): losing every live replica must
+                               lead to the robot's safe state; with robot
+                               -1 (shared, e.g. on the edge) every robot
+                               that declares a safe state needs it */
+    int32_t backup_of;      /* primary's row of /components, or -1 */
+    int32_t replica_of;     /* a service replica: the first replica's row,
+                               or -1 */
+    char isolation[16];     /* "none", "core", "node" or "highest" */
+    char zone[TS_TRACE_NAME_LEN]; /* security zone id, "" for none */
+    int32_t n_versions;     /* rows of /versions it has (>= 1) */
 } ts_trace_component;
 
 typedef struct ts_trace_topic {
@@ -91,12 +143,51 @@ typedef struct ts_trace_placement {
     int32_t node;           /* node row */
     char rule[32];
     char reason[TS_TRACE_REASON_LEN];
+    /* v3 (older files: 0) */
+    uint64_t reserved_cores;/* cores of its node reserved for it (bit i =
+                               core i; nothing else runs there); 0: none */
+    int32_t fell_back;      /* tiers moved outward from its rule's tier */
 } ts_trace_placement;
 
+/* A gate the run is judged by, as declared in the scenario's
+ * <requirements>. Whether the scenario declared any at all is the /meta
+ * attribute requirements_declared: with none the validator applies its
+ * defaults (fails closed), it never passes on zero gates.
+ *
+ * kind               target_table  threshold (NaN: none)
+ * topic-deadline     topics        least fraction of samples within budget
+ * component-deadline components    least fraction of jobs within deadline
+ * failover           components    NaN: every failover of the group whose
+ *                                  primary is target completes within its
+ *                                  failover_budget_ns (/failover_groups)
+ * safe-state         sites         NaN: every loss of a needed component
+ *                                  reaches the robot's safe state within
+ *                                  its safe_state_budget_ns (/sites)
+ * safety-coverage    ""            least safety coverage, fraction 0..1
+ * health             ""            least health score, 0..100
+ * integration        ""            NaN: every integration check passes
+ * rollout            rollouts      NaN: the rollout reaches "complete"
+ * qos-deadline       topics        most DDS offered/requested deadline
+ *                                  missed events allowed (default 0)
+ * service            services      least fraction of requests answered
+ * thermal-headroom   nodes         least margin, degC, between the die
+ *                                  temperature and throttle_c
+ * power-budget       nodes         NaN: mean power per sample within the
+ *                                  budget_w of the power mode in force
+ * target -1 means every row of target_table (and for target_table "" it
+ * is always -1). */
 typedef struct ts_trace_requirement {
-    char kind[32];          /* "topic-deadline" or "component-deadline" */
-    int32_t target;         /* topic or component row, -1 = all */
-    double min_fraction;
+    char kind[32];          /* one of the kinds above (v1, v2: only the
+                               two deadlines) */
+    int32_t target;         /* row of target_table, -1 = all */
+    double min_fraction;    /* the two deadline kinds, safety-coverage and
+                               service: equal to threshold; others 0 */
+    /* v3 (older files: target_table "topics"/"components" by kind,
+       threshold = min_fraction, line 0) */
+    char target_table[16];  /* "topics", "components", "sites",
+                               "rollouts", "services", "nodes" or "" */
+    double threshold;       /* see the table above */
+    int32_t line;           /* line of the scenario document; 0: unknown */
 } ts_trace_requirement;
 
 /* Message status values. */
@@ -191,12 +282,190 @@ typedef struct ts_trace_event {
     char detail[TS_TRACE_REASON_LEN];
 } ts_trace_event;
 
+/* ---- Version 3 static tables ---- */
+
+/* A robot, edge rack or cloud region. */
+typedef struct ts_trace_site {
+    char name[TS_TRACE_NAME_LEN];
+    char tier[16];          /* robot, edge or cloud */
+    double battery_wh;      /* robots: capacity; 0: no battery */
+    int32_t safe_state_category; /* robots: IEC 60204-1 stop category 0, 1
+                               or 2 entered when a needed component has no
+                               live replica; -1: none declared */
+    int64_t safe_state_budget_ns; /* time allowed to reach it: as declared
+                               (safe-state-budget=), else the default
+                               TS_TRACE_SAFE_STATE_BUDGET_NS when a
+                               category is declared; 0 without category */
+    int32_t budget_declared;/* 1: safe_state_budget_ns was declared */
+    int32_t fleet;          /* row of /fleets that made it, or -1 */
+    int32_t fleet_member;   /* its number within the fleet (0 = the
+                               template robot), or -1 */
+} ts_trace_site;
+
+/* Budget assumed for a declared safe state without safe-state-budget=. */
+#define TS_TRACE_SAFE_STATE_BUDGET_NS 200000000LL
+
+/* A power mode a node can run in (as Jetson's nvpmodel). */
+typedef struct ts_trace_power_mode {
+    int32_t node;           /* row of /nodes */
+    char name[32];          /* as node_state.power_mode names it */
+    int32_t online_cores;   /* 0: all */
+    double cpu_max_hz;      /* 0: the reference clock */
+    double gpu_max_hz;
+    double budget_w;        /* the mode's power budget; 0: none */
+    int32_t initial;        /* 1: the node starts in this mode */
+} ts_trace_power_mode;
+
+/* A version of a component (index 0 is the declared one). */
+typedef struct ts_trace_version {
+    int32_t component;      /* row of /components */
+    int32_t index;          /* as component_state.version counts */
+    char name[32];          /* "v1", "v2"... */
+    int64_t period_ns;      /* in force with this version */
+    int64_t exec_ns;
+} ts_trace_version;
+
+/* A failover group: a monitored primary with at least one backup. */
+typedef struct ts_trace_failover_group {
+    int32_t primary;        /* row of /components */
+    char detector[16];      /* "timeout" or "phi" */
+    int64_t heartbeat_ns;   /* heartbeat period */
+    int32_t misses;         /* timeout detector: missed heartbeats */
+    double phi_threshold;   /* phi detector: suspicion threshold */
+    int64_t failover_budget_ns; /* fault to a backup serving; 0: none */
+    int32_t core_redundancy;/* 1: members may share a node, not a core */
+    int32_t n_backups;      /* its rows in /failover_backups */
+} ts_trace_failover_group;
+
+/* A backup of a failover group, in takeover order. */
+typedef struct ts_trace_failover_backup {
+    int32_t group;          /* row of /failover_groups */
+    int32_t component;      /* row of /components */
+    int32_t rank;           /* 0: first to take over */
+    char standby[8];        /* "hot", "warm" or "cold" */
+    int64_t takeover_ns;    /* decision to serving */
+} ts_trace_failover_backup;
+
+/* One topic subscription: the topic's writer and one subscriber's reader,
+ * their QoS and whether they match (DDS request-versus-offered). */
+typedef struct ts_trace_subscription {
+    int32_t topic;          /* row of /topics */
+    int32_t subscriber;     /* row of /components */
+    int32_t has_qos;        /* 0: plain delivery without the DDS layer (the
+                               QoS columns then hold the defaults) */
+    char writer_reliability[16]; /* "RELIABLE" or "BEST_EFFORT" */
+    char reader_reliability[16];
+    char writer_durability[16];  /* "VOLATILE" or "TRANSIENT_LOCAL" */
+    char reader_durability[16];
+    int64_t writer_deadline_ns;  /* offered deadline; 0: none */
+    int64_t reader_deadline_ns;  /* requested deadline; 0: none */
+    int32_t matched;        /* 1: the writer's offer satisfies the reader */
+    char incompatible_policy[16]; /* first failing policy ("RELIABILITY",
+                               "DURABILITY", "DEADLINE", "LIVELINESS"),
+                               "" when matched */
+    int32_t allowed;        /* 1: the access policy lets the publisher
+                               send this topic to the subscriber */
+} ts_trace_subscription;
+
+/* A request/response service. */
+typedef struct ts_trace_service {
+    char name[TS_TRACE_NAME_LEN];
+    int32_t n_replicas;     /* its rows in /service_replicas */
+    char balance[24];       /* "round_robin" or "least_outstanding" */
+    int64_t timeout_ns;     /* request timeout */
+    int64_t health_period_ns; /* 0: no health checks */
+} ts_trace_service;
+
+typedef struct ts_trace_service_replica {
+    int32_t service;        /* row of /services */
+    int32_t component;      /* row of /components */
+} ts_trace_service_replica;
+
+/* A component calling a service, with its counts at the end of the run
+ * (from the run's response, request_timeout, request_rejected and
+ * request_no_replica events). */
+typedef struct ts_trace_client {
+    int32_t component;      /* row of /components */
+    int32_t service;        /* row of /services */
+    int64_t period_ns;      /* calling period */
+    uint64_t requests;      /* calls with an outcome: the four below */
+    uint64_t answered;
+    uint64_t timeouts;
+    uint64_t rejected;      /* too many requests in flight */
+    uint64_t no_replica;    /* no live replica to send it to */
+} ts_trace_client;
+
+/* A fleet: copies of a template robot (their /sites rows carry fleet and
+ * fleet_member). */
+typedef struct ts_trace_fleet {
+    char name[TS_TRACE_NAME_LEN];
+    int32_t template_site;  /* row of /sites */
+    int32_t count;          /* robots, the template included */
+    int32_t coordinator;    /* row of /components, or -1 */
+} ts_trace_fleet;
+
+/* A rollout of a component version across a fleet's robots. */
+typedef struct ts_trace_rollout {
+    int32_t component;      /* row of /components: the template's copy */
+    int32_t to_version;     /* index into its versions (/versions) */
+    char to_name[32];       /* that version's name */
+    int64_t start_ns;
+    int32_t robots;         /* robots it covers */
+    int32_t canaries;       /* robots updated first (clamped to robots) */
+    int64_t soak_ns;        /* canary soak */
+    int32_t wave;           /* robots per later wave */
+    int64_t wave_soak_ns;   /* each wave's soak */
+    double max_miss_fraction;
+    int64_t expected_end_ns;/* when it completes if every stage passes:
+                               start + the soaks of all its stages */
+} ts_trace_rollout;
+
+/* An <expect>: an event the scenario provokes on purpose. It must occur
+ * between min_count and max_count times (matching kind, and component
+ * and node unless -1); such events then do not fail the run by default. */
+typedef struct ts_trace_expect {
+    char event[32];         /* an /events kind, e.g. "rollout_abort" */
+    int32_t component;      /* row of /components, -1: any */
+    int32_t node;           /* row of /nodes, -1: any */
+    int64_t min_count;      /* default 1 */
+    int64_t max_count;      /* -1: no upper bound */
+    int32_t line;           /* line of the scenario document */
+} ts_trace_expect;
+
+/* ---- Version 3 row table ---- */
+
+/* Run states of component_state.run (as runtime.h's ts_rt_run_state). */
+enum {
+    TS_TRACE_RUN_STOPPED = 0,  /* not running: cold standby, stopped */
+    TS_TRACE_RUN_STANDBY = 1,  /* running, not serving: warm/hot standby */
+    TS_TRACE_RUN_ACTIVE = 2    /* serving (unless its process is down) */
+};
+
+/* A change of a component's state, one row each time any column changes.
+ * Before its first row a component is alive, ACTIVE, serving, version 0,
+ * not in safety mode. */
+typedef struct ts_trace_component_state {
+    int64_t time_ns;
+    int32_t component;      /* row of /components */
+    int32_t serving;        /* 1: it publishes its topics and answers */
+    int32_t run;            /* TS_TRACE_RUN_* as the deployment code set it */
+    int32_t alive;          /* 0: its process (or node) is down */
+    int32_t version;        /* index into its versions (a backup: its primary's) */
+    int32_t safety_mode;    /* 1: reduced functionality (a backup serving
+                               with conservative parameters) */
+} ts_trace_component_state;
+
 typedef struct ts_trace_meta {
     const char *scenario_name;
     const char *scenario_path;
     const char *scenario_text;
     uint64_t seed;
     int64_t duration_ns;
+    /* v3 */
+    const char *command_line;   /* what reproduces the run; NULL: "" */
+    int requirements_declared;  /* 1: the scenario declared gates */
+    int stamp;                  /* 1: also record host, start time and wall
+                                   time (the file then differs per run) */
 } ts_trace_meta;
 
 /* ---- Writing ---- */
@@ -217,6 +486,18 @@ int ts_trace_write_components(ts_trace_writer *w, const ts_trace_component *rows
 int ts_trace_write_topics(ts_trace_writer *w, const ts_trace_topic *rows, size_t n, ts_error *err);
 int ts_trace_write_placement(ts_trace_writer *w, const ts_trace_placement *rows, size_t n, ts_error *err);
 int ts_trace_write_requirements(ts_trace_writer *w, const ts_trace_requirement *rows, size_t n, ts_error *err);
+int ts_trace_write_sites(ts_trace_writer *w, const ts_trace_site *rows, size_t n, ts_error *err);
+int ts_trace_write_power_modes(ts_trace_writer *w, const ts_trace_power_mode *rows, size_t n, ts_error *err);
+int ts_trace_write_versions(ts_trace_writer *w, const ts_trace_version *rows, size_t n, ts_error *err);
+int ts_trace_write_failover_groups(ts_trace_writer *w, const ts_trace_failover_group *rows, size_t n, ts_error *err);
+int ts_trace_write_failover_backups(ts_trace_writer *w, const ts_trace_failover_backup *rows, size_t n, ts_error *err);
+int ts_trace_write_subscriptions(ts_trace_writer *w, const ts_trace_subscription *rows, size_t n, ts_error *err);
+int ts_trace_write_services(ts_trace_writer *w, const ts_trace_service *rows, size_t n, ts_error *err);
+int ts_trace_write_service_replicas(ts_trace_writer *w, const ts_trace_service_replica *rows, size_t n, ts_error *err);
+int ts_trace_write_clients(ts_trace_writer *w, const ts_trace_client *rows, size_t n, ts_error *err);
+int ts_trace_write_fleets(ts_trace_writer *w, const ts_trace_fleet *rows, size_t n, ts_error *err);
+int ts_trace_write_rollouts(ts_trace_writer *w, const ts_trace_rollout *rows, size_t n, ts_error *err);
+int ts_trace_write_expects(ts_trace_writer *w, const ts_trace_expect *rows, size_t n, ts_error *err);
 
 /* Appends one row to the messages / jobs table. Rows are buffered in a
  * fixed block and written a chunk at a time: no allocation per call. */
@@ -226,9 +507,16 @@ int ts_trace_append_link_state(ts_trace_writer *w, const ts_trace_link_state *ro
 int ts_trace_append_node_state(ts_trace_writer *w, const ts_trace_node_state *row, ts_error *err);
 int ts_trace_append_core_state(ts_trace_writer *w, const ts_trace_core_state *row, ts_error *err);
 int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_error *err);
+int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component_state *row,
+                                    ts_error *err);
 
-/* Flushes, closes, fsyncs and renames the file to its final name, then
- * frees w (also on failure, after removing the temporary file). */
+/* Marks the run as having reached its end: /meta finished is 1 in the
+ * committed file. Without this call it is 0. */
+void ts_trace_writer_set_finished(ts_trace_writer *w);
+
+/* Writes finished (and, when stamped, host, started_utc and the wall
+ * time since open), flushes, closes, fsyncs and renames the file to its
+ * final name, then frees w (also on failure, after removing the temporary file). */
 int ts_trace_writer_commit(ts_trace_writer *w, ts_error *err);
 
 /* Removes the temporary file and frees w; NULL is fine. */
@@ -245,6 +533,13 @@ typedef struct ts_trace {
     char *scenario_text;
     uint64_t seed;
     int64_t duration_ns;
+    char *command_line;                 /* v3; "" in older files */
+    char *git_revision;                 /* v3; "unknown" in older files */
+    int finished;                       /* 1: the run reached its end */
+    int requirements_declared;          /* 1: the scenario declared gates */
+    char *host;                         /* NULL unless stamped */
+    char *started_utc;                  /* NULL unless stamped */
+    int64_t wall_time_ns;               /* -1 unless stamped */
     ts_trace_node *nodes;               size_t n_nodes;
     ts_trace_link *links;               size_t n_links;
     ts_trace_component *components;     size_t n_components;
@@ -257,11 +552,28 @@ typedef struct ts_trace {
     ts_trace_node_state *node_state;    size_t n_node_state;
     ts_trace_core_state *core_state;    size_t n_core_state;
     ts_trace_event *events;             size_t n_events;
+    /* v3; empty in older files */
+    ts_trace_site *sites;               size_t n_sites;
+    ts_trace_power_mode *power_modes;   size_t n_power_modes;
+    ts_trace_version *versions;         size_t n_versions;
+    ts_trace_failover_group *failover_groups;   size_t n_failover_groups;
+    ts_trace_failover_backup *failover_backups; size_t n_failover_backups;
+    ts_trace_subscription *subscriptions;       size_t n_subscriptions;
+    ts_trace_service *services;         size_t n_services;
+    ts_trace_service_replica *service_replicas; size_t n_service_replicas;
+    ts_trace_client *clients;           size_t n_clients;
+    ts_trace_fleet *fleets;             size_t n_fleets;
+    ts_trace_rollout *rollouts;         size_t n_rollouts;
+    ts_trace_expect *expects;           size_t n_expects;
+    ts_trace_component_state *component_state; size_t n_component_state;
 } ts_trace;
 
 /* Reads a trace, checking the format version and each table's type and
- * row indices. On success the caller frees *out with ts_trace_free; on
- * failure *out is NULL and err says what is wrong with which dataset. */
+ * row indices (and, from version 3, each requirement's kind against its
+ * target_table, component_state's run and version, expects' bounds, and
+ * /meta's finished and requirements_declared). On success the caller
+ * frees *out with ts_trace_free; on failure *out is NULL and err says
+ * what is wrong with which dataset. */
 int ts_trace_load(const char *path, ts_trace **out, ts_error *err);
 
 /* Frees a loaded trace; NULL is fine. */

@@ -36,6 +36,9 @@ typedef struct ts_run_options {
     int override_seed;       /* use `seed` instead of the scenario's */
     uint64_t seed;
     int64_t duration_ns;     /* 0: the scenario's duration */
+    const char *command_line;/* recorded in the trace's /meta; NULL: "" */
+    int stamp;               /* 1: the trace also records host and wall
+                                time (it then differs between reruns) */
 } ts_run_options;
 
 typedef struct ts_run_stats {

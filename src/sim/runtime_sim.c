@@ -286,8 +286,10 @@ static void note(world *w, const char *kind, int component, double value, const 
  * what changed. A trace of component states records it here. */
 static int apply_component_state(world *w, int c, const ts_rt_component_state *st)
 {
-    if (!st)
+    if (!st) {
+        ts__world_record_component_state(w, c);
         return TS_OK;
+    }
     ts_rt_component_state *cur = &w->rts.component[c];
     const ts_scenario_component *sc = &w->s->components[c];
     cur->run = st->run;
@@ -303,6 +305,7 @@ static int apply_component_state(world *w, int c, const ts_rt_component_state *s
             }
     }
     *cur = *st;
+    ts__world_record_component_state(w, c);
     return TS_OK;
 }
 

@@ -1,4 +1,5 @@
 /* The scenario and its plan as the trace's static tables. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,50 @@
 static void copy_name(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
+}
+
+static const char *isolation_name(ts_isolation iso)
+{
+    switch (iso) {
+    case TS_ISOLATION_CORE: return "core";
+    case TS_ISOLATION_NODE: return "node";
+    case TS_ISOLATION_HIGHEST: return "highest";
+    default: return "none";
+    }
+}
+
+/* The trace table a requirement kind's target indexes ("" for none), as
+ * trace.h's ts_trace_requirement lists them. */
+static const char *requirement_table(ts_requirement_kind kind)
+{
+    switch (kind) {
+    case TS_REQ_TOPIC_DEADLINE:
+    case TS_REQ_QOS_DEADLINE: return "topics";
+    case TS_REQ_COMPONENT_DEADLINE:
+    case TS_REQ_FAILOVER: return "components";
+    case TS_REQ_SAFE_STATE: return "sites";
+    case TS_REQ_ROLLOUT: return "rollouts";
+    case TS_REQ_SERVICE: return "services";
+    case TS_REQ_THERMAL_HEADROOM:
+    case TS_REQ_POWER_BUDGET: return "nodes";
+    default: return "";
+    }
+}
+
+static int is_fraction_kind(ts_requirement_kind kind)
+{
+    return kind == TS_REQ_TOPIC_DEADLINE || kind == TS_REQ_COMPONENT_DEADLINE ||
+           kind == TS_REQ_SAFETY_COVERAGE || kind == TS_REQ_SERVICE;
+}
+
+int ts__world_robot_of(const world *w, int c)
+{
+    const ts_scenario *s = w->s;
+    if (s->components[c].site >= 0)
+        return s->components[c].site;
+    int node = w->plan->placement[c].node;
+    int site = s->nodes[node].site;
+    return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
 
 /* The scenario and plan as the trace's static tables. */
@@ -38,6 +83,12 @@ int ts__world_write_tables(world *w, ts_error *err)
         nodes[i].cores = n->cores;
         nodes[i].memory_bytes = n->memory_bytes;
         nodes[i].gpus = n->gpus;
+        nodes[i].site_row = n->site;
+        nodes[i].throttle_c = n->has_thermal ? n->thermal.throttle_c : NAN;
+        nodes[i].shutdown_c = n->has_thermal ? n->thermal.shutdown_c : NAN;
+        if (n->has_power && n->power.initial_mode >= 0)
+            copy_name(nodes[i].power_mode, sizeof nodes[i].power_mode,
+                      n->power.modes[n->power.initial_mode].name);
     }
     rc = ts_trace_write_nodes(w->trace, nodes, s->n_nodes, err);
 
@@ -68,6 +119,13 @@ int ts__world_write_tables(world *w, ts_error *err)
         comps[i].memory_bytes = c->memory_bytes;
         comps[i].gpus = c->gpus;
         comps[i].priority = c->priority;
+        comps[i].robot = ts__world_robot_of(w, (int)i);
+        comps[i].needed = c->needed;
+        comps[i].backup_of = c->backup_of;
+        comps[i].replica_of = c->replica_of;
+        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->isolation));
+        copy_name(comps[i].zone, sizeof comps[i].zone, c->zone >= 0 ? s->zones[c->zone].id : "");
+        comps[i].n_versions = c->n_versions ? (int32_t)c->n_versions : 1;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_components(w->trace, comps, s->n_components, err);
@@ -94,6 +152,8 @@ int ts__world_write_tables(world *w, ts_error *err)
         copy_name(place[i].rule, sizeof place[i].rule,
                   ts_place_rule_name(w->plan->placement[i].rule));
         copy_name(place[i].reason, sizeof place[i].reason, w->plan->placement[i].reason);
+        place[i].reserved_cores = w->plan->placement[i].core_mask;
+        place[i].fell_back = w->plan->placement[i].fell_back;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_placement(w->trace, place, s->n_components, err);
@@ -102,14 +162,21 @@ int ts__world_write_tables(world *w, ts_error *err)
     for (size_t i = 0; rc == TS_OK && i < s->n_requirements; i++) {
         const ts_scenario_requirement *r = &s->requirements[i];
         memset(&reqs[i], 0, sizeof reqs[i]);
-        copy_name(reqs[i].kind, sizeof reqs[i].kind,
-                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topic-deadline" : "component-deadline");
-        reqs[i].target = r->target;
-        reqs[i].min_fraction = r->min_fraction;
+        copy_name(reqs[i].kind, sizeof reqs[i].kind, ts_requirement_kind_name(r->kind));
+        const char *table = requirement_table(r->kind);
+        copy_name(reqs[i].target_table, sizeof reqs[i].target_table, table);
+        /* Topic and component targets live in target (fleet copies remap
+         * them), the others in object; the trace has one column. */
+        reqs[i].target = !table[0] ? -1 : r->target >= 0 ? r->target : r->object;
+        reqs[i].min_fraction = is_fraction_kind(r->kind) ? r->min_fraction : 0;
+        reqs[i].threshold = r->threshold;
+        reqs[i].line = r->line;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
     ts_free(buf);
+    if (rc == TS_OK)
+        rc = ts__world_write_deploy_tables(w, err);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "toposim/trace.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,6 +188,78 @@ static int int_attr(const rctx *c, hid_t obj, const char *obj_name, const char *
     return rc;
 }
 
+/* 1 when obj has attribute name, 0 when not, negative on failure. */
+static int has_attr(const rctx *c, hid_t obj, const char *obj_name, const char *name)
+{
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0)
+        return ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot look up attribute %s of %s",
+                            name, obj_name);
+    return ex > 0;
+}
+
+/* A string every reader must get: NULL becomes a copy of fallback. */
+static int default_string(const rctx *c, char **field, const char *fallback)
+{
+    if (*field)
+        return TS_OK;
+    size_t n = strlen(fallback);
+    *field = ts_malloc(n + 1);
+    if (!*field)
+        return ts_error_set(c->err, TS_ENOMEM, c->path, 0, "no memory for /meta");
+    memcpy(*field, fallback, n + 1);
+    return TS_OK;
+}
+
+/* The /meta attributes of format version 3; older files get the defaults
+ * trace.h states. finished and requirements_declared must be 0 or 1. */
+static int read_meta_v3(const rctx *c, hid_t g, ts_trace *tr)
+{
+    int rc = TS_OK;
+    tr->finished = 1;
+    tr->requirements_declared = -1;     /* decided from the table later */
+    tr->wall_time_ns = -1;
+    if (tr->format_version >= 3) {
+        int64_t v = 0;
+        rc = string_attr(c, g, "/meta", "command_line", &tr->command_line);
+        if (rc == TS_OK)
+            rc = string_attr(c, g, "/meta", "git_revision", &tr->git_revision);
+        if (rc == TS_OK)
+            rc = int_attr(c, g, "/meta", "finished", H5T_NATIVE_INT64, &v);
+        if (rc == TS_OK && v != 0 && v != 1)
+            rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                              "attribute finished of /meta is %lld, expected 0 or 1",
+                              (long long)v);
+        tr->finished = (int)v;
+        if (rc == TS_OK)
+            rc = int_attr(c, g, "/meta", "requirements_declared", H5T_NATIVE_INT64, &v);
+        if (rc == TS_OK && v != 0 && v != 1)
+            rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                              "attribute requirements_declared of /meta is %lld, expected "
+                              "0 or 1", (long long)v);
+        tr->requirements_declared = (int)v;
+        /* Stamped runs only; all three or none. */
+        int has = rc == TS_OK ? has_attr(c, g, "/meta", "wall_time_ns") : 0;
+        if (has < 0)
+            rc = has;
+        if (rc == TS_OK && has) {
+            rc = int_attr(c, g, "/meta", "wall_time_ns", H5T_NATIVE_INT64, &tr->wall_time_ns);
+            if (rc == TS_OK && tr->wall_time_ns < 0)
+                rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                  "attribute wall_time_ns of /meta is negative");
+            if (rc == TS_OK)
+                rc = string_attr(c, g, "/meta", "host", &tr->host);
+            if (rc == TS_OK)
+                rc = string_attr(c, g, "/meta", "started_utc", &tr->started_utc);
+        }
+    }
+    if (rc == TS_OK)
+        rc = default_string(c, &tr->command_line, "");
+    if (rc == TS_OK)
+        rc = default_string(c, &tr->git_revision, "unknown");
+    return rc;
+}
+
 /* ---- root and /meta ---- */
 
 static int read_root(const rctx *c, hid_t file, ts_trace *tr)
@@ -260,6 +333,8 @@ static int read_meta(const rctx *c, hid_t file, ts_trace *tr)
     if (rc == TS_OK)
         rc = int_attr(c, g, "/meta", "duration_ns", H5T_NATIVE_INT64, &tr->duration_ns);
     if (rc == TS_OK)
+        rc = read_meta_v3(c, g, tr);
+    if (rc == TS_OK)
         rc = check_hard_link(c, file, "/meta/scenario_text", "dataset");
     if (rc == TS_OK) {
         hid_t d = H5Dopen2(g, "scenario_text", H5P_DEFAULT);
@@ -280,13 +355,15 @@ static int read_meta(const rctx *c, hid_t file, ts_trace *tr)
 
 /* Checks that the file's compound type has every column with a class
  * ours converts from; extra members are ignored. */
-static int check_columns(const rctx *c, const ts__table_schema *s, hid_t ft)
+static int check_columns(const rctx *c, const ts__table_schema *s, hid_t ft, int version)
 {
     if (H5Tget_class(ft) != H5T_COMPOUND)
         return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
                             "dataset %s is not a compound table", s->path);
     for (size_t i = 0; i < s->n_columns; i++) {
         const ts__column *col = &s->columns[i];
+        if (col->since_version > version)
+            continue;       /* newer than the file: filled in afterwards */
         int idx = H5Tget_member_index(ft, col->name);
         if (idx < 0)
             return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
@@ -338,7 +415,28 @@ static void terminate_strings(const ts__table_schema *s, unsigned char *rows, si
     }
 }
 
-static int read_table(const rctx *c, hid_t file, const ts__table_schema *s,
+/* Gives the columns newer than the file their stated value. */
+static void fill_absent(const ts__table_schema *s, int version, unsigned char *rows, size_t n)
+{
+    for (size_t i = 0; i < s->n_columns; i++) {
+        const ts__column *col = &s->columns[i];
+        if (col->since_version <= version || col->absent == 0)
+            continue;
+        for (size_t r = 0; r < n; r++) {
+            unsigned char *at = rows + r * s->row_size + col->offset;
+            int32_t i32 = (int32_t)col->absent;
+            int64_t i64 = (int64_t)col->absent;
+            switch (col->kind) {
+            case TS__COL_I32: case TS__COL_U32: memcpy(at, &i32, sizeof i32); break;
+            case TS__COL_I64: case TS__COL_U64: memcpy(at, &i64, sizeof i64); break;
+            case TS__COL_F64: memcpy(at, &col->absent, sizeof col->absent); break;
+            case TS__COL_STR: break;
+            }
+        }
+    }
+}
+
+static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int version,
                       void **rows_out, size_t *n_out)
 {
     *rows_out = NULL;
@@ -372,7 +470,7 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s,
                           (unsigned long long)TS__TRACE_MAX_ROWS);
         goto done;
     }
-    rc = check_columns(c, s, ft);
+    rc = check_columns(c, s, ft, version);
     if (rc != TS_OK || dims[0] == 0)
         goto done;
     size_t n = (size_t)dims[0];
@@ -392,12 +490,13 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s,
                           n, s->path);
         goto done;
     }
-    mt = ts__mem_type(s);
+    mt = ts__mem_type(s, version);
     if (mt < 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) {
         rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read dataset %s", s->path);
         goto done;
     }
     terminate_strings(s, rows, n);
+    fill_absent(s, version, rows, n);
     *rows_out = rows;
     *n_out = n;
     rows = NULL;
@@ -429,7 +528,20 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_LINK_STATE: return &tr->n_link_state;
     case TS__T_NODE_STATE: return &tr->n_node_state;
     case TS__T_CORE_STATE: return &tr->n_core_state;
-    default: return &tr->n_events;
+    case TS__T_EVENTS: return &tr->n_events;
+    case TS__T_SITES: return &tr->n_sites;
+    case TS__T_POWER_MODES: return &tr->n_power_modes;
+    case TS__T_VERSIONS: return &tr->n_versions;
+    case TS__T_FAILOVER_GROUPS: return &tr->n_failover_groups;
+    case TS__T_FAILOVER_BACKUPS: return &tr->n_failover_backups;
+    case TS__T_SUBSCRIPTIONS: return &tr->n_subscriptions;
+    case TS__T_SERVICES: return &tr->n_services;
+    case TS__T_SERVICE_REPLICAS: return &tr->n_service_replicas;
+    case TS__T_CLIENTS: return &tr->n_clients;
+    case TS__T_FLEETS: return &tr->n_fleets;
+    case TS__T_ROLLOUTS: return &tr->n_rollouts;
+    case TS__T_EXPECTS: return &tr->n_expects;
+    default: return &tr->n_component_state;
     }
 }
 
@@ -447,7 +559,20 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_LINK_STATE: return tr->link_state;
     case TS__T_NODE_STATE: return tr->node_state;
     case TS__T_CORE_STATE: return tr->core_state;
-    default: return tr->events;
+    case TS__T_EVENTS: return tr->events;
+    case TS__T_SITES: return tr->sites;
+    case TS__T_POWER_MODES: return tr->power_modes;
+    case TS__T_VERSIONS: return tr->versions;
+    case TS__T_FAILOVER_GROUPS: return tr->failover_groups;
+    case TS__T_FAILOVER_BACKUPS: return tr->failover_backups;
+    case TS__T_SUBSCRIPTIONS: return tr->subscriptions;
+    case TS__T_SERVICES: return tr->services;
+    case TS__T_SERVICE_REPLICAS: return tr->service_replicas;
+    case TS__T_CLIENTS: return tr->clients;
+    case TS__T_FLEETS: return tr->fleets;
+    case TS__T_ROLLOUTS: return tr->rollouts;
+    case TS__T_EXPECTS: return tr->expects;
+    default: return tr->component_state;
     }
 }
 
@@ -465,8 +590,96 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_LINK_STATE: tr->link_state = rows; break;
     case TS__T_NODE_STATE: tr->node_state = rows; break;
     case TS__T_CORE_STATE: tr->core_state = rows; break;
-    default: tr->events = rows; break;
+    case TS__T_EVENTS: tr->events = rows; break;
+    case TS__T_SITES: tr->sites = rows; break;
+    case TS__T_POWER_MODES: tr->power_modes = rows; break;
+    case TS__T_VERSIONS: tr->versions = rows; break;
+    case TS__T_FAILOVER_GROUPS: tr->failover_groups = rows; break;
+    case TS__T_FAILOVER_BACKUPS: tr->failover_backups = rows; break;
+    case TS__T_SUBSCRIPTIONS: tr->subscriptions = rows; break;
+    case TS__T_SERVICES: tr->services = rows; break;
+    case TS__T_SERVICE_REPLICAS: tr->service_replicas = rows; break;
+    case TS__T_CLIENTS: tr->clients = rows; break;
+    case TS__T_FLEETS: tr->fleets = rows; break;
+    case TS__T_ROLLOUTS: tr->rollouts = rows; break;
+    case TS__T_EXPECTS: tr->expects = rows; break;
+    default: tr->component_state = rows; break;
     }
+}
+
+/* The requirement kinds and the table each one's target indexes
+ * (TS__T_NONE: no target). */
+static const struct {
+    const char *kind;
+    int table;
+    int since_version;
+} requirement_kinds[] = {
+    {"topic-deadline", TS__T_TOPICS, 1},
+    {"component-deadline", TS__T_COMPONENTS, 1},
+    {"failover", TS__T_COMPONENTS, 3},
+    {"safe-state", TS__T_SITES, 3},
+    {"safety-coverage", TS__T_NONE, 3},
+    {"health", TS__T_NONE, 3},
+    {"integration", TS__T_NONE, 3},
+    {"rollout", TS__T_ROLLOUTS, 3},
+    {"qos-deadline", TS__T_TOPICS, 3},
+    {"service", TS__T_SERVICES, 3},
+    {"thermal-headroom", TS__T_NODES, 3},
+    {"power-budget", TS__T_NODES, 3},
+};
+
+static int requirement_kind(const char *kind)
+{
+    for (size_t i = 0; i < sizeof requirement_kinds / sizeof requirement_kinds[0]; i++)
+        if (strcmp(kind, requirement_kinds[i].kind) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int requirement_table(const char *kind)
+{
+    int k = requirement_kind(kind);
+    return k < 0 ? TS__T_NONE : requirement_kinds[k].table;
+}
+
+/* Kinds known to the file's version, target_table agreeing with the kind
+ * (filled in for older files), threshold set for older files. */
+static int check_requirements(const rctx *c, ts_trace *tr)
+{
+    int declared = 0;
+    for (size_t r = 0; r < tr->n_requirements; r++) {
+        ts_trace_requirement *q = &tr->requirements[r];
+        int k = requirement_kind(q->kind);
+        if (k < 0 || requirement_kinds[k].since_version > tr->format_version)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /requirements row %zu column kind: unknown "
+                                "kind \"%s\" (format version %d)", r, q->kind,
+                                tr->format_version);
+        int table = requirement_kinds[k].table;
+        const char *name = table == TS__T_NONE ? "" : ts__trace_tables[table].name;
+        if (tr->format_version < 3) {
+            snprintf(q->target_table, sizeof q->target_table, "%s", name);
+            q->threshold = q->min_fraction;
+        } else if (strcmp(q->target_table, name) != 0) {
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /requirements row %zu column target_table: \"%s\" "
+                                "for kind %s, expected \"%s\"", r, q->target_table,
+                                q->kind, name);
+        }
+        if (table == TS__T_NONE && q->target != -1)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /requirements row %zu column target: %d for kind "
+                                "%s, which has no target (expected -1)", r, (int)q->target,
+                                q->kind);
+        declared = 1;
+    }
+    if (tr->requirements_declared < 0)
+        tr->requirements_declared = declared;
+    else if (tr->requirements_declared == 0 && declared)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "/meta says no requirements were declared but /requirements "
+                            "has %zu rows", tr->n_requirements);
+    return TS_OK;
 }
 
 /* Every index column must name an existing row of its table. */
@@ -494,15 +707,14 @@ static int check_indices(const rctx *c, ts_trace *tr)
             }
         }
     }
+    int rc = check_requirements(c, tr);
+    if (rc != TS_OK)
+        return rc;
     for (size_t r = 0; r < tr->n_requirements; r++) {
         const ts_trace_requirement *q = &tr->requirements[r];
-        int ref = strcmp(q->kind, "topic-deadline") == 0       ? TS__T_TOPICS
-                  : strcmp(q->kind, "component-deadline") == 0 ? TS__T_COMPONENTS
-                                                               : TS__T_NONE;
+        int ref = requirement_table(q->kind);
         if (ref == TS__T_NONE)
-            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                "dataset /requirements row %zu column kind: unknown "
-                                "kind \"%s\"", r, q->kind);
+            continue;   /* no target: check_requirements saw it is -1 */
         size_t limit = *table_count(tr, ref);
         if (q->target < -1 || (q->target >= 0 && (size_t)q->target >= limit))
             return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
@@ -536,6 +748,32 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 "dataset /core_state row %zu column core: %d is not a core "
                                 "of node %d (%d cores)", r, (int)cs->core, (int)cs->node,
                                 (int)cores);
+    }
+    for (size_t r = 0; r < tr->n_component_state; r++) {
+        const ts_trace_component_state *cs = &tr->component_state[r];
+        if (cs->run < TS_TRACE_RUN_STOPPED || cs->run > TS_TRACE_RUN_ACTIVE)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /component_state row %zu column run: %d is not "
+                                "0, 1 nor 2", r, (int)cs->run);
+        /* A backup runs its group's versions, which its primary declares. */
+        int32_t owner = cs->component, primary = tr->components[owner].backup_of;
+        if (primary >= 0 && (size_t)primary < tr->n_components)
+            owner = primary;
+        if (cs->version < 0 || cs->version >= tr->components[owner].n_versions)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /component_state row %zu column version: %d is "
+                                "not a version of component %d (%d versions)", r,
+                                (int)cs->version, (int)owner,
+                                (int)tr->components[owner].n_versions);
+    }
+    for (size_t r = 0; r < tr->n_expects; r++) {
+        const ts_trace_expect *e = &tr->expects[r];
+        if (e->min_count < 0 || e->max_count < -1 ||
+            (e->max_count >= 0 && e->max_count < e->min_count))
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /expects row %zu: min_count %lld, max_count %lld "
+                                "(expected 0 <= min <= max, or max -1)", r,
+                                (long long)e->min_count, (long long)e->max_count);
     }
     return TS_OK;
 }
@@ -589,7 +827,7 @@ int ts_trace_load(const char *path, ts_trace **out, ts_error *err)
         if (tr->format_version < s->since_version)
             continue;
         void *rows = NULL;
-        rc = read_table(&c, file, s, &rows, table_count(tr, t));
+        rc = read_table(&c, file, s, tr->format_version, &rows, table_count(tr, t));
         set_table_rows(tr, t, rows);
     }
     if (rc == TS_OK)
@@ -624,5 +862,22 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->node_state);
     ts_free(trace->core_state);
     ts_free(trace->events);
+    ts_free(trace->command_line);
+    ts_free(trace->git_revision);
+    ts_free(trace->host);
+    ts_free(trace->started_utc);
+    ts_free(trace->sites);
+    ts_free(trace->power_modes);
+    ts_free(trace->versions);
+    ts_free(trace->failover_groups);
+    ts_free(trace->failover_backups);
+    ts_free(trace->subscriptions);
+    ts_free(trace->services);
+    ts_free(trace->service_replicas);
+    ts_free(trace->clients);
+    ts_free(trace->fleets);
+    ts_free(trace->rollouts);
+    ts_free(trace->expects);
+    ts_free(trace->component_state);
     ts_free(trace);
 }

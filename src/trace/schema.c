@@ -1,17 +1,26 @@
 /* The trace's tables described once, and the HDF5 types built from them. */
 #include "trace/schema.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define FIELD_SIZE(type, field) sizeof(((type *)0)->field)
 #define COL(type, field, kind, unit, ref, desc) \
-    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, ref, 0, desc }
+    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, ref, 0, desc, 1, 0 }
 /* An index column that may also hold -1 for "none". */
 #define COL_OPT(type, field, ref, desc) \
     { #field, TS__COL_I32, offsetof(type, field), FIELD_SIZE(type, field), NULL, ref, 1, \
-      desc }
+      desc, 1, 0 }
+/* A column added to an older table by format version 3; `absent` is its
+ * value in rows read from an older file. */
+#define COL3(type, field, kind, unit, absent, desc) \
+    { #field, kind, offsetof(type, field), FIELD_SIZE(type, field), unit, TS__T_NONE, 0, \
+      desc, 3, absent }
+#define COL3_OPT(type, field, ref, desc) \
+    { #field, TS__COL_I32, offsetof(type, field), FIELD_SIZE(type, field), NULL, ref, 1, \
+      desc, 3, -1 }
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const ts__column node_cols[] = {
@@ -25,6 +34,13 @@ static const ts__column node_cols[] = {
     COL(ts_trace_node, cores, TS__COL_I32, "1", TS__T_NONE, "CPU cores"),
     COL(ts_trace_node, memory_bytes, TS__COL_I64, "B", TS__T_NONE, "memory"),
     COL(ts_trace_node, gpus, TS__COL_I32, "1", TS__T_NONE, "GPUs"),
+    COL3_OPT(ts_trace_node, site_row, TS__T_SITES, "row of /sites; -1: a network node"),
+    COL3(ts_trace_node, throttle_c, TS__COL_F64, "degC", NAN,
+         "die temperature that engages throttling; NaN without a thermal model"),
+    COL3(ts_trace_node, shutdown_c, TS__COL_F64, "degC", NAN,
+         "die temperature that stops the node; NaN without a thermal model"),
+    COL3(ts_trace_node, power_mode, TS__COL_STR, NULL, 0,
+         "power mode at the start (see /power_modes); empty without power modes"),
 };
 
 static const ts__column link_cols[] = {
@@ -59,6 +75,19 @@ static const ts__column component_cols[] = {
     COL(ts_trace_component, gpus, TS__COL_I32, "1", TS__T_NONE, "GPU request"),
     COL(ts_trace_component, priority, TS__COL_I32, NULL, TS__T_NONE,
         "scheduling priority, larger runs first"),
+    COL3_OPT(ts_trace_component, robot, TS__T_SITES,
+             "row of /sites: the robot it belongs to; -1: none"),
+    COL3(ts_trace_component, needed, TS__COL_I32, NULL, 0,
+         "1: its robot needs it; losing every live replica must lead to the "
+         "robot's safe state"),
+    COL3_OPT(ts_trace_component, backup_of, TS__T_COMPONENTS,
+             "primary's row of /components; -1: not a backup"),
+    COL3_OPT(ts_trace_component, replica_of, TS__T_COMPONENTS,
+             "first replica's row of /components; -1: not a service replica copy"),
+    COL3(ts_trace_component, isolation, TS__COL_STR, NULL, 0,
+         "none, core (reserved cores), node or highest (a node of its own)"),
+    COL3(ts_trace_component, zone, TS__COL_STR, NULL, 0, "security zone id; empty: none"),
+    COL3(ts_trace_component, n_versions, TS__COL_I32, "1", 1, "rows it has in /versions"),
 };
 
 static const ts__column topic_cols[] = {
@@ -83,15 +112,28 @@ static const ts__column placement_cols[] = {
         "placement rule that decided"),
     COL(ts_trace_placement, reason, TS__COL_STR, NULL, TS__T_NONE,
         "why the component sits on that node"),
+    COL3(ts_trace_placement, reserved_cores, TS__COL_U64, NULL, 0,
+         "cores of its node reserved for it, bit i = core i; 0: none"),
+    COL3(ts_trace_placement, fell_back, TS__COL_I32, "1", 0,
+         "tiers moved outward from its rule's tier"),
 };
 
 static const ts__column requirement_cols[] = {
     COL(ts_trace_requirement, kind, TS__COL_STR, NULL, TS__T_NONE,
-        "topic-deadline or component-deadline"),
+        "topic-deadline, component-deadline, failover, safe-state, safety-coverage, "
+        "health, integration, rollout, qos-deadline, service, thermal-headroom or "
+        "power-budget"),
     COL(ts_trace_requirement, target, TS__COL_I32, NULL, TS__T_NONE,
-        "row of /topics or /components by kind; -1: all"),
+        "row of the table target_table names; -1: all"),
     COL(ts_trace_requirement, min_fraction, TS__COL_F64, "1", TS__T_NONE,
-        "least fraction meeting the deadline"),
+        "least fraction: the deadline kinds, safety-coverage and service; else 0"),
+    COL3(ts_trace_requirement, target_table, TS__COL_STR, NULL, 0,
+         "topics, components, sites, rollouts, services, nodes, or empty (no target)"),
+    COL3(ts_trace_requirement, threshold, TS__COL_F64, NULL, NAN,
+         "the kind's bound: a fraction, a health score 0 to 100, degC of headroom "
+         "or a count of deadline events; NaN: the budgets the trace declares"),
+    COL3(ts_trace_requirement, line, TS__COL_I32, NULL, 0,
+         "line of the scenario document; 0: unknown"),
 };
 
 static const ts__column message_cols[] = {
@@ -213,6 +255,202 @@ static const ts__column event_cols[] = {
         "one human sentence, naming the value's unit where there is one"),
 };
 
+static const ts__column site_cols[] = {
+    COL(ts_trace_site, name, TS__COL_STR, NULL, TS__T_NONE, "robot, rack or region id"),
+    COL(ts_trace_site, tier, TS__COL_STR, NULL, TS__T_NONE, "robot, edge or cloud"),
+    COL(ts_trace_site, battery_wh, TS__COL_F64, "Wh", TS__T_NONE,
+        "battery capacity; 0: none"),
+    COL(ts_trace_site, safe_state_category, TS__COL_I32, NULL, TS__T_NONE,
+        "IEC 60204-1 stop category 0, 1 or 2 entered when a needed component has no "
+        "live replica; -1: none"),
+    COL(ts_trace_site, safe_state_budget_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "time allowed to reach the safe state (200 ms when not declared); 0: no "
+        "safe state"),
+    COL(ts_trace_site, budget_declared, TS__COL_I32, NULL, TS__T_NONE,
+        "1: the budget was declared, 0: the default"),
+    COL_OPT(ts_trace_site, fleet, TS__T_FLEETS, "row of /fleets; -1: not a fleet copy"),
+    COL(ts_trace_site, fleet_member, TS__COL_I32, NULL, TS__T_NONE,
+        "number within the fleet, 0 the template; -1: none"),
+};
+
+static const ts__column power_mode_cols[] = {
+    COL(ts_trace_power_mode, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_power_mode, name, TS__COL_STR, NULL, TS__T_NONE,
+        "mode name, as node_state.power_mode"),
+    COL(ts_trace_power_mode, online_cores, TS__COL_I32, "1", TS__T_NONE,
+        "cores online; 0: all"),
+    COL(ts_trace_power_mode, cpu_max_hz, TS__COL_F64, "Hz", TS__T_NONE,
+        "CPU clock cap; 0: the reference clock"),
+    COL(ts_trace_power_mode, gpu_max_hz, TS__COL_F64, "Hz", TS__T_NONE,
+        "GPU clock cap; 0: the reference clock"),
+    COL(ts_trace_power_mode, budget_w, TS__COL_F64, "W", TS__T_NONE,
+        "power budget of the mode; 0: none"),
+    COL(ts_trace_power_mode, initial, TS__COL_I32, NULL, TS__T_NONE,
+        "1: the node starts in this mode"),
+};
+
+static const ts__column version_cols[] = {
+    COL(ts_trace_version, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_version, index, TS__COL_I32, NULL, TS__T_NONE,
+        "version number as component_state.version counts; 0: declared"),
+    COL(ts_trace_version, name, TS__COL_STR, NULL, TS__T_NONE, "version id"),
+    COL(ts_trace_version, period_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "job period with this version"),
+    COL(ts_trace_version, exec_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "worst-case execution time with this version"),
+};
+
+static const ts__column failover_group_cols[] = {
+    COL(ts_trace_failover_group, primary, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "primary: row of /components"),
+    COL(ts_trace_failover_group, detector, TS__COL_STR, NULL, TS__T_NONE,
+        "failure detector: timeout or phi"),
+    COL(ts_trace_failover_group, heartbeat_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "heartbeat period"),
+    COL(ts_trace_failover_group, misses, TS__COL_I32, "1", TS__T_NONE,
+        "missed heartbeats that declare failure (timeout detector)"),
+    COL(ts_trace_failover_group, phi_threshold, TS__COL_F64, "1", TS__T_NONE,
+        "suspicion threshold (phi detector)"),
+    COL(ts_trace_failover_group, failover_budget_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "fault to a backup serving; 0: none"),
+    COL(ts_trace_failover_group, core_redundancy, TS__COL_I32, NULL, TS__T_NONE,
+        "1: members may share a node but not a core"),
+    COL(ts_trace_failover_group, n_backups, TS__COL_I32, "1", TS__T_NONE,
+        "its rows in /failover_backups"),
+};
+
+static const ts__column failover_backup_cols[] = {
+    COL(ts_trace_failover_backup, group, TS__COL_I32, NULL, TS__T_FAILOVER_GROUPS,
+        "row of /failover_groups"),
+    COL(ts_trace_failover_backup, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_failover_backup, rank, TS__COL_I32, NULL, TS__T_NONE,
+        "takeover order within the group, 0 first"),
+    COL(ts_trace_failover_backup, standby, TS__COL_STR, NULL, TS__T_NONE,
+        "hot, warm or cold"),
+    COL(ts_trace_failover_backup, takeover_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "from the decision to serving"),
+};
+
+static const ts__column subscription_cols[] = {
+    COL(ts_trace_subscription, topic, TS__COL_I32, NULL, TS__T_TOPICS, "row of /topics"),
+    COL(ts_trace_subscription, subscriber, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_subscription, has_qos, TS__COL_I32, NULL, TS__T_NONE,
+        "1: through the DDS layer with the QoS below; 0: plain delivery"),
+    COL(ts_trace_subscription, writer_reliability, TS__COL_STR, NULL, TS__T_NONE,
+        "offered: RELIABLE or BEST_EFFORT"),
+    COL(ts_trace_subscription, reader_reliability, TS__COL_STR, NULL, TS__T_NONE,
+        "requested: RELIABLE or BEST_EFFORT"),
+    COL(ts_trace_subscription, writer_durability, TS__COL_STR, NULL, TS__T_NONE,
+        "offered: VOLATILE or TRANSIENT_LOCAL"),
+    COL(ts_trace_subscription, reader_durability, TS__COL_STR, NULL, TS__T_NONE,
+        "requested: VOLATILE or TRANSIENT_LOCAL"),
+    COL(ts_trace_subscription, writer_deadline_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "offered deadline; 0: none"),
+    COL(ts_trace_subscription, reader_deadline_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "requested deadline; 0: none"),
+    COL(ts_trace_subscription, matched, TS__COL_I32, NULL, TS__T_NONE,
+        "1: the offer satisfies the request"),
+    COL(ts_trace_subscription, incompatible_policy, TS__COL_STR, NULL, TS__T_NONE,
+        "first failing policy; empty when matched"),
+    COL(ts_trace_subscription, allowed, TS__COL_I32, NULL, TS__T_NONE,
+        "1: the access policy lets the publisher send it to the subscriber"),
+};
+
+static const ts__column service_cols[] = {
+    COL(ts_trace_service, name, TS__COL_STR, NULL, TS__T_NONE, "service id"),
+    COL(ts_trace_service, n_replicas, TS__COL_I32, "1", TS__T_NONE,
+        "its rows in /service_replicas"),
+    COL(ts_trace_service, balance, TS__COL_STR, NULL, TS__T_NONE,
+        "round_robin or least_outstanding"),
+    COL(ts_trace_service, timeout_ns, TS__COL_I64, "ns", TS__T_NONE, "request timeout"),
+    COL(ts_trace_service, health_period_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "health check period; 0: none"),
+};
+
+static const ts__column service_replica_cols[] = {
+    COL(ts_trace_service_replica, service, TS__COL_I32, NULL, TS__T_SERVICES,
+        "row of /services"),
+    COL(ts_trace_service_replica, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+};
+
+static const ts__column client_cols[] = {
+    COL(ts_trace_client, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "calling component: row of /components"),
+    COL(ts_trace_client, service, TS__COL_I32, NULL, TS__T_SERVICES, "row of /services"),
+    COL(ts_trace_client, period_ns, TS__COL_I64, "ns", TS__T_NONE, "calling period"),
+    COL(ts_trace_client, requests, TS__COL_U64, "1", TS__T_NONE,
+        "calls with an outcome: answered + timeouts + rejected + no_replica"),
+    COL(ts_trace_client, answered, TS__COL_U64, "1", TS__T_NONE, "responses in time"),
+    COL(ts_trace_client, timeouts, TS__COL_U64, "1", TS__T_NONE, "requests timed out"),
+    COL(ts_trace_client, rejected, TS__COL_U64, "1", TS__T_NONE,
+        "calls refused: too many requests in flight"),
+    COL(ts_trace_client, no_replica, TS__COL_U64, "1", TS__T_NONE,
+        "calls with no live replica"),
+};
+
+static const ts__column fleet_cols[] = {
+    COL(ts_trace_fleet, name, TS__COL_STR, NULL, TS__T_NONE, "fleet id"),
+    COL(ts_trace_fleet, template_site, TS__COL_I32, NULL, TS__T_SITES,
+        "template robot: row of /sites"),
+    COL(ts_trace_fleet, count, TS__COL_I32, "1", TS__T_NONE,
+        "robots, the template included"),
+    COL_OPT(ts_trace_fleet, coordinator, TS__T_COMPONENTS,
+            "coordinator: row of /components; -1: none"),
+};
+
+static const ts__column rollout_cols[] = {
+    COL(ts_trace_rollout, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "template's component: row of /components"),
+    COL(ts_trace_rollout, to_version, TS__COL_I32, NULL, TS__T_NONE,
+        "target version: index into the component's versions"),
+    COL(ts_trace_rollout, to_name, TS__COL_STR, NULL, TS__T_NONE, "target version id"),
+    COL(ts_trace_rollout, start_ns, TS__COL_I64, "ns", TS__T_NONE, "start"),
+    COL(ts_trace_rollout, robots, TS__COL_I32, "1", TS__T_NONE, "robots it covers"),
+    COL(ts_trace_rollout, canaries, TS__COL_I32, "1", TS__T_NONE,
+        "robots updated first"),
+    COL(ts_trace_rollout, soak_ns, TS__COL_I64, "ns", TS__T_NONE, "canary soak"),
+    COL(ts_trace_rollout, wave, TS__COL_I32, "1", TS__T_NONE, "robots per later wave"),
+    COL(ts_trace_rollout, wave_soak_ns, TS__COL_I64, "ns", TS__T_NONE, "soak of each wave"),
+    COL(ts_trace_rollout, max_miss_fraction, TS__COL_F64, "1", TS__T_NONE,
+        "deadline misses allowed while soaking"),
+    COL(ts_trace_rollout, expected_end_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "completion time if every stage passes"),
+};
+
+static const ts__column expect_cols[] = {
+    COL(ts_trace_expect, event, TS__COL_STR, NULL, TS__T_NONE, "an /events kind"),
+    COL_OPT(ts_trace_expect, component, TS__T_COMPONENTS,
+            "row of /components; -1: any"),
+    COL_OPT(ts_trace_expect, node, TS__T_NODES, "row of /nodes; -1: any"),
+    COL(ts_trace_expect, min_count, TS__COL_I64, "1", TS__T_NONE,
+        "least number of matching events"),
+    COL(ts_trace_expect, max_count, TS__COL_I64, "1", TS__T_NONE,
+        "most matching events; -1: no bound"),
+    COL(ts_trace_expect, line, TS__COL_I32, NULL, TS__T_NONE,
+        "line of the scenario document"),
+};
+
+static const ts__column component_state_cols[] = {
+    COL(ts_trace_component_state, time_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "when it changed"),
+    COL(ts_trace_component_state, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_component_state, serving, TS__COL_I32, NULL, TS__T_NONE,
+        "1: publishes its topics and answers requests"),
+    COL(ts_trace_component_state, run, TS__COL_I32, NULL, TS__T_NONE,
+        "0 stopped, 1 standby, 2 active, as the deployment code set it"),
+    COL(ts_trace_component_state, alive, TS__COL_I32, NULL, TS__T_NONE,
+        "0: its process or node is down"),
+    COL(ts_trace_component_state, version, TS__COL_I32, NULL, TS__T_NONE,
+        "index into the component's versions"),
+    COL(ts_trace_component_state, safety_mode, TS__COL_I32, NULL, TS__T_NONE,
+        "1: serving with the safety mode's reduced functionality"),
+};
+
 /* Static tables are small: short chunks. The row tables grow by a chunk
  * of 4096 rows per write (192 KiB of messages, 592 KiB of node_state: each
  * within HDF5's default 1 MiB chunk cache). Events are rare and wide, so
@@ -245,6 +483,32 @@ const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
           "one row per CPU core and sampling window"),
     TABLE(TS__T_EVENTS, "events", ts_trace_event, 1024, 2, event_cols,
           "platform events, faults and recoveries, one row each as they happened"),
+    TABLE(TS__T_SITES, "sites", ts_trace_site, 256, 3, site_cols,
+          "robots, edge racks and cloud regions, with safe states and fleets"),
+    TABLE(TS__T_POWER_MODES, "power_modes", ts_trace_power_mode, 256, 3, power_mode_cols,
+          "power modes of each node and their budgets"),
+    TABLE(TS__T_VERSIONS, "versions", ts_trace_version, 256, 3, version_cols,
+          "versions of each component"),
+    TABLE(TS__T_FAILOVER_GROUPS, "failover_groups", ts_trace_failover_group, 256, 3,
+          failover_group_cols, "monitored primaries with backups"),
+    TABLE(TS__T_FAILOVER_BACKUPS, "failover_backups", ts_trace_failover_backup, 256, 3,
+          failover_backup_cols, "backups of each failover group, in takeover order"),
+    TABLE(TS__T_SUBSCRIPTIONS, "subscriptions", ts_trace_subscription, 256, 3,
+          subscription_cols, "each topic's subscribers, their QoS and whether they match"),
+    TABLE(TS__T_SERVICES, "services", ts_trace_service, 256, 3, service_cols,
+          "request/response services"),
+    TABLE(TS__T_SERVICE_REPLICAS, "service_replicas", ts_trace_service_replica, 256, 3,
+          service_replica_cols, "components serving each service"),
+    TABLE(TS__T_CLIENTS, "clients", ts_trace_client, 256, 3, client_cols,
+          "service clients and their request counts at the end of the run"),
+    TABLE(TS__T_FLEETS, "fleets", ts_trace_fleet, 256, 3, fleet_cols,
+          "fleets of copies of a template robot"),
+    TABLE(TS__T_ROLLOUTS, "rollouts", ts_trace_rollout, 256, 3, rollout_cols,
+          "rollouts of component versions across fleets"),
+    TABLE(TS__T_EXPECTS, "expects", ts_trace_expect, 256, 3, expect_cols,
+          "events the scenario provokes on purpose and how often they must occur"),
+    TABLE(TS__T_COMPONENT_STATE, "component_state", ts_trace_component_state, 4096, 3,
+          component_state_cols, "one row per change of a component's run state"),
 };
 
 hid_t ts__string_type(size_t size)
@@ -275,13 +539,17 @@ static hid_t column_type(const ts__column *c, int *owned)
     return -1;
 }
 
-/* Builds a compound of total size `size` with column i at off[i]. */
-static hid_t build_compound(const ts__table_schema *s, size_t size, const size_t *off)
+/* Builds a compound of total size `size` with column i at off[i], for
+ * the columns a file of format `version` has. */
+static hid_t build_compound(const ts__table_schema *s, size_t size, const size_t *off,
+                            int version)
 {
     hid_t ct = H5Tcreate(H5T_COMPOUND, size);
     if (ct < 0)
         return ct;
     for (size_t i = 0; i < s->n_columns; i++) {
+        if (s->columns[i].since_version > version)
+            continue;
         int owned;
         hid_t mt = column_type(&s->columns[i], &owned);
         herr_t rc = mt < 0 ? -1 : H5Tinsert(ct, s->columns[i].name, off[i], mt);
@@ -295,12 +563,12 @@ static hid_t build_compound(const ts__table_schema *s, size_t size, const size_t
     return ct;
 }
 
-hid_t ts__mem_type(const ts__table_schema *s)
+hid_t ts__mem_type(const ts__table_schema *s, int version)
 {
     size_t off[TS__TRACE_MAX_COLUMNS];
     for (size_t i = 0; i < s->n_columns; i++)
         off[i] = s->columns[i].offset;
-    return build_compound(s, s->row_size, off);
+    return build_compound(s, s->row_size, off, version);
 }
 
 hid_t ts__file_type(const ts__table_schema *s, size_t *packed_off)
@@ -313,7 +581,7 @@ hid_t ts__file_type(const ts__table_schema *s, size_t *packed_off)
     }
     if (packed_off)
         memcpy(packed_off, off, s->n_columns * sizeof off[0]);
-    return build_compound(s, at, off);
+    return build_compound(s, at, off, TS_TRACE_FORMAT_VERSION);
 }
 
 int ts__units_string(const ts__table_schema *s, char *buf, size_t size)

@@ -41,6 +41,19 @@ enum {
     TS__T_NODE_STATE,
     TS__T_CORE_STATE,
     TS__T_EVENTS,
+    TS__T_SITES,           /* the thirteen below since format version 3 */
+    TS__T_POWER_MODES,
+    TS__T_VERSIONS,
+    TS__T_FAILOVER_GROUPS,
+    TS__T_FAILOVER_BACKUPS,
+    TS__T_SUBSCRIPTIONS,
+    TS__T_SERVICES,
+    TS__T_SERVICE_REPLICAS,
+    TS__T_CLIENTS,
+    TS__T_FLEETS,
+    TS__T_ROLLOUTS,
+    TS__T_EXPECTS,
+    TS__T_COMPONENT_STATE,
     TS__T_COUNT,
     TS__T_NONE = -1
 };
@@ -63,6 +76,9 @@ typedef struct ts__column {
     int ref;                 /* TS__T_* whose row it indexes, or TS__T_NONE */
     int ref_optional;        /* 1: -1 ("none") is valid besides a row index */
     const char *description;
+    int since_version;       /* first format version with this column */
+    double absent;           /* its value in rows of an older file (numeric
+                                columns; strings are left empty) */
 } ts__column;
 
 typedef struct ts__table_schema {
@@ -85,8 +101,9 @@ extern const ts__table_schema ts__trace_tables[TS__T_COUNT];
 hid_t ts__string_type(size_t size);
 
 /* The compound type of the row struct (members at their C offsets, native
- * types); the caller closes it. Negative on failure. */
-hid_t ts__mem_type(const ts__table_schema *s);
+ * types) holding the columns a file of format `version` has; the caller
+ * closes it. Negative on failure. */
+hid_t ts__mem_type(const ts__table_schema *s, int version);
 
 /* The packed compound type stored in the file (no padding holes, so no
  * stray bytes reach the file); fills packed_off[i] with column i's offset

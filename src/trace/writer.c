@@ -15,7 +15,9 @@
 #include "toposim/trace.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -30,6 +32,10 @@
 #endif
 
 #define DEFLATE_LEVEL 4
+
+/* `git describe --always --dirty` of the source tree, generated at build
+ * time (build/gen/revision.c); "unknown" outside a git checkout. */
+extern const char ts__git_revision[];
 
 typedef struct wtable {
     const ts__table_schema *s;
@@ -46,6 +52,10 @@ struct ts_trace_writer {
     hid_t file;
     wtable t[TS__T_COUNT];
     int broken;               /* a write failed: commit must not publish */
+    int finished;             /* the run reached its end */
+    int stamp;                /* record host and wall time at commit */
+    struct timespec opened;   /* CLOCK_MONOTONIC at open, when stamped */
+    char started_utc[32];     /* wall clock at open, when stamped */
     char tmp[TS__PATH_MAX];
     char final[TS__PATH_MAX];
 };
@@ -95,7 +105,7 @@ static hid_t no_times_plist(hid_t cls)
 
 static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *err)
 {
-    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0 };
+    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0 };
     const ts_trace_meta *m = meta ? meta : &empty;
     int32_t version = TS_TRACE_FORMAT_VERSION;
     int rc = set_string_attr(w, "/", "format", TS__TRACE_FORMAT, err);
@@ -126,6 +136,15 @@ static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *e
                              H5T_NATIVE_INT64, &m->duration_ns, err);
     if (rc == TS_OK)
         rc = set_string_attr(w, "/meta", "toposim_version", TOPOSIM_VERSION, err);
+    if (rc == TS_OK)
+        rc = set_string_attr(w, "/meta", "command_line", m->command_line, err);
+    if (rc == TS_OK)
+        rc = set_string_attr(w, "/meta", "git_revision",
+                             ts__git_revision[0] ? ts__git_revision : "unknown", err);
+    int32_t declared = m->requirements_declared ? 1 : 0;
+    if (rc == TS_OK)
+        rc = set_scalar_attr(w, g, "/meta", "requirements_declared", H5T_STD_I32LE,
+                             H5T_NATIVE_INT32, &declared, err);
     if (rc != TS_OK) {
         H5Gclose(g);
         return rc;
@@ -309,6 +328,77 @@ int ts_trace_write_requirements(ts_trace_writer *w, const ts_trace_requirement *
     return write_static(w, TS__T_REQUIREMENTS, rows, n, err);
 }
 
+int ts_trace_write_sites(ts_trace_writer *w, const ts_trace_site *rows, size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_SITES, rows, n, err);
+}
+
+int ts_trace_write_power_modes(ts_trace_writer *w, const ts_trace_power_mode *rows, size_t n,
+                               ts_error *err)
+{
+    return write_static(w, TS__T_POWER_MODES, rows, n, err);
+}
+
+int ts_trace_write_versions(ts_trace_writer *w, const ts_trace_version *rows, size_t n,
+                            ts_error *err)
+{
+    return write_static(w, TS__T_VERSIONS, rows, n, err);
+}
+
+int ts_trace_write_failover_groups(ts_trace_writer *w, const ts_trace_failover_group *rows,
+                                   size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_FAILOVER_GROUPS, rows, n, err);
+}
+
+int ts_trace_write_failover_backups(ts_trace_writer *w, const ts_trace_failover_backup *rows,
+                                    size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_FAILOVER_BACKUPS, rows, n, err);
+}
+
+int ts_trace_write_subscriptions(ts_trace_writer *w, const ts_trace_subscription *rows,
+                                 size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_SUBSCRIPTIONS, rows, n, err);
+}
+
+int ts_trace_write_services(ts_trace_writer *w, const ts_trace_service *rows, size_t n,
+                            ts_error *err)
+{
+    return write_static(w, TS__T_SERVICES, rows, n, err);
+}
+
+int ts_trace_write_service_replicas(ts_trace_writer *w, const ts_trace_service_replica *rows,
+                                    size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_SERVICE_REPLICAS, rows, n, err);
+}
+
+int ts_trace_write_clients(ts_trace_writer *w, const ts_trace_client *rows, size_t n,
+                           ts_error *err)
+{
+    return write_static(w, TS__T_CLIENTS, rows, n, err);
+}
+
+int ts_trace_write_fleets(ts_trace_writer *w, const ts_trace_fleet *rows, size_t n,
+                          ts_error *err)
+{
+    return write_static(w, TS__T_FLEETS, rows, n, err);
+}
+
+int ts_trace_write_rollouts(ts_trace_writer *w, const ts_trace_rollout *rows, size_t n,
+                            ts_error *err)
+{
+    return write_static(w, TS__T_ROLLOUTS, rows, n, err);
+}
+
+int ts_trace_write_expects(ts_trace_writer *w, const ts_trace_expect *rows, size_t n,
+                           ts_error *err)
+{
+    return write_static(w, TS__T_EXPECTS, rows, n, err);
+}
+
 static int append(ts_trace_writer *w, int id, const void *row, ts_error *err)
 {
     if (!w || !row)
@@ -349,6 +439,47 @@ int ts_trace_append_core_state(ts_trace_writer *w, const ts_trace_core_state *ro
 int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_error *err)
 {
     return append(w, TS__T_EVENTS, row, err);
+}
+
+int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component_state *row,
+                                    ts_error *err)
+{
+    return append(w, TS__T_COMPONENT_STATE, row, err);
+}
+
+void ts_trace_writer_set_finished(ts_trace_writer *w)
+{
+    if (w)
+        w->finished = 1;
+}
+
+/* The attributes known only at the end: finished, and when stamped the
+ * host, the start time and the wall time the run took. */
+static int write_end_meta(ts_trace_writer *w, ts_error *err)
+{
+    hid_t g = H5Gopen2(w->file, "/meta", H5P_DEFAULT);
+    if (g < 0)
+        return ts__h5_error(err, TS_EIO, w->final, "cannot open group /meta");
+    int32_t finished = w->finished ? 1 : 0;
+    int rc = set_scalar_attr(w, g, "/meta", "finished", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                             &finished, err);
+    if (rc == TS_OK && w->stamp) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t wall = (int64_t)(now.tv_sec - w->opened.tv_sec) * 1000000000LL +
+                       (int64_t)(now.tv_nsec - w->opened.tv_nsec);
+        char host[256] = "";
+        if (gethostname(host, sizeof host - 1) != 0)
+            snprintf(host, sizeof host, "unknown");
+        rc = set_string_attr(w, "/meta", "host", host, err);
+        if (rc == TS_OK)
+            rc = set_string_attr(w, "/meta", "started_utc", w->started_utc, err);
+        if (rc == TS_OK)
+            rc = set_scalar_attr(w, g, "/meta", "wall_time_ns", H5T_STD_I64LE,
+                                 H5T_NATIVE_INT64, &wall, err);
+    }
+    H5Gclose(g);
+    return rc;
 }
 
 /* ---- lifetime ---- */
@@ -413,6 +544,16 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
     if (fapl >= 0)
         H5Pclose(fapl);
 
+    if (rc == TS_OK && meta && meta->stamp) {
+        /* Only a stamped run reads the clocks: anything else must give
+         * the same bytes on every rerun. */
+        w->stamp = 1;
+        clock_gettime(CLOCK_MONOTONIC, &w->opened);
+        time_t t = time(NULL);
+        struct tm utc;
+        if (gmtime_r(&t, &utc))
+            strftime(w->started_utc, sizeof w->started_utc, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    }
     if (rc == TS_OK)
         rc = write_meta(w, meta, err);
     for (int i = 0; rc == TS_OK && i < TS__T_COUNT; i++)
@@ -438,6 +579,8 @@ int ts_trace_writer_commit(ts_trace_writer *w, ts_error *err)
         rc = ts_error_set(err, TS_EIO, w->final, 0, "an earlier write failed");
     for (int i = 0; rc == TS_OK && i < TS__T_COUNT; i++)
         rc = flush_table(w, &w->t[i], err);
+    if (rc == TS_OK)
+        rc = write_end_meta(w, err);
     for (int i = 0; i < TS__T_COUNT; i++) {
         if (w->t[i].pt >= 0 && H5PTclose(w->t[i].pt) < 0 && rc == TS_OK)
             rc = ts__h5_error(err, TS_EIO, w->final, "cannot close dataset %s",
