@@ -11,11 +11,13 @@
  * the running jobs' progress, walks the node's runnable tasks in rank order
  * and assigns cores greedily, then (re)arms one event per busy core: the
  * end of its CPU work or of its fair slice. The walk merges the running
- * tasks (at most one per core, sorted here) with the waiting ones, kept
- * ranked in the node's run queues (runqueue.h), and stops when the cores
- * are all given, so a dispatch costs O(cores) words and heap steps, not a
- * scan of the node's tasks. Nothing is allocated per event (the release
- * rings grow by doubling; everything else is sized at start).
+ * tasks (at most one per core, sorted here only when a waiting task
+ * outranks one of them) with the waiting ones, kept ranked in the node's
+ * run queues (runqueue.h), and stops when the cores are all given. So a
+ * dispatch costs time linear in the node's cores plus a few heap steps per
+ * core handed out, logarithmic in the waiting tasks; it never scans the
+ * node's tasks. Nothing is allocated per event (the release rings grow by
+ * doubling; everything else is sized at start).
  *
  * A task's release timer ticks on its grid from the start whatever
  * happens; a tick records nothing while the task's node is down, the task
@@ -602,12 +604,12 @@ static int ranks_before(const task_state *a, int ia, const task_state *b, int ib
 
 static int bit_test(const uint64_t *w, int k)
 {
-    return (int)((w[k / 64] >> (k % 64)) & 1u);
+    return (int)((w[(unsigned)k / 64] >> ((unsigned)k % 64)) & 1u);
 }
 
 static void bit_clear(uint64_t *w, int k)
 {
-    w[k / 64] &= ~((uint64_t)1 << (k % 64));
+    w[(unsigned)k / 64] &= ~((uint64_t)1 << ((unsigned)k % 64));
 }
 
 /* A core for task id among the cores not yet given this round: its own if
@@ -702,27 +704,64 @@ static int assign_cores(ts_compute *c, int node, ts_time now)
 {
     node_state *n = &c->nodes[node];
     size_t words = ts__runq_words(c->rq, node);
-    memset(c->free_cores, 0, words * sizeof *c->free_cores);
-    memset(c->idle_cores, 0, words * sizeof *c->idle_cores);
-    for (int k = 0; k < n->online; k++)
-        c->free_cores[k / 64] |= (uint64_t)1 << (k % 64);
+    for (size_t w = 0; w < words; w++) {
+        int below = n->online - 64 * (int)w;   /* online cores in word w */
+        c->free_cores[w] = below >= 64 ? UINT64_MAX
+                           : below <= 0 ? 0 : ((uint64_t)1 << below) - 1;
+        c->idle_cores[w] = 0;
+    }
 
-    /* The running tasks, in rank order (insertion sort: one per core). */
+    /* The running tasks, the one that ranks last, and whether any sits on
+     * a core just taken offline. */
     int *occ = c->occupants;
-    int n_occ = 0;
+    int n_occ = 0, last = -1, offline = 0;
     for (int k = 0; k < n->cores; k++) {
         unit_state *u = &c->cores[n->core0 + (size_t)k];
         u->next = -1;
         if (u->task < 0) {
             if (k < n->online)
-                c->idle_cores[k / 64] |= (uint64_t)1 << (k % 64);
+                c->idle_cores[(unsigned)k / 64] |= (uint64_t)1 << ((unsigned)k % 64);
             continue;
         }
         int id = u->task;
-        task_state *t = &c->tasks[id];
-        t->sticky = now < add_sat(u->slice_start, c->quantum);
-        int j = n_occ++;
-        while (j > 0 && ranks_before(t, id, &c->tasks[occ[j - 1]], occ[j - 1])) {
+        c->tasks[id].sticky = now < add_sat(u->slice_start, c->quantum);
+        occ[n_occ++] = id;
+        offline |= k >= n->online;
+        if (last < 0 || ranks_before(&c->tasks[last], last, &c->tasks[id], id))
+            last = id;
+    }
+
+    /* Common case: every running task ranks before every waiting one and
+     * none sits on an offline core. The walk below would then keep each
+     * on its core and hand out only the idle cores, to the waiting tasks
+     * best first; do just that, without ranking the running tasks. */
+    int top = ts__runq_top(c->rq, node);
+    if (!offline && (top < 0 || n_occ == 0 ||
+                     ranks_before(&c->tasks[last], last, &c->tasks[top], top))) {
+        int left = n->online - n_occ;
+        for (int i = 0; i < n_occ; i++) {
+            int k = c->tasks[occ[i]].core;
+            c->cores[n->core0 + (size_t)k].next = occ[i];
+            bit_clear(c->free_cores, k);
+        }
+        while (left > 0) {
+            int head = ts__runq_best(c->rq, node, c->free_cores);
+            if (head < 0)
+                break;
+            ts__runq_remove(c->rq, head);
+            int k = pick_core(c, n, head, words);   /* an idle core */
+            c->cores[n->core0 + (size_t)k].next = head;
+            bit_clear(c->free_cores, k);
+            left--;
+        }
+        ts__runq_unpark(c->rq, node);
+        return ts__runq_fair_count(c->rq, node) > 0;
+    }
+
+    /* Otherwise rank the running tasks (insertion sort: one per core). */
+    for (int i = 1; i < n_occ; i++) {
+        int id = occ[i], j = i;
+        while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[occ[j - 1]], occ[j - 1])) {
             occ[j] = occ[j - 1];
             j--;
         }

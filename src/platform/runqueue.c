@@ -196,14 +196,17 @@ static void class_update(ts__runq *rq, int ci)
 {
     rq_class *k = &rq->cls[ci];
     rq_node *n = &rq->nodes[k->node];
+    int head = k->head, fair_head = k->fair_head;
     k->fair_head = k->n_fair ? rq->heaps[k->fair_heap].slot[0] : -1;
     if (k->n_fifo)
         k->head = rq->heaps[k->heap0 + top_level(rq, k)].slot[0];
     else
         k->head = k->fair_head;
-    if (!k->parked)
+    /* A class's key is its head: unchanged head, unchanged place. */
+    if (!k->parked && k->head != head)
         h_set(rq, &n->by_rank, rq->c_rpos, class_rank_less, ci, k->head >= 0);
-    h_set(rq, &n->by_vr, rq->c_fpos, class_vr_less, ci, k->fair_head >= 0);
+    if (k->fair_head != fair_head)
+        h_set(rq, &n->by_vr, rq->c_fpos, class_vr_less, ci, k->fair_head >= 0);
 }
 
 /* ---- Build ---- */
@@ -212,6 +215,23 @@ static int cmp_int(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
+}
+
+/* A task's allowed cores as a sort key, for grouping into classes. */
+typedef struct allowed_key {
+    uint64_t mask;
+    int any_high;
+    int id;
+} allowed_key;
+
+static int cmp_allowed(const void *a, const void *b)
+{
+    const allowed_key *x = a, *y = b;
+    if (x->mask != y->mask)
+        return x->mask < y->mask ? -1 : 1;
+    if (x->any_high != y->any_high)
+        return x->any_high < y->any_high ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 static int words_for(int cores)
@@ -260,26 +280,35 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
         ts_free(fill);
     }
 
-    /* Classes: tasks of a node with the same allowed cores. Found by a
-     * linear search at build time: a node has few distinct affinities.
-     * Class indexes follow each class's lowest task id, so the layout is
-     * the same whatever the input order of equal masks. */
+    /* Classes: tasks of a node with the same allowed cores, found by
+     * sorting the node's tasks by allowed cores (O(n log n) at build, as a
+     * large node may host a task per robot); `order` then lists each
+     * class's tasks as one run. Class numbers only name classes; no
+     * decision depends on them. */
+    allowed_key *keys = ts_malloc(nt * sizeof *keys);
+    if (!keys)
+        goto out;
+    for (size_t j = 0; j < n_tasks; j++)
+        keys[j] = (allowed_key){.mask = tasks[order[j]].mask,
+                                .any_high = tasks[order[j]].any_high,
+                                .id = order[j]};
     size_t n_cls = 0;
     for (size_t i = 0; i < n_nodes; i++) {
         rq->nodes[i].cls0 = (int)n_cls;
         rq->nodes[i].words = words_for(node_cores[i]);
-        for (size_t j = first[i]; j < first[i + 1]; j++) {
-            const ts__rq_task *t = &tasks[order[j]];
-            int found = -1;
-            for (size_t m = first[i]; m < j && found < 0; m++) {
-                const ts__rq_task *o = &tasks[order[m]];
-                if (o->mask == t->mask && o->any_high == t->any_high)
-                    found = rq->t_cls[order[m]];
-            }
-            rq->t_cls[order[j]] = found >= 0 ? found : (int)n_cls++;
+        allowed_key *run = keys + first[i];
+        size_t count = first[i + 1] - first[i];
+        qsort(run, count, sizeof *run, cmp_allowed);
+        for (size_t j = 0; j < count; j++) {
+            order[first[i] + j] = run[j].id;
+            if (j == 0 || run[j].mask != run[j - 1].mask ||
+                run[j].any_high != run[j - 1].any_high)
+                n_cls++;
+            rq->t_cls[run[j].id] = (int)n_cls - 1;
         }
         rq->nodes[i].n_cls = (int)n_cls - rq->nodes[i].cls0;
     }
+    ts_free(keys);
     rq->cls = ts_calloc(n_cls ? n_cls : 1, sizeof *rq->cls);
     rq->c_rpos = ts_malloc((n_cls ? n_cls : 1) * sizeof *rq->c_rpos);
     rq->c_fpos = ts_malloc((n_cls ? n_cls : 1) * sizeof *rq->c_fpos);
@@ -288,23 +317,25 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
     if (!rq->cls || !rq->c_rpos || !rq->c_fpos || !rq->cls_slots)
         goto out;
 
-    /* Per class: its FIFO levels (distinct priorities) and fair members. */
+    /* Per class (a run of `order`): its FIFO levels (distinct priorities)
+     * and fair members. */
     size_t n_heaps = 0, n_words = 0;
     for (size_t i = 0; i < n_nodes; i++) {
         rq_node *n = &rq->nodes[i];
         n->by_rank.slot = rq->cls_slots + 3 * (size_t)n->cls0;
         n->by_vr.slot = n->by_rank.slot + n->n_cls;
         n->parked = n->by_vr.slot + n->n_cls;
-        for (int ci = n->cls0; ci < n->cls0 + n->n_cls; ci++) {
+        for (size_t j0 = first[i], j1; j0 < first[i + 1]; j0 = j1) {
+            int ci = rq->t_cls[order[j0]];
+            for (j1 = j0; j1 < first[i + 1] && rq->t_cls[order[j1]] == ci; j1++)
+                ;
             rq_class *k = &rq->cls[ci];
             k->node = (int)i;
             k->head = k->fair_head = -1;
             rq->c_rpos[ci] = rq->c_fpos[ci] = -1;
             int np = 0, nf = 0;
-            for (size_t j = first[i]; j < first[i + 1]; j++) {
+            for (size_t j = j0; j < j1; j++) {
                 int id = order[j];
-                if (rq->t_cls[id] != ci)
-                    continue;
                 if (tasks[id].fair)
                     nf++;
                 else
@@ -324,10 +355,8 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
             k->heap0 = (int)n_heaps;
             n_heaps += (size_t)levels;
             k->fair_heap = nf ? (int)n_heaps++ : -1;
-            for (size_t j = first[i]; j < first[i + 1]; j++) {
+            for (size_t j = j0; j < j1; j++) {
                 int id = order[j];
-                if (rq->t_cls[id] != ci)
-                    continue;
                 if (tasks[id].fair) {
                     rq->t_level[id] = -1;
                     rq->t_heap[id] = k->fair_heap;
@@ -486,6 +515,12 @@ void ts__runq_remove(ts__runq *rq, int task)
         k->n_fifo--;
     }
     class_update(rq, ci);
+}
+
+int ts__runq_top(const ts__runq *rq, int node)
+{
+    const rq_node *n = &rq->nodes[node];
+    return n->by_rank.n ? rq->cls[n->by_rank.slot[0]].head : -1;
 }
 
 int ts__runq_best(ts__runq *rq, int node, const uint64_t *free_cores)

@@ -14,8 +14,9 @@
  * classes in a heap by head rank, and its classes with ready fair tasks in
  * a heap by smallest virtual runtime. Per operation the cost is a few
  * heap steps: logarithmic in the tasks of one level or class and in the
- * node's classes, never a scan of the node's tasks. Everything is
- * allocated at build time.
+ * node's classes, never a scan of the node's tasks (a search for the best
+ * task that may use some cores also sets aside, once each, the classes it
+ * passes over). Everything is allocated at build time.
  *
  * The keys (release, virtual runtime) are copied in at push and must not
  * change while a task is queued; the dispatcher guarantees that (a waiting
@@ -70,6 +71,9 @@ int ts__runq_fair_count(const ts__runq *rq, int node);
 /* Smallest virtual runtime among the node's ready fair tasks; INFINITY
  * when none. */
 double ts__runq_min_fair_vr(const ts__runq *rq, int node);
+
+/* The best-ranked ready task of the node, or -1 when none is queued. */
+int ts__runq_top(const ts__runq *rq, int node);
 
 /* The best-ranked ready task of the node that may run on a core of
  * `free_cores` (a bitmap of ts__runq_words words), or -1. Classes whose
