@@ -66,6 +66,7 @@ typedef struct task_state {
     int sticky;               /* dispatch scratch, running tasks: fair
                                  slice not over */
     int gpu_listed;           /* in its node's GPU submission list */
+    int fresh;                /* waiting in its node's fresh list */
     int mem_held;
     int stopped;              /* set by ts_compute_set_task_running */
     int ticked;               /* the release timer has fired */
@@ -112,6 +113,10 @@ typedef struct node_state {
                                  last dispatch, listed in c->gsub at
                                  task_first */
     int pending_jobs;         /* releases waiting in the node's tasks' rings */
+    size_t n_fresh;           /* tasks made ready since the last dispatch,
+                                 listed in c->fresh at task_first; the
+                                 dispatch places them or queues them */
+    double fresh_min_vr;      /* least vruntime of fresh fair tasks */
     ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
     uint64_t reserved;        /* cores reserved by some task */
     double min_vr;            /* monotonic floor of runnable fair vruntimes */
@@ -130,6 +135,7 @@ struct ts_compute {
     int *node_tasks;          /* task ids grouped by node, ascending */
     int *gq;                  /* GPU queue rings, one slice per node */
     int *gsub;                /* GPU submission lists, one slice per node */
+    int *fresh;               /* fresh ready lists, one slice per node */
     ts__runq *rq;             /* waiting tasks, ranked (built at start) */
     /* dispatch scratch, sized by the largest node */
     int *occupants;           /* running tasks in rank order */
@@ -188,6 +194,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n->mem_limit = cfg->memory_bytes ? cfg->memory_bytes[i] : 0;
         n->up = 1;
         n->cpu_scale = n->gpu_scale = 1.0;
+        n->fresh_min_vr = INFINITY;
         n->core0 = core;
         n->gpu0 = gpu;
         for (int k = 0; k < n->cores; k++, core++)
@@ -227,6 +234,7 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->node_tasks);
     ts_free(c->gq);
     ts_free(c->gsub);
+    ts_free(c->fresh);
     ts__runq_free(c->rq);
     ts_free(c->occupants);
     ts_free(c->displaced);
@@ -495,6 +503,8 @@ static double fair_floor(ts_compute *c, const task_state *self)
      * ones included), waiting ones (queued) and the caller itself while
      * it is between the two (its previous job just left its core). */
     double lo = ts__runq_min_fair_vr(c->rq, node);
+    if (n->fresh_min_vr < lo)
+        lo = n->fresh_min_vr;
     for (int k = 0; k < n->cores; k++) {
         int id = c->cores[n->core0 + (size_t)k].task;
         if (id >= 0 && c->tasks[id].d.policy == TS_SCHED_FAIR &&
@@ -534,10 +544,17 @@ static void next_job(ts_compute *c, int id)
             t->vr = floor;
     }
     t->state = T_CPU;
-    /* Off a core, the job waits ranked; on one (a thread going straight on
-     * to its next job), it is among the running. */
-    if (t->core < 0)
-        ts__runq_push(c->rq, id, t->release, t->vr);
+    /* Off a core, the job waits, fresh until the next dispatch places or
+     * queues it (most are placed at once: they never touch the run
+     * queue); on one (a thread going straight on to its next job), it is
+     * among the running. */
+    if (t->core < 0) {
+        node_state *n = &c->nodes[t->d.node];
+        c->fresh[n->task_first + n->n_fresh++] = id;
+        t->fresh = 1;
+        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+            n->fresh_min_vr = t->vr;
+    }
 }
 
 static ts_job_record current_record(const task_state *t, int id, ts_time finish,
@@ -698,8 +715,21 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     }
 }
 
+/* 1 if the task may use a core of the set. */
+static int fits(const ts_compute *c, int id, const uint64_t *set, size_t words)
+{
+    const uint64_t *ok = ts__runq_allowed(c->rq, id);
+    for (size_t w = 0; w < words; w++)
+        if (ok[w] & set[w])
+            return 1;
+    return 0;
+}
+
 /* Decides, in rank order, which runnable task gets which core: fills each
- * core's `next` and returns 1 when a FAIR task is left waiting. */
+ * core's `next`, queues the fresh tasks left waiting and returns 1 when a
+ * FAIR task is left waiting. Three streams of runnable tasks are merged
+ * best first: the running ones, the fresh ones (made ready since the last
+ * dispatch) and the queued ones, until the cores are all given. */
 static int assign_cores(ts_compute *c, int node, ts_time now)
 {
     node_state *n = &c->nodes[node];
@@ -708,85 +738,110 @@ static int assign_cores(ts_compute *c, int node, ts_time now)
         int below = n->online - 64 * (int)w;   /* online cores in word w */
         c->free_cores[w] = below >= 64 ? UINT64_MAX
                            : below <= 0 ? 0 : ((uint64_t)1 << below) - 1;
-        c->idle_cores[w] = 0;
     }
 
     /* The running tasks, the one that ranks last, and whether any sits on
      * a core just taken offline. */
     int *occ = c->occupants;
     int n_occ = 0, last = -1, offline = 0;
-    for (int k = 0; k < n->cores; k++) {
-        unit_state *u = &c->cores[n->core0 + (size_t)k];
-        u->next = -1;
-        if (u->task < 0) {
-            if (k < n->online)
-                c->idle_cores[(unsigned)k / 64] |= (uint64_t)1 << ((unsigned)k % 64);
-            continue;
+    unit_state *cores = c->cores + n->core0;
+    for (size_t w = 0; w < words; w++) {
+        int k0 = 64 * (int)w, k1 = n->cores < k0 + 64 ? n->cores : k0 + 64;
+        uint64_t idle = 0;
+        for (int k = k0; k < k1; k++) {
+            unit_state *u = &cores[k];
+            u->next = -1;
+            if (u->task < 0) {
+                idle |= (uint64_t)1 << (k - k0);
+                continue;
+            }
+            int id = u->task;
+            c->tasks[id].sticky = now < add_sat(u->slice_start, c->quantum);
+            occ[n_occ++] = id;
+            offline |= k >= n->online;
+            if (last < 0 || ranks_before(&c->tasks[last], last, &c->tasks[id], id))
+                last = id;
         }
-        int id = u->task;
-        c->tasks[id].sticky = now < add_sat(u->slice_start, c->quantum);
-        occ[n_occ++] = id;
-        offline |= k >= n->online;
-        if (last < 0 || ranks_before(&c->tasks[last], last, &c->tasks[id], id))
-            last = id;
+        c->idle_cores[w] = idle & c->free_cores[w];   /* online idle cores */
+    }
+
+    /* The fresh tasks in rank order (insertion sort: usually one or two). */
+    int *fresh = c->fresh + n->task_first;
+    int n_fresh = (int)n->n_fresh;
+    for (int i = 1; i < n_fresh; i++) {
+        int id = fresh[i], j = i;
+        while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[fresh[j - 1]],
+                                     fresh[j - 1])) {
+            fresh[j] = fresh[j - 1];
+            j--;
+        }
+        fresh[j] = id;
     }
 
     /* Common case: every running task ranks before every waiting one and
-     * none sits on an offline core. The walk below would then keep each
-     * on its core and hand out only the idle cores, to the waiting tasks
-     * best first; do just that, without ranking the running tasks. */
+     * none sits on an offline core. The walk would then keep each on its
+     * core before it reached a waiting task: do that without ranking the
+     * running tasks, and walk the waiting ones over the idle cores.
+     * Otherwise rank the running tasks (insertion sort: one per core). */
     int top = ts__runq_top(c->rq, node);
-    if (!offline && (top < 0 || n_occ == 0 ||
-                     ranks_before(&c->tasks[last], last, &c->tasks[top], top))) {
-        int left = n->online - n_occ;
+    int left = n->online, next_occ = 0, next_fresh = 0, fair_waiting = 0;
+    if (!offline && (n_occ == 0 ||
+                     ((top < 0 || ranks_before(&c->tasks[last], last,
+                                               &c->tasks[top], top)) &&
+                      (n_fresh == 0 || ranks_before(&c->tasks[last], last,
+                                                    &c->tasks[fresh[0]], fresh[0]))))) {
         for (int i = 0; i < n_occ; i++) {
             int k = c->tasks[occ[i]].core;
             c->cores[n->core0 + (size_t)k].next = occ[i];
             bit_clear(c->free_cores, k);
         }
-        while (left > 0) {
-            int head = ts__runq_best(c->rq, node, c->free_cores);
-            if (head < 0)
-                break;
-            ts__runq_remove(c->rq, head);
-            int k = pick_core(c, n, head, words);   /* an idle core */
-            c->cores[n->core0 + (size_t)k].next = head;
-            bit_clear(c->free_cores, k);
-            left--;
+        left -= n_occ;
+        next_occ = n_occ;
+    } else {
+        for (int i = 1; i < n_occ; i++) {
+            int id = occ[i], j = i;
+            while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[occ[j - 1]],
+                                         occ[j - 1])) {
+                occ[j] = occ[j - 1];
+                j--;
+            }
+            occ[j] = id;
         }
-        ts__runq_unpark(c->rq, node);
-        return ts__runq_fair_count(c->rq, node) > 0;
+        for (int i = 0; i < n_occ; i++)
+            c->tasks[occ[i]].rank = i;
     }
 
-    /* Otherwise rank the running tasks (insertion sort: one per core). */
-    for (int i = 1; i < n_occ; i++) {
-        int id = occ[i], j = i;
-        while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[occ[j - 1]], occ[j - 1])) {
-            occ[j] = occ[j - 1];
-            j--;
-        }
-        occ[j] = id;
-    }
-    for (int i = 0; i < n_occ; i++)
-        c->tasks[occ[i]].rank = i;
-
-    /* Merge the running tasks with the queued ones, best first, until the
-     * cores are all given. A queued task is taken off the queue when it
-     * gets a core; the run queue skips (parks) classes of waiting tasks
-     * none of whose cores is left, whose tasks would all be passed over. */
-    int left = n->online, next_occ = 0, fair_waiting = 0;
+    /* The walk. A waiting task none of whose cores is left cannot get one
+     * later in the walk either: the run queue parks such classes, and such
+     * fresh tasks are passed over (they are queued below). A fresh task
+     * placed here is marked -1 in the list. */
     while (left > 0) {
+        while (next_fresh < n_fresh &&
+               !fits(c, fresh[next_fresh], c->free_cores, words))
+            next_fresh++;
         int head = ts__runq_best(c->rq, node, c->free_cores);
-        int id;
-        if (next_occ < n_occ &&
-            (head < 0 || ranks_before(&c->tasks[occ[next_occ]], occ[next_occ],
-                                      &c->tasks[head], head)))
-            id = occ[next_occ++];
-        else if (head >= 0) {
+        int id = next_occ < n_occ ? occ[next_occ] : -1, from = 0;
+        if (next_fresh < n_fresh &&
+            (id < 0 || ranks_before(&c->tasks[fresh[next_fresh]], fresh[next_fresh],
+                                    &c->tasks[id], id))) {
+            id = fresh[next_fresh];
+            from = 1;
+        }
+        if (head >= 0 && (id < 0 || ranks_before(&c->tasks[head], head,
+                                                 &c->tasks[id], id))) {
             id = head;
-            ts__runq_remove(c->rq, head);
-        } else
+            from = 2;
+        }
+        if (id < 0)
             break;
+        if (from == 0)
+            next_occ++;
+        else if (from == 1) {
+            fresh[next_fresh++] = -1;
+            c->tasks[id].fresh = 0;
+        }
+        else
+            ts__runq_remove(c->rq, head);
         int k = pick_core(c, n, id, words);
         if (k < 0) {          /* only a running task can miss here */
             fair_waiting |= c->tasks[id].d.policy == TS_SCHED_FAIR;
@@ -799,6 +854,17 @@ static int assign_cores(ts_compute *c, int node, ts_time now)
     for (; next_occ < n_occ; next_occ++)
         fair_waiting |= c->tasks[occ[next_occ]].d.policy == TS_SCHED_FAIR;
     ts__runq_unpark(c->rq, node);
+
+    /* Fresh tasks left waiting join the run queue. */
+    for (int i = 0; i < n_fresh; i++) {
+        if (fresh[i] < 0)
+            continue;
+        task_state *t = &c->tasks[fresh[i]];
+        t->fresh = 0;
+        ts__runq_push(c->rq, fresh[i], t->release, t->vr);
+    }
+    n->n_fresh = 0;
+    n->fresh_min_vr = INFINITY;
     return fair_waiting || ts__runq_fair_count(c->rq, node) > 0;
 }
 
@@ -1050,7 +1116,8 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
     c->gq = ts_malloc(nt * sizeof *c->gq);
     c->gsub = ts_malloc(nt * sizeof *c->gsub);
-    if (!c->node_tasks || !c->gq || !c->gsub)
+    c->fresh = ts_malloc(nt * sizeof *c->fresh);
+    if (!c->node_tasks || !c->gq || !c->gsub || !c->fresh)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     /* Counting sort by node keeps ids ascending within a node. */
     for (size_t i = 0; i < c->n_nodes; i++)
@@ -1113,6 +1180,26 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     return TS_OK;
 }
 
+/* Takes a task off its node's fresh list (a stop or a crash between its
+ * release and the dispatch); O(fresh tasks), off the hot path. */
+static void fresh_remove(ts_compute *c, int id)
+{
+    node_state *n = &c->nodes[c->tasks[id].d.node];
+    int *list = c->fresh + n->task_first;
+    size_t kept = 0;
+    n->fresh_min_vr = INFINITY;
+    for (size_t i = 0; i < n->n_fresh; i++) {
+        const task_state *t = &c->tasks[list[i]];
+        if (list[i] == id)
+            continue;
+        list[kept++] = list[i];
+        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+            n->fresh_min_vr = t->vr;
+    }
+    n->n_fresh = kept;
+    c->tasks[id].fresh = 0;
+}
+
 /* Reports the current and waiting jobs of a task as ended with `outcome`
  * and leaves it idle; the caller has taken it off its core and GPU. */
 static void drop_jobs(ts_compute *c, int id, int outcome)
@@ -1123,7 +1210,9 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
     if (t->state != T_DEAD)   /* killed tasks stay so until a restart */
         t->state = T_IDLE;
     t->core = t->gpu = -1;
-    if (c->rq)
+    if (t->fresh)
+        fresh_remove(c, id);
+    else if (c->rq)
         ts__runq_remove(c->rq, id);
     if (had)
         c->done(c->ctx, &cur);
@@ -1386,7 +1475,8 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
     ts_time now = ts_engine_now(c->engine);
     /* Released jobs waiting for a core: later releases in the rings, and
      * current jobs in the run queue. */
-    int waiting = n->pending_jobs + (c->rq ? ts__runq_count(c->rq, node) : 0);
+    int waiting = n->pending_jobs + (int)n->n_fresh +
+                  (c->rq ? ts__runq_count(c->rq, node) : 0);
     *out = (ts_compute_node_stat){
         .up = n->up, .cores = n->cores, .online_cores = n->online,
         .busy_cores = n->busy_cores, .gpus = n->gpus, .busy_gpus = n->busy_gpus,

@@ -59,6 +59,11 @@ struct ts__runq {
 
 typedef int (*less_fn)(const ts__runq *rq, int a, int b);
 
+/* The heap routines take their order as a function pointer; inlined into
+ * each caller, the order is a constant and the comparisons are inlined
+ * too (a dispatch on a small node does a few of these per event). */
+#define HEAP_INLINE static inline __attribute__((always_inline))
+
 /* ---- Orders ---- */
 
 /* Within a FIFO level: the earlier release, then the lower id. */
@@ -102,13 +107,13 @@ static int class_vr_less(const ts__runq *rq, int a, int b)
 
 /* ---- Indexed binary heaps ---- */
 
-static void h_place(rq_heap *h, int *pos, int i, int item)
+HEAP_INLINE void h_place(rq_heap *h, int *pos, int i, int item)
 {
     h->slot[i] = item;
     pos[item] = i;
 }
 
-static void h_up(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i)
+HEAP_INLINE void h_up(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i)
 {
     int item = h->slot[i];
     while (i > 0) {
@@ -121,7 +126,7 @@ static void h_up(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i)
     h_place(h, pos, i, item);
 }
 
-static void h_down(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i)
+HEAP_INLINE void h_down(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i)
 {
     int item = h->slot[i];
     for (;;) {
@@ -138,13 +143,13 @@ static void h_down(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int i
     h_place(h, pos, i, item);
 }
 
-static void h_push(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
+HEAP_INLINE void h_push(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
 {
     h->slot[h->n++] = item;
     h_up(rq, h, pos, less, h->n - 1);
 }
 
-static void h_remove(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
+HEAP_INLINE void h_remove(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
 {
     int i = pos[item];
     pos[item] = -1;
@@ -157,7 +162,7 @@ static void h_remove(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int
 }
 
 /* Re-sifts an item whose key changed. */
-static void h_fix(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
+HEAP_INLINE void h_fix(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int item)
 {
     h_up(rq, h, pos, less, pos[item]);
     h_down(rq, h, pos, less, pos[item]);
@@ -165,7 +170,7 @@ static void h_fix(const ts__runq *rq, rq_heap *h, int *pos, less_fn less, int it
 
 /* Puts item in, takes it out or re-sifts it so that it is in the heap
  * exactly when `present`. */
-static void h_set(const ts__runq *rq, rq_heap *h, int *pos, less_fn less,
+HEAP_INLINE void h_set(const ts__runq *rq, rq_heap *h, int *pos, less_fn less,
                   int item, int present)
 {
     if (!present) {
