@@ -1166,6 +1166,52 @@ static void test_stop_mid_job_and_restart(void **state)
     ts_engine_free(e);
 }
 
+/* A task stopped at the instant of its release, after the release but
+ * before that instant's scheduling decision, never gets the idle core:
+ * h runs on core 0 from 0; f (fair) and g (FIFO) are released at 1 ms and
+ * stopped at once (the stops are queued behind the releases); core 1
+ * stays idle, both jobs are reported stopped and unstarted, and g,
+ * started again at 2 ms, runs its 3 ms release on core 1 and, h done,
+ * those at 5, 7 and 9 ms on core 0, the lowest idle one. */
+static void test_stop_between_release_and_dispatch(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    int ih = add(c, once(0, 9, 0, 5 * TS_MS));
+    ts_task_desc fd = fair(TS_MS, TS_MS, 0);
+    int iff = add(c, fd);
+    int ig = add(c, td(0, 5, 2 * TS_MS, TS_MS, 2 * TS_MS, TS_MS, TS_MS));
+    start(c);
+    change stop_f = run_flag(c, iff, 0), stop_g = run_flag(c, ig, 0);
+    change start_g = run_flag(c, ig, 1);
+    at(e, TS_MS, &stop_f);    /* after start(): behind the releases */
+    at(e, TS_MS, &stop_g);
+    at(e, 2 * TS_MS, &start_g);
+    ts_engine_run(e, TS_MS + TS_MS / 2);
+    assert_int_equal(log.n, 2);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(log.jobs[k].start, -1);
+        assert_int_equal(log.jobs[k].outcome, TS_JOB_STOPPED);
+    }
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.run_queue, 0);
+    assert_int_equal(st.busy_cores, 1);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 0);
+    ts_engine_run(e, 10 * TS_MS);
+    assert_int_equal(find(&log, ih, 0)->finish, 5 * TS_MS);
+    assert_int_equal(find(&log, ig, 1)->release, 3 * TS_MS);
+    assert_int_equal(find(&log, ig, 1)->start, 3 * TS_MS);
+    assert_int_equal(find(&log, ig, 4)->finish, 10 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 8 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 static void test_stop_while_waiting(void **state)
 {
     (void)state;
@@ -1546,6 +1592,7 @@ int main(void)
         cmocka_unit_test(test_load_callback_sequence),
         cmocka_unit_test(test_stop_mid_job_and_restart),
         cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_stop_between_release_and_dispatch),
         cmocka_unit_test(test_stop_frees_gpu_and_queue),
         cmocka_unit_test(test_restart_reclaims_memory_under_oom_rule),
         cmocka_unit_test(test_timing_change_from_next_release),
