@@ -195,9 +195,9 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running);
 int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
                                ts_time exec_min, ts_time exec_max);
 
-/* 1 when the node is up, 0 when down or not a node. O(1): for per-message
- * liveness checks, where ts_compute_node_stat_get (which counts the run
- * queue) would cost a scan of the node's tasks. */
+/* 1 when the node is up, 0 when down or not a node. O(1), for
+ * per-message liveness checks (ts_compute_node_stat_get is O(1) too, but
+ * fills a whole sample). */
 int ts_compute_node_up(const ts_compute *c, int node);
 
 /* 1 while a task can run: its node is up, it is started and it is not

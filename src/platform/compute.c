@@ -8,11 +8,16 @@
  * event queued behind everything already due at that instant, so jobs
  * released and cores freed at the same time are all seen together and the
  * outcome does not depend on the order of their events. A dispatch charges
- * the running jobs' progress, ranks the node's runnable tasks and assigns
- * cores greedily in rank order, then (re)arms one event per busy core: the
- * end of its CPU work or of its fair slice. Per-node work is bounded by the
- * node's tasks and cores, and nothing is allocated per event (the release
- * rings grow by doubling).
+ * the running jobs' progress, walks the node's runnable tasks in rank order
+ * and assigns cores greedily, then (re)arms one event per busy core: the
+ * end of its CPU work or of its fair slice. The walk merges the running
+ * tasks (at most one per core, sorted here only when a waiting task
+ * outranks one of them) with the waiting ones, kept ranked in the node's
+ * run queues (runqueue.h), and stops when the cores are all given. So a
+ * dispatch costs time linear in the node's cores plus a few heap steps per
+ * core handed out, logarithmic in the waiting tasks; it never scans the
+ * node's tasks. Nothing is allocated per event (the release rings grow by
+ * doubling; everything else is sized at start).
  *
  * A task's release timer ticks on its grid from the start whatever
  * happens; a tick records nothing while the task's node is down, the task
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/runqueue.h"
 #include "toposim/alloc.h"
 
 enum {
@@ -54,9 +60,13 @@ typedef struct task_state {
     gsl_rng *rng;
     int state;
     int core, gpu;            /* local index while running there, else -1 */
-    int rank;                 /* position in the last dispatch's ranking */
+    int rank;                 /* dispatch scratch, running tasks: position
+                                 among them in rank order */
     int was_running;          /* dispatch scratch: lost its core this round */
-    int sticky;               /* dispatch scratch: fair slice not over */
+    int sticky;               /* dispatch scratch, running tasks: fair
+                                 slice not over */
+    int gpu_listed;           /* in its node's GPU submission list */
+    int fresh;                /* waiting in its node's fresh list */
     int mem_held;
     int stopped;              /* set by ts_compute_set_task_running */
     int ticked;               /* the release timer has fired */
@@ -99,9 +109,14 @@ typedef struct node_state {
     int rep_cores, rep_gpus;  /* last reported to the load observer */
     int fair_waiting;         /* a FAIR task waited at the last dispatch */
     int dispatch_queued;
-    int gpu_submits;          /* tasks that entered T_GPU_SUBMIT since the
-                                 last dispatch: the GPU scan is skipped
-                                 when none did (a hint; reset by the scan) */
+    size_t gsub_count;        /* tasks that entered T_GPU_SUBMIT since the
+                                 last dispatch, listed in c->gsub at
+                                 task_first */
+    int pending_jobs;         /* releases waiting in the node's tasks' rings */
+    size_t n_fresh;           /* tasks made ready since the last dispatch,
+                                 listed in c->fresh at task_first; the
+                                 dispatch places them or queues them */
+    double fresh_min_vr;      /* least vruntime of fresh fair tasks */
     ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
     uint64_t reserved;        /* cores reserved by some task */
     double min_vr;            /* monotonic floor of runnable fair vruntimes */
@@ -119,7 +134,14 @@ struct ts_compute {
     size_t n_tasks, cap_tasks;
     int *node_tasks;          /* task ids grouped by node, ascending */
     int *gq;                  /* GPU queue rings, one slice per node */
-    int *cand;                /* dispatch scratch, max tasks on a node */
+    int *gsub;                /* GPU submission lists, one slice per node */
+    int *fresh;               /* fresh ready lists, one slice per node */
+    ts__runq *rq;             /* waiting tasks, ranked (built at start) */
+    /* dispatch scratch, sized by the largest node */
+    int *occupants;           /* running tasks in rank order */
+    int *displaced;           /* tasks that left their core this round */
+    uint64_t *free_cores;     /* online cores not yet given this round */
+    uint64_t *idle_cores;     /* online cores idle before this round */
     ts_time quantum;
     int started;
     ts_job_done_fn done;
@@ -172,6 +194,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n->mem_limit = cfg->memory_bytes ? cfg->memory_bytes[i] : 0;
         n->up = 1;
         n->cpu_scale = n->gpu_scale = 1.0;
+        n->fresh_min_vr = INFINITY;
         n->core0 = core;
         n->gpu0 = gpu;
         for (int k = 0; k < n->cores; k++, core++)
@@ -210,7 +233,13 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->tasks);
     ts_free(c->node_tasks);
     ts_free(c->gq);
-    ts_free(c->cand);
+    ts_free(c->gsub);
+    ts_free(c->fresh);
+    ts__runq_free(c->rq);
+    ts_free(c->occupants);
+    ts_free(c->displaced);
+    ts_free(c->free_cores);
+    ts_free(c->idle_cores);
     ts_free(c->cores);
     ts_free(c->gpus);
     ts_free(c->nodes);
@@ -466,15 +495,24 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
 /* The floor a waking fair task's virtual runtime is raised to, so a task
  * that slept does not claim the CPU time it did not use (as CFS places a
  * waking entity at min_vruntime). */
-static double fair_floor(ts_compute *c, int node)
+static double fair_floor(ts_compute *c, const task_state *self)
 {
+    int node = self->d.node;
     node_state *n = &c->nodes[node];
-    double lo = INFINITY;
-    for (size_t k = 0; k < n->task_count; k++) {
-        const task_state *o = &c->tasks[c->node_tasks[n->task_first + k]];
-        if (o->d.policy == TS_SCHED_FAIR && o->state == T_CPU && o->vr < lo)
-            lo = o->vr;
+    /* The node's runnable fair tasks: running ones (on its cores, offline
+     * ones included), waiting ones (queued) and the caller itself while
+     * it is between the two (its previous job just left its core). */
+    double lo = ts__runq_min_fair_vr(c->rq, node);
+    if (n->fresh_min_vr < lo)
+        lo = n->fresh_min_vr;
+    for (int k = 0; k < n->cores; k++) {
+        int id = c->cores[n->core0 + (size_t)k].task;
+        if (id >= 0 && c->tasks[id].d.policy == TS_SCHED_FAIR &&
+            c->tasks[id].vr < lo)
+            lo = c->tasks[id].vr;
     }
+    if (self->state == T_CPU && self->vr < lo)
+        lo = self->vr;
     if (lo != INFINITY && lo > n->min_vr)
         n->min_vr = lo;
     return n->min_vr;
@@ -493,6 +531,7 @@ static void next_job(ts_compute *c, int id)
     pend_entry p = t->pending[t->pend_head];
     t->pend_head = (t->pend_head + 1) % t->pend_cap;
     t->pend_count--;
+    c->nodes[t->d.node].pending_jobs--;
     t->release = p.release;
     t->seq = t->next_seq++;
     t->start = t->cpu_end = t->gpu_start = -1;
@@ -500,11 +539,22 @@ static void next_job(ts_compute *c, int id)
     t->work = p.work >= 0 ? p.work : draw_exec(t);
     t->remaining = (double)t->work;
     if (t->d.policy == TS_SCHED_FAIR) {
-        double floor = fair_floor(c, t->d.node);
+        double floor = fair_floor(c, t);
         if (t->vr < floor)
             t->vr = floor;
     }
     t->state = T_CPU;
+    /* Off a core, the job waits, fresh until the next dispatch places or
+     * queues it (most are placed at once: they never touch the run
+     * queue); on one (a thread going straight on to its next job), it is
+     * among the running. */
+    if (t->core < 0) {
+        node_state *n = &c->nodes[t->d.node];
+        c->fresh[n->task_first + n->n_fresh++] = id;
+        t->fresh = 1;
+        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+            n->fresh_min_vr = t->vr;
+    }
 }
 
 static ts_job_record current_record(const task_state *t, int id, ts_time finish,
@@ -544,7 +594,8 @@ static void finish_job(ts_compute *c, int id, int on_core)
  *  - FAIR: a running task whose slice is not over first, then the lower
  *    virtual runtime, then the lower task id.
  * Ties end at the task id rather than at event order, so simultaneous
- * releases are ranked the same whatever order their events ran in. */
+ * releases are ranked the same whatever order their events ran in. The
+ * run queues keep waiting tasks in this same order (runqueue.c). */
 static int ranks_before(const task_state *a, int ia, const task_state *b, int ib)
 {
     if (a->d.policy != b->d.policy)
@@ -558,35 +609,53 @@ static int ranks_before(const task_state *a, int ia, const task_state *b, int ib
         if (a->release != b->release)
             return a->release < b->release;
     } else {
-        if (a->sticky != b->sticky)
-            return a->sticky;
+        /* sticky is scratch of running tasks: a waiting one has none */
+        int sa = a->core >= 0 && a->sticky, sb = b->core >= 0 && b->sticky;
+        if (sa != sb)
+            return sa;
         if (a->vr != b->vr)
             return a->vr < b->vr;
     }
     return ia < ib;
 }
 
-/* A core for task id: its own if still usable, else the lowest-numbered
- * idle allowed core, else the allowed core whose job ranks lowest (lowest
- * number on ties); -1 if every allowed core went to a higher rank. Greedy
- * in rank order, as Linux's push/pull balancing, it is not an optimal
- * matching under affinities. */
-static int pick_core(ts_compute *c, node_state *n, const task_state *t)
+static int bit_test(const uint64_t *w, int k)
 {
-    if (t->core >= 0 && t->core < n->online &&
-        c->cores[n->core0 + (size_t)t->core].next < 0 && allowed(t, t->core))
+    return (int)((w[(unsigned)k / 64] >> ((unsigned)k % 64)) & 1u);
+}
+
+static void bit_clear(uint64_t *w, int k)
+{
+    w[(unsigned)k / 64] &= ~((uint64_t)1 << ((unsigned)k % 64));
+}
+
+/* A core for task id among the cores not yet given this round: its own if
+ * still usable, else the lowest-numbered allowed core that was idle, else
+ * the allowed core whose running job ranks lowest (lowest number on
+ * ties); -1 if every allowed core went to a higher rank. Greedy in rank
+ * order, as Linux's push/pull balancing, it is not an optimal matching
+ * under affinities. */
+static int pick_core(ts_compute *c, const node_state *n, int id, size_t words)
+{
+    const task_state *t = &c->tasks[id];
+    if (t->core >= 0 && t->core < n->online && bit_test(c->free_cores, t->core) &&
+        allowed(t, t->core))
         return t->core;
+    const uint64_t *ok = ts__runq_allowed(c->rq, id);
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = ok[w] & c->free_cores[w] & c->idle_cores[w];
+        if (x)
+            return (int)(64 * w) + __builtin_ctzll(x);
+    }
     int best = -1, best_rank = -1;
-    for (int k = 0; k < n->online; k++) {
-        const unit_state *u = &c->cores[n->core0 + (size_t)k];
-        if (u->next >= 0 || !allowed(t, k))
-            continue;
-        if (u->task < 0)
-            return k;
-        int r = c->tasks[u->task].rank;
-        if (r > best_rank) {
-            best_rank = r;
-            best = k;
+    for (size_t w = 0; w < words; w++) {
+        for (uint64_t x = ok[w] & c->free_cores[w]; x; x &= x - 1) {
+            int k = (int)(64 * w) + __builtin_ctzll(x);
+            int r = c->tasks[c->cores[n->core0 + (size_t)k].task].rank;
+            if (r > best_rank) {
+                best_rank = r;
+                best = k;
+            }
         }
     }
     return best;
@@ -608,15 +677,25 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     node_state *n = &c->nodes[node];
     int *ring = c->gq + n->task_first;
     size_t cap = n->task_count;
-    /* Kernels submitted at one instant enter the FIFO by task id. */
-    for (size_t k = 0; n->gpu_submits && k < n->task_count; k++) {
-        int id = c->node_tasks[n->task_first + k];
-        if (c->tasks[id].state != T_GPU_SUBMIT)
-            continue;
-        ring[(n->gq_head + n->gq_count++) % cap] = id;
-        c->tasks[id].state = T_GPU_QUEUED;
+    /* Kernels submitted at one instant enter the FIFO by task id: sort the
+     * few submitted since the last dispatch (insertion sort). */
+    int *sub = c->gsub + n->task_first;
+    for (size_t i = 1; i < n->gsub_count; i++) {
+        int id = sub[i];
+        size_t j = i;
+        for (; j > 0 && sub[j - 1] > id; j--)
+            sub[j] = sub[j - 1];
+        sub[j] = id;
     }
-    n->gpu_submits = 0;
+    for (size_t i = 0; i < n->gsub_count; i++) {
+        task_state *t = &c->tasks[sub[i]];
+        t->gpu_listed = 0;
+        if (t->state != T_GPU_SUBMIT)
+            continue;
+        ring[(n->gq_head + n->gq_count++) % cap] = sub[i];
+        t->state = T_GPU_QUEUED;
+    }
+    n->gsub_count = 0;
     for (int g = 0; g < n->gpus && n->gq_count; g++) {
         size_t index = n->gpu0 + (size_t)g;
         unit_state *u = &c->gpus[index];
@@ -636,6 +715,159 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     }
 }
 
+/* 1 if the task may use a core of the set. */
+static int fits(const ts_compute *c, int id, const uint64_t *set, size_t words)
+{
+    const uint64_t *ok = ts__runq_allowed(c->rq, id);
+    for (size_t w = 0; w < words; w++)
+        if (ok[w] & set[w])
+            return 1;
+    return 0;
+}
+
+/* Decides, in rank order, which runnable task gets which core: fills each
+ * core's `next`, queues the fresh tasks left waiting and returns 1 when a
+ * FAIR task is left waiting. Three streams of runnable tasks are merged
+ * best first: the running ones, the fresh ones (made ready since the last
+ * dispatch) and the queued ones, until the cores are all given. */
+static int assign_cores(ts_compute *c, int node, ts_time now)
+{
+    node_state *n = &c->nodes[node];
+    size_t words = ts__runq_words(c->rq, node);
+    for (size_t w = 0; w < words; w++) {
+        int below = n->online - 64 * (int)w;   /* online cores in word w */
+        c->free_cores[w] = below >= 64 ? UINT64_MAX
+                           : below <= 0 ? 0 : ((uint64_t)1 << below) - 1;
+    }
+
+    /* The running tasks, the one that ranks last, and whether any sits on
+     * a core just taken offline. */
+    int *occ = c->occupants;
+    int n_occ = 0, last = -1, offline = 0;
+    unit_state *cores = c->cores + n->core0;
+    for (size_t w = 0; w < words; w++) {
+        int k0 = 64 * (int)w, k1 = n->cores < k0 + 64 ? n->cores : k0 + 64;
+        uint64_t idle = 0;
+        for (int k = k0; k < k1; k++) {
+            unit_state *u = &cores[k];
+            u->next = -1;
+            if (u->task < 0) {
+                idle |= (uint64_t)1 << (k - k0);
+                continue;
+            }
+            int id = u->task;
+            c->tasks[id].sticky = now < add_sat(u->slice_start, c->quantum);
+            occ[n_occ++] = id;
+            offline |= k >= n->online;
+            if (last < 0 || ranks_before(&c->tasks[last], last, &c->tasks[id], id))
+                last = id;
+        }
+        c->idle_cores[w] = idle & c->free_cores[w];   /* online idle cores */
+    }
+
+    /* The fresh tasks in rank order (insertion sort: usually one or two). */
+    int *fresh = c->fresh + n->task_first;
+    int n_fresh = (int)n->n_fresh;
+    for (int i = 1; i < n_fresh; i++) {
+        int id = fresh[i], j = i;
+        while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[fresh[j - 1]],
+                                     fresh[j - 1])) {
+            fresh[j] = fresh[j - 1];
+            j--;
+        }
+        fresh[j] = id;
+    }
+
+    /* Common case: every running task ranks before every waiting one and
+     * none sits on an offline core. The walk would then keep each on its
+     * core before it reached a waiting task: do that without ranking the
+     * running tasks, and walk the waiting ones over the idle cores.
+     * Otherwise rank the running tasks (insertion sort: one per core). */
+    int top = ts__runq_top(c->rq, node);
+    int left = n->online, next_occ = 0, next_fresh = 0, fair_waiting = 0;
+    if (!offline && (n_occ == 0 ||
+                     ((top < 0 || ranks_before(&c->tasks[last], last,
+                                               &c->tasks[top], top)) &&
+                      (n_fresh == 0 || ranks_before(&c->tasks[last], last,
+                                                    &c->tasks[fresh[0]], fresh[0]))))) {
+        for (int i = 0; i < n_occ; i++) {
+            int k = c->tasks[occ[i]].core;
+            c->cores[n->core0 + (size_t)k].next = occ[i];
+            bit_clear(c->free_cores, k);
+        }
+        left -= n_occ;
+        next_occ = n_occ;
+    } else {
+        for (int i = 1; i < n_occ; i++) {
+            int id = occ[i], j = i;
+            while (j > 0 && ranks_before(&c->tasks[id], id, &c->tasks[occ[j - 1]],
+                                         occ[j - 1])) {
+                occ[j] = occ[j - 1];
+                j--;
+            }
+            occ[j] = id;
+        }
+        for (int i = 0; i < n_occ; i++)
+            c->tasks[occ[i]].rank = i;
+    }
+
+    /* The walk. A waiting task none of whose cores is left cannot get one
+     * later in the walk either: the run queue parks such classes, and such
+     * fresh tasks are passed over (they are queued below). A fresh task
+     * placed here is marked -1 in the list. */
+    while (left > 0) {
+        while (next_fresh < n_fresh &&
+               !fits(c, fresh[next_fresh], c->free_cores, words))
+            next_fresh++;
+        int head = ts__runq_best(c->rq, node, c->free_cores);
+        int id = next_occ < n_occ ? occ[next_occ] : -1, from = 0;
+        if (next_fresh < n_fresh &&
+            (id < 0 || ranks_before(&c->tasks[fresh[next_fresh]], fresh[next_fresh],
+                                    &c->tasks[id], id))) {
+            id = fresh[next_fresh];
+            from = 1;
+        }
+        if (head >= 0 && (id < 0 || ranks_before(&c->tasks[head], head,
+                                                 &c->tasks[id], id))) {
+            id = head;
+            from = 2;
+        }
+        if (id < 0)
+            break;
+        if (from == 0)
+            next_occ++;
+        else if (from == 1) {
+            fresh[next_fresh++] = -1;
+            c->tasks[id].fresh = 0;
+        }
+        else
+            ts__runq_remove(c->rq, head);
+        int k = pick_core(c, n, id, words);
+        if (k < 0) {          /* only a running task can miss here */
+            fair_waiting |= c->tasks[id].d.policy == TS_SCHED_FAIR;
+            continue;
+        }
+        c->cores[n->core0 + (size_t)k].next = id;
+        bit_clear(c->free_cores, k);
+        left--;
+    }
+    for (; next_occ < n_occ; next_occ++)
+        fair_waiting |= c->tasks[occ[next_occ]].d.policy == TS_SCHED_FAIR;
+    ts__runq_unpark(c->rq, node);
+
+    /* Fresh tasks left waiting join the run queue. */
+    for (int i = 0; i < n_fresh; i++) {
+        if (fresh[i] < 0)
+            continue;
+        task_state *t = &c->tasks[fresh[i]];
+        t->fresh = 0;
+        ts__runq_push(c->rq, fresh[i], t->release, t->vr);
+    }
+    n->n_fresh = 0;
+    n->fresh_min_vr = INFINITY;
+    return fair_waiting || ts__runq_fair_count(c->rq, node) > 0;
+}
+
 static void dispatch(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
@@ -646,48 +878,12 @@ static void dispatch(ts_compute *c, int node)
     }
     account(c, node);
     dispatch_gpus(c, node, now);
-
-    /* Rank the runnable tasks (insertion sort: a node runs few tasks). */
-    int *cand = c->cand;
-    int nc = 0;
-    for (size_t k = 0; k < n->task_count; k++) {
-        int id = c->node_tasks[n->task_first + k];
-        task_state *t = &c->tasks[id];
-        if (t->state != T_CPU)
-            continue;
-        t->sticky = t->core >= 0 &&
-                    now < add_sat(c->cores[n->core0 + (size_t)t->core].slice_start,
-                                  c->quantum);
-        int j = nc++;
-        while (j > 0 && ranks_before(t, id, &c->tasks[cand[j - 1]], cand[j - 1])) {
-            cand[j] = cand[j - 1];
-            j--;
-        }
-        cand[j] = id;
-    }
-    for (int i = 0; i < nc; i++)
-        c->tasks[cand[i]].rank = i;
-
-    /* Assign in rank order. */
-    for (int k = 0; k < n->cores; k++)
-        c->cores[n->core0 + (size_t)k].next = -1;
-    int taken = 0;
-    n->fair_waiting = 0;
-    for (int i = 0; i < nc; i++) {
-        task_state *t = &c->tasks[cand[i]];
-        int k = taken < n->online ? pick_core(c, n, t) : -1;
-        if (k < 0) {
-            if (t->d.policy == TS_SCHED_FAIR)
-                n->fair_waiting = 1;
-            continue;
-        }
-        c->cores[n->core0 + (size_t)k].next = cand[i];
-        taken++;
-    }
+    n->fair_waiting = assign_cores(c, node, now);
 
     /* Apply: vacate first, so a task moving between cores is never seen
      * on two; then occupy. */
     node_busy_mark(n, now);
+    int n_displaced = 0;
     for (int k = 0; k < n->cores; k++) {
         unit_state *u = &c->cores[n->core0 + (size_t)k];
         if (u->task >= 0 && u->task != u->next) {
@@ -698,6 +894,7 @@ static void dispatch(ts_compute *c, int node)
                 t->start = -1;
             else
                 t->was_running = 1;
+            c->displaced[n_displaced++] = u->task;
             unit_vacate(u, now);
             n->busy_cores--;
         }
@@ -720,12 +917,16 @@ static void dispatch(ts_compute *c, int node)
         }
         arm_core(c, n, index);
     }
-    for (int i = 0; i < nc; i++) {
-        task_state *t = &c->tasks[cand[i]];
+    /* Tasks that lost their core and got none wait ranked again. */
+    for (int i = 0; i < n_displaced; i++) {
+        int id = c->displaced[i];
+        task_state *t = &c->tasks[id];
         if (t->was_running) {
             t->preemptions++;
             t->was_running = 0;
         }
+        if (t->core < 0)
+            ts__runq_push(c->rq, id, t->release, t->vr);
     }
     notify_load(c, node);
 }
@@ -764,7 +965,10 @@ static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
             t->core = -1;
             if (t->d.gpu_ns > 0) {
                 t->state = T_GPU_SUBMIT;
-                c->nodes[t->d.node].gpu_submits++;
+                if (!t->gpu_listed) {
+                    c->gsub[n->task_first + n->gsub_count++] = id;
+                    t->gpu_listed = 1;
+                }
                 t->remaining = (double)t->d.gpu_ns;
             } else {
                 finish_job(c, id, 0);
@@ -795,7 +999,7 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     request_dispatch(c, node);
 }
 
-static int push_release(task_state *t, ts_time release)
+static int push_release(ts_compute *c, task_state *t, ts_time release)
 {
     if (t->pend_count == t->pend_cap) {
         size_t cap = t->pend_cap ? 2 * t->pend_cap : 8;
@@ -812,6 +1016,7 @@ static int push_release(task_state *t, ts_time release)
     t->pending[(t->pend_head + t->pend_count) % t->pend_cap] =
         (pend_entry){.release = release, .work = -1};
     t->pend_count++;
+    c->nodes[t->d.node].pending_jobs++;
     return TS_OK;
 }
 
@@ -864,7 +1069,7 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
         return;
     if (!claim_memory(c, id, now))
         return;
-    if (push_release(t, now) != TS_OK)
+    if (push_release(c, t, now) != TS_OK)
         return;
     if (t->state == T_IDLE) {
         if (t->d.policy == TS_SCHED_FAIR)
@@ -876,6 +1081,33 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
 
 /* ---- Start and end ---- */
 
+/* The run queues, from the tasks' nodes, classes, priorities and allowed
+ * cores (t->mask and t->any_high, set by ts_compute_start). */
+static int build_runq(ts_compute *c)
+{
+    size_t nt = c->n_tasks ? c->n_tasks : 1, nn = c->n_nodes ? c->n_nodes : 1;
+    ts__rq_task *desc = ts_malloc(nt * sizeof *desc);
+    int *cores = ts_malloc(nn * sizeof *cores);
+    int rc = TS_ENOMEM;
+    if (desc && cores) {
+        for (size_t i = 0; i < c->n_nodes; i++)
+            cores[i] = c->nodes[i].cores;
+        for (size_t i = 0; i < c->n_tasks; i++) {
+            const task_state *t = &c->tasks[i];
+            desc[i] = (ts__rq_task){.node = t->d.node,
+                                    .fair = t->d.policy == TS_SCHED_FAIR,
+                                    .priority = t->d.priority, .mask = t->mask,
+                                    .any_high = t->any_high};
+        }
+        ts__runq_free(c->rq);
+        c->rq = NULL;
+        rc = ts__runq_new(c->n_nodes, cores, c->n_tasks, desc, &c->rq);
+    }
+    ts_free(desc);
+    ts_free(cores);
+    return rc;
+}
+
 int ts_compute_start(ts_compute *c, ts_error *err)
 {
     if (c->started)
@@ -883,19 +1115,21 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     size_t nt = c->n_tasks ? c->n_tasks : 1;
     c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
     c->gq = ts_malloc(nt * sizeof *c->gq);
-    if (!c->node_tasks || !c->gq)
+    c->gsub = ts_malloc(nt * sizeof *c->gsub);
+    c->fresh = ts_malloc(nt * sizeof *c->fresh);
+    if (!c->node_tasks || !c->gq || !c->gsub || !c->fresh)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     /* Counting sort by node keeps ids ascending within a node. */
     for (size_t i = 0; i < c->n_nodes; i++)
         c->nodes[i].task_count = 0;
     for (size_t i = 0; i < c->n_tasks; i++)
         c->nodes[c->tasks[i].d.node].task_count++;
-    size_t first = 0, most = 1;
+    size_t first = 0, most_cores = 1;
     for (size_t i = 0; i < c->n_nodes; i++) {
         c->nodes[i].task_first = first;
         first += c->nodes[i].task_count;
-        if (c->nodes[i].task_count > most)
-            most = c->nodes[i].task_count;
+        if ((size_t)c->nodes[i].cores > most_cores)
+            most_cores = (size_t)c->nodes[i].cores;
         c->nodes[i].task_count = 0;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
@@ -904,8 +1138,12 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         if (c->tasks[i].d.reserve_cores)
             n->reserved |= c->tasks[i].d.affinity;
     }
-    c->cand = ts_malloc(most * sizeof *c->cand);
-    if (!c->cand)
+    size_t words = (most_cores + 63) / 64;
+    c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
+    c->displaced = ts_malloc(most_cores * sizeof *c->displaced);
+    c->free_cores = ts_malloc(words * sizeof *c->free_cores);
+    c->idle_cores = ts_malloc(words * sizeof *c->idle_cores);
+    if (!c->occupants || !c->displaced || !c->free_cores || !c->idle_cores)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     for (size_t i = 0; i < c->n_tasks; i++) {
         task_state *t = &c->tasks[i];
@@ -924,6 +1162,8 @@ int ts_compute_start(ts_compute *c, ts_error *err)
                                 task_name(t, (int)i, name, sizeof name), t->d.node);
         }
     }
+    if (build_runq(c) != TS_OK)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     c->started = 1;
     ts_time now = ts_engine_now(c->engine);
     for (size_t i = 0; i < c->n_nodes; i++) {
@@ -940,6 +1180,26 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     return TS_OK;
 }
 
+/* Takes a task off its node's fresh list (a stop or a crash between its
+ * release and the dispatch); O(fresh tasks), off the hot path. */
+static void fresh_remove(ts_compute *c, int id)
+{
+    node_state *n = &c->nodes[c->tasks[id].d.node];
+    int *list = c->fresh + n->task_first;
+    size_t kept = 0;
+    n->fresh_min_vr = INFINITY;
+    for (size_t i = 0; i < n->n_fresh; i++) {
+        const task_state *t = &c->tasks[list[i]];
+        if (list[i] == id)
+            continue;
+        list[kept++] = list[i];
+        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+            n->fresh_min_vr = t->vr;
+    }
+    n->n_fresh = kept;
+    c->tasks[id].fresh = 0;
+}
+
 /* Reports the current and waiting jobs of a task as ended with `outcome`
  * and leaves it idle; the caller has taken it off its core and GPU. */
 static void drop_jobs(ts_compute *c, int id, int outcome)
@@ -950,12 +1210,17 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
     if (t->state != T_DEAD)   /* killed tasks stay so until a restart */
         t->state = T_IDLE;
     t->core = t->gpu = -1;
+    if (t->fresh)
+        fresh_remove(c, id);
+    else if (c->rq)
+        ts__runq_remove(c->rq, id);
     if (had)
         c->done(c->ctx, &cur);
     while (t->pend_count) {
         ts_time rel = t->pending[t->pend_head].release;
         t->pend_head = (t->pend_head + 1) % t->pend_cap;
         t->pend_count--;
+        c->nodes[t->d.node].pending_jobs--;
         ts_job_record job = {.task = id, .node = t->d.node, .seq = t->next_seq++,
                              .release = rel, .start = -1, .finish = -1,
                              .deadline = rel + t->d.deadline, .outcome = outcome,
@@ -982,6 +1247,9 @@ static void halt_units(ts_compute *c, node_state *n, ts_time now)
     }
     n->busy_cores = n->busy_gpus = 0;
     n->gq_count = 0;
+    for (size_t i = 0; i < n->gsub_count; i++)
+        c->tasks[c->gsub[n->task_first + i]].gpu_listed = 0;
+    n->gsub_count = 0;
 }
 
 void ts_compute_flush_unfinished(ts_compute *c)
@@ -1205,11 +1473,10 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
         return TS_EINVAL;
     const node_state *n = &c->nodes[node];
     ts_time now = ts_engine_now(c->engine);
-    int waiting = 0;
-    for (size_t k = 0; k < n->task_count; k++) {
-        const task_state *t = &c->tasks[c->node_tasks[n->task_first + k]];
-        waiting += (int)t->pend_count + (t->state == T_CPU && t->core < 0);
-    }
+    /* Released jobs waiting for a core: later releases in the rings, and
+     * current jobs in the run queue. */
+    int waiting = n->pending_jobs + (int)n->n_fresh +
+                  (c->rq ? ts__runq_count(c->rq, node) : 0);
     *out = (ts_compute_node_stat){
         .up = n->up, .cores = n->cores, .online_cores = n->online,
         .busy_cores = n->busy_cores, .gpus = n->gpus, .busy_gpus = n->busy_gpus,

@@ -633,6 +633,196 @@ static void test_affinity_and_reserved_cores(void **state)
     ts_engine_free(e);
 }
 
+/* ---- Picks under load: the ranked run queues ---- */
+
+/* 80 distinct priorities (two words of the level bitmap, negative ones
+ * included), ids in an order unrelated to priority, all released at 0 on
+ * one core: each 1 ms job starts after every higher priority's. */
+static void test_many_priorities_run_highest_first(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    int prio[80];
+    for (int i = 0; i < 80; i++) {
+        prio[i] = (i * 37) % 80 - 40;   /* 37 is prime to 80: a permutation */
+        assert_int_equal(add(c, once(0, prio[i], 0, TS_MS)), i);
+    }
+    start(c);
+    ts_engine_run(e, 100 * TS_MS);
+    assert_int_equal(log.n, 80);
+    for (int i = 0; i < 80; i++) {
+        const ts_job_record *j = find(&log, i, 0);
+        assert_int_equal(j->start, (39 - prio[i]) * TS_MS);
+        assert_int_equal(j->finish, (40 - prio[i]) * TS_MS);
+        assert_int_equal(j->preemptions, 0);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* Within a priority the order is by release, then id, not by arrival in
+ * the queue: E (released 0) is preempted at 2 ms, after M3 and M4 (1 ms)
+ * queued, yet runs first when the core frees; M3 and M4, released
+ * together, go by id; L (id 0, released last) goes last.
+ * E [0,2] H [2,4] E [4,6] M3 [6,7] M4 [7,8] L [8,9]. */
+static void test_fifo_order_by_release_not_arrival(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    int l = add(c, once(0, 5, 3 * TS_MS, TS_MS));
+    int early = add(c, once(0, 5, 0, 4 * TS_MS));
+    int h = add(c, once(0, 9, 2 * TS_MS, 2 * TS_MS));
+    int m3 = add(c, once(0, 5, TS_MS, TS_MS));
+    int m4 = add(c, once(0, 5, TS_MS, TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, h, 0)->start, 2 * TS_MS);
+    assert_int_equal(find(&log, early, 0)->start, 0);
+    assert_int_equal(find(&log, early, 0)->finish, 6 * TS_MS);
+    assert_int_equal(find(&log, early, 0)->preemptions, 1);
+    assert_int_equal(find(&log, m3, 0)->start, 6 * TS_MS);
+    assert_int_equal(find(&log, m4, 0)->start, 7 * TS_MS);
+    assert_int_equal(find(&log, l, 0)->start, 8 * TS_MS);
+    assert_int_equal(find(&log, l, 0)->finish, 9 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* Which core a task takes. Node 0 (4 cores): P4, P3, P2, P1 (priorities)
+ * fill cores 0-3 in rank order at 0; H (pinned to cores 0-2) arrives at
+ * 1 ms and takes the allowed core whose job ranks lowest, core 2 (P2),
+ * not core 3 (P1 ranks lower but H may not use it); P2 then takes core 3
+ * from P1 (a move, not a preemption) and P1 waits until H ends at 3 ms,
+ * resuming on the idle core 2. Node 1 (2 cores): A and B pinned to core
+ * 0, C free: A gets core 0, B cannot run although core 1 is idle, and C,
+ * ranked below B, still gets core 1. */
+static void test_affinity_picks(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {4, 2};
+    ts_compute *c = make(&e, 2, cores, NULL, NULL, 0, &log);
+    int p[5];
+    for (int k = 1; k <= 4; k++)
+        p[k] = add(c, once(0, k, 0, 5 * TS_MS));
+    ts_task_desc hd = once(0, 9, TS_MS, 2 * TS_MS);
+    hd.affinity = 0x7;
+    int h = add(c, hd);
+    ts_task_desc ad = once(1, 5, 0, 3 * TS_MS);
+    ad.affinity = 0x1;
+    ts_task_desc bd = ad;
+    bd.priority = 4;
+    bd.exec_min = bd.exec_max = TS_MS;
+    int a = add(c, ad), b = add(c, bd);
+    int cc = add(c, once(1, 1, 0, TS_MS));
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+    assert_int_equal(find(&log, h, 0)->start, TS_MS);
+    assert_int_equal(find(&log, h, 0)->finish, 3 * TS_MS);
+    for (int k = 2; k <= 4; k++) {
+        assert_int_equal(find(&log, p[k], 0)->finish, 5 * TS_MS);
+        assert_int_equal(find(&log, p[k], 0)->preemptions, 0);
+    }
+    assert_int_equal(find(&log, p[1], 0)->finish, 7 * TS_MS);
+    assert_int_equal(find(&log, p[1], 0)->preemptions, 1);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 5 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 5 * TS_MS);
+    /* core 2: P2 [0,1], H [1,3], P1 [3,7]; core 3: P1 [0,1], P2 [1,5] */
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 2), 7 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 3), 5 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->finish, 3 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->start, 3 * TS_MS);
+    assert_int_equal(find(&log, cc, 0)->start, 0);
+    assert_int_equal(ts_compute_core_busy_ns(c, 1, 0), 4 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 1, 1), TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A node of 130 cores (three bitmap words). P, pinned to core 63, takes
+ * it; 130 equal-priority tasks U0..U129 then fill the lowest idle cores
+ * in id order: U0-U62 on cores 0-62, U63-U128 on cores 64-129, U129
+ * waits; the lowest priority W waits too. At 1 ms U129 and W take the
+ * lowest idle cores, 0 and 1. */
+static void test_more_than_64_cores(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {130};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    ts_task_desc pd = once(0, 50, 0, 2 * TS_MS);
+    pd.affinity = (uint64_t)1 << 63;
+    int p = add(c, pd);
+    int u0 = p + 1;
+    for (int i = 0; i < 130; i++)
+        add(c, once(0, 10, 0, TS_MS));
+    int w = add(c, once(0, 0, 0, TS_MS));
+    start(c);
+    ts_compute_node_stat st;
+    ts_engine_run(e, TS_MS / 2);
+    assert_int_equal(ts_compute_node_stat_get(c, 0, &st), TS_OK);
+    assert_int_equal(st.busy_cores, 130);
+    assert_int_equal(st.run_queue, 2);
+    ts_engine_run(e, 10 * TS_MS);
+    assert_int_equal(find(&log, p, 0)->finish, 2 * TS_MS);
+    for (int i = 0; i < 129; i++)
+        assert_int_equal(find(&log, u0 + i, 0)->start, 0);
+    assert_int_equal(find(&log, u0 + 129, 0)->start, TS_MS);
+    assert_int_equal(find(&log, w, 0)->start, TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 2 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 2 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 2), TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 63), 2 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 64), TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 128), TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 129), TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* Fair tasks ranked by virtual runtime, hand-computed (quantum 2 ms; vr
+ * grows 1024/weight per ns): A (w 1024, 4 ms), B (w 2048, 6 ms), C (w 512,
+ * 2 ms) at 0, D (w 1024, 1 ms) at 5 ms.
+ *   [0,2] A (vA 2)   [2,4] B (vB 1)   [4,6] C, done (vC 4)
+ *   D wakes at 5 at the floor min(vA 2, vB 1, vC 2 at 5) = 1
+ *   [6,8] B wins the tie with D at 1 by id (vB 2)   [8,9] D, done (vD 2)
+ *   [9,11] A wins the tie with B at 2 by id, done   [11,13] B, done. */
+static void test_fair_vruntime_schedule(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 2 * TS_MS, &log);
+    int a = add(c, fair(0, 4 * TS_MS, 1024));
+    int b = add(c, fair(0, 6 * TS_MS, 2048));
+    int cc = add(c, fair(0, 2 * TS_MS, 512));
+    int d = add(c, fair(5 * TS_MS, TS_MS, 1024));
+    start(c);
+    ts_engine_run(e, 50 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->start, 0);
+    assert_int_equal(find(&log, a, 0)->finish, 11 * TS_MS);
+    assert_int_equal(find(&log, a, 0)->preemptions, 1);
+    assert_int_equal(find(&log, b, 0)->start, 2 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->finish, 13 * TS_MS);
+    assert_int_equal(find(&log, b, 0)->preemptions, 2);
+    assert_int_equal(find(&log, cc, 0)->start, 4 * TS_MS);
+    assert_int_equal(find(&log, cc, 0)->finish, 6 * TS_MS);
+    assert_int_equal(find(&log, cc, 0)->preemptions, 0);
+    assert_int_equal(find(&log, d, 0)->start, 8 * TS_MS);
+    assert_int_equal(find(&log, d, 0)->finish, 9 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 /* ---- GPU ---- */
 
 static void test_gpu_queue_timing(void **state)
@@ -972,6 +1162,52 @@ static void test_stop_mid_job_and_restart(void **state)
         assert_int_equal(log.loads[i].t, want[i].t);
         assert_int_equal(log.loads[i].cores, want[i].cores);
     }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A task stopped at the instant of its release, after the release but
+ * before that instant's scheduling decision, never gets the idle core:
+ * h runs on core 0 from 0; f (fair) and g (FIFO) are released at 1 ms and
+ * stopped at once (the stops are queued behind the releases); core 1
+ * stays idle, both jobs are reported stopped and unstarted, and g,
+ * started again at 2 ms, runs its 3 ms release on core 1 and, h done,
+ * those at 5, 7 and 9 ms on core 0, the lowest idle one. */
+static void test_stop_between_release_and_dispatch(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {2};
+    ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
+    int ih = add(c, once(0, 9, 0, 5 * TS_MS));
+    ts_task_desc fd = fair(TS_MS, TS_MS, 0);
+    int iff = add(c, fd);
+    int ig = add(c, td(0, 5, 2 * TS_MS, TS_MS, 2 * TS_MS, TS_MS, TS_MS));
+    start(c);
+    change stop_f = run_flag(c, iff, 0), stop_g = run_flag(c, ig, 0);
+    change start_g = run_flag(c, ig, 1);
+    at(e, TS_MS, &stop_f);    /* after start(): behind the releases */
+    at(e, TS_MS, &stop_g);
+    at(e, 2 * TS_MS, &start_g);
+    ts_engine_run(e, TS_MS + TS_MS / 2);
+    assert_int_equal(log.n, 2);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(log.jobs[k].start, -1);
+        assert_int_equal(log.jobs[k].outcome, TS_JOB_STOPPED);
+    }
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.run_queue, 0);
+    assert_int_equal(st.busy_cores, 1);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), 0);
+    ts_engine_run(e, 10 * TS_MS);
+    assert_int_equal(find(&log, ih, 0)->finish, 5 * TS_MS);
+    assert_int_equal(find(&log, ig, 1)->release, 3 * TS_MS);
+    assert_int_equal(find(&log, ig, 1)->start, 3 * TS_MS);
+    assert_int_equal(find(&log, ig, 4)->finish, 10 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 0), 8 * TS_MS);
+    assert_int_equal(ts_compute_core_busy_ns(c, 0, 1), TS_MS);
     ts_compute_free(c);
     ts_engine_free(e);
 }
@@ -1343,6 +1579,11 @@ int main(void)
         cmocka_unit_test(test_fair_long_run_shares),
         cmocka_unit_test(test_fifo_beats_fair),
         cmocka_unit_test(test_affinity_and_reserved_cores),
+        cmocka_unit_test(test_many_priorities_run_highest_first),
+        cmocka_unit_test(test_fifo_order_by_release_not_arrival),
+        cmocka_unit_test(test_affinity_picks),
+        cmocka_unit_test(test_more_than_64_cores),
+        cmocka_unit_test(test_fair_vruntime_schedule),
         cmocka_unit_test(test_gpu_queue_timing),
         cmocka_unit_test(test_speed_change_mid_job),
         cmocka_unit_test(test_oom_kill_event),
@@ -1351,6 +1592,7 @@ int main(void)
         cmocka_unit_test(test_load_callback_sequence),
         cmocka_unit_test(test_stop_mid_job_and_restart),
         cmocka_unit_test(test_stop_while_waiting),
+        cmocka_unit_test(test_stop_between_release_and_dispatch),
         cmocka_unit_test(test_stop_frees_gpu_and_queue),
         cmocka_unit_test(test_restart_reclaims_memory_under_oom_rule),
         cmocka_unit_test(test_timing_change_from_next_release),
