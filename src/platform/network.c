@@ -40,6 +40,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "toposim/alloc.h"
+#include "toposim/topology.h"
 #include "toposim/trace.h"
 
 /* A medium's shared transmitter remembers what it has queued in a ring of
@@ -121,8 +122,9 @@ struct ts_network {
     size_t n_hops;
     medium_state *media;
     size_t n_media;
+    ts_topology *own_topology; /* when the config gave none */
     ts_routes *routes;
-    unsigned char *up_mask;
+    int *batch;               /* scratch for link batches, n_links */
     int64_t *weights;
     packet_slot *slots;
     size_t n_slots;
@@ -676,29 +678,13 @@ static int check_config(const ts_network_config *cfg, ts_error *err)
     return TS_OK;
 }
 
-static int rebuild_routes(ts_network *net, size_t *changed, ts_error *err)
+/* The given topology must describe the same nodes and links. */
+static int check_topology(const ts_network_config *cfg, ts_error *err)
 {
-    for (size_t l = 0; l < net->n_links; l++) {
-        net->up_mask[l] = (unsigned char)(net->links[l].up != 0);
-        net->weights[l] = net->links[l].route_latency;
-    }
-    ts_routes *r = NULL;
-    int rc = ts_routes_new_masked(net->n_nodes, net->descs, net->n_links, net->up_mask,
-                                  net->weights, &r, err);
-    if (rc != TS_OK)
-        return rc;
-    size_t n = 0;
-    if (net->routes && changed) {
-        /* Counted over (from, to) in index order: a plain tally. */
-        for (size_t a = 0; a < net->n_nodes; a++)
-            for (size_t b = 0; b < net->n_nodes; b++)
-                n += ts_routes_next_hop(r, (int)a, (int)b) !=
-                     ts_routes_next_hop(net->routes, (int)a, (int)b);
-    }
-    if (changed)
-        *changed = n;
-    ts_routes_free(net->routes);
-    net->routes = r;
+    const ts_topology *t = cfg->topology;
+    if (ts_topology_nodes(t) != cfg->n_nodes || ts_topology_links(t) != cfg->n_links)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "the topology does not match the network's nodes and links");
     return TS_OK;
 }
 
@@ -727,9 +713,9 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     net->links = ts_calloc(nl, sizeof *net->links);
     net->hops = ts_calloc(2 * nl, sizeof *net->hops);
     net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
-    net->up_mask = ts_malloc(nl);
+    net->batch = ts_malloc(nl * sizeof *net->batch);
     net->weights = ts_malloc(nl * sizeof *net->weights);
-    if (!net->descs || !net->links || !net->hops || !net->media || !net->up_mask ||
+    if (!net->descs || !net->links || !net->hops || !net->media || !net->batch ||
         !net->weights || grow_slots(net) != TS_OK)
         goto nomem;
     if (cfg->n_links)
@@ -786,7 +772,17 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
                 goto nomem;
         }
     }
-    if ((rc = rebuild_routes(net, NULL, err)) != TS_OK) {
+    const ts_topology *topo = cfg->topology;
+    if (topo)
+        rc = check_topology(cfg, err);
+    else if ((rc = ts_topology_new(cfg->n_nodes, NULL, cfg->links, cfg->n_links,
+                                   &net->own_topology, err)) == TS_OK)
+        topo = net->own_topology;
+    for (size_t l = 0; rc == TS_OK && l < cfg->n_links; l++)
+        net->weights[l] = net->links[l].route_latency;
+    if (rc == TS_OK)
+        rc = ts_routes_new_on(topo, net->weights, &net->routes, err);
+    if (rc != TS_OK) {
         ts_network_free(net);
         return rc;
     }
@@ -822,11 +818,12 @@ void ts_network_free(ts_network *net)
             ts_free(net->media[i].name);
         }
     ts_routes_free(net->routes);
+    ts_topology_free(net->own_topology);
     ts_free(net->descs);
     ts_free(net->links);
     ts_free(net->hops);
     ts_free(net->media);
-    ts_free(net->up_mask);
+    ts_free(net->batch);
     ts_free(net->weights);
     ts_free(net->slots);
     ts_free(net);
@@ -1083,36 +1080,73 @@ void ts_network_flush_in_flight(ts_network *net)
 
 int ts_network_set_link_up(ts_network *net, int link, int up)
 {
-    if (link < 0 || (size_t)link >= net->n_links)
-        return TS_EINVAL;
+    return ts_network_set_links_up(net, &link, 1, up);
+}
+
+int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
+{
+    for (size_t i = 0; i < n; i++)
+        if (links[i] < 0 || (size_t)links[i] >= net->n_links)
+            return TS_EINVAL;
     up = up != 0;
-    link_state *ls = &net->links[link];
-    if (ls->up == up)
+    /* The links that change, each once, in the order given. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        link_state *ls = &net->links[links[i]];
+        if (ls->up != up) {
+            ls->up = up;
+            net->batch[m++] = links[i];
+        }
+    }
+    if (m == 0)
         return TS_OK;
-    ls->up = up;
     /* Routes first, so a done callback that sends from inside the loss
      * reports below already takes the new paths. */
     size_t changed = 0;
     ts_error err;
-    int rc = rebuild_routes(net, &changed, &err);
-    char detail[sizeof ((ts_platform_event *)0)->detail];
-    if (!up) {
-        /* Reported in hop order (a->b, then b->a), each in queue order. */
-        size_t lost = kill_hop(net, 2 * (size_t)link);
-        lost += kill_hop(net, 2 * (size_t)link + 1);
-        snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
-                 ls->name, lost);
-        emit(net, "link_down", link, (double)lost, detail);
+    unsigned char state = (unsigned char)up;
+    int rc = TS_OK;
+    if (m == 1) {
+        rc = ts_routes_set_links(net->routes, net->batch, 1, &state, NULL, &changed, &err);
     } else {
-        snprintf(detail, sizeof detail, "link %s up", ls->name);
-        emit(net, "link_up", link, 0, detail);
+        unsigned char *ups = ts_malloc(m);
+        if (!ups)
+            rc = TS_ENOMEM;
+        else {
+            memset(ups, up, m);
+            rc = ts_routes_set_links(net->routes, net->batch, m, ups, NULL, &changed, &err);
+            ts_free(ups);
+        }
+    }
+    char detail[sizeof ((ts_platform_event *)0)->detail];
+    for (size_t i = 0; i < m; i++) {
+        int link = net->batch[i];
+        link_state *ls = &net->links[link];
+        if (!up) {
+            /* Reported in hop order (a->b, then b->a), each in queue order. */
+            size_t lost = kill_hop(net, 2 * (size_t)link);
+            lost += kill_hop(net, 2 * (size_t)link + 1);
+            snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
+                     ls->name, lost);
+            emit(net, "link_down", link, (double)lost, detail);
+        } else {
+            snprintf(detail, sizeof detail, "link %s up", ls->name);
+            emit(net, "link_up", link, 0, detail);
+        }
     }
     if (rc != TS_OK)
         return rc;
     if (changed > 0) {
-        snprintf(detail, sizeof detail,
-                 "routes recomputed after link %s went %s: %zu node pairs "
-                 "take a new next hop", ls->name, up ? "up" : "down", changed);
+        int link = net->batch[0];
+        if (m == 1)
+            snprintf(detail, sizeof detail,
+                     "routes recomputed after link %s went %s: %zu node pairs "
+                     "take a new next hop", net->links[link].name, up ? "up" : "down",
+                     changed);
+        else
+            snprintf(detail, sizeof detail,
+                     "routes recomputed after %zu links went %s: %zu node pairs "
+                     "take a new next hop", m, up ? "up" : "down", changed);
         emit(net, "route_change", link, (double)changed, detail);
     }
     return TS_OK;
@@ -1172,12 +1206,17 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
     /* Queued messages keep the delay they were given; the routes weigh
      * the new latency from now, as after a link going down or up. */
     m->latency_ns = latency_ns;
+    size_t k = 0;
     for (size_t l = 0; l < net->n_links; l++)
-        if (net->descs[l].medium == medium + 1)
+        if (net->descs[l].medium == medium + 1) {
             net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
+            net->batch[k] = (int)l;
+            net->weights[k++] = net->links[l].route_latency;
+        }
     size_t changed = 0;
     ts_error err;
-    int rc = rebuild_routes(net, &changed, &err);
+    int rc = ts_routes_set_links(net->routes, net->batch, k, NULL, net->weights, &changed,
+                                 &err);
     if (rc != TS_OK)
         return rc;
     if (changed > 0) {

@@ -11,6 +11,7 @@
 
 #include "toposim/alloc.h"
 #include "toposim/platform.h"
+#include "toposim/topology.h"
 
 static ts_place_tier place_tier(ts_tier tier)
 {
@@ -41,6 +42,21 @@ static ts_net_link_desc *link_descs(const ts_scenario *s)
 static int64_t route_latency(void *ctx, int from, int to)
 {
     return ts_routes_latency(ctx, from, to);
+}
+
+/* The topology of the scenario: each node in its site's zone where the
+ * site qualifies (topology.h). */
+static int build_topology(const ts_scenario *s, const ts_net_link_desc *links,
+                          ts_topology **out, ts_error *err)
+{
+    int *site = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *site);
+    if (!site)
+        return ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the topology");
+    for (size_t i = 0; i < s->n_nodes; i++)
+        site[i] = s->nodes[i].site;
+    int rc = ts_topology_new(s->n_nodes, site, links, s->n_links, out, err);
+    ts_free(site);
+    return rc;
 }
 
 /* Route check: every publisher -> subscriber pair must be connected. */
@@ -116,7 +132,10 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     }
     plan->n_components = s->n_components;
     plan->n_nodes = s->n_nodes;
-    if ((rc = ts_routes_new(s->n_nodes, links, s->n_links, &routes, err)) != TS_OK)
+    /* The placement weighs links by their own latency (a medium's is not
+     * counted here, as before the topology was shared). */
+    if ((rc = build_topology(s, links, &plan->topology, err)) != TS_OK ||
+        (rc = ts_routes_new_on(plan->topology, NULL, &routes, err)) != TS_OK)
         goto out;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const ts_scenario_node *n = &s->nodes[i];
@@ -192,5 +211,6 @@ void ts_plan_free(ts_plan *plan)
         return;
     ts_free(plan->placement);
     ts_free(plan->usage);
+    ts_topology_free(plan->topology);
     ts_free(plan);
 }
