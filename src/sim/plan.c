@@ -82,28 +82,39 @@ static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
 }
 
 /* Each subscriber's latency budgets: (publisher, budget) for every topic
- * with a budget it subscribes to. */
+ * with a budget it subscribes to, in topic order (then subscriber order):
+ * counted, then filled, in one pass over the topics each. */
 static ts_place_latency *latency_lists(const ts_scenario *s, size_t *first, size_t *count)
 {
     size_t total = 0;
-    for (size_t t = 0; t < s->n_topics; t++)
-        if (s->topics[t].budget_ns > 0)
-            total += s->topics[t].n_subscribers;
+    for (size_t t = 0; t < s->n_topics; t++) {
+        const ts_scenario_topic *tp = &s->topics[t];
+        if (tp->budget_ns <= 0)
+            continue;
+        for (size_t k = 0; k < tp->n_subscribers; k++)
+            if (tp->subscribers[k] != tp->publisher) {
+                count[tp->subscribers[k]]++;
+                total++;
+            }
+    }
     ts_place_latency *all = ts_calloc(total ? total : 1, sizeof *all);
     if (!all)
         return NULL;
     size_t at = 0;
     for (size_t c = 0; c < s->n_components; c++) {
         first[c] = at;
-        for (size_t t = 0; t < s->n_topics; t++) {
-            const ts_scenario_topic *tp = &s->topics[t];
-            if (tp->budget_ns <= 0 || tp->publisher == (int)c)
-                continue;
-            for (size_t k = 0; k < tp->n_subscribers; k++)
-                if (tp->subscribers[k] == (int)c)
-                    all[at++] = (ts_place_latency){tp->publisher, tp->budget_ns};
+        at += count[c];
+        count[c] = 0;
+    }
+    for (size_t t = 0; t < s->n_topics; t++) {
+        const ts_scenario_topic *tp = &s->topics[t];
+        if (tp->budget_ns <= 0)
+            continue;
+        for (size_t k = 0; k < tp->n_subscribers; k++) {
+            int c = tp->subscribers[k];
+            if (c != tp->publisher)
+                all[first[c] + count[c]++] = (ts_place_latency){tp->publisher, tp->budget_ns};
         }
-        count[c] = at - first[c];
     }
     return all;
 }
@@ -116,7 +127,7 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     ts_place_component *comps = ts_calloc(nc, sizeof *comps);
     size_t *lat_first = ts_calloc(nc, sizeof *lat_first);
     size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
-    ts_place_latency *lat = latency_lists(s, lat_first, lat_count);
+    ts_place_latency *lat = lat_first && lat_count ? latency_lists(s, lat_first, lat_count) : NULL;
     ts_net_link_desc *links = link_descs(s);
     ts_plan *plan = ts_calloc(1, sizeof *plan);
     if (plan) {
