@@ -122,6 +122,8 @@ struct ts_network {
     size_t n_hops;
     medium_state *media;
     size_t n_media;
+    size_t *medium_first;     /* n_media + 1 offsets into medium_hops */
+    int *medium_hops;         /* each medium's hops, in hop order */
     ts_topology *own_topology; /* when the config gave none */
     ts_routes *routes;
     int *batch;               /* scratch for link batches, n_links */
@@ -772,6 +774,27 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
                 goto nomem;
         }
     }
+    /* Each medium's hops, for its counters. */
+    net->medium_first = ts_calloc(cfg->n_media + 1, sizeof *net->medium_first);
+    net->medium_hops = ts_malloc(2 * nl * sizeof *net->medium_hops);
+    if (!net->medium_first || !net->medium_hops)
+        goto nomem;
+    for (size_t l = 0; l < cfg->n_links; l++)
+        if (cfg->links[l].medium > 0)
+            net->medium_first[cfg->links[l].medium] += 2;
+    for (size_t i = 0; i < cfg->n_media; i++)
+        net->medium_first[i + 1] += net->medium_first[i];
+    {
+        size_t *fill = ts_calloc(cfg->n_media + 1, sizeof *fill);
+        if (!fill)
+            goto nomem;
+        for (size_t h = 0; h < net->n_hops; h++) {
+            int md = cfg->links[h / 2].medium;
+            if (md > 0)
+                net->medium_hops[net->medium_first[md - 1] + fill[md - 1]++] = (int)h;
+        }
+        ts_free(fill);
+    }
     const ts_topology *topo = cfg->topology;
     if (topo)
         rc = check_topology(cfg, err);
@@ -825,6 +848,8 @@ void ts_network_free(ts_network *net)
     ts_free(net->media);
     ts_free(net->batch);
     ts_free(net->weights);
+    ts_free(net->medium_first);
+    ts_free(net->medium_hops);
     ts_free(net->slots);
     ts_free(net);
 }
@@ -1207,12 +1232,13 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
      * the new latency from now, as after a link going down or up. */
     m->latency_ns = latency_ns;
     size_t k = 0;
-    for (size_t l = 0; l < net->n_links; l++)
-        if (net->descs[l].medium == medium + 1) {
-            net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
-            net->batch[k] = (int)l;
-            net->weights[k++] = net->links[l].route_latency;
-        }
+    /* The medium's links, from its hops (two per link, in link order). */
+    for (size_t i = net->medium_first[medium]; i < net->medium_first[medium + 1]; i += 2) {
+        size_t l = (size_t)net->medium_hops[i] / 2;
+        net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
+        net->batch[k] = (int)l;
+        net->weights[k++] = net->links[l].route_latency;
+    }
     size_t changed = 0;
     ts_error err;
     int rc = ts_routes_set_links(net->routes, net->batch, k, NULL, net->weights, &changed,
@@ -1272,11 +1298,9 @@ void ts_network_medium_counters(const ts_network *net, int medium,
     if (medium < 0 || (size_t)medium >= net->n_media)
         return;
     const medium_state *m = &net->media[medium];
-    /* Sums over the medium's hops in hop order. */
-    for (size_t i = 0; i < net->n_hops; i++) {
-        const hop_state *h = &net->hops[i];
-        if (h->medium != m)
-            continue;
+    /* Sums over the medium's own hops, in hop order. */
+    for (size_t k = net->medium_first[medium]; k < net->medium_first[medium + 1]; k++) {
+        const hop_state *h = &net->hops[net->medium_hops[k]];
         out->sent_packets += h->c.sent_packets;
         out->dropped_packets += h->c.dropped_packets;
         out->sent_bytes += h->c.sent_bytes;
