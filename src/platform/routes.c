@@ -613,15 +613,32 @@ int ts_routes_set_links(ts_routes *r, const int *links, size_t n, const unsigned
     }
     size_t comps = label_components(t, r->up, st->label_new, st->order);
     uint64_t moved = changed ? connectivity_flips(r, comps) : 0;
-    /* Each touched zone once, in link order of the batch. */
+    /* Each touched zone once, in link order of the batch; first how many
+     * of its links change (1, or 2 for more). */
     for (size_t i = 0; i < n; i++) {
         size_t l = (size_t)links[i];
         int z = t->link_zone[l];
-        if (z < 0 || st->zone_marked[z] ||
+        if (z >= 0 && st->zone_marked[z] < 2 &&
+            (st->old_up[l] != r->up[l] || st->old_weight[l] != r->weight[l]))
+            st->zone_marked[z]++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l = (size_t)links[i];
+        int z = t->link_zone[l];
+        if (z < 0 || st->zone_marked[z] == 0 || st->zone_marked[z] == 3 ||
             (st->old_up[l] == r->up[l] && st->old_weight[l] == r->weight[l]))
             continue;
-        st->zone_marked[z] = 1;
-        if (changed)
+        /* A single link of the zone going down or up that joins what is
+         * apart without it (a bridge) moves no route between nodes
+         * connected before and after (such a route would cross it twice):
+         * the connectivity flips count it all, and the zone's Dijkstras
+         * are skipped. That is the usual fault in a tree-shaped fleet. */
+        int a = t->link_a[l], b = t->link_b[l];
+        int bridge = st->zone_marked[z] == 1 && st->old_weight[l] == r->weight[l] &&
+                     (r->up[l] ? r->label[a] != r->label[b]
+                               : st->label_new[a] != st->label_new[b]);
+        st->zone_marked[z] = 3;
+        if (changed && !bridge)
             moved += zone_moves(r, z);
         st->zones[z].version++;
     }
