@@ -150,8 +150,9 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns,
  * unchanged) is its new routing latency. *changed (may be NULL) receives
  * the number of ordered node pairs whose next hop differs between before
  * and after the batch. Costs O(nodes + links), plus, when *changed is
- * asked for, two Dijkstras per destination of each zone the batch
- * touches. TS_EINVAL for a bad link or negative weight, TS_ENOMEM (routes
+ * asked for, two Dijkstras per destination of each zone the batch touches
+ * (none for a zone where one link that is a bridge goes down or up).
+ * TS_EINVAL for a bad link or negative weight, TS_ENOMEM (routes
  * unchanged). */
 int ts_routes_set_links(ts_routes *routes, const int *links, size_t n,
                         const unsigned char *up, const int64_t *weight,

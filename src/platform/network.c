@@ -71,6 +71,7 @@ typedef struct link_state {
     char *name;
     ts_dist jitter;           /* prepared copy */
     ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
+    int64_t latency_ns;       /* as configured */
     int64_t route_latency;    /* routing weight: link + medium latency */
     int up;
 } link_state;
@@ -115,7 +116,6 @@ typedef struct packet_slot {
 struct ts_network {
     ts_engine *engine;
     size_t n_nodes;
-    ts_net_link_desc *descs;  /* copied, names not owned */
     link_state *links;
     size_t n_links;
     hop_state *hops;
@@ -711,17 +711,14 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     net->n_hops = 2 * cfg->n_links;
     net->n_media = cfg->n_media;
     size_t nl = cfg->n_links ? cfg->n_links : 1;
-    net->descs = ts_malloc(nl * sizeof *net->descs);
     net->links = ts_calloc(nl, sizeof *net->links);
     net->hops = ts_calloc(2 * nl, sizeof *net->hops);
     net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
     net->batch = ts_malloc(nl * sizeof *net->batch);
     net->weights = ts_malloc(nl * sizeof *net->weights);
-    if (!net->descs || !net->links || !net->hops || !net->media || !net->batch ||
+    if (!net->links || !net->hops || !net->media || !net->batch ||
         !net->weights || grow_slots(net) != TS_OK)
         goto nomem;
-    if (cfg->n_links)
-        memcpy(net->descs, cfg->links, cfg->n_links * sizeof *net->descs);
     for (size_t i = 0; i < cfg->n_media; i++) {
         const ts_medium_desc *d = &cfg->media[i];
         medium_state *m = &net->media[i];
@@ -735,8 +732,6 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     for (size_t l = 0; l < cfg->n_links; l++) {
         const ts_net_link_desc *d = &cfg->links[l];
         link_state *ls = &net->links[l];
-        net->descs[l].name = NULL;        /* the copy below is the owner */
-        net->descs[l].jitter.table = NULL;
         ls->name = name_or(d->name, "link", l);
         if (!ls->name)
             goto nomem;
@@ -752,6 +747,7 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         ls->loss_cfg = d->loss;
         ls->up = 1;
         medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
+        ls->latency_ns = d->latency_ns;
         ls->route_latency = add_sat(d->latency_ns, m ? m->latency_ns : 0);
         for (int dir = 0; dir < 2; dir++) {
             size_t hop = 2 * l + (size_t)dir;
@@ -842,7 +838,6 @@ void ts_network_free(ts_network *net)
         }
     ts_routes_free(net->routes);
     ts_topology_free(net->own_topology);
-    ts_free(net->descs);
     ts_free(net->links);
     ts_free(net->hops);
     ts_free(net->media);
@@ -1235,7 +1230,7 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
     /* The medium's links, from its hops (two per link, in link order). */
     for (size_t i = net->medium_first[medium]; i < net->medium_first[medium + 1]; i += 2) {
         size_t l = (size_t)net->medium_hops[i] / 2;
-        net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
+        net->links[l].route_latency = add_sat(net->links[l].latency_ns, latency_ns);
         net->batch[k] = (int)l;
         net->weights[k++] = net->links[l].route_latency;
     }

@@ -11,9 +11,9 @@
  * connected at all is one comparison of component labels, kept per
  * version. So a next hop costs a few look-ups whatever the fleet size, and
  * a link change costs O(nodes + links) for the labels and the count of
- * changed routes, plus a Dijkstra per destination of the zones it touches
- * for that count. Hand-written because neither GSL nor libxml2 has a graph
- * search.
+ * changed routes, plus, unless the link is a bridge, two Dijkstras per
+ * destination of the zones it touches for that count. Hand-written because
+ * neither GSL nor libxml2 has a graph search.
  */
 #include "toposim/platform.h"
 
