@@ -39,6 +39,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "platform/topology_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/topology.h"
 #include "toposim/trace.h"
@@ -684,7 +685,10 @@ static int check_config(const ts_network_config *cfg, ts_error *err)
 static int check_topology(const ts_network_config *cfg, ts_error *err)
 {
     const ts_topology *t = cfg->topology;
-    if (ts_topology_nodes(t) != cfg->n_nodes || ts_topology_links(t) != cfg->n_links)
+    int same = ts_topology_nodes(t) == cfg->n_nodes && ts_topology_links(t) == cfg->n_links;
+    for (size_t l = 0; same && l < cfg->n_links; l++)
+        same = t->link_a[l] == cfg->links[l].a && t->link_b[l] == cfg->links[l].b;
+    if (!same)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "the topology does not match the network's nodes and links");
     return TS_OK;

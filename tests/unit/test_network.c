@@ -1247,6 +1247,10 @@ static void test_partition_is_one_batch(void **state)
     cfg.n_links = 5;
     assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
     assert_null(net);
+    cfg.n_links = 6;
+    links[5].b = 0;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+    assert_null(net);
     ts_engine_free(e);
     ts_routes_free(flat);
     ts_topology_free(topo);
