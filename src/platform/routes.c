@@ -201,10 +201,10 @@ static const row *row_for(const ts_routes *r, int z, int dst)
 
 /* ---- Connectivity ---- */
 
-/* Labels each node with its component over the links up (the lowest
- * node's BFS number order: components numbered by their first node);
- * `order` receives the nodes grouped by component, `sizes` (optional) each
- * component's size. Returns the number of components. */
+/* Labels each node with its component over the links up (components
+ * numbered 0, 1, ... in the order of their lowest node); `order` receives
+ * the nodes grouped by component, in label order. Returns the number of
+ * components. */
 static size_t label_components(const ts_topology *t, const unsigned char *up, int *label,
                                int *order)
 {

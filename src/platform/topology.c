@@ -18,7 +18,6 @@
 /* One site's verdict while building. */
 typedef struct site_info {
     int attach;               /* -1: the site is backbone */
-    int inside_gw;            /* case "all leave from one node": that node */
     int outside, inside;      /* the single outside / inside end seen so far,
                                  -2 when more than one */
     size_t external;          /* links leaving the site */
@@ -65,7 +64,7 @@ static void qualify(const ts_topology *t, const int *site, size_t n_sites, site_
                     int *member_site)
 {
     for (size_t s = 0; s < n_sites; s++)
-        si[s] = (site_info){-1, -1, -1, -1, 0};
+        si[s] = (site_info){-1, -1, -1, 0};
     for (size_t l = 0; l < t->n_links; l++) {
         int a = t->link_a[l], b = t->link_b[l];
         int sa = site[a], sb = site[b];
@@ -91,7 +90,7 @@ static void qualify(const ts_topology *t, const int *site, size_t n_sites, site_
         if (x->outside >= 0)
             x->attach = x->outside;
         else if (x->inside >= 0) {
-            x->attach = x->inside_gw = x->inside;
+            x->attach = x->inside;
             member_site[x->inside] = -1;  /* the gateway joins the backbone */
         }
     }
