@@ -149,11 +149,11 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns,
  * (NULL: unchanged) says whether links[i] is up, weight[i] (NULL:
  * unchanged) is its new routing latency. *changed (may be NULL) receives
  * the number of ordered node pairs whose next hop differs between before
- * and after the batch. Costs O(nodes + links), plus, when *changed is
- * asked for, two Dijkstras per destination of each zone the batch touches
- * (none for a zone where one link that is a bridge goes down or up).
- * TS_EINVAL for a bad link or negative weight, TS_ENOMEM (routes
- * unchanged). */
+ * and after the batch. A batch within one zone costs O(that zone) (plus
+ * O(batch) per destination), a batch across zones O(nodes); counting adds
+ * two Dijkstras per destination of each zone touched (none for a zone
+ * where one link that is a bridge goes down or up). TS_EINVAL for a bad
+ * link or negative weight, TS_ENOMEM (routes unchanged). */
 int ts_routes_set_links(ts_routes *routes, const int *links, size_t n,
                         const unsigned char *up, const int64_t *weight,
                         size_t *changed, ts_error *err);

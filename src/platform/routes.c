@@ -8,12 +8,13 @@
  * attachment, the backbone's route between attachments and the
  * destination zone's route from its attachment (topology.h says why that
  * is exactly the global least-latency route); whether two nodes are
- * connected at all is one comparison of component labels, kept per
- * version. So a next hop costs a few look-ups whatever the fleet size, and
- * a link change costs O(nodes + links) for the labels and the count of
- * changed routes, plus, unless the link is a bridge, two Dijkstras per
- * destination of the zones it touches for that count. Hand-written because
- * neither GSL nor libxml2 has a graph search.
+ * connected at all is one comparison of component labels, kept per zone.
+ * So a next hop costs a few look-ups whatever the fleet size, and a change
+ * of one zone's links (a robot's link, or the backbone's) relabels and
+ * counts the changed routes over that zone alone, plus, unless the link is
+ * a bridge, two Dijkstras per destination of the zone for that count; a
+ * batch across zones costs O(nodes) more. Hand-written because neither
+ * GSL nor libxml2 has a graph search.
  */
 #include "toposim/platform.h"
 
@@ -71,20 +72,37 @@ typedef struct route_state {
     char *done;
     heap_entry *heap;
     size_t heap_n;
+    int *queue;               /* max_local + 1, for labelling a zone */
     /* for link changes, made at the first */
-    int *label_new, *order, *count, *pairs, *mult;
-    unsigned char *old_up;
-    int64_t *old_weight;
+    int *cls_old, *cls_new;   /* 2 * nodes: classes of a pair count */
+    uint64_t *acc;            /* 2 * nodes: weight per class */
+    int *bucket_first, *bucket_list; /* grouping by new class */
+    int *link_pos;            /* per link: its place in the batch, or -1 */
+    int *batch;               /* the batch's links, each once */
+    uint64_t *pairs, *mult, *wt;
+    unsigned char *batch_old_up, *batch_new_up;
+    int64_t *batch_old_w, *batch_new_w;
+    size_t batch_cap;
     row scratch_old, scratch_new;
     unsigned char *zone_marked;
 } route_state;
 
+/* Connectivity, kept per zone: a backbone node's label names its component
+ * of the backbone (its first node); a zone member either reaches the
+ * zone's attachment (att) and then shares the attachment's label, or its
+ * label is nodes + the first member of its component within the zone. So
+ * a link change relabels one zone, or the backbone, never the fleet. */
 struct ts_routes {
     const ts_topology *topo;
     ts_topology *own;         /* the topology ts_routes_new* built, else NULL */
     unsigned char *up;        /* per link */
     int64_t *weight;          /* per link: the routing latency */
-    int *label;               /* per node: its component over links up */
+    int *label;               /* per node, see above */
+    unsigned char *att;       /* per zone member: reaches the attachment */
+    uint64_t *w;              /* per backbone node: itself and the members
+                                 of its zones that reach it */
+    uint64_t *size;           /* per backbone label: its component's nodes */
+    uint64_t *reach;          /* per zone: members reaching the attachment */
     uint64_t version;
     route_state *st;
 };
@@ -201,34 +219,102 @@ static const row *row_for(const ts_routes *r, int z, int dst)
 
 /* ---- Connectivity ---- */
 
-/* Labels each node with its component over the links up (components
- * numbered 0, 1, ... in the order of their lowest node); `order` receives
- * the nodes grouped by component, in label order. Returns the number of
- * components. */
-static size_t label_components(const ts_topology *t, const unsigned char *up, int *label,
-                               int *order)
+/* The label of v's component (see struct ts_routes). */
+static int glabel(const ts_routes *r, int v)
 {
-    size_t n = t->n_nodes, head = 0, tail = 0, comps = 0;
-    for (size_t v = 0; v < n; v++)
-        label[v] = -1;
-    for (size_t s = 0; s < n; s++) {
-        if (label[s] >= 0)
+    const ts_topology *t = r->topo;
+    int z = t->zone_of[v];
+    return z != 0 && r->att[v] ? r->label[t->zones[z].attach] : r->label[v];
+}
+
+/* Relabels zone z (> 0) over the links up; returns how many members reach
+ * the attachment. O(zone). */
+static uint64_t label_zone(ts_routes *r, int z)
+{
+    const ts_topology *t = r->topo;
+    const ts__topo_zone *zz = &t->zones[z];
+    route_state *st = r->st;
+    char *seen = st->done;
+    int *q = st->queue;
+    for (int v = 0; v < zz->n; v++)
+        seen[v] = 0;
+    uint64_t reached = 0;
+    /* From the attachment first, then from each member not reached yet. */
+    for (int i = -1; i < zz->n_members; i++) {
+        int start = i < 0 ? zz->n_members : i;
+        if (seen[start])
             continue;
-        label[s] = (int)comps;
-        order[tail++] = (int)s;
+        int attached = i < 0;
+        int lab = attached ? -1 : (int)t->n_nodes + zz->nodes[start];
+        size_t head = 0, tail = 0;
+        seen[start] = 1;
+        q[tail++] = start;
         while (head < tail) {
-            int u = order[head++];
-            for (size_t k = t->g_first[u]; k < t->g_first[u + 1]; k++) {
-                int x = t->g_other[k];
-                if (label[x] < 0 && up[t->g_link[k]]) {
-                    label[x] = (int)comps;
-                    order[tail++] = x;
+            int u = q[head++];
+            if (u < zz->n_members) {
+                int node = zz->nodes[u];
+                r->att[node] = (unsigned char)attached;
+                r->label[node] = lab;
+                reached += (uint64_t)attached;
+            }
+            for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
+                const ts__topo_adj *a = &zz->adj[k];
+                if (!seen[a->other] && r->up[a->link]) {
+                    seen[a->other] = 1;
+                    q[tail++] = a->other;
                 }
             }
         }
-        comps++;
     }
-    return comps;
+    return reached;
+}
+
+/* Relabels the backbone over the links up and recounts its components'
+ * sizes. O(backbone). */
+static void label_backbone(ts_routes *r)
+{
+    const ts_topology *t = r->topo;
+    const ts__topo_zone *zz = &t->zones[0];
+    route_state *st = r->st;
+    char *seen = st->done;
+    int *q = st->queue;
+    for (int v = 0; v < zz->n; v++)
+        seen[v] = 0;
+    for (int s = 0; s < zz->n; s++) {
+        if (seen[s])
+            continue;
+        int lab = zz->nodes[s];
+        size_t head = 0, tail = 0;
+        seen[s] = 1;
+        q[tail++] = s;
+        r->size[lab] = 0;
+        while (head < tail) {
+            int u = q[head++];
+            r->label[zz->nodes[u]] = lab;
+            r->size[lab] += r->w[zz->nodes[u]];
+            for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
+                const ts__topo_adj *a = &zz->adj[k];
+                if (!seen[a->other] && r->up[a->link]) {
+                    seen[a->other] = 1;
+                    q[tail++] = a->other;
+                }
+            }
+        }
+    }
+}
+
+/* Labels everything from scratch. O(nodes + links). */
+static void label_all(ts_routes *r)
+{
+    const ts_topology *t = r->topo;
+    const ts__topo_zone *b = &t->zones[0];
+    for (int v = 0; v < b->n; v++)
+        r->w[b->nodes[v]] = 1;
+    for (size_t z = 1; z < t->n_zones; z++) {
+        r->reach[z] = label_zone(r, (int)z);
+        r->w[t->zones[z].attach] += r->reach[z];
+    }
+    label_backbone(r);
 }
 
 /* ---- Construction ---- */
@@ -266,15 +352,19 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns, ts_rout
     r->up = ts_malloc(nl);
     r->weight = ts_malloc(nl * sizeof *r->weight);
     r->label = ts_malloc(nn * sizeof *r->label);
+    r->att = ts_calloc(nn, 1);
+    r->w = ts_calloc(nn, sizeof *r->w);
+    r->size = ts_calloc(nn, sizeof *r->size);
+    r->reach = ts_calloc(topo->n_zones, sizeof *r->reach);
     if (st) {
         st->zones = ts_calloc(topo->n_zones, sizeof *st->zones);
         st->best = ts_malloc((topo->max_local + 1) * sizeof *st->best);
         st->done = ts_malloc(topo->max_local + 1);
         st->heap = ts_malloc((topo->max_adj + 2) * sizeof *st->heap);
-        st->order = ts_malloc(nn * sizeof *st->order);
+        st->queue = ts_malloc((topo->max_local + 1) * sizeof *st->queue);
     }
-    if (!st || !r->up || !r->weight || !r->label || !st->zones || !st->best ||
-        !st->done || !st->heap || !st->order) {
+    if (!st || !r->up || !r->weight || !r->label || !r->att || !r->w || !r->size ||
+        !r->reach || !st->zones || !st->best || !st->done || !st->heap || !st->queue) {
         ts_routes_free(r);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for routes");
     }
@@ -285,7 +375,7 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns, ts_rout
     for (size_t z = 0; z < topo->n_zones; z++)
         st->zones[z].version = 1;
     r->version = 1;
-    label_components(topo, r->up, r->label, st->order);
+    label_all(r);
     *out = r;
     return TS_OK;
 }
@@ -313,7 +403,7 @@ int ts_routes_new_masked(size_t n_nodes, const ts_net_link_desc *links,
     if (up) {
         for (size_t l = 0; l < n_links; l++)
             r->up[l] = up[l] != 0;
-        label_components(topo, r->up, r->label, r->st->order);
+        label_all(r);
     }
     *out = r;
     return TS_OK;
@@ -343,13 +433,21 @@ void ts_routes_free(ts_routes *r)
         ts_free(st->best);
         ts_free(st->done);
         ts_free(st->heap);
-        ts_free(st->label_new);
-        ts_free(st->order);
-        ts_free(st->count);
+        ts_free(st->queue);
+        ts_free(st->cls_old);
+        ts_free(st->cls_new);
+        ts_free(st->acc);
+        ts_free(st->bucket_first);
+        ts_free(st->bucket_list);
         ts_free(st->pairs);
         ts_free(st->mult);
-        ts_free(st->old_up);
-        ts_free(st->old_weight);
+        ts_free(st->wt);
+        ts_free(st->batch_old_up);
+        ts_free(st->batch_new_up);
+        ts_free(st->batch_old_w);
+        ts_free(st->batch_new_w);
+        ts_free(st->batch);
+        ts_free(st->link_pos);
         free_row(&st->scratch_old);
         free_row(&st->scratch_new);
         ts_free(st->zone_marked);
@@ -358,6 +456,10 @@ void ts_routes_free(ts_routes *r)
     ts_free(r->up);
     ts_free(r->weight);
     ts_free(r->label);
+    ts_free(r->att);
+    ts_free(r->w);
+    ts_free(r->size);
+    ts_free(r->reach);
     ts_topology_free(r->own);
     ts_free(r);
 }
@@ -372,7 +474,7 @@ static int bad_pair(const ts_routes *r, int from, int to)
 
 int ts_routes_next_hop(const ts_routes *r, int from, int to)
 {
-    if (bad_pair(r, from, to) || from == to || r->label[from] != r->label[to])
+    if (bad_pair(r, from, to) || from == to || glabel(r, from) != glabel(r, to))
         return -1;
     const ts_topology *t = r->topo;
     int zf = t->zone_of[from], zt = t->zone_of[to];
@@ -412,7 +514,7 @@ static int route_sums(const ts_routes *r, int from, int to, int *hops, int64_t *
 {
     *hops = 0;
     *lat = 0;
-    if (bad_pair(r, from, to) || r->label[from] != r->label[to])
+    if (bad_pair(r, from, to) || glabel(r, from) != glabel(r, to))
         return 0;
     if (from == to)
         return 1;
@@ -454,130 +556,317 @@ const ts_topology *ts_routes_topology(const ts_routes *r) { return r->topo; }
 
 /* ---- Changes ---- */
 
-static int prepare_changes(ts_routes *r)
+static int prepare_changes(ts_routes *r, size_t n)
 {
     route_state *st = r->st;
-    if (st->label_new)
-        return TS_OK;
     const ts_topology *t = r->topo;
-    size_t nn = t->n_nodes ? t->n_nodes : 1, nl = t->n_links ? t->n_links : 1;
-    st->label_new = ts_malloc(nn * sizeof *st->label_new);
-    st->count = ts_calloc(nn, sizeof *st->count);
-    st->pairs = ts_malloc(nn * sizeof *st->pairs);
-    st->mult = ts_malloc(((size_t)t->zones[0].n + 1) * sizeof *st->mult);
-    st->old_up = ts_malloc(nl);
-    st->old_weight = ts_malloc(nl * sizeof *st->old_weight);
-    st->zone_marked = ts_calloc(t->n_zones, 1);
-    if (!st->label_new || !st->count || !st->pairs || !st->mult || !st->old_up ||
-        !st->old_weight || !st->zone_marked ||
-        alloc_row(&st->scratch_old, t->max_local) != TS_OK ||
-        alloc_row(&st->scratch_new, t->max_local) != TS_OK) {
-        /* All or nothing: the next change tries again. */
-        ts_free(st->label_new);
-        ts_free(st->count);
-        ts_free(st->pairs);
-        ts_free(st->mult);
-        ts_free(st->old_up);
-        ts_free(st->old_weight);
-        ts_free(st->zone_marked);
-        free_row(&st->scratch_old);
-        free_row(&st->scratch_new);
-        st->label_new = st->count = st->pairs = st->mult = NULL;
-        st->old_up = st->zone_marked = NULL;
-        st->old_weight = NULL;
-        st->scratch_old = st->scratch_new = (row){0};
-        return TS_ENOMEM;
+    if (!st->cls_old) {
+        /* Classes are labels (below 2 * nodes) or local indices. */
+        size_t nc = 2 * (t->n_nodes + t->max_local) + 2;
+        st->cls_old = ts_malloc(nc * sizeof *st->cls_old);
+        st->cls_new = ts_malloc(nc * sizeof *st->cls_new);
+        st->acc = ts_calloc(nc, sizeof *st->acc);
+        st->bucket_first = ts_malloc((nc + 1) * sizeof *st->bucket_first);
+        st->bucket_list = ts_malloc(nc * sizeof *st->bucket_list);
+        st->pairs = ts_malloc(nc * sizeof *st->pairs);
+        st->mult = ts_malloc(nc * sizeof *st->mult);
+        st->wt = ts_malloc(nc * sizeof *st->wt);
+        st->zone_marked = ts_calloc(t->n_zones, 1);
+        st->link_pos = ts_malloc((t->n_links ? t->n_links : 1) * sizeof *st->link_pos);
+        if (st->link_pos)
+            for (size_t l = 0; l < t->n_links; l++)
+                st->link_pos[l] = -1;
+        if (!st->link_pos ||
+            !st->cls_old || !st->cls_new || !st->acc || !st->bucket_first ||
+            !st->bucket_list || !st->pairs || !st->mult || !st->wt || !st->zone_marked ||
+            alloc_row(&st->scratch_old, t->max_local) != TS_OK ||
+            alloc_row(&st->scratch_new, t->max_local) != TS_OK)
+            goto nomem;
+    }
+    if (n > st->batch_cap) {
+        ts_free(st->batch);
+        st->batch = ts_malloc(n * sizeof *st->batch);
+        ts_free(st->batch_old_up);
+        ts_free(st->batch_new_up);
+        ts_free(st->batch_old_w);
+        ts_free(st->batch_new_w);
+        st->batch_old_up = ts_malloc(n);
+        st->batch_new_up = ts_malloc(n);
+        st->batch_old_w = ts_malloc(n * sizeof *st->batch_old_w);
+        st->batch_new_w = ts_malloc(n * sizeof *st->batch_new_w);
+        st->batch_cap = n;
+        if (!st->batch || !st->batch_old_up || !st->batch_new_up || !st->batch_old_w ||
+            !st->batch_new_w)
+            goto nomem;
     }
     return TS_OK;
+nomem:
+    /* All or nothing: the next change tries again. */
+    ts_free(st->cls_old);
+    ts_free(st->cls_new);
+    ts_free(st->acc);
+    ts_free(st->bucket_first);
+    ts_free(st->bucket_list);
+    ts_free(st->pairs);
+    ts_free(st->mult);
+    ts_free(st->wt);
+    ts_free(st->zone_marked);
+    ts_free(st->link_pos);
+    ts_free(st->batch);
+    ts_free(st->batch_old_up);
+    ts_free(st->batch_new_up);
+    ts_free(st->batch_old_w);
+    ts_free(st->batch_new_w);
+    free_row(&st->scratch_old);
+    free_row(&st->scratch_new);
+    st->link_pos = st->batch = NULL;
+    st->cls_old = st->cls_new = st->bucket_first = st->bucket_list = NULL;
+    st->acc = st->pairs = st->mult = st->wt = NULL;
+    st->zone_marked = st->batch_old_up = st->batch_new_up = NULL;
+    st->batch_old_w = st->batch_new_w = NULL;
+    st->batch_cap = 0;
+    st->scratch_old = st->scratch_new = (row){0};
+    return TS_ENOMEM;
 }
 
-/* Node pairs (from != to) connected before and not after, or the other
- * way, from the old labels (r->label) and the new (st->label_new) whose
- * components `order` lists; also fills st->pairs[v] with the number of
- * nodes sharing both of v's labels. */
-static uint64_t connectivity_flips(ts_routes *r, size_t comps_new)
+/* The batch's links set to their values before (0) or after (1). */
+static void set_batch(ts_routes *r, const int *links, size_t n, int after)
 {
     route_state *st = r->st;
-    const ts_topology *t = r->topo;
-    size_t n = t->n_nodes;
+    for (size_t i = 0; i < n; i++) {
+        r->up[links[i]] = after ? st->batch_new_up[i] : st->batch_old_up[i];
+        r->weight[links[i]] = after ? st->batch_new_w[i] : st->batch_old_w[i];
+    }
+}
+
+/* Ordered pairs of the n items in different classes before (cls_old) and
+ * in the same after, or the other way, each item weighing wt[i] (NULL: 1)
+ * nodes: sum over classes before of (weight)^2, plus after, less twice
+ * the same over (before, after) groups. Classes lie below nc. With
+ * `pairs`, each item also gets the weight of its (before, after) group. */
+static uint64_t pair_flips(route_state *st, size_t n, const uint64_t *wt, size_t nc,
+                           uint64_t *pairs)
+{
     uint64_t old_sq = 0, new_sq = 0, both_sq = 0;
-    /* Old component sizes. */
-    for (size_t v = 0; v < n; v++)
-        st->count[r->label[v]]++;
-    for (size_t v = 0; v < n; v++)
-        old_sq += (uint64_t)st->count[r->label[v]];
-    for (size_t v = 0; v < n; v++)
-        st->count[r->label[v]] = 0;
-    /* New components are contiguous in `order`; within each, count the
-     * old labels. */
-    size_t at = 0;
-    for (size_t c = 0; c < comps_new; c++) {
-        size_t end = at;
-        while (end < n && st->label_new[st->order[end]] == (int)c)
-            end++;
-        new_sq += (uint64_t)(end - at) * (uint64_t)(end - at);
-        for (size_t k = at; k < end; k++)
-            st->count[r->label[st->order[k]]]++;
-        for (size_t k = at; k < end; k++) {
-            int v = st->order[k];
-            st->pairs[v] = st->count[r->label[v]];
-            both_sq += (uint64_t)st->pairs[v];
+    const int *co = st->cls_old, *cn = st->cls_new;
+    for (size_t i = 0; i < n; i++)
+        st->acc[co[i]] += wt ? wt[i] : 1;
+    for (size_t i = 0; i < n; i++) {
+        old_sq += st->acc[co[i]] * st->acc[co[i]];
+        st->acc[co[i]] = 0;       /* each class counted once */
+    }
+    for (size_t i = 0; i < n; i++)
+        st->acc[cn[i]] += wt ? wt[i] : 1;
+    for (size_t i = 0; i < n; i++) {
+        new_sq += st->acc[cn[i]] * st->acc[cn[i]];
+        st->acc[cn[i]] = 0;
+    }
+    /* Items grouped by new class (a counting sort), then old classes
+     * counted within each group. */
+    for (size_t c = 0; c <= nc; c++)
+        st->bucket_first[c] = 0;
+    for (size_t i = 0; i < n; i++)
+        st->bucket_first[cn[i] + 1]++;
+    for (size_t c = 0; c < nc; c++)
+        st->bucket_first[c + 1] += st->bucket_first[c];
+    for (size_t i = 0; i < n; i++)
+        st->bucket_list[st->bucket_first[cn[i]]++] = (int)i;
+    for (size_t c = nc; c > 0; c--)
+        st->bucket_first[c] = st->bucket_first[c - 1];
+    st->bucket_first[0] = 0;
+    for (size_t c = 0; c < nc; c++) {
+        int from = st->bucket_first[c], to = st->bucket_first[c + 1];
+        if (from == to)
+            continue;
+        for (int k = from; k < to; k++) {
+            int i = st->bucket_list[k];
+            st->acc[co[i]] += wt ? wt[i] : 1;
         }
-        for (size_t k = at; k < end; k++)
-            st->count[r->label[st->order[k]]] = 0;
-        at = end;
+        if (pairs)
+            for (int k = from; k < to; k++)
+                pairs[st->bucket_list[k]] = st->acc[co[st->bucket_list[k]]];
+        for (int k = from; k < to; k++) {
+            uint64_t *g = &st->acc[co[st->bucket_list[k]]];
+            both_sq += *g * *g;   /* each (before, after) group once */
+            *g = 0;
+        }
     }
     return old_sq + new_sq - 2 * both_sq;
 }
 
-static int same_labels(const ts_routes *r, int u, int v)
-{
-    return r->label[u] == r->label[v] && r->st->label_new[u] == r->st->label_new[v];
-}
-
 /* Node pairs connected before and after whose next hop zone z's change
  * moved: every local pair's change, times the global pairs it stands for
- * (see the opening comment of topology.h). */
-static uint64_t zone_moves(ts_routes *r, int z)
+ * (topology.h): a backbone destination stands for root_mult[its local
+ * index] nodes, a zone's attachment for attach_mult, any other zone
+ * destination for itself. */
+static uint64_t zone_moves(ts_routes *r, int z, const int *links, size_t n,
+                           const uint64_t *root_mult, uint64_t attach_mult)
 {
     route_state *st = r->st;
     const ts_topology *t = r->topo;
     const ts__topo_zone *zz = &t->zones[z];
-    if (z == 0) {
-        /* A backbone destination stands for itself and the nodes of the
-         * zones attached to it that reach it, before and after. */
-        for (int v = 0; v < zz->n; v++)
-            st->mult[v] = 1;
-        for (size_t n = 0; n < t->n_nodes; n++) {
-            int zn = t->zone_of[n];
-            if (zn == 0)
-                continue;
-            int a = t->zones[zn].attach;
-            if (same_labels(r, (int)n, a))
-                st->mult[t->local_of[a]]++;
-        }
-    }
     uint64_t moved = 0;
     for (int d = 0; d < zz->n; d++) {
-        zone_routes_to(t, st, z, d, st->old_up, st->old_weight, &st->scratch_old);
+        set_batch(r, links, n, 0);
+        zone_routes_to(t, st, z, d, r->up, r->weight, &st->scratch_old);
+        set_batch(r, links, n, 1);
         zone_routes_to(t, st, z, d, r->up, r->weight, &st->scratch_new);
-        uint64_t per = 1;
-        if (z == 0) {
-            per = (uint64_t)st->mult[d];
-        } else if (d == zz->n_members) {
-            /* Toward the attachment: every node outside the zone that the
-             * attachment reaches before and after. */
-            int a = zz->attach;
-            uint64_t inside = 0;
-            for (int m = 0; m < zz->n_members; m++)
-                inside += same_labels(r, zz->nodes[m], a);
-            per = (uint64_t)st->pairs[a] - inside;
-        }
+        uint64_t per = z == 0 ? root_mult[d] : d == zz->n_members ? attach_mult : 1;
         for (int v = 0; v < zz->n; v++) {
             int o = st->scratch_old.next[v], w = st->scratch_new.next[v];
             if (v != d && o >= 0 && w >= 0 && o != w)
                 moved += per;
         }
+    }
+    return moved;
+}
+
+/* A single link of a zone going down or up that joins what is apart
+ * without it (a bridge) moves no route between nodes connected before and
+ * after (such a route would cross it twice): the connectivity flips count
+ * it all, and the zone's Dijkstras are skipped. That is the usual fault
+ * in a tree-shaped fleet. `before` and `after` are the labels of the
+ * link's ends. */
+static int is_bridge(const ts_routes *r, size_t l, int single, const int before[2],
+                     const int after[2])
+{
+    const route_state *st = r->st;
+    (void)st;
+    if (!single || r->weight[l] != r->st->batch_old_w[0])
+        return 0;
+    return r->up[l] ? before[0] != before[1] : after[0] != after[1];
+}
+
+/* One zone's links changed (the common case): relabel that zone (or the
+ * backbone) and count from its own nodes. */
+static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n, int count)
+{
+    route_state *st = r->st;
+    const ts_topology *t = r->topo;
+    const ts__topo_zone *zz = &t->zones[z];
+    size_t l0 = (size_t)links[0];
+    int ends_before[2] = {glabel(r, t->link_a[l0]), glabel(r, t->link_b[l0])};
+    uint64_t moved = 0;
+    if (z == 0) {
+        for (int v = 0; v < zz->n; v++) {
+            st->cls_old[v] = t->local_of[r->label[zz->nodes[v]]];
+            st->wt[v] = r->w[zz->nodes[v]];
+        }
+        set_batch(r, links, n, 1);
+        label_backbone(r);
+        for (int v = 0; v < zz->n; v++)
+            st->cls_new[v] = t->local_of[r->label[zz->nodes[v]]];
+        if (!count)
+            return 0;
+        moved = pair_flips(st, (size_t)zz->n, st->wt, (size_t)zz->n, NULL);
+        int ends_after[2] = {glabel(r, t->link_a[l0]), glabel(r, t->link_b[l0])};
+        if (!is_bridge(r, l0, n == 1, ends_before, ends_after))
+            moved += zone_moves(r, 0, links, n, st->wt, 0);
+        return moved;
+    }
+    /* A zone: local classes are the member's local index of its label's
+     * first member, or n_members for "with the attachment" (which the
+     * attachment itself is). */
+    int m = zz->n_members, a = zz->attach;
+    for (int v = 0; v < m; v++) {
+        int node = zz->nodes[v];
+        st->cls_old[v] = r->att[node] ? m : t->local_of[r->label[node] - (int)t->n_nodes];
+    }
+    st->cls_old[m] = m;
+    uint64_t reach_old = r->reach[z];
+    /* Nodes outside the zone connected to the attachment, itself included:
+     * the zone's change does not alter that. */
+    uint64_t outside = r->size[r->label[a]] - reach_old;
+    set_batch(r, links, n, 1);
+    uint64_t reach_new = label_zone(r, z);
+    uint64_t flipped = 0;
+    for (int v = 0; v < m; v++) {
+        int node = zz->nodes[v];
+        st->cls_new[v] = r->att[node] ? m : t->local_of[r->label[node] - (int)t->n_nodes];
+        flipped += (st->cls_old[v] == m) != (st->cls_new[v] == m);
+    }
+    st->cls_new[m] = m;
+    r->reach[z] = reach_new;
+    r->w[a] = r->w[a] - reach_old + reach_new;
+    r->size[r->label[a]] = r->size[r->label[a]] - reach_old + reach_new;
+    if (!count)
+        return 0;
+    moved = pair_flips(st, (size_t)m + 1, NULL, (size_t)m + 1, NULL) +
+            2 * flipped * (outside - 1);
+    int ends_after[2] = {glabel(r, t->link_a[l0]), glabel(r, t->link_b[l0])};
+    if (!is_bridge(r, l0, n == 1, ends_before, ends_after))
+        moved += zone_moves(r, z, links, n, NULL, outside);
+    return moved;
+}
+
+/* Links of several zones changed (a partition across robots and the
+ * backbone): the whole fleet's labels before and after, O(nodes). */
+static uint64_t change_zones(ts_routes *r, const int *links, size_t n, int count)
+{
+    route_state *st = r->st;
+    const ts_topology *t = r->topo;
+    size_t nn = t->n_nodes;
+    for (size_t v = 0; v < nn; v++)
+        st->cls_old[v] = glabel(r, (int)v);
+    set_batch(r, links, n, 1);
+    int backbone = 0;
+    for (size_t i = 0; i < n; i++) {
+        int z = t->link_zone[links[i]];
+        if (z < 0 || st->zone_marked[z])
+            continue;
+        st->zone_marked[z] = 1;
+        if (z == 0) {
+            backbone = 1;
+            continue;
+        }
+        int a = t->zones[z].attach;
+        uint64_t reach_new = label_zone(r, z);
+        r->w[a] = r->w[a] - r->reach[z] + reach_new;
+        r->size[r->label[a]] = r->size[r->label[a]] - r->reach[z] + reach_new;
+        r->reach[z] = reach_new;
+    }
+    if (backbone)
+        label_backbone(r);
+    for (size_t v = 0; v < nn; v++)
+        st->cls_new[v] = glabel(r, (int)v);
+    uint64_t moved = 0;
+    if (count) {
+        moved = pair_flips(st, nn, NULL, 2 * nn + 1, st->pairs);
+        /* Each touched zone's moves, its destinations weighed by the nodes
+         * they stand for that are connected before and after. */
+        for (size_t i = 0; i < n; i++) {
+            int z = t->link_zone[links[i]];
+            if (z < 0 || st->zone_marked[z] != 1)
+                continue;
+            st->zone_marked[z] = 2;
+            const ts__topo_zone *zz = &t->zones[z];
+            if (z == 0) {
+                for (int v = 0; v < zz->n; v++)
+                    st->mult[v] = 1;
+                for (size_t v = 0; v < nn; v++) {
+                    int zv = t->zone_of[v];
+                    if (zv == 0)
+                        continue;
+                    int a = t->zones[zv].attach;
+                    if (st->cls_old[v] == st->cls_old[a] && st->cls_new[v] == st->cls_new[a])
+                        st->mult[t->local_of[a]]++;
+                }
+                moved += zone_moves(r, 0, links, n, st->mult, 0);
+            } else {
+                int a = zz->attach;
+                uint64_t inside = 0;
+                for (int m = 0; m < zz->n_members; m++) {
+                    int u = zz->nodes[m];
+                    inside += st->cls_old[u] == st->cls_old[a] && st->cls_new[u] == st->cls_new[a];
+                }
+                moved += zone_moves(r, z, links, n, NULL, st->pairs[a] - inside);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int z = t->link_zone[links[i]];
+        if (z >= 0)
+            st->zone_marked[z] = 0;
     }
     return moved;
 }
@@ -591,65 +880,66 @@ int ts_routes_set_links(ts_routes *r, const int *links, size_t n, const unsigned
     for (size_t i = 0; i < n; i++)
         if (links[i] < 0 || (size_t)links[i] >= t->n_links || (weight && weight[i] < 0))
             return ts_error_set(err, TS_EINVAL, NULL, 0, "bad link or latency for routes");
-    int any = 0;
-    for (size_t i = 0; i < n && !any; i++) {
-        size_t l = (size_t)links[i];
-        any = (up && (up[i] != 0) != r->up[l]) || (weight && weight[i] != r->weight[l]);
-    }
-    if (!any)
-        return TS_OK;
     route_state *st = r->st;
-    int rc = prepare_changes(r);
+    int rc = prepare_changes(r, n ? n : 1);
     if (rc != TS_OK)
         return ts_error_set(err, rc, NULL, 0, "no memory for routes");
-    memcpy(st->old_up, r->up, t->n_links);
-    memcpy(st->old_weight, r->weight, t->n_links * sizeof *r->weight);
+    /* The batch's values before and after, each link once (the last
+     * value given wins); only links that change are kept. */
+    size_t k = 0;
+    int *batch = st->batch;
     for (size_t i = 0; i < n; i++) {
         size_t l = (size_t)links[i];
-        if (up)
-            r->up[l] = up[i] != 0;
-        if (weight)
-            r->weight[l] = weight[i];
+        unsigned char nu = up ? (unsigned char)(up[i] != 0) : r->up[l];
+        int64_t nw = weight ? weight[i] : r->weight[l];
+        int j = st->link_pos[l];
+        if (j < 0) {
+            j = st->link_pos[l] = (int)k;
+            batch[k] = (int)l;
+            st->batch_old_up[k] = r->up[l];
+            st->batch_old_w[k] = r->weight[l];
+            k++;
+        }
+        st->batch_new_up[j] = nu;
+        st->batch_new_w[j] = nw;
     }
-    size_t comps = label_components(t, r->up, st->label_new, st->order);
-    uint64_t moved = changed ? connectivity_flips(r, comps) : 0;
-    /* Each touched zone once, in link order of the batch; first how many
-     * of its links change (1, or 2 for more). */
-    for (size_t i = 0; i < n; i++) {
-        size_t l = (size_t)links[i];
-        int z = t->link_zone[l];
-        if (z >= 0 && st->zone_marked[z] < 2 &&
-            (st->old_up[l] != r->up[l] || st->old_weight[l] != r->weight[l]))
-            st->zone_marked[z]++;
+    size_t m = 0;
+    for (size_t j = 0; j < k; j++) {
+        st->link_pos[batch[j]] = -1;
+        if (st->batch_old_up[j] != st->batch_new_up[j] ||
+            st->batch_old_w[j] != st->batch_new_w[j]) {
+            batch[m] = batch[j];
+            st->batch_old_up[m] = st->batch_old_up[j];
+            st->batch_new_up[m] = st->batch_new_up[j];
+            st->batch_old_w[m] = st->batch_old_w[j];
+            st->batch_new_w[m] = st->batch_new_w[j];
+            m++;
+        }
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t l = (size_t)links[i];
-        int z = t->link_zone[l];
-        if (z < 0 || st->zone_marked[z] == 0 || st->zone_marked[z] == 3 ||
-            (st->old_up[l] == r->up[l] && st->old_weight[l] == r->weight[l]))
-            continue;
-        /* A single link of the zone going down or up that joins what is
-         * apart without it (a bridge) moves no route between nodes
-         * connected before and after (such a route would cross it twice):
-         * the connectivity flips count it all, and the zone's Dijkstras
-         * are skipped. That is the usual fault in a tree-shaped fleet. */
-        int a = t->link_a[l], b = t->link_b[l];
-        int bridge = st->zone_marked[z] == 1 && st->old_weight[l] == r->weight[l] &&
-                     (r->up[l] ? r->label[a] != r->label[b]
-                               : st->label_new[a] != st->label_new[b]);
-        st->zone_marked[z] = 3;
-        if (changed && !bridge)
-            moved += zone_moves(r, z);
-        st->zones[z].version++;
+    if (m == 0)
+        return TS_OK;
+    const int *mine = batch;
+    int z0 = t->link_zone[mine[0]], one = 1;
+    for (size_t j = 1; j < m; j++)
+        one = one && t->link_zone[mine[j]] == z0;
+    uint64_t moved;
+    if (one && z0 >= 0)
+        moved = change_one_zone(r, z0, mine, m, changed != NULL);
+    else
+        moved = change_zones(r, mine, m, changed != NULL);
+    set_batch(r, mine, m, 1);
+    for (size_t j = 0; j < m; j++) {
+        int z = t->link_zone[mine[j]];
+        if (z >= 0 && !st->zone_marked[z]) {
+            st->zone_marked[z] = 1;
+            st->zones[z].version++;
+        }
     }
-    for (size_t i = 0; i < n; i++) {
-        int z = t->link_zone[links[i]];
+    for (size_t j = 0; j < m; j++) {
+        int z = t->link_zone[mine[j]];
         if (z >= 0)
             st->zone_marked[z] = 0;
     }
-    int *swap = r->label;
-    r->label = st->label_new;
-    st->label_new = swap;
     r->version++;
     if (changed)
         *changed = (size_t)moved;

@@ -44,9 +44,6 @@ void ts_topology_free(ts_topology *t)
     ts_free(t->zone_of);
     ts_free(t->local_of);
     ts_free(t->link_zone);
-    ts_free(t->g_first);
-    ts_free(t->g_other);
-    ts_free(t->g_link);
     ts_free(t);
 }
 
@@ -139,9 +136,6 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
     t->zone_of = ts_calloc(nn, sizeof *t->zone_of);
     t->local_of = ts_calloc(nn, sizeof *t->local_of);
     t->link_zone = ts_malloc(nl * sizeof *t->link_zone);
-    t->g_first = ts_calloc(nn + 1, sizeof *t->g_first);
-    t->g_other = ts_malloc(2 * nl * sizeof *t->g_other);
-    t->g_link = ts_malloc(2 * nl * sizeof *t->g_link);
     size_t n_sites = 0;
     if (site)
         for (size_t i = 0; i < n_nodes; i++)
@@ -150,34 +144,16 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
     site_info *si = ts_malloc((n_sites ? n_sites : 1) * sizeof *si);
     int *member_site = ts_malloc(nn * sizeof *member_site);
     int *zone_of_site = ts_malloc((n_sites ? n_sites : 1) * sizeof *zone_of_site);
-    int *fill = ts_calloc(nn + 1, sizeof *fill);
     int rc = TS_OK;
     if (!t->link_a || !t->link_b || !t->latency || !t->zone_of || !t->local_of ||
-        !t->link_zone || !t->g_first || !t->g_other || !t->g_link || !si ||
-        !member_site || !zone_of_site || !fill)
+        !t->link_zone || !si ||
+        !member_site || !zone_of_site)
         goto nomem;
     for (size_t l = 0; l < n_links; l++) {
         t->link_a[l] = links[l].a;
         t->link_b[l] = links[l].b;
         t->latency[l] = links[l].latency_ns;
     }
-    /* Every node's links, for connectivity, in link order. */
-    for (size_t l = 0; l < n_links; l++) {
-        t->g_first[t->link_a[l] + 1]++;
-        t->g_first[t->link_b[l] + 1]++;
-    }
-    for (size_t v = 0; v < n_nodes; v++)
-        t->g_first[v + 1] += t->g_first[v];
-    for (size_t l = 0; l < n_links; l++) {
-        int a = t->link_a[l], b = t->link_b[l];
-        size_t ka = t->g_first[a] + (size_t)fill[a]++;
-        t->g_other[ka] = b;
-        t->g_link[ka] = (int)l;
-        size_t kb = t->g_first[b] + (size_t)fill[b]++;
-        t->g_other[kb] = a;
-        t->g_link[kb] = (int)l;
-    }
-
     /* Zones: the backbone first, then one per qualifying site in site
      * order (a fixed order, so runs are reproducible). */
     if (site)
@@ -273,7 +249,6 @@ out:
     ts_free(si);
     ts_free(member_site);
     ts_free(zone_of_site);
-    ts_free(fill);
     if (rc != TS_OK) {
         ts_topology_free(t);
         return rc;

@@ -42,9 +42,6 @@ struct ts_topology {
     size_t n_zones;
     size_t max_local;         /* largest zone, in local nodes */
     size_t max_adj;           /* largest zone, in adjacency entries */
-    /* Every node's links (other end and link), for connectivity. */
-    size_t *g_first;          /* n_nodes + 1 */
-    int *g_other, *g_link;
 };
 
 #endif
