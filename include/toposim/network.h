@@ -131,10 +131,41 @@ typedef struct ts_medium_desc {
 } ts_medium_desc;
 
 typedef struct ts_routes ts_routes;
+typedef struct ts_topology ts_topology;
 
-/* Computes static routes between every pair of nodes: least total
- * propagation latency, then fewest hops, then lowest link index (a fixed
- * order so runs are reproducible). Caller frees with ts_routes_free. */
+/* Routes between every pair of nodes: least total propagation latency,
+ * then fewest hops, then the lowest directed hop leaving the node (a fixed
+ * order so runs are reproducible). They are computed on demand, per
+ * destination and routing zone (topology.h), when first asked for, and
+ * kept until a link of that zone changes. */
+
+/* Route state over a topology (borrowed: it must outlive the routes), all
+ * links up; latency_ns[i], when given, replaces link i's latency as its
+ * weight. O(nodes + links). Caller frees with ts_routes_free. */
+int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns,
+                     ts_routes **out, ts_error *err);
+
+/* Changes links[0..n-1] at once, one new version for the whole batch: up[i]
+ * (NULL: unchanged) says whether links[i] is up, weight[i] (NULL:
+ * unchanged) is its new routing latency. *changed (may be NULL) receives
+ * the number of ordered node pairs whose next hop differs between before
+ * and after the batch. A batch within one zone costs O(that zone) (plus
+ * O(batch) per destination), a batch across zones O(nodes); counting adds
+ * two Dijkstras per destination of each zone touched (none for a zone
+ * where one link that is a bridge goes down or up). TS_EINVAL for a bad
+ * link or negative weight, TS_ENOMEM (routes unchanged). */
+int ts_routes_set_links(ts_routes *routes, const int *links, size_t n,
+                        const unsigned char *up, const int64_t *weight,
+                        size_t *changed, ts_error *err);
+
+/* A number that changes whenever ts_routes_set_links changes anything. */
+uint64_t ts_routes_version(const ts_routes *routes);
+
+/* The topology the routes are over. */
+const ts_topology *ts_routes_topology(const ts_routes *routes);
+
+/* Routes over a topology of its own, without zones. Caller frees with
+ * ts_routes_free. */
 int ts_routes_new(size_t n_nodes, const ts_net_link_desc *links,
                   size_t n_links, ts_routes **out, ts_error *err);
 
@@ -189,6 +220,10 @@ typedef struct ts_network_config {
     ts_platform_event_fn event;      /* "link_down", "link_up",
                                         "route_change"; may be NULL */
     void *ctx;                       /* given to done and event */
+    const ts_topology *topology;     /* borrowed, must outlive the network
+                                        and have n_nodes nodes and the same
+                                        links (ends); NULL: the network
+                                        builds one without zones */
 } ts_network_config;
 
 /* Builds the network and its routes over the engine; everything in *cfg is
@@ -239,6 +274,13 @@ void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
  * current state again does nothing. TS_EINVAL for a bad index, TS_ENOMEM
  * if the routes cannot be rebuilt (the old ones stay, minus down links). */
 int ts_network_set_link_up(ts_network *net, int link, int up);
+
+/* As ts_network_set_link_up for links[0..n-1] together (a partition):
+ * one route recomputation for the batch; each link that changes reports
+ * "link_down" or "link_up" in the order given, then one "route_change"
+ * (link: the first link given) if any route changed. TS_EINVAL for a bad
+ * index (nothing changes). */
+int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up);
 
 /* 1 when the link is up, 0 when down, -1 for a bad index. */
 int ts_network_link_up(const ts_network *net, int link);

@@ -241,6 +241,10 @@ typedef struct ts_scenario_component {
     ts_scenario_version *versions; /* versions[0] is the declared one */
     size_t n_versions;
     int site;               /* robot it belongs to (fleet copies), or -1 */
+    int fleet_template;     /* in a fleet: the template component's index
+                               (its own for the template); else -1 */
+    int fleet_member;       /* in a fleet: the robot's number (0 for the
+                               template, K for the copy "_rK"); else -1 */
     int line;
 } ts_scenario_component;
 

@@ -20,6 +20,9 @@ typedef struct ts_plan {
     ts_place_result *placement;  /* one per scenario component */
     size_t n_nodes;
     ts_place_usage *usage;       /* one per scenario node */
+    struct ts_topology *topology; /* nodes, links and routing zones, built
+                                    once and shared with the network
+                                    model; owned by the plan */
 } ts_plan;
 
 /* Places every component of s and checks that each topic's publisher can

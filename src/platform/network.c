@@ -39,7 +39,9 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "platform/topology_internal.h"
 #include "toposim/alloc.h"
+#include "toposim/topology.h"
 #include "toposim/trace.h"
 
 /* A medium's shared transmitter remembers what it has queued in a ring of
@@ -70,6 +72,7 @@ typedef struct link_state {
     char *name;
     ts_dist jitter;           /* prepared copy */
     ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
+    int64_t latency_ns;       /* as configured */
     int64_t route_latency;    /* routing weight: link + medium latency */
     int up;
 } link_state;
@@ -114,15 +117,17 @@ typedef struct packet_slot {
 struct ts_network {
     ts_engine *engine;
     size_t n_nodes;
-    ts_net_link_desc *descs;  /* copied, names not owned */
     link_state *links;
     size_t n_links;
     hop_state *hops;
     size_t n_hops;
     medium_state *media;
     size_t n_media;
+    size_t *medium_first;     /* n_media + 1 offsets into medium_hops */
+    int *medium_hops;         /* each medium's hops, in hop order */
+    ts_topology *own_topology; /* when the config gave none */
     ts_routes *routes;
-    unsigned char *up_mask;
+    int *batch;               /* scratch for link batches, n_links */
     int64_t *weights;
     packet_slot *slots;
     size_t n_slots;
@@ -676,29 +681,16 @@ static int check_config(const ts_network_config *cfg, ts_error *err)
     return TS_OK;
 }
 
-static int rebuild_routes(ts_network *net, size_t *changed, ts_error *err)
+/* The given topology must describe the same nodes and links. */
+static int check_topology(const ts_network_config *cfg, ts_error *err)
 {
-    for (size_t l = 0; l < net->n_links; l++) {
-        net->up_mask[l] = (unsigned char)(net->links[l].up != 0);
-        net->weights[l] = net->links[l].route_latency;
-    }
-    ts_routes *r = NULL;
-    int rc = ts_routes_new_masked(net->n_nodes, net->descs, net->n_links, net->up_mask,
-                                  net->weights, &r, err);
-    if (rc != TS_OK)
-        return rc;
-    size_t n = 0;
-    if (net->routes && changed) {
-        /* Counted over (from, to) in index order: a plain tally. */
-        for (size_t a = 0; a < net->n_nodes; a++)
-            for (size_t b = 0; b < net->n_nodes; b++)
-                n += ts_routes_next_hop(r, (int)a, (int)b) !=
-                     ts_routes_next_hop(net->routes, (int)a, (int)b);
-    }
-    if (changed)
-        *changed = n;
-    ts_routes_free(net->routes);
-    net->routes = r;
+    const ts_topology *t = cfg->topology;
+    int same = ts_topology_nodes(t) == cfg->n_nodes && ts_topology_links(t) == cfg->n_links;
+    for (size_t l = 0; same && l < cfg->n_links; l++)
+        same = t->link_a[l] == cfg->links[l].a && t->link_b[l] == cfg->links[l].b;
+    if (!same)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "the topology does not match the network's nodes and links");
     return TS_OK;
 }
 
@@ -723,17 +715,14 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     net->n_hops = 2 * cfg->n_links;
     net->n_media = cfg->n_media;
     size_t nl = cfg->n_links ? cfg->n_links : 1;
-    net->descs = ts_malloc(nl * sizeof *net->descs);
     net->links = ts_calloc(nl, sizeof *net->links);
     net->hops = ts_calloc(2 * nl, sizeof *net->hops);
     net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
-    net->up_mask = ts_malloc(nl);
+    net->batch = ts_malloc(nl * sizeof *net->batch);
     net->weights = ts_malloc(nl * sizeof *net->weights);
-    if (!net->descs || !net->links || !net->hops || !net->media || !net->up_mask ||
+    if (!net->links || !net->hops || !net->media || !net->batch ||
         !net->weights || grow_slots(net) != TS_OK)
         goto nomem;
-    if (cfg->n_links)
-        memcpy(net->descs, cfg->links, cfg->n_links * sizeof *net->descs);
     for (size_t i = 0; i < cfg->n_media; i++) {
         const ts_medium_desc *d = &cfg->media[i];
         medium_state *m = &net->media[i];
@@ -747,8 +736,6 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     for (size_t l = 0; l < cfg->n_links; l++) {
         const ts_net_link_desc *d = &cfg->links[l];
         link_state *ls = &net->links[l];
-        net->descs[l].name = NULL;        /* the copy below is the owner */
-        net->descs[l].jitter.table = NULL;
         ls->name = name_or(d->name, "link", l);
         if (!ls->name)
             goto nomem;
@@ -764,6 +751,7 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         ls->loss_cfg = d->loss;
         ls->up = 1;
         medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
+        ls->latency_ns = d->latency_ns;
         ls->route_latency = add_sat(d->latency_ns, m ? m->latency_ns : 0);
         for (int dir = 0; dir < 2; dir++) {
             size_t hop = 2 * l + (size_t)dir;
@@ -786,7 +774,38 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
                 goto nomem;
         }
     }
-    if ((rc = rebuild_routes(net, NULL, err)) != TS_OK) {
+    /* Each medium's hops, for its counters. */
+    net->medium_first = ts_calloc(cfg->n_media + 1, sizeof *net->medium_first);
+    net->medium_hops = ts_malloc(2 * nl * sizeof *net->medium_hops);
+    if (!net->medium_first || !net->medium_hops)
+        goto nomem;
+    for (size_t l = 0; l < cfg->n_links; l++)
+        if (cfg->links[l].medium > 0)
+            net->medium_first[cfg->links[l].medium] += 2;
+    for (size_t i = 0; i < cfg->n_media; i++)
+        net->medium_first[i + 1] += net->medium_first[i];
+    {
+        size_t *fill = ts_calloc(cfg->n_media + 1, sizeof *fill);
+        if (!fill)
+            goto nomem;
+        for (size_t h = 0; h < net->n_hops; h++) {
+            int md = cfg->links[h / 2].medium;
+            if (md > 0)
+                net->medium_hops[net->medium_first[md - 1] + fill[md - 1]++] = (int)h;
+        }
+        ts_free(fill);
+    }
+    const ts_topology *topo = cfg->topology;
+    if (topo)
+        rc = check_topology(cfg, err);
+    else if ((rc = ts_topology_new(cfg->n_nodes, NULL, cfg->links, cfg->n_links,
+                                   &net->own_topology, err)) == TS_OK)
+        topo = net->own_topology;
+    for (size_t l = 0; rc == TS_OK && l < cfg->n_links; l++)
+        net->weights[l] = net->links[l].route_latency;
+    if (rc == TS_OK)
+        rc = ts_routes_new_on(topo, net->weights, &net->routes, err);
+    if (rc != TS_OK) {
         ts_network_free(net);
         return rc;
     }
@@ -822,12 +841,14 @@ void ts_network_free(ts_network *net)
             ts_free(net->media[i].name);
         }
     ts_routes_free(net->routes);
-    ts_free(net->descs);
+    ts_topology_free(net->own_topology);
     ts_free(net->links);
     ts_free(net->hops);
     ts_free(net->media);
-    ts_free(net->up_mask);
+    ts_free(net->batch);
     ts_free(net->weights);
+    ts_free(net->medium_first);
+    ts_free(net->medium_hops);
     ts_free(net->slots);
     ts_free(net);
 }
@@ -1083,36 +1104,73 @@ void ts_network_flush_in_flight(ts_network *net)
 
 int ts_network_set_link_up(ts_network *net, int link, int up)
 {
-    if (link < 0 || (size_t)link >= net->n_links)
-        return TS_EINVAL;
+    return ts_network_set_links_up(net, &link, 1, up);
+}
+
+int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
+{
+    for (size_t i = 0; i < n; i++)
+        if (links[i] < 0 || (size_t)links[i] >= net->n_links)
+            return TS_EINVAL;
     up = up != 0;
-    link_state *ls = &net->links[link];
-    if (ls->up == up)
+    /* The links that change, each once, in the order given. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        link_state *ls = &net->links[links[i]];
+        if (ls->up != up) {
+            ls->up = up;
+            net->batch[m++] = links[i];
+        }
+    }
+    if (m == 0)
         return TS_OK;
-    ls->up = up;
     /* Routes first, so a done callback that sends from inside the loss
      * reports below already takes the new paths. */
     size_t changed = 0;
     ts_error err;
-    int rc = rebuild_routes(net, &changed, &err);
-    char detail[sizeof ((ts_platform_event *)0)->detail];
-    if (!up) {
-        /* Reported in hop order (a->b, then b->a), each in queue order. */
-        size_t lost = kill_hop(net, 2 * (size_t)link);
-        lost += kill_hop(net, 2 * (size_t)link + 1);
-        snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
-                 ls->name, lost);
-        emit(net, "link_down", link, (double)lost, detail);
+    unsigned char state = (unsigned char)up;
+    int rc = TS_OK;
+    if (m == 1) {
+        rc = ts_routes_set_links(net->routes, net->batch, 1, &state, NULL, &changed, &err);
     } else {
-        snprintf(detail, sizeof detail, "link %s up", ls->name);
-        emit(net, "link_up", link, 0, detail);
+        unsigned char *ups = ts_malloc(m);
+        if (!ups)
+            rc = TS_ENOMEM;
+        else {
+            memset(ups, up, m);
+            rc = ts_routes_set_links(net->routes, net->batch, m, ups, NULL, &changed, &err);
+            ts_free(ups);
+        }
+    }
+    char detail[sizeof ((ts_platform_event *)0)->detail];
+    for (size_t i = 0; i < m; i++) {
+        int link = net->batch[i];
+        link_state *ls = &net->links[link];
+        if (!up) {
+            /* Reported in hop order (a->b, then b->a), each in queue order. */
+            size_t lost = kill_hop(net, 2 * (size_t)link);
+            lost += kill_hop(net, 2 * (size_t)link + 1);
+            snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
+                     ls->name, lost);
+            emit(net, "link_down", link, (double)lost, detail);
+        } else {
+            snprintf(detail, sizeof detail, "link %s up", ls->name);
+            emit(net, "link_up", link, 0, detail);
+        }
     }
     if (rc != TS_OK)
         return rc;
     if (changed > 0) {
-        snprintf(detail, sizeof detail,
-                 "routes recomputed after link %s went %s: %zu node pairs "
-                 "take a new next hop", ls->name, up ? "up" : "down", changed);
+        int link = net->batch[0];
+        if (m == 1)
+            snprintf(detail, sizeof detail,
+                     "routes recomputed after link %s went %s: %zu node pairs "
+                     "take a new next hop", net->links[link].name, up ? "up" : "down",
+                     changed);
+        else
+            snprintf(detail, sizeof detail,
+                     "routes recomputed after %zu links went %s: %zu node pairs "
+                     "take a new next hop", m, up ? "up" : "down", changed);
         emit(net, "route_change", link, (double)changed, detail);
     }
     return TS_OK;
@@ -1172,12 +1230,18 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
     /* Queued messages keep the delay they were given; the routes weigh
      * the new latency from now, as after a link going down or up. */
     m->latency_ns = latency_ns;
-    for (size_t l = 0; l < net->n_links; l++)
-        if (net->descs[l].medium == medium + 1)
-            net->links[l].route_latency = add_sat(net->descs[l].latency_ns, latency_ns);
+    size_t k = 0;
+    /* The medium's links, from its hops (two per link, in link order). */
+    for (size_t i = net->medium_first[medium]; i < net->medium_first[medium + 1]; i += 2) {
+        size_t l = (size_t)net->medium_hops[i] / 2;
+        net->links[l].route_latency = add_sat(net->links[l].latency_ns, latency_ns);
+        net->batch[k] = (int)l;
+        net->weights[k++] = net->links[l].route_latency;
+    }
     size_t changed = 0;
     ts_error err;
-    int rc = rebuild_routes(net, &changed, &err);
+    int rc = ts_routes_set_links(net->routes, net->batch, k, NULL, net->weights, &changed,
+                                 &err);
     if (rc != TS_OK)
         return rc;
     if (changed > 0) {
@@ -1233,11 +1297,9 @@ void ts_network_medium_counters(const ts_network *net, int medium,
     if (medium < 0 || (size_t)medium >= net->n_media)
         return;
     const medium_state *m = &net->media[medium];
-    /* Sums over the medium's hops in hop order. */
-    for (size_t i = 0; i < net->n_hops; i++) {
-        const hop_state *h = &net->hops[i];
-        if (h->medium != m)
-            continue;
+    /* Sums over the medium's own hops, in hop order. */
+    for (size_t k = net->medium_first[medium]; k < net->medium_first[medium + 1]; k++) {
+        const hop_state *h = &net->hops[net->medium_hops[k]];
         out->sent_packets += h->c.sent_packets;
         out->dropped_packets += h->c.dropped_packets;
         out->sent_bytes += h->c.sent_bytes;

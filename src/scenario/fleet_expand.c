@@ -13,7 +13,9 @@
  * copy; faults, services and rollouts stay as written (they name the
  * template's entities). Everything is appended copy by copy, in the
  * template's order, so indices are deterministic: copy K of the F-th
- * fleet's robot is the site ts__add_fleet reserved for it.
+ * fleet's robot is the site ts__add_fleet reserved for it. Each component
+ * of a fleet records its template's index and its robot's number, so the
+ * simulator finds copy K of a component without formatting names.
  *
  * A robot-tier component (by the placement tier rule) on the template
  * must be pinned: placement sees no robot= on an unpinned component, so a
@@ -263,6 +265,8 @@ static int copy_components(expansion *e, int k, int site)
             return oom(e, src->line);
         c->pin = mapped(e->node_map, src->pin);
         c->site = site;
+        c->fleet_template = e->comps[i];
+        c->fleet_member = k;
         e->comp_map[e->comps[i]] = j;
     }
     /* references within the robot follow it */
@@ -408,6 +412,11 @@ static int expand_fleet(expansion *e)
     ts_scenario_site *t = &s->sites[e->f->template_site];
     t->fleet = e->fleet;
     t->fleet_member = 0;
+    for (size_t i = 0; i < s->n_components; i++)
+        if (s->components[i].site == e->f->template_site) {
+            s->components[i].fleet_template = (int)i;
+            s->components[i].fleet_member = 0;
+        }
     int rc = check_pins(e);
     if (rc || e->f->count <= 1)
         return rc;
@@ -449,6 +458,10 @@ static int expand_fleet(expansion *e)
 int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
 {
     int rc = TS_OK;
+    /* Outside any fleet until one claims it (copies come after all
+     * originals, so this runs over the originals only). */
+    for (size_t i = 0; i < s->n_components; i++)
+        s->components[i].fleet_template = s->components[i].fleet_member = -1;
     for (size_t f = 0; f < s->n_fleets && !rc; f++) {
         expansion e;
         memset(&e, 0, sizeof e);

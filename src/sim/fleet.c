@@ -18,30 +18,36 @@ typedef struct ts__fleet {
     ts_fleet_agent **agents;        /* per site, or NULL */
 } ts__fleet;
 
-/* One robot's merged configuration, as events. */
-static int record_config(world *w, int site, ts_error *err)
+/* Every site's agent endpoint in one pass over the nodes (the rule of
+ * ts__world_site_agent: the site's first node that is not a switch), so
+ * that a fleet of N robots costs O(nodes), not N look-ups of O(nodes). */
+static int *site_agents(const world *w)
 {
     const ts_scenario *s = w->s;
-    size_t ng = 0, no = 0;
-    ts_fleet_param *global = ts_calloc(s->n_params ? s->n_params : 1, sizeof *global);
-    ts_fleet_param *over = ts_calloc(s->n_params ? s->n_params : 1, sizeof *over);
-    if (!global || !over) {
-        ts_free(global);
-        ts_free(over);
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the fleet configuration");
+    int *agent = ts_malloc((s->n_sites ? s->n_sites : 1) * sizeof *agent);
+    if (!agent)
+        return NULL;
+    for (size_t i = 0; i < s->n_sites; i++)
+        agent[i] = -1;
+    for (size_t n = 0; n < s->n_nodes; n++) {
+        int site = s->nodes[n].site;
+        if (site >= 0 && agent[site] < 0 && s->nodes[n].kind != TS_NODE_SWITCH)
+            agent[site] = (int)(s->n_components + n);
     }
-    for (size_t i = 0; i < s->n_params; i++) {
-        if (s->params[i].site < 0)
-            global[ng++] = (ts_fleet_param){s->params[i].name, s->params[i].value};
-        else if (s->params[i].site == site)
-            over[no++] = (ts_fleet_param){s->params[i].name, s->params[i].value};
-    }
+    return agent;
+}
+
+/* One robot's merged configuration, as events: the ng global parameters
+ * and the robot's no overrides. */
+static int record_config(world *w, int site, int agent, const ts_fleet_param *global,
+                         size_t ng, const ts_fleet_param *over, size_t no, ts_error *err)
+{
+    const ts_scenario *s = w->s;
     ts_fleet_config cfg;
     memset(&cfg, 0, sizeof cfg);
     int rc = ts_fleet_merge(global, ng, over, no, &cfg, err);
     for (size_t i = 0; rc == TS_OK && i < cfg.n; i++) {
         ts_platform_event ev = {ts_engine_now(w->engine), "config", -1, -1, -1, 0, ""};
-        int agent = ts__world_site_agent(w, site);
         ev.node = agent >= 0 ? (int)((size_t)agent - s->n_components) : -1;
         snprintf(ev.detail, sizeof ev.detail, "%.40s: %.48s = %.48s%s", s->sites[site].id,
                  cfg.entries[i].key, cfg.entries[i].value,
@@ -49,8 +55,89 @@ static int record_config(world *w, int site, ts_error *err)
         ts__world_on_event(w, &ev);
     }
     ts_fleet_config_fini(&cfg);
+    return rc;
+}
+
+/* Every robot's configuration, in site order: the parameters are grouped
+ * by site once (each site's overrides in declaration order), so the cost
+ * is O(sites + parameters). */
+static int record_configs(world *w, const int *agent, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t np = s->n_params ? s->n_params : 1, ns = s->n_sites;
+    ts_fleet_param *global = ts_calloc(np, sizeof *global);
+    ts_fleet_param *over = ts_calloc(np, sizeof *over);
+    size_t *first = ts_calloc(ns + 1, sizeof *first);
+    size_t *fill = ts_calloc(ns + 1, sizeof *fill);
+    int rc = TS_OK;
+    if (!global || !over || !first || !fill) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the fleet configuration");
+        goto out;
+    }
+    size_t ng = 0;
+    for (size_t i = 0; i < s->n_params; i++) {
+        int site = s->params[i].site;
+        if (site < 0)
+            global[ng++] = (ts_fleet_param){s->params[i].name, s->params[i].value};
+        else if ((size_t)site < ns)
+            first[site + 1]++;
+    }
+    for (size_t i = 0; i < ns; i++)
+        first[i + 1] += first[i];
+    for (size_t i = 0; i < s->n_params; i++) {
+        int site = s->params[i].site;
+        if (site >= 0 && (size_t)site < ns)
+            over[first[site] + fill[site]++] =
+                (ts_fleet_param){s->params[i].name, s->params[i].value};
+    }
+    for (size_t site = 0; site < ns && rc == TS_OK; site++)
+        if (s->sites[site].tier == TS_TIER_ROBOT)
+            rc = record_config(w, (int)site, agent[site], global, ng, over + first[site],
+                               first[site + 1] - first[site], err);
+out:
     ts_free(global);
     ts_free(over);
+    ts_free(first);
+    ts_free(fill);
+    return rc;
+}
+
+/* One fleet's coordinator and its members' agents: the members are the
+ * fleet's sites that have an agent, in site order, however many. */
+static int start_fleet(world *w, ts__fleet *f, size_t fi, const int *agent, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    const ts_scenario_fleet *fl = &s->fleets[fi];
+    size_t cap = s->n_sites ? s->n_sites : 1;
+    int *agents = ts_malloc(cap * sizeof *agents);
+    const char **names = ts_malloc(cap * sizeof *names);
+    int *sites = ts_malloc(cap * sizeof *sites);
+    int rc = TS_OK;
+    if (!agents || !names || !sites) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the fleet");
+        goto out;
+    }
+    size_t n = 0;
+    for (size_t site = 0; site < s->n_sites; site++)
+        if (s->sites[site].fleet == (int)fi && agent[site] >= 0) {
+            agents[n] = agent[site];
+            names[n] = s->sites[site].id;
+            sites[n++] = (int)site;
+        }
+    int64_t period = s->components[fl->coordinator].period_ns;
+    ts_fleet_coord_desc cd = {fl->coordinator, agents, names, n, period, 0};
+    if ((rc = ts_fleet_coord_new(&w->rts.rt, &cd, &f->coords[fi], err)) != TS_OK ||
+        (rc = ts_fleet_coord_start(f->coords[fi])) != TS_OK)
+        goto out;
+    for (size_t k = 0; k < n && rc == TS_OK; k++) {
+        ts_fleet_agent_desc ad = {agents[k], fl->coordinator, (int)k, -1, period, 0};
+        if ((rc = ts_fleet_agent_new(&w->rts.rt, &ad, &f->agents[sites[k]], err)) == TS_OK)
+            rc = ts_fleet_agent_start(f->agents[sites[k]]);
+    }
+out:
+    ts_free(agents);
+    ts_free(names);
+    ts_free(sites);
     return rc;
 }
 
@@ -65,42 +152,16 @@ int ts__world_fleet_start(world *w, ts_error *err)
     w->fleet = f;
     f->coords = ts_calloc(s->n_fleets ? s->n_fleets : 1, sizeof *f->coords);
     f->agents = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *f->agents);
-    if (!f->coords || !f->agents)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the fleet");
+    int *agent = site_agents(w);
     int rc = TS_OK;
-    for (size_t site = 0; site < s->n_sites && rc == TS_OK; site++)
-        if (s->sites[site].tier == TS_TIER_ROBOT && s->n_params)
-            rc = record_config(w, (int)site, err);
-    for (size_t fi = 0; fi < s->n_fleets && rc == TS_OK; fi++) {
-        const ts_scenario_fleet *fl = &s->fleets[fi];
-        if (fl->coordinator < 0)
-            continue;
-        int agents[4096];
-        const char *names[4096];
-        int sites[4096];
-        size_t n = 0;
-        if (fl->count > 4096) {
-            rc = ts_error_set(err, TS_ERANGE, s->path, fl->line,
-                              "fleet %s: %d robots; at most 4096 are supported", fl->id, fl->count);
-            break;
-        }
-        for (size_t site = 0; site < s->n_sites && n < 4096; site++)
-            if (s->sites[site].fleet == (int)fi && ts__world_site_agent(w, (int)site) >= 0) {
-                agents[n] = ts__world_site_agent(w, (int)site);
-                names[n] = s->sites[site].id;
-                sites[n++] = (int)site;
-            }
-        int64_t period = s->components[fl->coordinator].period_ns;
-        ts_fleet_coord_desc cd = {fl->coordinator, agents, names, n, period, 0};
-        if ((rc = ts_fleet_coord_new(&w->rts.rt, &cd, &f->coords[fi], err)) != TS_OK ||
-            (rc = ts_fleet_coord_start(f->coords[fi])) != TS_OK)
-            break;
-        for (size_t k = 0; k < n && rc == TS_OK; k++) {
-            ts_fleet_agent_desc ad = {agents[k], fl->coordinator, (int)k, -1, period, 0};
-            if ((rc = ts_fleet_agent_new(&w->rts.rt, &ad, &f->agents[sites[k]], err)) == TS_OK)
-                rc = ts_fleet_agent_start(f->agents[sites[k]]);
-        }
-    }
+    if (!f->coords || !f->agents || !agent)
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the fleet");
+    if (rc == TS_OK && s->n_params)
+        rc = record_configs(w, agent, err);
+    for (size_t fi = 0; fi < s->n_fleets && rc == TS_OK; fi++)
+        if (s->fleets[fi].coordinator >= 0)
+            rc = start_fleet(w, f, fi, agent, err);
+    ts_free(agent);
     if (rc != TS_OK && err && !err->file[0])
         snprintf(err->file, sizeof err->file, "%s", s->path);
     return rc;

@@ -11,6 +11,7 @@
 
 #include "toposim/alloc.h"
 #include "toposim/platform.h"
+#include "toposim/topology.h"
 
 static ts_place_tier place_tier(ts_tier tier)
 {
@@ -43,6 +44,21 @@ static int64_t route_latency(void *ctx, int from, int to)
     return ts_routes_latency(ctx, from, to);
 }
 
+/* The topology of the scenario: each node in its site's zone where the
+ * site qualifies (topology.h). */
+static int build_topology(const ts_scenario *s, const ts_net_link_desc *links,
+                          ts_topology **out, ts_error *err)
+{
+    int *site = ts_malloc((s->n_nodes ? s->n_nodes : 1) * sizeof *site);
+    if (!site)
+        return ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the topology");
+    for (size_t i = 0; i < s->n_nodes; i++)
+        site[i] = s->nodes[i].site;
+    int rc = ts_topology_new(s->n_nodes, site, links, s->n_links, out, err);
+    ts_free(site);
+    return rc;
+}
+
 /* Route check: every publisher -> subscriber pair must be connected. */
 static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
                               const ts_routes *routes, ts_error *err)
@@ -66,28 +82,39 @@ static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
 }
 
 /* Each subscriber's latency budgets: (publisher, budget) for every topic
- * with a budget it subscribes to. */
+ * with a budget it subscribes to, in topic order (then subscriber order):
+ * counted, then filled, in one pass over the topics each. */
 static ts_place_latency *latency_lists(const ts_scenario *s, size_t *first, size_t *count)
 {
     size_t total = 0;
-    for (size_t t = 0; t < s->n_topics; t++)
-        if (s->topics[t].budget_ns > 0)
-            total += s->topics[t].n_subscribers;
+    for (size_t t = 0; t < s->n_topics; t++) {
+        const ts_scenario_topic *tp = &s->topics[t];
+        if (tp->budget_ns <= 0)
+            continue;
+        for (size_t k = 0; k < tp->n_subscribers; k++)
+            if (tp->subscribers[k] != tp->publisher) {
+                count[tp->subscribers[k]]++;
+                total++;
+            }
+    }
     ts_place_latency *all = ts_calloc(total ? total : 1, sizeof *all);
     if (!all)
         return NULL;
     size_t at = 0;
     for (size_t c = 0; c < s->n_components; c++) {
         first[c] = at;
-        for (size_t t = 0; t < s->n_topics; t++) {
-            const ts_scenario_topic *tp = &s->topics[t];
-            if (tp->budget_ns <= 0 || tp->publisher == (int)c)
-                continue;
-            for (size_t k = 0; k < tp->n_subscribers; k++)
-                if (tp->subscribers[k] == (int)c)
-                    all[at++] = (ts_place_latency){tp->publisher, tp->budget_ns};
+        at += count[c];
+        count[c] = 0;
+    }
+    for (size_t t = 0; t < s->n_topics; t++) {
+        const ts_scenario_topic *tp = &s->topics[t];
+        if (tp->budget_ns <= 0)
+            continue;
+        for (size_t k = 0; k < tp->n_subscribers; k++) {
+            int c = tp->subscribers[k];
+            if (c != tp->publisher)
+                all[first[c] + count[c]++] = (ts_place_latency){tp->publisher, tp->budget_ns};
         }
-        count[c] = at - first[c];
     }
     return all;
 }
@@ -100,7 +127,7 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     ts_place_component *comps = ts_calloc(nc, sizeof *comps);
     size_t *lat_first = ts_calloc(nc, sizeof *lat_first);
     size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
-    ts_place_latency *lat = latency_lists(s, lat_first, lat_count);
+    ts_place_latency *lat = lat_first && lat_count ? latency_lists(s, lat_first, lat_count) : NULL;
     ts_net_link_desc *links = link_descs(s);
     ts_plan *plan = ts_calloc(1, sizeof *plan);
     if (plan) {
@@ -116,7 +143,10 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     }
     plan->n_components = s->n_components;
     plan->n_nodes = s->n_nodes;
-    if ((rc = ts_routes_new(s->n_nodes, links, s->n_links, &routes, err)) != TS_OK)
+    /* The placement weighs links by their own latency (a medium's is not
+     * counted here, as before the topology was shared). */
+    if ((rc = build_topology(s, links, &plan->topology, err)) != TS_OK ||
+        (rc = ts_routes_new_on(plan->topology, NULL, &routes, err)) != TS_OK)
         goto out;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const ts_scenario_node *n = &s->nodes[i];
@@ -192,5 +222,6 @@ void ts_plan_free(ts_plan *plan)
         return;
     ts_free(plan->placement);
     ts_free(plan->usage);
+    ts_topology_free(plan->topology);
     ts_free(plan);
 }

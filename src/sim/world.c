@@ -212,6 +212,7 @@ static int build_network(world *w, uint64_t seed, ts_error *err)
         .done = on_packet_done,
         .event = ts__world_on_event,
         .ctx = w,
+        .topology = w->plan->topology,
     };
     int rc = ts_network_new(w->engine, &cfg, &w->net, err);
     ts_free(links);

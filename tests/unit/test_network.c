@@ -21,6 +21,7 @@
 
 #include "toposim/alloc.h"
 #include "toposim/platform.h"
+#include "toposim/topology.h"
 #include "toposim/trace.h"
 
 #define MAX_DONE 64
@@ -1159,6 +1160,103 @@ static void count_event(ts_engine *engine, void *ctx, uint64_t arg)
     (*(int *)ctx)++;
 }
 
+static void test_partition_is_one_batch(void **state)
+{
+    (void)state;
+    /* ap 0 and edge 1 in the backbone; robot site 0 (rt 2, switch 3) on
+     * Wi-Fi to ap and a slow backup link to edge; robot site 1 (rt 4,
+     * switch 5) on Wi-Fi only. Cutting both Wi-Fi links at once moves
+     * robot 0 onto its backup and cuts robot 1 off: two link_down events
+     * in the order given, then one route_change counting every node pair
+     * whose next hop differs between before and after. */
+    int site[] = {-1, -1, 0, 0, 1, 1};
+    ts_net_link_desc links[] = {
+        {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e9},
+        {.a = 2, .b = 3, .latency_ns = TS_MS, .bandwidth_bps = 1e9},
+        {.a = 3, .b = 0, .latency_ns = 2 * TS_MS, .bandwidth_bps = 1e9},
+        {.a = 4, .b = 5, .latency_ns = TS_MS, .bandwidth_bps = 1e9},
+        {.a = 5, .b = 0, .latency_ns = 2 * TS_MS, .bandwidth_bps = 1e9},
+        {.a = 3, .b = 1, .latency_ns = 10 * TS_MS, .bandwidth_bps = 1e9},
+    };
+    ts_error err;
+    ts_topology *topo;
+    assert_int_equal(ts_topology_new(6, site, links, 6, &topo, &err), TS_OK);
+    assert_true(ts_topology_zones(topo) > 1);
+    /* The expected count, from the routes without zones. */
+    ts_routes *flat;
+    assert_int_equal(ts_routes_new(6, links, 6, &flat, &err), TS_OK);
+    int before[36];
+    for (int k = 0; k < 36; k++)
+        before[k] = ts_routes_next_hop(flat, k / 6, k % 6);
+    int cut[] = {2, 4};
+    unsigned char down[] = {0, 0};
+    assert_int_equal(ts_routes_set_links(flat, cut, 2, down, NULL, NULL, &err), TS_OK);
+    size_t expect = 0;
+    for (int k = 0; k < 36; k++)
+        expect += before[k] != ts_routes_next_hop(flat, k / 6, k % 6);
+    assert_true(expect > 0);
+
+    ev_recorder *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    ts_engine *e = ts_engine_new(64);
+    ts_network_config cfg = {.n_nodes = 6, .links = links, .n_links = 6,
+                             .done = record_ev_done, .event = record_event, .ctx = r,
+                             .topology = topo};
+    ts_network *net;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    assert_int_equal(ts_routes_latency(ts_network_routes(net), 2, 1), 4 * TS_MS);
+    uint64_t version = ts_routes_version(ts_network_routes(net));
+    int bad[] = {2, 6};
+    assert_int_equal(ts_network_set_links_up(net, bad, 2, 0), TS_EINVAL);
+    assert_int_equal(ts_network_link_up(net, 2), 1);
+    assert_int_equal(ts_network_set_links_up(net, cut, 2, 0), TS_OK);
+    assert_int_equal(ts_routes_version(ts_network_routes(net)), version + 1);
+    assert_int_equal(r->n, 3);
+    assert_string_equal(r->kind[0], "link_down");
+    assert_string_equal(r->kind[1], "link_down");
+    assert_string_equal(r->kind[2], "route_change");
+    assert_true(r->value[2] == (double)expect);
+    const ts_routes *rt = ts_network_routes(net);
+    for (int k = 0; k < 36; k++)
+        assert_int_equal(ts_routes_next_hop(rt, k / 6, k % 6),
+                         ts_routes_next_hop(flat, k / 6, k % 6));
+    /* Robot 0 reaches edge over its backup: 1 ms + 10 ms + 8 ns per hop;
+     * robot 1 is cut off. */
+    ts_packet p = {.src = 2, .dst = 1, .bytes = 1};
+    assert_int_equal(ts_network_send(net, &p), TS_OK);
+    ts_packet q = {.src = 4, .dst = 1, .bytes = 1};
+    assert_int_equal(ts_network_send(net, &q), TS_OK);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(r->rec.n, 2);
+    assert_int_equal(r->rec.done[0].status, TS_MSG_NO_ROUTE);
+    assert_int_equal(r->rec.done[1].status, TS_MSG_DELIVERED);
+    assert_int_equal(r->rec.done[1].received, 11 * TS_MS + 16);
+    /* Cutting them again changes nothing and reports nothing; up again,
+     * one batch back to the first routes. */
+    assert_int_equal(ts_network_set_links_up(net, cut, 2, 0), TS_OK);
+    assert_int_equal(r->n, 3);
+    assert_int_equal(ts_network_set_links_up(net, cut, 2, 1), TS_OK);
+    assert_int_equal(r->n, 6);
+    assert_string_equal(r->kind[3], "link_up");
+    assert_string_equal(r->kind[5], "route_change");
+    assert_true(r->value[5] == (double)expect);
+    for (int k = 0; k < 36; k++)
+        assert_int_equal(ts_routes_next_hop(ts_network_routes(net), k / 6, k % 6), before[k]);
+    ts_network_free(net);
+    /* A topology of other nodes or links is refused. */
+    cfg.n_links = 5;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+    assert_null(net);
+    cfg.n_links = 6;
+    links[5].b = 0;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_EINVAL);
+    assert_null(net);
+    ts_engine_free(e);
+    ts_routes_free(flat);
+    ts_topology_free(topo);
+    free(r);
+}
+
 static void test_free_cancels_arrivals(void **state)
 {
     (void)state;
@@ -1225,6 +1323,7 @@ int main(void)
         cmocka_unit_test(test_medium_capacity_change_exact_bits),
         cmocka_unit_test(test_medium_latency_change_reroutes),
         cmocka_unit_test(test_free_cancels_arrivals),
+        cmocka_unit_test(test_partition_is_one_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2490,6 +2490,12 @@ static void test_fleet_expansion(void **state)
         assert_int_equal(c->site, comps[i].site);
         assert_int_equal(c->backup_of, comps[i].backup_of);
         assert_int_equal(c->replica_of, comps[i].replica_of);
+        /* Each copy knows its template and robot number: components 0-4
+         * are the template's (member 0), 7-11 copy 1, 12-16 copy 2. */
+        int member = i < 5 ? 0 : i < 7 ? -1 : i < 12 ? 1 : 2;
+        int tmpl = member < 0 ? -1 : member == 0 ? i : (i - 7) % 5;
+        assert_int_equal(c->fleet_member, member);
+        assert_int_equal(c->fleet_template, tmpl);
     }
     const ts_scenario_component *cam2 = &s->components[14];
     assert_int_equal(cam2->n_versions, 2);

@@ -1,0 +1,47 @@
+/*
+ * The topology's layout, shared by topology.c (which builds it) and
+ * routes.c (which routes over it); nothing else sees it.
+ */
+#ifndef TOPOSIM_PLATFORM_TOPOLOGY_INTERNAL_H
+#define TOPOSIM_PLATFORM_TOPOLOGY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "toposim/topology.h"
+
+/* One way out of a node within a zone: the neighbour (local index), the
+ * directed hop from this node to it (link*2 + direction, as the network
+ * numbers them) and the link. */
+typedef struct ts__topo_adj {
+    int other;
+    int hop;
+    int link;
+} ts__topo_adj;
+
+/* A zone's routing graph: its members (local 0..n_members-1, in node
+ * order) and, for a leaf zone, its attachment as local index n_members;
+ * the adjacency lists, in link order, hold the links of the zone only. */
+typedef struct ts__topo_zone {
+    int n;                    /* local nodes, the attachment included */
+    int n_members;
+    int attach;               /* global node, -1 for the backbone */
+    int *nodes;               /* local -> global */
+    size_t *adj_first;        /* n + 1 */
+    ts__topo_adj *adj;
+} ts__topo_zone;
+
+struct ts_topology {
+    size_t n_nodes, n_links;
+    int *link_a, *link_b;
+    int64_t *latency;         /* per link, as built */
+    int *zone_of;             /* per node */
+    int *local_of;            /* per node: index within its own zone */
+    int *link_zone;           /* per link, -1 for a self-loop */
+    ts__topo_zone *zones;     /* zones[0] is the backbone */
+    size_t n_zones;
+    size_t max_local;         /* largest zone, in local nodes */
+    size_t max_adj;           /* largest zone, in adjacency entries */
+};
+
+#endif
