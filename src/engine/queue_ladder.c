@@ -51,6 +51,10 @@
 #define CHILD_BUCKETS (1u << CHILD_BITS)
 /* The ladder queue paper's THRES is 50; 32 measured no worse here. */
 #define SPAWN_THRESHOLD 32
+/* A bottom grown past this by insertions (events earlier than every rung's
+ * current bucket, e.g. a setup scheduling in falling time order) becomes a
+ * rung, so that an insertion never moves more than this many ids. */
+#define BOTTOM_LIMIT 128
 
 typedef struct node {
     ts_time time;
@@ -341,6 +345,68 @@ static void refill(ts_queue *q)
     }
 }
 
+/* Every bottom event is before this: the lowest rung's current bucket, or
+ * top_start when there is no rung (saturated at TS_TIME_MAX). */
+static ts_time bottom_end(const ts_queue *q)
+{
+    if (q->nrungs == 0)
+        return q->top_start;
+    const rung *low = &q->rungs[q->nrungs - 1];
+    uint64_t width = (uint64_t)low->cur << low->shift;
+    if (width > (uint64_t)(TS_TIME_MAX - low->start))
+        return TS_TIME_MAX;
+    return low->start + (ts_time)width;
+}
+
+/* The bottom has outgrown BOTTOM_LIMIT and its times
+ * differ and lie before bottom_end: spread it over a new lowest rung
+ * that ends exactly where the bottom's range ends (the lowest rung's
+ * current bucket, or top_start), then refill the bottom from it. */
+static void bottom_to_rung(ts_queue *q)
+{
+    int ri = q->nrungs;
+    rung *r = &q->rungs[ri];
+    ts_time first = q->nodes[q->bot[q->bot_lo]].time;
+    ts_time end = bottom_end(q);
+    size_t n = q->bot_hi - q->bot_lo;
+    size_t target = ri == 0 ? n : (n < CHILD_BUCKETS ? n : CHILD_BUCKETS);
+    uint64_t span = (uint64_t)end - (uint64_t)first; /* > 0: first < end */
+    unsigned shift = 0;
+    while (((span - 1) >> shift) + 1 > target)
+        shift++;
+    r->shift = shift;
+    r->nb = (size_t)((span - 1) >> shift) + 1;
+    /* Aligned to end, so the buckets cover [start, end) and no more: an
+     * event at or after end still belongs to the tier above. */
+    r->start = (ts_time)((uint64_t)end - ((uint64_t)r->nb << shift));
+    r->cur = 0;
+    for (size_t i = 0; i < r->nb; i++)
+        r->head[i] = NIL;
+    for (size_t i = q->bot_lo; i < q->bot_hi; i++) {
+        uint32_t id = q->bot[i];
+        size_t k = (size_t)(((uint64_t)q->nodes[id].time - (uint64_t)r->start) >> shift);
+        list_push(q, &r->head[k], id, (uint32_t)ri << RUNG_SHIFT | (uint32_t)k);
+    }
+    q->bot_lo = q->bot_hi = 0;
+    q->nrungs = ri + 1;
+    refill(q);
+}
+
+/* Inserts into the bottom, turning it into a rung when it has grown past
+ * BOTTOM_LIMIT with more than one distinct time (events of one time cannot
+ * be spread, and go in at the end of their run anyway). */
+static void bottom_add(ts_queue *q, uint32_t id)
+{
+    bottom_insert(q, id);
+    if (q->bot_hi - q->bot_lo <= BOTTOM_LIMIT || q->nrungs == MAX_RUNGS)
+        return;
+    ts_time first = q->nodes[q->bot[q->bot_lo]].time;
+    ts_time last = q->nodes[q->bot[q->bot_hi - 1]].time;
+    /* (last can equal end only at TS_TIME_MAX, where ranges saturate) */
+    if (first < last && last < bottom_end(q))
+        bottom_to_rung(q);
+}
+
 /* ---- placement ---- */
 
 /* Puts a node whose key is set into the tier its time belongs to. */
@@ -351,7 +417,7 @@ static void place(ts_queue *q, uint32_t id)
         if (t >= q->top_start)
             top_add(q, id);
         else
-            bottom_insert(q, id);
+            bottom_add(q, id);
         return;
     }
     rung *r = &q->rungs[0];
@@ -378,7 +444,7 @@ static void place(ts_queue *q, uint32_t id)
             return;
         }
     }
-    bottom_insert(q, id);
+    bottom_add(q, id);
 }
 
 /* ---- growth ---- */
