@@ -27,7 +27,8 @@
  * O(1) outside the bottom and O(bottom) inside it.
  *
  * Allocation: the node array grows when an id outgrows it, and the bottom
- * and rung 0 arrays grow (by doubling) when the queue's size outgrows them,
+ * (with its sorting scratch) and rung 0 arrays grow (by doubling) when the
+ * queue's size outgrows them,
  * all in push, which may fail with TS_ENOMEM; rungs below the first have a
  * fixed size made with the queue. Pop and remove never allocate.
  */
@@ -153,7 +154,7 @@ static size_t bottom_lower_bound(const ts_queue *q, const node *n)
     return lo;
 }
 
-/* Room is guaranteed: bot_cap >= size, and id is counted in size. */
+/* Room is guaranteed: bot_cap >= 2 * size, and id is counted in size. */
 static void bottom_insert(ts_queue *q, uint32_t id)
 {
     uint32_t *b = q->bot;
@@ -196,30 +197,26 @@ static inline int id_before(const ts_queue *q, uint32_t a, uint32_t b)
     return before(&q->nodes[a], &q->nodes[b]);
 }
 
-static void sift(const ts_queue *q, uint32_t *a, size_t i, size_t n)
+/* End of the ascending run of ids starting at i. */
+static size_t run_end(const ts_queue *q, const uint32_t *a, size_t i, size_t n)
 {
-    uint32_t x = a[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && id_before(q, a[c], a[c + 1]))
-            c++;
-        if (!id_before(q, x, a[c]))
-            break;
-        a[i] = a[c];
-        i = c;
-    }
-    a[i] = x;
+    size_t j = i + 1;
+    while (j < n && id_before(q, a[j - 1], a[j]))
+        j++;
+    return j;
 }
 
-/* Sorts the bottom by (time, seq): insertion sort for a few ids (or ones
- * already nearly in order), heapsort otherwise (in place, O(n log n)). */
+/* Sorts the bottom by (time, seq). A bucket's list comes out in runs
+ * (events pushed in seq order come out in falling seq, and a simulator
+ * releases many events at one instant), so this is a natural merge sort:
+ * falling runs are reversed, then neighbouring runs merged pass by pass
+ * through the scratch half of the bottom array (bot_cap >= 2 * size).
+ * A handful of ids get an insertion sort. The bottom starts at index 0. */
 static void bottom_sort(ts_queue *q)
 {
-    uint32_t *a = q->bot + q->bot_lo;
-    size_t n = q->bot_hi - q->bot_lo;
-    if (n <= 24) {
+    uint32_t *a = q->bot;
+    size_t n = q->bot_hi;
+    if (n <= 16) {
         for (size_t i = 1; i < n; i++) {
             uint32_t x = a[i];
             size_t j = i;
@@ -229,14 +226,43 @@ static void bottom_sort(ts_queue *q)
         }
         return;
     }
-    for (size_t i = n / 2; i-- > 0;)
-        sift(q, a, i, n);
-    for (size_t end = n - 1; end > 0; end--) {
-        uint32_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift(q, a, 0, end);
+    size_t runs = 0;
+    for (size_t i = 0; i < n; runs++) {
+        size_t j = i + 1;
+        if (j < n && id_before(q, a[j], a[i])) {
+            while (j < n && id_before(q, a[j], a[j - 1]))
+                j++;
+            for (size_t l = i, r = j - 1; l < r; l++, r--) {
+                uint32_t x = a[l];
+                a[l] = a[r];
+                a[r] = x;
+            }
+        } else {
+            j = run_end(q, a, i, n);
+        }
+        i = j;
     }
+    uint32_t *src = a, *dst = a + n;
+    while (runs > 1) {
+        runs = 0;
+        for (size_t i = 0; i < n; runs++) {
+            size_t m = run_end(q, src, i, n);
+            size_t e = m < n ? run_end(q, src, m, n) : n;
+            size_t l = i, r = m, o = i;
+            while (l < m && r < e)
+                dst[o++] = id_before(q, src[r], src[l]) ? src[r++] : src[l++];
+            while (l < m)
+                dst[o++] = src[l++];
+            while (r < e)
+                dst[o++] = src[r++];
+            i = e;
+        }
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
 }
 
 /* ---- refilling the bottom ---- */
@@ -328,7 +354,7 @@ static void refill(ts_queue *q)
         size_t b = r->cur++;
         uint32_t id = r->head[b];
         r->head[b] = NIL;
-        /* bottom is empty: its whole capacity (>= size) is free */
+        /* bottom is empty: its whole capacity (>= 2 * size) is free */
         size_t n = 0;
         for (; id != NIL; id = q->nodes[id].next) {
             q->bot[n++] = id;
@@ -464,10 +490,11 @@ static int grow_nodes(ts_queue *q, size_t need)
     return TS_OK;
 }
 
-/* Bottom and rung 0 each need room for every queued event. */
+/* Rung 0 needs a bucket per queued event at most, the bottom room for
+ * every queued event and as much again as scratch for sorting. */
 static int grow_for_size(ts_queue *q, size_t need)
 {
-    if (need > q->bot_cap) {
+    if (2 * need > q->bot_cap) {
         size_t cap = q->bot_cap * 2;
         uint32_t *b = ts_realloc(q->bot, cap * sizeof *b);
         if (!b)
@@ -512,8 +539,8 @@ static ts_queue *q_new(size_t capacity)
     q->top_head = NIL;
     q->top_min = TS_TIME_MAX;
     q->top_max = INT64_MIN;
-    q->bot = ts_malloc(capacity * sizeof *q->bot);
-    q->bot_cap = q->bot ? capacity : 0;
+    q->bot = ts_malloc(2 * capacity * sizeof *q->bot);
+    q->bot_cap = q->bot ? 2 * capacity : 0;
     int ok = q->bot != NULL && grow_nodes(q, capacity) == TS_OK;
     for (int i = 0; ok && i < MAX_RUNGS; i++) {
         size_t cap = i == 0 ? capacity : CHILD_BUCKETS;
