@@ -195,4 +195,9 @@ static size_t q_size(const ts_queue *q) { return q->size; }
 TS__QUEUE_EXPORT(ts__heapq_, ts__heapq_peek_id)
 #ifdef TS_QUEUE_HEAP
 TS__QUEUE_EXPORT(ts_queue_, ts__queue_peek_id)
+
+uint32_t ts__queue_peek_ahead(const ts_queue *q, size_t k)
+{
+    return k == 0 ? q_peek_id(q) : NOT_QUEUED;
+}
 #endif

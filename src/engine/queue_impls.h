@@ -39,6 +39,11 @@
     size_t P##size(const ts_queue *q);                                        \
     uint32_t PEEK_ID(const ts_queue *q);
 
+/* The id k places after the front in pop order when the build's queue
+ * knows it without work (the ladder's sorted bottom), else UINT32_MAX: the
+ * engine prefetches those events' slots. */
+uint32_t ts__queue_peek_ahead(const ts_queue *q, size_t k);
+
 /* The array binary heap (queue_heap.c). */
 TS__QUEUE_DECLARE(ts__heapq_, ts__heapq_peek_id)
 /* The ladder queue (queue_ladder.c). */

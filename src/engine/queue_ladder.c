@@ -638,4 +638,9 @@ static size_t q_size(const ts_queue *q) { return q->size; }
 TS__QUEUE_EXPORT(ts__ladderq_, ts__ladderq_peek_id)
 #ifndef TS_QUEUE_HEAP
 TS__QUEUE_EXPORT(ts_queue_, ts__queue_peek_id)
+
+uint32_t ts__queue_peek_ahead(const ts_queue *q, size_t k)
+{
+    return q->bot_lo + k < q->bot_hi ? q->bot[q->bot_lo + k] : NIL;
+}
 #endif

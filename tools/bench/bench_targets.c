@@ -23,8 +23,9 @@
  * phases it finished and says where it stopped. Peak memory is VmHWM from
  * /proc/self/status, less its value when the child started.
  *
- * usage: bench_targets [--full]  (--full: 10 simulated seconds for the
- * humanoid fleet too, instead of 2)
+ * usage: bench_targets [--full] [--star N]
+ *   --full    10 simulated seconds for the humanoid fleet too, instead of 2
+ *   --star N  only the star fleet row for N robots (for A/B runs)
  */
 #include <signal.h>
 #include <stdint.h>
@@ -276,9 +277,24 @@ static void star(int robots, unsigned limit, star_row *row)
 
 int main(int argc, char **argv)
 {
-    int full = argc > 1 && strcmp(argv[1], "--full") == 0;
+    int full = 0, only_star = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--full") == 0) {
+            full = 1;
+        } else if (strcmp(argv[i], "--star") == 0 && i + 1 < argc) {
+            only_star = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: bench_targets [--full] [--star N]\n");
+            return 2;
+        }
+    }
     int humanoid_seconds = full ? 10 : 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (only_star > 0) {
+        star_row row;
+        star(only_star, 600, &row);
+        return row.done ? 0 : 1;
+    }
 
     printf("\nstar fleet: N robots -> 1 edge host, 100 Mbit/s 2 ms links, 1000 B "
            "every 10 ms, %d s simulated;\nper-event trace rows dropped; rate and "
