@@ -120,12 +120,13 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 	  $(TEST_SUPPORT_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
 comma := ,
-# bench_targets drops per-event trace rows and times the engine's run by
-# wrapping these library functions at link time (see the program).
+# bench_targets drops per-event trace rows and times the engine's run and
+# link faults by wrapping these library functions at link time (see the
+# program).
 $(BUILD)/bench/bench_targets: EXTRA_LDFLAGS += $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
-	ts_engine_run)
+	ts_engine_run ts_network_set_link_up)
 
 $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)
 	@mkdir -p $(dir $@)
