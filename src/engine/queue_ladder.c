@@ -94,6 +94,20 @@ struct ts_queue {
     ts_time top_start;   /* with no rungs, events at or after it go to top */
 };
 
+/* b - a for a <= b, in unsigned arithmetic: a rung's start may be below
+ * zero (it is aligned to its end), where the signed difference with a late
+ * time would overflow. */
+static inline uint64_t diff(ts_time a, ts_time b)
+{
+    return (uint64_t)b - (uint64_t)a;
+}
+
+/* start + width, known to lie in [start, TS_TIME_MAX]. */
+static inline ts_time offset(ts_time start, uint64_t width)
+{
+    return (ts_time)((uint64_t)start + width);
+}
+
 static inline int before(const node *a, const node *b)
 {
     return a->time < b->time || (a->time == b->time && a->seq < b->seq);
@@ -139,9 +153,9 @@ static void top_add(ts_queue *q, uint32_t id)
 static ts_time rung_end(const rung *r)
 {
     uint64_t width = (uint64_t)r->nb << r->shift;
-    if (width > (uint64_t)(TS_TIME_MAX - r->start))
+    if (width > diff(r->start, TS_TIME_MAX))
         return TS_TIME_MAX;
-    return r->start + (ts_time)width;
+    return offset(r->start, width);
 }
 
 /* ---- bottom ---- */
@@ -277,7 +291,7 @@ static void bottom_sort(ts_queue *q)
 static void first_rung_from_top(ts_queue *q)
 {
     rung *r = &q->rungs[0];
-    uint64_t span = (uint64_t)(q->top_max - q->top_min);
+    uint64_t span = diff(q->top_min, q->top_max);
     size_t target = q->top_n; /* <= size <= r->cap, and >= 1 */
     if (target > (size_t)BUCKET_MASK)
         target = BUCKET_MASK;
@@ -292,7 +306,7 @@ static void first_rung_from_top(ts_queue *q)
         r->head[i] = NIL;
     for (uint32_t id = q->top_head; id != NIL;) {
         uint32_t next = q->nodes[id].next;
-        size_t b = (size_t)((uint64_t)(q->nodes[id].time - r->start) >> shift);
+        size_t b = (size_t)(diff(r->start, q->nodes[id].time) >> shift);
         list_push(q, &r->head[b], id, (uint32_t)b);
         id = next;
     }
@@ -326,13 +340,13 @@ static void spawn_rung(ts_queue *q, int parent, size_t b)
         bits = p->shift;
     r->shift = p->shift - bits;
     r->nb = (size_t)1 << bits;
-    r->start = p->start + (ts_time)((uint64_t)b << p->shift);
+    r->start = offset(p->start, (uint64_t)b << p->shift);
     r->cur = 0;
     for (size_t i = 0; i < r->nb; i++)
         r->head[i] = NIL;
     for (size_t i = q->bot_lo; i < q->bot_hi; i++) {
         uint32_t id = q->bot[i];
-        size_t k = (size_t)((uint64_t)(q->nodes[id].time - r->start) >> r->shift);
+        size_t k = (size_t)(diff(r->start, q->nodes[id].time) >> r->shift);
         list_push(q, &r->head[k], id, (uint32_t)ri << RUNG_SHIFT | (uint32_t)k);
     }
     q->bot_lo = q->bot_hi = 0;
@@ -385,9 +399,9 @@ static ts_time bottom_end(const ts_queue *q)
         return q->top_start;
     const rung *low = &q->rungs[q->nrungs - 1];
     uint64_t width = (uint64_t)low->cur << low->shift;
-    if (width > (uint64_t)(TS_TIME_MAX - low->start))
+    if (width > diff(low->start, TS_TIME_MAX))
         return TS_TIME_MAX;
-    return low->start + (ts_time)width;
+    return offset(low->start, width);
 }
 
 /* The bottom has outgrown BOTTOM_LIMIT and its times
@@ -416,7 +430,7 @@ static void bottom_to_rung(ts_queue *q)
         r->head[i] = NIL;
     for (size_t i = q->bot_lo; i < q->bot_hi; i++) {
         uint32_t id = q->bot[i];
-        size_t k = (size_t)(((uint64_t)q->nodes[id].time - (uint64_t)r->start) >> shift);
+        size_t k = (size_t)(diff(r->start, q->nodes[id].time) >> shift);
         list_push(q, &r->head[k], id, (uint32_t)ri << RUNG_SHIFT | (uint32_t)k);
     }
     q->bot_lo = q->bot_hi = 0;
@@ -454,7 +468,7 @@ static void place(ts_queue *q, uint32_t id)
     }
     rung *r = &q->rungs[0];
     if (t >= r->start) {
-        uint64_t b = (uint64_t)(t - r->start) >> r->shift;
+        uint64_t b = diff(r->start, t) >> r->shift;
         if (b >= r->nb) {
             top_add(q, id);
             return;
@@ -470,7 +484,7 @@ static void place(ts_queue *q, uint32_t id)
         r = &q->rungs[i];
         if (t < r->start)
             break;
-        uint64_t b = (uint64_t)(t - r->start) >> r->shift;
+        uint64_t b = diff(r->start, t) >> r->shift;
         if (b >= r->cur) {
             list_push(q, &r->head[b], id, (uint32_t)i << RUNG_SHIFT | (uint32_t)b);
             return;
