@@ -129,7 +129,16 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@$(CC) $(CPPFLAGS_ALL) -Itests/support $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP -o $@ $< \
 	  $(TEST_SUPPORT_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
-$(BUILD)/bench/%: tools/bench/%.c $(LIB)
+comma := ,
+# bench_targets drops per-event trace rows and times the engine's run and
+# link faults by wrapping these library functions at link time (see the
+# program).
+$(BUILD)/bench/bench_targets: EXTRA_LDFLAGS += $(addprefix -Wl$(comma)--wrap=,\
+	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
+	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
+	ts_engine_run ts_network_set_link_up)
+
+$(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
 

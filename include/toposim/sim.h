@@ -101,8 +101,10 @@ uint32_t ts__queue_peek_id(const ts_queue *q);
  * new entity never shifts another entity's draws. Pure function. */
 uint64_t ts_rng_seed_for(uint64_t scenario_seed, const char *entity_name);
 
-/* Creates a GSL random stream (gsl_rng_mt19937) seeded by ts_rng_seed_for.
- * Caller frees with gsl_rng_free; NULL on allocation failure. */
+/* Creates a GSL random stream (gsl_rng_taus2: 24 bytes of state, period
+ * 2^88) whose three state words come from ts_rng_seed_for, so distinct
+ * 64-bit seeds give distinct streams. Caller frees with gsl_rng_free; NULL
+ * on allocation failure. */
 gsl_rng *ts_rng_new(uint64_t scenario_seed, const char *entity_name);
 
 #endif

@@ -1,6 +1,7 @@
 /* Tests for src/engine/: event order, cancellation, clock, stop, pool growth,
  * the queue's arbitrary removal, allocation-free steady state, and the
  * per-entity random streams. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "toposim/alloc.h"
 #include "toposim/error.h"
@@ -540,19 +542,53 @@ static void test_seed_for(void **state)
             assert_true(s[a / NN][a % NN] != s[b / NN][b % NN]);
 }
 
+/* taus2 written out from its published recurrence (L'Ecuyer 1996; GSL
+ * manual, "Random number generator algorithms"), the ground truth for the
+ * stream ts_rng_new must produce. */
+typedef struct ref_taus {
+    uint32_t s1, s2, s3;
+} ref_taus;
+
+static uint32_t ref_taus_next(ref_taus *t)
+{
+    t->s1 = ((t->s1 & 4294967294u) << 12) ^ (((t->s1 << 13) ^ t->s1) >> 19);
+    t->s2 = ((t->s2 & 4294967288u) << 4) ^ (((t->s2 << 2) ^ t->s2) >> 25);
+    t->s3 = ((t->s3 & 4294967280u) << 17) ^ (((t->s3 << 3) ^ t->s3) >> 11);
+    return t->s1 ^ t->s2 ^ t->s3;
+}
+
+static uint64_t ref_splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15u;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+    return x ^ (x >> 31);
+}
+
 static void test_rng_streams(void **state)
 {
     (void)state;
-    /* the stream is mt19937 seeded with the folded seed (independent value) */
-    gsl_rng *want = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(want, 1844804425ul);
+    /* The stream is taus2 whose three words are the 64-bit seed's halves
+     * and the low half of its splitmix64 image, warmed up by six draws. */
     gsl_rng *got = ts_rng_new(42, "robot1/jetson");
     assert_non_null(got);
-    assert_string_equal(gsl_rng_name(got), "mt19937");
-    for (int i = 0; i < 8; i++)
-        assert_int_equal(gsl_rng_get(got), gsl_rng_get(want));
-    gsl_rng_free(want);
+    assert_string_equal(gsl_rng_name(got), "taus2");
+    assert_true(gsl_rng_size(got) <= 4 * sizeof(unsigned long)); /* a few words */
+    uint64_t s = 0x576afaa33a9f81eau; /* ts_rng_seed_for(42, "robot1/jetson") */
+    ref_taus want = {(uint32_t)s, (uint32_t)(s >> 32), (uint32_t)ref_splitmix64(s)};
+    for (int i = 0; i < 6; i++)
+        (void)ref_taus_next(&want);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(gsl_rng_get(got), ref_taus_next(&want));
     gsl_rng_free(got);
+
+    /* Deterministic: two streams of one name and seed draw alike. */
+    gsl_rng *a = ts_rng_new(42, "robot1/jetson");
+    gsl_rng *b = ts_rng_new(42, "robot1/jetson");
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(gsl_rng_get(a), gsl_rng_get(b)); /* deterministic */
+    gsl_rng_free(a);
+    gsl_rng_free(b);
 
     /* Adding an entity leaves another's draws alone: build a fleet of two,
      * then of three with the newcomer created first, and compare. */
@@ -582,6 +618,43 @@ static void test_rng_streams(void **state)
     gsl_rng *other = ts_rng_new(8, "robot1");
     assert_true(gsl_rng_get(other) != d_small[0][0]);
     gsl_rng_free(other);
+}
+
+/* Distribution sanity of one stream and independence of two, with GSL's
+ * statistics; every bound is about 5 standard errors, and the draws are
+ * fixed by the seeds, so the test is deterministic. */
+static void test_rng_quality(void **state)
+{
+    (void)state;
+    enum { N = 200000, BINS = 16 };
+    double *x = malloc(N * sizeof *x);
+    double *y = malloc(N * sizeof *y);
+    assert_non_null(x);
+    assert_non_null(y);
+    gsl_rng *rx = ts_rng_new(1, "r0_l/ab");
+    gsl_rng *ry = ts_rng_new(1, "r1_l/ab");
+    unsigned long bins[BINS] = {0};
+    for (int i = 0; i < N; i++) {
+        x[i] = gsl_rng_uniform(rx);
+        y[i] = gsl_rng_uniform(ry);
+        bins[(int)(x[i] * BINS)]++;
+    }
+    double se = 1.0 / sqrt((double)N);
+    /* U(0,1): mean 1/2 (sd 0.289/sqrt N), variance 1/12 (sd 0.0745/sqrt N) */
+    assert_true(fabs(gsl_stats_mean(x, 1, N) - 0.5) < 5 * 0.2887 * se);
+    assert_true(fabs(gsl_stats_variance(x, 1, N) - 1.0 / 12) < 5 * 0.0745 * se);
+    /* no serial correlation within a stream, none between two streams */
+    assert_true(fabs(gsl_stats_lag1_autocorrelation(x, 1, N)) < 5 * se);
+    assert_true(fabs(gsl_stats_correlation(x, 1, y, 1, N)) < 5 * se);
+    /* equal bins: chi-square with 15 degrees of freedom; P(X > 37.7) = 0.001 */
+    double chi2 = 0, expect = (double)N / BINS;
+    for (int k = 0; k < BINS; k++)
+        chi2 += ((double)bins[k] - expect) * ((double)bins[k] - expect) / expect;
+    assert_true(chi2 < 37.7);
+    gsl_rng_free(rx);
+    gsl_rng_free(ry);
+    free(x);
+    free(y);
 }
 
 static void count_event(ts_engine *e, void *ctx, uint64_t arg)
@@ -627,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_queue_remove_keeps_order),
         cmocka_unit_test(test_seed_for),
         cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_rng_quality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,19 @@
 /*
- * The engine's pending-event queue: an array binary heap of (time, seq, id)
- * entries plus a position index per id, so that removing an arbitrary id
- * (event cancellation) is O(log n) instead of a linear search. A binary
- * heap because a 4-ary one measured slower here (see DESIGN.md, Engine);
- * tools/bench/bench_engine.c keeps it honest against a keys-only heap.
+ * A pending-event queue as an array binary heap of (time, seq, id) entries
+ * plus a position index per id, so that removing an arbitrary id (event
+ * cancellation) is O(log n) instead of a linear search. A binary heap
+ * because a 4-ary one measured slower here (see DESIGN.md, Engine). It is
+ * the engine's queue only when built with -DTS_QUEUE_HEAP (the ladder queue
+ * is the default: see queue_ladder.c); tests run on it either way and
+ * tools/bench/bench_engine.c compares the two.
  * Both arrays grow by doubling only when an id or the size outgrows them, so
  * once the engine's pool has stopped growing, push and pop never allocate.
  */
 #include "toposim/alloc.h"
 #include "toposim/error.h"
 #include "toposim/sim.h"
+
+#include "engine/queue_impls.h"
 
 #include <stdint.h>
 
@@ -100,7 +104,9 @@ static int grow_heap(ts_queue *q)
     return TS_OK;
 }
 
-ts_queue *ts_queue_new(size_t capacity)
+static void q_free(ts_queue *q);
+
+static ts_queue *q_new(size_t capacity)
 {
     ts_queue *q = ts_calloc(1, sizeof *q);
     if (!q)
@@ -111,14 +117,14 @@ ts_queue *ts_queue_new(size_t capacity)
         capacity = UINT32_MAX;
     q->heap = ts_malloc(capacity * sizeof *q->heap);
     if (!q->heap || grow_pos(q, capacity) != TS_OK) {
-        ts_queue_free(q);
+        q_free(q);
         return NULL;
     }
     q->heap_cap = capacity;
     return q;
 }
 
-void ts_queue_free(ts_queue *q)
+static void q_free(ts_queue *q)
 {
     if (!q)
         return;
@@ -127,7 +133,7 @@ void ts_queue_free(ts_queue *q)
     ts_free(q);
 }
 
-int ts_queue_push(ts_queue *q, uint32_t id, ts_queue_key key)
+static int q_push(ts_queue *q, uint32_t id, ts_queue_key key)
 {
     if (id == NOT_QUEUED)
         return TS_EINVAL;
@@ -142,7 +148,7 @@ int ts_queue_push(ts_queue *q, uint32_t id, ts_queue_key key)
     return TS_OK;
 }
 
-uint32_t ts_queue_pop(ts_queue *q, ts_queue_key *key)
+static uint32_t q_pop(ts_queue *q, ts_queue_key *key)
 {
     if (q->size == 0)
         return NOT_QUEUED;
@@ -157,17 +163,17 @@ uint32_t ts_queue_pop(ts_queue *q, ts_queue_key *key)
     return top.id;
 }
 
-ts_time ts_queue_peek_time(const ts_queue *q)
+static ts_time q_peek_time(const ts_queue *q)
 {
     return q->size ? q->heap[0].time : TS_TIME_MAX;
 }
 
-uint32_t ts__queue_peek_id(const ts_queue *q)
+static uint32_t q_peek_id(const ts_queue *q)
 {
     return q->size ? q->heap[0].id : NOT_QUEUED;
 }
 
-int ts_queue_remove(ts_queue *q, uint32_t id)
+static int q_remove(ts_queue *q, uint32_t id)
 {
     if (id >= q->pos_cap || q->pos[id] == NOT_QUEUED)
         return TS_ENOENT;
@@ -184,4 +190,14 @@ int ts_queue_remove(ts_queue *q, uint32_t id)
     return TS_OK;
 }
 
-size_t ts_queue_size(const ts_queue *q) { return q->size; }
+static size_t q_size(const ts_queue *q) { return q->size; }
+
+TS__QUEUE_EXPORT(ts__heapq_, ts__heapq_peek_id)
+#ifdef TS_QUEUE_HEAP
+TS__QUEUE_EXPORT(ts_queue_, ts__queue_peek_id)
+
+uint32_t ts__queue_peek_ahead(const ts_queue *q, size_t k)
+{
+    return k == 0 ? q_peek_id(q) : NOT_QUEUED;
+}
+#endif
