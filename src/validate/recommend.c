@@ -105,6 +105,32 @@ static int link_rules(ts__ctx *c)
     return TS_OK;
 }
 
+/* "select the 10W power mode": the mode of the node with the largest
+ * budget below the one it ran in (less power, less heat), from
+ * /power_modes; a generic phrase without one. */
+static void cooler_mode(const ts_trace *t, const ts_node_health *h, char *buf, size_t size)
+{
+    double now = h->power_budget_w;
+    const ts_trace_power_mode *best = NULL;
+    for (size_t i = 0; i < t->n_power_modes; i++)
+        if (t->power_modes[i].node == h->node &&
+            strncmp(t->power_modes[i].name, h->power_mode, sizeof t->power_modes[i].name) == 0)
+            now = t->power_modes[i].budget_w;
+    for (size_t i = 0; i < t->n_power_modes; i++) {
+        const ts_trace_power_mode *m = &t->power_modes[i];
+        if (m->node != h->node || !(m->budget_w > 0) || !(m->budget_w < now))
+            continue;
+        if (!best || m->budget_w > best->budget_w)
+            best = m;
+    }
+    if (best && !isnan(now) && best->budget_w < now)
+        snprintf(buf, size, "select the %.32s power mode", best->name);
+    else if (h->power_mode[0])
+        snprintf(buf, size, "select a lower power mode than %.32s", h->power_mode);
+    else
+        snprintf(buf, size, "lower its load or clocks");
+}
+
 static int node_rules(ts__ctx *c)
 {
     const ts_validation *v = c->v;
@@ -113,13 +139,14 @@ static int node_rules(ts__ctx *c)
         if (isnan(h->score))
             continue;
         int rc = TS_OK;
-        if (h->throttled_ns > 0 || (!isnan(h->headroom_c) && h->headroom_c < HEADROOM_LOW_C))
+        if (h->throttled_ns > 0 || (!isnan(h->headroom_c) && h->headroom_c < HEADROOM_LOW_C)) {
+            char mode[96];
+            cooler_mode(c->t, h, mode, sizeof mode);
             rc = ts__add_rec(c, "node-throttled", h->name,
-                             "%s throttled for %.1f s with %.1f C headroom: select a lower "
-                             "power mode%s%s, add a fan or move load off it", h->name,
-                             (double)h->throttled_ns / 1e9,
-                             isnan(h->headroom_c) ? 0.0 : fmax(h->headroom_c, 0.0),
-                             h->power_mode[0] ? " than " : "", h->power_mode);
+                             "%s throttled for %.1f s with %.1f C headroom: %s, add a fan or "
+                             "move load off it", h->name, (double)h->throttled_ns / 1e9,
+                             isnan(h->headroom_c) ? 0.0 : fmax(h->headroom_c, 0.0), mode);
+        }
         if (!rc && !isnan(h->power_budget_w) && h->power_peak_w > h->power_budget_w)
             rc = ts__add_rec(c, "power-over-budget", h->name,
                              "%s drew %.2f W at peak in its %s mode (%.2f W): select a higher "
@@ -158,10 +185,49 @@ static int failover_rules(ts__ctx *c)
     return TS_OK;
 }
 
+/* From /subscriptions: what the writer offers against what the reader
+ * requests, for the policy that failed. */
+static int qos_rules_v3(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    char d1[32], d2[32];
+    for (size_t i = 0; i < t->n_subscriptions; i++) {
+        const ts_trace_subscription *s = &t->subscriptions[i];
+        if (!s->has_qos || s->matched)
+            continue;
+        const char *topic = ts__topic_name(t, s->topic);
+        char policy[sizeof s->incompatible_policy + 1];
+        ts__copy_name(policy, sizeof policy, s->incompatible_policy, sizeof s->incompatible_policy);
+        int rc;
+        if (!strcmp(policy, "DURABILITY"))
+            rc = ts__add_rec(c, "qos-mismatch", topic,
+                             "%s: writer %.16s, reader %.16s: make the writer %.16s", topic,
+                             s->writer_durability, s->reader_durability, s->reader_durability);
+        else if (!strcmp(policy, "DEADLINE"))
+            rc = ts__add_rec(c, "qos-mismatch", topic,
+                             "%s: writer offers a %s deadline, reader requests %s: offer %s or "
+                             "less", topic, ts__fmt_dur(d1, sizeof d1, s->writer_deadline_ns),
+                             ts__fmt_dur(d2, sizeof d2, s->reader_deadline_ns), d2);
+        else if (!strcmp(policy, "RELIABILITY"))
+            rc = ts__add_rec(c, "qos-mismatch", topic,
+                             "%s: writer %.16s, reader %.16s: make the writer %.16s", topic,
+                             s->writer_reliability, s->reader_reliability, s->reader_reliability);
+        else
+            rc = ts__add_rec(c, "qos-mismatch", topic,
+                             "%s: the writer's %s does not satisfy the reader of %s: align them",
+                             topic, policy[0] ? policy : "QoS", ts__comp_name(t, s->subscriber));
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 /* Parses "POLICY: topic: writer W offers X, requests Y; ..." */
 static int qos_rules(ts__ctx *c)
 {
     const ts_trace *t = c->t;
+    if (t->n_subscriptions)
+        return qos_rules_v3(c);
     for (size_t i = 0; i < t->n_events; i++) {
         const ts_trace_event *e = &t->events[i];
         if (!ts__event_is(e, "qos_incompatible"))
