@@ -340,17 +340,53 @@ typedef struct ts_scenario_rollout {
 
 typedef enum {
     TS_REQ_TOPIC_DEADLINE = 0,     /* fraction of samples within budget */
-    TS_REQ_COMPONENT_DEADLINE = 1  /* fraction of jobs within deadline */
+    TS_REQ_COMPONENT_DEADLINE = 1, /* fraction of jobs within deadline */
+    TS_REQ_FAILOVER = 2,           /* failovers within their budget */
+    TS_REQ_SAFE_STATE = 3,         /* safe state reached within budget */
+    TS_REQ_SAFETY_COVERAGE = 4,    /* safety coverage >= min_fraction */
+    TS_REQ_HEALTH = 5,             /* health score >= threshold (0..100) */
+    TS_REQ_INTEGRATION = 6,        /* every integration check passes */
+    TS_REQ_ROLLOUT = 7,            /* the rollout completes */
+    TS_REQ_QOS_DEADLINE = 8,       /* DDS deadline events <= threshold */
+    TS_REQ_SERVICE = 9,            /* answered requests >= min_fraction */
+    TS_REQ_THERMAL_HEADROOM = 10,  /* die below throttle by >= threshold C */
+    TS_REQ_POWER_BUDGET = 11       /* power within the mode's budget */
 } ts_requirement_kind;
 
-/* A gate: at least min_fraction of the target's items meet their deadline.
- * target is a topic or component index, or -1 for "every one of that kind". */
+/* A gate of <requirements>. What it is about:
+ * - target: the topic (topic-deadline) or component (component-deadline;
+ *   failover: the group's primary) index; -1 for the other kinds or for
+ *   "every one of that kind";
+ * - object: for safe-state a robot site, rollout a rollout index,
+ *   qos-deadline a topic, service a service, thermal-headroom and
+ *   power-budget a node; -1 for "every one" and for the kinds above.
+ *   (Kept apart from target, which fleet copies remap as a topic or
+ *   component index.)
+ * min_fraction holds the fraction of the fraction kinds (deadlines,
+ * safety-coverage, service), threshold the kind's bound as trace.h's
+ * ts_trace_requirement states it (NaN when the kind has none). */
 typedef struct ts_scenario_requirement {
     ts_requirement_kind kind;
     int target;
     double min_fraction;
     int line;
+    int object;
+    double threshold;
 } ts_scenario_requirement;
+
+/* An <expect>: an event the scenario provokes on purpose, which must
+ * happen between min_count and max_count times (max_count -1: no bound). */
+typedef struct ts_scenario_expect {
+    char *event;                /* an event kind, e.g. "rollout_abort" */
+    int component;              /* component index, or -1: any */
+    int node;                   /* node index, or -1: any */
+    int64_t min_count;          /* default 1 */
+    int64_t max_count;          /* -1: no bound */
+    int line;
+} ts_scenario_expect;
+
+/* Name of a requirement kind as the scenario and the trace write it. */
+const char *ts_requirement_kind_name(ts_requirement_kind kind);
 
 typedef enum {
     TS_FAULT_LINK_DOWN = 0,     /* target link; up again after duration */
@@ -397,6 +433,7 @@ typedef struct ts_scenario {
     ts_scenario_component *components; size_t n_components;
     ts_scenario_topic *topics; size_t n_topics;
     ts_scenario_requirement *requirements; size_t n_requirements;
+    ts_scenario_expect *expects; size_t n_expects;
     ts_scenario_medium *media; size_t n_media;
     ts_scenario_fault *faults; size_t n_faults; /* in time order */
     ts_scenario_qos_profile *qos_profiles; size_t n_qos_profiles;

@@ -12,7 +12,11 @@
  *   /                 attrs: format, format_version, toposim_version
  *   /meta             attrs: scenario_name, scenario_path, seed,
  *                            duration_ns, toposim_version;
- *                     since version 3 also: command_line, git_revision,
+ *                     since version 3 also: command_line (the command
+ *                            that reproduces the run: "toposim run", its
+ *                            seed, duration and models options and the
+ *                            scenario, without output options), git_revision
+ *                            (`git describe --always --dirty` of the build),
  *                            finished (int32, 1: the run reached its end),
  *                            requirements_declared (int32, 1: the scenario
  *                            has a <requirements> element with any gate);
@@ -455,7 +459,7 @@ typedef struct ts_trace_meta {
     uint64_t seed;
     int64_t duration_ns;
     /* v3 */
-    const char *command_line;   /* as given; NULL: "" */
+    const char *command_line;   /* what reproduces the run; NULL: "" */
     int requirements_declared;  /* 1: the scenario declared gates */
     int stamp;                  /* 1: also record host, start time and wall
                                    time (the file then differs per run) */

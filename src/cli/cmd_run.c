@@ -24,9 +24,51 @@ static const char help[] =
     "  -d, --duration T     simulated time, e.g. 10s or 500ms (default: the\n"
     "                       scenario's duration=)\n"
     "  -m, --models DIR     hardware model folder\n"
+    "      --stamp          also record the host, start time and wall time in\n"
+    "                       the trace (it then differs from run to run)\n"
     "  -q, --quiet          no run summary\n"
     "  -h, --help           this text\n"
     "exit codes: 0 trace written, 2 bad input or error\n";
+
+/* The command that reproduces the run, as a shell would take it back:
+ * "toposim run", the options that decide the result (seed, duration,
+ * models) as given, and the scenario; each word single-quoted when it
+ * holds anything but plain characters. Output options (-o, -q, --stamp)
+ * are left out: they do not change the result, and the same scenario and
+ * seed must give the same bytes wherever the trace is written. */
+static char *join_command_line(const char *const *words, size_t n_words)
+{
+    size_t size = sizeof "toposim";
+    for (size_t i = 0; i < n_words; i++)
+        size += 4 * strlen(words[i]) + 3;
+    char *out = malloc(size);
+    if (!out)
+        return NULL;
+    size_t n = (size_t)snprintf(out, size, "toposim");
+    for (size_t i = 0; i < n_words; i++) {
+        const char *a = words[i];
+        int plain = a[0] != '\0';
+        for (const char *p = a; *p && plain; p++)
+            plain = isalnum((unsigned char)*p) || strchr("-_./=:,+%@", *p);
+        out[n++] = ' ';
+        if (plain) {
+            n += (size_t)snprintf(out + n, size - n, "%s", a);
+            continue;
+        }
+        out[n++] = '\'';
+        for (const char *p = a; *p; p++) {
+            if (*p == '\'') {   /* ' becomes '\'' */
+                memcpy(out + n, "'\\''", 4);
+                n += 4;
+            } else {
+                out[n++] = *p;
+            }
+        }
+        out[n++] = '\'';
+        out[n] = '\0';
+    }
+    return out;
+}
 
 static int parse_seed(const char *text, uint64_t *seed)
 {
@@ -49,6 +91,7 @@ int cli_run(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'},
         {"models", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
+        {"stamp", no_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -56,6 +99,7 @@ int cli_run(int argc, char **argv)
     const char *output = NULL;
     int quiet = 0;
     int c;
+    const char *seed_text = NULL, *duration_text = NULL;
     while ((c = getopt_long(argc, argv, ":o:s:d:m:qh", longs, NULL)) != -1) {
         const char *why = NULL;
         switch (c) {
@@ -63,6 +107,7 @@ int cli_run(int argc, char **argv)
         case 's':
             if (parse_seed(optarg, &opts.seed) != 0)
                 return cli_usage_error("run", "--seed expects a non-negative integer");
+            seed_text = optarg;
             opts.override_seed = 1;
             break;
         case 'd':
@@ -72,9 +117,11 @@ int cli_run(int argc, char **argv)
                          why ? why : "must be greater than zero");
                 return cli_usage_error("run", msg);
             }
+            duration_text = optarg;
             break;
         case 'm': models = optarg; break;
         case 'q': quiet = 1; break;
+        case 'S': opts.stamp = 1; break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
@@ -82,9 +129,33 @@ int cli_run(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("run", "expected exactly one SCENARIO.xml");
-    ts_scenario *s = cli_load_scenario(argv[optind], models);
-    if (!s)
+    const char *words[8];
+    size_t n_words = 0;
+    words[n_words++] = "run";
+    if (seed_text) {
+        words[n_words++] = "--seed";
+        words[n_words++] = seed_text;
+    }
+    if (duration_text) {
+        words[n_words++] = "--duration";
+        words[n_words++] = duration_text;
+    }
+    if (models) {
+        words[n_words++] = "--models";
+        words[n_words++] = models;
+    }
+    words[n_words++] = argv[optind];
+    char *command_line = join_command_line(words, n_words);
+    if (!command_line) {
+        fputs("toposim run: out of memory\n", stderr);
         return CLI_BAD_INPUT;
+    }
+    opts.command_line = command_line;
+    ts_scenario *s = cli_load_scenario(argv[optind], models);
+    if (!s) {
+        free(command_line);
+        return CLI_BAD_INPUT;
+    }
     char default_out[1024];
     if (!output) {
         snprintf(default_out, sizeof default_out, "results/%s.h5", s->name);
@@ -102,6 +173,7 @@ int cli_run(int argc, char **argv)
         cli_print_error(&err);
         ts_plan_free(plan);
         ts_scenario_free(s);
+        free(command_line);
         return CLI_BAD_INPUT;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -116,5 +188,6 @@ int cli_run(int argc, char **argv)
                st.delivered, st.dropped, st.jobs, st.missed_jobs, output);
     ts_plan_free(plan);
     ts_scenario_free(s);
+    free(command_line);
     return CLI_OK;
 }

@@ -331,21 +331,27 @@ void ts__qos_reader_receive(ts_qos_reader *r, const ts_rt_message *m)
     }
 }
 
+/* DDS DEADLINE (DDS 1.4, 2.2.3.7): a new sample "at least once every
+ * deadline period", so a gap of exactly the period meets it. A miss is
+ * thus known only 1 ns after anchor + d, whatever order events at the
+ * same instant run in; a 100 Hz topic with a 10 ms deadline, whose
+ * samples come exactly 10 ms apart, misses nothing. After a miss the
+ * next period starts where the missed one ended, 1 ns before the check. */
 static void deadline_tick(ts_qos_reader *r, int64_t now)
 {
     int64_t d = r->qos.deadline_ns;
-    if (now - r->dl_anchor < d) {
-        arm(r, &r->dl_timer, r->dl_anchor + d - now, T_DEADLINE);
+    if (now - r->dl_anchor <= d) {
+        arm(r, &r->dl_timer, r->dl_anchor + d + 1 - now, T_DEADLINE);
         return;
     }
     r->st.deadline_missed++;
-    r->dl_anchor = now;
+    r->dl_anchor = now - 1;  /* where the missed period ended */
     char detail[160];
     snprintf(detail, sizeof detail, "%s: reader %d got no new sample within its %lld ns deadline",
              r->name, r->endpoint, (long long)d);
     ts_rt_note(r->rt, "requested_deadline_missed", r->endpoint, -1,
                (double)r->st.deadline_missed, detail);
-    arm(r, &r->dl_timer, d, T_DEADLINE);
+    arm(r, &r->dl_timer, r->dl_anchor + d + 1 - now, T_DEADLINE);
 }
 
 static void lease_tick(ts_qos_reader *r, wproxy *p, int64_t now, int alive)
@@ -373,7 +379,7 @@ static void on_timer(void *ctx, uint64_t arg)
     if (arg == T_DEADLINE) {
         r->dl_timer = 0;
         if (!alive)
-            r->dl_anchor = now;
+            r->dl_anchor = now - 1; /* a dead reader observes nothing */
         deadline_tick(r, now);
         return;
     }
@@ -495,7 +501,7 @@ int ts__qos_reader_attach(ts_qos_reader *r, int writer_endpoint, const ts_qos *o
     if (r->qos.deadline_ns > 0 && !r->dl_started) {
         r->dl_started = 1;
         r->dl_anchor = now;
-        arm(r, &r->dl_timer, r->qos.deadline_ns, T_DEADLINE);
+        arm(r, &r->dl_timer, r->qos.deadline_ns + 1, T_DEADLINE);
     }
     return TS_OK;
 }

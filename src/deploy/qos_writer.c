@@ -173,21 +173,27 @@ static void heartbeat_tick(ts_qos_writer *w)
         arm(w, &w->hb_timer, w->hb_ns, T_HEARTBEAT);
 }
 
+/* DDS DEADLINE (DDS 1.4, 2.2.3.7): a new sample "at least once every
+ * deadline period", so a gap of exactly the period meets it. A miss is
+ * thus known only 1 ns after anchor + d, whatever order events at the
+ * same instant run in; a 100 Hz topic with a 10 ms deadline, whose
+ * samples come exactly 10 ms apart, misses nothing. After a miss the
+ * next period starts where the missed one ended, 1 ns before the check. */
 static void deadline_tick(ts_qos_writer *w, int64_t now)
 {
     int64_t d = w->qos.deadline_ns;
-    if (now - w->dl_anchor < d) {
-        arm(w, &w->dl_timer, w->dl_anchor + d - now, T_DEADLINE);
+    if (now - w->dl_anchor <= d) {
+        arm(w, &w->dl_timer, w->dl_anchor + d + 1 - now, T_DEADLINE);
         return;
     }
     w->st.deadline_missed++;
-    w->dl_anchor = now;
+    w->dl_anchor = now - 1;  /* where the missed period ended */
     char detail[160];
     snprintf(detail, sizeof detail, "%s: writer %d wrote nothing within its %lld ns deadline",
              w->name, w->endpoint, (long long)d);
     ts_rt_note(w->rt, "offered_deadline_missed", w->endpoint, -1, (double)w->st.deadline_missed,
                detail);
-    arm(w, &w->dl_timer, d, T_DEADLINE);
+    arm(w, &w->dl_timer, w->dl_anchor + d + 1 - now, T_DEADLINE);
 }
 
 static void liveliness_tick(ts_qos_writer *w, int64_t now)
@@ -213,7 +219,7 @@ static void on_timer(void *ctx, uint64_t arg)
     case T_DEADLINE:
         w->dl_timer = 0;
         if (!alive)
-            w->dl_anchor = now; /* a dead process misses nothing it can report */
+            w->dl_anchor = now - 1; /* a dead process misses nothing it can report */
         deadline_tick(w, now);
         break;
     case T_LIVELINESS:
@@ -386,7 +392,7 @@ int ts_qos_writer_write(ts_qos_writer *w, int64_t stamp_ns, uint64_t *seq)
     if (w->qos.deadline_ns > 0) {
         w->dl_anchor = now;
         if (!w->dl_timer)
-            arm(w, &w->dl_timer, w->qos.deadline_ns, T_DEADLINE);
+            arm(w, &w->dl_timer, w->qos.deadline_ns + 1, T_DEADLINE);
     }
     if (w->n_reliable && !w->hb_timer)
         arm(w, &w->hb_timer, w->hb_ns, T_HEARTBEAT);

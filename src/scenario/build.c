@@ -1187,35 +1187,6 @@ static int add_topic(builder *b, const xmlNode *el)
     return rc;
 }
 
-/* ---- requirements -------------------------------------------------------- */
-
-static int add_requirement(builder *b, const xmlNode *el)
-{
-    ts_scenario *s = b->s;
-    int line = ts__line(el);
-    ts_scenario_requirement *rs = ts__grow(s->requirements, &b->cap_requirements,
-                                       s->n_requirements, sizeof *rs);
-    if (!rs)
-        return ts__oom(b, line);
-    s->requirements = rs;
-    ts_scenario_requirement *r = &s->requirements[s->n_requirements++];
-    r->line = line;
-    r->target = -1;
-    int topic = named(el, "topic-deadline");
-    r->kind = topic ? TS_REQ_TOPIC_DEADLINE : TS_REQ_COMPONENT_DEADLINE;
-    const char *attr = topic ? "topic" : "component";
-    const char *target = ts__attr(el, attr);
-    if (target) {
-        r->target = ts__id_find(topic ? b->topic_ids : b->component_ids, target);
-        if (r->target < 0)
-            return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
-                                "%s: %s=\"%s\" names no %s (leave %s= out "
-                                "to mean every %s)",
-                                el_name(el), attr, target, attr, attr, attr);
-    }
-    return ts__bquantity(b, el, "min", TS__Q_FRACTION, NULL, &r->min_fraction, NULL);
-}
-
 /* ---- faults -------------------------------------------------------------- */
 
 /* Resolves attr (an id of kind `what`) through table; -1 with an error
@@ -1451,9 +1422,8 @@ static int walk(builder *b, const xmlNode *root)
             rc = ts__add_fleet(b, c);
     if (!rc)
         rc = ts__walk_rollouts(b, ts__child_named(root, "rollouts"));
-    sec = ts__child_named(root, "requirements");
-    for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
-        rc = add_requirement(b, c);
+    if (!rc)
+        rc = ts__walk_requirements(b, ts__child_named(root, "requirements"));
     sec = ts__child_named(root, "faults");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_fault(b, c);

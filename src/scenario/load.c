@@ -513,6 +513,9 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->fleets[i].id);
     for (size_t i = 0; i < s->n_rollouts; i++)
         ts_free(s->rollouts[i].component);
+    for (size_t i = 0; i < s->n_expects; i++)
+        ts_free(s->expects[i].event);
+    ts_free(s->expects);
     for (size_t i = 0; i < s->n_params; i++) {
         ts_free(s->params[i].name);
         ts_free(s->params[i].value);
@@ -570,6 +573,25 @@ int ts_scenario_find_link(const ts_scenario *s, const char *id)
         if (strcmp(s->links[i].id, id) == 0)
             return (int)i;
     return -1;
+}
+
+const char *ts_requirement_kind_name(ts_requirement_kind kind)
+{
+    switch (kind) {
+    case TS_REQ_TOPIC_DEADLINE: return "topic-deadline";
+    case TS_REQ_COMPONENT_DEADLINE: return "component-deadline";
+    case TS_REQ_FAILOVER: return "failover";
+    case TS_REQ_SAFE_STATE: return "safe-state";
+    case TS_REQ_SAFETY_COVERAGE: return "safety-coverage";
+    case TS_REQ_HEALTH: return "health";
+    case TS_REQ_INTEGRATION: return "integration";
+    case TS_REQ_ROLLOUT: return "rollout";
+    case TS_REQ_QOS_DEADLINE: return "qos-deadline";
+    case TS_REQ_SERVICE: return "service";
+    case TS_REQ_THERMAL_HEADROOM: return "thermal-headroom";
+    case TS_REQ_POWER_BUDGET: return "power-budget";
+    }
+    return "unknown";
 }
 
 const char *ts_tier_name(ts_tier tier)

@@ -260,7 +260,7 @@ typedef struct ts__builder {
     size_t cap_sites, cap_nodes, cap_links, cap_components, cap_topics,
         cap_requirements, cap_media, cap_faults, cap_profiles, cap_services,
         cap_clients, cap_zones, cap_allows, cap_fleets, cap_rollouts,
-        cap_params;
+        cap_params, cap_expects;
     /* id -> index + 1, one table per kind of id */
     xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids,
         medium_ids, profile_ids, zone_ids, service_ids;
@@ -341,6 +341,12 @@ int ts__add_fleet(ts__builder *b, const xmlNode *el);
 
 /* <rollouts>: component, version index, stages. */
 int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
+
+/* ---- requirements.c ------------------------------------------------------ */
+
+/* <requirements>: gates (each target resolved and able to see something)
+ * and <expect>s. After components, topics, services, fleets, rollouts. */
+int ts__walk_requirements(ts__builder *b, const xmlNode *requirements);
 
 /* Deep copy of a component (id, safety parameters, versions) into *dst,
  * which the caller has zeroed and which owns what was copied even when

@@ -316,6 +316,7 @@ static int rt_set_component(void *impl, int c, const ts_rt_component_state *st)
             }
     }
     *cur = *st;
+    ts__world_record_component_state(w, c);
     return TS_OK;
 }
 
@@ -391,6 +392,7 @@ void ts__world_process_restarted(world *w, int component, int alive)
      * replaced primary waits for its group to make it a backup). */
     w->rts.serving[component] = alive && w->rts.component[component].run == TS_RT_ACTIVE &&
                                 ts__world_agents_is_active(w, component);
+    ts__world_record_component_state(w, component);
 }
 
 int ts__world_receives(const world *w, int component)

@@ -21,6 +21,30 @@ static const char *isolation_name(ts_isolation iso)
     }
 }
 
+/* The trace table a requirement kind's target indexes ("" for none), as
+ * trace.h's ts_trace_requirement lists them. */
+static const char *requirement_table(ts_requirement_kind kind)
+{
+    switch (kind) {
+    case TS_REQ_TOPIC_DEADLINE:
+    case TS_REQ_QOS_DEADLINE: return "topics";
+    case TS_REQ_COMPONENT_DEADLINE:
+    case TS_REQ_FAILOVER: return "components";
+    case TS_REQ_SAFE_STATE: return "sites";
+    case TS_REQ_ROLLOUT: return "rollouts";
+    case TS_REQ_SERVICE: return "services";
+    case TS_REQ_THERMAL_HEADROOM:
+    case TS_REQ_POWER_BUDGET: return "nodes";
+    default: return "";
+    }
+}
+
+static int is_fraction_kind(ts_requirement_kind kind)
+{
+    return kind == TS_REQ_TOPIC_DEADLINE || kind == TS_REQ_COMPONENT_DEADLINE ||
+           kind == TS_REQ_SAFETY_COVERAGE || kind == TS_REQ_SERVICE;
+}
+
 int ts__world_robot_of(const world *w, int c)
 {
     const ts_scenario *s = w->s;
@@ -29,44 +53,6 @@ int ts__world_robot_of(const world *w, int c)
     int node = w->plan->placement[c].node;
     int site = s->nodes[node].site;
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
-}
-
-static int write_sites(world *w, ts_error *err)
-{
-    const ts_scenario *s = w->s;
-    ts_trace_site *rows = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *rows);
-    if (!rows)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
-    for (size_t i = 0; i < s->n_sites; i++) {
-        const ts_scenario_site *st = &s->sites[i];
-        copy_name(rows[i].name, sizeof rows[i].name, st->id);
-        copy_name(rows[i].tier, sizeof rows[i].tier, ts_tier_name(st->tier));
-        rows[i].battery_wh = st->battery_wh;
-        rows[i].safe_state_category = st->safe_state_category;
-        rows[i].budget_declared = st->safe_state_budget_ns > 0;
-        rows[i].safe_state_budget_ns =
-            st->safe_state_category < 0      ? 0
-            : st->safe_state_budget_ns > 0 ? st->safe_state_budget_ns
-                                           : TS_TRACE_SAFE_STATE_BUDGET_NS;
-        rows[i].fleet = st->fleet;
-        rows[i].fleet_member = st->fleet_member;
-    }
-    int rc = ts_trace_write_sites(w->trace, rows, s->n_sites, err);
-    ts_free(rows);
-    if (rc != TS_OK)
-        return rc;
-    ts_trace_fleet *fl = ts_calloc(s->n_fleets ? s->n_fleets : 1, sizeof *fl);
-    if (!fl)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for trace tables");
-    for (size_t i = 0; i < s->n_fleets; i++) {
-        copy_name(fl[i].name, sizeof fl[i].name, s->fleets[i].id);
-        fl[i].template_site = s->fleets[i].template_site;
-        fl[i].count = s->fleets[i].count;
-        fl[i].coordinator = s->fleets[i].coordinator;
-    }
-    rc = ts_trace_write_fleets(w->trace, fl, s->n_fleets, err);
-    ts_free(fl);
-    return rc;
 }
 
 /* The scenario and plan as the trace's static tables. */
@@ -176,20 +162,21 @@ int ts__world_write_tables(world *w, ts_error *err)
     for (size_t i = 0; rc == TS_OK && i < s->n_requirements; i++) {
         const ts_scenario_requirement *r = &s->requirements[i];
         memset(&reqs[i], 0, sizeof reqs[i]);
-        copy_name(reqs[i].kind, sizeof reqs[i].kind,
-                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topic-deadline" : "component-deadline");
-        reqs[i].target = r->target;
-        reqs[i].min_fraction = r->min_fraction;
-        copy_name(reqs[i].target_table, sizeof reqs[i].target_table,
-                  r->kind == TS_REQ_TOPIC_DEADLINE ? "topics" : "components");
-        reqs[i].threshold = r->min_fraction;
+        copy_name(reqs[i].kind, sizeof reqs[i].kind, ts_requirement_kind_name(r->kind));
+        const char *table = requirement_table(r->kind);
+        copy_name(reqs[i].target_table, sizeof reqs[i].target_table, table);
+        /* Topic and component targets live in target (fleet copies remap
+         * them), the others in object; the trace has one column. */
+        reqs[i].target = !table[0] ? -1 : r->target >= 0 ? r->target : r->object;
+        reqs[i].min_fraction = is_fraction_kind(r->kind) ? r->min_fraction : 0;
+        reqs[i].threshold = r->threshold;
         reqs[i].line = r->line;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
     ts_free(buf);
     if (rc == TS_OK)
-        rc = write_sites(w, err);
+        rc = ts__world_write_deploy_tables(w, err);
     return rc;
 }
 

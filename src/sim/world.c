@@ -69,6 +69,7 @@ void ts__world_on_event(void *ctx, const ts_platform_event *ev)
     row.value = ev->value;
     snprintf(row.detail, sizeof row.detail, "%s", ev->detail);
     ts__world_agents_event(w, ev);
+    ts__world_recorder_event(w, ev);
     ts_error e;
     if (!w->failed && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
         ts__world_fail(w, &e);
@@ -464,6 +465,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
 
 static void teardown(world *w)
 {
+    ts__world_recorder_free(w);
     ts__world_fleet_free(w);
     ts__world_services_free(w);
     ts__world_qos_free(w);
@@ -510,6 +512,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     if (rc != TS_OK)
         return rc;
     if ((rc = ts__world_write_tables(&w, err)) != TS_OK ||
+        (rc = ts__world_recorder_start(&w, err)) != TS_OK ||
         (rc = build(&w, seed, err)) != TS_OK) {
         teardown(&w);
         ts_trace_writer_abort(w.trace);
@@ -522,6 +525,9 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         ts__world_qos_finish(&w);
         ts_network_flush_in_flight(w.net);
         ts_compute_flush_unfinished(w.compute);
+        ts_error e;
+        if (!w.failed && ts__world_recorder_finish(&w, &e) != TS_OK)
+            ts__world_fail(&w, &e);
     }
     w.stats.seed = seed;
     w.stats.simulated_ns = ts_engine_now(w.engine);

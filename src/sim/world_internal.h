@@ -75,6 +75,7 @@ typedef struct world {
     struct ts__qos_topics *qos; /* topics through the DDS layer (qos_topics.c) */
     struct ts__services *services; /* services and the policy (services.c) */
     struct ts__fleet *fleet;  /* coordinators, agents, configuration (fleet.c) */
+    struct ts__recorder *recorder; /* component states, client counts (recorder.c) */
     /* sampler state: cumulative figures at the previous sample */
     ts_time last_sample;
     ts_compute_node_stat *prev_node;
@@ -96,9 +97,27 @@ void ts__world_on_event(void *ctx, const ts_platform_event *ev);
 /* Writes the scenario and plan as the trace's static tables. */
 int ts__world_write_tables(world *w, ts_error *err);
 
+/* Writes the deployment facts of format version 3 (tables_deploy.c):
+ * sites, fleets, power modes, versions, failover groups and backups,
+ * services and replicas, rollouts, expects. */
+int ts__world_write_deploy_tables(world *w, ts_error *err);
+
 /* The robot site a component belongs to (its fleet copy's robot, else the
  * robot of its node), or -1. */
 int ts__world_robot_of(const world *w, int c);
+
+/* The recorder (recorder.c): started before the agents, so it sees every
+ * change of a component's state; finish writes the tables only the end
+ * knows (/subscriptions, /clients). */
+int ts__world_recorder_start(world *w, ts_error *err);
+void ts__world_recorder_event(world *w, const ts_platform_event *ev);
+int ts__world_recorder_finish(world *w, ts_error *err);
+void ts__world_recorder_free(world *w);
+
+/* Appends a /component_state row if component c's serving, run state,
+ * liveness, version or safety mode changed since its last row. The one
+ * call every path that changes them makes. */
+void ts__world_record_component_state(world *w, int c);
 
 /* Schedules the periodic node/core/link sampler (if the period is > 0). */
 int ts__world_sampler_start(world *w, ts_error *err);

@@ -729,28 +729,29 @@ static void test_deadline_missed_both_sides(void **state)
         ts_qos_writer_write(w, -1, NULL);
     }
     fake_runtime_run(e->f, 50 * MS);
-    /* Last write at 15 ms: the writer misses at 25, 35, 45 ms; last
-     * delivery at 16 ms: the reader misses at 26, 36, 46 ms. */
+    /* Last write at 15 ms: the writer misses just after 25, 35, 45 ms;
+     * last delivery at 16 ms: the reader just after 26, 36, 46 ms. */
     assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 3);
     assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 3);
     for (size_t i = 0; i < 3; i++) {
         const fake_record *o = fake_runtime_find(e->f, "offered_deadline_missed", i);
         const fake_record *q2 = fake_runtime_find(e->f, "requested_deadline_missed", i);
-        assert_int_equal(o->time, (int64_t)(25 + 10 * i) * MS);
-        assert_int_equal(q2->time, (int64_t)(26 + 10 * i) * MS);
+        assert_int_equal(o->time, (int64_t)(25 + 10 * i) * MS + 1);
+        assert_int_equal(q2->time, (int64_t)(26 + 10 * i) * MS + 1);
         assert_int_equal(o->value, i + 1);
         assert_int_equal(o->component, WRITER);
         assert_int_equal(q2->component, READER);
     }
     /* Writing again resets both clocks. */
     ts_qos_writer_write(w, -1, NULL);
-    fake_runtime_run(e->f, 59 * MS);
-    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 3);
     fake_runtime_run(e->f, 60 * MS);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 3);
+    fake_runtime_run(e->f, 60 * MS + 1);
     assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 4);
-    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 3)->time, 60 * MS);
-    assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 3);
+    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 3)->time, 60 * MS + 1);
     fake_runtime_run(e->f, 61 * MS);
+    assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 3);
+    fake_runtime_run(e->f, 61 * MS + 1);
     assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 4);
 }
 
@@ -768,8 +769,8 @@ static void test_deadline_reader_never_fed_and_writer_never_written(void **state
      * match (3 ms). */
     assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 0);
     assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 2);
-    assert_int_equal(fake_runtime_find(e->f, "requested_deadline_missed", 0)->time, 13 * MS);
-    assert_int_equal(fake_runtime_find(e->f, "requested_deadline_missed", 1)->time, 23 * MS);
+    assert_int_equal(fake_runtime_find(e->f, "requested_deadline_missed", 0)->time, 13 * MS + 1);
+    assert_int_equal(fake_runtime_find(e->f, "requested_deadline_missed", 1)->time, 23 * MS + 1);
 }
 
 static void test_deadline_silent_while_dead(void **state)
@@ -783,12 +784,64 @@ static void test_deadline_silent_while_dead(void **state)
     e->f->component_alive[WRITER] = 0;
     fake_runtime_run(e->f, 100 * MS);
     assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 0);
-    /* Back at 100 ms (after that instant's check): misses from 110 ms on. */
+    /* While dead the checks fall 1 ns after each 10 ms. Back after the
+     * one at 100 ms + 1 ns: misses from just after 110 ms on. */
+    fake_runtime_run(e->f, 100 * MS + 1);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 0);
     e->f->component_alive[WRITER] = 1;
-    fake_runtime_run(e->f, 120 * MS);
+    fake_runtime_run(e->f, 120 * MS + 1);
     assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 2);
-    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 0)->time, 110 * MS);
-    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 1)->time, 120 * MS);
+    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 0)->time, 110 * MS + 1);
+    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 1)->time, 120 * MS + 1);
+}
+
+/* 100 Hz under a 10 ms deadline (the real_time profile's): every gap is
+ * exactly the deadline, which meets it on both sides; a sample 1 ns late
+ * misses it, at that very nanosecond. */
+static void test_deadline_exact_period_meets(void **state)
+{
+    env *e = *state;
+    ts_qos q = profile("real_time");
+    assert_int_equal(q.deadline_ns, 10 * MS);
+    ts_qos_writer *w = writer_at(e, WRITER, q, 100);
+    ts_qos_reader *r = reader_at(e, READER, q, e->g);
+    ts_qos_connect(w, r, NULL);
+    for (int k = 0; k <= 100; k++) {
+        fake_runtime_run(e->f, k * 10 * MS);
+        ts_qos_writer_write(w, -1, NULL);
+    }
+    /* Last write at 1000 ms, delivered 1 ms later. */
+    fake_runtime_run(e->f, 1010 * MS);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 0);
+    fake_runtime_run(e->f, 1011 * MS);
+    assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 0);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 1);
+    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 0)->time,
+                     1010 * MS + 1);
+    fake_runtime_run(e->f, 1011 * MS + 1);
+    assert_int_equal(fake_runtime_count(e->f, "requested_deadline_missed"), 1);
+    assert_int_equal(fake_runtime_find(e->f, "requested_deadline_missed", 0)->time,
+                     1011 * MS + 1);
+}
+
+/* A write 1 ns past the deadline comes after the miss it could not
+ * prevent; the next period starts at the missed deadline. */
+static void test_deadline_one_ns_late_misses(void **state)
+{
+    env *e = *state;
+    ts_qos q = profile("standard");
+    q.deadline_ns = 10 * MS;
+    ts_qos_writer *w = writer_at(e, WRITER, q, 100);
+    ts_qos_writer_write(w, -1, NULL);
+    fake_runtime_run(e->f, 10 * MS + 1);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 1);
+    assert_int_equal(fake_runtime_find(e->f, "offered_deadline_missed", 0)->time, 10 * MS + 1);
+    ts_qos_writer_write(w, -1, NULL);
+    /* Written at 10 ms + 1 ns: met through 20 ms + 1 ns. */
+    fake_runtime_run(e->f, 20 * MS + 1);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 1);
+    fake_runtime_run(e->f, 20 * MS + 2);
+    assert_int_equal(fake_runtime_count(e->f, "offered_deadline_missed"), 2);
 }
 
 /* ---- liveliness ------------------------------------------------------------- */
@@ -1076,6 +1129,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deadline_reader_never_fed_and_writer_never_written,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_silent_while_dead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_exact_period_meets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadline_one_ns_late_misses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liveliness_automatic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liveliness_manual_by_topic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_writers_one_reader, setup, teardown),

@@ -623,6 +623,52 @@ static const bad_case bad_cases[] = {
      "component a: replicas=\"0\" must be at least 1"},
     {"zero-weight.xml", TS_EINVAL, 11,
      "component a: weight=\"0\" must be greater than 0"},
+    {"expect-bad-event.xml", TS_EPARSE, 24,
+     "The value 'Rollout Abort' is not accepted by the pattern"},
+    {"expect-max-below-min.xml", TS_EINVAL, 24,
+     "expect: max=\"2\" is below min=\"3\""},
+    {"expect-no-event.xml", TS_EPARSE, 24,
+     "Element 'expect': The attribute 'event' is required"},
+    {"expect-unknown-component.xml", TS_ENOENT, 24,
+     "expect: component=\"zz\" names no component"},
+    {"expect-unknown-node.xml", TS_ENOENT, 24,
+     "expect: node=\"n9\" names no node"},
+    {"gate-failover-no-backup.xml", TS_EINVAL, 24,
+     "failover: component a has no backup: a failover gate needs a failover group"},
+    {"gate-failover-no-group.xml", TS_EINVAL, 24,
+     "failover: the scenario has no failover group to judge"},
+    {"gate-failover-unknown-component.xml", TS_ENOENT, 24,
+     "failover: component=\"zz\" names no component"},
+    {"gate-health-above-100.xml", TS_EINVAL, 24,
+     "health: min=\"120\": a health score runs from 0 to 100"},
+    {"gate-integration-attribute.xml", TS_EPARSE, 24,
+     "Element 'integration', attribute 'min': The attribute 'min' is not allowed"},
+    {"gate-power-budget-no-budget.xml", TS_EINVAL, 24,
+     "power-budget: node c1 has no power mode with a budget"},
+    {"gate-power-budget-unknown-node.xml", TS_ENOENT, 24,
+     "power-budget: node=\"j9\" names no node"},
+    {"gate-qos-deadline-negative-max.xml", TS_EPARSE, 24,
+     "Element 'qos-deadline', attribute 'max'"},
+    {"gate-qos-deadline-no-deadline.xml", TS_EINVAL, 24,
+     "qos-deadline: topic t1 has no QoS deadline"},
+    {"gate-rollout-not-rolled-out.xml", TS_ENOENT, 24,
+     "rollout: component=\"a\" is rolled out by no <rollout>"},
+    {"gate-safe-state-not-robot.xml", TS_EINVAL, 24,
+     "safe-state: robot=\"e1\" names an edge rack, expected a robot's id"},
+    {"gate-safe-state-undeclared.xml", TS_EINVAL, 24,
+     "safe-state: robot r1 declares no safe state"},
+    {"gate-safe-state-unknown-robot.xml", TS_ENOENT, 24,
+     "safe-state: robot=\"r9\" names no robot"},
+    {"gate-safety-coverage-above-one.xml", TS_ERANGE, 24,
+     "safety-coverage: min=\"150%\": a fraction must lie between 0% and 100%"},
+    {"gate-safety-coverage-no-min.xml", TS_EPARSE, 24,
+     "Element 'safety-coverage': The attribute 'min' is required"},
+    {"gate-service-none.xml", TS_EINVAL, 24,
+     "service: the scenario has no <service> to judge"},
+    {"gate-thermal-headroom-bad-unit.xml", TS_EINVAL, 24,
+     "thermal-headroom: min=\"5 parsecs\": expected a temperature"},
+    {"gate-thermal-headroom-no-model.xml", TS_EINVAL, 24,
+     "thermal-headroom: node c1 has no thermal model"},
 };
 
 static const bad_case *bad_case_for(const char *file)
@@ -2689,6 +2735,156 @@ static void test_deploy_allocation_failures(void **state)
     }
 }
 
+/* ---- requirements and expectations --------------------------------------- */
+
+/* Every gate once, with and without its target, and <expect>s. */
+static const char GATES_DOC[] =
+    "<scenario duration=\"10s\">\n"                                        /* 1 */
+    "  <platform>\n"
+    "    <robot id=\"r1\" safe-state=\"stop-1\">\n"
+    "      <computer id=\"c1\" cores=\"4\" memory=\"4GiB\"/>\n"
+    "      <jetson id=\"j1\" model=\"jetson-orin-nano-8gb\"/>\n"          /* 5 */
+    "    </robot>\n"
+    "    <robot id=\"r2\" safe-state=\"stop-0\" safe-state-budget=\"50ms\">\n"
+    "      <computer id=\"c2\" cores=\"2\" memory=\"1GiB\"/>\n"
+    "    </robot>\n"
+    "    <edge id=\"e1\"><server id=\"s1\" cores=\"16\" memory=\"64GiB\"/></edge>\n" /* 10 */
+    "    <link id=\"l1\" from=\"c1\" to=\"j1\" latency=\"1us\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"l2\" from=\"j1\" to=\"s1\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"l3\" from=\"c2\" to=\"s1\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "  </platform>\n"
+    "  <components>\n"                                                     /* 15 */
+    "    <component id=\"mon\" rate=\"100Hz\" exec=\"100us\" node=\"c1\" heartbeat=\"2ms\"\n"
+    "               flags=\"safety-critical\" failover-budget=\"10ms\">\n"
+    "      <version id=\"v2\" exec=\"200us\"/>\n"
+    "    </component>\n"
+    "    <component id=\"mon_b\" backup-of=\"mon\" standby=\"hot\" node=\"j1\"/>\n" /* 20 */
+    "    <component id=\"det\" rate=\"10Hz\" exec=\"1ms\" node=\"s1\"/>\n"
+    "  </components>\n"
+    "  <topics>\n"
+    "    <topic id=\"t1\" publisher=\"mon\" subscribers=\"det\" size=\"1KiB\" qos=\"real_time\"/>\n"
+    "  </topics>\n"                                                        /* 25 */
+    "  <services>\n"
+    "    <service id=\"svc\" component=\"det\" request=\"1KiB\" response=\"1KiB\" timeout=\"50ms\"/>\n"
+    "  </services>\n"
+    "  <rollouts>\n"
+    "    <rollout component=\"mon\" to=\"v2\" start=\"1s\" soak=\"2s\"/>\n" /* 30 */
+    "  </rollouts>\n"
+    "  <requirements>\n"
+    "    <topic-deadline topic=\"t1\" min=\"99%\"/>\n"
+    "    <failover component=\"mon\"/>\n"
+    "    <failover/>\n"                                                    /* 35 */
+    "    <safe-state robot=\"r2\"/>\n"
+    "    <safe-state/>\n"
+    "    <safety-coverage min=\"90%\"/>\n"
+    "    <health min=\"75.5\"/>\n"
+    "    <integration/>\n"                                                 /* 40 */
+    "    <rollout component=\"mon\"/>\n"
+    "    <rollout/>\n"
+    "    <qos-deadline topic=\"t1\" max=\"3\"/>\n"
+    "    <qos-deadline/>\n"
+    "    <service service=\"svc\" min=\"0.95\"/>\n"                       /* 45 */
+    "    <thermal-headroom node=\"j1\" min=\"5C\"/>\n"
+    "    <power-budget node=\"j1\"/>\n"
+    "    <power-budget/>\n"
+    "    <expect event=\"rollout_abort\" component=\"mon\" node=\"c1\" min=\"1\" max=\"1\"/>\n"
+    "    <expect event=\"fault:node-crash\"/>\n"                          /* 50 */
+    "    <expect event=\"node_down\" min=\"0\" max=\"0\"/>\n"
+    "  </requirements>\n"
+    "</scenario>\n";
+
+static void test_requirements_and_expects(void **state)
+{
+    (void)state;
+    ts_scenario *s = load_ok(GATES_DOC, "gates.xml");
+    int mon = ts_scenario_find_component(s, "mon");
+    int j1 = ts_scenario_find_node(s, "j1");
+    static const struct {
+        ts_requirement_kind kind;
+        const char *name;
+        int line;
+        int target_is_mon, object;   /* object: -1, or 1 meaning "the named one" */
+        double min_fraction, threshold; /* threshold -1: NaN */
+    } want[] = {
+        {TS_REQ_TOPIC_DEADLINE, "topic-deadline", 33, 0, -1, 0.99, 0.99},
+        {TS_REQ_FAILOVER, "failover", 34, 1, -1, 0, -1},
+        {TS_REQ_FAILOVER, "failover", 35, 0, -1, 0, -1},
+        {TS_REQ_SAFE_STATE, "safe-state", 36, 0, 1, 0, -1},
+        {TS_REQ_SAFE_STATE, "safe-state", 37, 0, -1, 0, -1},
+        {TS_REQ_SAFETY_COVERAGE, "safety-coverage", 38, 0, -1, 0.9, 0.9},
+        {TS_REQ_HEALTH, "health", 39, 0, -1, 0, 75.5},
+        {TS_REQ_INTEGRATION, "integration", 40, 0, -1, 0, -1},
+        {TS_REQ_ROLLOUT, "rollout", 41, 0, 0, 0, -1},
+        {TS_REQ_ROLLOUT, "rollout", 42, 0, -1, 0, -1},
+        {TS_REQ_QOS_DEADLINE, "qos-deadline", 43, 0, 1, 0, 3},
+        {TS_REQ_QOS_DEADLINE, "qos-deadline", 44, 0, -1, 0, 0},
+        {TS_REQ_SERVICE, "service", 45, 0, 0, 0.95, 0.95},
+        {TS_REQ_THERMAL_HEADROOM, "thermal-headroom", 46, 0, 1, 0, 5},
+        {TS_REQ_POWER_BUDGET, "power-budget", 47, 0, 1, 0, -1},
+        {TS_REQ_POWER_BUDGET, "power-budget", 48, 0, -1, 0, -1},
+    };
+    assert_int_equal(s->n_requirements, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < s->n_requirements; i++) {
+        const ts_scenario_requirement *r = &s->requirements[i];
+        assert_int_equal(r->kind, want[i].kind);
+        assert_string_equal(ts_requirement_kind_name(r->kind), want[i].name);
+        assert_int_equal(r->line, want[i].line);
+        if (r->kind == TS_REQ_TOPIC_DEADLINE)
+            assert_int_equal(r->target, ts_scenario_find_topic(s, "t1"));
+        else
+            assert_int_equal(r->target, want[i].target_is_mon ? mon : -1);
+        int object = want[i].object;
+        if (object == 1)
+            object = r->kind == TS_REQ_SAFE_STATE     ? 1 /* r2 */
+                     : r->kind == TS_REQ_QOS_DEADLINE ? ts_scenario_find_topic(s, "t1")
+                                                      : j1;
+        assert_int_equal(r->object, object);
+        assert_true(r->min_fraction == want[i].min_fraction);
+        if (want[i].threshold < 0)
+            assert_true(isnan(r->threshold));
+        else
+            assert_true(r->threshold == want[i].threshold);
+    }
+    assert_string_equal(s->sites[1].id, "r2");
+    /* The default budget is the trace's business: the scenario keeps 0. */
+    assert_true(s->sites[0].safe_state_budget_ns == 0);
+
+    assert_int_equal(s->n_expects, 3);
+    assert_string_equal(s->expects[0].event, "rollout_abort");
+    assert_int_equal(s->expects[0].component, mon);
+    assert_int_equal(s->expects[0].node, ts_scenario_find_node(s, "c1"));
+    assert_true(s->expects[0].min_count == 1 && s->expects[0].max_count == 1);
+    assert_int_equal(s->expects[0].line, 49);
+    assert_string_equal(s->expects[1].event, "fault:node-crash");
+    assert_int_equal(s->expects[1].component, -1);
+    assert_int_equal(s->expects[1].node, -1);
+    assert_true(s->expects[1].min_count == 1 && s->expects[1].max_count == -1);
+    assert_true(s->expects[2].min_count == 0 && s->expects[2].max_count == 0);
+    ts_scenario_free(s);
+
+    /* Every allocation failing in turn leaves nothing behind. */
+    ts_scenario_options opts = {.models_dir = "models"};
+    long live = ts_alloc_live();
+    int done = 0;
+    for (long n = 1; n < 4000 && !done; n++) {
+        ts_scenario *t = NULL;
+        ts_error err;
+        ts_alloc_fail_after(n);
+        int rc = load_mem(GATES_DOC, "oom.xml", &opts, &t, &err);
+        ts_alloc_fail_after(0);
+        if (rc == TS_OK) {
+            assert_int_equal(t->n_expects, 3);
+            ts_scenario_free(t);
+            done = 1;
+        } else {
+            assert_int_equal(rc, TS_ENOMEM);
+            assert_null(t);
+        }
+        assert_int_equal(ts_alloc_live(), live);
+    }
+    assert_true(done);
+}
+
 /* ---- allocation failures ------------------------------------------------- */
 
 /* Failing each allocation in turn: every load fails with TS_ENOMEM and
@@ -2776,6 +2972,7 @@ int main(void)
         cmocka_unit_test(test_fleet_sizes),
         cmocka_unit_test(test_deploy_errors),
         cmocka_unit_test(test_deploy_allocation_failures),
+        cmocka_unit_test(test_requirements_and_expects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
