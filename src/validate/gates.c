@@ -426,8 +426,8 @@ static int eval_kind(ts__ctx *c, int k, int32_t target, double value, int declar
     case G_SAFETY_COVERAGE:
         return family_gate(c, k, TS_FAMILY_SAFETY, value, TS_UNIT_FRACTION, declared);
     case G_HEALTH:
-        /* A fraction (min="70%") or a score (min="70"). */
-        return family_gate(c, k, TS_FAMILY_HEALTH, value <= 1.0 ? 100.0 * value : value,
+        /* A score from 0 to 100 (min="70"). */
+        return family_gate(c, k, TS_FAMILY_HEALTH, value,
                            TS_UNIT_SCORE100, declared);
     case G_INTEGRATION:
         return family_gate(c, k, TS_FAMILY_INTEGRATION, value, TS_UNIT_FRACTION, declared);
@@ -625,6 +625,12 @@ int ts__gates(ts__ctx *c)
     }
     for (int k = 0; k < G_N_KINDS; k++) {
         if (declared[k] || !KINDS[k].has_default)
+            continue;
+        /* A deadline default judges topics or components; a trace with
+         * none of one kind but some of the other has nothing for it to
+         * judge. A trace with neither keeps both, and they fail. */
+        if ((k == G_TOPIC_DEADLINE && !t->n_topics && t->n_components) ||
+            (k == G_COMPONENT_DEADLINE && !t->n_components && t->n_topics))
             continue;
         int rc = eval_kind(c, k, -1, default_value(k), 0);
         if (rc)
