@@ -59,6 +59,8 @@ typedef struct ts_score {
     int64_t budget_ns;      /* the topic's budget / component's deadline */
     int32_t rollup;         /* index in scores of the first copy of this
                                item across a fleet (itself when alone) */
+    int32_t copies;         /* on the first copy: copies in its roll-up */
+    int32_t worst_copy;     /* on the first copy: index of the worst one */
     char copy[16];          /* fleet copy label ("r7"), "" when alone */
 } ts_score;
 
@@ -79,6 +81,7 @@ typedef struct ts_check {
     double limit;           /* what it was held against, NaN if none */
     char detail[TS_VALIDATE_DETAIL_LEN];
     int32_t rollup;         /* as in ts_score, over checks */
+    int32_t copies, worst_copy; /* as in ts_score; worst: a failure first */
     char copy[16];
 } ts_check;
 
@@ -163,6 +166,10 @@ typedef struct ts_gate {
 typedef struct ts_validation {
     char scenario_name[TS_TRACE_NAME_LEN];
     char toposim_version[32];
+    char git_revision[48];  /* of the toposim that ran, "unknown" if not known */
+    char command_line[512]; /* that produced the trace ("" if not recorded) */
+    char host[64];          /* only in a stamped trace, else "" */
+    char started_utc[32];   /* ISO 8601, only in a stamped trace, else "" */
     uint64_t seed;
     int64_t duration_ns;
     double wall_time_s;     /* the run's wall time, NaN when unrecorded */

@@ -244,6 +244,20 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
     json_string(out, v->scenario_name);
     fputs(",\n  \"toposim_version\": ", out);
     json_string(out, v->toposim_version);
+    fputs(",\n  \"git_revision\": ", out);
+    json_string(out, v->git_revision);
+    fputs(",\n  \"command_line\": ", out);
+    json_string(out, v->command_line);
+    fputs(",\n  \"host\": ", out);
+    if (v->host[0])
+        json_string(out, v->host);
+    else
+        fputs("null", out);
+    fputs(",\n  \"started_utc\": ", out);
+    if (v->started_utc[0])
+        json_string(out, v->started_utc);
+    else
+        fputs("null", out);
     fprintf(out, ",\n  \"seed\": %" PRIu64 ",\n  \"duration_ns\": %" PRId64, v->seed,
             v->duration_ns);
     fputs(",\n  \"wall_time_s\": ", out);

@@ -85,6 +85,32 @@ static const char *rounded_pct(char *buf, size_t size, double f)
     return buf;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" with an optional fraction and zone ("Z" or
+ * "+HH:MM"): the lexical form of xs:dateTime. */
+static int is_datetime(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i = 0;
+    for (; shape[i]; i++)
+        if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+            return 0;
+    s += i;
+    if (*s == '.') {
+        s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return 0;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'Z')
+        s++;
+    else if ((*s == '+' || *s == '-') && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
+             s[2] <= '9' && s[3] == ':' && s[4] >= '0' && s[4] <= '9' && s[5] >= '0' &&
+             s[5] <= '9')
+        s += 6;
+    return *s == '\0';
+}
+
 static void junit_body(const ts_validation *v, FILE *out)
 {
     size_t failed = ts__failed_gates(v);
@@ -100,12 +126,28 @@ static void junit_body(const ts_validation *v, FILE *out)
             "time=\"%s\">\n", tests, failed, time);
     fputs("  <testsuite name=\"", out);
     xml_text(out, v->scenario_name[0] ? v->scenario_name : "unnamed", 1);
-    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%s\">\n",
+    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%s\"",
             tests, failed, time);
+    /* Host and start time exist only in a stamped trace; the start time
+     * is written only when it has the xs:dateTime shape JUnit wants. */
+    if (v->host[0]) {
+        fputs(" hostname=\"", out);
+        xml_text(out, v->host, 1);
+        fputc('"', out);
+    }
+    if (is_datetime(v->started_utc)) {
+        fputs(" timestamp=\"", out);
+        xml_text(out, v->started_utc, 1);
+        fputc('"', out);
+    }
+    fputs(">\n", out);
     fputs("    <properties>\n", out);
     snprintf(buf, sizeof buf, "%" PRIu64, v->seed);
     property(out, "seed", buf);
     property(out, "toposim_version", v->toposim_version[0] ? v->toposim_version : "unknown");
+    property(out, "git_revision", v->git_revision[0] ? v->git_revision : "unknown");
+    if (v->command_line[0])
+        property(out, "command_line", v->command_line);
     snprintf(buf, sizeof buf, "%" PRId64, v->duration_ns);
     property(out, "duration_ns", buf);
     property(out, "finished", v->finished ? "true" : "false");

@@ -15,20 +15,6 @@
 #define NAME_COL_MAX 22
 #define TIMES "\xC3\x97" /* U+00D7 MULTIPLICATION SIGN */
 
-/* Number of copies in the roll-up group of score i, and the worst copy. */
-static size_t score_group(const ts_validation *v, size_t i, const ts_score **worst)
-{
-    size_t n = 0;
-    *worst = NULL;
-    for (size_t k = i; k < v->n_scores; k++)
-        if (v->scores[k].rollup == (int32_t)i) {
-            n++;
-            if (!*worst || v->scores[k].compliance < (*worst)->compliance)
-                *worst = &v->scores[k];
-        }
-    return n;
-}
-
 /* The label of an item: its name, or "base xN" for a rolled-up group. */
 static void group_label(char *buf, size_t size, const char *name, size_t copies)
 {
@@ -80,7 +66,9 @@ static void emit_scores(const ts_validation *v, int detail, ts_score_kind kind,
         if (!detail) {
             if (s->rollup != (int32_t)i)
                 continue;
-            copies = score_group(v, i, &s);
+            copies = s->copies > 0 ? (size_t)s->copies : 1;
+            if (ts__in_range(s->worst_copy, v->n_scores))
+                s = &v->scores[s->worst_copy];
         }
         group_label(label, sizeof label, detail ? s->name : v->scores[i].name, copies);
         char worst[24] = "";
@@ -128,13 +116,9 @@ static void emit_checks(const ts_validation *v, int detail, ts_family fam,
         if (!detail) {
             if (k->rollup != (int32_t)i)
                 continue;
-            copies = 0;
-            for (size_t m = i; m < v->n_checks; m++)
-                if (v->checks[m].rollup == (int32_t)i) {
-                    copies++;
-                    if (v->checks[m].status == TS_CHECK_FAIL && k->status != TS_CHECK_FAIL)
-                        k = &v->checks[m];
-                }
+            copies = k->copies > 0 ? (size_t)k->copies : 1;
+            if (ts__in_range(k->worst_copy, v->n_checks))
+                k = &v->checks[k->worst_copy];
         }
         if (copies > 1) {
             group_label(label, sizeof label, v->checks[i].item, copies);

@@ -53,13 +53,17 @@ static int cmp_key(const void *pa, const void *pb)
 }
 
 /* Groups n items; each gets rollup = first index of its group, and a copy
- * label when the group has more than one member. On allocation failure
- * every item stays alone (the roll-up is presentation only). */
+ * label when the group has more than one member; the first gets the
+ * number of copies and the worst one. On allocation failure every item
+ * stays alone (the roll-up is presentation only). */
 static void group(size_t n, int (*family_of)(const void *, size_t),
                   const char *(*kind_of)(const void *, size_t),
                   const char *(*name_of)(const void *, size_t), const void *items,
                   int32_t *(*rollup_of)(const void *, size_t),
-                  char *(*copy_of)(const void *, size_t))
+                  char *(*copy_of)(const void *, size_t),
+                  int32_t *(*copies_of)(const void *, size_t),
+                  int32_t *(*worst_of)(const void *, size_t),
+                  int (*worse)(const void *, size_t, size_t))
 {
     key *k = ts_malloc((n ? n : 1) * sizeof *k);
     if (!k)
@@ -78,7 +82,10 @@ static void group(size_t n, int (*family_of)(const void *, size_t),
                k[j].len == k[i].len &&
                memcmp(k[j].name, k[i].name, k[i].len) == 0)
             j++;
+        size_t worst = k[i].index;
         for (size_t m = i; m < j; m++) {
+            if (worse(items, k[m].index, worst))
+                worst = k[m].index;
             *rollup_of(items, k[m].index) = (int32_t)k[i].index;
             char *copy = copy_of(items, k[m].index);
             if (j - i > 1)
@@ -86,6 +93,8 @@ static void group(size_t n, int (*family_of)(const void *, size_t),
             else
                 copy[0] = '\0';
         }
+        *copies_of(items, k[i].index) = (int32_t)(j - i);
+        *worst_of(items, k[i].index) = (int32_t)worst;
         i = j;
     }
     ts_free(k);
@@ -113,6 +122,19 @@ static char *score_copy(const void *items, size_t i)
 {
     return ((ts_score *)items)[i].copy;
 }
+static int32_t *score_copies(const void *items, size_t i)
+{
+    return &((ts_score *)items)[i].copies;
+}
+static int32_t *score_worst(const void *items, size_t i)
+{
+    return &((ts_score *)items)[i].worst_copy;
+}
+/* Lower compliance is worse; ties keep the earlier copy. */
+static int score_worse(const void *items, size_t a, size_t b)
+{
+    return ((const ts_score *)items)[a].compliance < ((const ts_score *)items)[b].compliance;
+}
 
 /* Checks group by family and kind together. */
 static int check_family(const void *items, size_t i)
@@ -135,9 +157,36 @@ static char *check_copy(const void *items, size_t i)
 {
     return ((ts_check *)items)[i].copy;
 }
+static int32_t *check_copies(const void *items, size_t i)
+{
+    return &((ts_check *)items)[i].copies;
+}
+static int32_t *check_worst(const void *items, size_t i)
+{
+    return &((ts_check *)items)[i].worst_copy;
+}
+/* A failure is worse than anything else; among equals the lower value
+ * (health scores) is worse. */
+static int check_worse(const void *items, size_t a, size_t b)
+{
+    const ts_check *x = &((const ts_check *)items)[a], *y = &((const ts_check *)items)[b];
+    if ((x->status == TS_CHECK_FAIL) != (y->status == TS_CHECK_FAIL))
+        return x->status == TS_CHECK_FAIL;
+    return x->value < y->value;
+}
 
 void ts__rollup(ts_validation *v)
 {
-    group(v->n_scores, score_family, score_kind, score_name, v->scores, score_rollup, score_copy);
-    group(v->n_checks, check_family, check_kind, check_name, v->checks, check_rollup, check_copy);
+    for (size_t i = 0; i < v->n_scores; i++) {
+        v->scores[i].copies = 1;
+        v->scores[i].worst_copy = (int32_t)i;
+    }
+    for (size_t i = 0; i < v->n_checks; i++) {
+        v->checks[i].copies = 1;
+        v->checks[i].worst_copy = (int32_t)i;
+    }
+    group(v->n_scores, score_family, score_kind, score_name, v->scores, score_rollup, score_copy,
+          score_copies, score_worst, score_worse);
+    group(v->n_checks, check_family, check_kind, check_name, v->checks, check_rollup, check_copy,
+          check_copies, check_worst, check_worse);
 }

@@ -55,6 +55,13 @@ int ts_validate(const ts_trace *trace, ts_validation **out, ts_error *err)
                   sizeof v->scenario_name);
     ts__copy_name(v->toposim_version, sizeof v->toposim_version, trace->toposim_version,
                   sizeof v->toposim_version);
+    snprintf(v->git_revision, sizeof v->git_revision, "%s",
+             trace->git_revision ? trace->git_revision : "unknown");
+    snprintf(v->command_line, sizeof v->command_line, "%s",
+             trace->command_line ? trace->command_line : "");
+    snprintf(v->host, sizeof v->host, "%s", trace->host ? trace->host : "");
+    snprintf(v->started_utc, sizeof v->started_utc, "%s",
+             trace->started_utc ? trace->started_utc : "");
     v->seed = trace->seed;
     v->duration_ns = trace->duration_ns;
     v->wall_time_s = NAN;
