@@ -276,19 +276,9 @@ void ts_comparison_print_json(const ts_comparison *c, FILE *out)
     fputs("[", out);
     for (size_t i = 0; i < c->n_deltas; i++) {
         const ts_delta *d = &c->deltas[i];
-        /* Names are written as in the scorecard; JSON escaping is done by
-         * the caller's writer for the validation, here only names of the
-         * trace appear, so escape the two characters JSON needs. */
-        fprintf(out, "%s{\"metric\": \"%s\", \"item\": \"", i ? ",\n    " : "\n    ", d->metric);
-        for (const char *p = d->item; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fputc('\\', out);
-            if ((unsigned char)*p < 0x20)
-                fprintf(out, "\\u%04x", (unsigned)(unsigned char)*p);
-            else
-                fputc(*p, out);
-        }
-        fprintf(out, "\", \"before\": %s", ts__fmt_double(buf, sizeof buf, d->before));
+        fprintf(out, "%s{\"metric\": \"%s\", \"item\": ", i ? ",\n    " : "\n    ", d->metric);
+        ts__json_string(out, d->item);
+        fprintf(out, ", \"before\": %s", ts__fmt_double(buf, sizeof buf, d->before));
         fprintf(out, ", \"after\": %s", ts__fmt_double(buf, sizeof buf, d->after));
         fprintf(out, ", \"limit\": %s, \"regression\": %s}", ts__fmt_double(buf, sizeof buf, d->limit),
                 d->regression ? "true" : "false");

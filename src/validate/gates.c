@@ -308,7 +308,7 @@ static int qos_deadline_gate(ts__ctx *c, int32_t target, double max, int declare
 static int service_gate(ts__ctx *c, int32_t target, double min, int declared)
 {
     const ts_trace *t = c->t;
-    char name[TS_TRACE_NAME_LEN + 1] = "all";
+    char name[TS_TRACE_NAME_LEN] = "all";
     if (target >= 0)
         ts__copy_name(name, sizeof name, t->services[target].name, sizeof t->services[target].name);
     ts_gate *g = new_gate(c, G_SERVICE, name, declared);

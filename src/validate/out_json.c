@@ -12,7 +12,7 @@
 
 /* A JSON string; U+2028/2029 are escaped too so the output is also safe to
  * embed in JavaScript. */
-static void json_string(FILE *out, const char *text)
+void ts__json_string(FILE *out, const char *text)
 {
     const unsigned char *s = (const unsigned char *)(text ? text : "");
     fputc('"', out);
@@ -59,7 +59,7 @@ static void json_ns(FILE *out, int64_t ns)
 static void key(FILE *out, const char *k)
 {
     fputs(", ", out);
-    json_string(out, k);
+    ts__json_string(out, k);
     fputs(": ", out);
 }
 
@@ -78,7 +78,7 @@ static void kv_ns(FILE *out, const char *k, int64_t ns)
 static void kv_str(FILE *out, const char *k, const char *s)
 {
     key(out, k);
-    json_string(out, s);
+    ts__json_string(out, s);
 }
 
 static void kv_u64(FILE *out, const char *k, uint64_t n)
@@ -118,7 +118,7 @@ static const char *status_name(ts_check_status s)
 static void json_check(FILE *out, const ts_validation *v, const ts_check *k)
 {
     fputs("{\"kind\": ", out);
-    json_string(out, k->kind);
+    ts__json_string(out, k->kind);
     kv_str(out, "item", k->item);
     kv_str(out, "status", status_name(k->status));
     kv_double(out, "value", k->value);
@@ -132,7 +132,7 @@ static void json_check(FILE *out, const ts_validation *v, const ts_check *k)
 static void json_link(FILE *out, const ts_link_health *h)
 {
     fputs("{\"name\": ", out);
-    json_string(out, h->name);
+    ts__json_string(out, h->name);
     kv_double(out, "score", h->score);
     kv_double(out, "util_peak", h->util_peak);
     kv_double(out, "util_mean", h->util_mean);
@@ -149,7 +149,7 @@ static void json_link(FILE *out, const ts_link_health *h)
 static void json_node(FILE *out, const ts_node_health *h)
 {
     fputs("{\"name\": ", out);
-    json_string(out, h->name);
+    ts__json_string(out, h->name);
     kv_double(out, "score", h->score);
     kv_double(out, "temp_peak_c", h->temp_peak_c);
     kv_double(out, "throttle_c", h->throttle_c);
@@ -176,7 +176,7 @@ static void json_node(FILE *out, const ts_node_health *h)
 static void json_failover(FILE *out, const ts_failover *f)
 {
     fputs("{\"group\": ", out);
-    json_string(out, f->group);
+    ts__json_string(out, f->group);
     kv_str(out, "serving", f->serving);
     kv_ns(out, "fault_ns", f->fault_ns);
     kv_ns(out, "serving_ns", f->serving_ns);
@@ -191,7 +191,7 @@ static void json_failover(FILE *out, const ts_failover *f)
 static void json_rec(FILE *out, const ts_recommendation *r)
 {
     fputs("{\"rule\": ", out);
-    json_string(out, r->rule);
+    ts__json_string(out, r->rule);
     kv_str(out, "item", r->item);
     kv_str(out, "text", r->text);
     fputc('}', out);
@@ -201,7 +201,7 @@ static void json_gate(FILE *out, const ts_gate *g)
 {
     static const char *const units[] = {"fraction", "score100", "ns", "celsius", "watt", "count"};
     fputs("{\"name\": ", out);
-    json_string(out, g->name);
+    ts__json_string(out, g->name);
     kv_str(out, "family", ts_family_name(g->family));
     kv_str(out, "unit", (unsigned)g->unit < 6 ? units[g->unit] : "?");
     kv_str(out, "compare", g->at_most ? "at_most" : "at_least");
@@ -209,7 +209,7 @@ static void json_gate(FILE *out, const ts_gate *g)
     kv_double(out, "actual", g->actual);
     key(out, "worst");
     if (g->worst[0])
-        json_string(out, g->worst);
+        ts__json_string(out, g->worst);
     else
         fputs("null", out);
     key(out, "declared");
@@ -225,7 +225,7 @@ static void json_gate(FILE *out, const ts_gate *g)
     do {                                                                        \
         size_t shown_ = 0;                                                      \
         fputs(",\n  ", out);                                                    \
-        json_string(out, name);                                                 \
+        ts__json_string(out, name);                                                 \
         fputs(": [", out);                                                      \
         for (size_t i_ = 0; i_ < (n); i_++) {                                   \
             if (!(keep))                                                        \
@@ -241,21 +241,21 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
     if (!v || !out)
         return;
     fputs("{\n  \"scenario\": ", out);
-    json_string(out, v->scenario_name);
+    ts__json_string(out, v->scenario_name);
     fputs(",\n  \"toposim_version\": ", out);
-    json_string(out, v->toposim_version);
+    ts__json_string(out, v->toposim_version);
     fputs(",\n  \"git_revision\": ", out);
-    json_string(out, v->git_revision);
+    ts__json_string(out, v->git_revision);
     fputs(",\n  \"command_line\": ", out);
-    json_string(out, v->command_line);
+    ts__json_string(out, v->command_line);
     fputs(",\n  \"host\": ", out);
     if (v->host[0])
-        json_string(out, v->host);
+        ts__json_string(out, v->host);
     else
         fputs("null", out);
     fputs(",\n  \"started_utc\": ", out);
     if (v->started_utc[0])
-        json_string(out, v->started_utc);
+        ts__json_string(out, v->started_utc);
     else
         fputs("null", out);
     fprintf(out, ",\n  \"seed\": %" PRIu64 ",\n  \"duration_ns\": %" PRId64, v->seed,
@@ -268,7 +268,7 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
     fputs(",\n  \"families\": {", out);
     for (int f = TS_FAMILY_PERFORMANCE; f <= TS_FAMILY_INTEGRATION; f++) {
         fputs(f ? ", " : "", out);
-        json_string(out, ts_family_name((ts_family)f));
+        ts__json_string(out, ts_family_name((ts_family)f));
         fputs(": {\"score\": ", out);
         json_double(out, v->family_score[f]);
         fprintf(out, ", \"items\": %zu", v->family_items[f]);

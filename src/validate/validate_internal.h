@@ -185,6 +185,9 @@ void ts__emit(const ts__sink *sink, const char *fmt, ...)
 /* The per-family body of the scorecard (no header, gates or verdict). */
 void ts__emit_families(const ts_validation *v, int detail, const ts__sink *sink);
 
+/* A JSON string literal of text (escaped, invalid UTF-8 replaced). */
+void ts__json_string(FILE *out, const char *text);
+
 /* Counts failed gates. */
 size_t ts__failed_gates(const ts_validation *v);
 

@@ -499,7 +499,7 @@ static void test_allocation_failures(void **state)
     build_gated(&f);
     long live = ts_alloc_live();
     int failed = 0;
-    for (long n = 1; n < 50; n++) {
+    for (long n = 1; n < 200; n++) {
         ts_validation *v = NULL;
         ts_error err;
         ts_alloc_fail_after(n);
