@@ -61,7 +61,8 @@
  * column "<column>_description" and, where the column has a unit,
  * "<column>_unit". No object stores a modification time, and nothing
  * that varies between equal runs is written unless stamped, so equal runs
- * (same scenario, seed and command line) give identical bytes.
+ * (same scenario, seed and options, same build) give identical bytes,
+ * wherever the file is written.
  */
 #ifndef TOPOSIM_TRACE_H
 #define TOPOSIM_TRACE_H
@@ -117,7 +118,9 @@ typedef struct ts_trace_component {
                                node it is placed on); -1: none */
     int32_t needed;         /* 1: its robot needs it (safety-critical
                                implies it): losing every live replica must
-                               lead to the robot's safe state */
+                               lead to the robot's safe state; with robot
+                               -1 (shared, e.g. on the edge) every robot
+                               that declares a safe state needs it */
     int32_t backup_of;      /* primary's row of /components, or -1 */
     int32_t replica_of;     /* a service replica: the first replica's row,
                                or -1 */
@@ -566,8 +569,11 @@ typedef struct ts_trace {
 } ts_trace;
 
 /* Reads a trace, checking the format version and each table's type and
- * row indices. On success the caller frees *out with ts_trace_free; on
- * failure *out is NULL and err says what is wrong with which dataset. */
+ * row indices (and, from version 3, each requirement's kind against its
+ * target_table, component_state's run and version, expects' bounds, and
+ * /meta's finished and requirements_declared). On success the caller
+ * frees *out with ts_trace_free; on failure *out is NULL and err says
+ * what is wrong with which dataset. */
 int ts_trace_load(const char *path, ts_trace **out, ts_error *err);
 
 /* Frees a loaded trace; NULL is fine. */

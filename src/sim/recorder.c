@@ -146,7 +146,9 @@ void ts__world_recorder_event(world *w, const ts_platform_event *ev)
                 ts__world_record_component_state(w, (int)c);
         return;
     }
-    if ((k[0] != 'r' && k[0] != 'q') || ev->component < 0 ||
+    /* Only the outcome kinds below start with 'r'... among others: a
+     * cheap first filter before the string compares. */
+    if (k[0] != 'r' || ev->component < 0 ||
         (size_t)ev->component >= w->s->n_components ||
         r->client_first[ev->component] == r->client_first[ev->component + 1])
         return;

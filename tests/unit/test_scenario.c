@@ -669,6 +669,20 @@ static const bad_case bad_cases[] = {
      "thermal-headroom: min=\"5 parsecs\": expected a temperature"},
     {"gate-thermal-headroom-no-model.xml", TS_EINVAL, 24,
      "thermal-headroom: node c1 has no thermal model"},
+    {"gate-service-unknown.xml", TS_ENOENT, 24,
+     "service: service=\"zz\" names no service"},
+    {"gate-service-no-min.xml", TS_EPARSE, 24,
+     "Element 'service': The attribute 'min' is required"},
+    {"gate-qos-deadline-unknown-topic.xml", TS_ENOENT, 24,
+     "qos-deadline: topic=\"t9\" names no topic"},
+    {"gate-health-no-min.xml", TS_EPARSE, 24,
+     "Element 'health': The attribute 'min' is required"},
+    {"gate-thermal-headroom-no-min.xml", TS_EPARSE, 24,
+     "Element 'thermal-headroom': The attribute 'min' is required"},
+    {"expect-negative-min.xml", TS_EPARSE, 24,
+     "Element 'expect', attribute 'min'"},
+    {"gate-unknown-element.xml", TS_EPARSE, 24,
+     "This element is not expected"},
 };
 
 static const bad_case *bad_case_for(const char *file)

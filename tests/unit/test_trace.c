@@ -19,6 +19,7 @@
 
 #include "toposim/alloc.h"
 #include "toposim/trace.h"
+#include "trace/schema.h"
 
 #define N_MESSAGES 10000   /* more than two 4096-row blocks */
 #define N_JOBS 4097        /* one block and one row */
@@ -902,11 +903,14 @@ static void set_version(const char *path, int v)
     H5Fclose(file);
 }
 
-/* Turns a version 2 file into the shape version 1 wrote: no state tables,
- * no events, format_version 1. */
+static void make_version2(const char *path);
+
+/* Turns a file into the shape version 1 wrote: version 2's (see
+ * make_version2) without state tables and events, format_version 1. */
 static void make_version1(const char *path)
 {
     static const char *newer[] = { "/link_state", "/node_state", "/core_state", "/events" };
+    make_version2(path);
     hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     assert_true(file >= 0);
     for (size_t i = 0; i < sizeof newer / sizeof newer[0]; i++)
@@ -1234,6 +1238,655 @@ static void test_too_many_rows_refused(void **state)
     assert_non_null(strstr(err.msg, "/jobs has 1000000001 rows"));
 }
 
+/* ---- format version 3 ---- */
+
+#define N_COMPONENT_STATE 4100   /* one 4096-row block and some */
+
+/* The example's version 3 tables, every row zero-filled first so a loaded
+ * row compares equal byte for byte. Indices fit make_content: 3 nodes (2
+ * is a switch), 3 components (1 backs up 0), 2 topics. */
+typedef struct v3content {
+    ts_trace_site sites[2];
+    ts_trace_fleet fleets[1];
+    ts_trace_power_mode modes[2];
+    ts_trace_version versions[4];
+    ts_trace_failover_group groups[1];
+    ts_trace_failover_backup backups[1];
+    ts_trace_subscription subs[2];
+    ts_trace_service services[1];
+    ts_trace_service_replica replicas[1];
+    ts_trace_client clients[1];
+    ts_trace_rollout rollouts[1];
+    ts_trace_expect expects[2];
+    ts_trace_requirement reqs[12];
+} v3content;
+
+static const struct {
+    const char *kind, *table;
+    int32_t target;
+    double threshold;
+} V3_REQS[12] = {
+    {"topic-deadline", "topics", 1, 0.99},
+    {"component-deadline", "components", -1, 0.5},
+    {"failover", "components", 0, NAN},
+    {"safe-state", "sites", 0, NAN},
+    {"safety-coverage", "", -1, 0.9},
+    {"health", "", -1, 80},
+    {"integration", "", -1, NAN},
+    {"rollout", "rollouts", 0, NAN},
+    {"qos-deadline", "topics", -1, 0},
+    {"service", "services", 0, 0.95},
+    {"thermal-headroom", "nodes", 1, 5},
+    {"power-budget", "nodes", -1, NAN},
+};
+
+static void make_v3(v3content *x)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->sites[0].name, TS_TRACE_NAME_LEN, "r1");
+    snprintf(x->sites[0].tier, 16, "robot");
+    x->sites[0].battery_wh = 99.5;
+    x->sites[0].safe_state_category = 1;
+    x->sites[0].safe_state_budget_ns = TS_TRACE_SAFE_STATE_BUDGET_NS;
+    x->sites[0].fleet = 0;
+    x->sites[0].fleet_member = 0;
+    snprintf(x->sites[1].name, TS_TRACE_NAME_LEN, "e1");
+    snprintf(x->sites[1].tier, 16, "edge");
+    x->sites[1].safe_state_category = -1;
+    x->sites[1].fleet = -1;
+    x->sites[1].fleet_member = -1;
+    snprintf(x->fleets[0].name, TS_TRACE_NAME_LEN, "humanoids");
+    x->fleets[0].count = 1;
+    x->fleets[0].coordinator = -1;
+    for (int i = 0; i < 2; i++) {
+        ts_trace_power_mode *m = &x->modes[i];
+        snprintf(m->name, sizeof m->name, "%s", i ? "7W" : "15W");
+        m->online_cores = i ? 4 : 0;
+        m->cpu_max_hz = i ? 1.2e9 : 0;
+        m->budget_w = i ? 7 : 15;
+        m->initial = !i;
+    }
+    int nv[3] = {2, 1, 1}, k = 0;
+    for (int c = 0; c < 3; c++)
+        for (int v = 0; v < nv[c]; v++, k++) {
+            x->versions[k].component = c;
+            x->versions[k].index = v;
+            snprintf(x->versions[k].name, sizeof x->versions[k].name, "v%d", v + 1);
+            x->versions[k].period_ns = 10000000 * (c + 1);
+            x->versions[k].exec_ns = 1000000 + c + v;
+        }
+    snprintf(x->groups[0].detector, 16, "phi");
+    x->groups[0].heartbeat_ns = 2000000;
+    x->groups[0].misses = 3;
+    x->groups[0].phi_threshold = 6.5;
+    x->groups[0].failover_budget_ns = 10000000;
+    x->groups[0].n_backups = 1;
+    x->backups[0].component = 1;
+    snprintf(x->backups[0].standby, 8, "warm");
+    x->backups[0].takeover_ns = 5000000;
+    for (int i = 0; i < 2; i++) {
+        ts_trace_subscription *s = &x->subs[i];
+        s->topic = i;
+        s->subscriber = 2;
+        s->has_qos = 1;
+        snprintf(s->writer_reliability, 16, "%s", i ? "BEST_EFFORT" : "RELIABLE");
+        snprintf(s->reader_reliability, 16, "RELIABLE");
+        snprintf(s->writer_durability, 16, "VOLATILE");
+        fill_str(s->reader_durability, 16, 'd', 15);
+        s->writer_deadline_ns = 10000000;
+        s->reader_deadline_ns = i ? 0 : 10000000;
+        s->matched = !i;
+        snprintf(s->incompatible_policy, 16, "%s", i ? "RELIABILITY" : "");
+        s->allowed = 1;
+    }
+    snprintf(x->services[0].name, TS_TRACE_NAME_LEN, "detect");
+    x->services[0].n_replicas = 1;
+    snprintf(x->services[0].balance, 24, "least_outstanding");
+    x->services[0].timeout_ns = 50000000;
+    x->replicas[0].component = 2;
+    x->clients[0].component = 1;
+    x->clients[0].period_ns = 33333333;
+    x->clients[0].answered = (UINT64_C(1) << 40) + 3;  /* wide counts survive */
+    x->clients[0].timeouts = 2;
+    x->clients[0].rejected = 1;
+    x->clients[0].no_replica = 4;
+    x->clients[0].requests = x->clients[0].answered + 2 + 1 + 4;
+    x->rollouts[0].to_version = 1;
+    snprintf(x->rollouts[0].to_name, 32, "v2");
+    x->rollouts[0].start_ns = 1000000000;
+    x->rollouts[0].robots = 1;
+    x->rollouts[0].canaries = 1;
+    x->rollouts[0].soak_ns = 2000000000;
+    x->rollouts[0].wave = 1;
+    x->rollouts[0].wave_soak_ns = 2000000000;
+    x->rollouts[0].max_miss_fraction = 0.01;
+    x->rollouts[0].expected_end_ns = 3000000000;
+    snprintf(x->expects[0].event, 32, "rollout_abort");
+    x->expects[0].component = 0;
+    x->expects[0].node = -1;
+    x->expects[0].min_count = 1;
+    x->expects[0].max_count = -1;
+    x->expects[0].line = 40;
+    fill_str(x->expects[1].event, 32, 'e', 31);
+    x->expects[1].component = -1;
+    x->expects[1].node = 1;
+    x->expects[1].min_count = 0;
+    x->expects[1].max_count = 0;
+    x->expects[1].line = 41;
+    for (int i = 0; i < 12; i++) {
+        ts_trace_requirement *r = &x->reqs[i];
+        snprintf(r->kind, sizeof r->kind, "%s", V3_REQS[i].kind);
+        snprintf(r->target_table, sizeof r->target_table, "%s", V3_REQS[i].table);
+        r->target = V3_REQS[i].target;
+        r->threshold = V3_REQS[i].threshold;
+        int fraction = i < 2 || i == 4 || i == 9;
+        r->min_fraction = fraction ? r->threshold : 0;
+        r->line = 30 + i;
+    }
+}
+
+static ts_trace_component_state make_component_state(size_t i)
+{
+    ts_trace_component_state s;
+    memset(&s, 0, sizeof s);
+    s.time_ns = (int64_t)i * 1000;
+    s.component = (int32_t)(i % 3);
+    s.serving = i % 2 == 0;
+    s.run = (int32_t)(i % 3);
+    s.alive = i % 5 != 0;
+    s.version = s.component == 0 ? (int32_t)(i % 2) : 0;
+    s.safety_mode = i % 7 == 0;
+    return s;
+}
+
+/* The example of write_example_full with every table of version 3, n
+ * component_state rows, finished as given, stamped as given. The base
+ * content's components get the version counts make_v3 lists. */
+static void write_v3_example(const char *path, const v3content *x, size_t n, int finished,
+                             int stamp)
+{
+    content c;
+    make_content(&c);
+    ts_trace_meta meta = make_meta();
+    meta.stamp = stamp;
+    ts_error err;
+    ts_trace_writer *w = NULL;
+    assert_int_equal(ts_trace_writer_open(path, &meta, &w, &err), TS_OK);
+    assert_int_equal(ts_trace_write_nodes(w, c.nodes, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_links(w, c.links, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_components(w, c.comps, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_topics(w, c.topics, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_placement(w, c.place, 3, &err), TS_OK);
+    assert_int_equal(ts_trace_write_requirements(w, x->reqs, 12, &err), TS_OK);
+    assert_int_equal(ts_trace_write_sites(w, x->sites, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_fleets(w, x->fleets, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_power_modes(w, x->modes, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_versions(w, x->versions, 4, &err), TS_OK);
+    assert_int_equal(ts_trace_write_failover_groups(w, x->groups, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_failover_backups(w, x->backups, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_subscriptions(w, x->subs, 2, &err), TS_OK);
+    assert_int_equal(ts_trace_write_services(w, x->services, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_service_replicas(w, x->replicas, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_clients(w, x->clients, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_rollouts(w, x->rollouts, 1, &err), TS_OK);
+    assert_int_equal(ts_trace_write_expects(w, x->expects, 2, &err), TS_OK);
+    for (size_t i = 0; i < n; i++) {
+        ts_trace_component_state s = make_component_state(i);
+        assert_int_equal(ts_trace_append_component_state(w, &s, &err), TS_OK);
+    }
+    if (finished)
+        ts_trace_writer_set_finished(w);
+    assert_int_equal(ts_trace_writer_commit(w, &err), TS_OK);
+}
+
+#define ASSERT_ROWS(t, field, count, rows)                                  \
+    do {                                                                    \
+        assert_int_equal((t)->n_##field, (count));                          \
+        assert_memory_equal((t)->field, (rows), (count) * sizeof (rows)[0]); \
+    } while (0)
+
+static void test_v3_round_trip(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "v3.h5", path, sizeof path);
+    v3content x;
+    make_v3(&x);
+    write_v3_example(path, &x, N_COMPONENT_STATE, 1, 0);
+    ts_trace *t = NULL;
+    ts_error err;
+    int rc = ts_trace_load(path, &t, &err);
+    if (rc != TS_OK)
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(t->format_version, 3);
+    assert_string_equal(t->command_line, "toposim run -o unit.h5 scenarios/unit.xml");
+    assert_true(t->git_revision[0] != '\0');
+    assert_int_equal(t->finished, 1);
+    assert_int_equal(t->requirements_declared, 1);
+    assert_null(t->host);
+    assert_null(t->started_utc);
+    assert_true(t->wall_time_ns == -1);
+    ASSERT_ROWS(t, sites, 2, x.sites);
+    ASSERT_ROWS(t, fleets, 1, x.fleets);
+    ASSERT_ROWS(t, power_modes, 2, x.modes);
+    ASSERT_ROWS(t, versions, 4, x.versions);
+    ASSERT_ROWS(t, failover_groups, 1, x.groups);
+    ASSERT_ROWS(t, failover_backups, 1, x.backups);
+    ASSERT_ROWS(t, subscriptions, 2, x.subs);
+    ASSERT_ROWS(t, services, 1, x.services);
+    ASSERT_ROWS(t, service_replicas, 1, x.replicas);
+    ASSERT_ROWS(t, clients, 1, x.clients);
+    ASSERT_ROWS(t, rollouts, 1, x.rollouts);
+    ASSERT_ROWS(t, expects, 2, x.expects);
+    assert_int_equal(strlen(t->expects[1].event), 31);
+    assert_int_equal(strlen(t->subscriptions[0].reader_durability), 15);
+    assert_int_equal(t->n_requirements, 12);
+    for (size_t i = 0; i < 12; i++) {
+        const ts_trace_requirement *r = &t->requirements[i];
+        assert_string_equal(r->kind, V3_REQS[i].kind);
+        assert_string_equal(r->target_table, V3_REQS[i].table);
+        assert_int_equal(r->target, V3_REQS[i].target);
+        if (isnan(V3_REQS[i].threshold))
+            assert_true(isnan(r->threshold));
+        else
+            assert_true(r->threshold == V3_REQS[i].threshold);
+        assert_int_equal(r->line, 30 + (int)i);
+    }
+    assert_int_equal(t->n_component_state, N_COMPONENT_STATE);
+    for (size_t i = 0; i < N_COMPONENT_STATE; i++) {
+        ts_trace_component_state s = make_component_state(i);
+        assert_memory_equal(&t->component_state[i], &s, sizeof s);
+    }
+    /* The columns version 3 added to older tables. */
+    content c;
+    make_content(&c);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(t->nodes[i].site_row, c.nodes[i].site_row);
+        assert_string_equal(t->nodes[i].power_mode, c.nodes[i].power_mode);
+        assert_int_equal(isnan(t->nodes[i].throttle_c), i == 2);
+        assert_int_equal(t->components[i].robot, c.comps[i].robot);
+        assert_int_equal(t->components[i].needed, c.comps[i].needed);
+        assert_int_equal(t->components[i].backup_of, c.comps[i].backup_of);
+        assert_int_equal(t->components[i].replica_of, -1);
+        assert_string_equal(t->components[i].isolation, c.comps[i].isolation);
+        assert_string_equal(t->components[i].zone, c.comps[i].zone);
+        assert_int_equal(t->components[i].n_versions, c.comps[i].n_versions);
+        assert_true(t->placement[i].reserved_cores == c.place[i].reserved_cores);
+        assert_int_equal(t->placement[i].fell_back, c.place[i].fell_back);
+    }
+    assert_true(t->placement[0].reserved_cores >> 63);  /* the top core survives */
+    ts_trace_free(t);
+}
+
+/* finished is 0 unless the run said it ended; a stamp adds host, start
+ * and wall time, and nothing varies between runs without one. */
+static void test_finished_and_stamp(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "unfinished.h5", path, sizeof path);
+    v3content x;
+    make_v3(&x);
+    write_v3_example(path, &x, 3, 0, 0);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->finished, 0);
+    ts_trace_free(t);
+
+    path_in(f, "stamped.h5", path, sizeof path);
+    write_v3_example(path, &x, 3, 1, 1);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->finished, 1);
+    assert_non_null(t->host);
+    assert_true(t->host[0] != '\0');
+    assert_non_null(t->started_utc);
+    assert_int_equal(strlen(t->started_utc), 20);   /* 2026-12-04T18:00:00Z */
+    assert_int_equal(t->started_utc[19], 'Z');
+    assert_true(t->wall_time_ns >= 0 && t->wall_time_ns < INT64_C(60000000000));
+    ts_trace_free(t);
+
+    /* A stamp without its wall time is not a stamp: refused. */
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(file, "/meta", H5P_DEFAULT);
+    assert_true(H5Adelete(g, "host") >= 0);
+    H5Gclose(g);
+    H5Fclose(file);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "attribute host of /meta is missing"));
+}
+
+/* Rewrites a table keeping only the columns a file of `version` had. */
+static void keep_columns_of(hid_t file, const char *table, int version)
+{
+    const ts__table_schema *s = NULL;
+    for (int i = 0; i < TS__T_COUNT; i++)
+        if (strcmp(ts__trace_tables[i].path, table) == 0)
+            s = &ts__trace_tables[i];
+    assert_non_null(s);
+    hid_t d = H5Dopen2(file, table, H5P_DEFAULT);
+    hid_t ft = H5Dget_type(d);
+    hid_t sp = H5Dget_space(d);
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(sp, &n, NULL);
+    size_t size = 0;
+    for (size_t i = 0; i < s->n_columns; i++)
+        if (s->columns[i].since_version <= version)
+            size += s->columns[i].size;
+    hid_t nt = H5Tcreate(H5T_COMPOUND, size);
+    size_t at = 0;
+    for (size_t i = 0; i < s->n_columns; i++) {
+        if (s->columns[i].since_version > version)
+            continue;
+        int idx = H5Tget_member_index(ft, s->columns[i].name);
+        hid_t mt = H5Tget_member_type(ft, (unsigned)idx);
+        assert_true(H5Tinsert(nt, s->columns[i].name, at, mt) >= 0);
+        at += H5Tget_size(mt);
+        H5Tclose(mt);
+    }
+    unsigned char *buf = calloc(n ? n : 1, size);
+    assert_true(H5Dread(d, nt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(d);
+    assert_true(H5Ldelete(file, table, H5P_DEFAULT) >= 0);
+    hsize_t max = H5S_UNLIMITED, chunk = 16;
+    hid_t sp2 = H5Screate_simple(1, &n, &max);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, &chunk);
+    d = H5Dcreate2(file, table, nt, sp2, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    assert_true(d >= 0);
+    assert_true(H5Dwrite(d, nt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp2);
+    H5Sclose(sp);
+    H5Tclose(nt);
+    H5Tclose(ft);
+    free(buf);
+}
+
+/* Turns a version 3 file into what version 2 wrote: none of the newer
+ * tables, columns or /meta attributes. */
+static void make_version2(const char *path)
+{
+    static const char *tables[] = {
+        "/sites", "/power_modes", "/versions", "/failover_groups", "/failover_backups",
+        "/subscriptions", "/services", "/service_replicas", "/clients", "/fleets",
+        "/rollouts", "/expects", "/component_state" };
+    static const char *attrs[] = { "command_line", "git_revision", "finished",
+                                   "requirements_declared" };
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        assert_true(H5Ldelete(file, tables[i], H5P_DEFAULT) >= 0);
+    hid_t g = H5Gopen2(file, "/meta", H5P_DEFAULT);
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+        assert_true(H5Adelete(g, attrs[i]) >= 0);
+    H5Gclose(g);
+    keep_columns_of(file, "/nodes", 2);
+    keep_columns_of(file, "/components", 2);
+    keep_columns_of(file, "/placement", 2);
+    keep_columns_of(file, "/requirements", 2);
+    H5Fclose(file);
+    set_version(path, 2);
+}
+
+static void test_version2_accepted(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "v2.h5", path, sizeof path);
+    write_example(path, 6, 5);
+    make_version2(path);
+    ts_trace *t = NULL;
+    ts_error err;
+    int rc = ts_trace_load(path, &t, &err);
+    if (rc != TS_OK)
+        fail_msg("load: %s", err.msg);
+    assert_int_equal(t->format_version, 2);
+    /* /meta as trace.h states for older files. */
+    assert_string_equal(t->command_line, "");
+    assert_string_equal(t->git_revision, "unknown");
+    assert_int_equal(t->finished, 1);
+    assert_int_equal(t->requirements_declared, 1);
+    assert_null(t->host);
+    assert_true(t->wall_time_ns == -1);
+    /* The newer tables are empty, the newer columns at their defaults. */
+    assert_int_equal(t->n_sites + t->n_power_modes + t->n_versions + t->n_failover_groups +
+                     t->n_failover_backups + t->n_subscriptions + t->n_services +
+                     t->n_service_replicas + t->n_clients + t->n_fleets + t->n_rollouts +
+                     t->n_expects + t->n_component_state, 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(t->nodes[i].site_row, -1);
+        assert_true(isnan(t->nodes[i].throttle_c) && isnan(t->nodes[i].shutdown_c));
+        assert_string_equal(t->nodes[i].power_mode, "");
+        assert_int_equal(t->nodes[i].cores, 6 + i);
+        assert_int_equal(t->components[i].robot, -1);
+        assert_int_equal(t->components[i].backup_of, -1);
+        assert_int_equal(t->components[i].replica_of, -1);
+        assert_int_equal(t->components[i].needed, 0);
+        assert_int_equal(t->components[i].n_versions, 1);
+        assert_string_equal(t->components[i].isolation, "");
+        assert_true(t->placement[i].reserved_cores == 0);
+    }
+    assert_string_equal(t->requirements[0].target_table, "topics");
+    assert_string_equal(t->requirements[1].target_table, "components");
+    assert_true(t->requirements[0].threshold == 0.99);
+    assert_true(t->requirements[1].threshold == 0.5);
+    assert_int_equal(t->requirements[1].line, 0);
+    assert_int_equal(t->n_messages, 6);
+    assert_int_equal(t->n_events, 20);
+    ts_trace_free(t);
+
+    /* Without requirements a version 2 file declared none. */
+    write_example(path, 6, 5);
+    make_version2(path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, "/requirements", H5P_DEFAULT);
+    hsize_t zero = 0;
+    assert_true(H5Dset_extent(d, &zero) >= 0);
+    H5Dclose(d);
+    H5Fclose(file);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_int_equal(t->requirements_declared, 0);
+    ts_trace_free(t);
+
+    /* The kinds version 3 added do not exist in a version 2 file. */
+    struct v2req {
+        char kind[32];
+        int32_t target;
+        double min_fraction;
+    } rows[1] = { { "health", -1, 0 } };
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, 32);
+    hid_t ct = H5Tcreate(H5T_COMPOUND, sizeof(struct v2req));
+    H5Tinsert(ct, "kind", HOFFSET(struct v2req, kind), st);
+    H5Tinsert(ct, "target", HOFFSET(struct v2req, target), H5T_NATIVE_INT32);
+    H5Tinsert(ct, "min_fraction", HOFFSET(struct v2req, min_fraction), H5T_NATIVE_DOUBLE);
+    replace_requirements(path, ct, rows, 1);
+    H5Tclose(ct);
+    H5Tclose(st);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "/requirements row 0 column kind: unknown kind \"health\" "
+                                    "(format version 2)"));
+}
+
+/* Overwrites one int32 column of one row of a table in place. */
+static void poke_i32(const char *path, const char *table, hsize_t row, const char *column,
+                     int32_t value)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, table, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(int32_t));
+    H5Tinsert(mt, column, 0, H5T_NATIVE_INT32);
+    hid_t fs = H5Dget_space(d);
+    assert_true(H5Sselect_elements(fs, H5S_SELECT_SET, 1, &row) >= 0);
+    hsize_t one = 1;
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, &value) >= 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(mt);
+    H5Dclose(d);
+    H5Fclose(file);
+}
+
+/* Overwrites one string column of one row. */
+static void poke_str(const char *path, const char *table, hsize_t row, const char *column,
+                     size_t size, const char *value)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, table, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, size);
+    hid_t mt = H5Tcreate(H5T_COMPOUND, size);
+    H5Tinsert(mt, column, 0, st);
+    char buf[64] = "";
+    snprintf(buf, sizeof buf, "%s", value);
+    hid_t fs = H5Dget_space(d);
+    assert_true(H5Sselect_elements(fs, H5S_SELECT_SET, 1, &row) >= 0);
+    hsize_t one = 1;
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    assert_true(H5Dwrite(d, mt, ms, fs, H5P_DEFAULT, buf) >= 0);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(mt);
+    H5Tclose(st);
+    H5Dclose(d);
+    H5Fclose(file);
+}
+
+/* Every index of the newer tables is checked, and so are their values. */
+static void test_v3_corrupt_refused(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    path_in(f, "v3bad.h5", path, sizeof path);
+    v3content x;
+    make_v3(&x);
+    static const struct {
+        const char *table, *column;
+        hsize_t row;
+        int32_t value;
+        const char *expect;
+    } ints[] = {
+        { "/nodes", "site_row", 0, 2, "/nodes row 0 column site_row: 2 is not -1 nor a row of "
+                                      "/sites (2 rows)" },
+        { "/components", "backup_of", 1, 3, "/components row 1 column backup_of: 3" },
+        { "/sites", "fleet", 1, 1, "/sites row 1 column fleet: 1 is not -1 nor a row of /fleets" },
+        { "/power_modes", "node", 1, -1, "/power_modes row 1 column node: -1 is not a row" },
+        { "/failover_backups", "group", 0, 1,
+          "/failover_backups row 0 column group: 1 is not a row of /failover_groups (1 rows)" },
+        { "/subscriptions", "topic", 1, 2, "/subscriptions row 1 column topic: 2" },
+        { "/service_replicas", "service", 0, 1, "/service_replicas row 0 column service: 1" },
+        { "/clients", "component", 0, 3, "/clients row 0 column component: 3" },
+        { "/rollouts", "component", 0, 5, "/rollouts row 0 column component: 5" },
+        { "/expects", "node", 1, 3, "/expects row 1 column node: 3 is not -1 nor a row of "
+                                    "/nodes" },
+        { "/component_state", "component", 7, 3, "/component_state row 7 column component: 3" },
+        { "/component_state", "run", 8, 3, "/component_state row 8 column run: 3 is not 0, 1 "
+                                           "nor 2" },
+        { "/component_state", "version", 9, 2,
+          "/component_state row 9 column version: 2 is not a version of component 0 (2 "
+          "versions)" },
+        { "/requirements", "target", 3, 2,
+          "/requirements row 3 column target: 2 is not -1 nor a row of /sites (2 rows)" },
+        { "/requirements", "target", 5, 0,
+          "/requirements row 5 column target: 0 for kind health, which has no target" },
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        write_v3_example(path, &x, 20, 1, 0);
+        poke_i32(path, ints[i].table, ints[i].row, ints[i].column, ints[i].value);
+        ts_trace *t = (ts_trace *)1;
+        ts_error err;
+        int rc = ts_trace_load(path, &t, &err);
+        if (rc != TS_EFORMAT)
+            fail_msg("case %zu loaded (%d)", i, rc);
+        assert_null(t);
+        if (!strstr(err.msg, ints[i].expect))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.msg, ints[i].expect);
+    }
+    static const struct {
+        const char *table, *column;
+        hsize_t row;
+        size_t size;
+        const char *value, *expect;
+    } strs[] = {
+        { "/requirements", "kind", 2, 32, "fail-over",
+          "/requirements row 2 column kind: unknown kind \"fail-over\"" },
+        { "/requirements", "target_table", 10, 16, "links",
+          "/requirements row 10 column target_table: \"links\" for kind thermal-headroom, "
+          "expected \"nodes\"" },
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        write_v3_example(path, &x, 20, 1, 0);
+        poke_str(path, strs[i].table, strs[i].row, strs[i].column, strs[i].size, strs[i].value);
+        ts_trace *t = (ts_trace *)1;
+        ts_error err;
+        assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+        assert_null(t);
+        if (!strstr(err.msg, strs[i].expect))
+            fail_msg("string case %zu: \"%s\" lacks \"%s\"", i, err.msg, strs[i].expect);
+    }
+
+    /* An expectation whose bounds cross. */
+    x.expects[0].max_count = 0;
+    write_v3_example(path, &x, 20, 1, 0);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "/expects row 0: min_count 1, max_count 0"));
+    make_v3(&x);
+
+    /* A version 3 file needs every newer table, column and attribute. */
+    static const char *tables[] = { "/sites", "/expects", "/component_state", "/clients" };
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        write_v3_example(path, &x, 20, 1, 0);
+        hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        assert_true(H5Ldelete(file, tables[i], H5P_DEFAULT) >= 0);
+        H5Fclose(file);
+        assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+        char expect[64];
+        snprintf(expect, sizeof expect, "dataset %s is missing", tables[i]);
+        assert_non_null(strstr(err.msg, expect));
+    }
+    write_v3_example(path, &x, 20, 1, 0);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    keep_columns_of(file, "/placement", 2);
+    H5Fclose(file);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "dataset /placement has no column reserved_cores"));
+    static const char *attrs[] = { "finished", "requirements_declared", "command_line",
+                                   "git_revision" };
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+        write_v3_example(path, &x, 20, 1, 0);
+        file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t g = H5Gopen2(file, "/meta", H5P_DEFAULT);
+        assert_true(H5Adelete(g, attrs[i]) >= 0);
+        H5Gclose(g);
+        H5Fclose(file);
+        assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+        char expect[96];
+        snprintf(expect, sizeof expect, "attribute %s of /meta is missing", attrs[i]);
+        assert_non_null(strstr(err.msg, expect));
+    }
+    /* finished is 0 or 1; a file claiming no requirements has none. */
+    write_v3_example(path, &x, 20, 1, 0);
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    int two = 2, zero = 0;
+    assert_true(H5LTset_attribute_int(file, "/meta", "finished", &two, 1) >= 0);
+    H5Fclose(file);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "attribute finished of /meta is 2, expected 0 or 1"));
+    write_v3_example(path, &x, 20, 1, 0);
+    file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5LTset_attribute_int(file, "/meta", "requirements_declared", &zero, 1) >= 0);
+    H5Fclose(file);
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "no requirements were declared but /requirements has 12"));
+}
+
 static void test_unwritable_folder(void **state)
 {
     fixture *f = *state;
@@ -1313,6 +1966,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_dimensional_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_rows_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v3_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finished_and_stamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version2_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v3_corrupt_refused, setup, teardown),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, group_teardown);

@@ -135,7 +135,7 @@ static int bench(int robots)
     ts_error_clear(&err);
     char trace[256];
     snprintf(trace, sizeof trace, "/tmp/toposim-bench-fleet-%ld.h5", (long)getpid());
-    ts_run_options run = {trace, 0, 0, 0};
+    ts_run_options run = {.trace_path = trace};
     ts_run_stats st;
     int rc = ts_scenario_load_memory(xml, len, "fleet", &opts, &s, &err);
     if (rc == TS_OK)
