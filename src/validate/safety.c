@@ -222,6 +222,8 @@ static const char *robot_name(const ts_trace *t, int32_t node)
     return name;
 }
 
+static int needed_loss_checks(ts__ctx *c);
+
 static int safe_state_checks(ts__ctx *c)
 {
     const ts_trace *t = c->t;
@@ -252,16 +254,106 @@ static int safe_state_checks(ts__ctx *c)
         for (size_t i = 0; i < t->n_events && !exercised; i++)
             exercised = ts__event_is(&t->events[i], "safe_state") &&
                         ts__site_of_node(t, t->events[i].node) == (int32_t)s;
-        if (exercised)
-            continue;
         char name[TS_TRACE_NAME_LEN + 1];
         ts__copy_name(name, sizeof name, site->name, sizeof site->name);
+        /* A loss that never reached the safe state exercised it too. */
+        for (size_t i = 0; i < c->v->n_checks && !exercised; i++)
+            exercised = !strcmp(c->v->checks[i].kind, "safe-state-budget") &&
+                        !strcmp(c->v->checks[i].item, name);
+        if (exercised)
+            continue;
         int rc = ts__add_check(c, TS_FAMILY_SAFETY, "safe-state-budget", name,
                                TS_CHECK_NOT_EXERCISED, NAN, (double)site->safe_state_budget_ns,
                                "%s declares safe state (stop category %d); no loss of a needed "
                                "component tested it", name, (int)site->safe_state_category);
         if (rc)
             return rc;
+    }
+    return TS_OK;
+}
+
+/* Members that can serve for needed component n: itself, its failover
+ * group, its service replicas. Capped: beyond the cap a loss of every
+ * member cannot be shown, so no check is made up. */
+#define MAX_MEMBERS 32
+
+static size_t members_of(const ts__ctx *c, int32_t n, int32_t *out)
+{
+    const ts_trace *t = c->t;
+    size_t k = 0;
+    int32_t first = t->components[n].replica_of >= 0 ? t->components[n].replica_of : n;
+    for (size_t i = 0; i < t->n_components; i++) {
+        const ts_trace_component *x = &t->components[i];
+        int same = (int32_t)i == n ||
+                   (c->comp_group[n] >= 0 && c->comp_group[i] == c->comp_group[n]) ||
+                   (int32_t)i == first || x->replica_of == first;
+        if (!same)
+            continue;
+        if (k == MAX_MEMBERS)
+            return 0;
+        out[k++] = (int32_t)i;
+    }
+    return k;
+}
+
+/* The first time every member of a needed component is down, from
+ * /component_state; -1 when that never happened. */
+static int64_t all_lost_at(const ts__ctx *c, const int32_t *m, size_t k)
+{
+    const ts_trace *t = c->t;
+    int alive[MAX_MEMBERS];
+    for (size_t i = 0; i < k; i++)
+        alive[i] = 1;
+    for (size_t r = 0; r < t->n_component_state; r++) {
+        const ts_trace_component_state *s = &t->component_state[r];
+        size_t up = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (m[i] == s->component)
+                alive[i] = s->alive != 0;
+            up += (size_t)alive[i];
+        }
+        if (!up)
+            return s->time_ns;
+    }
+    return -1;
+}
+
+/* Every loss of a needed component (all its members down) must lead its
+ * robot to a safe state: a loss with no safe_state event after it fails.
+ * A component placed off the robots (robot -1) is needed by every robot
+ * with a declared safe state. */
+static int needed_loss_checks(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    int32_t m[MAX_MEMBERS];
+    for (size_t n = 0; n < t->n_components; n++) {
+        const ts_trace_component *comp = &t->components[n];
+        if (!comp->needed || comp->backup_of >= 0)
+            continue;
+        size_t k = members_of(c, (int32_t)n, m);
+        int64_t lost = k ? all_lost_at(c, m, k) : -1;
+        if (lost < 0)
+            continue;
+        for (size_t s = 0; s < t->n_sites; s++) {
+            if (t->sites[s].safe_state_category < 0 ||
+                (comp->robot >= 0 && comp->robot != (int32_t)s))
+                continue;
+            int reached = 0;
+            for (size_t i = 0; i < t->n_events && !reached; i++)
+                reached = t->events[i].time_ns >= lost &&
+                          ts__event_is(&t->events[i], "safe_state") &&
+                          ts__site_of_node(t, t->events[i].node) == (int32_t)s;
+            if (reached)
+                continue; /* its timing is the safe_state check's */
+            char site[TS_TRACE_NAME_LEN + 1];
+            ts__copy_name(site, sizeof site, t->sites[s].name, sizeof t->sites[s].name);
+            int rc = ts__add_check(c, TS_FAMILY_SAFETY, "safe-state-budget", site, TS_CHECK_FAIL,
+                                   NAN, (double)t->sites[s].safe_state_budget_ns,
+                                   "%s lost needed %s at %.3f s and never reached its safe state",
+                                   site, ts__comp_name(t, (int32_t)n), (double)lost / 1e9);
+            if (rc)
+                return rc;
+        }
     }
     return TS_OK;
 }
@@ -322,6 +414,8 @@ int ts__score_safety(ts__ctx *c)
     int rc = placement_checks(c);
     if (!rc)
         rc = failover_checks(c);
+    if (!rc)
+        rc = needed_loss_checks(c);
     if (!rc)
         rc = safe_state_checks(c);
     if (!rc)

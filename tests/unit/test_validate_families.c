@@ -495,6 +495,46 @@ static void test_qos_deadline_gate(void **state)
     ts_validation_free(v);
 }
 
+/* Losing every member of a needed component must lead to the safe state:
+ * nav (needed by robot1) dies at 1 s with no backup. */
+static void test_needed_loss_without_safe_state(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_init(&f, "needed", SEC(2));
+    f.t.n_sites = 1;
+    snprintf(f.sites[0].name, sizeof f.sites[0].name, "robot1");
+    f.sites[0].safe_state_category = 1;
+    f.sites[0].safe_state_budget_ns = MS(200);
+    f.sites[0].fleet = f.sites[0].fleet_member = -1;
+    f.nodes[0].site_row = 0;
+    int nav = add_comp(&f, "nav", MS(10));
+    f.comps[nav].needed = 1;
+    f.comps[nav].robot = 0;
+    place(&f, nav, 0, 0);
+    add_job(&f, nav, 0, MS(1), MS(10));
+    f.t.n_component_state = 1;
+    f.cstate[0] = (ts_trace_component_state){.time_ns = SEC(1), .component = nav, .alive = 0,
+                                             .run = 2, .serving = 1};
+    add_event(&f, SEC(1), "fault:component-crash", -1, nav, 0, "component nav crashed");
+    ts_validation *v = validate_ok(&f);
+    const ts_check *k = check_named(v, "safe-state-budget", "robot1");
+    assert_non_null(k);
+    assert_int_equal(k->status, TS_CHECK_FAIL);
+    assert_non_null(strstr(k->detail, "lost needed nav at 1.000 s and never reached its safe state"));
+    assert_int_equal(gate_named(v, "safety-coverage:all")->pass, 0);
+    ts_validation_free(v);
+    /* The safe state 120 ms later: the loss check is satisfied and the
+     * timing check passes. */
+    add_event(&f, SEC(1) + MS(120), "safe_state", 0, nav, (double)MS(50), "robot 0: stop 2");
+    v = validate_ok(&f);
+    for (size_t i = 0; i < v->n_checks; i++)
+        if (!strcmp(v->checks[i].kind, "safe-state-budget"))
+            assert_int_equal(v->checks[i].status, TS_CHECK_PASS);
+    assert_true(check_named(v, "safe-state-budget", "robot1")->value == (double)MS(120));
+    ts_validation_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_failover_logical_subscriber),
         cmocka_unit_test(test_job_cut_by_fault),
         cmocka_unit_test(test_qos_deadline_gate),
+        cmocka_unit_test(test_needed_loss_without_safe_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
