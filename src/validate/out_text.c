@@ -30,32 +30,21 @@ static void group_label(char *buf, size_t size, const char *name, size_t copies)
     snprintf(buf, size, "%.*s " TIMES "%zu", (int)n, name, copies);
 }
 
-static int fleet_present(const ts_validation *v)
-{
-    for (size_t i = 0; i < v->n_scores; i++)
-        if (v->scores[i].copy[0])
-            return 1;
-    return 0;
-}
-
 static void emit_scores(const ts_validation *v, int detail, ts_score_kind kind,
                         const ts__sink *sink)
 {
     char name[TS__LINE_MAX / 4], label[TS__LINE_MAX / 4], pct[32], d[6][32];
-    int fleet = fleet_present(v) && !detail;
-    /* The worst-copy column takes its room from the name column. */
-    int w = fleet ? NAME_COL_MAX - 6 : NAME_COL_MAX;
+    int w = NAME_COL_MAX;
     if (kind == TS_SCORE_TOPIC) {
         ts__emit(sink, "  Topics (latency of delivered samples, per logical subscriber)");
-        ts__emit(sink, "    %s %7s %6s %10s %7s %7s %7s %7s %7s %7s%s",
+        ts__emit(sink, "    %s %7s %6s %10s %7s %7s %7s %7s %7s %7s",
                  ts__term_text(name, sizeof name, "name", w, 1), "samples", "lost",
-                 "compliance", "p50", "p90", "p99", "p99.9", "max", "budget",
-                 fleet ? " worst" : "");
+                 "compliance", "p50", "p90", "p99", "p99.9", "max", "budget");
     } else {
         ts__emit(sink, "  Components (response time of finished jobs)");
-        ts__emit(sink, "    %s %7s %10s %7s %7s %7s %7s %7s %8s%s",
+        ts__emit(sink, "    %s %7s %10s %7s %7s %7s %7s %7s %8s",
                  ts__term_text(name, sizeof name, "name", w, 1), "jobs", "compliance",
-                 "p50", "p90", "p99", "p99.9", "max", "deadline", fleet ? " worst" : "");
+                 "p50", "p90", "p99", "p99.9", "max", "deadline");
     }
     size_t shown = 0;
     for (size_t i = 0; i < v->n_scores; i++) {
@@ -71,25 +60,30 @@ static void emit_scores(const ts_validation *v, int detail, ts_score_kind kind,
                 s = &v->scores[s->worst_copy];
         }
         group_label(label, sizeof label, detail ? s->name : v->scores[i].name, copies);
-        char worst[24] = "";
-        if (fleet)
-            snprintf(worst, sizeof worst, "  %.4s", copies > 1 ? s->copy : "");
         if (kind == TS_SCORE_TOPIC)
-            ts__emit(sink, "    %s %7" PRIu64 " %6" PRIu64 " %10s %7s %7s %7s %7s %7s %7s%s",
+            ts__emit(sink, "    %s %7" PRIu64 " %6" PRIu64 " %10s %7s %7s %7s %7s %7s %7s",
                      ts__term_text(name, sizeof name, label, w, 1), s->total, s->lost,
                      ts__fmt_pct(pct, sizeof pct, s->compliance),
                      ts__fmt_dur(d[0], 32, s->p50_ns), ts__fmt_dur(d[1], 32, s->p90_ns),
                      ts__fmt_dur(d[2], 32, s->p99_ns), ts__fmt_dur(d[3], 32, s->p999_ns),
                      ts__fmt_dur(d[4], 32, s->max_ns),
-                     s->budget_ns > 0 ? ts__fmt_dur(d[5], 32, s->budget_ns) : "none", worst);
+                     s->budget_ns > 0 ? ts__fmt_dur(d[5], 32, s->budget_ns) : "none");
         else
-            ts__emit(sink, "    %s %7" PRIu64 " %10s %7s %7s %7s %7s %7s %8s%s",
+            ts__emit(sink, "    %s %7" PRIu64 " %10s %7s %7s %7s %7s %7s %8s",
                      ts__term_text(name, sizeof name, label, w, 1), s->total,
                      ts__fmt_pct(pct, sizeof pct, s->compliance),
                      ts__fmt_dur(d[0], 32, s->p50_ns), ts__fmt_dur(d[1], 32, s->p90_ns),
                      ts__fmt_dur(d[2], 32, s->p99_ns), ts__fmt_dur(d[3], 32, s->p999_ns),
                      ts__fmt_dur(d[4], 32, s->max_ns),
-                     s->budget_ns > 0 ? ts__fmt_dur(d[5], 32, s->budget_ns) : "none", worst);
+                     s->budget_ns > 0 ? ts__fmt_dur(d[5], 32, s->budget_ns) : "none");
+        /* A rolled-up row shows its worst copy's figures; say which. */
+        if (copies > 1) {
+            char copy_name[TS__LINE_MAX / 4];
+            ts__term_text(name, sizeof name, label, -1, 0);
+            ts__term_text(copy_name, sizeof copy_name, s->name, 40, 0);
+            ts__emit(sink, "      %s: worst %s (%s) %s", name, s->copy, copy_name,
+                     ts__fmt_pct(pct, sizeof pct, s->compliance));
+        }
         shown++;
     }
     if (!shown)
