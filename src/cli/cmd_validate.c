@@ -2,6 +2,7 @@
  * baseline trace. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "toposim/trace.h"
@@ -97,9 +98,21 @@ int cli_validate(int argc, char **argv)
     int code = CLI_OK;
     if (baseline) {
         old = load_validate(baseline, &old_trace);
-        if (!old || ts_validation_compare(old, v, &tol, &cmp, &err) != TS_OK) {
-            if (old)
-                cli_print_error(&err);
+        if (!old) {
+            code = CLI_BAD_INPUT;
+            goto out;
+        }
+        /* A baseline of another scenario compares nothing meaningful. */
+        if (strcmp(old->scenario_name, v->scenario_name) != 0) {
+            ts_error_set(&err, TS_EINVAL, baseline, 0,
+                         "baseline is a trace of scenario \"%s\", not \"%s\"",
+                         old->scenario_name, v->scenario_name);
+            cli_print_error(&err);
+            code = CLI_BAD_INPUT;
+            goto out;
+        }
+        if (ts_validation_compare(old, v, &tol, &cmp, &err) != TS_OK) {
+            cli_print_error(&err);
             code = CLI_BAD_INPUT;
             goto out;
         }

@@ -309,6 +309,21 @@ static int rollout_checks(ts__ctx *c)
         if (rc)
             return rc;
     }
+    /* A declared rollout (format 3) that never started never finished. */
+    for (size_t r = 0; r < t->n_rollouts; r++) {
+        const char *name = ts__comp_name(t, t->rollouts[r].component);
+        int seen = 0;
+        for (size_t i = 0; i < c->v->n_checks && !seen; i++)
+            seen = !strcmp(c->v->checks[i].kind, "rollout-finished") &&
+                   !strcmp(c->v->checks[i].item, name);
+        if (seen)
+            continue;
+        int rc = ts__add_check(c, TS_FAMILY_INTEGRATION, "rollout-finished", name, TS_CHECK_FAIL,
+                               NAN, NAN, "rollout of %s to %.32s never started within the run",
+                               name, t->rollouts[r].to_name);
+        if (rc)
+            return rc;
+    }
     return TS_OK;
 }
 

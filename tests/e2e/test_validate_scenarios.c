@@ -245,6 +245,11 @@ static void test_baseline_regression(void **state)
     assert_int_equal(shell("%s validate %s/basic.h5 --tolerance p99=5%%", bin, tmpdir), 2);
     assert_int_equal(shell("%s validate %s/basic.h5 --baseline %s/missing.h5", bin, tmpdir,
                            tmpdir), 2);
+    /* A baseline of another scenario is bad input, not a comparison. */
+    run_scenario("tests/e2e/validate-no-requirements.xml", "other");
+    assert_int_equal(shell("%s validate %s/basic.h5 --baseline %s/other.h5", bin, tmpdir, tmpdir),
+                     2);
+    assert_non_null(strstr(err_text, "baseline is a trace of scenario \"validate-no-requirements\""));
 }
 
 int main(void)

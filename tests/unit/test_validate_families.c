@@ -535,6 +535,34 @@ static void test_needed_loss_without_safe_state(void **state)
     ts_validation_free(v);
 }
 
+/* A declared rollout that never started never finished. */
+static void test_rollout_never_started(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_init(&f, "rollout", SEC(1));
+    int c = add_comp(&f, "perception", MS(10));
+    add_job(&f, c, 0, MS(1), MS(10));
+    f.t.n_rollouts = 1;
+    f.rollouts[0].component = c;
+    snprintf(f.rollouts[0].to_name, sizeof f.rollouts[0].to_name, "v2");
+    f.rollouts[0].start_ns = SEC(5);
+    add_req(&f, "rollout", 0, NAN);
+    ts_validation *v = validate_ok(&f);
+    const ts_check *k = check_named(v, "rollout-finished", "perception");
+    assert_non_null(k);
+    assert_int_equal(k->status, TS_CHECK_FAIL);
+    assert_non_null(strstr(k->detail, "rollout of perception to v2 never started"));
+    assert_int_equal(gate_named(v, "rollout:perception")->pass, 0);
+    ts_validation_free(v);
+    add_event(&f, MS(100), "rollout_start", -1, -1, 1, "rolling perception from v1 to v2");
+    add_event(&f, MS(900), "rollout_complete", -1, -1, 1, "perception v2 everywhere");
+    v = validate_ok(&f);
+    assert_int_equal(check_named(v, "rollout-finished", "perception")->status, TS_CHECK_PASS);
+    assert_int_equal(gate_named(v, "rollout:perception")->pass, 1);
+    ts_validation_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_job_cut_by_fault),
         cmocka_unit_test(test_qos_deadline_gate),
         cmocka_unit_test(test_needed_loss_without_safe_state),
+        cmocka_unit_test(test_rollout_never_started),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
