@@ -20,7 +20,8 @@ static const char usage[] =
     "  check SCENARIO.xml      schema and meaning checks only\n"
     "  plan SCENARIO.xml       placement: each component's node and why\n"
     "  run SCENARIO.xml        simulate and write an HDF5 trace\n"
-    "  validate TRACE.h5       score a trace against its requirements\n"
+    "  validate TRACE.h5       score a trace: performance, safety, health and\n"
+    "                          integration, recommendations, fail-closed gates\n"
     "\n"
     "`toposim COMMAND --help` describes a command's options.\n"
     "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage\n";

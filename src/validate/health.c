@@ -1,0 +1,328 @@
+/*
+ * Health: per link (utilisation peak and mean, queue drops, loss rate,
+ * queue pressure, latency inflation over the unloaded link, time up) and
+ * per node (thermal headroom to the throttle point and time throttled,
+ * power against the power mode's budget, CPU/GPU/memory, battery at the
+ * end, time up), each folded into 0-100 by the formulas below, which the
+ * README states and the unit tests check with hand values. The family
+ * score is the least healthy item / 100. Items with no samples are left
+ * out: nothing was measured about them.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toposim/alloc.h"
+#include "validate/validate_internal.h"
+
+/* Below this an item is reported unhealthy in the checklist. */
+#define HEALTHY_MIN 50.0
+
+static double clamp01(double x)
+{
+    return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/* H_link = 100 * f_util * f_loss * f_queue, with
+ *   f_util  = clamp((1 - u_mean) / 0.4): full marks up to 60 % mean busy
+ *             (of the busier direction), 0 at 100 %;
+ *   f_loss  = clamp(1 - loss_rate / 0.05): 0 at 5 % of packets lost;
+ *   f_queue = clamp((1 - q_peak) / 0.5): full marks while the queue never
+ *             fills past half its capacity.
+ * Time down is reported (up_fraction) but not scored: a fault the scenario
+ * injects is judged by its consequences (loss, failover, safe state). */
+double ts__link_health_score(const ts_link_health *h)
+{
+    double f_util = clamp01((1.0 - h->util_mean) / 0.4);
+    double f_loss = clamp01(1.0 - h->loss_rate / 0.05);
+    double f_queue = clamp01((1.0 - h->queue_peak_fraction) / 0.5);
+    return 100.0 * f_util * f_loss * f_queue;
+}
+
+/* H_node = 100 * f_thermal * f_power * f_cpu * f_gpu * f_mem * f_battery:
+ *   f_thermal = clamp(headroom / 10 C) * (1 - time throttled / run), the
+ *               first factor 1 when the throttle point is unknown;
+ *   f_power   = 1 at or under the mode's budget, falling to 0 at 20 %
+ *               over: clamp(1 - (peak / budget - 1) / 0.2); 1 with no budget;
+ *   f_cpu     = clamp((1 - cpu_mean) / 0.3): full up to 70 % mean busy;
+ *   f_gpu     = the same for the GPUs;
+ *   f_mem     = clamp((1 - mem_peak) / 0.1): full up to 90 % of memory;
+ *   f_battery = 0 when a battery ended empty, else 1.
+ * Means are over the samples with the node up; time down is reported
+ * (up_fraction), not scored, as for links. */
+double ts__node_health_score(const ts_node_health *h, int64_t duration_ns)
+{
+    double f_thermal = isnan(h->headroom_c) ? 1.0 : clamp01(h->headroom_c / 10.0);
+    if (duration_ns > 0)
+        f_thermal *= clamp01(1.0 - (double)h->throttled_ns / (double)duration_ns);
+    double f_power = 1.0;
+    if (h->power_budget_w > 0 && !isnan(h->power_peak_w))
+        f_power = clamp01(1.0 - (h->power_peak_w / h->power_budget_w - 1.0) / 0.2);
+    double f_cpu = clamp01((1.0 - h->cpu_mean) / 0.3);
+    double f_gpu = clamp01((1.0 - h->gpu_mean) / 0.3);
+    double f_mem = clamp01((1.0 - h->mem_peak_fraction) / 0.1);
+    double f_battery = h->battery_end_wh == 0.0 ? 0.0 : 1.0;
+    return 100.0 * f_thermal * f_power * f_cpu * f_gpu * f_mem * f_battery;
+}
+
+static int links_health(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    ts_validation *v = c->v;
+    size_t nl = t->n_links;
+    v->links = ts_calloc(nl ? nl : 1, sizeof *v->links);
+    double *sum = ts_calloc(2 * (nl ? nl : 1), sizeof *sum);     /* util per direction */
+    double *qdelay = ts_calloc(nl ? nl : 1, sizeof *qdelay);    /* queueing delay sum, s */
+    size_t *rows = ts_calloc(2 * (nl ? nl : 1), sizeof *rows);
+    size_t *up = ts_calloc(nl ? nl : 1, sizeof *up);
+    int rc = TS_OK;
+    if (!v->links || !sum || !qdelay || !rows || !up) {
+        rc = ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring health");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_link_state; i++) {
+        const ts_trace_link_state *s = &t->link_state[i];
+        ts_link_health *h = &v->links[s->link];
+        const ts_trace_link *l = &t->links[s->link];
+        int dir = s->direction ? 1 : 0;
+        double u = isfinite(s->utilisation) ? s->utilisation : 0.0;
+        if (u > h->util_peak)
+            h->util_peak = u;
+        sum[2 * s->link + dir] += u;
+        rows[2 * s->link + dir]++;
+        h->sent += s->sent_packets;
+        h->dropped += s->dropped_packets;
+        h->lost += s->lost_packets;
+        if (l->queue_bytes > 0) {
+            double q = (double)s->queue_bytes / (double)l->queue_bytes;
+            if (q > h->queue_peak_fraction)
+                h->queue_peak_fraction = q;
+        }
+        if (l->bandwidth_bps > 0)
+            qdelay[s->link] += (double)s->queue_bytes * 8.0 / l->bandwidth_bps;
+        up[s->link] += s->up != 0;
+    }
+    for (size_t i = 0; i < nl; i++) {
+        ts_link_health *h = &v->links[i];
+        const ts_trace_link *l = &t->links[i];
+        size_t n = rows[2 * i] + rows[2 * i + 1];
+        h->link = (int32_t)i;
+        ts__copy_name(h->name, sizeof h->name, l->name, sizeof l->name);
+        if (!n) {
+            h->score = NAN;
+            h->inflation = NAN;
+            h->util_mean = NAN;
+            h->loss_rate = NAN;
+            h->up_fraction = NAN;
+            continue;
+        }
+        for (int d = 0; d < 2; d++)
+            if (rows[2 * i + d]) {
+                double m = sum[2 * i + d] / (double)rows[2 * i + d];
+                if (m > h->util_mean)
+                    h->util_mean = m;
+            }
+        uint64_t attempted = h->sent + h->lost;
+        h->loss_rate = attempted ? (double)(h->dropped + h->lost) / (double)attempted : 0.0;
+        if (h->loss_rate > 1)
+            h->loss_rate = 1;
+        double lat_s = (double)l->latency_ns / 1e9;
+        h->inflation = lat_s > 0 ? (lat_s + qdelay[i] / (double)n) / lat_s : NAN;
+        h->up_fraction = (double)up[i] / (double)n;
+        h->score = ts__link_health_score(h);
+    }
+    v->n_links = nl;
+out:
+    ts_free(sum);
+    ts_free(qdelay);
+    ts_free(rows);
+    ts_free(up);
+    return rc;
+}
+
+/* The budget of node's power mode: /power_modes (format 3), else the
+ * watts its name states. */
+static double budget_of(const ts_trace *t, int32_t node, const char *mode)
+{
+    int listed = 0;
+    for (size_t i = 0; i < t->n_power_modes; i++) {
+        const ts_trace_power_mode *m = &t->power_modes[i];
+        if (m->node != node)
+            continue;
+        listed = 1;
+        if (strncmp(m->name, mode, sizeof m->name) == 0)
+            return m->budget_w > 0 ? m->budget_w : NAN;
+    }
+    return listed ? NAN : ts__mode_budget(mode);
+}
+
+/* The watts in a power mode's name ("10W", "15W"), NaN when it names none
+ * ("MAXN"). */
+double ts__mode_budget(const char *mode)
+{
+    for (const char *p = mode; *p; p++)
+        if (*p >= '0' && *p <= '9') {
+            char *end;
+            double w = strtod(p, &end);
+            if ((*end == 'W' || *end == 'w') && w > 0)
+                return w;
+            p = end - 1;
+        }
+    return NAN;
+}
+
+/* A node's throttle point: /nodes throttle_c (format 3), else the die
+ * temperature its "throttle" events state; NaN when unknown. */
+static double throttle_point(const ts_trace *t, int32_t node)
+{
+    if (t->format_version >= 3 && isfinite(t->nodes[node].throttle_c))
+        return t->nodes[node].throttle_c;
+    for (size_t i = 0; i < t->n_events; i++)
+        if (t->events[i].node == node && ts__event_is(&t->events[i], "throttle") &&
+            isfinite(t->events[i].value))
+            return t->events[i].value;
+    return NAN;
+}
+
+static int nodes_health(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    ts_validation *v = c->v;
+    size_t nn = t->n_nodes;
+    v->nodes = ts_calloc(nn ? nn : 1, sizeof *v->nodes);
+    size_t *rows = ts_calloc(nn ? nn : 1, sizeof *rows);
+    size_t *up = ts_calloc(nn ? nn : 1, sizeof *up);
+    int64_t *last = ts_calloc(nn ? nn : 1, sizeof *last);
+    int rc = TS_OK;
+    if (!v->nodes || !rows || !up || !last) {
+        rc = ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring health");
+        goto out;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        ts_node_health *h = &v->nodes[i];
+        h->node = (int32_t)i;
+        ts__copy_name(h->name, sizeof h->name, t->nodes[i].name, sizeof t->nodes[i].name);
+        h->temp_peak_c = NAN;
+        h->power_peak_w = NAN;
+        h->power_budget_w = NAN;
+        h->battery_end_wh = -1;
+    }
+    for (size_t i = 0; i < t->n_node_state; i++) {
+        const ts_trace_node_state *s = &t->node_state[i];
+        ts_node_health *h = &v->nodes[s->node];
+        int64_t window = s->time_ns - last[s->node];
+        last[s->node] = s->time_ns;
+        rows[s->node]++;
+        up[s->node] += s->up != 0;
+        if (isfinite(s->temp_die_c) && !(s->temp_die_c <= h->temp_peak_c))
+            h->temp_peak_c = s->temp_die_c;
+        if (s->throttle_level > 0 && window > 0)
+            h->throttled_ns += window;
+        if (isfinite(s->power_w)) {
+            /* The sample furthest over its own mode's budget, else the
+             * highest draw: modes may change during the run. */
+            char mode[sizeof s->power_mode + 1];
+            ts__copy_name(mode, sizeof mode, s->power_mode, sizeof s->power_mode);
+            double b = mode[0] ? budget_of(t, s->node, mode) : NAN;
+            double r = b > 0 ? s->power_w / b : NAN;
+            double hr = h->power_budget_w > 0 ? h->power_peak_w / h->power_budget_w : NAN;
+            int better = isnan(h->power_peak_w) ||
+                         (!isnan(r) && (isnan(hr) || r > hr)) ||
+                         (isnan(r) && isnan(hr) && s->power_w > h->power_peak_w);
+            if (better) {
+                h->power_peak_w = s->power_w;
+                h->power_budget_w = b;
+                ts__copy_name(h->power_mode, sizeof h->power_mode, mode, sizeof mode);
+            }
+        }
+        h->energy_j = s->energy_j;
+        if (s->cpu_util > h->cpu_peak)
+            h->cpu_peak = s->cpu_util;
+        if (s->gpu_util > h->gpu_peak)
+            h->gpu_peak = s->gpu_util;
+        if (s->up) {
+            h->cpu_mean += isfinite(s->cpu_util) ? s->cpu_util : 0;
+            h->gpu_mean += isfinite(s->gpu_util) ? s->gpu_util : 0;
+        }
+        if (t->nodes[s->node].memory_bytes > 0) {
+            double m = (double)s->memory_used_bytes / (double)t->nodes[s->node].memory_bytes;
+            if (m > h->mem_peak_fraction)
+                h->mem_peak_fraction = m;
+        }
+        h->battery_end_wh = s->battery_wh < 0 ? -1 : s->battery_wh;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        ts_node_health *h = &v->nodes[i];
+        if (!rows[i]) {
+            h->score = NAN;
+            h->headroom_c = NAN;
+            h->throttle_c = NAN;
+            h->up_fraction = NAN;
+            continue;
+        }
+        h->cpu_mean = up[i] ? h->cpu_mean / (double)up[i] : 0;
+        h->gpu_mean = up[i] ? h->gpu_mean / (double)up[i] : 0;
+        h->up_fraction = (double)up[i] / (double)rows[i];
+        h->throttle_c = throttle_point(t, (int32_t)i);
+        h->headroom_c = h->throttle_c - h->temp_peak_c;
+        h->score = ts__node_health_score(h, t->duration_ns);
+    }
+    v->n_nodes = nn;
+out:
+    ts_free(rows);
+    ts_free(up);
+    ts_free(last);
+    return rc;
+}
+
+int ts__score_health(ts__ctx *c)
+{
+    int rc = links_health(c);
+    if (!rc)
+        rc = nodes_health(c);
+    if (rc)
+        return rc;
+    ts_validation *v = c->v;
+    double worst = 100.0;
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_links && !rc; i++) {
+        const ts_link_health *h = &v->links[i];
+        if (isnan(h->score))
+            continue;
+        n++;
+        worst = fmin(worst, h->score);
+        rc = ts__add_check(c, TS_FAMILY_HEALTH, "link", h->name,
+                           h->score >= HEALTHY_MIN ? TS_CHECK_PASS : TS_CHECK_FAIL, h->score,
+                           HEALTHY_MIN,
+                           "busy %.0f%% at peak, %.0f%% mean; %.2f%% of packets lost; queue "
+                           "%.0f%% full at peak", 100 * h->util_peak, 100 * h->util_mean,
+                           100 * h->loss_rate, 100 * h->queue_peak_fraction);
+    }
+    for (size_t i = 0; i < v->n_nodes && !rc; i++) {
+        const ts_node_health *h = &v->nodes[i];
+        if (isnan(h->score))
+            continue;
+        n++;
+        worst = fmin(worst, h->score);
+        char thermal[96] = "", power[96] = "";
+        if (!isnan(h->headroom_c))
+            snprintf(thermal, sizeof thermal, "; %.1f C headroom, throttled %.1f s",
+                     h->headroom_c, (double)h->throttled_ns / 1e9);
+        else if (!isnan(h->temp_peak_c))
+            snprintf(thermal, sizeof thermal, "; peak %.1f C", h->temp_peak_c);
+        if (!isnan(h->power_budget_w))
+            snprintf(power, sizeof power, "; %.2f W peak of %.0f W (%s)", h->power_peak_w,
+                     h->power_budget_w, h->power_mode);
+        rc = ts__add_check(c, TS_FAMILY_HEALTH, "node", h->name,
+                           h->score >= HEALTHY_MIN ? TS_CHECK_PASS : TS_CHECK_FAIL, h->score,
+                           HEALTHY_MIN, "cpu %.0f%% mean, gpu %.0f%% mean, memory %.0f%% peak%s%s",
+                           100 * h->cpu_mean, 100 * h->gpu_mean, 100 * h->mem_peak_fraction,
+                           thermal, power);
+    }
+    if (rc)
+        return rc;
+    v->family_items[TS_FAMILY_HEALTH] = n;
+    v->family_score[TS_FAMILY_HEALTH] = n ? worst / 100.0 : 1.0;
+    return TS_OK;
+}
