@@ -71,7 +71,7 @@ _run: _deploy_check $(BIN)
 	./$(BIN) run $(SCENARIO) -o results/$(basename $(notdir $(SCENARIO))).h5
 	./$(BIN) validate results/$(basename $(notdir $(SCENARIO))).h5
 
-_test: _deploy_check $(BIN) $(TEST_BIN)
+_test: _deploy_check $(BIN) $(TEST_BIN) $(BENCH_BIN)
 	@bash tools/run-tests.sh $(BUILD) $(TEST_BIN)
 
 _bench: $(BENCH_BIN)

@@ -26,7 +26,7 @@
  *   one queued ahead of it on the same direction: arrival = max(its own,
  *   the previous arrival).
  * - Loss is decided when the message joins the queue; a lost message still
- *   takes its transmission time and is reported TS_MSG_LOST when it would
+ *   takes its transmission time and is reported TS_PKT_LOST when it would
  *   have arrived. Loss and jitter draws come, in queue order, from the
  *   direction's own stream, ts_rng_new(seed, "<link name>/ab" or "/ba").
  * - A message's loss and propagation delay (link, medium and extra
@@ -40,7 +40,7 @@
  *   queued behind it follow back to back at the new rate, and their
  *   arrivals move with them (each keeping its propagation delay).
  * - A link going down loses everything queued, transmitting or propagating
- *   on it (TS_MSG_LINK_DOWN), and its transmitter stops at once: busy time
+ *   on it (TS_PKT_LINK_DOWN), and its transmitter stops at once: busy time
  *   keeps only what was sent by then (a message of the link on the air is
  *   cut short, not finished). A private transmitter is then idle; on a
  *   shared medium the lost messages leave the shared queue and the other
@@ -48,7 +48,7 @@
  * - Times saturate at TS_TIME_MAX, which means never: a message whose
  *   transmission would end or whose arrival would come past it (gigabytes
  *   over a link of a few bit/s, an enormous latency) never arrives and is
- *   reported TS_MSG_IN_FLIGHT by ts_network_flush_in_flight.
+ *   reported TS_PKT_IN_FLIGHT by ts_network_flush_in_flight.
  */
 #ifndef TOPOSIM_NETWORK_H
 #define TOPOSIM_NETWORK_H
@@ -190,10 +190,23 @@ int64_t ts_routes_latency(const ts_routes *routes, int from, int to);
 
 /* ---- Network ---- */
 
+/* What became of a packet, as reported to the network's owner. The values
+ * are those of the trace's message statuses (TS_PKT_* of trace.h), which
+ * the simulator checks at compile time, so the platform need not know the
+ * trace. */
+enum {
+    TS_PKT_DELIVERED = 0,
+    TS_PKT_DROPPED_QUEUE = 1,  /* a drop-tail queue was full */
+    TS_PKT_NO_ROUTE = 2,
+    TS_PKT_IN_FLIGHT = 3,      /* still travelling when the run ended */
+    TS_PKT_LOST = 4,           /* lost on a link (its loss model) */
+    TS_PKT_LINK_DOWN = 5       /* on a link that went down */
+};
+
 /* One message on its way from src to dst node. */
 typedef struct ts_packet {
     int32_t topic, publisher, subscriber; /* labels for the trace */
-    int32_t status;           /* TS_MSG_* of trace.h when reported */
+    int32_t status;           /* TS_PKT_* when reported */
     uint64_t seq;
     int src, dst;             /* node indices */
     int64_t bytes;            /* payload, without headers */
@@ -240,11 +253,11 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
 void ts_network_free(ts_network *net);
 
 /* Sends a copy of *packet now. Same-node packets are delivered at once;
- * unroutable ones are reported as TS_MSG_NO_ROUTE. Returns TS_ENOMEM only
+ * unroutable ones are reported as TS_PKT_NO_ROUTE. Returns TS_ENOMEM only
  * when the packet pool cannot grow. */
 int ts_network_send(ts_network *net, const ts_packet *packet);
 
-/* Reports every packet still travelling as TS_MSG_IN_FLIGHT, in the order
+/* Reports every packet still travelling as TS_PKT_IN_FLIGHT, in the order
  * they were sent, and forgets them (their arrivals are cancelled; busy
  * time keeps only what was sent by now). */
 void ts_network_flush_in_flight(ts_network *net);
@@ -266,11 +279,11 @@ void ts_fragments(int64_t bytes, int64_t mtu_bytes, int64_t header_bytes,
 
 /* Takes a link (both directions) down or up. Routes are recomputed over
  * the links that are up; then, going down, everything on the link is
- * reported TS_MSG_LINK_DOWN at once (a->b first, each in queue order).
+ * reported TS_PKT_LINK_DOWN at once (a->b first, each in queue order).
  * The event callback hears "link_down" (value: messages lost) or
  * "link_up", then "route_change" (value: node pairs whose next hop
  * changed) if any route changed. Messages elsewhere take the new routes at
- * their next node, or are reported TS_MSG_NO_ROUTE there. Setting the
+ * their next node, or are reported TS_PKT_NO_ROUTE there. Setting the
  * current state again does nothing. TS_EINVAL for a bad index, TS_ENOMEM
  * if the routes cannot be rebuilt (the old ones stay, minus down links). */
 int ts_network_set_link_up(ts_network *net, int link, int up);

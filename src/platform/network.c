@@ -42,7 +42,6 @@
 #include "platform/topology_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/topology.h"
-#include "toposim/trace.h"
 
 /* A medium's shared transmitter remembers what it has queued in a ring of
  * departures (messages of all its links, in transmission order). */
@@ -339,7 +338,7 @@ static void finish(ts_network *net, int slot, int status)
 {
     packet_slot *s = &net->slots[slot];
     s->pkt.status = status;
-    if (status != TS_MSG_DELIVERED)
+    if (status != TS_PKT_DELIVERED)
         s->pkt.received = -1;
     ts_packet copy = s->pkt;
     s->in_use = 0;
@@ -540,7 +539,7 @@ static void enqueue(ts_network *net, int slot, int hop)
         h->c.dropped_messages++;
         h->c.dropped_packets += (uint64_t)s->frags;
         h->c.dropped_bytes += (uint64_t)s->wire;
-        finish(net, slot, TS_MSG_DROPPED_QUEUE);
+        finish(net, slot, TS_PKT_DROPPED_QUEUE);
         return;
     }
     s->arrival = arrival;
@@ -572,13 +571,13 @@ static void forward(ts_network *net, int slot)
     packet_slot *s = &net->slots[slot];
     if (s->at == s->pkt.dst) {
         s->pkt.received = ts_engine_now(net->engine);
-        finish(net, slot, TS_MSG_DELIVERED);
+        finish(net, slot, TS_PKT_DELIVERED);
         return;
     }
     int hop = ts_routes_next_hop(net->routes, s->at, s->pkt.dst);
     /* The up check covers routes that could not be rebuilt (no memory). */
     if (hop < 0 || !net->links[hop / 2].up) {
-        finish(net, slot, TS_MSG_NO_ROUTE);
+        finish(net, slot, TS_PKT_NO_ROUTE);
         return;
     }
     enqueue(net, slot, hop);
@@ -597,7 +596,7 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
     if (s->lost_frags > 0) {
         h->c.lost_messages++;
         h->c.lost_packets += (uint64_t)s->lost_frags;
-        finish(net, slot, TS_MSG_LOST);
+        finish(net, slot, TS_PKT_LOST);
         return;
     }
     s->at = h->to;
@@ -1029,7 +1028,7 @@ static size_t kill_hop(ts_network *net, size_t hop)
         h->c.down_messages++;
         h->c.down_packets += (uint64_t)s->frags;
         h->c.down_bytes += (uint64_t)s->wire;
-        finish(net, i, TS_MSG_LINK_DOWN);
+        finish(net, i, TS_PKT_LINK_DOWN);
         i = next;
     }
     return n;
@@ -1050,7 +1049,7 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     s->order = net->next_order++;
     if (packet->src < 0 || packet->dst < 0 || (size_t)packet->src >= net->n_nodes ||
         (size_t)packet->dst >= net->n_nodes) {
-        finish(net, slot, TS_MSG_NO_ROUTE);
+        finish(net, slot, TS_PKT_NO_ROUTE);
         return TS_OK;
     }
     forward(net, slot);
@@ -1087,7 +1086,7 @@ void ts_network_flush_in_flight(ts_network *net)
         /* Without room to sort, report in slot order rather than lose rows. */
         for (size_t i = 0; i < net->n_slots; i++)
             if (net->slots[i].in_use)
-                finish(net, (int)i, TS_MSG_IN_FLIGHT);
+                finish(net, (int)i, TS_PKT_IN_FLIGHT);
         return;
     }
     n = 0;
@@ -1096,7 +1095,7 @@ void ts_network_flush_in_flight(ts_network *net)
             list[n++] = (order_entry){net->slots[i].order, (int)i};
     qsort(list, n, sizeof *list, by_order);
     for (size_t i = 0; i < n; i++)
-        finish(net, list[i].slot, TS_MSG_IN_FLIGHT);
+        finish(net, list[i].slot, TS_PKT_IN_FLIGHT);
     ts_free(list);
 }
 

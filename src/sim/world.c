@@ -13,6 +13,12 @@
 
 #include "toposim/alloc.h"
 
+/* The network reports packets in the trace's own status numbers. */
+_Static_assert((int)TS_PKT_DELIVERED == (int)TS_MSG_DELIVERED && (int)TS_PKT_DROPPED_QUEUE == (int)TS_MSG_DROPPED_QUEUE &&
+               (int)TS_PKT_NO_ROUTE == (int)TS_MSG_NO_ROUTE && (int)TS_PKT_IN_FLIGHT == (int)TS_MSG_IN_FLIGHT &&
+               (int)TS_PKT_LOST == (int)TS_MSG_LOST && (int)TS_PKT_LINK_DOWN == (int)TS_MSG_LINK_DOWN,
+               "packet and message statuses agree");
+
 void ts__world_fail(world *w, const ts_error *e)
 {
     if (!w->failed) {

@@ -96,7 +96,7 @@ static void test_single_hop_latency(void **state)
     send_at(&f, 0, 1, 1500, 0);
     ts_engine_run(f.engine, TS_S);
     assert_int_equal(f.rec.n, 1);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[0].sent, 0);
     /* 2 ms propagation + 1500 B * 8 / 100 Mbit/s = 120 us. */
     assert_int_equal(f.rec.done[0].received, 2 * TS_MS + 120 * TS_US);
@@ -173,7 +173,7 @@ static void test_queueing_back_to_back(void **state)
     assert_int_equal(f.rec.n, 4);
     for (int p = 0; p < 4; p++) {
         assert_int_equal(f.rec.done[p].seq, p);     /* FIFO: no overtaking */
-        assert_int_equal(f.rec.done[p].status, TS_MSG_DELIVERED);
+        assert_int_equal(f.rec.done[p].status, TS_PKT_DELIVERED);
         assert_int_equal(f.rec.done[p].received, want[p]);
     }
     /* Spot-check the queueing by hand: packet 1 (9000 B) waits on hop 2
@@ -196,14 +196,14 @@ static void test_drop_tail(void **state)
     send_at(&f, 0, 1, 1500, 2);
     assert_int_equal(f.rec.n, 1);
     assert_int_equal(f.rec.done[0].seq, 2);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_DROPPED_QUEUE);
     assert_int_equal(f.rec.done[0].received, -1);
     ts_engine_run(f.engine, 120 * TS_US);  /* packet 0 has left the queue */
     send_at(&f, 0, 1, 1500, 3);
     ts_engine_run(f.engine, TS_S);
     assert_int_equal(f.rec.n, 4);
     assert_int_equal(f.rec.done[3].seq, 3);
-    assert_int_equal(f.rec.done[3].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[3].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[3].received, 360 * TS_US);
     ts_link_counters c;
     ts_network_counters(f.net, 0, &c);
@@ -234,10 +234,10 @@ static void test_routes_prefer_latency_and_report_no_route(void **state)
     assert_int_equal(ts_routes_hops(f.routes, 3, 3), 0);
     send_at(&f, 0, 5, 100, 0);
     assert_int_equal(f.rec.n, 1);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_NO_ROUTE);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_NO_ROUTE);
     send_at(&f, 2, 2, 100, 1);  /* same node: delivered at once */
     assert_int_equal(f.rec.n, 2);
-    assert_int_equal(f.rec.done[1].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[1].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[1].received, 0);
     teardown_net(&f);
 }
@@ -256,7 +256,7 @@ static void test_flush_in_flight_in_send_order(void **state)
     assert_int_equal(f.rec.n, 5);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(f.rec.done[i].seq, i);
-        assert_int_equal(f.rec.done[i].status, TS_MSG_IN_FLIGHT);
+        assert_int_equal(f.rec.done[i].status, TS_PKT_IN_FLIGHT);
     }
     /* Their arrivals were cancelled: nothing more is reported, and the
      * network keeps working. */
@@ -272,7 +272,7 @@ static void test_flush_in_flight_in_send_order(void **state)
     ts_network_counters(f.net, 0, &c);
     assert_int_equal(c.busy_ns, 4000);
     assert_int_equal(f.rec.n, 6);
-    assert_int_equal(f.rec.done[5].status, TS_MSG_IN_FLIGHT);
+    assert_int_equal(f.rec.done[5].status, TS_PKT_IN_FLIGHT);
     send_at(&f, 0, 1, 100, 9);
     ts_engine_run(f.engine, TS_S + 300);
     ts_network_flush_in_flight(f.net);         /* 300 of its 800 ns sent */
@@ -281,7 +281,7 @@ static void test_flush_in_flight_in_send_order(void **state)
     send_at(&f, 0, 1, 100, 10);
     ts_engine_run(f.engine, 2 * TS_S);
     assert_int_equal(f.rec.n, 8);
-    assert_int_equal(f.rec.done[7].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[7].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[7].received - f.rec.done[7].sent, 10 * TS_MS + 800);
     teardown_net(&f);
 }
@@ -326,7 +326,7 @@ static void test_fragments_and_packet_limit(void **state)
     send_at(&f, 0, 1, 2000, 2);
     assert_int_equal(f.rec.n, 1);
     assert_int_equal(f.rec.done[0].seq, 1);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_DROPPED_QUEUE);
     ts_link_counters c;
     ts_network_counters(f.net, 0, &c);
     assert_int_equal(c.queue_packets, 5);
@@ -398,7 +398,7 @@ static void test_medium_shared_queue(void **state)
     send_at(&f, 1, 2, 1500, 1);
     assert_int_equal(f.rec.n, 1);
     assert_int_equal(f.rec.done[0].seq, 1);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_DROPPED_QUEUE);
     ts_engine_run(f.engine, 160 * TS_US);      /* 2000 B left at 160 us */
     send_at(&f, 1, 2, 1500, 2);
     ts_engine_run(f.engine, TS_S);
@@ -429,8 +429,8 @@ static void test_fault_hooks(void **state)
     send_at(&f, 1, 0, 125, 1);                  /* both directions */
     ts_engine_run(f.engine, 10 * TS_MS);
     assert_int_equal(f.rec.n, 2);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_LOST);
-    assert_int_equal(f.rec.done[1].status, TS_MSG_LOST);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_LOST);
+    assert_int_equal(f.rec.done[1].status, TS_PKT_LOST);
     ts_link_counters c;
     ts_network_counters(f.net, 0, &c);
     assert_int_equal(c.lost_messages, 1);
@@ -442,7 +442,7 @@ static void test_fault_hooks(void **state)
     send_at(&f, 0, 1, 125, 2);
     ts_engine_run(f.engine, 20 * TS_MS);
     assert_int_equal(f.rec.n, 3);
-    assert_int_equal(f.rec.done[2].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[2].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[2].received - f.rec.done[2].sent, 4 * TS_MS + 1000);
     assert_int_equal(ts_network_set_extra_latency(f.net, 0, 0), TS_OK);
     send_at(&f, 0, 1, 125, 3);
@@ -698,7 +698,7 @@ typedef struct resender {
 static void resend_done(void *ctx, const ts_packet *p)
 {
     resender *r = ctx;
-    if (p->status == TS_MSG_LINK_DOWN) {
+    if (p->status == TS_PKT_LINK_DOWN) {
         r->lost++;
         /* Resend over what is left; this grows the packet pool while the
          * network is still walking the dead link's queue. */
@@ -706,7 +706,7 @@ static void resend_done(void *ctx, const ts_packet *p)
         q.seq += 100000;
         assert_int_equal(ts_network_send(r->net, &q), TS_OK);
         r->resent++;
-    } else if (p->status == TS_MSG_DELIVERED) {
+    } else if (p->status == TS_PKT_DELIVERED) {
         r->delivered++;
     }
 }
@@ -779,7 +779,7 @@ static void test_allocation_failures(void **state)
     ts_packet p = {.src = 0, .dst = 2, .bytes = 10};
     assert_int_equal(ts_network_send(net, &p), TS_OK);
     assert_int_equal(rec.n, 1);
-    assert_int_equal(rec.done[0].status, TS_MSG_NO_ROUTE);
+    assert_int_equal(rec.done[0].status, TS_PKT_NO_ROUTE);
     /* 256 messages in flight fill both the packet pool and the engine's
      * (grown from 16); then a pool that cannot grow refuses the send, and
      * an engine that cannot grow turns the message away as a drop. */
@@ -795,7 +795,7 @@ static void test_allocation_failures(void **state)
     ts_alloc_fail_after(0);
     assert_int_equal(rec.n, 2);
     assert_int_equal(rec.done[1].seq, 1000);
-    assert_int_equal(rec.done[1].status, TS_MSG_DROPPED_QUEUE);
+    assert_int_equal(rec.done[1].status, TS_PKT_DROPPED_QUEUE);
     ts_link_counters c;
     ts_network_counters(net, 2, &c);
     assert_int_equal(c.dropped_messages, 1);
@@ -804,7 +804,7 @@ static void test_allocation_failures(void **state)
     ts_engine_run(e, TS_S);
     assert_int_equal(rec.n, 2 + 256);
     for (int i = 2; i < rec.n; i++)
-        assert_int_equal(rec.done[i].status, TS_MSG_DELIVERED);
+        assert_int_equal(rec.done[i].status, TS_PKT_DELIVERED);
     ts_network_counters(net, 2, &c);
     assert_int_equal(c.queue_packets, 0);
     ts_network_flush_in_flight(net);
@@ -829,7 +829,7 @@ static void test_allocation_failures(void **state)
     ts_alloc_fail_after(0);
     assert_int_equal(rec.n, 1);
     assert_int_equal(rec.done[0].seq, 16);
-    assert_int_equal(rec.done[0].status, TS_MSG_DROPPED_QUEUE);
+    assert_int_equal(rec.done[0].status, TS_PKT_DROPPED_QUEUE);
     ts_engine_run(e, TS_S);
     assert_int_equal(rec.n, 17);
     ts_network_counters(net, 0, &c);
@@ -886,7 +886,7 @@ static void test_unreachable_time_stays_in_flight(void **state)
     assert_int_equal(f.rec.n, 3);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(f.rec.done[i].seq, i);
-        assert_int_equal(f.rec.done[i].status, TS_MSG_IN_FLIGHT);
+        assert_int_equal(f.rec.done[i].status, TS_PKT_IN_FLIGHT);
     }
     ts_network_counters(f.net, 0, &c);
     assert_int_equal(c.busy_ns, 1000 * TS_S);
@@ -895,7 +895,7 @@ static void test_unreachable_time_stays_in_flight(void **state)
     send_at(&f, 0, 1, 1, 3);
     ts_engine_run(f.engine, 1010 * TS_S);
     assert_int_equal(f.rec.n, 4);
-    assert_int_equal(f.rec.done[3].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[3].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[3].received, 1008 * TS_S);
     teardown_net(&f);
 }
@@ -932,7 +932,7 @@ static void test_medium_link_down_frees_queue(void **state)
     assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
     assert_int_equal(f.rec.n, 4);
     for (int i = 0; i < 4; i++)
-        assert_int_equal(f.rec.done[i].status, TS_MSG_LINK_DOWN);
+        assert_int_equal(f.rec.done[i].status, TS_PKT_LINK_DOWN);
     ts_link_counters m;
     ts_network_medium_counters(f.net, 0, &m);
     assert_int_equal(m.queue_bytes, 0);
@@ -944,7 +944,7 @@ static void test_medium_link_down_frees_queue(void **state)
     assert_int_equal(m.queue_bytes, 125000);
     ts_engine_run(f.engine, 10 * TS_S);
     assert_int_equal(f.rec.n, 5);
-    assert_int_equal(f.rec.done[4].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[4].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[4].received, 1202 * TS_MS);
     ts_network_medium_counters(f.net, 0, &m);
     assert_int_equal(m.busy_ns, 1100 * TS_MS);
@@ -1000,8 +1000,8 @@ static void test_medium_link_down_retimes_others(void **state)
     assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
     ts_engine_run(f.engine, 10 * TS_S);
     assert_int_equal(f.rec.n, 2);
-    assert_int_equal(f.rec.done[0].status, TS_MSG_LINK_DOWN);
-    assert_int_equal(f.rec.done[1].status, TS_MSG_DELIVERED);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_LINK_DOWN);
+    assert_int_equal(f.rec.done[1].status, TS_PKT_DELIVERED);
     assert_int_equal(f.rec.done[1].received, 1252 * TS_MS);
     ts_network_medium_counters(f.net, 0, &m);
     assert_int_equal(m.busy_ns, 1250 * TS_MS);
@@ -1040,7 +1040,7 @@ static void test_medium_capacity_change_retimes(void **state)
     assert_int_equal(f.rec.n, 5);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(f.rec.done[i].seq, i);
-        assert_int_equal(f.rec.done[i].status, TS_MSG_DELIVERED);
+        assert_int_equal(f.rec.done[i].status, TS_PKT_DELIVERED);
         /* Latency 1 ms (the link's; the medium adds none). */
         assert_int_equal(f.rec.done[i].received, 100900 * TS_US + i * TS_MS + TS_MS);
     }
@@ -1228,8 +1228,8 @@ static void test_partition_is_one_batch(void **state)
     assert_int_equal(ts_network_send(net, &q), TS_OK);
     ts_engine_run(e, TS_S);
     assert_int_equal(r->rec.n, 2);
-    assert_int_equal(r->rec.done[0].status, TS_MSG_NO_ROUTE);
-    assert_int_equal(r->rec.done[1].status, TS_MSG_DELIVERED);
+    assert_int_equal(r->rec.done[0].status, TS_PKT_NO_ROUTE);
+    assert_int_equal(r->rec.done[1].status, TS_PKT_DELIVERED);
     assert_int_equal(r->rec.done[1].received, 11 * TS_MS + 16);
     /* Cutting them again changes nothing and reports nothing; up again,
      * one batch back to the first routes. */

@@ -166,7 +166,7 @@ static int bench(int robots)
     ts_error_clear(&err);
     char trace[256];
     snprintf(trace, sizeof trace, "/tmp/toposim-bench-topology-%ld.h5", (long)getpid());
-    ts_run_options run = {trace, 0, 0, 1};   /* 1 ns: the build, nothing run */
+    ts_run_options run = {.trace_path = trace, .duration_ns = 1}; /* the build, nothing run */
     stamp t0 = stamp_now();
     int rc = xml ? ts_scenario_load_memory(xml, len, "fleet", &opts, &s, &err) : TS_ENOMEM;
     stamp t1 = stamp_now();
