@@ -113,6 +113,7 @@ static void test_pass_cases_now_fail(void **state)
         {"validate-failover-over-budget", "run:failover-over-budget", "safety_monitor"},
         {"validate-failover-over-budget", "safety-coverage:all", "safety_monitor"},
         {"validate-rollout-abort", "run:rollout-abort", "perception"},
+        {"validate-policy-blocked", "integration:all", "diag_status"},
         {"validate-qos-never-match", "topic-deadline:all", "lidar_points"},
         {"validate-qos-never-match", "integration:all", "lidar_points"},
         {"validate-qos-never-match", "run:qos-incompatible", "lidar_points"},
