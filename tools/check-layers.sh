@@ -11,9 +11,10 @@
 # A private header reached by path ("sim/world_internal.h") belongs to the
 # folder it names; a bare name ("loader.h") to the includer's own folder.
 # Prints one line per offending include and exits 1 when there is any.
-# usage: tools/check-layers.sh [SRC_README]   (run from the top folder)
+# usage: tools/check-layers.sh [ROOT]   (ROOT: the top folder, default .)
 set -u
-readme=${1:-src/README.md}
+cd "${1:-.}" || exit 2
+readme=src/README.md
 [ -r "$readme" ] || { echo "$readme: cannot read the module table" >&2; exit 2; }
 
 # The C11 standard library's headers (ISO/IEC 9899:2011, clause 7).

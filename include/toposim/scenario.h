@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "toposim/deploy_qos.h"
+#include "toposim/qos.h"
 #include "toposim/dist.h"
 #include "toposim/error.h"
 

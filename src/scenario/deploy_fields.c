@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "toposim/alloc.h"
-#include "toposim/deploy_qos.h"
+#include "toposim/qos.h"
 
 #define MS ((int64_t)1000 * 1000)
 

@@ -25,7 +25,7 @@
  * agree except for the writer's durability, which DDS makes VOLATILE.
  * A liveliness SYSTEM_DEFAULT elsewhere likewise resolves to AUTOMATIC.
  */
-#include "toposim/deploy.h"
+#include "toposim/qos.h"
 
 #include <string.h>
 
