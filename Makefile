@@ -134,15 +134,16 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 comma := ,
 # bench_targets drops per-event trace rows and times the engine's run and
 # link faults by wrapping these library functions at link time (see the
-# program).
-$(BUILD)/bench/bench_targets: EXTRA_LDFLAGS += $(addprefix -Wl$(comma)--wrap=,\
+# program). Its own variable, since `make asan` sets EXTRA_LDFLAGS on the
+# command line, which would override a target-specific one.
+$(BUILD)/bench/bench_targets: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
 	ts_engine_run ts_network_set_link_up)
 
 $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(BENCH_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 clean:
 	rm -rf build build-asan
