@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "shell_capture.h"
 #include "toposim/trace.h"
 
 static char bin[1024];
@@ -26,33 +27,17 @@ static char tmpdir[] = "/tmp/toposim-e2e-XXXXXX";
 static char out_text[1 << 16];
 static char err_text[1 << 16];
 
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-    if (f) {
-        n = fread(buf, 1, size - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-}
-
 /* Runs `toposim ARGS` with stdout/stderr captured; returns its exit code. */
 static int toposim(const char *fmt, ...)
 {
-    char args[4096], cmd[8192], out_path[1200], err_path[1200];
+    char args[4096], cmd[6144];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s </dev/null", bin, args, out_path, err_path);
-    int status = system(cmd);
-    slurp(out_path, out_text, sizeof out_text);
-    slurp(err_path, err_text, sizeof err_text);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    snprintf(cmd, sizeof cmd, "%s %s", bin, args);
+    return ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                 sizeof err_text);
 }
 
 static int exists(const char *path)
@@ -154,7 +139,7 @@ static void test_h5dump_shows_documented_layout(void **state)
     snprintf(cmd, sizeof cmd, "h5dump -H %s/l.h5 > %s 2>&1", tmpdir, out);
     assert_int_equal(system(cmd), 0);
     static char dump[1 << 17];
-    slurp(out, dump, sizeof dump);
+    ts_test_slurp(out, dump, sizeof dump);
     const char *expect[] = {
         "ATTRIBUTE \"format_version\"", "GROUP \"meta\"", "DATASET \"scenario_text\"",
         "DATASET \"nodes\"", "DATASET \"links\"", "DATASET \"components\"",
@@ -272,7 +257,7 @@ static void test_failed_gate_exits_1(void **state)
     char junit[1200];
     snprintf(junit, sizeof junit, "%s/over.xml", tmpdir);
     static char xml[1 << 16];
-    slurp(junit, xml, sizeof xml);
+    ts_test_slurp(junit, xml, sizeof xml);
     assert_non_null(strstr(xml, "<failure"));
     unlink(junit);
     snprintf(junit, sizeof junit, "%s/over.h5", tmpdir);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "shell_capture.h"
 #include "toposim/trace.h"
 #include "toposim/validate.h"
 
@@ -27,33 +28,16 @@ static char tmpdir[] = "/tmp/toposim-validate-XXXXXX";
 static char out_text[1 << 17];
 static char err_text[1 << 14];
 
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "r");
-    size_t n = 0;
-    if (f) {
-        n = fread(buf, 1, size - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-}
-
 /* Runs a shell command line with stdout/stderr captured; its exit code. */
 static int shell(const char *fmt, ...)
 {
-    char args[4096], cmd[8192], out_path[1200], err_path[1200];
+    char cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
-    snprintf(cmd, sizeof cmd, "%s >%s 2>%s </dev/null", args, out_path, err_path);
-    int status = system(cmd);
-    slurp(out_path, out_text, sizeof out_text);
-    slurp(err_path, err_text, sizeof err_text);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                 sizeof err_text);
 }
 
 /* Runs scenario path into tmpdir/name.h5. */
@@ -207,7 +191,7 @@ static void test_examples_junit_validate(void **state)
             fail_msg("%s: JUnit does not validate: %s", name, err_text);
         char junit[1200];
         snprintf(junit, sizeof junit, "%s/%s.junit.xml", tmpdir, name);
-        slurp(junit, out_text, sizeof out_text);
+        ts_test_slurp(junit, out_text, sizeof out_text);
         char want[512];
         snprintf(want, sizeof want, "<testsuite name=\"%s\"", name);
         assert_non_null(strstr(out_text, want));
