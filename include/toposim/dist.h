@@ -28,18 +28,28 @@ typedef enum {
 
 #define TS_DIST_MAX_BINS 64
 
+/* A histogram's bins live outside the struct: a ts_dist is copied into
+ * every component, task and link of a fleet, and 1 KiB of inline bins per
+ * copy was most of a robot's memory. Whoever fills edges and weights keeps
+ * them alive while the unprepared ts_dist is used (the scenario owns those
+ * it loads); ts_dist_prepare copies them, so a prepared ts_dist owns its
+ * bins and table until ts_dist_fini. Copies of a prepared ts_dist borrow
+ * them from it. */
 typedef struct ts_dist {
     ts_dist_kind kind;
     double a, b;
     size_t n_bins;                      /* histogram only */
-    double edges[TS_DIST_MAX_BINS + 1];
-    double weights[TS_DIST_MAX_BINS];
+    const double *edges;                /* n_bins + 1, increasing */
+    const double *weights;              /* n_bins */
     gsl_ran_discrete_t *table;          /* built by ts_dist_prepare */
+    double *owned;                      /* edges then weights, copied by
+                                           ts_dist_prepare */
 } ts_dist;
 
 /* Checks the parameters (finite, non-negative, a <= b for uniform, shape
- * > 0, increasing edges, weights >= 0 with a positive sum) and builds a
- * histogram's table. The caller releases it with ts_dist_fini. */
+ * > 0, increasing edges, weights >= 0 with a positive sum) and, for a
+ * histogram, copies its bins and builds its table. The caller releases
+ * them with ts_dist_fini. */
 int ts_dist_prepare(ts_dist *d, ts_error *err);
 
 /* Releases what ts_dist_prepare built; safe on any ts_dist. */

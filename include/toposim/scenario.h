@@ -449,6 +449,8 @@ typedef struct ts_scenario {
     ts_scenario_fleet *fleets; size_t n_fleets;
     ts_scenario_rollout *rollouts; size_t n_rollouts;
     ts_scenario_param *params; size_t n_params; /* globals, then overrides */
+    double **dist_bins; size_t n_dist_bins; /* what its histograms' edges and
+                                               weights point into */
 } ts_scenario;
 
 typedef struct ts_scenario_options {

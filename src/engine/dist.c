@@ -2,10 +2,14 @@
 #include "toposim/dist.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "toposim/alloc.h"
 
 int ts_dist_prepare(ts_dist *d, ts_error *err)
 {
     d->table = NULL;
+    d->owned = NULL;
     if (!isfinite(d->a) || !isfinite(d->b) || d->a < 0 || d->b < 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "distribution parameters must be finite and >= 0");
@@ -26,7 +30,7 @@ int ts_dist_prepare(ts_dist *d, ts_error *err)
                                 "Pareto distribution needs scale > 0 and shape > 0");
         return TS_OK;
     case TS_DIST_HISTOGRAM: {
-        if (d->n_bins < 1 || d->n_bins > TS_DIST_MAX_BINS)
+        if (d->n_bins < 1 || d->n_bins > TS_DIST_MAX_BINS || !d->edges || !d->weights)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "histogram needs 1 to %d bins", TS_DIST_MAX_BINS);
         double sum = 0;
@@ -43,10 +47,22 @@ int ts_dist_prepare(ts_dist *d, ts_error *err)
         if (!(sum > 0))
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "histogram weights must not all be zero");
-        /* Walker's alias table: O(1) per draw, built once here. */
-        d->table = gsl_ran_discrete_preproc(d->n_bins, d->weights);
-        if (!d->table)
+        size_t n = d->n_bins;
+        double *own = ts_malloc((2 * n + 1) * sizeof *own);
+        if (!own)
             return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for a histogram");
+        memcpy(own, d->edges, (n + 1) * sizeof *own);
+        memcpy(own + n + 1, d->weights, n * sizeof *own);
+        /* Walker's alias table: O(1) per draw, built once here. */
+        gsl_ran_discrete_t *table = gsl_ran_discrete_preproc(n, own + n + 1);
+        if (!table) {
+            ts_free(own);
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for a histogram");
+        }
+        d->owned = own;
+        d->edges = own;
+        d->weights = own + n + 1;
+        d->table = table;
         return TS_OK;
     }
     }
@@ -59,6 +75,11 @@ void ts_dist_fini(ts_dist *d)
     if (d->table)
         gsl_ran_discrete_free(d->table);
     d->table = NULL;
+    if (d->owned) {
+        ts_free(d->owned);
+        d->edges = d->weights = NULL;
+    }
+    d->owned = NULL;
 }
 
 double ts_dist_draw(const ts_dist *d, gsl_rng *rng)

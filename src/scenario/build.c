@@ -146,7 +146,7 @@ int ts__bquantity(builder *b, const xmlNode *el, const char *attr,
 {
     char who[320];
     ts__who_of(el, who, sizeof who);
-    ts__at at = {b->L->err, b->file, who};
+    ts__at at = {b->L->err, b->file, who, b->L->owner};
     return ts__quantity(&at, el, attr, k, i, d, present);
 }
 
@@ -350,7 +350,7 @@ static int node_power_thermal(builder *b, const xmlNode *el,
     int line = ts__line(el);
     char node_who[320], who[360];
     ts__who_of(el, node_who, sizeof node_who);
-    ts__at at = {b->L->err, b->file, who};
+    ts__at at = {b->L->err, b->file, who, b->L->owner};
     const xmlNode *pel = ts__child_named(el, "power");
     const xmlNode *tel = ts__child_named(el, "thermal");
     unsigned pset = 0, tset = 0;
@@ -569,7 +569,7 @@ static int add_medium(builder *b, const xmlNode *el)
     int prev_line = 0;
     char who[320];
     snprintf(who, sizeof who, "medium %s <at>", id);
-    ts__at at = {b->L->err, b->file, who};
+    ts__at at = {b->L->err, b->file, who, b->L->owner};
     for (const xmlNode *c = first_child(el); c; c = next_sibling(c)) {
         ts_scenario_medium_point *pt = &md->profile[md->n_profile];
         int has_cap, has_lat;
@@ -624,7 +624,7 @@ static int link_end(builder *b, const xmlNode *el, const char *attr, int *out)
 static int link_options(builder *b, const xmlNode *el, ts_scenario_link *k,
                         ts__link_options *opts, const char *who)
 {
-    ts__at at = {b->L->err, b->file, who};
+    ts__at at = {b->L->err, b->file, who, b->L->owner};
     ts__link_options own;
     memset(&own, 0, sizeof own);
     int rc = ts__link_options_read(&at, el, &own);
@@ -836,7 +836,7 @@ static int component_exec(builder *b, const xmlNode *el,
             return rc;
         char dwho[360];
         snprintf(dwho, sizeof dwho, "%s <exec>", who);
-        ts__at at = {b->L->err, b->file, dwho};
+        ts__at at = {b->L->err, b->file, dwho, b->L->owner};
         rc = ts__dist_read(&at, dist, &c->exec_dist);
         if (rc)
             return rc;
@@ -1263,7 +1263,7 @@ static int add_fault(builder *b, const xmlNode *el)
                       NULL);
     if (rc)
         return rc;
-    ts__at at = {b->L->err, b->file, el_name(el)};
+    ts__at at = {b->L->err, b->file, el_name(el), b->L->owner};
 
     if (named(el, "link-down") || named(el, "loss-burst") ||
         named(el, "latency-spike")) {

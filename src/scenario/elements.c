@@ -566,21 +566,52 @@ static int dist_time(const ts__at *at, const xmlNode *el, const char *attr,
     return rc;
 }
 
-/* Appends the bin [d->edges[n_bins], to) of weight w; 0 when full. */
-static int push_bin(ts_dist *d, double to, double w)
+/* A histogram's bins while they are read. */
+typedef struct bins {
+    size_t n;
+    double edges[TS_DIST_MAX_BINS + 1];
+    double weights[TS_DIST_MAX_BINS];
+} bins;
+
+/* Appends the bin [b->edges[n], to) of weight w; 0 when full. */
+static int push_bin(bins *b, double to, double w)
 {
-    if (d->n_bins == TS_DIST_MAX_BINS)
+    if (b->n == TS_DIST_MAX_BINS)
         return 0;
-    d->weights[d->n_bins] = w;
-    d->edges[++d->n_bins] = to;
+    b->weights[b->n] = w;
+    b->edges[++b->n] = to;
     return 1;
+}
+
+/* Moves the bins into storage the scenario owns and points d at it. */
+static int keep_bins(const ts__at *at, const bins *b, ts_dist *d)
+{
+    ts_scenario *s = at->owner;
+    if (!s)
+        return ts_error_set(at->err, TS_EINVAL, at->file, 0,
+                            "%s: a histogram cannot be read here", at->who);
+    double **list = ts_realloc(s->dist_bins, (s->n_dist_bins + 1) * sizeof *list);
+    if (!list)
+        return ts_error_set(at->err, TS_ENOMEM, at->file, 0, "out of memory");
+    s->dist_bins = list;
+    double *own = ts_malloc((2 * b->n + 1) * sizeof *own);
+    if (!own)
+        return ts_error_set(at->err, TS_ENOMEM, at->file, 0, "out of memory");
+    memcpy(own, b->edges, (b->n + 1) * sizeof *own);
+    memcpy(own + b->n + 1, b->weights, b->n * sizeof *own);
+    s->dist_bins[s->n_dist_bins++] = own;
+    d->n_bins = b->n;
+    d->edges = own;
+    d->weights = own + b->n + 1;
+    return TS_OK;
 }
 
 static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
 {
     double sum = 0;
     int prev_line = 0;
-    d->n_bins = 0;
+    bins b;
+    b.n = 0;
     for (const xmlNode *c = ts__first_child(el); c; c = ts__next_sibling(c)) {
         double from, to, weight = 0;
         int rc = dist_time(at, c, "from", &from);
@@ -598,19 +629,19 @@ static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
                                 "be below to", at->who, ts__attr(c, "from"),
                                 ts__attr(c, "to"));
         int room = 1;
-        if (d->n_bins == 0) {
-            d->edges[0] = from;
-        } else if (from < d->edges[d->n_bins]) {
+        if (b.n == 0) {
+            b.edges[0] = from;
+        } else if (from < b.edges[b.n]) {
             return ts_error_set(at->err, TS_EINVAL, at->file, line,
                                 "%s: <bin from=\"%s\"> starts before the "
                                 "bin at line %d ends (bins must be in "
                                 "increasing order and must not overlap)",
                                 at->who, ts__attr(c, "from"), prev_line);
-        } else if (from > d->edges[d->n_bins]) {
+        } else if (from > b.edges[b.n]) {
             /* a gap: a bin of weight 0 keeps the edges contiguous */
-            room = push_bin(d, from, 0);
+            room = push_bin(&b, from, 0);
         }
-        if (!room || !push_bin(d, to, weight))
+        if (!room || !push_bin(&b, to, weight))
             return ts_error_set(at->err, TS_EINVAL, at->file, line,
                                 "%s: a histogram has at most %d bins (a gap "
                                 "between two bins counts as one)",
@@ -618,7 +649,7 @@ static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
         sum += weight;
         prev_line = line;
     }
-    if (d->n_bins == 0)
+    if (b.n == 0)
         return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
                             "%s: dist=\"histogram\" needs at least one <bin>",
                             at->who);
@@ -626,7 +657,7 @@ static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
         return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
                             "%s: the histogram's bin weights must not all "
                             "be 0", at->who);
-    return TS_OK;
+    return keep_bins(at, &b, d);
 }
 
 int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d)

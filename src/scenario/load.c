@@ -382,6 +382,7 @@ static int load_text(char *text, size_t len, const char *file,
     L.file = s->path;
     L.opts = opts;
     L.err = err;
+    L.owner = s;
 
     xmlInitParser();
     saved_hooks hooks;
@@ -515,6 +516,9 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->rollouts[i].component);
     for (size_t i = 0; i < s->n_expects; i++)
         ts_free(s->expects[i].event);
+    for (size_t i = 0; i < s->n_dist_bins; i++)
+        ts_free(s->dist_bins[i]);
+    ts_free(s->dist_bins);
     ts_free(s->expects);
     for (size_t i = 0; i < s->n_params; i++) {
         ts_free(s->params[i].name);

@@ -121,6 +121,7 @@ typedef struct ts__loader {
     ts__xml_error xerr;
     ts__model *models;       /* models read so far, in first-use order */
     size_t n_models, cap_models;
+    ts_scenario *owner;      /* the scenario being built */
 } ts__loader;
 
 /* Reads a whole file of at most `cap` bytes into a NUL-terminated buffer
@@ -151,6 +152,8 @@ typedef struct ts__at {
     ts_error *err;
     const char *file;
     const char *who;
+    ts_scenario *owner;      /* keeps the bins of the histograms read; only
+                                the readers of distributions need it */
 } ts__at;
 
 /* Reads an optional quantity attribute of el; *present (if not NULL)

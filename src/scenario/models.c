@@ -164,7 +164,7 @@ static int read_compute_parts(ts__loader *L, const char *path,
                               ts__model *m)
 {
     char who[320];
-    ts__at at = {L->err, path, who};
+    ts__at at = {L->err, path, who, L->owner};
     for (const xmlNode *c = ts__first_child(compute); c;
          c = ts__next_sibling(c)) {
         int rc;
@@ -233,7 +233,7 @@ static int read_model(ts__loader *L, const char *path, const char *name,
 
     char who[320];
     snprintf(who, sizeof who, "model %s", name);
-    ts__at at = {L->err, path, who};
+    ts__at at = {L->err, path, who, L->owner};
     int rc, present;
     double unused_d;
     int64_t unused_i;

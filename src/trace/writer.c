@@ -533,7 +533,13 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     int ok = fcpl >= 0 && fapl >= 0 &&
              H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18) >= 0 &&
-             H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
+             H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 &&
+             /* No raw-data chunk cache: every append is one whole chunk
+              * (or the last, partial one), never read back, so a cache
+              * only held a second copy of each table's last chunk, up to
+              * 1 MiB per table (H5Pset_cache, HDF5 1.10 reference manual:
+              * rdcc_nbytes 0 disables it). */
+             H5Pset_cache(fapl, 0, 0, 0, 1.0) >= 0;
     if (ok)
         w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, fcpl, fapl);
     int rc = TS_OK;

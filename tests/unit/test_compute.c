@@ -315,7 +315,7 @@ static void test_exec_histogram_bounds_shares_and_seeds(void **state)
         ts_compute *c = make(&e, 1, cores, NULL, NULL, 0, &log);
         log.count_only = 1;
         ts_dist h = {.kind = TS_DIST_HISTOGRAM, .n_bins = 2,
-                     .edges = {100e3, 200e3, 300e3}, .weights = {1, 3}};
+                     .edges = (const double[]){100e3, 200e3, 300e3}, .weights = (const double[]){1, 3}};
         ts_error err;
         assert_int_equal(ts_dist_prepare(&h, &err), TS_OK);
         gsl_rng *rng = ts_rng_new(seeds[run], "histo");

@@ -746,8 +746,8 @@ static void test_allocation_failures(void **state)
     ts_medium_desc air = {.capacity_bps = 1e8, .name = "air"};
     ts_net_link_desc links[] = {
         {.a = 0, .b = 1, .latency_ns = 1, .bandwidth_bps = 1e6, .name = "a",
-         .jitter = {.kind = TS_DIST_HISTOGRAM, .n_bins = 2, .edges = {0, 10, 20},
-                    .weights = {1, 3}},
+         .jitter = {.kind = TS_DIST_HISTOGRAM, .n_bins = 2, .edges = (const double[]){0, 10, 20},
+                    .weights = (const double[]){1, 3}},
          .loss = {.model = TS_LOSS_BERNOULLI, .p = 0.1}},
         {.a = 1, .b = 2, .latency_ns = 1, .medium = 1},
         {.a = 0, .b = 2, .latency_ns = 5, .bandwidth_bps = 1e6},
