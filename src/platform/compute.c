@@ -1113,6 +1113,15 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     if (c->started)
         return ts_error_set(err, TS_EINVAL, NULL, 0, "compute already started");
     size_t nt = c->n_tasks ? c->n_tasks : 1;
+    /* The task array grew by doubling; a fleet's worth of slack would
+     * stay for the whole run. */
+    if (c->cap_tasks > nt) {
+        task_state *fit = ts_realloc(c->tasks, nt * sizeof *fit);
+        if (fit) {
+            c->tasks = fit;
+            c->cap_tasks = nt;
+        }
+    }
     c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
     c->gq = ts_malloc(nt * sizeof *c->gq);
     c->gsub = ts_malloc(nt * sizeof *c->gsub);
