@@ -573,7 +573,12 @@ typedef struct ts_trace {
  * target_table, component_state's run and version, expects' bounds, and
  * /meta's finished and requirements_declared). On success the caller
  * frees *out with ts_trace_free; on failure *out is NULL and err says
- * what is wrong with which dataset. */
+ * what is wrong with which dataset. The file is hostile input: it is read
+ * first in a child process, so a crash or hang inside HDF5 comes back as
+ * TS_EFORMAT "trace is corrupt"; a table claiming more rows than its
+ * stored bytes can hold, or than half the memory this process may use,
+ * is refused before anything is allocated; HDF5 checks the checksums of
+ * the metadata and of every chunk the writer stored. */
 int ts_trace_load(const char *path, ts_trace **out, ts_error *err);
 
 /* Frees a loaded trace; NULL is fine. */

@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -390,17 +392,35 @@ static int check_columns(const rctx *c, const ts__table_schema *s, hid_t ft, int
     return TS_OK;
 }
 
-/* Bytes of physical memory, 0 when unknown. */
-static unsigned long long physical_memory(void)
+/* Bytes this process may use, 0 when unknown: the least of physical
+ * memory, its address-space limit (RLIMIT_AS) and its cgroup's limit
+ * (cgroup v2 memory.max), since any of them ends the process first. */
+static unsigned long long memory_budget(void)
 {
+    unsigned long long least = 0;
 #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
     long pages = sysconf(_SC_PHYS_PAGES);
     long page = sysconf(_SC_PAGESIZE);
     if (pages > 0 && page > 0)
-        return (unsigned long long)pages * (unsigned long long)page;
+        least = (unsigned long long)pages * (unsigned long long)page;
 #endif
-    return 0;
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY &&
+        (least == 0 || (unsigned long long)as.rlim_cur < least))
+        least = (unsigned long long)as.rlim_cur;
+    FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
+    if (f) {
+        unsigned long long max;
+        if (fscanf(f, "%llu", &max) == 1 && max > 0 && (least == 0 || max < least))
+            least = max;
+        fclose(f);
+    }
+    return least;
 }
+
+/* zlib's deflate shrinks data at most 1032:1 (zlib technical details,
+ * "maximum compression factor"); no stored table can hold more rows. */
+#define DEFLATE_MAX_RATIO 1032ULL
 
 /* Terminates every string of every row: a file's string of exactly the
  * array length could arrive without its NUL. */
@@ -474,14 +494,24 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int 
     if (rc != TS_OK || dims[0] == 0)
         goto done;
     size_t n = (size_t)dims[0];
-    /* A compressed table of a billion equal rows is small on disk: refuse
-     * before allocating what the machine cannot hold. */
-    unsigned long long mem = physical_memory();
-    if (mem && (unsigned long long)n * s->row_size > mem) {
+    /* A row count is only a claim: the rows must fit in what the file
+     * stores for them, even deflated, before anything is allocated. */
+    unsigned long long packed = (unsigned long long)H5Tget_size(ft);
+    unsigned long long stored = (unsigned long long)H5Dget_storage_size(d);
+    if (packed == 0 || (unsigned long long)n * packed > stored * DEFLATE_MAX_RATIO + packed) {
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "dataset %s claims %zu rows of %llu bytes, more than "
+                          "its %llu stored bytes can hold", s->path, n, packed, stored);
+        goto done;
+    }
+    /* A compressed table of a billion equal rows is still small on disk:
+     * refuse before allocating what this process cannot hold. */
+    unsigned long long mem = memory_budget();
+    if (mem && (unsigned long long)n * s->row_size > mem / 2) {
         rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0,
-                          "dataset %s has %zu rows (%llu bytes), more than this "
-                          "machine's memory", s->path, n,
-                          (unsigned long long)n * s->row_size);
+                          "dataset %s has %zu rows (%llu bytes), more than half "
+                          "the memory this process may use (%llu bytes)", s->path, n,
+                          (unsigned long long)n * s->row_size, mem);
         goto done;
     }
     rows = ts_calloc(n, s->row_size);
@@ -780,7 +810,7 @@ static int check_indices(const rctx *c, ts_trace *tr)
 
 /* ---- entry points ---- */
 
-int ts_trace_load(const char *path, ts_trace **out, ts_error *err)
+static int load_here(const char *path, ts_trace **out, ts_error *err)
 {
     if (out)
         *out = NULL;
@@ -880,4 +910,15 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->expects);
     ts_free(trace->component_state);
     ts_free(trace);
+}
+
+int ts_trace_load(const char *path, ts_trace **out, ts_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace load: no path");
+    /* The file is read first where a crash cannot reach us (isolate.c). */
+    int rc = ts__trace_probe(path, load_here, err);
+    return rc == TS_OK ? load_here(path, out, err) : rc;
 }

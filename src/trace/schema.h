@@ -130,4 +130,12 @@ int ts__h5_error(ts_error *err, int code, const char *file, const char *fmt, ...
 #endif
     ;
 
+/* Loads a trace in this process (reader.c). */
+typedef int (*ts__trace_load_fn)(const char *path, ts_trace **out, ts_error *err);
+
+/* Runs load on path in a child process and reports how it went: TS_OK
+ * when it read the whole file, its error when it refused the file, and
+ * TS_EFORMAT "trace is corrupt" when it crashed or hung (isolate.c). */
+int ts__trace_probe(const char *path, ts__trace_load_fn load, ts_error *err);
+
 #endif

@@ -201,8 +201,11 @@ static int create_table(ts_trace_writer *w, wtable *t, const ts__table_schema *s
     t->s = s;
     hid_t ft = ts__file_type(s, t->packed_off);
     hid_t dcpl = no_times_plist(H5P_DATASET_CREATE);
+    /* Fletcher-32 last, so it sums the bytes as stored: a reader finds a
+     * changed chunk instead of scoring it (H5Pset_fletcher32; HDF5 checks
+     * it on every read unless told not to, H5Pset_edc_check). */
     int ok = ft >= 0 && dcpl >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
-             H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0;
+             H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0 && H5Pset_fletcher32(dcpl) >= 0;
     if (ok) {
         t->packed_size = H5Tget_size(ft);
         /* H5PTcreate adds the chunking and the unlimited extent. */
@@ -527,12 +530,14 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
     }
 
     /* The root group takes its creation properties from the file creation
-     * list, so times are switched off there too. The oldest object formats
-     * (up to 1.8) keep the file readable by any HDF5 tool. */
+     * list, so times are switched off there too. The 1.8 object formats,
+     * and no later, keep the file readable by any HDF5 tool since 1.8 while
+     * giving the superblock and every object header a checksum that HDF5
+     * verifies when it reads them (the earliest formats have none). */
     hid_t fcpl = no_times_plist(H5P_FILE_CREATE);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     int ok = fcpl >= 0 && fapl >= 0 &&
-             H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18) >= 0 &&
+             H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
              H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 &&
              /* No raw-data chunk cache: every append is one whole chunk
               * (or the last, partial one), never read back, so a cache

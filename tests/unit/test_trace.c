@@ -709,6 +709,12 @@ static void test_self_describing(void **state)
     assert_true(H5LTget_attribute_string(file, "/messages", "status_description", buf) >= 0);
     assert_non_null(strstr(buf, "5 on a link that went down"));
 
+    /* The 1.8 formats: the superblock and object headers carry
+     * checksums. */
+    H5F_info2_t finfo;
+    assert_true(H5Fget_info2(file, &finfo) >= 0);
+    assert_true(finfo.super.version >= 2);
+
     /* No object carries a modification time (0 when not tracked). */
     const char *objs[] = { "/", "/meta", "/meta/scenario_text", "/messages", "/nodes",
                            "/link_state", "/node_state", "/core_state", "/events" };
@@ -720,14 +726,15 @@ static void test_self_describing(void **state)
         assert_true(info.ctime == 0);
     }
 
-    /* Chunked, shuffled and deflated, name as fixed-length string. */
+    /* Chunked, shuffled, deflated and checksummed, name as fixed-length
+     * string. */
     hid_t d = H5Dopen2(file, "/messages", H5P_DEFAULT);
     hid_t dcpl = H5Dget_create_plist(d);
     assert_int_equal(H5Pget_layout(dcpl), H5D_CHUNKED);
     hsize_t chunk[1];
     assert_int_equal(H5Pget_chunk(dcpl, 1, chunk), 1);
     assert_true(chunk[0] == 4096);
-    assert_int_equal(H5Pget_nfilters(dcpl), 2);
+    assert_int_equal(H5Pget_nfilters(dcpl), 3);
     unsigned flags, cd[4];
     size_t ncd = 4;
     assert_int_equal(H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, 0, NULL, NULL),
@@ -736,6 +743,9 @@ static void test_self_describing(void **state)
     assert_int_equal(H5Pget_filter2(dcpl, 1, &flags, &ncd, cd, 0, NULL, NULL),
                      H5Z_FILTER_DEFLATE);
     assert_int_equal(cd[0], 4);
+    ncd = 4;
+    assert_int_equal(H5Pget_filter2(dcpl, 2, &flags, &ncd, cd, 0, NULL, NULL),
+                     H5Z_FILTER_FLETCHER32);
     H5Pclose(dcpl);
     hid_t ft = H5Dget_type(d);
     assert_int_equal(H5Tget_size(ft), 48);  /* packed: 4 x int32 + 4 x 64-bit */
@@ -758,7 +768,7 @@ static void test_self_describing(void **state)
         dcpl = H5Dget_create_plist(d);
         assert_int_equal(H5Pget_chunk(dcpl, 1, chunk), 1);
         assert_true(chunk[0] == packed[i].chunk);
-        assert_int_equal(H5Pget_nfilters(dcpl), 2);
+        assert_int_equal(H5Pget_nfilters(dcpl), 3);
         H5Pclose(dcpl);
         H5Dclose(d);
     }
