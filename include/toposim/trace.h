@@ -581,6 +581,11 @@ typedef struct ts_trace {
  * the metadata and of every chunk the writer stored. */
 int ts_trace_load(const char *path, ts_trace **out, ts_error *err);
 
+/* 1 once HDF5 failed to close a trace file (a full disk): the library's
+ * own exit handler would then crash, so a program must end with _exit
+ * after flushing its streams. */
+int ts_trace_library_unusable(void);
+
 /* Frees a loaded trace; NULL is fine. */
 void ts_trace_free(ts_trace *trace);
 

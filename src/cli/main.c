@@ -2,10 +2,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "cli/cli.h"
+#include "toposim/trace.h"
 
 #ifndef TOPOSIM_VERSION
 #define TOPOSIM_VERSION "unknown"
@@ -76,7 +78,7 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
     return *out ? CLI_OK : CLI_BAD_INPUT;
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     /* GSL's default handler aborts; the library reports failures itself. */
     gsl_set_error_handler_off();
@@ -103,4 +105,16 @@ int main(int argc, char **argv)
         return cli_validate(argc - 1, argv + 1);
     fprintf(stderr, "toposim: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = run_command(argc, argv);
+    if (ts_trace_library_unusable()) {
+        /* HDF5's exit handler would crash on the file it failed to close;
+         * everything of ours is written or removed already. */
+        fflush(NULL);
+        _exit(rc);
+    }
+    return rc;
 }

@@ -488,6 +488,16 @@ static int write_end_meta(ts_trace_writer *w, ts_error *err)
 /* ---- lifetime ---- */
 
 /* Closes every HDF5 handle; returns 0 or -1 when any close failed. */
+/* Set when HDF5 failed to close a file (a full disk, say): HDF5 1.10
+ * keeps such a file half-closed, and its exit handler then crashes in
+ * H5F__close_cb trying to close it again. */
+static int h5_unusable;
+
+int ts_trace_library_unusable(void)
+{
+    return h5_unusable;
+}
+
 static int close_all(ts_trace_writer *w)
 {
     int bad = 0;
@@ -497,7 +507,7 @@ static int close_all(ts_trace_writer *w)
         w->t[i].pt = H5I_INVALID_HID;
     }
     if (w->file >= 0 && H5Fclose(w->file) < 0)
-        bad = 1;
+        bad = h5_unusable = 1;
     w->file = H5I_INVALID_HID;
     return bad ? -1 : 0;
 }
@@ -605,8 +615,11 @@ int ts_trace_writer_commit(ts_trace_writer *w, ts_error *err)
         rc = ts_error_set(err, TS_EIO, w->final, 0,
                           "%zd HDF5 objects open at commit, expected only the file",
                           open_objs);
-    if (H5Fclose(w->file) < 0 && rc == TS_OK)
-        rc = ts__h5_error(err, TS_EIO, w->final, "cannot close %s", w->tmp);
+    if (H5Fclose(w->file) < 0) {
+        h5_unusable = 1;
+        if (rc == TS_OK)
+            rc = ts__h5_error(err, TS_EIO, w->final, "cannot close %s", w->tmp);
+    }
     w->file = H5I_INVALID_HID;
     if (rc == TS_OK)
         rc = ts__publish_file(w->tmp, w->final, err);

@@ -298,6 +298,38 @@ static void test_check_and_plan(void **state)
             fail_msg("plan output lacks %s:\n%s", expect[i], out_text);
 }
 
+/* A disk that fills up mid-run (a file size limit stands in for it, no
+ * mount needed): a clear error, exit 2, no signal from HDF5's exit
+ * handler, and no file left behind. */
+static void test_full_disk_clean_error(void **state)
+{
+    (void)state;
+    const int limits_kib[] = {8, 64, 512};
+    for (size_t i = 0; i < sizeof limits_kib / sizeof limits_kib[0]; i++) {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd,
+                 "trap '' XFSZ; ulimit -f %d; exec %s run "
+                 "scenarios/jetson-thermal-throttle.xml -o %s/full/x.h5",
+                 limits_kib[i], bin, tmpdir);
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/full", tmpdir);
+        assert_int_equal(mkdir(dir, 0700), 0);
+        int rc = ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                       sizeof err_text);
+        assert_int_equal(rc, 2);
+        assert_non_null(strstr(err_text, "x.h5"));
+        assert_non_null(strstr(err_text, "cannot"));
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                fail_msg("left behind at %d KiB: %s", limits_kib[i], e->d_name);
+        closedir(d);
+        assert_int_equal(rmdir(dir), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_failed_gate_exits_1),
         cmocka_unit_test(test_usage_and_help),
         cmocka_unit_test(test_check_and_plan),
+        cmocka_unit_test(test_full_disk_clean_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
