@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "toposim/units.h"
 #include "toposim/world.h"
+#include "util/atomic_file.h"
 
 static const char help[] =
     "usage: toposim run [-o TRACE.h5] [--seed N] [--duration T] [--models DIR]\n"
@@ -165,6 +166,15 @@ int cli_run(int argc, char **argv)
     ts_plan *plan = NULL;
     ts_error err;
     ts_error_clear(&err);
+    /* Before the run, not after it: a result that cannot be kept is
+     * better refused at once. */
+    const char *inputs[] = {argv[optind]};
+    if (ts__check_output(output, inputs, 1, &err) != TS_OK) {
+        cli_print_error(&err);
+        ts_scenario_free(s);
+        free(command_line);
+        return CLI_BAD_INPUT;
+    }
     ts_run_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "toposim/trace.h"
 #include "toposim/validate.h"
+#include "util/atomic_file.h"
 
 static const char help[] =
     "usage: toposim validate [--json] [--detail] [--junit FILE]\n"
@@ -86,6 +87,11 @@ int cli_validate(int argc, char **argv)
     ts_error_clear(&err);
     ts_tolerance tol = ts_tolerance_default();
     if (tolerance && ts_tolerance_parse(tolerance, &tol, &err) != TS_OK) {
+        cli_print_error(&err);
+        return CLI_BAD_INPUT;
+    }
+    const char *inputs[] = {argv[optind], baseline};
+    if (junit && ts__check_output(junit, inputs, 2, &err) != TS_OK) {
         cli_print_error(&err);
         return CLI_BAD_INPUT;
     }

@@ -110,6 +110,13 @@ static int run_command(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc = run_command(argc, argv);
+    /* A report that never reached its reader is a failure: stdout on a
+     * full disk or a closed pipe must not exit 0. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("toposim: cannot write to standard output\n", stderr);
+        if (rc == CLI_OK || rc == CLI_GATE_FAILED)
+            rc = CLI_BAD_INPUT;
+    }
     if (ts_trace_library_unusable()) {
         /* HDF5's exit handler would crash on the file it failed to close;
          * everything of ours is written or removed already. */

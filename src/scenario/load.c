@@ -15,10 +15,13 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -39,9 +42,23 @@ int ts__read_file(const char *path, size_t cap, char **text, size_t *len,
     *text = NULL;
     *len = 0;
     *sys_errno = 0;
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: a FIFO must not hold the open; only a regular file is
+     * read (a device or FIFO never ends, a folder is not a document). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        *sys_errno = errno;
+        return TS_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *sys_errno = TS__NOT_REGULAR;
+        close(fd);
+        return TS_EIO;
+    }
+    FILE *f = fdopen(fd, "rb");
     if (!f) {
         *sys_errno = errno;
+        close(fd);
         return TS_EIO;
     }
     size_t size = 0, alloc = 8192;
@@ -85,6 +102,13 @@ int ts__read_file(const char *path, size_t cap, char **text, size_t *len,
     *text = buf;
     *len = size;
     return TS_OK;
+}
+
+const char *ts__read_error_text(int sys_errno)
+{
+    return sys_errno == TS__NOT_REGULAR
+               ? "not a regular file (a folder, device or FIFO is not read)"
+               : strerror(sys_errno);
 }
 
 /* ---- libxml2 error capture ---------------------------------------------- */
@@ -365,6 +389,20 @@ static int load_text(char *text, size_t len, const char *file,
                      const ts_scenario_options *opts, ts_scenario **out,
                      ts_error *err)
 {
+    /* A models folder asked for by name must exist, even when the
+     * scenario uses no model: a mistyped one would otherwise go unseen. */
+    const char *dir = opts ? opts->models_dir : NULL;
+    struct stat st;
+    if (dir && *dir) {
+        int found = stat(dir, &st) == 0;
+        int e = errno;
+        if (!found || !S_ISDIR(st.st_mode)) {
+            ts_free(text);
+            return ts_error_set(err, TS_ENOENT, dir, 0, "the models folder given %s",
+                                found ? "is not a folder"
+                                : e == ENOENT ? "does not exist" : strerror(e));
+        }
+    }
     ts_scenario *s = ts_calloc(1, sizeof *s);
     if (!s) {
         ts_free(text);
@@ -438,7 +476,7 @@ int ts_scenario_load(const char *path, const ts_scenario_options *opts,
         break;
     case TS_EIO:
         return ts_error_set(err, TS_EIO, path, 0, "cannot read: %s",
-                            strerror(sys_errno));
+                            ts__read_error_text(sys_errno));
     case TS_ERANGE:
         return ts_error_set(err, TS_EINVAL, path, 0,
                             "file too large: a scenario may be at most "

@@ -130,6 +130,12 @@ typedef struct ts__loader {
 int ts__read_file(const char *path, size_t cap, char **text, size_t *len,
                   int *sys_errno);
 
+/* *sys_errno of ts__read_file when path is not a regular file. */
+#define TS__NOT_REGULAR (-1)
+
+/* What a ts__read_file failure's sys_errno means, for messages. */
+const char *ts__read_error_text(int sys_errno);
+
 /* Kinds of quantity attributes (see units.h; power, energy and plain
  * numbers are read in elements.c). */
 typedef enum {

@@ -294,7 +294,7 @@ static int load_model(ts__loader *L, const char *name, const xmlNode *elem,
         return ts_error_set(L->err, TS_EIO, L->file, line,
                             "%s %s: cannot read model file %s: %s",
                             (const char *)elem->name, id ? id : "", f.path,
-                            strerror(sys_errno));
+                            ts__read_error_text(sys_errno));
     if (rc == TS_ERANGE)
         return ts_error_set(L->err, TS_EINVAL, L->file, line,
                             "%s %s: model file %s is larger than %zu MiB",

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int ts__temp_path_for(const char *final_path, char *buf, size_t size)
@@ -36,8 +37,39 @@ static void fsync_parent_dir(const char *path)
     }
 }
 
+int ts__check_output(const char *final_path, const char *const *inputs, size_t n,
+                     ts_error *err)
+{
+    struct stat out;
+    if (stat(final_path, &out) != 0)
+        return TS_OK; /* not there yet: creating it is the writer's test */
+    if (!S_ISREG(out.st_mode))
+        return ts_error_set(err, TS_EIO, final_path, 0,
+                            "is not a regular file: results are written under a "
+                            "temporary name and renamed, which would replace this %s",
+                            S_ISDIR(out.st_mode) ? "folder"
+                            : S_ISFIFO(out.st_mode) ? "FIFO"
+                            : S_ISCHR(out.st_mode) || S_ISBLK(out.st_mode) ? "device"
+                            : "special file");
+    for (size_t i = 0; i < n; i++) {
+        struct stat in;
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino)
+            return ts_error_set(err, TS_EIO, final_path, 0,
+                                "is also this command's input %s: writing the result "
+                                "would destroy it", inputs[i]);
+    }
+    return TS_OK;
+}
+
 int ts__publish_file(const char *tmp_path, const char *final_path, ts_error *err)
 {
+    /* Checked again at the last moment: the target may have appeared. */
+    int rc = ts__check_output(final_path, NULL, 0, err);
+    if (rc != TS_OK) {
+        unlink(tmp_path);
+        return rc;
+    }
     int fd = open(tmp_path, O_RDONLY);
     if (fd < 0) {
         int e = errno;

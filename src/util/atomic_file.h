@@ -21,6 +21,14 @@ int ts__temp_path_for(const char *final_path, char *buf, size_t size);
  * failure removes tmp_path and fills err. */
 int ts__publish_file(const char *tmp_path, const char *final_path, ts_error *err);
 
+/* TS_OK when final_path may receive a result: it does not exist yet, or
+ * it is a regular file that is none of the n inputs (same device and
+ * inode, whatever the spelling). Otherwise TS_EIO naming why: a
+ * device, FIFO or folder would be replaced by the rename, and an input
+ * would be destroyed by its own command. */
+int ts__check_output(const char *final_path, const char *const *inputs, size_t n,
+                     ts_error *err);
+
 /* A stdio stream whose contents appear at `final` only on commit. */
 typedef struct ts__atomic_file {
     FILE *fp;

@@ -330,6 +330,56 @@ static void test_full_disk_clean_error(void **state)
     }
 }
 
+/* Outputs never destroy inputs or special files; reads never block on a
+ * FIFO; a models folder given by name must exist; a report that cannot be
+ * written is not a success. */
+static void test_inputs_and_special_files_guarded(void **state)
+{
+    (void)state;
+    char scen[1100], trace[1100], fifo[1100];
+    snprintf(scen, sizeof scen, "%s/mine.xml", tmpdir);
+    snprintf(trace, sizeof trace, "%s/mine.h5", tmpdir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.xml", tmpdir);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp scenarios/humanoid-basic.xml %s", scen);
+    assert_int_equal(system(cmd), 0);
+
+    assert_int_equal(toposim("run %s -o %s", scen, scen), 2);
+    assert_non_null(strstr(err_text, "would destroy it"));
+    assert_true(files_equal(scen, "scenarios/humanoid-basic.xml"));
+
+    assert_int_equal(toposim("run %s -o /dev/null", scen), 2);
+    assert_non_null(strstr(err_text, "not a regular file"));
+    struct stat st;
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+
+    assert_int_equal(toposim("run %s -o %s", scen, trace), 0);
+    /* the same file through another spelling is still the input */
+    assert_int_equal(toposim("validate --junit %s/../%s/mine.h5 %s", tmpdir,
+                             strrchr(tmpdir, '/') + 1, trace), 2);
+    assert_non_null(strstr(err_text, "would destroy it"));
+    assert_int_equal(toposim("validate %s", trace), 0);
+
+    /* in a group: the capture's own redirection comes after it */
+    snprintf(cmd, sizeof cmd, "{ %s validate --json %s >/dev/full; }", bin, trace);
+    assert_int_equal(ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                           sizeof err_text), 2);
+    assert_non_null(strstr(err_text, "cannot write to standard output"));
+
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(cmd, sizeof cmd, "timeout 20 %s check %s", bin, fifo);
+    assert_int_equal(ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                           sizeof err_text), 2);
+    assert_non_null(strstr(err_text, "not a regular file"));
+    unlink(fifo);
+
+    assert_int_equal(toposim("check --models %s/nonexistent %s", tmpdir, scen), 2);
+    assert_non_null(strstr(err_text, "models folder given does not exist"));
+    unlink(scen);
+    unlink(trace);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_usage_and_help),
         cmocka_unit_test(test_check_and_plan),
         cmocka_unit_test(test_full_disk_clean_error),
+        cmocka_unit_test(test_inputs_and_special_files_guarded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
