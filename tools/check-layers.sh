@@ -10,9 +10,12 @@
 #                header), GSL, libxml2, HDF5, CMocka
 # A private header reached by path ("sim/world_internal.h") belongs to the
 # folder it names; a bare name ("loader.h") to the includer's own folder.
+# Within src/sim, the composition root's subsystems must not include each
+# other in a cycle (tools/check-include-cycles.sh says which).
 # Prints one line per offending include and exits 1 when there is any.
 # usage: tools/check-layers.sh [ROOT]   (ROOT: the top folder, default .)
 set -u
+tools=$(cd "$(dirname "$0")" && pwd)
 cd "${1:-.}" || exit 2
 readme=src/README.md
 [ -r "$readme" ] || { echo "$readme: cannot read the module table" >&2; exit 2; }
@@ -87,4 +90,5 @@ for f in include/toposim/*.h; do
   if [ -z "$mod" ]; then echo "$f: in no module's headers column of $readme"; bad=1; continue; fi
   check_file "$f" "$mod"
 done
+bash "$tools/check-include-cycles.sh" . src/sim || bad=1
 exit $bad

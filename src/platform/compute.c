@@ -335,7 +335,7 @@ static const char *task_name(const task_state *t, int id, char *buf, size_t n)
     return buf;
 }
 
-static void emit(ts_compute *c, const char *kind, int node, int task,
+static void emit(ts_compute *c, ts_event_kind kind, int node, int task,
                  double value, const char *detail)
 {
     if (!c->event)
@@ -1043,7 +1043,7 @@ static int claim_memory(ts_compute *c, int id, ts_time now)
                  task_name(t, id, name, sizeof name),
                  (long long)t->d.memory_bytes, t->d.node,
                  (long long)n->mem_used, (long long)n->mem_limit);
-        emit(c, "oom_kill", t->d.node, id, (double)t->d.memory_bytes, detail);
+        emit(c, TS_EV_OOM_KILL, t->d.node, id, (double)t->d.memory_bytes, detail);
         c->done(c->ctx, &job);
         return 0;
     }
@@ -1334,7 +1334,7 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
                 t->state = T_IDLE;
         }
         snprintf(detail, sizeof detail, "node %d is up", node);
-        emit(c, "node_up", node, -1, 1, detail);
+        emit(c, TS_EV_NODE_UP, node, -1, 1, detail);
         return TS_OK;
     }
     account(c, node);
@@ -1349,7 +1349,7 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
         t->vr = 0;
     }
     snprintf(detail, sizeof detail, "node %d is down", node);
-    emit(c, "node_down", node, -1, 0, detail);
+    emit(c, TS_EV_NODE_DOWN, node, -1, 0, detail);
     for (size_t k = 0; k < n->task_count; k++)
         drop_jobs(c, c->node_tasks[n->task_first + k], TS_JOB_NODE_DOWN);
     if (c->started)
@@ -1393,7 +1393,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         if (t->state == T_DEAD)
             t->state = T_IDLE;
         snprintf(detail, sizeof detail, "%s started on node %d", name, node);
-        emit(c, "task_started", node, task, 1, detail);
+        emit(c, TS_EV_TASK_STARTED, node, task, 1, detail);
         return TS_OK;
     }
     t->stopped = 1;
@@ -1423,7 +1423,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
     /* A restarted process is placed at the fair floor, like a new one. */
     t->vr = 0;
     snprintf(detail, sizeof detail, "%s stopped on node %d", name, node);
-    emit(c, "task_stopped", node, task, 0, detail);
+    emit(c, TS_EV_TASK_STOPPED, node, task, 0, detail);
     drop_jobs(c, task, TS_JOB_STOPPED);
     if (c->started)
         request_dispatch(c, node);

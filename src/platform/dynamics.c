@@ -101,14 +101,14 @@ struct ts_dynamics {
 
 /* ---- helpers ---- */
 
-static void emit(ts_dynamics *dyn, const char *kind, int node, double value,
+static void emit(ts_dynamics *dyn, ts_event_kind kind, int node, double value,
                  const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
 #endif
     ;
 
-static void emit(ts_dynamics *dyn, const char *kind, int node, double value,
+static void emit(ts_dynamics *dyn, ts_event_kind kind, int node, double value,
                  const char *fmt, ...)
 {
     if (!dyn->cfg.on_event)
@@ -116,6 +116,7 @@ static void emit(ts_dynamics *dyn, const char *kind, int node, double value,
     ts_platform_event ev;
     ev.time = ts_engine_now(dyn->engine);
     ev.kind = kind;
+    ev.kind_name = NULL;
     ev.node = node;
     ev.link = -1;
     ev.component = -1;
@@ -211,7 +212,7 @@ static void battery_update(ts_dynamics *dyn, dbattery *b, int forced)
     int node = b->count > 0 ? dyn->bnodes[b->first] : -1;
     if (!b->low_fired && b->low_j > 0 && (forced || left <= b->low_j)) {
         b->low_fired = 1;
-        emit(dyn, "low_battery", node, left / 3600.0,
+        emit(dyn, TS_EV_LOW_BATTERY, node, left / 3600.0,
              "battery of %s at %.1f Wh of %.1f Wh", b->name ? b->name : "?",
              left / 3600.0, b->cap_j / 3600.0);
     }
@@ -244,7 +245,7 @@ static void on_node_event(ts_engine *engine, void *ctx, uint64_t arg);
 static void set_fan(ts_dynamics *dyn, dnode *n, int on)
 {
     n->fan = on;
-    emit(dyn, on ? "fan_on" : "fan_off", node_index(dyn, n), n->th.die_c,
+    emit(dyn, on ? TS_EV_FAN_ON : TS_EV_FAN_OFF, node_index(dyn, n), n->th.die_c,
          "fan %s at a die temperature of %.2f C", on ? "on" : "off",
          n->th.die_c);
 }
@@ -262,7 +263,7 @@ static void transitions(ts_dynamics *dyn, dnode *n, int forced)
     if (t->shutdown_c != 0 && (forced == PK_SHUTDOWN || td >= t->shutdown_c)) {
         n->up = 0;
         n->shutdown = 1;
-        emit(dyn, "thermal_shutdown", idx, td,
+        emit(dyn, TS_EV_THERMAL_SHUTDOWN, idx, td,
              "die at %.2f C reached the shutdown temperature %.2f C", td,
              t->shutdown_c);
         if (n->fan)
@@ -274,13 +275,13 @@ static void transitions(ts_dynamics *dyn, dnode *n, int forced)
     if (t->throttle_c != 0) {
         if (!n->throttled && (forced == PK_THROTTLE || td >= t->throttle_c)) {
             n->throttled = 1;
-            emit(dyn, "throttle", idx, td,
+            emit(dyn, TS_EV_THROTTLE, idx, td,
                  "die at %.2f C: clocks x%.3g until it cools to %.2f C", td,
                  t->throttle_scale, t->release_c);
         } else if (n->throttled &&
                    (forced == PK_RELEASE || td <= t->release_c)) {
             n->throttled = 0;
-            emit(dyn, "throttle_release", idx, td,
+            emit(dyn, TS_EV_THROTTLE_RELEASE, idx, td,
                  "die cooled to %.2f C: full clocks again", td);
         }
     }
@@ -640,7 +641,7 @@ int ts_dynamics_set_ambient(ts_dynamics *dyn, int node, double celsius)
         (node >= 0 && (size_t)node >= dyn->n_nodes))
         return TS_EINVAL;
     ts_time now = ts_engine_now(dyn->engine);
-    emit(dyn, "ambient_change", node, celsius, "ambient now %.1f C%s", celsius,
+    emit(dyn, TS_EV_AMBIENT_CHANGE, node, celsius, "ambient now %.1f C%s", celsius,
          node < 0 ? " everywhere" : "");
     size_t lo = node < 0 ? 0 : (size_t)node;
     size_t hi = node < 0 ? dyn->n_nodes : (size_t)node + 1;
@@ -661,7 +662,7 @@ int ts_dynamics_set_mode(ts_dynamics *dyn, int node, int mode)
     node_integrate(n, ts_engine_now(dyn->engine));
     n->mode = mode;
     const ts_power_mode *m = &n->modes[mode];
-    emit(dyn, "power_mode", node, m->budget_w, "power mode %s (%d cores, "
+    emit(dyn, TS_EV_POWER_MODE, node, m->budget_w, "power mode %s (%d cores, "
          "CPU %.0f MHz, GPU %.0f MHz, budget %.1f W)", m->name,
          m->online_cores ? m->online_cores : n->d.cores,
          (m->cpu_max_hz ? m->cpu_max_hz : n->d.power.cpu_ref_hz) / 1e6,

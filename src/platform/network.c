@@ -288,7 +288,7 @@ double ts_loss_mean(const ts_loss_desc *l)
 }
 
 /* Hands a platform event for `link` to the owner's callback, if any. */
-static void emit(ts_network *net, const char *kind, int link, double value,
+static void emit(ts_network *net, ts_event_kind kind, int link, double value,
                  const char *detail)
 {
     if (!net->event)
@@ -1151,10 +1151,10 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
             lost += kill_hop(net, 2 * (size_t)link + 1);
             snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
                      ls->name, lost);
-            emit(net, "link_down", link, (double)lost, detail);
+            emit(net, TS_EV_LINK_DOWN, link, (double)lost, detail);
         } else {
             snprintf(detail, sizeof detail, "link %s up", ls->name);
-            emit(net, "link_up", link, 0, detail);
+            emit(net, TS_EV_LINK_UP, link, 0, detail);
         }
     }
     if (rc != TS_OK)
@@ -1170,7 +1170,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
             snprintf(detail, sizeof detail,
                      "routes recomputed after %zu links went %s: %zu node pairs "
                      "take a new next hop", m, up ? "up" : "down", changed);
-        emit(net, "route_change", link, (double)changed, detail);
+        emit(net, TS_EV_ROUTE_CHANGE, link, (double)changed, detail);
     }
     return TS_OK;
 }
@@ -1248,7 +1248,7 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
         snprintf(detail, sizeof detail,
                  "routes recomputed after medium %s's latency changed: %zu node "
                  "pairs take a new next hop", m->name, changed);
-        emit(net, "route_change", -1, (double)changed, detail);
+        emit(net, TS_EV_ROUTE_CHANGE, -1, (double)changed, detail);
     }
     return TS_OK;
 }

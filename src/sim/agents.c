@@ -8,10 +8,11 @@
  * controller (deploy_controller.h), never the runtime, what a component
  * does. The deployment code sees only runtime.h and its own descriptions.
  */
+#include "sim/agents.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/deploy.h"
 #include "toposim/deploy_failover.h"
@@ -26,14 +27,17 @@ typedef struct job_mark {
 } job_mark;
 
 typedef struct comp_log {
-    int tracked;
     job_mark *marks;
     size_t n_marks, cap_marks;
     int64_t *safety;            /* times of safety events */
     size_t n_safety, cap_safety;
 } comp_log;
 
-typedef struct ts__agents {
+struct ts__agents {
+    ts__shared sh;
+    ts__rts *rts;
+    const ts_runtime *rt;
+    ts_ctl *ctl;
     ts_failover **groups;
     size_t n_groups;
     int *group_of;              /* component -> group index, or -1 */
@@ -43,7 +47,9 @@ typedef struct ts__agents {
     size_t n_lone;
     ts_rollout **rollouts;
     size_t n_rollouts;
-    comp_log *logs;             /* per component */
+    int *log_of;                /* per component: its log, or -1 (untracked) */
+    comp_log *logs;             /* per tracked component */
+    size_t n_logs, cap_logs;
     int64_t *crashed_at;        /* per component: its last crash (own or
                                    its node's), or -1 */
     /* Indexes built once so that setup is linear in the fleet: */
@@ -54,7 +60,13 @@ typedef struct ts__agents {
     size_t n_shared;
     int *safe_sites;            /* robot sites that declare a safe state */
     size_t n_safe_sites;
-} ts__agents;
+};
+
+/* The agent endpoint of a robot (where its supervisor lives), or -1. */
+static int site_agent(const ts__agents *a, int site)
+{
+    return ts_ctl_site_agent(a->ctl, site);
+}
 
 static ts_fd_desc detector_of(const ts_scenario_component *c)
 {
@@ -74,12 +86,12 @@ static ts_fo_standby standby_of(ts_standby s)
 
 /* The robot site a component serves: its own site, else the site of the
  * node it was placed on, else -1 (shared). */
-static int robot_of(const world *w, int c)
+static int robot_of(const ts__agents *a, int c)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
     if (s->components[c].site >= 0)
         return s->components[c].site;
-    int node = w->plan->placement[c].node;
+    int node = a->sh.plan->placement[c].node;
     int site = s->nodes[node].site;
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
@@ -98,31 +110,43 @@ static int safe_site(const ts_scenario *s, int site)
            s->sites[site].safe_state_category >= 0;
 }
 
-/* Builds the indexes above: one pass over components and sites each. */
-static int build_index(world *w, ts__agents *a)
+/* Builds the indexes above: a few passes over components and sites, each
+ * list sized to what it holds. */
+static int build_index(ts__agents *a)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
     size_t nc = s->n_components, ns = s->n_sites;
     a->robot = ts_malloc((nc ? nc : 1) * sizeof *a->robot);
     a->backup_first = ts_calloc(nc + 1, sizeof *a->backup_first);
-    a->backups = ts_malloc((nc ? nc : 1) * sizeof *a->backups);
     a->own_first = ts_calloc(ns + 1, sizeof *a->own_first);
-    a->own = ts_malloc((nc ? nc : 1) * sizeof *a->own);
-    a->shared = ts_malloc((nc ? nc : 1) * sizeof *a->shared);
-    a->safe_sites = ts_malloc((ns ? ns : 1) * sizeof *a->safe_sites);
+    if (!a->robot || !a->backup_first || !a->own_first)
+        return TS_ENOMEM;
+    size_t n_backups = 0, n_own = 0, n_shared = 0, n_safe = 0;
+    for (size_t c = 0; c < nc; c++) {
+        a->robot[c] = robot_of(a, (int)c);
+        int p = s->components[c].backup_of;
+        if (p >= 0) {
+            a->backup_first[p + 1]++;
+            n_backups++;
+        } else if (needed(&s->components[c])) {
+            if (a->robot[c] >= 0) {
+                a->own_first[a->robot[c] + 1]++;
+                n_own++;
+            } else {
+                n_shared++;
+            }
+        }
+    }
+    for (size_t i = 0; i < ns; i++)
+        n_safe += safe_site(s, (int)i) != 0;
+    a->backups = ts_malloc((n_backups ? n_backups : 1) * sizeof *a->backups);
+    a->own = ts_malloc((n_own ? n_own : 1) * sizeof *a->own);
+    a->shared = ts_malloc((n_shared ? n_shared : 1) * sizeof *a->shared);
+    a->safe_sites = ts_malloc((n_safe ? n_safe : 1) * sizeof *a->safe_sites);
     int *fill = ts_malloc(((nc > ns ? nc : ns) + 1) * sizeof *fill);
-    if (!a->robot || !a->backup_first || !a->backups || !a->own_first || !a->own ||
-        !a->shared || !a->safe_sites || !fill) {
+    if (!a->backups || !a->own || !a->shared || !a->safe_sites || !fill) {
         ts_free(fill);
         return TS_ENOMEM;
-    }
-    for (size_t c = 0; c < nc; c++) {
-        a->robot[c] = robot_of(w, (int)c);
-        int p = s->components[c].backup_of;
-        if (p >= 0)
-            a->backup_first[p + 1]++;
-        else if (needed(&s->components[c]) && a->robot[c] >= 0)
-            a->own_first[a->robot[c] + 1]++;
     }
     for (size_t c = 0; c < nc; c++)
         a->backup_first[c + 1] += a->backup_first[c];
@@ -153,20 +177,20 @@ static int build_index(world *w, ts__agents *a)
 
 /* The first robot (in site order) whose supervisor needs primary c: its
  * group heartbeats there. */
-static int supervisor_for(const world *w, int c)
+static int supervisor_for(const ts__agents *a, int c)
 {
-    const ts__agents *a = w->agents;
-    if (!needed(&w->s->components[c]))
+    if (!needed(&a->sh.s->components[c]))
         return -1;
     int r = a->robot[c];
     if (r >= 0)
-        return safe_site(w->s, r) ? ts__world_site_agent(w, r) : -1;
-    return a->n_safe_sites ? ts__world_site_agent(w, a->safe_sites[0]) : -1;
+        return safe_site(a->sh.s, r) ? site_agent(a, r) : -1;
+    return a->n_safe_sites ? site_agent(a, a->safe_sites[0]) : -1;
 }
 
-static int build_groups(world *w, ts__agents *a, ts_error *err)
+static int build_groups(ts__agents *a, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
+    const ts_plan *plan = a->sh.plan;
     size_t nc = s->n_components;
     ts_fo_member_desc *members = ts_malloc((nc ? nc : 1) * sizeof *members);
     if (!members)
@@ -177,12 +201,12 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
         if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
             continue;
         size_t n = 0;
-        members[n++] = (ts_fo_member_desc){(int)p, w->plan->placement[p].node,
+        members[n++] = (ts_fo_member_desc){(int)p, plan->placement[p].node,
                                            TS_FO_HOT, -1};
         /* Backups in declaration order: the order of succession. */
         for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
             int b = a->backups[k];
-            members[n++] = (ts_fo_member_desc){b, w->plan->placement[b].node,
+            members[n++] = (ts_fo_member_desc){b, plan->placement[b].node,
                                                standby_of(s->components[b].standby),
                                                s->components[b].takeover_ns};
         }
@@ -195,10 +219,10 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
             .n_members = n,
             .heartbeat_ns = pc->heartbeat_ns,
             .detector = detector_of(pc),
-            .supervisor = supervisor_for(w, (int)p),
-            .ctl = w->rts.ctl,
+            .supervisor = supervisor_for(a, (int)p),
+            .ctl = a->ctl,
         };
-        ts_failover *g = ts_failover_new(&w->rts.rt, &d, err);
+        ts_failover *g = ts_failover_new(a->rt, &d, err);
         if (!g) {
             rc = err ? err->code : TS_EINVAL;
             break;
@@ -214,30 +238,29 @@ static int build_groups(world *w, ts__agents *a, ts_error *err)
 
 /* Robots whose supervisor needs component c, as agent endpoints, in site
  * order (the first is the one its failover group heartbeats to). */
-static size_t supervisors_of(const world *w, int c, int *agents)
+static size_t supervisors_of(const ts__agents *a, int c, int *agents)
 {
-    const ts__agents *a = w->agents;
-    if (!needed(&w->s->components[c]))
+    if (!needed(&a->sh.s->components[c]))
         return 0;
     int r = a->robot[c];
     size_t n = 0;
     if (r >= 0) {
-        if (safe_site(w->s, r) && ts__world_site_agent(w, r) >= 0)
-            agents[n++] = ts__world_site_agent(w, r);
+        if (safe_site(a->sh.s, r) && site_agent(a, r) >= 0)
+            agents[n++] = site_agent(a, r);
         return n;
     }
     for (size_t i = 0; i < a->n_safe_sites; i++)
-        if (ts__world_site_agent(w, a->safe_sites[i]) >= 0)
-            agents[n++] = ts__world_site_agent(w, a->safe_sites[i]);
+        if (site_agent(a, a->safe_sites[i]) >= 0)
+            agents[n++] = site_agent(a, a->safe_sites[i]);
     return n;
 }
 
 /* Heartbeats to supervisors beyond what failover groups send: a needed
  * component without a group heartbeats to every supervisor that needs it;
  * a group's members heartbeat to the supervisors after the first. */
-static int build_senders(world *w, ts__agents *a, ts_error *err)
+static int build_senders(ts__agents *a, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
     size_t nc = s->n_components;
     int *agents = ts_malloc((s->n_sites ? s->n_sites : 1) * sizeof *agents);
     if (!agents)
@@ -249,7 +272,7 @@ static int build_senders(world *w, ts__agents *a, ts_error *err)
             const ts_scenario_component *sc = &s->components[c];
             if (!sc->needed || sc->backup_of >= 0 || sc->heartbeat_ns <= 0)
                 continue;
-            size_t n = supervisors_of(w, (int)c, agents);
+            size_t n = supervisors_of(a, (int)c, agents);
             int grouped = a->group_of[c] >= 0;
             const int *to = grouped ? agents + 1 : agents;
             size_t n_to = grouped ? (n ? n - 1 : 0) : n;
@@ -265,7 +288,7 @@ static int build_senders(world *w, ts__agents *a, ts_error *err)
                     continue;
                 }
                 ts_hb_sender_desc hd = {m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
-                rc = ts_hb_sender_init(&a->lone[a->n_lone], &w->rts.rt, &hd, err);
+                rc = ts_hb_sender_init(&a->lone[a->n_lone], a->rt, &hd, err);
                 if (rc == TS_OK)
                     a->n_lone++;
             }
@@ -280,9 +303,9 @@ static int build_senders(world *w, ts__agents *a, ts_error *err)
     return rc;
 }
 
-static int build_supervisors(world *w, ts__agents *a, ts_error *err)
+static int build_supervisors(ts__agents *a, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
     size_t nc = s->n_components;
     ts_sup_needed *needed = ts_malloc((nc ? nc : 1) * sizeof *needed);
     int *members = ts_malloc((nc ? nc : 1) * sizeof *members);
@@ -295,7 +318,7 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
     for (size_t i = 0; i < a->n_safe_sites && rc == TS_OK; i++) {
         int site = a->safe_sites[i];
         const ts_scenario_site *st = &s->sites[site];
-        int agent = ts__world_site_agent(w, site);
+        int agent = site_agent(a, site);
         size_t n = 0, used = 0;
         /* The robot's own needed primaries merged with the shared ones,
          * in component order. */
@@ -322,16 +345,16 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
         ts_supervisor_desc d = {
             .robot = site,
             .endpoint = agent,
-            .node = ts_ctl_endpoint_node(w->rts.ctl, agent),
+            .node = ts_ctl_endpoint_node(a->ctl, agent),
             .category = st->safe_state_category,
             .braking_ns = st->safe_state_budget_ns / 2,
             .needed = needed,
             .n_needed = n,
             /* What the stop category stops is the controller's call. */
             .enter = ts_ctl_safe_state,
-            .enter_ctx = w->rts.ctl,
+            .enter_ctx = a->ctl,
         };
-        ts_supervisor *sup = ts_supervisor_new(&w->rts.rt, &d, err);
+        ts_supervisor *sup = ts_supervisor_new(a->rt, &d, err);
         if (!sup) {
             rc = err ? err->code : TS_EINVAL;
             break;
@@ -340,7 +363,7 @@ static int build_supervisors(world *w, ts__agents *a, ts_error *err)
     }
     ts_free(needed);
     ts_free(members);
-    return rc == TS_OK ? build_senders(w, a, err) : rc;
+    return rc == TS_OK ? build_senders(a, err) : rc;
 }
 
 static int push(void **arr, size_t *cap, size_t n, size_t elem)
@@ -356,25 +379,21 @@ static int push(void **arr, size_t *cap, size_t n, size_t elem)
     return TS_OK;
 }
 
-void ts__world_agents_job(world *w, const ts_job_record *job)
+void ts__agents_job(ts__agents *a, const ts_job_record *job)
 {
-    ts__agents *a = w->agents;
-    if (!a || !a->logs[job->task].tracked || job->finish < 0)
+    if (!a || a->log_of[job->task] < 0 || job->finish < 0)
         return;
-    comp_log *l = &a->logs[job->task];
+    comp_log *l = &a->logs[a->log_of[job->task]];
     if (push((void **)&l->marks, &l->cap_marks, l->n_marks, sizeof *l->marks) != TS_OK)
         return;
     l->marks[l->n_marks++] = (job_mark){job->release, job->finish > job->deadline};
 }
 
-/* Events that count against a version: the component failed over, was
- * stopped or killed, or put its robot in a safe state. */
 /* The fault-to-serving time of a failover, which only the simulator can
  * know: from the latest crash among the group's other members. */
-static void failover_time(world *w, const ts_platform_event *ev)
+static void failover_time(ts__agents *a, const ts_platform_event *ev)
 {
-    ts__agents *a = w->agents;
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = a->sh.s;
     int b = ev->component;
     int p = s->components[b].backup_of >= 0 ? s->components[b].backup_of : b;
     int64_t fault = -1;
@@ -393,7 +412,8 @@ static void failover_time(world *w, const ts_platform_event *ev)
             a->crashed_at[c] = -1;
     }
     int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
-    ts_platform_event out = {ev->time, "failover_time", ev->node, -1, b, (double)took, ""};
+    ts_platform_event out = {ev->time, TS_EV_FAILOVER_TIME, ev->node, -1, b, (double)took, "",
+                             NULL};
     if (budget > 0)
         snprintf(out.detail, sizeof out.detail, "%s serving %.3f ms after the fault: %s its %.3f ms budget",
                  s->components[b].id, (double)took / 1e6, took <= budget ? "within" : "OVER",
@@ -401,42 +421,71 @@ static void failover_time(world *w, const ts_platform_event *ev)
     else
         snprintf(out.detail, sizeof out.detail, "%s serving %.3f ms after the fault",
                  s->components[b].id, (double)took / 1e6);
-    ts__world_on_event(w, &out);
+    ts__bus_post(a->sh.bus, &out);
 }
 
-void ts__world_agents_event(world *w, const ts_platform_event *ev)
+static int valid_component(const ts__agents *a, int c)
 {
-    ts__agents *a = w->agents;
-    if (a && ev->kind) {
-        const ts_scenario *s = w->s;
-        if (!strcmp(ev->kind, "fault:component-crash") && ev->component >= 0) {
-            a->crashed_at[ev->component] = ev->time;
-        } else if (!strcmp(ev->kind, "fault:node-crash") && ev->node >= 0) {
-            for (size_t c = 0; c < s->n_components; c++)
-                if (w->plan->placement[c].node == ev->node)
-                    a->crashed_at[c] = ev->time;
-        } else if (!strcmp(ev->kind, "failover") && ev->component >= 0 &&
-                   (size_t)ev->component < s->n_components) {
-            failover_time(w, ev);
-        }
-    }
-    if (!a || ev->component < 0 || (size_t)ev->component >= w->s->n_components ||
-        !a->logs[ev->component].tracked)
+    return c >= 0 && (size_t)c < a->sh.s->n_components;
+}
+
+/* Events that count against a version: the component failed over, was
+ * stopped or killed, or put its robot in a safe state. */
+static void note_safety(ts__agents *a, const ts_platform_event *ev)
+{
+    if (!valid_component(a, ev->component) || a->log_of[ev->component] < 0)
         return;
-    static const char *const kinds[] = {"failover", "safe_state", "oom_kill", "task_stopped"};
-    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
-        if (!strcmp(ev->kind, kinds[k])) {
-            comp_log *l = &a->logs[ev->component];
-            if (push((void **)&l->safety, &l->cap_safety, l->n_safety, sizeof *l->safety) == TS_OK)
-                l->safety[l->n_safety++] = ev->time;
-            return;
-        }
+    comp_log *l = &a->logs[a->log_of[ev->component]];
+    if (push((void **)&l->safety, &l->cap_safety, l->n_safety, sizeof *l->safety) == TS_OK)
+        l->safety[l->n_safety++] = ev->time;
+}
+
+static void on_component_crash(void *ctx, const ts_platform_event *ev)
+{
+    ts__agents *a = ctx;
+    if (valid_component(a, ev->component))
+        a->crashed_at[ev->component] = ev->time;
+}
+
+static void on_node_crash(void *ctx, const ts_platform_event *ev)
+{
+    ts__agents *a = ctx;
+    if (ev->node < 0)
+        return;
+    for (int k = a->sh.node_first[ev->node]; k < a->sh.node_first[ev->node + 1]; k++)
+        a->crashed_at[a->sh.on_node[k]] = ev->time;
+}
+
+static void on_failover(void *ctx, const ts_platform_event *ev)
+{
+    ts__agents *a = ctx;
+    if (valid_component(a, ev->component))
+        failover_time(a, ev);
+    note_safety(a, ev);
+}
+
+static void on_safety_event(void *ctx, const ts_platform_event *ev)
+{
+    note_safety(ctx, ev);
+}
+
+static int subscribe(ts__agents *a)
+{
+    static const ts_event_kind safety[] = {TS_EV_SAFE_STATE, TS_EV_OOM_KILL, TS_EV_TASK_STOPPED};
+    int rc = ts__bus_subscribe(a->sh.bus, TS_EV_FAULT_COMPONENT_CRASH, on_component_crash, a);
+    if (rc == TS_OK)
+        rc = ts__bus_subscribe(a->sh.bus, TS_EV_FAULT_NODE_CRASH, on_node_crash, a);
+    if (rc == TS_OK)
+        rc = ts__bus_subscribe(a->sh.bus, TS_EV_FAILOVER, on_failover, a);
+    for (size_t i = 0; i < sizeof safety / sizeof *safety && rc == TS_OK; i++)
+        rc = ts__bus_subscribe(a->sh.bus, safety[i], on_safety_event, a);
+    return rc;
 }
 
 static int rollout_metrics(void *ctx, int component, int64_t since, ts_rollout_metrics *out)
 {
-    world *w = ctx;
-    const comp_log *l = &w->agents->logs[component];
+    ts__agents *a = ctx;
+    const comp_log *l = &a->logs[a->log_of[component]];
     size_t jobs = 0, missed = 0;
     for (size_t i = l->n_marks; i-- > 0 && l->marks[i].release >= since;) {
         jobs++;
@@ -448,7 +497,7 @@ static int rollout_metrics(void *ctx, int component, int64_t since, ts_rollout_m
     out->miss_fraction = jobs ? (double)missed / (double)jobs : 0.0;
     out->safety_events = events;
     /* Its samples flow while it runs and finishes jobs. */
-    out->topics_flowing = ts__world_serving(w, component) && jobs > 0;
+    out->topics_flowing = ts__rts_serving(a->rts, component) && jobs > 0;
     return jobs > 0 ? 0 : TS_ENOENT;
 }
 
@@ -492,9 +541,22 @@ static int instances_of(const ts_scenario *s, int t, int **out, size_t *n_out)
     return TS_OK;
 }
 
-static int build_rollouts(world *w, ts__agents *a, ts_error *err)
+/* Keeps a log of component c's jobs and safety events (once). */
+static int track(ts__agents *a, int c)
 {
-    const ts_scenario *s = w->s;
+    if (a->log_of[c] >= 0)
+        return TS_OK;
+    if (push((void **)&a->logs, &a->cap_logs, a->n_logs, sizeof *a->logs) != TS_OK)
+        return TS_ENOMEM;
+    a->logs[a->n_logs] = (comp_log){0};
+    a->log_of[c] = (int)a->n_logs++;
+    return TS_OK;
+}
+
+static int build_rollouts(ts__agents *a, ts_error *err)
+{
+    const ts_scenario *s = a->sh.s;
+    const ts_plan *plan = a->sh.plan;
     a->rollouts = ts_calloc(s->n_rollouts ? s->n_rollouts : 1, sizeof *a->rollouts);
     if (!a->rollouts)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
@@ -522,9 +584,14 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             if (c < 0)
                 continue;
             comps[n] = c;
-            nodes[n] = w->plan->placement[c].node;
+            nodes[n] = plan->placement[c].node;
             names[n] = s->components[c].id;
-            a->logs[c].tracked = 1;
+            if (track(a, c) != TS_OK) {
+                ts_free(comps);
+                ts_free(nodes);
+                ts_free(names);
+                return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
+            }
             n++;
         }
         const ts_scenario_component *tc = &s->components[t];
@@ -547,10 +614,10 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
             .max_miss_fraction = ro->max_miss_fraction,
             .max_safety_events = 0,
             .metrics = rollout_metrics,
-            .metrics_ctx = w,
-            .ctl = w->rts.ctl,
+            .metrics_ctx = a,
+            .ctl = a->ctl,
         };
-        int rc = ts_rollout_new(&w->rts.rt, &d, &a->rollouts[a->n_rollouts], err);
+        int rc = ts_rollout_new(a->rt, &d, &a->rollouts[a->n_rollouts], err);
         ts_free(comps);
         ts_free(nodes);
         ts_free(names);
@@ -568,36 +635,63 @@ static int build_rollouts(world *w, ts__agents *a, ts_error *err)
      * primary in no particular order: one pass after the primaries). */
     for (size_t c = 0; c < s->n_components; c++) {
         int p = s->components[c].backup_of;
-        if (p >= 0 && a->logs[p].tracked)
-            a->logs[c].tracked = 1;
+        if (p >= 0 && a->log_of[p] >= 0 && track(a, (int)c) != TS_OK)
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for rollouts");
     }
     return TS_OK;
 }
 
-int ts__world_agents_start(world *w, ts_error *err)
+/* What only building needed; failover_time keeps the backups by primary. */
+static void drop_build_index(ts__agents *a)
 {
-    const ts_scenario *s = w->s;
+    ts_free(a->robot);
+    ts_free(a->own_first);
+    ts_free(a->own);
+    ts_free(a->shared);
+    ts_free(a->safe_sites);
+    ts_free(a->group_of);
+    a->robot = a->own_first = a->own = a->shared = a->safe_sites = a->group_of = NULL;
+}
+
+int ts__agents_start(const ts__shared *sh, ts__rts *rts, ts__agents **out, ts_error *err)
+{
+    const ts_scenario *s = sh->s;
     size_t nc = s->n_components ? s->n_components : 1;
     ts__agents *a = ts_calloc(1, sizeof *a);
+    *out = a;
     if (!a)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
-    w->agents = a;
-    a->groups = ts_calloc(nc, sizeof *a->groups);
+    a->sh = *sh;
+    a->rts = rts;
+    a->rt = ts__rts_runtime(rts);
+    a->ctl = ts__rts_ctl(rts);
     a->group_of = ts_malloc(nc * sizeof *a->group_of);
-    a->supervisors = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *a->supervisors);
-    a->logs = ts_calloc(nc, sizeof *a->logs);
+    a->log_of = ts_malloc(nc * sizeof *a->log_of);
     a->crashed_at = ts_malloc(nc * sizeof *a->crashed_at);
-    if (!a->groups || !a->group_of || !a->supervisors || !a->logs || !a->crashed_at)
+    if (!a->group_of || !a->log_of || !a->crashed_at)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
     for (size_t c = 0; c < nc; c++) {
         a->group_of[c] = -1;
+        a->log_of[c] = -1;
         a->crashed_at[c] = -1;
     }
     int rc;
-    if (build_index(w, a) != TS_OK)
+    if (build_index(a) != TS_OK)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
-    if ((rc = build_groups(w, a, err)) != TS_OK || (rc = build_supervisors(w, a, err)) != TS_OK ||
-        (rc = build_rollouts(w, a, err)) != TS_OK)
+    /* A group per monitored primary with a backup; a supervisor per safe
+     * robot: sized to those, not to the fleet. */
+    size_t n_groups = 0;
+    for (size_t p = 0; p < s->n_components; p++)
+        n_groups += s->components[p].backup_of < 0 && s->components[p].heartbeat_ns > 0 &&
+                    a->backup_first[p + 1] > a->backup_first[p];
+    a->groups = ts_calloc(n_groups ? n_groups : 1, sizeof *a->groups);
+    a->supervisors = ts_calloc(a->n_safe_sites ? a->n_safe_sites : 1, sizeof *a->supervisors);
+    if (!a->groups || !a->supervisors)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for agents");
+    if ((rc = subscribe(a)) != TS_OK)
+        return ts_error_set(err, rc, NULL, 0, "cannot subscribe the agents to their events");
+    if ((rc = build_groups(a, err)) != TS_OK || (rc = build_supervisors(a, err)) != TS_OK ||
+        (rc = build_rollouts(a, err)) != TS_OK)
         return rc;
     for (size_t i = 0; i < a->n_rollouts; i++)
         if ((rc = ts_rollout_start(a->rollouts[i])) != TS_OK)
@@ -611,12 +705,12 @@ int ts__world_agents_start(world *w, ts_error *err)
     for (size_t i = 0; i < a->n_lone; i++)
         if ((rc = ts_hb_sender_start(&a->lone[i])) != TS_OK)
             return ts_error_set(err, rc, s->path, 0, "cannot start heartbeats");
+    drop_build_index(a);
     return TS_OK;
 }
 
-void ts__world_agents_free(world *w)
+void ts__agents_free(ts__agents *a)
 {
-    ts__agents *a = w->agents;
     if (!a)
         return;
     for (size_t i = 0; i < a->n_groups; i++)
@@ -627,25 +721,19 @@ void ts__world_agents_free(world *w)
         ts_hb_sender_fini(&a->lone[i]);
     for (size_t i = 0; i < a->n_rollouts; i++)
         ts_rollout_free(a->rollouts[i]);
-    if (a->logs)
-        for (size_t c = 0; c < w->s->n_components; c++) {
-            ts_free(a->logs[c].marks);
-            ts_free(a->logs[c].safety);
-        }
+    for (size_t i = 0; i < a->n_logs; i++) {
+        ts_free(a->logs[i].marks);
+        ts_free(a->logs[i].safety);
+    }
     ts_free(a->logs);
+    ts_free(a->log_of);
     ts_free(a->crashed_at);
-    ts_free(a->robot);
+    drop_build_index(a);
     ts_free(a->backup_first);
     ts_free(a->backups);
-    ts_free(a->own_first);
-    ts_free(a->own);
-    ts_free(a->shared);
-    ts_free(a->safe_sites);
     ts_free(a->rollouts);
     ts_free(a->groups);
-    ts_free(a->group_of);
     ts_free(a->supervisors);
     ts_free(a->lone);
     ts_free(a);
-    w->agents = NULL;
 }

@@ -7,28 +7,42 @@
  * Faults at equal times apply in scenario order (the loader keeps them
  * stably sorted, and events at equal times run in insertion order).
  */
+#include "sim/faults.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
+#include "toposim/alloc.h"
+
+struct ts__faults {
+    ts__shared sh;
+    ts_network *net;
+    ts_compute *compute;
+    ts_dynamics *dyn;
+    ts__rts *rts;
+};
 
 /* The arg of a fault event: fault index * 2 + (1 when recovering). */
 #define FAULT_ARG(i, recover) ((uint64_t)(i) * 2u + ((recover) ? 1u : 0u))
 
-static const char *fault_name(ts_fault_kind kind)
+/* The event kind of a fault, or of its recovery. */
+static ts_event_kind fault_kind(ts_fault_kind kind, int recover)
 {
     switch (kind) {
-    case TS_FAULT_LINK_DOWN: return "link-down";
-    case TS_FAULT_LOSS_BURST: return "loss-burst";
-    case TS_FAULT_LATENCY_SPIKE: return "latency-spike";
-    case TS_FAULT_AMBIENT: return "ambient";
-    case TS_FAULT_POWER_MODE: return "power-mode";
-    case TS_FAULT_MEDIUM: return "medium-change";
-    case TS_FAULT_NODE_CRASH: return "node-crash";
-    case TS_FAULT_PARTITION: return "partition";
-    case TS_FAULT_COMPONENT_CRASH: return "component-crash";
+    case TS_FAULT_LINK_DOWN: return recover ? TS_EV_RECOVER_LINK_DOWN : TS_EV_FAULT_LINK_DOWN;
+    case TS_FAULT_LOSS_BURST: return recover ? TS_EV_RECOVER_LOSS_BURST : TS_EV_FAULT_LOSS_BURST;
+    case TS_FAULT_LATENCY_SPIKE:
+        return recover ? TS_EV_RECOVER_LATENCY_SPIKE : TS_EV_FAULT_LATENCY_SPIKE;
+    case TS_FAULT_AMBIENT: return recover ? TS_EV_RECOVER_AMBIENT : TS_EV_FAULT_AMBIENT;
+    case TS_FAULT_POWER_MODE: return recover ? TS_EV_RECOVER_POWER_MODE : TS_EV_FAULT_POWER_MODE;
+    case TS_FAULT_MEDIUM:
+        return recover ? TS_EV_RECOVER_MEDIUM_CHANGE : TS_EV_FAULT_MEDIUM_CHANGE;
+    case TS_FAULT_NODE_CRASH: return recover ? TS_EV_RECOVER_NODE_CRASH : TS_EV_FAULT_NODE_CRASH;
+    case TS_FAULT_PARTITION: return recover ? TS_EV_RECOVER_PARTITION : TS_EV_FAULT_PARTITION;
+    case TS_FAULT_COMPONENT_CRASH:
+        return recover ? TS_EV_RECOVER_COMPONENT_CRASH : TS_EV_FAULT_COMPONENT_CRASH;
     }
-    return "unknown";
+    return TS_EV_OTHER;
 }
 
 static ts_loss_desc loss_of(const ts_scenario_loss *l)
@@ -38,14 +52,14 @@ static ts_loss_desc loss_of(const ts_scenario_loss *l)
     return d;
 }
 
-static void record(world *w, const ts_scenario_fault *f, int recover, const char *detail)
+static void record(ts__faults *w, const ts_scenario_fault *f, int recover, const char *detail)
 {
     ts_platform_event ev;
     memset(&ev, 0, sizeof ev);
-    char kind[32];
-    snprintf(kind, sizeof kind, "%s:%s", recover ? "recover" : "fault", fault_name(f->kind));
-    ev.time = ts_engine_now(w->engine);
-    ev.kind = kind;
+    ev.time = ts_engine_now(w->sh.engine);
+    ev.kind = fault_kind(f->kind, recover);
+    /* an unknown fault kind keeps the name it always had */
+    ev.kind_name = recover ? "recover:unknown" : "fault:unknown";
     ev.node = ev.link = ev.component = -1;
     switch (f->kind) {
     case TS_FAULT_LINK_DOWN:
@@ -66,24 +80,24 @@ static void record(world *w, const ts_scenario_fault *f, int recover, const char
     }
     ev.value = f->value;
     snprintf(ev.detail, sizeof ev.detail, "%.120s (scenario line %d)", detail, f->line);
-    ts__world_on_event(w, &ev);
+    ts__bus_post(w->sh.bus, &ev);
 }
 
-static void set_node(world *w, int node, int up)
+static void set_node(ts__faults *w, int node, int up)
 {
     /* The dynamics model refuses to restart a node that overheated: it
      * then stays down in the compute model too. */
     if (ts_dynamics_set_node_up(w->dyn, node, up) != TS_OK && up)
         return;
     ts_compute_set_node_up(w->compute, node, up);
-    for (size_t c = 0; c < w->s->n_components; c++)
-        if (w->plan->placement[c].node == node && !w->rts.crashed[c])
-            ts__world_process_restarted(w, (int)c, up);
+    for (int k = w->sh.node_first[node]; k < w->sh.node_first[node + 1]; k++)
+        if (!ts__rts_crashed(w->rts, w->sh.on_node[k]))
+            ts__rts_liveness_changed(w->rts, w->sh.on_node[k]);
 }
 
-static void apply(world *w, const ts_scenario_fault *f, int recover)
+static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = w->sh.s;
     char detail[160];
     switch (f->kind) {
     case TS_FAULT_LINK_DOWN:
@@ -134,7 +148,7 @@ static void apply(world *w, const ts_scenario_fault *f, int recover)
                  recover ? "restarted" : "crashed");
         break;
     case TS_FAULT_COMPONENT_CRASH:
-        ts__world_set_component_alive(w, f->target, recover);
+        ts__rts_set_component_alive(w->rts, f->target, recover);
         snprintf(detail, sizeof detail, "component %s %s", s->components[f->target].id,
                  recover ? "restarted" : "crashed");
         break;
@@ -147,16 +161,16 @@ static void apply(world *w, const ts_scenario_fault *f, int recover)
 
 static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
 {
-    world *w = ctx;
-    const ts_scenario_fault *f = &w->s->faults[arg / 2];
+    ts__faults *w = ctx;
+    const ts_scenario_fault *f = &w->sh.s->faults[arg / 2];
     int recover = (int)(arg % 2);
     apply(w, f, recover);
     if (!recover && f->duration_ns > 0 &&
         ts_engine_schedule(engine, ts_engine_now(engine) + f->duration_ns, on_fault, w,
                            FAULT_ARG(arg / 2, 1), NULL) != TS_OK) {
         ts_error e;
-        ts_error_set(&e, TS_ENOMEM, w->s->path, f->line, "cannot schedule this fault's recovery");
-        ts__world_fail(w, &e);
+        ts_error_set(&e, TS_ENOMEM, w->sh.s->path, f->line, "cannot schedule this fault's recovery");
+        ts__bus_fail(w->sh.bus, &e);
     }
 }
 
@@ -164,17 +178,23 @@ static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
 static void on_profile(ts_engine *engine, void *ctx, uint64_t arg)
 {
     (void)engine;
-    world *w = ctx;
-    const ts_scenario_medium *m = &w->s->media[arg >> 32];
+    ts__faults *w = ctx;
+    const ts_scenario_medium *m = &w->sh.s->media[arg >> 32];
     const ts_scenario_medium_point *p = &m->profile[arg & 0xffffffffu];
     ts_network_set_medium(w->net, (int)(arg >> 32), p->capacity_bps, p->latency_ns);
 }
 
-int ts__world_faults_start(world *w, ts_error *err)
+int ts__faults_start(const ts__shared *sh, ts_network *net, ts_compute *compute,
+                     ts_dynamics *dyn, ts__rts *rts, ts__faults **out, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = sh->s;
+    ts__faults *w = ts_calloc(1, sizeof *w);
+    *out = w;
+    if (!w)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the faults");
+    *w = (ts__faults){*sh, net, compute, dyn, rts};
     for (size_t i = 0; i < s->n_faults; i++) {
-        int rc = ts_engine_schedule(w->engine, s->faults[i].at_ns, on_fault, w,
+        int rc = ts_engine_schedule(w->sh.engine, s->faults[i].at_ns, on_fault, w,
                                     FAULT_ARG(i, 0), NULL);
         if (rc != TS_OK)
             return ts_error_set(err, rc, s->path, s->faults[i].line,
@@ -182,11 +202,16 @@ int ts__world_faults_start(world *w, ts_error *err)
     }
     for (size_t m = 0; m < s->n_media; m++)
         for (size_t k = 0; k < s->media[m].n_profile; k++) {
-            int rc = ts_engine_schedule(w->engine, s->media[m].profile[k].at_ns, on_profile,
+            int rc = ts_engine_schedule(w->sh.engine, s->media[m].profile[k].at_ns, on_profile,
                                         w, ((uint64_t)m << 32) | k, NULL);
             if (rc != TS_OK)
                 return ts_error_set(err, rc, s->path, s->media[m].line,
                                     "cannot schedule this medium's profile");
         }
     return TS_OK;
+}
+
+void ts__faults_free(ts__faults *f)
+{
+    ts_free(f);
 }

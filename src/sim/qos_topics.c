@@ -9,9 +9,11 @@
  * deliver in sequence order, so a ledger of owed samples per reader (a
  * ring grown by doubling) is enough to tell which were skipped.
  */
+#include "sim/qos_topics.h"
+
+#include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/deploy.h"
 
@@ -29,17 +31,20 @@ typedef struct ledger {
                                    the write, before it can be owed */
 } ledger;
 
-typedef struct ts__qos_topics {
+struct ts__qos_topics {
+    ts__shared sh;
+    ts__recorder *recorder;
+    ts_ctl *ctl;
     ts_qos_domain *domain;
     ts_qos_writer **writers;    /* per topic, NULL without QoS */
     size_t *first;              /* per topic: its first ledger */
     ledger *ledgers;            /* one per (topic, subscriber) */
-} ts__qos_topics;
+};
 
-static void row(world *w, int topic, int subscriber, int status, uint64_t seq, int64_t send,
+static void row(ts__qos_topics *w, int topic, int subscriber, int status, uint64_t seq, int64_t send,
                 int64_t recv)
 {
-    const ts_scenario_topic *tp = &w->s->topics[topic];
+    const ts_scenario_topic *tp = &w->sh.s->topics[topic];
     ts_packet p = {.topic = topic,
                    .publisher = tp->publisher,
                    .subscriber = subscriber,
@@ -48,21 +53,21 @@ static void row(world *w, int topic, int subscriber, int status, uint64_t seq, i
                    .bytes = tp->size_bytes,
                    .sent = send,
                    .received = recv};
-    ts__world_record_message(w, &p);
+    ts__recorder_message(w->recorder, &p);
 }
 
-static ledger *ledger_of(world *w, int topic, int reader)
+static ledger *ledger_of(ts__qos_topics *w, int topic, int reader)
 {
-    const ts_scenario_topic *tp = &w->s->topics[topic];
+    const ts_scenario_topic *tp = &w->sh.s->topics[topic];
     for (size_t k = 0; k < tp->n_subscribers; k++)
         if (tp->subscribers[k] == reader)
-            return &w->qos->ledgers[w->qos->first[topic] + k];
+            return &w->ledgers[w->first[topic] + k];
     return NULL;
 }
 
 static void on_sample(void *ctx, const ts_qos_sample *smp)
 {
-    world *w = ctx;
+    ts__qos_topics *w = ctx;
     ledger *l = ledger_of(w, smp->topic, smp->reader);
     if (!l)
         return;
@@ -101,33 +106,34 @@ static int owe(ledger *l, uint64_t seq, int64_t stamp)
     return TS_OK;
 }
 
-int ts__world_qos_publish(world *w, int topic)
+int ts__qos_publish(ts__qos_topics *q, int topic)
 {
-    ts__qos_topics *q = w->qos;
     if (!q || !q->writers[topic])
         return 0;
     uint64_t seq;
-    int64_t now = ts_engine_now(w->engine);
+    int64_t now = ts_engine_now(q->sh.engine);
     if (ts_qos_writer_write(q->writers[topic], now, &seq) != TS_OK)
         return 1;   /* rejected (a full KEEP_ALL history): recorded by the writer */
-    const ts_scenario_topic *tp = &w->s->topics[topic];
+    const ts_scenario_topic *tp = &q->sh.s->topics[topic];
     for (size_t k = 0; k < tp->n_subscribers; k++) {
         ledger *l = &q->ledgers[q->first[topic] + k];
         if (!l->matched || (l->delivered_any && seq <= l->last_delivered) ||
-            !ts__world_policy_permits(w, tp->publisher, tp->subscribers[k], topic))
+            !ts_ctl_permits(q->ctl, tp->publisher, tp->subscribers[k], topic))
             continue;
         if (owe(l, seq, now) != TS_OK) {
             ts_error e;
             ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for the sample ledger");
-            ts__world_fail(w, &e);
+            ts__bus_fail(q->sh.bus, &e);
         }
     }
     return 1;
 }
 
-int ts__world_qos_start(world *w, ts_error *err)
+int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
+                  ts__qos_topics **out, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = sh->s;
+    *out = NULL;
     size_t any = 0, total = 0;
     for (size_t t = 0; t < s->n_topics; t++) {
         any += s->topics[t].has_qos != 0;
@@ -136,15 +142,18 @@ int ts__world_qos_start(world *w, ts_error *err)
     if (!any)
         return TS_OK;
     ts__qos_topics *q = ts_calloc(1, sizeof *q);
+    *out = q;
     if (!q)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for QoS topics");
-    w->qos = q;
+    q->sh = *sh;
+    q->recorder = recorder;
+    q->ctl = ts__rts_ctl(rts);
     q->writers = ts_calloc(s->n_topics, sizeof *q->writers);
     q->first = ts_calloc(s->n_topics, sizeof *q->first);
     q->ledgers = ts_calloc(total ? total : 1, sizeof *q->ledgers);
     if (!q->writers || !q->first || !q->ledgers)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for QoS topics");
-    int rc = ts_qos_domain_new(&w->rts.rt, &q->domain, err);
+    int rc = ts_qos_domain_new(ts__rts_runtime(rts), &q->domain, err);
     if (rc != TS_OK)
         return rc;
     size_t at = 0;
@@ -173,7 +182,7 @@ int ts__world_qos_start(world *w, ts_error *err)
             .reader_qos = reader_qos,
             .n_readers = tp->n_subscribers,
             .on_sample = on_sample,
-            .ctx = w,
+            .ctx = q,
         };
         rc = ts_qos_topic_new(q->domain, &d, &q->writers[t], NULL, err);
         ts_free(reader_qos);
@@ -188,35 +197,33 @@ int ts__world_qos_start(world *w, ts_error *err)
     return TS_OK;
 }
 
-void ts__world_qos_finish(world *w)
+void ts__qos_finish(ts__qos_topics *q)
 {
-    ts__qos_topics *q = w->qos;
     if (!q)
         return;
-    for (size_t t = 0; t < w->s->n_topics; t++) {
-        const ts_scenario_topic *tp = &w->s->topics[t];
+    for (size_t t = 0; t < q->sh.s->n_topics; t++) {
+        const ts_scenario_topic *tp = &q->sh.s->topics[t];
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             ledger *l = &q->ledgers[q->first[t] + k];
             while (l->count > 0) {
                 owed o = l->ring[l->head];
                 l->head = (l->head + 1) % l->cap;
                 l->count--;
-                row(w, (int)t, tp->subscribers[k], TS_MSG_IN_FLIGHT, o.seq, o.stamp, -1);
+                row(q, (int)t, tp->subscribers[k], TS_MSG_IN_FLIGHT, o.seq, o.stamp, -1);
             }
         }
     }
 }
 
-void ts__world_qos_free(world *w)
+void ts__qos_free(ts__qos_topics *q)
 {
-    ts__qos_topics *q = w->qos;
     if (!q)
         return;
     ts_qos_domain_free(q->domain);
     if (q->ledgers) {
         size_t total = 0;
-        for (size_t t = 0; t < w->s->n_topics; t++)
-            total += w->s->topics[t].n_subscribers;
+        for (size_t t = 0; t < q->sh.s->n_topics; t++)
+            total += q->sh.s->topics[t].n_subscribers;
         for (size_t i = 0; i < total; i++)
             ts_free(q->ledgers[i].ring);
     }
@@ -224,5 +231,4 @@ void ts__world_qos_free(world *w)
     ts_free(q->first);
     ts_free(q->writers);
     ts_free(q);
-    w->qos = NULL;
 }

@@ -10,10 +10,11 @@
  * Per-event work is a compare of a few bytes; nothing is allocated after
  * the start.
  */
+#include "sim/recorder.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/deploy.h"
 
@@ -22,26 +23,47 @@ typedef struct last_state {
     int32_t version;
 } last_state;
 
-typedef struct ts__recorder {
+struct ts__recorder {
+    ts__shared sh;
+    ts_trace_writer *trace;
+    ts_compute *compute;
+    ts__rts *rts;
+    uint64_t messages, delivered, dropped;
     last_state *last;           /* per component */
     ts_trace_client *clients;   /* per scenario client, counts filled here */
-    size_t *client_first;       /* per component: first slot in client_of */
-    size_t *client_of;          /* scenario client indices by component */
-} ts__recorder;
+    uint32_t *client_first;     /* per component: first slot in client_of
+                                   (NULL without clients) */
+    uint32_t *client_of;        /* scenario client indices by component */
+};
 
-int ts__world_recorder_start(world *w, ts_error *err)
+static void append_failed(ts__recorder *r, const ts_error *e)
 {
-    const ts_scenario *s = w->s;
+    ts__bus_fail(r->sh.bus, e);
+}
+
+static void on_node_event(void *ctx, const ts_platform_event *ev);
+static void on_outcome(void *ctx, const ts_platform_event *ev);
+
+int ts__recorder_new(const ts__shared *sh, ts_trace_writer *trace, ts_compute *compute,
+                     ts__rts *rts, ts__recorder **out, ts_error *err)
+{
+    const ts_scenario *s = sh->s;
     size_t nc = s->n_components;
     ts__recorder *r = ts_calloc(1, sizeof *r);
+    *out = r;
     if (!r)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the recorder");
-    w->recorder = r;
+    r->sh = *sh;
+    r->trace = trace;
+    r->compute = compute;
+    r->rts = rts;
     r->last = ts_calloc(nc ? nc : 1, sizeof *r->last);
     r->clients = ts_calloc(s->n_clients ? s->n_clients : 1, sizeof *r->clients);
-    r->client_first = ts_calloc(nc + 1, sizeof *r->client_first);
-    r->client_of = ts_calloc(s->n_clients ? s->n_clients : 1, sizeof *r->client_of);
-    if (!r->last || !r->clients || !r->client_first || !r->client_of)
+    if (s->n_clients) {
+        r->client_first = ts_calloc(nc + 1, sizeof *r->client_first);
+        r->client_of = ts_calloc(s->n_clients, sizeof *r->client_of);
+    }
+    if (!r->last || !r->clients || (s->n_clients && (!r->client_first || !r->client_of)))
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the recorder");
     /* As trace.h states the state before a component's first row. */
     for (size_t c = 0; c < nc; c++)
@@ -49,26 +71,39 @@ int ts__world_recorder_start(world *w, ts_error *err)
     /* Clients grouped by calling component, in scenario order. */
     for (size_t i = 0; i < s->n_clients; i++)
         r->client_first[s->clients[i].component + 1]++;
-    for (size_t c = 0; c < nc; c++)
+    for (size_t c = 0; c < nc && s->n_clients; c++)
         r->client_first[c + 1] += r->client_first[c];
-    size_t *fill = ts_calloc(nc ? nc : 1, sizeof *fill);
-    if (!fill)
+    uint32_t *fill = s->n_clients ? ts_calloc(nc ? nc : 1, sizeof *fill) : NULL;
+    if (s->n_clients && !fill)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the recorder");
     for (size_t i = 0; i < s->n_clients; i++) {
         const ts_scenario_client *sc = &s->clients[i];
         size_t c = (size_t)sc->component;
-        r->client_of[r->client_first[c] + fill[c]++] = i;
+        r->client_of[r->client_first[c] + fill[c]++] = (uint32_t)i;
         r->clients[i].component = sc->component;
         r->clients[i].service = sc->service;
         r->clients[i].period_ns = sc->period_ns;
     }
     ts_free(fill);
+    /* A node going down or up changes whether its components are alive;
+     * nothing else tells the recorder of a thermal shutdown. The outcome
+     * kinds count a client's requests. */
+    static const ts_event_kind node_kinds[] = {TS_EV_NODE_DOWN, TS_EV_NODE_UP,
+                                               TS_EV_THERMAL_SHUTDOWN};
+    static const ts_event_kind outcomes[] = {TS_EV_RESPONSE, TS_EV_REQUEST_TIMEOUT,
+                                             TS_EV_REQUEST_REJECTED, TS_EV_REQUEST_NO_REPLICA};
+    int rc = TS_OK;
+    for (size_t i = 0; i < sizeof node_kinds / sizeof *node_kinds && rc == TS_OK; i++)
+        rc = ts__bus_subscribe(sh->bus, node_kinds[i], on_node_event, r);
+    for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes && rc == TS_OK; i++)
+        rc = ts__bus_subscribe(sh->bus, outcomes[i], on_outcome, r);
+    if (rc != TS_OK)
+        return ts_error_set(err, rc, NULL, 0, "cannot subscribe the recorder to its events");
     return TS_OK;
 }
 
-void ts__world_recorder_free(world *w)
+void ts__recorder_free(ts__recorder *r)
 {
-    ts__recorder *r = w->recorder;
     if (!r)
         return;
     ts_free(r->last);
@@ -76,21 +111,20 @@ void ts__world_recorder_free(world *w)
     ts_free(r->client_first);
     ts_free(r->client_of);
     ts_free(r);
-    w->recorder = NULL;
 }
 
-void ts__world_record_component_state(world *w, int c)
+void ts__recorder_component(void *ctx, int c)
 {
-    ts__recorder *r = w->recorder;
-    if (!r || !w->rts.component || c < 0 || (size_t)c >= w->s->n_components)
+    ts__recorder *r = ctx;
+    if (!r || c < 0 || (size_t)c >= r->sh.s->n_components)
         return;
-    const ts_rt_component_state *st = &w->rts.component[c];
-    int alive = !w->rts.crashed[c] &&
-                ts_compute_node_up(w->compute, w->plan->placement[c].node) == 1;
+    const ts_rt_component_state *st = ts__rts_component(r->rts, c);
+    int alive = !ts__rts_crashed(r->rts, c) &&
+                ts_compute_node_up(r->compute, r->sh.plan->placement[c].node) == 1;
     /* A process that is down serves nothing, whatever the runtime's flag
      * says in the instant before it hears of the crash. */
     last_state now = {
-        (uint8_t)(alive && ts__world_serving(w, c)),
+        (uint8_t)(alive && ts__rts_serving(r->rts, c)),
         (uint8_t)st->run,
         (uint8_t)alive,
         (uint8_t)(st->safety_mode != 0),
@@ -101,73 +135,88 @@ void ts__world_record_component_state(world *w, int c)
         now.safety_mode == was->safety_mode && now.version == was->version)
         return;
     *was = now;
-    ts_trace_component_state row = {ts_engine_now(w->engine), c, now.serving, now.run,
+    ts_trace_component_state row = {ts_engine_now(r->sh.engine), c, now.serving, now.run,
                                      now.alive, now.version, now.safety_mode};
     ts_error e;
-    if (!w->failed && ts_trace_append_component_state(w->trace, &row, &e) != TS_OK)
-        ts__world_fail(w, &e);
+    if (!ts__bus_failed(r->sh.bus) && ts_trace_append_component_state(r->trace, &row, &e) != TS_OK)
+        append_failed(r, &e);
+}
+
+void ts__recorder_message(ts__recorder *r, const ts_packet *p)
+{
+    /* A sample that reaches a crashed or stopped subscriber is not
+     * received (topics through the DDS layer never get this far). */
+    ts_packet dead;
+    if (p->status == TS_MSG_DELIVERED && !ts__rts_receives(r->rts, p->subscriber)) {
+        dead = *p;
+        dead.status = TS_MSG_RECEIVER_DOWN;
+        dead.received = -1;
+        p = &dead;
+    }
+    ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
+                            p->seq, p->sent, p->received, p->bytes};
+    r->messages++;
+    r->delivered += p->status == TS_MSG_DELIVERED;
+    r->dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
+    ts_error e;
+    if (!ts__bus_failed(r->sh.bus) && ts_trace_append_message(r->trace, &row, &e) != TS_OK)
+        append_failed(r, &e);
+}
+
+void ts__recorder_stats(const ts__recorder *r, ts_run_stats *stats)
+{
+    stats->messages += r->messages;
+    stats->delivered += r->delivered;
+    stats->dropped += r->dropped;
 }
 
 /* The client an outcome event of component c belongs to: its only one,
  * or the one whose service the event's detail names first ("<service>:"
  * or "service <service>:", as the service code and services.c write
  * them). NULL when none matches. */
-static ts_trace_client *client_for(world *w, int c, const char *detail)
+static ts_trace_client *client_for(ts__recorder *r, int c, const char *detail)
 {
-    ts__recorder *r = w->recorder;
-    size_t b = r->client_first[c], e = r->client_first[c + 1];
+    uint32_t b = r->client_first[c], e = r->client_first[c + 1];
     if (e - b == 1)
         return &r->clients[r->client_of[b]];
     if (strncmp(detail, "service ", 8) == 0)
         detail += 8;
     const char *colon = strchr(detail, ':');
     size_t len = colon ? (size_t)(colon - detail) : 0;
-    for (size_t k = b; k < e && len; k++) {
+    for (uint32_t k = b; k < e && len; k++) {
         ts_trace_client *cl = &r->clients[r->client_of[k]];
-        const char *id = w->s->services[cl->service].id;
+        const char *id = r->sh.s->services[cl->service].id;
         if (strlen(id) == len && strncmp(id, detail, len) == 0)
             return cl;
     }
     return NULL;
 }
 
-void ts__world_recorder_event(world *w, const ts_platform_event *ev)
+static void on_node_event(void *ctx, const ts_platform_event *ev)
 {
-    ts__recorder *r = w->recorder;
-    if (!r || !ev->kind)
+    ts__recorder *r = ctx;
+    if (ev->node < 0)
         return;
-    const char *k = ev->kind;
-    /* A node going down or up changes whether its components are alive;
-     * nothing else tells the recorder of a thermal shutdown. */
-    if (ev->node >= 0 && (!strcmp(k, "node_down") || !strcmp(k, "node_up") ||
-                          !strcmp(k, "thermal_shutdown"))) {
-        for (size_t c = 0; c < w->s->n_components; c++)
-            if (w->plan->placement[c].node == ev->node)
-                ts__world_record_component_state(w, (int)c);
-        return;
-    }
-    /* Only the outcome kinds below start with 'r'... among others: a
-     * cheap first filter before the string compares. */
-    if (k[0] != 'r' || ev->component < 0 ||
-        (size_t)ev->component >= w->s->n_components ||
+    const ts__shared *sh = &r->sh;
+    for (int k = sh->node_first[ev->node]; k < sh->node_first[ev->node + 1]; k++)
+        ts__recorder_component(r, sh->on_node[k]);
+}
+
+static void on_outcome(void *ctx, const ts_platform_event *ev)
+{
+    ts__recorder *r = ctx;
+    if (!r->client_first || ev->component < 0 || (size_t)ev->component >= r->sh.s->n_components ||
         r->client_first[ev->component] == r->client_first[ev->component + 1])
         return;
-    uint64_t *count = NULL;
-    ts_trace_client *cl = client_for(w, ev->component, ev->detail);
+    ts_trace_client *cl = client_for(r, ev->component, ev->detail);
     if (!cl)
         return;
-    if (!strcmp(k, "response"))
-        count = &cl->answered;
-    else if (!strcmp(k, "request_timeout"))
-        count = &cl->timeouts;
-    else if (!strcmp(k, "request_rejected"))
-        count = &cl->rejected;
-    else if (!strcmp(k, "request_no_replica"))
-        count = &cl->no_replica;
-    if (count) {
-        (*count)++;
-        cl->requests++;
-    }
+    uint64_t *count = ev->kind == TS_EV_RESPONSE           ? &cl->answered
+                      : ev->kind == TS_EV_REQUEST_TIMEOUT  ? &cl->timeouts
+                      : ev->kind == TS_EV_REQUEST_REJECTED ? &cl->rejected
+                                                           : &cl->no_replica;
+    (*count)++;
+    cl->requests++;
 }
 
 static void qos_names(ts_trace_subscription *row, const ts_qos *wq, const ts_qos *rq)
@@ -185,9 +234,9 @@ static void qos_names(ts_trace_subscription *row, const ts_qos *wq, const ts_qos
 }
 
 /* /subscriptions: needs the access policy, built with the services. */
-static int write_subscriptions(world *w, ts_error *err)
+static int write_subscriptions(ts__recorder *r, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = r->sh.s;
     size_t n = 0;
     for (size_t t = 0; t < s->n_topics; t++)
         n += s->topics[t].n_subscribers;
@@ -208,20 +257,19 @@ static int write_subscriptions(world *w, ts_error *err)
                            ts_qos_compatible(&tp->writer_qos, &tp->reader_qos, &policy) == 1;
             snprintf(row->incompatible_policy, sizeof row->incompatible_policy, "%s",
                      row->matched ? "" : policy);
-            row->allowed = ts__world_policy_permits(w, tp->publisher, tp->subscribers[k],
-                                                    (int)t);
+            row->allowed = ts_ctl_permits(ts__rts_ctl(r->rts), tp->publisher,
+                                          tp->subscribers[k], (int)t);
         }
     }
-    int rc = ts_trace_write_subscriptions(w->trace, rows, n, err);
+    int rc = ts_trace_write_subscriptions(r->trace, rows, n, err);
     ts_free(rows);
     return rc;
 }
 
-int ts__world_recorder_finish(world *w, ts_error *err)
+int ts__recorder_finish(ts__recorder *r, ts_error *err)
 {
-    ts__recorder *r = w->recorder;
-    int rc = write_subscriptions(w, err);
+    int rc = write_subscriptions(r, err);
     if (rc == TS_OK)
-        rc = ts_trace_write_clients(w->trace, r->clients, w->s->n_clients, err);
+        rc = ts_trace_write_clients(r->trace, r->clients, r->sh.s->n_clients, err);
     return rc;
 }

@@ -9,34 +9,121 @@
  * this file only applies it. The deployment code cannot tell this from a
  * real runtime.
  */
+#include "sim/runtime_sim.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
-#include "toposim/deploy_controller.h"
 
-static world *of(void *impl)
+/* Ports an endpoint may listen on (0 .. PORTS - 1). */
+#define PORTS 32
+
+typedef struct rt_timer {
+    ts_rt_timer_fn fn;
+    void *ctx;
+    uint64_t arg;
+    ts_event_handle event;
+    uint32_t gen;             /* bumped on every use: stale ids do nothing */
+    int next_free;
+    int in_use;
+} rt_timer;
+
+typedef struct rt_msg {
+    ts_rt_message msg;
+    int next_free;
+} rt_msg;
+
+/* A listener, in an open-addressing table keyed by endpoint and port:
+ * only endpoints that listen cost anything (most components of a large
+ * fleet never do). key is endpoint * PORTS + port + 1; 0 marks a free slot. */
+typedef struct rt_listener {
+    uint64_t key;
+    ts_rt_receive_fn fn;
+    void *ctx;
+} rt_listener;
+
+/* Kind names the deployment code records, hashed once per run so a
+ * record costs a hash and one compare, not a scan of the table. */
+#define KIND_SLOTS 256
+_Static_assert(TS_EV_COUNT < KIND_SLOTS / 2, "the kind-name table stays at most half full");
+
+struct ts__rts {
+    ts_runtime rt;            /* what the deployment code is handed */
+    ts__shared sh;
+    ts_network *net;
+    ts_compute *compute;
+    rt_timer *timers;
+    size_t n_timers;
+    int timer_free;
+    rt_msg *msgs;
+    size_t n_msgs;
+    int msg_free;
+    rt_listener *listeners;   /* cap_listeners slots, a power of two */
+    size_t cap_listeners, n_listeners;
+    ts_rt_component_state *component; /* as last applied, per component */
+    uint8_t *crashed;         /* 1: its process crashed (a fault) */
+    ts_ctl *ctl;              /* who decides component states (deploy) */
+    ts__rts_changed_fn changed;
+    void *changed_ctx;
+    uint8_t kind_slot[KIND_SLOTS]; /* kind + 1 by name hash; 0: empty */
+};
+
+static ts__rts *of(void *impl)
 {
     return impl;
 }
 
+/* FNV-1a (http://www.isthe.com/chongo/tech/comp/fnv/), 32 bits. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void index_kinds(ts__rts *r)
+{
+    for (int k = 1; k < TS_EV_COUNT; k++) {
+        uint32_t i = name_hash(ts_event_kind_name((ts_event_kind)k)) % KIND_SLOTS;
+        while (r->kind_slot[i])
+            i = (i + 1) % KIND_SLOTS;
+        r->kind_slot[i] = (uint8_t)(k + 1);
+    }
+}
+
+/* The kind a recorded name stands for, TS_EV_OTHER when the table lacks
+ * it. runtime.h records carry names (the deployment code sees no
+ * simulator header); this is where they become kinds, once per record. */
+static ts_event_kind kind_of(const ts__rts *r, const char *name)
+{
+    if (!name)
+        return TS_EV_OTHER;
+    for (uint32_t i = name_hash(name) % KIND_SLOTS; r->kind_slot[i]; i = (i + 1) % KIND_SLOTS) {
+        ts_event_kind k = (ts_event_kind)(r->kind_slot[i] - 1);
+        if (!strcmp(ts_event_kind_name(k), name))
+            return k;
+    }
+    return TS_EV_OTHER;
+}
+
 static int64_t rt_now(void *impl)
 {
-    return ts_engine_now(of(impl)->engine);
+    return ts_engine_now(of(impl)->sh.engine);
 }
 
 /* Timers: a pool of slots (grown by doubling, reused through a free
  * list); an id is slot + 1 in the low half and the slot's generation in
  * the high half, so a stale id cancels nothing. */
-static int grow_timers(ts__rt_state *r)
+static int grow_timers(ts__rts *r)
 {
     size_t old = r->n_timers, cap = old ? 2 * old : 64;
-    ts__rt_timer *t = ts_realloc(r->timers, cap * sizeof *t);
+    rt_timer *t = ts_realloc(r->timers, cap * sizeof *t);
     if (!t)
         return TS_ENOMEM;
     for (size_t i = old; i < cap; i++) {
-        t[i] = (ts__rt_timer){0};
+        t[i] = (rt_timer){0};
         t[i].next_free = i + 1 < cap ? (int)(i + 1) : r->timer_free;
     }
     r->timers = t;
@@ -48,10 +135,9 @@ static int grow_timers(ts__rt_state *r)
 static void on_timer(ts_engine *engine, void *ctx, uint64_t arg)
 {
     (void)engine;
-    world *w = ctx;
-    ts__rt_state *r = &w->rts;
-    ts__rt_timer *t = &r->timers[arg];
-    ts__rt_timer copy = *t;
+    ts__rts *r = ctx;
+    rt_timer *t = &r->timers[arg];
+    rt_timer copy = *t;
     t->in_use = 0;
     t->gen++;
     t->next_free = r->timer_free;
@@ -62,15 +148,15 @@ static void on_timer(ts_engine *engine, void *ctx, uint64_t arg)
 static int rt_timer_start(void *impl, int64_t delay_ns, ts_rt_timer_fn fn, void *ctx,
                           uint64_t arg, ts_rt_timer *out)
 {
-    world *w = of(impl);
-    ts__rt_state *r = &w->rts;
+    ts__rts *r = of(impl);
     if (delay_ns < 0 || !fn)
         return TS_EINVAL;
     if (r->timer_free < 0 && grow_timers(r) != TS_OK)
         return TS_ENOMEM;
     int i = r->timer_free;
-    ts__rt_timer *t = &r->timers[i];
-    int rc = ts_engine_schedule(w->engine, ts_engine_now(w->engine) + delay_ns, on_timer, w,
+    rt_timer *t = &r->timers[i];
+    ts_engine *engine = r->sh.engine;
+    int rc = ts_engine_schedule(engine, ts_engine_now(engine) + delay_ns, on_timer, r,
                                 (uint64_t)i, &t->event);
     if (rc != TS_OK)
         return rc;
@@ -86,15 +172,14 @@ static int rt_timer_start(void *impl, int64_t delay_ns, ts_rt_timer_fn fn, void 
 
 static int rt_timer_cancel(void *impl, ts_rt_timer id)
 {
-    world *w = of(impl);
-    ts__rt_state *r = &w->rts;
+    ts__rts *r = of(impl);
     uint64_t slot = (id & 0xffffffffu);
     if (slot == 0 || slot > r->n_timers)
         return TS_OK;
-    ts__rt_timer *t = &r->timers[slot - 1];
+    rt_timer *t = &r->timers[slot - 1];
     if (!t->in_use || t->gen != (uint32_t)(id >> 32))
         return TS_OK;
-    ts_engine_cancel(w->engine, t->event);
+    ts_engine_cancel(r->sh.engine, t->event);
     t->in_use = 0;
     t->gen++;
     t->next_free = r->timer_free;
@@ -102,62 +187,101 @@ static int rt_timer_cancel(void *impl, ts_rt_timer id)
     return TS_OK;
 }
 
-static int node_up(const world *w, int n)
+/* splitmix64's finaliser (Steele, Lea, Flood: "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014) spreads the keys. */
+static size_t slot_of(uint64_t key, size_t cap)
 {
-    return ts_compute_node_up(w->compute, n);
+    key ^= key >> 30;
+    key *= 0xbf58476d1ce4e5b9ull;
+    key ^= key >> 27;
+    key *= 0x94d049bb133111ebull;
+    key ^= key >> 31;
+    return (size_t)(key & (cap - 1));
+}
+
+static rt_listener *listener_find(const ts__rts *r, uint64_t key)
+{
+    if (!r->cap_listeners)
+        return NULL;
+    for (size_t i = slot_of(key, r->cap_listeners);; i = (i + 1) & (r->cap_listeners - 1)) {
+        if (r->listeners[i].key == key)
+            return &r->listeners[i];
+        if (!r->listeners[i].key)
+            return NULL;
+    }
+}
+
+/* Doubles the table (at most half full), rehashing every listener. */
+static int listeners_grow(ts__rts *r)
+{
+    size_t cap = r->cap_listeners ? 2 * r->cap_listeners : 16;
+    rt_listener *t = ts_calloc(cap, sizeof *t);
+    if (!t)
+        return TS_ENOMEM;
+    for (size_t k = 0; k < r->cap_listeners; k++) {
+        if (!r->listeners[k].key)
+            continue;
+        size_t i = slot_of(r->listeners[k].key, cap);
+        while (t[i].key)
+            i = (i + 1) & (cap - 1);
+        t[i] = r->listeners[k];
+    }
+    ts_free(r->listeners);
+    r->listeners = t;
+    r->cap_listeners = cap;
+    return TS_OK;
+}
+
+static int node_up(const ts__rts *r, int n)
+{
+    return ts_compute_node_up(r->compute, n);
 }
 
 /* Endpoints are numbered by the controller: components, then node
  * agents (a robot's supervisor daemon, say), alive while their node is. */
-static int endpoint_count(const world *w)
+static int endpoint_count(const ts__rts *r)
 {
-    return ts_ctl_endpoint_count(w->rts.ctl);
+    return ts_ctl_endpoint_count(r->ctl);
 }
 
-static int endpoint_node(const world *w, int e)
+static int endpoint_node(const ts__rts *r, int e)
 {
-    return ts_ctl_endpoint_node(w->rts.ctl, e);
-}
-
-int ts__world_site_agent(const world *w, int site)
-{
-    return ts_ctl_site_agent(w->rts.ctl, site);
+    return ts_ctl_endpoint_node(r->ctl, e);
 }
 
 /* A process is alive unless it crashed or its node is down. A component
  * the controller has STOPPED (a cold standby, a fenced primary) is alive:
  * its agent still sends and hears heartbeats, but nothing else. */
-static int component_alive(const world *w, int c)
+static int component_alive(const ts__rts *r, int c)
 {
-    size_t nc = w->s->n_components;
-    if (c < 0 || c >= endpoint_count(w))
+    size_t nc = r->sh.s->n_components;
+    if (c < 0 || c >= endpoint_count(r))
         return 0;
     if ((size_t)c >= nc)
-        return node_up(w, (int)((size_t)c - nc));
-    return !w->rts.crashed[c] && node_up(w, w->plan->placement[c].node);
+        return node_up(r, (int)((size_t)c - nc));
+    return !r->crashed[c] && node_up(r, r->sh.plan->placement[c].node);
 }
 
 /* The compute task runs while the process is up and not set STOPPED. */
-static void sync_task(world *w, int c)
+static void sync_task(ts__rts *r, int c)
 {
-    ts_compute_set_task_running(w->compute, c,
-                                !w->rts.crashed[c] && w->rts.component[c].run != TS_RT_STOPPED);
+    ts_compute_set_task_running(r->compute, c,
+                                !r->crashed[c] && r->component[c].run != TS_RT_STOPPED);
 }
 
 static int rt_send(void *impl, const ts_rt_message *msg)
 {
-    world *w = of(impl);
-    ts__rt_state *r = &w->rts;
-    int ne = endpoint_count(w);
+    ts__rts *r = of(impl);
+    int ne = endpoint_count(r);
     if (msg->from < 0 || msg->from >= ne || msg->to < 0 || msg->to >= ne)
         return TS_EINVAL;
     /* A crashed process sends nothing; what a live one may send (a stopped
      * one only heartbeats, data obeys the policy) the controller says. */
-    if (!component_alive(w, msg->from) || !ts_ctl_may_send(r->ctl, msg))
+    if (!component_alive(r, msg->from) || !ts_ctl_may_send(r->ctl, msg))
         return TS_OK;
     if (r->msg_free < 0) {
         size_t old = r->n_msgs, cap = old ? 2 * old : 256;
-        ts__rt_msg *m = ts_realloc(r->msgs, cap * sizeof *m);
+        rt_msg *m = ts_realloc(r->msgs, cap * sizeof *m);
         if (!m)
             return TS_ENOMEM;
         for (size_t i = old; i < cap; i++)
@@ -174,35 +298,45 @@ static int rt_send(void *impl, const ts_rt_message *msg)
         .publisher = msg->from,
         .subscriber = msg->to,
         .seq = msg->seq,
-        .src = endpoint_node(w, msg->from),
-        .dst = endpoint_node(w, msg->to),
+        .src = endpoint_node(r, msg->from),
+        .dst = endpoint_node(r, msg->to),
         .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
         .tag = (uint64_t)i + 1,
     };
-    return ts_network_send(w->net, &p);
+    return ts_network_send(r->net, &p);
 }
 
-void ts__world_runtime_packet(world *w, const ts_packet *p)
+void ts__rts_packet(ts__rts *r, const ts_packet *p)
 {
-    ts__rt_state *r = &w->rts;
     size_t i = (size_t)(p->tag - 1);
     ts_rt_message msg = r->msgs[i].msg;
     r->msgs[i].next_free = r->msg_free;
     r->msg_free = (int)i;
-    if (p->status != TS_MSG_DELIVERED || msg.port < 0 || msg.port >= TS__RT_PORTS ||
-        !component_alive(w, msg.to) || !ts_ctl_may_receive(r->ctl, msg.to, msg.port))
+    if (p->status != TS_PKT_DELIVERED || msg.port < 0 || msg.port >= PORTS ||
+        !component_alive(r, msg.to) || !ts_ctl_may_receive(r->ctl, msg.to, msg.port))
         return;
-    ts__rt_listener *l = &r->listeners[(size_t)msg.to * TS__RT_PORTS + (size_t)msg.port];
-    if (l->fn)
+    const rt_listener *l = listener_find(r, (uint64_t)msg.to * PORTS + (uint64_t)msg.port + 1);
+    if (l && l->fn)
         l->fn(l->ctx, &msg);
 }
 
 static int rt_listen(void *impl, int endpoint, int port, ts_rt_receive_fn fn, void *ctx)
 {
-    world *w = of(impl);
-    if (endpoint < 0 || endpoint >= endpoint_count(w) || port < 0 || port >= TS__RT_PORTS)
+    ts__rts *r = of(impl);
+    if (endpoint < 0 || endpoint >= endpoint_count(r) || port < 0 || port >= PORTS)
         return TS_EINVAL;
-    ts__rt_listener *l = &w->rts.listeners[(size_t)endpoint * TS__RT_PORTS + (size_t)port];
+    uint64_t key = (uint64_t)endpoint * PORTS + (uint64_t)port + 1;
+    rt_listener *l = listener_find(r, key);
+    if (!l) {
+        if (2 * (r->n_listeners + 1) > r->cap_listeners && listeners_grow(r) != TS_OK)
+            return TS_ENOMEM;
+        size_t i = slot_of(key, r->cap_listeners);
+        while (r->listeners[i].key)
+            i = (i + 1) & (r->cap_listeners - 1);
+        l = &r->listeners[i];
+        l->key = key;
+        r->n_listeners++;
+    }
     l->fn = fn;
     l->ctx = ctx;
     return TS_OK;
@@ -210,20 +344,20 @@ static int rt_listen(void *impl, int endpoint, int port, ts_rt_receive_fn fn, vo
 
 static int rt_alive(void *impl, ts_rt_entity kind, int index)
 {
-    world *w = of(impl);
+    ts__rts *r = of(impl);
     if (kind == TS_RT_COMPONENT)
-        return index >= 0 && index < endpoint_count(w) ? component_alive(w, index) : -1;
-    if (index < 0 || (size_t)index >= w->s->n_nodes)
+        return index >= 0 && index < endpoint_count(r) ? component_alive(r, index) : -1;
+    if (index < 0 || (size_t)index >= r->sh.s->n_nodes)
         return -1;
-    return node_up(w, index);
+    return node_up(r, index);
 }
 
 /* Whether the state being left had replaced the declared execution time
  * (a version with its own, or a safety mode with one). */
-static int cur_changes_exec(const world *w, int c)
+static int cur_changes_exec(const ts__rts *r, int c)
 {
-    const ts_scenario_component *sc = &w->s->components[c];
-    const ts_rt_component_state *cur = &w->rts.component[c];
+    const ts_scenario_component *sc = &r->sh.s->components[c];
+    const ts_rt_component_state *cur = &r->component[c];
     if (cur->safety_mode && sc->safety.exec_ns)
         return 1;
     if (cur->version > 0 && (size_t)cur->version < sc->n_versions) {
@@ -234,9 +368,9 @@ static int cur_changes_exec(const world *w, int c)
 }
 
 /* The timing a component runs with: its version's, then safety mode's. */
-static void apply_timing(world *w, int c, const ts_rt_component_state *st)
+static void apply_timing(ts__rts *r, int c, const ts_rt_component_state *st)
 {
-    const ts_scenario_component *sc = &w->s->components[c];
+    const ts_scenario_component *sc = &r->sh.s->components[c];
     /* 0 keeps the execution time (and its distribution) as declared;
      * only a version or the safety mode that changes it replaces it. A
      * replaced distribution is not restored on the way back: the compute
@@ -250,7 +384,7 @@ static void apply_timing(world *w, int c, const ts_rt_component_state *st)
             hi = v->exec_ns;
             lo = v->exec_min_ns ? v->exec_min_ns : v->exec_ns;
         }
-    } else if (cur_changes_exec(w, c)) {
+    } else if (cur_changes_exec(r, c)) {
         lo = sc->exec_min_ns;
         hi = sc->exec_ns;
     }
@@ -260,20 +394,26 @@ static void apply_timing(world *w, int c, const ts_rt_component_state *st)
         if (sc->safety.exec_ns)
             lo = hi = sc->safety.exec_ns;
     }
-    if (ts_compute_set_task_timing(w->compute, c, period, lo, hi) != TS_OK) {
+    if (ts_compute_set_task_timing(r->compute, c, period, lo, hi) != TS_OK) {
         ts_error e;
         ts_error_set(&e, TS_ENOMEM, NULL, 0, "cannot change the timing of %s", sc->id);
-        ts__world_fail(w, &e);
+        ts__bus_fail(r->sh.bus, &e);
     }
 }
 
-static void note(world *w, const char *kind, int component, double value, const char *detail)
+static void note(ts__rts *r, ts_event_kind kind, int component, double value, const char *detail)
 {
-    ts_platform_event ev = {ts_engine_now(w->engine), kind, -1, -1, component, value, ""};
+    ts_platform_event ev = {ts_engine_now(r->sh.engine), kind, -1, -1, component, value, "", NULL};
     if (component >= 0)
-        ev.node = w->plan->placement[component].node;
+        ev.node = r->sh.plan->placement[component].node;
     snprintf(ev.detail, sizeof ev.detail, "%s", detail ? detail : "");
-    ts__world_on_event(w, &ev);
+    ts__bus_post(r->sh.bus, &ev);
+}
+
+static void changed(ts__rts *r, int c)
+{
+    if (r->changed)
+        r->changed(r->changed_ctx, c);
 }
 
 /* The one place where a component's state changes in the simulator:
@@ -281,55 +421,57 @@ static void note(world *w, const char *kind, int component, double value, const 
  * (st), applied here to the compute model (task running, timing) with
  * the safety-mode parameters noted; or its process crashed or came back,
  * or its node went down or up (st NULL: the decided state stands, whether
- * it serves changed with its liveness, ts_ctl_serves). rts.component is
+ * it serves changed with its liveness, ts_ctl_serves). component[] is
  * the applied copy (what the process was configured with), kept to tell
- * what changed. A trace of component states records it here. */
-static int apply_component_state(world *w, int c, const ts_rt_component_state *st)
+ * what changed. The recorder hears of every change here. */
+static int apply_component_state(ts__rts *r, int c, const ts_rt_component_state *st)
 {
     if (!st) {
-        ts__world_record_component_state(w, c);
+        changed(r, c);
         return TS_OK;
     }
-    ts_rt_component_state *cur = &w->rts.component[c];
-    const ts_scenario_component *sc = &w->s->components[c];
+    ts_rt_component_state *cur = &r->component[c];
+    const ts_scenario_component *sc = &r->sh.s->components[c];
     cur->run = st->run;
-    sync_task(w, c);
+    sync_task(r, c);
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
-        apply_timing(w, c, st);
+        apply_timing(r, c, st);
         if (st->safety_mode && !cur->safety_mode)
             for (size_t k = 0; k < sc->safety.n_params; k++) {
                 char detail[160];
                 snprintf(detail, sizeof detail, "%s serves in safety mode: %s = %s", sc->id,
                          sc->safety.param_names[k], sc->safety.param_values[k]);
-                note(w, "safety_param", c, 0, detail);
+                note(r, TS_EV_SAFETY_PARAM, c, 0, detail);
             }
     }
     *cur = *st;
-    ts__world_record_component_state(w, c);
+    changed(r, c);
     return TS_OK;
 }
 
 static int rt_apply_component(void *impl, int c, const ts_rt_component_state *st)
 {
-    world *w = of(impl);
-    if (c < 0 || (size_t)c >= w->s->n_components || !st)
+    ts__rts *r = of(impl);
+    if (c < 0 || (size_t)c >= r->sh.s->n_components || !st)
         return TS_EINVAL;
-    return apply_component_state(w, c, st);
+    return apply_component_state(r, c, st);
 }
 
 static void rt_record(void *impl, const ts_rt_record *rec)
 {
-    world *w = of(impl);
-    ts_platform_event ev = {ts_engine_now(w->engine), rec->kind, rec->node, -1, rec->component,
-                            rec->value, ""};
-    if (rec->component >= 0 && (size_t)rec->component >= w->s->n_components) {
-        ev.node = endpoint_node(w, rec->component);   /* a node agent */
+    ts__rts *r = of(impl);
+    ts_platform_event ev = {ts_engine_now(r->sh.engine), kind_of(r, rec->kind), rec->node, -1,
+                            rec->component, rec->value, "", NULL};
+    if (ev.kind == TS_EV_OTHER)
+        ev.kind_name = rec->kind;
+    if (rec->component >= 0 && (size_t)rec->component >= r->sh.s->n_components) {
+        ev.node = endpoint_node(r, rec->component);   /* a node agent */
         ev.component = -1;
     } else if (ev.node < 0 && rec->component >= 0) {
-        ev.node = w->plan->placement[rec->component].node;
+        ev.node = r->sh.plan->placement[rec->component].node;
     }
     snprintf(ev.detail, sizeof ev.detail, "%s", rec->detail ? rec->detail : "");
-    ts__world_on_event(w, &ev);
+    ts__bus_post(r->sh.bus, &ev);
 }
 
 static const ts_runtime_ops sim_ops = {
@@ -340,9 +482,9 @@ static const ts_runtime_ops sim_ops = {
 /* The controller, described from the scenario and the plan: where each
  * component runs, which are safety-critical, which nodes host agents,
  * each topic's publisher. */
-static int ctl_new(world *w, ts_error *err)
+static int ctl_new(ts__rts *r, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = r->sh.s;
     size_t nc = s->n_components, nn = s->n_nodes, nt = s->n_topics;
     int *node_of = ts_malloc((nc ? nc : 1) * sizeof *node_of);
     unsigned char *critical = ts_calloc(nc ? nc : 1, 1);
@@ -354,7 +496,7 @@ static int ctl_new(world *w, ts_error *err)
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the controller");
     } else {
         for (size_t c = 0; c < nc; c++) {
-            node_of[c] = w->plan->placement[c].node;
+            node_of[c] = r->sh.plan->placement[c].node;
             critical[c] = (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL) != 0;
         }
         for (size_t n = 0; n < nn; n++) {
@@ -374,7 +516,7 @@ static int ctl_new(world *w, ts_error *err)
             .n_topics = nt,
             .topic_publisher = publisher,
         };
-        rc = ts_ctl_new(&w->rts.rt, &d, &w->rts.ctl, err);
+        rc = ts_ctl_new(&r->rt, &d, &r->ctl, err);
     }
     ts_free(node_of);
     ts_free(critical);
@@ -384,59 +526,92 @@ static int ctl_new(world *w, ts_error *err)
     return rc;
 }
 
-int ts__world_runtime_init(world *w, ts_error *err)
+int ts__rts_new(const ts__shared *sh, ts_network *net, ts_compute *compute, ts__rts **out,
+                ts_error *err)
 {
-    ts__rt_state *r = &w->rts;
-    size_t nc = w->s->n_components ? w->s->n_components : 1;
+    ts__rts *r = ts_calloc(1, sizeof *r);
+    *out = r;
+    if (!r)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the runtime");
+    size_t nc = sh->s->n_components ? sh->s->n_components : 1;
+    r->sh = *sh;
+    r->net = net;
+    r->compute = compute;
     r->rt.ops = &sim_ops;
-    r->rt.impl = w;
+    r->rt.impl = r;
     r->timer_free = -1;
     r->msg_free = -1;
-    r->listeners = ts_calloc((nc + w->s->n_nodes) * TS__RT_PORTS, sizeof *r->listeners);
+    index_kinds(r);
     r->component = ts_calloc(nc, sizeof *r->component);
     r->crashed = ts_calloc(nc, 1);
-    if (!r->listeners || !r->component || !r->crashed)
+    if (!r->component || !r->crashed)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the runtime");
-    for (size_t i = 0; i < w->s->n_components; i++)
+    for (size_t i = 0; i < sh->s->n_components; i++)
         r->component[i].run = TS_RT_ACTIVE;
-    return ctl_new(w, err);
+    return ctl_new(r, err);
 }
 
-void ts__world_runtime_free(world *w)
+void ts__rts_free(ts__rts *r)
 {
-    ts__rt_state *r = &w->rts;
+    if (!r)
+        return;
     ts_free(r->timers);
     ts_free(r->msgs);
     ts_free(r->listeners);
     ts_free(r->component);
     ts_free(r->crashed);
     ts_ctl_free(r->ctl);
-    memset(r, 0, sizeof *r);
+    ts_free(r);
 }
 
-int ts__world_serving(const world *w, int component)
+void ts__rts_on_change(ts__rts *r, ts__rts_changed_fn fn, void *ctx)
 {
-    return w->rts.ctl && ts_ctl_serves(w->rts.ctl, component);
+    r->changed = fn;
+    r->changed_ctx = ctx;
 }
 
-void ts__world_set_component_alive(world *w, int component, int alive)
+const ts_runtime *ts__rts_runtime(const ts__rts *r)
 {
-    w->rts.crashed[component] = !alive;
-    sync_task(w, component);
-    ts__world_process_restarted(w, component, alive);
+    return &r->rt;
 }
 
-void ts__world_process_restarted(world *w, int component, int alive)
+ts_ctl *ts__rts_ctl(const ts__rts *r)
+{
+    return r->ctl;
+}
+
+int ts__rts_serving(const ts__rts *r, int component)
+{
+    return r->ctl && ts_ctl_serves(r->ctl, component);
+}
+
+int ts__rts_crashed(const ts__rts *r, int component)
+{
+    return r->crashed[component];
+}
+
+const ts_rt_component_state *ts__rts_component(const ts__rts *r, int component)
+{
+    return &r->component[component];
+}
+
+void ts__rts_set_component_alive(ts__rts *r, int component, int alive)
+{
+    r->crashed[component] = !alive;
+    sync_task(r, component);
+    ts__rts_liveness_changed(r, component);
+}
+
+void ts__rts_liveness_changed(ts__rts *r, int component)
 {
     /* Whether it serves is the controller's, asked live (a dead process
      * serves nothing; a replaced primary comes back as the backup its
      * group made it). */
-    (void)alive;
-    (void)apply_component_state(w, component, NULL);
+    (void)apply_component_state(r, component, NULL);
 }
 
-int ts__world_receives(const world *w, int component)
+int ts__rts_receives(const ts__rts *r, int component)
 {
-    return component_alive(w, component) &&
-           ts_ctl_may_receive(w->rts.ctl, component, TS_PORT_TOPIC);
+    return component_alive(r, component) &&
+           ts_ctl_may_receive(r->ctl, component, TS_PORT_TOPIC);
 }

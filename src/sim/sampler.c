@@ -5,31 +5,66 @@
  * difference from the previous sample, so utilisation and mean power over
  * a window are exact too (energy delta / window is the mean power, and its
  * integral over the run is the energy).
+ *
+ * What it keeps between samples is only what a row subtracts: three
+ * cumulative times and the energy per compute node, the busy time per
+ * core, and per link direction the busy time and the low 32 bits of four
+ * packet counters (a difference taken modulo 2^32 is exact while fewer
+ * than 2^32 packets pass in one window).
  */
+#include "sim/sampler.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
+
+typedef struct node_prev {
+    ts_time core_busy_ns, online_core_ns, gpu_busy_ns;
+    double energy_j;
+} node_prev;
+
+typedef struct hop_prev {
+    ts_time busy_ns;
+    uint32_t sent, dropped, lost, down;
+} hop_prev;
+
+struct ts__sampler {
+    ts__shared sh;
+    ts_trace_writer *trace;
+    ts_compute *compute;
+    ts_dynamics *dyn;
+    ts_network *net;
+    ts_time last_sample;
+    node_prev *node;          /* per compute node, in node order */
+    ts_time *core;            /* per core of the compute nodes, in order */
+    hop_prev *hop;            /* two per link */
+};
 
 static double ratio(double num, double den)
 {
     return den > 0 ? num / den : 0.0;
 }
 
-static void sample_nodes(world *w, ts_time now, ts_time window)
+static void fail(ts__sampler *sm, const ts_error *e)
 {
-    const ts_scenario *s = w->s;
+    ts__bus_fail(sm->sh.bus, e);
+}
+
+static void sample_nodes(ts__sampler *sm, ts_time now, ts_time window)
+{
+    const ts_scenario *s = sm->sh.s;
     ts_error e;
-    for (size_t n = 0; n < s->n_nodes && !w->failed; n++) {
+    size_t at = 0, core_at = 0;
+    for (size_t n = 0; n < s->n_nodes && !ts__bus_failed(sm->sh.bus); n++) {
         if (s->nodes[n].kind == TS_NODE_SWITCH)
             continue;
         ts_compute_node_stat st;
-        ts_compute_node_stat_get(w->compute, (int)n, &st);
+        ts_compute_node_stat_get(sm->compute, (int)n, &st);
         ts_dyn_state dy;
-        ts_dynamics_state(w->dyn, (int)n, &dy);
-        ts_compute_node_stat *prev = &w->prev_node[n];
+        ts_dynamics_state(sm->dyn, (int)n, &dy);
+        node_prev *prev = &sm->node[at++];
         ts_trace_node_state row;
         memset(&row, 0, sizeof row);
         row.node = (int32_t)n;
@@ -48,39 +83,43 @@ static void sample_nodes(world *w, ts_time now, ts_time window)
         row.memory_used_bytes = st.memory_used;
         row.temp_die_c = dy.die_c;
         row.temp_case_c = dy.case_c;
-        row.power_w = ratio(dy.energy_j - w->prev_energy[n], (double)window / 1e9);
+        row.power_w = ratio(dy.energy_j - prev->energy_j, (double)window / 1e9);
         row.energy_j = dy.energy_j;
         row.battery_wh = dy.battery_wh;
         row.fan_on = dy.fan_on;
         snprintf(row.power_mode, sizeof row.power_mode, "%s", dy.mode_name ? dy.mode_name : "");
-        if (ts_trace_append_node_state(w->trace, &row, &e) != TS_OK) {
-            ts__world_fail(w, &e);
+        if (ts_trace_append_node_state(sm->trace, &row, &e) != TS_OK) {
+            fail(sm, &e);
             return;
         }
-        for (int c = 0; c < st.cores; c++) {
-            ts_time busy = ts_compute_core_busy_ns(w->compute, (int)n, c);
-            ts_time *prev_core = &w->prev_core[w->core_first[n] + (size_t)c];
+        /* The cores the scenario declares (the compute model has as many). */
+        for (int c = 0; c < st.cores && c < s->nodes[n].cores; c++) {
+            ts_time busy = ts_compute_core_busy_ns(sm->compute, (int)n, c);
+            ts_time *prev_core = &sm->core[core_at + (size_t)c];
             ts_trace_core_state cr = {(int32_t)n, c, now,
                                       ratio((double)(busy - *prev_core), (double)window)};
             *prev_core = busy;
-            if (ts_trace_append_core_state(w->trace, &cr, &e) != TS_OK) {
-                ts__world_fail(w, &e);
+            if (ts_trace_append_core_state(sm->trace, &cr, &e) != TS_OK) {
+                fail(sm, &e);
                 return;
             }
         }
-        *prev = st;
-        w->prev_energy[n] = dy.energy_j;
+        core_at += (size_t)(s->nodes[n].cores > 0 ? s->nodes[n].cores : 0);
+        prev->core_busy_ns = st.core_busy_ns;
+        prev->online_core_ns = st.online_core_ns;
+        prev->gpu_busy_ns = st.gpu_busy_ns;
+        prev->energy_j = dy.energy_j;
     }
 }
 
-static void sample_links(world *w, ts_time now, ts_time window)
+static void sample_links(ts__sampler *sm, ts_time now, ts_time window)
 {
     ts_error e;
-    for (size_t l = 0; l < w->s->n_links && !w->failed; l++) {
+    for (size_t l = 0; l < sm->sh.s->n_links && !ts__bus_failed(sm->sh.bus); l++) {
         for (int dir = 0; dir < 2; dir++) {
             ts_link_counters c;
-            ts_network_counters(w->net, (int)(2 * l) + dir, &c);
-            ts_link_counters *prev = &w->prev_hop[2 * l + (size_t)dir];
+            ts_network_counters(sm->net, (int)(2 * l) + dir, &c);
+            hop_prev *prev = &sm->hop[2 * l + (size_t)dir];
             ts_trace_link_state row;
             memset(&row, 0, sizeof row);
             row.link = (int32_t)l;
@@ -90,80 +129,85 @@ static void sample_links(world *w, ts_time now, ts_time window)
             row.queue_bytes = c.queue_bytes;
             row.queue_packets = (int32_t)c.queue_packets;
             row.up = c.up;
-            row.sent_packets = c.sent_packets - prev->sent_packets;
-            row.dropped_packets = c.dropped_packets - prev->dropped_packets;
-            row.lost_packets = (c.lost_packets - prev->lost_packets) +
-                               (c.down_packets - prev->down_packets);
-            *prev = c;
-            if (ts_trace_append_link_state(w->trace, &row, &e) != TS_OK) {
-                ts__world_fail(w, &e);
+            row.sent_packets = (uint32_t)((uint32_t)c.sent_packets - prev->sent);
+            row.dropped_packets = (uint32_t)((uint32_t)c.dropped_packets - prev->dropped);
+            row.lost_packets = (uint32_t)((uint32_t)c.lost_packets - prev->lost) +
+                               (uint32_t)((uint32_t)c.down_packets - prev->down);
+            *prev = (hop_prev){c.busy_ns, (uint32_t)c.sent_packets, (uint32_t)c.dropped_packets,
+                               (uint32_t)c.lost_packets, (uint32_t)c.down_packets};
+            if (ts_trace_append_link_state(sm->trace, &row, &e) != TS_OK) {
+                fail(sm, &e);
                 return;
             }
         }
     }
 }
 
-static void take_sample(world *w)
+static void take_sample(ts__sampler *sm)
 {
-    ts_time now = ts_engine_now(w->engine);
-    ts_time window = now - w->last_sample;
+    ts_time now = ts_engine_now(sm->sh.engine);
+    ts_time window = now - sm->last_sample;
     if (window <= 0)
         return;
-    sample_nodes(w, now, window);
-    sample_links(w, now, window);
-    w->last_sample = now;
+    sample_nodes(sm, now, window);
+    sample_links(sm, now, window);
+    sm->last_sample = now;
 }
 
 static void on_sample(ts_engine *engine, void *ctx, uint64_t arg)
 {
     (void)arg;
-    world *w = ctx;
-    take_sample(w);
-    if (ts_engine_schedule(engine, ts_engine_now(engine) + w->s->sample_period_ns, on_sample, w,
-                           0, NULL) != TS_OK) {
+    ts__sampler *sm = ctx;
+    take_sample(sm);
+    if (ts_engine_schedule(engine, ts_engine_now(engine) + sm->sh.s->sample_period_ns, on_sample,
+                           sm, 0, NULL) != TS_OK) {
         ts_error e;
         ts_error_set(&e, TS_ENOMEM, NULL, 0, "cannot schedule the next state sample");
-        ts__world_fail(w, &e);
+        fail(sm, &e);
     }
 }
 
-int ts__world_sampler_start(world *w, ts_error *err)
+int ts__sampler_start(const ts__shared *sh, ts_trace_writer *trace, ts_compute *compute,
+                      ts_dynamics *dyn, ts_network *net, ts__sampler **out, ts_error *err)
 {
-    const ts_scenario *s = w->s;
-    size_t nn = s->n_nodes ? s->n_nodes : 1;
-    size_t total_cores = 0;
-    w->core_first = ts_calloc(nn, sizeof *w->core_first);
-    if (w->core_first)
-        for (size_t n = 0; n < s->n_nodes; n++) {
-            w->core_first[n] = total_cores;
-            total_cores += (size_t)s->nodes[n].cores;
-        }
-    w->prev_node = ts_calloc(nn, sizeof *w->prev_node);
-    w->prev_energy = ts_calloc(nn, sizeof *w->prev_energy);
-    w->prev_core = ts_calloc(total_cores ? total_cores : 1, sizeof *w->prev_core);
-    w->prev_hop = ts_calloc(2 * (s->n_links ? s->n_links : 1), sizeof *w->prev_hop);
-    if (!w->core_first || !w->prev_node || !w->prev_energy || !w->prev_core || !w->prev_hop)
+    const ts_scenario *s = sh->s;
+    ts__sampler *sm = ts_calloc(1, sizeof *sm);
+    *out = sm;
+    if (!sm)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the sampler");
-    w->last_sample = ts_engine_now(w->engine);
+    *sm = (ts__sampler){.sh = *sh, .trace = trace, .compute = compute, .dyn = dyn, .net = net};
+    sm->last_sample = ts_engine_now(sh->engine);
     if (s->sample_period_ns <= 0)
-        return TS_OK;
-    int rc = ts_engine_schedule(w->engine, w->last_sample + s->sample_period_ns,
-                                on_sample, w, 0, NULL);
+        return TS_OK;   /* no samples: nothing to remember */
+    size_t nodes = 0, cores = 0;
+    for (size_t n = 0; n < s->n_nodes; n++)
+        if (s->nodes[n].kind != TS_NODE_SWITCH) {
+            nodes++;
+            cores += (size_t)(s->nodes[n].cores > 0 ? s->nodes[n].cores : 0);
+        }
+    sm->node = ts_calloc(nodes ? nodes : 1, sizeof *sm->node);
+    sm->core = ts_calloc(cores ? cores : 1, sizeof *sm->core);
+    sm->hop = ts_calloc(2 * (s->n_links ? s->n_links : 1), sizeof *sm->hop);
+    if (!sm->node || !sm->core || !sm->hop)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the sampler");
+    int rc = ts_engine_schedule(sh->engine, sm->last_sample + s->sample_period_ns, on_sample, sm,
+                                0, NULL);
     return rc == TS_OK ? TS_OK
                        : ts_error_set(err, rc, NULL, 0, "cannot schedule the sampler");
 }
 
-void ts__world_sampler_finish(world *w)
+void ts__sampler_finish(ts__sampler *sm)
 {
-    if (w->s->sample_period_ns > 0 && !w->failed)
-        take_sample(w);
+    if (sm && sm->sh.s->sample_period_ns > 0 && !ts__bus_failed(sm->sh.bus))
+        take_sample(sm);
 }
 
-void ts__world_sampler_free(world *w)
+void ts__sampler_free(ts__sampler *sm)
 {
-    ts_free(w->core_first);
-    ts_free(w->prev_node);
-    ts_free(w->prev_energy);
-    ts_free(w->prev_core);
-    ts_free(w->prev_hop);
+    if (!sm)
+        return;
+    ts_free(sm->node);
+    ts_free(sm->core);
+    ts_free(sm->hop);
+    ts_free(sm);
 }

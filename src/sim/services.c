@@ -16,20 +16,25 @@
  * (heartbeats, health probes, fleet registration) is not filtered, as a
  * service mesh exempts its control plane.
  */
+#include "sim/services.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
 #include "toposim/alloc.h"
 #include "toposim/deploy.h"
 
 typedef struct client_state {
-    world *w;
+    struct ts__services *v;
     size_t index;               /* scenario client */
     ts_svc_client *client;
 } client_state;
 
-typedef struct ts__services {
+struct ts__services {
+    ts__shared sh;
+    ts__rts *rts;
+    const ts_runtime *rt;
+    ts_ctl *ctl;
     ts_svc_registry *registry;
     ts_svc_responder **responders;   /* per component, or NULL */
     ts_svc_server **servers;         /* per component, or NULL */
@@ -37,12 +42,12 @@ typedef struct ts__services {
     size_t n_clients;
     ts_policy *policy;
     ts_policy_checker *checker;
-} ts__services;
+};
 
 static void on_done(void *ctx, const ts_svc_result *r)
 {
     client_state *cs = ctx;
-    world *w = cs->w;
+    const ts__shared *w = &cs->v->sh;
     const ts_scenario_client *sc = &w->s->clients[cs->index];
     if (r->status != TS_SVC_OK)
         return;     /* the deployment code recorded the timeout itself */
@@ -50,20 +55,21 @@ static void on_done(void *ctx, const ts_svc_result *r)
     snprintf(detail, sizeof detail, "%s: request %llu to %s answered",
              w->s->services[sc->service].id, (unsigned long long)r->request_id,
              w->s->components[r->endpoint].id);
-    ts_platform_event ev = {ts_engine_now(w->engine), "response",
+    ts_platform_event ev = {ts_engine_now(w->engine), TS_EV_RESPONSE,
                             w->plan->placement[sc->component].node, -1, sc->component,
-                            (double)r->latency_ns, ""};
+                            (double)r->latency_ns, "", NULL};
     snprintf(ev.detail, sizeof ev.detail, "%s", detail);
-    ts__world_on_event(w, &ev);
+    ts__bus_post(w->bus, &ev);
 }
 
 static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
 {
     client_state *cs = ctx;
-    world *w = cs->w;
+    const ts__shared *w = &cs->v->sh;
     const ts_scenario_client *sc = &w->s->clients[cs->index];
     (void)arg;
-    if (ts__world_serving(w, sc->component) && ts_rt_alive(&w->rts.rt, TS_RT_COMPONENT, sc->component) == 1) {
+    if (ts__rts_serving(cs->v->rts, sc->component) &&
+        ts_rt_alive(cs->v->rt, TS_RT_COMPONENT, sc->component) == 1) {
         /* A full queue or no live replica the client records itself; the
          * runtime failing (no memory for a timer or a packet) ends the
          * run rather than pass for a lost request. */
@@ -71,7 +77,7 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
         if (rc < 0 && rc != TS_ERANGE && rc != TS_ENOENT) {
             ts_error e;
             ts_error_set(&e, rc, w->s->path, sc->line, "this client's request could not be sent");
-            ts__world_fail(w, &e);
+            ts__bus_fail(w->bus, &e);
             return;
         }
     }
@@ -79,12 +85,13 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
                            NULL) != TS_OK) {
         ts_error e;
         ts_error_set(&e, TS_ENOMEM, w->s->path, sc->line, "cannot schedule this client's calls");
-        ts__world_fail(w, &e);
+        ts__bus_fail(w->bus, &e);
     }
 }
 
-static int build_services(world *w, ts__services *v, ts_error *err)
+static int build_services(ts__services *v, ts_error *err)
 {
+    const ts__shared *w = &v->sh;
     const ts_scenario *s = w->s;
     size_t nc = s->n_components;
     size_t total = 0;
@@ -117,7 +124,7 @@ static int build_services(world *w, ts__services *v, ts_error *err)
             int c = ss->replicas[k];
             reps[at++] = (ts_svc_replica){c, w->plan->placement[c].node};
             if (!v->responders[c] &&
-                (rc = ts_svc_responder_new(&w->rts.rt, c, &v->responders[c], err)) != TS_OK)
+                (rc = ts_svc_responder_new(v->rt, c, &v->responders[c], err)) != TS_OK)
                 goto out;
             if (!v->servers[c]) {
                 ts_svc_server_desc d = {
@@ -128,7 +135,7 @@ static int build_services(world *w, ts__services *v, ts_error *err)
                     .service_time_ns = s->components[c].exec_ns,
                     .response_bytes = ss->response_bytes,
                 };
-                if ((rc = ts_svc_server_new(&w->rts.rt, &d, &v->servers[c], err)) != TS_OK)
+                if ((rc = ts_svc_server_new(v->rt, &d, &v->servers[c], err)) != TS_OK)
                     goto out;
             }
         }
@@ -138,15 +145,15 @@ static int build_services(world *w, ts__services *v, ts_error *err)
     ts_svc_registry_desc rd = {
         .services = sd,
         .n_services = s->n_services,
-        .checker = ts_ctl_node_agent(w->rts.ctl, checker_node),
+        .checker = ts_ctl_node_agent(v->ctl, checker_node),
         .checker_node = checker_node,
     };
-    if ((rc = ts_svc_registry_new(&w->rts.rt, &rd, &v->registry, err)) != TS_OK)
+    if ((rc = ts_svc_registry_new(v->rt, &rd, &v->registry, err)) != TS_OK)
         goto out;
     for (size_t i = 0; i < s->n_clients; i++) {
         const ts_scenario_client *sc = &s->clients[i];
         client_state *cs = &v->clients[i];
-        cs->w = w;
+        cs->v = v;
         cs->index = i;
         ts_svc_client_desc cd = {
             .endpoint = sc->component,
@@ -157,7 +164,7 @@ static int build_services(world *w, ts__services *v, ts_error *err)
             .done_ctx = cs,
             .colocated = v->servers[sc->component],
         };
-        if ((rc = ts_svc_client_new(&w->rts.rt, &cd, &cs->client, err)) != TS_OK)
+        if ((rc = ts_svc_client_new(v->rt, &cd, &cs->client, err)) != TS_OK)
             goto out;
         v->n_clients++;
     }
@@ -177,9 +184,9 @@ out:
     return rc;
 }
 
-static int build_policy(world *w, ts__services *v, ts_error *err)
+static int build_policy(ts__services *v, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = v->sh.s;
     if (s->n_zones == 0 && s->n_allows == 0 && !s->default_deny)
         return TS_OK;
     size_t nc = s->n_components;
@@ -215,9 +222,9 @@ static int build_policy(world *w, ts__services *v, ts_error *err)
         .default_deny = s->default_deny,
     };
     if ((rc = ts_policy_new(&d, &v->policy, err)) == TS_OK)
-        rc = ts_policy_checker_new(&w->rts.rt, v->policy, 0, &v->checker, err);
+        rc = ts_policy_checker_new(v->rt, v->policy, 0, &v->checker, err);
     if (rc == TS_OK)
-        ts_ctl_set_policy(w->rts.ctl, v->policy, v->checker);
+        ts_ctl_set_policy(v->ctl, v->policy, v->checker);
 out:
     ts_free(zone_of);
     ts_free(zr);
@@ -225,53 +232,46 @@ out:
     return rc;
 }
 
-int ts__world_services_start(world *w, ts_error *err)
+int ts__services_start(const ts__shared *sh, ts__rts *rts, ts__services **out, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = sh->s;
+    *out = NULL;
     if (s->n_services == 0 && s->n_zones == 0 && s->n_allows == 0 && !s->default_deny)
         return TS_OK;
     ts__services *v = ts_calloc(1, sizeof *v);
+    *out = v;
     if (!v)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for services");
-    w->services = v;
+    v->sh = *sh;
+    v->rts = rts;
+    v->rt = ts__rts_runtime(rts);
+    v->ctl = ts__rts_ctl(rts);
     int rc = TS_OK;
     if (s->n_services)
-        rc = build_services(w, v, err);
+        rc = build_services(v, err);
     if (rc == TS_OK)
-        rc = build_policy(w, v, err);
+        rc = build_policy(v, err);
     return rc;
 }
 
-int ts__world_policy_allows(world *w, int from, int to, int topic)
+void ts__services_free(ts__services *v)
 {
-    return ts_ctl_allows(w->rts.ctl, from, to, topic);
-}
-
-int ts__world_policy_permits(const world *w, int from, int to, int topic)
-{
-    return ts_ctl_permits(w->rts.ctl, from, to, topic);
-}
-
-void ts__world_services_free(world *w)
-{
-    ts__services *v = w->services;
     if (!v)
         return;
     for (size_t i = 0; i < v->n_clients; i++)
         ts_svc_client_free(v->clients[i].client);
     ts_svc_registry_free(v->registry);
-    for (size_t c = 0; c < w->s->n_components; c++) {
+    for (size_t c = 0; c < v->sh.s->n_components; c++) {
         if (v->servers)
             ts_svc_server_free(v->servers[c]);
         if (v->responders)
             ts_svc_responder_free(v->responders[c]);
     }
-    ts_ctl_set_policy(w->rts.ctl, NULL, NULL);
+    ts_ctl_set_policy(v->ctl, NULL, NULL);
     ts_policy_checker_free(v->checker);
     ts_policy_free(v->policy);
     ts_free(v->clients);
     ts_free(v->servers);
     ts_free(v->responders);
     ts_free(v);
-    w->services = NULL;
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
+#include "sim/tables.h"
 #include "toposim/alloc.h"
 
 static void copy_name(char *dst, size_t size, const char *src)
@@ -45,7 +45,9 @@ static int is_fraction_kind(ts_requirement_kind kind)
            kind == TS_REQ_SAFETY_COVERAGE || kind == TS_REQ_SERVICE;
 }
 
-int ts__world_robot_of(const world *w, int c)
+/* The robot site a component belongs to (its own site, else the robot of
+ * its node), or -1. */
+static int robot_of(const ts__tables *w, int c)
 {
     const ts_scenario *s = w->s;
     if (s->components[c].site >= 0)
@@ -56,7 +58,7 @@ int ts__world_robot_of(const world *w, int c)
 }
 
 /* The scenario and plan as the trace's static tables. */
-int ts__world_write_tables(world *w, ts_error *err)
+int ts__tables_write(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     size_t most = s->n_nodes;
@@ -119,7 +121,7 @@ int ts__world_write_tables(world *w, ts_error *err)
         comps[i].memory_bytes = c->memory_bytes;
         comps[i].gpus = c->gpus;
         comps[i].priority = c->priority;
-        comps[i].robot = ts__world_robot_of(w, (int)i);
+        comps[i].robot = robot_of(w, (int)i);
         comps[i].needed = c->needed;
         comps[i].backup_of = c->backup_of;
         comps[i].replica_of = c->replica_of;
@@ -176,7 +178,7 @@ int ts__world_write_tables(world *w, ts_error *err)
         rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
     ts_free(buf);
     if (rc == TS_OK)
-        rc = ts__world_write_deploy_tables(w, err);
+        rc = ts__tables_write_deploy(w, err);
     return rc;
 }
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
+#include "sim/tables.h"
 #include "toposim/alloc.h"
 
 static void copy_name(char *dst, size_t size, const char *src)
@@ -23,7 +23,7 @@ static void *rows_of(size_t n, size_t size, ts_error *err, const char *what)
     return p;
 }
 
-static int write_sites(world *w, ts_error *err)
+static int write_sites(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     ts_trace_site *rows = rows_of(s->n_sites, sizeof *rows, err, "/sites");
@@ -48,7 +48,7 @@ static int write_sites(world *w, ts_error *err)
     return rc;
 }
 
-static int write_fleets(world *w, ts_error *err)
+static int write_fleets(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     ts_trace_fleet *rows = rows_of(s->n_fleets, sizeof *rows, err, "/fleets");
@@ -65,7 +65,7 @@ static int write_fleets(world *w, ts_error *err)
     return rc;
 }
 
-static int write_power_modes(world *w, ts_error *err)
+static int write_power_modes(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     size_t n = 0;
@@ -93,7 +93,7 @@ static int write_power_modes(world *w, ts_error *err)
     return rc;
 }
 
-static int write_versions(world *w, ts_error *err)
+static int write_versions(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     size_t n = 0;
@@ -133,7 +133,7 @@ static const char *standby_name(ts_standby st)
 /* Groups as the agents build them: a monitored primary (heartbeat > 0)
  * with backups, which follow in declaration order (the order of
  * succession). */
-static int write_failover(world *w, ts_error *err)
+static int write_failover(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     size_t nc = s->n_components;
@@ -181,7 +181,7 @@ static int write_failover(world *w, ts_error *err)
     return rc;
 }
 
-static int write_services(world *w, ts_error *err)
+static int write_services(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     size_t nr = 0;
@@ -236,7 +236,7 @@ static int rollout_robots(const ts_scenario *s, const char *id)
     return n;
 }
 
-static int write_rollouts(world *w, ts_error *err)
+static int write_rollouts(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     ts_trace_rollout *rows = rows_of(s->n_rollouts, sizeof *rows, err, "/rollouts");
@@ -276,7 +276,7 @@ static int write_rollouts(world *w, ts_error *err)
     return rc;
 }
 
-static int write_expects(world *w, ts_error *err)
+static int write_expects(const ts__tables *w, ts_error *err)
 {
     const ts_scenario *s = w->s;
     ts_trace_expect *rows = rows_of(s->n_expects, sizeof *rows, err, "/expects");
@@ -296,7 +296,7 @@ static int write_expects(world *w, ts_error *err)
     return rc;
 }
 
-int ts__world_write_deploy_tables(world *w, ts_error *err)
+int ts__tables_write_deploy(const ts__tables *w, ts_error *err)
 {
     int rc = write_sites(w, err);
     if (rc == TS_OK)

@@ -1,17 +1,48 @@
 /*
- * The world: one engine, the network and compute models built from the
- * scenario, one random stream per component, and the workload that ties
- * them together (a job that finishes publishes its topics; each sample
- * travels to each subscriber). Everything that happens goes to the trace.
+ * The world: the composition root of a run. It builds, in this order,
+ *
+ *   bus        events by kind to their subscribers, the first failure (bus.h)
+ *   models     network, compute, dynamics (src/platform), wired together
+ *   runtime    the simulated runtime.h and the component-state controller
+ *              (runtime_sim.h)
+ *   recorder   /messages, /component_state, client counts (recorder.h)
+ *   workload   tasks, jobs and topic samples (workload.h)
+ *   sampler    node, core and link state every period (sampler.h)
+ *   faults     the faults timeline and medium profiles (faults.h)
+ *   agents     failover groups, supervisors, heartbeats, rollouts (agents.h)
+ *   qos        topics through the DDS layer (qos_topics.h)
+ *   services   services, clients and the access policy (services.h)
+ *   fleet      coordinators, robot agents, configuration (fleet.h)
+ *
+ * Each subsystem keeps its state private behind start/finish/free and
+ * receives at its start only what it uses: the shared part (read-only
+ * scenario and plan, the engine, the bus, the components by node) and
+ * the handles of the models or subsystems below it. None includes a
+ * subsystem above it (tools/check-include-cycles.sh enforces it); what a
+ * lower one must tell a higher one goes through a callback wired here
+ * (the runtime's change hook, the workload's hooks, the models'
+ * callbacks). The trace's static tables (tables.h) are written first;
+ * every event reaches /events last, after its kind's subscribers.
  */
 #include "toposim/world.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/world_internal.h"
+#include "sim/agents.h"
+#include "sim/bus.h"
+#include "sim/faults.h"
+#include "sim/fleet.h"
+#include "sim/qos_topics.h"
+#include "sim/recorder.h"
+#include "sim/runtime_sim.h"
+#include "sim/sampler.h"
+#include "sim/services.h"
+#include "sim/tables.h"
+#include "sim/workload.h"
 
 #include "toposim/alloc.h"
+#include "toposim/dynamics.h"
 
 /* The network reports packets in the trace's own status numbers. */
 _Static_assert((int)TS_PKT_DELIVERED == (int)TS_MSG_DELIVERED && (int)TS_PKT_DROPPED_QUEUE == (int)TS_MSG_DROPPED_QUEUE &&
@@ -19,137 +50,77 @@ _Static_assert((int)TS_PKT_DELIVERED == (int)TS_MSG_DELIVERED && (int)TS_PKT_DRO
                (int)TS_PKT_LOST == (int)TS_MSG_LOST && (int)TS_PKT_LINK_DOWN == (int)TS_MSG_LINK_DOWN,
                "packet and message statuses agree");
 
-void ts__world_fail(world *w, const ts_error *e)
+typedef struct world {
+    ts__shared sh;
+    ts_time end;              /* the run's simulated duration */
+    ts_trace_writer *trace;
+    int *node_first, *on_node;/* components by node (sh points here) */
+    ts_network *net;
+    ts_compute *compute;
+    ts_dynamics *dyn;
+    ts__rts *rts;
+    ts__recorder *recorder;
+    ts__workload *workload;
+    ts__sampler *sampler;
+    ts__faults *faults;
+    ts__agents *agents;
+    ts__qos_topics *qos;
+    ts__services *services;
+    ts__fleet *fleet;
+} world;
+
+static void fail(world *w, const ts_error *e)
 {
-    if (!w->failed) {
-        w->failed = 1;
-        w->first_error = *e;
-        ts_engine_stop(w->engine);
-    }
+    ts__bus_fail(w->sh.bus, e);
 }
 
-void ts__world_record_message(world *w, const ts_packet *p)
-{
-    /* A sample that reaches a crashed or stopped subscriber is not
-     * received (topics through the DDS layer never get this far). */
-    ts_packet dead;
-    if (p->status == TS_MSG_DELIVERED && !ts__world_receives(w, p->subscriber)) {
-        dead = *p;
-        dead.status = TS_MSG_RECEIVER_DOWN;
-        dead.received = -1;
-        p = &dead;
-    }
-    ts_trace_message row = {p->topic, p->publisher, p->subscriber, p->status,
-                            p->seq, p->sent, p->received, p->bytes};
-    w->stats.messages++;
-    w->stats.delivered += p->status == TS_MSG_DELIVERED;
-    w->stats.dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
-    ts_error e;
-    if (!w->failed && ts_trace_append_message(w->trace, &row, &e) != TS_OK)
-        ts__world_fail(w, &e);
-}
-
-static void on_packet_done(void *ctx, const ts_packet *p)
-{
-    world *w = ctx;
-    if (p->tag) {
-        /* The deployment code's own traffic (heartbeats, DDS data and
-         * acks, requests): handed to its listener, not a topic sample. */
-        ts__world_runtime_packet(w, p);
-        return;
-    }
-    ts__world_record_message(w, p);
-}
-
-/* A platform model's event, as a row of /events. */
-void ts__world_on_event(void *ctx, const ts_platform_event *ev)
+/* Every event, after its kind's subscribers: a row of /events. */
+static void write_event(void *ctx, const ts_platform_event *ev)
 {
     world *w = ctx;
     ts_trace_event row;
     memset(&row, 0, sizeof row);
     row.time_ns = ev->time;
-    snprintf(row.kind, sizeof row.kind, "%s", ev->kind ? ev->kind : "");
+    const char *name = ev->kind == TS_EV_OTHER && ev->kind_name ? ev->kind_name
+                                                                : ts_event_kind_name(ev->kind);
+    snprintf(row.kind, sizeof row.kind, "%s", name);
     row.node = ev->node;
     row.link = ev->link;
     row.component = ev->component;
     row.value = ev->value;
     snprintf(row.detail, sizeof row.detail, "%s", ev->detail);
-    ts__world_agents_event(w, ev);
-    ts__world_recorder_event(w, ev);
     ts_error e;
-    if (!w->failed && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
-        ts__world_fail(w, &e);
+    if (!ts__bus_failed(w->sh.bus) && ts_trace_append_event(w->trace, &row, &e) != TS_OK)
+        fail(w, &e);
 }
 
-static void publish(world *w, int component, ts_time release)
+/* ---- the models' callbacks, wired to each other and to the subsystems ---- */
+
+static void on_event(void *ctx, const ts_platform_event *ev)
 {
-    const ts_scenario *s = w->s;
-    /* A standby publishes nothing until the deployment code makes it
-     * serve. */
-    if (!ts__world_serving(w, component))
-        return;
-    for (size_t k = w->pub_first[component]; k < w->pub_first[component + 1]; k++) {
-        size_t t = w->pub_topics[k];
-        const ts_scenario_topic *tp = &s->topics[t];
-        topic_state *ts = &w->topics[t];
-        /* A topic slower than its publisher takes the first job released
-         * at or after each of its own due times. */
-        if (tp->period_ns > 0) {
-            if (release < ts->next_due)
-                continue;
-            while (ts->next_due <= release)
-                ts->next_due += tp->period_ns;
-        }
-        if (ts__world_qos_publish(w, (int)t))
-            continue;
-        uint64_t seq = ts->samples++;
-        for (size_t k2 = 0; k2 < tp->n_subscribers; k2++) {
-            int sub = tp->subscribers[k2];
-            /* A sample the policy forbids is dropped at the sender and
-             * recorded as a violation; the subscriber was never owed it. */
-            if (!ts__world_policy_allows(w, tp->publisher, sub, (int)t))
-                continue;
-            ts_packet p = {
-                .topic = (int32_t)t,
-                .publisher = tp->publisher,
-                .subscriber = sub,
-                .seq = seq,
-                .src = w->plan->placement[component].node,
-                .dst = w->plan->placement[sub].node,
-                .bytes = tp->size_bytes,
-            };
-            if (ts_network_send(w->net, &p) != TS_OK) {
-                ts_error e;
-                ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for packets");
-                ts__world_fail(w, &e);
-                return;
-            }
-        }
-    }
+    world *w = ctx;
+    ts__bus_post(w->sh.bus, ev);
+}
+
+static void on_packet_done(void *ctx, const ts_packet *p)
+{
+    world *w = ctx;
+    /* The deployment code's own traffic (heartbeats, DDS data and acks,
+     * requests) goes to its listener; the rest are topic samples. */
+    if (p->tag)
+        ts__rts_packet(w->rts, p);
+    else
+        ts__recorder_message(w->recorder, p);
 }
 
 static void on_job_done(void *ctx, const ts_job_record *job)
 {
     world *w = ctx;
-    ts_trace_job row = {job->task, job->node, job->seq, job->release,
-                        job->start, job->finish, job->deadline};
-    w->stats.jobs++;
-    /* As the validator counts: an unfinished job is a miss once its
-     * deadline falls within the run. */
-    if (job->finish < 0 ? job->deadline <= w->end : job->finish > job->deadline)
-        w->stats.missed_jobs++;
-    ts_error e;
-    if (!w->failed && ts_trace_append_job(w->trace, &row, &e) != TS_OK)
-        ts__world_fail(w, &e);
-    ts__world_agents_job(w, job);
-    /* Task ids equal component indices (added in order below). */
-    if (job->finish >= 0 && !w->failed)
-        publish(w, job->task, job->release);
+    ts__workload_job(w->workload, job);
 }
 
-/* Callbacks from the models to each other, through the world: the
- * compute model's load drives power and heat; the dynamics model's clocks,
- * online cores and shutdowns drive the compute model. */
+/* The compute model's load drives power and heat; the dynamics model's
+ * clocks, online cores and shutdowns drive the compute model. */
 static void on_load(void *ctx, int node, int busy_cores, int busy_gpus)
 {
     world *w = ctx;
@@ -174,9 +145,22 @@ static void on_node_up(void *ctx, int node, int up)
     ts_compute_set_node_up(w->compute, node, up);
 }
 
+/* The workload's hooks: QoS topics and the agents are built after it. */
+static int qos_publish(void *ctx, int topic)
+{
+    world *w = ctx;
+    return ts__qos_publish(w->qos, topic);
+}
+
+static void job_seen(void *ctx, const ts_job_record *job)
+{
+    world *w = ctx;
+    ts__agents_job(w->agents, job);
+}
+
 static int build_network(world *w, uint64_t seed, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = w->sh.s;
     ts_net_link_desc *links = ts_calloc(s->n_links ? s->n_links : 1, sizeof *links);
     ts_medium_desc *media = ts_calloc(s->n_media ? s->n_media : 1, sizeof *media);
     if (!links || !media) {
@@ -216,11 +200,11 @@ static int build_network(world *w, uint64_t seed, ts_error *err)
         .n_media = s->n_media,
         .seed = seed,
         .done = on_packet_done,
-        .event = ts__world_on_event,
+        .event = on_event,
         .ctx = w,
-        .topology = w->plan->topology,
+        .topology = w->sh.plan->topology,
     };
-    int rc = ts_network_new(w->engine, &cfg, &w->net, err);
+    int rc = ts_network_new(w->sh.engine, &cfg, &w->net, err);
     ts_free(links);
     ts_free(media);
     return rc;
@@ -247,7 +231,7 @@ static ts_thermal_desc thermal_of(const ts_scenario_thermal *t)
  * ts_dynamics_new, so they are freed here. */
 static int build_dynamics(world *w, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = w->sh.s;
     size_t nn = s->n_nodes ? s->n_nodes : 1, n_modes = 0;
     for (size_t n = 0; n < s->n_nodes; n++)
         n_modes += s->nodes[n].power.n_modes;
@@ -310,9 +294,9 @@ static int build_dynamics(world *w, ts_error *err)
         .set_speed = on_speed,
         .set_online_cores = on_online_cores,
         .set_node_up = on_node_up,
-        .on_event = ts__world_on_event,
+        .on_event = on_event,
     };
-    rc = ts_dynamics_new(w->engine, &cfg, &w->dyn, err);
+    rc = ts_dynamics_new(w->sh.engine, &cfg, &w->dyn, err);
 out:
     ts_free(nodes);
     ts_free(modes);
@@ -323,7 +307,7 @@ out:
 
 static int build_compute(world *w, ts_error *err)
 {
-    const ts_scenario *s = w->s;
+    const ts_scenario *s = w->sh.s;
     size_t nn = s->n_nodes ? s->n_nodes : 1;
     int *cores = ts_malloc(nn * sizeof *cores);
     int *gpus = ts_malloc(nn * sizeof *gpus);
@@ -344,10 +328,10 @@ static int build_compute(world *w, ts_error *err)
             .memory_bytes = memory,
             .done = on_job_done,
             .load = on_load,
-            .event = ts__world_on_event,
+            .event = on_event,
             .ctx = w,
         };
-        rc = ts_compute_new(w->engine, &cc, &w->compute, err);
+        rc = ts_compute_new(w->sh.engine, &cc, &w->compute, err);
     }
     ts_free(cores);
     ts_free(gpus);
@@ -355,146 +339,87 @@ static int build_compute(world *w, ts_error *err)
     return rc;
 }
 
-static int at_component(const ts_scenario *s, int rc, size_t i, ts_error *err)
+/* Components by node, in component order (CSR). */
+static int build_node_index(world *w, ts_error *err)
 {
-    if (err && rc != TS_OK) {
-        snprintf(err->file, sizeof err->file, "%s", s->path);
-        err->line = s->components[i].line;
-    }
-    return rc;
-}
-
-/* One task per component, with its own random stream; task ids equal
- * component indices. */
-static int build_tasks(world *w, uint64_t seed, ts_error *err)
-{
-    const ts_scenario *s = w->s;
-    for (size_t i = 0; i < s->n_components; i++) {
-        const ts_scenario_component *c = &s->components[i];
-        w->rngs[i] = ts_rng_new(seed, c->id);
-        if (!w->rngs[i])
-            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
-        /* The scenario's distribution is copied so its histogram table
-         * lives (and dies) with this run. */
-        w->exec_dists[i] = c->exec_dist;
-        w->exec_dists[i].table = NULL;
-        int rc;
-        if (c->exec_dist.kind != TS_DIST_NONE &&
-            (rc = ts_dist_prepare(&w->exec_dists[i], err)) != TS_OK)
-            return at_component(s, rc, i, err);
-        /* Cores the placement reserved (safety-critical, isolation) pin
-         * the component there and keep everything else off them. */
-        uint64_t affinity = c->affinity;
-        int reserve = c->reserve_cores;
-        if (w->plan->placement[i].core_mask && !affinity) {
-            affinity = w->plan->placement[i].core_mask;
-            reserve = 1;
-        }
-        ts_task_desc task = {
-            .node = w->plan->placement[i].node,
-            .priority = c->priority,
-            .period = c->period_ns,
-            .offset = c->offset_ns,
-            .deadline = c->deadline_ns,
-            .exec_min = c->exec_min_ns,
-            .exec_max = c->exec_ns,
-            .policy = c->policy,
-            .weight = c->weight,
-            .affinity = affinity,
-            .reserve_cores = reserve,
-            .exec = w->exec_dists[i],
-            .gpu_ns = c->gpu_exec_ns,
-            .memory_bytes = c->memory_bytes,
-            .component = c->id,
-        };
-        int id = ts_compute_add_task(w->compute, &task, w->rngs[i], err);
-        if (id < 0)
-            return at_component(s, id, i, err);
-    }
-    return TS_OK;
-}
-
-/* Topics grouped by publisher, in topic order (the order samples of one
- * job are sent in, which fixes queue order on shared links). */
-static int build_publish_index(world *w, ts_error *err)
-{
-    const ts_scenario *s = w->s;
-    size_t nc = s->n_components;
-    size_t *fill = ts_calloc(nc ? nc : 1, sizeof *fill);
-    if (!fill)
+    const ts_scenario *s = w->sh.s;
+    size_t nn = s->n_nodes, nc = s->n_components;
+    w->node_first = ts_calloc(nn + 1, sizeof *w->node_first);
+    w->on_node = ts_malloc((nc ? nc : 1) * sizeof *w->on_node);
+    int *fill = ts_calloc(nn ? nn : 1, sizeof *fill);
+    if (!w->node_first || !w->on_node || !fill) {
+        ts_free(fill);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
-    for (size_t t = 0; t < s->n_topics; t++)
-        w->pub_first[s->topics[t].publisher + 1]++;
+    }
     for (size_t c = 0; c < nc; c++)
-        w->pub_first[c + 1] += w->pub_first[c];
-    for (size_t t = 0; t < s->n_topics; t++) {
-        int p = s->topics[t].publisher;
-        w->pub_topics[w->pub_first[p] + fill[p]++] = t;
+        w->node_first[w->sh.plan->placement[c].node + 1]++;
+    for (size_t n = 0; n < nn; n++)
+        w->node_first[n + 1] += w->node_first[n];
+    for (size_t c = 0; c < nc; c++) {
+        int n = w->sh.plan->placement[c].node;
+        w->on_node[w->node_first[n] + fill[n]++] = (int)c;
     }
     ts_free(fill);
+    w->sh.node_first = w->node_first;
+    w->sh.on_node = w->on_node;
     return TS_OK;
 }
 
-/* Load-time set-up: streams, models, tasks, sampler and faults. */
+/* Load-time set-up, in the order the header lists; the order in which
+ * subsystems schedule their first events is part of the trace. */
 static int build(world *w, uint64_t seed, ts_error *err)
 {
-    const ts_scenario *s = w->s;
-    size_t nc = s->n_components;
-    w->engine = ts_engine_new(4096);
-    w->rngs = ts_calloc(nc ? nc : 1, sizeof *w->rngs);
-    w->topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->topics);
-    w->pub_first = ts_calloc(nc + 1, sizeof *w->pub_first);
-    w->pub_topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *w->pub_topics);
-    w->exec_dists = ts_calloc(nc ? nc : 1, sizeof *w->exec_dists);
-    if (!w->engine || !w->rngs || !w->topics || !w->pub_first || !w->pub_topics ||
-        !w->exec_dists)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
+    const ts__shared *sh = &w->sh;
     int rc;
-    if ((rc = build_network(w, seed, err)) != TS_OK ||
+    if ((rc = build_node_index(w, err)) != TS_OK ||
+        (rc = ts__bus_subscribe_all(sh->bus, write_event, w)) != TS_OK ||
+        (rc = build_network(w, seed, err)) != TS_OK ||
         (rc = build_compute(w, err)) != TS_OK ||
         (rc = build_dynamics(w, err)) != TS_OK ||
-        (rc = build_publish_index(w, err)) != TS_OK ||
-        (rc = build_tasks(w, seed, err)) != TS_OK ||
-        (rc = ts__world_runtime_init(w, err)) != TS_OK ||
-        (rc = ts_compute_start(w->compute, err)) != TS_OK)
+        (rc = ts__rts_new(sh, w->net, w->compute, &w->rts, err)) != TS_OK ||
+        (rc = ts__recorder_new(sh, w->trace, w->compute, w->rts, &w->recorder, err)) != TS_OK)
+        return rc;
+    ts__rts_on_change(w->rts, ts__recorder_component, w->recorder);
+    if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
+                               err)) != TS_OK)
+        return rc;
+    ts__workload_hooks hooks = {qos_publish, job_seen, w};
+    ts__workload_connect(w->workload, w->rts, w->recorder, &hooks);
+    if ((rc = ts_compute_start(w->compute, err)) != TS_OK)
         return rc;
     if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
         return ts_error_set(err, rc, NULL, 0, "cannot start the power and thermal models");
-    if ((rc = ts__world_sampler_start(w, err)) != TS_OK ||
-        (rc = ts__world_faults_start(w, err)) != TS_OK ||
-        (rc = ts__world_agents_start(w, err)) != TS_OK ||
-        (rc = ts__world_qos_start(w, err)) != TS_OK ||
-        (rc = ts__world_services_start(w, err)) != TS_OK ||
-        (rc = ts__world_fleet_start(w, err)) != TS_OK)
+    if ((rc = ts__sampler_start(sh, w->trace, w->compute, w->dyn, w->net, &w->sampler, err)) !=
+            TS_OK ||
+        (rc = ts__faults_start(sh, w->net, w->compute, w->dyn, w->rts, &w->faults, err)) !=
+            TS_OK ||
+        (rc = ts__agents_start(sh, w->rts, &w->agents, err)) != TS_OK ||
+        (rc = ts__qos_start(sh, w->rts, w->recorder, &w->qos, err)) != TS_OK ||
+        (rc = ts__services_start(sh, w->rts, &w->services, err)) != TS_OK ||
+        (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
 
+/* In the reverse order of building: a subsystem goes before what it uses. */
 static void teardown(world *w)
 {
-    ts__world_recorder_free(w);
-    ts__world_fleet_free(w);
-    ts__world_services_free(w);
-    ts__world_qos_free(w);
-    ts__world_agents_free(w);
+    ts__fleet_free(w->fleet);
+    ts__services_free(w->services);
+    ts__qos_free(w->qos);
+    ts__agents_free(w->agents);
+    ts__faults_free(w->faults);
+    ts__sampler_free(w->sampler);
     ts_dynamics_free(w->dyn);
     ts_compute_free(w->compute);
     ts_network_free(w->net);
-    ts__world_sampler_free(w);
-    ts__world_runtime_free(w);
-    if (w->rngs)
-        for (size_t i = 0; i < w->s->n_components; i++)
-            if (w->rngs[i])
-                gsl_rng_free(w->rngs[i]);
-    ts_free(w->rngs);
-    if (w->exec_dists)
-        for (size_t i = 0; i < w->s->n_components; i++)
-            ts_dist_fini(&w->exec_dists[i]);
-    ts_free(w->exec_dists);
-    ts_free(w->topics);
-    ts_free(w->pub_first);
-    ts_free(w->pub_topics);
-    ts_engine_free(w->engine);
+    ts__workload_free(w->workload);
+    ts__recorder_free(w->recorder);
+    ts__rts_free(w->rts);
+    ts_free(w->node_first);
+    ts_free(w->on_node);
+    ts__bus_free(w->sh.bus);
+    ts_engine_free(w->sh.engine);
 }
 
 int ts_world_run(const ts_scenario *s, const ts_plan *plan,
@@ -507,8 +432,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         return ts_error_set(err, TS_EINVAL, NULL, 0, "plan does not match the scenario");
     world w;
     memset(&w, 0, sizeof w);
-    w.s = s;
-    w.plan = plan;
+    w.sh.s = s;
+    w.sh.plan = plan;
     uint64_t seed = opts->override_seed ? opts->seed : s->seed;
     int64_t duration = opts->duration_ns > 0 ? opts->duration_ns : s->duration_ns;
     w.end = duration;
@@ -518,35 +443,45 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;
-    if ((rc = ts__world_write_tables(&w, err)) != TS_OK ||
-        (rc = ts__world_recorder_start(&w, err)) != TS_OK ||
+    ts__tables tables = {s, plan, w.trace};
+    w.sh.engine = ts_engine_new(4096);
+    w.sh.bus = w.sh.engine ? ts__bus_new(w.sh.engine) : NULL;
+    if (!w.sh.engine || !w.sh.bus)
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
+    if (rc != TS_OK || (rc = ts__tables_write(&tables, err)) != TS_OK ||
         (rc = build(&w, seed, err)) != TS_OK) {
         teardown(&w);
         ts_trace_writer_abort(w.trace);
         return rc;
     }
-    w.stats.events = ts_engine_run(w.engine, duration);
-    if (!w.failed) {
+    ts_run_stats st;
+    memset(&st, 0, sizeof st);
+    st.events = ts_engine_run(w.sh.engine, duration);
+    if (!ts__bus_failed(w.sh.bus)) {
         ts_trace_writer_set_finished(w.trace);
-        ts__world_sampler_finish(&w);
-        ts__world_qos_finish(&w);
+        ts__sampler_finish(w.sampler);
+        ts__qos_finish(w.qos);
         ts_network_flush_in_flight(w.net);
         ts_compute_flush_unfinished(w.compute);
         ts_error e;
-        if (!w.failed && ts__world_recorder_finish(&w, &e) != TS_OK)
-            ts__world_fail(&w, &e);
+        if (!ts__bus_failed(w.sh.bus) && ts__recorder_finish(w.recorder, &e) != TS_OK)
+            fail(&w, &e);
     }
-    w.stats.seed = seed;
-    w.stats.simulated_ns = ts_engine_now(w.engine);
+    st.seed = seed;
+    st.simulated_ns = ts_engine_now(w.sh.engine);
+    ts__recorder_stats(w.recorder, &st);
+    ts__workload_stats(w.workload, &st);
+    int failed = ts__bus_failed(w.sh.bus);
+    ts_error first = *ts__bus_error(w.sh.bus);
     teardown(&w);
-    if (w.failed) {
+    if (failed) {
         ts_trace_writer_abort(w.trace);
         if (err)
-            *err = w.first_error;
-        return w.first_error.code ? w.first_error.code : TS_EIO;
+            *err = first;
+        return first.code ? first.code : TS_EIO;
     }
     rc = ts_trace_writer_commit(w.trace, err);
     if (rc == TS_OK && stats)
-        *stats = w.stats;
+        *stats = st;
     return rc;
 }

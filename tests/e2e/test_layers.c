@@ -2,7 +2,9 @@
  * The module table of src/README.md holds: tools/check-layers.sh passes on
  * the real tree, and fails, naming file and line, on a tree where the
  * platform includes the trace or the scenario loader includes the
- * deployment code; a module may include what its row lists.
+ * deployment code; a module may include what its row lists; and src/sim's
+ * files include each other without a cycle (a file and its header are one
+ * node), the check naming the cycle when a tree has one.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -117,12 +119,43 @@ static void test_listed_modules_pass(void **state)
         fail_msg("exit %d:\n%s", rc, out);
 }
 
+/* src/sim's subsystems: a -> b -> c -> a through headers and a .c file
+ * (c.c counts as c.h's node) fails naming the loop; the same files
+ * without the closing include pass. */
+static void test_sim_include_cycle_fails(void **state)
+{
+    (void)state;
+    for (int closed = 1; closed >= 0; closed--) {
+        char root[] = "/tmp/toposim-layers-XXXXXX";
+        make_tree(root);
+        write_file(root, "src/sim/a.h", "#include \"toposim/world.h\"\n");
+        write_file(root, "src/sim/a.c", "#include \"sim/a.h\"\n#include \"sim/b.h\"\n");
+        write_file(root, "src/sim/b.h", "#include \"sim/c.h\"\n");
+        write_file(root, "src/sim/c.h", "#include <stddef.h>\n");
+        write_file(root, "src/sim/c.c", closed ? "#include \"sim/c.h\"\n#include \"a.h\"\n"
+                                               : "#include \"sim/c.h\"\n");
+        char out[4096];
+        int rc = run_check(root, out, sizeof out);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+        assert_int_equal(system(cmd), 0);
+        if (closed) {
+            assert_int_equal(rc, 1);
+            if (!strstr(out, "src/sim: include cycle: a -> b -> c -> a"))
+                fail_msg("expected the cycle a -> b -> c -> a in:\n%s", out);
+        } else if (rc != 0) {
+            fail_msg("exit %d without a cycle:\n%s", rc, out);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_tree_passes),
         cmocka_unit_test(test_crossings_fail_with_file_and_line),
         cmocka_unit_test(test_listed_modules_pass),
+        cmocka_unit_test(test_sim_include_cycle_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,7 +88,7 @@ static void cb_event(void *ctx, const ts_platform_event *ev)
     evrec *x = &r->ev[r->n_ev++];
     x->t = ev->time;
     assert_true(ev->time == ts_engine_now(r->e));
-    snprintf(x->kind, sizeof x->kind, "%s", ev->kind);
+    snprintf(x->kind, sizeof x->kind, "%s", ts_event_kind_name(ev->kind));
     x->node = ev->node;
     x->value = ev->value;
     snprintf(x->detail, sizeof x->detail, "%s", ev->detail);
@@ -636,13 +636,13 @@ static void on_stress_event(void *ctx, const ts_platform_event *ev)
     ts_dyn_state st;
     assert_int_equal(ts_dynamics_state(s->r.dyn, 0, &st), TS_OK);
     double want = NAN;
-    if (strcmp(ev->kind, "throttle") == 0)
+    if (ev->kind == TS_EV_THROTTLE)
         want = 60, s->n_throttle++;
-    else if (strcmp(ev->kind, "throttle_release") == 0)
+    else if (ev->kind == TS_EV_THROTTLE_RELEASE)
         want = 50, s->n_release++;
-    else if (strcmp(ev->kind, "fan_on") == 0)
+    else if (ev->kind == TS_EV_FAN_ON)
         want = 45, s->n_fan_on++;
-    else if (strcmp(ev->kind, "fan_off") == 0)
+    else if (ev->kind == TS_EV_FAN_OFF)
         want = 40, s->n_fan_off++;
     assert_false(isnan(want));
     double d = fabs(st.die_c - want);

@@ -1103,7 +1103,7 @@ static void record_event(void *ctx, const ts_platform_event *ev)
 {
     ev_recorder *r = ctx;
     assert_true(r->n < 8);
-    snprintf(r->kind[r->n], sizeof r->kind[r->n], "%s", ev->kind);
+    snprintf(r->kind[r->n], sizeof r->kind[r->n], "%s", ts_event_kind_name(ev->kind));
     r->value[r->n++] = ev->value;
 }
 

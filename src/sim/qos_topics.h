@@ -1,0 +1,30 @@
+/*
+ * Private to src/sim/: topics that declare QoS, through the deployment
+ * code's DDS layer on the runtime, with the /messages rows the
+ * application would see (delivered, lost when skipped, in flight at the
+ * end).
+ */
+#ifndef TOPOSIM_SIM_QOS_TOPICS_H
+#define TOPOSIM_SIM_QOS_TOPICS_H
+
+#include "sim/bus.h"
+#include "sim/recorder.h"
+#include "sim/runtime_sim.h"
+
+typedef struct ts__qos_topics ts__qos_topics;
+
+/* A writer per QoS topic and a reader per subscriber (*out stays NULL
+ * when no topic declares QoS). Free with ts__qos_free, also after a
+ * failed start. */
+int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
+                  ts__qos_topics **out, ts_error *err);
+void ts__qos_free(ts__qos_topics *q);
+
+/* Publishes a sample of topic; 1 when it went through the DDS layer
+ * (q may be NULL: 0). */
+int ts__qos_publish(ts__qos_topics *q, int topic);
+
+/* Records the samples still owed at the end as in flight. */
+void ts__qos_finish(ts__qos_topics *q);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * Private to src/sim/: request/response services (registry, servers,
+ * responders, clients calling at their rate) and the access policy, from
+ * the scenario onto the deployment code's objects on the runtime. The
+ * policy is handed to the runtime's controller, which decides with it.
+ */
+#ifndef TOPOSIM_SIM_SERVICES_H
+#define TOPOSIM_SIM_SERVICES_H
+
+#include "sim/bus.h"
+#include "sim/runtime_sim.h"
+
+typedef struct ts__services ts__services;
+
+/* Builds and starts them (*out stays NULL when the scenario has neither
+ * services nor a policy). Free with ts__services_free, before the
+ * runtime, also after a failed start. */
+int ts__services_start(const ts__shared *sh, ts__rts *rts, ts__services **out, ts_error *err);
+void ts__services_free(ts__services *v);
+
+#endif
