@@ -18,6 +18,10 @@
 typedef struct ts_plan {
     size_t n_components;
     ts_place_result *placement;  /* one per scenario component */
+    int *node_of;                /* placement[c].node, packed: the run asks
+                                    it per message, and a 216-byte result
+                                    per component would cost a cache line
+                                    each time at fleet scale */
     size_t n_nodes;
     ts_place_usage *usage;       /* one per scenario node */
     struct ts_topology *topology; /* nodes, links and routing zones, built

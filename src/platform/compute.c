@@ -129,6 +129,10 @@ struct ts_compute {
     ts_engine *engine;
     node_state *nodes;
     size_t n_nodes;
+    uint8_t *node_up;         /* nodes[i].up, packed: the run asks it per
+                                 message, and a 224-byte node_state per ask
+                                 is a cache miss at fleet scale; both are
+                                 set only by ts_compute_set_node_up */
     unit_state *cores, *gpus;
     task_state *tasks;
     size_t n_tasks, cap_tasks;
@@ -173,9 +177,10 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     if (!c)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     c->nodes = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof *c->nodes);
+    c->node_up = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, 1);
     c->cores = ts_calloc(n_cores ? n_cores : 1, sizeof *c->cores);
     c->gpus = ts_calloc(n_gpus ? n_gpus : 1, sizeof *c->gpus);
-    if (!c->nodes || !c->cores || !c->gpus) {
+    if (!c->nodes || !c->node_up || !c->cores || !c->gpus) {
         ts_compute_free(c);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     }
@@ -193,6 +198,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n->gpus = cfg->gpus ? cfg->gpus[i] : 0;
         n->mem_limit = cfg->memory_bytes ? cfg->memory_bytes[i] : 0;
         n->up = 1;
+        c->node_up[i] = 1;
         n->cpu_scale = n->gpu_scale = 1.0;
         n->fresh_min_vr = INFINITY;
         n->core0 = core;
@@ -243,6 +249,7 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->cores);
     ts_free(c->gpus);
     ts_free(c->nodes);
+    ts_free(c->node_up);
     ts_free(c);
 }
 
@@ -1325,6 +1332,7 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
     ts_time now = ts_engine_now(c->engine);
     char detail[160];
     node_busy_mark(n, now);
+    c->node_up[node] = (uint8_t)up;
     if (up) {
         n->up = 1;
         /* A reboot: OOM-killed tasks start again with their next release. */
@@ -1501,7 +1509,7 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
 
 int ts_compute_node_up(const ts_compute *c, int node)
 {
-    return !bad_node(c, node) && c->nodes[node].up;
+    return !bad_node(c, node) && c->node_up[node];
 }
 
 ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core)
@@ -1517,7 +1525,7 @@ int ts_compute_task_alive(const ts_compute *c, int task)
     if (task < 0 || (size_t)task >= c->n_tasks)
         return 0;
     const task_state *t = &c->tasks[task];
-    return c->nodes[t->d.node].up && t->state != T_DEAD && !t->stopped;
+    return c->node_up[t->d.node] && t->state != T_DEAD && !t->stopped;
 }
 
 int ts_compute_task_running(const ts_compute *c, int task)

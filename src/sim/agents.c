@@ -91,7 +91,7 @@ static int robot_of(const ts__agents *a, int c)
     const ts_scenario *s = a->sh.s;
     if (s->components[c].site >= 0)
         return s->components[c].site;
-    int node = a->sh.plan->placement[c].node;
+    int node = a->sh.plan->node_of[c];
     int site = s->nodes[node].site;
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
@@ -201,12 +201,12 @@ static int build_groups(ts__agents *a, ts_error *err)
         if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
             continue;
         size_t n = 0;
-        members[n++] = (ts_fo_member_desc){(int)p, plan->placement[p].node,
+        members[n++] = (ts_fo_member_desc){(int)p, plan->node_of[p],
                                            TS_FO_HOT, -1};
         /* Backups in declaration order: the order of succession. */
         for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
             int b = a->backups[k];
-            members[n++] = (ts_fo_member_desc){b, plan->placement[b].node,
+            members[n++] = (ts_fo_member_desc){b, plan->node_of[b],
                                                standby_of(s->components[b].standby),
                                                s->components[b].takeover_ns};
         }
@@ -584,7 +584,7 @@ static int build_rollouts(ts__agents *a, ts_error *err)
             if (c < 0)
                 continue;
             comps[n] = c;
-            nodes[n] = plan->placement[c].node;
+            nodes[n] = plan->node_of[c];
             names[n] = s->components[c].id;
             if (track(a, c) != TS_OK) {
                 ts_free(comps);

@@ -132,12 +132,13 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     ts_plan *plan = ts_calloc(1, sizeof *plan);
     if (plan) {
         plan->placement = ts_calloc(nc, sizeof *plan->placement);
+        plan->node_of = ts_calloc(nc, sizeof *plan->node_of);
         plan->usage = ts_calloc(nn, sizeof *plan->usage);
     }
     ts_routes *routes = NULL;
     int rc = TS_OK;
     if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !plan ||
-        !plan->placement || !plan->usage) {
+        !plan->placement || !plan->node_of || !plan->usage) {
         rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
         goto out;
     }
@@ -196,6 +197,8 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
         }
         goto out;
     }
+    for (size_t i = 0; i < s->n_components; i++)
+        plan->node_of[i] = plan->placement[i].node;
     if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK)
         goto out;
     rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, plan->placement,
@@ -221,6 +224,7 @@ void ts_plan_free(ts_plan *plan)
     if (!plan)
         return;
     ts_free(plan->placement);
+    ts_free(plan->node_of);
     ts_free(plan->usage);
     ts_topology_free(plan->topology);
     ts_free(plan);

@@ -120,7 +120,7 @@ void ts__recorder_component(void *ctx, int c)
         return;
     const ts_rt_component_state *st = ts__rts_component(r->rts, c);
     int alive = !ts__rts_crashed(r->rts, c) &&
-                ts_compute_node_up(r->compute, r->sh.plan->placement[c].node) == 1;
+                ts_compute_node_up(r->compute, r->sh.plan->node_of[c]) == 1;
     /* A process that is down serves nothing, whatever the runtime's flag
      * says in the instant before it hears of the crash. */
     last_state now = {

@@ -259,7 +259,7 @@ static int component_alive(const ts__rts *r, int c)
         return 0;
     if ((size_t)c >= nc)
         return node_up(r, (int)((size_t)c - nc));
-    return !r->crashed[c] && node_up(r, r->sh.plan->placement[c].node);
+    return !r->crashed[c] && node_up(r, r->sh.plan->node_of[c]);
 }
 
 /* The compute task runs while the process is up and not set STOPPED. */
@@ -405,7 +405,7 @@ static void note(ts__rts *r, ts_event_kind kind, int component, double value, co
 {
     ts_platform_event ev = {ts_engine_now(r->sh.engine), kind, -1, -1, component, value, "", NULL};
     if (component >= 0)
-        ev.node = r->sh.plan->placement[component].node;
+        ev.node = r->sh.plan->node_of[component];
     snprintf(ev.detail, sizeof ev.detail, "%s", detail ? detail : "");
     ts__bus_post(r->sh.bus, &ev);
 }
@@ -468,7 +468,7 @@ static void rt_record(void *impl, const ts_rt_record *rec)
         ev.node = endpoint_node(r, rec->component);   /* a node agent */
         ev.component = -1;
     } else if (ev.node < 0 && rec->component >= 0) {
-        ev.node = r->sh.plan->placement[rec->component].node;
+        ev.node = r->sh.plan->node_of[rec->component];
     }
     snprintf(ev.detail, sizeof ev.detail, "%s", rec->detail ? rec->detail : "");
     ts__bus_post(r->sh.bus, &ev);
@@ -496,7 +496,7 @@ static int ctl_new(ts__rts *r, ts_error *err)
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the controller");
     } else {
         for (size_t c = 0; c < nc; c++) {
-            node_of[c] = r->sh.plan->placement[c].node;
+            node_of[c] = r->sh.plan->node_of[c];
             critical[c] = (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL) != 0;
         }
         for (size_t n = 0; n < nn; n++) {

@@ -56,7 +56,7 @@ static void on_done(void *ctx, const ts_svc_result *r)
              w->s->services[sc->service].id, (unsigned long long)r->request_id,
              w->s->components[r->endpoint].id);
     ts_platform_event ev = {ts_engine_now(w->engine), TS_EV_RESPONSE,
-                            w->plan->placement[sc->component].node, -1, sc->component,
+                            w->plan->node_of[sc->component], -1, sc->component,
                             (double)r->latency_ns, "", NULL};
     snprintf(ev.detail, sizeof ev.detail, "%s", detail);
     ts__bus_post(w->bus, &ev);
@@ -122,14 +122,14 @@ static int build_services(ts__services *v, ts_error *err)
         };
         for (size_t k = 0; k < ss->n_replicas; k++) {
             int c = ss->replicas[k];
-            reps[at++] = (ts_svc_replica){c, w->plan->placement[c].node};
+            reps[at++] = (ts_svc_replica){c, w->plan->node_of[c]};
             if (!v->responders[c] &&
                 (rc = ts_svc_responder_new(v->rt, c, &v->responders[c], err)) != TS_OK)
                 goto out;
             if (!v->servers[c]) {
                 ts_svc_server_desc d = {
                     .endpoint = c,
-                    .node = w->plan->placement[c].node,
+                    .node = w->plan->node_of[c],
                     .workers = 1,
                     .max_queue = 64,
                     .service_time_ns = s->components[c].exec_ns,
@@ -157,7 +157,7 @@ static int build_services(ts__services *v, ts_error *err)
         cs->index = i;
         ts_svc_client_desc cd = {
             .endpoint = sc->component,
-            .node = w->plan->placement[sc->component].node,
+            .node = w->plan->node_of[sc->component],
             .registry = v->registry,
             .max_outstanding = 64,
             .done = on_done,

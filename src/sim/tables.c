@@ -52,7 +52,7 @@ static int robot_of(const ts__tables *w, int c)
     const ts_scenario *s = w->s;
     if (s->components[c].site >= 0)
         return s->components[c].site;
-    int node = w->plan->placement[c].node;
+    int node = w->plan->node_of[c];
     int site = s->nodes[node].site;
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
@@ -150,7 +150,7 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
     for (size_t i = 0; rc == TS_OK && i < s->n_components; i++) {
         memset(&place[i], 0, sizeof place[i]);
         place[i].component = (int32_t)i;
-        place[i].node = w->plan->placement[i].node;
+        place[i].node = w->plan->node_of[i];
         copy_name(place[i].rule, sizeof place[i].rule,
                   ts_place_rule_name(w->plan->placement[i].rule));
         copy_name(place[i].reason, sizeof place[i].reason, w->plan->placement[i].reason);

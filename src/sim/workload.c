@@ -88,7 +88,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             reserve = 1;
         }
         ts_task_desc task = {
-            .node = plan->placement[i].node,
+            .node = plan->node_of[i],
             .priority = c->priority,
             .period = c->period_ns,
             .offset = c->offset_ns,
@@ -221,8 +221,8 @@ static void publish(ts__workload *wl, int component, ts_time release)
                 .publisher = tp->publisher,
                 .subscriber = sub,
                 .seq = seq,
-                .src = wl->sh.plan->placement[component].node,
-                .dst = wl->sh.plan->placement[sub].node,
+                .src = wl->sh.plan->node_of[component],
+                .dst = wl->sh.plan->node_of[sub],
                 .bytes = tp->size_bytes,
             };
             if (ts_network_send(wl->net, &p) != TS_OK) {

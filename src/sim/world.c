@@ -352,11 +352,11 @@ static int build_node_index(world *w, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
     }
     for (size_t c = 0; c < nc; c++)
-        w->node_first[w->sh.plan->placement[c].node + 1]++;
+        w->node_first[w->sh.plan->node_of[c] + 1]++;
     for (size_t n = 0; n < nn; n++)
         w->node_first[n + 1] += w->node_first[n];
     for (size_t c = 0; c < nc; c++) {
-        int n = w->sh.plan->placement[c].node;
+        int n = w->sh.plan->node_of[c];
         w->on_node[w->node_first[n] + fill[n]++] = (int)c;
     }
     ts_free(fill);
