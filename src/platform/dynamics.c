@@ -58,6 +58,7 @@ enum {
 
 typedef struct dnode {
     ts_dyn_node_desc d;         /* d.power.modes points at `modes` */
+    int index;                  /* the node's index in the config */
     ts_power_mode *modes;       /* owned copy, names owned */
     int mode;                   /* -1 without modes */
     int up, shutdown, throttled, fan;
@@ -88,11 +89,27 @@ typedef struct dbattery {
     size_t first, count;        /* its nodes in ts_dynamics.bnodes */
 } dbattery;
 
+/* A node with neither a power nor a thermal model (a switch, or a computer
+ * described by its cores alone) draws nothing, so nothing in it ever
+ * changes but its up state and ambient: it keeps only those, and a fleet
+ * of such nodes does not pay for a full dnode each. */
+typedef struct plain_node {
+    double ambient_c;
+    int cores;
+    int battery;
+    int up;
+} plain_node;
+
 struct ts_dynamics {
     ts_engine *engine;
     ts_dynamics_config cfg;     /* callbacks and ctx; arrays not kept */
-    dnode *nodes;
     size_t n_nodes;
+    int *slot;                  /* per node: its dnode (>= 0) or plain
+                                   node (-1 - index) */
+    dnode *nodes;               /* the nodes with a model */
+    size_t n_modelled;
+    plain_node *plain;
+    size_t n_plain;
     dbattery *bats;
     size_t n_bats;
     int *bnodes;                /* node indices grouped by battery */
@@ -130,7 +147,20 @@ static void emit(ts_dynamics *dyn, ts_event_kind kind, int node, double value,
 
 static int node_index(const ts_dynamics *dyn, const dnode *n)
 {
-    return (int)(n - dyn->nodes);
+    (void)dyn;
+    return n->index;
+}
+
+static int modelled(const ts_dyn_node_desc *d)
+{
+    return d->has_power || d->has_thermal;
+}
+
+/* Power drawn by node i since its last change (a plain node: none). */
+static double node_power_w(const ts_dynamics *dyn, int i)
+{
+    int k = dyn->slot[i];
+    return k >= 0 ? dyn->nodes[k].power_w : 0;
 }
 
 static int has_fan(const dnode *n)
@@ -206,7 +236,7 @@ static void battery_update(ts_dynamics *dyn, dbattery *b, int forced)
     double p = 0;
     /* Summed afresh in a fixed order: no drift from running updates. */
     for (size_t i = 0; i < b->count; i++)
-        p += dyn->nodes[dyn->bnodes[b->first + i]].power_w;
+        p += node_power_w(dyn, dyn->bnodes[b->first + i]);
     b->p_total = p;
     double left = b->cap_j - b->used_j;
     int node = b->count > 0 ? dyn->bnodes[b->first] : -1;
@@ -371,7 +401,7 @@ static void node_schedule(ts_dynamics *dyn, dnode *n)
         double ns = floor(gap / rate * 1e9);
         if (ns < (double)(TS_TIME_MAX - now) - 1e6 &&
             ts_engine_schedule(dyn->engine, now + (ts_time)ns, on_node_event,
-                               dyn, (uint64_t)node_index(dyn, n),
+                               dyn, (uint64_t)(n - dyn->nodes),
                                &n->handle) == TS_OK) {
             n->pending = 1;
             n->pending_kind = PK_NONE;
@@ -400,7 +430,7 @@ static void node_schedule(ts_dynamics *dyn, dnode *n)
         return;
     ts_time at = time_after(now, best);
     if (at >= 0 && ts_engine_schedule(dyn->engine, at, on_node_event, dyn,
-                                      (uint64_t)node_index(dyn, n),
+                                      (uint64_t)(n - dyn->nodes),
                                       &n->handle) == TS_OK) {
         n->pending = 1;
         n->pending_kind = kind;
@@ -518,18 +548,37 @@ int ts_dynamics_new(ts_engine *engine, const ts_dynamics_config *cfg,
     dyn->n_nodes = cfg->n_nodes;
     dyn->n_bats = cfg->n_batteries;
     int rc = TS_ENOMEM;
-    dyn->nodes = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof *dyn->nodes);
+    for (size_t i = 0; i < cfg->n_nodes; i++) {
+        if (modelled(&cfg->nodes[i]))
+            dyn->n_modelled++;
+        else
+            dyn->n_plain++;
+    }
+    dyn->slot = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, sizeof *dyn->slot);
+    dyn->plain = ts_calloc(dyn->n_plain ? dyn->n_plain : 1, sizeof *dyn->plain);
+    dyn->nodes = ts_calloc(dyn->n_modelled ? dyn->n_modelled : 1, sizeof *dyn->nodes);
     dyn->bats = ts_calloc(cfg->n_batteries ? cfg->n_batteries : 1,
                           sizeof *dyn->bats);
     dyn->bnodes = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1,
                             sizeof *dyn->bnodes);
     dyn->solver = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
-    if (!dyn->nodes || !dyn->bats || !dyn->bnodes || !dyn->solver)
+    if (!dyn->slot || !dyn->plain || !dyn->nodes || !dyn->bats || !dyn->bnodes ||
+        !dyn->solver)
         goto fail;
     ts_time now = ts_engine_now(engine);
+    size_t nm = 0, np = 0;
     for (size_t i = 0; i < dyn->n_nodes; i++) {
-        dnode *n = &dyn->nodes[i];
-        n->d = cfg->nodes[i];
+        const ts_dyn_node_desc *d = &cfg->nodes[i];
+        if (!modelled(d)) {
+            dyn->slot[i] = -1 - (int)np;
+            dyn->plain[np++] = (plain_node){.ambient_c = cfg->ambient_c, .cores = d->cores,
+                                            .battery = d->battery, .up = 1};
+            continue;
+        }
+        dyn->slot[i] = (int)nm;
+        dnode *n = &dyn->nodes[nm++];
+        n->index = (int)i;
+        n->d = *d;
         if (!n->d.has_power)
             memset(&n->d.power, 0, sizeof n->d.power);
         if ((rc = copy_modes(n, err)) != TS_OK)
@@ -554,7 +603,7 @@ int ts_dynamics_new(ts_engine *engine, const ts_dynamics_config *cfg,
         }
         bt->first = k;
         for (size_t i = 0; i < dyn->n_nodes; i++)
-            if (dyn->nodes[i].d.battery == (int)b)
+            if (cfg->nodes[i].battery == (int)b)
                 dyn->bnodes[k++] = (int)i;
         bt->count = k - bt->first;
     }
@@ -571,7 +620,7 @@ void ts_dynamics_free(ts_dynamics *dyn)
 {
     if (!dyn)
         return;
-    for (size_t i = 0; dyn->nodes && i < dyn->n_nodes; i++) {
+    for (size_t i = 0; dyn->nodes && i < dyn->n_modelled; i++) {
         dnode *n = &dyn->nodes[i];
         if (n->pending)
             ts_engine_cancel(dyn->engine, n->handle);
@@ -589,6 +638,8 @@ void ts_dynamics_free(ts_dynamics *dyn)
     if (dyn->solver)
         gsl_root_fsolver_free(dyn->solver);
     ts_free(dyn->nodes);
+    ts_free(dyn->slot);
+    ts_free(dyn->plain);
     ts_free(dyn->bats);
     ts_free(dyn->bnodes);
     ts_free(dyn);
@@ -599,7 +650,7 @@ int ts_dynamics_start(ts_dynamics *dyn)
     if (!dyn)
         return TS_EINVAL;
     ts_time now = ts_engine_now(dyn->engine);
-    for (size_t i = 0; i < dyn->n_nodes; i++) {
+    for (size_t i = 0; i < dyn->n_modelled; i++) {
         dnode *n = &dyn->nodes[i];
         node_integrate(n, now);
         n->pushed = 0;
@@ -612,20 +663,35 @@ int ts_dynamics_start(ts_dynamics *dyn)
 
 /* ---- inputs ---- */
 
-static dnode *get_node(ts_dynamics *dyn, int node)
+static int bad_node(const ts_dynamics *dyn, int node)
 {
-    if (!dyn || node < 0 || (size_t)node >= dyn->n_nodes)
+    return !dyn || node < 0 || (size_t)node >= dyn->n_nodes;
+}
+
+/* The node's dnode, or NULL for a bad index or a plain node (*plain set). */
+static dnode *get_node(ts_dynamics *dyn, int node, plain_node **plain)
+{
+    *plain = NULL;
+    if (bad_node(dyn, node))
         return NULL;
-    return &dyn->nodes[node];
+    int k = dyn->slot[node];
+    if (k < 0) {
+        *plain = &dyn->plain[-1 - k];
+        return NULL;
+    }
+    return &dyn->nodes[k];
 }
 
 int ts_dynamics_set_load(ts_dynamics *dyn, int node, double busy_cores,
                          double busy_gpus)
 {
-    dnode *n = get_node(dyn, node);
-    if (!n || !(busy_cores >= 0) || !(busy_gpus >= 0) || !isfinite(busy_cores) ||
-        !isfinite(busy_gpus))
+    plain_node *pl;
+    dnode *n = get_node(dyn, node, &pl);
+    if ((!n && !pl) || !(busy_cores >= 0) || !(busy_gpus >= 0) ||
+        !isfinite(busy_cores) || !isfinite(busy_gpus))
         return TS_EINVAL;
+    if (pl)
+        return TS_OK; /* it draws nothing at any load */
     if (busy_cores == n->busy_cores && busy_gpus == n->busy_gpus)
         return TS_OK;
     node_integrate(n, ts_engine_now(dyn->engine));
@@ -646,7 +712,12 @@ int ts_dynamics_set_ambient(ts_dynamics *dyn, int node, double celsius)
     size_t lo = node < 0 ? 0 : (size_t)node;
     size_t hi = node < 0 ? dyn->n_nodes : (size_t)node + 1;
     for (size_t i = lo; i < hi; i++) {
-        dnode *n = &dyn->nodes[i];
+        int k = dyn->slot[i];
+        if (k < 0) {
+            dyn->plain[-1 - k].ambient_c = celsius;
+            continue;
+        }
+        dnode *n = &dyn->nodes[k];
         node_integrate(n, now);
         n->ambient_c = celsius;
         node_update(dyn, n, PK_NONE);
@@ -656,7 +727,8 @@ int ts_dynamics_set_ambient(ts_dynamics *dyn, int node, double celsius)
 
 int ts_dynamics_set_mode(ts_dynamics *dyn, int node, int mode)
 {
-    dnode *n = get_node(dyn, node);
+    plain_node *pl;
+    dnode *n = get_node(dyn, node, &pl);
     if (!n || mode < 0 || (size_t)mode >= n->d.power.n_modes)
         return TS_EINVAL;
     node_integrate(n, ts_engine_now(dyn->engine));
@@ -674,7 +746,12 @@ int ts_dynamics_set_mode(ts_dynamics *dyn, int node, int mode)
 
 int ts_dynamics_set_node_up(ts_dynamics *dyn, int node, int up)
 {
-    dnode *n = get_node(dyn, node);
+    plain_node *pl;
+    dnode *n = get_node(dyn, node, &pl);
+    if (pl) {
+        pl->up = up != 0;
+        return TS_OK;
+    }
     if (!n || (up && n->shutdown))
         return TS_EINVAL;
     up = up != 0;
@@ -692,11 +769,36 @@ int ts_dynamics_set_node_up(ts_dynamics *dyn, int node, int up)
 
 /* ---- queries ---- */
 
+/* What ts_dynamics_state says of a node without models: as a dnode
+ * without power or thermal model would (no modes, full clocks, no
+ * temperatures, nothing drawn). */
+static int plain_state(const ts_dynamics *dyn, const plain_node *pl, ts_dyn_state *out)
+{
+    ts_power_desc none;
+    memset(&none, 0, sizeof none);
+    ts_power_caps caps;
+    ts_power_mode_caps(&none, -1, pl->cores, &caps);
+    memset(out, 0, sizeof *out);
+    out->cpu_scale = caps.cpu_scale;
+    out->gpu_scale = caps.gpu_scale;
+    out->up = pl->up;
+    out->online_cores = caps.online_cores;
+    out->mode = -1;
+    out->mode_name = "";
+    out->budget_w = caps.budget_w;
+    out->ambient_c = pl->ambient_c;
+    out->die_c = out->case_c = NAN;
+    out->battery_wh = pl->battery >= 0 ? ts_dynamics_battery_wh(dyn, pl->battery) : -1;
+    return TS_OK;
+}
+
 int ts_dynamics_state(const ts_dynamics *dyn, int node, ts_dyn_state *out)
 {
-    if (!dyn || node < 0 || (size_t)node >= dyn->n_nodes || !out)
+    if (bad_node(dyn, node) || !out)
         return TS_EINVAL;
-    const dnode *n = &dyn->nodes[node];
+    if (dyn->slot[node] < 0)
+        return plain_state(dyn, &dyn->plain[-1 - dyn->slot[node]], out);
+    const dnode *n = &dyn->nodes[dyn->slot[node]];
     double dt = seconds(ts_engine_now(dyn->engine) - n->t_last);
     ts_power_caps caps;
     memset(out, 0, sizeof *out);
@@ -731,9 +833,9 @@ int ts_dynamics_state(const ts_dynamics *dyn, int node, ts_dyn_state *out)
 
 double ts_dynamics_energy_j(const ts_dynamics *dyn, int node)
 {
-    if (!dyn || node < 0 || (size_t)node >= dyn->n_nodes)
+    if (bad_node(dyn, node) || dyn->slot[node] < 0)
         return 0;
-    const dnode *n = &dyn->nodes[node];
+    const dnode *n = &dyn->nodes[dyn->slot[node]];
     return n->energy_j +
            n->power_w * seconds(ts_engine_now(dyn->engine) - n->t_last);
 }

@@ -687,6 +687,92 @@ static void test_many_changes(void **state)
     ts_engine_free(e);
 }
 
+/* ---- nodes without a model ---- */
+
+/* Plain nodes (no power, no thermal model) between modelled ones: they
+ * draw nothing at any load, keep their ambient and up state, raise no
+ * callbacks, and leave the modelled nodes' indices, events and shared
+ * battery exactly as they would be. */
+static void test_plain_nodes(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    rec r;
+    rec_init(&r, e);
+    ts_dyn_node_desc nd[4] = {{0}};
+    nd[0].cores = 2;
+    nd[0].battery = 0;          /* plain, on the battery */
+    nd[1] = hot_node();
+    nd[1].battery = 0;
+    nd[2].cores = 8;
+    nd[2].gpus = 1;
+    nd[2].battery = -1;         /* plain, no battery */
+    nd[3] = hot_node();
+    ts_battery_desc bat = {"r0", 1.0, 0};
+    ts_dynamics_config cfg = config(&r, nd, 4, &bat, 1);
+    assert_int_equal(ts_dynamics_new(e, &cfg, &r.dyn, NULL), TS_OK);
+    assert_int_equal(ts_dynamics_start(r.dyn), TS_OK);
+    /* only the modelled nodes learn their clocks and cores */
+    assert_int_equal(r.n_speed, 2);
+    assert_int_equal(r.speed[0].node, 1);
+    assert_int_equal(r.speed[1].node, 3);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 2, 0), TS_OK);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 2, 8, 1), TS_OK);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 2, -1, 0), TS_EINVAL);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 1, 4, 0), TS_OK);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 3, 4, 0), TS_OK);
+    assert_int_equal(ts_dynamics_set_mode(r.dyn, 2, 0), TS_EINVAL);
+    ts_engine_run(e, 100 * TS_S);
+    /* the battery pays for node 1 alone */
+    double used_wh = ts_dynamics_energy_j(r.dyn, 1) / 3600;
+    assert_true(used_wh > 0);
+    assert_true(fabs(ts_dynamics_battery_wh(r.dyn, 0) - (1 - used_wh)) < 1e-12);
+    /* both hot nodes throttle, each under its own index */
+    const evrec *t1 = find_event(&r, "throttle", 0), *t2 = find_event(&r, "throttle", 1);
+    assert_non_null(t1);
+    assert_non_null(t2);
+    assert_int_equal(t1->node, 1);
+    assert_int_equal(t2->node, 3);
+    ts_dyn_state st;
+    assert_int_equal(ts_dynamics_state(r.dyn, 2, &st), TS_OK);
+    assert_int_equal(st.up, 1);
+    assert_int_equal(st.mode, -1);
+    assert_string_equal(st.mode_name, "");
+    assert_int_equal(st.online_cores, 8);
+    assert_true(st.cpu_scale == 1 && st.gpu_scale == 1);
+    assert_true(st.power_w == 0 && st.energy_j == 0);
+    assert_true(isnan(st.die_c) && isnan(st.case_c));
+    assert_true(st.ambient_c == 25);
+    assert_true(st.battery_wh == -1);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(fabs(st.battery_wh - ts_dynamics_battery_wh(r.dyn, 0)) == 0);
+    assert_true(ts_dynamics_energy_j(r.dyn, 0) == 0);
+    assert_true(ts_dynamics_energy_j(r.dyn, 1) > 0);
+    /* ambient: one node, then everywhere */
+    assert_int_equal(ts_dynamics_set_ambient(r.dyn, 2, 40), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 2, &st), TS_OK);
+    assert_true(st.ambient_c == 40);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(st.ambient_c == 25);
+    assert_int_equal(ts_dynamics_set_ambient(r.dyn, -1, 30), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(st.ambient_c == 30);
+    assert_int_equal(ts_dynamics_state(r.dyn, 3, &st), TS_OK);
+    assert_true(st.ambient_c == 30);
+    /* a crash and restart of a plain node: no callbacks, state follows */
+    size_t speeds = r.n_speed;
+    assert_int_equal(ts_dynamics_set_node_up(r.dyn, 2, 0), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 2, &st), TS_OK);
+    assert_int_equal(st.up, 0);
+    assert_int_equal(ts_dynamics_set_node_up(r.dyn, 2, 1), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 2, &st), TS_OK);
+    assert_int_equal(st.up, 1);
+    assert_int_equal(r.n_speed, speeds);
+    assert_int_equal(ts_dynamics_state(r.dyn, 4, &st), TS_EINVAL);
+    ts_dynamics_free(r.dyn);
+    ts_engine_free(e);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -734,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_ambient_shutdown),
         cmocka_unit_test(test_crash_and_fan),
         cmocka_unit_test(test_many_changes),
+        cmocka_unit_test(test_plain_nodes),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
