@@ -76,24 +76,38 @@ typedef struct link_state {
     int up;
 } link_state;
 
+/* A hop's running counts (ts_link_counters less what a query computes),
+ * the ones every sent message updates first. */
+typedef struct hop_counters {
+    uint64_t sent_messages, sent_packets, sent_bytes;
+    uint64_t dropped_messages, dropped_packets, dropped_bytes;
+    uint64_t lost_messages, lost_packets;
+    uint64_t down_messages, down_packets, down_bytes;
+} hop_counters;
+
+/* Ordered by use: what every message reads and writes comes first, so a
+ * message touches two or three of its cache lines, not six (at fleet
+ * scale each is a miss); loss and jitter only matter on lossy links. */
 typedef struct hop_state {
-    int link, from, to;
-    int64_t latency_ns, extra_ns;
-    int64_t queue_bytes, queue_packets;  /* limits, 0: none */
-    int64_t mtu, header;
+    int to;
+    int up;                   /* its link's, copied for the forward path */
+    int head, tail, cursor;   /* slot list, and the first not yet sent */
     int reorder_allowed;
+    int64_t mtu, header;
+    int64_t latency_ns, extra_ns;
     medium_state *medium;     /* NULL: the private transmitter `own` */
     tx_state own;
-    const ts_dist *jitter;
-    ts_loss_desc loss;
-    int ge_bad;               /* Gilbert-Elliott state */
-    int64_t ge_left;          /* packets left in this state; 0: draw anew */
     gsl_rng *rng;             /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
-    int head, tail, cursor;   /* slot list, and the first not yet sent */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
     ts_time own_scheduled;    /* serialisation of this hop's messages */
-    ts_link_counters c;
+    int64_t queue_bytes, queue_packets;  /* limits, 0: none */
+    hop_counters c;
+    const ts_dist *jitter;
+    int link, from;
+    int ge_bad;               /* Gilbert-Elliott state */
+    int64_t ge_left;          /* packets left in this state; 0: draw anew */
+    ts_loss_desc loss;
 } hop_state;
 
 typedef struct packet_slot {
@@ -576,7 +590,7 @@ static void forward(ts_network *net, int slot)
     }
     int hop = ts_routes_next_hop(net->routes, s->at, s->pkt.dst);
     /* The up check covers routes that could not be rebuilt (no memory). */
-    if (hop < 0 || !net->links[hop / 2].up) {
+    if (hop < 0 || !net->hops[hop].up) {
         finish(net, slot, TS_PKT_NO_ROUTE);
         return;
     }
@@ -769,6 +783,7 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
             h->jitter = &ls->jitter;
             h->loss = d->loss;
             h->head = h->tail = h->cursor = -1;
+            h->up = 1;
             if (ensure_rng(net, hop) != TS_OK)
                 goto nomem;
         }
@@ -1118,6 +1133,8 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
         link_state *ls = &net->links[links[i]];
         if (ls->up != up) {
             ls->up = up;
+            net->hops[2 * (size_t)links[i]].up = up;
+            net->hops[2 * (size_t)links[i] + 1].up = up;
             net->batch[m++] = links[i];
         }
     }
@@ -1257,6 +1274,21 @@ const ts_routes *ts_network_routes(const ts_network *net) { return net->routes; 
 
 /* ---- Counters ---- */
 
+static void add_counts(ts_link_counters *out, const hop_counters *c)
+{
+    out->sent_packets += c->sent_packets;
+    out->dropped_packets += c->dropped_packets;
+    out->sent_bytes += c->sent_bytes;
+    out->dropped_bytes += c->dropped_bytes;
+    out->lost_packets += c->lost_packets;
+    out->down_packets += c->down_packets;
+    out->down_bytes += c->down_bytes;
+    out->sent_messages += c->sent_messages;
+    out->dropped_messages += c->dropped_messages;
+    out->lost_messages += c->lost_messages;
+    out->down_messages += c->down_messages;
+}
+
 void ts_network_counters(const ts_network *net, int directed_hop,
                          ts_link_counters *out)
 {
@@ -1266,7 +1298,8 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     }
     const hop_state *h = &net->hops[directed_hop];
     ts_time now = ts_engine_now(net->engine);
-    *out = h->c;
+    memset(out, 0, sizeof *out);
+    add_counts(out, &h->c);
     /* The drain without moving the cursor (this is a query). */
     int64_t bytes = h->backlog_bytes, packets = h->backlog_packets;
     ts_time unsent = h->backlog_ser;
@@ -1299,17 +1332,7 @@ void ts_network_medium_counters(const ts_network *net, int medium,
     /* Sums over the medium's own hops, in hop order. */
     for (size_t k = net->medium_first[medium]; k < net->medium_first[medium + 1]; k++) {
         const hop_state *h = &net->hops[net->medium_hops[k]];
-        out->sent_packets += h->c.sent_packets;
-        out->dropped_packets += h->c.dropped_packets;
-        out->sent_bytes += h->c.sent_bytes;
-        out->dropped_bytes += h->c.dropped_bytes;
-        out->lost_packets += h->c.lost_packets;
-        out->down_packets += h->c.down_packets;
-        out->down_bytes += h->c.down_bytes;
-        out->sent_messages += h->c.sent_messages;
-        out->dropped_messages += h->c.dropped_messages;
-        out->lost_messages += h->c.lost_messages;
-        out->down_messages += h->c.down_messages;
+        add_counts(out, &h->c);
     }
     ts_time now = ts_engine_now(net->engine);
     out->busy_ns = m->tx.busy_scheduled - (m->tx.busy_until > now ? m->tx.busy_until - now : 0);
