@@ -66,8 +66,20 @@ typedef struct zone_state {
 
 /* Everything the queries fill in: reached through a pointer so that the
  * const queries of network.h may cache. */
+/* A zone member's way out of its zone: the hop toward the attachment and
+ * its connectivity label, valid while `version` is the routes' version.
+ * Every message from a robot to the rest of the fleet asks for this; the
+ * zone's state, its row array and the row itself are four cache lines per
+ * robot that a fleet's worth of robots cannot keep in cache, this is one
+ * entry in a packed array. */
+typedef struct exit_entry {
+    uint64_t version;         /* 0: not computed */
+    int hop, label;
+} exit_entry;
+
 typedef struct route_state {
     zone_state *zones;
+    exit_entry *exits;        /* per node */
     route_key *best;
     char *done;
     heap_entry *heap;
@@ -358,13 +370,14 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns, ts_rout
     r->reach = ts_calloc(topo->n_zones, sizeof *r->reach);
     if (st) {
         st->zones = ts_calloc(topo->n_zones, sizeof *st->zones);
+        st->exits = ts_calloc(nn, sizeof *st->exits);
         st->best = ts_malloc((topo->max_local + 1) * sizeof *st->best);
         st->done = ts_malloc(topo->max_local + 1);
         st->heap = ts_malloc((topo->max_adj + 2) * sizeof *st->heap);
         st->queue = ts_malloc((topo->max_local + 1) * sizeof *st->queue);
     }
     if (!st || !r->up || !r->weight || !r->label || !r->att || !r->w || !r->size ||
-        !r->reach || !st->zones || !st->best || !st->done || !st->heap || !st->queue) {
+        !r->reach || !st->zones || !st->exits || !st->best || !st->done || !st->heap || !st->queue) {
         ts_routes_free(r);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for routes");
     }
@@ -430,6 +443,7 @@ void ts_routes_free(ts_routes *r)
                 ts_free(zs->rows);
             }
         ts_free(st->zones);
+        ts_free(st->exits);
         ts_free(st->best);
         ts_free(st->done);
         ts_free(st->heap);
@@ -472,12 +486,34 @@ static int bad_pair(const ts_routes *r, int from, int to)
            (size_t)to >= r->topo->n_nodes;
 }
 
+/* The next hop from `from`, in a zone > 0, to `to` outside that zone:
+ * the way to the zone's attachment, from the exit cache. */
+static int exit_hop(const ts_routes *r, int from, int to)
+{
+    exit_entry *e = &r->st->exits[from];
+    if (e->version != r->version) {
+        const ts_topology *t = r->topo;
+        int z = t->zone_of[from];
+        const row *rw = row_for(r, z, t->zones[z].n_members);
+        if (!rw)
+            return -1;  /* no memory: asked again next time */
+        e->hop = rw->next[t->local_of[from]];
+        e->label = glabel(r, from);
+        e->version = r->version;
+    }
+    return e->label == glabel(r, to) ? e->hop : -1;
+}
+
 int ts_routes_next_hop(const ts_routes *r, int from, int to)
 {
-    if (bad_pair(r, from, to) || from == to || glabel(r, from) != glabel(r, to))
+    if (bad_pair(r, from, to) || from == to)
         return -1;
     const ts_topology *t = r->topo;
     int zf = t->zone_of[from], zt = t->zone_of[to];
+    if (zf != 0 && zf != zt)
+        return exit_hop(r, from, to);
+    if (glabel(r, from) != glabel(r, to))
+        return -1;
     const row *rw;
     if (zf == zt)
         rw = row_for(r, zf, t->local_of[to]);
