@@ -77,14 +77,23 @@ typedef struct task_state {
     double inv_weight;        /* 1024 / weight */
     double vr;                /* fair virtual runtime, ns x 1024 / weight */
     uint64_t next_seq;
-    pend_entry *pending;      /* ring of releases not yet current */
+    pend_entry *pending;      /* ring of releases not yet current, when
+                                 more than fit in pend_inline; else NULL */
     size_t pend_cap, pend_head, pend_count;
+    pend_entry pend_inline[2];/* the ring while it is this small (nearly
+                                 always): no allocation per task, and no
+                                 separate cache line per release */
     /* the current job */
     uint64_t seq;
     ts_time release, start, cpu_end, gpu_start, work;
     double remaining;         /* CPU, then GPU, work left at the reference */
     int preemptions;
 } task_state;
+
+static pend_entry *pend_ring(task_state *t)
+{
+    return t->pending ? t->pending : t->pend_inline;
+}
 
 typedef struct unit_state {   /* a core or a GPU */
     int node;
@@ -309,6 +318,7 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     if (task->component && !(t->name = ts_strdup(task->component)))
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
     t->rng = rng;
+    t->pend_cap = sizeof t->pend_inline / sizeof t->pend_inline[0];
     t->core = t->gpu = -1;
     t->inv_weight = 1024.0 / (task->weight ? task->weight : TS_COMPUTE_WEIGHT_DEFAULT);
     return (int)c->n_tasks++;
@@ -535,7 +545,7 @@ static void next_job(ts_compute *c, int id)
         t->state = T_IDLE;
         return;
     }
-    pend_entry p = t->pending[t->pend_head];
+    pend_entry p = pend_ring(t)[t->pend_head];
     t->pend_head = (t->pend_head + 1) % t->pend_cap;
     t->pend_count--;
     c->nodes[t->d.node].pending_jobs--;
@@ -1008,19 +1018,20 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
 
 static int push_release(ts_compute *c, task_state *t, ts_time release)
 {
+    pend_entry *ring = pend_ring(t);
     if (t->pend_count == t->pend_cap) {
         size_t cap = t->pend_cap ? 2 * t->pend_cap : 8;
         pend_entry *r = ts_malloc(cap * sizeof *r);
         if (!r)
             return TS_ENOMEM;
         for (size_t i = 0; i < t->pend_count; i++)
-            r[i] = t->pending[(t->pend_head + i) % t->pend_cap];
+            r[i] = ring[(t->pend_head + i) % t->pend_cap];
         ts_free(t->pending);
-        t->pending = r;
+        t->pending = ring = r;
         t->pend_cap = cap;
         t->pend_head = 0;
     }
-    t->pending[(t->pend_head + t->pend_count) % t->pend_cap] =
+    ring[(t->pend_head + t->pend_count) % t->pend_cap] =
         (pend_entry){.release = release, .work = -1};
     t->pend_count++;
     c->nodes[t->d.node].pending_jobs++;
@@ -1233,7 +1244,7 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
     if (had)
         c->done(c->ctx, &cur);
     while (t->pend_count) {
-        ts_time rel = t->pending[t->pend_head].release;
+        ts_time rel = pend_ring(t)[t->pend_head].release;
         t->pend_head = (t->pend_head + 1) % t->pend_cap;
         t->pend_count--;
         c->nodes[t->d.node].pending_jobs--;
@@ -1470,7 +1481,7 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
         /* Waiting jobs were released under the old timing: draw their work
          * with it now, in job order, before it is replaced. */
         for (size_t i = 0; i < t->pend_count; i++) {
-            pend_entry *p = &t->pending[(t->pend_head + i) % t->pend_cap];
+            pend_entry *p = &pend_ring(t)[(t->pend_head + i) % t->pend_cap];
             if (p->work < 0)
                 p->work = draw_exec(t);
         }
