@@ -183,7 +183,13 @@ static void bottom_insert(ts_queue *q, uint32_t id)
         q->bot_hi -= q->bot_lo;
         q->bot_lo = 0;
     }
-    size_t p = bottom_lower_bound(q, &q->nodes[id]);
+    /* An event after all the others (the usual case: a simulator schedules
+     * forward in time, and a fleet's lockstep releases fill the bottom
+     * with one instant in seq order) goes at the end without a search,
+     * whose log2(size) probes each touch another event's node. */
+    size_t p = q->bot_hi > q->bot_lo && before(&q->nodes[b[q->bot_hi - 1]], &q->nodes[id])
+                   ? q->bot_hi
+                   : bottom_lower_bound(q, &q->nodes[id]);
     /* Shift whichever side is shorter. */
     if (q->bot_lo > 0 && p - q->bot_lo < q->bot_hi - p) {
         memmove(b + q->bot_lo - 1, b + q->bot_lo, (p - q->bot_lo) * sizeof *b);
