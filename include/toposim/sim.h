@@ -59,6 +59,13 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until);
 /* Asks a running ts_engine_run to return after the current action. */
 void ts_engine_stop(ts_engine *engine);
 
+/* Called by ts_engine_run every few thousand events (between actions):
+ * a nonzero return makes the run return as ts_engine_stop does. For what
+ * lives outside the simulation (an interrupt, a progress line); it must
+ * not schedule or cancel events. */
+typedef int (*ts_engine_poll_fn)(void *ctx, const ts_engine *engine);
+void ts_engine_set_poll(ts_engine *engine, ts_engine_poll_fn poll, void *ctx);
+
 /* Number of events waiting in the queue. */
 size_t ts_engine_pending(const ts_engine *engine);
 

@@ -39,7 +39,14 @@ struct ts_engine {
     int stop;
     int running;
     ts_queue *queue;
+    ts_engine_poll_fn poll;   /* asked every POLL_EVERY events; NULL: none */
+    void *poll_ctx;
 };
+
+/* Often enough that an interrupt or a progress line is served within a
+ * few milliseconds, rarely enough that the check costs nothing measurable
+ * (a mask test per event). */
+#define POLL_EVERY 8192
 
 /* Chains slots [from, to) onto the front of the free list in index order. */
 static void link_free(ts_engine *e, size_t from, size_t to)
@@ -185,6 +192,9 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until)
         engine->executed++;
         n++;
         fn(engine, ctx, arg);
+        if ((engine->executed & (POLL_EVERY - 1)) == 0 && engine->poll &&
+            engine->poll(engine->poll_ctx, engine))
+            engine->stop = 1;
     }
     if (!engine->stop && until > engine->now)
         engine->now = until;
@@ -194,6 +204,12 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until)
 }
 
 void ts_engine_stop(ts_engine *engine) { engine->stop = 1; }
+
+void ts_engine_set_poll(ts_engine *engine, ts_engine_poll_fn poll, void *ctx)
+{
+    engine->poll = poll;
+    engine->poll_ctx = ctx;
+}
 
 size_t ts_engine_pending(const ts_engine *engine)
 {

@@ -296,6 +296,49 @@ static void test_stop(void **state)
     ts_engine_free(e);
 }
 
+/* ---- poll ---- */
+
+static void reschedule(ts_engine *e, void *ctx, uint64_t arg)
+{
+    (void)ctx;
+    ts_engine_schedule(e, ts_engine_now(e) + 1, reschedule, NULL, arg, NULL);
+}
+
+typedef struct poll_log {
+    int calls;
+    uint64_t executed[4];
+    int stop_at;            /* the call that asks to stop */
+} poll_log;
+
+static int poll_fn(void *ctx, const ts_engine *e)
+{
+    poll_log *p = ctx;
+    if (p->calls < 4)
+        p->executed[p->calls] = ts_engine_executed(e);
+    return ++p->calls == p->stop_at;
+}
+
+/* The poll runs between actions every 8192 events, and its nonzero
+ * answer stops the run as ts_engine_stop does; no poll, no stop. */
+static void test_poll(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    poll_log p = {0, {0}, 3};
+    ts_engine_set_poll(e, poll_fn, &p);
+    assert_int_equal(ts_engine_schedule(e, 0, reschedule, NULL, 0, NULL), TS_OK);
+    assert_int_equal(ts_engine_run(e, 100000), 3 * 8192);
+    assert_int_equal(p.calls, 3);
+    assert_int_equal(p.executed[0], 8192);
+    assert_int_equal(p.executed[1], 2 * 8192);
+    assert_int_equal(ts_engine_now(e), 3 * 8192 - 1);
+    /* carries on; without a poll it runs to the end */
+    ts_engine_set_poll(e, NULL, NULL);
+    assert_int_equal(ts_engine_run(e, 100000), 100000 - 3 * 8192 + 1);
+    assert_int_equal(ts_engine_now(e), 100000);
+    ts_engine_free(e);
+}
+
 /* An action that tries to re-enter run: refused, the outer run goes on. */
 static void nested_run_action(ts_engine *e, void *ctx, uint64_t arg)
 {
@@ -693,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_run_until),
         cmocka_unit_test(test_actions_schedule),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_poll),
         cmocka_unit_test(test_nested_run_refused),
         cmocka_unit_test(test_growth_keeps_order),
         cmocka_unit_test(test_steady_state_no_alloc),
