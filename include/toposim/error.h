@@ -18,7 +18,8 @@ enum {
     TS_ERANGE = -5,      /* a number is out of range (overflow, negative) */
     TS_ENOENT = -6,      /* a referenced thing does not exist */
     TS_EINFEASIBLE = -7, /* no placement satisfies the constraints */
-    TS_EFORMAT = -8      /* a trace file is not in the expected format */
+    TS_EFORMAT = -8,     /* a trace file is not in the expected format */
+    TS_EINTR = -9        /* interrupted (a signal) before the work was done */
 };
 
 /* The detail of the last error; file is empty and line 0 when unknown. */

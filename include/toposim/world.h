@@ -7,6 +7,7 @@
 #ifndef TOPOSIM_WORLD_H
 #define TOPOSIM_WORLD_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,16 @@ typedef struct ts_run_options {
     const char *command_line;/* recorded in the trace's /meta; NULL: "" */
     int stamp;               /* 1: the trace also records host and wall
                                 time (it then differs between reruns) */
+    /* Nonzero once the run must stop early (set from a signal handler):
+     * the run returns TS_EINTR and leaves no trace, or with keep_partial
+     * closes the trace as a valid one whose /meta finished is 0 (which
+     * validate fails) and returns TS_OK with stats->interrupted set. */
+    const volatile sig_atomic_t *interrupt;
+    int keep_partial;
+    /* Called every few thousand events during the run with the simulated
+     * time reached, the end and the events so far; NULL: none. */
+    void (*progress)(void *ctx, int64_t now_ns, int64_t end_ns, uint64_t events);
+    void *progress_ctx;
 } ts_run_options;
 
 typedef struct ts_run_stats {
@@ -54,6 +65,7 @@ typedef struct ts_run_stats {
     uint64_t events;
     uint64_t messages, delivered, dropped;
     uint64_t jobs, missed_jobs;
+    int interrupted;         /* stopped early by opts->interrupt */
 } ts_run_stats;
 
 /* Simulates s under plan and writes the trace to opts->trace_path (under a

@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "toposim/units.h"
@@ -27,9 +30,17 @@ static const char help[] =
     "  -m, --models DIR     hardware model folder\n"
     "      --stamp          also record the host, start time and wall time in\n"
     "                       the trace (it then differs from run to run)\n"
-    "  -q, --quiet          no run summary\n"
+    "      --keep-partial   on SIGINT or SIGTERM, close the trace as a valid\n"
+    "                       one marked unfinished (validate fails it) instead\n"
+    "                       of removing it\n"
+    "  -q, --quiet          no run summary and no progress line\n"
     "  -h, --help           this text\n"
-    "exit codes: 0 trace written, 2 bad input or error\n";
+    "On a terminal, stderr shows one progress line (simulated time, share\n"
+    "done, events per second, time left). SIGINT or SIGTERM stop the run\n"
+    "within milliseconds and remove its temporary trace (a second one stops\n"
+    "at once).\n"
+    "exit codes: 0 trace written, 2 bad input or error, 128+N stopped by\n"
+    "signal N (130 SIGINT, 143 SIGTERM)\n";
 
 /* The command that reproduces the run, as a shell would take it back:
  * "toposim run", the options that decide the result (seed, duration,
@@ -71,6 +82,67 @@ static char *join_command_line(const char *const *words, size_t n_words)
     return out;
 }
 
+/* ---- interrupts ---- */
+
+static volatile sig_atomic_t stop_signal;
+
+/* The first SIGINT or SIGTERM asks the run to stop at its next poll (it
+ * then removes or closes its trace); a second one ends the process at
+ * once with the conventional status. */
+static void on_stop_signal(int sig)
+{
+    if (stop_signal)
+        _exit(128 + sig);
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- progress on a terminal ---- */
+
+typedef struct progress {
+    struct timespec start, last;
+    int shown;
+} progress;
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + 1e-9 * (double)(b->tv_nsec - a->tv_nsec);
+}
+
+static void show_progress(void *ctx, int64_t now_ns, int64_t end_ns, uint64_t events)
+{
+    progress *p = ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (p->shown && since(&p->last, &t) < 0.25)
+        return;
+    p->last = t;
+    p->shown = 1;
+    double wall = since(&p->start, &t);
+    double done = end_ns > 0 ? (double)now_ns / (double)end_ns : 0;
+    char eta[32] = "?";
+    if (done > 0.001 && wall > 0)
+        snprintf(eta, sizeof eta, "%.0f s", wall * (1 - done) / done);
+    fprintf(stderr, "\r  simulated %.3f s of %.3f s (%.0f%%), %.2f M events/s, %s left\033[K",
+            (double)now_ns / 1e9, (double)end_ns / 1e9, 100 * done,
+            wall > 0 ? (double)events / wall / 1e6 : 0.0, eta);
+}
+
+static void clear_progress(const progress *p)
+{
+    if (p->shown)
+        fputs("\r\033[K", stderr);
+}
+
 static int parse_seed(const char *text, uint64_t *seed)
 {
     if (!isdigit((unsigned char)text[0]))
@@ -93,6 +165,7 @@ int cli_run(int argc, char **argv)
         {"models", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"stamp", no_argument, NULL, 'S'},
+        {"keep-partial", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -123,6 +196,7 @@ int cli_run(int argc, char **argv)
         case 'm': models = optarg; break;
         case 'q': quiet = 1; break;
         case 'S': opts.stamp = 1; break;
+        case 'K': opts.keep_partial = 1; break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
@@ -161,6 +235,15 @@ int cli_run(int argc, char **argv)
     if (!output) {
         snprintf(default_out, sizeof default_out, "results/%s.h5", s->name);
         output = default_out;
+        /* The default folder is made when missing; a folder given with -o
+         * must exist (a typo should not grow a tree). */
+        if (mkdir("results", 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "toposim run: cannot create the folder results: %s\n",
+                    strerror(errno));
+            ts_scenario_free(s);
+            free(command_line);
+            return CLI_BAD_INPUT;
+        }
     }
     opts.trace_path = output;
     ts_plan *plan = NULL;
@@ -178,13 +261,41 @@ int cli_run(int argc, char **argv)
     ts_run_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (ts_plan_new(s, &plan, &err) != TS_OK ||
-        ts_world_run(s, plan, &opts, &st, &err) != TS_OK) {
-        cli_print_error(&err);
+    progress prog = {t0, t0, 0};
+    if (!quiet && isatty(STDERR_FILENO)) {
+        opts.progress = show_progress;
+        opts.progress_ctx = &prog;
+    }
+    stop_signal = 0;
+    opts.interrupt = &stop_signal;
+    catch_stop_signals(1);
+    int rc = ts_plan_new(s, &plan, &err);
+    if (rc == TS_OK && stop_signal)
+        rc = ts_error_set(&err, TS_EINTR, NULL, 0, "interrupted before the run; no trace written");
+    if (rc == TS_OK)
+        rc = ts_world_run(s, plan, &opts, &st, &err);
+    catch_stop_signals(0);
+    clear_progress(&prog);
+    int sig = stop_signal;
+    if (rc != TS_OK) {
+        if (rc == TS_EINTR)
+            fprintf(stderr, "toposim run: stopped by %s: %s\n",
+                    sig == SIGINT ? "SIGINT" : "SIGTERM", err.msg);
+        else
+            cli_print_error(&err);
         ts_plan_free(plan);
         ts_scenario_free(s);
         free(command_line);
-        return CLI_BAD_INPUT;
+        return rc == TS_EINTR ? 128 + sig : CLI_BAD_INPUT;
+    }
+    if (st.interrupted) {
+        fprintf(stderr, "toposim run: stopped by %s at %.3f simulated seconds; the "
+                "partial trace is %s (its /meta finished is 0: validate fails it)\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM", (double)st.simulated_ns / 1e9, output);
+        ts_plan_free(plan);
+        ts_scenario_free(s);
+        free(command_line);
+        return 128 + sig;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);

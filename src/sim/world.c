@@ -422,6 +422,28 @@ static void teardown(world *w)
     ts_engine_free(w->sh.engine);
 }
 
+static int interrupted(const ts_run_options *opts)
+{
+    return opts->interrupt && *opts->interrupt;
+}
+
+/* Between engine actions: reports progress and asks for an interrupt. */
+static int poll_run(void *ctx, const ts_engine *engine)
+{
+    const ts_run_options *opts = ctx;
+    if (opts->progress)
+        opts->progress(opts->progress_ctx, ts_engine_now(engine), opts->duration_ns,
+                       ts_engine_executed(engine));
+    return interrupted(opts);
+}
+
+static int interrupt_error(ts_error *err, const ts_engine *engine)
+{
+    return ts_error_set(err, TS_EINTR, NULL, 0,
+                        "interrupted at %.3f simulated seconds; no trace written",
+                        engine ? (double)ts_engine_now(engine) / 1e9 : 0.0);
+}
+
 int ts_world_run(const ts_scenario *s, const ts_plan *plan,
                  const ts_run_options *opts, ts_run_stats *stats,
                  ts_error *err)
@@ -456,9 +478,23 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     }
     ts_run_stats st;
     memset(&st, 0, sizeof st);
-    st.events = ts_engine_run(w.sh.engine, duration);
+    /* The poll sees the run's own options with the duration resolved. */
+    ts_run_options polled = *opts;
+    polled.duration_ns = duration;
+    if (opts->interrupt || opts->progress)
+        ts_engine_set_poll(w.sh.engine, poll_run, &polled);
+    if (!interrupted(opts))
+        st.events = ts_engine_run(w.sh.engine, duration);
+    st.interrupted = interrupted(opts);
+    if (st.interrupted && !opts->keep_partial) {
+        interrupt_error(err, w.sh.engine);
+        teardown(&w);
+        ts_trace_writer_abort(w.trace);
+        return TS_EINTR;
+    }
     if (!ts__bus_failed(w.sh.bus)) {
-        ts_trace_writer_set_finished(w.trace);
+        if (!st.interrupted)
+            ts_trace_writer_set_finished(w.trace);
         ts__sampler_finish(w.sampler);
         ts__qos_finish(w.qos);
         ts_network_flush_in_flight(w.net);
@@ -479,6 +515,12 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         if (err)
             *err = first;
         return first.code ? first.code : TS_EIO;
+    }
+    if (interrupted(opts) && !opts->keep_partial) {
+        /* A second signal's worth of patience is not owed: the finishing
+         * writes are cut short too. */
+        ts_trace_writer_abort(w.trace);
+        return interrupt_error(err, NULL);
     }
     rc = ts_trace_writer_commit(w.trace, err);
     if (rc == TS_OK && stats)

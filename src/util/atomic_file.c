@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,9 +38,43 @@ static void fsync_parent_dir(const char *path)
     }
 }
 
+/* The folder the result goes in must exist and take new files: said in
+ * words here, where HDF5 would otherwise report its own open flags. */
+static int check_folder(const char *final_path, ts_error *err)
+{
+    const char *slash = strrchr(final_path, '/');
+    char dir[TS__PATH_MAX];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == final_path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - final_path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - final_path), final_path);
+    else
+        return ts_error_set(err, TS_EIO, final_path, 0, "the path is too long");
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        int e = errno;
+        return ts_error_set(err, TS_EIO, final_path, 0, "cannot write here: the folder %s %s",
+                            dir, e == ENOENT ? "does not exist" : strerror(e));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return ts_error_set(err, TS_EIO, final_path, 0,
+                            "cannot write here: %s is not a folder", dir);
+    if (access(dir, W_OK | X_OK) != 0) {
+        int e = errno;
+        return ts_error_set(err, TS_EIO, final_path, 0,
+                            "cannot create files in the folder %s: %s", dir, strerror(e));
+    }
+    return TS_OK;
+}
+
 int ts__check_output(const char *final_path, const char *const *inputs, size_t n,
                      ts_error *err)
 {
+    int rc = check_folder(final_path, err);
+    if (rc != TS_OK)
+        return rc;
     struct stat out;
     if (stat(final_path, &out) != 0)
         return TS_OK; /* not there yet: creating it is the writer's test */

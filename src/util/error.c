@@ -17,6 +17,7 @@ const char *ts_strerror(int code)
     case TS_ENOENT: return "no such item";
     case TS_EINFEASIBLE: return "infeasible";
     case TS_EFORMAT: return "bad trace format";
+    case TS_EINTR: return "interrupted";
     default: return "unknown error";
     }
 }
