@@ -632,6 +632,36 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
     return 0;
 }
 
+/* The innermost HDF5 error said in the user's words where its meaning is
+ * known (HDF5 1.10's texts, src/H5Fsuper.c, H5Fint.c and H5FDsec2.c);
+ * 1 if it was. */
+static int plain_words(const char *detail, char *out, size_t size)
+{
+    unsigned long long eof, base, stored;
+    const char *msg;
+    if (sscanf(detail, "truncated file: eof = %llu, sblock->base_addr = %llu, stored_eof = %llu",
+               &eof, &base, &stored) == 3) {
+        snprintf(out, size, "the file is truncated: it has %llu of the %llu bytes it was "
+                 "written with (a copy cut short or a full disk)", eof, stored);
+        return 1;
+    }
+    if (strstr(detail, "checksum")) {
+        snprintf(out, size, "a checksum does not match: the file was changed or damaged "
+                 "after it was written");
+        return 1;
+    }
+    if (strstr(detail, "file signature not found")) {
+        snprintf(out, size, "not an HDF5 file (no HDF5 signature)");
+        return 1;
+    }
+    if ((msg = strstr(detail, "error message = '")) != NULL) {
+        msg += strlen("error message = '");
+        snprintf(out, size, "%.*s", (int)strcspn(msg, "'"), msg);
+        return 1;
+    }
+    return 0;
+}
+
 int ts__h5_error(ts_error *err, int code, const char *file, const char *fmt, ...)
 {
     char detail[512] = "";
@@ -642,6 +672,9 @@ int ts__h5_error(ts_error *err, int code, const char *file, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    char plain[512];
+    if (detail[0] && plain_words(detail, plain, sizeof plain))
+        return ts_error_set(err, code, file, 0, "%s: %s", msg, plain);
     if (detail[0])
         return ts_error_set(err, code, file, 0, "%s (HDF5: %s)", msg, detail);
     return ts_error_set(err, code, file, 0, "%s", msg);

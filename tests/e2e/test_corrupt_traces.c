@@ -1,0 +1,292 @@
+/*
+ * Twenty corrupt traces through `toposim validate`: truncated, bytes
+ * flipped, tables missing, columns of the wrong type, indexes out of range
+ * and bad /meta attributes. Each is made from a real run's trace and must
+ * exit 2 with its cause named on stderr: never a signal, a hang, a PASS or
+ * HDF5's own error stack.
+ */
+#define _XOPEN_SOURCE 700
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <hdf5.h>
+
+#include "shell_capture.h"
+
+static char bin[PATH_MAX];
+static char tmpdir[] = "/tmp/toposim-corrupt-XXXXXX";
+static char base[PATH_MAX + 16];
+static char out_text[1 << 16];
+static char err_text[1 << 16];
+
+static int shell(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
+                                 sizeof err_text);
+}
+
+static void copy_base(const char *to)
+{
+    assert_int_equal(shell("cp %s %s", base, to), 0);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* ---- the corruptions ---- */
+
+static void truncate_to(const char *path, double fraction)
+{
+    assert_int_equal(truncate(path, (off_t)((double)file_size(path) * fraction)), 0);
+}
+
+static void flip_byte(const char *path, long offset)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+    int c = fgetc(f);
+    assert_true(c != EOF);
+    assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+    fputc(c ^ 0xff, f);
+    fclose(f);
+}
+
+/* File offset of the first chunk of a chunked dataset (its data bytes). */
+static long first_chunk_offset(const char *path, const char *dataset)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, dataset, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hsize_t offset[1];
+    unsigned mask;
+    haddr_t addr;
+    hsize_t size;
+    hid_t sp = H5Dget_space(d);
+    assert_true(H5Dget_chunk_info(d, sp, 0, offset, &mask, &addr, &size) >= 0);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(file);
+    return (long)addr + (long)size / 2;
+}
+
+static void delete_object(const char *path, const char *name)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(file >= 0);
+    assert_true(H5Ldelete(file, name, H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+}
+
+/* Replaces a table by one of `n` rows of `type` (zero bytes). */
+static void replace_table(const char *path, const char *name, hid_t type, hsize_t n)
+{
+    delete_object(path, name);
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(file, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    void *zeros = calloc((size_t)n ? (size_t)n : 1, H5Tget_size(type));
+    assert_true(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros) >= 0);
+    free(zeros);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Fclose(file);
+}
+
+/* A copy of table `name`'s type with member `column` made a double. */
+static void retype_column(const char *path, const char *name, const char *column)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t ft = H5Dget_type(d);
+    hid_t sp = H5Dget_space(d);
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(sp, &n, NULL);
+    int members = H5Tget_nmembers(ft);
+    size_t size = 0;
+    for (int i = 0; i < members; i++)
+        size += 8 + H5Tget_size(H5Tget_member_type(ft, (unsigned)i));
+    hid_t t = H5Tcreate(H5T_COMPOUND, size);
+    size_t at = 0;
+    for (int i = 0; i < members; i++) {
+        char *m = H5Tget_member_name(ft, (unsigned)i);
+        hid_t mt = H5Tget_member_type(ft, (unsigned)i);
+        hid_t use = strcmp(m, column) == 0 ? H5T_IEEE_F64LE : mt;
+        H5Tinsert(t, m, at, use);
+        at += H5Tget_size(use);
+        H5Tclose(mt);
+        H5free_memory(m);
+    }
+    H5Tpack(t);
+    H5Sclose(sp);
+    H5Tclose(ft);
+    H5Dclose(d);
+    H5Fclose(file);
+    replace_table(path, name, t, n ? n : 1);
+    H5Tclose(t);
+}
+
+/* Sets integer column `column` of row `row` of table `name` to v. */
+static void set_cell(const char *path, const char *name, hsize_t row, const char *column,
+                     long long v)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    assert_true(d >= 0);
+    hid_t mem = H5Tcreate(H5T_COMPOUND, sizeof(long long));
+    H5Tinsert(mem, column, 0, H5T_NATIVE_LLONG);
+    hid_t sp = H5Dget_space(d);
+    hsize_t one = 1;
+    assert_true(H5Sselect_hyperslab(sp, H5S_SELECT_SET, &row, NULL, &one, NULL) >= 0);
+    hid_t ms = H5Screate_simple(1, &one, NULL);
+    assert_true(H5Dwrite(d, mem, ms, sp, H5P_DEFAULT, &v) >= 0);
+    H5Sclose(ms);
+    H5Sclose(sp);
+    H5Tclose(mem);
+    H5Dclose(d);
+    H5Fclose(file);
+}
+
+static void set_int_attr(const char *path, const char *object, const char *attr, long long v)
+{
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Oopen(file, object, H5P_DEFAULT);
+    assert_true(g >= 0);
+    hid_t a = H5Aopen(g, attr, H5P_DEFAULT);
+    assert_true(a >= 0);
+    assert_true(H5Awrite(a, H5T_NATIVE_LLONG, &v) >= 0);
+    H5Aclose(a);
+    H5Oclose(g);
+    H5Fclose(file);
+}
+
+/* ---- the cases ---- */
+
+typedef struct corruption {
+    const char *what;
+    void (*make)(const char *path);
+    const char *cause;      /* on stderr */
+} corruption;
+
+static void trunc25(const char *p) { truncate_to(p, 0.25); }
+static void trunc50(const char *p) { truncate_to(p, 0.50); }
+static void trunc90(const char *p) { truncate_to(p, 0.90); }
+static void trunc0(const char *p) { truncate_to(p, 0.0); }
+static void flip_signature(const char *p) { flip_byte(p, 1); }
+static void flip_superblock(const char *p) { flip_byte(p, 20); }
+static void flip_messages_data(const char *p) { flip_byte(p, first_chunk_offset(p, "/messages")); }
+static void flip_jobs_data(const char *p) { flip_byte(p, first_chunk_offset(p, "/jobs")); }
+static void no_messages(const char *p) { delete_object(p, "/messages"); }
+static void no_jobs(const char *p) { delete_object(p, "/jobs"); }
+static void no_meta(const char *p) { delete_object(p, "/meta"); }
+static void no_topics(const char *p) { delete_object(p, "/topics"); }
+static void float_topic(const char *p) { retype_column(p, "/messages", "topic"); }
+static void float_seq(const char *p) { retype_column(p, "/jobs", "seq"); }
+static void jobs_not_a_table(const char *p) { replace_table(p, "/jobs", H5T_STD_I32LE, 4); }
+static void topic_out_of_range(const char *p) { set_cell(p, "/messages", 0, "topic", 99999); }
+static void status_out_of_range(const char *p) { set_cell(p, "/messages", 1, "status", 77); }
+static void node_out_of_range(const char *p) { set_cell(p, "/node_state", 0, "node", -3); }
+static void future_version(const char *p) { set_int_attr(p, "/", "format_version", 999); }
+static void finished_not_boolean(const char *p) { set_int_attr(p, "/meta", "finished", 7); }
+
+static const corruption cases[] = {
+    {"truncated to 25 %", trunc25, "the file is truncated"},
+    {"truncated to 50 %", trunc50, "the file is truncated"},
+    {"truncated to 90 %", trunc90, "the file is truncated"},
+    {"empty", trunc0, "not an HDF5 file"},
+    {"signature byte flipped", flip_signature, "not an HDF5 file"},
+    {"superblock byte flipped", flip_superblock, "checksum does not match"},
+    {"/messages data byte flipped", flip_messages_data, "/messages"},
+    {"/jobs data byte flipped", flip_jobs_data, "/jobs"},
+    {"/messages missing", no_messages, "/messages is missing"},
+    {"/jobs missing", no_jobs, "/jobs is missing"},
+    {"/meta missing", no_meta, "/meta"},
+    {"/topics missing", no_topics, "/topics is missing"},
+    {"/messages topic a float", float_topic, "topic"},
+    {"/jobs seq a float", float_seq, "seq"},
+    {"/jobs not a table", jobs_not_a_table, "/jobs"},
+    {"/messages topic out of range", topic_out_of_range, "/messages row 0 column topic"},
+    {"/messages status unknown", status_out_of_range, "/messages row 1 column status"},
+    {"/node_state node out of range", node_out_of_range, "/node_state row 0 column node"},
+    {"format version from the future", future_version, "format version 999 is newer"},
+    {"finished neither 0 nor 1", finished_not_boolean, "finished"},
+};
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *b = getenv("TOPOSIM_BIN");
+    if (!realpath(b ? b : "build/toposim", bin) || !mkdtemp(tmpdir))
+        return -1;
+    snprintf(base, sizeof base, "%s/base.h5", tmpdir);
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "%s run -q --duration 2s scenarios/wifi-loss-burst.xml -o %s", bin,
+             base);
+    /* HDF5's own messages on the test's stderr would hide ours. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_base_is_sound(void **state)
+{
+    (void)state;
+    int rc = shell("%s validate %s", bin, base);
+    assert_true(rc == 0 || rc == 1);
+}
+
+static void test_each_corruption_is_named(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32];
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/bad%02zu.h5", tmpdir, i);
+        copy_base(path);
+        cases[i].make(path);
+        /* timeout: a hang is a failure too (124) */
+        int rc = shell("timeout 120 %s validate %s", bin, path);
+        if (rc != 2 || !strstr(err_text, cases[i].cause) || strstr(err_text, "HDF5-DIAG") ||
+            strstr(err_text, "(HDF5: ") || strstr(out_text, "PASS")) {
+            print_error("%s: exit %d, stderr \"%.300s\" (expected exit 2 naming \"%s\")\n",
+                        cases[i].what, rc, err_text, cases[i].cause);
+            bad++;
+        }
+        unlink(path);
+    }
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_is_sound),
+        cmocka_unit_test(test_each_corruption_is_named),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
