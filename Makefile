@@ -141,6 +141,12 @@ $(BUILD)/bench/bench_targets: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
 	ts_engine_run ts_network_set_link_up)
 
+# bench_trace times the trace writer's appends the same way.
+$(BUILD)/bench/bench_trace: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
+	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
+	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
+	ts_trace_writer_commit)
+
 $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(BENCH_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)

@@ -466,7 +466,22 @@ typedef struct ts_trace_meta {
     int requirements_declared;  /* 1: the scenario declared gates */
     int stamp;                  /* 1: also record host, start time and wall
                                    time (the file then differs per run) */
+    int compress;               /* a ts_trace_compress; 0: the default */
 } ts_trace_meta;
+
+/* How the tables are compressed (every chunk also carries a Fletcher-32
+ * checksum, whatever the setting): none, deflate level 1 after a byte
+ * shuffle (fast, the default), or deflate level 9 (max). make bench
+ * prints each one's bytes and writing time per message. */
+typedef enum {
+    TS_TRACE_COMPRESS_DEFAULT = 0,
+    TS_TRACE_COMPRESS_NONE = 1,
+    TS_TRACE_COMPRESS_FAST = 2,
+    TS_TRACE_COMPRESS_MAX = 3
+} ts_trace_compress;
+
+/* "none", "fast" or "max" as a ts_trace_compress; -1 for anything else. */
+int ts_trace_compress_parse(const char *name);
 
 /* ---- Writing ---- */
 

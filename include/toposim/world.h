@@ -53,6 +53,7 @@ typedef struct ts_run_options {
      * validate fails) and returns TS_OK with stats->interrupted set. */
     const volatile sig_atomic_t *interrupt;
     int keep_partial;
+    int trace_compress;      /* a ts_trace_compress; 0: the default */
     /* Called every few thousand events during the run with the simulated
      * time reached, the end and the events so far; NULL: none. */
     void (*progress)(void *ctx, int64_t now_ns, int64_t end_ns, uint64_t events);

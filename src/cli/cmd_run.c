@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "toposim/trace.h"
 #include "toposim/units.h"
 #include "toposim/world.h"
 #include "util/atomic_file.h"
 
 static const char help[] =
     "usage: toposim run [-o TRACE.h5] [--seed N] [--duration T] [--models DIR]\n"
+    "                   [--trace-compress none|fast|max] [--keep-partial] [-q]\n"
     "                   SCENARIO.xml\n"
     "\n"
     "Places the components, simulates the platform and workload and writes\n"
@@ -30,6 +32,9 @@ static const char help[] =
     "  -m, --models DIR     hardware model folder\n"
     "      --stamp          also record the host, start time and wall time in\n"
     "                       the trace (it then differs from run to run)\n"
+    "      --trace-compress none|fast|max\n"
+    "                       deflate the trace's tables not at all, at level 1\n"
+    "                       (fast, the default) or at level 9 (max)\n"
     "      --keep-partial   on SIGINT or SIGTERM, close the trace as a valid\n"
     "                       one marked unfinished (validate fails it) instead\n"
     "                       of removing it\n"
@@ -166,6 +171,7 @@ int cli_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"stamp", no_argument, NULL, 'S'},
         {"keep-partial", no_argument, NULL, 'K'},
+        {"trace-compress", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -197,6 +203,10 @@ int cli_run(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'S': opts.stamp = 1; break;
         case 'K': opts.keep_partial = 1; break;
+        case 'C':
+            if ((opts.trace_compress = ts_trace_compress_parse(optarg)) < 0)
+                return cli_usage_error("run", "--trace-compress expects none, fast or max");
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");

@@ -461,7 +461,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     w.end = duration;
 
     ts_trace_meta meta = {s->name, s->path, s->text, seed, duration,
-                          opts->command_line, s->n_requirements > 0, opts->stamp};
+                          opts->command_line, s->n_requirements > 0, opts->stamp,
+                          opts->trace_compress};
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;

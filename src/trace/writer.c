@@ -31,7 +31,6 @@
 #define TOPOSIM_VERSION "unknown"
 #endif
 
-#define DEFLATE_LEVEL 4
 
 /* `git describe --always --dirty` of the source tree, generated at build
  * time (build/gen/revision.c); "unknown" outside a git checkout. */
@@ -54,6 +53,7 @@ struct ts_trace_writer {
     int broken;               /* a write failed: commit must not publish */
     int finished;             /* the run reached its end */
     int stamp;                /* record host and wall time at commit */
+    int compress;             /* a ts_trace_compress */
     struct timespec opened;   /* CLOCK_MONOTONIC at open, when stamped */
     char started_utc[32];     /* wall clock at open, when stamped */
     char tmp[TS__PATH_MAX];
@@ -105,7 +105,7 @@ static hid_t no_times_plist(hid_t cls)
 
 static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *err)
 {
-    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0 };
+    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
     const ts_trace_meta *m = meta ? meta : &empty;
     int32_t version = TS_TRACE_FORMAT_VERSION;
     int rc = set_string_attr(w, "/", "format", TS__TRACE_FORMAT, err);
@@ -204,8 +204,12 @@ static int create_table(ts_trace_writer *w, wtable *t, const ts__table_schema *s
     /* Fletcher-32 last, so it sums the bytes as stored: a reader finds a
      * changed chunk instead of scoring it (H5Pset_fletcher32; HDF5 checks
      * it on every read unless told not to, H5Pset_edc_check). */
-    int ok = ft >= 0 && dcpl >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
-             H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0 && H5Pset_fletcher32(dcpl) >= 0;
+    int level = w->compress == TS_TRACE_COMPRESS_NONE  ? 0
+                : w->compress == TS_TRACE_COMPRESS_MAX ? 9
+                                                       : 1;
+    int ok = ft >= 0 && dcpl >= 0 &&
+             (level == 0 || (H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, (unsigned)level) >= 0)) &&
+             H5Pset_fletcher32(dcpl) >= 0;
     if (ok) {
         t->packed_size = H5Tget_size(ft);
         /* H5PTcreate adds the chunking and the unlimited extent. */
@@ -519,6 +523,15 @@ static void free_writer(ts_trace_writer *w)
     ts_free(w);
 }
 
+int ts_trace_compress_parse(const char *name)
+{
+    static const char *const names[] = {"none", "fast", "max"};
+    for (int i = 0; i < 3; i++)
+        if (name && strcmp(name, names[i]) == 0)
+            return TS_TRACE_COMPRESS_NONE + i;
+    return -1;
+}
+
 int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
                          ts_trace_writer **out, ts_error *err)
 {
@@ -531,6 +544,7 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
     if (!w)
         return ts_error_set(err, TS_ENOMEM, final_path, 0, "no memory for trace writer");
     w->file = H5I_INVALID_HID;
+    w->compress = meta ? meta->compress : TS_TRACE_COMPRESS_DEFAULT;
     for (int i = 0; i < TS__T_COUNT; i++)
         w->t[i].pt = H5I_INVALID_HID;
     if (snprintf(w->final, sizeof w->final, "%s", final_path) >= (int)sizeof w->final ||

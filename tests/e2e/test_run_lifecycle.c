@@ -213,6 +213,43 @@ static void test_progress_only_on_a_terminal(void **state)
     unlink(out);
 }
 
+static long size_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* The three compression settings give the same verdict from traces of
+ * falling size; an unknown one is a usage error. */
+static void test_trace_compression(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"none", "fast", "max"};
+    char path[3][PATH_MAX + 32];
+    char verdict[3][256];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path[i], sizeof path[i], "%s/c_%s.h5", tmpdir, names[i]);
+        assert_int_equal(shell("%s run -q --trace-compress %s --duration 2s "
+                               "%s/humanoid-basic.xml -o %s",
+                               bin, names[i], scenarios, path[i]),
+                         0);
+        assert_int_equal(shell("%s validate %s", bin, path[i]), 0);
+        const char *r = strstr(out_text, "RESULT:");
+        assert_non_null(r);
+        snprintf(verdict[i], sizeof verdict[i], "%.*s", (int)strcspn(r, "\n"), r);
+    }
+    assert_string_equal(verdict[0], verdict[1]);
+    assert_string_equal(verdict[1], verdict[2]);
+    assert_true(size_of(path[0]) > 2 * size_of(path[1]));
+    assert_true(size_of(path[1]) >= size_of(path[2]));
+    assert_int_equal(shell("%s run --trace-compress zstd %s/humanoid-basic.xml -o %s", bin,
+                           scenarios, path[0]),
+                     2);
+    assert_non_null(strstr(err_text, "none, fast or max"));
+    for (int i = 0; i < 3; i++)
+        unlink(path[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_keep_partial_is_valid_but_fails),
         cmocka_unit_test(test_output_folders),
         cmocka_unit_test(test_progress_only_on_a_terminal),
+        cmocka_unit_test(test_trace_compression),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
