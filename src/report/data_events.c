@@ -138,7 +138,7 @@ int ts__report_events(ts__report *r, ts_error *err)
     FILE *fp = f.fp;
     fputs("  set title 'Timeline of events (faults with their windows, fault to recovery)'\n"
           "  set xlabel 'time (s)'\n  set ylabel ''\n  set grid x\n"
-          "  set key outside right top\n  set rmargin 30\n", fp);
+          "  set key outside right top\n  set rmargin 38\n", fp);
     fprintf(fp, "  set xrange [0:%.9g]\n  set yrange [%d.5:-0.5]\n  set ytics (", 
             (double)r->span_ns / 1e9, N_LANES - 1);
     for (int l = 0; l < N_LANES; l++)

@@ -368,7 +368,8 @@ static int link_plot(ts__report *r, size_t index, size_t link, size_t samples, t
             fprintf(fp, ", '%s' using 1:($6 > 0 ? $6 : NaN) with impulses lw 2 "
                         "title 'queue drops ' . ", ba);
             ts__gp_str(fp, d1);
-            fprintf(fp, ", \\\n    '%s' using 1:7 with points pt 2 title 'lost ' . ", ab);
+            fprintf(fp, ", \\\n    '%s' using 1:($7 > 0 ? $7 : NaN) with points pt 2 "
+                        "title 'lost ' . ", ab);
             ts__gp_str(fp, d0);
             fprintf(fp, ", '%s' using 1:($7 > 0 ? $7 : NaN) with points pt 2 title 'lost ' . ",
                     ba);

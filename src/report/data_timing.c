@@ -81,8 +81,10 @@ static void log_tics(FILE *fp, double lo, double hi)
 {
     fputs("  set xtics (", fp);
     const char *sep = "";
+    /* Past three decades 1-2-5 would crowd: decades alone. */
+    int per_decade = hi / lo > 1000 ? 1 : 3;
     for (double d = pow(10, floor(log10(lo))); d <= hi; d *= 10)
-        for (int m = 0; m < 3; m++) {
+        for (int m = 0; m < per_decade; m++) {
             static const double mult[3] = {1, 2, 5};
             double x = d * mult[m];
             if (x >= lo && x <= hi) {
@@ -117,6 +119,9 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
         return rc;
     }
     fputs("latency_ms,fraction_at_or_below\n", f.fp);
+    /* The step up from 0 at the lowest sample, so that even a single
+     * distinct value draws a line. */
+    fprintf(f.fp, "%.9g,0\n", x[0] / NS_PER_MS);
     for (size_t i = 0; i < m; i++)
         fprintf(f.fp, "%.9g,%.9g\n", x[idx[i]] / NS_PER_MS, (double)(idx[i] + 1) / (double)n);
     ts_free(idx);
@@ -144,7 +149,7 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
     fprintf(fp, "\n  set xlabel 'latency (ms, log scale%s)'\n",
             x[0] / NS_PER_MS < floor_ms ? "; 0 drawn at 1 ns" : "");
     fputs("  set ylabel 'fraction of samples at or below'\n"
-          "  set logscale x\n  set grid\n  set key bottom right\n"
+          "  set logscale x\n  set grid\n  set key below\n"
           "  set yrange [0:1.02]\n", fp);
     fprintf(fp, "  set xrange [%.9g:%.9g]\n", lo / 2, hi * 2);
     log_tics(fp, lo / 2, hi * 2);

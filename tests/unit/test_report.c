@@ -291,6 +291,10 @@ static void test_report_of_a_run_without_gnuplot(void **state)
     const char *line = text;
     assert_int_equal(strncmp(line, "latency_ms,fraction_at_or_below\n", 32), 0);
     line += 32;
+    char first[64];
+    snprintf(first, sizeof first, "%.9g,0\n", lat[0] / 1e6);
+    assert_int_equal(strncmp(line, first, strlen(first)), 0);
+    line += strlen(first);
     size_t rows = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && lat[i + 1] == lat[i])
