@@ -432,7 +432,11 @@ int ts__report_links(ts__report *r, ts_error *err)
             if (samples[first] > 0)
                 rc = link_plot(r, gi, first, samples[first] / 2 + 1, err);
         } else {
-            rc = link_fleet(r, &g, gi, err);
+            size_t any = 0;
+            for (size_t j = 0; j < g.count[gi]; j++)
+                any += samples[g.rows[g.first[gi] + j]];
+            if (any) /* an empty band would leave gnuplot nothing to draw */
+                rc = link_fleet(r, &g, gi, err);
         }
     }
     ts__groups_free(&g);

@@ -349,7 +349,25 @@ static void test_report_of_a_run_without_gnuplot(void **state)
     ts_test_shell_capture(tmpdir, cmd, text2, sizeof text2, errs, sizeof errs);
     assert_string_equal(text2, "same\n");
 
-    /* The trace is never an output. */
+    /* The trace is never an output: a report whose folder holds the trace
+     * under an output's name (a hard link) stops before writing over it. */
+    char dir3[512], input[600], alias[600];
+    snprintf(dir3, sizeof dir3, "%s/aliased", tmpdir);
+    snprintf(input, sizeof input, "%s/trace.h5", tmpdir);
+    snprintf(alias, sizeof alias, "%s/report.gp", dir3);
+    FILE *fp = fopen(input, "w");
+    assert_non_null(fp);
+    fputs("the trace's bytes\n", fp);
+    fclose(fp);
+    assert_int_equal(mkdir(dir3, 0777), 0);
+    assert_int_equal(link(input, alias), 0);
+    ts_report_options o3 = {.out_dir = dir3, .trace_path = input,
+                            .gnuplot = "/nonexistent/gnuplot"};
+    assert_int_equal(ts_report_write(t, v, &o3, NULL, &err), TS_EIO);
+    assert_non_null(strstr(err.msg, "input"));
+    ts_test_slurp(input, text, sizeof text);
+    assert_string_equal(text, "the trace's bytes\n");
+
     ts_validation_free(v);
     ts_trace_free(t);
 }
