@@ -1,5 +1,6 @@
 /* The events timeline: faults (with their windows, fault to recovery),
- * failovers, safe states, QoS events, rollout stages and the platform's
+ * failovers, safe states, QoS events, rollout stages, services'
+ * requests, the fleet's robots and policy, and the platform's
  * own events (throttles, links and nodes down...) on one time axis, one
  * lane each, from /events. A lane with more than TS__LANE_POINTS events
  * draws every k-th (said in its legend); the data file holds those drawn. */
@@ -11,10 +12,14 @@
 #define TS__LANE_POINTS 2000
 #define TS__LABELLED_EVENTS 40
 
-enum { LANE_FAULT, LANE_FAILOVER, LANE_SAFE, LANE_QOS, LANE_ROLLOUT, LANE_OTHER, N_LANES };
+enum {
+    LANE_FAULT, LANE_FAILOVER, LANE_SAFE, LANE_QOS, LANE_ROLLOUT, LANE_SERVICE,
+    LANE_FLEET, LANE_OTHER, N_LANES
+};
 
-static const char *const lane_name[N_LANES] = {"faults", "failover", "safe state", "QoS",
-                                               "rollout", "platform and other"};
+static const char *const lane_name[N_LANES] = {
+    "faults", "failover", "safe state", "QoS", "rollout", "services",
+    "fleet and policy", "platform and other"};
 
 static int starts(const char *s, const char *prefix)
 {
@@ -38,6 +43,12 @@ static int lane_of(const char *kind)
         return LANE_QOS;
     if (starts(kind, "rollout_") || !strcmp(kind, "rollback"))
         return LANE_ROLLOUT;
+    if (starts(kind, "request_") || starts(kind, "response") || starts(kind, "replica_") ||
+        !strcmp(kind, "health_check_stopped"))
+        return LANE_SERVICE;
+    if (starts(kind, "robot_") || !strcmp(kind, "config") ||
+        !strcmp(kind, "policy_violation"))
+        return LANE_FLEET;
     return LANE_OTHER;
 }
 
@@ -132,7 +143,7 @@ int ts__report_events(ts__report *r, ts_error *err)
     if (rc != TS_OK)
         return rc;
 
-    rc = ts__gp_open(r, p, 420, &f, err);
+    rc = ts__gp_open(r, p, 480, &f, err);
     if (rc != TS_OK)
         return rc;
     FILE *fp = f.fp;
@@ -150,13 +161,15 @@ int ts__report_events(ts__report *r, ts_error *err)
                     "lc rgb '#f4a582' title 'fault window'", sep, d_spans, LANE_FAULT);
         sep = ", \\\n    ";
     }
-    static const int pt[N_LANES] = {7, 9, 5, 11, 13, 1};
+    static const int pt[N_LANES] = {7, 9, 5, 11, 13, 4, 6, 1};
+    static const char *const colour[N_LANES] = {"#d62728", "#ff7f0e", "#9467bd", "#17becf",
+                                                "#1f77b4", "#2ca02c", "#8c564b", "#7f7f7f"};
     for (int l = 0; l < N_LANES; l++) {
         if (!drawn[l])
             continue;
         fprintf(fp, "%s'%s' using 1:($2 == %d ? $2 : NaN) with points pt %d ps 1.2 "
-                    "title '%s (%zu%s)'",
-                sep, d_events, l, pt[l], lane_name[l], count[l],
+                    "lc rgb '%s' title '%s (%zu%s)'",
+                sep, d_events, l, pt[l], colour[l], lane_name[l], count[l],
                 stride[l] > 1 ? ", thinned" : "");
         sep = ", \\\n    ";
     }

@@ -215,7 +215,9 @@ static const char *const section_note[TS__N_SECTIONS] = {
     "Per link and direction: utilisation, queue, queue drops and losses. Links on a shared "
     "medium are drawn per link: the trace has no table of media (a medium's changes are on "
     "the events timeline).",
-    "Every /events row on one time axis, one lane per family.",
+    "Every /events row on one time axis, one lane per family: faults (with the window "
+    "from fault to recovery), failover, safe state, QoS, rollout, services, fleet and "
+    "policy, and the platform's own events.",
     "",
     "Items a fleet copies to its robots (name, name_r1, ...): the band is every robot's "
     "figure per time window (min..max, with the median), the lines the worst robots by "
