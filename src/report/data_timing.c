@@ -173,7 +173,7 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
 static int write_series(ts__report *r, ts__section sec, const char *prefix, size_t index,
                         const char *name, const char *what, const char *xwhat,
                         timing *tm, int64_t limit_ns, const char *limit_name,
-                        ts_error *err)
+                        const char *lost_name, ts_error *err)
 {
     char title[256];
     snprintf(title, sizeof title, "%s over time: %s", what, name);
@@ -205,10 +205,19 @@ static int write_series(ts__report *r, ts__section sec, const char *prefix, size
             (double)r->span_ns / 1e9);
     const char *sep = "  plot ";
     int drawn = 0;
+    /* The limit first, so that the marks drawn at it stay on top. */
+    if (limit_ns > 0) {
+        fprintf(fp, "%s%.9g with lines dt 2 lw 2 lc rgb 'red' title '%s %g ms'", sep,
+                limit_ns / NS_PER_MS, limit_name, limit_ns / NS_PER_MS);
+        sep = ", \\\n    ";
+        drawn = 1;
+    }
     if (tm->all.added) {
-        fprintf(fp, "%s'%s' using 1:2 with points pt 7 ps 0.3 lc rgb '#1f77b4' "
+        /* Small points where they crowd, visible ones where they are few. */
+        fprintf(fp, "%s'%s' using 1:2 with points pt 7 ps %s lc rgb '#1f77b4' "
                     "title '%s (%llu samples, %zu points drawn)'",
-                sep, d_all, what, (unsigned long long)tm->all.added, tm->all.n_raw);
+                sep, d_all, tm->all.n_raw > 500 ? "0.3" : "0.7", what,
+                (unsigned long long)tm->all.added, tm->all.n_raw);
         sep = ", \\\n    ";
         drawn = 1;
     }
@@ -220,16 +229,10 @@ static int write_series(ts__report *r, ts__section sec, const char *prefix, size
         drawn = 1;
     }
     if (tm->n_lost) {
-        fprintf(fp, "%s'%s' using 1:2 with points pt 2 ps 0.8 lc rgb 'black' "
+        fprintf(fp, "%s'%s' using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb 'black' "
                     "title '%s (%llu), drawn at the %s'",
-                sep, d_lost, xwhat[0] == 's' ? "lost" : "not finished", (unsigned long long)tm->n_lost,
+                sep, d_lost, lost_name, (unsigned long long)tm->n_lost,
                 limit_name);
-        sep = ", \\\n    ";
-        drawn = 1;
-    }
-    if (limit_ns > 0) {
-        fprintf(fp, "%s%.9g with lines dt 2 lw 2 lc rgb 'red' title '%s %g ms'", sep,
-                limit_ns / NS_PER_MS, limit_name, limit_ns / NS_PER_MS);
         sep = ", \\\n    ";
         drawn = 1;
     }
@@ -358,7 +361,7 @@ static int topic_group(ts__report *r, const ts__groups *g, const size_t *member,
         rc = write_cdf(r, gi, first->name, label, tm.n_samples, budget, err);
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_TOPICS, "latency-time", gi, first->name, "latency",
-                          "send", &tm, budget, "budget", err);
+                          "send", &tm, budget, "budget", "lost", err);
     if (rc == TS_OK && tm.fleet && tm.n_samples > 0)
         rc = write_band(r, "fleet-topic", gi, first->name, label, "latency", &tm,
                         t->topics[0].name, sizeof t->topics[0], g, gi, budget, "budget",
@@ -421,7 +424,8 @@ static int component_group(ts__report *r, const ts__groups *g, const size_t *mem
     }
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_COMPONENTS, "response", gi, first->name,
-                          "response time", "release", &tm, deadline, "deadline", err);
+                          "response time", "release", &tm, deadline, "deadline",
+                          "not finished", err);
     if (rc == TS_OK && tm.fleet && tm.n_samples > 0)
         rc = write_band(r, "fleet-component", gi, first->name, label, "response time", &tm,
                         t->components[0].name, sizeof t->components[0], g, gi, deadline,

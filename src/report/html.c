@@ -51,7 +51,7 @@ static const char style[] =
     "color:#fff}.pass{background:#2e7d32}.fail{background:#c62828}"
     "table{border-collapse:collapse;font-size:0.85em}"
     "td,th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
-    "td.num{text-align:right}tr.failed td{background:#fdecea}"
+    "td.num{text-align:right;white-space:nowrap}tr.failed td{background:#fdecea}"
     ".layout{display:flex;align-items:flex-start;gap:16px;padding:0 16px}"
     "aside{flex:0 0 440px;max-width:440px;position:sticky;top:0;max-height:100vh;"
     "overflow:auto;background:#fff;border:1px solid #ddd;padding:0 10px 10px;"
