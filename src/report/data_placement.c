@@ -163,6 +163,7 @@ int ts__report_placement(ts__report *r, ts_error *err)
     /* Which robots are drawn: the first TS__ROBOTS_SHOWN robot sites. */
     size_t robots = 0, robots_left_out = 0;
     double col_y[4] = {0, 0, 0, 0};
+    size_t in_column[4] = {0, 0, 0, 0};
     const char *d_nodes = ts__plot_data(p, "");
     const char *d_links = ts__plot_data(p, "-links");
     ts__atomic_file f;
@@ -197,7 +198,9 @@ int ts__report_placement(ts__report *r, ts_error *err)
             size_t lines = at[n].n_comps < TS__COMPONENTS_SHOWN ? at[n].n_comps
                                                                  : TS__COMPONENTS_SHOWN + 1;
             at[n].shown = 1;
-            at[n].x = c;
+            /* Zig-zag down the column: a link between a site's first and
+             * third node then passes beside the second, not through it. */
+            at[n].x = c + (in_column[c]++ % 2 ? 0.14 : -0.14);
             at[n].y = col_y[c] - 0.5;
             col_y[c] -= 1.0 + 0.32 * (double)lines;
             ts__csv_str(f.fp, nd->name);
@@ -205,7 +208,7 @@ int ts__report_placement(ts__report *r, ts_error *err)
             ts__csv_str(f.fp, s < t->n_sites ? t->sites[s].name : "");
             fputc(',', f.fp);
             ts__csv_str(f.fp, nd->tier);
-            fprintf(f.fp, ",%d,%.3f,", c, at[n].y);
+            fprintf(f.fp, ",%.2f,%.3f,", at[n].x, at[n].y);
             comps_of(t, n, f.fp, 0);
             fputc('\n', f.fp);
         }
@@ -253,7 +256,7 @@ int ts__report_placement(ts__report *r, ts_error *err)
     fputs("  set title 'Placement: sites, nodes (with the components each runs) and links'\n"
           "  unset border\n  unset ytics\n  set xtics ('robot' 0, 'network' 1, 'edge' 2, "
           "'cloud' 3) scale 0\n  set x2tics ('robot' 0, 'network' 1, 'edge' 2, 'cloud' 3) "
-          "scale 0\n  set xlabel 'tier'\n  unset key\n"
+          "scale 0\n  set xlabel 'tier'\n  set key below horizontal\n"
           "  set style textbox opaque border lc rgb '#1f77b4'\n", fp);
     fprintf(fp, "  set xrange [-0.6:3.6]\n  set yrange [%.3f:0.3]\n", lowest - 0.2);
     /* Site boxes: around their nodes' slots. */
@@ -270,7 +273,7 @@ int ts__report_placement(ts__report *r, ts_error *err)
             double y0 = at[n].y + 0.45, y1 = at[n].y - 0.5 - 0.32 * (double)lines;
             top = any && top > y0 ? top : y0;
             bottom = any && bottom < y1 ? bottom : y1;
-            x = at[n].x;
+            x = (int)(at[n].x + 0.5); /* its column */
             any = 1;
         }
         if (!any)
@@ -293,8 +296,12 @@ int ts__report_placement(ts__report *r, ts_error *err)
         fprintf(fp, " at %.3f,%.3f center front boxed font ',8'\n", at[n].x, at[n].y);
     }
     fprintf(fp, "  plot '%s' using 2:3:($4 - $2):($5 - $3) with vectors nohead lw 1.5 "
-                "lc rgb '#888888', \\\n    '%s' using 4:5 with points pt 5 ps 0.1 "
-                "lc rgb '#1f77b4'\n",
+                "lc rgb '#888888' title 'link', \\\n    '%s' using 4:5 with points pt 5 "
+                "ps 0.1 lc rgb '#1f77b4' notitle, \\\n"
+                "    keyentry with boxes fs solid 1.0 fc rgb '#eef3fb' "
+                "title 'site (robot, edge rack, cloud region)', \\\n"
+                "    keyentry with boxes fs empty lc rgb '#1f77b4' "
+                "title 'node, with the components it runs'\n",
             d_links, d_nodes);
     ts_free(at);
     return ts__gp_close(&f, err);
