@@ -24,6 +24,8 @@ static const char usage[] =
     "  run SCENARIO.xml        simulate and write an HDF5 trace\n"
     "  validate TRACE.h5       score a trace: performance, safety, health and\n"
     "                          integration, recommendations, fail-closed gates\n"
+    "  report TRACE.h5         plots (gnuplot PNG and SVG) and an HTML page with\n"
+    "                          the scorecard, into results/<trace>-report/\n"
     "\n"
     "`toposim COMMAND --help` describes a command's options.\n"
     "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage\n";
@@ -103,6 +105,8 @@ static int run_command(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "validate"))
         return cli_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cli_report(argc - 1, argv + 1);
     fprintf(stderr, "toposim: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }
