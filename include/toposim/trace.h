@@ -507,6 +507,10 @@ int ts_trace_write_versions(ts_trace_writer *w, const ts_trace_version *rows, si
 int ts_trace_write_failover_groups(ts_trace_writer *w, const ts_trace_failover_group *rows, size_t n, ts_error *err);
 int ts_trace_write_failover_backups(ts_trace_writer *w, const ts_trace_failover_backup *rows, size_t n, ts_error *err);
 int ts_trace_write_subscriptions(ts_trace_writer *w, const ts_trace_subscription *rows, size_t n, ts_error *err);
+/* Appends rows to /subscriptions, in as many calls as the caller likes
+ * (a fleet's table need not be built whole in memory); not together with
+ * ts_trace_write_subscriptions. The commit writes the last chunk. */
+int ts_trace_add_subscriptions(ts_trace_writer *w, const ts_trace_subscription *rows, size_t n, ts_error *err);
 int ts_trace_write_services(ts_trace_writer *w, const ts_trace_service *rows, size_t n, ts_error *err);
 int ts_trace_write_service_replicas(ts_trace_writer *w, const ts_trace_service_replica *rows, size_t n, ts_error *err);
 int ts_trace_write_clients(ts_trace_writer *w, const ts_trace_client *rows, size_t n, ts_error *err);

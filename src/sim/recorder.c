@@ -233,21 +233,24 @@ static void qos_names(ts_trace_subscription *row, const ts_qos *wq, const ts_qos
     row->reader_deadline_ns = rq->deadline_ns;
 }
 
-/* /subscriptions: needs the access policy, built with the services. */
+/* /subscriptions: needs the access policy, built with the services.
+ * Written a block at a time: at the end of a fleet's run the whole table
+ * (120 bytes a row) would add to the run's peak memory. */
+#define SUBSCRIPTION_BLOCK 1024
+
 static int write_subscriptions(ts__recorder *r, ts_error *err)
 {
     const ts_scenario *s = r->sh.s;
-    size_t n = 0;
-    for (size_t t = 0; t < s->n_topics; t++)
-        n += s->topics[t].n_subscribers;
-    ts_trace_subscription *rows = ts_calloc(n ? n : 1, sizeof *rows);
+    ts_trace_subscription *rows = ts_calloc(SUBSCRIPTION_BLOCK, sizeof *rows);
     if (!rows)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for /subscriptions");
     size_t i = 0;
-    for (size_t t = 0; t < s->n_topics; t++) {
+    int rc = TS_OK;
+    for (size_t t = 0; rc == TS_OK && t < s->n_topics; t++) {
         const ts_scenario_topic *tp = &s->topics[t];
-        for (size_t k = 0; k < tp->n_subscribers; k++, i++) {
-            ts_trace_subscription *row = &rows[i];
+        for (size_t k = 0; rc == TS_OK && k < tp->n_subscribers; k++) {
+            ts_trace_subscription *row = &rows[i++];
+            memset(row, 0, sizeof *row);
             row->topic = (int32_t)t;
             row->subscriber = tp->subscribers[k];
             row->has_qos = tp->has_qos;
@@ -259,9 +262,14 @@ static int write_subscriptions(ts__recorder *r, ts_error *err)
                      row->matched ? "" : policy);
             row->allowed = ts_ctl_permits(ts__rts_ctl(r->rts), tp->publisher,
                                           tp->subscribers[k], (int)t);
+            if (i == SUBSCRIPTION_BLOCK) {
+                rc = ts_trace_add_subscriptions(r->trace, rows, i, err);
+                i = 0;
+            }
         }
     }
-    int rc = ts_trace_write_subscriptions(r->trace, rows, n, err);
+    if (rc == TS_OK)
+        rc = ts_trace_add_subscriptions(r->trace, rows, i, err);
     ts_free(rows);
     return rc;
 }

@@ -370,6 +370,26 @@ int ts_trace_write_subscriptions(ts_trace_writer *w, const ts_trace_subscription
     return write_static(w, TS__T_SUBSCRIPTIONS, rows, n, err);
 }
 
+int ts_trace_add_subscriptions(ts_trace_writer *w, const ts_trace_subscription *rows, size_t n,
+                               ts_error *err)
+{
+    if (!w || (n > 0 && !rows))
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace writer: no writer or rows");
+    wtable *t = &w->t[TS__T_SUBSCRIPTIONS];
+    if (w->broken)
+        return ts_error_set(err, TS_EIO, w->final, 0, "an earlier write failed");
+    if (t->written)
+        return ts_error_set(err, TS_EINVAL, w->final, 0, "dataset %s written twice",
+                            t->s->path);
+    const unsigned char *p = (const unsigned char *)rows;
+    int rc = TS_OK;
+    for (size_t i = 0; rc == TS_OK && i < n; i++)
+        rc = put_row(w, t, p + i * t->s->row_size, err);
+    if (rc != TS_OK)
+        w->broken = 1;
+    return rc;
+}
+
 int ts_trace_write_services(ts_trace_writer *w, const ts_trace_service *rows, size_t n,
                             ts_error *err)
 {

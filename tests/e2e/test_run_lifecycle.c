@@ -250,6 +250,55 @@ static void test_trace_compression(void **state)
         unlink(path[i]);
 }
 
+/* out_text with every run of white space made one space. */
+static void squeeze_output(void)
+{
+    size_t j = 0;
+    for (size_t i = 0; out_text[i]; i++) {
+        int space = out_text[i] == ' ' || out_text[i] == '\n' || out_text[i] == '\t';
+        if (space && j > 0 && out_text[j - 1] == ' ')
+            continue;
+        out_text[j++] = space ? ' ' : out_text[i];
+    }
+    out_text[j] = '\0';
+}
+
+/* A fleet's /subscriptions is written in blocks of 1024 rows: 2500 robots
+ * give 2500 rows, each robot's topic to the one sink, in topic order. */
+static void test_subscriptions_in_blocks(void **state)
+{
+    (void)state;
+    char scen[PATH_MAX + 32], trace[PATH_MAX + 32];
+    snprintf(scen, sizeof scen, "%s/star.xml", tmpdir);
+    snprintf(trace, sizeof trace, "%s/star.h5", tmpdir);
+    FILE *f = fopen(scen, "w");
+    assert_non_null(f);
+    fputs("<?xml version=\"1.0\"?>\n<scenario name=\"star\" seed=\"1\" duration=\"20ms\">\n"
+          "<platform><robot id=\"r0\"><computer id=\"r0_pc\" cores=\"1\" memory=\"1GiB\"/>"
+          "</robot><edge id=\"site\"><server id=\"edge\" cores=\"8\" memory=\"256GiB\"/></edge>"
+          "<link id=\"r0_l\" from=\"r0_pc\" to=\"edge\" bandwidth=\"100Mbps\" latency=\"2ms\"/>"
+          "</platform><components>"
+          "<component id=\"r0_pub\" rate=\"100Hz\" exec=\"1us\" cpu=\"100m\" memory=\"1MiB\" "
+          "node=\"r0_pc\"/><component id=\"sink\" rate=\"1Hz\" exec=\"1us\" cpu=\"100m\" "
+          "memory=\"1MiB\" node=\"edge\"/></components><topics>"
+          "<topic id=\"r0_msg\" publisher=\"r0_pub\" subscribers=\"sink\" size=\"1000B\"/>"
+          "</topics><fleet id=\"star\" template=\"r0\" count=\"2500\"/></scenario>\n", f);
+    fclose(f);
+    assert_int_equal(shell("%s run -q %s -o %s", bin, scen, trace), 0);
+    assert_int_equal(shell("h5ls %s/subscriptions", trace), 0);
+    assert_non_null(strstr(out_text, "{2500/"));
+    /* rows 0, 1023, 1024 and 2499: topic k to the sink (component 1) */
+    assert_int_equal(shell("h5dump -d /subscriptions -s 1023 -c 2 -m %%d %s", trace), 0);
+    squeeze_output();
+    assert_non_null(strstr(out_text, "(1023): { 1023, 1,"));
+    assert_non_null(strstr(out_text, "(1024): { 1024, 1,"));
+    assert_int_equal(shell("h5dump -d /subscriptions -s 2499 -c 1 -m %%d %s", trace), 0);
+    squeeze_output();
+    assert_non_null(strstr(out_text, "(2499): { 2499, 1,"));
+    unlink(scen);
+    unlink(trace);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_output_folders),
         cmocka_unit_test(test_progress_only_on_a_terminal),
         cmocka_unit_test(test_trace_compression),
+        cmocka_unit_test(test_subscriptions_in_blocks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
