@@ -23,4 +23,9 @@ void ts_alloc_fail_after(long n);
 /* Number of allocations made through the hook and not yet freed. */
 long ts_alloc_live(void);
 
+/* Allocation requests made through the hook so far, failed ones too (so
+ * a test knows how many a piece of work makes, and whether the one it
+ * failed was reached). */
+long ts_alloc_requests(void);
+
 #endif

@@ -188,6 +188,11 @@ int ts_routes_hops(const ts_routes *routes, int from, int to);
  * or -1 when unreachable. */
 int64_t ts_routes_latency(const ts_routes *routes, int from, int to);
 
+/* Rows are made when first asked for, so a query can run out of memory;
+ * it then answers as if unreachable. This says whether any query ever
+ * did (sticky), so a caller can tell "no path" from "no memory". */
+int ts_routes_out_of_memory(const ts_routes *routes);
+
 /* ---- Network ---- */
 
 /* What became of a packet, as reported to the network's owner. The values
@@ -259,8 +264,9 @@ int ts_network_send(ts_network *net, const ts_packet *packet);
 
 /* Reports every packet still travelling as TS_PKT_IN_FLIGHT, in the order
  * they were sent, and forgets them (their arrivals are cancelled; busy
- * time keeps only what was sent by now). */
-void ts_network_flush_in_flight(ts_network *net);
+ * time keeps only what was sent by now). TS_ENOMEM when there was no room
+ * to sort them: all are reported all the same, in slot order. */
+int ts_network_flush_in_flight(ts_network *net);
 
 /* Serialisation time of `bytes` at `bandwidth_bps`, rounded up to whole
  * nanoseconds (the last bit must have left), exact for whole bit/s rates

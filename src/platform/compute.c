@@ -1134,11 +1134,15 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     /* The task array grew by doubling; a fleet's worth of slack would
      * stay for the whole run. */
     if (c->cap_tasks > nt) {
-        task_state *fit = ts_realloc(c->tasks, nt * sizeof *fit);
-        if (fit) {
-            c->tasks = fit;
-            c->cap_tasks = nt;
-        }
+        /* A copy, not a shrinking realloc: that may fail and leave the
+         * slack, which no caller would ever hear of. */
+        task_state *fit = ts_malloc(nt * sizeof *fit);
+        if (!fit)
+            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute tasks");
+        memcpy(fit, c->tasks, nt * sizeof *fit);
+        ts_free(c->tasks);
+        c->tasks = fit;
+        c->cap_tasks = nt;
     }
     c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
     c->gq = ts_malloc(nt * sizeof *c->gq);

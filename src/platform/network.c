@@ -1082,7 +1082,7 @@ static int by_order(const void *x, const void *y)
     return (a->order > b->order) - (a->order < b->order);
 }
 
-void ts_network_flush_in_flight(ts_network *net)
+int ts_network_flush_in_flight(ts_network *net)
 {
     /* Every packet in flight is on a hop: empty the hops (their arrivals
      * cancelled) and the media, then report all of them in send order. */
@@ -1095,14 +1095,15 @@ void ts_network_flush_in_flight(ts_network *net)
     for (size_t i = 0; i < net->n_slots; i++)
         n += net->slots[i].in_use != 0;
     if (n == 0)
-        return;
+        return TS_OK;
     order_entry *list = ts_malloc(n * sizeof *list);
     if (!list) {
-        /* Without room to sort, report in slot order rather than lose rows. */
+        /* Without room to sort, report in slot order rather than lose rows,
+         * and say so: the order is not the documented one. */
         for (size_t i = 0; i < net->n_slots; i++)
             if (net->slots[i].in_use)
                 finish(net, (int)i, TS_PKT_IN_FLIGHT);
-        return;
+        return TS_ENOMEM;
     }
     n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
@@ -1112,6 +1113,7 @@ void ts_network_flush_in_flight(ts_network *net)
     for (size_t i = 0; i < n; i++)
         finish(net, list[i].slot, TS_PKT_IN_FLIGHT);
     ts_free(list);
+    return TS_OK;
 }
 
 /* ---- Faults and changes ---- */

@@ -97,6 +97,7 @@ typedef struct route_state {
     size_t batch_cap;
     row scratch_old, scratch_new;
     unsigned char *zone_marked;
+    int out_of_memory;        /* a row could not be made (sticky) */
 } route_state;
 
 /* Connectivity, kept per zone: a backbone node's label names its component
@@ -209,16 +210,20 @@ static const row *row_for(const ts_routes *r, int z, int dst)
     route_state *st = r->st;
     zone_state *zs = &st->zones[z];
     const ts__topo_zone *zz = &r->topo->zones[z];
-    if (!zs->rows && !(zs->rows = ts_calloc((size_t)zz->n, sizeof *zs->rows)))
+    if (!zs->rows && !(zs->rows = ts_calloc((size_t)zz->n, sizeof *zs->rows))) {
+        st->out_of_memory = 1;
         return NULL;
+    }
     row *rw = zs->rows[dst];
     if (rw && rw->version == zs->version)
         return rw;
     if (!rw) {
         size_t n = (size_t)zz->n;
         rw = ts_malloc(sizeof *rw + n * (sizeof(int64_t) + 2 * sizeof(int)));
-        if (!rw)
+        if (!rw) {
+            st->out_of_memory = 1;
             return NULL;
+        }
         rw->latency = (int64_t *)(rw + 1);
         rw->next = (int *)(rw->latency + n);
         rw->hops = rw->next + n;
@@ -587,6 +592,8 @@ int64_t ts_routes_latency(const ts_routes *r, int from, int to)
 }
 
 uint64_t ts_routes_version(const ts_routes *r) { return r->version; }
+
+int ts_routes_out_of_memory(const ts_routes *r) { return r->st->out_of_memory; }
 
 const ts_topology *ts_routes_topology(const ts_routes *r) { return r->topo; }
 

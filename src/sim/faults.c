@@ -99,21 +99,22 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
 {
     const ts_scenario *s = w->sh.s;
     char detail[160];
+    int rc = TS_OK;
     switch (f->kind) {
     case TS_FAULT_LINK_DOWN:
-        ts_network_set_link_up(w->net, f->target, recover);
+        rc = ts_network_set_link_up(w->net, f->target, recover);
         snprintf(detail, sizeof detail, "link %s %s", s->links[f->target].id,
                  recover ? "up again" : "down");
         break;
     case TS_FAULT_PARTITION:
         /* One batch: the routes change once for the whole partition. */
-        ts_network_set_links_up(w->net, f->links, f->n_links, recover);
+        rc = ts_network_set_links_up(w->net, f->links, f->n_links, recover);
         snprintf(detail, sizeof detail, "%zu links %s", f->n_links,
                  recover ? "up again" : "cut");
         break;
     case TS_FAULT_LOSS_BURST: {
         ts_loss_desc loss = loss_of(&f->loss);
-        ts_network_set_loss(w->net, f->target, recover ? NULL : &loss);
+        rc = ts_network_set_loss(w->net, f->target, recover ? NULL : &loss);
         snprintf(detail, sizeof detail, "link %s: %s", s->links[f->target].id,
                  recover ? "declared loss restored" : "loss burst");
         break;
@@ -126,9 +127,9 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
     case TS_FAULT_MEDIUM: {
         const ts_scenario_medium *m = &s->media[f->target];
         if (recover)
-            ts_network_set_medium(w->net, f->target, m->capacity_bps, m->latency_ns);
+            rc = ts_network_set_medium(w->net, f->target, m->capacity_bps, m->latency_ns);
         else
-            ts_network_set_medium(w->net, f->target, f->value, f->extra_ns);
+            rc = ts_network_set_medium(w->net, f->target, f->value, f->extra_ns);
         snprintf(detail, sizeof detail, "medium %s %s", m->id,
                  recover ? "back to its declared capacity" : "capacity changed");
         break;
@@ -155,6 +156,14 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
     default:
         snprintf(detail, sizeof detail, "unknown fault");
         break;
+    }
+    /* A change the network had no memory to make (new routes, a loss
+     * stream) would leave the model half changed: the run fails. */
+    if (rc == TS_ENOMEM) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, s->path, f->line, "no memory to apply this fault (%s)",
+                     detail);
+        ts__bus_fail(w->sh.bus, &e);
     }
     record(w, f, recover, detail);
 }

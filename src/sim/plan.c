@@ -177,6 +177,12 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     ts_place_options opts = {route_latency, routes};
     rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
                                  plan->placement, err);
+    /* A route the placement could not compute for want of memory looked
+     * unreachable to it: that is no verdict on the scenario. */
+    if (rc != TS_OK && ts_routes_out_of_memory(routes)) {
+        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
+        goto out;
+    }
     if (rc != TS_OK) {
         /* Point the placement's message at the scenario: which file, and the
          * line of the component it is about ("component ID: ..."). */
@@ -199,8 +205,11 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     }
     for (size_t i = 0; i < s->n_components; i++)
         plan->node_of[i] = plan->placement[i].node;
-    if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK)
+    if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK) {
+        if (ts_routes_out_of_memory(routes))
+            rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
         goto out;
+    }
     rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, plan->placement,
                             plan->usage, err);
 out:

@@ -269,6 +269,17 @@ static void sync_task(ts__rts *r, int c)
                                 !r->crashed[c] && r->component[c].run != TS_RT_STOPPED);
 }
 
+/* A message the simulator has no memory to carry ends the run with that
+ * error: the deployment code would take a failed send for a lost one, and
+ * the trace would show a network loss that never happened. */
+static int send_failed(ts__rts *r, int rc)
+{
+    ts_error e;
+    ts_error_set(&e, rc, NULL, 0, "no memory to carry a message");
+    ts__bus_fail(r->sh.bus, &e);
+    return rc;
+}
+
 static int rt_send(void *impl, const ts_rt_message *msg)
 {
     ts__rts *r = of(impl);
@@ -283,7 +294,7 @@ static int rt_send(void *impl, const ts_rt_message *msg)
         size_t old = r->n_msgs, cap = old ? 2 * old : 256;
         rt_msg *m = ts_realloc(r->msgs, cap * sizeof *m);
         if (!m)
-            return TS_ENOMEM;
+            return send_failed(r, TS_ENOMEM);
         for (size_t i = old; i < cap; i++)
             m[i].next_free = i + 1 < cap ? (int)(i + 1) : r->msg_free;
         r->msgs = m;
@@ -303,7 +314,13 @@ static int rt_send(void *impl, const ts_rt_message *msg)
         .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
         .tag = (uint64_t)i + 1,
     };
-    return ts_network_send(r->net, &p);
+    int rc = ts_network_send(r->net, &p);
+    if (rc != TS_OK) {
+        r->msgs[i].next_free = r->msg_free;
+        r->msg_free = i;
+        return send_failed(r, rc);
+    }
+    return TS_OK;
 }
 
 void ts__rts_packet(ts__rts *r, const ts_packet *p)

@@ -487,6 +487,13 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     if (!interrupted(opts))
         st.events = ts_engine_run(w.sh.engine, duration);
     st.interrupted = interrupted(opts);
+    /* A route that could not be made for want of memory sent its packets
+     * to "no route": the run is void, not a network verdict. */
+    if (ts_routes_out_of_memory(ts_network_routes(w.net))) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for routes during the run");
+        fail(&w, &e);
+    }
     if (st.interrupted && !opts->keep_partial) {
         interrupt_error(err, w.sh.engine);
         teardown(&w);
@@ -498,7 +505,11 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
             ts_trace_writer_set_finished(w.trace);
         ts__sampler_finish(w.sampler);
         ts__qos_finish(w.qos);
-        ts_network_flush_in_flight(w.net);
+        if (ts_network_flush_in_flight(w.net) != TS_OK) {
+            ts_error e;
+            ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory to order the messages in flight");
+            fail(&w, &e);
+        }
         ts_compute_flush_unfinished(w.compute);
         ts_error e;
         if (!ts__bus_failed(w.sh.bus) && ts__recorder_finish(w.recorder, &e) != TS_OK)

@@ -8,9 +8,13 @@
  * (batch runs use processes). */
 static long live_blocks;
 static long fail_countdown;
+static long requests;
+
+long ts_alloc_requests(void) { return requests; }
 
 static int should_fail(void)
 {
+    requests++;
     if (fail_countdown <= 0)
         return 0;
     return --fail_countdown == 0;
