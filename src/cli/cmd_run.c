@@ -1,4 +1,6 @@
 /* toposim run: simulate a scenario and write its trace. */
+/* realpath(3) is an XSI function: glibc declares it only with _XOPEN_SOURCE. */
+#define _XOPEN_SOURCE 700
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,13 +11,14 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "toposim/sim.h"
 #include "toposim/units.h"
 #include "toposim/world.h"
 #include "util/atomic_file.h"
 
 static const char help[] =
     "usage: toposim run [-o TRACE.h5] [--seed N] [--duration T] [--models DIR]\n"
-    "                   SCENARIO.xml\n"
+    "                   [--limit NAME=N] SCENARIO.xml\n"
     "\n"
     "Places the components, simulates the platform and workload and writes\n"
     "an HDF5 trace (under a temporary name until it is complete).\n"
@@ -28,6 +31,7 @@ static const char help[] =
     "      --stamp          also record the host, start time and wall time in\n"
     "                       the trace (it then differs from run to run)\n"
     "  -q, --quiet          no run summary\n"
+    CLI_LIMIT_HELP
     "  -h, --help           this text\n"
     "exit codes: 0 trace written, 2 bad input or error\n";
 
@@ -93,6 +97,7 @@ int cli_run(int argc, char **argv)
         {"models", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},
         {"stamp", no_argument, NULL, 'S'},
+        {"limit", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -112,7 +117,11 @@ int cli_run(int argc, char **argv)
             opts.override_seed = 1;
             break;
         case 'd':
-            if (ts_unit_time(optarg, &opts.duration_ns, &why) != 0 || opts.duration_ns <= 0) {
+            if (ts_unit_time(optarg, &opts.duration_ns, &why) == 0 &&
+                opts.duration_ns > TS_SIM_TIME_LIMIT)
+                why = "beyond the longest time toposim simulates, 1000000000000000000ns "
+                      "(about 31.7 years)";
+            if (why || opts.duration_ns <= 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "--duration '%s': %s", optarg,
                          why ? why : "must be greater than zero");
@@ -123,6 +132,10 @@ int cli_run(int argc, char **argv)
         case 'm': models = optarg; break;
         case 'q': quiet = 1; break;
         case 'S': opts.stamp = 1; break;
+        case 'L':
+            if (cli_limit_option("run", optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
@@ -141,20 +154,31 @@ int cli_run(int argc, char **argv)
         words[n_words++] = "--duration";
         words[n_words++] = duration_text;
     }
+    /* The trace records the scenario and models folder by their canonical
+     * paths, not as typed: "x.xml", "./x.xml" and "/abs/x.xml" name one
+     * file, and equal runs must give equal bytes however it was spelled.
+     * An absolute path also replays the recorded command from any folder.
+     * A path that does not resolve is kept as typed (loading it fails). */
+    char *canon_scenario = realpath(argv[optind], NULL);
+    char *canon_models = models ? realpath(models, NULL) : NULL;
     if (models) {
         words[n_words++] = "--models";
-        words[n_words++] = models;
+        words[n_words++] = canon_models ? canon_models : models;
     }
-    words[n_words++] = argv[optind];
+    words[n_words++] = canon_scenario ? canon_scenario : argv[optind];
     char *command_line = join_command_line(words, n_words);
+    free(canon_models);
     if (!command_line) {
+        free(canon_scenario);
         fputs("toposim run: out of memory\n", stderr);
         return CLI_BAD_INPUT;
     }
     opts.command_line = command_line;
+    opts.scenario_path = canon_scenario;
     ts_scenario *s = cli_load_scenario(argv[optind], models);
     if (!s) {
         free(command_line);
+        free(canon_scenario);
         return CLI_BAD_INPUT;
     }
     char default_out[1024];
@@ -173,6 +197,7 @@ int cli_run(int argc, char **argv)
         cli_print_error(&err);
         ts_scenario_free(s);
         free(command_line);
+        free(canon_scenario);
         return CLI_BAD_INPUT;
     }
     ts_run_stats st;
@@ -184,6 +209,7 @@ int cli_run(int argc, char **argv)
         ts_plan_free(plan);
         ts_scenario_free(s);
         free(command_line);
+        free(canon_scenario);
         return CLI_BAD_INPUT;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -199,5 +225,6 @@ int cli_run(int argc, char **argv)
     ts_plan_free(plan);
     ts_scenario_free(s);
     free(command_line);
+    free(canon_scenario);
     return CLI_OK;
 }

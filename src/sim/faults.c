@@ -119,7 +119,7 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
         break;
     }
     case TS_FAULT_LATENCY_SPIKE:
-        ts_network_set_extra_latency(w->net, f->target, recover ? 0 : (int64_t)f->value);
+        ts_network_set_extra_latency(w->net, f->target, recover ? 0 : f->extra_ns);
         snprintf(detail, sizeof detail, "link %s: %s", s->links[f->target].id,
                  recover ? "extra latency removed" : "extra latency");
         break;
@@ -165,6 +165,9 @@ static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
     const ts_scenario_fault *f = &w->sh.s->faults[arg / 2];
     int recover = (int)(arg % 2);
     apply(w, f, recover);
+    /* Both times are at most TS_SIM_TIME_LIMIT (the loader refuses more),
+     * so the sum cannot overflow; a recovery past any run's end is still
+     * scheduled, and never runs. */
     if (!recover && f->duration_ns > 0 &&
         ts_engine_schedule(engine, ts_engine_now(engine) + f->duration_ns, on_fault, w,
                            FAULT_ARG(arg / 2, 1), NULL) != TS_OK) {
