@@ -89,6 +89,18 @@ static void set_node(ts__faults *w, int node, int up)
      * then stays down in the compute model too. */
     if (ts_dynamics_set_node_up(w->dyn, node, up) != TS_OK && up)
         return;
+    /* A crashed switch, access point or router forwards nothing until it
+     * restarts: its links carry nothing and routes go around it. A compute
+     * node's crash stops its components (below), whose traffic the
+     * runtime already drops; its links are left as they are. */
+    if (w->sh.s->nodes[node].kind == TS_NODE_SWITCH &&
+        ts_network_set_node_up(w->net, node, up) == TS_ENOMEM) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, w->sh.s->path, 0,
+                     "no memory to recompute the routes around node %s",
+                     w->sh.s->nodes[node].id);
+        ts__bus_fail(w->sh.bus, &e);
+    }
     ts_compute_set_node_up(w->compute, node, up);
     for (int k = w->sh.node_first[node]; k < w->sh.node_first[node + 1]; k++)
         if (!ts__rts_crashed(w->rts, w->sh.on_node[k]))

@@ -368,6 +368,124 @@ static void test_trace_bytes_independent_of_path_spelling(void **state)
         unlink(traces[i]);
 }
 
+/* Messages sent from `from` to 1.9 s (the last ones may still be in
+ * flight when the 2 s run ends): how many, how many were delivered, and
+ * how many within `within` ns. */
+static void count_after(const ts_trace *t, int64_t from, int64_t within, size_t *sent,
+                        size_t *on_time, size_t *delivered)
+{
+    *sent = *on_time = *delivered = 0;
+    for (size_t i = 0; i < t->n_messages; i++) {
+        const ts_trace_message *m = &t->messages[i];
+        if (m->send_ns < from || m->send_ns >= 1900000000)
+            continue;
+        (*sent)++;
+        if (m->status == TS_MSG_DELIVERED) {
+            (*delivered)++;
+            if (m->recv_ns - m->send_ns <= within)
+                (*on_time)++;
+        }
+    }
+}
+
+static const char crash_fmt[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<scenario name=\"crash\" seed=\"1\" duration=\"2s\">\n"
+    "  <platform>\n"
+    "    <robot id=\"r1\">\n"
+    "      <computer id=\"c1\" cores=\"4\" memory=\"8GiB\"/>\n"
+    "      <computer id=\"c2\" cores=\"4\" memory=\"8GiB\"/>\n"
+    "      <switch id=\"sw\"/>\n"
+    "    </robot>\n"
+    "    <link id=\"l1\" from=\"c1\" to=\"sw\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "    <link id=\"l2\" from=\"c2\" to=\"sw\" latency=\"1ms\" bandwidth=\"1Gbps\"/>\n"
+    "%s"
+    "  </platform>\n"
+    "  <components>\n"
+    "    <component id=\"a\" rate=\"100Hz\" exec=\"1ms\" cpu=\"100m\" memory=\"1MiB\" "
+    "node=\"c1\"/>\n"
+    "    <component id=\"b\" rate=\"100Hz\" exec=\"1ms\" cpu=\"100m\" memory=\"1MiB\" "
+    "node=\"c2\"/>\n"
+    "  </components>\n"
+    "  <topics>\n"
+    "    <topic id=\"t\" publisher=\"a\" subscribers=\"b\" size=\"1KiB\" rate=\"100Hz\"/>\n"
+    "  </topics>\n"
+    "  <faults>\n"
+    "    <node-crash node=\"sw\" at=\"500ms\"%s/>\n"
+    "  </faults>\n"
+    "</scenario>\n";
+
+static ts_trace *run_crash(const char *name, const char *extra_link, const char *duration)
+{
+    char text[4096];
+    int n = snprintf(text, sizeof text, crash_fmt, extra_link, duration);
+    const char *path = write_file(name, text, (size_t)n);
+    char trace[1200];
+    snprintf(trace, sizeof trace, "%s/crash.h5", tmpdir);
+    assert_int_equal(toposim("run -q %s -o %s", path, trace), 0);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(trace, &t, &err), TS_OK);
+    unlink(trace);
+    return t;
+}
+
+/* A crashed switch forwards nothing: every message through it after the
+ * crash is dropped (none delivered), those on its links at the crash are
+ * reported as on a link that went down. */
+static void test_crashed_switch_drops_traffic(void **state)
+{
+    (void)state;
+    ts_trace *t = run_crash("crash.xml", "", "");
+    size_t sent, on_time, delivered;
+    count_after(t, 0, 3000000, &sent, &on_time, &delivered);
+    assert_true(sent > 150);
+    count_after(t, 500000000, 3000000, &sent, &on_time, &delivered);
+    assert_true(sent > 80);
+    assert_int_equal(delivered, 0);
+    size_t no_route = 0;
+    for (size_t i = 0; i < t->n_messages; i++)
+        if (t->messages[i].send_ns >= 500000000)
+            no_route += t->messages[i].status == TS_MSG_NO_ROUTE;
+    assert_true(no_route > 80);
+    /* before the crash, everything arrived at its normal latency */
+    size_t before = 0, ok = 0;
+    for (size_t i = 0; i < t->n_messages; i++)
+        if (t->messages[i].send_ns < 490000000) {
+            before++;
+            ok += t->messages[i].status == TS_MSG_DELIVERED;
+        }
+    assert_int_equal(ok, before);
+    ts_trace_free(t);
+
+    /* restarted after 500 ms, it forwards again */
+    t = run_crash("crash-restart.xml", "", " duration=\"500ms\"");
+    count_after(t, 1100000000, 3000000, &sent, &on_time, &delivered);
+    assert_true(sent > 70);
+    assert_int_equal(delivered, sent);
+    count_after(t, 510000000, 3000000, &sent, &on_time, &delivered);
+    assert_true(sent - delivered > 40);
+    ts_trace_free(t);
+}
+
+/* With a second path (a slower direct link), traffic goes around the
+ * crashed switch: delivered, at the other path's latency. */
+static void test_crashed_switch_routed_around(void **state)
+{
+    (void)state;
+    ts_trace *t = run_crash("crash-alt.xml",
+                            "    <link id=\"direct\" from=\"c1\" to=\"c2\" latency=\"10ms\" "
+                            "bandwidth=\"1Gbps\"/>\n", "");
+    size_t sent, on_time, delivered;
+    count_after(t, 510000000, 3000000, &sent, &on_time, &delivered);
+    assert_true(sent > 80);
+    assert_int_equal(delivered, sent);   /* all of them, the long way */
+    assert_int_equal(on_time, 0);        /* none at the switch path's latency */
+    count_after(t, 0, 3000000, &sent, &on_time, &delivered);
+    assert_true(on_time > 40);           /* before the crash: through sw */
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_mtu_not_above_header_refused_by_check),
         cmocka_unit_test(test_check_runs_placement),
         cmocka_unit_test(test_trace_bytes_independent_of_path_spelling),
+        cmocka_unit_test(test_crashed_switch_drops_traffic),
+        cmocka_unit_test(test_crashed_switch_routed_around),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
