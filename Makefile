@@ -38,8 +38,8 @@ TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all run test asan bench install deps clean \
-	_build _run _test _bench _install _deploy_check
+.PHONY: all run test asan bench install deps clean fuzz fuzz-smoke \
+	_build _run _test _bench _install _deploy_check _fuzz
 
 # ---- entry points: dependencies first, then a fresh make that sees them ----
 all: deps
@@ -56,6 +56,20 @@ asan: deps
 	  EXTRA_LDFLAGS='-fsanitize=address,undefined' _test
 install: deps
 	@$(MAKE) --no-print-directory _install
+# libFuzzer harnesses (tools/fuzz/) with clang, ASan and UBSan, in their
+# own build folder; FUZZ_SECONDS of fuzzing per harness (see README).
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT=-O1 \
+	  EXTRA_CFLAGS='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	  EXTRA_LDFLAGS='-fsanitize=address,undefined' _fuzz
+# 1000 random byte mutations of each of three traces (fixed seed): the
+# hostile-trace test at a larger count, with the normal build.
+fuzz-smoke: deps
+	@$(MAKE) --no-print-directory $(BUILD)/tests/unit/test_trace_hostile
+	TOPOSIM_MUTATIONS=1000 \
+	  TOPOSIM_MUTATION_SCENARIOS="humanoid-basic edge-loss-safe-state wifi-loss-burst" \
+	  ./$(BUILD)/tests/unit/test_trace_hostile
 deps:
 	@bash tools/install-deps.sh
 
@@ -75,6 +89,16 @@ _run: _deploy_check $(BIN)
 
 _test: _deploy_check $(BIN) $(TEST_BIN) $(BENCH_BIN)
 	@bash tools/run-tests.sh $(BUILD) $(TEST_BIN)
+
+FUZZ_BIN := $(patsubst tools/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tools/fuzz/fuzz_*.c))
+_fuzz: $(BIN) $(FUZZ_BIN)
+	@bash tools/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/%: tools/fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $<"
+	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< \
+	  $(LIB) $(LDLIBS_ALL)
 
 _bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
@@ -152,6 +176,6 @@ $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(BENCH_LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

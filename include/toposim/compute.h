@@ -89,6 +89,11 @@ typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
 typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
                                    int busy_gpus);
 
+/* Called when a release would make more than max_waiting jobs of one task
+ * wait (its jobs arrive faster than they finish); the release is dropped.
+ * waiting is the number already waiting. */
+typedef void (*ts_compute_overflow_fn)(void *ctx, int task, size_t waiting);
+
 typedef struct ts_compute_config {
     size_t n_nodes;
     const int *cores;              /* per node, >= 0 (copied) */
@@ -100,7 +105,11 @@ typedef struct ts_compute_config {
     ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up",
                                       "task_stopped", "task_started";
                                       NULL: not reported */
-    void *ctx;                     /* passed to all three */
+    void *ctx;                     /* passed to all the callbacks */
+    size_t max_waiting;            /* released jobs one task may have
+                                      waiting; 0: unbounded */
+    ts_compute_overflow_fn overflow; /* a release beyond max_waiting;
+                                        NULL: dropped unreported */
 } ts_compute_config;
 
 typedef struct ts_compute ts_compute;

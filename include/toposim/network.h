@@ -304,6 +304,21 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
 /* 1 when the link is up, 0 when down, -1 for a bad index. */
 int ts_network_link_up(const ts_network *net, int link);
 
+/* Crashes a node (up 0) or restarts it (up 1): while it is down, each of
+ * its links carries nothing, as if down (routes go around the node where
+ * another path exists; everything on its links is reported
+ * TS_PKT_LINK_DOWN at once and counted as the links' down messages), and
+ * the links' own up state is kept for its restart. Reports one
+ * "route_change" (node: the node; link: its first link that changed;
+ * value: node pairs whose next hop changed) when a route changed or a
+ * message was lost. Setting the current state again does nothing.
+ * TS_EINVAL for a bad index, TS_ENOMEM if the routes cannot be rebuilt
+ * (the links still carry nothing while the node is down). */
+int ts_network_set_node_up(ts_network *net, int node, int up);
+
+/* 1 when the node is up, 0 when crashed, -1 for a bad index. */
+int ts_network_node_up(const ts_network *net, int node);
+
 /* Replaces the loss model of both directions of a link (NULL restores the
  * configured one); each direction's Gilbert-Elliott chain restarts in the
  * good state. TS_EINVAL for a bad index or probabilities outside [0, 1]. */

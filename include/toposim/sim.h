@@ -22,6 +22,12 @@ typedef int64_t ts_time;
 #define TS_S ((ts_time)1000000000)
 #define TS_TIME_MAX INT64_MAX
 
+/* The longest time a scenario may name (a duration, an instant, a period,
+ * a latency): 10^18 ns, about 31.7 years. Inputs beyond it are refused
+ * where they are read, so that sums of a few times (an instant plus a
+ * duration plus a latency) never overflow int64. */
+#define TS_SIM_TIME_LIMIT ((ts_time)1000000000000000000)
+
 typedef struct ts_engine ts_engine;
 
 /* An event's action: ctx and arg are what was given to ts_engine_schedule. */
@@ -65,6 +71,14 @@ void ts_engine_stop(ts_engine *engine);
  * not schedule or cancel events. */
 typedef int (*ts_engine_poll_fn)(void *ctx, const ts_engine *engine);
 void ts_engine_set_poll(ts_engine *engine, ts_engine_poll_fn poll, void *ctx);
+/* Bounds the events pending at once (0, the default: unbounded). A
+ * schedule beyond the bound fails with TS_ERANGE and stops a running
+ * ts_engine_run after the current action, so a model whose events grow
+ * without end ends the run instead of the process's memory. */
+void ts_engine_set_max_pending(ts_engine *engine, size_t max);
+
+/* 1 once a schedule has failed on that bound. */
+int ts_engine_over_limit(const ts_engine *engine);
 
 /* Number of events waiting in the queue. */
 size_t ts_engine_pending(const ts_engine *engine);

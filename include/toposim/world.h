@@ -45,6 +45,8 @@ typedef struct ts_run_options {
     uint64_t seed;
     int64_t duration_ns;     /* 0: the scenario's duration */
     const char *command_line;/* recorded in the trace's /meta; NULL: "" */
+    const char *scenario_path; /* the path /meta records; NULL: the
+                                  scenario's path as it was loaded */
     int stamp;               /* 1: the trace also records host and wall
                                 time (it then differs between reruns) */
     /* Nonzero once the run must stop early (set from a signal handler):

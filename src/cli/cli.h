@@ -30,6 +30,16 @@ ts_scenario *cli_load_scenario(const char *path, const char *models_dir);
 int cli_scenario_command(const char *cmd, const char *help, int argc,
                          char **argv, ts_scenario **out);
 
+/* Applies one `--limit NAME=VALUE` (VALUE a count, or bytes with a unit
+ * such as 4GiB for memory). Returns CLI_OK, or prints a usage error for
+ * cmd and returns its exit code. */
+int cli_limit_option(const char *cmd, const char *arg);
+
+/* The help text's lines for --limit. */
+#define CLI_LIMIT_HELP \
+    "      --limit NAME=N   raise or lower a resource limit (see README,\n" \
+    "                       \"Limits\"; e.g. --limit fleet-size=50000)\n"
+
 /* Prints "toposim CMD: message" and a hint to use --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *message);
 

@@ -1,17 +1,22 @@
-/* toposim check: schema and meaning checks of a scenario, nothing else. */
+/* toposim check: schema and meaning checks of a scenario, and its
+ * placement; no run. */
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "toposim/world.h"
 
 static const char help[] =
-    "usage: toposim check [--models DIR] SCENARIO.xml\n"
+    "usage: toposim check [--models DIR] [--limit NAME=N] SCENARIO.xml\n"
     "\n"
-    "Validates SCENARIO.xml against the schema and checks its meaning\n"
-    "(references, duplicate ids, impossible values, unreachable nodes).\n"
+    "Validates SCENARIO.xml against the schema, checks its meaning\n"
+    "(references, duplicate ids, impossible values, unreachable nodes)\n"
+    "and places its components as `plan` would, so that a scenario check\n"
+    "accepts is one run can start.\n"
     "Errors are printed as file:line: what was expected.\n"
     "\n"
     "  -m, --models DIR   hardware model folder (default: models/ near the\n"
     "                     scenario, $TOPOSIM_MODELS, or the installed copy)\n"
+    CLI_LIMIT_HELP
     "  -h, --help         this text\n"
     "exit codes: 0 valid, 2 invalid or usage error\n";
 
@@ -21,6 +26,15 @@ int cli_check(int argc, char **argv)
     int rc = cli_scenario_command("check", help, argc, argv, &s);
     if (!s)
         return rc;
+    ts_plan *plan = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    if (ts_plan_new(s, &plan, &err) != TS_OK) {
+        cli_print_error(&err);
+        ts_scenario_free(s);
+        return CLI_BAD_INPUT;
+    }
+    ts_plan_free(plan);
     printf("%s: ok (%zu nodes, %zu links, %zu components, %zu topics, "
            "%zu requirements)\n", s->path, s->n_nodes, s->n_links,
            s->n_components, s->n_topics, s->n_requirements);

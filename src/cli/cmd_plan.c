@@ -5,7 +5,7 @@
 #include "toposim/world.h"
 
 static const char help[] =
-    "usage: toposim plan [--models DIR] SCENARIO.xml\n"
+    "usage: toposim plan [--models DIR] [--limit NAME=N] SCENARIO.xml\n"
     "\n"
     "Places every component (tier rules, then cpu/memory/GPU fit; a node=\n"
     "pin overrides) and prints one line per component: its node, tier,\n"
@@ -13,6 +13,7 @@ static const char help[] =
     "node's use (cpu, memory, GPUs, reserved cores).\n"
     "\n"
     "  -m, --models DIR   hardware model folder\n"
+    CLI_LIMIT_HELP
     "  -h, --help         this text\n"
     "exit codes: 0 placed, 2 invalid scenario or infeasible placement\n";
 

@@ -1,4 +1,6 @@
 /* toposim run: simulate a scenario and write its trace. */
+/* realpath(3) is an XSI function: glibc declares it only with _XOPEN_SOURCE. */
+#define _XOPEN_SOURCE 700
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "toposim/trace.h"
+#include "toposim/sim.h"
 #include "toposim/units.h"
 #include "toposim/world.h"
 #include "util/atomic_file.h"
@@ -20,6 +23,7 @@
 static const char help[] =
     "usage: toposim run [-o TRACE.h5] [--seed N] [--duration T] [--models DIR]\n"
     "                   [--trace-compress none|fast|max] [--keep-partial] [-q]\n"
+    "                   [--limit NAME=N]\n"
     "                   SCENARIO.xml\n"
     "\n"
     "Places the components, simulates the platform and workload and writes\n"
@@ -39,6 +43,7 @@ static const char help[] =
     "                       one marked unfinished (validate fails it) instead\n"
     "                       of removing it\n"
     "  -q, --quiet          no run summary and no progress line\n"
+    CLI_LIMIT_HELP
     "  -h, --help           this text\n"
     "On a terminal, stderr shows one progress line (simulated time, share\n"
     "done, events per second, time left). SIGINT or SIGTERM stop the run\n"
@@ -172,6 +177,7 @@ int cli_run(int argc, char **argv)
         {"stamp", no_argument, NULL, 'S'},
         {"keep-partial", no_argument, NULL, 'K'},
         {"trace-compress", required_argument, NULL, 'C'},
+        {"limit", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -191,7 +197,11 @@ int cli_run(int argc, char **argv)
             opts.override_seed = 1;
             break;
         case 'd':
-            if (ts_unit_time(optarg, &opts.duration_ns, &why) != 0 || opts.duration_ns <= 0) {
+            if (ts_unit_time(optarg, &opts.duration_ns, &why) == 0 &&
+                opts.duration_ns > TS_SIM_TIME_LIMIT)
+                why = "beyond the longest time toposim simulates, 1000000000000000000ns "
+                      "(about 31.7 years)";
+            if (why || opts.duration_ns <= 0) {
                 char msg[256];
                 snprintf(msg, sizeof msg, "--duration '%s': %s", optarg,
                          why ? why : "must be greater than zero");
@@ -206,6 +216,10 @@ int cli_run(int argc, char **argv)
         case 'C':
             if ((opts.trace_compress = ts_trace_compress_parse(optarg)) < 0)
                 return cli_usage_error("run", "--trace-compress expects none, fast or max");
+            break;
+        case 'L':
+            if (cli_limit_option("run", optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
             break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
@@ -225,20 +239,31 @@ int cli_run(int argc, char **argv)
         words[n_words++] = "--duration";
         words[n_words++] = duration_text;
     }
+    /* The trace records the scenario and models folder by their canonical
+     * paths, not as typed: "x.xml", "./x.xml" and "/abs/x.xml" name one
+     * file, and equal runs must give equal bytes however it was spelled.
+     * An absolute path also replays the recorded command from any folder.
+     * A path that does not resolve is kept as typed (loading it fails). */
+    char *canon_scenario = realpath(argv[optind], NULL);
+    char *canon_models = models ? realpath(models, NULL) : NULL;
     if (models) {
         words[n_words++] = "--models";
-        words[n_words++] = models;
+        words[n_words++] = canon_models ? canon_models : models;
     }
-    words[n_words++] = argv[optind];
+    words[n_words++] = canon_scenario ? canon_scenario : argv[optind];
     char *command_line = join_command_line(words, n_words);
+    free(canon_models);
     if (!command_line) {
+        free(canon_scenario);
         fputs("toposim run: out of memory\n", stderr);
         return CLI_BAD_INPUT;
     }
     opts.command_line = command_line;
+    opts.scenario_path = canon_scenario;
     ts_scenario *s = cli_load_scenario(argv[optind], models);
     if (!s) {
         free(command_line);
+        free(canon_scenario);
         return CLI_BAD_INPUT;
     }
     char default_out[1024];
@@ -252,6 +277,7 @@ int cli_run(int argc, char **argv)
                     strerror(errno));
             ts_scenario_free(s);
             free(command_line);
+            free(canon_scenario);
             return CLI_BAD_INPUT;
         }
     }
@@ -266,6 +292,7 @@ int cli_run(int argc, char **argv)
         cli_print_error(&err);
         ts_scenario_free(s);
         free(command_line);
+        free(canon_scenario);
         return CLI_BAD_INPUT;
     }
     ts_run_stats st;
@@ -296,6 +323,7 @@ int cli_run(int argc, char **argv)
         ts_plan_free(plan);
         ts_scenario_free(s);
         free(command_line);
+        free(canon_scenario);
         return rc == TS_EINTR ? 128 + sig : CLI_BAD_INPUT;
     }
     if (st.interrupted) {
@@ -305,6 +333,7 @@ int cli_run(int argc, char **argv)
         ts_plan_free(plan);
         ts_scenario_free(s);
         free(command_line);
+        free(canon_scenario);
         return 128 + sig;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -320,5 +349,6 @@ int cli_run(int argc, char **argv)
     ts_plan_free(plan);
     ts_scenario_free(s);
     free(command_line);
+    free(canon_scenario);
     return CLI_OK;
 }

@@ -28,6 +28,7 @@ static const char help[] =
     "                        a regression beyond the tolerances fails\n"
     "  -t, --tolerance LIST  p99=10%,miss=1%,failover=10%,temp=2C,energy=5%\n"
     "                        (the defaults; any subset)\n"
+    CLI_LIMIT_HELP
     "  -h, --help            this text\n"
     "exit codes: 0 all gates pass (and no regression), 1 a gate failed or a\n"
     "regression, 2 bad input\n";
@@ -62,6 +63,7 @@ int cli_validate(int argc, char **argv)
         {"junit", required_argument, NULL, 'u'},
         {"baseline", required_argument, NULL, 'b'},
         {"tolerance", required_argument, NULL, 't'},
+        {"limit", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int json = 0, detail = 0;
@@ -74,6 +76,10 @@ int cli_validate(int argc, char **argv)
         case 'u': junit = optarg; break;
         case 'b': baseline = optarg; break;
         case 't': tolerance = optarg; break;
+        case 'L':
+            if (cli_limit_option("validate", optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("validate", "an option is missing its value");
         default: return cli_usage_error("validate", "unknown option");

@@ -1,5 +1,6 @@
 /* toposim: entry point and subcommand dispatch. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,7 +8,9 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli/cli.h"
+#include "toposim/limits.h"
 #include "toposim/trace.h"
+#include "toposim/units.h"
 
 #ifndef TOPOSIM_VERSION
 #define TOPOSIM_VERSION "unknown"
@@ -19,7 +22,7 @@ static const char usage[] =
     "Simulates and validates deployment topologies of robot fleets.\n"
     "\n"
     "commands:\n"
-    "  check SCENARIO.xml      schema and meaning checks only\n"
+    "  check SCENARIO.xml      schema, meaning and placement checks; no run\n"
     "  plan SCENARIO.xml       placement: each component's node and why\n"
     "  run SCENARIO.xml        simulate and write an HDF5 trace\n"
     "  validate TRACE.h5       score a trace: performance, safety, health and\n"
@@ -43,6 +46,39 @@ int cli_usage_error(const char *cmd, const char *message)
     return CLI_BAD_INPUT;
 }
 
+int cli_limit_option(const char *cmd, const char *arg)
+{
+    char name[32], msg[512];
+    const char *eq = strchr(arg, '=');
+    size_t n = eq ? (size_t)(eq - arg) : 0;
+    int id = -1;
+    if (eq && n < sizeof name) {
+        memcpy(name, arg, n);
+        name[n] = '\0';
+        id = ts_limit_find(name);
+    }
+    if (id < 0) {
+        size_t k = (size_t)snprintf(msg, sizeof msg, "--limit '%s': expected NAME=VALUE, NAME one of", arg);
+        for (int i = 0; i < TS_LIMIT_COUNT && k < sizeof msg; i++)
+            k += (size_t)snprintf(msg + k, sizeof msg - k, " %s", ts_limit_name((ts_limit_id)i));
+        return cli_usage_error(cmd, msg);
+    }
+    /* A count is a plain integer; memory takes a size ("4GiB"). Both go
+     * through the scenario's byte parser, which refuses signs, garbage
+     * and overflow. */
+    int64_t v = 0;
+    const char *why = NULL;
+    const char *value = eq + 1;
+    int plain = *value != '\0' && strspn(value, "0123456789") == strlen(value);
+    if ((id != TS_LIMIT_MEMORY && !plain) || ts_unit_bytes(value, &v, &why) != 0 || v <= 0) {
+        snprintf(msg, sizeof msg, "--limit %s: '%s' is not %s greater than 0", name, value,
+                 id == TS_LIMIT_MEMORY ? "a size (e.g. 4GiB)" : "a whole number");
+        return cli_usage_error(cmd, msg);
+    }
+    ts_limit_set((ts_limit_id)id, (uint64_t)v);
+    return CLI_OK;
+}
+
 ts_scenario *cli_load_scenario(const char *path, const char *models_dir)
 {
     ts_scenario_options opts = {models_dir};
@@ -61,6 +97,7 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
 {
     static const struct option longs[] = {
         {"models", required_argument, NULL, 'm'},
+        {"limit", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *models = NULL;
@@ -69,6 +106,10 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
     while ((c = getopt_long(argc, argv, ":m:h", longs, NULL)) != -1) {
         switch (c) {
         case 'm': models = optarg; break;
+        case 'L':
+            if (cli_limit_option(cmd, optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error(cmd, "an option is missing its value");
         default: return cli_usage_error(cmd, "unknown option");

@@ -38,6 +38,8 @@ struct ts_engine {
     uint32_t free_head;
     int stop;
     int running;
+    size_t max_pending;   /* 0: unbounded */
+    int over_limit;
     ts_queue *queue;
     ts_engine_poll_fn poll;   /* asked every POLL_EVERY events; NULL: none */
     void *poll_ctx;
@@ -109,8 +111,16 @@ int ts_engine_schedule(ts_engine *engine, ts_time at, ts_event_fn fn,
 {
     if (at < engine->now || !fn)
         return TS_EINVAL;
-    if (engine->free_head == NO_SLOT && grow_pool(engine) != TS_OK)
-        return TS_ENOMEM;
+    if (engine->free_head == NO_SLOT) {
+        /* The pool is full exactly when cap events are pending. */
+        if (engine->max_pending && engine->cap >= engine->max_pending) {
+            engine->over_limit = 1;
+            engine->stop = 1;
+            return TS_ERANGE;
+        }
+        if (grow_pool(engine) != TS_OK)
+            return TS_ENOMEM;
+    }
     uint32_t id = engine->free_head;
     slot *s = &engine->slots[id];
     ts_queue_key key = {at, engine->seq};
@@ -174,7 +184,7 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until)
     if (engine->running)
         return 0; /* an action must not re-enter run: the loop owns the clock */
     engine->running = 1;
-    engine->stop = 0;
+    engine->stop = engine->over_limit; /* a bound hit while setting up stays hit */
     uint64_t n = 0;
     while (!engine->stop && ts_queue_size(engine->queue) > 0 &&
            ts_queue_peek_time(engine->queue) <= until) {
@@ -210,6 +220,9 @@ void ts_engine_set_poll(ts_engine *engine, ts_engine_poll_fn poll, void *ctx)
     engine->poll = poll;
     engine->poll_ctx = ctx;
 }
+void ts_engine_set_max_pending(ts_engine *engine, size_t max) { engine->max_pending = max; }
+
+int ts_engine_over_limit(const ts_engine *engine) { return engine->over_limit; }
 
 size_t ts_engine_pending(const ts_engine *engine)
 {

@@ -161,6 +161,8 @@ struct ts_compute {
     ts_compute_load_fn load;
     ts_platform_event_fn event;
     void *ctx;
+    size_t max_waiting;       /* 0: unbounded */
+    ts_compute_overflow_fn overflow;
 };
 
 /* ---- Construction ---- */
@@ -200,6 +202,8 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     c->load = cfg->load;
     c->event = cfg->event;
     c->ctx = cfg->ctx;
+    c->max_waiting = cfg->max_waiting;
+    c->overflow = cfg->overflow;
     size_t core = 0, gpu = 0;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         node_state *n = &c->nodes[i];
@@ -1018,6 +1022,11 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
 
 static int push_release(ts_compute *c, task_state *t, ts_time release)
 {
+    if (c->max_waiting && t->pend_count >= c->max_waiting) {
+        if (c->overflow)
+            c->overflow(c->ctx, (int)(t - c->tasks), t->pend_count);
+        return TS_ERANGE;
+    }
     pend_entry *ring = pend_ring(t);
     if (t->pend_count == t->pend_cap) {
         size_t cap = t->pend_cap ? 2 * t->pend_cap : 8;

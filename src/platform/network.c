@@ -141,6 +141,8 @@ struct ts_network {
     ts_topology *own_topology; /* when the config gave none */
     ts_routes *routes;
     int *batch;               /* scratch for link batches, n_links */
+    unsigned char *node_down; /* per node: 1 while crashed */
+    unsigned char *down_ends; /* per link: its ends that are down (0-2) */
     int64_t *weights;
     packet_slot *slots;
     size_t n_slots;
@@ -579,6 +581,21 @@ static void enqueue(ts_network *net, int slot, int hop)
     h->c.sent_bytes += (uint64_t)s->wire;
 }
 
+/* A link carries traffic while it is up and neither end node is down. */
+static int link_live(const ts_network *net, size_t link)
+{
+    return net->links[link].up && !net->down_ends[link];
+}
+
+/* The hops' copy of link_live, which the forward path reads; set wherever
+ * the link's state or its ends' change. */
+static void sync_hop_up(ts_network *net, size_t link)
+{
+    int live = link_live(net, link);
+    net->hops[2 * link].up = live;
+    net->hops[2 * link + 1].up = live;
+}
+
 /* Puts the packet in `slot` on the next hop toward its destination. */
 static void forward(ts_network *net, int slot)
 {
@@ -733,8 +750,10 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
     net->batch = ts_malloc(nl * sizeof *net->batch);
     net->weights = ts_malloc(nl * sizeof *net->weights);
+    net->node_down = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, 1);
+    net->down_ends = ts_calloc(nl, 1);
     if (!net->links || !net->hops || !net->media || !net->batch ||
-        !net->weights || grow_slots(net) != TS_OK)
+        !net->weights || !net->node_down || !net->down_ends || grow_slots(net) != TS_OK)
         goto nomem;
     for (size_t i = 0; i < cfg->n_media; i++) {
         const ts_medium_desc *d = &cfg->media[i];
@@ -860,6 +879,8 @@ void ts_network_free(ts_network *net)
     ts_free(net->hops);
     ts_free(net->media);
     ts_free(net->batch);
+    ts_free(net->node_down);
+    ts_free(net->down_ends);
     ts_free(net->weights);
     ts_free(net->medium_first);
     ts_free(net->medium_hops);
@@ -1135,8 +1156,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
         link_state *ls = &net->links[links[i]];
         if (ls->up != up) {
             ls->up = up;
-            net->hops[2 * (size_t)links[i]].up = up;
-            net->hops[2 * (size_t)links[i] + 1].up = up;
+            sync_hop_up(net, (size_t)links[i]);
             net->batch[m++] = links[i];
         }
     }
@@ -1146,7 +1166,8 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
      * reports below already takes the new paths. */
     size_t changed = 0;
     ts_error err;
-    unsigned char state = (unsigned char)up;
+    /* A link that comes up between crashed nodes stays out of the routes. */
+    unsigned char state = (unsigned char)(up && !net->down_ends[net->batch[0]]);
     int rc = TS_OK;
     if (m == 1) {
         rc = ts_routes_set_links(net->routes, net->batch, 1, &state, NULL, &changed, &err);
@@ -1155,7 +1176,8 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
         if (!ups)
             rc = TS_ENOMEM;
         else {
-            memset(ups, up, m);
+            for (size_t i = 0; i < m; i++)
+                ups[i] = (unsigned char)(up && !net->down_ends[net->batch[i]]);
             rc = ts_routes_set_links(net->routes, net->batch, m, ups, NULL, &changed, &err);
             ts_free(ups);
         }
@@ -1199,6 +1221,67 @@ int ts_network_link_up(const ts_network *net, int link)
     if (link < 0 || (size_t)link >= net->n_links)
         return -1;
     return net->links[link].up;
+}
+
+int ts_network_set_node_up(ts_network *net, int node, int up)
+{
+    if (node < 0 || (size_t)node >= net->n_nodes)
+        return TS_EINVAL;
+    up = up != 0;
+    if (net->node_down[node] == !up)
+        return TS_OK;
+    net->node_down[node] = (unsigned char)!up;
+    /* The node's links that start or stop carrying traffic; a scan of
+     * every link, as this happens once per crash, never per message. */
+    size_t m = 0;
+    for (size_t l = 0; l < net->n_links; l++) {
+        const hop_state *h = &net->hops[2 * l];
+        if (h->from != node && h->to != node)
+            continue;
+        int before = link_live(net, l);
+        net->down_ends[l] = (unsigned char)(net->down_ends[l] + (up ? -1 : 1));
+        sync_hop_up(net, l);
+        if (link_live(net, l) != before)
+            net->batch[m++] = (int)l;
+    }
+    if (m == 0)
+        return TS_OK;
+    size_t changed = 0, lost = 0;
+    ts_error err;
+    unsigned char *ups = ts_malloc(m);
+    int rc = ups ? TS_OK : TS_ENOMEM;
+    if (ups) {
+        memset(ups, up, m);
+        rc = ts_routes_set_links(net->routes, net->batch, m, ups, NULL, &changed, &err);
+        ts_free(ups);
+    }
+    /* What was on its links is lost as on a link going down (the links'
+     * down counters count it); later messages toward it find no live
+     * hop and are reported TS_PKT_NO_ROUTE, or take another path. */
+    if (!up)
+        for (size_t i = 0; i < m; i++) {
+            lost += kill_hop(net, 2 * (size_t)net->batch[i]);
+            lost += kill_hop(net, 2 * (size_t)net->batch[i] + 1);
+        }
+    if (net->event && (changed > 0 || lost > 0)) {
+        ts_platform_event ev = {.time = ts_engine_now(net->engine),
+                                .kind = TS_EV_ROUTE_CHANGE, .node = node,
+                                .link = net->batch[0], .component = -1,
+                                .value = (double)changed};
+        snprintf(ev.detail, sizeof ev.detail,
+                 "routes recomputed after node %d went %s: %zu node pairs take a "
+                 "new next hop; %zu messages on its %zu links lost", node,
+                 up ? "up" : "down", changed, lost, m);
+        net->event(net->ctx, &ev);
+    }
+    return rc;
+}
+
+int ts_network_node_up(const ts_network *net, int node)
+{
+    if (node < 0 || (size_t)node >= net->n_nodes)
+        return -1;
+    return !net->node_down[node];
 }
 
 int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)

@@ -38,6 +38,7 @@
 #include <libxml/hash.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 #include "toposim/units.h"
 
 /* A link with neither an inline queue nor a model's: 64 KiB per direction,
@@ -447,6 +448,10 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
     if (n->cores < 1)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: a compute node needs at least 1 core", who);
+    if ((uint64_t)n->cores > ts_limit(TS_LIMIT_CORES))
+        return ts_limit_error(b->L->err, TS_LIMIT_CORES, b->file, line,
+                              "%s: %d cores%s", who, n->cores,
+                              model && !ts__attr(el, "cores") ? " (from its model)" : "");
     return node_power_thermal(b, el, n, m);
 }
 
@@ -643,6 +648,17 @@ static int link_options(builder *b, const xmlNode *el, ts_scenario_link *k,
     if (own.set & TS__LINK_LOSS)
         opts->loss = own.loss;
     opts->set |= own.set;
+    /* Checked on the merged options (a model's header under the link's
+     * mtu, or the other way): every fragment carries a header and some
+     * payload, so the network would refuse the link at run time. */
+    if (opts->mtu_bytes > 0 && opts->mtu_bytes <= opts->header_bytes)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(el),
+                            "%s: the MTU (%lld bytes) must exceed the header (%lld "
+                            "bytes)%s: each fragment carries a header and some payload",
+                            who, (long long)opts->mtu_bytes, (long long)opts->header_bytes,
+                            ts__attr(el, "model") && (!(own.set & TS__LINK_MTU) ||
+                                                      !(own.set & TS__LINK_HEADER))
+                                ? " (one of them from its model)" : "");
     k->queue_packets = opts->queue_packets;
     k->mtu_bytes = opts->mtu_bytes;
     k->header_bytes = opts->header_bytes;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 #include "toposim/qos.h"
 
 #define MS ((int64_t)1000 * 1000)
@@ -1165,6 +1166,9 @@ int ts__add_fleet(ts__builder *b, const xmlNode *el)
                           "fleet %s (line %d)", id, tmpl, s->fleets[i].id,
                           s->fleets[i].line);
     ts__int_attr(el, "count", &f->count);
+    if (f->count > 0 && (uint64_t)f->count > ts_limit(TS_LIMIT_FLEET_SIZE))
+        return ts_limit_error(b->L->err, TS_LIMIT_FLEET_SIZE, b->file, ts__line(el),
+                              "fleet %s: count=\"%d\" robots", id, f->count);
 
     const char *coord = ts__attr(el, "coordinator");
     if (coord) {

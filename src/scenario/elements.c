@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "toposim/alloc.h"
+#include "toposim/sim.h"
 #include "toposim/units.h"
 
 /* ---- tree walking -------------------------------------------------------- */
@@ -233,6 +234,11 @@ int ts__quantity(const ts__at *at, const xmlNode *el, const char *attr,
         return ts_error_set(at->err, rc, at->file, ts__line(el),
                             "%s: %s=\"%s\": %s", at->who, attr, v,
                             why ? why : "not a valid quantity");
+    if ((kind == TS__Q_TIME || kind == TS__Q_PERIOD) && *i > TS_SIM_TIME_LIMIT)
+        return ts_error_set(at->err, TS_ERANGE, at->file, ts__line(el),
+                            "%s: %s=\"%s\" is beyond the longest time toposim "
+                            "simulates, 1000000000000000000ns (about 31.7 years)",
+                            at->who, attr, v);
     return TS_OK;
 }
 

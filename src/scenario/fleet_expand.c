@@ -30,6 +30,7 @@
 #include <libxml/hash.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 
 /* What one fleet copies: index lists into the scenario's arrays (as they
  * were before this fleet) and, for nodes, components and topics, a map
@@ -164,6 +165,29 @@ static int make_room(expansion *e)
 {
     ts_scenario *s = e->s;
     size_t k = (size_t)e->f->count - 1;
+    /* Bounded before anything grows: k is at most the fleet-size limit
+     * (checked when the fleet was read), so none of these products
+     * overflows. */
+    uint64_t components = (uint64_t)s->n_components + (uint64_t)k * e->n_comps;
+    if (components > ts_limit(TS_LIMIT_COMPONENTS))
+        return ts_limit_error(e->err, TS_LIMIT_COMPONENTS, e->file, e->f->line,
+                              "fleet %s: %d robots like %s make %llu components",
+                              e->f->id, e->f->count, s->sites[e->f->template_site].id,
+                              (unsigned long long)components);
+    uint64_t bytes = (uint64_t)k * (sizeof *s->sites + e->n_nodes * sizeof *s->nodes +
+                                    e->n_links * sizeof *s->links +
+                                    e->n_comps * sizeof *s->components +
+                                    e->n_topics * sizeof *s->topics +
+                                    e->n_reqs * sizeof *s->requirements +
+                                    e->n_clients * sizeof *s->clients +
+                                    e->n_allows * sizeof *s->allows);
+    uint64_t memory = ts_limit(TS_LIMIT_MEMORY);
+    if (memory && bytes > memory / 2)
+        return ts_limit_error(e->err, TS_LIMIT_MEMORY, e->file, e->f->line,
+                              "fleet %s: %d robots like %s need %llu bytes for "
+                              "their description alone, more than half the memory",
+                              e->f->id, e->f->count, s->sites[e->f->template_site].id,
+                              (unsigned long long)bytes);
     if (extend((void **)&s->sites, s->n_sites, k, sizeof *s->sites) ||
         extend((void **)&s->nodes, s->n_nodes, k * e->n_nodes,
                sizeof *s->nodes) ||

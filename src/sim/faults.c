@@ -89,6 +89,18 @@ static void set_node(ts__faults *w, int node, int up)
      * then stays down in the compute model too. */
     if (ts_dynamics_set_node_up(w->dyn, node, up) != TS_OK && up)
         return;
+    /* A crashed switch, access point or router forwards nothing until it
+     * restarts: its links carry nothing and routes go around it. A compute
+     * node's crash stops its components (below), whose traffic the
+     * runtime already drops; its links are left as they are. */
+    if (w->sh.s->nodes[node].kind == TS_NODE_SWITCH &&
+        ts_network_set_node_up(w->net, node, up) == TS_ENOMEM) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, w->sh.s->path, 0,
+                     "no memory to recompute the routes around node %s",
+                     w->sh.s->nodes[node].id);
+        ts__bus_fail(w->sh.bus, &e);
+    }
     ts_compute_set_node_up(w->compute, node, up);
     for (int k = w->sh.node_first[node]; k < w->sh.node_first[node + 1]; k++)
         if (!ts__rts_crashed(w->rts, w->sh.on_node[k]))
@@ -120,7 +132,7 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
         break;
     }
     case TS_FAULT_LATENCY_SPIKE:
-        ts_network_set_extra_latency(w->net, f->target, recover ? 0 : (int64_t)f->value);
+        ts_network_set_extra_latency(w->net, f->target, recover ? 0 : f->extra_ns);
         snprintf(detail, sizeof detail, "link %s: %s", s->links[f->target].id,
                  recover ? "extra latency removed" : "extra latency");
         break;
@@ -174,6 +186,9 @@ static void on_fault(ts_engine *engine, void *ctx, uint64_t arg)
     const ts_scenario_fault *f = &w->sh.s->faults[arg / 2];
     int recover = (int)(arg % 2);
     apply(w, f, recover);
+    /* Both times are at most TS_SIM_TIME_LIMIT (the loader refuses more),
+     * so the sum cannot overflow; a recovery past any run's end is still
+     * scheduled, and never runs. */
     if (!recover && f->duration_ns > 0 &&
         ts_engine_schedule(engine, ts_engine_now(engine) + f->duration_ns, on_fault, w,
                            FAULT_ARG(arg / 2, 1), NULL) != TS_OK) {

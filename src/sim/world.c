@@ -26,6 +26,7 @@
  */
 #include "toposim/world.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@
 
 #include "toposim/alloc.h"
 #include "toposim/dynamics.h"
+#include "toposim/limits.h"
 
 /* The network reports packets in the trace's own status numbers. */
 _Static_assert((int)TS_PKT_DELIVERED == (int)TS_MSG_DELIVERED && (int)TS_PKT_DROPPED_QUEUE == (int)TS_MSG_DROPPED_QUEUE &&
@@ -68,6 +70,22 @@ typedef struct world {
     ts__services *services;
     ts__fleet *fleet;
 } world;
+
+/* Bytes one pending event holds: its pool slot and its queue entry (an
+ * upper estimate over the queue implementations). */
+#define EVENT_BYTES 64u
+
+/* The events limit, lowered to what half the memory limit can hold. */
+static size_t max_pending_events(void)
+{
+    uint64_t n = ts_limit(TS_LIMIT_EVENTS);
+    uint64_t memory = ts_limit(TS_LIMIT_MEMORY);
+    if (memory && memory / 2 / EVENT_BYTES < n)
+        n = memory / 2 / EVENT_BYTES;
+    if (n < 1024)
+        n = 1024;
+    return n > SIZE_MAX ? SIZE_MAX : (size_t)n;
+}
 
 static void fail(world *w, const ts_error *e)
 {
@@ -111,6 +129,28 @@ static void on_packet_done(void *ctx, const ts_packet *p)
         ts__rts_packet(w->rts, p);
     else
         ts__recorder_message(w->recorder, p);
+}
+
+/* A component whose jobs arrive faster than they finish: releases would
+ * pile up without end (and with them memory and the run's time), so the
+ * run stops here with the limit named. Failing, rather than dropping
+ * releases as a ROS 2 timer skips the periods its callback overran, keeps
+ * the model's queued-release semantics (every release is a job the trace
+ * accounts for) and tells the user at once that the scenario asks for more
+ * than its node can do. */
+static void on_overflow(void *ctx, int task, size_t waiting)
+{
+    world *w = ctx;
+    const ts_scenario *s = w->sh.s;
+    const ts_scenario_component *c = &s->components[task]; /* task i is component i */
+    ts_error e;
+    ts_limit_error(&e, TS_LIMIT_JOBS, s->path, c->line,
+                   "component %s: %zu released jobs waiting at %.6f s simulated (a job "
+                   "every %lld ns, each up to %lld ns of work): its jobs arrive faster "
+                   "than they finish", c->id, waiting,
+                   (double)ts_engine_now(w->sh.engine) / 1e9, (long long)c->period_ns,
+                   (long long)c->exec_ns);
+    fail(w, &e);
 }
 
 static void on_job_done(void *ctx, const ts_job_record *job)
@@ -330,6 +370,8 @@ static int build_compute(world *w, ts_error *err)
             .load = on_load,
             .event = on_event,
             .ctx = w,
+            .max_waiting = (size_t)ts_limit(TS_LIMIT_JOBS),
+            .overflow = on_overflow,
         };
         rc = ts_compute_new(w->sh.engine, &cc, &w->compute, err);
     }
@@ -460,7 +502,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     int64_t duration = opts->duration_ns > 0 ? opts->duration_ns : s->duration_ns;
     w.end = duration;
 
-    ts_trace_meta meta = {s->name, s->path, s->text, seed, duration,
+    ts_trace_meta meta = {s->name, opts->scenario_path ? opts->scenario_path : s->path,
+                          s->text, seed, duration,
                           opts->command_line, s->n_requirements > 0, opts->stamp,
                           opts->trace_compress};
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
@@ -468,6 +511,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         return rc;
     ts__tables tables = {s, plan, w.trace};
     w.sh.engine = ts_engine_new(4096);
+    if (w.sh.engine)
+        ts_engine_set_max_pending(w.sh.engine, max_pending_events());
     w.sh.bus = w.sh.engine ? ts__bus_new(w.sh.engine) : NULL;
     if (!w.sh.engine || !w.sh.bus)
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
@@ -487,6 +532,14 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     if (!interrupted(opts))
         st.events = ts_engine_run(w.sh.engine, duration);
     st.interrupted = interrupted(opts);
+    if (ts_engine_over_limit(w.sh.engine) && !ts__bus_failed(w.sh.bus)) {
+        ts_error e;
+        ts_limit_error(&e, TS_LIMIT_EVENTS, s->path, 0,
+                       "%zu simulation events pending at %.6f s simulated",
+                       ts_engine_pending(w.sh.engine),
+                       (double)ts_engine_now(w.sh.engine) / 1e9);
+        fail(&w, &e);
+    }
     /* A route that could not be made for want of memory sent its packets
      * to "no route": the run is void, not a network verdict. */
     if (ts_routes_out_of_memory(ts_network_routes(w.net))) {

@@ -14,13 +14,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <hdf5.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 #include "trace/schema.h"
 
 /* Caps on strings a file may make us allocate. */
@@ -392,32 +392,6 @@ static int check_columns(const rctx *c, const ts__table_schema *s, hid_t ft, int
     return TS_OK;
 }
 
-/* Bytes this process may use, 0 when unknown: the least of physical
- * memory, its address-space limit (RLIMIT_AS) and its cgroup's limit
- * (cgroup v2 memory.max), since any of them ends the process first. */
-static unsigned long long memory_budget(void)
-{
-    unsigned long long least = 0;
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-    long pages = sysconf(_SC_PHYS_PAGES);
-    long page = sysconf(_SC_PAGESIZE);
-    if (pages > 0 && page > 0)
-        least = (unsigned long long)pages * (unsigned long long)page;
-#endif
-    struct rlimit as;
-    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY &&
-        (least == 0 || (unsigned long long)as.rlim_cur < least))
-        least = (unsigned long long)as.rlim_cur;
-    FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
-    if (f) {
-        unsigned long long max;
-        if (fscanf(f, "%llu", &max) == 1 && max > 0 && (least == 0 || max < least))
-            least = max;
-        fclose(f);
-    }
-    return least;
-}
-
 /* zlib's deflate shrinks data at most 1032:1 (zlib technical details,
  * "maximum compression factor"); no stored table can hold more rows. */
 #define DEFLATE_MAX_RATIO 1032ULL
@@ -483,11 +457,12 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int 
                           "dataset %s is not one-dimensional", s->path);
         goto done;
     }
-    if (dims[0] > TS__TRACE_MAX_ROWS) {
-        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                          "dataset %s has %llu rows, more than the %llu accepted",
-                          s->path, (unsigned long long)dims[0],
-                          (unsigned long long)TS__TRACE_MAX_ROWS);
+    if (dims[0] > ts_limit(TS_LIMIT_TRACE_ROWS)) {
+        ts_limit_error(c->err, TS_LIMIT_TRACE_ROWS, c->path, 0,
+                       "dataset %s has %llu rows", s->path, (unsigned long long)dims[0]);
+        rc = TS_EFORMAT; /* the file's claim, not this run's resources */
+        if (c->err)
+            c->err->code = rc;
         goto done;
     }
     rc = check_columns(c, s, ft, version);
@@ -506,7 +481,7 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int 
     }
     /* A compressed table of a billion equal rows is still small on disk:
      * refuse before allocating what this process cannot hold. */
-    unsigned long long mem = memory_budget();
+    unsigned long long mem = ts_limit(TS_LIMIT_MEMORY);
     if (mem && (unsigned long long)n * s->row_size > mem / 2) {
         rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0,
                           "dataset %s has %zu rows (%llu bytes), more than half "

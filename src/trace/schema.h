@@ -20,10 +20,6 @@
 /* The trace's format identifier, root attribute "format". */
 #define TS__TRACE_FORMAT "toposim-trace"
 
-/* Largest row count either side accepts for one table: a reader must not
- * be talked into allocating without bound by a hostile file. */
-#define TS__TRACE_MAX_ROWS 1000000000ull
-
 /* Most columns any table has (node_state: 19). */
 #define TS__TRACE_MAX_COLUMNS 24
 

@@ -24,6 +24,7 @@
 #include <hdf5_hl.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 #include "trace/schema.h"
 #include "util/atomic_file.h"
 
@@ -54,6 +55,7 @@ struct ts_trace_writer {
     int finished;             /* the run reached its end */
     int stamp;                /* record host and wall time at commit */
     int compress;             /* a ts_trace_compress */
+    uint64_t max_rows;        /* the trace-rows limit, read once at open */
     struct timespec opened;   /* CLOCK_MONOTONIC at open, when stamped */
     char started_utc[32];     /* wall clock at open, when stamped */
     char tmp[TS__PATH_MAX];
@@ -267,10 +269,10 @@ static int flush_table(ts_trace_writer *w, wtable *t, ts_error *err)
 
 static int put_row(ts_trace_writer *w, wtable *t, const void *row, ts_error *err)
 {
-    if (t->rows >= TS__TRACE_MAX_ROWS)
-        return ts_error_set(err, TS_ERANGE, w->final, 0,
-                            "dataset %s would exceed %llu rows", t->s->path,
-                            (unsigned long long)TS__TRACE_MAX_ROWS);
+    if (t->rows >= w->max_rows)
+        return ts_limit_error(err, TS_LIMIT_TRACE_ROWS, w->final, 0,
+                              "dataset %s would get %llu rows", t->s->path,
+                              (unsigned long long)t->rows + 1);
     pack_row(t, row, t->block + t->n_block * t->packed_size);
     t->n_block++;
     t->rows++;
@@ -565,6 +567,7 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
         return ts_error_set(err, TS_ENOMEM, final_path, 0, "no memory for trace writer");
     w->file = H5I_INVALID_HID;
     w->compress = meta ? meta->compress : TS_TRACE_COMPRESS_DEFAULT;
+    w->max_rows = ts_limit(TS_LIMIT_TRACE_ROWS);
     for (int i = 0; i < TS__T_COUNT; i++)
         w->t[i].pt = H5I_INVALID_HID;
     if (snprintf(w->final, sizeof w->final, "%s", final_path) >= (int)sizeof w->final ||

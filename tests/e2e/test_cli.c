@@ -229,8 +229,11 @@ static void expect_bad(const char *file, int line, const char *phrase, int check
     if (phrase && !strstr(err_text, phrase))
         fail_msg("%s: stderr lacks '%s': %s", file, phrase, err_text);
     assert_int_equal(stray_files(), 0);
-    /* check stops before placement, so it accepts an infeasible plan. */
+    /* check places the components too, so it refuses an infeasible plan
+     * at the same line. */
     assert_int_equal(toposim("check %s", file), check_rc);
+    if (check_rc && !strstr(err_text, where))
+        fail_msg("check %s: stderr lacks '%s': %s", file, where, err_text);
 }
 
 static void test_bad_inputs_exit_2_with_file_line(void **state)
@@ -239,7 +242,7 @@ static void test_bad_inputs_exit_2_with_file_line(void **state)
     expect_bad("tests/e2e/bad-malformed.xml", 9, NULL, 2);
     expect_bad("tests/e2e/bad-dangling.xml", 10, "ap9", 2);
     expect_bad("tests/e2e/bad-unit.xml", 11, "10 parsecs", 2);
-    expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 0);
+    expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 2);
     assert_int_equal(toposim("plan tests/e2e/bad-infeasible.xml"), 2);
     assert_non_null(strstr(err_text, "tests/e2e/bad-infeasible.xml:12:"));
     /* A binding constraint other than a resource: isolation. */

@@ -724,10 +724,53 @@ static void test_run_to_end_of_time_drains(void **state)
     ts_engine_free(e);
 }
 
+/* Each run of it schedules two more: the pending events double without
+ * end, as a model gone wrong would make them. */
+static void fork_event(ts_engine *e, void *ctx, uint64_t arg)
+{
+    (*(int *)ctx)++;
+    ts_time now = ts_engine_now(e);
+    if (ts_engine_schedule(e, now + 1, fork_event, ctx, arg, NULL) != TS_OK)
+        return;
+    ts_engine_schedule(e, now + 1, fork_event, ctx, arg, NULL);
+}
+
+/* Beyond the pending bound a schedule fails with TS_ERANGE and the run
+ * stops after that action; without a bound the pool just grows. */
+static void test_pending_bound_stops_the_run(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    assert_non_null(e);
+    ts_engine_set_max_pending(e, 100);
+    int fired = 0;
+    assert_int_equal(ts_engine_schedule(e, 0, fork_event, &fired, 0, NULL), TS_OK);
+    assert_int_equal(ts_engine_over_limit(e), 0);
+    ts_engine_run(e, 1000000);
+    assert_int_equal(ts_engine_over_limit(e), 1);
+    assert_true(ts_engine_pending(e) >= 100);
+    assert_true(ts_engine_pending(e) <= 256);  /* the pool grew by doubling to it */
+    assert_true(ts_engine_now(e) < 20);         /* stopped, not run to the end */
+    /* a later run does not resume past the bound */
+    int before = fired;
+    ts_engine_run(e, 1000000);
+    assert_int_equal(fired, before);
+    ts_engine_free(e);
+
+    e = ts_engine_new(16);
+    fired = 0;
+    assert_int_equal(ts_engine_schedule(e, 0, fork_event, &fired, 0, NULL), TS_OK);
+    ts_engine_run(e, 8);
+    assert_int_equal(ts_engine_over_limit(e), 0);
+    assert_int_equal(ts_engine_pending(e), 512);
+    ts_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_to_end_of_time_drains),
+        cmocka_unit_test(test_pending_bound_stops_the_run),
         cmocka_unit_test(test_time_order),
         cmocka_unit_test(test_equal_times_insertion_order),
         cmocka_unit_test(test_cancel_and_stale_handles),

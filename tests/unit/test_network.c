@@ -457,6 +457,77 @@ static void test_fault_hooks(void **state)
     teardown_net(&f);
 }
 
+/* A crashed node's links carry nothing: what is on them is lost as on a
+ * link going down, routes go around the node, and with no other path a
+ * message is a no-route drop; its links' own state survives the crash. */
+static void test_node_down_is_its_links_down(void **state)
+{
+    (void)state;
+    /* 0 - 1 - 2 through node 1 (2 ms), or 0 - 3 - 2 (20 ms). */
+    ts_net_link_desc links[] = {
+        LINK(0, 1, 1 * TS_MS, 1e9, 1 << 16),
+        LINK(1, 2, 1 * TS_MS, 1e9, 1 << 16),
+        LINK(0, 3, 10 * TS_MS, 1e9, 1 << 16),
+        LINK(3, 2, 10 * TS_MS, 1e9, 1 << 16),
+    };
+    net_fixture f;
+    build(&f, 4, links, 4);
+    const ts_routes *r = ts_network_routes(f.net);
+    assert_int_equal(ts_routes_next_hop(r, 0, 2), 0);      /* link 0, a->b */
+    send_at(&f, 0, 2, 125, 0);
+    ts_engine_run(f.engine, 500 * TS_US);                  /* on link 0 */
+    assert_int_equal(ts_network_set_node_up(f.net, 1, 0), TS_OK);
+    assert_int_equal(ts_network_node_up(f.net, 1), 0);
+    assert_int_equal(f.rec.n, 1);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_LINK_DOWN);
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.down_messages, 1);
+    assert_int_equal(ts_network_link_up(f.net, 0), 1);     /* its own state */
+    assert_int_equal(ts_routes_next_hop(r, 0, 2), 2 * 2);  /* around node 1 */
+
+    send_at(&f, 0, 2, 125, 1);
+    ts_engine_run(f.engine, 50 * TS_MS);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[1].status, TS_PKT_DELIVERED);
+    assert_true(f.rec.done[1].received - f.rec.done[1].sent >= 20 * TS_MS);
+
+    /* A link of the crashed node going down and up stays out of use. */
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 1), TS_OK);
+    assert_int_equal(ts_routes_next_hop(r, 0, 2), 2 * 2);
+    /* No other path: a no-route drop at the source. */
+    assert_int_equal(ts_network_set_link_up(f.net, 2, 0), TS_OK);
+    send_at(&f, 0, 2, 125, 2);
+    assert_int_equal(f.rec.n, 3);
+    assert_int_equal(f.rec.done[2].status, TS_PKT_NO_ROUTE);
+    send_at(&f, 0, 1, 125, 3);                             /* to it, too */
+    assert_int_equal(f.rec.done[3].status, TS_PKT_NO_ROUTE);
+
+    /* Restarted: its links carry traffic again. */
+    assert_int_equal(ts_network_set_node_up(f.net, 1, 1), TS_OK);
+    assert_int_equal(ts_network_set_node_up(f.net, 1, 1), TS_OK);  /* no change */
+    assert_int_equal(ts_routes_next_hop(r, 0, 2), 0);
+    send_at(&f, 0, 2, 125, 4);
+    ts_engine_run(f.engine, 100 * TS_MS);
+    assert_int_equal(f.rec.n, 5);
+    assert_int_equal(f.rec.done[4].status, TS_PKT_DELIVERED);
+    assert_true(f.rec.done[4].received - f.rec.done[4].sent < 3 * TS_MS);
+
+    /* A link down before the crash stays down after the restart. */
+    assert_int_equal(ts_network_set_link_up(f.net, 1, 0), TS_OK);
+    assert_int_equal(ts_network_set_node_up(f.net, 1, 0), TS_OK);
+    assert_int_equal(ts_network_set_node_up(f.net, 1, 1), TS_OK);
+    assert_int_equal(ts_network_link_up(f.net, 1), 0);
+    send_at(&f, 1, 2, 125, 5);
+    assert_int_equal(f.rec.done[5].status, TS_PKT_NO_ROUTE);
+
+    assert_int_equal(ts_network_set_node_up(f.net, 4, 0), TS_EINVAL);
+    assert_int_equal(ts_network_set_node_up(f.net, -1, 0), TS_EINVAL);
+    assert_int_equal(ts_network_node_up(f.net, 4), -1);
+    teardown_net(&f);
+}
+
 static void test_loss_helpers(void **state)
 {
     (void)state;
@@ -1309,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_counters_exact_busy_time),
         cmocka_unit_test(test_medium_shared_queue),
         cmocka_unit_test(test_fault_hooks),
+        cmocka_unit_test(test_node_down_is_its_links_down),
         cmocka_unit_test(test_loss_helpers),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_routes_match_reference),

@@ -18,6 +18,7 @@
 #include <hdf5_hl.h>
 
 #include "toposim/alloc.h"
+#include "toposim/limits.h"
 #include "toposim/trace.h"
 #include "trace/schema.h"
 
@@ -1246,6 +1247,18 @@ static void test_too_many_rows_refused(void **state)
     assert_int_equal(ts_trace_load(path, &t, &err), TS_EFORMAT);
     assert_null(t);
     assert_non_null(strstr(err.msg, "/jobs has 1000000001 rows"));
+    assert_non_null(strstr(err.msg, "--limit trace-rows="));
+
+    /* The bound is the trace-rows limit: lowered, a small table is refused. */
+    path_in(f, "small.h5", path, sizeof path);
+    write_example(path, 3, 3);
+    assert_int_equal(ts_limit_set(TS_LIMIT_TRACE_ROWS, 2), TS_OK);
+    int rc = ts_trace_load(path, &t, &err);
+    ts_limits_reset();
+    assert_int_equal(rc, TS_EFORMAT);
+    assert_non_null(strstr(err.msg, "limit trace-rows=2;"));
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    ts_trace_free(t);
 }
 
 /* ---- format version 3 ---- */

@@ -29,30 +29,75 @@
 
 static char good_path[64];
 
+/* The scenarios whose traces are mutated: $TOPOSIM_MUTATION_SCENARIOS
+ * (names in scenarios/, blank-separated; `make fuzz-smoke` gives three),
+ * else the default one. Their traces are good_path (the first) and
+ * extra_paths. */
+#define MAX_TRACES 4
+static char extra_paths[MAX_TRACES][80];
+static char scenario_names[MAX_TRACES][64];
+static int n_traces;
+
 /* A passing scenario, run for 300 ms so the file stays small. */
-static int setup(void **state)
+static int make_trace(const char *name, const char *path)
 {
-    (void)state;
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;
-    snprintf(good_path, sizeof good_path, "/tmp/test_trace_hostile_%ld.h5", (long)getpid());
-    if (ts_scenario_load("scenarios/humanoid-basic.xml", NULL, &s, &err) != TS_OK ||
+    char file[128];
+    snprintf(file, sizeof file, "scenarios/%s.xml", name);
+    if (ts_scenario_load(file, NULL, &s, &err) != TS_OK ||
         ts_plan_new(s, &plan, &err) != TS_OK) {
         fprintf(stderr, "setup: %s\n", err.msg);
+        ts_scenario_free(s);
         return -1;
     }
-    ts_run_options o = {.trace_path = good_path, .duration_ns = 300 * MS};
+    ts_run_options o = {.trace_path = path, .duration_ns = 300 * MS};
     int rc = ts_world_run(s, plan, &o, NULL, &err);
+    if (rc != TS_OK)
+        fprintf(stderr, "setup: %s: %s\n", file, err.msg);
     ts_plan_free(plan);
     ts_scenario_free(s);
     return rc == TS_OK ? 0 : -1;
 }
 
+static const char *trace_path(int i)
+{
+    return i == 0 ? good_path : extra_paths[i];
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *list = getenv("TOPOSIM_MUTATION_SCENARIOS");
+    if (!list || !*list)
+        list = "humanoid-basic";
+    n_traces = 0;
+    for (const char *p = list; *p && n_traces < MAX_TRACES;) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && n < sizeof scenario_names[0]) {
+            memcpy(scenario_names[n_traces], p, n);
+            scenario_names[n_traces][n] = '\0';
+            n_traces++;
+        }
+        p += n;
+        p += strspn(p, " ");
+    }
+    snprintf(good_path, sizeof good_path, "/tmp/test_trace_hostile_%ld.h5", (long)getpid());
+    for (int i = 1; i < n_traces; i++)
+        snprintf(extra_paths[i], sizeof extra_paths[i], "/tmp/test_trace_hostile_%ld_%d.h5",
+                 (long)getpid(), i);
+    for (int i = 0; i < n_traces; i++)
+        if (make_trace(scenario_names[i], trace_path(i)) != 0)
+            return -1;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     (void)state;
-    unlink(good_path);
+    for (int i = 0; i < n_traces; i++)
+        unlink(trace_path(i));
     return 0;
 }
 
@@ -167,31 +212,30 @@ static unsigned char *read_whole(const char *path, size_t *len)
     return buf;
 }
 
-/* 200 files with 1 to 4 random bytes changed (fixed seed): each is refused
- * with a reason, or read whole; one read whole whose tables changed must
- * not pass every gate. The original passes, so a pass is what a changed
- * file could wrongly keep. */
-static void test_mutated_files(void **state)
+/* `count` files with 1 to 4 random bytes of the trace at `good` changed
+ * (fixed seed): each is refused with a reason, or read whole; one read
+ * whole whose tables changed must not pass every gate. The original
+ * passes, so a pass is what a changed file could wrongly keep. */
+static void mutate_trace(const char *name, const char *good, int count, unsigned long seed)
 {
-    (void)state;
     ts_error err;
     ts_trace *orig = NULL;
-    assert_int_equal(ts_trace_load(good_path, &orig, &err), TS_OK);
+    assert_int_equal(ts_trace_load(good, &orig, &err), TS_OK);
     ts_validation *v0 = NULL;
     assert_int_equal(ts_validate(orig, &v0, &err), TS_OK);
     assert_true(v0->all_pass);
     ts_validation_free(v0);
 
     size_t len;
-    unsigned char *bytes = read_whole(good_path, &len);
+    unsigned char *bytes = read_whole(good, &len);
     unsigned char *copy = malloc(len);
     assert_non_null(copy);
     char path[80];
     snprintf(path, sizeof path, "/tmp/test_trace_hostile_mut_%ld.h5", (long)getpid());
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
-    gsl_rng_set(rng, 20261204);
+    gsl_rng_set(rng, seed);
     size_t refused = 0, read_same = 0, read_changed = 0;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < count; i++) {
         memcpy(copy, bytes, len);
         int flips = 1 + (int)gsl_rng_uniform_int(rng, 4);
         for (int k = 0; k < flips; k++)
@@ -223,15 +267,26 @@ static void test_mutated_files(void **state)
         }
         ts_trace_free(t);
     }
-    print_message("  200 mutations: %zu refused, %zu read unchanged, %zu read changed\n",
-                  refused, read_same, read_changed);
-    assert_int_equal(refused + read_same + read_changed, 200);
-    assert_true(refused > 100);
+    print_message("  %s: %d mutations: %zu refused, %zu read unchanged, %zu read changed\n",
+                  name, count, refused, read_same, read_changed);
+    assert_int_equal(refused + read_same + read_changed, (size_t)count);
+    assert_true(refused > (size_t)count / 2);
     gsl_rng_free(rng);
     free(copy);
     free(bytes);
     ts_trace_free(orig);
     unlink(path);
+}
+
+/* 200 mutations of each trace ($TOPOSIM_MUTATIONS to change the count;
+ * `make fuzz-smoke` asks 1000 of each of three). */
+static void test_mutated_files(void **state)
+{
+    (void)state;
+    const char *env = getenv("TOPOSIM_MUTATIONS");
+    int count = env && atoi(env) > 0 ? atoi(env) : 200;
+    for (int i = 0; i < n_traces; i++)
+        mutate_trace(scenario_names[i], trace_path(i), count, 20261204ul + (unsigned long)i);
 }
 
 int main(void)
