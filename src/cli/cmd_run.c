@@ -153,6 +153,25 @@ static void clear_progress(const progress *p)
         fputs("\r\033[K", stderr);
 }
 
+/* A file's path as the trace records it: canonical (realpath), and
+ * relative to the working folder when the file is inside it, so that a
+ * repository's traces do not depend on where it was cloned (a CI
+ * baseline made on another machine compares byte for byte). NULL when the
+ * path does not resolve or memory is short. */
+static char *recorded_path(const char *typed)
+{
+    char *real = realpath(typed, NULL);
+    char *cwd = real ? realpath(".", NULL) : NULL;
+    if (!cwd)
+        return real;
+    size_t n = strlen(cwd);
+    if (strncmp(real, cwd, n) == 0 && real[n] == '/' && real[n + 1]) {
+        memmove(real, real + n + 1, strlen(real + n + 1) + 1);
+    }
+    free(cwd);
+    return real;
+}
+
 static int parse_seed(const char *text, uint64_t *seed)
 {
     if (!isdigit((unsigned char)text[0]))
@@ -242,10 +261,9 @@ int cli_run(int argc, char **argv)
     /* The trace records the scenario and models folder by their canonical
      * paths, not as typed: "x.xml", "./x.xml" and "/abs/x.xml" name one
      * file, and equal runs must give equal bytes however it was spelled.
-     * An absolute path also replays the recorded command from any folder.
      * A path that does not resolve is kept as typed (loading it fails). */
-    char *canon_scenario = realpath(argv[optind], NULL);
-    char *canon_models = models ? realpath(models, NULL) : NULL;
+    char *canon_scenario = recorded_path(argv[optind]);
+    char *canon_models = models ? recorded_path(models) : NULL;
     if (models) {
         words[n_words++] = "--models";
         words[n_words++] = canon_models ? canon_models : models;
