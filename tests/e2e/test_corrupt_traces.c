@@ -28,16 +28,7 @@ static char base[PATH_MAX + 16];
 static char out_text[1 << 16];
 static char err_text[1 << 16];
 
-static int shell(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
-                                 sizeof err_text);
-}
+#define shell TS_TEST_SHELL
 
 static void copy_base(const char *to)
 {

@@ -28,17 +28,7 @@ static char tmpdir[] = "/tmp/toposim-validate-XXXXXX";
 static char out_text[1 << 17];
 static char err_text[1 << 14];
 
-/* Runs a shell command line with stdout/stderr captured; its exit code. */
-static int shell(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return ts_test_shell_capture(tmpdir, cmd, out_text, sizeof out_text, err_text,
-                                 sizeof err_text);
-}
+#define shell TS_TEST_SHELL
 
 /* Runs scenario path into tmpdir/name.h5. */
 static void run_scenario(const char *path, const char *name)

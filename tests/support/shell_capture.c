@@ -22,6 +22,18 @@ void ts_test_slurp(const char *path, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+int ts_test_shellf(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                   const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof cmd);
+    return ts_test_shell_capture(dir, cmd, out, out_size, err, err_size);
+}
+
 int ts_test_shell_capture(const char *dir, const char *cmd, char *out, size_t out_size,
                           char *err, size_t err_size)
 {

@@ -19,4 +19,17 @@ void ts_test_slurp(const char *path, char *buf, size_t size);
 int ts_test_shell_capture(const char *dir, const char *cmd, char *out, size_t out_size,
                           char *err, size_t err_size);
 
+/* The same with the command line formatted as printf does (at most 8 KiB). */
+int ts_test_shellf(const char *dir, char *out, size_t out_size, char *err, size_t err_size,
+                   const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+/* For a test file with `tmpdir`, `out_text` and `err_text` arrays: runs a
+ * formatted command line with its output captured there. */
+#define TS_TEST_SHELL(...)                                                              \
+    ts_test_shellf(tmpdir, out_text, sizeof out_text, err_text, sizeof err_text, __VA_ARGS__)
+
 #endif
