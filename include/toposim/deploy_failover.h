@@ -65,10 +65,12 @@
  * role (STANDBY, or STOPPED when cold), so that it cannot serve again
  * when its process comes back before it rejoins. From then on its
  * heartbeats say "active" and the others watch it. A fenced member stays
- * STOPPED and silent until its process crashes and comes back. A member
- * that comes back from a crash (noticed at its next heartbeat tick)
- * rejoins: role STANDBY (STOPPED for a cold member), resets its
- * detectors, takes the last rank. The group sets roles only; the version
+ * STOPPED and silent until it hears a member announce ACTIVE (the group
+ * is served without it) or its process crashes and comes back. A member
+ * that comes back from a crash (noticed at its next heartbeat tick), or
+ * a fenced one that heard the serving member, rejoins: role STANDBY
+ * (STOPPED for a cold member), resets its detectors, takes the last
+ * rank (after the serving member's). The group sets roles only; the version
  * a member runs is the rollout's, through the same controller.
  * Initial roles told at start: primary ACTIVE (safety 0), hot and warm
  * backups STANDBY, cold backups STOPPED. The group registers its members
@@ -111,8 +113,9 @@
  *                       its decision
  *   "fence"             component = the fenced member, node = its node;
  *                       value = the fencing member's component index
- *   "rejoin"            component = the member back from a crash, node =
- *                       its node; value = its new rank
+ *   "rejoin"            component = the member back from a crash (or
+ *                       from being fenced), node = its node; value =
+ *                       its new rank
  *   "safe_state"        once per supervisor; component = the first member
  *                       (the primary) of the needed component that was lost,
  *                       node = the supervisor's `node`; value = ns from the

@@ -453,7 +453,7 @@ static void on_heartbeat(void *ctx, const ts_rt_message *msg)
 {
     fo_member *m = ctx;
     ts_failover *g = m->g;
-    if (!g->started || m->fenced || msg->kind != TS_HB_MSG_HEARTBEAT || msg->channel != g->id)
+    if (!g->started || msg->kind != TS_HB_MSG_HEARTBEAT || msg->channel != g->id)
         return;
     if (!component_alive(g->rt, m->d.component))
         return;
@@ -467,6 +467,18 @@ static void on_heartbeat(void *ctx, const ts_rt_message *msg)
         return;
     fo_peer *pe = &m->peers[p];
     int64_t now = ts_rt_now(g->rt);
+    if (m->fenced) {
+        /* Fenced, it stays stopped and silent until it hears a member
+         * announce that it serves: the group is then served without it,
+         * and it rejoins as the last backup, as after a restart, so that
+         * a false suspicion does not cost the group a member for good
+         * (the member that fenced it may fail later). Its new rank must
+         * follow the serving member's current one, hence the rank first. */
+        if (body.role != TS_HB_ROLE_ACTIVE)
+            return;
+        pe->rank = body.rank;
+        rejoin(m);
+    }
     if (pe->heard && (body.incarnation < pe->inc || (body.incarnation == pe->inc && msg->seq <= pe->seq)))
         return; /* duplicate or overtaken by a newer one */
     if (pe->heard && body.incarnation > pe->inc)

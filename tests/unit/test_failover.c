@@ -328,13 +328,50 @@ static void lost_heartbeats_and_fencing(void **state)
     assert_non_null(c);
     assert_int_equal(c->time, 53 * MS);
     assert_int_equal(c->state.run, TS_RT_STOPPED);
-    assert_int_equal(ts_failover_member_fenced(x.g, 0), 1);
-    /* The fenced primary is silent from then on (the heartbeat sent at
-     * 60 ms would have got through) and never comes back on its own. */
-    assert_int_equal(sent_from(&x, P, 53 * MS), 0);
-    assert_int_equal(x.f->component[P].run, TS_RT_STOPPED);
+    /* The fenced primary is silent (its tick at 60 ms sends nothing)
+     * until it hears B1 announce that it serves (sent at 60 ms, heard at
+     * 61 ms); then it rejoins as the last backup and heartbeats again
+     * from its tick at 70 ms, and B1 keeps serving. */
+    assert_int_equal(sent_from(&x, P, 53 * MS) - sent_from(&x, P, 69 * MS), 0);
+    assert_true(sent_from(&x, P, 69 * MS) > 0);
+    assert_int_equal(fake_runtime_count(x.f, "rejoin"), 1);
+    const fake_record *rj = fake_runtime_find(x.f, "rejoin", 0);
+    assert_int_equal(rj->component, P);
+    assert_int_equal(rj->time, 61 * MS);
+    assert_true(rj->value == 2.0);
+    assert_int_equal(ts_failover_member_fenced(x.g, 0), 0);
+    assert_int_equal(ts_failover_member_rank(x.g, 0), 2);
+    assert_int_equal(x.f->component[P].run, TS_RT_STANDBY);
     assert_int_equal(x.f->component[B1].run, TS_RT_ACTIVE);
     assert_int_equal(fake_runtime_count(x.f, "failover"), 1);
+    teardown(&x);
+}
+
+/* A false suspicion must not cost the group its fenced member for good:
+ * the primary fenced at 53 ms (as above) rejoins at 61 ms, and when B1
+ * dies at 95 ms (its last heartbeat, sent at 90 ms, heard at 91 ms) the
+ * old primary suspects it at 91 + 30 + 2 (margin) ms and, hot, serves. Before
+ * fenced members rejoined, nobody served from 95 ms on although the
+ * primary's process was alive. */
+static void fenced_member_serves_again(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    x.d.detector.margin_ns = 2 * MS;
+    dropper dr = {P, 4, 6};
+    x.f->drop = drop_fn;
+    x.f->drop_ctx = &dr;
+    create(&x);
+    kill_at(&x, B1, 95 * MS);
+    fake_runtime_run(x.f, 500 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "fence"), 1);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), 2);
+    const fake_record *r = fake_runtime_find(x.f, "failover", 1);
+    assert_int_equal(r->component, P);
+    assert_int_equal(r->time, 123 * MS);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    assert_int_equal(x.f->component[P].safety_mode, 1);
     teardown(&x);
 }
 
@@ -557,6 +594,7 @@ int main(void)
         cmocka_unit_test(second_backup),
         cmocka_unit_test(no_takeover_with_jitter),
         cmocka_unit_test(lost_heartbeats_and_fencing),
+        cmocka_unit_test(fenced_member_serves_again),
         cmocka_unit_test(aborted_takeover),
         cmocka_unit_test(free_during_takeover),
         cmocka_unit_test(stale_heartbeat_ignored),
