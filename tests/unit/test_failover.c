@@ -495,6 +495,48 @@ static void rejoin_after_restart(void **state)
     teardown(&x);
 }
 
+/* B1 dies at 5 ms, having heard the primary at rank 0. The primary
+ * crashes and restarts twice, and each time rejoins (ranks 2, then 3) and
+ * takes over again from the silent B1. When B1 comes back at 309.5 ms it
+ * rejoins at rank 2 from what it knew (the primary's rank 0, its own 1)
+ * and then hears the primary serving at rank 3, "below" it: it must not
+ * take over from nobody (two would serve), but wait for the serving
+ * member to fail like any member ranked above. */
+static void stale_rank_after_long_outage(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    create(&x);
+    kill_at(&x, B1, 5 * MS);
+    /* down over one heartbeat tick each time (at 110 and 210 ms) */
+    for (int k = 1; k <= 2; k++) {
+        kill_at(&x, P, k * 100 * MS + MS);
+        fake_runtime_run(x.f, k * 100 * MS + 15 * MS);
+        x.f->component_alive[P] = 1;
+    }
+    /* B1 is back just before its tick at 310 ms, after the primary's
+     * beat of 300 ms arrived: it rejoins before it hears the primary. */
+    fake_runtime_run(x.f, 309 * MS + 500000);
+    assert_int_equal(fake_runtime_count(x.f, "rejoin"), 2);
+    assert_int_equal(ts_failover_member_rank(x.g, 0), 3);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    size_t failovers = fake_runtime_count(x.f, "failover");
+    x.f->component_alive[B1] = 1;
+    fake_runtime_run(x.f, 600 * MS);
+    assert_int_equal(ts_failover_member_rank(x.g, 1), 2);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), failovers);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    assert_int_equal(x.f->component[B1].run, TS_RT_STANDBY);
+    /* ... and takes over, fencing nobody, when the primary dies. */
+    kill_at(&x, P, 605 * MS);
+    fake_runtime_run(x.f, 900 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), failovers + 1);
+    assert_int_equal(x.f->component[B1].run, TS_RT_ACTIVE);
+    assert_int_equal(fake_runtime_count(x.f, "fence"), 0);
+    teardown(&x);
+}
+
 /* With a phi detector the takeover comes at the hand-computed crossing:
  * 100 intervals of exactly 10 ms, sigma floored to 2 ms, threshold 8:
  * 10 ms + Q^-1(1e-8) * 2 ms = 21.224002488 ms after the last arrival. */
@@ -599,6 +641,7 @@ int main(void)
         cmocka_unit_test(free_during_takeover),
         cmocka_unit_test(stale_heartbeat_ignored),
         cmocka_unit_test(rejoin_after_restart),
+        cmocka_unit_test(stale_rank_after_long_outage),
         cmocka_unit_test(phi_takeover_exact),
         cmocka_unit_test(bad_descriptions),
         cmocka_unit_test(allocation_failures),
