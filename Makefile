@@ -37,9 +37,13 @@ BIN := $(BUILD)/toposim
 TEST_BIN := $(patsubst %.c,$(BUILD)/%,$(TEST_SRC))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+# vopr's parts besides its main, shared with its tests.
+VOPR_SRC := $(sort $(filter-out tools/vopr/vopr.c,$(wildcard tools/vopr/*.c)))
+VOPR_OBJ := $(VOPR_SRC:%.c=$(BUILD)/obj/%.o)
+VOPR_BIN := $(BUILD)/vopr
 
-.PHONY: all run test asan bench install deps clean fuzz fuzz-smoke \
-	_build _run _test _bench _install _deploy_check _fuzz
+.PHONY: all run test asan bench install deps clean fuzz fuzz-smoke vopr \
+	_build _run _test _bench _install _deploy_check _fuzz _vopr
 
 # ---- entry points: dependencies first, then a fresh make that sees them ----
 all: deps
@@ -70,6 +74,12 @@ fuzz-smoke: deps
 	TOPOSIM_MUTATIONS=1000 \
 	  TOPOSIM_MUTATION_SCENARIOS="humanoid-basic edge-loss-safe-state wifi-loss-burst" \
 	  ./$(BUILD)/tests/unit/test_trace_hostile
+# Simulation testing (tools/vopr/): VOPR_SCHEDULES seeded random fault
+# schedules against scenarios/*.xml, invariants checked after each.
+VOPR_SCHEDULES ?= 1000
+VOPR_SEED ?= 1
+vopr: deps
+	@$(MAKE) --no-print-directory _vopr
 deps:
 	@bash tools/install-deps.sh
 
@@ -87,7 +97,7 @@ _run: _deploy_check $(BIN)
 	./$(BIN) run $(SCENARIO) -o results/$(basename $(notdir $(SCENARIO))).h5
 	./$(BIN) validate results/$(basename $(notdir $(SCENARIO))).h5
 
-_test: _deploy_check $(BIN) $(TEST_BIN) $(BENCH_BIN)
+_test: _deploy_check $(BIN) $(TEST_BIN) $(BENCH_BIN) $(VOPR_BIN)
 	@bash tools/run-tests.sh $(BUILD) $(TEST_BIN)
 
 FUZZ_BIN := $(patsubst tools/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tools/fuzz/fuzz_*.c))
@@ -99,6 +109,21 @@ $(BUILD)/fuzz/%: tools/fuzz/%.c $(LIB)
 	@echo "  FUZZ    $<"
 	@$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< \
 	  $(LIB) $(LDLIBS_ALL)
+
+_vopr: $(VOPR_BIN)
+	./$(VOPR_BIN) --schedules $(VOPR_SCHEDULES) --base-seed $(VOPR_SEED)
+
+$(VOPR_BIN): $(BUILD)/obj/tools/vopr/vopr.o $(VOPR_OBJ) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+# The vopr tests link its parts (an explicit rule beats the pattern rule).
+.SECONDARY: $(VOPR_OBJ)
+$(BUILD)/tests/unit/test_vopr: tests/unit/test_vopr.c $(TEST_SUPPORT_OBJ) $(VOPR_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $<"
+	@$(CC) $(CPPFLAGS_ALL) -Itests/support -Itools/vopr $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP \
+	  -o $@ $< $(TEST_SUPPORT_OBJ) $(VOPR_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
 _bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done

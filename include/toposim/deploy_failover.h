@@ -53,22 +53,28 @@
  * i.e. it joins as the last backup (no fail-back); ties break by member
  * index. Takeover rule: a live, non-active, non-fenced member decides to
  * take over when its own detectors suspect every member ranked above it
- * (vacuously true for nobody above). A higher-ranked live member keeps
+ * and every member it last heard announce "active" (vacuously true for
+ * nobody): a member back from a long outage ranks itself from what it
+ * knew before it went down, and the serving member may have rejoined,
+ * and so moved down, meanwhile. A higher-ranked live member keeps
  * heartbeating, so lower ones wait for it; exactly one member decides
  * unless heartbeats are lost. After its takeover delay (hot 0, warm 5 ms,
  * cold 500 ms by default) it re-checks the rule (aborting if a higher
  * member was heard again meanwhile, or if it died), then serves: it tells
  * the controller (deploy_controller.h) role ACTIVE in safety mode for
- * itself and STOPPED for every higher-ranked member that ts_rt_alive does
- * not report dead (fencing: a suspected but running member must not keep
- * serving); a higher-ranked member reported dead is told its rejoining
+ * itself and STOPPED for every member that the rule made it wait for
+ * (ranked above, or last heard active) that ts_rt_alive does not report
+ * dead (fencing: a suspected but running member must not keep
+ * serving); such a member reported dead is told its rejoining
  * role (STANDBY, or STOPPED when cold), so that it cannot serve again
  * when its process comes back before it rejoins. From then on its
  * heartbeats say "active" and the others watch it. A fenced member stays
- * STOPPED and silent until its process crashes and comes back. A member
- * that comes back from a crash (noticed at its next heartbeat tick)
- * rejoins: role STANDBY (STOPPED for a cold member), resets its
- * detectors, takes the last rank. The group sets roles only; the version
+ * STOPPED and silent until it hears a member announce ACTIVE (the group
+ * is served without it) or its process crashes and comes back. A member
+ * that comes back from a crash (noticed at its next heartbeat tick), or
+ * a fenced one that heard the serving member, rejoins: role STANDBY
+ * (STOPPED for a cold member), resets its detectors, takes the last
+ * rank (after the serving member's). The group sets roles only; the version
  * a member runs is the rollout's, through the same controller.
  * Initial roles told at start: primary ACTIVE (safety 0), hot and warm
  * backups STANDBY, cold backups STOPPED. The group registers its members
@@ -111,8 +117,9 @@
  *                       its decision
  *   "fence"             component = the fenced member, node = its node;
  *                       value = the fencing member's component index
- *   "rejoin"            component = the member back from a crash, node =
- *                       its node; value = its new rank
+ *   "rejoin"            component = the member back from a crash (or
+ *                       from being fenced), node = its node; value =
+ *                       its new rank
  *   "safe_state"        once per supervisor; component = the first member
  *                       (the primary) of the needed component that was lost,
  *                       node = the supervisor's `node`; value = ns from the

@@ -240,11 +240,21 @@ static int suspects(const fo_member *m, size_t p, int64_t now)
     return ts_fd_state_at(&m->peers[p].fd, now) == TS_FD_SUSPECTED;
 }
 
-/* Every member ranked above m is suspected by m (vacuously true). */
+/* Whether m must see peer p fail before it may serve: p ranks above it,
+ * or p last announced that it serves. A member back from a long outage
+ * ranks itself from what it knew before (the serving member may have
+ * rejoined, and so moved down, meanwhile); taking over from nobody while
+ * hearing a member serve would make two serve. */
+static int outranks(const fo_member *m, size_t p)
+{
+    return ranks_above(m, p) || (m->peers[p].heard && m->peers[p].role == TS_HB_ROLE_ACTIVE);
+}
+
+/* Every member that outranks m is suspected by m (vacuously true). */
 static int all_above_suspected(const fo_member *m, int64_t now)
 {
     for (size_t p = 0; p < m->g->n; p++)
-        if (p != m->index && ranks_above(m, p) && !suspects(m, p, now))
+        if (p != m->index && outranks(m, p) && !suspects(m, p, now))
             return 0;
     return 1;
 }
@@ -257,7 +267,7 @@ static size_t replaced_member(const fo_member *m)
     int64_t best_last = INT64_MIN;
     for (size_t p = 0; p < m->g->n; p++) {
         const fo_peer *pe = &m->peers[p];
-        if (p == m->index || !ranks_above(m, p) || !pe->heard || pe->role != TS_HB_ROLE_ACTIVE)
+        if (p == m->index || !outranks(m, p) || !pe->heard || pe->role != TS_HB_ROLE_ACTIVE)
             continue;
         if (ts_fd_last(&pe->fd) > best_last) {
             best_last = ts_fd_last(&pe->fd);
@@ -312,12 +322,12 @@ static void serve(fo_member *m)
     set_state(g, m, TS_RT_ACTIVE, 1);
     g->active = (int)m->index;
     g->takeovers++;
-    /* Fence every member above that is not known dead, in member order
-     * (deterministic record order); a dead one no longer serves: it waits
-     * as a backup until it rejoins when it restarts. */
+    /* Fence every member that outranks it and is not known dead, in
+     * member order (deterministic record order); a dead one no longer
+     * serves: it waits as a backup until it rejoins when it restarts. */
     for (size_t p = 0; p < g->n; p++) {
         fo_member *q = &g->m[p];
-        if (p == m->index || !ranks_above(m, p) || q->fenced)
+        if (p == m->index || !outranks(m, p) || q->fenced)
             continue;
         if (ts_rt_alive(g->rt, TS_RT_COMPONENT, q->d.component) != 0)
             fence(g, m, q);
@@ -453,7 +463,7 @@ static void on_heartbeat(void *ctx, const ts_rt_message *msg)
 {
     fo_member *m = ctx;
     ts_failover *g = m->g;
-    if (!g->started || m->fenced || msg->kind != TS_HB_MSG_HEARTBEAT || msg->channel != g->id)
+    if (!g->started || msg->kind != TS_HB_MSG_HEARTBEAT || msg->channel != g->id)
         return;
     if (!component_alive(g->rt, m->d.component))
         return;
@@ -467,6 +477,18 @@ static void on_heartbeat(void *ctx, const ts_rt_message *msg)
         return;
     fo_peer *pe = &m->peers[p];
     int64_t now = ts_rt_now(g->rt);
+    if (m->fenced) {
+        /* Fenced, it stays stopped and silent until it hears a member
+         * announce that it serves: the group is then served without it,
+         * and it rejoins as the last backup, as after a restart, so that
+         * a false suspicion does not cost the group a member for good
+         * (the member that fenced it may fail later). Its new rank must
+         * follow the serving member's current one, hence the rank first. */
+        if (body.role != TS_HB_ROLE_ACTIVE)
+            return;
+        pe->rank = body.rank;
+        rejoin(m);
+    }
     if (pe->heard && (body.incarnation < pe->inc || (body.incarnation == pe->inc && msg->seq <= pe->seq)))
         return; /* duplicate or overtaken by a newer one */
     if (pe->heard && body.incarnation > pe->inc)

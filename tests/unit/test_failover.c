@@ -328,13 +328,50 @@ static void lost_heartbeats_and_fencing(void **state)
     assert_non_null(c);
     assert_int_equal(c->time, 53 * MS);
     assert_int_equal(c->state.run, TS_RT_STOPPED);
-    assert_int_equal(ts_failover_member_fenced(x.g, 0), 1);
-    /* The fenced primary is silent from then on (the heartbeat sent at
-     * 60 ms would have got through) and never comes back on its own. */
-    assert_int_equal(sent_from(&x, P, 53 * MS), 0);
-    assert_int_equal(x.f->component[P].run, TS_RT_STOPPED);
+    /* The fenced primary is silent (its tick at 60 ms sends nothing)
+     * until it hears B1 announce that it serves (sent at 60 ms, heard at
+     * 61 ms); then it rejoins as the last backup and heartbeats again
+     * from its tick at 70 ms, and B1 keeps serving. */
+    assert_int_equal(sent_from(&x, P, 53 * MS) - sent_from(&x, P, 69 * MS), 0);
+    assert_true(sent_from(&x, P, 69 * MS) > 0);
+    assert_int_equal(fake_runtime_count(x.f, "rejoin"), 1);
+    const fake_record *rj = fake_runtime_find(x.f, "rejoin", 0);
+    assert_int_equal(rj->component, P);
+    assert_int_equal(rj->time, 61 * MS);
+    assert_true(rj->value == 2.0);
+    assert_int_equal(ts_failover_member_fenced(x.g, 0), 0);
+    assert_int_equal(ts_failover_member_rank(x.g, 0), 2);
+    assert_int_equal(x.f->component[P].run, TS_RT_STANDBY);
     assert_int_equal(x.f->component[B1].run, TS_RT_ACTIVE);
     assert_int_equal(fake_runtime_count(x.f, "failover"), 1);
+    teardown(&x);
+}
+
+/* A false suspicion must not cost the group its fenced member for good:
+ * the primary fenced at 53 ms (as above) rejoins at 61 ms, and when B1
+ * dies at 95 ms (its last heartbeat, sent at 90 ms, heard at 91 ms) the
+ * old primary suspects it at 91 + 30 + 2 (margin) ms and, hot, serves. Before
+ * fenced members rejoined, nobody served from 95 ms on although the
+ * primary's process was alive. */
+static void fenced_member_serves_again(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    x.d.detector.margin_ns = 2 * MS;
+    dropper dr = {P, 4, 6};
+    x.f->drop = drop_fn;
+    x.f->drop_ctx = &dr;
+    create(&x);
+    kill_at(&x, B1, 95 * MS);
+    fake_runtime_run(x.f, 500 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "fence"), 1);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), 2);
+    const fake_record *r = fake_runtime_find(x.f, "failover", 1);
+    assert_int_equal(r->component, P);
+    assert_int_equal(r->time, 123 * MS);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    assert_int_equal(x.f->component[P].safety_mode, 1);
     teardown(&x);
 }
 
@@ -458,6 +495,48 @@ static void rejoin_after_restart(void **state)
     teardown(&x);
 }
 
+/* B1 dies at 5 ms, having heard the primary at rank 0. The primary
+ * crashes and restarts twice, and each time rejoins (ranks 2, then 3) and
+ * takes over again from the silent B1. When B1 comes back at 309.5 ms it
+ * rejoins at rank 2 from what it knew (the primary's rank 0, its own 1)
+ * and then hears the primary serving at rank 3, "below" it: it must not
+ * take over from nobody (two would serve), but wait for the serving
+ * member to fail like any member ranked above. */
+static void stale_rank_after_long_outage(void **state)
+{
+    (void)state;
+    fixture x;
+    setup(&x, 2, TS_FO_HOT, TS_FO_HOT);
+    create(&x);
+    kill_at(&x, B1, 5 * MS);
+    /* down over one heartbeat tick each time (at 110 and 210 ms) */
+    for (int k = 1; k <= 2; k++) {
+        kill_at(&x, P, k * 100 * MS + MS);
+        fake_runtime_run(x.f, k * 100 * MS + 15 * MS);
+        x.f->component_alive[P] = 1;
+    }
+    /* B1 is back just before its tick at 310 ms, after the primary's
+     * beat of 300 ms arrived: it rejoins before it hears the primary. */
+    fake_runtime_run(x.f, 309 * MS + 500000);
+    assert_int_equal(fake_runtime_count(x.f, "rejoin"), 2);
+    assert_int_equal(ts_failover_member_rank(x.g, 0), 3);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    size_t failovers = fake_runtime_count(x.f, "failover");
+    x.f->component_alive[B1] = 1;
+    fake_runtime_run(x.f, 600 * MS);
+    assert_int_equal(ts_failover_member_rank(x.g, 1), 2);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), failovers);
+    assert_int_equal(x.f->component[P].run, TS_RT_ACTIVE);
+    assert_int_equal(x.f->component[B1].run, TS_RT_STANDBY);
+    /* ... and takes over, fencing nobody, when the primary dies. */
+    kill_at(&x, P, 605 * MS);
+    fake_runtime_run(x.f, 900 * MS);
+    assert_int_equal(fake_runtime_count(x.f, "failover"), failovers + 1);
+    assert_int_equal(x.f->component[B1].run, TS_RT_ACTIVE);
+    assert_int_equal(fake_runtime_count(x.f, "fence"), 0);
+    teardown(&x);
+}
+
 /* With a phi detector the takeover comes at the hand-computed crossing:
  * 100 intervals of exactly 10 ms, sigma floored to 2 ms, threshold 8:
  * 10 ms + Q^-1(1e-8) * 2 ms = 21.224002488 ms after the last arrival. */
@@ -557,10 +636,12 @@ int main(void)
         cmocka_unit_test(second_backup),
         cmocka_unit_test(no_takeover_with_jitter),
         cmocka_unit_test(lost_heartbeats_and_fencing),
+        cmocka_unit_test(fenced_member_serves_again),
         cmocka_unit_test(aborted_takeover),
         cmocka_unit_test(free_during_takeover),
         cmocka_unit_test(stale_heartbeat_ignored),
         cmocka_unit_test(rejoin_after_restart),
+        cmocka_unit_test(stale_rank_after_long_outage),
         cmocka_unit_test(phi_takeover_exact),
         cmocka_unit_test(bad_descriptions),
         cmocka_unit_test(allocation_failures),
