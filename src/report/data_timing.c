@@ -357,8 +357,37 @@ static int topic_group(ts__report *r, const ts__groups *g, const size_t *member,
             rc = ts__thin_add(&tm.lost, m->send_ns, budget / NS_PER_MS, err);
         }
     }
-    if (rc == TS_OK && tm.n_samples > 0)
+    /* A summary trace's windows: their greatest latency at their start
+     * (report.c says so on the page; no CDF from them). */
+    size_t from_windows = 0;
+    for (size_t i = 0; rc == TS_OK && i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        if ((size_t)g->group_of[w->topic] != gi)
+            continue;
+        from_windows++;
+        uint64_t failed = w->dropped_queue + w->no_route + w->lost + w->link_down +
+                          w->receiver_down;
+        if (w->delivered > 0) {
+            double lat = (double)w->max_latency_ns;
+            if (tm.fleet) {
+                ts__band_add(&tm.band, member[w->topic], w->start_ns, lat);
+            } else {
+                rc = ts__thin_add(&tm.all, w->start_ns, lat / NS_PER_MS, err);
+                if (rc == TS_OK && budget > 0 && w->met < w->delivered) {
+                    tm.n_late += w->delivered - w->met;
+                    rc = ts__thin_add(&tm.late, w->start_ns, lat / NS_PER_MS, err);
+                }
+            }
+        }
+        if (rc == TS_OK && failed > 0 && !tm.fleet) {
+            tm.n_lost += failed;
+            rc = ts__thin_add(&tm.lost, w->start_ns, budget / NS_PER_MS, err);
+        }
+    }
+    if (rc == TS_OK && tm.n_samples > 0 && from_windows == 0)
         rc = write_cdf(r, gi, first->name, label, tm.n_samples, budget, err);
+    if (from_windows)
+        tm.n_samples += from_windows;
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_TOPICS, "latency-time", gi, first->name, "latency",
                           "send", &tm, budget, "budget", "lost", err);
@@ -422,6 +451,22 @@ static int component_group(ts__report *r, const ts__groups *g, const size_t *mem
             rc = ts__thin_add(&tm.lost, j->release_ns, deadline / NS_PER_MS, err);
         }
     }
+    for (size_t i = 0; rc == TS_OK && i < t->n_job_windows; i++) {
+        const ts_trace_job_window *w = &t->job_windows[i];
+        if ((size_t)g->group_of[w->component] != gi || w->finished == 0)
+            continue;
+        double resp = (double)w->max_response_ns;
+        tm.n_samples++;
+        if (tm.fleet) {
+            ts__band_add(&tm.band, member[w->component], w->start_ns, resp);
+        } else {
+            rc = ts__thin_add(&tm.all, w->start_ns, resp / NS_PER_MS, err);
+            if (rc == TS_OK && w->met < w->finished) {
+                tm.n_late += w->finished - w->met;
+                rc = ts__thin_add(&tm.late, w->start_ns, resp / NS_PER_MS, err);
+            }
+        }
+    }
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_COMPONENTS, "response", gi, first->name,
                           "response time", "release", &tm, deadline, "deadline",
@@ -437,7 +482,7 @@ static int component_group(ts__report *r, const ts__groups *g, const size_t *mem
 int ts__report_components(ts__report *r, ts_error *err)
 {
     const ts_trace *t = r->t;
-    if (t->n_components == 0 || t->n_jobs == 0)
+    if (t->n_components == 0 || (t->n_jobs == 0 && t->n_job_windows == 0))
         return TS_OK;
     ts__groups g;
     size_t *member = NULL;
