@@ -21,6 +21,7 @@
 
 #include "scenario_run.h"
 #include "toposim/histogram.h"
+#include "toposim/report.h"
 #include "toposim/trace.h"
 #include "toposim/validate.h"
 #include "toposim/world.h"
@@ -107,6 +108,51 @@ static void compare(const char *path)
     ts_trace_free(sum);
 }
 
+/* The report of a summary trace draws each topic's CDF from the
+ * histograms (a point per bucket, ending at 1) and says on its page what
+ * it draws from windows. gnuplot need not be there: the data files and
+ * the page are written either way. */
+static void test_report_from_summary(void **state)
+{
+    (void)state;
+    ts_run_options o = {.trace_level = TS_TRACE_LEVEL_SUMMARY};
+    ts_trace *t = scenario_run_with("scenarios/wifi-loss-burst.xml", &o);
+    ts_validation *v = validate(t);
+    char dir[] = "/tmp/toposim-summary-report-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ts_report_options ro = {.out_dir = dir, .trace_path = "summary.h5",
+                            .gnuplot = "/nonexistent/gnuplot"};
+    ts_report_result res;
+    ts_error err;
+    ts_report_write(t, v, &ro, &res, &err);
+    char path[256], line[256];
+    snprintf(path, sizeof path, "%s/latency-cdf-000-%s.csv", dir, t->topics[0].name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("no CDF data file %s", path);
+    double x = 0, frac = 0;
+    size_t points = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f) && sscanf(line, "%lf,%lf", &x, &frac) == 2)
+        points++;
+    fclose(f);
+    assert_true(points >= 2);
+    assert_true(fabs(frac - 1.0) < 1e-9);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    static char page[1 << 20];
+    size_t n = fread(page, 1, sizeof page - 1, f);
+    page[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(page, "Summary trace: latency CDFs are drawn from log-bucketed"));
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    ts_validation_free(v);
+    ts_trace_free(t);
+}
+
 static void test_humanoid_basic(void **state)
 {
     (void)state;
@@ -188,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_failover),
         cmocka_unit_test(test_hot_standby),
         cmocka_unit_test(test_filter_and_window),
+        cmocka_unit_test(test_report_from_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
