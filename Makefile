@@ -190,10 +190,13 @@ $(BUILD)/bench/bench_targets: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
 	ts_engine_run ts_network_set_link_up)
 
-# bench_trace times the trace writer's appends the same way.
+# bench_trace times the trace writer's appends the same way, and the
+# summary level's accumulation.
 $(BUILD)/bench/bench_trace: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
+	ts_trace_append_topic_window ts_trace_append_job_window \
+	ts__summary_message ts__summary_job ts__summary_finish \
 	ts_trace_writer_commit)
 
 $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)

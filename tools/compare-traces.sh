@@ -2,7 +2,10 @@
 # Runs every example scenario with two toposim binaries and compares the
 # traces with h5diff; the only differences allowed are the /meta
 # attributes that name the build and the command line (git_revision,
-# command_line). Prints one line per scenario and exits 1 when any differ.
+# command_line) and the root's format_version (a newer format adds tables
+# and attributes, which h5diff does not count as differences, and keeps
+# the older ones' content). Prints one line per scenario and exits 1 when
+# any differ.
 # usage: tools/compare-traces.sh OLD_BINARY NEW_BINARY [SCENARIO...]
 set -u
 old=$1 new=$2
@@ -23,7 +26,7 @@ for sc in "$@"; do
   # an empty dataset is checked by its size: both must be empty.
   h5diff -c "$work/$name.old.h5" "$work/$name.new.h5" >"$work/diff" 2>&1
   unexpected=$(awk '/^(dataset|attribute|group):/ { what = $0; next }
-                    /^[0-9]+ differences? found/ { if ($1 > 0 && what !~ /<(git_revision|command_line) of/) print what; next }
+                    /^[0-9]+ differences? found/ { if ($1 > 0 && what !~ /<(git_revision|command_line|format_version) of/) print what; next }
                     /^Not comparable/ && !/is an empty dataset/ { print }' "$work/diff")
   for d in $(sed -nE 's/^Not comparable: <([^>]+)> or .* is an empty dataset$/\1/p' "$work/diff"); do
     a=$(h5ls "$work/$name.old.h5$d" 2>&1 | sed 's/^[^ ]* *//'); b=$(h5ls "$work/$name.new.h5$d" 2>&1 | sed 's/^[^ ]* *//')
@@ -31,7 +34,7 @@ for sc in "$@"; do
 $d: $a versus $b"
   done
   unexpected=$(printf '%s' "$unexpected" | sed '/^$/d')
-  others=$(grep -cE '^attribute: <(git_revision|command_line) of' "$work/diff")
+  others=$(grep -cE '^attribute: <(git_revision|command_line|format_version) of' "$work/diff")
   if [ -n "$unexpected" ]; then
     echo "$name: DIFFERS"; printf '%s\n' "$unexpected" | head -5; bad=1
   else

@@ -430,6 +430,8 @@ typedef struct ts_scenario {
     int64_t duration_ns;    /* default simulated duration, > 0 */
     double ambient_c;       /* ambient temperature, default 25 C */
     int64_t sample_period_ns; /* node/link state sampling, default 100 ms */
+    int trace_level;          /* <trace level=>: 0 full, 1 summary (as
+                                 trace.h's ts_trace_level); -1 not given */
 
     ts_scenario_site *sites;   size_t n_sites;
     ts_scenario_node *nodes;   size_t n_nodes;

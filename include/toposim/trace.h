@@ -23,6 +23,15 @@
  *                            and only in a run stamped on purpose
  *                            (toposim run --stamp): host, started_utc
  *                            (ISO 8601), wall_time_ns (int64);
+ *                     since version 4 also: trace_level ("full" or
+ *                            "summary"), trace_filter (the rows a full
+ *                            trace keeps: "" for all, else a comma list
+ *                            of topic=NAME and component=NAME),
+ *                            trace_window_start_ns and trace_window_end_ns
+ *                            (int64: the send or release times whose rows
+ *                            a full trace keeps; -1: no bound),
+ *                            summary_window_ns (int64: the summary level's
+ *                            window length; 0 at the full level);
  *                     dataset scenario_text (the scenario document)
  *   static tables (the scenario and plan, written once):
  *     /nodes /links /components /topics /placement /requirements  (v1)
@@ -31,7 +40,8 @@
  *     /rollouts /expects                                            (v3)
  *   row tables (appended while the run goes):
  *     /messages /jobs (v1), /link_state /node_state /core_state
- *     /events (v2), /component_state (v3)
+ *     /events (v2), /component_state (v3), /topic_windows /job_windows
+ *     /histogram_buckets (v4: the summary level, empty in a full trace)
  *                     compound tables, chunked and deflate-compressed,
  *                     each column's unit in attribute "units" (as
  *                     "column=unit;...") and per-column attributes.
@@ -43,12 +53,16 @@
  * Version 3 added the tables marked v3 above, the /meta attributes listed,
  * columns at the end of /nodes, /components, /placement and /requirements
  * (marked "v3" below) and the requirement kinds beyond the two deadlines.
- * The reader loads versions 1 and 2: tables newer than the file come back
+ * Version 4 added the summary level: its three tables, the /meta
+ * attributes listed, and in a summary trace /messages and /jobs keep only
+ * the rows the windows do not hold (see ts_trace_topic_window).
+ * The reader loads versions 1 to 3: tables newer than the file come back
  * empty, newer columns with the default each field's comment gives, and
  * the newer /meta attributes as: command_line "", git_revision "unknown",
  * finished 1 (older writers committed only finished runs),
  * requirements_declared 1 when /requirements has rows, host and
- * started_utc NULL, wall_time_ns -1.
+ * started_utc NULL, wall_time_ns -1, trace_level "full", trace_filter "",
+ * the window bounds -1 and summary_window_ns 0.
  * In detail: format and the other strings are scalar fixed-length ASCII
  * attributes, format_version, finished and requirements_declared scalar
  * int32, seed a scalar uint64, duration_ns and wall_time_ns scalar int64;
@@ -71,8 +85,9 @@
 #include <stdint.h>
 
 #include "toposim/error.h"
+#include "toposim/histogram.h"
 
-#define TS_TRACE_FORMAT_VERSION 3
+#define TS_TRACE_FORMAT_VERSION 4
 #define TS_TRACE_NAME_LEN 64
 #define TS_TRACE_REASON_LEN 192
 
@@ -455,6 +470,70 @@ typedef struct ts_trace_component_state {
                                with conservative parameters) */
 } ts_trace_component_state;
 
+/* ---- Version 4 row tables: the summary level ---- */
+
+/* Levels of detail of a trace. full: a row per message and job. summary:
+ * per item and window, counts and a log-bucketed histogram (histogram.h),
+ * no row per message or job but those the windows cannot hold. */
+typedef enum ts_trace_level {
+    TS_TRACE_LEVEL_FULL = 0,
+    TS_TRACE_LEVEL_SUMMARY = 1
+} ts_trace_level;
+
+/* "full" or "summary" as a ts_trace_level; -1 for anything else. */
+int ts_trace_level_parse(const char *name);
+/* The name of a ts_trace_level. */
+const char *ts_trace_level_name(int level);
+
+/* The samples of one topic from its publisher to one subscriber whose
+ * send time lies in [start_ns, end_ns), counted by status. Windows of one
+ * subscription do not overlap. A window is cut at every multiple of
+ * summary_window_ns and, for a subscriber in a failover group, at every
+ * change of a group member's state, so each of its samples counts for the
+ * group, or not, as its first does. Kept out of the windows, as rows of
+ * /messages: samples in flight at the end, samples of a failover group's
+ * subscriber that missed (the validator places each in its failover
+ * window), and samples that completed after their window was written. */
+typedef struct ts_trace_topic_window {
+    int32_t topic;          /* row of /topics */
+    int32_t publisher;      /* row of /components */
+    int32_t subscriber;     /* row of /components */
+    int64_t start_ns;       /* first send time it may hold */
+    int64_t end_ns;         /* > start_ns: send times before it */
+    uint64_t delivered;     /* TS_MSG_DELIVERED */
+    uint64_t met;           /* delivered within the topic's budget (all
+                               delivered when it has none) */
+    uint64_t dropped_queue; /* the other statuses, as /messages has them */
+    uint64_t no_route;
+    uint64_t lost;
+    uint64_t link_down;
+    uint64_t receiver_down;
+    int64_t max_latency_ns; /* -1 when none delivered */
+    uint64_t hist_first;    /* its first row of /histogram_buckets */
+    int32_t hist_buckets;   /* its rows there: the latencies of the
+                               delivered samples, by bucket */
+} ts_trace_topic_window;
+
+/* The finished jobs of one component on one node released in [start_ns,
+ * end_ns), cut at every multiple of summary_window_ns. Unfinished jobs,
+ * and jobs finished after their window was written, stay rows of /jobs. */
+typedef struct ts_trace_job_window {
+    int32_t component;      /* row of /components */
+    int32_t node;           /* row of /nodes */
+    int64_t start_ns;
+    int64_t end_ns;         /* > start_ns */
+    uint64_t finished;      /* jobs finished */
+    uint64_t met;           /* finished by their deadline */
+    int64_t max_response_ns;/* -1 when none finished */
+    uint64_t hist_first;    /* its first row of /histogram_buckets */
+    int32_t hist_buckets;   /* its rows there: response times by bucket */
+} ts_trace_job_window;
+
+/* A row of /histogram_buckets is a ts_hist_pair (histogram.h): a bucket
+ * index (0 to TS_HIST_BUCKETS - 1) and a count > 0. The rows of one
+ * window have increasing buckets and counts summing to its delivered
+ * (finished) count. */
+
 typedef struct ts_trace_meta {
     const char *scenario_name;
     const char *scenario_path;
@@ -467,6 +546,12 @@ typedef struct ts_trace_meta {
     int stamp;                  /* 1: also record host, start time and wall
                                    time (the file then differs per run) */
     int compress;               /* a ts_trace_compress; 0: the default */
+    /* v4 */
+    int level;                  /* a ts_trace_level */
+    const char *filter;         /* as /meta trace_filter; NULL: "" */
+    int64_t window_start_ns;    /* -1: none */
+    int64_t window_end_ns;      /* -1: none */
+    int64_t summary_window_ns;  /* the summary level's window; 0 at full */
 } ts_trace_meta;
 
 /* How the tables are compressed (every chunk also carries a Fletcher-32
@@ -529,6 +614,13 @@ int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_erro
 int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component_state *row,
                                     ts_error *err);
 
+/* Appends a summary window and its histogram (n pairs with increasing
+ * buckets), setting the row's hist_first and hist_buckets. */
+int ts_trace_append_topic_window(ts_trace_writer *w, const ts_trace_topic_window *row,
+                                 const ts_hist_pair *buckets, size_t n, ts_error *err);
+int ts_trace_append_job_window(ts_trace_writer *w, const ts_trace_job_window *row,
+                               const ts_hist_pair *buckets, size_t n, ts_error *err);
+
 /* Marks the run as having reached its end: /meta finished is 1 in the
  * committed file. Without this call it is 0. */
 void ts_trace_writer_set_finished(ts_trace_writer *w);
@@ -559,6 +651,11 @@ typedef struct ts_trace {
     char *host;                         /* NULL unless stamped */
     char *started_utc;                  /* NULL unless stamped */
     int64_t wall_time_ns;               /* -1 unless stamped */
+    int level;                          /* v4: a ts_trace_level */
+    char *filter;                       /* v4: /meta trace_filter; "" */
+    int64_t window_start_ns;            /* v4: -1 when none */
+    int64_t window_end_ns;              /* v4: -1 when none */
+    int64_t summary_window_ns;          /* v4: 0 at the full level */
     ts_trace_node *nodes;               size_t n_nodes;
     ts_trace_link *links;               size_t n_links;
     ts_trace_component *components;     size_t n_components;
@@ -585,12 +682,17 @@ typedef struct ts_trace {
     ts_trace_rollout *rollouts;         size_t n_rollouts;
     ts_trace_expect *expects;           size_t n_expects;
     ts_trace_component_state *component_state; size_t n_component_state;
+    /* v4; empty in older files and at the full level */
+    ts_trace_topic_window *topic_windows; size_t n_topic_windows;
+    ts_trace_job_window *job_windows;   size_t n_job_windows;
+    ts_hist_pair *histogram_buckets;    size_t n_histogram_buckets;
 } ts_trace;
 
 /* Reads a trace, checking the format version and each table's type and
  * row indices (and, from version 3, each requirement's kind against its
  * target_table, component_state's run and version, expects' bounds, and
- * /meta's finished and requirements_declared). On success the caller
+ * /meta's finished and requirements_declared; from version 4 the level,
+ * and each summary window's counts against its histogram). On success the caller
  * frees *out with ts_trace_free; on failure *out is NULL and err says
  * what is wrong with which dataset. The file is hostile input: it is read
  * first in a child process, so a crash or hang inside HDF5 comes back as

@@ -56,6 +56,13 @@ typedef struct ts_run_options {
     const volatile sig_atomic_t *interrupt;
     int keep_partial;
     int trace_compress;      /* a ts_trace_compress; 0: the default */
+    int trace_level;         /* a ts_trace_level; 0: full */
+    /* The rows a full trace keeps: "topic=NAME,component=NAME,...";
+     * NULL or "": all (ts_world_run refuses a name the scenario lacks). */
+    const char *trace_filter;
+    int64_t trace_window_start_ns; /* with end > start >= 0: a full trace */
+    int64_t trace_window_end_ns;   /* keeps rows sent or released in
+                                      [start, end); end 0: no window */
     /* Called every few thousand events during the run with the simulated
      * time reached, the end and the events so far; NULL: none. */
     void (*progress)(void *ctx, int64_t now_ns, int64_t end_ns, uint64_t events);

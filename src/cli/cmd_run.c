@@ -20,10 +20,15 @@
 #include "toposim/world.h"
 #include "util/atomic_file.h"
 
+/* Above this many robots a run without --trace writes a summary trace. */
+#define TS_CLI_SUMMARY_ROBOTS 100
+#define TS_CLI_SUMMARY_ROBOTS_TEXT "100"
+
 static const char help[] =
     "usage: toposim run [-o TRACE.h5] [--seed N] [--duration T] [--models DIR]\n"
     "                   [--trace-compress none|fast|max] [--keep-partial] [-q]\n"
-    "                   [--limit NAME=N]\n"
+    "                   [--limit NAME=N] [--trace full|summary]\n"
+    "                   [--trace-filter topic=NAME,...] [--trace-window T1..T2]\n"
     "                   SCENARIO.xml\n"
     "\n"
     "Places the components, simulates the platform and workload and writes\n"
@@ -39,6 +44,19 @@ static const char help[] =
     "      --trace-compress none|fast|max\n"
     "                       deflate the trace's tables not at all, at level 1\n"
     "                       (fast, the default) or at level 9 (max)\n"
+    "      --trace full|summary\n"
+    "                       full: a row per message and job; summary: per\n"
+    "                       subscription and component and time window,\n"
+    "                       counts and latency histograms (1.6 %% relative\n"
+    "                       error; see README \"Trace levels\"). Default: the\n"
+    "                       scenario's <trace level=>, else summary above\n"
+    "                       " TS_CLI_SUMMARY_ROBOTS_TEXT " robots, full otherwise\n"
+    "      --trace-filter topic=NAME[,topic=NAME2,component=NAME3]\n"
+    "                       full level: keep /messages and /jobs rows of\n"
+    "                       these topics and components only\n"
+    "      --trace-window T1..T2\n"
+    "                       full level: keep rows sent or released in\n"
+    "                       [T1, T2) only, e.g. 5s..10s\n"
     "      --keep-partial   on SIGINT or SIGTERM, close the trace as a valid\n"
     "                       one marked unfinished (validate fails it) instead\n"
     "                       of removing it\n"
@@ -185,6 +203,33 @@ static int parse_seed(const char *text, uint64_t *seed)
     return 0;
 }
 
+/* "5s..10s" as [start, end); 0 when it parses and end > start >= 0. */
+static int parse_window(const char *text, int64_t *start, int64_t *end)
+{
+    const char *dots = strstr(text, "..");
+    if (!dots || dots == text || (size_t)(dots - text) >= 64)
+        return -1;
+    char first[64];
+    memcpy(first, text, (size_t)(dots - text));
+    first[dots - text] = '\0';
+    const char *why = NULL;
+    if (ts_unit_time(first, start, &why) != 0 || why)
+        return -1;
+    why = NULL;
+    if (ts_unit_time(dots + 2, end, &why) != 0 || why)
+        return -1;
+    return *start >= 0 && *end > *start ? 0 : -1;
+}
+
+/* Robots in the scenario (sites of tier robot). */
+static size_t robots_of(const ts_scenario *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_sites; i++)
+        n += s->sites[i].tier == TS_TIER_ROBOT;
+    return n;
+}
+
 int cli_run(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -197,6 +242,9 @@ int cli_run(int argc, char **argv)
         {"keep-partial", no_argument, NULL, 'K'},
         {"trace-compress", required_argument, NULL, 'C'},
         {"limit", required_argument, NULL, 'L'},
+        {"trace", required_argument, NULL, 'T'},
+        {"trace-filter", required_argument, NULL, 'F'},
+        {"trace-window", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -205,6 +253,7 @@ int cli_run(int argc, char **argv)
     int quiet = 0;
     int c;
     const char *seed_text = NULL, *duration_text = NULL;
+    const char *level_text = NULL, *filter_text = NULL, *window_text = NULL;
     while ((c = getopt_long(argc, argv, ":o:s:d:m:qh", longs, NULL)) != -1) {
         const char *why = NULL;
         switch (c) {
@@ -240,6 +289,24 @@ int cli_run(int argc, char **argv)
             if (cli_limit_option("run", optarg) != CLI_OK)
                 return CLI_BAD_INPUT;
             break;
+        case 'T':
+            if ((opts.trace_level = ts_trace_level_parse(optarg)) < 0)
+                return cli_usage_error("run", "--trace expects full or summary");
+            level_text = optarg;
+            break;
+        case 'F':
+            if (!optarg[0])
+                return cli_usage_error("run", "--trace-filter expects topic=NAME or "
+                                              "component=NAME, comma-separated");
+            filter_text = opts.trace_filter = optarg;
+            break;
+        case 'W':
+            if (parse_window(optarg, &opts.trace_window_start_ns,
+                             &opts.trace_window_end_ns) != 0)
+                return cli_usage_error("run", "--trace-window expects START..END with "
+                                              "times, END after START, e.g. 5s..10s");
+            window_text = optarg;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
@@ -247,9 +314,25 @@ int cli_run(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage_error("run", "expected exactly one SCENARIO.xml");
-    const char *words[8];
+    if ((filter_text || window_text) && opts.trace_level == TS_TRACE_LEVEL_SUMMARY)
+        return cli_usage_error("run", "--trace-filter and --trace-window limit the full "
+                                      "level's rows; the summary level keeps no row per "
+                                      "message or job");
+    const char *words[16];
     size_t n_words = 0;
     words[n_words++] = "run";
+    if (level_text) {
+        words[n_words++] = "--trace";
+        words[n_words++] = level_text;
+    }
+    if (filter_text) {
+        words[n_words++] = "--trace-filter";
+        words[n_words++] = filter_text;
+    }
+    if (window_text) {
+        words[n_words++] = "--trace-window";
+        words[n_words++] = window_text;
+    }
     if (seed_text) {
         words[n_words++] = "--seed";
         words[n_words++] = seed_text;
@@ -283,6 +366,18 @@ int cli_run(int argc, char **argv)
         free(command_line);
         free(canon_scenario);
         return CLI_BAD_INPUT;
+    }
+    /* Without a choice, a large fleet gets the summary level: its full
+     * trace would take tens of megabytes per simulated second. */
+    if (!level_text && !filter_text && !window_text) {
+        if (s->trace_level >= 0) {
+            opts.trace_level = s->trace_level;
+        } else if (robots_of(s) > TS_CLI_SUMMARY_ROBOTS) {
+            opts.trace_level = TS_TRACE_LEVEL_SUMMARY;
+            fprintf(stderr, "toposim run: %zu robots, more than %d: writing a summary trace "
+                    "(--trace full for a row per message and job)\n", robots_of(s),
+                    TS_CLI_SUMMARY_ROBOTS);
+        }
     }
     char default_out[1024];
     if (!output) {

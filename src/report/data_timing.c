@@ -11,6 +11,7 @@
 
 #include "report/report_internal.h"
 #include "toposim/alloc.h"
+#include "toposim/histogram.h"
 
 #define TS__WORST_SHOWN 3
 #define TS__FLEET_BUCKETS 500
@@ -95,9 +96,11 @@ static void log_tics(FILE *fp, double lo, double hi)
     fputs(")\n", fp);
 }
 
-/* The CDF of r->samples[0..n) in ms, over the budget (ns, 0: none). */
-static int write_cdf(ts__report *r, size_t index, const char *name, const char *label,
-                     size_t n, int64_t budget_ns, ts_error *err)
+/* The CDF plot of m points (latency ns, fraction at or below) over n
+ * samples from lo_ns to hi_ns, against the budget (ns, 0: none). */
+static int write_cdf_points(ts__report *r, size_t index, const char *name, const char *label,
+                            const double *xs, const double *fs, size_t m, size_t n,
+                            double lo_ns, double hi_ns, int64_t budget_ns, ts_error *err)
 {
     char title[256];
     snprintf(title, sizeof title, "Latency CDF: %s", label);
@@ -106,32 +109,24 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
     if (!p)
         return TS_ENOMEM;
     const char *data = ts__plot_data(p, "");
-    double *x = r->samples;
-    qsort(x, n, sizeof *x, ts__cmp_double);
-    size_t *idx = ts_malloc(TS__CDF_POINTS * sizeof *idx);
-    if (!idx)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "out of memory for a CDF");
-    size_t m = ts__cdf_ranks(x, n, TS__CDF_POINTS, idx);
     ts__atomic_file f;
     int rc = ts__report_open(r, data, &f, err);
-    if (rc != TS_OK) {
-        ts_free(idx);
+    if (rc != TS_OK)
         return rc;
-    }
     fputs("latency_ms,fraction_at_or_below\n", f.fp);
     /* The step up from 0 at the lowest sample, so that even a single
      * distinct value draws a line. */
-    fprintf(f.fp, "%.9g,0\n", x[0] / NS_PER_MS);
+    fprintf(f.fp, "%.9g,0\n", lo_ns / NS_PER_MS);
     for (size_t i = 0; i < m; i++)
-        fprintf(f.fp, "%.9g,%.9g\n", x[idx[i]] / NS_PER_MS, (double)(idx[i] + 1) / (double)n);
-    ts_free(idx);
+        fprintf(f.fp, "%.9g,%.9g\n", xs[i] / NS_PER_MS, fs[i]);
     rc = ts__atomic_commit(&f, err);
     if (rc != TS_OK)
         return rc;
 
     /* Log x: zero latency (same node) is drawn at 1 ns. */
     double floor_ms = 1e-6;
-    double lo = x[0] / NS_PER_MS, hi = x[n - 1] / NS_PER_MS, b = budget_ns / NS_PER_MS;
+    double lo = lo_ns / NS_PER_MS, hi = hi_ns / NS_PER_MS, b = budget_ns / NS_PER_MS;
+    int zero = lo < floor_ms;
     if (lo < floor_ms)
         lo = floor_ms;
     if (budget_ns > 0 && b < lo)
@@ -146,8 +141,7 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
     FILE *fp = f.fp;
     fputs("  set title ", fp);
     ts__gp_str(fp, title);
-    fprintf(fp, "\n  set xlabel 'latency (ms, log scale%s)'\n",
-            x[0] / NS_PER_MS < floor_ms ? "; 0 drawn at 1 ns" : "");
+    fprintf(fp, "\n  set xlabel 'latency (ms, log scale%s)'\n", zero ? "; 0 drawn at 1 ns" : "");
     fputs("  set ylabel 'fraction of samples at or below'\n"
           "  set logscale x\n  set grid\n  set key below\n"
           "  set yrange [0:1.02]\n", fp);
@@ -167,6 +161,93 @@ static int write_cdf(ts__report *r, size_t index, const char *name, const char *
                 b);
     fputs("\n", fp);
     return ts__gp_close(&f, err);
+}
+
+/* The CDF of r->samples[0..n) in ms, over the budget (ns, 0: none). */
+static int write_cdf(ts__report *r, size_t index, const char *name, const char *label,
+                     size_t n, int64_t budget_ns, ts_error *err)
+{
+    double *x = r->samples;
+    qsort(x, n, sizeof *x, ts__cmp_double);
+    size_t *idx = ts_malloc(TS__CDF_POINTS * sizeof *idx);
+    double *xs = ts_malloc(TS__CDF_POINTS * sizeof *xs);
+    double *fs = ts_malloc(TS__CDF_POINTS * sizeof *fs);
+    int rc = TS_OK;
+    if (!idx || !xs || !fs) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "out of memory for a CDF");
+    } else {
+        size_t m = ts__cdf_ranks(x, n, TS__CDF_POINTS, idx);
+        for (size_t i = 0; i < m; i++) {
+            xs[i] = x[idx[i]];
+            fs[i] = (double)(idx[i] + 1) / (double)n;
+        }
+        rc = write_cdf_points(r, index, name, label, xs, fs, m, n, x[0], x[n - 1], budget_ns,
+                              err);
+    }
+    ts_free(idx);
+    ts_free(xs);
+    ts_free(fs);
+    return rc;
+}
+
+/* The CDF of a summary trace's topic group: the buckets of its windows'
+ * histograms (plus the latencies of its full rows, r->samples[0..n)),
+ * each drawn at its bucket's greatest value, so the curve is within the
+ * buckets' width (toposim/histogram.h) of the samples' own. */
+static int write_cdf_buckets(ts__report *r, const ts__groups *g, size_t gi, const char *name,
+                             const char *label, size_t n_rows, int64_t budget_ns,
+                             ts_error *err)
+{
+    const ts_trace *t = r->t;
+    uint64_t *dense = ts_calloc(TS_HIST_BUCKETS, sizeof *dense);
+    double *xs = ts_malloc(TS_HIST_BUCKETS * sizeof *xs);
+    double *fs = ts_malloc(TS_HIST_BUCKETS * sizeof *fs);
+    int rc = TS_OK;
+    if (!dense || !xs || !fs) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "out of memory for a CDF");
+        goto out;
+    }
+    uint64_t total = 0;
+    int64_t lo = INT64_MAX, hi = 0;
+    for (size_t i = 0; i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        if ((size_t)g->group_of[w->topic] != gi)
+            continue;
+        for (int32_t k = 0; k < w->hist_buckets; k++) {
+            const ts_hist_pair *p = &t->histogram_buckets[w->hist_first + (uint64_t)k];
+            dense[p->bucket] += p->count;
+            total += p->count;
+        }
+        if (w->delivered && w->max_latency_ns > hi)
+            hi = w->max_latency_ns;
+    }
+    for (size_t i = 0; i < n_rows; i++) {
+        int64_t v = (int64_t)r->samples[i];
+        dense[ts_hist_bucket(v)]++;
+        total++;
+        if (v > hi)
+            hi = v;
+    }
+    size_t m = 0;
+    uint64_t seen = 0;
+    for (int32_t b = 0; b < TS_HIST_BUCKETS; b++) {
+        if (!dense[b])
+            continue;
+        if (lo == INT64_MAX)
+            lo = ts_hist_bucket_low(b);
+        seen += dense[b];
+        int64_t top = ts_hist_bucket_high(b);
+        xs[m] = (double)(top < hi ? top : hi);
+        fs[m++] = (double)seen / (double)total;
+    }
+    if (total)
+        rc = write_cdf_points(r, gi, name, label, xs, fs, m, (size_t)total, (double)lo,
+                              (double)hi, budget_ns, err);
+out:
+    ts_free(dense);
+    ts_free(xs);
+    ts_free(fs);
+    return rc;
 }
 
 /* The series over time of a single item: all points, late, lost. */
@@ -357,8 +438,39 @@ static int topic_group(ts__report *r, const ts__groups *g, const size_t *member,
             rc = ts__thin_add(&tm.lost, m->send_ns, budget / NS_PER_MS, err);
         }
     }
-    if (rc == TS_OK && tm.n_samples > 0)
+    /* A summary trace's windows: their greatest latency at their start,
+     * and a CDF from their histograms (report.c says so on the page). */
+    size_t from_windows = 0;
+    for (size_t i = 0; rc == TS_OK && i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        if ((size_t)g->group_of[w->topic] != gi)
+            continue;
+        from_windows++;
+        uint64_t failed = w->dropped_queue + w->no_route + w->lost + w->link_down +
+                          w->receiver_down;
+        if (w->delivered > 0) {
+            double lat = (double)w->max_latency_ns;
+            if (tm.fleet) {
+                ts__band_add(&tm.band, member[w->topic], w->start_ns, lat);
+            } else {
+                rc = ts__thin_add(&tm.all, w->start_ns, lat / NS_PER_MS, err);
+                if (rc == TS_OK && budget > 0 && w->met < w->delivered) {
+                    tm.n_late += w->delivered - w->met;
+                    rc = ts__thin_add(&tm.late, w->start_ns, lat / NS_PER_MS, err);
+                }
+            }
+        }
+        if (rc == TS_OK && failed > 0 && !tm.fleet) {
+            tm.n_lost += failed;
+            rc = ts__thin_add(&tm.lost, w->start_ns, budget / NS_PER_MS, err);
+        }
+    }
+    if (rc == TS_OK && tm.n_samples > 0 && from_windows == 0)
         rc = write_cdf(r, gi, first->name, label, tm.n_samples, budget, err);
+    else if (rc == TS_OK && from_windows)
+        rc = write_cdf_buckets(r, g, gi, first->name, label, tm.n_samples, budget, err);
+    if (from_windows)
+        tm.n_samples += from_windows;
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_TOPICS, "latency-time", gi, first->name, "latency",
                           "send", &tm, budget, "budget", "lost", err);
@@ -422,6 +534,22 @@ static int component_group(ts__report *r, const ts__groups *g, const size_t *mem
             rc = ts__thin_add(&tm.lost, j->release_ns, deadline / NS_PER_MS, err);
         }
     }
+    for (size_t i = 0; rc == TS_OK && i < t->n_job_windows; i++) {
+        const ts_trace_job_window *w = &t->job_windows[i];
+        if ((size_t)g->group_of[w->component] != gi || w->finished == 0)
+            continue;
+        double resp = (double)w->max_response_ns;
+        tm.n_samples++;
+        if (tm.fleet) {
+            ts__band_add(&tm.band, member[w->component], w->start_ns, resp);
+        } else {
+            rc = ts__thin_add(&tm.all, w->start_ns, resp / NS_PER_MS, err);
+            if (rc == TS_OK && w->met < w->finished) {
+                tm.n_late += w->finished - w->met;
+                rc = ts__thin_add(&tm.late, w->start_ns, resp / NS_PER_MS, err);
+            }
+        }
+    }
     if (rc == TS_OK && !tm.fleet)
         rc = write_series(r, TS__SEC_COMPONENTS, "response", gi, first->name,
                           "response time", "release", &tm, deadline, "deadline",
@@ -437,7 +565,7 @@ static int component_group(ts__report *r, const ts__groups *g, const size_t *mem
 int ts__report_components(ts__report *r, ts_error *err)
 {
     const ts_trace *t = r->t;
-    if (t->n_components == 0 || t->n_jobs == 0)
+    if (t->n_components == 0 || (t->n_jobs == 0 && t->n_job_windows == 0))
         return TS_OK;
     ts__groups g;
     size_t *member = NULL;

@@ -199,6 +199,17 @@ int ts_report_write(const ts_trace *t, const ts_validation *v, const ts_report_o
                               "are written (run `gnuplot report.gp` in the folder)",
                               why);
         }
+        /* What a summary trace cannot show (trace.h, ts_trace_topic_window). */
+        if (r.t->level == TS_TRACE_LEVEL_SUMMARY) {
+            size_t len = strlen(note);
+            snprintf(note + len, sizeof note - len,
+                     "%sSummary trace: latency CDFs are drawn from log-bucketed histograms "
+                     "(each step at its bucket's greatest value, within 1.6 %% of the "
+                     "samples), and latency and response time over time show each "
+                     "window's greatest value (windows of %.0f s), not each sample. Run "
+                     "with --trace full for a row per message and job.",
+                     len ? " " : "", (double)r.t->summary_window_ns / 1e9);
+        }
         int hrc = ts__html_write(&r, res->images_made, note, rc == TS_OK ? err : NULL);
         if (hrc != TS_OK && rc == TS_OK)
             rc = hrc;

@@ -228,6 +228,11 @@ static int scenario_attrs(builder *b, const xmlNode *root)
         s->sample_period_ns = DEFAULT_SAMPLE_PERIOD_NS;
     else if (s->sample_period_ns <= 0)
         return ts__bpositive(b, root, "sample-period");
+    /* <trace level="full|summary"/>: the trace level when the command
+     * line names none (the schema allows only the two words). */
+    const xmlNode *trace = ts__child_named(root, "trace");
+    const char *level = trace ? ts__attr(trace, "level") : NULL;
+    s->trace_level = !level ? -1 : strcmp(level, "summary") == 0 ? 1 : 0;
     return TS_OK;
 }
 

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/recorder_summary.h"
+
 #include "toposim/alloc.h"
 #include "toposim/deploy.h"
 
@@ -34,6 +36,12 @@ struct ts__recorder {
     uint32_t *client_first;     /* per component: first slot in client_of
                                    (NULL without clients) */
     uint32_t *client_of;        /* scenario client indices by component */
+    /* What /messages and /jobs keep (trace.h, /meta trace_filter). */
+    int level;                  /* a ts_trace_level */
+    ts__summary *summary;       /* the summary level's windows, or NULL */
+    unsigned char *keep_topic;  /* full level with a filter: per topic */
+    unsigned char *keep_comp;   /* and per component; NULL: no filter */
+    int64_t window_start, window_end; /* end 0: no window */
 };
 
 static void append_failed(ts__recorder *r, const ts_error *e)
@@ -43,9 +51,65 @@ static void append_failed(ts__recorder *r, const ts_error *e)
 
 static void on_node_event(void *ctx, const ts_platform_event *ev);
 static void on_outcome(void *ctx, const ts_platform_event *ev);
+static void on_any_event(void *ctx, const ts_platform_event *ev);
+
+int64_t ts__recorder_window_ns(const ts_scenario *s, int64_t duration_ns)
+{
+    return ts__summary_window_ns(s, duration_ns);
+}
+
+/* The filter "topic=NAME,component=NAME,...": which topics and components
+ * keep their rows. A name the scenario lacks is an error, so a typo does
+ * not leave an empty trace. */
+static int parse_filter(ts__recorder *r, const char *filter, ts_error *err)
+{
+    const ts_scenario *s = r->sh.s;
+    r->keep_topic = ts_calloc(s->n_topics ? s->n_topics : 1, 1);
+    r->keep_comp = ts_calloc(s->n_components ? s->n_components : 1, 1);
+    if (!r->keep_topic || !r->keep_comp)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the trace filter");
+    const char *p = filter;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int topic = strncmp(p, "topic=", 6) == 0;
+        int comp = strncmp(p, "component=", 10) == 0;
+        size_t skip = topic ? 6 : comp ? 10 : 0;
+        const char *name = p + skip;
+        size_t n = len - (len >= skip ? skip : len);
+        int found = 0;
+        if (topic)
+            for (size_t t = 0; t < s->n_topics; t++)
+                if (strlen(s->topics[t].id) == n && strncmp(s->topics[t].id, name, n) == 0)
+                    found = r->keep_topic[t] = 1;
+        if (comp)
+            for (size_t c = 0; c < s->n_components; c++)
+                if (strlen(s->components[c].id) == n && strncmp(s->components[c].id, name, n) == 0)
+                    found = r->keep_comp[c] = 1;
+        if (!found)
+            return ts_error_set(err, TS_EINVAL, s->path, 0,
+                                "trace filter \"%.*s\": expected topic=NAME or component=NAME "
+                                "naming a topic or component of the scenario", (int)len, p);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return TS_OK;
+}
+
+/* 1 when the full level keeps a row of this item and time. */
+static int keeps(const ts__recorder *r, int32_t topic, int32_t a, int32_t b, int64_t time)
+{
+    if (r->window_end > 0 && (time < r->window_start || time >= r->window_end))
+        return 0;
+    if (!r->keep_topic)
+        return 1;
+    return (topic >= 0 && r->keep_topic[topic]) || (a >= 0 && r->keep_comp[a]) ||
+           (b >= 0 && r->keep_comp[b]);
+}
 
 int ts__recorder_new(const ts__shared *sh, ts_trace_writer *trace, ts_compute *compute,
-                     ts__rts *rts, ts__recorder **out, ts_error *err)
+                     ts__rts *rts, const ts_run_options *select, ts__recorder **out,
+                     ts_error *err)
 {
     const ts_scenario *s = sh->s;
     size_t nc = s->n_components;
@@ -97,8 +161,22 @@ int ts__recorder_new(const ts__shared *sh, ts_trace_writer *trace, ts_compute *c
         rc = ts__bus_subscribe(sh->bus, node_kinds[i], on_node_event, r);
     for (size_t i = 0; i < sizeof outcomes / sizeof *outcomes && rc == TS_OK; i++)
         rc = ts__bus_subscribe(sh->bus, outcomes[i], on_outcome, r);
+    r->level = select ? select->trace_level : TS_TRACE_LEVEL_FULL;
+    if (rc == TS_OK && r->level == TS_TRACE_LEVEL_SUMMARY)
+        rc = ts__bus_subscribe_all(sh->bus, on_any_event, r);
     if (rc != TS_OK)
         return ts_error_set(err, rc, NULL, 0, "cannot subscribe the recorder to its events");
+    if (r->level == TS_TRACE_LEVEL_SUMMARY) {
+        int64_t duration = select && select->duration_ns > 0 ? select->duration_ns
+                                                             : s->duration_ns;
+        return ts__summary_new(s, trace, ts__summary_window_ns(s, duration), &r->summary, err);
+    }
+    if (select && select->trace_window_end_ns > 0) {
+        r->window_start = select->trace_window_start_ns;
+        r->window_end = select->trace_window_end_ns;
+    }
+    if (select && select->trace_filter && select->trace_filter[0])
+        return parse_filter(r, select->trace_filter, err);
     return TS_OK;
 }
 
@@ -110,6 +188,9 @@ void ts__recorder_free(ts__recorder *r)
     ts_free(r->clients);
     ts_free(r->client_first);
     ts_free(r->client_of);
+    ts_free(r->keep_topic);
+    ts_free(r->keep_comp);
+    ts__summary_free(r->summary);
     ts_free(r);
 }
 
@@ -140,6 +221,34 @@ void ts__recorder_component(void *ctx, int c)
     ts_error e;
     if (!ts__bus_failed(r->sh.bus) && ts_trace_append_component_state(r->trace, &row, &e) != TS_OK)
         append_failed(r, &e);
+    if (r->summary && !ts__bus_failed(r->sh.bus) &&
+        ts__summary_boundary(r->summary, c, row.time_ns, &e) != TS_OK)
+        append_failed(r, &e);
+}
+
+/* Summary level: an event naming a member of a failover group ends the
+ * open windows of the group's subscriptions. */
+static void on_any_event(void *ctx, const ts_platform_event *ev)
+{
+    ts__recorder *r = ctx;
+    ts_error e;
+    if (ev->component >= 0 && !ts__bus_failed(r->sh.bus) &&
+        ts__summary_boundary(r->summary, ev->component, ev->time, &e) != TS_OK)
+        append_failed(r, &e);
+}
+
+void ts__recorder_job(ts__recorder *r, const ts_trace_job *row)
+{
+    ts_error e;
+    if (!r || ts__bus_failed(r->sh.bus))
+        return;
+    int rc = TS_OK;
+    if (r->summary)
+        rc = ts__summary_job(r->summary, row, ts_engine_now(r->sh.engine), &e);
+    else if (keeps(r, -1, row->component, -1, row->release_ns))
+        rc = ts_trace_append_job(r->trace, row, &e);
+    if (rc != TS_OK)
+        append_failed(r, &e);
 }
 
 void ts__recorder_message(ts__recorder *r, const ts_packet *p)
@@ -159,7 +268,14 @@ void ts__recorder_message(ts__recorder *r, const ts_packet *p)
     r->delivered += p->status == TS_MSG_DELIVERED;
     r->dropped += p->status != TS_MSG_DELIVERED && p->status != TS_MSG_IN_FLIGHT;
     ts_error e;
-    if (!ts__bus_failed(r->sh.bus) && ts_trace_append_message(r->trace, &row, &e) != TS_OK)
+    if (ts__bus_failed(r->sh.bus))
+        return;
+    int rc = TS_OK;
+    if (r->summary)
+        rc = ts__summary_message(r->summary, &row, ts_engine_now(r->sh.engine), &e);
+    else if (keeps(r, row.topic, row.publisher, row.subscriber, row.send_ns))
+        rc = ts_trace_append_message(r->trace, &row, &e);
+    if (rc != TS_OK)
         append_failed(r, &e);
 }
 
@@ -276,7 +392,10 @@ static int write_subscriptions(ts__recorder *r, ts_error *err)
 
 int ts__recorder_finish(ts__recorder *r, ts_error *err)
 {
-    int rc = write_subscriptions(r, err);
+    int rc = r->summary ? ts__summary_finish(r->summary, ts_engine_now(r->sh.engine), err)
+                        : TS_OK;
+    if (rc == TS_OK)
+        rc = write_subscriptions(r, err);
     if (rc == TS_OK)
         rc = ts_trace_write_clients(r->trace, r->clients, r->sh.s->n_clients, err);
     return rc;

@@ -268,9 +268,7 @@ void ts__workload_job(ts__workload *wl, const ts_job_record *job)
      * deadline falls within the run. */
     if (job->finish < 0 ? job->deadline <= wl->end : job->finish > job->deadline)
         wl->missed_jobs++;
-    ts_error e;
-    if (!ts__bus_failed(wl->sh.bus) && ts_trace_append_job(wl->trace, &row, &e) != TS_OK)
-        ts__bus_fail(wl->sh.bus, &e);
+    ts__recorder_job(wl->recorder, &row);
     if (wl->hooks.job_seen)
         wl->hooks.job_seen(wl->hooks.ctx, job);
     /* Task ids equal component indices (added in order). */

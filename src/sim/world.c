@@ -61,6 +61,7 @@ typedef struct world {
     ts_compute *compute;
     ts_dynamics *dyn;
     ts__rts *rts;
+    const ts_run_options *select; /* the trace level, filter and window */
     ts__recorder *recorder;
     ts__workload *workload;
     ts__sampler *sampler;
@@ -419,7 +420,8 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = build_compute(w, err)) != TS_OK ||
         (rc = build_dynamics(w, err)) != TS_OK ||
         (rc = ts__rts_new(sh, w->net, w->compute, &w->rts, err)) != TS_OK ||
-        (rc = ts__recorder_new(sh, w->trace, w->compute, w->rts, &w->recorder, err)) != TS_OK)
+        (rc = ts__recorder_new(sh, w->trace, w->compute, w->rts, w->select, &w->recorder,
+                               err)) != TS_OK)
         return rc;
     ts__rts_on_change(w->rts, ts__recorder_component, w->recorder);
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
@@ -501,11 +503,16 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
     uint64_t seed = opts->override_seed ? opts->seed : s->seed;
     int64_t duration = opts->duration_ns > 0 ? opts->duration_ns : s->duration_ns;
     w.end = duration;
+    w.select = opts;
 
+    int windowed = opts->trace_window_end_ns > 0;
     ts_trace_meta meta = {s->name, opts->scenario_path ? opts->scenario_path : s->path,
                           s->text, seed, duration,
                           opts->command_line, s->n_requirements > 0, opts->stamp,
-                          opts->trace_compress};
+                          opts->trace_compress, opts->trace_level, opts->trace_filter,
+                          windowed ? opts->trace_window_start_ns : -1,
+                          windowed ? opts->trace_window_end_ns : -1,
+                          ts__recorder_window_ns(s, duration)};
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;

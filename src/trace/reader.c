@@ -213,6 +213,53 @@ static int default_string(const rctx *c, char **field, const char *fallback)
     return TS_OK;
 }
 
+/* The /meta attributes of format version 4; older files are full traces
+ * of everything. The level must be "full" or "summary", window bounds -1
+ * or ordered, and a summary trace's window length positive. */
+static int read_meta_v4(const rctx *c, hid_t g, ts_trace *tr)
+{
+    tr->level = TS_TRACE_LEVEL_FULL;
+    tr->window_start_ns = tr->window_end_ns = -1;
+    tr->summary_window_ns = 0;
+    if (tr->format_version < 4)
+        return default_string(c, &tr->filter, "");
+    char *level = NULL;
+    int rc = string_attr(c, g, "/meta", "trace_level", &level);
+    if (rc == TS_OK) {
+        tr->level = ts_trace_level_parse(level);
+        if (tr->level < 0)
+            rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                              "attribute trace_level of /meta is \"%.40s\", expected \"full\" "
+                              "or \"summary\"", level);
+    }
+    ts_free(level);
+    if (rc == TS_OK)
+        rc = string_attr(c, g, "/meta", "trace_filter", &tr->filter);
+    if (rc == TS_OK)
+        rc = int_attr(c, g, "/meta", "trace_window_start_ns", H5T_NATIVE_INT64,
+                      &tr->window_start_ns);
+    if (rc == TS_OK)
+        rc = int_attr(c, g, "/meta", "trace_window_end_ns", H5T_NATIVE_INT64,
+                      &tr->window_end_ns);
+    if (rc == TS_OK)
+        rc = int_attr(c, g, "/meta", "summary_window_ns", H5T_NATIVE_INT64,
+                      &tr->summary_window_ns);
+    if (rc == TS_OK && (tr->window_start_ns < -1 || tr->window_end_ns < -1 ||
+                        (tr->window_end_ns >= 0 && tr->window_end_ns <= tr->window_start_ns)))
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "attributes trace_window_start_ns %lld and trace_window_end_ns %lld "
+                          "of /meta are not -1 nor an ordered window",
+                          (long long)tr->window_start_ns, (long long)tr->window_end_ns);
+    if (rc == TS_OK && (tr->level == TS_TRACE_LEVEL_SUMMARY) != (tr->summary_window_ns > 0))
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "attribute summary_window_ns of /meta is %lld at the %s level "
+                          "(expected > 0 at summary, 0 at full)",
+                          (long long)tr->summary_window_ns, ts_trace_level_name(tr->level));
+    if (rc == TS_OK)
+        rc = default_string(c, &tr->filter, "");
+    return rc;
+}
+
 /* The /meta attributes of format version 3; older files get the defaults
  * trace.h states. finished and requirements_declared must be 0 or 1. */
 static int read_meta_v3(const rctx *c, hid_t g, ts_trace *tr)
@@ -255,6 +302,8 @@ static int read_meta_v3(const rctx *c, hid_t g, ts_trace *tr)
                 rc = string_attr(c, g, "/meta", "started_utc", &tr->started_utc);
         }
     }
+    if (rc == TS_OK)
+        rc = read_meta_v4(c, g, tr);
     if (rc == TS_OK)
         rc = default_string(c, &tr->command_line, "");
     if (rc == TS_OK)
@@ -546,6 +595,9 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_FLEETS: return &tr->n_fleets;
     case TS__T_ROLLOUTS: return &tr->n_rollouts;
     case TS__T_EXPECTS: return &tr->n_expects;
+    case TS__T_TOPIC_WINDOWS: return &tr->n_topic_windows;
+    case TS__T_JOB_WINDOWS: return &tr->n_job_windows;
+    case TS__T_HISTOGRAM_BUCKETS: return &tr->n_histogram_buckets;
     default: return &tr->n_component_state;
     }
 }
@@ -577,6 +629,9 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_FLEETS: return tr->fleets;
     case TS__T_ROLLOUTS: return tr->rollouts;
     case TS__T_EXPECTS: return tr->expects;
+    case TS__T_TOPIC_WINDOWS: return tr->topic_windows;
+    case TS__T_JOB_WINDOWS: return tr->job_windows;
+    case TS__T_HISTOGRAM_BUCKETS: return tr->histogram_buckets;
     default: return tr->component_state;
     }
 }
@@ -608,6 +663,9 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_FLEETS: tr->fleets = rows; break;
     case TS__T_ROLLOUTS: tr->rollouts = rows; break;
     case TS__T_EXPECTS: tr->expects = rows; break;
+    case TS__T_TOPIC_WINDOWS: tr->topic_windows = rows; break;
+    case TS__T_JOB_WINDOWS: tr->job_windows = rows; break;
+    case TS__T_HISTOGRAM_BUCKETS: tr->histogram_buckets = rows; break;
     default: tr->component_state = rows; break;
     }
 }
@@ -684,6 +742,91 @@ static int check_requirements(const rctx *c, ts_trace *tr)
         return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
                             "/meta says no requirements were declared but /requirements "
                             "has %zu rows", tr->n_requirements);
+    return TS_OK;
+}
+
+/* A window's histogram rows: within the table, buckets valid and
+ * increasing, counts positive and summing to `values`, the greatest of
+ * them (max) in the last bucket; none when there are no values. */
+static int check_histogram(const rctx *c, const ts_trace *tr, const char *table, size_t r,
+                           uint64_t first, int32_t n, uint64_t values, int64_t max)
+{
+    if (n < 0 || first > tr->n_histogram_buckets ||
+        (uint64_t)n > tr->n_histogram_buckets - first)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s row %zu: histogram rows %llu + %d are not within "
+                            "/histogram_buckets (%zu rows)", table, r,
+                            (unsigned long long)first, (int)n, tr->n_histogram_buckets);
+    uint64_t sum = 0;
+    for (int32_t k = 0; k < n; k++) {
+        const ts_hist_pair *p = &tr->histogram_buckets[first + (uint64_t)k];
+        if (p->bucket < 0 || p->bucket >= TS_HIST_BUCKETS || p->count == 0 ||
+            (k > 0 && p->bucket <= tr->histogram_buckets[first + (uint64_t)k - 1].bucket) ||
+            p->count > UINT64_MAX - sum)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /histogram_buckets row %llu (of %s row %zu): bucket "
+                                "%d count %llu (expected increasing buckets 0 to %d, counts "
+                                "> 0)", (unsigned long long)(first + (uint64_t)k), table, r,
+                                (int)p->bucket, (unsigned long long)p->count,
+                                TS_HIST_BUCKETS - 1);
+        sum += p->count;
+    }
+    if (sum != values)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s row %zu: its histogram holds %llu values, its counts "
+                            "say %llu", table, r, (unsigned long long)sum,
+                            (unsigned long long)values);
+    if (values == 0 ? max != -1
+                    : max < 0 || ts_hist_bucket(max) !=
+                                     tr->histogram_buckets[first + (uint64_t)n - 1].bucket)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s row %zu: greatest value %lld does not match its "
+                            "histogram (-1 when empty, else in its last bucket)", table, r,
+                            (long long)max);
+    return TS_OK;
+}
+
+/* The summary tables: only in a summary trace; each window ordered in
+ * time, its counts possible (met within delivered or finished) and its
+ * histogram holding exactly its values. */
+static int check_windows(const rctx *c, const ts_trace *tr)
+{
+    if (tr->level != TS_TRACE_LEVEL_SUMMARY &&
+        (tr->n_topic_windows || tr->n_job_windows || tr->n_histogram_buckets))
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "a full trace has rows in /topic_windows, /job_windows or "
+                            "/histogram_buckets (summary tables)");
+    for (size_t r = 0; r < tr->n_topic_windows; r++) {
+        const ts_trace_topic_window *w = &tr->topic_windows[r];
+        if (w->start_ns < 0 || w->end_ns <= w->start_ns)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /topic_windows row %zu: window [%lld, %lld) is not "
+                                "a time span", r, (long long)w->start_ns, (long long)w->end_ns);
+        if (w->met > w->delivered)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /topic_windows row %zu: met %llu exceeds delivered "
+                                "%llu", r, (unsigned long long)w->met,
+                                (unsigned long long)w->delivered);
+        int rc = check_histogram(c, tr, "/topic_windows", r, w->hist_first, w->hist_buckets,
+                                 w->delivered, w->max_latency_ns);
+        if (rc != TS_OK)
+            return rc;
+    }
+    for (size_t r = 0; r < tr->n_job_windows; r++) {
+        const ts_trace_job_window *w = &tr->job_windows[r];
+        if (w->start_ns < 0 || w->end_ns <= w->start_ns)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /job_windows row %zu: window [%lld, %lld) is not a "
+                                "time span", r, (long long)w->start_ns, (long long)w->end_ns);
+        if (w->met > w->finished)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /job_windows row %zu: met %llu exceeds finished %llu",
+                                r, (unsigned long long)w->met, (unsigned long long)w->finished);
+        int rc = check_histogram(c, tr, "/job_windows", r, w->hist_first, w->hist_buckets,
+                                 w->finished, w->max_response_ns);
+        if (rc != TS_OK)
+            return rc;
+    }
     return TS_OK;
 }
 
@@ -771,6 +914,9 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 (int)cs->version, (int)owner,
                                 (int)tr->components[owner].n_versions);
     }
+    int rc_w = check_windows(c, tr);
+    if (rc_w != TS_OK)
+        return rc_w;
     for (size_t r = 0; r < tr->n_expects; r++) {
         const ts_trace_expect *e = &tr->expects[r];
         if (e->min_count < 0 || e->max_count < -1 ||
@@ -884,6 +1030,10 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->rollouts);
     ts_free(trace->expects);
     ts_free(trace->component_state);
+    ts_free(trace->filter);
+    ts_free(trace->topic_windows);
+    ts_free(trace->job_windows);
+    ts_free(trace->histogram_buckets);
     ts_free(trace);
 }
 

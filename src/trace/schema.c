@@ -451,6 +451,63 @@ static const ts__column component_state_cols[] = {
         "1: serving with the safety mode's reduced functionality"),
 };
 
+static const ts__column topic_window_cols[] = {
+    COL(ts_trace_topic_window, topic, TS__COL_I32, NULL, TS__T_TOPICS, "row of /topics"),
+    COL(ts_trace_topic_window, publisher, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_topic_window, subscriber, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_topic_window, start_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "first send time the window may hold"),
+    COL(ts_trace_topic_window, end_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "end of the window: its samples were sent before it"),
+    COL(ts_trace_topic_window, delivered, TS__COL_U64, "1", TS__T_NONE, "samples delivered"),
+    COL(ts_trace_topic_window, met, TS__COL_U64, "1", TS__T_NONE,
+        "samples delivered within the topic's budget (all delivered without one)"),
+    COL(ts_trace_topic_window, dropped_queue, TS__COL_U64, "1", TS__T_NONE,
+        "samples dropped by a full queue"),
+    COL(ts_trace_topic_window, no_route, TS__COL_U64, "1", TS__T_NONE,
+        "samples with no route"),
+    COL(ts_trace_topic_window, lost, TS__COL_U64, "1", TS__T_NONE,
+        "samples lost on a link (its loss model)"),
+    COL(ts_trace_topic_window, link_down, TS__COL_U64, "1", TS__T_NONE,
+        "samples on a link that went down"),
+    COL(ts_trace_topic_window, receiver_down, TS__COL_U64, "1", TS__T_NONE,
+        "samples that reached a crashed or stopped process"),
+    COL(ts_trace_topic_window, max_latency_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "greatest latency delivered; -1: none delivered"),
+    COL(ts_trace_topic_window, hist_first, TS__COL_U64, NULL, TS__T_NONE,
+        "first row of /histogram_buckets holding its latencies"),
+    COL(ts_trace_topic_window, hist_buckets, TS__COL_I32, "1", TS__T_NONE,
+        "its rows of /histogram_buckets"),
+};
+
+static const ts__column job_window_cols[] = {
+    COL(ts_trace_job_window, component, TS__COL_I32, NULL, TS__T_COMPONENTS,
+        "row of /components"),
+    COL(ts_trace_job_window, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_job_window, start_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "first release time the window may hold"),
+    COL(ts_trace_job_window, end_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "end of the window: its jobs were released before it"),
+    COL(ts_trace_job_window, finished, TS__COL_U64, "1", TS__T_NONE, "jobs finished"),
+    COL(ts_trace_job_window, met, TS__COL_U64, "1", TS__T_NONE,
+        "jobs finished by their deadline"),
+    COL(ts_trace_job_window, max_response_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "greatest response time (finish - release); -1: none finished"),
+    COL(ts_trace_job_window, hist_first, TS__COL_U64, NULL, TS__T_NONE,
+        "first row of /histogram_buckets holding its response times"),
+    COL(ts_trace_job_window, hist_buckets, TS__COL_I32, "1", TS__T_NONE,
+        "its rows of /histogram_buckets"),
+};
+
+static const ts__column histogram_bucket_cols[] = {
+    COL(ts_hist_pair, bucket, TS__COL_I32, NULL, TS__T_NONE,
+        "log-linear bucket: values below 64 ns have their own, above each power of "
+        "two holds 32 of equal width (HDR Histogram's layout; toposim/histogram.h)"),
+    COL(ts_hist_pair, count, TS__COL_U64, "1", TS__T_NONE, "values in the bucket"),
+};
+
 /* Static tables are small: short chunks. The row tables grow by a chunk
  * of 4096 rows per write (192 KiB of messages, 592 KiB of node_state: each
  * within HDF5's default 1 MiB chunk cache). Events are rare and wide, so
@@ -509,6 +566,14 @@ const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
           "events the scenario provokes on purpose and how often they must occur"),
     TABLE(TS__T_COMPONENT_STATE, "component_state", ts_trace_component_state, 4096, 3,
           component_state_cols, "one row per change of a component's run state"),
+    TABLE(TS__T_TOPIC_WINDOWS, "topic_windows", ts_trace_topic_window, 4096, 4,
+          topic_window_cols,
+          "summary level: samples of one subscription per window of send time, by status"),
+    TABLE(TS__T_JOB_WINDOWS, "job_windows", ts_trace_job_window, 4096, 4, job_window_cols,
+          "summary level: finished jobs of one component per window of release time"),
+    TABLE(TS__T_HISTOGRAM_BUCKETS, "histogram_buckets", ts_hist_pair, 4096, 4,
+          histogram_bucket_cols,
+          "summary level: the windows' latency and response-time histograms, sparse"),
 };
 
 hid_t ts__string_type(size_t size)

@@ -50,6 +50,9 @@ enum {
     TS__T_ROLLOUTS,
     TS__T_EXPECTS,
     TS__T_COMPONENT_STATE,
+    TS__T_TOPIC_WINDOWS,   /* the three below since format version 4 */
+    TS__T_JOB_WINDOWS,
+    TS__T_HISTOGRAM_BUCKETS,
     TS__T_COUNT,
     TS__T_NONE = -1
 };

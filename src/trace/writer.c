@@ -107,7 +107,8 @@ static hid_t no_times_plist(hid_t cls)
 
 static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *err)
 {
-    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0 };
+    static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0,
+                                         TS_TRACE_LEVEL_FULL, NULL, -1, -1, 0 };
     const ts_trace_meta *m = meta ? meta : &empty;
     int32_t version = TS_TRACE_FORMAT_VERSION;
     int rc = set_string_attr(w, "/", "format", TS__TRACE_FORMAT, err);
@@ -147,6 +148,17 @@ static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *e
     if (rc == TS_OK)
         rc = set_scalar_attr(w, g, "/meta", "requirements_declared", H5T_STD_I32LE,
                              H5T_NATIVE_INT32, &declared, err);
+    if (rc == TS_OK)
+        rc = set_string_attr(w, "/meta", "trace_level", ts_trace_level_name(m->level), err);
+    if (rc == TS_OK)
+        rc = set_string_attr(w, "/meta", "trace_filter", m->filter, err);
+    int64_t bounds[3] = {m->window_start_ns, m->window_end_ns,
+                         m->level == TS_TRACE_LEVEL_SUMMARY ? m->summary_window_ns : 0};
+    static const char *const bound_names[3] = {"trace_window_start_ns", "trace_window_end_ns",
+                                               "summary_window_ns"};
+    for (int i = 0; i < 3 && rc == TS_OK; i++)
+        rc = set_scalar_attr(w, g, "/meta", bound_names[i], H5T_STD_I64LE, H5T_NATIVE_INT64,
+                             &bounds[i], err);
     if (rc != TS_OK) {
         H5Gclose(g);
         return rc;
@@ -476,6 +488,47 @@ int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component
     return append(w, TS__T_COMPONENT_STATE, row, err);
 }
 
+/* A window's histogram goes first, so its row can name where it starts. */
+static int append_window(ts_trace_writer *w, int id, void *row, uint64_t *first, int32_t *count,
+                         const ts_hist_pair *buckets, size_t n, ts_error *err)
+{
+    if (!w || !row || (n > 0 && !buckets) || n > INT32_MAX)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace writer: no writer, row or buckets");
+    if (w->broken)
+        return ts_error_set(err, TS_EIO, w->final, 0, "an earlier write failed");
+    wtable *h = &w->t[TS__T_HISTOGRAM_BUCKETS];
+    *first = h->rows;
+    *count = (int32_t)n;
+    int rc = TS_OK;
+    for (size_t i = 0; rc == TS_OK && i < n; i++)
+        rc = put_row(w, h, &buckets[i], err);
+    if (rc == TS_OK)
+        rc = put_row(w, &w->t[id], row, err);
+    if (rc != TS_OK)
+        w->broken = 1;  /* buckets without their window must not be published */
+    return rc;
+}
+
+int ts_trace_append_topic_window(ts_trace_writer *w, const ts_trace_topic_window *row,
+                                 const ts_hist_pair *buckets, size_t n, ts_error *err)
+{
+    if (!row)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace writer: no row");
+    ts_trace_topic_window r = *row;
+    return append_window(w, TS__T_TOPIC_WINDOWS, &r, &r.hist_first, &r.hist_buckets, buckets,
+                         n, err);
+}
+
+int ts_trace_append_job_window(ts_trace_writer *w, const ts_trace_job_window *row,
+                               const ts_hist_pair *buckets, size_t n, ts_error *err)
+{
+    if (!row)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "trace writer: no row");
+    ts_trace_job_window r = *row;
+    return append_window(w, TS__T_JOB_WINDOWS, &r, &r.hist_first, &r.hist_buckets, buckets, n,
+                         err);
+}
+
 void ts_trace_writer_set_finished(ts_trace_writer *w)
 {
     if (w)
@@ -552,6 +605,20 @@ int ts_trace_compress_parse(const char *name)
         if (name && strcmp(name, names[i]) == 0)
             return TS_TRACE_COMPRESS_NONE + i;
     return -1;
+}
+
+int ts_trace_level_parse(const char *name)
+{
+    if (name && strcmp(name, "full") == 0)
+        return TS_TRACE_LEVEL_FULL;
+    if (name && strcmp(name, "summary") == 0)
+        return TS_TRACE_LEVEL_SUMMARY;
+    return -1;
+}
+
+const char *ts_trace_level_name(int level)
+{
+    return level == TS_TRACE_LEVEL_SUMMARY ? "summary" : "full";
 }
 
 int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,

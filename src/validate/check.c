@@ -62,6 +62,41 @@ static int check_jobs(const ts_trace *t, ts_error *err)
     return TS_OK;
 }
 
+/* The summary tables: rows in range and possible (the reader checks a
+ * loaded file the same way; a trace built in memory gets it here). */
+static int check_windows(const ts_trace *t, ts_error *err)
+{
+    if ((t->n_topic_windows && !t->topic_windows) || (t->n_job_windows && !t->job_windows) ||
+        (t->n_histogram_buckets && !t->histogram_buckets))
+        return ts_error_set(err, TS_EFORMAT, NULL, 0, "a table has rows but no data");
+    for (size_t i = 0; i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        if (!ts__in_range(w->topic, t->n_topics) || !ts__in_range(w->publisher, t->n_components) ||
+            !ts__in_range(w->subscriber, t->n_components) || w->met > w->delivered ||
+            w->hist_buckets < 0 || w->hist_first > t->n_histogram_buckets ||
+            (uint64_t)w->hist_buckets > t->n_histogram_buckets - w->hist_first)
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "topic_windows row %zu: an index out of range or met over "
+                                "delivered", i);
+    }
+    for (size_t i = 0; i < t->n_job_windows; i++) {
+        const ts_trace_job_window *w = &t->job_windows[i];
+        if (!ts__in_range(w->component, t->n_components) || w->met > w->finished ||
+            w->hist_buckets < 0 || w->hist_first > t->n_histogram_buckets ||
+            (uint64_t)w->hist_buckets > t->n_histogram_buckets - w->hist_first)
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "job_windows row %zu: an index out of range or met over "
+                                "finished", i);
+    }
+    for (size_t i = 0; i < t->n_histogram_buckets; i++)
+        if (t->histogram_buckets[i].bucket < 0 ||
+            t->histogram_buckets[i].bucket >= TS_HIST_BUCKETS)
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "histogram_buckets row %zu: bucket %d out of range", i,
+                                (int)t->histogram_buckets[i].bucket);
+    return TS_OK;
+}
+
 int ts__check_tables(const ts_trace *t, ts_error *err)
 {
     if (t->duration_ns < 0)
@@ -175,6 +210,8 @@ int ts__check_tables(const ts_trace *t, ts_error *err)
     if (rc)
         return rc;
     rc = check_messages(t, err);
+    if (!rc)
+        rc = check_windows(t, err);
     return rc ? rc : check_jobs(t, err);
 }
 

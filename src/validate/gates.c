@@ -546,6 +546,27 @@ static int run_gates(ts__ctx *c)
     g->actual = v->finished ? 0 : 1;
     finish(g, v->finished ? "the run finished" : "the trace is of a run that did not finish");
 
+    /* A full trace limited to some topics, components or a time window
+     * holds no evidence for the rest: fail closed, and say so (the items
+     * outside it also fail their own gates, having no samples). A window
+     * ends after its start >= 0: the reader's -1 (and a trace built in
+     * memory's 0) mean none. */
+    int filtered = (t->filter && t->filter[0]) || t->window_end_ns > 0;
+    if (filtered) {
+        g = run_gate(c, "trace-complete");
+        if (!g)
+            return TS_ENOMEM;
+        g->actual = 1;
+        char filter[TS_VALIDATE_DETAIL_LEN / 2] = "", window[64] = "";
+        if (t->filter && t->filter[0])
+            snprintf(filter, sizeof filter, " rows of %s", t->filter);
+        if (t->window_end_ns > 0)
+            snprintf(window, sizeof window, " sent or released in [%.3f s, %.3f s)",
+                     (double)t->window_start_ns / 1e9, (double)t->window_end_ns / 1e9);
+        finish(g, "the trace is filtered: it keeps only%s%s, so gates on anything else "
+               "have no evidence", filter[0] ? filter : " rows", window);
+    }
+
     /* Failovers over budget. */
     uint64_t over = 0;
     const ts_failover *fo = NULL;

@@ -49,6 +49,12 @@ static int topic_checks(ts__ctx *c)
         sent[t->messages[i].topic]++;
         delivered[t->messages[i].topic] += t->messages[i].status == TS_MSG_DELIVERED;
     }
+    for (size_t i = 0; i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        sent[w->topic] += w->delivered + w->dropped_queue + w->no_route + w->lost +
+                          w->link_down + w->receiver_down;
+        delivered[w->topic] += w->delivered;
+    }
     for (size_t i = 0; i < t->n_topics && !rc; i++) {
         const char *name = ts__topic_name(t, (int32_t)i);
         int excused = !delivered[i] && topic_blocked_as_expected(c, (int32_t)i);

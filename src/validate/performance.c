@@ -4,7 +4,9 @@
  * counts per logical subscriber: when a subscriber belongs to a failover
  * group, a sample counts once, against the member serving the group at its
  * send time; samples that member never got in budget inside a failover
- * window are misses and are added to that failover's record.
+ * window are misses and are added to that failover's record. A summary
+ * trace adds its windows' counts (exact) and reads percentiles from their
+ * histograms (within TS_HIST_REL_ERROR, toposim/histogram.h).
  */
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -49,6 +51,15 @@ static int counts(const ts__ctx *c, const ts_trace_message *m)
     return g < 0 || ts__serving(c, g, m->send_ns) == m->subscriber;
 }
 
+/* 1 when a summary window counts for its logical subscriber: as its
+ * first sample would (the recorder cuts windows where the member serving
+ * a group may change, so all its samples agree). */
+static int window_counts(const ts__ctx *c, const ts_trace_topic_window *w)
+{
+    int32_t g = c->comp_group[w->subscriber];
+    return g < 0 || ts__serving(c, g, w->start_ns) == w->subscriber;
+}
+
 /* The failover whose window [fault, serving) holds time t for group g. */
 static ts_failover *window_of(ts__ctx *c, int32_t g, int64_t t)
 {
@@ -79,8 +90,10 @@ static int score_topics(ts__ctx *c, ts_score *scores)
     size_t nt = t->n_topics;
     size_t *start = ts_calloc(nt + 1, sizeof *start);
     size_t *fill = ts_calloc(nt + 1, sizeof *fill);
+    unsigned char *from_windows = ts_calloc(nt + 1, 1);
     double *lat = NULL;
-    if (!start || !fill)
+    ts__hist_set *hist = NULL;
+    if (!start || !fill || !from_windows)
         goto oom;
     for (size_t i = 0; i < t->n_messages; i++)
         if (t->messages[i].status == TS_MSG_DELIVERED && counts(c, &t->messages[i]))
@@ -136,17 +149,50 @@ static int score_topics(ts__ctx *c, ts_score *scores)
             break;
         }
     }
+    /* A summary trace's windows: their counts add exactly; a topic with
+     * any window takes its percentiles from the merged histograms. */
+    hist = ts__hist_set_new(t->n_histogram_buckets);
+    if (!hist)
+        goto oom;
+    for (size_t i = 0; i < t->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &t->topic_windows[i];
+        if (!window_counts(c, w))
+            continue;
+        ts_score *s = &scores[w->topic];
+        uint64_t failed = w->dropped_queue + w->no_route + w->lost + w->link_down +
+                          w->receiver_down;
+        s->total += w->delivered + failed;
+        s->met += w->met;
+        s->lost += failed;
+        if (w->max_latency_ns > s->max_ns)
+            s->max_ns = w->max_latency_ns;
+        if (ts__hist_set_window(hist, t, w->topic, w->hist_first, w->hist_buckets))
+            goto oom;
+        from_windows[w->topic] = 1;
+    }
     for (size_t i = 0; i < nt; i++) {
         int64_t max = scores[i].max_ns;
-        set_percentiles(&scores[i], lat + start[i], start[i + 1] - start[i]);
+        if (from_windows[i]) {
+            for (size_t k = start[i]; k < start[i + 1]; k++)
+                if (ts__hist_set_add(hist, (int32_t)i, ts_hist_bucket((int64_t)lat[k]), 1))
+                    goto oom;
+        } else {
+            set_percentiles(&scores[i], lat + start[i], start[i + 1] - start[i]);
+        }
         scores[i].max_ns = max;
         set_compliance(&scores[i]);
     }
+    if (ts__hist_set_percentiles(hist, scores))
+        goto oom;
+    ts__hist_set_free(hist);
+    ts_free(from_windows);
     ts_free(lat);
     ts_free(start);
     ts_free(fill);
     return TS_OK;
 oom:
+    ts__hist_set_free(hist);
+    ts_free(from_windows);
     ts_free(lat);
     ts_free(start);
     ts_free(fill);
@@ -183,8 +229,10 @@ static int score_components(ts__ctx *c, ts_score *scores)
     size_t nc = t->n_components;
     size_t *start = ts_calloc(nc + 1, sizeof *start);
     size_t *fill = ts_calloc(nc + 1, sizeof *fill);
+    unsigned char *from_windows = ts_calloc(nc + 1, 1);
     double *resp = NULL;
-    if (!start || !fill)
+    ts__hist_set *hist = NULL;
+    if (!start || !fill || !from_windows)
         goto oom;
     for (size_t i = 0; i < t->n_jobs; i++)
         if (t->jobs[i].finish_ns >= 0)
@@ -220,17 +268,43 @@ static int score_components(ts__ctx *c, ts_score *scores)
             s->total++; /* unfinished past its deadline */
         }
     }
+    hist = ts__hist_set_new(t->n_histogram_buckets);
+    if (!hist)
+        goto oom;
+    for (size_t i = 0; i < t->n_job_windows; i++) {
+        const ts_trace_job_window *w = &t->job_windows[i];
+        ts_score *s = &scores[w->component];
+        s->total += w->finished;
+        s->met += w->met;
+        if (w->max_response_ns > s->max_ns)
+            s->max_ns = w->max_response_ns;
+        if (ts__hist_set_window(hist, t, w->component, w->hist_first, w->hist_buckets))
+            goto oom;
+        from_windows[w->component] = 1;
+    }
     for (size_t i = 0; i < nc; i++) {
         int64_t max = scores[i].max_ns;
-        set_percentiles(&scores[i], resp + start[i], start[i + 1] - start[i]);
+        if (from_windows[i]) {
+            for (size_t k = start[i]; k < start[i + 1]; k++)
+                if (ts__hist_set_add(hist, (int32_t)i, ts_hist_bucket((int64_t)resp[k]), 1))
+                    goto oom;
+        } else {
+            set_percentiles(&scores[i], resp + start[i], start[i + 1] - start[i]);
+        }
         scores[i].max_ns = max;
         set_compliance(&scores[i]);
     }
+    if (ts__hist_set_percentiles(hist, scores))
+        goto oom;
+    ts__hist_set_free(hist);
+    ts_free(from_windows);
     ts_free(resp);
     ts_free(start);
     ts_free(fill);
     return TS_OK;
 oom:
+    ts__hist_set_free(hist);
+    ts_free(from_windows);
     ts_free(resp);
     ts_free(start);
     ts_free(fill);

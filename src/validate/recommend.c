@@ -26,31 +26,53 @@ static int tier_is(const ts_trace *t, int32_t node, const char *tier)
     return strcmp(buf, tier) == 0;
 }
 
+typedef struct heaviest {
+    int32_t topic;
+    double rate;
+    int32_t far;
+} heaviest;
+
+/* Takes the pair publisher -> subscriber of topic k into account. Ties
+ * go to the lower topic row and the lower subscriber row, so the answer
+ * does not depend on the order of the rows (a full and a summary trace
+ * list the same pairs in different orders). */
+static void consider(const ts__ctx *c, heaviest *h, int32_t k, int32_t pub, int32_t sub)
+{
+    const ts_trace *t = c->t;
+    int32_t a = c->comp_node[pub], b = c->comp_node[sub];
+    if (a == b || a < 0 || b < 0)
+        return;
+    const ts_trace_topic *tp = &t->topics[k];
+    double rate = tp->period_ns > 0 ? (double)tp->size_bytes * 1e9 / (double)tp->period_ns
+                                    : (double)tp->size_bytes;
+    if (rate <= 0)
+        return;
+    if (rate > h->rate || (rate == h->rate && k < h->topic)) {
+        h->rate = rate;
+        h->topic = k;
+        h->far = -1;
+    }
+    if (k == h->topic && !tier_is(t, b, "robot") && (h->far < 0 || sub < h->far))
+        h->far = sub;
+}
+
 /* The heaviest topic (bytes per second) whose publisher and subscriber
- * sit on different nodes, one end of them on the link: the traffic most
- * likely to fill it. *far is a subscriber not on the robot, if any. */
+ * sit on different nodes: the traffic most likely to fill a link. *far
+ * is a subscriber not on the robot, if any. */
 static int32_t heaviest_topic(const ts__ctx *c, const ts_trace_link *l, int32_t *far)
 {
     const ts_trace *t = c->t;
-    int32_t best = -1;
-    double best_rate = 0;
-    *far = -1;
-    for (size_t m = 0; m < t->n_messages; m++) {
-        const ts_trace_message *msg = &t->messages[m];
-        int32_t a = c->comp_node[msg->publisher], b = c->comp_node[msg->subscriber];
-        if (a == b || a < 0 || b < 0)
-            continue;
-        (void)l;
-        const ts_trace_topic *tp = &t->topics[msg->topic];
-        double rate = tp->period_ns > 0 ? (double)tp->size_bytes * 1e9 / (double)tp->period_ns
-                                        : (double)tp->size_bytes;
-        if (rate > best_rate) {
-            best_rate = rate;
-            best = msg->topic;
-            *far = tier_is(t, b, "robot") ? -1 : msg->subscriber;
-        }
-    }
-    return best;
+    heaviest h = {-1, 0, -1};
+    (void)l;
+    for (size_t m = 0; m < t->n_messages; m++)
+        consider(c, &h, t->messages[m].topic, t->messages[m].publisher,
+                 t->messages[m].subscriber);
+    /* A summary trace's windows name the same pairs. */
+    for (size_t i = 0; i < t->n_topic_windows; i++)
+        consider(c, &h, t->topic_windows[i].topic, t->topic_windows[i].publisher,
+                 t->topic_windows[i].subscriber);
+    *far = h.far;
+    return h.topic;
 }
 
 static int link_rules(ts__ctx *c)

@@ -46,6 +46,26 @@ typedef struct ts__ctx {
     ts_error *err;
 } ts__ctx;
 
+/* Percentiles from histograms (summary.c): entries tagged by score item,
+ * a window's buckets or a full row's value (count 1 in its bucket). */
+typedef struct ts__hist_entry {
+    int32_t item;
+    int32_t bucket;
+    uint64_t count;
+} ts__hist_entry;
+typedef struct ts__hist_set ts__hist_set;
+/* An empty set with room for cap entries (it grows); NULL: no memory. */
+ts__hist_set *ts__hist_set_new(size_t cap);
+void ts__hist_set_free(ts__hist_set *h);
+int ts__hist_set_add(ts__hist_set *h, int32_t item, int32_t bucket, uint64_t count);
+/* Adds the n buckets of /histogram_buckets from row first (checked by
+ * the reader) to item. */
+int ts__hist_set_window(ts__hist_set *h, const ts_trace *t, int32_t item, uint64_t first,
+                        int32_t n);
+/* Sets p50..p99.9 of scores[item] for every item the set holds, from
+ * its merged buckets (within TS_HIST_REL_ERROR of the exact values). */
+int ts__hist_set_percentiles(ts__hist_set *h, ts_score *scores);
+
 /* Copies a fixed-width name column that may lack a NUL. */
 void ts__copy_name(char *dst, size_t dst_size, const char *src, size_t src_size);
 

@@ -383,6 +383,85 @@ static void test_inputs_and_special_files_guarded(void **state)
     unlink(trace);
 }
 
+/* A star fleet (bench_xml.h's form) of n robots, 100 ms, optionally with
+ * <trace level=...>, written to tmpdir/name. */
+static void write_star(const char *name, int n, const char *level)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "<scenario name=\"star\" seed=\"1\" duration=\"100ms\">\n<platform>\n"
+               "<robot id=\"r0\"><computer id=\"r0_pc\" cores=\"1\" memory=\"1GiB\"/></robot>\n"
+               "<edge id=\"site\"><server id=\"edge\" cores=\"8\" memory=\"256GiB\"/></edge>\n"
+               "<link id=\"r0_l\" from=\"r0_pc\" to=\"edge\" bandwidth=\"100Mbps\" "
+               "latency=\"2ms\"/>\n</platform>\n<components>\n"
+               "<component id=\"r0_pub\" rate=\"100Hz\" exec=\"1us\" cpu=\"100m\" "
+               "memory=\"1MiB\" node=\"r0_pc\"/>\n"
+               "<component id=\"sink\" rate=\"1Hz\" exec=\"1us\" cpu=\"100m\" memory=\"1MiB\" "
+               "node=\"edge\"/>\n</components>\n<topics>\n"
+               "<topic id=\"r0_msg\" publisher=\"r0_pub\" subscribers=\"sink\" size=\"1000B\" "
+               "budget=\"10ms\"/>\n</topics>\n");
+    if (n > 1)
+        fprintf(f, "<fleet id=\"star\" template=\"r0\" count=\"%d\"/>\n", n);
+    if (level)
+        fprintf(f, "<trace level=\"%s\"/>\n", level);
+    fprintf(f, "</scenario>\n");
+    fclose(f);
+}
+
+static int level_of(const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    int level = t->level;
+    ts_trace_free(t);
+    unlink(path);
+    return level;
+}
+
+/* The trace level: summary by default above 100 robots (said on stderr),
+ * --trace and <trace level=> choose it, bad or contradictory options
+ * exit 2. */
+static void test_trace_level_choice(void **state)
+{
+    (void)state;
+    write_star("fleet101.xml", 101, NULL);
+    write_star("fleet100.xml", 100, NULL);
+    write_star("one.xml", 1, "summary");
+    assert_int_equal(toposim("run -q %s/fleet101.xml -o %s/a.h5", tmpdir, tmpdir), 0);
+    assert_non_null(strstr(err_text, "101 robots, more than 100: writing a summary trace"));
+    assert_int_equal(level_of("a.h5"), TS_TRACE_LEVEL_SUMMARY);
+    assert_int_equal(toposim("run -q %s/fleet100.xml -o %s/b.h5", tmpdir, tmpdir), 0);
+    assert_null(strstr(err_text, "summary"));
+    assert_int_equal(level_of("b.h5"), TS_TRACE_LEVEL_FULL);
+    assert_int_equal(toposim("run -q --trace full %s/fleet101.xml -o %s/c.h5", tmpdir, tmpdir),
+                     0);
+    assert_null(strstr(err_text, "summary"));
+    assert_int_equal(level_of("c.h5"), TS_TRACE_LEVEL_FULL);
+    assert_int_equal(toposim("run -q %s/one.xml -o %s/d.h5", tmpdir, tmpdir), 0);
+    assert_int_equal(level_of("d.h5"), TS_TRACE_LEVEL_SUMMARY);
+    assert_int_equal(toposim("run -q --trace full %s/one.xml -o %s/e.h5", tmpdir, tmpdir), 0);
+    assert_int_equal(level_of("e.h5"), TS_TRACE_LEVEL_FULL);
+
+    assert_int_equal(toposim("run --trace partial %s/one.xml -o %s/f.h5", tmpdir, tmpdir), 2);
+    assert_non_null(strstr(err_text, "--trace expects full or summary"));
+    assert_int_equal(toposim("run --trace summary --trace-filter topic=r0_msg %s/one.xml -o "
+                             "%s/f.h5", tmpdir, tmpdir), 2);
+    assert_int_equal(toposim("run --trace-window 5s..1s %s/one.xml -o %s/f.h5", tmpdir, tmpdir),
+                     2);
+    assert_int_equal(toposim("run --trace full --trace-filter topic=nope %s/one.xml -o %s/f.h5",
+                             tmpdir, tmpdir), 2);
+    assert_non_null(strstr(err_text, "topic=nope"));
+    assert_false(exists("f.h5"));
+    char path[1200];
+    snprintf(path, sizeof path, "%s/f.h5", tmpdir);
+    assert_false(exists(path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_check_and_plan),
         cmocka_unit_test(test_full_disk_clean_error),
         cmocka_unit_test(test_inputs_and_special_files_guarded),
+        cmocka_unit_test(test_trace_level_choice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

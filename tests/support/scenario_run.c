@@ -15,6 +15,11 @@
 
 ts_trace *scenario_run(const char *path)
 {
+    return scenario_run_with(path, NULL);
+}
+
+ts_trace *scenario_run_with(const char *path, const ts_run_options *base)
+{
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_trace *t = NULL;
@@ -23,6 +28,10 @@ ts_trace *scenario_run(const char *path)
     char trace[256];
     snprintf(trace, sizeof trace, "/tmp/toposim-e2e-%ld.h5", (long)getpid());
     ts_run_options opts = {.trace_path = trace};
+    if (base) {
+        opts = *base;
+        opts.trace_path = trace;
+    }
     int rc = ts_scenario_load(path, NULL, &s, &err);
     if (rc == TS_OK)
         rc = ts_plan_new(s, &plan, &err);

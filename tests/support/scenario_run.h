@@ -14,6 +14,11 @@
  * The caller frees the result with ts_trace_free. */
 ts_trace *scenario_run(const char *path);
 
+/* As scenario_run, with the trace level, filter and window (and any other
+ * option but the trace path) taken from opts. */
+struct ts_run_options;
+ts_trace *scenario_run_with(const char *path, const struct ts_run_options *opts);
+
 /* Row index of the row whose name is id (fails the test when absent);
  * use ROW(trace, table, id). */
 int scenario_row(const char *first_name, size_t stride, size_t n, const char *id);

@@ -416,6 +416,65 @@ static void test_requirements_and_expects(void **state)
 }
 
 /* The same scenario and seed give the same bytes, wherever written. */
+/* The summary level writes windows and no row per message or job but
+ * those it must keep (in flight at the end, unfinished), and its windows
+ * and rows together count what the full level's rows count, per topic
+ * and status and per component. */
+static void test_summary_counts_equal_full(void **state)
+{
+    (void)state;
+    ts_run_options o = {.trace_level = TS_TRACE_LEVEL_SUMMARY};
+    ts_trace *sum = scenario_run_with("scenarios/wifi-loss-burst.xml", &o);
+    ts_trace *full = scenario_run("scenarios/wifi-loss-burst.xml");
+    assert_int_equal(sum->level, TS_TRACE_LEVEL_SUMMARY);
+    assert_int_equal(full->level, TS_TRACE_LEVEL_FULL);
+    assert_true(sum->summary_window_ns >= S);
+    assert_int_equal(full->n_topic_windows, 0);
+    assert_true(sum->n_topic_windows > 0 && sum->n_job_windows > 0);
+    for (size_t i = 0; i < sum->n_messages; i++)
+        assert_int_equal(sum->messages[i].status, TS_MSG_IN_FLIGHT);
+    for (size_t i = 0; i < sum->n_jobs; i++)
+        assert_true(sum->jobs[i].finish_ns == -1);
+    assert_true(full->n_messages > 100 * (sum->n_messages + 1));
+    /* Per topic and status. */
+    size_t nt = full->n_topics;
+    uint64_t *a = calloc(nt * 7, sizeof *a), *b = calloc(nt * 7, sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t i = 0; i < full->n_messages; i++)
+        a[full->messages[i].topic * 7 + (size_t)full->messages[i].status]++;
+    for (size_t i = 0; i < sum->n_messages; i++)
+        b[sum->messages[i].topic * 7 + (size_t)sum->messages[i].status]++;
+    uint64_t lost_total = 0;
+    for (size_t i = 0; i < sum->n_topic_windows; i++) {
+        const ts_trace_topic_window *w = &sum->topic_windows[i];
+        uint64_t *r = b + (size_t)w->topic * 7;
+        r[TS_MSG_DELIVERED] += w->delivered;
+        r[TS_MSG_DROPPED_QUEUE] += w->dropped_queue;
+        r[TS_MSG_NO_ROUTE] += w->no_route;
+        r[TS_MSG_LOST] += w->lost;
+        r[TS_MSG_LINK_DOWN] += w->link_down;
+        r[TS_MSG_RECEIVER_DOWN] += w->receiver_down;
+        lost_total += w->lost;
+    }
+    assert_true(lost_total > 0); /* the scenario's loss burst is in the windows */
+    assert_memory_equal(a, b, nt * 7 * sizeof *a);
+    free(a);
+    free(b);
+    /* Per component: finished jobs. */
+    for (size_t c = 0; c < full->n_components; c++) {
+        uint64_t fa = 0, fb = 0;
+        for (size_t i = 0; i < full->n_jobs; i++)
+            fa += full->jobs[i].component == (int32_t)c && full->jobs[i].finish_ns >= 0;
+        for (size_t i = 0; i < sum->n_job_windows; i++)
+            if (sum->job_windows[i].component == (int32_t)c)
+                fb += sum->job_windows[i].finished;
+        assert_int_equal(fa, fb);
+    }
+    ts_trace_free(sum);
+    ts_trace_free(full);
+}
+
 static void test_reruns_identical(void **state)
 {
     (void)state;
@@ -465,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_safe_state_budget_default),
         cmocka_unit_test(test_requirements_and_expects),
         cmocka_unit_test(test_reruns_identical),
+        cmocka_unit_test(test_summary_counts_equal_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,8 @@
 #include "toposim/topology.h"
 #include "toposim/world.h"
 
+#include "bench_xml.h"
+
 #define REPEATS 15
 
 static double now(clockid_t clock)
@@ -41,70 +43,6 @@ typedef struct stamp {
 static stamp stamp_now(void)
 {
     return (stamp){now(CLOCK_MONOTONIC), now(CLOCK_PROCESS_CPUTIME_ID)};
-}
-
-static char *humanoid_fleet(int robots, size_t *len)
-{
-    const char *fmt =
-        "<scenario name=\"humanoid-fleet-%d\" seed=\"42\" duration=\"1s\">\n"
-        "<platform>\n"
-        "<robot id=\"h1\"><computer id=\"h1_rt\" cores=\"8\" memory=\"16GiB\"/>"
-        "<jetson id=\"h1_jetson\" model=\"jetson-orin-nx-16gb\"/><switch id=\"h1_switch\"/></robot>\n"
-        "<edge id=\"rack\"><server id=\"edge1\" model=\"edge-server-x86-gpu\"/>"
-        "<switch id=\"edge_tor\"/></edge>\n"
-        "<cloud id=\"region\"><node id=\"cloud1\" model=\"cloud-vm-16\"/>"
-        "<switch id=\"cloud_gw\"/></cloud>\n"
-        "<switch id=\"ap1\"/>\n"
-        "<link id=\"h1_eth_rt\" from=\"h1_rt\" to=\"h1_switch\" model=\"gbe\"/>\n"
-        "<link id=\"h1_eth_jetson\" from=\"h1_jetson\" to=\"h1_switch\" model=\"gbe\"/>\n"
-        "<link id=\"wifi\" from=\"h1_switch\" to=\"ap1\" model=\"wifi6\"/>\n"
-        "<link id=\"ap_uplink\" from=\"ap1\" to=\"edge_tor\" model=\"10gbe\"/>\n"
-        "<link id=\"edge1_eth\" from=\"edge1\" to=\"edge_tor\" model=\"10gbe\"/>\n"
-        "<link id=\"wan\" from=\"edge_tor\" to=\"cloud_gw\" model=\"wan\"/>\n"
-        "<link id=\"cloud1_net\" from=\"cloud1\" to=\"cloud_gw\" model=\"10gbe\"/>\n"
-        "</platform>\n<components>\n"
-        "<component id=\"control_loop\" robot=\"h1\" node=\"h1_rt\" rate=\"1kHz\" exec=\"200us\" "
-        "exec-min=\"150us\" priority=\"90\" cpu=\"500m\" memory=\"64MiB\" "
-        "flags=\"real-time-critical safety-critical\"/>\n"
-        "<component id=\"balance_controller\" robot=\"h1\" node=\"h1_rt\" rate=\"500Hz\" "
-        "exec=\"400us\" exec-min=\"300us\" priority=\"80\" cpu=\"500m\" memory=\"128MiB\" "
-        "flags=\"real-time-critical\"/>\n"
-        "<component id=\"safety_monitor\" robot=\"h1\" node=\"h1_rt\" rate=\"200Hz\" "
-        "exec=\"100us\" priority=\"95\" cpu=\"250m\" memory=\"64MiB\" "
-        "flags=\"safety-critical real-time-critical\"/>\n"
-        "<component id=\"emergency_stop\" robot=\"h1\" node=\"h1_rt\" rate=\"1kHz\" "
-        "exec=\"20us\" priority=\"99\" cpu=\"100m\" memory=\"32MiB\" "
-        "flags=\"safety-critical real-time-critical\"/>\n"
-        "<component id=\"camera_driver\" robot=\"h1\" node=\"h1_jetson\" rate=\"30Hz\" "
-        "exec=\"3ms\" exec-min=\"2ms\" priority=\"50\" cpu=\"500m\" memory=\"256MiB\"/>\n"
-        "<component id=\"vision\" robot=\"h1\" node=\"h1_jetson\" rate=\"30Hz\" exec=\"12ms\" "
-        "exec-min=\"8ms\" priority=\"40\" cpu=\"2\" memory=\"4GiB\"/>\n"
-        "<component id=\"status\" robot=\"h1\" node=\"h1_rt\" rate=\"10Hz\" exec=\"100us\" "
-        "cpu=\"100m\" memory=\"16MiB\"/>\n"
-        "<component id=\"telemetry\" rate=\"10Hz\" exec=\"1ms\" priority=\"10\" cpu=\"500m\" "
-        "memory=\"512MiB\" flags=\"data-processing\"/>\n"
-        "</components>\n<topics>\n"
-        "<topic id=\"joint_states\" publisher=\"control_loop\" "
-        "subscribers=\"balance_controller safety_monitor\" size=\"512B\" budget=\"1ms\"/>\n"
-        "<topic id=\"balance_cmd\" publisher=\"balance_controller\" subscribers=\"control_loop\" "
-        "size=\"256B\" budget=\"2ms\"/>\n"
-        "<topic id=\"safety_status\" publisher=\"safety_monitor\" subscribers=\"emergency_stop\" "
-        "size=\"64B\" budget=\"2ms\"/>\n"
-        "<topic id=\"camera_image\" publisher=\"camera_driver\" subscribers=\"vision\" "
-        "size=\"900KiB\" budget=\"60ms\"/>\n"
-        "<topic id=\"detections\" publisher=\"vision\" subscribers=\"balance_controller\" "
-        "size=\"4KiB\" budget=\"50ms\"/>\n"
-        "<topic id=\"robot_status\" publisher=\"status\" subscribers=\"telemetry\" "
-        "size=\"4KiB\" budget=\"200ms\"/>\n"
-        "</topics>\n"
-        "<fleet id=\"fleet1\" template=\"h1\" count=\"%d\" coordinator=\"telemetry\"/>\n"
-        "</scenario>\n";
-    size_t cap = strlen(fmt) + 64;
-    char *xml = malloc(cap);
-    if (!xml)
-        return NULL;
-    *len = (size_t)snprintf(xml, cap, fmt, robots, robots);
-    return xml;
 }
 
 static void on_done(void *ctx, const ts_packet *p)
@@ -158,7 +96,7 @@ static double link_fault_us(const ts_scenario *s, const ts_plan *plan, const int
 static int bench(int robots)
 {
     size_t len;
-    char *xml = humanoid_fleet(robots, &len);
+    char *xml = humanoid_fleet(robots, 1, &len);
     ts_scenario_options opts = {"models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;

@@ -1,15 +1,23 @@
 /*
- * What the full trace costs per message, for each compression setting:
- * the star fleet (bench_xml.h) at 1000 robots for 2 simulated seconds
- * (200,000 messages) is run with its trace written, and the program
- * prints the trace's bytes per message and the time spent writing rows
+ * What the trace costs per message, for each level and compression
+ * setting: the star fleet (bench_xml.h) at 1000 robots for 2 simulated
+ * seconds (200,000 messages) is run with its trace written, and the
+ * program prints the trace's bytes per message and the time spent writing
  * (every ts_trace_append_* call, which packs rows and deflates a chunk
- * each time one fills, plus the commit's last chunks) per message, beside
- * the whole run's time per message. The appends are timed by wrapping
- * them at link time (-Wl,--wrap, see the Makefile). Medians of three runs
- * per setting, interleaved, since the machine is shared.
+ * each time one fills, the summary level's accumulation of samples and
+ * jobs into windows, plus the commit's last chunks) per message, beside
+ * the whole run's time per message. The calls are timed by wrapping them
+ * at link time (-Wl,--wrap, see the Makefile); a call made inside a timed
+ * one is not timed again. Medians of three runs per setting, interleaved,
+ * since the machine is shared.
  *
- * Only the full level exists so far; a summary level would be a row here.
+ * Then the summary level's size target: humanoid-basic's robot copied to
+ * 1000 robots (bench_xml.h, humanoid_fleet), default settings, for
+ * HUMANOID_SECONDS simulated seconds (--humanoid-seconds N; the target is
+ * stated for 60), in bytes per simulated second against 128 KiB, split by
+ * the tables that take them.
+ *
+ * usage: bench_trace [--humanoid-seconds N]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +26,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <hdf5.h>
 
 #include "toposim/error.h"
 #include "toposim/scenario.h"
@@ -29,6 +39,9 @@
 #define ROBOTS 1000
 #define SECONDS 2
 #define ROUNDS 3
+#define HUMANOID_ROBOTS 1000
+#define HUMANOID_SECONDS 10
+#define TARGET_BYTES_PER_S (128.0 * 1024)
 
 static double seconds(void)
 {
@@ -40,16 +53,28 @@ static double seconds(void)
 static double writing;   /* seconds inside the wrapped calls */
 static uint64_t calls;   /* how many, to take the clock's own cost out */
 static double clock_cost;/* seconds of one timed empty call */
+static int depth;        /* timed calls in progress: only the outer one counts */
+
+#define TIMED_CALL(CALL)                                                      \
+    do {                                                                      \
+        if (depth++) {                                                        \
+            rc = CALL;                                                        \
+        } else {                                                              \
+            double t0 = seconds();                                            \
+            rc = CALL;                                                        \
+            writing += seconds() - t0;                                        \
+            calls++;                                                          \
+        }                                                                     \
+        depth--;                                                              \
+    } while (0)
 
 #define TIMED(NAME, ROW)                                                      \
     int __real_##NAME(ts_trace_writer *w, const ROW *row, ts_error *err);    \
     int __wrap_##NAME(ts_trace_writer *w, const ROW *row, ts_error *err);    \
     int __wrap_##NAME(ts_trace_writer *w, const ROW *row, ts_error *err)     \
     {                                                                         \
-        double t0 = seconds();                                                \
-        int rc = __real_##NAME(w, row, err);                                  \
-        writing += seconds() - t0;                                            \
-        calls++;                                                              \
+        int rc;                                                               \
+        TIMED_CALL(__real_##NAME(w, row, err));                               \
         return rc;                                                            \
     }
 
@@ -60,13 +85,52 @@ TIMED(ts_trace_append_node_state, ts_trace_node_state)
 TIMED(ts_trace_append_core_state, ts_trace_core_state)
 TIMED(ts_trace_append_event, ts_trace_event)
 
+#define TIMED_WINDOW(NAME, ROW)                                               \
+    int __real_##NAME(ts_trace_writer *w, const ROW *row, const ts_hist_pair *b, size_t n, \
+                      ts_error *err);                                         \
+    int __wrap_##NAME(ts_trace_writer *w, const ROW *row, const ts_hist_pair *b, size_t n, \
+                      ts_error *err);                                         \
+    int __wrap_##NAME(ts_trace_writer *w, const ROW *row, const ts_hist_pair *b, size_t n, \
+                      ts_error *err)                                          \
+    {                                                                         \
+        int rc;                                                               \
+        TIMED_CALL(__real_##NAME(w, row, b, n, err));                         \
+        return rc;                                                            \
+    }
+
+TIMED_WINDOW(ts_trace_append_topic_window, ts_trace_topic_window)
+TIMED_WINDOW(ts_trace_append_job_window, ts_trace_job_window)
+
+/* The summary level's accumulation (src/sim/recorder_summary.h). */
+typedef struct ts__summary ts__summary;
+#define TIMED_SUMMARY(NAME, ROW)                                              \
+    int __real_##NAME(ts__summary *sm, const ROW *row, int64_t now, ts_error *err); \
+    int __wrap_##NAME(ts__summary *sm, const ROW *row, int64_t now, ts_error *err); \
+    int __wrap_##NAME(ts__summary *sm, const ROW *row, int64_t now, ts_error *err) \
+    {                                                                         \
+        int rc;                                                               \
+        TIMED_CALL(__real_##NAME(sm, row, now, err));                         \
+        return rc;                                                            \
+    }
+
+TIMED_SUMMARY(ts__summary_message, ts_trace_message)
+TIMED_SUMMARY(ts__summary_job, ts_trace_job)
+
+int __real_ts__summary_finish(ts__summary *sm, int64_t end, ts_error *err);
+int __wrap_ts__summary_finish(ts__summary *sm, int64_t end, ts_error *err);
+int __wrap_ts__summary_finish(ts__summary *sm, int64_t end, ts_error *err)
+{
+    int rc;
+    TIMED_CALL(__real_ts__summary_finish(sm, end, err));
+    return rc;
+}
+
 int __real_ts_trace_writer_commit(ts_trace_writer *w, ts_error *err);
 int __wrap_ts_trace_writer_commit(ts_trace_writer *w, ts_error *err);
 int __wrap_ts_trace_writer_commit(ts_trace_writer *w, ts_error *err)
 {
-    double t0 = seconds();
-    int rc = __real_ts_trace_writer_commit(w, err);
-    writing += seconds() - t0;
+    int rc;
+    TIMED_CALL(__real_ts_trace_writer_commit(w, err));
     return rc;
 }
 
@@ -86,12 +150,19 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
-static int one_run(const ts_scenario *s, const ts_plan *plan, int compress, sample *out)
+static void trace_path(char *path, size_t size)
+{
+    snprintf(path, size, "%s/toposim-bench-trace-%ld.h5",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
+}
+
+static int one_run(const ts_scenario *s, const ts_plan *plan, int level, int compress,
+                   sample *out)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/toposim-bench-trace-%ld.h5",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
-    ts_run_options opts = {.trace_path = path, .trace_compress = compress};
+    trace_path(path, sizeof path);
+    ts_run_options opts = {.trace_path = path, .trace_compress = compress,
+                           .trace_level = level};
     ts_run_stats st;
     ts_error err;
     writing = 0;
@@ -125,8 +196,86 @@ static void calibrate(void)
     clock_cost = (seconds() - t0) / N;
 }
 
-int main(void)
+/* Stored bytes of a dataset, 0 when it is absent. */
+static double stored(hid_t file, const char *name)
 {
+    if (H5Lexists(file, name, H5P_DEFAULT) <= 0)
+        return 0;
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    if (d < 0)
+        return 0;
+    double n = (double)H5Dget_storage_size(d);
+    H5Dclose(d);
+    return n;
+}
+
+/* The 1000-robot humanoid fleet at the summary level, default settings. */
+static int humanoid_size(int sim_seconds)
+{
+    size_t len;
+    char *xml = humanoid_fleet(HUMANOID_ROBOTS, sim_seconds, &len);
+    ts_scenario_options sopts = {"models"};
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_error err;
+    int rc = xml ? ts_scenario_load_memory(xml, len, "bench", &sopts, &s, &err) : TS_ENOMEM;
+    free(xml);
+    if (rc == TS_OK)
+        rc = ts_plan_new(s, &plan, &err);
+    char path[256];
+    trace_path(path, sizeof path);
+    ts_run_options opts = {.trace_path = path, .trace_level = TS_TRACE_LEVEL_SUMMARY};
+    ts_run_stats st;
+    double t0 = seconds();
+    if (rc == TS_OK)
+        rc = ts_world_run(s, plan, &opts, &st, &err);
+    double wall = seconds() - t0;
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+    if (rc != TS_OK) {
+        fprintf(stderr, "bench_trace: humanoid fleet: %s\n", err.msg);
+        return rc;
+    }
+    struct stat sb;
+    double bytes = stat(path, &sb) == 0 ? (double)sb.st_size : 0;
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    double windows = 0, rows = 0, state = 0, events = 0;
+    if (file >= 0) {
+        windows = stored(file, "/topic_windows") + stored(file, "/job_windows") +
+                  stored(file, "/histogram_buckets");
+        rows = stored(file, "/messages") + stored(file, "/jobs");
+        state = stored(file, "/node_state") + stored(file, "/core_state") +
+                stored(file, "/link_state") + stored(file, "/component_state");
+        events = stored(file, "/events");
+        H5Fclose(file);
+    }
+    unlink(path);
+    double per_s = bytes / sim_seconds;
+    printf("\nsummary level, humanoid-basic's robot x %d, %d s simulated (%llu messages, "
+           "%llu jobs; %.0f s wall)\n", HUMANOID_ROBOTS, sim_seconds,
+           (unsigned long long)st.messages, (unsigned long long)st.jobs, wall);
+    printf("  trace %.2f MB: %.1f KiB per simulated second, target <= %.0f KiB  %s\n",
+           bytes / 1e6, per_s / 1024, TARGET_BYTES_PER_S / 1024,
+           per_s <= TARGET_BYTES_PER_S ? "met" : "NOT MET");
+    printf("  per simulated second: windows and histograms %.1f KiB, message and job rows "
+           "%.1f KiB, state tables %.1f KiB, events %.1f KiB, the rest (static tables, "
+           "metadata) %.1f KiB\n", windows / sim_seconds / 1024, rows / sim_seconds / 1024,
+           state / sim_seconds / 1024, events / sim_seconds / 1024,
+           (bytes - windows - rows - state - events) / sim_seconds / 1024);
+    printf("  (the full level: a row per message and job, about 30 MB per simulated second "
+           "here)\n");
+    return TS_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int humanoid_seconds = HUMANOID_SECONDS;
+    if (argc == 3 && strcmp(argv[1], "--humanoid-seconds") == 0 && atoi(argv[2]) > 0) {
+        humanoid_seconds = atoi(argv[2]);
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: bench_trace [--humanoid-seconds N]\n");
+        return 2;
+    }
     calibrate();
     size_t len;
     char *xml = star_scenario(ROBOTS, SECONDS, &len);
@@ -141,27 +290,30 @@ int main(void)
     }
     free(xml);
     static const char *const names[] = {"none", "fast", "max"};
-    double w[3][ROUNDS], r[3][ROUNDS], b[3][ROUNDS];
+    static const int levels[] = {TS_TRACE_LEVEL_FULL, TS_TRACE_LEVEL_SUMMARY};
+    double w[2][3][ROUNDS], r[2][3][ROUNDS], b[2][3][ROUNDS];
     for (int round = 0; round < ROUNDS; round++)
-        for (int c = 0; c < 3; c++) {
-            sample x;
-            if (one_run(s, plan, TS_TRACE_COMPRESS_NONE + c, &x) != TS_OK)
-                return 1;
-            w[c][round] = x.write_ns;
-            r[c][round] = x.run_ns;
-            b[c][round] = x.bytes;
-        }
+        for (int l = 0; l < 2; l++)
+            for (int c = 0; c < 3; c++) {
+                sample x;
+                if (one_run(s, plan, levels[l], TS_TRACE_COMPRESS_NONE + c, &x) != TS_OK)
+                    return 1;
+                w[l][c][round] = x.write_ns;
+                r[l][c][round] = x.run_ns;
+                b[l][c][round] = x.bytes;
+            }
     printf("\ntrace cost per message: star fleet, %d robots, %d s simulated "
            "(%d messages), medians of %d\n", ROBOTS, SECONDS, ROBOTS * 100 * SECONDS, ROUNDS);
-    printf("(writing: inside the trace writer's calls, less %.0f ns of clock reads per "
-           "call)\n", 1e9 * clock_cost);
+    printf("(writing: inside the trace writer's calls and the summary's accumulation, less "
+           "%.0f ns of clock reads per call)\n", 1e9 * clock_cost);
     printf("%-8s %-10s %14s %16s %14s\n", "level", "compress", "bytes/msg", "writing ns/msg",
            "run ns/msg");
-    for (int c = 0; c < 3; c++)
-        printf("%-8s %-10s %14.1f %16.1f %14.1f\n", "full", names[c], median(b[c], ROUNDS),
-               median(w[c], ROUNDS), median(r[c], ROUNDS));
-    printf("(the summary level does not exist yet)\n");
+    for (int l = 0; l < 2; l++)
+        for (int c = 0; c < 3; c++)
+            printf("%-8s %-10s %14.2f %16.1f %14.1f\n", ts_trace_level_name(levels[l]),
+                   names[c], median(b[l][c], ROUNDS), median(w[l][c], ROUNDS),
+                   median(r[l][c], ROUNDS));
     ts_plan_free(plan);
     ts_scenario_free(s);
-    return 0;
+    return humanoid_size(humanoid_seconds) == TS_OK ? 0 : 1;
 }
