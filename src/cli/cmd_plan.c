@@ -33,7 +33,7 @@ int cli_plan(int argc, char **argv)
     }
     printf("%-22s %-14s %-6s %-20s %s\n", "COMPONENT", "NODE", "TIER", "RULE", "REASON");
     for (size_t i = 0; i < s->n_components; i++) {
-        const ts_place_result *r = &plan->placement[i];
+        const ts_plan_place *r = &plan->placement[i];
         const ts_scenario_node *n = &s->nodes[r->node];
         printf("%-22s %-14s %-6s %-20s %s\n", s->components[i].id, n->id,
                ts_tier_name(n->tier), ts_place_rule_name(r->rule), r->reason);

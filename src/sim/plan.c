@@ -65,10 +65,10 @@ static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
 {
     for (size_t t = 0; t < s->n_topics; t++) {
         const ts_scenario_topic *tp = &s->topics[t];
-        int from = plan->placement[tp->publisher].node;
+        int from = plan->node_of[tp->publisher];
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             int sub = tp->subscribers[k];
-            int to = plan->placement[sub].node;
+            int to = plan->node_of[sub];
             if (ts_routes_hops(routes, from, to) < 0)
                 return ts_error_set(err, TS_EINFEASIBLE, s->path, tp->line,
                                     "topic %s: no route from node %s (publisher %s) "
@@ -119,6 +119,33 @@ static ts_place_latency *latency_lists(const ts_scenario *s, size_t *first, size
     return all;
 }
 
+/* The plan's entries from the deployment code's results: each reason
+ * copied at its own length into one block. TS_OK or TS_ENOMEM. */
+static int pack_results(ts_plan *plan, const ts_place_result *results, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += strnlen(results[i].reason, sizeof results[i].reason - 1) + 1;
+    plan->placement = ts_calloc(n ? n : 1, sizeof *plan->placement);
+    plan->reasons = ts_malloc(total);
+    if (!plan->placement || !plan->reasons)
+        return TS_ENOMEM;
+    char *at = plan->reasons;
+    for (size_t i = 0; i < n; i++) {
+        const ts_place_result *r = &results[i];
+        size_t len = strnlen(r->reason, sizeof r->reason - 1);
+        memcpy(at, r->reason, len);
+        at[len] = '\0';
+        plan->placement[i] = (ts_plan_place){.node = r->node,
+                                             .rule = r->rule,
+                                             .fell_back = r->fell_back,
+                                             .core_mask = r->core_mask,
+                                             .reason = at};
+        at += len + 1;
+    }
+    return TS_OK;
+}
+
 int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
 {
     *out = NULL;
@@ -129,16 +156,18 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
     ts_place_latency *lat = lat_first && lat_count ? latency_lists(s, lat_first, lat_count) : NULL;
     ts_net_link_desc *links = link_descs(s);
+    /* The deployment code's results, with their fixed-size reasons, live
+     * only until they are packed into the plan below. */
+    ts_place_result *results = ts_calloc(nc, sizeof *results);
     ts_plan *plan = ts_calloc(1, sizeof *plan);
     if (plan) {
-        plan->placement = ts_calloc(nc, sizeof *plan->placement);
         plan->node_of = ts_calloc(nc, sizeof *plan->node_of);
         plan->usage = ts_calloc(nn, sizeof *plan->usage);
     }
     ts_routes *routes = NULL;
     int rc = TS_OK;
-    if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !plan ||
-        !plan->placement || !plan->node_of || !plan->usage) {
+    if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !results ||
+        !plan || !plan->node_of || !plan->usage) {
         rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
         goto out;
     }
@@ -176,7 +205,7 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     }
     ts_place_options opts = {route_latency, routes};
     rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
-                                 plan->placement, err);
+                                 results, err);
     /* A route the placement could not compute for want of memory looked
      * unreachable to it: that is no verdict on the scenario. */
     if (rc != TS_OK && ts_routes_out_of_memory(routes)) {
@@ -204,15 +233,18 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
         goto out;
     }
     for (size_t i = 0; i < s->n_components; i++)
-        plan->node_of[i] = plan->placement[i].node;
+        plan->node_of[i] = results[i].node;
     if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK) {
         if (ts_routes_out_of_memory(routes))
             rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
         goto out;
     }
-    rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, plan->placement,
+    rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, results,
                             plan->usage, err);
+    if (rc == TS_OK && (rc = pack_results(plan, results, s->n_components)) != TS_OK)
+        rc = ts_error_set(err, rc, s->path, 0, "no memory for the plan");
 out:
+    ts_free(results);
     ts_routes_free(routes);
     ts_free(nodes);
     ts_free(comps);
@@ -233,6 +265,7 @@ void ts_plan_free(ts_plan *plan)
     if (!plan)
         return;
     ts_free(plan->placement);
+    ts_free(plan->reasons);
     ts_free(plan->node_of);
     ts_free(plan->usage);
     ts_topology_free(plan->topology);
