@@ -67,10 +67,17 @@ typedef struct medium_state {
     size_t ring_cap, ring_head, ring_count;
 } medium_state;
 
-typedef struct link_state {
-    char *name;
+/* A link's jitter and configured loss, kept only for links that have
+ * either: most links have neither, and the two took 112 of a link's 144
+ * bytes. */
+typedef struct link_draws {
     ts_dist jitter;           /* prepared copy */
     ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
+} link_draws;
+
+typedef struct link_state {
+    char *name;
+    link_draws *draws;        /* NULL: no jitter, no configured loss */
     int64_t latency_ns;       /* as configured */
     int64_t route_latency;    /* routing weight: link + medium latency */
     int up;
@@ -85,9 +92,22 @@ typedef struct hop_counters {
     uint64_t down_messages, down_packets, down_bytes;
 } hop_counters;
 
+/* What a hop draws at random, for hops that draw anything (jitter or
+ * loss): its own stream and its loss state. Most hops draw nothing, and
+ * these 80 bytes were a quarter of every hop. */
+typedef struct hop_draws {
+    gsl_rng *rng;
+    const ts_dist *jitter;    /* its link's, prepared; kind NONE: none */
+    ts_loss_desc loss;
+    int ge_bad;               /* Gilbert-Elliott state */
+    int64_t ge_left;          /* packets left in this state; 0: draw anew */
+} hop_draws;
+
 /* Ordered by use: what every message reads and writes comes first, so a
  * message touches two or three of its cache lines, not six (at fleet
- * scale each is a miss); loss and jitter only matter on lossy links. */
+ * scale each is a miss); loss and jitter only matter on lossy links and
+ * live apart (`draws`). The hop's link is hop / 2, its other end the
+ * reverse hop's `to`. */
 typedef struct hop_state {
     int to;
     int up;                   /* its link's, copied for the forward path */
@@ -97,18 +117,27 @@ typedef struct hop_state {
     int64_t latency_ns, extra_ns;
     medium_state *medium;     /* NULL: the private transmitter `own` */
     tx_state own;
-    gsl_rng *rng;             /* NULL while the hop draws nothing */
+    hop_draws *draws;         /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
     ts_time own_scheduled;    /* serialisation of this hop's messages */
     int64_t queue_bytes, queue_packets;  /* limits, 0: none */
     hop_counters c;
-    const ts_dist *jitter;
-    int link, from;
-    int ge_bad;               /* Gilbert-Elliott state */
-    int64_t ge_left;          /* packets left in this state; 0: draw anew */
-    ts_loss_desc loss;
 } hop_state;
+
+/* No jitter and no loss, for links without link_draws. */
+static const ts_dist NO_JITTER = {.kind = TS_DIST_NONE};
+static const ts_loss_desc NO_LOSS = {.model = TS_LOSS_NONE};
+
+static const ts_dist *link_jitter(const link_state *ls)
+{
+    return ls->draws ? &ls->draws->jitter : &NO_JITTER;
+}
+
+static const ts_loss_desc *link_loss(const link_state *ls)
+{
+    return ls->draws ? &ls->draws->loss_cfg : &NO_LOSS;
+}
 
 typedef struct packet_slot {
     ts_packet pkt;
@@ -466,7 +495,7 @@ static int64_t geometric(gsl_rng *rng, double p)
  * a geometric number of packets, so drawing that run length once is the
  * same process as a draw per packet, at a cost per state change instead
  * of per fragment; within a run packets are independent (binomial). */
-static int64_t draw_loss(hop_state *h, int64_t n)
+static int64_t draw_loss(hop_draws *h, int64_t n)
 {
     const ts_loss_desc *l = &h->loss;
     switch (l->model) {
@@ -532,10 +561,11 @@ static void enqueue(ts_network *net, int slot, int hop)
         s->tx_end = add_sat(start, s->ser);
         /* Loss first, then jitter: both from the hop's one stream, in
          * queue order, so a run is reproducible whatever else happens. */
-        s->lost_frags = h->rng ? draw_loss(h, s->frags) : 0;
+        hop_draws *dr = h->draws;
+        s->lost_frags = dr ? draw_loss(dr, s->frags) : 0;
         ts_time delay = add_sat(add_sat(h->latency_ns, h->extra_ns), m ? m->latency_ns : 0);
-        if (h->rng && h->jitter->kind != TS_DIST_NONE) {
-            double j = ts_dist_draw(h->jitter, h->rng);
+        if (dr && dr->jitter->kind != TS_DIST_NONE) {
+            double j = ts_dist_draw(dr->jitter, dr->rng);
             delay = add_sat(delay, j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18);
         }
         s->delay = delay;
@@ -650,14 +680,31 @@ static gsl_rng *hop_rng(ts_network *net, size_t hop)
     return r;
 }
 
-/* Gives the hop its stream if it now draws anything (jitter or loss). */
-static int ensure_rng(ts_network *net, size_t hop)
+/* Sets the hop's loss model, with its Gilbert-Elliott state anew, and
+ * gives the hop its draws (its stream) when it now draws anything (jitter
+ * or loss); a hop that never drew keeps none. TS_OK or TS_ENOMEM (then the
+ * hop draws as before). */
+static int set_hop_loss(ts_network *net, size_t hop, const ts_loss_desc *loss)
 {
     hop_state *h = &net->hops[hop];
-    if (h->rng || (h->jitter->kind == TS_DIST_NONE && h->loss.model == TS_LOSS_NONE))
-        return TS_OK;
-    h->rng = hop_rng(net, hop);
-    return h->rng ? TS_OK : TS_ENOMEM;
+    const ts_dist *jitter = link_jitter(&net->links[hop / 2]);
+    if (!h->draws) {
+        if (jitter->kind == TS_DIST_NONE && loss->model == TS_LOSS_NONE)
+            return TS_OK;
+        hop_draws *d = ts_calloc(1, sizeof *d);
+        if (!d)
+            return TS_ENOMEM;
+        if (!(d->rng = hop_rng(net, hop))) {
+            ts_free(d);
+            return TS_ENOMEM;
+        }
+        d->jitter = jitter;
+        h->draws = d;
+    }
+    h->draws->loss = *loss;
+    h->draws->ge_bad = 0;
+    h->draws->ge_left = 0;
+    return TS_OK;
 }
 
 static char *name_or(const char *name, const char *prefix, size_t index)
@@ -771,16 +818,20 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         ls->name = name_or(d->name, "link", l);
         if (!ls->name)
             goto nomem;
-        ls->jitter = d->jitter;
-        ls->jitter.table = NULL;
-        ts_error derr;
-        if (ls->jitter.kind != TS_DIST_NONE &&
-            (rc = ts_dist_prepare(&ls->jitter, &derr)) != TS_OK) {
-            ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
-            ts_network_free(net);
-            return rc;
+        if (d->jitter.kind != TS_DIST_NONE || d->loss.model != TS_LOSS_NONE) {
+            if (!(ls->draws = ts_calloc(1, sizeof *ls->draws)))
+                goto nomem;
+            ls->draws->jitter = d->jitter;
+            ls->draws->jitter.table = NULL;
+            ls->draws->loss_cfg = d->loss;
+            ts_error derr;
+            if (ls->draws->jitter.kind != TS_DIST_NONE &&
+                (rc = ts_dist_prepare(&ls->draws->jitter, &derr)) != TS_OK) {
+                ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
+                ts_network_free(net);
+                return rc;
+            }
         }
-        ls->loss_cfg = d->loss;
         ls->up = 1;
         medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
         ls->latency_ns = d->latency_ns;
@@ -788,8 +839,6 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         for (int dir = 0; dir < 2; dir++) {
             size_t hop = 2 * l + (size_t)dir;
             hop_state *h = &net->hops[hop];
-            h->link = (int)l;
-            h->from = dir ? d->b : d->a;
             h->to = dir ? d->a : d->b;
             h->latency_ns = d->latency_ns;
             h->queue_bytes = d->queue_bytes;
@@ -799,11 +848,9 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
             h->reorder_allowed = d->reorder_allowed;
             h->medium = m;
             h->own.rate_bps = d->bandwidth_bps;
-            h->jitter = &ls->jitter;
-            h->loss = d->loss;
             h->head = h->tail = h->cursor = -1;
             h->up = 1;
-            if (ensure_rng(net, hop) != TS_OK)
+            if (set_hop_loss(net, hop, &d->loss) != TS_OK)
                 goto nomem;
         }
     }
@@ -861,12 +908,17 @@ void ts_network_free(ts_network *net)
                 ts_engine_cancel(net->engine, net->slots[i].ev);
     if (net->hops)
         for (size_t i = 0; i < net->n_hops; i++)
-            if (net->hops[i].rng)
-                gsl_rng_free(net->hops[i].rng);
+            if (net->hops[i].draws) {
+                gsl_rng_free(net->hops[i].draws->rng);
+                ts_free(net->hops[i].draws);
+            }
     if (net->links)
         for (size_t l = 0; l < net->n_links; l++) {
             ts_free(net->links[l].name);
-            ts_dist_fini(&net->links[l].jitter);
+            if (net->links[l].draws) {
+                ts_dist_fini(&net->links[l].draws->jitter);
+                ts_free(net->links[l].draws);
+            }
         }
     if (net->media)
         for (size_t i = 0; i < net->n_media; i++) {
@@ -1235,8 +1287,8 @@ int ts_network_set_node_up(ts_network *net, int node, int up)
      * every link, as this happens once per crash, never per message. */
     size_t m = 0;
     for (size_t l = 0; l < net->n_links; l++) {
-        const hop_state *h = &net->hops[2 * l];
-        if (h->from != node && h->to != node)
+        /* hop 2l runs from the link's a end to its b end, hop 2l + 1 back */
+        if (net->hops[2 * l + 1].to != node && net->hops[2 * l].to != node)
             continue;
         int before = link_live(net, l);
         net->down_ends[l] = (unsigned char)(net->down_ends[l] + (up ? -1 : 1));
@@ -1288,18 +1340,12 @@ int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)
 {
     if (link < 0 || (size_t)link >= net->n_links)
         return TS_EINVAL;
-    const ts_loss_desc *l = loss ? loss : &net->links[link].loss_cfg;
+    const ts_loss_desc *l = loss ? loss : link_loss(&net->links[link]);
     if (!check_loss(l))
         return TS_EINVAL;
-    for (size_t dir = 0; dir < 2; dir++) {
-        size_t hop = 2 * (size_t)link + dir;
-        hop_state *h = &net->hops[hop];
-        h->loss = *l;
-        h->ge_bad = 0;
-        h->ge_left = 0;
-        if (ensure_rng(net, hop) != TS_OK)
+    for (size_t dir = 0; dir < 2; dir++)
+        if (set_hop_loss(net, 2 * (size_t)link + dir, l) != TS_OK)
             return TS_ENOMEM;
-    }
     return TS_OK;
 }
 
@@ -1404,7 +1450,7 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     out->busy_ns = h->own_scheduled - unsent;
     out->queue_bytes = bytes;
     out->queue_packets = packets;
-    out->up = net->links[h->link].up;
+    out->up = net->links[directed_hop / 2].up;
 }
 
 void ts_network_medium_counters(const ts_network *net, int medium,
