@@ -173,7 +173,8 @@ struct ts_network {
     unsigned char *node_down; /* per node: 1 while crashed */
     unsigned char *down_ends; /* per link: its ends that are down (0-2) */
     int64_t *weights;
-    packet_slot *slots;
+    packet_slot **slot_chunks; /* SLOT_CHUNK slots each, never moved */
+    size_t n_slot_chunks, cap_slot_chunks;
     size_t n_slots;
     int free_head;
     uint64_t next_order;
@@ -347,19 +348,42 @@ static void emit(ts_network *net, ts_event_kind kind, int link, double value,
 
 /* ---- Packet slots ---- */
 
+/* Slots come in chunks of SLOT_CHUNK, added as messages in flight need
+ * them: what stands unused is at most one chunk, where a doubled array
+ * left up to half of itself (at 10,000 robots publishing at once, 6,000
+ * slots of 184 bytes). Slot i is at chunk i / SLOT_CHUNK; chunks never
+ * move. */
+#define SLOT_CHUNK_BITS 8
+#define SLOT_CHUNK ((size_t)1 << SLOT_CHUNK_BITS)
+
+static inline packet_slot *slot_at(const ts_network *net, size_t i)
+{
+    return &net->slot_chunks[i >> SLOT_CHUNK_BITS][i & (SLOT_CHUNK - 1)];
+}
+
 static int grow_slots(ts_network *net)
 {
     size_t old = net->n_slots;
-    size_t cap = old ? old * 2 : 256;
+    size_t cap = old + SLOT_CHUNK;
     if (cap > (size_t)INT32_MAX)
         return TS_ENOMEM;
-    packet_slot *s = ts_realloc(net->slots, cap * sizeof *s);
-    if (!s)
+    if (net->n_slot_chunks == net->cap_slot_chunks) {
+        size_t n = net->cap_slot_chunks ? 2 * net->cap_slot_chunks : 16;
+        packet_slot **chunks = ts_realloc(net->slot_chunks, n * sizeof *chunks);
+        if (!chunks)
+            return TS_ENOMEM;
+        net->slot_chunks = chunks;
+        net->cap_slot_chunks = n;
+    }
+    packet_slot *chunk = ts_malloc(SLOT_CHUNK * sizeof *chunk);
+    if (!chunk)
         return TS_ENOMEM;
-    net->slots = s;
+    net->slot_chunks[net->n_slot_chunks++] = chunk;
+    /* Handed out in index order, as from one array. */
     for (size_t i = old; i < cap; i++) {
-        s[i].in_use = 0;
-        s[i].next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
+        packet_slot *sl = slot_at(net, i);
+        sl->in_use = 0;
+        sl->next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
     }
     net->free_head = (int)old;
     net->n_slots = cap;
@@ -371,17 +395,17 @@ static int take_slot(ts_network *net)
     if (net->free_head < 0 && grow_slots(net) != TS_OK)
         return -1;
     int i = net->free_head;
-    net->free_head = net->slots[i].next;
-    net->slots[i].in_use = 1;
-    net->slots[i].hop = -1;
+    net->free_head = slot_at(net, i)->next;
+    slot_at(net, i)->in_use = 1;
+    slot_at(net, i)->hop = -1;
     return i;
 }
 
 /* Reports the packet and frees its slot. The callback may send (and so
- * move net->slots): callers hold indices, never slot pointers, across it. */
+ * take slots): callers hold indices, not slot pointers, across it. */
 static void finish(ts_network *net, int slot, int status)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->pkt.status = status;
     if (status != TS_PKT_DELIVERED)
         s->pkt.received = -1;
@@ -396,11 +420,11 @@ static void finish(ts_network *net, int slot, int status)
 
 static void list_append(ts_network *net, hop_state *h, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->prev = h->tail;
     s->next = -1;
     if (h->tail >= 0)
-        net->slots[h->tail].next = slot;
+        slot_at(net, h->tail)->next = slot;
     else
         h->head = slot;
     h->tail = slot;
@@ -410,13 +434,13 @@ static void list_append(ts_network *net, hop_state *h, int slot)
 
 static void list_remove(ts_network *net, hop_state *h, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->prev >= 0)
-        net->slots[s->prev].next = s->next;
+        slot_at(net, s->prev)->next = s->next;
     else
         h->head = s->next;
     if (s->next >= 0)
-        net->slots[s->next].prev = s->prev;
+        slot_at(net, s->next)->prev = s->prev;
     else
         h->tail = s->prev;
 }
@@ -424,8 +448,8 @@ static void list_remove(ts_network *net, hop_state *h, int slot)
 /* Moves the cursor past messages fully transmitted by `now`. */
 static void drain_hop(ts_network *net, hop_state *h, ts_time now)
 {
-    while (h->cursor >= 0 && net->slots[h->cursor].tx_end <= now) {
-        const packet_slot *s = &net->slots[h->cursor];
+    while (h->cursor >= 0 && slot_at(net, h->cursor)->tx_end <= now) {
+        const packet_slot *s = slot_at(net, h->cursor);
         h->backlog_bytes -= s->wire;
         h->backlog_packets -= s->frags;
         h->backlog_ser -= s->ser;
@@ -540,7 +564,7 @@ static void enqueue(ts_network *net, int slot, int hop)
     ts_time now = ts_engine_now(net->engine);
     hop_state *h = &net->hops[hop];
     medium_state *m = h->medium;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     ts_fragments(s->pkt.bytes, h->mtu, h->header, &s->frags, &s->wire);
     drain_hop(net, h, now);
     int refused = (h->queue_bytes > 0 && h->backlog_bytes + s->wire > h->queue_bytes) ||
@@ -629,7 +653,7 @@ static void sync_hop_up(ts_network *net, size_t link)
 /* Puts the packet in `slot` on the next hop toward its destination. */
 static void forward(ts_network *net, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->at == s->pkt.dst) {
         s->pkt.received = ts_engine_now(net->engine);
         finish(net, slot, TS_PKT_DELIVERED);
@@ -648,7 +672,7 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
 {
     ts_network *net = ctx;
     int slot = (int)arg;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     hop_state *h = &net->hops[s->hop];
     /* Arrival is at or after tx_end, so this moves the cursor past s. */
     drain_hop(net, h, ts_engine_now(engine));
@@ -902,10 +926,10 @@ void ts_network_free(ts_network *net)
         return;
     /* Every message on a hop has (at most) its arrival pending: cancel
      * them, so the engine can run on without calling into freed memory. */
-    if (net->slots)
+    if (net->slot_chunks)
         for (size_t i = 0; i < net->n_slots; i++)
-            if (net->slots[i].in_use && net->slots[i].hop >= 0 && net->slots[i].ev)
-                ts_engine_cancel(net->engine, net->slots[i].ev);
+            if (slot_at(net, i)->in_use && slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
+                ts_engine_cancel(net->engine, slot_at(net, i)->ev);
     if (net->hops)
         for (size_t i = 0; i < net->n_hops; i++)
             if (net->hops[i].draws) {
@@ -936,7 +960,9 @@ void ts_network_free(ts_network *net)
     ts_free(net->weights);
     ts_free(net->medium_first);
     ts_free(net->medium_hops);
-    ts_free(net->slots);
+    for (size_t i = 0; i < net->n_slot_chunks; i++)
+        ts_free(net->slot_chunks[i]);
+    ts_free(net->slot_chunks);
     ts_free(net);
 }
 
@@ -947,7 +973,7 @@ void ts_network_free(ts_network *net)
  * the message had no event (its arrival was "never"): then it stays so. */
 static void set_arrival(ts_network *net, int slot, ts_time at)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->ev)
         ts_engine_cancel(net->engine, s->ev);
     s->ev = 0;
@@ -979,7 +1005,7 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
     for (size_t k = 0; k < m->ring_count; k++) {
         backlog_entry *e = &m->ring[(m->ring_head + k) % m->ring_cap];
         int slot = e->slot;
-        packet_slot *s = &net->slots[slot];
+        packet_slot *s = slot_at(net, slot);
         hop_state *h = &net->hops[s->hop];
         ts_time start = s->tx_end - s->ser;
         ts_time ser = s->ser, tx_end;
@@ -1012,8 +1038,8 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
         s->tx_end = e->tx_end = tx_end;
         t = tx_end;
         ts_time arrival = add_sat(tx_end, s->delay);
-        if (!h->reorder_allowed && s->prev >= 0 && net->slots[s->prev].arrival > arrival)
-            arrival = net->slots[s->prev].arrival;
+        if (!h->reorder_allowed && s->prev >= 0 && slot_at(net, s->prev)->arrival > arrival)
+            arrival = slot_at(net, s->prev)->arrival;
         if (arrival != s->arrival)
             set_arrival(net, slot, arrival);
         if (!h->reorder_allowed && slot == h->tail)
@@ -1035,7 +1061,7 @@ static void remove_from_medium(ts_network *net, medium_state *m, int hop, ts_tim
     size_t kept = 0;
     for (size_t k = 0; k < m->ring_count; k++) {
         backlog_entry e = m->ring[(m->ring_head + k) % m->ring_cap];
-        if (net->slots[e.slot].hop == hop) {
+        if (slot_at(net, e.slot)->hop == hop) {
             m->backlog_bytes -= e.bytes;
             m->backlog_packets -= e.packets;
             continue;
@@ -1079,14 +1105,14 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
      * that saturated times stay consistent with them. */
     ts_time unsent = h->backlog_ser;
     if (h->cursor >= 0) {
-        const packet_slot *c = &net->slots[h->cursor];
+        const packet_slot *c = slot_at(net, h->cursor);
         ts_time start = c->tx_end - c->ser;
         if (start < now)
             unsent -= now - start;
     }
     int first = h->head;
-    for (int i = first; i >= 0; i = net->slots[i].next) {
-        packet_slot *s = &net->slots[i];
+    for (int i = first; i >= 0; i = slot_at(net, i)->next) {
+        packet_slot *s = slot_at(net, i);
         if (s->ev)
             ts_engine_cancel(net->engine, s->ev);
         s->ev = 0;
@@ -1111,7 +1137,7 @@ static size_t kill_hop(ts_network *net, size_t hop)
     hop_state *h = &net->hops[hop];
     size_t n = 0;
     for (int i = clear_hop(net, h, 0); i >= 0; n++) {
-        packet_slot *s = &net->slots[i];
+        packet_slot *s = slot_at(net, i);
         int next = s->next;     /* read first: finish() recycles the slot */
         h->c.down_messages++;
         h->c.down_packets += (uint64_t)s->frags;
@@ -1129,7 +1155,7 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     int slot = take_slot(net);
     if (slot < 0)
         return TS_ENOMEM;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->pkt = *packet;
     s->pkt.sent = ts_engine_now(net->engine);
     s->pkt.received = -1;
@@ -1166,7 +1192,7 @@ int ts_network_flush_in_flight(ts_network *net)
         empty_medium(&net->media[i], now);
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        n += net->slots[i].in_use != 0;
+        n += slot_at(net, i)->in_use != 0;
     if (n == 0)
         return TS_OK;
     order_entry *list = ts_malloc(n * sizeof *list);
@@ -1174,14 +1200,14 @@ int ts_network_flush_in_flight(ts_network *net)
         /* Without room to sort, report in slot order rather than lose rows,
          * and say so: the order is not the documented one. */
         for (size_t i = 0; i < net->n_slots; i++)
-            if (net->slots[i].in_use)
+            if (slot_at(net, i)->in_use)
                 finish(net, (int)i, TS_PKT_IN_FLIGHT);
         return TS_ENOMEM;
     }
     n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        if (net->slots[i].in_use)
-            list[n++] = (order_entry){net->slots[i].order, (int)i};
+        if (slot_at(net, i)->in_use)
+            list[n++] = (order_entry){slot_at(net, i)->order, (int)i};
     qsort(list, n, sizeof *list, by_order);
     for (size_t i = 0; i < n; i++)
         finish(net, list[i].slot, TS_PKT_IN_FLIGHT);
@@ -1435,15 +1461,15 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     int64_t bytes = h->backlog_bytes, packets = h->backlog_packets;
     ts_time unsent = h->backlog_ser;
     int i = h->cursor;
-    while (i >= 0 && net->slots[i].tx_end <= now) {
-        bytes -= net->slots[i].wire;
-        packets -= net->slots[i].frags;
-        unsent -= net->slots[i].ser;
-        i = net->slots[i].next;
+    while (i >= 0 && slot_at(net, i)->tx_end <= now) {
+        bytes -= slot_at(net, i)->wire;
+        packets -= slot_at(net, i)->frags;
+        unsent -= slot_at(net, i)->ser;
+        i = slot_at(net, i)->next;
     }
     /* Only the first message not yet sent can be part-way through. */
     if (i >= 0) {
-        ts_time start = net->slots[i].tx_end - net->slots[i].ser;
+        ts_time start = slot_at(net, i)->tx_end - slot_at(net, i)->ser;
         if (start < now)
             unsent -= now - start;
     }
