@@ -121,18 +121,21 @@ typedef struct node_state {
     int cores, gpus, online, up;
     int64_t mem_limit, mem_used;
     double cpu_scale, gpu_scale;
-    size_t core0, gpu0;       /* first core / GPU in c->cores / c->gpus */
-    size_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
-    size_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
+    /* Positions and counts in 32 bits, as a node per robot makes this
+     * struct a fleet's: ts_compute_new bounds cores and GPUs, and task
+     * ids are ints. */
+    uint32_t core0, gpu0;     /* first core / GPU in c->cores / c->gpus */
+    uint32_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
+    uint32_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
     int busy_cores, busy_gpus;
     int rep_cores, rep_gpus;  /* last reported to the load observer */
     int fair_waiting;         /* a FAIR task waited at the last dispatch */
     int dispatch_queued;
-    size_t gsub_count;        /* tasks that entered T_GPU_SUBMIT since the
+    uint32_t gsub_count;      /* tasks that entered T_GPU_SUBMIT since the
                                  last dispatch, listed in c->gsub at
                                  task_first */
     int pending_jobs;         /* releases waiting in the node's tasks' rings */
-    size_t n_fresh;           /* tasks made ready since the last dispatch,
+    uint32_t n_fresh;         /* tasks made ready since the last dispatch,
                                  listed in c->fresh at task_first; the
                                  dispatch places them or queues them */
     double fresh_min_vr;      /* least vruntime of fresh fair tasks */
@@ -201,6 +204,9 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n_cores += (size_t)cfg->cores[i];
         n_gpus += cfg->gpus ? (size_t)cfg->gpus[i] : 0;
     }
+    if (n_cores > UINT32_MAX || n_gpus > UINT32_MAX)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "more than 2^32 cores or GPUs in all");
     ts_compute *c = ts_calloc(1, sizeof *c);
     if (!c)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
@@ -231,8 +237,8 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         c->node_up[i] = 1;
         n->cpu_scale = n->gpu_scale = 1.0;
         n->fresh_min_vr = INFINITY;
-        n->core0 = core;
-        n->gpu0 = gpu;
+        n->core0 = (uint32_t)core;
+        n->gpu0 = (uint32_t)gpu;
         for (int k = 0; k < n->cores; k++, core++)
             c->cores[core] = (unit_state){.node = (int)i, .task = -1, .next = -1};
         for (int k = 0; k < n->gpus; k++, gpu++)
