@@ -37,7 +37,6 @@ typedef struct ts_plan {
                                     component would cost a cache line each
                                     time at fleet scale */
     size_t n_nodes;
-    ts_place_usage *usage;       /* one per scenario node */
     struct ts_topology *topology; /* nodes, links and routing zones, built
                                     once and shared with the network
                                     model; owned by the plan */
@@ -51,6 +50,13 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err);
 
 /* Frees a plan; NULL is fine. */
 void ts_plan_free(ts_plan *plan);
+
+/* Fills usage[0 .. s->n_nodes) with what the plan's placement uses of
+ * each node, as `toposim plan` prints it (worked out when asked: a run
+ * never needs it, and a fleet's plan would keep 72 bytes a node). TS_OK,
+ * or TS_ENOMEM or the deployment code's error in err. */
+int ts_plan_usage(const ts_scenario *s, const ts_plan *plan, ts_place_usage *usage,
+                  ts_error *err);
 
 typedef struct ts_run_options {
     const char *trace_path;  /* final trace file name (required) */

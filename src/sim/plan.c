@@ -146,6 +146,67 @@ static int pack_results(ts_plan *plan, const ts_place_result *results, size_t n)
     return TS_OK;
 }
 
+/* The deployment code's view of the scenario's nodes and components (the
+ * latency lists are the caller's). */
+static void place_nodes(const ts_scenario *s, ts_place_node *nodes)
+{
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const ts_scenario_node *n = &s->nodes[i];
+        nodes[i] = (ts_place_node){.id = n->id,
+                                   .tier = place_tier(n->tier),
+                                   .cpu_millicores = (int64_t)n->cores * 1000,
+                                   .memory_bytes = n->memory_bytes,
+                                   .gpus = n->gpus,
+                                   .gpu_memory_bytes = n->gpu_memory_bytes};
+    }
+}
+
+static void place_components(const ts_scenario *s, ts_place_component *comps)
+{
+    for (size_t i = 0; i < s->n_components; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        ts_place_component *pc = &comps[i];
+        ts_place_component_init(pc, c->id);
+        pc->flags = c->flags;
+        pc->cpu_millicores = c->cpu_millicores;
+        pc->memory_bytes = c->memory_bytes;
+        pc->gpus = c->gpus;
+        pc->pin = c->pin;
+        pc->isolation = (ts_place_isolation)c->isolation;
+        pc->backup_of = c->backup_of;
+        pc->core_redundancy = c->core_redundancy;
+        pc->replica_of = c->replica_of;
+    }
+}
+
+int ts_plan_usage(const ts_scenario *s, const ts_plan *plan, ts_place_usage *usage,
+                  ts_error *err)
+{
+    size_t nn = s->n_nodes ? s->n_nodes : 1, nc = s->n_components ? s->n_components : 1;
+    ts_place_node *nodes = ts_calloc(nn, sizeof *nodes);
+    ts_place_component *comps = ts_calloc(nc, sizeof *comps);
+    ts_place_result *results = ts_calloc(nc, sizeof *results);
+    int rc;
+    if (!nodes || !comps || !results) {
+        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan's use");
+    } else {
+        place_nodes(s, nodes);
+        place_components(s, comps);
+        for (size_t i = 0; i < s->n_components; i++) {
+            results[i].node = plan->placement[i].node;
+            results[i].rule = plan->placement[i].rule;
+            results[i].core_mask = plan->placement[i].core_mask;
+            results[i].fell_back = plan->placement[i].fell_back;
+        }
+        rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, results,
+                                usage, err);
+    }
+    ts_free(nodes);
+    ts_free(comps);
+    ts_free(results);
+    return rc;
+}
+
 int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
 {
     *out = NULL;
@@ -160,14 +221,12 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
      * only until they are packed into the plan below. */
     ts_place_result *results = ts_calloc(nc, sizeof *results);
     ts_plan *plan = ts_calloc(1, sizeof *plan);
-    if (plan) {
+    if (plan)
         plan->node_of = ts_calloc(nc, sizeof *plan->node_of);
-        plan->usage = ts_calloc(nn, sizeof *plan->usage);
-    }
     ts_routes *routes = NULL;
     int rc = TS_OK;
     if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !results ||
-        !plan || !plan->node_of || !plan->usage) {
+        !plan || !plan->node_of) {
         rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
         goto out;
     }
@@ -178,30 +237,11 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     if ((rc = build_topology(s, links, &plan->topology, err)) != TS_OK ||
         (rc = ts_routes_new_on(plan->topology, NULL, &routes, err)) != TS_OK)
         goto out;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const ts_scenario_node *n = &s->nodes[i];
-        nodes[i] = (ts_place_node){.id = n->id,
-                                   .tier = place_tier(n->tier),
-                                   .cpu_millicores = (int64_t)n->cores * 1000,
-                                   .memory_bytes = n->memory_bytes,
-                                   .gpus = n->gpus,
-                                   .gpu_memory_bytes = n->gpu_memory_bytes};
-    }
+    place_nodes(s, nodes);
+    place_components(s, comps);
     for (size_t i = 0; i < s->n_components; i++) {
-        const ts_scenario_component *c = &s->components[i];
-        ts_place_component *pc = &comps[i];
-        ts_place_component_init(pc, c->id);
-        pc->flags = c->flags;
-        pc->cpu_millicores = c->cpu_millicores;
-        pc->memory_bytes = c->memory_bytes;
-        pc->gpus = c->gpus;
-        pc->pin = c->pin;
-        pc->isolation = (ts_place_isolation)c->isolation;
-        pc->backup_of = c->backup_of;
-        pc->core_redundancy = c->core_redundancy;
-        pc->replica_of = c->replica_of;
-        pc->latency = &lat[lat_first[i]];
-        pc->n_latency = lat_count[i];
+        comps[i].latency = &lat[lat_first[i]];
+        comps[i].n_latency = lat_count[i];
     }
     ts_place_options opts = {route_latency, routes};
     rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
@@ -239,9 +279,7 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
             rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
         goto out;
     }
-    rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, results,
-                            plan->usage, err);
-    if (rc == TS_OK && (rc = pack_results(plan, results, s->n_components)) != TS_OK)
+    if ((rc = pack_results(plan, results, s->n_components)) != TS_OK)
         rc = ts_error_set(err, rc, s->path, 0, "no memory for the plan");
 out:
     ts_free(results);
@@ -267,7 +305,6 @@ void ts_plan_free(ts_plan *plan)
     ts_free(plan->placement);
     ts_free(plan->reasons);
     ts_free(plan->node_of);
-    ts_free(plan->usage);
     ts_topology_free(plan->topology);
     ts_free(plan);
 }
