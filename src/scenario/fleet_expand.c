@@ -283,10 +283,20 @@ static int copy_components(expansion *e, int k, int site)
             return oom(e, src->line);
         int j = (int)s->n_components;
         ts_scenario_component *c = &s->components[s->n_components++];
-        int rc = ts__component_copy(c, src, id);
+        /* A copy of the versions would be the same list each time: the
+         * copy reads its template's (their ids and figures are the same on
+         * every robot, and nothing changes them after the load), which
+         * ts__component_fini knows by fleet_member > 0. It is marked in
+         * the same step it is made, so a copy that failed owns nothing. */
+        ts_scenario_component plain = *src;
+        plain.versions = NULL;
+        plain.n_versions = 0;
+        int rc = ts__component_copy(c, &plain, id);
         ts_free(id);
         if (rc)
             return oom(e, src->line);
+        c->versions = src->versions;
+        c->n_versions = src->n_versions;
         c->pin = mapped(e->node_map, src->pin);
         c->site = site;
         c->fleet_template = e->comps[i];
