@@ -39,14 +39,17 @@ typedef enum {
 #define TS_FLAG_SAFETY_CRITICAL 0x8u
 
 /* A robot, edge rack or cloud region: the group its nodes belong to. */
+/* (Fields are ordered so that no padding sits between them: a fleet has
+ * one of these per robot, and likewise the node, component, link and
+ * topic structs below.) */
 typedef struct ts_scenario_site {
     char *id;
     ts_tier tier;
-    double battery_wh;          /* robots: battery capacity; 0 = no battery */
-    double low_battery_fraction;/* event when the charge falls below this */
     int safe_state_category;    /* robots: IEC 60204-1 stop category 0, 1
                                    or 2 entered when a needed component has
                                    no live replica; -1: none declared */
+    double battery_wh;          /* robots: battery capacity; 0 = no battery */
+    double low_battery_fraction;/* event when the charge falls below this */
     int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
     int fleet;                  /* index of the fleet that made it, or -1 */
     int fleet_member;           /* its number within the fleet, or -1 */
@@ -95,17 +98,17 @@ typedef struct ts_scenario_node {
     ts_node_kind kind;
     ts_tier tier;
     int site;               /* index into sites, -1 for network nodes */
-    char *model;            /* model name it came from, or NULL if inline */
     int cores;              /* CPU cores (>= 1 for compute nodes, 0 switch) */
-    int64_t memory_bytes;
     int gpus;
+    int has_power;              /* power model present */
+    int has_thermal;            /* thermal model present */
+    int line;
+    char *model;            /* model name it came from, or NULL if inline */
+    int64_t memory_bytes;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
                                  memory as memory_bytes, not extra */
-    int has_power;              /* power model present */
     ts_scenario_power power;
-    int has_thermal;            /* thermal model present */
     ts_scenario_thermal thermal;
-    int line;
 } ts_scenario_node;
 
 /* A shared medium (a Wi-Fi access point's air time, a cell): every link
@@ -197,13 +200,13 @@ typedef struct ts_scenario_version {
 typedef struct ts_scenario_component {
     char *id;
     uint32_t flags;         /* TS_FLAG_* */
+    int priority;           /* larger runs first on its node; default 0 */
     int64_t period_ns;      /* > 0: a job is released every period */
     int64_t offset_ns;      /* first release, >= 0 */
     int64_t deadline_ns;    /* relative deadline, defaults to the period */
     int64_t exec_ns;        /* worst-case execution time, > 0 */
     int64_t exec_min_ns;    /* execution times are uniform in [min, exec];
                                equal to exec_ns when not given */
-    int priority;           /* larger runs first on its node; default 0 */
     int64_t cpu_millicores; /* requested CPU, for placement */
     int64_t memory_bytes;
     int gpus;
@@ -223,14 +226,14 @@ typedef struct ts_scenario_component {
      * monitoring parameters. */
     int backup_of;          /* primary's component index, or -1 */
     ts_standby standby;     /* backups: hot, warm or cold */
+    int misses;             /* fixed timeout: missed heartbeats, default 3 */
     int64_t takeover_ns;    /* backups: time from the decision to serving;
                                defaults hot 0, warm 5 ms, cold 500 ms */
     ts_detector detector;   /* primaries: how backups decide it failed */
+    int core_redundancy;    /* primary/backup may share a node but not a core */
     int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */
-    int misses;             /* fixed timeout: missed heartbeats, default 3 */
     double phi_threshold;   /* phi-accrual threshold, default 8 */
     int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
-    int core_redundancy;    /* primary/backup may share a node but not a core */
     ts_safety_mode safety;  /* parameters a backup serves with */
     int needed;             /* the robot needs it (safety-critical implies) */
 

@@ -15,16 +15,28 @@
 #include "toposim/error.h"
 #include "toposim/scenario.h"
 
+/* Where one component runs and why: a placement result as the deployment
+ * code gave it, its reason kept at its own length (a result's fixed
+ * 192-byte reason was most of a fleet plan's memory). */
+typedef struct ts_plan_place {
+    int node;                 /* chosen node index */
+    ts_place_rule rule;
+    int fell_back;            /* tiers moved outward from the rule's tier */
+    uint64_t core_mask;       /* cores reserved on the node; 0: none */
+    const char *reason;       /* into the plan's reason text; never NULL */
+} ts_plan_place;
+
 /* Where each component runs and why. */
 typedef struct ts_plan {
     size_t n_components;
-    ts_place_result *placement;  /* one per scenario component */
+    ts_plan_place *placement;    /* one per scenario component */
+    char *reasons;               /* every reason, each 0-terminated, in
+                                    component order */
     int *node_of;                /* placement[c].node, packed: the run asks
-                                    it per message, and a 216-byte result
-                                    per component would cost a cache line
-                                    each time at fleet scale */
+                                    it per message, and a 32-byte entry per
+                                    component would cost a cache line each
+                                    time at fleet scale */
     size_t n_nodes;
-    ts_place_usage *usage;       /* one per scenario node */
     struct ts_topology *topology; /* nodes, links and routing zones, built
                                     once and shared with the network
                                     model; owned by the plan */
@@ -38,6 +50,13 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err);
 
 /* Frees a plan; NULL is fine. */
 void ts_plan_free(ts_plan *plan);
+
+/* Fills usage[0 .. s->n_nodes) with what the plan's placement uses of
+ * each node, as `toposim plan` prints it (worked out when asked: a run
+ * never needs it, and a fleet's plan would keep 72 bytes a node). TS_OK,
+ * or TS_ENOMEM or the deployment code's error in err. */
+int ts_plan_usage(const ts_scenario *s, const ts_plan *plan, ts_place_usage *usage,
+                  ts_error *err);
 
 typedef struct ts_run_options {
     const char *trace_path;  /* final trace file name (required) */

@@ -1,6 +1,8 @@
 /* toposim plan: the placement, one line per component with its reason. */
 #include <stdio.h>
 
+#include "toposim/alloc.h"
+
 #include "cli/cli.h"
 #include "toposim/world.h"
 
@@ -26,14 +28,21 @@ int cli_plan(int argc, char **argv)
     ts_plan *plan = NULL;
     ts_error err;
     ts_error_clear(&err);
-    if (ts_plan_new(s, &plan, &err) != TS_OK) {
+    ts_place_usage *usage = NULL;
+    if (ts_plan_new(s, &plan, &err) != TS_OK ||
+        !(usage = ts_calloc(s->n_nodes ? s->n_nodes : 1, sizeof *usage)) ||
+        ts_plan_usage(s, plan, usage, &err) != TS_OK) {
+        if (plan && !usage)
+            ts_error_set(&err, TS_ENOMEM, s->path, 0, "no memory for the plan's use");
         cli_print_error(&err);
+        ts_free(usage);
+        ts_plan_free(plan);
         ts_scenario_free(s);
         return CLI_BAD_INPUT;
     }
     printf("%-22s %-14s %-6s %-20s %s\n", "COMPONENT", "NODE", "TIER", "RULE", "REASON");
     for (size_t i = 0; i < s->n_components; i++) {
-        const ts_place_result *r = &plan->placement[i];
+        const ts_plan_place *r = &plan->placement[i];
         const ts_scenario_node *n = &s->nodes[r->node];
         printf("%-22s %-14s %-6s %-20s %s\n", s->components[i].id, n->id,
                ts_tier_name(n->tier), ts_place_rule_name(r->rule), r->reason);
@@ -43,9 +52,10 @@ int cli_plan(int argc, char **argv)
         if (s->nodes[n].kind == TS_NODE_SWITCH)
             continue;
         char use[256];
-        ts_place_usage_format(&plan->usage[n], use, sizeof use);
+        ts_place_usage_format(&usage[n], use, sizeof use);
         printf("%-22s %-6s %s\n", s->nodes[n].id, ts_tier_name(s->nodes[n].tier), use);
     }
+    ts_free(usage);
     ts_plan_free(plan);
     ts_scenario_free(s);
     return CLI_OK;

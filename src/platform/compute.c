@@ -54,26 +54,37 @@ typedef struct pend_entry {
     ts_time work;             /* -1: not drawn yet */
 } pend_entry;
 
+/* A task: its node and the timing that ts_compute_set_task_timing may
+ * change are its own; the rest of its description is shared with every
+ * task described the same way (a fleet's copies of one component), which
+ * took 160 of a task's 408 bytes. */
 typedef struct task_state {
-    ts_task_desc d;
+    const ts_task_desc *d;    /* shared; its node, period, exec_min,
+                                 exec_max and component are not used */
+    int node;
+    int state;
+    ts_time period, exec_min, exec_max;
     char *name;
     gsl_rng *rng;
-    int state;
     int core, gpu;            /* local index while running there, else -1 */
     int rank;                 /* dispatch scratch, running tasks: position
                                  among them in rank order */
-    int was_running;          /* dispatch scratch: lost its core this round */
-    int sticky;               /* dispatch scratch, running tasks: fair
+    int preemptions;          /* of the current job */
+    /* yes/no states, a byte each */
+    unsigned char exec_dist;  /* 1: work drawn from d->exec; 0: uniform in
+                                 [exec_min, exec_max] */
+    unsigned char was_running;/* dispatch scratch: lost its core this round */
+    unsigned char sticky;     /* dispatch scratch, running tasks: fair
                                  slice not over */
-    int gpu_listed;           /* in its node's GPU submission list */
-    int fresh;                /* waiting in its node's fresh list */
-    int mem_held;
-    int stopped;              /* set by ts_compute_set_task_running */
-    int ticked;               /* the release timer has fired */
+    unsigned char gpu_listed; /* in its node's GPU submission list */
+    unsigned char fresh;      /* waiting in its node's fresh list */
+    unsigned char mem_held;
+    unsigned char stopped;    /* set by ts_compute_set_task_running */
+    unsigned char ticked;     /* the release timer has fired */
+    unsigned char any_high;   /* may use cores >= 64 (affinity 0) */
     ts_time last_tick;        /* its last firing, recorded or skipped */
     ts_event_handle rel_ev;   /* its next firing; 0: none */
     uint64_t mask;            /* allowed cores among 0..63 */
-    int any_high;             /* may use cores >= 64 (affinity 0) */
     double inv_weight;        /* 1024 / weight */
     double vr;                /* fair virtual runtime, ns x 1024 / weight */
     uint64_t next_seq;
@@ -87,7 +98,6 @@ typedef struct task_state {
     uint64_t seq;
     ts_time release, start, cpu_end, gpu_start, work;
     double remaining;         /* CPU, then GPU, work left at the reference */
-    int preemptions;
 } task_state;
 
 static pend_entry *pend_ring(task_state *t)
@@ -111,18 +121,21 @@ typedef struct node_state {
     int cores, gpus, online, up;
     int64_t mem_limit, mem_used;
     double cpu_scale, gpu_scale;
-    size_t core0, gpu0;       /* first core / GPU in c->cores / c->gpus */
-    size_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
-    size_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
+    /* Positions and counts in 32 bits, as a node per robot makes this
+     * struct a fleet's: ts_compute_new bounds cores and GPUs, and task
+     * ids are ints. */
+    uint32_t core0, gpu0;     /* first core / GPU in c->cores / c->gpus */
+    uint32_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
+    uint32_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
     int busy_cores, busy_gpus;
     int rep_cores, rep_gpus;  /* last reported to the load observer */
     int fair_waiting;         /* a FAIR task waited at the last dispatch */
     int dispatch_queued;
-    size_t gsub_count;        /* tasks that entered T_GPU_SUBMIT since the
+    uint32_t gsub_count;      /* tasks that entered T_GPU_SUBMIT since the
                                  last dispatch, listed in c->gsub at
                                  task_first */
     int pending_jobs;         /* releases waiting in the node's tasks' rings */
-    size_t n_fresh;           /* tasks made ready since the last dispatch,
+    uint32_t n_fresh;         /* tasks made ready since the last dispatch,
                                  listed in c->fresh at task_first; the
                                  dispatch places them or queues them */
     double fresh_min_vr;      /* least vruntime of fresh fair tasks */
@@ -145,6 +158,13 @@ struct ts_compute {
     unit_state *cores, *gpus;
     task_state *tasks;
     size_t n_tasks, cap_tasks;
+    ts_task_desc **descs;     /* the distinct shared descriptions, each in
+                                 its own block (tasks point at them) */
+    size_t n_descs, cap_descs;
+    int *desc_index;          /* open-addressing hash set of descs (index,
+                                 -1: empty), desc_slots of them, a power
+                                 of two at least twice n_descs */
+    size_t desc_slots;
     int *node_tasks;          /* task ids grouped by node, ascending */
     int *gq;                  /* GPU queue rings, one slice per node */
     int *gsub;                /* GPU submission lists, one slice per node */
@@ -184,6 +204,9 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n_cores += (size_t)cfg->cores[i];
         n_gpus += cfg->gpus ? (size_t)cfg->gpus[i] : 0;
     }
+    if (n_cores > UINT32_MAX || n_gpus > UINT32_MAX)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "more than 2^32 cores or GPUs in all");
     ts_compute *c = ts_calloc(1, sizeof *c);
     if (!c)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
@@ -214,8 +237,8 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         c->node_up[i] = 1;
         n->cpu_scale = n->gpu_scale = 1.0;
         n->fresh_min_vr = INFINITY;
-        n->core0 = core;
-        n->gpu0 = gpu;
+        n->core0 = (uint32_t)core;
+        n->gpu0 = (uint32_t)gpu;
         for (int k = 0; k < n->cores; k++, core++)
             c->cores[core] = (unit_state){.node = (int)i, .task = -1, .next = -1};
         for (int k = 0; k < n->gpus; k++, gpu++)
@@ -250,6 +273,10 @@ void ts_compute_free(ts_compute *c)
         ts_free(c->tasks[i].name);
     }
     ts_free(c->tasks);
+    for (size_t i = 0; i < c->n_descs; i++)
+        ts_free(c->descs[i]);
+    ts_free(c->descs);
+    ts_free(c->desc_index);
     ts_free(c->node_tasks);
     ts_free(c->gq);
     ts_free(c->gsub);
@@ -264,6 +291,125 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->nodes);
     ts_free(c->node_up);
     ts_free(c);
+}
+
+/* ---- Shared task descriptions ---- */
+
+/* What tasks share of a description: all but what each keeps itself. */
+static ts_task_desc shared_part(const ts_task_desc *t)
+{
+    ts_task_desc d;
+    memset(&d, 0, sizeof d);
+    d.node = -1;
+    d.priority = t->priority;
+    d.offset = t->offset;
+    d.deadline = t->deadline;
+    d.policy = t->policy;
+    d.weight = t->weight;
+    d.affinity = t->affinity;
+    d.reserve_cores = t->reserve_cores;
+    d.exec = t->exec;
+    d.gpu_ns = t->gpu_ns;
+    d.memory_bytes = t->memory_bytes;
+    return d;
+}
+
+/* Doubles compared bit for bit: the same bits draw the same values. */
+static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
+{
+    return a->priority == b->priority && a->offset == b->offset &&
+           a->deadline == b->deadline && a->policy == b->policy &&
+           a->weight == b->weight && a->affinity == b->affinity &&
+           a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
+           a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
+           a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
+           a->exec.weights == b->exec.weights && a->exec.table == b->exec.table &&
+           a->exec.owned == b->exec.owned;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    /* FNV-1a over the value's 8 bytes */
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xffu)) * 1099511628211u;
+    return h;
+}
+
+static uint64_t double_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static size_t shared_part_hash(const ts_task_desc *d)
+{
+    uint64_t h = 14695981039346656037u;
+    h = mix(h, (uint64_t)(int64_t)d->priority);
+    h = mix(h, (uint64_t)d->offset);
+    h = mix(h, (uint64_t)d->deadline);
+    h = mix(h, (uint64_t)(int64_t)d->policy);
+    h = mix(h, (uint64_t)(int64_t)d->weight);
+    h = mix(h, d->affinity);
+    h = mix(h, (uint64_t)d->gpu_ns);
+    h = mix(h, (uint64_t)d->memory_bytes);
+    h = mix(h, (uint64_t)d->exec.kind);
+    h = mix(h, double_bits(d->exec.a));
+    h = mix(h, double_bits(d->exec.b));
+    return (size_t)h;
+}
+
+/* Doubles the hash set (or makes its first 16 slots). TS_OK or
+ * TS_ENOMEM, the set untouched. */
+static int grow_desc_index(ts_compute *c)
+{
+    size_t slots = c->desc_slots ? 2 * c->desc_slots : 16;
+    int *index = ts_malloc(slots * sizeof *index);
+    if (!index)
+        return TS_ENOMEM;
+    for (size_t i = 0; i < slots; i++)
+        index[i] = -1;
+    for (size_t k = 0; k < c->n_descs; k++) {
+        size_t i = shared_part_hash(c->descs[k]) & (slots - 1);
+        while (index[i] >= 0)
+            i = (i + 1) & (slots - 1);
+        index[i] = (int)k;
+    }
+    ts_free(c->desc_index);
+    c->desc_index = index;
+    c->desc_slots = slots;
+    return TS_OK;
+}
+
+/* The shared description for `task`, made on first use; NULL when out of
+ * memory. */
+static const ts_task_desc *shared_desc(ts_compute *c, const ts_task_desc *task)
+{
+    ts_task_desc key = shared_part(task);
+    if (2 * (c->n_descs + 1) > c->desc_slots && grow_desc_index(c) != TS_OK)
+        return NULL;
+    size_t mask = c->desc_slots - 1, i = shared_part_hash(&key) & mask;
+    for (; c->desc_index[i] >= 0; i = (i + 1) & mask)
+        if (same_shared_part(c->descs[c->desc_index[i]], &key))
+            return c->descs[c->desc_index[i]];
+    if (c->n_descs == c->cap_descs) {
+        size_t cap = c->cap_descs ? 2 * c->cap_descs : 8;
+        ts_task_desc **descs = ts_realloc(c->descs, cap * sizeof *descs);
+        if (!descs)
+            return NULL;
+        c->descs = descs;
+        c->cap_descs = cap;
+    }
+    ts_task_desc *d = ts_malloc(sizeof *d);
+    if (!d)
+        return NULL;
+    *d = key;
+    c->descs[c->n_descs] = d;
+    c->desc_index[i] = (int)c->n_descs++;
+    return d;
 }
 
 int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
@@ -315,10 +461,17 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
         c->tasks = t;
         c->cap_tasks = cap;
     }
+    const ts_task_desc *shared = shared_desc(c, task);
+    if (!shared)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
     task_state *t = &c->tasks[c->n_tasks];
     memset(t, 0, sizeof *t);
-    t->d = *task;
-    t->d.component = NULL;
+    t->d = shared;
+    t->node = task->node;
+    t->period = task->period;
+    t->exec_min = task->exec_min;
+    t->exec_max = task->exec_max;
+    t->exec_dist = task->exec.kind != TS_DIST_NONE;
     if (task->component && !(t->name = ts_strdup(task->component)))
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
     t->rng = rng;
@@ -375,19 +528,19 @@ static int allowed(const task_state *t, int core)
 
 static ts_time draw_exec(task_state *t)
 {
-    if (t->d.exec.kind != TS_DIST_NONE) {
-        double x = t->rng ? ts_dist_draw(&t->d.exec, t->rng) : ts_dist_mean(&t->d.exec);
+    if (t->exec_dist) {
+        double x = t->rng ? ts_dist_draw(&t->d->exec, t->rng) : ts_dist_mean(&t->d->exec);
         if (!(x >= 0))
             x = 0;
         return x > 1e15 ? (ts_time)1e15 : (ts_time)llround(x);
     }
-    ts_time span_ns = t->d.exec_max - t->d.exec_min;
+    ts_time span_ns = t->exec_max - t->exec_min;
     if (span_ns == 0 || !t->rng)
-        return t->d.exec_max;
+        return t->exec_max;
     if (span_ns < (ts_time)UINT32_MAX)
-        return t->d.exec_min +
+        return t->exec_min +
                (ts_time)gsl_rng_uniform_int(t->rng, (unsigned long)span_ns + 1);
-    return t->d.exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
+    return t->exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
 }
 
 static void node_busy_mark(node_state *n, ts_time now)
@@ -434,7 +587,7 @@ static void account(ts_compute *c, int node)
         task_state *t = &c->tasks[u->task];
         double dt = (double)(now - u->mark);
         t->remaining -= dt * n->cpu_scale;
-        if (t->d.policy == TS_SCHED_FAIR)
+        if (t->d->policy == TS_SCHED_FAIR)
             t->vr += dt * t->inv_weight;
         u->mark = now;
     }
@@ -491,7 +644,7 @@ static void arm_core(ts_compute *c, node_state *n, size_t index)
     ts_time end = add_sat(now, span(t->remaining, n->cpu_scale));
     /* Slices are timed only while another fair task waits: a lone fair
      * task runs on without an event per quantum. */
-    if (t->d.policy == TS_SCHED_FAIR && n->fair_waiting) {
+    if (t->d->policy == TS_SCHED_FAIR && n->fair_waiting) {
         ts_time slice = add_sat(u->slice_start, c->quantum);
         if (slice < end) {
             arm(c, u, index, slice, 0, on_core);
@@ -518,7 +671,7 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
  * waking entity at min_vruntime). */
 static double fair_floor(ts_compute *c, const task_state *self)
 {
-    int node = self->d.node;
+    int node = self->node;
     node_state *n = &c->nodes[node];
     /* The node's runnable fair tasks: running ones (on its cores, offline
      * ones included), waiting ones (queued) and the caller itself while
@@ -528,7 +681,7 @@ static double fair_floor(ts_compute *c, const task_state *self)
         lo = n->fresh_min_vr;
     for (int k = 0; k < n->cores; k++) {
         int id = c->cores[n->core0 + (size_t)k].task;
-        if (id >= 0 && c->tasks[id].d.policy == TS_SCHED_FAIR &&
+        if (id >= 0 && c->tasks[id].d->policy == TS_SCHED_FAIR &&
             c->tasks[id].vr < lo)
             lo = c->tasks[id].vr;
     }
@@ -552,14 +705,14 @@ static void next_job(ts_compute *c, int id)
     pend_entry p = pend_ring(t)[t->pend_head];
     t->pend_head = (t->pend_head + 1) % t->pend_cap;
     t->pend_count--;
-    c->nodes[t->d.node].pending_jobs--;
+    c->nodes[t->node].pending_jobs--;
     t->release = p.release;
     t->seq = t->next_seq++;
     t->start = t->cpu_end = t->gpu_start = -1;
     t->preemptions = 0;
     t->work = p.work >= 0 ? p.work : draw_exec(t);
     t->remaining = (double)t->work;
-    if (t->d.policy == TS_SCHED_FAIR) {
+    if (t->d->policy == TS_SCHED_FAIR) {
         double floor = fair_floor(c, t);
         if (t->vr < floor)
             t->vr = floor;
@@ -570,10 +723,10 @@ static void next_job(ts_compute *c, int id)
      * queue); on one (a thread going straight on to its next job), it is
      * among the running. */
     if (t->core < 0) {
-        node_state *n = &c->nodes[t->d.node];
+        node_state *n = &c->nodes[t->node];
         c->fresh[n->task_first + n->n_fresh++] = id;
         t->fresh = 1;
-        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+        if (t->d->policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
             n->fresh_min_vr = t->vr;
     }
 }
@@ -582,9 +735,9 @@ static ts_job_record current_record(const task_state *t, int id, ts_time finish,
                                     int outcome)
 {
     return (ts_job_record){
-        .task = id, .node = t->d.node, .seq = t->seq, .release = t->release,
+        .task = id, .node = t->node, .seq = t->seq, .release = t->release,
         .start = t->start, .finish = finish,
-        .deadline = t->release + t->d.deadline, .outcome = outcome,
+        .deadline = t->release + t->d->deadline, .outcome = outcome,
         .preemptions = t->preemptions, .work = t->work,
         .cpu_finish = t->cpu_end, .gpu_start = t->gpu_start};
 }
@@ -619,11 +772,11 @@ static void finish_job(ts_compute *c, int id, int on_core)
  * run queues keep waiting tasks in this same order (runqueue.c). */
 static int ranks_before(const task_state *a, int ia, const task_state *b, int ib)
 {
-    if (a->d.policy != b->d.policy)
-        return a->d.policy == TS_SCHED_FIFO;
-    if (a->d.policy == TS_SCHED_FIFO) {
-        if (a->d.priority != b->d.priority)
-            return a->d.priority > b->d.priority;
+    if (a->d->policy != b->d->policy)
+        return a->d->policy == TS_SCHED_FIFO;
+    if (a->d->policy == TS_SCHED_FIFO) {
+        if (a->d->priority != b->d->priority)
+            return a->d->priority > b->d->priority;
         int ra = a->core >= 0, rb = b->core >= 0;
         if (ra != rb)
             return ra;
@@ -865,7 +1018,7 @@ static int assign_cores(ts_compute *c, int node, ts_time now)
             ts__runq_remove(c->rq, head);
         int k = pick_core(c, n, id, words);
         if (k < 0) {          /* only a running task can miss here */
-            fair_waiting |= c->tasks[id].d.policy == TS_SCHED_FAIR;
+            fair_waiting |= c->tasks[id].d->policy == TS_SCHED_FAIR;
             continue;
         }
         c->cores[n->core0 + (size_t)k].next = id;
@@ -873,7 +1026,7 @@ static int assign_cores(ts_compute *c, int node, ts_time now)
         left--;
     }
     for (; next_occ < n_occ; next_occ++)
-        fair_waiting |= c->tasks[occ[next_occ]].d.policy == TS_SCHED_FAIR;
+        fair_waiting |= c->tasks[occ[next_occ]].d->policy == TS_SCHED_FAIR;
     ts__runq_unpark(c->rq, node);
 
     /* Fresh tasks left waiting join the run queue. */
@@ -975,7 +1128,7 @@ static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
         int id = u->task;
         task_state *t = &c->tasks[id];
         t->cpu_end = now;
-        if (t->d.gpu_ns == 0 && t->pend_count > 0) {
+        if (t->d->gpu_ns == 0 && t->pend_count > 0) {
             /* A thread with its next job already due does not block, so
              * it keeps its core (and its fair slice), as under Linux. */
             finish_job(c, id, 1);
@@ -984,13 +1137,13 @@ static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
             unit_vacate(u, now);
             n->busy_cores--;
             t->core = -1;
-            if (t->d.gpu_ns > 0) {
+            if (t->d->gpu_ns > 0) {
                 t->state = T_GPU_SUBMIT;
                 if (!t->gpu_listed) {
                     c->gsub[n->task_first + n->gsub_count++] = id;
                     t->gpu_listed = 1;
                 }
-                t->remaining = (double)t->d.gpu_ns;
+                t->remaining = (double)t->d->gpu_ns;
             } else {
                 finish_job(c, id, 0);
             }
@@ -1043,7 +1196,7 @@ static int push_release(ts_compute *c, task_state *t, ts_time release)
     ring[(t->pend_head + t->pend_count) % t->pend_cap] =
         (pend_entry){.release = release, .work = -1};
     t->pend_count++;
-    c->nodes[t->d.node].pending_jobs++;
+    c->nodes[t->node].pending_jobs++;
     return TS_OK;
 }
 
@@ -1053,10 +1206,10 @@ static int push_release(ts_compute *c, task_state *t, ts_time release)
 static int claim_memory(ts_compute *c, int id, ts_time now)
 {
     task_state *t = &c->tasks[id];
-    node_state *n = &c->nodes[t->d.node];
-    if (t->mem_held || t->d.memory_bytes == 0)
+    node_state *n = &c->nodes[t->node];
+    if (t->mem_held || t->d->memory_bytes == 0)
         return 1;
-    if (n->mem_limit > 0 && t->d.memory_bytes > n->mem_limit - n->mem_used) {
+    if (n->mem_limit > 0 && t->d->memory_bytes > n->mem_limit - n->mem_used) {
         t->state = T_DEAD;
         t->seq = t->next_seq++;
         t->release = now;
@@ -1068,13 +1221,13 @@ static int claim_memory(ts_compute *c, int id, ts_time now)
         snprintf(detail, sizeof detail,
                  "%s killed: needs %lld bytes, node %d has %lld of %lld in use",
                  task_name(t, id, name, sizeof name),
-                 (long long)t->d.memory_bytes, t->d.node,
+                 (long long)t->d->memory_bytes, t->node,
                  (long long)n->mem_used, (long long)n->mem_limit);
-        emit(c, TS_EV_OOM_KILL, t->d.node, id, (double)t->d.memory_bytes, detail);
+        emit(c, TS_EV_OOM_KILL, t->node, id, (double)t->d->memory_bytes, detail);
         c->done(c->ctx, &job);
         return 0;
     }
-    n->mem_used += t->d.memory_bytes;
+    n->mem_used += t->d->memory_bytes;
     t->mem_held = 1;
     return 1;
 }
@@ -1089,20 +1242,20 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
      * on its original release grid. */
     t->last_tick = now;
     t->ticked = 1;
-    if (ts_engine_schedule(engine, add_sat(now, t->d.period), on_release, c,
+    if (ts_engine_schedule(engine, add_sat(now, t->period), on_release, c,
                            arg, &t->rel_ev) != TS_OK)
         t->rel_ev = 0;
-    if (!c->nodes[t->d.node].up || t->state == T_DEAD || t->stopped)
+    if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
         return;
     if (!claim_memory(c, id, now))
         return;
     if (push_release(c, t, now) != TS_OK)
         return;
     if (t->state == T_IDLE) {
-        if (t->d.policy == TS_SCHED_FAIR)
-            account(c, t->d.node);  /* the floor needs current vruntimes */
+        if (t->d->policy == TS_SCHED_FAIR)
+            account(c, t->node);  /* the floor needs current vruntimes */
         next_job(c, id);
-        request_dispatch(c, t->d.node);
+        request_dispatch(c, t->node);
     }
 }
 
@@ -1121,9 +1274,9 @@ static int build_runq(ts_compute *c)
             cores[i] = c->nodes[i].cores;
         for (size_t i = 0; i < c->n_tasks; i++) {
             const task_state *t = &c->tasks[i];
-            desc[i] = (ts__rq_task){.node = t->d.node,
-                                    .fair = t->d.policy == TS_SCHED_FAIR,
-                                    .priority = t->d.priority, .mask = t->mask,
+            desc[i] = (ts__rq_task){.node = t->node,
+                                    .fair = t->d->policy == TS_SCHED_FAIR,
+                                    .priority = t->d->priority, .mask = t->mask,
                                     .any_high = t->any_high};
         }
         ts__runq_free(c->rq);
@@ -1163,7 +1316,7 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     for (size_t i = 0; i < c->n_nodes; i++)
         c->nodes[i].task_count = 0;
     for (size_t i = 0; i < c->n_tasks; i++)
-        c->nodes[c->tasks[i].d.node].task_count++;
+        c->nodes[c->tasks[i].node].task_count++;
     size_t first = 0, most_cores = 1;
     for (size_t i = 0; i < c->n_nodes; i++) {
         c->nodes[i].task_first = first;
@@ -1173,10 +1326,10 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         c->nodes[i].task_count = 0;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
-        node_state *n = &c->nodes[c->tasks[i].d.node];
+        node_state *n = &c->nodes[c->tasks[i].node];
         c->node_tasks[n->task_first + n->task_count++] = (int)i;
-        if (c->tasks[i].d.reserve_cores)
-            n->reserved |= c->tasks[i].d.affinity;
+        if (c->tasks[i].d->reserve_cores)
+            n->reserved |= c->tasks[i].d->affinity;
     }
     size_t words = (most_cores + 63) / 64;
     c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
@@ -1187,19 +1340,19 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     for (size_t i = 0; i < c->n_tasks; i++) {
         task_state *t = &c->tasks[i];
-        const node_state *n = &c->nodes[t->d.node];
+        const node_state *n = &c->nodes[t->node];
         uint64_t all = n->cores >= 64 ? UINT64_MAX : ((uint64_t)1 << n->cores) - 1;
-        t->any_high = t->d.affinity == 0;
-        if (t->d.reserve_cores)
-            t->mask = t->d.affinity;
+        t->any_high = t->d->affinity == 0;
+        if (t->d->reserve_cores)
+            t->mask = t->d->affinity;
         else
-            t->mask = (t->d.affinity ? t->d.affinity : all) & ~n->reserved;
+            t->mask = (t->d->affinity ? t->d->affinity : all) & ~n->reserved;
         if (t->mask == 0 && !(t->any_high && n->cores > 64)) {
             char name[32];
             return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
                                 "%s has no core on node %d: all its cores are "
                                 "reserved by other tasks",
-                                task_name(t, (int)i, name, sizeof name), t->d.node);
+                                task_name(t, (int)i, name, sizeof name), t->node);
         }
     }
     if (build_runq(c) != TS_OK)
@@ -1211,7 +1364,7 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         n->busy_mark = n->gpu_mark = n->online_mark = now;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
-        int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d.offset,
+        int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d->offset,
                                     on_release, c, (uint64_t)i,
                                     &c->tasks[i].rel_ev);
         if (rc != TS_OK)
@@ -1224,7 +1377,7 @@ int ts_compute_start(ts_compute *c, ts_error *err)
  * release and the dispatch); O(fresh tasks), off the hot path. */
 static void fresh_remove(ts_compute *c, int id)
 {
-    node_state *n = &c->nodes[c->tasks[id].d.node];
+    node_state *n = &c->nodes[c->tasks[id].node];
     int *list = c->fresh + n->task_first;
     size_t kept = 0;
     n->fresh_min_vr = INFINITY;
@@ -1233,7 +1386,7 @@ static void fresh_remove(ts_compute *c, int id)
         if (list[i] == id)
             continue;
         list[kept++] = list[i];
-        if (t->d.policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
+        if (t->d->policy == TS_SCHED_FAIR && t->vr < n->fresh_min_vr)
             n->fresh_min_vr = t->vr;
     }
     n->n_fresh = kept;
@@ -1260,10 +1413,10 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
         ts_time rel = pend_ring(t)[t->pend_head].release;
         t->pend_head = (t->pend_head + 1) % t->pend_cap;
         t->pend_count--;
-        c->nodes[t->d.node].pending_jobs--;
-        ts_job_record job = {.task = id, .node = t->d.node, .seq = t->next_seq++,
+        c->nodes[t->node].pending_jobs--;
+        ts_job_record job = {.task = id, .node = t->node, .seq = t->next_seq++,
                              .release = rel, .start = -1, .finish = -1,
-                             .deadline = rel + t->d.deadline, .outcome = outcome,
+                             .deadline = rel + t->d->deadline, .outcome = outcome,
                              .cpu_finish = -1, .gpu_start = -1};
         c->done(c->ctx, &job);
     }
@@ -1412,7 +1565,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
     if (bad_task(c, task))
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
-    int node = t->d.node;
+    int node = t->node;
     node_state *n = &c->nodes[node];
     running = running != 0;
     if (running == !t->stopped)
@@ -1449,7 +1602,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         gq_remove(c, n, task);
     }
     if (t->mem_held) {
-        n->mem_used -= t->d.memory_bytes;
+        n->mem_used -= t->d->memory_bytes;
         t->mem_held = 0;
     }
     /* A restarted process is placed at the fair floor, like a new one. */
@@ -1469,8 +1622,8 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
     int range = exec_min > 0 || exec_max > 0;
-    ts_time lo = exec_min > 0 ? exec_min : t->d.exec_min;
-    ts_time hi = exec_max > 0 ? exec_max : t->d.exec_max;
+    ts_time lo = exec_min > 0 ? exec_min : t->exec_min;
+    ts_time hi = exec_max > 0 ? exec_max : t->exec_max;
     if (range && (lo <= 0 || hi < lo))
         return TS_EINVAL;
     if (period > 0 && c->started && t->ticked) {
@@ -1489,7 +1642,7 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
         t->rel_ev = ev;
     }
     if (period > 0)
-        t->d.period = period;
+        t->period = period;
     if (range) {
         /* Waiting jobs were released under the old timing: draw their work
          * with it now, in job order, before it is replaced. */
@@ -1498,9 +1651,9 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
             if (p->work < 0)
                 p->work = draw_exec(t);
         }
-        t->d.exec.kind = TS_DIST_NONE;
-        t->d.exec_min = lo;
-        t->d.exec_max = hi;
+        t->exec_dist = 0;
+        t->exec_min = lo;
+        t->exec_max = hi;
     }
     return TS_OK;
 }
@@ -1549,7 +1702,7 @@ int ts_compute_task_alive(const ts_compute *c, int task)
     if (task < 0 || (size_t)task >= c->n_tasks)
         return 0;
     const task_state *t = &c->tasks[task];
-    return c->node_up[t->d.node] && t->state != T_DEAD && !t->stopped;
+    return c->node_up[t->node] && t->state != T_DEAD && !t->stopped;
 }
 
 int ts_compute_task_running(const ts_compute *c, int task)

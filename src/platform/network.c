@@ -67,10 +67,17 @@ typedef struct medium_state {
     size_t ring_cap, ring_head, ring_count;
 } medium_state;
 
-typedef struct link_state {
-    char *name;
+/* A link's jitter and configured loss, kept only for links that have
+ * either: most links have neither, and the two took 112 of a link's 144
+ * bytes. */
+typedef struct link_draws {
     ts_dist jitter;           /* prepared copy */
     ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
+} link_draws;
+
+typedef struct link_state {
+    char *name;
+    link_draws *draws;        /* NULL: no jitter, no configured loss */
     int64_t latency_ns;       /* as configured */
     int64_t route_latency;    /* routing weight: link + medium latency */
     int up;
@@ -85,9 +92,22 @@ typedef struct hop_counters {
     uint64_t down_messages, down_packets, down_bytes;
 } hop_counters;
 
+/* What a hop draws at random, for hops that draw anything (jitter or
+ * loss): its own stream and its loss state. Most hops draw nothing, and
+ * these 80 bytes were a quarter of every hop. */
+typedef struct hop_draws {
+    gsl_rng *rng;
+    const ts_dist *jitter;    /* its link's, prepared; kind NONE: none */
+    ts_loss_desc loss;
+    int ge_bad;               /* Gilbert-Elliott state */
+    int64_t ge_left;          /* packets left in this state; 0: draw anew */
+} hop_draws;
+
 /* Ordered by use: what every message reads and writes comes first, so a
  * message touches two or three of its cache lines, not six (at fleet
- * scale each is a miss); loss and jitter only matter on lossy links. */
+ * scale each is a miss); loss and jitter only matter on lossy links and
+ * live apart (`draws`). The hop's link is hop / 2, its other end the
+ * reverse hop's `to`. */
 typedef struct hop_state {
     int to;
     int up;                   /* its link's, copied for the forward path */
@@ -97,18 +117,27 @@ typedef struct hop_state {
     int64_t latency_ns, extra_ns;
     medium_state *medium;     /* NULL: the private transmitter `own` */
     tx_state own;
-    gsl_rng *rng;             /* NULL while the hop draws nothing */
+    hop_draws *draws;         /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
     ts_time own_scheduled;    /* serialisation of this hop's messages */
     int64_t queue_bytes, queue_packets;  /* limits, 0: none */
     hop_counters c;
-    const ts_dist *jitter;
-    int link, from;
-    int ge_bad;               /* Gilbert-Elliott state */
-    int64_t ge_left;          /* packets left in this state; 0: draw anew */
-    ts_loss_desc loss;
 } hop_state;
+
+/* No jitter and no loss, for links without link_draws. */
+static const ts_dist NO_JITTER = {.kind = TS_DIST_NONE};
+static const ts_loss_desc NO_LOSS = {.model = TS_LOSS_NONE};
+
+static const ts_dist *link_jitter(const link_state *ls)
+{
+    return ls->draws ? &ls->draws->jitter : &NO_JITTER;
+}
+
+static const ts_loss_desc *link_loss(const link_state *ls)
+{
+    return ls->draws ? &ls->draws->loss_cfg : &NO_LOSS;
+}
 
 typedef struct packet_slot {
     ts_packet pkt;
@@ -144,7 +173,8 @@ struct ts_network {
     unsigned char *node_down; /* per node: 1 while crashed */
     unsigned char *down_ends; /* per link: its ends that are down (0-2) */
     int64_t *weights;
-    packet_slot *slots;
+    packet_slot **slot_chunks; /* SLOT_CHUNK slots each, never moved */
+    size_t n_slot_chunks, cap_slot_chunks;
     size_t n_slots;
     int free_head;
     uint64_t next_order;
@@ -318,19 +348,42 @@ static void emit(ts_network *net, ts_event_kind kind, int link, double value,
 
 /* ---- Packet slots ---- */
 
+/* Slots come in chunks of SLOT_CHUNK, added as messages in flight need
+ * them: what stands unused is at most one chunk, where a doubled array
+ * left up to half of itself (at 10,000 robots publishing at once, 6,000
+ * slots of 184 bytes). Slot i is at chunk i / SLOT_CHUNK; chunks never
+ * move. */
+#define SLOT_CHUNK_BITS 8
+#define SLOT_CHUNK ((size_t)1 << SLOT_CHUNK_BITS)
+
+static inline packet_slot *slot_at(const ts_network *net, size_t i)
+{
+    return &net->slot_chunks[i >> SLOT_CHUNK_BITS][i & (SLOT_CHUNK - 1)];
+}
+
 static int grow_slots(ts_network *net)
 {
     size_t old = net->n_slots;
-    size_t cap = old ? old * 2 : 256;
+    size_t cap = old + SLOT_CHUNK;
     if (cap > (size_t)INT32_MAX)
         return TS_ENOMEM;
-    packet_slot *s = ts_realloc(net->slots, cap * sizeof *s);
-    if (!s)
+    if (net->n_slot_chunks == net->cap_slot_chunks) {
+        size_t n = net->cap_slot_chunks ? 2 * net->cap_slot_chunks : 16;
+        packet_slot **chunks = ts_realloc(net->slot_chunks, n * sizeof *chunks);
+        if (!chunks)
+            return TS_ENOMEM;
+        net->slot_chunks = chunks;
+        net->cap_slot_chunks = n;
+    }
+    packet_slot *chunk = ts_malloc(SLOT_CHUNK * sizeof *chunk);
+    if (!chunk)
         return TS_ENOMEM;
-    net->slots = s;
+    net->slot_chunks[net->n_slot_chunks++] = chunk;
+    /* Handed out in index order, as from one array. */
     for (size_t i = old; i < cap; i++) {
-        s[i].in_use = 0;
-        s[i].next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
+        packet_slot *sl = slot_at(net, i);
+        sl->in_use = 0;
+        sl->next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
     }
     net->free_head = (int)old;
     net->n_slots = cap;
@@ -342,17 +395,17 @@ static int take_slot(ts_network *net)
     if (net->free_head < 0 && grow_slots(net) != TS_OK)
         return -1;
     int i = net->free_head;
-    net->free_head = net->slots[i].next;
-    net->slots[i].in_use = 1;
-    net->slots[i].hop = -1;
+    net->free_head = slot_at(net, i)->next;
+    slot_at(net, i)->in_use = 1;
+    slot_at(net, i)->hop = -1;
     return i;
 }
 
 /* Reports the packet and frees its slot. The callback may send (and so
- * move net->slots): callers hold indices, never slot pointers, across it. */
+ * take slots): callers hold indices, not slot pointers, across it. */
 static void finish(ts_network *net, int slot, int status)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->pkt.status = status;
     if (status != TS_PKT_DELIVERED)
         s->pkt.received = -1;
@@ -367,11 +420,11 @@ static void finish(ts_network *net, int slot, int status)
 
 static void list_append(ts_network *net, hop_state *h, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->prev = h->tail;
     s->next = -1;
     if (h->tail >= 0)
-        net->slots[h->tail].next = slot;
+        slot_at(net, h->tail)->next = slot;
     else
         h->head = slot;
     h->tail = slot;
@@ -381,13 +434,13 @@ static void list_append(ts_network *net, hop_state *h, int slot)
 
 static void list_remove(ts_network *net, hop_state *h, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->prev >= 0)
-        net->slots[s->prev].next = s->next;
+        slot_at(net, s->prev)->next = s->next;
     else
         h->head = s->next;
     if (s->next >= 0)
-        net->slots[s->next].prev = s->prev;
+        slot_at(net, s->next)->prev = s->prev;
     else
         h->tail = s->prev;
 }
@@ -395,8 +448,8 @@ static void list_remove(ts_network *net, hop_state *h, int slot)
 /* Moves the cursor past messages fully transmitted by `now`. */
 static void drain_hop(ts_network *net, hop_state *h, ts_time now)
 {
-    while (h->cursor >= 0 && net->slots[h->cursor].tx_end <= now) {
-        const packet_slot *s = &net->slots[h->cursor];
+    while (h->cursor >= 0 && slot_at(net, h->cursor)->tx_end <= now) {
+        const packet_slot *s = slot_at(net, h->cursor);
         h->backlog_bytes -= s->wire;
         h->backlog_packets -= s->frags;
         h->backlog_ser -= s->ser;
@@ -466,7 +519,7 @@ static int64_t geometric(gsl_rng *rng, double p)
  * a geometric number of packets, so drawing that run length once is the
  * same process as a draw per packet, at a cost per state change instead
  * of per fragment; within a run packets are independent (binomial). */
-static int64_t draw_loss(hop_state *h, int64_t n)
+static int64_t draw_loss(hop_draws *h, int64_t n)
 {
     const ts_loss_desc *l = &h->loss;
     switch (l->model) {
@@ -511,7 +564,7 @@ static void enqueue(ts_network *net, int slot, int hop)
     ts_time now = ts_engine_now(net->engine);
     hop_state *h = &net->hops[hop];
     medium_state *m = h->medium;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     ts_fragments(s->pkt.bytes, h->mtu, h->header, &s->frags, &s->wire);
     drain_hop(net, h, now);
     int refused = (h->queue_bytes > 0 && h->backlog_bytes + s->wire > h->queue_bytes) ||
@@ -532,10 +585,11 @@ static void enqueue(ts_network *net, int slot, int hop)
         s->tx_end = add_sat(start, s->ser);
         /* Loss first, then jitter: both from the hop's one stream, in
          * queue order, so a run is reproducible whatever else happens. */
-        s->lost_frags = h->rng ? draw_loss(h, s->frags) : 0;
+        hop_draws *dr = h->draws;
+        s->lost_frags = dr ? draw_loss(dr, s->frags) : 0;
         ts_time delay = add_sat(add_sat(h->latency_ns, h->extra_ns), m ? m->latency_ns : 0);
-        if (h->rng && h->jitter->kind != TS_DIST_NONE) {
-            double j = ts_dist_draw(h->jitter, h->rng);
+        if (dr && dr->jitter->kind != TS_DIST_NONE) {
+            double j = ts_dist_draw(dr->jitter, dr->rng);
             delay = add_sat(delay, j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18);
         }
         s->delay = delay;
@@ -599,7 +653,7 @@ static void sync_hop_up(ts_network *net, size_t link)
 /* Puts the packet in `slot` on the next hop toward its destination. */
 static void forward(ts_network *net, int slot)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->at == s->pkt.dst) {
         s->pkt.received = ts_engine_now(net->engine);
         finish(net, slot, TS_PKT_DELIVERED);
@@ -618,7 +672,7 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
 {
     ts_network *net = ctx;
     int slot = (int)arg;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     hop_state *h = &net->hops[s->hop];
     /* Arrival is at or after tx_end, so this moves the cursor past s. */
     drain_hop(net, h, ts_engine_now(engine));
@@ -650,14 +704,31 @@ static gsl_rng *hop_rng(ts_network *net, size_t hop)
     return r;
 }
 
-/* Gives the hop its stream if it now draws anything (jitter or loss). */
-static int ensure_rng(ts_network *net, size_t hop)
+/* Sets the hop's loss model, with its Gilbert-Elliott state anew, and
+ * gives the hop its draws (its stream) when it now draws anything (jitter
+ * or loss); a hop that never drew keeps none. TS_OK or TS_ENOMEM (then the
+ * hop draws as before). */
+static int set_hop_loss(ts_network *net, size_t hop, const ts_loss_desc *loss)
 {
     hop_state *h = &net->hops[hop];
-    if (h->rng || (h->jitter->kind == TS_DIST_NONE && h->loss.model == TS_LOSS_NONE))
-        return TS_OK;
-    h->rng = hop_rng(net, hop);
-    return h->rng ? TS_OK : TS_ENOMEM;
+    const ts_dist *jitter = link_jitter(&net->links[hop / 2]);
+    if (!h->draws) {
+        if (jitter->kind == TS_DIST_NONE && loss->model == TS_LOSS_NONE)
+            return TS_OK;
+        hop_draws *d = ts_calloc(1, sizeof *d);
+        if (!d)
+            return TS_ENOMEM;
+        if (!(d->rng = hop_rng(net, hop))) {
+            ts_free(d);
+            return TS_ENOMEM;
+        }
+        d->jitter = jitter;
+        h->draws = d;
+    }
+    h->draws->loss = *loss;
+    h->draws->ge_bad = 0;
+    h->draws->ge_left = 0;
+    return TS_OK;
 }
 
 static char *name_or(const char *name, const char *prefix, size_t index)
@@ -771,16 +842,20 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         ls->name = name_or(d->name, "link", l);
         if (!ls->name)
             goto nomem;
-        ls->jitter = d->jitter;
-        ls->jitter.table = NULL;
-        ts_error derr;
-        if (ls->jitter.kind != TS_DIST_NONE &&
-            (rc = ts_dist_prepare(&ls->jitter, &derr)) != TS_OK) {
-            ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
-            ts_network_free(net);
-            return rc;
+        if (d->jitter.kind != TS_DIST_NONE || d->loss.model != TS_LOSS_NONE) {
+            if (!(ls->draws = ts_calloc(1, sizeof *ls->draws)))
+                goto nomem;
+            ls->draws->jitter = d->jitter;
+            ls->draws->jitter.table = NULL;
+            ls->draws->loss_cfg = d->loss;
+            ts_error derr;
+            if (ls->draws->jitter.kind != TS_DIST_NONE &&
+                (rc = ts_dist_prepare(&ls->draws->jitter, &derr)) != TS_OK) {
+                ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
+                ts_network_free(net);
+                return rc;
+            }
         }
-        ls->loss_cfg = d->loss;
         ls->up = 1;
         medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
         ls->latency_ns = d->latency_ns;
@@ -788,8 +863,6 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         for (int dir = 0; dir < 2; dir++) {
             size_t hop = 2 * l + (size_t)dir;
             hop_state *h = &net->hops[hop];
-            h->link = (int)l;
-            h->from = dir ? d->b : d->a;
             h->to = dir ? d->a : d->b;
             h->latency_ns = d->latency_ns;
             h->queue_bytes = d->queue_bytes;
@@ -799,11 +872,9 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
             h->reorder_allowed = d->reorder_allowed;
             h->medium = m;
             h->own.rate_bps = d->bandwidth_bps;
-            h->jitter = &ls->jitter;
-            h->loss = d->loss;
             h->head = h->tail = h->cursor = -1;
             h->up = 1;
-            if (ensure_rng(net, hop) != TS_OK)
+            if (set_hop_loss(net, hop, &d->loss) != TS_OK)
                 goto nomem;
         }
     }
@@ -855,18 +926,23 @@ void ts_network_free(ts_network *net)
         return;
     /* Every message on a hop has (at most) its arrival pending: cancel
      * them, so the engine can run on without calling into freed memory. */
-    if (net->slots)
+    if (net->slot_chunks)
         for (size_t i = 0; i < net->n_slots; i++)
-            if (net->slots[i].in_use && net->slots[i].hop >= 0 && net->slots[i].ev)
-                ts_engine_cancel(net->engine, net->slots[i].ev);
+            if (slot_at(net, i)->in_use && slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
+                ts_engine_cancel(net->engine, slot_at(net, i)->ev);
     if (net->hops)
         for (size_t i = 0; i < net->n_hops; i++)
-            if (net->hops[i].rng)
-                gsl_rng_free(net->hops[i].rng);
+            if (net->hops[i].draws) {
+                gsl_rng_free(net->hops[i].draws->rng);
+                ts_free(net->hops[i].draws);
+            }
     if (net->links)
         for (size_t l = 0; l < net->n_links; l++) {
             ts_free(net->links[l].name);
-            ts_dist_fini(&net->links[l].jitter);
+            if (net->links[l].draws) {
+                ts_dist_fini(&net->links[l].draws->jitter);
+                ts_free(net->links[l].draws);
+            }
         }
     if (net->media)
         for (size_t i = 0; i < net->n_media; i++) {
@@ -884,7 +960,9 @@ void ts_network_free(ts_network *net)
     ts_free(net->weights);
     ts_free(net->medium_first);
     ts_free(net->medium_hops);
-    ts_free(net->slots);
+    for (size_t i = 0; i < net->n_slot_chunks; i++)
+        ts_free(net->slot_chunks[i]);
+    ts_free(net->slot_chunks);
     ts_free(net);
 }
 
@@ -895,7 +973,7 @@ void ts_network_free(ts_network *net)
  * the message had no event (its arrival was "never"): then it stays so. */
 static void set_arrival(ts_network *net, int slot, ts_time at)
 {
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     if (s->ev)
         ts_engine_cancel(net->engine, s->ev);
     s->ev = 0;
@@ -927,7 +1005,7 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
     for (size_t k = 0; k < m->ring_count; k++) {
         backlog_entry *e = &m->ring[(m->ring_head + k) % m->ring_cap];
         int slot = e->slot;
-        packet_slot *s = &net->slots[slot];
+        packet_slot *s = slot_at(net, slot);
         hop_state *h = &net->hops[s->hop];
         ts_time start = s->tx_end - s->ser;
         ts_time ser = s->ser, tx_end;
@@ -960,8 +1038,8 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
         s->tx_end = e->tx_end = tx_end;
         t = tx_end;
         ts_time arrival = add_sat(tx_end, s->delay);
-        if (!h->reorder_allowed && s->prev >= 0 && net->slots[s->prev].arrival > arrival)
-            arrival = net->slots[s->prev].arrival;
+        if (!h->reorder_allowed && s->prev >= 0 && slot_at(net, s->prev)->arrival > arrival)
+            arrival = slot_at(net, s->prev)->arrival;
         if (arrival != s->arrival)
             set_arrival(net, slot, arrival);
         if (!h->reorder_allowed && slot == h->tail)
@@ -983,7 +1061,7 @@ static void remove_from_medium(ts_network *net, medium_state *m, int hop, ts_tim
     size_t kept = 0;
     for (size_t k = 0; k < m->ring_count; k++) {
         backlog_entry e = m->ring[(m->ring_head + k) % m->ring_cap];
-        if (net->slots[e.slot].hop == hop) {
+        if (slot_at(net, e.slot)->hop == hop) {
             m->backlog_bytes -= e.bytes;
             m->backlog_packets -= e.packets;
             continue;
@@ -1027,14 +1105,14 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
      * that saturated times stay consistent with them. */
     ts_time unsent = h->backlog_ser;
     if (h->cursor >= 0) {
-        const packet_slot *c = &net->slots[h->cursor];
+        const packet_slot *c = slot_at(net, h->cursor);
         ts_time start = c->tx_end - c->ser;
         if (start < now)
             unsent -= now - start;
     }
     int first = h->head;
-    for (int i = first; i >= 0; i = net->slots[i].next) {
-        packet_slot *s = &net->slots[i];
+    for (int i = first; i >= 0; i = slot_at(net, i)->next) {
+        packet_slot *s = slot_at(net, i);
         if (s->ev)
             ts_engine_cancel(net->engine, s->ev);
         s->ev = 0;
@@ -1059,7 +1137,7 @@ static size_t kill_hop(ts_network *net, size_t hop)
     hop_state *h = &net->hops[hop];
     size_t n = 0;
     for (int i = clear_hop(net, h, 0); i >= 0; n++) {
-        packet_slot *s = &net->slots[i];
+        packet_slot *s = slot_at(net, i);
         int next = s->next;     /* read first: finish() recycles the slot */
         h->c.down_messages++;
         h->c.down_packets += (uint64_t)s->frags;
@@ -1077,7 +1155,7 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     int slot = take_slot(net);
     if (slot < 0)
         return TS_ENOMEM;
-    packet_slot *s = &net->slots[slot];
+    packet_slot *s = slot_at(net, slot);
     s->pkt = *packet;
     s->pkt.sent = ts_engine_now(net->engine);
     s->pkt.received = -1;
@@ -1114,7 +1192,7 @@ int ts_network_flush_in_flight(ts_network *net)
         empty_medium(&net->media[i], now);
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        n += net->slots[i].in_use != 0;
+        n += slot_at(net, i)->in_use != 0;
     if (n == 0)
         return TS_OK;
     order_entry *list = ts_malloc(n * sizeof *list);
@@ -1122,14 +1200,14 @@ int ts_network_flush_in_flight(ts_network *net)
         /* Without room to sort, report in slot order rather than lose rows,
          * and say so: the order is not the documented one. */
         for (size_t i = 0; i < net->n_slots; i++)
-            if (net->slots[i].in_use)
+            if (slot_at(net, i)->in_use)
                 finish(net, (int)i, TS_PKT_IN_FLIGHT);
         return TS_ENOMEM;
     }
     n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        if (net->slots[i].in_use)
-            list[n++] = (order_entry){net->slots[i].order, (int)i};
+        if (slot_at(net, i)->in_use)
+            list[n++] = (order_entry){slot_at(net, i)->order, (int)i};
     qsort(list, n, sizeof *list, by_order);
     for (size_t i = 0; i < n; i++)
         finish(net, list[i].slot, TS_PKT_IN_FLIGHT);
@@ -1235,8 +1313,8 @@ int ts_network_set_node_up(ts_network *net, int node, int up)
      * every link, as this happens once per crash, never per message. */
     size_t m = 0;
     for (size_t l = 0; l < net->n_links; l++) {
-        const hop_state *h = &net->hops[2 * l];
-        if (h->from != node && h->to != node)
+        /* hop 2l runs from the link's a end to its b end, hop 2l + 1 back */
+        if (net->hops[2 * l + 1].to != node && net->hops[2 * l].to != node)
             continue;
         int before = link_live(net, l);
         net->down_ends[l] = (unsigned char)(net->down_ends[l] + (up ? -1 : 1));
@@ -1288,18 +1366,12 @@ int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)
 {
     if (link < 0 || (size_t)link >= net->n_links)
         return TS_EINVAL;
-    const ts_loss_desc *l = loss ? loss : &net->links[link].loss_cfg;
+    const ts_loss_desc *l = loss ? loss : link_loss(&net->links[link]);
     if (!check_loss(l))
         return TS_EINVAL;
-    for (size_t dir = 0; dir < 2; dir++) {
-        size_t hop = 2 * (size_t)link + dir;
-        hop_state *h = &net->hops[hop];
-        h->loss = *l;
-        h->ge_bad = 0;
-        h->ge_left = 0;
-        if (ensure_rng(net, hop) != TS_OK)
+    for (size_t dir = 0; dir < 2; dir++)
+        if (set_hop_loss(net, 2 * (size_t)link + dir, l) != TS_OK)
             return TS_ENOMEM;
-    }
     return TS_OK;
 }
 
@@ -1389,22 +1461,22 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     int64_t bytes = h->backlog_bytes, packets = h->backlog_packets;
     ts_time unsent = h->backlog_ser;
     int i = h->cursor;
-    while (i >= 0 && net->slots[i].tx_end <= now) {
-        bytes -= net->slots[i].wire;
-        packets -= net->slots[i].frags;
-        unsent -= net->slots[i].ser;
-        i = net->slots[i].next;
+    while (i >= 0 && slot_at(net, i)->tx_end <= now) {
+        bytes -= slot_at(net, i)->wire;
+        packets -= slot_at(net, i)->frags;
+        unsent -= slot_at(net, i)->ser;
+        i = slot_at(net, i)->next;
     }
     /* Only the first message not yet sent can be part-way through. */
     if (i >= 0) {
-        ts_time start = net->slots[i].tx_end - net->slots[i].ser;
+        ts_time start = slot_at(net, i)->tx_end - slot_at(net, i)->ser;
         if (start < now)
             unsent -= now - start;
     }
     out->busy_ns = h->own_scheduled - unsent;
     out->queue_bytes = bytes;
     out->queue_packets = packets;
-    out->up = net->links[h->link].up;
+    out->up = net->links[directed_hop / 2].up;
 }
 
 void ts_network_medium_counters(const ts_network *net, int medium,

@@ -23,20 +23,14 @@ typedef struct site_info {
     size_t external;          /* links leaving the site */
 } site_info;
 
-static void zone_fini(ts__topo_zone *z)
-{
-    ts_free(z->nodes);
-    ts_free(z->adj_first);
-    ts_free(z->adj);
-}
 
 void ts_topology_free(ts_topology *t)
 {
     if (!t)
         return;
-    if (t->zones)
-        for (size_t i = 0; i < t->n_zones; i++)
-            zone_fini(&t->zones[i]);
+    ts_free(t->zone_nodes);
+    ts_free(t->zone_adj_first);
+    ts_free(t->zone_adj);
     ts_free(t->zones);
     ts_free(t->link_a);
     ts_free(t->link_b);
@@ -186,13 +180,24 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         t->zone_of[n] = z;
         t->local_of[n] = t->zones[z].n_members++;
     }
+    /* Every zone's lists are slices of three blocks, not three blocks of
+     * their own: a fleet has a zone per robot, and three allocations each
+     * cost more in allocator overhead than the lists themselves. */
+    size_t total_local = 0;
     for (size_t z = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
         zz->n = zz->n_members + (z > 0);
-        zz->nodes = ts_malloc(((size_t)zz->n + 1) * sizeof *zz->nodes);
-        zz->adj_first = ts_calloc((size_t)zz->n + 1, sizeof *zz->adj_first);
-        if (!zz->nodes || !zz->adj_first)
-            goto nomem;
+        total_local += (size_t)zz->n + 1;
+    }
+    t->zone_nodes = ts_malloc(total_local * sizeof *t->zone_nodes);
+    t->zone_adj_first = ts_calloc(total_local, sizeof *t->zone_adj_first);
+    if (!t->zone_nodes || !t->zone_adj_first)
+        goto nomem;
+    for (size_t z = 0, at = 0; z < n_zones; z++) {
+        ts__topo_zone *zz = &t->zones[z];
+        zz->nodes = t->zone_nodes + at;
+        zz->adj_first = t->zone_adj_first + at;
+        at += (size_t)zz->n + 1;
         if (z > 0)
             zz->nodes[zz->n_members] = zz->attach;
         if ((size_t)zz->n > t->max_local)
@@ -213,16 +218,23 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         t->zones[z].adj_first[1 + (t->zone_of[a] == z ? t->local_of[a] : t->zones[z].n_members)]++;
         t->zones[z].adj_first[1 + (t->zone_of[b] == z ? t->local_of[b] : t->zones[z].n_members)]++;
     }
+    size_t total_adj = 0;
     for (size_t z = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
         for (int v = 0; v < zz->n; v++)
             zz->adj_first[v + 1] += zz->adj_first[v];
         size_t m = zz->adj_first[zz->n];
-        zz->adj = ts_malloc((m ? m : 1) * sizeof *zz->adj);
-        if (!zz->adj)
-            goto nomem;
+        total_adj += m;
         if (m > t->max_adj)
             t->max_adj = m;
+    }
+    t->zone_adj = ts_malloc((total_adj ? total_adj : 1) * sizeof *t->zone_adj);
+    if (!t->zone_adj)
+        goto nomem;
+    for (size_t z = 0, at = 0; z < n_zones; z++) {
+        ts__topo_zone *zz = &t->zones[z];
+        zz->adj = t->zone_adj + at;
+        at += zz->adj_first[zz->n];
     }
     /* Fill in link order, with adj_first as a cursor, then restore it. */
     for (size_t l = 0; l < n_links; l++) {

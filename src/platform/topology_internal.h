@@ -39,6 +39,9 @@ struct ts_topology {
     int *local_of;            /* per node: index within its own zone */
     int *link_zone;           /* per link, -1 for a self-loop */
     ts__topo_zone *zones;     /* zones[0] is the backbone */
+    int *zone_nodes;          /* every zone's nodes, zone by zone */
+    size_t *zone_adj_first;   /* every zone's adj_first, zone by zone */
+    ts__topo_adj *zone_adj;   /* every zone's adjacency lists */
     size_t n_zones;
     size_t max_local;         /* largest zone, in local nodes */
     size_t max_adj;           /* largest zone, in adjacency entries */

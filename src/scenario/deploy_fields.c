@@ -516,9 +516,16 @@ static int safety_copy(ts_safety_mode *dst, const ts_safety_mode *src)
 
 void ts__component_fini(ts_scenario_component *c)
 {
-    ts_free(c->id);
+    if (c->fleet_member <= 0)   /* a fleet copy's id is in its site's block */
+        ts_free(c->id);
     c->id = NULL;
     safety_fini(&c->safety);
+    if (c->fleet_member > 0) {
+        /* a fleet copy reads its template's versions (fleet_expand.c) */
+        c->versions = NULL;
+        c->n_versions = 0;
+        return;
+    }
     for (size_t i = 0; i < c->n_versions; i++)
         ts_free(c->versions[i].id);
     ts_free(c->versions);

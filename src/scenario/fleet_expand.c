@@ -45,6 +45,9 @@ typedef struct expansion {
     int *nodes, *links, *comps, *topics, *reqs, *clients, *allows;
     size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows;
     int *node_map, *comp_map, *topic_map;
+    size_t id_chars, n_ids;   /* one copy's ids: their templates' lengths
+                                 and how many */
+    char *id_at, *id_end;     /* the current copy's ids block, unused part */
 } expansion;
 
 static int oom(expansion *e, int line)
@@ -209,11 +212,40 @@ static int make_room(expansion *e)
 
 /* ---- one copy ------------------------------------------------------------ */
 
-/* dst (counted already, pointers cleared) gets src's id with "_rK". */
+/* A copy's ids (its robot's, its nodes', links', components' and topics')
+ * share one block, which the copy's site id owns: a fleet of 10,000
+ * robots made 50,000 small allocations for them, each costing more in
+ * allocator overhead than its text. ts_scenario_free frees the block with
+ * the site's id and knows the others as a fleet copy's (ts__fleet_copy_*
+ * below). */
+
+static void count_ids(expansion *e)
+{
+    const ts_scenario *s = e->s;
+    e->id_chars = strlen(s->sites[e->f->template_site].id);
+    e->n_ids = 1 + e->n_nodes + e->n_links + e->n_comps + e->n_topics;
+    for (size_t i = 0; i < e->n_nodes; i++)
+        e->id_chars += strlen(s->nodes[e->nodes[i]].id);
+    for (size_t i = 0; i < e->n_links; i++)
+        e->id_chars += strlen(s->links[e->links[i]].id);
+    for (size_t i = 0; i < e->n_comps; i++)
+        e->id_chars += strlen(s->components[e->comps[i]].id);
+    for (size_t i = 0; i < e->n_topics; i++)
+        e->id_chars += strlen(s->topics[e->topics[i]].id);
+}
+
+/* dst (counted already, pointers cleared) gets src's id with "_rK", in
+ * the copy's block (made by copy_site with room for every id). */
 static int copy_id(expansion *e, char **dst, const char *src, int k, int line)
 {
-    *dst = ts__id_suffix(src, "_r", k);
-    return *dst ? TS_OK : oom(e, line);
+    int n = snprintf(e->id_at, (size_t)(e->id_end - e->id_at), "%s_r%d", src, k);
+    if (n < 0 || n >= e->id_end - e->id_at)
+        return ts_error_set(e->err, TS_EINVAL, e->file, line,
+                            "fleet %s: copy %d's ids do not fit their block",
+                            e->f->id, k);
+    *dst = e->id_at;
+    e->id_at += n + 1;
+    return TS_OK;
 }
 
 static int copy_site(expansion *e, int k, int *site)
@@ -226,7 +258,20 @@ static int copy_site(expansion *e, int k, int *site)
     c->id = NULL;
     c->fleet = e->fleet;
     c->fleet_member = k;
-    return copy_id(e, &c->id, t->id, k, t->line);
+    char digits[16];
+    size_t per_id = 2 + (size_t)snprintf(digits, sizeof digits, "%d", k) + 1;
+    size_t size = e->id_chars + e->n_ids * per_id;
+    if (!(c->id = ts_malloc(size)))
+        return oom(e, t->line);
+    e->id_at = c->id;
+    e->id_end = c->id + size;
+    char *block = c->id;
+    int rc = copy_id(e, &c->id, t->id, k, t->line);
+    if (rc) {
+        ts_free(block);
+        c->id = NULL;
+    }
+    return rc;
 }
 
 static int copy_nodes(expansion *e, int k, int site)
@@ -278,15 +323,32 @@ static int copy_components(expansion *e, int k, int site)
     size_t first = s->n_components;
     for (size_t i = 0; i < e->n_comps; i++) {
         const ts_scenario_component *src = &s->components[e->comps[i]];
+        /* ts__component_copy wants an id of its own; the copy keeps the
+         * block's */
         char *id = ts__id_suffix(src->id, "_r", k);
         if (!id)
             return oom(e, src->line);
         int j = (int)s->n_components;
         ts_scenario_component *c = &s->components[s->n_components++];
-        int rc = ts__component_copy(c, src, id);
+        /* A copy of the versions would be the same list each time: the
+         * copy reads its template's (their ids and figures are the same on
+         * every robot, and nothing changes them after the load), which
+         * ts__component_fini knows by fleet_member > 0. It is marked in
+         * the same step it is made, so a copy that failed owns nothing. */
+        ts_scenario_component plain = *src;
+        plain.versions = NULL;
+        plain.n_versions = 0;
+        int rc = ts__component_copy(c, &plain, id);
         ts_free(id);
         if (rc)
             return oom(e, src->line);
+        /* its id in the copy's block, marked a copy in the same step */
+        ts_free(c->id);
+        c->id = NULL;
+        if ((rc = copy_id(e, &c->id, src->id, k, src->line)) != TS_OK)
+            return rc;
+        c->versions = src->versions;
+        c->n_versions = src->n_versions;
         c->pin = mapped(e->node_map, src->pin);
         c->site = site;
         c->fleet_template = e->comps[i];
@@ -315,9 +377,6 @@ static int copy_topics(expansion *e, int k)
         t->n_subscribers = 0;
         t->publisher = mapped(e->comp_map, src->publisher);
         e->topic_map[e->topics[i]] = j;
-        int rc = copy_id(e, &t->id, src->id, k, src->line);
-        if (rc)
-            return rc;
         t->subscribers = ts_malloc((src->n_subscribers + 1) *
                                    sizeof *t->subscribers);
         if (!t->subscribers)
@@ -325,6 +384,11 @@ static int copy_topics(expansion *e, int k)
         for (size_t m = 0; m < src->n_subscribers; m++)
             t->subscribers[t->n_subscribers++] =
                 mapped(e->comp_map, src->subscribers[m]);
+        /* last: with its subscribers in place, ts__fleet_copy_topic knows
+         * it for a copy */
+        int rc = copy_id(e, &t->id, src->id, k, src->line);
+        if (rc)
+            return rc;
     }
     return TS_OK;
 }
@@ -447,6 +511,8 @@ static int expand_fleet(expansion *e)
     rc = collect(e);
     if (!rc)
         rc = make_room(e);
+    if (!rc)
+        count_ids(e);
     if (rc)
         return rc;
     size_t first[] = {s->n_sites, s->n_nodes, s->n_links, s->n_components,
@@ -477,6 +543,37 @@ static int expand_fleet(expansion *e)
     if (!rc)
         rc = check_ids(e, K_TOPIC, first[K_TOPIC], e->topics, e->n_topics);
     return rc;
+}
+
+/* ---- which items are fleet copies (whose ids are not their own) -------- */
+
+int ts__fleet_copy_node(const ts_scenario *s, size_t i)
+{
+    int site = s->nodes[i].site;
+    return site >= 0 && (size_t)site < s->n_sites && s->sites[site].fleet_member > 0;
+}
+
+int ts__fleet_copy_link(const ts_scenario *s, size_t i)
+{
+    const ts_scenario_link *l = &s->links[i];
+    return (l->a >= 0 && (size_t)l->a < s->n_nodes && ts__fleet_copy_node(s, (size_t)l->a)) ||
+           (l->b >= 0 && (size_t)l->b < s->n_nodes && ts__fleet_copy_node(s, (size_t)l->b));
+}
+
+static int copy_component(const ts_scenario *s, int c)
+{
+    return c >= 0 && (size_t)c < s->n_components && s->components[c].fleet_member > 0;
+}
+
+int ts__fleet_copy_topic(const ts_scenario *s, size_t i)
+{
+    const ts_scenario_topic *t = &s->topics[i];
+    if (copy_component(s, t->publisher))
+        return 1;
+    for (size_t k = 0; k < t->n_subscribers; k++)
+        if (copy_component(s, t->subscribers[k]))
+            return 1;
+    return 0;
 }
 
 int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)

@@ -660,23 +660,29 @@ void ts_scenario_free(ts_scenario *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_sites; i++)
-        ts_free(s->sites[i].id);
+    /* A fleet copy's ids live in one block its site's id owns
+     * (fleet_expand.c): the others are not freed on their own, and the
+     * sites go last, as the tests for a copy read them. */
     for (size_t i = 0; i < s->n_nodes; i++) {
-        ts_free(s->nodes[i].id);
+        if (!ts__fleet_copy_node(s, i))
+            ts_free(s->nodes[i].id);
         ts_free(s->nodes[i].model);
         ts__power_fini(&s->nodes[i].power);
     }
     for (size_t i = 0; i < s->n_links; i++) {
-        ts_free(s->links[i].id);
+        if (!ts__fleet_copy_link(s, i))
+            ts_free(s->links[i].id);
         ts_free(s->links[i].model);
+    }
+    for (size_t i = 0; i < s->n_topics; i++) {
+        if (!ts__fleet_copy_topic(s, i))
+            ts_free(s->topics[i].id);
+        ts_free(s->topics[i].subscribers);
     }
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);
-    for (size_t i = 0; i < s->n_topics; i++) {
-        ts_free(s->topics[i].id);
-        ts_free(s->topics[i].subscribers);
-    }
+    for (size_t i = 0; i < s->n_sites; i++)
+        ts_free(s->sites[i].id);
     for (size_t i = 0; i < s->n_media; i++) {
         ts_free(s->media[i].id);
         ts_free(s->media[i].profile);

@@ -383,6 +383,13 @@ int ts__robot_tier(uint32_t flags);
  * whose id is taken) name the template element's line. */
 int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err);
 
+/* 1 if node, link or topic i is a fleet copy: its id is then part of a
+ * block its copy's site id owns, and is not freed on its own (a
+ * component knows it by fleet_member > 0). */
+int ts__fleet_copy_node(const ts_scenario *s, size_t i);
+int ts__fleet_copy_link(const ts_scenario *s, size_t i);
+int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
+
 /* Walks a validated <scenario> document into s (whose path, name and text
  * are already set): sites, nodes, media, links, configuration, QoS
  * profiles, components, topics, services, policies, fleets, rollouts,

@@ -65,10 +65,10 @@ static int check_topic_routes(const ts_scenario *s, const ts_plan *plan,
 {
     for (size_t t = 0; t < s->n_topics; t++) {
         const ts_scenario_topic *tp = &s->topics[t];
-        int from = plan->placement[tp->publisher].node;
+        int from = plan->node_of[tp->publisher];
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             int sub = tp->subscribers[k];
-            int to = plan->placement[sub].node;
+            int to = plan->node_of[sub];
             if (ts_routes_hops(routes, from, to) < 0)
                 return ts_error_set(err, TS_EINFEASIBLE, s->path, tp->line,
                                     "topic %s: no route from node %s (publisher %s) "
@@ -119,36 +119,37 @@ static ts_place_latency *latency_lists(const ts_scenario *s, size_t *first, size
     return all;
 }
 
-int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
+/* The plan's entries from the deployment code's results: each reason
+ * copied at its own length into one block. TS_OK or TS_ENOMEM. */
+static int pack_results(ts_plan *plan, const ts_place_result *results, size_t n)
 {
-    *out = NULL;
-    size_t nn = s->n_nodes ? s->n_nodes : 1, nc = s->n_components ? s->n_components : 1;
-    ts_place_node *nodes = ts_calloc(nn, sizeof *nodes);
-    ts_place_component *comps = ts_calloc(nc, sizeof *comps);
-    size_t *lat_first = ts_calloc(nc, sizeof *lat_first);
-    size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
-    ts_place_latency *lat = lat_first && lat_count ? latency_lists(s, lat_first, lat_count) : NULL;
-    ts_net_link_desc *links = link_descs(s);
-    ts_plan *plan = ts_calloc(1, sizeof *plan);
-    if (plan) {
-        plan->placement = ts_calloc(nc, sizeof *plan->placement);
-        plan->node_of = ts_calloc(nc, sizeof *plan->node_of);
-        plan->usage = ts_calloc(nn, sizeof *plan->usage);
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += strnlen(results[i].reason, sizeof results[i].reason - 1) + 1;
+    plan->placement = ts_calloc(n ? n : 1, sizeof *plan->placement);
+    plan->reasons = ts_malloc(total);
+    if (!plan->placement || !plan->reasons)
+        return TS_ENOMEM;
+    char *at = plan->reasons;
+    for (size_t i = 0; i < n; i++) {
+        const ts_place_result *r = &results[i];
+        size_t len = strnlen(r->reason, sizeof r->reason - 1);
+        memcpy(at, r->reason, len);
+        at[len] = '\0';
+        plan->placement[i] = (ts_plan_place){.node = r->node,
+                                             .rule = r->rule,
+                                             .fell_back = r->fell_back,
+                                             .core_mask = r->core_mask,
+                                             .reason = at};
+        at += len + 1;
     }
-    ts_routes *routes = NULL;
-    int rc = TS_OK;
-    if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !plan ||
-        !plan->placement || !plan->node_of || !plan->usage) {
-        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
-        goto out;
-    }
-    plan->n_components = s->n_components;
-    plan->n_nodes = s->n_nodes;
-    /* The placement weighs links by their own latency (a medium's is not
-     * counted here, as before the topology was shared). */
-    if ((rc = build_topology(s, links, &plan->topology, err)) != TS_OK ||
-        (rc = ts_routes_new_on(plan->topology, NULL, &routes, err)) != TS_OK)
-        goto out;
+    return TS_OK;
+}
+
+/* The deployment code's view of the scenario's nodes and components (the
+ * latency lists are the caller's). */
+static void place_nodes(const ts_scenario *s, ts_place_node *nodes)
+{
     for (size_t i = 0; i < s->n_nodes; i++) {
         const ts_scenario_node *n = &s->nodes[i];
         nodes[i] = (ts_place_node){.id = n->id,
@@ -158,6 +159,10 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
                                    .gpus = n->gpus,
                                    .gpu_memory_bytes = n->gpu_memory_bytes};
     }
+}
+
+static void place_components(const ts_scenario *s, ts_place_component *comps)
+{
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
         ts_place_component *pc = &comps[i];
@@ -171,12 +176,76 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
         pc->backup_of = c->backup_of;
         pc->core_redundancy = c->core_redundancy;
         pc->replica_of = c->replica_of;
-        pc->latency = &lat[lat_first[i]];
-        pc->n_latency = lat_count[i];
+    }
+}
+
+int ts_plan_usage(const ts_scenario *s, const ts_plan *plan, ts_place_usage *usage,
+                  ts_error *err)
+{
+    size_t nn = s->n_nodes ? s->n_nodes : 1, nc = s->n_components ? s->n_components : 1;
+    ts_place_node *nodes = ts_calloc(nn, sizeof *nodes);
+    ts_place_component *comps = ts_calloc(nc, sizeof *comps);
+    ts_place_result *results = ts_calloc(nc, sizeof *results);
+    int rc;
+    if (!nodes || !comps || !results) {
+        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan's use");
+    } else {
+        place_nodes(s, nodes);
+        place_components(s, comps);
+        for (size_t i = 0; i < s->n_components; i++) {
+            results[i].node = plan->placement[i].node;
+            results[i].rule = plan->placement[i].rule;
+            results[i].core_mask = plan->placement[i].core_mask;
+            results[i].fell_back = plan->placement[i].fell_back;
+        }
+        rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, results,
+                                usage, err);
+    }
+    ts_free(nodes);
+    ts_free(comps);
+    ts_free(results);
+    return rc;
+}
+
+int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
+{
+    *out = NULL;
+    size_t nn = s->n_nodes ? s->n_nodes : 1, nc = s->n_components ? s->n_components : 1;
+    ts_place_node *nodes = ts_calloc(nn, sizeof *nodes);
+    ts_place_component *comps = ts_calloc(nc, sizeof *comps);
+    size_t *lat_first = ts_calloc(nc, sizeof *lat_first);
+    size_t *lat_count = ts_calloc(nc, sizeof *lat_count);
+    ts_place_latency *lat = lat_first && lat_count ? latency_lists(s, lat_first, lat_count) : NULL;
+    ts_net_link_desc *links = link_descs(s);
+    /* The deployment code's results, with their fixed-size reasons, live
+     * only until they are packed into the plan below. */
+    ts_place_result *results = ts_calloc(nc, sizeof *results);
+    ts_plan *plan = ts_calloc(1, sizeof *plan);
+    if (plan)
+        plan->node_of = ts_calloc(nc, sizeof *plan->node_of);
+    ts_routes *routes = NULL;
+    int rc = TS_OK;
+    if (!nodes || !comps || !lat_first || !lat_count || !lat || !links || !results ||
+        !plan || !plan->node_of) {
+        rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for the plan");
+        goto out;
+    }
+    plan->n_components = s->n_components;
+    plan->n_nodes = s->n_nodes;
+    /* The placement weighs links by their own latency (a medium's is not
+     * counted here, as before the topology was shared). */
+    if ((rc = build_topology(s, links, &plan->topology, err)) != TS_OK ||
+        (rc = ts_routes_new_on(plan->topology, NULL, &routes, err)) != TS_OK)
+        goto out;
+    place_nodes(s, nodes);
+    place_components(s, comps);
+    for (size_t i = 0; i < s->n_components; i++) {
+        comps[i].latency = &lat[lat_first[i]];
+        comps[i].n_latency = lat_count[i];
     }
     ts_place_options opts = {route_latency, routes};
     rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
-                                 plan->placement, err);
+                                 results, err);
     /* A route the placement could not compute for want of memory looked
      * unreachable to it: that is no verdict on the scenario. */
     if (rc != TS_OK && ts_routes_out_of_memory(routes)) {
@@ -204,15 +273,16 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
         goto out;
     }
     for (size_t i = 0; i < s->n_components; i++)
-        plan->node_of[i] = plan->placement[i].node;
+        plan->node_of[i] = results[i].node;
     if ((rc = check_topic_routes(s, plan, routes, err)) != TS_OK) {
         if (ts_routes_out_of_memory(routes))
             rc = ts_error_set(err, TS_ENOMEM, s->path, 0, "no memory for routes");
         goto out;
     }
-    rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, plan->placement,
-                            plan->usage, err);
+    if ((rc = pack_results(plan, results, s->n_components)) != TS_OK)
+        rc = ts_error_set(err, rc, s->path, 0, "no memory for the plan");
 out:
+    ts_free(results);
     ts_routes_free(routes);
     ts_free(nodes);
     ts_free(comps);
@@ -233,8 +303,8 @@ void ts_plan_free(ts_plan *plan)
     if (!plan)
         return;
     ts_free(plan->placement);
+    ts_free(plan->reasons);
     ts_free(plan->node_of);
-    ts_free(plan->usage);
     ts_topology_free(plan->topology);
     ts_free(plan);
 }

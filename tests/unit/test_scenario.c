@@ -2501,7 +2501,8 @@ static void test_fleet_expansion(void **state)
     assert_int_equal(cam2->n_versions, 2);
     assert_string_equal(cam2->versions[1].id, "v2");
     assert_true(cam2->versions[1].exec_ns == 3 * MS_NS);
-    assert_ptr_not_equal(cam2->versions, s->components[2].versions);
+    /* a copy reads its template's versions rather than a copy of them */
+    assert_ptr_equal(cam2->versions, s->components[2].versions);
     assert_int_equal(cam2->line, 27);
     assert_true(s->components[13].heartbeat_ns == 0);
     assert_true(s->components[12].heartbeat_ns == MS_NS);
