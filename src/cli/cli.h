@@ -16,6 +16,7 @@ int cli_plan(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_batch(int argc, char **argv);
 
 /* Prints "toposim: file:line: message" on stderr. */
 void cli_print_error(const ts_error *err);

@@ -29,6 +29,8 @@ static const char usage[] =
     "                          integration, recommendations, fail-closed gates\n"
     "  report TRACE.h5         plots (gnuplot PNG and SVG) and an HTML page with\n"
     "                          the scorecard, into results/<trace>-report/\n"
+    "  batch SCENARIO.xml...   run and validate many scenarios, N at a time;\n"
+    "                          one summary and one JUnit file\n"
     "\n"
     "`toposim COMMAND --help` describes a command's options.\n"
     "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage\n";
@@ -148,6 +150,8 @@ static int run_command(int argc, char **argv)
         return cli_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cli_report(argc - 1, argv + 1);
+    if (!strcmp(cmd, "batch"))
+        return cli_batch(argc - 1, argv + 1);
     fprintf(stderr, "toposim: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }
