@@ -644,14 +644,17 @@ int ts_trace_writer_open(const char *final_path, const ts_trace_meta *meta,
     }
 
     /* The root group takes its creation properties from the file creation
-     * list, so times are switched off there too. The 1.8 object formats,
-     * and no later, keep the file readable by any HDF5 tool since 1.8 while
-     * giving the superblock and every object header a checksum that HDF5
-     * verifies when it reads them (the earliest formats have none). */
+     * list, so times are switched off there too. The 1.10 object formats
+     * give the superblock, every object header and every chunk index a
+     * checksum that HDF5 verifies when it reads them. The 1.8 formats
+     * index chunks with version 1 B-trees, which have none: one changed
+     * byte there made a chunk look unwritten, and HDF5 then reads its rows
+     * as fill values without an error (seen: /link_state read as zeros
+     * that passed every gate). HDF5 1.10 or later reads these files. */
     hid_t fcpl = no_times_plist(H5P_FILE_CREATE);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     int ok = fcpl >= 0 && fapl >= 0 &&
-             H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
+             H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0 &&
              H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 &&
              /* No raw-data chunk cache: every append is one whole chunk
               * (or the last, partial one), never read back, so a cache

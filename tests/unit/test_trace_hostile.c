@@ -178,12 +178,12 @@ static void test_row_count_beyond_storage(void **state)
 
 /* 1 when any table's rows differ. Rows are read into zeroed memory, so
  * padding compares equal. */
-static int tables_differ(const ts_trace *a, const ts_trace *b)
+static const char *tables_differ(const ts_trace *a, const ts_trace *b)
 {
 #define DIFF(table) \
     if (a->n_##table != b->n_##table || \
         (a->n_##table && memcmp(a->table, b->table, a->n_##table * sizeof a->table[0]))) \
-        return 1;
+        return "/" #table;
     DIFF(nodes) DIFF(links) DIFF(components) DIFF(topics) DIFF(placement)
     DIFF(requirements) DIFF(messages) DIFF(jobs) DIFF(link_state) DIFF(node_state)
     DIFF(core_state) DIFF(events) DIFF(sites) DIFF(power_modes) DIFF(versions)
@@ -191,9 +191,10 @@ static int tables_differ(const ts_trace *a, const ts_trace *b)
     DIFF(service_replicas) DIFF(clients) DIFF(fleets) DIFF(rollouts) DIFF(expects)
     DIFF(component_state)
 #undef DIFF
-    return a->seed != b->seed || a->duration_ns != b->duration_ns ||
-           a->finished != b->finished ||
-           a->requirements_declared != b->requirements_declared;
+    if (a->seed != b->seed || a->duration_ns != b->duration_ns || a->finished != b->finished ||
+        a->requirements_declared != b->requirements_declared)
+        return "/meta";
+    return NULL;
 }
 
 static unsigned char *read_whole(const char *path, size_t *len)
@@ -254,14 +255,16 @@ static void mutate_trace(const char *name, const char *good, int count, unsigned
             refused++;
             continue;
         }
-        if (!tables_differ(orig, t)) {
+        const char *changed = tables_differ(orig, t);
+        if (!changed) {
             read_same++;
         } else {
             read_changed++;
             ts_validation *v = NULL;
             if (ts_validate(t, &v, &err) == TS_OK) {
                 if (v->all_pass)
-                    fail_msg("mutation %d: tables changed, yet every gate passed", i);
+                    fail_msg("%s mutation %d: %s changed, yet every gate passed", name, i,
+                             changed);
                 ts_validation_free(v);
             }
         }
