@@ -462,6 +462,10 @@ typedef struct ts_scenario_options {
     const char *models_dir;  /* NULL: search $TOPOSIM_MODELS, then models/
                                 beside or above the scenario's folder, then
                                 the installed share folder */
+    /* "PATH=VALUE" each, applied in order after parsing and before the
+     * schema and meaning checks (README, "Overrides"). */
+    const char *const *overrides;
+    size_t n_overrides;
 } ts_scenario_options;
 
 /* Loads, schema-validates and meaning-checks path. On success *out owns a

@@ -17,7 +17,8 @@
 #define BATCH_JUNIT_MAX_BYTES (16L * 1024 * 1024)
 
 static const char *const verdict_names[] = {
-    [BATCH_PASS] = "PASS",       [BATCH_FAIL] = "FAIL",   [BATCH_INVALID] = "INVALID",
+    [BATCH_PASS] = "PASS",       [BATCH_FAIL] = "FAIL",   [BATCH_NO_FIT] = "DOES-NOT-FIT",
+    [BATCH_INVALID] = "INVALID",
     [BATCH_NOT_RUN] = "NOT-RUN", [BATCH_CRASH] = "CRASH", [BATCH_TIMEOUT] = "TIMEOUT",
 };
 
@@ -200,6 +201,7 @@ int batch_write_summary(const char *path, const char *const *scenarios,
 static const char *error_type(batch_verdict v)
 {
     switch (v) {
+    case BATCH_NO_FIT: return "does-not-fit";
     case BATCH_INVALID: return "invalid-trace";
     case BATCH_NOT_RUN: return "not-run";
     case BATCH_CRASH: return "crash";
@@ -227,19 +229,22 @@ static xmlNodePtr error_suite(xmlDocPtr doc, const char *scenario, const char *s
     snprintf(time, sizeof time, "%.3f", wall_s > 0 ? wall_s : 0.0);
     xmlNodePtr suite = xmlNewDocNode(doc, NULL, (const xmlChar *)"testsuite", NULL);
     xmlSetProp(suite, (const xmlChar *)"name", (const xmlChar *)stem);
+    /* Not fitting is the deployment's failure; the others are errors. */
+    int no_fit = r->verdict == BATCH_NO_FIT;
     set_count(suite, "tests", 1);
-    set_count(suite, "failures", 0);
-    set_count(suite, "errors", 1);
+    set_count(suite, "failures", no_fit ? 1 : 0);
+    set_count(suite, "errors", no_fit ? 0 : 1);
     set_count(suite, "skipped", 0);
     xmlSetProp(suite, (const xmlChar *)"time", (const xmlChar *)time);
     xmlNodePtr tc = xmlNewChild(suite, NULL, (const xmlChar *)"testcase", NULL);
     char classname[300];
     snprintf(classname, sizeof classname, "toposim.%s.batch", stem);
     xmlSetProp(tc, (const xmlChar *)"classname", (const xmlChar *)classname);
-    xmlSetProp(tc, (const xmlChar *)"name", (const xmlChar *)"run-and-validate");
+    xmlSetProp(tc, (const xmlChar *)"name",
+               (const xmlChar *)(no_fit ? "placement" : "run-and-validate"));
     xmlSetProp(tc, (const xmlChar *)"time", (const xmlChar *)time);
     /* xmlNewTextChild escapes the text; xmlNewChild would not. */
-    xmlNodePtr e = xmlNewTextChild(tc, NULL, (const xmlChar *)"error",
+    xmlNodePtr e = xmlNewTextChild(tc, NULL, (const xmlChar *)(no_fit ? "failure" : "error"),
                                    (const xmlChar *)r->log_tail);
     xmlSetProp(e, (const xmlChar *)"type", (const xmlChar *)error_type(r->verdict));
     xmlSetProp(e, (const xmlChar *)"message", (const xmlChar *)why);
@@ -283,7 +288,10 @@ int batch_write_junit(const char *path, const char *const *scenarios,
             }
             xmlAddChild(root, error_suite(doc, scenarios[i], stems[i], &gone, wall_s[i]));
             tests++;
-            errors++;
+            if (gone.verdict == BATCH_NO_FIT)
+                failures++;
+            else
+                errors++;
         }
     }
     char buf[32];

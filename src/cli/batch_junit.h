@@ -13,6 +13,7 @@
 typedef enum batch_verdict {
     BATCH_PASS,     /* validated, every gate passed */
     BATCH_FAIL,     /* validated, a gate failed */
+    BATCH_NO_FIT,   /* the components do not fit the platform (run's 3) */
     BATCH_INVALID,  /* run, but validate refused the trace or said nothing */
     BATCH_NOT_RUN,  /* the scenario could not be run (bad input, no room) */
     BATCH_CRASH,    /* the scenario's process ended by a signal */

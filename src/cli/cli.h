@@ -9,7 +9,13 @@
 #include "toposim/error.h"
 #include "toposim/scenario.h"
 
-enum { CLI_OK = 0, CLI_GATE_FAILED = 1, CLI_BAD_INPUT = 2 };
+/* CLI_INFEASIBLE: a valid scenario whose components do not fit its
+ * platform (placement's TS_EINFEASIBLE): a result for a capacity
+ * question, not bad input. */
+enum { CLI_OK = 0, CLI_GATE_FAILED = 1, CLI_BAD_INPUT = 2, CLI_INFEASIBLE = 3 };
+
+/* CLI_INFEASIBLE for an infeasible placement, else CLI_BAD_INPUT. */
+int cli_plan_failure(const ts_error *err);
 
 int cli_check(int argc, char **argv);
 int cli_plan(int argc, char **argv);
@@ -21,10 +27,28 @@ int cli_batch(int argc, char **argv);
 /* Prints "toposim: file:line: message" on stderr. */
 void cli_print_error(const ts_error *err);
 
-/* Loads a scenario, printing any error; NULL on failure. */
-ts_scenario *cli_load_scenario(const char *path, const char *models_dir);
+/* The --set PATH=VALUE options of one command, in the order given. */
+#define CLI_MAX_OVERRIDES 256
+typedef struct cli_overrides {
+    const char *items[CLI_MAX_OVERRIDES];
+    size_t n;
+} cli_overrides;
 
-/* Parses "[--models DIR] [--help] SCENARIO.xml" for command cmd and loads
+/* Adds one --set for command cmd; a usage error (returned) past the cap. */
+int cli_override_option(const char *cmd, const char *arg, cli_overrides *o);
+
+/* The help text's lines for --set. */
+#define CLI_SET_HELP \
+    "      --set PATH=VALUE change one attribute after loading, before the\n" \
+    "                       checks (repeatable; e.g. fleet.count=40,\n" \
+    "                       link[wifi].bandwidth=50Mbps; README \"Overrides\")\n"
+
+/* Loads a scenario with the overrides (may be NULL), printing any error;
+ * NULL on failure. */
+ts_scenario *cli_load_scenario(const char *path, const char *models_dir,
+                               const cli_overrides *overrides);
+
+/* Parses "[--models DIR] [--set PATH=VALUE]... [--help] SCENARIO.xml" for command cmd and loads
  * the scenario into *out (the caller frees it). Returns CLI_OK with *out
  * NULL after printing help, CLI_OK with *out set, or the exit code of a
  * usage or load error. */

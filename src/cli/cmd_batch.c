@@ -53,12 +53,15 @@ static const char help[] =
     "  -q, --quiet           no line per scenario and no progress line\n"
     CLI_LIMIT_HELP
     "  -h, --help            this text\n"
-    "exit codes: 0 every gate of every scenario passes, 1 a gate failed,\n"
-    "2 bad usage, or a scenario could not be run or validated (bad input,\n"
-    "crash, time limit; its log says why)\n";
+    "exit codes: 0 every gate of every scenario passes, 1 a gate failed or\n"
+    "a scenario's components do not fit its platform, 2 bad usage, or a\n"
+    "scenario could not be run or validated (bad input, crash, time limit;\n"
+    "its log says why)\n";
 
-/* Child exit code when `run` failed (its own code is in the log). */
-#define BATCH_RUN_FAILED 3
+/* Child exit codes when `run` failed (its own code is in the log), and
+ * when the components did not fit (run's CLI_INFEASIBLE). */
+#define BATCH_RUN_FAILED 4
+#define BATCH_RUN_NO_FIT 5
 /* Grace between SIGTERM and SIGKILL for a scenario past its limit. */
 #define BATCH_KILL_GRACE_S 5.0
 
@@ -184,7 +187,7 @@ static void child_main(const batch_options *o, const batch_item *it)
     if (rc != CLI_OK) {
         fprintf(stderr, "toposim batch: run of %s exited %d\n", it->scenario, rc);
         fflush(NULL);
-        _exit(BATCH_RUN_FAILED);
+        _exit(rc == CLI_INFEASIBLE ? BATCH_RUN_NO_FIT : BATCH_RUN_FAILED);
     }
     char *vargv[] = {"validate", "--junit", (char *)it->junit, (char *)it->trace, NULL};
     optind = 0;
@@ -221,6 +224,9 @@ static void finish_item(batch_item *it)
         r->verdict = BATCH_CRASH;
         snprintf(r->why, sizeof r->why, "ended by signal %d (%s)", WTERMSIG(it->status),
                  strsignal(WTERMSIG(it->status)));
+    } else if (WIFEXITED(it->status) && WEXITSTATUS(it->status) == BATCH_RUN_NO_FIT) {
+        r->verdict = BATCH_NO_FIT;
+        batch_log_first_error(it->log, r->why, sizeof r->why);
     } else if (WIFEXITED(it->status) && WEXITSTATUS(it->status) == BATCH_RUN_FAILED) {
         r->verdict = BATCH_NOT_RUN;
         batch_log_first_error(it->log, r->why, sizeof r->why);
@@ -502,7 +508,7 @@ int cli_batch(int argc, char **argv)
         stems[i] = items[i].stem;
         walls[i] = items[i].wall_s;
         pass += results[i].verdict == BATCH_PASS;
-        fail += results[i].verdict == BATCH_FAIL;
+        fail += results[i].verdict == BATCH_FAIL || results[i].verdict == BATCH_NO_FIT;
     }
     errors = n - pass - fail;
     ts_error err;

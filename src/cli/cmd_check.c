@@ -6,7 +6,8 @@
 #include "toposim/world.h"
 
 static const char help[] =
-    "usage: toposim check [--models DIR] [--limit NAME=N] SCENARIO.xml\n"
+    "usage: toposim check [--models DIR] [--set PATH=VALUE]... [--limit NAME=N]\n"
+    "       SCENARIO.xml\n"
     "\n"
     "Validates SCENARIO.xml against the schema, checks its meaning\n"
     "(references, duplicate ids, impossible values, unreachable nodes)\n"
@@ -16,9 +17,11 @@ static const char help[] =
     "\n"
     "  -m, --models DIR   hardware model folder (default: models/ near the\n"
     "                     scenario, $TOPOSIM_MODELS, or the installed copy)\n"
+    CLI_SET_HELP
     CLI_LIMIT_HELP
     "  -h, --help         this text\n"
-    "exit codes: 0 valid, 2 invalid or usage error\n";
+    "exit codes: 0 valid, 2 invalid or usage error, 3 valid but the components\n"
+    "do not fit the platform\n";
 
 int cli_check(int argc, char **argv)
 {
@@ -32,7 +35,7 @@ int cli_check(int argc, char **argv)
     if (ts_plan_new(s, &plan, &err) != TS_OK) {
         cli_print_error(&err);
         ts_scenario_free(s);
-        return CLI_BAD_INPUT;
+        return cli_plan_failure(&err);
     }
     ts_plan_free(plan);
     printf("%s: ok (%zu nodes, %zu links, %zu components, %zu topics, "

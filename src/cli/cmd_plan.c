@@ -7,7 +7,8 @@
 #include "toposim/world.h"
 
 static const char help[] =
-    "usage: toposim plan [--models DIR] [--limit NAME=N] SCENARIO.xml\n"
+    "usage: toposim plan [--models DIR] [--set PATH=VALUE]... [--limit NAME=N]\n"
+    "       SCENARIO.xml\n"
     "\n"
     "Places every component (tier rules, then cpu/memory/GPU fit; a node=\n"
     "pin overrides) and prints one line per component: its node, tier,\n"
@@ -15,9 +16,11 @@ static const char help[] =
     "node's use (cpu, memory, GPUs, reserved cores).\n"
     "\n"
     "  -m, --models DIR   hardware model folder\n"
+    CLI_SET_HELP
     CLI_LIMIT_HELP
     "  -h, --help         this text\n"
-    "exit codes: 0 placed, 2 invalid scenario or infeasible placement\n";
+    "exit codes: 0 placed, 2 invalid scenario or usage error, 3 infeasible\n"
+    "placement (the components do not fit the platform)\n";
 
 int cli_plan(int argc, char **argv)
 {
@@ -38,7 +41,7 @@ int cli_plan(int argc, char **argv)
         ts_free(usage);
         ts_plan_free(plan);
         ts_scenario_free(s);
-        return CLI_BAD_INPUT;
+        return cli_plan_failure(&err);
     }
     printf("%-22s %-14s %-6s %-20s %s\n", "COMPONENT", "NODE", "TIER", "RULE", "REASON");
     for (size_t i = 0; i < s->n_components; i++) {

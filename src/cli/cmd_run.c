@@ -29,6 +29,7 @@ static const char help[] =
     "                   [--trace-compress none|fast|max] [--keep-partial] [-q]\n"
     "                   [--limit NAME=N] [--trace full|summary]\n"
     "                   [--trace-filter topic=NAME,...] [--trace-window T1..T2]\n"
+    "                   [--set PATH=VALUE]...\n"
     "                   SCENARIO.xml\n"
     "\n"
     "Places the components, simulates the platform and workload and writes\n"
@@ -61,14 +62,16 @@ static const char help[] =
     "                       one marked unfinished (validate fails it) instead\n"
     "                       of removing it\n"
     "  -q, --quiet          no run summary and no progress line\n"
+    CLI_SET_HELP
     CLI_LIMIT_HELP
     "  -h, --help           this text\n"
     "On a terminal, stderr shows one progress line (simulated time, share\n"
     "done, events per second, time left). SIGINT or SIGTERM stop the run\n"
     "within milliseconds and remove its temporary trace (a second one stops\n"
     "at once).\n"
-    "exit codes: 0 trace written, 2 bad input or error, 128+N stopped by\n"
-    "signal N (130 SIGINT, 143 SIGTERM)\n";
+    "exit codes: 0 trace written, 2 bad input or error, 3 the components do\n"
+    "not fit the platform (no trace), 128+N stopped by signal N (130 SIGINT,\n"
+    "143 SIGTERM)\n";
 
 /* The command that reproduces the run, as a shell would take it back:
  * "toposim run", the options that decide the result (seed, duration,
@@ -245,6 +248,7 @@ int cli_run(int argc, char **argv)
         {"trace", required_argument, NULL, 'T'},
         {"trace-filter", required_argument, NULL, 'F'},
         {"trace-window", required_argument, NULL, 'W'},
+        {"set", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_run_options opts = {0};
@@ -254,6 +258,8 @@ int cli_run(int argc, char **argv)
     int c;
     const char *seed_text = NULL, *duration_text = NULL;
     const char *level_text = NULL, *filter_text = NULL, *window_text = NULL;
+    static cli_overrides overrides;   /* 2 KiB: kept off the stack */
+    overrides.n = 0;
     while ((c = getopt_long(argc, argv, ":o:s:d:m:qh", longs, NULL)) != -1) {
         const char *why = NULL;
         switch (c) {
@@ -307,6 +313,10 @@ int cli_run(int argc, char **argv)
                                               "times, END after START, e.g. 5s..10s");
             window_text = optarg;
             break;
+        case 'V':
+            if (cli_override_option("run", optarg, &overrides) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("run", "an option is missing its value");
         default: return cli_usage_error("run", "unknown option");
@@ -318,9 +328,14 @@ int cli_run(int argc, char **argv)
         return cli_usage_error("run", "--trace-filter and --trace-window limit the full "
                                       "level's rows; the summary level keeps no row per "
                                       "message or job");
-    const char *words[16];
+    /* Overrides change the result, so the command line records them. */
+    const char *words[16 + 2 * CLI_MAX_OVERRIDES];
     size_t n_words = 0;
     words[n_words++] = "run";
+    for (size_t i = 0; i < overrides.n; i++) {
+        words[n_words++] = "--set";
+        words[n_words++] = overrides.items[i];
+    }
     if (level_text) {
         words[n_words++] = "--trace";
         words[n_words++] = level_text;
@@ -361,7 +376,7 @@ int cli_run(int argc, char **argv)
     }
     opts.command_line = command_line;
     opts.scenario_path = canon_scenario;
-    ts_scenario *s = cli_load_scenario(argv[optind], models);
+    ts_scenario *s = cli_load_scenario(argv[optind], models, &overrides);
     if (!s) {
         free(command_line);
         free(canon_scenario);
@@ -437,7 +452,7 @@ int cli_run(int argc, char **argv)
         ts_scenario_free(s);
         free(command_line);
         free(canon_scenario);
-        return rc == TS_EINTR ? 128 + sig : CLI_BAD_INPUT;
+        return rc == TS_EINTR ? 128 + sig : cli_plan_failure(&err);
     }
     if (st.interrupted) {
         fprintf(stderr, "toposim run: stopped by %s at %.3f simulated seconds; the "

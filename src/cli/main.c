@@ -33,13 +33,19 @@ static const char usage[] =
     "                          one summary and one JUnit file\n"
     "\n"
     "`toposim COMMAND --help` describes a command's options.\n"
-    "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage\n";
+    "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage,\n"
+    "3 the components do not fit the platform (check, plan, run)\n";
 
 void cli_print_error(const ts_error *err)
 {
     char buf[2048];
     ts_error_format(err, buf, sizeof buf);
     fprintf(stderr, "toposim: %s\n", buf);
+}
+
+int cli_plan_failure(const ts_error *err)
+{
+    return err->code == TS_EINFEASIBLE ? CLI_INFEASIBLE : CLI_BAD_INPUT;
 }
 
 int cli_usage_error(const char *cmd, const char *message)
@@ -81,9 +87,22 @@ int cli_limit_option(const char *cmd, const char *arg)
     return CLI_OK;
 }
 
-ts_scenario *cli_load_scenario(const char *path, const char *models_dir)
+int cli_override_option(const char *cmd, const char *arg, cli_overrides *o)
 {
-    ts_scenario_options opts = {models_dir};
+    if (o->n == CLI_MAX_OVERRIDES)
+        return cli_usage_error(cmd, "more than 256 --set options");
+    o->items[o->n++] = arg;
+    return CLI_OK;
+}
+
+ts_scenario *cli_load_scenario(const char *path, const char *models_dir,
+                               const cli_overrides *overrides)
+{
+    ts_scenario_options opts = {.models_dir = models_dir};
+    if (overrides) {
+        opts.overrides = overrides->items;
+        opts.n_overrides = overrides->n;
+    }
     ts_scenario *s = NULL;
     ts_error err;
     ts_error_clear(&err);
@@ -100,9 +119,12 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
     static const struct option longs[] = {
         {"models", required_argument, NULL, 'm'},
         {"limit", required_argument, NULL, 'L'},
+        {"set", required_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *models = NULL;
+    static cli_overrides overrides;   /* 2 KiB: kept off the stack */
+    overrides.n = 0;
     int c;
     *out = NULL;
     while ((c = getopt_long(argc, argv, ":m:h", longs, NULL)) != -1) {
@@ -112,6 +134,10 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
             if (cli_limit_option(cmd, optarg) != CLI_OK)
                 return CLI_BAD_INPUT;
             break;
+        case 'V':
+            if (cli_override_option(cmd, optarg, &overrides) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error(cmd, "an option is missing its value");
         default: return cli_usage_error(cmd, "unknown option");
@@ -119,7 +145,7 @@ int cli_scenario_command(const char *cmd, const char *help, int argc,
     }
     if (optind != argc - 1)
         return cli_usage_error(cmd, "expected exactly one SCENARIO.xml");
-    *out = cli_load_scenario(argv[optind], models);
+    *out = cli_load_scenario(argv[optind], models, &overrides);
     return *out ? CLI_OK : CLI_BAD_INPUT;
 }
 

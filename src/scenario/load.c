@@ -437,18 +437,26 @@ int ts__xml_load(ts__loader *L, const char *text, size_t len,
                             "not well-formed XML: %s", L->xerr.msg);
     }
 
-    xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(L->schema);
-    if (!vc) {
+    rc = ts__xml_validate(L, doc, file);
+    if (rc != TS_OK) {
         xmlFreeDoc(doc);
+        return rc;
+    }
+    *out = doc;
+    return TS_OK;
+}
+
+int ts__xml_validate(ts__loader *L, xmlDocPtr doc, const char *file)
+{
+    xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(L->schema);
+    if (!vc)
         return ts_error_set(L->err, TS_ENOMEM, file, 0,
                             "out of memory creating the schema validator");
-    }
     xmlSchemaSetValidStructuredErrors(vc, capture_error, L);
     L->xerr.seen = 0;
     int v = xmlSchemaValidateDoc(vc, doc);
     xmlSchemaFreeValidCtxt(vc);
     if (v != 0) {
-        xmlFreeDoc(doc);
         if (!L->xerr.seen)
             return ts_error_set(L->err, TS_EPARSE, file, 0,
                                 "the document does not match the toposim "
@@ -456,7 +464,6 @@ int ts__xml_load(ts__loader *L, const char *text, size_t len,
         return ts_error_set(L->err, TS_EPARSE, file, (int)L->xerr.line,
                             "%s", L->xerr.msg);
     }
-    *out = doc;
     return TS_OK;
 }
 
@@ -567,7 +574,18 @@ static int load_text(char *text, size_t len, const char *file,
     saved_hooks hooks;
     hooks_install(&hooks, &L);
     xmlDocPtr doc = NULL;
+    size_t n_overrides = opts ? opts->n_overrides : 0;
+    ts__override_mark *marks = NULL;
     int rc = ts__xml_load(&L, text, len, s->path, &doc);
+    if (rc == TS_OK && n_overrides > 0) {
+        /* The file is checked as it is first, so that its own errors are
+         * not blamed on an override; then again as overridden. */
+        marks = ts_calloc(n_overrides, sizeof *marks);
+        rc = !marks ? ts_error_set(err, TS_ENOMEM, s->path, 0, "out of memory")
+                    : ts__overrides_apply(xmlDocGetRootElement(doc), opts, s->path, marks, err);
+        if (rc == TS_OK)
+            rc = ts__xml_validate(&L, doc, s->path);
+    }
     if (rc == TS_OK) {
         const xmlNode *root = xmlDocGetRootElement(doc);
         if (!root || !xmlStrEqual(root->name, BAD_CAST "scenario"))
@@ -589,6 +607,9 @@ static int load_text(char *text, size_t len, const char *file,
         rc = check_totals(s, err);
     if (rc == TS_OK)
         rc = ts__check_reachable(s, s->path, err);
+    if (rc != TS_OK && marks)
+        ts__overrides_explain(marks, n_overrides, s->path, err);
+    ts_free(marks);
     xmlFreeDoc(doc);
     ts__loader_fini(&L);
     hooks_restore(&hooks);

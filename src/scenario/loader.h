@@ -241,8 +241,29 @@ int ts__link_options_read(const ts__at *at, const xmlNode *el,
 int ts__xml_load(ts__loader *L, const char *text, size_t len,
                  const char *file, xmlDocPtr *doc);
 
+/* Validates a parsed document against the schema again (after
+ * overrides changed it); errors as ts__xml_load's. */
+int ts__xml_validate(ts__loader *L, xmlDocPtr doc, const char *file);
+
 /* Line of an element (or of an attribute's element), 0 if unknown. */
 int ts__line(const xmlNode *node);
+
+/* An override applied (override.c): the line of the element it changed,
+ * so an error the changed value causes there can name the override. */
+typedef struct ts__override_mark {
+    int line;
+    const char *text;
+} ts__override_mark;
+
+/* Applies opts->overrides to the document under root, filling marks[i]
+ * for each (opts->n_overrides of them). An unknown or ambiguous path is
+ * an error naming it. */
+int ts__overrides_apply(xmlNode *root, const ts_scenario_options *opts, const char *file,
+                        ts__override_mark *marks, ts_error *err);
+
+/* When err is at a line an override changed, prefixes "--set PATH=VALUE: ". */
+void ts__overrides_explain(const ts__override_mark *marks, size_t n, const char *file,
+                           ts_error *err);
 
 /* The value of an attribute without namespace, or NULL when absent. The
  * pointer belongs to the document and lives as long as it does. */

@@ -142,6 +142,17 @@ static void test_exit_codes_follow_the_gates(void **state)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/fail.xml", tmpdir);
     assert_int_equal(access(path, R_OK), 0);
+    /* Components that do not fit are a failing result, not an error. */
+    assert_int_equal(shell("%s batch -q -o %s/nofit scenarios/humanoid-basic.xml "
+                           "tests/e2e/bad-infeasible.xml", bin, tmpdir), 1);
+    snprintf(path, sizeof path, "%s/nofit/summary.csv", tmpdir);
+    ts_test_slurp(path, file_text, sizeof file_text);
+    assert_non_null(strstr(file_text, ",bad-infeasible,DOES-NOT-FIT,0,0,,"));
+    assert_non_null(strstr(file_text, "component big: no robot node has 64GiB memory free"));
+    snprintf(path, sizeof path, "%s/nofit/junit.xml", tmpdir);
+    ts_test_slurp(path, file_text, sizeof file_text);
+    assert_non_null(strstr(file_text, "<failure type=\"does-not-fit\""));
+    assert_non_null(strstr(file_text, "failures=\"1\" errors=\"0\""));
 }
 
 static void test_time_limit_stops_one_scenario(void **state)

@@ -219,8 +219,10 @@ static void test_every_scenario_reproducible(void **state)
 /* Bad input: exit 2, "FILE:LINE:" on stderr, and nothing left in tmpdir. */
 static void expect_bad(const char *file, int line, const char *phrase, int check_rc)
 {
+    /* An infeasible placement (check's 3) is run's 3 too; else bad input. */
+    int want = check_rc == 3 ? 3 : 2;
     int rc = toposim("run %s -o %s/bad.h5", file, tmpdir);
-    if (rc != 2)
+    if (rc != want)
         fail_msg("%s: exit %d, stderr: %s", file, rc, err_text);
     char where[1200];
     snprintf(where, sizeof where, "%s:%d:", file, line);
@@ -242,11 +244,13 @@ static void test_bad_inputs_exit_2_with_file_line(void **state)
     expect_bad("tests/e2e/bad-malformed.xml", 9, NULL, 2);
     expect_bad("tests/e2e/bad-dangling.xml", 10, "ap9", 2);
     expect_bad("tests/e2e/bad-unit.xml", 11, "10 parsecs", 2);
-    expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 2);
-    assert_int_equal(toposim("plan tests/e2e/bad-infeasible.xml"), 2);
+    /* A scenario whose components do not fit is a result (exit 3), not
+     * bad input. */
+    expect_bad("tests/e2e/bad-infeasible.xml", 12, "memory", 3);
+    assert_int_equal(toposim("plan tests/e2e/bad-infeasible.xml"), 3);
     assert_non_null(strstr(err_text, "tests/e2e/bad-infeasible.xml:12:"));
     /* A binding constraint other than a resource: isolation. */
-    assert_int_equal(toposim("plan tests/e2e/bad-isolation.xml"), 2);
+    assert_int_equal(toposim("plan tests/e2e/bad-isolation.xml"), 3);
     assert_non_null(strstr(err_text, "tests/e2e/bad-isolation.xml:13: component monitor_b"));
     assert_non_null(strstr(err_text, "isolation"));
 }
@@ -462,6 +466,34 @@ static void test_trace_level_choice(void **state)
     assert_false(exists(path));
 }
 
+/* --set on run, check and plan: the value changes the run, the trace's
+ * command line records it, and a bad one is exit 2 naming it. */
+static void test_overrides_on_the_command_line(void **state)
+{
+    (void)state;
+    assert_int_equal(toposim("check --set fleet.count=6 scenarios/canary-rollback.xml"), 0);
+    assert_non_null(strstr(out_text, "ok (14 nodes"));
+    assert_int_equal(toposim("plan --set 'node[h1_rt].cores=2' scenarios/canary-rollback.xml"), 0);
+    assert_int_equal(toposim("run -q --duration 1s --set fleet.count=3 "
+                             "--set 'link[h1_wifi].bandwidth=50Mbps' "
+                             "scenarios/canary-rollback.xml -o %s/set.h5", tmpdir), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/set.h5", tmpdir);
+    ts_trace *t = NULL;
+    ts_error err;
+    assert_int_equal(ts_trace_load(path, &t, &err), TS_OK);
+    assert_non_null(strstr(t->command_line,
+                           "--set fleet.count=3 --set 'link[h1_wifi].bandwidth=50Mbps'"));
+    assert_int_equal(t->n_nodes, 4 + 2 * 2);
+    ts_trace_free(t);
+    unlink(path);
+    assert_int_equal(toposim("run -q --set 'link[wifi].bandwidth=5' scenarios/canary-rollback.xml "
+                             "-o %s/set.h5", tmpdir), 2);
+    assert_non_null(strstr(err_text, "--set link[wifi].bandwidth=5: no <link> has the id"));
+    assert_int_equal(toposim("check --set fleet.count=many scenarios/canary-rollback.xml"), 2);
+    assert_non_null(strstr(err_text, "canary-rollback.xml:56: --set fleet.count=many"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_full_disk_clean_error),
         cmocka_unit_test(test_inputs_and_special_files_guarded),
         cmocka_unit_test(test_trace_level_choice),
+        cmocka_unit_test(test_overrides_on_the_command_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

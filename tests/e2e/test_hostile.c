@@ -312,9 +312,9 @@ static void test_check_runs_placement(void **state)
     (void)state;
     const char *path = scenario("place.xml", "", "",
                                 "rate=\"100Hz\" exec=\"1ms\" cpu=\"100m\" memory=\"64GiB\"", "");
-    assert_int_equal(toposim("plan %s", path), 2);
+    assert_int_equal(toposim("plan %s", path), 3);
     assert_non_null(strstr(err_text, "place.xml:13: component a"));
-    assert_int_equal(toposim("check %s", path), 2);
+    assert_int_equal(toposim("check %s", path), 3);
     assert_non_null(strstr(err_text, "place.xml:13: component a"));
 }
 

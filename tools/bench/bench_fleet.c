@@ -33,7 +33,7 @@ static int bench(int robots)
 {
     size_t len;
     char *xml = fleet_scenario(robots, SIM_SECONDS, &len);
-    ts_scenario_options opts = {"models"};
+    ts_scenario_options opts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;

@@ -170,7 +170,7 @@ static void child(int fd, scenario_fn make, int robots, int sim_seconds,
     long hwm0 = status_kb("VmHWM");
     size_t len;
     char *xml = make(robots, sim_seconds, &len);
-    ts_scenario_options opts = {"models"};
+    ts_scenario_options opts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;

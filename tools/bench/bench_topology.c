@@ -97,7 +97,7 @@ static int bench(int robots)
 {
     size_t len;
     char *xml = humanoid_fleet(robots, 1, &len);
-    ts_scenario_options opts = {"models"};
+    ts_scenario_options opts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;

@@ -214,7 +214,7 @@ static int humanoid_size(int sim_seconds)
 {
     size_t len;
     char *xml = humanoid_fleet(HUMANOID_ROBOTS, sim_seconds, &len);
-    ts_scenario_options sopts = {"models"};
+    ts_scenario_options sopts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
     calibrate();
     size_t len;
     char *xml = star_scenario(ROBOTS, SECONDS, &len);
-    ts_scenario_options sopts = {"models"};
+    ts_scenario_options sopts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_error err;

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Models from the source tree's models/ (make fuzz runs from the root). */
-    ts_scenario_options opts = {"models"};
+    ts_scenario_options opts = {.models_dir = "models"};
     ts_scenario *s = NULL;
     ts_error err;
     int rc = ts_scenario_load_memory((const char *)data, size, "fuzz.xml", &opts, &s, &err);
