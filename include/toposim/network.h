@@ -340,9 +340,10 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
                           int64_t latency_ns);
 
 /* 1 once the state of a hop could not be made for want of memory (its
- * first message, a loss or an extra latency given to it): that message was
- * reported TS_PKT_NO_ROUTE, or the change not made, so the run is void.
- * Sticky. */
+ * first message, a loss or an extra latency given to it; its counts of
+ * messages dropped, lost or cut off, made at the first one): that message
+ * was reported TS_PKT_NO_ROUTE, the change not made or the counts are
+ * short, so the run is void. Sticky. */
 int ts_network_out_of_memory(const ts_network *net);
 
 /* The routes in force now (they change when links go down or up and when a
