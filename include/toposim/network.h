@@ -325,7 +325,9 @@ int ts_network_node_up(const ts_network *net, int node);
 int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss);
 
 /* Sets a delay added to both directions' propagation (0 removes it);
- * routes keep using the configured latency. TS_EINVAL if ns < 0. */
+ * routes keep using the configured latency. TS_EINVAL if ns < 0;
+ * TS_ENOMEM when a direction's state cannot be made (nothing changes
+ * there; ts_network_out_of_memory tells). */
 int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns);
 
 /* Changes medium m's (0-based) capacity, re-timing what is not yet sent,
@@ -336,6 +338,13 @@ int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns);
  * made; the old routes stay). */
 int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
                           int64_t latency_ns);
+
+/* 1 once the state of a hop could not be made for want of memory (its
+ * first message, a loss or an extra latency given to it; its counts of
+ * messages dropped, lost or cut off, made at the first one): that message
+ * was reported TS_PKT_NO_ROUTE, the change not made or the counts are
+ * short, so the run is void. Sticky. */
+int ts_network_out_of_memory(const ts_network *net);
 
 /* The routes in force now (they change when links go down or up and when a
  * medium's latency changes); owned by the network, valid until the next

@@ -128,4 +128,13 @@ uint64_t ts_rng_seed_for(uint64_t scenario_seed, const char *entity_name);
  * on allocation failure. */
 gsl_rng *ts_rng_new(uint64_t scenario_seed, const char *entity_name);
 
+/* Creates n streams in one allocation, for a fleet's entities: stream i,
+ * &block[i], draws exactly what ts_rng_new(scenario_seed, name_of(ctx, i))
+ * would, at 40 bytes instead of two allocations. The streams live as long
+ * as the block: free it with ts_rng_block_free, never a stream with
+ * gsl_rng_free. NULL on allocation failure (n may be 0). */
+gsl_rng *ts_rng_block_new(uint64_t scenario_seed, size_t n,
+                          const char *(*name_of)(void *ctx, size_t i), void *ctx);
+void ts_rng_block_free(gsl_rng *block);
+
 #endif

@@ -15,7 +15,11 @@
  */
 #include "toposim/sim.h"
 
+#include <stdint.h>
+
 #include <gsl/gsl_rng.h>
+
+#include "toposim/alloc.h"
 
 /* FNV-1a, 64-bit (Fowler, Noll, Vo): simple, byte-order independent and
  * stable across platforms and compilers. */
@@ -55,17 +59,15 @@ typedef struct taus2_state {
     unsigned long s1, s2, s3;
 } taus2_state;
 
-gsl_rng *ts_rng_new(uint64_t scenario_seed, const char *entity_name)
+/* Seeds a taus2 stream (its state already made) for the entity. */
+static void seed_stream(gsl_rng *r, uint64_t scenario_seed, const char *entity_name)
 {
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
-    if (!r)
-        return NULL;
     uint64_t s = ts_rng_seed_for(scenario_seed, entity_name);
     if (gsl_rng_size(r) != sizeof(taus2_state)) {
         /* Not the layout written above: fall back to GSL's own seeding,
          * folding both halves so the whole seed still matters. */
         gsl_rng_set(r, (unsigned long)((s ^ (s >> 32)) & 0xffffffffu));
-        return r;
+        return;
     }
     taus2_state *st = gsl_rng_state(r);
     st->s1 = (unsigned long)(s & 0xffffffffu);
@@ -82,5 +84,46 @@ gsl_rng *ts_rng_new(uint64_t scenario_seed, const char *entity_name)
     /* Warm up as taus2_set does, so the first outputs mix all components. */
     for (int i = 0; i < 6; i++)
         (void)gsl_rng_get(r);
+}
+
+gsl_rng *ts_rng_new(uint64_t scenario_seed, const char *entity_name)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    if (!r)
+        return NULL;
+    seed_stream(r, scenario_seed, entity_name);
     return r;
 }
+
+/* A state's bytes, rounded up to 8 so every state in a block is aligned
+ * for the unsigned longs (and doubles) GSL's generator states hold. */
+static size_t state_stride(void)
+{
+    return (gsl_rng_taus2->size + 7) & ~(size_t)7;
+}
+
+/* A block is n gsl_rng handles followed by their n states: one allocation
+ * where gsl_rng_alloc makes two per stream (a 16-byte handle and a
+ * 24-byte state, each with the allocator's own overhead). gsl_rng's two
+ * fields, the generator type and its state, are public in gsl_rng.h, and
+ * gsl_rng_get and the rest reach the state only through them. */
+gsl_rng *ts_rng_block_new(uint64_t scenario_seed, size_t n,
+                          const char *(*name_of)(void *ctx, size_t i), void *ctx)
+{
+    size_t stride = state_stride();
+    size_t each = sizeof(gsl_rng) + stride;
+    if (n > SIZE_MAX / each - 1)
+        return NULL;
+    gsl_rng *block = ts_malloc((n ? n : 1) * each);
+    if (!block)
+        return NULL;
+    unsigned char *states = (unsigned char *)(block + n);
+    for (size_t i = 0; i < n; i++) {
+        block[i].type = gsl_rng_taus2;
+        block[i].state = states + i * stride;
+        seed_stream(&block[i], scenario_seed, name_of(ctx, i));
+    }
+    return block;
+}
+
+void ts_rng_block_free(gsl_rng *block) { ts_free(block); }

@@ -61,16 +61,31 @@ typedef struct pend_entry {
 typedef struct task_state {
     const ts_task_desc *d;    /* shared; its node, period, exec_min,
                                  exec_max and component are not used */
-    int node;
-    int state;
-    ts_time period, exec_min, exec_max;
-    char *name;
     gsl_rng *rng;
+    ts_time period, exec_min, exec_max;
+    ts_time last_tick;        /* its last firing, recorded or skipped */
+    ts_event_handle rel_ev;   /* its next firing; 0: none */
+    uint64_t mask;            /* allowed cores among 0..63 */
+    double vr;                /* fair virtual runtime, ns x 1024 / weight */
+    uint64_t next_seq;
+    pend_entry *pending;      /* ring of releases not yet current, when
+                                 more than fit in pend_inline; else NULL */
+    pend_entry pend_inline[2];/* the ring while it is this small (nearly
+                                 always): no allocation per task, and no
+                                 separate cache line per release */
+    /* the current job */
+    uint64_t seq;
+    ts_time release, start, cpu_end, gpu_start, work;
+    double remaining;         /* CPU, then GPU, work left at the reference */
+    int node;
     int core, gpu;            /* local index while running there, else -1 */
     int rank;                 /* dispatch scratch, running tasks: position
                                  among them in rank order */
     int preemptions;          /* of the current job */
-    /* yes/no states, a byte each */
+    uint32_t name;            /* 1 + its offset in c->names; 0: none */
+    uint32_t pend_cap, pend_head, pend_count;
+    /* small states and yes/no states, a byte each */
+    unsigned char state;      /* T_* */
     unsigned char exec_dist;  /* 1: work drawn from d->exec; 0: uniform in
                                  [exec_min, exec_max] */
     unsigned char was_running;/* dispatch scratch: lost its core this round */
@@ -82,22 +97,6 @@ typedef struct task_state {
     unsigned char stopped;    /* set by ts_compute_set_task_running */
     unsigned char ticked;     /* the release timer has fired */
     unsigned char any_high;   /* may use cores >= 64 (affinity 0) */
-    ts_time last_tick;        /* its last firing, recorded or skipped */
-    ts_event_handle rel_ev;   /* its next firing; 0: none */
-    uint64_t mask;            /* allowed cores among 0..63 */
-    double inv_weight;        /* 1024 / weight */
-    double vr;                /* fair virtual runtime, ns x 1024 / weight */
-    uint64_t next_seq;
-    pend_entry *pending;      /* ring of releases not yet current, when
-                                 more than fit in pend_inline; else NULL */
-    size_t pend_cap, pend_head, pend_count;
-    pend_entry pend_inline[2];/* the ring while it is this small (nearly
-                                 always): no allocation per task, and no
-                                 separate cache line per release */
-    /* the current job */
-    uint64_t seq;
-    ts_time release, start, cpu_end, gpu_start, work;
-    double remaining;         /* CPU, then GPU, work left at the reference */
 } task_state;
 
 static pend_entry *pend_ring(task_state *t)
@@ -109,18 +108,25 @@ typedef struct unit_state {   /* a core or a GPU */
     int node;
     int task;                 /* -1 idle */
     int next;                 /* dispatch scratch: assignment this round */
+    int ev_completion;        /* 1: ev ends the work, 0: ends a slice */
     ts_time mark;             /* progress charged up to here */
     ts_time busy_since, busy_acc;
     ts_time slice_start;      /* cores: start of the fair slice */
     ts_time ev_time;
     ts_event_handle ev;       /* 0: none pending */
-    int ev_completion;        /* 1: ev ends the work, 0: ends a slice */
 } unit_state;
 
 typedef struct node_state {
-    int cores, gpus, online, up;
     int64_t mem_limit, mem_used;
     double cpu_scale, gpu_scale;
+    double fresh_min_vr;      /* least vruntime of fresh fair tasks */
+    double min_vr;            /* monotonic floor of runnable fair vruntimes */
+    ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
+    uint64_t reserved;        /* cores reserved by some task */
+    ts_time busy_acc, busy_mark;
+    ts_time gpu_acc, gpu_mark;
+    ts_time online_acc, online_mark;
+    int cores, gpus, online;
     /* Positions and counts in 32 bits, as a node per robot makes this
      * struct a fleet's: ts_compute_new bounds cores and GPUs, and task
      * ids are ints. */
@@ -129,8 +135,6 @@ typedef struct node_state {
     uint32_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
     int busy_cores, busy_gpus;
     int rep_cores, rep_gpus;  /* last reported to the load observer */
-    int fair_waiting;         /* a FAIR task waited at the last dispatch */
-    int dispatch_queued;
     uint32_t gsub_count;      /* tasks that entered T_GPU_SUBMIT since the
                                  last dispatch, listed in c->gsub at
                                  task_first */
@@ -138,13 +142,9 @@ typedef struct node_state {
     uint32_t n_fresh;         /* tasks made ready since the last dispatch,
                                  listed in c->fresh at task_first; the
                                  dispatch places them or queues them */
-    double fresh_min_vr;      /* least vruntime of fresh fair tasks */
-    ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
-    uint64_t reserved;        /* cores reserved by some task */
-    double min_vr;            /* monotonic floor of runnable fair vruntimes */
-    ts_time busy_acc, busy_mark;
-    ts_time gpu_acc, gpu_mark;
-    ts_time online_acc, online_mark;
+    unsigned char up;
+    unsigned char fair_waiting; /* a FAIR task waited at the last dispatch */
+    unsigned char dispatch_queued;
 } node_state;
 
 struct ts_compute {
@@ -158,6 +158,9 @@ struct ts_compute {
     unit_state *cores, *gpus;
     task_state *tasks;
     size_t n_tasks, cap_tasks;
+    char *names;              /* the tasks' names, NUL-terminated, in one
+                                 block (tasks keep offsets) */
+    size_t names_len, names_cap;
     ts_task_desc **descs;     /* the distinct shared descriptions, each in
                                  its own block (tasks point at them) */
     size_t n_descs, cap_descs;
@@ -270,8 +273,8 @@ void ts_compute_free(ts_compute *c)
         if (c->tasks[i].rel_ev)
             ts_engine_cancel(c->engine, c->tasks[i].rel_ev);
         ts_free(c->tasks[i].pending);
-        ts_free(c->tasks[i].name);
     }
+    ts_free(c->names);
     ts_free(c->tasks);
     for (size_t i = 0; i < c->n_descs; i++)
         ts_free(c->descs[i]);
@@ -412,6 +415,29 @@ static const ts_task_desc *shared_desc(ts_compute *c, const ts_task_desc *task)
     return d;
 }
 
+/* Appends the task's name to the names block (one allocation for a
+ * fleet's names, grown by doubling, instead of one each). */
+static int add_name(ts_compute *c, task_state *t, const char *name)
+{
+    size_t len = strlen(name) + 1;
+    if (len > UINT32_MAX - 1 - c->names_len)
+        return TS_ENOMEM;
+    if (c->names_len + len > c->names_cap) {
+        size_t cap = c->names_cap ? 2 * c->names_cap : 256;
+        while (cap < c->names_len + len)
+            cap *= 2;
+        char *names = ts_realloc(c->names, cap);
+        if (!names)
+            return TS_ENOMEM;
+        c->names = names;
+        c->names_cap = cap;
+    }
+    memcpy(c->names + c->names_len, name, len);
+    t->name = (uint32_t)(c->names_len + 1);
+    c->names_len += len;
+    return TS_OK;
+}
+
 int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
                         ts_error *err)
 {
@@ -472,12 +498,11 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     t->exec_min = task->exec_min;
     t->exec_max = task->exec_max;
     t->exec_dist = task->exec.kind != TS_DIST_NONE;
-    if (task->component && !(t->name = ts_strdup(task->component)))
+    if (task->component && add_name(c, t, task->component) != TS_OK)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
     t->rng = rng;
     t->pend_cap = sizeof t->pend_inline / sizeof t->pend_inline[0];
     t->core = t->gpu = -1;
-    t->inv_weight = 1024.0 / (task->weight ? task->weight : TS_COMPUTE_WEIGHT_DEFAULT);
     return (int)c->n_tasks++;
 }
 
@@ -501,10 +526,11 @@ static ts_time add_sat(ts_time a, ts_time b)
     return b > TS_TIME_MAX - a ? TS_TIME_MAX : a + b;
 }
 
-static const char *task_name(const task_state *t, int id, char *buf, size_t n)
+static const char *task_name(const ts_compute *c, const task_state *t, int id, char *buf,
+                             size_t n)
 {
     if (t->name)
-        return t->name;
+        return c->names + t->name - 1;
     snprintf(buf, n, "task %d", id);
     return buf;
 }
@@ -588,7 +614,8 @@ static void account(ts_compute *c, int node)
         double dt = (double)(now - u->mark);
         t->remaining -= dt * n->cpu_scale;
         if (t->d->policy == TS_SCHED_FAIR)
-            t->vr += dt * t->inv_weight;
+            t->vr += dt * (1024.0 / (t->d->weight ? t->d->weight
+                                                    : TS_COMPUTE_WEIGHT_DEFAULT));
         u->mark = now;
     }
     for (int g = 0; g < n->gpus; g++) {
@@ -1182,15 +1209,15 @@ static int push_release(ts_compute *c, task_state *t, ts_time release)
     }
     pend_entry *ring = pend_ring(t);
     if (t->pend_count == t->pend_cap) {
-        size_t cap = t->pend_cap ? 2 * t->pend_cap : 8;
-        pend_entry *r = ts_malloc(cap * sizeof *r);
+        size_t cap = t->pend_cap ? 2 * (size_t)t->pend_cap : 8;
+        pend_entry *r = cap <= UINT32_MAX ? ts_malloc(cap * sizeof *r) : NULL;
         if (!r)
             return TS_ENOMEM;
         for (size_t i = 0; i < t->pend_count; i++)
             r[i] = ring[(t->pend_head + i) % t->pend_cap];
         ts_free(t->pending);
         t->pending = ring = r;
-        t->pend_cap = cap;
+        t->pend_cap = (uint32_t)cap;
         t->pend_head = 0;
     }
     ring[(t->pend_head + t->pend_count) % t->pend_cap] =
@@ -1220,7 +1247,7 @@ static int claim_memory(ts_compute *c, int id, ts_time now)
         char name[32], detail[160];
         snprintf(detail, sizeof detail,
                  "%s killed: needs %lld bytes, node %d has %lld of %lld in use",
-                 task_name(t, id, name, sizeof name),
+                 task_name(c, t, id, name, sizeof name),
                  (long long)t->d->memory_bytes, t->node,
                  (long long)n->mem_used, (long long)n->mem_limit);
         emit(c, TS_EV_OOM_KILL, t->node, id, (double)t->d->memory_bytes, detail);
@@ -1352,7 +1379,7 @@ int ts_compute_start(ts_compute *c, ts_error *err)
             return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
                                 "%s has no core on node %d: all its cores are "
                                 "reserved by other tasks",
-                                task_name(t, (int)i, name, sizeof name), t->node);
+                                task_name(c, t, (int)i, name, sizeof name), t->node);
         }
     }
     if (build_runq(c) != TS_OK)
@@ -1571,7 +1598,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
     if (running == !t->stopped)
         return TS_OK;
     char buf[32], detail[160];
-    const char *name = task_name(t, task, buf, sizeof buf);
+    const char *name = task_name(c, t, task, buf, sizeof buf);
     if (running) {
         t->stopped = 0;
         /* A fresh process: an OOM kill does not outlive it. */

@@ -67,83 +67,79 @@ typedef struct medium_state {
     size_t ring_cap, ring_head, ring_count;
 } medium_state;
 
-/* A link's jitter and configured loss, kept only for links that have
- * either: most links have neither, and the two took 112 of a link's 144
- * bytes. */
-typedef struct link_draws {
-    ts_dist jitter;           /* prepared copy */
-    ts_loss_desc loss_cfg;    /* as configured, for ts_network_set_loss(NULL) */
-} link_draws;
-
-typedef struct link_state {
-    char *name;
-    link_draws *draws;        /* NULL: no jitter, no configured loss */
+/* What a link is configured with, shared by every link configured alike
+ * (a fleet's copies of one robot's link): a link then costs its own few
+ * words, not a copy of these 128 bytes. Fixed once built. */
+typedef struct link_cfg {
     int64_t latency_ns;       /* as configured */
-    int64_t route_latency;    /* routing weight: link + medium latency */
-    int up;
+    int64_t mtu, header;
+    int64_t queue_bytes, queue_packets;  /* limits per direction, 0: none */
+    double rate_bps;          /* a private transmitter's */
+    medium_state *medium;     /* NULL: private transmitters */
+    int reorder_allowed;
+    int draws;                /* 1: jitter or a configured loss below */
+    ts_dist jitter;           /* prepared copy; kind NONE: none */
+    ts_loss_desc loss;        /* as configured, for ts_network_set_loss(NULL) */
+} link_cfg;
+
+/* A link: its configuration and what only it has. Its two directed hops
+ * (hop = 2 * link + direction) get their state when they first carry a
+ * message, draw at random or take an extra latency; in a fleet most
+ * links only ever carry traffic one way. */
+typedef struct link_state {
+    const link_cfg *cfg;
+    uint32_t name;            /* offset in the network's names block */
+    int32_t hop[2];           /* the directions' states, -1: none yet */
+    unsigned char up;         /* as set by ts_network_set_link(s)_up */
+    unsigned char down_ends;  /* its ends that are down (0-2) */
+    unsigned char live;       /* carries traffic: up and no end down */
 } link_state;
 
-/* A hop's running counts (ts_link_counters less what a query computes),
- * the ones every sent message updates first. */
-typedef struct hop_counters {
-    uint64_t sent_messages, sent_packets, sent_bytes;
+/* A hop's counts of messages that did not get through (ts_link_counters
+ * less what a query computes), made at its first such message: most hops
+ * of a fleet never drop or lose one, and these 64 bytes were a third of
+ * every hop's state. */
+typedef struct hop_losses {
     uint64_t dropped_messages, dropped_packets, dropped_bytes;
     uint64_t lost_messages, lost_packets;
     uint64_t down_messages, down_packets, down_bytes;
-} hop_counters;
+} hop_losses;
 
 /* What a hop draws at random, for hops that draw anything (jitter or
- * loss): its own stream and its loss state. Most hops draw nothing, and
- * these 80 bytes were a quarter of every hop. */
+ * loss): its own stream and its loss state. Most hops draw nothing. */
 typedef struct hop_draws {
-    gsl_rng *rng;
-    const ts_dist *jitter;    /* its link's, prepared; kind NONE: none */
+    gsl_rng *rng;             /* a block of one (ts_rng_block_new) */
     ts_loss_desc loss;
     int ge_bad;               /* Gilbert-Elliott state */
     int64_t ge_left;          /* packets left in this state; 0: draw anew */
 } hop_draws;
 
-/* Ordered by use: what every message reads and writes comes first, so a
- * message touches two or three of its cache lines, not six (at fleet
- * scale each is a miss); loss and jitter only matter on lossy links and
- * live apart (`draws`). The hop's link is hop / 2, its other end the
- * reverse hop's `to`. */
+/* A directed hop's state, made on first use. Ordered by use: what every
+ * message reads and writes comes first, so a message touches two or three
+ * of its cache lines (at fleet scale each is a miss); the configuration
+ * is its link's, shared. The hop's link is hop / 2, its other end the
+ * node `to`. */
 typedef struct hop_state {
+    const link_cfg *cfg;
+    int hop;                  /* its number, link * 2 + direction */
     int to;
-    int up;                   /* its link's, copied for the forward path */
     int head, tail, cursor;   /* slot list, and the first not yet sent */
-    int reorder_allowed;
-    int64_t mtu, header;
-    int64_t latency_ns, extra_ns;
-    medium_state *medium;     /* NULL: the private transmitter `own` */
-    tx_state own;
+    ts_time busy_until;       /* its private transmitter (no medium) */
+    ts_time busy_scheduled;   /* serialisation ever scheduled on it */
     hop_draws *draws;         /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
     ts_time own_scheduled;    /* serialisation of this hop's messages */
-    int64_t queue_bytes, queue_packets;  /* limits, 0: none */
-    hop_counters c;
+    int64_t extra_ns;         /* ts_network_set_extra_latency */
+    uint64_t sent_messages, sent_packets, sent_bytes;
+    hop_losses *losses;       /* NULL until one did not get through */
 } hop_state;
-
-/* No jitter and no loss, for links without link_draws. */
-static const ts_dist NO_JITTER = {.kind = TS_DIST_NONE};
-static const ts_loss_desc NO_LOSS = {.model = TS_LOSS_NONE};
-
-static const ts_dist *link_jitter(const link_state *ls)
-{
-    return ls->draws ? &ls->draws->jitter : &NO_JITTER;
-}
-
-static const ts_loss_desc *link_loss(const link_state *ls)
-{
-    return ls->draws ? &ls->draws->loss_cfg : &NO_LOSS;
-}
 
 typedef struct packet_slot {
     ts_packet pkt;
     uint64_t order;           /* send order, for the end-of-run flush */
     int at;                   /* node it is at, or heading to on `hop` */
-    int hop;                  /* -1 when on no hop */
+    int hop;                  /* its hop state's index, -1 when on none */
     int prev, next;           /* hop list; next is also the free list */
     int in_use;
     int64_t frags, wire, lost_frags;
@@ -161,8 +157,13 @@ struct ts_network {
     size_t n_nodes;
     link_state *links;
     size_t n_links;
-    hop_state *hops;
     size_t n_hops;
+    link_cfg *cfgs;           /* the distinct link configurations */
+    size_t n_cfgs;
+    char *names;              /* every link's name, NUL-terminated, in one block */
+    hop_state **hop_chunks;   /* HOP_CHUNK hop states each, never moved */
+    size_t n_hop_chunks, cap_hop_chunks;
+    size_t n_hop_states;
     medium_state *media;
     size_t n_media;
     size_t *medium_first;     /* n_media + 1 offsets into medium_hops */
@@ -171,18 +172,97 @@ struct ts_network {
     ts_routes *routes;
     int *batch;               /* scratch for link batches, n_links */
     unsigned char *node_down; /* per node: 1 while crashed */
-    unsigned char *down_ends; /* per link: its ends that are down (0-2) */
-    int64_t *weights;
+    int64_t *weights;         /* scratch for a medium's links' weights */
     packet_slot **slot_chunks; /* SLOT_CHUNK slots each, never moved */
     size_t n_slot_chunks, cap_slot_chunks;
     size_t n_slots;
     int free_head;
     uint64_t next_order;
     uint64_t seed;
+    int out_of_memory;        /* a hop's state could not be made (sticky) */
     ts_packet_done_fn done;
     ts_platform_event_fn event;
     void *ctx;
 };
+
+static const char *link_name(const ts_network *net, size_t link)
+{
+    return net->names + net->links[link].name;
+}
+
+/* ---- Hop states ---- */
+
+/* Hop states come in chunks, as packet slots do, so that a pointer to one
+ * stays valid while a callback sends and makes others. */
+#define HOP_CHUNK_BITS 6
+#define HOP_CHUNK ((size_t)1 << HOP_CHUNK_BITS)
+
+static inline hop_state *hop_at(const ts_network *net, size_t i)
+{
+    return &net->hop_chunks[i >> HOP_CHUNK_BITS][i & (HOP_CHUNK - 1)];
+}
+
+/* The hop's state, or NULL when it has none yet. */
+static inline hop_state *hop_find(const ts_network *net, size_t hop)
+{
+    int i = net->links[hop / 2].hop[hop % 2];
+    return i >= 0 ? hop_at(net, (size_t)i) : NULL;
+}
+
+static int set_hop_loss(ts_network *net, hop_state *h, const ts_loss_desc *loss);
+
+/* The hop's loss counts, made at its first message that does not get
+ * through; NULL when out of memory (remembered: the run is void, as its
+ * counts would be short). */
+static hop_losses *losses_of(ts_network *net, hop_state *h)
+{
+    if (!h->losses && !(h->losses = ts_calloc(1, sizeof *h->losses)))
+        net->out_of_memory = 1;
+    return h->losses;
+}
+
+/* The hop's state, made (idle, with its link's configured loss) on first
+ * use; NULL when out of memory, which is remembered for
+ * ts_network_out_of_memory. */
+static hop_state *hop_get(ts_network *net, size_t hop)
+{
+    hop_state *h = hop_find(net, hop);
+    if (h)
+        return h;
+    size_t i = net->n_hop_states;
+    if (i >= (size_t)INT32_MAX)
+        goto nomem;
+    if ((i & (HOP_CHUNK - 1)) == 0) {
+        if (net->n_hop_chunks == net->cap_hop_chunks) {
+            size_t n = net->cap_hop_chunks ? 2 * net->cap_hop_chunks : 16;
+            hop_state **chunks = ts_realloc(net->hop_chunks, n * sizeof *chunks);
+            if (!chunks)
+                goto nomem;
+            net->hop_chunks = chunks;
+            net->cap_hop_chunks = n;
+        }
+        hop_state *chunk = ts_malloc(HOP_CHUNK * sizeof *chunk);
+        if (!chunk)
+            goto nomem;
+        net->hop_chunks[net->n_hop_chunks++] = chunk;
+    }
+    link_state *ls = &net->links[hop / 2];
+    const ts_topology *t = ts_routes_topology(net->routes);
+    h = hop_at(net, i);
+    memset(h, 0, sizeof *h);
+    h->cfg = ls->cfg;
+    h->hop = (int)hop;
+    h->to = hop % 2 ? t->link_a[hop / 2] : t->link_b[hop / 2];
+    h->head = h->tail = h->cursor = -1;
+    if (ls->cfg->draws && set_hop_loss(net, h, &ls->cfg->loss) != TS_OK)
+        goto nomem;           /* the slot stays free for the next */
+    net->n_hop_states++;
+    ls->hop[hop % 2] = (int32_t)i;
+    return h;
+nomem:
+    net->out_of_memory = 1;
+    return NULL;
+}
 
 /* ---- Small pieces ---- */
 
@@ -557,44 +637,47 @@ static int64_t draw_loss(hop_draws *h, int64_t n)
 
 static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg);
 
-/* Queues the message in `slot` on hop `hop`: decides its transmission,
- * loss and arrival now and schedules the arrival. */
-static void enqueue(ts_network *net, int slot, int hop)
+/* Queues the message in `slot` on hop state `hi` (h): decides its
+ * transmission, loss and arrival now and schedules the arrival. */
+static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
 {
     ts_time now = ts_engine_now(net->engine);
-    hop_state *h = &net->hops[hop];
-    medium_state *m = h->medium;
+    const link_cfg *cfg = h->cfg;
+    medium_state *m = cfg->medium;
     packet_slot *s = slot_at(net, slot);
-    ts_fragments(s->pkt.bytes, h->mtu, h->header, &s->frags, &s->wire);
+    ts_fragments(s->pkt.bytes, cfg->mtu, cfg->header, &s->frags, &s->wire);
     drain_hop(net, h, now);
-    int refused = (h->queue_bytes > 0 && h->backlog_bytes + s->wire > h->queue_bytes) ||
-                  (h->queue_packets > 0 && h->backlog_packets + s->frags > h->queue_packets);
+    int refused = (cfg->queue_bytes > 0 && h->backlog_bytes + s->wire > cfg->queue_bytes) ||
+                  (cfg->queue_packets > 0 && h->backlog_packets + s->frags > cfg->queue_packets);
     if (!refused && m) {
         drain_medium(m, now);
         refused = (m->queue_bytes > 0 && m->backlog_bytes + s->wire > m->queue_bytes) ||
                   (m->queue_packets > 0 && m->backlog_packets + s->frags > m->queue_packets) ||
                   ring_reserve(m) != TS_OK;
     }
-    tx_state *tx = m ? &m->tx : &h->own;
+    /* The transmitter: the medium's, or the hop's own at the link's rate. */
+    ts_time *busy_until = m ? &m->tx.busy_until : &h->busy_until;
+    ts_time *busy_scheduled = m ? &m->tx.busy_scheduled : &h->busy_scheduled;
+    double rate = m ? m->tx.rate_bps : cfg->rate_bps;
     ts_time arrival = 0;
     if (!refused) {
-        ts_time start = tx->busy_until > now ? tx->busy_until : now;
+        ts_time start = *busy_until > now ? *busy_until : now;
         work_of(s->wire, &s->left_nb, &s->left_d);
         s->seg_at = start;
-        s->ser = work_ns(s->left_nb, s->left_d, tx->rate_bps);
+        s->ser = work_ns(s->left_nb, s->left_d, rate);
         s->tx_end = add_sat(start, s->ser);
         /* Loss first, then jitter: both from the hop's one stream, in
          * queue order, so a run is reproducible whatever else happens. */
         hop_draws *dr = h->draws;
         s->lost_frags = dr ? draw_loss(dr, s->frags) : 0;
-        ts_time delay = add_sat(add_sat(h->latency_ns, h->extra_ns), m ? m->latency_ns : 0);
-        if (dr && dr->jitter->kind != TS_DIST_NONE) {
-            double j = ts_dist_draw(dr->jitter, dr->rng);
+        ts_time delay = add_sat(add_sat(cfg->latency_ns, h->extra_ns), m ? m->latency_ns : 0);
+        if (dr && cfg->jitter.kind != TS_DIST_NONE) {
+            double j = ts_dist_draw(&cfg->jitter, dr->rng);
             delay = add_sat(delay, j < 4e18 ? (int64_t)llround(j) : (int64_t)4e18);
         }
         s->delay = delay;
         arrival = add_sat(s->tx_end, delay);
-        if (!h->reorder_allowed && arrival < h->last_arrival)
+        if (!cfg->reorder_allowed && arrival < h->last_arrival)
             arrival = h->last_arrival;
         /* Scheduled before anything is committed, so running out of
          * engine memory leaves the queue as it was (a drop). An arrival
@@ -606,17 +689,20 @@ static void enqueue(ts_network *net, int slot, int hop)
                                          (uint64_t)slot, &s->ev) != TS_OK;
     }
     if (refused) {
-        h->c.dropped_messages++;
-        h->c.dropped_packets += (uint64_t)s->frags;
-        h->c.dropped_bytes += (uint64_t)s->wire;
+        hop_losses *x = losses_of(net, h);
+        if (x) {
+            x->dropped_messages++;
+            x->dropped_packets += (uint64_t)s->frags;
+            x->dropped_bytes += (uint64_t)s->wire;
+        }
         finish(net, slot, TS_PKT_DROPPED_QUEUE);
         return;
     }
     s->arrival = arrival;
-    if (!h->reorder_allowed)
+    if (!cfg->reorder_allowed)
         h->last_arrival = arrival;
-    tx->busy_until = s->tx_end;
-    tx->busy_scheduled = add_sat(tx->busy_scheduled, s->ser);
+    *busy_until = s->tx_end;
+    *busy_scheduled = add_sat(*busy_scheduled, s->ser);
     h->own_scheduled = add_sat(h->own_scheduled, s->ser);
     if (m) {
         m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
@@ -625,29 +711,23 @@ static void enqueue(ts_network *net, int slot, int hop)
         m->backlog_bytes += s->wire;
         m->backlog_packets += s->frags;
     }
-    s->hop = hop;
+    s->hop = hi;
     list_append(net, h, slot);
     h->backlog_bytes += s->wire;
     h->backlog_packets += s->frags;
     h->backlog_ser = add_sat(h->backlog_ser, s->ser);
-    h->c.sent_messages++;
-    h->c.sent_packets += (uint64_t)s->frags;
-    h->c.sent_bytes += (uint64_t)s->wire;
+    h->sent_messages++;
+    h->sent_packets += (uint64_t)s->frags;
+    h->sent_bytes += (uint64_t)s->wire;
 }
 
-/* A link carries traffic while it is up and neither end node is down. */
-static int link_live(const ts_network *net, size_t link)
+/* A link carries traffic while it is up and neither end node is down;
+ * `live` keeps that for the forward path, set wherever the link's state
+ * or its ends' change. */
+static void sync_live(ts_network *net, size_t link)
 {
-    return net->links[link].up && !net->down_ends[link];
-}
-
-/* The hops' copy of link_live, which the forward path reads; set wherever
- * the link's state or its ends' change. */
-static void sync_hop_up(ts_network *net, size_t link)
-{
-    int live = link_live(net, link);
-    net->hops[2 * link].up = live;
-    net->hops[2 * link + 1].up = live;
+    link_state *ls = &net->links[link];
+    ls->live = ls->up && !ls->down_ends;
 }
 
 /* Puts the packet in `slot` on the next hop toward its destination. */
@@ -660,12 +740,15 @@ static void forward(ts_network *net, int slot)
         return;
     }
     int hop = ts_routes_next_hop(net->routes, s->at, s->pkt.dst);
-    /* The up check covers routes that could not be rebuilt (no memory). */
-    if (hop < 0 || !net->hops[hop].up) {
+    /* The live check covers routes that could not be rebuilt (no memory).
+     * A hop whose state cannot be made sends to "no route", as a route
+     * that cannot be made does; ts_network_out_of_memory tells. */
+    hop_state *h;
+    if (hop < 0 || !net->links[hop / 2].live || !(h = hop_get(net, (size_t)hop))) {
         finish(net, slot, TS_PKT_NO_ROUTE);
         return;
     }
-    enqueue(net, slot, hop);
+    enqueue(net, slot, net->links[hop / 2].hop[hop % 2], h);
 }
 
 static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
@@ -673,14 +756,17 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
     ts_network *net = ctx;
     int slot = (int)arg;
     packet_slot *s = slot_at(net, slot);
-    hop_state *h = &net->hops[s->hop];
+    hop_state *h = hop_at(net, (size_t)s->hop);
     /* Arrival is at or after tx_end, so this moves the cursor past s. */
     drain_hop(net, h, ts_engine_now(engine));
     list_remove(net, h, slot);
     s->hop = -1;
     if (s->lost_frags > 0) {
-        h->c.lost_messages++;
-        h->c.lost_packets += (uint64_t)s->lost_frags;
+        hop_losses *x = losses_of(net, h);
+        if (x) {
+            x->lost_messages++;
+            x->lost_packets += (uint64_t)s->lost_frags;
+        }
         finish(net, slot, TS_PKT_LOST);
         return;
     }
@@ -690,16 +776,23 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
 
 /* ---- Construction ---- */
 
+static const char *one_name(void *ctx, size_t i)
+{
+    (void)i;
+    return ctx;
+}
+
+/* The hop's own stream, "<link name>/ab" or "/ba", in a block of one. */
 static gsl_rng *hop_rng(ts_network *net, size_t hop)
 {
-    const char *name = net->links[hop / 2].name;
+    const char *name = link_name(net, hop / 2);
     size_t len = strlen(name);
     char *buf = ts_malloc(len + 4);
     if (!buf)
         return NULL;
     memcpy(buf, name, len);
     memcpy(buf + len, hop % 2 ? "/ba" : "/ab", 4);
-    gsl_rng *r = ts_rng_new(net->seed, buf);
+    gsl_rng *r = ts_rng_block_new(net->seed, 1, one_name, buf);
     ts_free(buf);
     return r;
 }
@@ -708,21 +801,18 @@ static gsl_rng *hop_rng(ts_network *net, size_t hop)
  * gives the hop its draws (its stream) when it now draws anything (jitter
  * or loss); a hop that never drew keeps none. TS_OK or TS_ENOMEM (then the
  * hop draws as before). */
-static int set_hop_loss(ts_network *net, size_t hop, const ts_loss_desc *loss)
+static int set_hop_loss(ts_network *net, hop_state *h, const ts_loss_desc *loss)
 {
-    hop_state *h = &net->hops[hop];
-    const ts_dist *jitter = link_jitter(&net->links[hop / 2]);
     if (!h->draws) {
-        if (jitter->kind == TS_DIST_NONE && loss->model == TS_LOSS_NONE)
+        if (h->cfg->jitter.kind == TS_DIST_NONE && loss->model == TS_LOSS_NONE)
             return TS_OK;
         hop_draws *d = ts_calloc(1, sizeof *d);
         if (!d)
             return TS_ENOMEM;
-        if (!(d->rng = hop_rng(net, hop))) {
+        if (!(d->rng = hop_rng(net, (size_t)h->hop))) {
             ts_free(d);
             return TS_ENOMEM;
         }
-        d->jitter = jitter;
         h->draws = d;
     }
     h->draws->loss = *loss;
@@ -738,6 +828,172 @@ static char *name_or(const char *name, const char *prefix, size_t index)
     char buf[48];
     snprintf(buf, sizeof buf, "%s%zu", prefix, index);
     return ts_strdup(buf);
+}
+
+/* Doubles compared bit for bit: the same bits behave alike. */
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+static uint64_t double_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+/* Links described alike share one configuration (everything but their
+ * ends and name). A histogram's bins are compared by address: equal
+ * addresses are equal bins, and unequal ones only cost a copy. */
+static int same_link_cfg(const ts_net_link_desc *a, const ts_net_link_desc *b)
+{
+    return a->latency_ns == b->latency_ns && same_bits(a->bandwidth_bps, b->bandwidth_bps) &&
+           a->queue_bytes == b->queue_bytes && a->queue_packets == b->queue_packets &&
+           a->mtu_bytes == b->mtu_bytes && a->header_bytes == b->header_bytes &&
+           a->reorder_allowed == b->reorder_allowed && a->medium == b->medium &&
+           a->jitter.kind == b->jitter.kind && same_bits(a->jitter.a, b->jitter.a) &&
+           same_bits(a->jitter.b, b->jitter.b) && a->jitter.n_bins == b->jitter.n_bins &&
+           a->jitter.edges == b->jitter.edges && a->jitter.weights == b->jitter.weights &&
+           a->loss.model == b->loss.model && same_bits(a->loss.p, b->loss.p) &&
+           same_bits(a->loss.p_good_bad, b->loss.p_good_bad) &&
+           same_bits(a->loss.p_bad_good, b->loss.p_bad_good) &&
+           same_bits(a->loss.loss_good, b->loss.loss_good) &&
+           same_bits(a->loss.loss_bad, b->loss.loss_bad);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    /* FNV-1a over the value's 8 bytes */
+    for (int i = 0; i < 8; i++, v >>= 8)
+        h = (h ^ (v & 0xffu)) * 1099511628211u;
+    return h;
+}
+
+static uint64_t link_cfg_hash(const ts_net_link_desc *d)
+{
+    uint64_t h = 14695981039346656037u;
+    h = mix(h, (uint64_t)d->latency_ns);
+    h = mix(h, double_bits(d->bandwidth_bps));
+    h = mix(h, (uint64_t)d->queue_bytes);
+    h = mix(h, (uint64_t)d->queue_packets);
+    h = mix(h, (uint64_t)d->mtu_bytes);
+    h = mix(h, (uint64_t)d->header_bytes);
+    h = mix(h, (uint64_t)(int64_t)d->reorder_allowed);
+    h = mix(h, (uint64_t)(int64_t)d->medium);
+    h = mix(h, (uint64_t)d->jitter.kind);
+    h = mix(h, double_bits(d->jitter.a));
+    h = mix(h, (uint64_t)d->loss.model);
+    h = mix(h, double_bits(d->loss.p));
+    return h;
+}
+
+/* Fills the configuration of link desc d (its jitter prepared). */
+static int make_link_cfg(ts_network *net, link_cfg *c, const ts_net_link_desc *d,
+                         const char *name, ts_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->latency_ns = d->latency_ns;
+    c->mtu = d->mtu_bytes;
+    c->header = d->header_bytes;
+    c->queue_bytes = d->queue_bytes;
+    c->queue_packets = d->queue_packets;
+    c->rate_bps = d->bandwidth_bps;
+    c->medium = d->medium ? &net->media[d->medium - 1] : NULL;
+    c->reorder_allowed = d->reorder_allowed;
+    c->loss = d->loss;
+    c->draws = d->jitter.kind != TS_DIST_NONE || d->loss.model != TS_LOSS_NONE;
+    if (d->jitter.kind == TS_DIST_NONE)
+        return TS_OK;
+    c->jitter = d->jitter;
+    c->jitter.table = NULL;
+    c->jitter.owned = NULL;
+    ts_error derr;
+    int rc = ts_dist_prepare(&c->jitter, &derr);
+    if (rc != TS_OK) {
+        c->jitter.kind = TS_DIST_NONE;   /* nothing of it to release */
+        return ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", name, derr.msg);
+    }
+    return TS_OK;
+}
+
+/* Every link's name (or "link<index>") into one block; offsets in
+ * links[].name. TS_OK or TS_ENOMEM. */
+static int make_names(ts_network *net, const ts_network_config *cfg)
+{
+    char buf[48];
+    size_t total = 0;
+    for (size_t l = 0; l < cfg->n_links; l++) {
+        const char *name = cfg->links[l].name;
+        total += (name ? strlen(name) : (size_t)snprintf(buf, sizeof buf, "link%zu", l)) + 1;
+    }
+    if (total > UINT32_MAX || !(net->names = ts_malloc(total ? total : 1)))
+        return TS_ENOMEM;
+    size_t at = 0;
+    for (size_t l = 0; l < cfg->n_links; l++) {
+        const char *name = cfg->links[l].name;
+        if (!name) {
+            snprintf(buf, sizeof buf, "link%zu", l);
+            name = buf;
+        }
+        size_t len = strlen(name) + 1;
+        memcpy(net->names + at, name, len);
+        net->links[l].name = (uint32_t)at;
+        at += len;
+    }
+    return TS_OK;
+}
+
+/* The distinct configurations of the links, each link pointing at its
+ * own. TS_OK, TS_ENOMEM or a jitter's error. */
+static int make_link_cfgs(ts_network *net, const ts_network_config *cfg, ts_error *err)
+{
+    size_t nl = cfg->n_links, slots = 16;
+    while (slots < 2 * nl)
+        slots *= 2;
+    int *index = ts_malloc(slots * sizeof *index);
+    uint32_t *cfg_of = ts_malloc((nl ? nl : 1) * sizeof *cfg_of);
+    size_t *first = NULL, cap = 0;
+    int rc = TS_OK;
+    if (!index || !cfg_of) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
+        goto out;
+    }
+    for (size_t i = 0; i < slots; i++)
+        index[i] = -1;
+    for (size_t l = 0; l < nl; l++) {
+        const ts_net_link_desc *d = &cfg->links[l];
+        size_t i = link_cfg_hash(d) & (slots - 1);
+        for (; index[i] >= 0; i = (i + 1) & (slots - 1))
+            if (same_link_cfg(&cfg->links[first[index[i]]], d))
+                break;
+        if (index[i] < 0) {
+            if (net->n_cfgs == cap) {
+                size_t n = cap ? 2 * cap : 8;
+                link_cfg *c = ts_realloc(net->cfgs, n * sizeof *c);
+                if (c)
+                    net->cfgs = c;
+                size_t *f = ts_realloc(first, n * sizeof *f);
+                if (f)
+                    first = f;
+                if (!c || !f) {
+                    rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the network");
+                    goto out;
+                }
+                cap = n;
+            }
+            if ((rc = make_link_cfg(net, &net->cfgs[net->n_cfgs], d, link_name(net, l),
+                                    err)) != TS_OK)
+                goto out;
+            first[net->n_cfgs] = l;
+            index[i] = (int)net->n_cfgs++;
+        }
+        cfg_of[l] = (uint32_t)index[i];
+    }
+    for (size_t l = 0; l < nl; l++)
+        net->links[l].cfg = &net->cfgs[cfg_of[l]];
+out:
+    ts_free(index);
+    ts_free(cfg_of);
+    ts_free(first);
+    return rc;
 }
 
 static int check_config(const ts_network_config *cfg, ts_error *err)
@@ -816,15 +1072,19 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     net->n_hops = 2 * cfg->n_links;
     net->n_media = cfg->n_media;
     size_t nl = cfg->n_links ? cfg->n_links : 1;
+    /* Links on a medium: its member lists and the weights of a latency
+     * change are sized by them. */
+    size_t on_media = 0;
+    for (size_t l = 0; l < cfg->n_links; l++)
+        on_media += cfg->links[l].medium > 0;
+    int64_t *weights = NULL;
     net->links = ts_calloc(nl, sizeof *net->links);
-    net->hops = ts_calloc(2 * nl, sizeof *net->hops);
     net->media = ts_calloc(cfg->n_media ? cfg->n_media : 1, sizeof *net->media);
     net->batch = ts_malloc(nl * sizeof *net->batch);
-    net->weights = ts_malloc(nl * sizeof *net->weights);
+    net->weights = ts_malloc((on_media ? on_media : 1) * sizeof *net->weights);
     net->node_down = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, 1);
-    net->down_ends = ts_calloc(nl, 1);
-    if (!net->links || !net->hops || !net->media || !net->batch ||
-        !net->weights || !net->node_down || !net->down_ends || grow_slots(net) != TS_OK)
+    if (!net->links || !net->media || !net->batch || !net->weights || !net->node_down ||
+        grow_slots(net) != TS_OK || make_names(net, cfg) != TS_OK)
         goto nomem;
     for (size_t i = 0; i < cfg->n_media; i++) {
         const ts_medium_desc *d = &cfg->media[i];
@@ -836,51 +1096,18 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
         m->queue_bytes = d->queue_bytes;
         m->queue_packets = d->queue_packets;
     }
+    if ((rc = make_link_cfgs(net, cfg, err)) != TS_OK) {
+        ts_network_free(net);
+        return rc;
+    }
     for (size_t l = 0; l < cfg->n_links; l++) {
-        const ts_net_link_desc *d = &cfg->links[l];
         link_state *ls = &net->links[l];
-        ls->name = name_or(d->name, "link", l);
-        if (!ls->name)
-            goto nomem;
-        if (d->jitter.kind != TS_DIST_NONE || d->loss.model != TS_LOSS_NONE) {
-            if (!(ls->draws = ts_calloc(1, sizeof *ls->draws)))
-                goto nomem;
-            ls->draws->jitter = d->jitter;
-            ls->draws->jitter.table = NULL;
-            ls->draws->loss_cfg = d->loss;
-            ts_error derr;
-            if (ls->draws->jitter.kind != TS_DIST_NONE &&
-                (rc = ts_dist_prepare(&ls->draws->jitter, &derr)) != TS_OK) {
-                ts_error_set(err, rc, NULL, 0, "link %s: jitter: %s", ls->name, derr.msg);
-                ts_network_free(net);
-                return rc;
-            }
-        }
-        ls->up = 1;
-        medium_state *m = d->medium ? &net->media[d->medium - 1] : NULL;
-        ls->latency_ns = d->latency_ns;
-        ls->route_latency = add_sat(d->latency_ns, m ? m->latency_ns : 0);
-        for (int dir = 0; dir < 2; dir++) {
-            size_t hop = 2 * l + (size_t)dir;
-            hop_state *h = &net->hops[hop];
-            h->to = dir ? d->a : d->b;
-            h->latency_ns = d->latency_ns;
-            h->queue_bytes = d->queue_bytes;
-            h->queue_packets = d->queue_packets;
-            h->mtu = d->mtu_bytes;
-            h->header = d->header_bytes;
-            h->reorder_allowed = d->reorder_allowed;
-            h->medium = m;
-            h->own.rate_bps = d->bandwidth_bps;
-            h->head = h->tail = h->cursor = -1;
-            h->up = 1;
-            if (set_hop_loss(net, hop, &d->loss) != TS_OK)
-                goto nomem;
-        }
+        ls->hop[0] = ls->hop[1] = -1;
+        ls->up = ls->live = 1;
     }
     /* Each medium's hops, for its counters. */
     net->medium_first = ts_calloc(cfg->n_media + 1, sizeof *net->medium_first);
-    net->medium_hops = ts_malloc(2 * nl * sizeof *net->medium_hops);
+    net->medium_hops = ts_malloc((on_media ? 2 * on_media : 1) * sizeof *net->medium_hops);
     if (!net->medium_first || !net->medium_hops)
         goto nomem;
     for (size_t l = 0; l < cfg->n_links; l++)
@@ -905,10 +1132,16 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
     else if ((rc = ts_topology_new(cfg->n_nodes, NULL, cfg->links, cfg->n_links,
                                    &net->own_topology, err)) == TS_OK)
         topo = net->own_topology;
-    for (size_t l = 0; rc == TS_OK && l < cfg->n_links; l++)
-        net->weights[l] = net->links[l].route_latency;
+    /* Routes weigh a link by its latency plus its medium's. */
+    if (rc == TS_OK && !(weights = ts_malloc(nl * sizeof *weights)))
+        goto nomem;
+    for (size_t l = 0; rc == TS_OK && l < cfg->n_links; l++) {
+        const link_cfg *c = net->links[l].cfg;
+        weights[l] = add_sat(c->latency_ns, c->medium ? c->medium->latency_ns : 0);
+    }
     if (rc == TS_OK)
-        rc = ts_routes_new_on(topo, net->weights, &net->routes, err);
+        rc = ts_routes_new_on(topo, weights, &net->routes, err);
+    ts_free(weights);
     if (rc != TS_OK) {
         ts_network_free(net);
         return rc;
@@ -930,20 +1163,20 @@ void ts_network_free(ts_network *net)
         for (size_t i = 0; i < net->n_slots; i++)
             if (slot_at(net, i)->in_use && slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
                 ts_engine_cancel(net->engine, slot_at(net, i)->ev);
-    if (net->hops)
-        for (size_t i = 0; i < net->n_hops; i++)
-            if (net->hops[i].draws) {
-                gsl_rng_free(net->hops[i].draws->rng);
-                ts_free(net->hops[i].draws);
-            }
-    if (net->links)
-        for (size_t l = 0; l < net->n_links; l++) {
-            ts_free(net->links[l].name);
-            if (net->links[l].draws) {
-                ts_dist_fini(&net->links[l].draws->jitter);
-                ts_free(net->links[l].draws);
-            }
+    for (size_t i = 0; i < net->n_hop_states; i++) {
+        hop_state *h = hop_at(net, i);
+        if (h->draws) {
+            ts_rng_block_free(h->draws->rng);
+            ts_free(h->draws);
         }
+        ts_free(h->losses);
+    }
+    for (size_t i = 0; i < net->n_hop_chunks; i++)
+        ts_free(net->hop_chunks[i]);
+    ts_free(net->hop_chunks);
+    for (size_t i = 0; i < net->n_cfgs; i++)
+        ts_dist_fini(&net->cfgs[i].jitter);
+    ts_free(net->cfgs);
     if (net->media)
         for (size_t i = 0; i < net->n_media; i++) {
             ts_free(net->media[i].ring);
@@ -952,11 +1185,10 @@ void ts_network_free(ts_network *net)
     ts_routes_free(net->routes);
     ts_topology_free(net->own_topology);
     ts_free(net->links);
-    ts_free(net->hops);
+    ts_free(net->names);
     ts_free(net->media);
     ts_free(net->batch);
     ts_free(net->node_down);
-    ts_free(net->down_ends);
     ts_free(net->weights);
     ts_free(net->medium_first);
     ts_free(net->medium_hops);
@@ -965,6 +1197,8 @@ void ts_network_free(ts_network *net)
     ts_free(net->slot_chunks);
     ts_free(net);
 }
+
+int ts_network_out_of_memory(const ts_network *net) { return net->out_of_memory; }
 
 /* ---- Re-timing a medium ---- */
 
@@ -1006,7 +1240,7 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
         backlog_entry *e = &m->ring[(m->ring_head + k) % m->ring_cap];
         int slot = e->slot;
         packet_slot *s = slot_at(net, slot);
-        hop_state *h = &net->hops[s->hop];
+        hop_state *h = hop_at(net, (size_t)s->hop);
         ts_time start = s->tx_end - s->ser;
         ts_time ser = s->ser, tx_end;
         if (k == 0 && start < now) {
@@ -1038,11 +1272,12 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
         s->tx_end = e->tx_end = tx_end;
         t = tx_end;
         ts_time arrival = add_sat(tx_end, s->delay);
-        if (!h->reorder_allowed && s->prev >= 0 && slot_at(net, s->prev)->arrival > arrival)
+        if (!h->cfg->reorder_allowed && s->prev >= 0 &&
+            slot_at(net, s->prev)->arrival > arrival)
             arrival = slot_at(net, s->prev)->arrival;
         if (arrival != s->arrival)
             set_arrival(net, slot, arrival);
-        if (!h->reorder_allowed && slot == h->tail)
+        if (!h->cfg->reorder_allowed && slot == h->tail)
             h->last_arrival = s->arrival;
     }
     if (m->ring_count > 0)
@@ -1053,15 +1288,15 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
         add_sat(sent, m->tx.busy_until > now ? m->tx.busy_until - now : 0);
 }
 
-/* Takes hop `hop`'s messages out of the medium's queue, then lets the
- * others move up. */
-static void remove_from_medium(ts_network *net, medium_state *m, int hop, ts_time now)
+/* Takes the messages of hop state `hi` out of the medium's queue, then
+ * lets the others move up. */
+static void remove_from_medium(ts_network *net, medium_state *m, int hi, ts_time now)
 {
     drain_medium(m, now);
     size_t kept = 0;
     for (size_t k = 0; k < m->ring_count; k++) {
         backlog_entry e = m->ring[(m->ring_head + k) % m->ring_cap];
-        if (slot_at(net, e.slot)->hop == hop) {
+        if (slot_at(net, e.slot)->hop == hi) {
             m->backlog_bytes -= e.bytes;
             m->backlog_packets -= e.packets;
             continue;
@@ -1098,8 +1333,9 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
 {
     ts_time now = ts_engine_now(net->engine);
     drain_hop(net, h, now);
-    if (h->medium && !keep_medium)
-        remove_from_medium(net, h->medium, (int)(h - net->hops), now);
+    medium_state *m = h->cfg->medium;
+    if (m && !keep_medium)
+        remove_from_medium(net, m, net->links[h->hop / 2].hop[h->hop % 2], now);
     /* Left to send: all from the cursor on but the part of the first one
      * already sent, from the running sums as the counters compute it, so
      * that saturated times stay consistent with them. */
@@ -1122,10 +1358,10 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
     h->backlog_bytes = h->backlog_packets = h->backlog_ser = 0;
     h->last_arrival = 0;
     h->own_scheduled -= unsent;
-    if (!h->medium && h->own.busy_until > now) {
+    if (!m && h->busy_until > now) {
         /* The transmitter's busy span has no gaps (as on a medium). */
-        h->own.busy_scheduled -= h->own.busy_until - now;
-        h->own.busy_until = now;
+        h->busy_scheduled -= h->busy_until - now;
+        h->busy_until = now;
     }
     return first;
 }
@@ -1134,14 +1370,19 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
  * returns how many messages that was. */
 static size_t kill_hop(ts_network *net, size_t hop)
 {
-    hop_state *h = &net->hops[hop];
+    hop_state *h = hop_find(net, hop);
     size_t n = 0;
+    if (!h)
+        return 0;             /* never carried anything */
     for (int i = clear_hop(net, h, 0); i >= 0; n++) {
         packet_slot *s = slot_at(net, i);
         int next = s->next;     /* read first: finish() recycles the slot */
-        h->c.down_messages++;
-        h->c.down_packets += (uint64_t)s->frags;
-        h->c.down_bytes += (uint64_t)s->wire;
+        hop_losses *x = losses_of(net, h);
+        if (x) {
+            x->down_messages++;
+            x->down_packets += (uint64_t)s->frags;
+            x->down_bytes += (uint64_t)s->wire;
+        }
         finish(net, i, TS_PKT_LINK_DOWN);
         i = next;
     }
@@ -1186,8 +1427,11 @@ int ts_network_flush_in_flight(ts_network *net)
     /* Every packet in flight is on a hop: empty the hops (their arrivals
      * cancelled) and the media, then report all of them in send order. */
     ts_time now = ts_engine_now(net->engine);
-    for (size_t i = 0; i < net->n_hops; i++)
-        clear_hop(net, &net->hops[i], 1);
+    for (size_t i = 0; i < net->n_hops; i++) {
+        hop_state *h = hop_find(net, i);
+        if (h)
+            clear_hop(net, h, 1);
+    }
     for (size_t i = 0; i < net->n_media; i++)
         empty_medium(&net->media[i], now);
     size_t n = 0;
@@ -1234,7 +1478,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
         link_state *ls = &net->links[links[i]];
         if (ls->up != up) {
             ls->up = up;
-            sync_hop_up(net, (size_t)links[i]);
+            sync_live(net, (size_t)links[i]);
             net->batch[m++] = links[i];
         }
     }
@@ -1245,7 +1489,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
     size_t changed = 0;
     ts_error err;
     /* A link that comes up between crashed nodes stays out of the routes. */
-    unsigned char state = (unsigned char)(up && !net->down_ends[net->batch[0]]);
+    unsigned char state = (unsigned char)(up && !net->links[net->batch[0]].down_ends);
     int rc = TS_OK;
     if (m == 1) {
         rc = ts_routes_set_links(net->routes, net->batch, 1, &state, NULL, &changed, &err);
@@ -1255,7 +1499,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
             rc = TS_ENOMEM;
         else {
             for (size_t i = 0; i < m; i++)
-                ups[i] = (unsigned char)(up && !net->down_ends[net->batch[i]]);
+                ups[i] = (unsigned char)(up && !net->links[net->batch[i]].down_ends);
             rc = ts_routes_set_links(net->routes, net->batch, m, ups, NULL, &changed, &err);
             ts_free(ups);
         }
@@ -1263,16 +1507,15 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
     char detail[sizeof ((ts_platform_event *)0)->detail];
     for (size_t i = 0; i < m; i++) {
         int link = net->batch[i];
-        link_state *ls = &net->links[link];
         if (!up) {
             /* Reported in hop order (a->b, then b->a), each in queue order. */
             size_t lost = kill_hop(net, 2 * (size_t)link);
             lost += kill_hop(net, 2 * (size_t)link + 1);
             snprintf(detail, sizeof detail, "link %s down: %zu messages on it lost",
-                     ls->name, lost);
+                     link_name(net, (size_t)link), lost);
             emit(net, TS_EV_LINK_DOWN, link, (double)lost, detail);
         } else {
-            snprintf(detail, sizeof detail, "link %s up", ls->name);
+            snprintf(detail, sizeof detail, "link %s up", link_name(net, (size_t)link));
             emit(net, TS_EV_LINK_UP, link, 0, detail);
         }
     }
@@ -1283,7 +1526,7 @@ int ts_network_set_links_up(ts_network *net, const int *links, size_t n, int up)
         if (m == 1)
             snprintf(detail, sizeof detail,
                      "routes recomputed after link %s went %s: %zu node pairs "
-                     "take a new next hop", net->links[link].name, up ? "up" : "down",
+                     "take a new next hop", link_name(net, (size_t)link), up ? "up" : "down",
                      changed);
         else
             snprintf(detail, sizeof detail,
@@ -1312,14 +1555,15 @@ int ts_network_set_node_up(ts_network *net, int node, int up)
     /* The node's links that start or stop carrying traffic; a scan of
      * every link, as this happens once per crash, never per message. */
     size_t m = 0;
+    const ts_topology *t = ts_routes_topology(net->routes);
     for (size_t l = 0; l < net->n_links; l++) {
-        /* hop 2l runs from the link's a end to its b end, hop 2l + 1 back */
-        if (net->hops[2 * l + 1].to != node && net->hops[2 * l].to != node)
+        if (t->link_a[l] != node && t->link_b[l] != node)
             continue;
-        int before = link_live(net, l);
-        net->down_ends[l] = (unsigned char)(net->down_ends[l] + (up ? -1 : 1));
-        sync_hop_up(net, l);
-        if (link_live(net, l) != before)
+        link_state *ls = &net->links[l];
+        int before = ls->live;
+        ls->down_ends = (unsigned char)(ls->down_ends + (up ? -1 : 1));
+        sync_live(net, l);
+        if (ls->live != before)
             net->batch[m++] = (int)l;
     }
     if (m == 0)
@@ -1366,12 +1610,19 @@ int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)
 {
     if (link < 0 || (size_t)link >= net->n_links)
         return TS_EINVAL;
-    const ts_loss_desc *l = loss ? loss : link_loss(&net->links[link]);
+    const link_cfg *c = net->links[link].cfg;
+    const ts_loss_desc *l = loss ? loss : &c->loss;
     if (!check_loss(l))
         return TS_EINVAL;
-    for (size_t dir = 0; dir < 2; dir++)
-        if (set_hop_loss(net, 2 * (size_t)link + dir, l) != TS_OK)
+    for (size_t dir = 0; dir < 2; dir++) {
+        size_t hop = 2 * (size_t)link + dir;
+        hop_state *h = hop_find(net, hop);
+        /* A hop that draws nothing and has no state needs none for this. */
+        if (!h && c->jitter.kind == TS_DIST_NONE && l->model == TS_LOSS_NONE)
+            continue;
+        if ((!h && !(h = hop_get(net, hop))) || set_hop_loss(net, h, l) != TS_OK)
             return TS_ENOMEM;
+    }
     return TS_OK;
 }
 
@@ -1379,8 +1630,14 @@ int ts_network_set_extra_latency(ts_network *net, int link, int64_t ns)
 {
     if (link < 0 || (size_t)link >= net->n_links || ns < 0)
         return TS_EINVAL;
-    net->hops[2 * (size_t)link].extra_ns = ns;
-    net->hops[2 * (size_t)link + 1].extra_ns = ns;
+    for (size_t dir = 0; dir < 2; dir++) {
+        size_t hop = 2 * (size_t)link + dir;
+        hop_state *h = ns ? hop_get(net, hop) : hop_find(net, hop);
+        if (h)
+            h->extra_ns = ns;
+        else if (ns)
+            return TS_ENOMEM; /* remembered for ts_network_out_of_memory */
+    }
     return TS_OK;
 }
 
@@ -1407,9 +1664,8 @@ int ts_network_set_medium(ts_network *net, int medium, double capacity_bps,
     /* The medium's links, from its hops (two per link, in link order). */
     for (size_t i = net->medium_first[medium]; i < net->medium_first[medium + 1]; i += 2) {
         size_t l = (size_t)net->medium_hops[i] / 2;
-        net->links[l].route_latency = add_sat(net->links[l].latency_ns, latency_ns);
         net->batch[k] = (int)l;
-        net->weights[k++] = net->links[l].route_latency;
+        net->weights[k++] = add_sat(net->links[l].cfg->latency_ns, latency_ns);
     }
     size_t changed = 0;
     ts_error err;
@@ -1431,16 +1687,19 @@ const ts_routes *ts_network_routes(const ts_network *net) { return net->routes; 
 
 /* ---- Counters ---- */
 
-static void add_counts(ts_link_counters *out, const hop_counters *c)
+static void add_counts(ts_link_counters *out, const hop_state *h)
 {
-    out->sent_packets += c->sent_packets;
+    out->sent_packets += h->sent_packets;
+    out->sent_bytes += h->sent_bytes;
+    out->sent_messages += h->sent_messages;
+    const hop_losses *c = h->losses;
+    if (!c)
+        return;
     out->dropped_packets += c->dropped_packets;
-    out->sent_bytes += c->sent_bytes;
     out->dropped_bytes += c->dropped_bytes;
     out->lost_packets += c->lost_packets;
     out->down_packets += c->down_packets;
     out->down_bytes += c->down_bytes;
-    out->sent_messages += c->sent_messages;
     out->dropped_messages += c->dropped_messages;
     out->lost_messages += c->lost_messages;
     out->down_messages += c->down_messages;
@@ -1453,10 +1712,13 @@ void ts_network_counters(const ts_network *net, int directed_hop,
         memset(out, 0, sizeof *out);
         return;
     }
-    const hop_state *h = &net->hops[directed_hop];
+    const hop_state *h = hop_find(net, (size_t)directed_hop);
     ts_time now = ts_engine_now(net->engine);
     memset(out, 0, sizeof *out);
-    add_counts(out, &h->c);
+    out->up = net->links[directed_hop / 2].up;
+    if (!h)
+        return;               /* it never carried anything */
+    add_counts(out, h);
     /* The drain without moving the cursor (this is a query). */
     int64_t bytes = h->backlog_bytes, packets = h->backlog_packets;
     ts_time unsent = h->backlog_ser;
@@ -1476,7 +1738,6 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     out->busy_ns = h->own_scheduled - unsent;
     out->queue_bytes = bytes;
     out->queue_packets = packets;
-    out->up = net->links[directed_hop / 2].up;
 }
 
 void ts_network_medium_counters(const ts_network *net, int medium,
@@ -1488,8 +1749,9 @@ void ts_network_medium_counters(const ts_network *net, int medium,
     const medium_state *m = &net->media[medium];
     /* Sums over the medium's own hops, in hop order. */
     for (size_t k = net->medium_first[medium]; k < net->medium_first[medium + 1]; k++) {
-        const hop_state *h = &net->hops[net->medium_hops[k]];
-        add_counts(out, &h->c);
+        const hop_state *h = hop_find(net, (size_t)net->medium_hops[k]);
+        if (h)
+            add_counts(out, h);
     }
     ts_time now = ts_engine_now(net->engine);
     out->busy_ns = m->tx.busy_scheduled - (m->tx.busy_until > now ? m->tx.busy_until - now : 0);

@@ -96,6 +96,8 @@ typedef struct route_state {
     int64_t *batch_old_w, *batch_new_w;
     size_t batch_cap;
     row scratch_old, scratch_new;
+    row exit_row;             /* a zone's routes to its attachment, while
+                                 its members' exits are filled */
     unsigned char *zone_marked;
     int out_of_memory;        /* a row could not be made (sticky) */
 } route_state;
@@ -112,13 +114,18 @@ struct ts_routes {
     int64_t *weight;          /* per link: the routing latency */
     int *label;               /* per node, see above */
     unsigned char *att;       /* per zone member: reaches the attachment */
-    uint64_t *w;              /* per backbone node: itself and the members
-                                 of its zones that reach it */
+    uint64_t *w;              /* per backbone node (by its local index, as
+                                 everything per backbone node below): itself
+                                 and the members of its zones that reach it */
     uint64_t *size;           /* per backbone label: its component's nodes */
     uint64_t *reach;          /* per zone: members reaching the attachment */
     uint64_t version;
     route_state *st;
 };
+
+/* A backbone node's index in the per backbone node arrays: its local
+ * index in zone 0 (a fleet's robots are not in it). */
+#define BB(r, node) ((r)->topo->local_of[(node)])
 
 /* ---- Dijkstra within a zone ---- */
 
@@ -180,11 +187,11 @@ static void zone_routes_to(const ts_topology *t, route_state *w, int z, int dst,
          * reverse direction, hop ^ 1. */
         for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
             const ts__topo_adj *a = &zz->adj[k];
-            if (w->done[a->other] || !up[a->link])
+            if (w->done[a->other] || !up[a->hop >> 1])
                 continue;
             /* Saturate below INT64_MAX, which marks "unreached": a path of
              * absurd latency is still a path. */
-            int64_t lat = weight[a->link];
+            int64_t lat = weight[a->hop >> 1];
             int64_t sum = lat > INT64_MAX - 1 - w->best[u].latency
                               ? INT64_MAX - 1
                               : w->best[u].latency + lat;
@@ -276,7 +283,7 @@ static uint64_t label_zone(ts_routes *r, int z)
             }
             for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
                 const ts__topo_adj *a = &zz->adj[k];
-                if (!seen[a->other] && r->up[a->link]) {
+                if (!seen[a->other] && r->up[a->hop >> 1]) {
                     seen[a->other] = 1;
                     q[tail++] = a->other;
                 }
@@ -304,14 +311,14 @@ static void label_backbone(ts_routes *r)
         size_t head = 0, tail = 0;
         seen[s] = 1;
         q[tail++] = s;
-        r->size[lab] = 0;
+        r->size[BB(r, lab)] = 0;
         while (head < tail) {
             int u = q[head++];
             r->label[zz->nodes[u]] = lab;
-            r->size[lab] += r->w[zz->nodes[u]];
+            r->size[BB(r, lab)] += r->w[u];
             for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
                 const ts__topo_adj *a = &zz->adj[k];
-                if (!seen[a->other] && r->up[a->link]) {
+                if (!seen[a->other] && r->up[a->hop >> 1]) {
                     seen[a->other] = 1;
                     q[tail++] = a->other;
                 }
@@ -326,10 +333,10 @@ static void label_all(ts_routes *r)
     const ts_topology *t = r->topo;
     const ts__topo_zone *b = &t->zones[0];
     for (int v = 0; v < b->n; v++)
-        r->w[b->nodes[v]] = 1;
+        r->w[v] = 1;
     for (size_t z = 1; z < t->n_zones; z++) {
         r->reach[z] = label_zone(r, (int)z);
-        r->w[t->zones[z].attach] += r->reach[z];
+        r->w[BB(r, t->zones[z].attach)] += r->reach[z];
     }
     label_backbone(r);
 }
@@ -370,8 +377,9 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns, ts_rout
     r->weight = ts_malloc(nl * sizeof *r->weight);
     r->label = ts_malloc(nn * sizeof *r->label);
     r->att = ts_calloc(nn, 1);
-    r->w = ts_calloc(nn, sizeof *r->w);
-    r->size = ts_calloc(nn, sizeof *r->size);
+    size_t nb = topo->zones[0].n ? (size_t)topo->zones[0].n : 1;
+    r->w = ts_calloc(nb, sizeof *r->w);
+    r->size = ts_calloc(nb, sizeof *r->size);
     r->reach = ts_calloc(topo->n_zones, sizeof *r->reach);
     if (st) {
         st->zones = ts_calloc(topo->n_zones, sizeof *st->zones);
@@ -382,7 +390,8 @@ int ts_routes_new_on(const ts_topology *topo, const int64_t *latency_ns, ts_rout
         st->queue = ts_malloc((topo->max_local + 1) * sizeof *st->queue);
     }
     if (!st || !r->up || !r->weight || !r->label || !r->att || !r->w || !r->size ||
-        !r->reach || !st->zones || !st->exits || !st->best || !st->done || !st->heap || !st->queue) {
+        !r->reach || !st->zones || !st->exits || !st->best || !st->done || !st->heap ||
+        !st->queue || alloc_row(&st->exit_row, topo->max_local) != TS_OK) {
         ts_routes_free(r);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for routes");
     }
@@ -469,6 +478,7 @@ void ts_routes_free(ts_routes *r)
         ts_free(st->link_pos);
         free_row(&st->scratch_old);
         free_row(&st->scratch_new);
+        free_row(&st->exit_row);
         ts_free(st->zone_marked);
         ts_free(st);
     }
@@ -491,21 +501,37 @@ static int bad_pair(const ts_routes *r, int from, int to)
            (size_t)to >= r->topo->n_nodes;
 }
 
+/* Fills the exit entries of every member of zone z (> 0): the zone's row
+ * to its attachment when it has one, else one Dijkstra into scratch, kept
+ * nowhere but in the entries. Every robot of a fleet is such a zone and
+ * asks this once per routes version: a row kept per robot would be most
+ * of its routing memory, for an answer the entries already hold. */
+static void fill_exits(const ts_routes *r, int z)
+{
+    route_state *st = r->st;
+    const ts_topology *t = r->topo;
+    const ts__topo_zone *zz = &t->zones[z];
+    const zone_state *zs = &st->zones[z];
+    const row *rw = zs->rows ? zs->rows[zz->n_members] : NULL;
+    if (!rw || rw->version != zs->version) {
+        zone_routes_to(t, st, z, zz->n_members, r->up, r->weight, &st->exit_row);
+        rw = &st->exit_row;
+    }
+    for (int v = 0; v < zz->n_members; v++) {
+        exit_entry *e = &st->exits[zz->nodes[v]];
+        e->hop = rw->next[v];
+        e->label = glabel(r, zz->nodes[v]);
+        e->version = r->version;
+    }
+}
+
 /* The next hop from `from`, in a zone > 0, to `to` outside that zone:
  * the way to the zone's attachment, from the exit cache. */
 static int exit_hop(const ts_routes *r, int from, int to)
 {
     exit_entry *e = &r->st->exits[from];
-    if (e->version != r->version) {
-        const ts_topology *t = r->topo;
-        int z = t->zone_of[from];
-        const row *rw = row_for(r, z, t->zones[z].n_members);
-        if (!rw)
-            return -1;  /* no memory: asked again next time */
-        e->hop = rw->next[t->local_of[from]];
-        e->label = glabel(r, from);
-        e->version = r->version;
-    }
+    if (e->version != r->version)
+        fill_exits(r, r->topo->zone_of[from]);
     return e->label == glabel(r, to) ? e->hop : -1;
 }
 
@@ -793,7 +819,7 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
     if (z == 0) {
         for (int v = 0; v < zz->n; v++) {
             st->cls_old[v] = t->local_of[r->label[zz->nodes[v]]];
-            st->wt[v] = r->w[zz->nodes[v]];
+            st->wt[v] = r->w[v];
         }
         set_batch(r, links, n, 1);
         label_backbone(r);
@@ -819,7 +845,7 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
     uint64_t reach_old = r->reach[z];
     /* Nodes outside the zone connected to the attachment, itself included:
      * the zone's change does not alter that. */
-    uint64_t outside = r->size[r->label[a]] - reach_old;
+    uint64_t outside = r->size[BB(r, r->label[a])] - reach_old;
     set_batch(r, links, n, 1);
     uint64_t reach_new = label_zone(r, z);
     uint64_t flipped = 0;
@@ -830,8 +856,8 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
     }
     st->cls_new[m] = m;
     r->reach[z] = reach_new;
-    r->w[a] = r->w[a] - reach_old + reach_new;
-    r->size[r->label[a]] = r->size[r->label[a]] - reach_old + reach_new;
+    r->w[BB(r, a)] = r->w[BB(r, a)] - reach_old + reach_new;
+    r->size[BB(r, r->label[a])] = r->size[BB(r, r->label[a])] - reach_old + reach_new;
     if (!count)
         return 0;
     moved = pair_flips(st, (size_t)m + 1, NULL, (size_t)m + 1, NULL) +
@@ -864,8 +890,8 @@ static uint64_t change_zones(ts_routes *r, const int *links, size_t n, int count
         }
         int a = t->zones[z].attach;
         uint64_t reach_new = label_zone(r, z);
-        r->w[a] = r->w[a] - r->reach[z] + reach_new;
-        r->size[r->label[a]] = r->size[r->label[a]] - r->reach[z] + reach_new;
+        r->w[BB(r, a)] = r->w[BB(r, a)] - r->reach[z] + reach_new;
+        r->size[BB(r, r->label[a])] = r->size[BB(r, r->label[a])] - r->reach[z] + reach_new;
         r->reach[z] = reach_new;
     }
     if (backbone)

@@ -19,12 +19,15 @@ typedef struct rq_heap {
     int n;
 } rq_heap;
 
+/* A class and a node are a fleet's per robot: 32-bit offsets and counts
+ * (checked at build), and a node's heaps found from its first class
+ * rather than pointed at. */
 typedef struct rq_class {
     int node;
-    int n_levels;             /* distinct FIFO priorities, ascending */
-    int level_words;
-    size_t allowed;           /* offset in words: the node's word count */
-    size_t bitmap;            /* offset in words: non-empty levels */
+    int level_words;          /* of the bitmap of its distinct FIFO
+                                 priorities, ascending */
+    uint32_t allowed;         /* offset in words: the node's word count */
+    uint32_t bitmap;          /* offset in words: non-empty levels */
     int heap0;                /* level i's heap is heaps[heap0 + i] */
     int fair_heap;            /* -1: the class has no fair task */
     int n_fifo, n_fair;       /* queued */
@@ -32,12 +35,13 @@ typedef struct rq_class {
     int parked;
 } rq_class;
 
+/* A node's class heaps and parked list are slices of cls_slots, n_cls
+ * each from 3 * cls0: by_rank (non-empty unparked classes by head rank),
+ * by_vr (classes with queued fair tasks), parked. */
 typedef struct rq_node {
     int cls0, n_cls;
     int words;
-    rq_heap by_rank;          /* non-empty unparked classes by head rank */
-    rq_heap by_vr;            /* classes with queued fair tasks */
-    int *parked;              /* n_parked of them, room for n_cls */
+    int n_rank, n_vr;         /* sizes of by_rank and by_vr */
     int n_parked;
     int n_ready, n_fair;
 } rq_node;
@@ -50,7 +54,8 @@ struct ts__runq {
     int *cls_slots;           /* every node's class heaps and parked list */
     uint64_t *words;          /* classes' allowed bitmaps and level bitmaps */
     /* per task */
-    int *t_cls, *t_level, *t_heap, *t_pos, *t_prio, *t_fair;
+    int *t_cls, *t_heap, *t_pos, *t_prio, *t_fair; /* a FIFO task's level is
+                                 t_heap - its class's heap0 */
     ts_time *t_release;
     double *t_vr;
     /* per class: positions in the node's by_rank / by_vr heaps */
@@ -58,6 +63,25 @@ struct ts__runq {
 };
 
 typedef int (*less_fn)(const ts__runq *rq, int a, int b);
+
+/* The node's by_rank and by_vr heaps as heaps: a view whose size the
+ * caller writes back (put_rank, put_vr) after changing it. */
+static inline rq_heap rank_heap(const ts__runq *rq, const rq_node *n)
+{
+    return (rq_heap){rq->cls_slots + 3 * (size_t)n->cls0, n->n_rank};
+}
+
+static inline rq_heap vr_heap(const ts__runq *rq, const rq_node *n)
+{
+    return (rq_heap){rq->cls_slots + 3 * (size_t)n->cls0 + (size_t)n->n_cls, n->n_vr};
+}
+
+static inline int *parked_list(const ts__runq *rq, const rq_node *n)
+{
+    return rq->cls_slots + 3 * (size_t)n->cls0 + 2 * (size_t)n->n_cls;
+}
+
+
 
 /* The heap routines take their order as a function pointer; inlined into
  * each caller, the order is a constant and the comparisons are inlined
@@ -208,10 +232,16 @@ static void class_update(ts__runq *rq, int ci)
     else
         k->head = k->fair_head;
     /* A class's key is its head: unchanged head, unchanged place. */
-    if (!k->parked && k->head != head)
-        h_set(rq, &n->by_rank, rq->c_rpos, class_rank_less, ci, k->head >= 0);
-    if (k->fair_head != fair_head)
-        h_set(rq, &n->by_vr, rq->c_fpos, class_vr_less, ci, k->fair_head >= 0);
+    if (!k->parked && k->head != head) {
+        rq_heap h = rank_heap(rq, n);
+        h_set(rq, &h, rq->c_rpos, class_rank_less, ci, k->head >= 0);
+        n->n_rank = h.n;
+    }
+    if (k->fair_head != fair_head) {
+        rq_heap h = vr_heap(rq, n);
+        h_set(rq, &h, rq->c_fpos, class_vr_less, ci, k->fair_head >= 0);
+        n->n_vr = h.n;
+    }
 }
 
 /* ---- Build ---- */
@@ -254,7 +284,6 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
     size_t nt = n_tasks ? n_tasks : 1, nn = n_nodes ? n_nodes : 1;
     rq->nodes = ts_calloc(nn, sizeof *rq->nodes);
     rq->t_cls = ts_malloc(nt * sizeof *rq->t_cls);
-    rq->t_level = ts_malloc(nt * sizeof *rq->t_level);
     rq->t_heap = ts_malloc(nt * sizeof *rq->t_heap);
     rq->t_pos = ts_malloc(nt * sizeof *rq->t_pos);
     rq->t_prio = ts_malloc(nt * sizeof *rq->t_prio);
@@ -267,7 +296,7 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
     int *order = ts_malloc(nt * sizeof *order);
     int *prios = ts_malloc(nt * sizeof *prios);
     int rc = TS_ENOMEM;
-    if (!rq->nodes || !rq->t_cls || !rq->t_level || !rq->t_heap || !rq->t_pos ||
+    if (!rq->nodes || !rq->t_cls || !rq->t_heap || !rq->t_pos ||
         !rq->t_prio || !rq->t_fair || !rq->t_release || !rq->t_vr ||
         !rq->slots || !first || !order || !prios)
         goto out;
@@ -327,9 +356,6 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
     size_t n_heaps = 0, n_words = 0;
     for (size_t i = 0; i < n_nodes; i++) {
         rq_node *n = &rq->nodes[i];
-        n->by_rank.slot = rq->cls_slots + 3 * (size_t)n->cls0;
-        n->by_vr.slot = n->by_rank.slot + n->n_cls;
-        n->parked = n->by_vr.slot + n->n_cls;
         for (size_t j0 = first[i], j1; j0 < first[i + 1]; j0 = j1) {
             int ci = rq->t_cls[order[j0]];
             for (j1 = j0; j1 < first[i + 1] && rq->t_cls[order[j1]] == ci; j1++)
@@ -351,11 +377,12 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
             for (int p = 0; p < np; p++)
                 if (p == 0 || prios[p] != prios[p - 1])
                     prios[levels++] = prios[p];
-            k->n_levels = levels;
             k->level_words = levels ? (levels + 63) / 64 : 0;
-            k->allowed = n_words;
+            if (n_words + (size_t)n->words + (size_t)k->level_words > UINT32_MAX)
+                goto out;     /* beyond 32-bit offsets: as out of memory */
+            k->allowed = (uint32_t)n_words;
             n_words += (size_t)n->words;
-            k->bitmap = n_words;
+            k->bitmap = (uint32_t)n_words;
             n_words += (size_t)k->level_words;
             k->heap0 = (int)n_heaps;
             n_heaps += (size_t)levels;
@@ -363,13 +390,11 @@ int ts__runq_new(size_t n_nodes, const int *node_cores, size_t n_tasks,
             for (size_t j = j0; j < j1; j++) {
                 int id = order[j];
                 if (tasks[id].fair) {
-                    rq->t_level[id] = -1;
                     rq->t_heap[id] = k->fair_heap;
                 } else {
                     int *at = bsearch(&tasks[id].priority, prios, (size_t)levels,
                                       sizeof *prios, cmp_int);
-                    rq->t_level[id] = (int)(at - prios);
-                    rq->t_heap[id] = k->heap0 + rq->t_level[id];
+                    rq->t_heap[id] = k->heap0 + (int)(at - prios);
                 }
             }
         }
@@ -432,7 +457,6 @@ void ts__runq_free(ts__runq *rq)
     ts_free(rq->cls_slots);
     ts_free(rq->words);
     ts_free(rq->t_cls);
-    ts_free(rq->t_level);
     ts_free(rq->t_heap);
     ts_free(rq->t_pos);
     ts_free(rq->t_prio);
@@ -474,9 +498,9 @@ int ts__runq_fair_count(const ts__runq *rq, int node)
 double ts__runq_min_fair_vr(const ts__runq *rq, int node)
 {
     const rq_node *n = &rq->nodes[node];
-    if (n->by_vr.n == 0)
+    if (n->n_vr == 0)
         return INFINITY;
-    return rq->t_vr[rq->cls[n->by_vr.slot[0]].fair_head];
+    return rq->t_vr[rq->cls[vr_heap(rq, n).slot[0]].fair_head];
 }
 
 void ts__runq_push(ts__runq *rq, int task, ts_time release, double vr)
@@ -493,7 +517,7 @@ void ts__runq_push(ts__runq *rq, int task, ts_time release, double vr)
         k->n_fair++;
         n->n_fair++;
     } else {
-        int level = rq->t_level[task];
+        int level = rq->t_heap[task] - k->heap0;
         rq->words[k->bitmap + (size_t)(level / 64)] |= (uint64_t)1 << (level % 64);
         k->n_fifo++;
     }
@@ -514,7 +538,7 @@ void ts__runq_remove(ts__runq *rq, int task)
         k->n_fair--;
         n->n_fair--;
     } else {
-        int level = rq->t_level[task];
+        int level = rq->t_heap[task] - k->heap0;
         if (h->n == 0)
             rq->words[k->bitmap + (size_t)(level / 64)] &= ~((uint64_t)1 << (level % 64));
         k->n_fifo--;
@@ -525,22 +549,25 @@ void ts__runq_remove(ts__runq *rq, int task)
 int ts__runq_top(const ts__runq *rq, int node)
 {
     const rq_node *n = &rq->nodes[node];
-    return n->by_rank.n ? rq->cls[n->by_rank.slot[0]].head : -1;
+    return n->n_rank ? rq->cls[rank_heap(rq, n).slot[0]].head : -1;
 }
 
 int ts__runq_best(ts__runq *rq, int node, const uint64_t *free_cores)
 {
     rq_node *n = &rq->nodes[node];
-    while (n->by_rank.n) {
-        int ci = n->by_rank.slot[0];
+    rq_heap h = rank_heap(rq, n);
+    int *parked = parked_list(rq, n);
+    while (h.n) {
+        int ci = h.slot[0];
         rq_class *k = &rq->cls[ci];
         const uint64_t *allowed = rq->words + k->allowed;
         for (int w = 0; w < n->words; w++)
             if (allowed[w] & free_cores[w])
                 return k->head;
-        h_remove(rq, &n->by_rank, rq->c_rpos, class_rank_less, ci);
+        h_remove(rq, &h, rq->c_rpos, class_rank_less, ci);
+        n->n_rank = h.n;
         k->parked = 1;
-        n->parked[n->n_parked++] = ci;
+        parked[n->n_parked++] = ci;
     }
     return -1;
 }
@@ -548,11 +575,14 @@ int ts__runq_best(ts__runq *rq, int node, const uint64_t *free_cores)
 void ts__runq_unpark(ts__runq *rq, int node)
 {
     rq_node *n = &rq->nodes[node];
+    rq_heap h = rank_heap(rq, n);
+    const int *parked = parked_list(rq, n);
     for (int i = 0; i < n->n_parked; i++) {
-        int ci = n->parked[i];
+        int ci = parked[i];
         rq->cls[ci].parked = 0;
-        h_set(rq, &n->by_rank, rq->c_rpos, class_rank_less, ci,
+        h_set(rq, &h, rq->c_rpos, class_rank_less, ci,
               rq->cls[ci].head >= 0);
     }
+    n->n_rank = h.n;
     n->n_parked = 0;
 }

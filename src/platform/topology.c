@@ -109,6 +109,9 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
                     size_t n_links, ts_topology **out, ts_error *err)
 {
     *out = NULL;
+    /* Directed hops are ints, and a zone's adjacency offsets 32 bits. */
+    if (n_links > (size_t)INT32_MAX / 2 || n_nodes > (size_t)INT32_MAX / 2)
+        return ts_error_set(err, TS_EINVAL, NULL, 0, "more than 2^30 links or nodes");
     for (size_t i = 0; i < n_links; i++) {
         if (links[i].a < 0 || links[i].b < 0 || (size_t)links[i].a >= n_nodes ||
             (size_t)links[i].b >= n_nodes)
@@ -245,8 +248,8 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         int a = t->link_a[l], b = t->link_b[l];
         int la = t->zone_of[a] == z ? t->local_of[a] : zz->n_members;
         int lb = t->zone_of[b] == z ? t->local_of[b] : zz->n_members;
-        zz->adj[zz->adj_first[la]++] = (ts__topo_adj){lb, (int)(2 * l), (int)l};
-        zz->adj[zz->adj_first[lb]++] = (ts__topo_adj){la, (int)(2 * l + 1), (int)l};
+        zz->adj[zz->adj_first[la]++] = (ts__topo_adj){lb, (int)(2 * l)};
+        zz->adj[zz->adj_first[lb]++] = (ts__topo_adj){la, (int)(2 * l + 1)};
     }
     for (size_t z = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];

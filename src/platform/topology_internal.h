@@ -10,13 +10,12 @@
 
 #include "toposim/topology.h"
 
-/* One way out of a node within a zone: the neighbour (local index), the
- * directed hop from this node to it (link*2 + direction, as the network
- * numbers them) and the link. */
+/* One way out of a node within a zone: the neighbour (local index) and
+ * the directed hop from this node to it (link*2 + direction, as the
+ * network numbers them; the link is hop >> 1). */
 typedef struct ts__topo_adj {
     int other;
     int hop;
-    int link;
 } ts__topo_adj;
 
 /* A zone's routing graph: its members (local 0..n_members-1, in node
@@ -27,7 +26,7 @@ typedef struct ts__topo_zone {
     int n_members;
     int attach;               /* global node, -1 for the backbone */
     int *nodes;               /* local -> global */
-    size_t *adj_first;        /* n + 1 */
+    uint32_t *adj_first;      /* n + 1 */
     ts__topo_adj *adj;
 } ts__topo_zone;
 
@@ -40,7 +39,7 @@ struct ts_topology {
     int *link_zone;           /* per link, -1 for a self-loop */
     ts__topo_zone *zones;     /* zones[0] is the backbone */
     int *zone_nodes;          /* every zone's nodes, zone by zone */
-    size_t *zone_adj_first;   /* every zone's adj_first, zone by zone */
+    uint32_t *zone_adj_first; /* every zone's adj_first, zone by zone */
     ts__topo_adj *zone_adj;   /* every zone's adjacency lists */
     size_t n_zones;
     size_t max_local;         /* largest zone, in local nodes */

@@ -40,7 +40,7 @@ struct ts__workload {
     ts__rts *rts;
     ts__recorder *recorder;
     ts__workload_hooks hooks;
-    gsl_rng **rngs;           /* one per component */
+    gsl_rng *rngs;            /* one per component, in one block */
     prepared_dist *dists;
     size_t n_dists;
     topic_state *topics;
@@ -58,12 +58,20 @@ static int at_component(const ts_scenario *s, int rc, size_t i, ts_error *err)
     return rc;
 }
 
+static const char *component_name(void *ctx, size_t i)
+{
+    return ((const ts_scenario *)ctx)->components[i].id;
+}
+
 /* One task per component, with its own random stream; task ids equal
  * component indices. */
 static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
 {
     const ts_scenario *s = wl->sh.s;
     const ts_plan *plan = wl->sh.plan;
+    wl->rngs = ts_rng_block_new(seed, s->n_components, component_name, (void *)s);
+    if (!wl->rngs)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
     size_t with_dist = 0;
     for (size_t i = 0; i < s->n_components; i++)
         with_dist += s->components[i].exec_dist.kind != TS_DIST_NONE;
@@ -72,9 +80,6 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
-        wl->rngs[i] = ts_rng_new(seed, c->id);
-        if (!wl->rngs[i])
-            return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
         /* The scenario's distribution is copied so its histogram table
          * lives (and dies) with this run. */
         ts_dist exec = c->exec_dist;
@@ -113,7 +118,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .memory_bytes = c->memory_bytes,
             .component = c->id,
         };
-        int id = ts_compute_add_task(wl->compute, &task, wl->rngs[i], err);
+        int id = ts_compute_add_task(wl->compute, &task, &wl->rngs[i], err);
         if (id < 0)
             return at_component(s, id, i, err);
     }
@@ -172,11 +177,10 @@ int ts__workload_new(const ts__shared *sh, uint64_t seed, ts_time end, ts_trace_
     wl->trace = trace;
     wl->compute = compute;
     wl->net = net;
-    wl->rngs = ts_calloc(nc ? nc : 1, sizeof *wl->rngs);
     wl->topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *wl->topics);
     wl->pub_first = ts_calloc(nc + 1, sizeof *wl->pub_first);
     wl->pub_topics = ts_calloc(s->n_topics ? s->n_topics : 1, sizeof *wl->pub_topics);
-    if (!wl->rngs || !wl->topics || !wl->pub_first || !wl->pub_topics)
+    if (!wl->topics || !wl->pub_first || !wl->pub_topics)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
     int rc = build_publish_index(wl, err);
     return rc == TS_OK ? build_tasks(wl, seed, err) : rc;
@@ -186,14 +190,10 @@ void ts__workload_free(ts__workload *wl)
 {
     if (!wl)
         return;
-    if (wl->rngs)
-        for (size_t i = 0; i < wl->sh.s->n_components; i++)
-            if (wl->rngs[i])
-                gsl_rng_free(wl->rngs[i]);
     for (size_t i = 0; i < wl->n_dists; i++)
         ts_dist_fini(&wl->dists[i].dist);
     ts_free(wl->dists);
-    ts_free(wl->rngs);
+    ts_rng_block_free(wl->rngs);
     ts_free(wl->topics);
     ts_free(wl->pub_first);
     ts_free(wl->pub_topics);

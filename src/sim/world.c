@@ -554,6 +554,11 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for routes during the run");
         fail(&w, &e);
     }
+    if (ts_network_out_of_memory(w.net)) {
+        ts_error e;
+        ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for the network during the run");
+        fail(&w, &e);
+    }
     if (st.interrupted && !opts->keep_partial) {
         interrupt_error(err, w.sh.engine);
         teardown(&w);

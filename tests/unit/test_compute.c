@@ -10,9 +10,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "toposim/alloc.h"
 #include "toposim/platform.h"
 
 #define MAX_JOBS 256
@@ -958,6 +961,62 @@ static void test_oom_kill_event(void **state)
     ts_engine_free(e);
 }
 
+/* A fleet's tasks: their names share one block and their descriptions
+ * one copy, so adding tasks makes a few allocations in all, not a few
+ * each; every name still reaches its events. */
+static long allocations_for_fleet(int robots, int *last_task)
+{
+    ts_engine *e;
+    job_log *log = calloc(1, sizeof *log);
+    assert_non_null(log);
+    int *cores = malloc((size_t)robots * sizeof *cores);
+    int64_t *mem = malloc((size_t)robots * sizeof *mem);
+    assert_non_null(cores);
+    assert_non_null(mem);
+    for (int i = 0; i < robots; i++) {
+        cores[i] = 1;
+        mem[i] = 1000;
+    }
+    long base = ts_alloc_live();
+    ts_compute *c = make(&e, (size_t)robots, cores, NULL, mem, 0, log);
+    log->count_only = 1;      /* a job a robot is more than the log holds */
+    char name[32];
+    for (int i = 0; i < robots; i++) {
+        ts_task_desc t = td(i, 50, 10 * TS_MS, 0, 10 * TS_MS, TS_US, TS_US);
+        /* the last robot's task needs more memory than its node has */
+        t.memory_bytes = i == robots - 1 ? 2000 : 100;
+        snprintf(name, sizeof name, "r%d_pub", i);
+        t.component = name;
+        *last_task = add(c, t);
+    }
+    start(c);
+    long made = ts_alloc_live() - base;
+    ts_engine_run(e, TS_MS);
+    assert_int_equal(log->n_events, 1);
+    assert_string_equal(ts_event_kind_name(log->events[0].kind), "oom_kill");
+    assert_int_equal(log->events[0].component, *last_task);
+    snprintf(name, sizeof name, "r%d_pub", robots - 1);
+    assert_non_null(strstr(log->events[0].detail, name));
+    ts_compute_free(c);
+    ts_engine_free(e);
+    assert_int_equal(ts_alloc_live(), base);
+    free(cores);
+    free(mem);
+    free(log);
+    return made;
+}
+
+static void test_fleet_tasks_share_blocks(void **state)
+{
+    (void)state;
+    int last;
+    long small = allocations_for_fleet(10, &last);
+    assert_int_equal(last, 9);
+    long large = allocations_for_fleet(1000, &last);
+    assert_int_equal(last, 999);
+    assert_int_equal(large, small);
+}
+
 /* ---- Online cores, node down and up ---- */
 
 static void test_offline_cores_requeue(void **state)
@@ -1587,6 +1646,7 @@ int main(void)
         cmocka_unit_test(test_gpu_queue_timing),
         cmocka_unit_test(test_speed_change_mid_job),
         cmocka_unit_test(test_oom_kill_event),
+        cmocka_unit_test(test_fleet_tasks_share_blocks),
         cmocka_unit_test(test_offline_cores_requeue),
         cmocka_unit_test(test_node_down_and_up),
         cmocka_unit_test(test_load_callback_sequence),

@@ -663,6 +663,48 @@ static void test_rng_streams(void **state)
     gsl_rng_free(other);
 }
 
+static const char *block_name(void *ctx, size_t i)
+{
+    return ((const char *const *)ctx)[i];
+}
+
+/* A block's streams draw exactly what separately made ones do, so a
+ * fleet's traces do not depend on how its streams were allocated. */
+static void test_rng_block(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"r0_pub", "r1_pub", "", "robot1/jetson", "r0_pub"};
+    enum { N = sizeof names / sizeof names[0] };
+    long live = ts_alloc_live();
+    gsl_rng *block = ts_rng_block_new(42, N, block_name, (void *)names);
+    assert_non_null(block);
+    assert_int_equal(ts_alloc_live(), live + 1); /* one allocation */
+    for (size_t i = 0; i < N; i++) {
+        gsl_rng *one = ts_rng_new(42, names[i]);
+        assert_string_equal(gsl_rng_name(&block[i]), "taus2");
+        for (int k = 0; k < 1000; k++)
+            assert_int_equal(gsl_rng_get(&block[i]), gsl_rng_get(one));
+        /* the distributions read the same state too */
+        assert_true(gsl_rng_uniform(&block[i]) == gsl_rng_uniform(one));
+        gsl_rng_free(one);
+    }
+    /* streams of one block do not share state: the last repeats the first */
+    gsl_rng *first = ts_rng_new(42, names[0]);
+    for (int k = 0; k < 1001; k++)
+        (void)gsl_rng_get(first);
+    assert_int_equal(gsl_rng_get(first), gsl_rng_get(&block[4]));
+    gsl_rng_free(first);
+    ts_rng_block_free(block);
+    /* an empty block is fine, and a failed allocation says so */
+    block = ts_rng_block_new(1, 0, block_name, NULL);
+    assert_non_null(block);
+    ts_rng_block_free(block);
+    ts_alloc_fail_after(1);
+    assert_null(ts_rng_block_new(1, 2, block_name, (void *)names));
+    ts_alloc_fail_after(0);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
 /* Distribution sanity of one stream and independence of two, with GSL's
  * statistics; every bound is about 5 standard errors, and the draws are
  * fixed by the seeds, so the test is deterministic. */
@@ -787,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_queue_remove_keeps_order),
         cmocka_unit_test(test_seed_for),
         cmocka_unit_test(test_rng_streams),
+        cmocka_unit_test(test_rng_block),
         cmocka_unit_test(test_rng_quality),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

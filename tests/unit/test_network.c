@@ -912,6 +912,157 @@ static void test_allocation_failures(void **state)
 }
 
 
+/* A star of n robots (node i + 1) on links configured alike to a hub
+ * (node 0): hop 2 * l runs from robot l + 1 to the hub. */
+static ts_network *star_network(ts_engine *e, recorder *rec, size_t n)
+{
+    ts_net_link_desc *links = calloc(n, sizeof *links);
+    assert_non_null(links);
+    for (size_t l = 0; l < n; l++)
+        links[l] = (ts_net_link_desc){.a = (int)l + 1, .b = 0, .latency_ns = 2 * TS_MS,
+                                      .bandwidth_bps = 100e6};
+    ts_network_config cfg = {.n_nodes = n + 1, .links = links, .n_links = n, .seed = 1,
+                             .done = record, .ctx = rec};
+    ts_network *net;
+    ts_error err;
+    assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+    free(links);
+    return net;
+}
+
+/* Links configured alike share their configuration and names live in one
+ * block, so a fleet's links cost no allocation each; a hop gets its state
+ * when it first carries a message, and a hop without one reads as idle. */
+static void test_hop_state_on_first_use(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(64);
+    recorder rec = {0};
+    long base = ts_alloc_live();
+    ts_network *small = star_network(e, &rec, 10);
+    long per_small = ts_alloc_live() - base;
+    ts_network_free(small);
+    ts_network *net = star_network(e, &rec, 1000);
+    assert_int_equal(ts_alloc_live() - base, per_small);
+    /* no state made by an extra latency of 0 or a loss of none */
+    long before = ts_alloc_requests();
+    assert_int_equal(ts_network_set_extra_latency(net, 3, 0), TS_OK);
+    ts_loss_desc none = {.model = TS_LOSS_NONE};
+    assert_int_equal(ts_network_set_loss(net, 3, &none), TS_OK);
+    assert_int_equal(ts_network_set_loss(net, 3, NULL), TS_OK);
+    assert_int_equal(ts_alloc_requests(), before);
+    ts_packet p = {.seq = 1, .src = 6, .dst = 0, .bytes = 1000};
+    assert_int_equal(ts_network_send(net, &p), TS_OK);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(rec.n, 1);
+    assert_int_equal(rec.done[0].status, TS_PKT_DELIVERED);
+    assert_int_equal(rec.done[0].received, 2 * TS_MS + 80 * TS_US);
+    ts_link_counters c;
+    ts_network_counters(net, 2 * 5, &c);
+    assert_int_equal(c.sent_messages, 1);
+    assert_int_equal(c.sent_bytes, 1000);
+    assert_int_equal(c.busy_ns, 80 * TS_US);
+    /* the way back and the other links never carried anything */
+    for (int hop = 0; hop < 2000; hop++) {
+        if (hop == 10)
+            continue;
+        ts_network_counters(net, hop, &c);
+        assert_int_equal(c.sent_messages, 0);
+        assert_int_equal(c.busy_ns, 0);
+        assert_int_equal(c.queue_bytes, 0);
+        assert_int_equal(c.up, 1);
+    }
+    /* down and up again: a link without hop states loses nothing */
+    assert_int_equal(ts_network_set_link_up(net, 7, 0), TS_OK);
+    ts_network_counters(net, 14, &c);
+    assert_int_equal(c.up, 0);
+    assert_int_equal(ts_network_set_link_up(net, 7, 1), TS_OK);
+    assert_int_equal(ts_network_out_of_memory(net), 0);
+    ts_network_free(net);
+    assert_int_equal(ts_alloc_live(), base);
+    ts_engine_free(e);
+}
+
+/* A hop state that cannot be made (the chunk list, then the chunk): the
+ * message is reported as no route (as for a route that cannot be made),
+ * ts_network_out_of_memory says so, and the next message makes the state
+ * and goes through. */
+static void test_hop_state_out_of_memory(void **state)
+{
+    (void)state;
+    for (long fail = 1; fail <= 2; fail++) {
+        ts_engine *e = ts_engine_new(64);
+        recorder rec = {0};
+        long base = ts_alloc_live();
+        ts_network *net = star_network(e, &rec, 4);
+        /* the route first (rows are made on demand too) */
+        assert_int_equal(ts_routes_next_hop(ts_network_routes(net), 1, 0), 0);
+        ts_packet p = {.seq = 1, .src = 1, .dst = 0, .bytes = 1000};
+        ts_alloc_fail_after(fail);
+        assert_int_equal(ts_network_send(net, &p), TS_OK);
+        ts_alloc_fail_after(0);
+        assert_int_equal(rec.n, 1);
+        assert_int_equal(rec.done[0].status, TS_PKT_NO_ROUTE);
+        assert_int_equal(ts_network_out_of_memory(net), 1);
+        ts_link_counters c;
+        ts_network_counters(net, 0, &c);
+        assert_int_equal(c.sent_messages, 0);
+        p.seq = 2;
+        assert_int_equal(ts_network_send(net, &p), TS_OK);
+        ts_engine_run(e, TS_S);
+        assert_int_equal(rec.n, 2);
+        assert_int_equal(rec.done[1].status, TS_PKT_DELIVERED);
+        assert_int_equal(ts_network_out_of_memory(net), 1); /* sticky */
+        ts_network_free(net);
+        assert_int_equal(ts_alloc_live(), base);
+        ts_engine_free(e);
+    }
+    /* an extra latency whose state cannot be made */
+    ts_engine *e = ts_engine_new(64);
+    recorder rec = {0};
+    ts_network *net = star_network(e, &rec, 2);
+    ts_alloc_fail_after(1);
+    assert_int_equal(ts_network_set_extra_latency(net, 1, TS_MS), TS_ENOMEM);
+    ts_alloc_fail_after(0);
+    assert_int_equal(ts_network_out_of_memory(net), 1);
+    assert_int_equal(ts_network_set_extra_latency(net, 1, TS_MS), TS_OK);
+    ts_packet p = {.seq = 1, .src = 2, .dst = 0, .bytes = 1000};
+    assert_int_equal(ts_network_send(net, &p), TS_OK);
+    ts_engine_run(e, TS_S);
+    assert_int_equal(rec.done[0].received, 3 * TS_MS + 80 * TS_US);
+    ts_network_free(net);
+    ts_engine_free(e);
+
+    /* A drop counted in a block made at the first one: a drop that finds
+     * no memory for it leaves the counts short, which voids the run. */
+    for (int fail = 0; fail < 2; fail++) {
+        e = ts_engine_new(64);
+        rec.n = 0;
+        ts_net_link_desc small = {.a = 0, .b = 1, .latency_ns = TS_MS,
+                                  .bandwidth_bps = 1e6, .queue_bytes = 1500};
+        ts_network_config cfg = {.n_nodes = 2, .links = &small, .n_links = 1,
+                                 .done = record, .ctx = &rec};
+        ts_error err;
+        assert_int_equal(ts_network_new(e, &cfg, &net, &err), TS_OK);
+        ts_packet m = {.seq = 1, .src = 0, .dst = 1, .bytes = 1000};
+        assert_int_equal(ts_network_send(net, &m), TS_OK);
+        m.seq = 2;
+        ts_alloc_fail_after(fail);
+        assert_int_equal(ts_network_send(net, &m), TS_OK);
+        ts_alloc_fail_after(0);
+        assert_int_equal(rec.n, 1);
+        assert_int_equal(rec.done[0].status, TS_PKT_DROPPED_QUEUE);
+        ts_link_counters c;
+        ts_network_counters(net, 0, &c);
+        assert_int_equal(c.sent_messages, 1);
+        assert_int_equal(c.dropped_messages, fail ? 0 : 1);
+        assert_int_equal(c.dropped_bytes, fail ? 0 : 1000);
+        assert_int_equal(ts_network_out_of_memory(net), fail);
+        ts_network_free(net);
+        ts_engine_free(e);
+    }
+}
+
 /* ---- Times past the clock's range never come ---- */
 
 static void test_serialisation_saturates(void **state)
@@ -1387,6 +1538,8 @@ int main(void)
         cmocka_unit_test(test_streams_per_link),
         cmocka_unit_test(test_link_down_with_resending_callback),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_hop_state_on_first_use),
+        cmocka_unit_test(test_hop_state_out_of_memory),
         cmocka_unit_test(test_serialisation_saturates),
         cmocka_unit_test(test_unreachable_time_stays_in_flight),
         cmocka_unit_test(test_medium_link_down_frees_queue),

@@ -180,6 +180,58 @@ static void test_zones_of_a_fleet(void **state)
     assert_int_equal(ts_topology_new(6, site, links, 6, &t, &err), TS_EINVAL);
 }
 
+/* A fleet's robots (a zone each: a computer and a sensor behind it)
+ * reach the hub through their uplinks without a route row each: asking
+ * every robot's way out allocates nothing, and a link change inside one
+ * robot changes its way out alone. */
+static void test_fleet_exits_without_rows(void **state)
+{
+    (void)state;
+    enum { ROBOTS = 300, N = 1 + 2 * ROBOTS, L = 2 * ROBOTS + 1 };
+    int *site = malloc(N * sizeof *site);
+    ts_net_link_desc *links = calloc(L, sizeof *links);
+    assert_non_null(site);
+    assert_non_null(links);
+    site[0] = -1;                            /* the hub */
+    for (int i = 0; i < ROBOTS; i++) {
+        int pc = 1 + 2 * i, sensor = pc + 1;
+        site[pc] = site[sensor] = i;
+        links[2 * i] = (ts_net_link_desc){.a = sensor, .b = pc, .latency_ns = 1};
+        links[2 * i + 1] = (ts_net_link_desc){.a = pc, .b = 0, .latency_ns = 5};
+    }
+    /* robot 0's sensor also reaches its computer the long way round */
+    links[L - 1] = (ts_net_link_desc){.a = 2, .b = 1, .latency_ns = 3};
+    ts_topology *t;
+    ts_routes *r;
+    ts_error err;
+    assert_int_equal(ts_topology_new(N, site, links, L, &t, &err), TS_OK);
+    assert_int_equal(ts_topology_zones(t), 1 + ROBOTS);
+    assert_int_equal(ts_routes_new_on(t, NULL, &r, &err), TS_OK);
+    long requests = ts_alloc_requests();
+    for (int i = 0; i < ROBOTS; i++) {
+        int pc = 1 + 2 * i, sensor = pc + 1;
+        assert_int_equal(ts_routes_next_hop(r, pc, 0), 2 * (2 * i + 1));
+        assert_int_equal(ts_routes_next_hop(r, sensor, 0), 2 * (2 * i));
+    }
+    assert_int_equal(ts_alloc_requests(), requests);
+    /* robot 0's short sensor link down: its sensor takes the long one */
+    int l = 0;
+    unsigned char down = 0;
+    size_t changed = 0;
+    assert_int_equal(ts_routes_set_links(r, &l, 1, &down, NULL, &changed, &err), TS_OK);
+    assert_int_equal(ts_routes_next_hop(r, 2, 0), 2 * (L - 1));
+    assert_int_equal(ts_routes_next_hop(r, 1, 0), 2 * 1);
+    assert_int_equal(ts_routes_next_hop(r, 4, 0), 2 * 2);
+    /* and the sums over the same routes agree */
+    assert_int_equal(ts_routes_hops(r, 2, 0), 2);
+    assert_int_equal(ts_routes_latency(r, 2, 0), 8);
+    assert_int_equal(ts_routes_next_hop(r, 2, 0), 2 * (L - 1));
+    ts_routes_free(r);
+    ts_topology_free(t);
+    free(site);
+    free(links);
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
@@ -223,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zoned_routes_equal_flat),
         cmocka_unit_test(test_zones_of_a_fleet),
+        cmocka_unit_test(test_fleet_exits_without_rows),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
