@@ -196,7 +196,9 @@ $(BUILD)/bench/bench_trace: BENCH_LDFLAGS = $(addprefix -Wl$(comma)--wrap=,\
 	ts_trace_append_message ts_trace_append_job ts_trace_append_link_state \
 	ts_trace_append_node_state ts_trace_append_core_state ts_trace_append_event \
 	ts_trace_append_topic_window ts_trace_append_job_window \
+	ts_trace_append_node_window ts_trace_append_link_window \
 	ts__summary_message ts__summary_job ts__summary_finish \
+	ts__state_windows_node ts__state_windows_link \
 	ts_trace_writer_commit)
 
 $(BUILD)/bench/%: tools/bench/%.c tools/bench/bench_xml.h $(LIB)

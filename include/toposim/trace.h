@@ -32,6 +32,10 @@
  *                            a full trace keeps; -1: no bound),
  *                            summary_window_ns (int64: the summary level's
  *                            window length; 0 at the full level);
+ *                     since version 5 also: state_window_ns (int64: the
+ *                            length of the summary level's node and link
+ *                            windows, a whole number of sample periods;
+ *                            0 at the full level);
  *                     dataset scenario_text (the scenario document)
  *   static tables (the scenario and plan, written once):
  *     /nodes /links /components /topics /placement /requirements  (v1)
@@ -42,6 +46,10 @@
  *     /messages /jobs (v1), /link_state /node_state /core_state
  *     /events (v2), /component_state (v3), /topic_windows /job_windows
  *     /histogram_buckets (v4: the summary level, empty in a full trace)
+ *     /node_windows /link_windows (v5: the summary level's node and link
+ *                     state per window, empty in a full trace; a summary
+ *                     trace then has no /node_state, /link_state or
+ *                     /core_state rows)
  *                     compound tables, chunked and deflate-compressed,
  *                     each column's unit in attribute "units" (as
  *                     "column=unit;...") and per-column attributes.
@@ -56,13 +64,18 @@
  * Version 4 added the summary level: its three tables, the /meta
  * attributes listed, and in a summary trace /messages and /jobs keep only
  * the rows the windows do not hold (see ts_trace_topic_window).
- * The reader loads versions 1 to 3: tables newer than the file come back
+ * Version 5 added /node_windows and /link_windows and the /meta attribute
+ * state_window_ns: a summary trace of version 5 holds its node and link
+ * state as windows (ts_trace_node_window) instead of rows per sample.
+ * The reader loads versions 1 to 4: tables newer than the file come back
  * empty, newer columns with the default each field's comment gives, and
  * the newer /meta attributes as: command_line "", git_revision "unknown",
  * finished 1 (older writers committed only finished runs),
  * requirements_declared 1 when /requirements has rows, host and
  * started_utc NULL, wall_time_ns -1, trace_level "full", trace_filter "",
- * the window bounds -1 and summary_window_ns 0.
+ * the window bounds -1, summary_window_ns 0 and state_window_ns 0 (a
+ * summary trace of version 4 keeps its state rows, which the validator and
+ * the report read as at the full level).
  * In detail: format and the other strings are scalar fixed-length ASCII
  * attributes, format_version, finished and requirements_declared scalar
  * int32, seed a scalar uint64, duration_ns and wall_time_ns scalar int64;
@@ -87,7 +100,7 @@
 #include "toposim/error.h"
 #include "toposim/histogram.h"
 
-#define TS_TRACE_FORMAT_VERSION 4
+#define TS_TRACE_FORMAT_VERSION 5
 #define TS_TRACE_NAME_LEN 64
 #define TS_TRACE_REASON_LEN 192
 
@@ -529,6 +542,60 @@ typedef struct ts_trace_job_window {
     int32_t hist_buckets;   /* its rows there: response times by bucket */
 } ts_trace_job_window;
 
+/* ---- Version 5 row tables: the summary level's node and link state ---- */
+
+/* One compute node over a window of samples: the samples whose time lies
+ * in (start_ns, end_ns] (each covers the sample period before it). A
+ * window ends at every multiple of state_window_ns, at the run's end and
+ * when the node's power mode changes, so every sample of a window has the
+ * window's power mode. Maxima and minima are those of the samples, exact;
+ * sums are the samples' values added in time order. */
+typedef struct ts_trace_node_window {
+    int32_t node;           /* row of /nodes */
+    int32_t samples;        /* > 0 */
+    int64_t start_ns;       /* the sample time before its first sample */
+    int64_t end_ns;         /* its last sample's time, > start_ns */
+    int32_t up_samples;     /* samples with the node up */
+    int32_t up_at_end;      /* the last sample's up */
+    double cpu_util_sum;    /* cpu_util summed over the samples with the
+                               node up (mean: / up_samples) */
+    double gpu_util_sum;    /* the same for gpu_util */
+    double cpu_util_max;    /* greatest cpu_util, 0 at least */
+    double gpu_util_max;
+    int64_t memory_max_bytes;
+    double temp_die_max_c;  /* greatest finite temp_die_c; NaN: none */
+    double temp_case_max_c; /* greatest finite temp_case_c; NaN: none */
+    int64_t throttled_ns;   /* sample periods that ended throttled */
+    double cpu_freq_min_hz; /* least clock at a sample */
+    double gpu_freq_min_hz;
+    double power_max_w;     /* greatest finite power_w; NaN: none */
+    double energy_j;        /* cumulative at end_ns (mean power over the
+                               window: the difference from the previous
+                               window's over the window's length) */
+    double battery_wh;      /* at end_ns, -1 if none */
+    double battery_min_wh;  /* least at a sample, -1 if none */
+    char power_mode[32];    /* every sample's power mode ("" without) */
+} ts_trace_node_window;
+
+/* One link direction over a window of samples, cut as node windows are
+ * (but not by power modes). */
+typedef struct ts_trace_link_window {
+    int32_t link;           /* row of /links */
+    int32_t direction;      /* 0: node_a -> node_b, 1: node_b -> node_a */
+    int64_t start_ns;
+    int64_t end_ns;
+    int32_t samples;        /* > 0 */
+    int32_t up_samples;     /* samples with the link up */
+    double utilisation_sum; /* utilisation summed over the samples */
+    double utilisation_max;
+    int64_t queue_max_bytes;/* greatest queue at a sample */
+    int64_t queue_sum_bytes;/* queue_bytes summed over the samples (mean
+                               queueing delay: / samples / bandwidth) */
+    uint64_t sent_packets;  /* during the window */
+    uint64_t dropped_packets;
+    uint64_t lost_packets;
+} ts_trace_link_window;
+
 /* A row of /histogram_buckets is a ts_hist_pair (histogram.h): a bucket
  * index (0 to TS_HIST_BUCKETS - 1) and a count > 0. The rows of one
  * window have increasing buckets and counts summing to its delivered
@@ -552,6 +619,9 @@ typedef struct ts_trace_meta {
     int64_t window_start_ns;    /* -1: none */
     int64_t window_end_ns;      /* -1: none */
     int64_t summary_window_ns;  /* the summary level's window; 0 at full */
+    /* v5 */
+    int64_t state_window_ns;    /* the summary level's node and link
+                                   windows; 0 at full */
 } ts_trace_meta;
 
 /* How the tables are compressed (every chunk also carries a Fletcher-32
@@ -613,6 +683,10 @@ int ts_trace_append_core_state(ts_trace_writer *w, const ts_trace_core_state *ro
 int ts_trace_append_event(ts_trace_writer *w, const ts_trace_event *row, ts_error *err);
 int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component_state *row,
                                     ts_error *err);
+int ts_trace_append_node_window(ts_trace_writer *w, const ts_trace_node_window *row,
+                                ts_error *err);
+int ts_trace_append_link_window(ts_trace_writer *w, const ts_trace_link_window *row,
+                                ts_error *err);
 
 /* Appends a summary window and its histogram (n pairs with increasing
  * buckets), setting the row's hist_first and hist_buckets. */
@@ -656,6 +730,8 @@ typedef struct ts_trace {
     int64_t window_start_ns;            /* v4: -1 when none */
     int64_t window_end_ns;              /* v4: -1 when none */
     int64_t summary_window_ns;          /* v4: 0 at the full level */
+    int64_t state_window_ns;            /* v5: 0 at the full level and in
+                                           older files */
     ts_trace_node *nodes;               size_t n_nodes;
     ts_trace_link *links;               size_t n_links;
     ts_trace_component *components;     size_t n_components;
@@ -686,13 +762,18 @@ typedef struct ts_trace {
     ts_trace_topic_window *topic_windows; size_t n_topic_windows;
     ts_trace_job_window *job_windows;   size_t n_job_windows;
     ts_hist_pair *histogram_buckets;    size_t n_histogram_buckets;
+    /* v5; empty in older files and at the full level */
+    ts_trace_node_window *node_windows; size_t n_node_windows;
+    ts_trace_link_window *link_windows; size_t n_link_windows;
 } ts_trace;
 
 /* Reads a trace, checking the format version and each table's type and
  * row indices (and, from version 3, each requirement's kind against its
  * target_table, component_state's run and version, expects' bounds, and
  * /meta's finished and requirements_declared; from version 4 the level,
- * and each summary window's counts against its histogram). On success the caller
+ * and each summary window's counts against its histogram; from version 5
+ * each node and link window's span, sample counts, direction and sums,
+ * and that windows and state rows are not both present). On success the caller
  * frees *out with ts_trace_free; on failure *out is NULL and err says
  * what is wrong with which dataset. The file is hostile input: it is read
  * first in a child process, so a crash or hang inside HDF5 comes back as

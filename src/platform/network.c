@@ -1617,8 +1617,9 @@ int ts_network_set_loss(ts_network *net, int link, const ts_loss_desc *loss)
     for (size_t dir = 0; dir < 2; dir++) {
         size_t hop = 2 * (size_t)link + dir;
         hop_state *h = hop_find(net, hop);
-        /* A hop that draws nothing and has no state needs none for this. */
-        if (!h && c->jitter.kind == TS_DIST_NONE && l->model == TS_LOSS_NONE)
+        /* A hop without state that would be made drawing nothing needs
+         * none for a loss of none: it starts that way. */
+        if (!h && !c->draws && l->model == TS_LOSS_NONE)
             continue;
         if ((!h && !(h = hop_get(net, hop))) || set_hop_loss(net, h, l) != TS_OK)
             return TS_ENOMEM;

@@ -149,6 +149,15 @@ int ts_report_write(const ts_trace *t, const ts_validation *v, const ts_report_o
     ts__report r;
     memset(&r, 0, sizeof r);
     r.t = t;
+    ts_trace view;
+    int windows = t->n_node_windows > 0 || t->n_link_windows > 0;
+    if (windows) {
+        rc = ts__state_rows_from_windows(t, &view, err);
+        if (rc != TS_OK)
+            return rc;
+        r.t = &view;
+    }
+    t = r.t;
     r.v = v;
     r.o = o;
     /* The time axis: the run's duration; a trace without one (converted
@@ -210,11 +219,21 @@ int ts_report_write(const ts_trace *t, const ts_validation *v, const ts_report_o
                      "with --trace full for a row per message and job.",
                      len ? " " : "", (double)r.t->summary_window_ns / 1e9);
         }
+        if (windows) {
+            size_t len = strlen(note);
+            snprintf(note + len, sizeof note - len,
+                     "%sNode and link plots show one point per state window of %.3g s: "
+                     "the greatest temperature, power, memory and queue of its samples, "
+                     "their mean CPU, GPU and link use, the least clocks and battery.",
+                     len ? " " : "", (double)r.t->state_window_ns / 1e9);
+        }
         int hrc = ts__html_write(&r, res->images_made, note, rc == TS_OK ? err : NULL);
         if (hrc != TS_OK && rc == TS_OK)
             rc = hrc;
     }
     ts_free(r.plots);
     ts_free(r.samples);
+    if (windows)
+        ts__state_rows_free(&view);
     return rc;
 }

@@ -208,6 +208,12 @@ void ts__gp_str(FILE *fp, const char *s);
 
 /* ---- the plots (data_*.c): each writes its data files and scripts ---- */
 
+/* A summary trace's node and link windows as state rows, one per window
+ * (state_windows.c): *view is t with node_state and link_state pointing
+ * at new arrays (and no core_state); free them with ts__state_rows_free. */
+int ts__state_rows_from_windows(const ts_trace *t, ts_trace *view, ts_error *err);
+void ts__state_rows_free(ts_trace *view);
+
 int ts__report_topics(ts__report *r, ts_error *err);
 int ts__report_components(ts__report *r, ts_error *err);
 int ts__report_nodes(ts__report *r, ts_error *err);

@@ -6,6 +6,9 @@
  * a window are exact too (energy delta / window is the mean power, and its
  * integral over the run is the energy).
  *
+ * At the summary level the rows go to the node and link windows
+ * (sampler_windows.h) instead of the trace, and cores are not sampled.
+ *
  * What it keeps between samples is only what a row subtracts: three
  * cumulative times and the energy per compute node, the busy time per
  * core, and per link direction the busy time and the low 32 bits of four
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/sampler_windows.h"
 #include "toposim/alloc.h"
 
 typedef struct node_prev {
@@ -40,6 +44,7 @@ struct ts__sampler {
     node_prev *node;          /* per compute node, in node order */
     ts_time *core;            /* per core of the compute nodes, in order */
     hop_prev *hop;            /* two per link */
+    ts__state_windows *windows; /* the summary level's, or NULL */
 };
 
 static double ratio(double num, double den)
@@ -88,12 +93,14 @@ static void sample_nodes(ts__sampler *sm, ts_time now, ts_time window)
         row.battery_wh = dy.battery_wh;
         row.fan_on = dy.fan_on;
         snprintf(row.power_mode, sizeof row.power_mode, "%s", dy.mode_name ? dy.mode_name : "");
-        if (ts_trace_append_node_state(sm->trace, &row, &e) != TS_OK) {
+        int rc = sm->windows ? ts__state_windows_node(sm->windows, &row, now - window, &e)
+                             : ts_trace_append_node_state(sm->trace, &row, &e);
+        if (rc != TS_OK) {
             fail(sm, &e);
             return;
         }
         /* The cores the scenario declares (the compute model has as many). */
-        for (int c = 0; c < st.cores && c < s->nodes[n].cores; c++) {
+        for (int c = 0; !sm->windows && c < st.cores && c < s->nodes[n].cores; c++) {
             ts_time busy = ts_compute_core_busy_ns(sm->compute, (int)n, c);
             ts_time *prev_core = &sm->core[core_at + (size_t)c];
             ts_trace_core_state cr = {(int32_t)n, c, now,
@@ -135,7 +142,9 @@ static void sample_links(ts__sampler *sm, ts_time now, ts_time window)
                                (uint32_t)((uint32_t)c.down_packets - prev->down);
             *prev = (hop_prev){c.busy_ns, (uint32_t)c.sent_packets, (uint32_t)c.dropped_packets,
                                (uint32_t)c.lost_packets, (uint32_t)c.down_packets};
-            if (ts_trace_append_link_state(sm->trace, &row, &e) != TS_OK) {
+            int rc = sm->windows ? ts__state_windows_link(sm->windows, &row, now - window, &e)
+                                 : ts_trace_append_link_state(sm->trace, &row, &e);
+            if (rc != TS_OK) {
                 fail(sm, &e);
                 return;
             }
@@ -167,8 +176,14 @@ static void on_sample(ts_engine *engine, void *ctx, uint64_t arg)
     }
 }
 
-int ts__sampler_start(const ts__shared *sh, ts_trace_writer *trace, ts_compute *compute,
-                      ts_dynamics *dyn, ts_network *net, ts__sampler **out, ts_error *err)
+int64_t ts__sampler_window_ns(const ts_scenario *s, int level)
+{
+    return level == TS_TRACE_LEVEL_SUMMARY ? ts__state_window_ns(s) : 0;
+}
+
+int ts__sampler_start(const ts__shared *sh, int level, ts_trace_writer *trace,
+                      ts_compute *compute, ts_dynamics *dyn, ts_network *net,
+                      ts__sampler **out, ts_error *err)
 {
     const ts_scenario *s = sh->s;
     ts__sampler *sm = ts_calloc(1, sizeof *sm);
@@ -190,6 +205,11 @@ int ts__sampler_start(const ts__shared *sh, ts_trace_writer *trace, ts_compute *
     sm->hop = ts_calloc(2 * (s->n_links ? s->n_links : 1), sizeof *sm->hop);
     if (!sm->node || !sm->core || !sm->hop)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the sampler");
+    if (level == TS_TRACE_LEVEL_SUMMARY) {
+        int rc = ts__state_windows_new(s, trace, ts__state_window_ns(s), &sm->windows, err);
+        if (rc != TS_OK)
+            return rc;
+    }
     int rc = ts_engine_schedule(sh->engine, sm->last_sample + s->sample_period_ns, on_sample, sm,
                                 0, NULL);
     return rc == TS_OK ? TS_OK
@@ -200,6 +220,10 @@ void ts__sampler_finish(ts__sampler *sm)
 {
     if (sm && sm->sh.s->sample_period_ns > 0 && !ts__bus_failed(sm->sh.bus))
         take_sample(sm);
+    ts_error e;
+    if (sm && sm->windows && !ts__bus_failed(sm->sh.bus) &&
+        ts__state_windows_finish(sm->windows, &e) != TS_OK)
+        fail(sm, &e);
 }
 
 void ts__sampler_free(ts__sampler *sm)
@@ -209,5 +233,6 @@ void ts__sampler_free(ts__sampler *sm)
     ts_free(sm->node);
     ts_free(sm->core);
     ts_free(sm->hop);
+    ts__state_windows_free(sm->windows);
     ts_free(sm);
 }

@@ -12,10 +12,17 @@
 
 typedef struct ts__sampler ts__sampler;
 
-/* Schedules a sample every scenario sample period (none when it is 0).
- * Free with ts__sampler_free, also after a failed start. */
-int ts__sampler_start(const ts__shared *sh, ts_trace_writer *trace, ts_compute *compute,
-                      ts_dynamics *dyn, ts_network *net, ts__sampler **out, ts_error *err);
+/* The trace's state_window_ns at level (a ts_trace_level): 0 at the full
+ * level, else ts__state_window_ns (sampler_windows.h). */
+int64_t ts__sampler_window_ns(const ts_scenario *s, int level);
+
+/* Schedules a sample every scenario sample period (none when it is 0):
+ * at the full level rows of /node_state, /core_state and /link_state, at
+ * the summary level windows of /node_windows and /link_windows. Free with
+ * ts__sampler_free, also after a failed start. */
+int ts__sampler_start(const ts__shared *sh, int level, ts_trace_writer *trace,
+                      ts_compute *compute, ts_dynamics *dyn, ts_network *net,
+                      ts__sampler **out, ts_error *err);
 
 /* Writes one last sample at the end of the run. */
 void ts__sampler_finish(ts__sampler *sm);

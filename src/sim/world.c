@@ -433,8 +433,8 @@ static int build(world *w, uint64_t seed, ts_error *err)
         return rc;
     if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
         return ts_error_set(err, rc, NULL, 0, "cannot start the power and thermal models");
-    if ((rc = ts__sampler_start(sh, w->trace, w->compute, w->dyn, w->net, &w->sampler, err)) !=
-            TS_OK ||
+    if ((rc = ts__sampler_start(sh, w->select->trace_level, w->trace, w->compute, w->dyn, w->net,
+                                &w->sampler, err)) != TS_OK ||
         (rc = ts__faults_start(sh, w->net, w->compute, w->dyn, w->rts, &w->faults, err)) !=
             TS_OK ||
         (rc = ts__agents_start(sh, w->rts, &w->agents, err)) != TS_OK ||
@@ -512,7 +512,8 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
                           opts->trace_compress, opts->trace_level, opts->trace_filter,
                           windowed ? opts->trace_window_start_ns : -1,
                           windowed ? opts->trace_window_end_ns : -1,
-                          ts__recorder_window_ns(s, duration)};
+                          ts__recorder_window_ns(s, duration),
+                          ts__sampler_window_ns(s, opts->trace_level)};
     int rc = ts_trace_writer_open(opts->trace_path, &meta, &w.trace, err);
     if (rc != TS_OK)
         return rc;

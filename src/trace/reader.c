@@ -255,6 +255,16 @@ static int read_meta_v4(const rctx *c, hid_t g, ts_trace *tr)
                           "attribute summary_window_ns of /meta is %lld at the %s level "
                           "(expected > 0 at summary, 0 at full)",
                           (long long)tr->summary_window_ns, ts_trace_level_name(tr->level));
+    tr->state_window_ns = 0;
+    if (rc == TS_OK && tr->format_version >= 5)
+        rc = int_attr(c, g, "/meta", "state_window_ns", H5T_NATIVE_INT64,
+                      &tr->state_window_ns);
+    if (rc == TS_OK && tr->format_version >= 5 &&
+        (tr->level == TS_TRACE_LEVEL_SUMMARY) != (tr->state_window_ns > 0))
+        rc = ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                          "attribute state_window_ns of /meta is %lld at the %s level "
+                          "(expected > 0 at summary, 0 at full)",
+                          (long long)tr->state_window_ns, ts_trace_level_name(tr->level));
     if (rc == TS_OK)
         rc = default_string(c, &tr->filter, "");
     return rc;
@@ -598,6 +608,8 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_TOPIC_WINDOWS: return &tr->n_topic_windows;
     case TS__T_JOB_WINDOWS: return &tr->n_job_windows;
     case TS__T_HISTOGRAM_BUCKETS: return &tr->n_histogram_buckets;
+    case TS__T_NODE_WINDOWS: return &tr->n_node_windows;
+    case TS__T_LINK_WINDOWS: return &tr->n_link_windows;
     default: return &tr->n_component_state;
     }
 }
@@ -632,6 +644,8 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_TOPIC_WINDOWS: return tr->topic_windows;
     case TS__T_JOB_WINDOWS: return tr->job_windows;
     case TS__T_HISTOGRAM_BUCKETS: return tr->histogram_buckets;
+    case TS__T_NODE_WINDOWS: return tr->node_windows;
+    case TS__T_LINK_WINDOWS: return tr->link_windows;
     default: return tr->component_state;
     }
 }
@@ -666,6 +680,8 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_TOPIC_WINDOWS: tr->topic_windows = rows; break;
     case TS__T_JOB_WINDOWS: tr->job_windows = rows; break;
     case TS__T_HISTOGRAM_BUCKETS: tr->histogram_buckets = rows; break;
+    case TS__T_NODE_WINDOWS: tr->node_windows = rows; break;
+    case TS__T_LINK_WINDOWS: tr->link_windows = rows; break;
     default: tr->component_state = rows; break;
     }
 }
@@ -786,6 +802,83 @@ static int check_histogram(const rctx *c, const ts_trace *tr, const char *table,
     return TS_OK;
 }
 
+/* A state window's span and sample counts: samples > 0, at most one per
+ * nanosecond of a span that starts at 0 or later, up samples among them. */
+static int check_span(const rctx *c, const char *table, size_t r, int64_t start, int64_t end,
+                      int32_t samples, int32_t up)
+{
+    if (start < 0 || end <= start)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s row %zu: window (%lld, %lld] is not a time span",
+                            table, r, (long long)start, (long long)end);
+    if (samples <= 0 || (uint64_t)samples > (uint64_t)(end - start) || up < 0 || up > samples)
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "dataset %s row %zu: %d samples, %d of them up, in a window of "
+                            "%lld ns", table, r, (int)samples, (int)up,
+                            (long long)(end - start));
+    return TS_OK;
+}
+
+/* The summary level's node and link windows (format 5): only in a
+ * summary trace, which then has no state rows; each a time span with
+ * possible counts, sums and maxima within what its samples allow. */
+static int check_state_windows(const rctx *c, const ts_trace *tr)
+{
+    if (tr->level != TS_TRACE_LEVEL_SUMMARY && (tr->n_node_windows || tr->n_link_windows))
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "a full trace has rows in /node_windows or /link_windows "
+                            "(summary tables)");
+    if ((tr->n_node_windows || tr->n_link_windows) &&
+        (tr->n_node_state || tr->n_link_state || tr->n_core_state))
+        return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                            "a summary trace has both state windows (/node_windows, "
+                            "/link_windows) and state rows (/node_state, /link_state, "
+                            "/core_state)");
+    for (size_t r = 0; r < tr->n_node_windows; r++) {
+        const ts_trace_node_window *w = &tr->node_windows[r];
+        int rc = check_span(c, "/node_windows", r, w->start_ns, w->end_ns, w->samples,
+                            w->up_samples);
+        if (rc != TS_OK)
+            return rc;
+        if (!(w->cpu_util_sum >= 0 && isfinite(w->cpu_util_sum)) ||
+            !(w->gpu_util_sum >= 0 && isfinite(w->gpu_util_sum)) ||
+            !(w->cpu_util_max >= 0 && isfinite(w->cpu_util_max)) ||
+            !(w->gpu_util_max >= 0 && isfinite(w->gpu_util_max)))
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /node_windows row %zu: CPU or GPU use (sums %g, %g; "
+                                "peaks %g, %g) negative or not a number", r, w->cpu_util_sum,
+                                w->gpu_util_sum, w->cpu_util_max, w->gpu_util_max);
+        if (w->throttled_ns < 0 || w->throttled_ns > w->end_ns - w->start_ns ||
+            w->memory_max_bytes < 0 || (w->up_at_end != 0 && w->up_at_end != 1))
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /node_windows row %zu: throttled %lld ns, memory "
+                                "%lld B or up_at_end %d out of range", r,
+                                (long long)w->throttled_ns, (long long)w->memory_max_bytes,
+                                (int)w->up_at_end);
+    }
+    for (size_t r = 0; r < tr->n_link_windows; r++) {
+        const ts_trace_link_window *w = &tr->link_windows[r];
+        int rc = check_span(c, "/link_windows", r, w->start_ns, w->end_ns, w->samples,
+                            w->up_samples);
+        if (rc != TS_OK)
+            return rc;
+        if (w->direction != 0 && w->direction != 1)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /link_windows row %zu column direction: %d is not "
+                                "0 nor 1", r, (int)w->direction);
+        if (!(w->utilisation_sum >= 0 && isfinite(w->utilisation_sum)) ||
+            !(w->utilisation_max >= 0 && isfinite(w->utilisation_max)) ||
+            w->queue_max_bytes < 0 || w->queue_sum_bytes < 0 ||
+            (double)w->queue_sum_bytes > (double)w->queue_max_bytes * (double)w->samples)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /link_windows row %zu: utilisation (sum %g, peak %g) "
+                                "or queue (peak %lld B, sum %lld B) out of range", r,
+                                w->utilisation_sum, w->utilisation_max,
+                                (long long)w->queue_max_bytes, (long long)w->queue_sum_bytes);
+    }
+    return TS_OK;
+}
+
 /* The summary tables: only in a summary trace; each window ordered in
  * time, its counts possible (met within delivered or finished) and its
  * histogram holding exactly its values. */
@@ -827,7 +920,7 @@ static int check_windows(const rctx *c, const ts_trace *tr)
         if (rc != TS_OK)
             return rc;
     }
-    return TS_OK;
+    return check_state_windows(c, tr);
 }
 
 /* Every index column must name an existing row of its table. */
@@ -1034,6 +1127,8 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->topic_windows);
     ts_free(trace->job_windows);
     ts_free(trace->histogram_buckets);
+    ts_free(trace->node_windows);
+    ts_free(trace->link_windows);
     ts_free(trace);
 }
 

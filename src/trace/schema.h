@@ -53,6 +53,8 @@ enum {
     TS__T_TOPIC_WINDOWS,   /* the three below since format version 4 */
     TS__T_JOB_WINDOWS,
     TS__T_HISTOGRAM_BUCKETS,
+    TS__T_NODE_WINDOWS,    /* the two below since format version 5 */
+    TS__T_LINK_WINDOWS,
     TS__T_COUNT,
     TS__T_NONE = -1
 };

@@ -108,7 +108,7 @@ static hid_t no_times_plist(hid_t cls)
 static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *err)
 {
     static const ts_trace_meta empty = { NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0,
-                                         TS_TRACE_LEVEL_FULL, NULL, -1, -1, 0 };
+                                         TS_TRACE_LEVEL_FULL, NULL, -1, -1, 0, 0 };
     const ts_trace_meta *m = meta ? meta : &empty;
     int32_t version = TS_TRACE_FORMAT_VERSION;
     int rc = set_string_attr(w, "/", "format", TS__TRACE_FORMAT, err);
@@ -152,11 +152,12 @@ static int write_meta(ts_trace_writer *w, const ts_trace_meta *meta, ts_error *e
         rc = set_string_attr(w, "/meta", "trace_level", ts_trace_level_name(m->level), err);
     if (rc == TS_OK)
         rc = set_string_attr(w, "/meta", "trace_filter", m->filter, err);
-    int64_t bounds[3] = {m->window_start_ns, m->window_end_ns,
-                         m->level == TS_TRACE_LEVEL_SUMMARY ? m->summary_window_ns : 0};
-    static const char *const bound_names[3] = {"trace_window_start_ns", "trace_window_end_ns",
-                                               "summary_window_ns"};
-    for (int i = 0; i < 3 && rc == TS_OK; i++)
+    int summary = m->level == TS_TRACE_LEVEL_SUMMARY;
+    int64_t bounds[4] = {m->window_start_ns, m->window_end_ns,
+                         summary ? m->summary_window_ns : 0, summary ? m->state_window_ns : 0};
+    static const char *const bound_names[4] = {"trace_window_start_ns", "trace_window_end_ns",
+                                               "summary_window_ns", "state_window_ns"};
+    for (int i = 0; i < 4 && rc == TS_OK; i++)
         rc = set_scalar_attr(w, g, "/meta", bound_names[i], H5T_STD_I64LE, H5T_NATIVE_INT64,
                              &bounds[i], err);
     if (rc != TS_OK) {
@@ -486,6 +487,18 @@ int ts_trace_append_component_state(ts_trace_writer *w, const ts_trace_component
                                     ts_error *err)
 {
     return append(w, TS__T_COMPONENT_STATE, row, err);
+}
+
+int ts_trace_append_node_window(ts_trace_writer *w, const ts_trace_node_window *row,
+                                ts_error *err)
+{
+    return append(w, TS__T_NODE_WINDOWS, row, err);
+}
+
+int ts_trace_append_link_window(ts_trace_writer *w, const ts_trace_link_window *row,
+                                ts_error *err)
+{
+    return append(w, TS__T_LINK_WINDOWS, row, err);
 }
 
 /* A window's histogram goes first, so its row can name where it starts. */

@@ -126,7 +126,8 @@ int ts__check_tables(const ts_trace *t, ts_error *err)
         return ts_error_set(err, TS_EFORMAT, NULL, 0, "a table has rows but no data");
     if ((t->n_nodes && !t->nodes) || (t->n_links && !t->links) ||
         (t->n_placement && !t->placement) || (t->n_events && !t->events) ||
-        (t->n_node_state && !t->node_state) || (t->n_link_state && !t->link_state))
+        (t->n_node_state && !t->node_state) || (t->n_link_state && !t->link_state) ||
+        (t->n_node_windows && !t->node_windows) || (t->n_link_windows && !t->link_windows))
         return ts_error_set(err, TS_EFORMAT, NULL, 0, "a table has rows but no data");
     for (size_t i = 0; i < t->n_placement; i++)
         if (!ts__in_range(t->placement[i].component, t->n_components) ||
@@ -144,6 +145,16 @@ int ts__check_tables(const ts_trace *t, ts_error *err)
             return ts_error_set(err, TS_EFORMAT, NULL, 0,
                                 "link_state row %zu: link %d out of range (%zu links)", i,
                                 (int)t->link_state[i].link, t->n_links);
+    for (size_t i = 0; i < t->n_node_windows; i++)
+        if (!ts__in_range(t->node_windows[i].node, t->n_nodes))
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "node_windows row %zu: node %d out of range (%zu nodes)", i,
+                                (int)t->node_windows[i].node, t->n_nodes);
+    for (size_t i = 0; i < t->n_link_windows; i++)
+        if (!ts__in_range(t->link_windows[i].link, t->n_links))
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "link_windows row %zu: link %d out of range (%zu links)", i,
+                                (int)t->link_windows[i].link, t->n_links);
     for (size_t i = 0; i < t->n_events; i++) {
         const ts_trace_event *e = &t->events[i];
         if ((e->node != -1 && !ts__in_range(e->node, t->n_nodes)) ||

@@ -66,6 +66,33 @@ double ts__node_health_score(const ts_node_health *h, int64_t duration_ns)
     return 100.0 * f_thermal * f_power * f_cpu * f_gpu * f_mem * f_battery;
 }
 
+/* One link direction's samples: a /link_state row as a window of one
+ * sample, or a /link_windows row (summary level), so both levels fold the
+ * same figures the same way: counts, integer sums and peaks exactly; the
+ * utilisation sums (their mean per direction) within rounding, as a
+ * window's sum is added whole. */
+static void link_take(const ts_trace *t, ts_validation *v, const ts_trace_link_window *w,
+                      double *sum, int64_t *qbytes, size_t *rows, size_t *up)
+{
+    ts_link_health *h = &v->links[w->link];
+    const ts_trace_link *l = &t->links[w->link];
+    int dir = w->direction ? 1 : 0;
+    if (w->utilisation_max > h->util_peak)
+        h->util_peak = w->utilisation_max;
+    sum[2 * w->link + dir] += w->utilisation_sum;
+    rows[2 * w->link + dir] += (size_t)w->samples;
+    h->sent += w->sent_packets;
+    h->dropped += w->dropped_packets;
+    h->lost += w->lost_packets;
+    if (l->queue_bytes > 0) {
+        double q = (double)w->queue_max_bytes / (double)l->queue_bytes;
+        if (q > h->queue_peak_fraction)
+            h->queue_peak_fraction = q;
+    }
+    qbytes[w->link] += w->queue_sum_bytes;
+    up[w->link] += (size_t)w->up_samples;
+}
+
 static int links_health(ts__ctx *c)
 {
     const ts_trace *t = c->t;
@@ -73,36 +100,25 @@ static int links_health(ts__ctx *c)
     size_t nl = t->n_links;
     v->links = ts_calloc(nl ? nl : 1, sizeof *v->links);
     double *sum = ts_calloc(2 * (nl ? nl : 1), sizeof *sum);     /* util per direction */
-    double *qdelay = ts_calloc(nl ? nl : 1, sizeof *qdelay);    /* queueing delay sum, s */
+    int64_t *qbytes = ts_calloc(nl ? nl : 1, sizeof *qbytes);   /* queue at samples, summed */
     size_t *rows = ts_calloc(2 * (nl ? nl : 1), sizeof *rows);
     size_t *up = ts_calloc(nl ? nl : 1, sizeof *up);
     int rc = TS_OK;
-    if (!v->links || !sum || !qdelay || !rows || !up) {
+    if (!v->links || !sum || !qbytes || !rows || !up) {
         rc = ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring health");
         goto out;
     }
     for (size_t i = 0; i < t->n_link_state; i++) {
         const ts_trace_link_state *s = &t->link_state[i];
-        ts_link_health *h = &v->links[s->link];
-        const ts_trace_link *l = &t->links[s->link];
-        int dir = s->direction ? 1 : 0;
         double u = isfinite(s->utilisation) ? s->utilisation : 0.0;
-        if (u > h->util_peak)
-            h->util_peak = u;
-        sum[2 * s->link + dir] += u;
-        rows[2 * s->link + dir]++;
-        h->sent += s->sent_packets;
-        h->dropped += s->dropped_packets;
-        h->lost += s->lost_packets;
-        if (l->queue_bytes > 0) {
-            double q = (double)s->queue_bytes / (double)l->queue_bytes;
-            if (q > h->queue_peak_fraction)
-                h->queue_peak_fraction = q;
-        }
-        if (l->bandwidth_bps > 0)
-            qdelay[s->link] += (double)s->queue_bytes * 8.0 / l->bandwidth_bps;
-        up[s->link] += s->up != 0;
+        ts_trace_link_window one = {
+            s->link, s->direction ? 1 : 0, 0, 0, 1, s->up != 0, u, u, s->queue_bytes,
+            s->queue_bytes > 0 ? s->queue_bytes : 0, s->sent_packets, s->dropped_packets,
+            s->lost_packets};
+        link_take(t, v, &one, sum, qbytes, rows, up);
     }
+    for (size_t i = 0; i < t->n_link_windows; i++)
+        link_take(t, v, &t->link_windows[i], sum, qbytes, rows, up);
     for (size_t i = 0; i < nl; i++) {
         ts_link_health *h = &v->links[i];
         const ts_trace_link *l = &t->links[i];
@@ -128,14 +144,15 @@ static int links_health(ts__ctx *c)
         if (h->loss_rate > 1)
             h->loss_rate = 1;
         double lat_s = (double)l->latency_ns / 1e9;
-        h->inflation = lat_s > 0 ? (lat_s + qdelay[i] / (double)n) / lat_s : NAN;
+        double qdelay = l->bandwidth_bps > 0 ? (double)qbytes[i] * 8.0 / l->bandwidth_bps : 0;
+        h->inflation = lat_s > 0 ? (lat_s + qdelay / (double)n) / lat_s : NAN;
         h->up_fraction = (double)up[i] / (double)n;
         h->score = ts__link_health_score(h);
     }
     v->n_links = nl;
 out:
     ts_free(sum);
-    ts_free(qdelay);
+    ts_free(qbytes);
     ts_free(rows);
     ts_free(up);
     return rc;
@@ -185,6 +202,58 @@ static double throttle_point(const ts_trace *t, int32_t node)
     return NAN;
 }
 
+/* The power peak: the sample furthest over its own mode's budget, else
+ * the highest draw (modes may change during the run); of equal ones the
+ * first. A node window holds one mode, so its greatest draw is also its
+ * furthest over that budget. */
+static void power_take(const ts_trace *t, ts_node_health *h, int32_t node, double power_w,
+                       const char *power_mode, size_t mode_size)
+{
+    if (!isfinite(power_w))
+        return;
+    char mode[sizeof ((ts_trace_node_state *)0)->power_mode + 1];
+    ts__copy_name(mode, sizeof mode, power_mode, mode_size);
+    double b = mode[0] ? budget_of(t, node, mode) : NAN;
+    double r = b > 0 ? power_w / b : NAN;
+    double hr = h->power_budget_w > 0 ? h->power_peak_w / h->power_budget_w : NAN;
+    int better = isnan(h->power_peak_w) || (!isnan(r) && (isnan(hr) || r > hr)) ||
+                 (isnan(r) && isnan(hr) && power_w > h->power_peak_w);
+    if (better) {
+        h->power_peak_w = power_w;
+        h->power_budget_w = b;
+        ts__copy_name(h->power_mode, sizeof h->power_mode, mode, sizeof mode);
+    }
+}
+
+/* One node's samples: a /node_state row as a window of one sample, or a
+ * /node_windows row (summary level). Peaks, counts, the time throttled,
+ * the energy and battery at the end are exact at both levels; the use
+ * sums (their means) within rounding. */
+static void node_take(const ts_trace *t, ts_validation *v, const ts_trace_node_window *w,
+                      size_t *rows, size_t *up)
+{
+    ts_node_health *h = &v->nodes[w->node];
+    rows[w->node] += (size_t)w->samples;
+    up[w->node] += (size_t)w->up_samples;
+    if (isfinite(w->temp_die_max_c) && !(w->temp_die_max_c <= h->temp_peak_c))
+        h->temp_peak_c = w->temp_die_max_c;
+    h->throttled_ns += w->throttled_ns;
+    power_take(t, h, w->node, w->power_max_w, w->power_mode, sizeof w->power_mode);
+    h->energy_j = w->energy_j;
+    if (w->cpu_util_max > h->cpu_peak)
+        h->cpu_peak = w->cpu_util_max;
+    if (w->gpu_util_max > h->gpu_peak)
+        h->gpu_peak = w->gpu_util_max;
+    h->cpu_mean += w->cpu_util_sum;
+    h->gpu_mean += w->gpu_util_sum;
+    if (t->nodes[w->node].memory_bytes > 0) {
+        double m = (double)w->memory_max_bytes / (double)t->nodes[w->node].memory_bytes;
+        if (m > h->mem_peak_fraction)
+            h->mem_peak_fraction = m;
+    }
+    h->battery_end_wh = w->battery_wh < 0 ? -1 : w->battery_wh;
+}
+
 static int nodes_health(ts__ctx *c)
 {
     const ts_trace *t = c->t;
@@ -210,48 +279,30 @@ static int nodes_health(ts__ctx *c)
     }
     for (size_t i = 0; i < t->n_node_state; i++) {
         const ts_trace_node_state *s = &t->node_state[i];
-        ts_node_health *h = &v->nodes[s->node];
         int64_t window = s->time_ns - last[s->node];
         last[s->node] = s->time_ns;
-        rows[s->node]++;
-        up[s->node] += s->up != 0;
-        if (isfinite(s->temp_die_c) && !(s->temp_die_c <= h->temp_peak_c))
-            h->temp_peak_c = s->temp_die_c;
-        if (s->throttle_level > 0 && window > 0)
-            h->throttled_ns += window;
-        if (isfinite(s->power_w)) {
-            /* The sample furthest over its own mode's budget, else the
-             * highest draw: modes may change during the run. */
-            char mode[sizeof s->power_mode + 1];
-            ts__copy_name(mode, sizeof mode, s->power_mode, sizeof s->power_mode);
-            double b = mode[0] ? budget_of(t, s->node, mode) : NAN;
-            double r = b > 0 ? s->power_w / b : NAN;
-            double hr = h->power_budget_w > 0 ? h->power_peak_w / h->power_budget_w : NAN;
-            int better = isnan(h->power_peak_w) ||
-                         (!isnan(r) && (isnan(hr) || r > hr)) ||
-                         (isnan(r) && isnan(hr) && s->power_w > h->power_peak_w);
-            if (better) {
-                h->power_peak_w = s->power_w;
-                h->power_budget_w = b;
-                ts__copy_name(h->power_mode, sizeof h->power_mode, mode, sizeof mode);
-            }
-        }
-        h->energy_j = s->energy_j;
-        if (s->cpu_util > h->cpu_peak)
-            h->cpu_peak = s->cpu_util;
-        if (s->gpu_util > h->gpu_peak)
-            h->gpu_peak = s->gpu_util;
-        if (s->up) {
-            h->cpu_mean += isfinite(s->cpu_util) ? s->cpu_util : 0;
-            h->gpu_mean += isfinite(s->gpu_util) ? s->gpu_util : 0;
-        }
-        if (t->nodes[s->node].memory_bytes > 0) {
-            double m = (double)s->memory_used_bytes / (double)t->nodes[s->node].memory_bytes;
-            if (m > h->mem_peak_fraction)
-                h->mem_peak_fraction = m;
-        }
-        h->battery_end_wh = s->battery_wh < 0 ? -1 : s->battery_wh;
+        int up_now = s->up != 0;
+        ts_trace_node_window one;
+        memset(&one, 0, sizeof one);
+        one.node = s->node;
+        one.samples = 1;
+        one.up_samples = up_now;
+        one.up_at_end = up_now;
+        one.cpu_util_sum = up_now && isfinite(s->cpu_util) ? s->cpu_util : 0;
+        one.gpu_util_sum = up_now && isfinite(s->gpu_util) ? s->gpu_util : 0;
+        one.cpu_util_max = s->cpu_util > 0 ? s->cpu_util : 0;
+        one.gpu_util_max = s->gpu_util > 0 ? s->gpu_util : 0;
+        one.memory_max_bytes = s->memory_used_bytes > 0 ? s->memory_used_bytes : 0;
+        one.temp_die_max_c = isfinite(s->temp_die_c) ? s->temp_die_c : NAN;
+        one.throttled_ns = s->throttle_level > 0 && window > 0 ? window : 0;
+        one.power_max_w = isfinite(s->power_w) ? s->power_w : NAN;
+        one.energy_j = s->energy_j;
+        one.battery_wh = s->battery_wh < 0 ? -1 : s->battery_wh;
+        memcpy(one.power_mode, s->power_mode, sizeof one.power_mode);
+        node_take(t, v, &one, rows, up);
     }
+    for (size_t i = 0; i < t->n_node_windows; i++)
+        node_take(t, v, &t->node_windows[i], rows, up);
     for (size_t i = 0; i < nn; i++) {
         ts_node_health *h = &v->nodes[i];
         if (!rows[i]) {

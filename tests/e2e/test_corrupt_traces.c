@@ -1,7 +1,9 @@
 /*
  * Twenty corrupt traces through `toposim validate`: truncated, bytes
  * flipped, tables missing, columns of the wrong type, indexes out of range
- * and bad /meta attributes. Each is made from a real run's trace and must
+ * and bad /meta attributes; and fourteen summary traces whose node and
+ * link windows are missing, of the wrong type, out of range or at odds
+ * with themselves. Each is made from a real run's trace and must
  * exit 2 with its cause named on stderr: never a signal, a hang, a PASS or
  * HDF5's own error stack.
  */
@@ -25,15 +27,11 @@
 static char bin[PATH_MAX];
 static char tmpdir[] = "/tmp/toposim-corrupt-XXXXXX";
 static char base[PATH_MAX + 16];
+static char summary_base[PATH_MAX + 16];  /* the same run at the summary level */
 static char out_text[1 << 16];
 static char err_text[1 << 16];
 
 #define shell TS_TEST_SHELL
-
-static void copy_base(const char *to)
-{
-    assert_int_equal(shell("cp %s %s", base, to), 0);
-}
 
 static long file_size(const char *path)
 {
@@ -221,6 +219,69 @@ static const corruption cases[] = {
     {"finished neither 0 nor 1", finished_not_boolean, "finished"},
 };
 
+/* A summary trace's node and link windows (format 5). */
+static void no_node_windows(const char *p) { delete_object(p, "/node_windows"); }
+static void no_link_windows(const char *p) { delete_object(p, "/link_windows"); }
+static void float_window_samples(const char *p) { retype_column(p, "/node_windows", "samples"); }
+static void link_windows_not_a_table(const char *p)
+{
+    replace_table(p, "/link_windows", H5T_STD_I32LE, 4);
+}
+static void window_node_out_of_range(const char *p)
+{
+    set_cell(p, "/node_windows", 0, "node", 99999);
+}
+static void window_link_out_of_range(const char *p)
+{
+    set_cell(p, "/link_windows", 1, "link", -2);
+}
+static void window_direction(const char *p) { set_cell(p, "/link_windows", 0, "direction", 3); }
+static void window_no_samples(const char *p) { set_cell(p, "/node_windows", 2, "samples", 0); }
+static void window_backwards(const char *p) { set_cell(p, "/link_windows", 2, "end_ns", -5); }
+static void window_up_beyond(const char *p)
+{
+    set_cell(p, "/link_windows", 3, "up_samples", 1000000);
+}
+static void window_throttled_beyond(const char *p)
+{
+    set_cell(p, "/node_windows", 1, "throttled_ns", 1LL << 60);
+}
+static void window_queue_sum_beyond(const char *p)
+{
+    set_cell(p, "/link_windows", 0, "queue_sum_bytes", 1LL << 60);
+}
+static void no_state_window(const char *p) { set_int_attr(p, "/meta", "state_window_ns", 0); }
+/* The windows beside state rows, as if both levels were written. */
+static void windows_and_rows(const char *p)
+{
+    delete_object(p, "/node_state");
+    hid_t file = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Lcreate_hard(file, "/node_windows", file, "/node_state", H5P_DEFAULT,
+                               H5P_DEFAULT) >= 0);
+    H5Fclose(file);
+}
+
+static const corruption summary_cases[] = {
+    {"/node_windows missing", no_node_windows, "/node_windows is missing"},
+    {"/link_windows missing", no_link_windows, "/link_windows is missing"},
+    {"/node_windows samples a float", float_window_samples, "samples"},
+    {"/link_windows not a table", link_windows_not_a_table, "/link_windows"},
+    {"/node_windows node out of range", window_node_out_of_range,
+     "/node_windows row 0 column node"},
+    {"/link_windows link out of range", window_link_out_of_range,
+     "/link_windows row 1 column link"},
+    {"/link_windows direction unknown", window_direction,
+     "/link_windows row 0 column direction"},
+    {"/node_windows without samples", window_no_samples, "/node_windows row 2"},
+    {"/link_windows ending before it starts", window_backwards, "/link_windows row 2"},
+    {"/link_windows more up samples than samples", window_up_beyond, "/link_windows row 3"},
+    {"/node_windows throttled longer than the window", window_throttled_beyond,
+     "/node_windows row 1"},
+    {"/link_windows queue sum beyond its peak", window_queue_sum_beyond, "/link_windows row 0"},
+    {"state_window_ns 0 at the summary level", no_state_window, "state_window_ns"},
+    {"/node_state of another table's rows", windows_and_rows, "/node_state"},
+};
+
 static int setup(void **state)
 {
     (void)state;
@@ -233,6 +294,12 @@ static int setup(void **state)
              base);
     /* HDF5's own messages on the test's stderr would hide ours. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(summary_base, sizeof summary_base, "%s/summary.h5", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "%s run -q --duration 2s --trace summary scenarios/wifi-loss-burst.xml -o %s", bin,
+             summary_base);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -251,14 +318,31 @@ static void test_base_is_sound(void **state)
     assert_true(rc == 0 || rc == 1);
 }
 
+static int run_cases(const char *from, const corruption *list, size_t n);
+
 static void test_each_corruption_is_named(void **state)
 {
     (void)state;
+    assert_int_equal(run_cases(base, cases, sizeof cases / sizeof cases[0]), 0);
+}
+
+/* The same for the summary level's state windows. */
+static void test_each_window_corruption_is_named(void **state)
+{
+    (void)state;
+    int rc = shell("%s validate %s", bin, summary_base);
+    assert_true(rc == 0 || rc == 1);
+    assert_int_equal(run_cases(summary_base, summary_cases,
+                               sizeof summary_cases / sizeof summary_cases[0]), 0);
+}
+
+static int run_cases(const char *from, const corruption *cases, size_t n)
+{
     char path[PATH_MAX + 32];
     int bad = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/bad%02zu.h5", tmpdir, i);
-        copy_base(path);
+        assert_int_equal(shell("cp %s %s", from, path), 0);
         cases[i].make(path);
         /* timeout: a hang is a failure too (124) */
         int rc = shell("timeout 120 %s validate %s", bin, path);
@@ -270,7 +354,7 @@ static void test_each_corruption_is_named(void **state)
         }
         unlink(path);
     }
-    assert_int_equal(bad, 0);
+    return bad;
 }
 
 int main(void)
@@ -278,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_is_sound),
         cmocka_unit_test(test_each_corruption_is_named),
+        cmocka_unit_test(test_each_window_corruption_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -972,6 +972,32 @@ static void test_hop_state_on_first_use(void **state)
         assert_int_equal(c.queue_bytes, 0);
         assert_int_equal(c.up, 1);
     }
+    /* a configured loss replaced before the link carried anything holds
+     * for its first message */
+    {
+        ts_net_link_desc lossy = {.a = 0, .b = 1, .latency_ns = TS_MS, .bandwidth_bps = 1e9,
+                                  .loss = {.model = TS_LOSS_BERNOULLI, .p = 1}};
+        recorder r2 = {0};
+        ts_network_config cfg = {.n_nodes = 2, .links = &lossy, .n_links = 1,
+                                 .done = record, .ctx = &r2};
+        ts_network *n2;
+        ts_error err;
+        assert_int_equal(ts_network_new(e, &cfg, &n2, &err), TS_OK);
+        ts_loss_desc none = {.model = TS_LOSS_NONE};
+        assert_int_equal(ts_network_set_loss(n2, 0, &none), TS_OK);
+        ts_packet q = {.seq = 1, .src = 0, .dst = 1, .bytes = 100};
+        assert_int_equal(ts_network_send(n2, &q), TS_OK);
+        /* and restored: lost */
+        assert_int_equal(ts_network_set_loss(n2, 0, NULL), TS_OK);
+        q.seq = 2;
+        assert_int_equal(ts_network_send(n2, &q), TS_OK);
+        ts_engine_run(e, 2 * TS_S);
+        assert_int_equal(r2.n, 2);
+        assert_int_equal(r2.done[0].seq, 1);
+        assert_int_equal(r2.done[0].status, TS_PKT_DELIVERED);
+        assert_int_equal(r2.done[1].status, TS_PKT_LOST);
+        ts_network_free(n2);
+    }
     /* down and up again: a link without hop states loses nothing */
     assert_int_equal(ts_network_set_link_up(net, 7, 0), TS_OK);
     ts_network_counters(net, 14, &c);
