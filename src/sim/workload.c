@@ -66,7 +66,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
     const ts_plan *plan = wl->sh.plan;
     size_t with_dist = 0;
     for (size_t i = 0; i < s->n_components; i++)
-        with_dist += s->components[i].exec_dist.kind != TS_DIST_NONE;
+        with_dist += s->components[i].exec_dist->kind != TS_DIST_NONE;
     wl->dists = ts_calloc(with_dist ? with_dist : 1, sizeof *wl->dists);
     if (!wl->dists)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
@@ -77,9 +77,9 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
         /* The scenario's distribution is copied so its histogram table
          * lives (and dies) with this run. */
-        ts_dist exec = c->exec_dist;
+        ts_dist exec = *c->exec_dist;
         exec.table = NULL;
-        if (c->exec_dist.kind != TS_DIST_NONE) {
+        if (c->exec_dist->kind != TS_DIST_NONE) {
             ts_dist *d = &wl->dists[wl->n_dists].dist;
             *d = exec;
             wl->n_dists++;
