@@ -107,8 +107,11 @@ typedef struct ts_scenario_node {
     int64_t memory_bytes;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
                                  memory as memory_bytes, not extra */
-    ts_scenario_power power;
-    ts_scenario_thermal thermal;
+    /* Never NULL (zero when has_power / has_thermal is 0). A fleet's
+     * copies point at their template's, as they do at its model name:
+     * the same on every robot, and 160 bytes a robot when copied. */
+    ts_scenario_power *power;
+    ts_scenario_thermal *thermal;
 } ts_scenario_node;
 
 /* A shared medium (a Wi-Fi access point's air time, a cell): every link
@@ -159,10 +162,12 @@ typedef struct ts_scenario_link {
     int64_t queue_packets;  /* 0: no packet limit */
     int64_t mtu_bytes;      /* 0: no fragmentation */
     int64_t header_bytes;   /* per packet or fragment */
-    ts_dist jitter;         /* extra delay per packet; kind NONE if absent
+    /* Never NULL; a fleet's copies point at their template link's (the
+     * same on every robot, and 112 bytes a robot when copied). */
+    ts_dist *jitter;        /* extra delay per packet; kind NONE if absent
                                (histogram tables are not prepared here) */
+    ts_scenario_loss *loss;
     int reorder_allowed;    /* 0: packets never overtake on this link */
-    ts_scenario_loss loss;
     int medium;             /* medium index, or -1 */
     int line;
 } ts_scenario_link;
@@ -211,7 +216,10 @@ typedef struct ts_scenario_component {
     int64_t memory_bytes;
     int gpus;
     int pin;                /* node index from node="...", or -1 */
-    ts_dist exec_dist;      /* <exec dist=...>: overrides exec/exec-min when
+    /* Never NULL, like safety below; a fleet's copies point at their
+     * template's (the same on every robot, and 104 bytes a robot when
+     * copied). */
+    ts_dist *exec_dist;     /* <exec dist=...>: overrides exec/exec-min when
                                its kind is not NONE (exec_ns then holds its
                                largest value, or its mean when unbounded) */
     int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
@@ -234,7 +242,7 @@ typedef struct ts_scenario_component {
     int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */
     double phi_threshold;   /* phi-accrual threshold, default 8 */
     int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
-    ts_safety_mode safety;  /* parameters a backup serves with */
+    ts_safety_mode *safety; /* parameters a backup serves with */
     int needed;             /* the robot needs it (safety-critical implies) */
 
     ts_isolation isolation; /* none, core, node, highest */
@@ -254,14 +262,17 @@ typedef struct ts_scenario_component {
 /* A topic published by one component at the end of its jobs. */
 typedef struct ts_scenario_topic {
     char *id;
-    int publisher;          /* component index */
     int *subscribers;       /* component indices, n_subscribers of them */
     size_t n_subscribers;
     int64_t size_bytes;     /* payload per sample, > 0 */
     int64_t period_ns;      /* publishing period; 0 = every publisher job */
     int64_t budget_ns;      /* end-to-end latency budget; 0 = none */
-    ts_qos writer_qos;      /* what the publisher offers */
-    ts_qos reader_qos;      /* what the subscribers request */
+    /* Never NULL: all zero without qos=; a fleet's copies point at their
+     * template topic's (the same on every robot, and 112 bytes a robot
+     * when copied). */
+    const ts_qos *writer_qos; /* what the publisher offers */
+    const ts_qos *reader_qos; /* what the subscribers request */
+    int publisher;          /* component index */
     int has_qos;            /* 0: no qos= given (plain best-effort delivery
                                as before QoS existed) */
     int line;

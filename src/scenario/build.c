@@ -323,21 +323,21 @@ static int node_mode(builder *b, const xmlNode *el, ts_scenario_node *n,
     if (!mode)
         return TS_OK;
     int line = ts__line(el);
-    if (!n->has_power || n->power.n_modes == 0)
+    if (!n->has_power || n->power->n_modes == 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: mode=\"%s\" but the node has no power "
                             "modes (give <power> <mode> children, or a "
                             "model that has them)", who, mode);
-    for (size_t i = 0; i < n->power.n_modes; i++)
-        if (ts__token_eq(n->power.modes[i].name, mode)) {
-            n->power.initial_mode = (int)i;
+    for (size_t i = 0; i < n->power->n_modes; i++)
+        if (ts__token_eq(n->power->modes[i].name, mode)) {
+            n->power->initial_mode = (int)i;
             return TS_OK;
         }
     char names[400] = "";
-    for (size_t i = 0, used = 0; i < n->power.n_modes && used < sizeof names;
+    for (size_t i = 0, used = 0; i < n->power->n_modes && used < sizeof names;
          i++) {
         int w = snprintf(names + used, sizeof names - used, "%s%s",
-                         i ? ", " : "", n->power.modes[i].name);
+                         i ? ", " : "", n->power->modes[i].name);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -364,19 +364,19 @@ static int node_power_thermal(builder *b, const xmlNode *el,
 
     snprintf(who, sizeof who, "%s <power>", node_who);
     if (m && m->has_power) {
-        if (ts__power_copy(&n->power, &m->power))
+        if (ts__power_copy(n->power, &m->power))
             return ts__oom(b, line);
         pset = m->power_set;
         n->has_power = 1;
     }
     if (pel) {
         n->has_power = 1;
-        rc = ts__power_read(&at, pel, &n->power, &pset);
+        rc = ts__power_read(&at, pel, n->power, &pset);
         if (rc)
             return rc;
     }
     if (n->has_power) {
-        rc = ts__power_finish(&at, pel ? ts__line(pel) : line, &n->power,
+        rc = ts__power_finish(&at, pel ? ts__line(pel) : line, n->power,
                               pset, n->cores, n->gpus);
         if (rc)
             return rc;
@@ -384,18 +384,18 @@ static int node_power_thermal(builder *b, const xmlNode *el,
 
     snprintf(who, sizeof who, "%s <thermal>", node_who);
     if (m && m->has_thermal) {
-        n->thermal = m->thermal;
+        *n->thermal = m->thermal;
         tset = m->thermal_set;
         n->has_thermal = 1;
     }
     if (tel) {
         n->has_thermal = 1;
-        rc = ts__thermal_read(&at, tel, &n->thermal, &tset);
+        rc = ts__thermal_read(&at, tel, n->thermal, &tset);
         if (rc)
             return rc;
     }
     if (n->has_thermal) {
-        rc = ts__thermal_finish(&at, tel ? ts__line(tel) : line, &n->thermal,
+        rc = ts__thermal_finish(&at, tel ? ts__line(tel) : line, n->thermal,
                                 tset);
         if (rc)
             return rc;
@@ -482,10 +482,12 @@ static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
                             id, ts_node_kind_name(s->nodes[prev].kind),
                             s->nodes[prev].line);
     ts_scenario_node *n = &s->nodes[s->n_nodes++];
+    if (ts__node_models_new(n))
+        return ts__oom(b, line);
     n->kind = kind;
     n->site = site;
     n->line = line;
-    n->power.initial_mode = -1;
+    n->power->initial_mode = -1;
     if (kind == TS_NODE_SWITCH)
         n->tier = TS_TIER_NETWORK;
     else
@@ -668,8 +670,8 @@ static int link_options(builder *b, const xmlNode *el, ts_scenario_link *k,
     k->mtu_bytes = opts->mtu_bytes;
     k->header_bytes = opts->header_bytes;
     k->reorder_allowed = opts->reorder_allowed;
-    k->jitter = opts->jitter;
-    k->loss = opts->loss;
+    *k->jitter = opts->jitter;
+    *k->loss = opts->loss;
     return TS_OK;
 }
 
@@ -694,6 +696,8 @@ static int add_link(builder *b, const xmlNode *el)
                             "already uses it",
                             id, s->links[prev].line);
     ts_scenario_link *k = &s->links[s->n_links++];
+    if (ts__link_shape_new(k))
+        return ts__oom(b, line);
     k->line = line;
     k->id = ts_strdup(id);
     if (!k->id)
@@ -858,18 +862,18 @@ static int component_exec(builder *b, const xmlNode *el,
         char dwho[360];
         snprintf(dwho, sizeof dwho, "%s <exec>", who);
         ts__at at = {b->L->err, b->file, dwho, b->L->owner};
-        rc = ts__dist_read(&at, dist, &c->exec_dist);
+        rc = ts__dist_read(&at, dist, c->exec_dist);
         if (rc)
             return rc;
         int dline = ts__line(dist);
-        if (c->exec_dist.kind == TS_DIST_NONE)
+        if (c->exec_dist->kind == TS_DIST_NONE)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: dist=\"none\" gives no execution time "
                                 "(leave <exec> out and use exec=, or pick a "
                                 "distribution)", dwho);
-        double v = ts_dist_max(&c->exec_dist);
+        double v = ts_dist_max(c->exec_dist);
         if (!isfinite(v))
-            v = ts_dist_mean(&c->exec_dist);
+            v = ts_dist_mean(c->exec_dist);
         if (!isfinite(v))
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: the distribution has no finite mean "
@@ -883,7 +887,7 @@ static int component_exec(builder *b, const xmlNode *el,
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: the execution time must be greater "
                                 "than 0 (its %s is 0)", dwho,
-                                isfinite(ts_dist_max(&c->exec_dist))
+                                isfinite(ts_dist_max(c->exec_dist))
                                     ? "largest value"
                                     : "mean");
         c->exec_min_ns = c->exec_ns;
@@ -916,7 +920,7 @@ static int component_exec(builder *b, const xmlNode *el,
         return TS_OK;
     }
     c->exec_ns = exec_ns;
-    memset(&c->exec_dist, 0, sizeof c->exec_dist);
+    memset(c->exec_dist, 0, sizeof *c->exec_dist);
     if (!present)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no execution time given (set exec=\"...\", "
@@ -1023,6 +1027,8 @@ static int add_component(builder *b, const xmlNode *el)
                             id, s->components[prev].line);
     int index = (int)s->n_components;
     ts_scenario_component *c = &s->components[s->n_components++];
+    if (ts__component_shape_new(c))
+        return ts__oom(b, line);
     c->line = line;
     c->pin = -1;
     c->backup_of = -1;
@@ -1168,6 +1174,7 @@ static int add_topic(builder *b, const xmlNode *el)
                             "%d already uses it",
                             id, s->topics[prev].line);
     ts_scenario_topic *t = &s->topics[s->n_topics++];
+    ts__topic_init(t);
     t->line = line;
     t->id = ts_strdup(id);
     if (!t->id)
@@ -1332,8 +1339,8 @@ static int add_fault(builder *b, const xmlNode *el)
             return rc;
         ts_scenario_node *n = &s->nodes[f->target];
         const char *mode = ts__attr(el, "mode");
-        for (size_t i = 0; n->has_power && i < n->power.n_modes; i++)
-            if (ts__token_eq(n->power.modes[i].name, mode)) {
+        for (size_t i = 0; n->has_power && i < n->power->n_modes; i++)
+            if (ts__token_eq(n->power->modes[i].name, mode)) {
                 f->mode = (int)i;
                 f->value = (double)i;
                 return TS_OK;
@@ -1341,9 +1348,9 @@ static int add_fault(builder *b, const xmlNode *el)
         /* Reuse the node's own message: it lists the modes there are. */
         char who[320];
         snprintf(who, sizeof who, "power-mode: node %s", n->id);
-        int initial = n->power.initial_mode;
+        int initial = n->power->initial_mode;
         rc = node_mode(b, el, n, who);
-        n->power.initial_mode = initial;
+        n->power->initial_mode = initial;
         return rc ? rc
                   : ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                  "power-mode: no mode \"%s\"", mode);

@@ -340,23 +340,47 @@ int ts__topic_qos(ts__builder *b, const xmlNode *el, ts_scenario_topic *t)
     int has_r = ts__attr(el, "reader-qos") != NULL;
     if (!has_both && !has_w && !has_r)
         return TS_OK;
+    /* writer's and reader's QoS in one allocation, which the topic owns
+     * (ts__topic_fini) from has_qos on */
+    ts_qos *q = ts_calloc(2, sizeof *q);
+    if (!q)
+        return ts__oom(b, ts__line(el));
+    t->writer_qos = &q[0];
+    t->reader_qos = &q[1];
     t->has_qos = 1;
-    int rc = ts_qos_builtin_role(DEFAULT_BASE, TS_QOS_WRITER, &t->writer_qos);
+    int rc = ts_qos_builtin_role(DEFAULT_BASE, TS_QOS_WRITER, &q[0]);
     if (!rc)
-        rc = ts_qos_builtin_role(DEFAULT_BASE, TS_QOS_READER, &t->reader_qos);
+        rc = ts_qos_builtin_role(DEFAULT_BASE, TS_QOS_READER, &q[1]);
     if (rc)
         return err_at(b, TS_EINVAL, el, "topic %s: no built-in \"%s\" QoS "
                       "profile", t->id, DEFAULT_BASE);
     if (has_both) {
-        rc = qos_ref(b, el, "qos", TS_QOS_WRITER, &t->writer_qos);
+        rc = qos_ref(b, el, "qos", TS_QOS_WRITER, &q[0]);
         if (!rc)
-            rc = qos_ref(b, el, "qos", TS_QOS_READER, &t->reader_qos);
+            rc = qos_ref(b, el, "qos", TS_QOS_READER, &q[1]);
     }
     if (!rc && has_w)
-        rc = qos_ref(b, el, "writer-qos", TS_QOS_WRITER, &t->writer_qos);
+        rc = qos_ref(b, el, "writer-qos", TS_QOS_WRITER, &q[0]);
     if (!rc && has_r)
-        rc = qos_ref(b, el, "reader-qos", TS_QOS_READER, &t->reader_qos);
+        rc = qos_ref(b, el, "reader-qos", TS_QOS_READER, &q[1]);
     return rc;
+}
+
+/* What a topic without qos= points at: nothing writes it. */
+static const ts_qos NO_QOS[2];
+
+void ts__topic_init(ts_scenario_topic *t)
+{
+    t->writer_qos = &NO_QOS[0];
+    t->reader_qos = &NO_QOS[1];
+}
+
+void ts__topic_fini(ts_scenario_topic *t)
+{
+    if (t->has_qos)
+        ts_free((void *)t->writer_qos); /* with reader_qos (ts__topic_qos) */
+    t->has_qos = 0;
+    ts__topic_init(t);
 }
 
 /* ---- policies ------------------------------------------------------------ */
@@ -514,18 +538,36 @@ static int safety_copy(ts_safety_mode *dst, const ts_safety_mode *src)
     return TS_OK;
 }
 
+int ts__component_shape_new(ts_scenario_component *c)
+{
+    ts__component_shape *sh = ts_calloc(1, sizeof *sh);
+    if (!sh)
+        return TS_ENOMEM;
+    c->exec_dist = &sh->exec_dist; /* first member: it frees the block */
+    c->safety = &sh->safety;
+    return TS_OK;
+}
+
 void ts__component_fini(ts_scenario_component *c)
 {
-    if (c->fleet_member <= 0)   /* a fleet copy's id is in its site's block */
-        ts_free(c->id);
-    c->id = NULL;
-    safety_fini(&c->safety);
     if (c->fleet_member > 0) {
-        /* a fleet copy reads its template's versions (fleet_expand.c) */
+        /* a fleet copy's id is in its site's block, and it reads its
+         * template's versions, distribution and safety mode
+         * (fleet_expand.c) */
+        c->id = NULL;
+        c->exec_dist = NULL;
+        c->safety = NULL;
         c->versions = NULL;
         c->n_versions = 0;
         return;
     }
+    ts_free(c->id);
+    c->id = NULL;
+    if (c->safety)
+        safety_fini(c->safety);
+    ts_free(c->exec_dist);      /* with c->safety (ts__component_shape) */
+    c->exec_dist = NULL;
+    c->safety = NULL;
     for (size_t i = 0; i < c->n_versions; i++)
         ts_free(c->versions[i].id);
     ts_free(c->versions);
@@ -538,12 +580,15 @@ int ts__component_copy(ts_scenario_component *dst,
 {
     *dst = *src;
     dst->id = NULL;
-    dst->safety.param_names = dst->safety.param_values = NULL;
-    dst->safety.n_params = 0;
+    dst->exec_dist = NULL;
+    dst->safety = NULL;
     dst->versions = NULL;
     dst->n_versions = 0;
+    if (ts__component_shape_new(dst))
+        return TS_ENOMEM;
+    *dst->exec_dist = *src->exec_dist;
     dst->id = ts_strdup(id);
-    if (!dst->id || safety_copy(&dst->safety, &src->safety))
+    if (!dst->id || safety_copy(dst->safety, src->safety))
         return TS_ENOMEM;
     if (src->n_versions == 0)
         return TS_OK;
@@ -621,7 +666,7 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
     c->deadline_ns = pr->deadline_ns;
     c->exec_ns = pr->exec_ns;
     c->exec_min_ns = pr->exec_min_ns;
-    c->exec_dist = pr->exec_dist;
+    *c->exec_dist = *pr->exec_dist;
     c->priority = pr->priority;
     c->cpu_millicores = pr->cpu_millicores;
     c->memory_bytes = pr->memory_bytes;
@@ -767,11 +812,11 @@ static int component_safety(ts__builder *b, const xmlNode *el,
     int line = ts__line(el);
     if (!sm) {
         if (c->backup_of >= 0 &&
-            safety_copy(&c->safety, &b->s->components[c->backup_of].safety))
+            safety_copy(c->safety, b->s->components[c->backup_of].safety))
             return ts__oom(b, line);
         return TS_OK;
     }
-    ts_safety_mode *m = &c->safety;
+    ts_safety_mode *m = c->safety;
     int present;
     int rc = ts__bquantity(b, sm, "rate", TS__Q_PERIOD, &m->period_ns, NULL,
                            NULL);

@@ -273,6 +273,26 @@ void ts__power_fini(ts_scenario_power *p)
     p->initial_mode = -1;
 }
 
+int ts__node_models_new(ts_scenario_node *n)
+{
+    ts__node_models *m = ts_calloc(1, sizeof *m);
+    if (!m)
+        return TS_ENOMEM;
+    n->power = &m->power;       /* first member: it frees the block */
+    n->thermal = &m->thermal;
+    return TS_OK;
+}
+
+int ts__link_shape_new(ts_scenario_link *l)
+{
+    ts__link_shape *sh = ts_calloc(1, sizeof *sh);
+    if (!sh)
+        return TS_ENOMEM;
+    l->jitter = &sh->jitter;    /* first member: it frees the block */
+    l->loss = &sh->loss;
+    return TS_OK;
+}
+
 int ts__power_copy(ts_scenario_power *dst, const ts_scenario_power *src)
 {
     *dst = *src;

@@ -17,6 +17,13 @@
  * of a fleet records its template's index and its robot's number, so the
  * simulator finds copy K of a component without formatting names.
  *
+ * What is the same on every robot is not copied: a copy points at its
+ * template's model names, power and thermal models, link jitter and loss,
+ * execution time distribution, safety mode, versions and topic QoS, and
+ * nothing changes them after the load. A copy holds only its own struct
+ * (the fields that differ, and the scalars) and its part of one block
+ * with its ids and subscriber lists.
+ *
  * A robot-tier component (by the placement tier rule) on the template
  * must be pinned: placement sees no robot= on an unpinned component, so a
  * copy could not be told to stay on its own robot. Every error names the
@@ -47,7 +54,9 @@ typedef struct expansion {
     int *node_map, *comp_map, *topic_map;
     size_t id_chars, n_ids;   /* one copy's ids: their templates' lengths
                                  and how many */
+    size_t n_subscribers;     /* one copy's topics' subscriber lists */
     char *id_at, *id_end;     /* the current copy's ids block, unused part */
+    int *subs_at;             /* ... and its subscriber lists, after them */
 } expansion;
 
 static int oom(expansion *e, int line)
@@ -213,11 +222,11 @@ static int make_room(expansion *e)
 /* ---- one copy ------------------------------------------------------------ */
 
 /* A copy's ids (its robot's, its nodes', links', components' and topics')
- * share one block, which the copy's site id owns: a fleet of 10,000
- * robots made 50,000 small allocations for them, each costing more in
- * allocator overhead than its text. ts_scenario_free frees the block with
- * the site's id and knows the others as a fleet copy's (ts__fleet_copy_*
- * below). */
+ * and its topics' subscriber lists share one block, which the copy's site
+ * id owns: a fleet of 10,000 robots made 60,000 small allocations for
+ * them, each costing more in allocator overhead than its text.
+ * ts_scenario_free frees the block with the site's id and knows the
+ * others as a fleet copy's (ts__fleet_copy_* below). */
 
 static void count_ids(expansion *e)
 {
@@ -230,8 +239,10 @@ static void count_ids(expansion *e)
         e->id_chars += strlen(s->links[e->links[i]].id);
     for (size_t i = 0; i < e->n_comps; i++)
         e->id_chars += strlen(s->components[e->comps[i]].id);
-    for (size_t i = 0; i < e->n_topics; i++)
+    for (size_t i = 0; i < e->n_topics; i++) {
         e->id_chars += strlen(s->topics[e->topics[i]].id);
+        e->n_subscribers += s->topics[e->topics[i]].n_subscribers;
+    }
 }
 
 /* dst (counted already, pointers cleared) gets src's id with "_rK", in
@@ -261,10 +272,13 @@ static int copy_site(expansion *e, int k, int *site)
     char digits[16];
     size_t per_id = 2 + (size_t)snprintf(digits, sizeof digits, "%d", k) + 1;
     size_t size = e->id_chars + e->n_ids * per_id;
-    if (!(c->id = ts_malloc(size)))
+    /* the subscriber lists after the ids, aligned for an int */
+    size_t subs = (size + sizeof(int) - 1) / sizeof(int) * sizeof(int);
+    if (!(c->id = ts_malloc(subs + e->n_subscribers * sizeof(int))))
         return oom(e, t->line);
     e->id_at = c->id;
     e->id_end = c->id + size;
+    e->subs_at = (int *)(void *)(c->id + subs);
     char *block = c->id;
     int rc = copy_id(e, &c->id, t->id, k, t->line);
     if (rc) {
@@ -281,19 +295,15 @@ static int copy_nodes(expansion *e, int k, int site)
         const ts_scenario_node *src = &s->nodes[e->nodes[i]];
         int j = (int)s->n_nodes;
         ts_scenario_node *n = &s->nodes[s->n_nodes++];
+        /* its model name, power and thermal models are the template's
+         * (ts__fleet_copy_node: not freed with the copy) */
         *n = *src;
-        n->id = n->model = NULL;
-        n->power.modes = NULL;
-        n->power.n_modes = 0;
+        n->id = NULL;
         n->site = site;
         e->node_map[e->nodes[i]] = j;
         int rc = copy_id(e, &n->id, src->id, k, src->line);
         if (rc)
             return rc;
-        if (src->model && !(n->model = ts_strdup(src->model)))
-            return oom(e, src->line);
-        if (ts__power_copy(&n->power, &src->power))
-            return oom(e, src->line);
     }
     return TS_OK;
 }
@@ -304,15 +314,15 @@ static int copy_links(expansion *e, int k)
     for (size_t i = 0; i < e->n_links; i++) {
         const ts_scenario_link *src = &s->links[e->links[i]];
         ts_scenario_link *l = &s->links[s->n_links++];
+        /* its model name, jitter and loss are the template's
+         * (ts__fleet_copy_link: not freed with the copy) */
         *l = *src;
-        l->id = l->model = NULL;
+        l->id = NULL;
         l->a = mapped(e->node_map, src->a);
         l->b = mapped(e->node_map, src->b);
         int rc = copy_id(e, &l->id, src->id, k, src->line);
         if (rc)
             return rc;
-        if (src->model && !(l->model = ts_strdup(src->model)))
-            return oom(e, src->line);
     }
     return TS_OK;
 }
@@ -323,36 +333,23 @@ static int copy_components(expansion *e, int k, int site)
     size_t first = s->n_components;
     for (size_t i = 0; i < e->n_comps; i++) {
         const ts_scenario_component *src = &s->components[e->comps[i]];
-        /* ts__component_copy wants an id of its own; the copy keeps the
-         * block's */
-        char *id = ts__id_suffix(src->id, "_r", k);
-        if (!id)
-            return oom(e, src->line);
         int j = (int)s->n_components;
         ts_scenario_component *c = &s->components[s->n_components++];
-        /* A copy of the versions would be the same list each time: the
-         * copy reads its template's (their ids and figures are the same on
-         * every robot, and nothing changes them after the load), which
-         * ts__component_fini knows by fleet_member > 0. It is marked in
-         * the same step it is made, so a copy that failed owns nothing. */
-        ts_scenario_component plain = *src;
-        plain.versions = NULL;
-        plain.n_versions = 0;
-        int rc = ts__component_copy(c, &plain, id);
-        ts_free(id);
-        if (rc)
-            return oom(e, src->line);
-        /* its id in the copy's block, marked a copy in the same step */
-        ts_free(c->id);
+        /* A copy of the versions, the execution time distribution and the
+         * safety mode would be the same each time: the copy reads its
+         * template's (the same on every robot, and nothing changes them
+         * after the load), which ts__component_fini knows by
+         * fleet_member > 0. It is marked in the same step it is made, so
+         * a copy that failed owns nothing. */
+        *c = *src;
         c->id = NULL;
-        if ((rc = copy_id(e, &c->id, src->id, k, src->line)) != TS_OK)
+        c->fleet_member = k;
+        int rc = copy_id(e, &c->id, src->id, k, src->line);
+        if (rc)
             return rc;
-        c->versions = src->versions;
-        c->n_versions = src->n_versions;
         c->pin = mapped(e->node_map, src->pin);
         c->site = site;
         c->fleet_template = e->comps[i];
-        c->fleet_member = k;
         e->comp_map[e->comps[i]] = j;
     }
     /* references within the robot follow it */
@@ -371,21 +368,18 @@ static int copy_topics(expansion *e, int k)
         const ts_scenario_topic *src = &s->topics[e->topics[i]];
         int j = (int)s->n_topics;
         ts_scenario_topic *t = &s->topics[s->n_topics++];
+        /* its QoS is the template's; its subscriber list is in the
+         * copy's block; with its publisher and subscribers in place,
+         * before anything can fail, ts__fleet_copy_topic knows it for a
+         * copy */
         *t = *src;
         t->id = NULL;
-        t->subscribers = NULL;
-        t->n_subscribers = 0;
         t->publisher = mapped(e->comp_map, src->publisher);
-        e->topic_map[e->topics[i]] = j;
-        t->subscribers = ts_malloc((src->n_subscribers + 1) *
-                                   sizeof *t->subscribers);
-        if (!t->subscribers)
-            return oom(e, src->line);
+        t->subscribers = e->subs_at;
+        e->subs_at += src->n_subscribers;
         for (size_t m = 0; m < src->n_subscribers; m++)
-            t->subscribers[t->n_subscribers++] =
-                mapped(e->comp_map, src->subscribers[m]);
-        /* last: with its subscribers in place, ts__fleet_copy_topic knows
-         * it for a copy */
+            t->subscribers[m] = mapped(e->comp_map, src->subscribers[m]);
+        e->topic_map[e->topics[i]] = j;
         int rc = copy_id(e, &t->id, src->id, k, src->line);
         if (rc)
             return rc;

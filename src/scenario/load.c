@@ -682,23 +682,34 @@ void ts_scenario_free(ts_scenario *s)
     if (!s)
         return;
     /* A fleet copy's ids live in one block its site's id owns
-     * (fleet_expand.c): the others are not freed on their own, and the
-     * sites go last, as the tests for a copy read them. */
+     * (fleet_expand.c): the others are not freed on their own, nor what a
+     * copy shares with its template (models, shapes, model names), and
+     * the sites go last, as the tests for a copy read them. */
     for (size_t i = 0; i < s->n_nodes; i++) {
-        if (!ts__fleet_copy_node(s, i))
-            ts_free(s->nodes[i].id);
-        ts_free(s->nodes[i].model);
-        ts__power_fini(&s->nodes[i].power);
+        ts_scenario_node *n = &s->nodes[i];
+        if (ts__fleet_copy_node(s, i))
+            continue;
+        ts_free(n->id);
+        ts_free(n->model);
+        if (n->power) {
+            ts__power_fini(n->power);
+            ts_free(n->power);  /* with n->thermal (ts__node_models) */
+        }
     }
     for (size_t i = 0; i < s->n_links; i++) {
-        if (!ts__fleet_copy_link(s, i))
-            ts_free(s->links[i].id);
-        ts_free(s->links[i].model);
+        ts_scenario_link *l = &s->links[i];
+        if (ts__fleet_copy_link(s, i))
+            continue;
+        ts_free(l->id);
+        ts_free(l->model);
+        ts_free(l->jitter);     /* with l->loss (ts__link_shape) */
     }
     for (size_t i = 0; i < s->n_topics; i++) {
-        if (!ts__fleet_copy_topic(s, i))
-            ts_free(s->topics[i].id);
+        if (ts__fleet_copy_topic(s, i))
+            continue;
+        ts_free(s->topics[i].id);
         ts_free(s->topics[i].subscribers);
+        ts__topic_fini(&s->topics[i]);
     }
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);

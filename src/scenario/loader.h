@@ -378,9 +378,10 @@ int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
  * and <expect>s. After components, topics, services, fleets, rollouts. */
 int ts__walk_requirements(ts__builder *b, const xmlNode *requirements);
 
-/* Deep copy of a component (id, safety parameters, versions) into *dst,
- * which the caller has zeroed and which owns what was copied even when
- * this fails (TS_ENOMEM) part way. */
+/* Deep copy of a component (id, distribution, safety mode, versions) into
+ * *dst, which the caller has zeroed and which owns what was copied even
+ * when this fails (TS_ENOMEM) part way. For a service's replicas; a
+ * fleet's copies share their template's instead (fleet_expand.c). */
 int ts__component_copy(ts_scenario_component *dst,
                        const ts_scenario_component *src, const char *id);
 
@@ -404,9 +405,43 @@ int ts__robot_tier(uint32_t flags);
  * whose id is taken) name the template element's line. */
 int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err);
 
+/* A node's power and thermal models, and a link's jitter and loss: one
+ * allocation each, which the node's power (the link's jitter) pointer
+ * owns; a fleet copy's pointers are its template's. */
+typedef struct ts__node_models {
+    ts_scenario_power power;
+    ts_scenario_thermal thermal;
+} ts__node_models;
+
+typedef struct ts__link_shape {
+    ts_dist jitter;
+    ts_scenario_loss loss;
+} ts__link_shape;
+
+/* Gives a new node (link) its own models (shape), zeroed; TS_ENOMEM. */
+int ts__node_models_new(ts_scenario_node *n);
+int ts__link_shape_new(ts_scenario_link *l);
+
 /* 1 if node, link or topic i is a fleet copy: its id is then part of a
- * block its copy's site id owns, and is not freed on its own (a
+ * block its copy's site id owns, and is not freed on its own, nor are the models, shape,
+ * subscribers and model names it shares with its template (a
  * component knows it by fleet_member > 0). */
+/* A component's execution time distribution and safety mode: one
+ * allocation, which its exec_dist pointer owns; a fleet copy's pointers
+ * are its template's. */
+typedef struct ts__component_shape {
+    ts_dist exec_dist;
+    ts_safety_mode safety;
+} ts__component_shape;
+
+/* Gives a new component its own shape, zeroed; TS_ENOMEM. */
+int ts__component_shape_new(ts_scenario_component *c);
+
+/* A new topic's QoS: the zero one of a topic without qos= (never NULL).
+ * ts__topic_fini frees what ts__topic_qos allocated. */
+void ts__topic_init(ts_scenario_topic *t);
+void ts__topic_fini(ts_scenario_topic *t);
+
 int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);

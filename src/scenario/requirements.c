@@ -80,13 +80,13 @@ static int has_safe_state(const ts_scenario *s, int site)
 
 static int topic_has_deadline(const ts_scenario_topic *t)
 {
-    return t->has_qos && (t->writer_qos.deadline_ns > 0 || t->reader_qos.deadline_ns > 0);
+    return t->has_qos && (t->writer_qos->deadline_ns > 0 || t->reader_qos->deadline_ns > 0);
 }
 
 static int node_has_budget(const ts_scenario_node *n)
 {
-    for (size_t m = 0; n->has_power && m < n->power.n_modes; m++)
-        if (n->power.modes[m].budget_w > 0)
+    for (size_t m = 0; n->has_power && m < n->power->n_modes; m++)
+        if (n->power->modes[m].budget_w > 0)
             return 1;
     return 0;
 }

@@ -153,7 +153,7 @@ static void apply(ts__faults *w, const ts_scenario_fault *f, int recover)
     case TS_FAULT_POWER_MODE:
         ts_dynamics_set_mode(w->dyn, f->target, f->mode);
         snprintf(detail, sizeof detail, "node %s: power mode %s", s->nodes[f->target].id,
-                 s->nodes[f->target].power.modes[f->mode].name);
+                 s->nodes[f->target].power->modes[f->mode].name);
         break;
     case TS_FAULT_NODE_CRASH:
         set_node(w, f->target, recover);

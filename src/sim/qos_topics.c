@@ -168,15 +168,15 @@ int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
         if (!reader_qos)
             return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for QoS topics");
         for (size_t k = 0; k < tp->n_subscribers; k++) {
-            reader_qos[k] = tp->reader_qos;
+            reader_qos[k] = *tp->reader_qos;
             q->ledgers[q->first[t] + k].matched =
-                ts_qos_compatible(&tp->writer_qos, &tp->reader_qos, NULL);
+                ts_qos_compatible(tp->writer_qos, tp->reader_qos, NULL);
         }
         ts_qos_topic_desc d = {
             .topic = (int)t,
             .name = tp->id,
             .writer = tp->publisher,
-            .writer_qos = tp->writer_qos,
+            .writer_qos = *tp->writer_qos,
             .sample_bytes = tp->size_bytes,
             .readers = tp->subscribers,
             .reader_qos = reader_qos,

@@ -370,10 +370,10 @@ static int write_subscriptions(ts__recorder *r, ts_error *err)
             row->topic = (int32_t)t;
             row->subscriber = tp->subscribers[k];
             row->has_qos = tp->has_qos;
-            qos_names(row, &tp->writer_qos, &tp->reader_qos);
+            qos_names(row, tp->writer_qos, tp->reader_qos);
             const char *policy = "";
             row->matched = !tp->has_qos ||
-                           ts_qos_compatible(&tp->writer_qos, &tp->reader_qos, &policy) == 1;
+                           ts_qos_compatible(tp->writer_qos, tp->reader_qos, &policy) == 1;
             snprintf(row->incompatible_policy, sizeof row->incompatible_policy, "%s",
                      row->matched ? "" : policy);
             row->allowed = ts_ctl_permits(ts__rts_ctl(r->rts), tp->publisher,

@@ -375,7 +375,7 @@ static int cur_changes_exec(const ts__rts *r, int c)
 {
     const ts_scenario_component *sc = &r->sh.s->components[c];
     const ts_rt_component_state *cur = &r->component[c];
-    if (cur->safety_mode && sc->safety.exec_ns)
+    if (cur->safety_mode && sc->safety->exec_ns)
         return 1;
     if (cur->version > 0 && (size_t)cur->version < sc->n_versions) {
         const ts_scenario_version *v = &sc->versions[cur->version];
@@ -406,10 +406,10 @@ static void apply_timing(ts__rts *r, int c, const ts_rt_component_state *st)
         hi = sc->exec_ns;
     }
     if (st->safety_mode) {
-        if (sc->safety.period_ns)
-            period = sc->safety.period_ns;
-        if (sc->safety.exec_ns)
-            lo = hi = sc->safety.exec_ns;
+        if (sc->safety->period_ns)
+            period = sc->safety->period_ns;
+        if (sc->safety->exec_ns)
+            lo = hi = sc->safety->exec_ns;
     }
     if (ts_compute_set_task_timing(r->compute, c, period, lo, hi) != TS_OK) {
         ts_error e;
@@ -454,10 +454,10 @@ static int apply_component_state(ts__rts *r, int c, const ts_rt_component_state 
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
         apply_timing(r, c, st);
         if (st->safety_mode && !cur->safety_mode)
-            for (size_t k = 0; k < sc->safety.n_params; k++) {
+            for (size_t k = 0; k < sc->safety->n_params; k++) {
                 char detail[160];
                 snprintf(detail, sizeof detail, "%s serves in safety mode: %s = %s", sc->id,
-                         sc->safety.param_names[k], sc->safety.param_values[k]);
+                         sc->safety->param_names[k], sc->safety->param_values[k]);
                 note(r, TS_EV_SAFETY_PARAM, c, 0, detail);
             }
     }

@@ -86,11 +86,11 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
         nodes[i].memory_bytes = n->memory_bytes;
         nodes[i].gpus = n->gpus;
         nodes[i].site_row = n->site;
-        nodes[i].throttle_c = n->has_thermal ? n->thermal.throttle_c : NAN;
-        nodes[i].shutdown_c = n->has_thermal ? n->thermal.shutdown_c : NAN;
-        if (n->has_power && n->power.initial_mode >= 0)
+        nodes[i].throttle_c = n->has_thermal ? n->thermal->throttle_c : NAN;
+        nodes[i].shutdown_c = n->has_thermal ? n->thermal->shutdown_c : NAN;
+        if (n->has_power && n->power->initial_mode >= 0)
             copy_name(nodes[i].power_mode, sizeof nodes[i].power_mode,
-                      n->power.modes[n->power.initial_mode].name);
+                      n->power->modes[n->power->initial_mode].name);
     }
     rc = ts_trace_write_nodes(w->trace, nodes, s->n_nodes, err);
 

@@ -70,22 +70,22 @@ static int write_power_modes(const ts__tables *w, ts_error *err)
     const ts_scenario *s = w->s;
     size_t n = 0;
     for (size_t i = 0; i < s->n_nodes; i++)
-        n += s->nodes[i].has_power ? s->nodes[i].power.n_modes : 0;
+        n += s->nodes[i].has_power ? s->nodes[i].power->n_modes : 0;
     ts_trace_power_mode *rows = rows_of(n, sizeof *rows, err, "/power_modes");
     if (!rows)
         return TS_ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < s->n_nodes; i++) {
         const ts_scenario_node *nd = &s->nodes[i];
-        for (size_t m = 0; nd->has_power && m < nd->power.n_modes; m++, k++) {
-            const ts_scenario_power_mode *pm = &nd->power.modes[m];
+        for (size_t m = 0; nd->has_power && m < nd->power->n_modes; m++, k++) {
+            const ts_scenario_power_mode *pm = &nd->power->modes[m];
             rows[k].node = (int32_t)i;
             copy_name(rows[k].name, sizeof rows[k].name, pm->name);
             rows[k].online_cores = pm->online_cores;
             rows[k].cpu_max_hz = pm->cpu_max_hz;
             rows[k].gpu_max_hz = pm->gpu_max_hz;
             rows[k].budget_w = pm->budget_w;
-            rows[k].initial = (int)m == nd->power.initial_mode;
+            rows[k].initial = (int)m == nd->power->initial_mode;
         }
     }
     int rc = ts_trace_write_power_modes(w->trace, rows, n, err);

@@ -13,9 +13,9 @@
 #include "toposim/alloc.h"
 
 /* What publishing a topic's sample reads, packed per topic (copied from
- * the read-only scenario topic, whose 176 bytes and separately allocated
- * subscriber list would cost two or three cache misses per sample at
- * fleet scale), and the two counters it updates. */
+ * the read-only scenario topic, whose 80 bytes and separately held
+ * subscriber list and QoS would cost two or three cache misses per sample
+ * at fleet scale), and the two counters it updates. */
 typedef struct topic_state {
     ts_time next_due;         /* release time from which the next sample is due */
     uint64_t samples;
@@ -74,7 +74,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
     size_t with_dist = 0;
     for (size_t i = 0; i < s->n_components; i++)
-        with_dist += s->components[i].exec_dist.kind != TS_DIST_NONE;
+        with_dist += s->components[i].exec_dist->kind != TS_DIST_NONE;
     wl->dists = ts_calloc(with_dist ? with_dist : 1, sizeof *wl->dists);
     if (!wl->dists)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
@@ -82,9 +82,9 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         const ts_scenario_component *c = &s->components[i];
         /* The scenario's distribution is copied so its histogram table
          * lives (and dies) with this run. */
-        ts_dist exec = c->exec_dist;
+        ts_dist exec = *c->exec_dist;
         exec.table = NULL;
-        if (c->exec_dist.kind != TS_DIST_NONE) {
+        if (c->exec_dist->kind != TS_DIST_NONE) {
             ts_dist *d = &wl->dists[wl->n_dists].dist;
             *d = exec;
             wl->n_dists++;

@@ -220,10 +220,10 @@ static int build_network(world *w, uint64_t seed, ts_error *err)
             .queue_packets = l->queue_packets,
             .mtu_bytes = l->mtu_bytes,
             .header_bytes = l->header_bytes,
-            .jitter = l->jitter,
+            .jitter = *l->jitter,
             .reorder_allowed = l->reorder_allowed,
-            .loss = {(ts_loss_kind)l->loss.model, l->loss.p, l->loss.p_good_bad,
-                     l->loss.p_bad_good, l->loss.loss_good, l->loss.loss_bad},
+            .loss = {(ts_loss_kind)l->loss->model, l->loss->p, l->loss->p_good_bad,
+                     l->loss->p_bad_good, l->loss->loss_good, l->loss->loss_bad},
             .medium = l->medium + 1,
             .name = l->id,
         };
@@ -275,7 +275,7 @@ static int build_dynamics(world *w, ts_error *err)
     const ts_scenario *s = w->sh.s;
     size_t nn = s->n_nodes ? s->n_nodes : 1, n_modes = 0;
     for (size_t n = 0; n < s->n_nodes; n++)
-        n_modes += s->nodes[n].power.n_modes;
+        n_modes += s->nodes[n].power->n_modes;
     ts_dyn_node_desc *nodes = ts_calloc(nn, sizeof *nodes);
     ts_power_mode *modes = ts_calloc(n_modes ? n_modes : 1, sizeof *modes);
     ts_battery_desc *batteries = ts_calloc(s->n_sites ? s->n_sites : 1, sizeof *batteries);
@@ -304,9 +304,9 @@ static int build_dynamics(world *w, ts_error *err)
         d->has_power = sn->has_power;
         d->has_thermal = sn->has_thermal;
         if (sn->has_thermal)
-            d->thermal = thermal_of(&sn->thermal);
+            d->thermal = thermal_of(sn->thermal);
         if (sn->has_power) {
-            const ts_scenario_power *p = &sn->power;
+            const ts_scenario_power *p = sn->power;
             for (size_t k = 0; k < p->n_modes; k++)
                 modes[mode_at + k] = (ts_power_mode){p->modes[k].name, p->modes[k].online_cores,
                                                      p->modes[k].cpu_max_hz, p->modes[k].gpu_max_hz,

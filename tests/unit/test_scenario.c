@@ -290,17 +290,17 @@ static void test_humanoid_basic(void **state)
     assert_true(s->sites[0].battery_wh == 0);
     assert_false(s->nodes[rt].has_power);
     assert_false(s->nodes[rt].has_thermal);
-    assert_int_equal(s->nodes[rt].power.initial_mode, -1);
-    assert_int_equal(s->nodes[sw].power.initial_mode, -1);
+    assert_int_equal(s->nodes[rt].power->initial_mode, -1);
+    assert_int_equal(s->nodes[sw].power->initial_mode, -1);
     for (size_t i = 0; i < s->n_links; i++) {
         assert_int_equal(s->links[i].medium, -1);
-        assert_int_equal(s->links[i].loss.model, TS_LOSS_MODEL_NONE);
+        assert_int_equal(s->links[i].loss->model, TS_LOSS_MODEL_NONE);
         assert_int_equal(s->links[i].reorder_allowed, 0);
         assert_true(s->links[i].mtu_bytes == 0);
-        assert_null(s->links[i].jitter.table);
+        assert_null(s->links[i].jitter->table);
     }
     for (size_t i = 0; i < s->n_components; i++) {
-        assert_int_equal(s->components[i].exec_dist.kind, TS_DIST_NONE);
+        assert_int_equal(s->components[i].exec_dist->kind, TS_DIST_NONE);
         assert_int_equal(s->components[i].policy, 0);
         assert_int_equal(s->components[i].weight, 1024);
         assert_true(s->components[i].affinity == 0);
@@ -311,50 +311,50 @@ static void test_humanoid_basic(void **state)
     /* the model library's power, modes and thermal reach the Jetson */
     const ts_scenario_node *jn = &s->nodes[j];
     assert_true(jn->has_power);
-    assert_true(jn->power.idle_w == 4.0);
-    assert_true(jn->power.core_dyn_w == 1.5);
-    assert_true(jn->power.gpu_dyn_w == 9.0);
-    assert_true(jn->power.cpu_ref_hz == 2e9);
-    assert_true(jn->power.gpu_ref_hz == 918e6);
-    assert_true(jn->power.dyn_exponent == 2.0);
-    assert_int_equal(jn->power.n_modes, 4);
-    assert_int_equal(jn->power.initial_mode, 0); /* the first: MAXN */
-    assert_string_equal(jn->power.modes[0].name, "MAXN");
-    assert_int_equal(jn->power.modes[0].online_cores, 0);
-    assert_true(jn->power.modes[0].cpu_max_hz == 0);
-    assert_true(jn->power.modes[0].budget_w == 0);
-    assert_string_equal(jn->power.modes[2].name, "15W");
-    assert_int_equal(jn->power.modes[2].online_cores, 4);
-    assert_true(jn->power.modes[2].cpu_max_hz == 1651.2e6);
-    assert_true(jn->power.modes[2].gpu_max_hz == 612e6);
-    assert_true(jn->power.modes[2].budget_w == 15.0);
+    assert_true(jn->power->idle_w == 4.0);
+    assert_true(jn->power->core_dyn_w == 1.5);
+    assert_true(jn->power->gpu_dyn_w == 9.0);
+    assert_true(jn->power->cpu_ref_hz == 2e9);
+    assert_true(jn->power->gpu_ref_hz == 918e6);
+    assert_true(jn->power->dyn_exponent == 2.0);
+    assert_int_equal(jn->power->n_modes, 4);
+    assert_int_equal(jn->power->initial_mode, 0); /* the first: MAXN */
+    assert_string_equal(jn->power->modes[0].name, "MAXN");
+    assert_int_equal(jn->power->modes[0].online_cores, 0);
+    assert_true(jn->power->modes[0].cpu_max_hz == 0);
+    assert_true(jn->power->modes[0].budget_w == 0);
+    assert_string_equal(jn->power->modes[2].name, "15W");
+    assert_int_equal(jn->power->modes[2].online_cores, 4);
+    assert_true(jn->power->modes[2].cpu_max_hz == 1651.2e6);
+    assert_true(jn->power->modes[2].gpu_max_hz == 612e6);
+    assert_true(jn->power->modes[2].budget_w == 15.0);
     /* MAXN at full load reaches the module's 25W */
-    assert_true(jn->power.idle_w + 8 * jn->power.core_dyn_w +
-                    jn->power.gpu_dyn_w == 25.0);
+    assert_true(jn->power->idle_w + 8 * jn->power->core_dyn_w +
+                    jn->power->gpu_dyn_w == 25.0);
     assert_true(jn->has_thermal);
-    assert_true(jn->thermal.throttle_c == 99.0);
-    assert_true(jn->thermal.release_c == 94.0);
-    assert_true(jn->thermal.shutdown_c == 104.5);
-    assert_true(jn->thermal.throttle_scale == 0.6);
-    assert_true(jn->thermal.fan_on_c == 74.0);
-    assert_true(jn->thermal.fan_off_c == 70.0);
-    assert_true(jn->thermal.r_case_ambient_fan == 1.2);
-    assert_true(jn->thermal.c_case == 120.0);
+    assert_true(jn->thermal->throttle_c == 99.0);
+    assert_true(jn->thermal->release_c == 94.0);
+    assert_true(jn->thermal->shutdown_c == 104.5);
+    assert_true(jn->thermal->throttle_scale == 0.6);
+    assert_true(jn->thermal->fan_on_c == 74.0);
+    assert_true(jn->thermal->fan_off_c == 70.0);
+    assert_true(jn->thermal->r_case_ambient_fan == 1.2);
+    assert_true(jn->thermal->c_case == 120.0);
     /* the edge server has power but neither modes nor thermal */
     assert_true(s->nodes[e2].has_power);
-    assert_int_equal(s->nodes[e2].power.n_modes, 0);
-    assert_int_equal(s->nodes[e2].power.initial_mode, -1);
-    assert_true(s->nodes[e2].power.gpu_ref_hz == 2.52e9);
-    assert_true(s->nodes[e2].power.dyn_exponent == 3.0); /* default */
+    assert_int_equal(s->nodes[e2].power->n_modes, 0);
+    assert_int_equal(s->nodes[e2].power->initial_mode, -1);
+    assert_true(s->nodes[e2].power->gpu_ref_hz == 2.52e9);
+    assert_true(s->nodes[e2].power->dyn_exponent == 3.0); /* default */
     assert_false(s->nodes[e2].has_thermal);
 
     /* link models: Wi-Fi and WAN jitter, loss-free */
-    assert_int_equal(wifi->jitter.kind, TS_DIST_EXPONENTIAL);
-    assert_true(wifi->jitter.a == 500000.0);
+    assert_int_equal(wifi->jitter->kind, TS_DIST_EXPONENTIAL);
+    assert_true(wifi->jitter->a == 500000.0);
     const ts_scenario_link *wan = &s->links[ts_scenario_find_link(s, "wan")];
-    assert_int_equal(wan->jitter.kind, TS_DIST_NORMAL);
-    assert_true(wan->jitter.a == 200000.0 && wan->jitter.b == 100000.0);
-    assert_int_equal(s->links[0].jitter.kind, TS_DIST_NONE); /* gbe */
+    assert_int_equal(wan->jitter->kind, TS_DIST_NORMAL);
+    assert_true(wan->jitter->a == 200000.0 && wan->jitter->b == 100000.0);
+    assert_int_equal(s->links[0].jitter->kind, TS_DIST_NONE); /* gbe */
 
     free(text);
     ts_scenario_free(s);
@@ -943,42 +943,42 @@ static void test_full_format(void **state)
     /* mode= picks by name, blanks trimmed as xs:token */
     const ts_scenario_node *j = &s->nodes[0];
     assert_string_equal(j->model, "jetson-orin-nx-16gb");
-    assert_int_equal(j->power.initial_mode, 2);
-    assert_string_equal(j->power.modes[2].name, "15W");
+    assert_int_equal(j->power->initial_mode, 2);
+    assert_string_equal(j->power->modes[2].name, "15W");
 
     /* a fully inline power and thermal model */
     const ts_scenario_node *c = &s->nodes[1];
     assert_true(c->has_power);
-    assert_true(c->power.idle_w == 5.0);
-    assert_true(c->power.core_dyn_w == 1.2);
-    assert_true(c->power.gpu_dyn_w == 0.0);
-    assert_true(c->power.cpu_ref_hz == 2e9);
-    assert_true(c->power.gpu_ref_hz == 1e9);
-    assert_true(c->power.dyn_exponent == 3.0);
-    assert_int_equal(c->power.n_modes, 2);
-    assert_int_equal(c->power.initial_mode, 1);
-    assert_string_equal(c->power.modes[0].name, "MAXN");
-    assert_int_equal(c->power.modes[0].online_cores, 8);
-    assert_true(c->power.modes[0].cpu_max_hz == 2e9);
-    assert_true(c->power.modes[0].gpu_max_hz == 1e9);
-    assert_true(c->power.modes[0].budget_w == 40.0);
-    assert_string_equal(c->power.modes[1].name, "ECO");
-    assert_int_equal(c->power.modes[1].online_cores, 2);
-    assert_true(c->power.modes[1].cpu_max_hz == 800e6);
-    assert_true(c->power.modes[1].gpu_max_hz == 0);
-    assert_true(c->power.modes[1].budget_w == 0.5);
+    assert_true(c->power->idle_w == 5.0);
+    assert_true(c->power->core_dyn_w == 1.2);
+    assert_true(c->power->gpu_dyn_w == 0.0);
+    assert_true(c->power->cpu_ref_hz == 2e9);
+    assert_true(c->power->gpu_ref_hz == 1e9);
+    assert_true(c->power->dyn_exponent == 3.0);
+    assert_int_equal(c->power->n_modes, 2);
+    assert_int_equal(c->power->initial_mode, 1);
+    assert_string_equal(c->power->modes[0].name, "MAXN");
+    assert_int_equal(c->power->modes[0].online_cores, 8);
+    assert_true(c->power->modes[0].cpu_max_hz == 2e9);
+    assert_true(c->power->modes[0].gpu_max_hz == 1e9);
+    assert_true(c->power->modes[0].budget_w == 40.0);
+    assert_string_equal(c->power->modes[1].name, "ECO");
+    assert_int_equal(c->power->modes[1].online_cores, 2);
+    assert_true(c->power->modes[1].cpu_max_hz == 800e6);
+    assert_true(c->power->modes[1].gpu_max_hz == 0);
+    assert_true(c->power->modes[1].budget_w == 0.5);
     assert_true(c->has_thermal);
-    assert_true(c->thermal.r_die_case == 0.5);
-    assert_true(c->thermal.r_case_ambient == 2.0);
-    assert_true(c->thermal.r_case_ambient_fan == 0.8);
-    assert_true(c->thermal.c_die == 5.0);
-    assert_true(c->thermal.c_case == 150.0);
-    assert_true(c->thermal.throttle_c == 85.0);
-    assert_true(c->thermal.release_c == 80.0);
-    assert_true(c->thermal.throttle_scale == 0.6);
-    assert_true(c->thermal.fan_on_c == 60.0);
-    assert_true(c->thermal.fan_off_c == 50.0);
-    assert_true(c->thermal.shutdown_c == 105.0);
+    assert_true(c->thermal->r_die_case == 0.5);
+    assert_true(c->thermal->r_case_ambient == 2.0);
+    assert_true(c->thermal->r_case_ambient_fan == 0.8);
+    assert_true(c->thermal->c_die == 5.0);
+    assert_true(c->thermal->c_case == 150.0);
+    assert_true(c->thermal->throttle_c == 85.0);
+    assert_true(c->thermal->release_c == 80.0);
+    assert_true(c->thermal->throttle_scale == 0.6);
+    assert_true(c->thermal->fan_on_c == 60.0);
+    assert_true(c->thermal->fan_off_c == 50.0);
+    assert_true(c->thermal->shutdown_c == 105.0);
 
     /* media and their profiles; a point's missing value carries on */
     assert_int_equal(s->n_media, 2);
@@ -1012,57 +1012,57 @@ static void test_full_format(void **state)
     assert_true(w->mtu_bytes == 1500);
     assert_true(w->header_bytes == 40);
     assert_int_equal(w->reorder_allowed, 0);
-    assert_int_equal(w->jitter.kind, TS_DIST_NORMAL);
-    assert_true(w->jitter.a == 500000.0 && w->jitter.b == 200000.0);
-    assert_null(w->jitter.table);
+    assert_int_equal(w->jitter->kind, TS_DIST_NORMAL);
+    assert_true(w->jitter->a == 500000.0 && w->jitter->b == 200000.0);
+    assert_null(w->jitter->table);
     /* Gilbert-Elliott from mean loss and burst, exactly as scenario.h
      * states the conversion */
-    assert_int_equal(w->loss.model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
+    assert_int_equal(w->loss->model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
     double pbg = 1.0 / 5.0, pgb = pbg * 0.02 / (1.0 - 0.02);
-    assert_true(w->loss.p_bad_good == pbg);
-    assert_true(w->loss.p_good_bad == pgb);
-    assert_true(w->loss.loss_good == 0.0 && w->loss.loss_bad == 1.0);
+    assert_true(w->loss->p_bad_good == pbg);
+    assert_true(w->loss->p_good_bad == pgb);
+    assert_true(w->loss->loss_good == 0.0 && w->loss->loss_bad == 1.0);
     /* ...which is the chain whose stationary loss is 2% in bursts of 5 */
-    double pi_bad = w->loss.p_good_bad /
-                    (w->loss.p_good_bad + w->loss.p_bad_good);
+    double pi_bad = w->loss->p_good_bad /
+                    (w->loss->p_good_bad + w->loss->p_bad_good);
     assert_true(fabs(pi_bad - 0.02) < 1e-15);
-    assert_true(fabs(1.0 / w->loss.p_bad_good - 5.0) < 1e-15);
+    assert_true(fabs(1.0 / w->loss->p_bad_good - 5.0) < 1e-15);
 
     const ts_scenario_link *a2 = &s->links[ts_scenario_find_link(s, "air2")];
     assert_int_equal(a2->medium, 1);
     assert_true(a2->bandwidth_bps == 100e6); /* the medium's capacity */
     assert_true(a2->latency_ns == 0);
     assert_int_equal(a2->reorder_allowed, 1);
-    assert_int_equal(a2->loss.model, TS_LOSS_MODEL_BERNOULLI);
-    assert_true(a2->loss.p == 0.01);
-    assert_int_equal(a2->jitter.kind, TS_DIST_UNIFORM);
-    assert_true(a2->jitter.a == 1000.0 && a2->jitter.b == 3000.0);
+    assert_int_equal(a2->loss->model, TS_LOSS_MODEL_BERNOULLI);
+    assert_true(a2->loss->p == 0.01);
+    assert_int_equal(a2->jitter->kind, TS_DIST_UNIFORM);
+    assert_true(a2->jitter->a == 1000.0 && a2->jitter->b == 3000.0);
 
     const ts_scenario_link *g4 = &s->links[ts_scenario_find_link(s, "ge4")];
     assert_int_equal(g4->medium, -1);
     assert_true(g4->latency_ns == 3000000); /* the wifi6 model's */
-    assert_int_equal(g4->loss.model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
-    assert_true(g4->loss.p_good_bad == 0.01);
-    assert_true(g4->loss.p_bad_good == 0.25);
-    assert_true(g4->loss.loss_good == 0.001);
-    assert_true(g4->loss.loss_bad == 0.5);
-    assert_int_equal(g4->jitter.kind, TS_DIST_PARETO);
-    assert_true(g4->jitter.a == 10000.0 && g4->jitter.b == 2.5);
+    assert_int_equal(g4->loss->model, TS_LOSS_MODEL_GILBERT_ELLIOTT);
+    assert_true(g4->loss->p_good_bad == 0.01);
+    assert_true(g4->loss->p_bad_good == 0.25);
+    assert_true(g4->loss->loss_good == 0.001);
+    assert_true(g4->loss->loss_bad == 0.5);
+    assert_int_equal(g4->jitter->kind, TS_DIST_PARETO);
+    assert_true(g4->jitter->a == 10000.0 && g4->jitter->b == 2.5);
 
     /* a link's own <jitter>/<loss> replace its model's */
     const ts_scenario_link *q = &s->links[ts_scenario_find_link(s, "quiet")];
-    assert_int_equal(q->jitter.kind, TS_DIST_NONE);
-    assert_int_equal(q->loss.model, TS_LOSS_MODEL_NONE);
+    assert_int_equal(q->jitter->kind, TS_DIST_NONE);
+    assert_int_equal(q->loss->model, TS_LOSS_MODEL_NONE);
     assert_true(q->mtu_bytes == 9000);
     assert_true(q->queue_packets == 0);
     const ts_scenario_link *fj = &s->links[ts_scenario_find_link(s, "fixedj")];
-    assert_int_equal(fj->jitter.kind, TS_DIST_FIXED);
-    assert_true(fj->jitter.a == 7000.0);
+    assert_int_equal(fj->jitter->kind, TS_DIST_FIXED);
+    assert_true(fj->jitter->a == 7000.0);
 
     /* components */
     const ts_scenario_component *c1 = &s->components[0];
-    assert_int_equal(c1->exec_dist.kind, TS_DIST_NORMAL);
-    assert_true(c1->exec_dist.a == 250000.0 && c1->exec_dist.b == 30000.0);
+    assert_int_equal(c1->exec_dist->kind, TS_DIST_NORMAL);
+    assert_true(c1->exec_dist->a == 250000.0 && c1->exec_dist->b == 30000.0);
     /* unbounded: exec_ns is the mean (truncation at 0 is 8 sd away) */
     assert_true(c1->exec_ns == 250000);
     assert_true(c1->exec_min_ns == c1->exec_ns);
@@ -1078,16 +1078,16 @@ static void test_full_format(void **state)
     assert_int_equal(c2->policy, 1);
     assert_int_equal(c2->weight, 512);
     assert_true(c2->affinity == UINT64_C(1) << 7);
-    assert_int_equal(c2->exec_dist.kind, TS_DIST_HISTOGRAM);
+    assert_int_equal(c2->exec_dist->kind, TS_DIST_HISTOGRAM);
     /* the gap 200us..300us becomes a bin of weight 0 */
-    assert_int_equal(c2->exec_dist.n_bins, 4);
+    assert_int_equal(c2->exec_dist->n_bins, 4);
     const double edges[] = {100000, 200000, 300000, 400000, 450000};
     const double weights[] = {3, 0, 1, 0.5};
     for (int i = 0; i < 5; i++)
-        assert_true(c2->exec_dist.edges[i] == edges[i]);
+        assert_true(c2->exec_dist->edges[i] == edges[i]);
     for (int i = 0; i < 4; i++)
-        assert_true(c2->exec_dist.weights[i] == weights[i]);
-    assert_null(c2->exec_dist.table); /* the simulator prepares it */
+        assert_true(c2->exec_dist->weights[i] == weights[i]);
+    assert_null(c2->exec_dist->table); /* the simulator prepares it */
     assert_true(c2->exec_ns == 450000); /* bounded: its largest value */
 
     assert_true(s->components[2].exec_ns == 2000000); /* uniform: max */
@@ -1193,46 +1193,46 @@ static void test_power_thermal_override(void **state)
     assert_int_equal(rc, TS_OK);
 
     const ts_scenario_node *a = &s->nodes[0];
-    assert_true(a->power.idle_w == 6.0);          /* inline */
-    assert_true(a->power.dyn_exponent == 2.5);    /* inline */
-    assert_true(a->power.core_dyn_w == 1.5);      /* model */
-    assert_true(a->power.cpu_ref_hz == 2e9);      /* model */
-    assert_int_equal(a->power.n_modes, 4);        /* model's modes */
-    assert_int_equal(a->power.initial_mode, 3);   /* 25W */
-    assert_true(a->thermal.throttle_c == 97.0);   /* inline */
-    assert_true(a->thermal.r_case_ambient_fan == 1.0);
-    assert_true(a->thermal.release_c == 94.0);    /* model */
-    assert_true(a->thermal.shutdown_c == 104.5);  /* model */
-    assert_true(a->thermal.r_case_ambient == 3.0);
+    assert_true(a->power->idle_w == 6.0);          /* inline */
+    assert_true(a->power->dyn_exponent == 2.5);    /* inline */
+    assert_true(a->power->core_dyn_w == 1.5);      /* model */
+    assert_true(a->power->cpu_ref_hz == 2e9);      /* model */
+    assert_int_equal(a->power->n_modes, 4);        /* model's modes */
+    assert_int_equal(a->power->initial_mode, 3);   /* 25W */
+    assert_true(a->thermal->throttle_c == 97.0);   /* inline */
+    assert_true(a->thermal->r_case_ambient_fan == 1.0);
+    assert_true(a->thermal->release_c == 94.0);    /* model */
+    assert_true(a->thermal->shutdown_c == 104.5);  /* model */
+    assert_true(a->thermal->r_case_ambient == 3.0);
 
     const ts_scenario_node *b = &s->nodes[1];
-    assert_int_equal(b->power.n_modes, 2);        /* replaced as a whole */
-    assert_string_equal(b->power.modes[0].name, "HIGH");
-    assert_int_equal(b->power.modes[1].online_cores, 2);
-    assert_int_equal(b->power.initial_mode, 1);
-    assert_true(b->power.gpu_dyn_w == 38.0);      /* model */
+    assert_int_equal(b->power->n_modes, 2);        /* replaced as a whole */
+    assert_string_equal(b->power->modes[0].name, "HIGH");
+    assert_int_equal(b->power->modes[1].online_cores, 2);
+    assert_int_equal(b->power->initial_mode, 1);
+    assert_true(b->power->gpu_dyn_w == 38.0);      /* model */
 
     const ts_scenario_node *cn = &s->nodes[2];
-    assert_int_equal(cn->power.initial_mode, 0);  /* default: the first */
-    assert_string_equal(cn->power.modes[0].name, "15W");
+    assert_int_equal(cn->power->initial_mode, 0);  /* default: the first */
+    assert_string_equal(cn->power->modes[0].name, "15W");
 
     /* defaults of an inline model */
     const ts_scenario_node *d = &s->nodes[3];
-    assert_true(d->power.gpu_dyn_w == 0.0);
-    assert_true(d->power.gpu_ref_hz == 0.0);
-    assert_true(d->power.dyn_exponent == 3.0);
-    assert_int_equal(d->power.n_modes, 0);
-    assert_int_equal(d->power.initial_mode, -1);
+    assert_true(d->power->gpu_dyn_w == 0.0);
+    assert_true(d->power->gpu_ref_hz == 0.0);
+    assert_true(d->power->dyn_exponent == 3.0);
+    assert_int_equal(d->power->n_modes, 0);
+    assert_int_equal(d->power->initial_mode, -1);
     assert_null(d->model);
-    assert_true(d->thermal.release_c == 85.0);    /* throttle - 5C */
-    assert_true(d->thermal.r_die_case == 0.0);
-    assert_true(d->thermal.c_case == 0.0);        /* single RC */
-    assert_true(d->thermal.r_case_ambient_fan == 0.0); /* no fan */
-    assert_true(d->thermal.throttle_scale == 1.0);
+    assert_true(d->thermal->release_c == 85.0);    /* throttle - 5C */
+    assert_true(d->thermal->r_die_case == 0.0);
+    assert_true(d->thermal->c_case == 0.0);        /* single RC */
+    assert_true(d->thermal->r_case_ambient_fan == 0.0); /* no fan */
+    assert_true(d->thermal->throttle_scale == 1.0);
     const ts_scenario_node *e = &s->nodes[4];
     assert_false(e->has_power);
     assert_true(e->has_thermal);
-    assert_true(e->thermal.fan_off_c == 65.0);    /* fan-on - 5C */
+    assert_true(e->thermal->fan_off_c == 65.0);    /* fan-on - 5C */
 
     ts_scenario_free(s);
     assert_int_equal(ts_alloc_live(), live);
@@ -1840,24 +1840,24 @@ static void test_model_parts(void **state)
     if (rc)
         print_error("%s:%d: %s\n", err.file, err.line, err.msg);
     assert_int_equal(rc, TS_OK);
-    assert_int_equal(s->nodes[0].power.initial_mode, 1);
-    assert_true(s->nodes[0].power.modes[1].cpu_max_hz == 900e6);
-    assert_true(s->nodes[0].power.cpu_ref_hz == 1.8e9);
-    assert_true(s->nodes[0].thermal.throttle_scale == 0.75);
-    assert_true(s->nodes[0].thermal.release_c == 75.0);
-    assert_int_equal(s->nodes[1].power.initial_mode, 0);
-    assert_true(s->nodes[1].thermal.throttle_scale == 0.5);
+    assert_int_equal(s->nodes[0].power->initial_mode, 1);
+    assert_true(s->nodes[0].power->modes[1].cpu_max_hz == 900e6);
+    assert_true(s->nodes[0].power->cpu_ref_hz == 1.8e9);
+    assert_true(s->nodes[0].thermal->throttle_scale == 0.75);
+    assert_true(s->nodes[0].thermal->release_c == 75.0);
+    assert_int_equal(s->nodes[1].power->initial_mode, 0);
+    assert_true(s->nodes[1].thermal->throttle_scale == 0.5);
     /* the two nodes own separate copies of the model's modes */
-    assert_ptr_not_equal(s->nodes[0].power.modes, s->nodes[1].power.modes);
+    assert_ptr_not_equal(s->nodes[0].power->modes, s->nodes[1].power->modes);
     const ts_scenario_link *k = &s->links[0];
     assert_true(k->mtu_bytes == 1400);
     assert_true(k->header_bytes == 0);       /* inline 0 overrides 60B */
     assert_true(k->queue_packets == 64);
     assert_int_equal(k->reorder_allowed, 0); /* inline */
-    assert_int_equal(k->loss.model, TS_LOSS_MODEL_BERNOULLI);
-    assert_true(k->loss.p == 0.005);
-    assert_int_equal(k->jitter.kind, TS_DIST_EXPONENTIAL);
-    assert_true(k->jitter.a == 1e6);
+    assert_int_equal(k->loss->model, TS_LOSS_MODEL_BERNOULLI);
+    assert_true(k->loss->p == 0.005);
+    assert_int_equal(k->jitter->kind, TS_DIST_EXPONENTIAL);
+    assert_true(k->jitter->a == 1e6);
     ts_scenario_free(s);
     assert_int_equal(ts_alloc_live(), live);
 
@@ -2107,13 +2107,13 @@ static void test_deploy_elements(void **state)
     assert_int_equal(p->zone, 0);
     assert_int_equal(p->replica_of, -1);
     assert_int_equal(p->site, 0);
-    assert_true(p->safety.period_ns == 10 * MS_NS);
-    assert_true(p->safety.exec_ns == 150000);
-    assert_int_equal(p->safety.n_params, 2);
-    assert_string_equal(p->safety.param_names[0], "speed_limit");
-    assert_string_equal(p->safety.param_values[0], "0.5m/s");
-    assert_string_equal(p->safety.param_names[1], "gait");
-    assert_string_equal(p->safety.param_values[1], "crawl");
+    assert_true(p->safety->period_ns == 10 * MS_NS);
+    assert_true(p->safety->exec_ns == 150000);
+    assert_int_equal(p->safety->n_params, 2);
+    assert_string_equal(p->safety->param_names[0], "speed_limit");
+    assert_string_equal(p->safety->param_values[0], "0.5m/s");
+    assert_string_equal(p->safety->param_names[1], "gait");
+    assert_string_equal(p->safety->param_values[1], "crawl");
     /* versions: the declared one as v1, then v2 and v3 as written */
     assert_int_equal(p->n_versions, 3);
     assert_string_equal(p->versions[0].id, "v1");
@@ -2159,10 +2159,10 @@ static void test_deploy_elements(void **state)
     assert_int_equal(b->needed, 1);
     assert_true(b->heartbeat_ns == 0); /* the primary's to give */
     assert_int_equal(b->misses, 3);
-    assert_true(b->safety.period_ns == 10 * MS_NS);
-    assert_int_equal(b->safety.n_params, 2);
-    assert_ptr_not_equal(b->safety.param_names, p->safety.param_names);
-    assert_string_equal(b->safety.param_values[1], "crawl");
+    assert_true(b->safety->period_ns == 10 * MS_NS);
+    assert_int_equal(b->safety->n_params, 2);
+    assert_ptr_not_equal(b->safety->param_names, p->safety->param_names);
+    assert_string_equal(b->safety->param_values[1], "crawl");
     assert_int_equal(b->n_versions, 1);
     assert_string_equal(b->versions[0].id, "v1");
     assert_true(b->versions[0].period_ns == 5 * MS_NS);
@@ -2180,9 +2180,9 @@ static void test_deploy_elements(void **state)
     assert_int_equal(c->zone, 1);
     assert_int_equal(c->needed, 1);
     assert_true(c->affinity == 2);
-    assert_true(c->safety.period_ns == 0);
-    assert_true(c->safety.exec_ns == 50000);
-    assert_int_equal(c->safety.n_params, 0);
+    assert_true(c->safety->period_ns == 0);
+    assert_true(c->safety->exec_ns == 50000);
+    assert_int_equal(c->safety->n_params, 0);
 
     /* replicas: copies of the first, all pointing at it */
     for (int i = 3; i <= 5; i++) {
@@ -2222,32 +2222,32 @@ static void test_deploy_elements(void **state)
      * rmw's default, system_default per role, and none */
     const ts_scenario_topic *t = &s->topics[0];
     assert_int_equal(t->has_qos, 1);
-    assert_qos(&t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 2, 0,
+    assert_qos(t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 2, 0,
                TS_QOS_VOLATILE, 5 * MS_NS, 50 * MS_NS, TS_QOS_MANUAL_BY_TOPIC,
                1000 * MS_NS);
-    assert_memory_equal(&t->writer_qos, &t->reader_qos, sizeof t->writer_qos);
+    assert_memory_equal(t->writer_qos, t->reader_qos, sizeof *t->writer_qos);
     t = &s->topics[1];
     assert_int_equal(t->has_qos, 1);
-    assert_qos(&t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 5, 0,
+    assert_qos(t->writer_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 5, 0,
                TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
-    assert_qos(&t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 100, 0,
+    assert_qos(t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 100, 0,
                TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
     assert_int_equal(t->subscribers[1], 5);
     t = &s->topics[2];
-    assert_qos(&t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_ALL, 10, 100,
+    assert_qos(t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_ALL, 10, 100,
                TS_QOS_TRANSIENT_LOCAL, 0, 0, TS_QOS_AUTOMATIC, 0);
-    assert_qos(&t->reader_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 10, 0,
+    assert_qos(t->reader_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 10, 0,
                TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
     t = &s->topics[3]; /* Fast DDS's defaults: writer and reader differ */
-    assert_qos(&t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 1, 0,
+    assert_qos(t->writer_qos, TS_QOS_RELIABLE, TS_QOS_KEEP_LAST, 1, 0,
                TS_QOS_TRANSIENT_LOCAL, 0, 0, TS_QOS_AUTOMATIC, 0);
-    assert_qos(&t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 1, 0,
+    assert_qos(t->reader_qos, TS_QOS_BEST_EFFORT, TS_QOS_KEEP_LAST, 1, 0,
                TS_QOS_VOLATILE, 0, 0, TS_QOS_AUTOMATIC, 0);
     t = &s->topics[4];
     assert_int_equal(t->has_qos, 0);
     ts_qos zero;
     memset(&zero, 0, sizeof zero);
-    assert_memory_equal(&t->writer_qos, &zero, sizeof zero);
+    assert_memory_equal(t->writer_qos, &zero, sizeof zero);
 
     /* services: the whole replica group, whichever member is named */
     assert_int_equal(s->n_services, 2);
@@ -2439,10 +2439,11 @@ static void test_fleet_expansion(void **state)
     assert_int_equal(j2->site, 4);
     assert_int_equal(j2->kind, TS_NODE_JETSON);
     assert_string_equal(j2->model, "jetson-orin-nx-16gb");
-    assert_ptr_not_equal(j2->model, s->nodes[1].model);
-    assert_int_equal(j2->power.n_modes, s->nodes[1].power.n_modes);
-    assert_ptr_not_equal(j2->power.modes, s->nodes[1].power.modes);
-    assert_string_equal(j2->power.modes[j2->power.initial_mode].name, "15W");
+    /* a copy shares its template's model name and models */
+    assert_ptr_equal(j2->model, s->nodes[1].model);
+    assert_ptr_equal(j2->power, s->nodes[1].power);
+    assert_ptr_equal(j2->thermal, s->nodes[1].thermal);
+    assert_string_equal(j2->power->modes[j2->power->initial_mode].name, "15W");
     assert_int_equal(s->nodes[12].kind, TS_NODE_SWITCH);
     assert_int_equal(s->nodes[12].site, 4);
     assert_int_equal(s->nodes[9].line, 6);
@@ -2466,6 +2467,8 @@ static void test_fleet_expansion(void **state)
     assert_true(s->links[11].latency_ns == 2 * MS_NS);
     assert_string_equal(s->links[9].model, "gbe");
     assert_int_equal(s->links[11].line, 14);
+    assert_ptr_equal(s->links[11].jitter, s->links[2].jitter);
+    assert_ptr_equal(s->links[11].loss, s->links[2].loss);
 
     /* components: the template's four (vis_2 too), per copy; pins onto
      * the copy's nodes; backup and replica references within the copy */
@@ -2531,7 +2534,7 @@ static void test_fleet_expansion(void **state)
             assert_int_equal(t->subscribers[k], topics[i].subs[k]);
     }
     assert_int_equal(s->topics[7].has_qos, 1);
-    assert_int_equal(s->topics[7].writer_qos.depth, 5); /* sensor_data */
+    assert_int_equal(s->topics[7].writer_qos->depth, 5); /* sensor_data */
     assert_true(s->topics[7].size_bytes == MiB);
 
     /* requirements aimed at copies are duplicated; the rest stay */
@@ -2953,7 +2956,7 @@ static void test_allocation_failures(void **state)
             assert_int_equal(s->n_topics, 1);
             assert_int_equal(s->n_faults, 3);
             assert_int_equal(s->faults[0].kind, TS_FAULT_NODE_CRASH);
-            assert_int_equal(s->nodes[2].power.n_modes, 2);
+            assert_int_equal(s->nodes[2].power->n_modes, 2);
             ts_scenario_free(s);
             done = 1;
         } else {

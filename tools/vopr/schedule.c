@@ -70,7 +70,7 @@ static int targets_of(const ts_scenario *s, targets *t)
         t->nodes[t->n_nodes++] = (int)i;
         if (s->nodes[i].has_thermal)
             t->thermal[t->n_thermal++] = (int)i;
-        if (s->nodes[i].has_power && s->nodes[i].power.n_modes > 0)
+        if (s->nodes[i].has_power && s->nodes[i].power->n_modes > 0)
             t->powered[t->n_powered++] = (int)i;
     }
     for (size_t i = 0; i < s->n_components; i++)
@@ -264,7 +264,7 @@ static int add_fault(const ts_scenario *s, const targets *t, gsl_rng *r, int kin
         const ts_scenario_node *n = &s->nodes[t->powered[pick(r, t->n_powered)]];
         rc = add_attr(el, "node", n->id);
         if (rc == TS_OK)
-            rc = add_attr(el, "mode", n->power.modes[pick(r, n->power.n_modes)].name);
+            rc = add_attr(el, "mode", n->power->modes[pick(r, n->power->n_modes)].name);
         break;
     }
     }
