@@ -427,8 +427,7 @@ static int parse_options(int argc, char **argv, batch_options *o)
     return CLI_OK;
 }
 
-static int check_outputs(const batch_options *o, char **scenarios, size_t n,
-                         const char *junit, const char *csv)
+static int check_outputs(char **scenarios, size_t n, const char *junit, const char *csv)
 {
     ts_error err;
     ts_error_clear(&err);
@@ -438,7 +437,6 @@ static int check_outputs(const batch_options *o, char **scenarios, size_t n,
         cli_print_error(&err);
         return CLI_BAD_INPUT;
     }
-    (void)o;
     return CLI_OK;
 }
 
@@ -462,7 +460,7 @@ int cli_batch(int argc, char **argv)
         (!o.junit && snprintf(junit, sizeof junit, "%s/junit.xml", o.dir) >= (int)sizeof junit) ||
         snprintf(csv, sizeof csv, "%s/summary.csv", o.dir) >= (int)sizeof csv)
         return cli_usage_error("batch", "the output folder's name is too long");
-    if (check_outputs(&o, scenarios, n, junit, csv) != CLI_OK)
+    if (check_outputs(scenarios, n, junit, csv) != CLI_OK)
         return CLI_BAD_INPUT;
 
     batch_item *items = calloc(n, sizeof *items);
