@@ -54,15 +54,16 @@ typedef struct pend_entry {
     ts_time work;             /* -1: not drawn yet */
 } pend_entry;
 
-/* A task: its node and the timing that ts_compute_set_task_timing may
- * change are its own; the rest of its description is shared with every
- * task described the same way (a fleet's copies of one component), which
- * took 160 of a task's 408 bytes. */
+/* A task: its node is its own; the rest of its description, timing
+ * included, is shared with every task described the same way (a fleet's
+ * copies of one component), which took 160 of a task's 408 bytes. A
+ * timing change (ts_compute_set_task_timing) points the task at the
+ * description with the new timing, made on first use and shared too (a
+ * rollout changes every copy alike). */
 typedef struct task_state {
-    const ts_task_desc *d;    /* shared; its node, period, exec_min,
-                                 exec_max and component are not used */
+    const ts_task_desc *d;    /* shared; its node and component are not
+                                 used */
     gsl_rng *rng;
-    ts_time period, exec_min, exec_max;
     ts_time last_tick;        /* its last firing, recorded or skipped */
     ts_event_handle rel_ev;   /* its next firing; 0: none */
     uint64_t mask;            /* allowed cores among 0..63 */
@@ -332,6 +333,9 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     ts_task_desc d;
     memset(&d, 0, sizeof d);
     d.node = -1;
+    d.period = t->period;
+    d.exec_min = t->exec_min;
+    d.exec_max = t->exec_max;
     d.priority = t->priority;
     d.offset = t->offset;
     d.deadline = t->deadline;
@@ -350,7 +354,9 @@ static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 
 
 static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
 {
-    return a->priority == b->priority && a->offset == b->offset &&
+    return a->period == b->period && a->exec_min == b->exec_min &&
+           a->exec_max == b->exec_max &&
+           a->priority == b->priority && a->offset == b->offset &&
            a->deadline == b->deadline && a->policy == b->policy &&
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
@@ -379,6 +385,9 @@ static uint64_t double_bits(double x)
 static size_t shared_part_hash(const ts_task_desc *d)
 {
     uint64_t h = 14695981039346656037u;
+    h = mix(h, (uint64_t)d->period);
+    h = mix(h, (uint64_t)d->exec_min);
+    h = mix(h, (uint64_t)d->exec_max);
     h = mix(h, (uint64_t)(int64_t)d->priority);
     h = mix(h, (uint64_t)d->offset);
     h = mix(h, (uint64_t)d->deadline);
@@ -522,9 +531,6 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     memset(t, 0, sizeof *t);
     t->d = shared;
     t->node = task->node;
-    t->period = task->period;
-    t->exec_min = task->exec_min;
-    t->exec_max = task->exec_max;
     t->exec_dist = task->exec.kind != TS_DIST_NONE;
     if (task->component && add_name(c, t, task->component) != TS_OK)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
@@ -588,13 +594,13 @@ static ts_time draw_exec(task_state *t)
             x = 0;
         return x > 1e15 ? (ts_time)1e15 : (ts_time)llround(x);
     }
-    ts_time span_ns = t->exec_max - t->exec_min;
+    ts_time span_ns = t->d->exec_max - t->d->exec_min;
     if (span_ns == 0 || !t->rng)
-        return t->exec_max;
+        return t->d->exec_max;
     if (span_ns < (ts_time)UINT32_MAX)
-        return t->exec_min +
+        return t->d->exec_min +
                (ts_time)gsl_rng_uniform_int(t->rng, (unsigned long)span_ns + 1);
-    return t->exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
+    return t->d->exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
 }
 
 static void node_busy_mark(const ts_compute *c, node_state *n, ts_time now)
@@ -1309,7 +1315,7 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
      * on its original release grid. */
     t->last_tick = now;
     t->ticked = 1;
-    if (ts_engine_schedule(engine, add_sat(now, t->period), on_release, c,
+    if (ts_engine_schedule(engine, add_sat(now, t->d->period), on_release, c,
                            arg, &t->rel_ev) != TS_OK)
         t->rel_ev = 0;
     if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
@@ -1704,10 +1710,22 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
     int range = exec_min > 0 || exec_max > 0;
-    ts_time lo = exec_min > 0 ? exec_min : t->exec_min;
-    ts_time hi = exec_max > 0 ? exec_max : t->exec_max;
+    ts_time lo = exec_min > 0 ? exec_min : t->d->exec_min;
+    ts_time hi = exec_max > 0 ? exec_max : t->d->exec_max;
     if (range && (lo <= 0 || hi < lo))
         return TS_EINVAL;
+    /* The description with the new timing, found or made before anything
+     * changes, so that running out of memory changes nothing. */
+    ts_task_desc key = *t->d;
+    if (period > 0)
+        key.period = period;
+    if (range) {
+        key.exec_min = lo;
+        key.exec_max = hi;
+    }
+    const ts_task_desc *d = shared_desc(c, &key);
+    if (!d)
+        return TS_ENOMEM;
     if (period > 0 && c->started && t->ticked) {
         ts_time now = ts_engine_now(c->engine);
         ts_time at = add_sat(t->last_tick, period);
@@ -1723,8 +1741,6 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
             ts_engine_cancel(c->engine, t->rel_ev);
         t->rel_ev = ev;
     }
-    if (period > 0)
-        t->period = period;
     if (range) {
         /* Waiting jobs were released under the old timing: draw their work
          * with it now, in job order, before it is replaced. */
@@ -1734,9 +1750,8 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
                 p->work = draw_exec(t);
         }
         t->exec_dist = 0;
-        t->exec_min = lo;
-        t->exec_max = hi;
     }
+    t->d = d;
     return TS_OK;
 }
 
