@@ -124,8 +124,8 @@ typedef struct hop_state {
     int hop;                  /* its number, link * 2 + direction */
     int to;
     int head, tail, cursor;   /* slot list, and the first not yet sent */
-    ts_time busy_until;       /* its private transmitter (no medium) */
-    ts_time busy_scheduled;   /* serialisation ever scheduled on it */
+    ts_time busy_until;       /* its private transmitter (no medium); its
+                                 busy time is own_scheduled's */
     hop_draws *draws;         /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
@@ -674,7 +674,6 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     }
     /* The transmitter: the medium's, or the hop's own at the link's rate. */
     ts_time *busy_until = m ? &m->tx.busy_until : &h->busy_until;
-    ts_time *busy_scheduled = m ? &m->tx.busy_scheduled : &h->busy_scheduled;
     double rate = m ? m->tx.rate_bps : cfg->rate_bps;
     ts_time arrival = 0;
     if (!refused) {
@@ -719,9 +718,9 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     if (!cfg->reorder_allowed)
         h->last_arrival = arrival;
     *busy_until = s->tx_end;
-    *busy_scheduled = add_sat(*busy_scheduled, s->ser);
     h->own_scheduled = add_sat(h->own_scheduled, s->ser);
     if (m) {
+        m->tx.busy_scheduled = add_sat(m->tx.busy_scheduled, s->ser);
         m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
             (backlog_entry){s->tx_end, s->wire, s->frags, slot};
         m->ring_count++;
@@ -1376,7 +1375,6 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
     h->own_scheduled -= unsent;
     if (!m && h->busy_until > now) {
         /* The transmitter's busy span has no gaps (as on a medium). */
-        h->busy_scheduled -= h->busy_until - now;
         h->busy_until = now;
     }
     return first;
