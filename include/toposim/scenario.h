@@ -266,7 +266,6 @@ typedef struct ts_scenario_component {
 typedef struct ts_scenario_topic {
     char *id;
     int *subscribers;       /* component indices, n_subscribers of them */
-    size_t n_subscribers;
     int64_t size_bytes;     /* payload per sample, > 0 */
     int64_t period_ns;      /* publishing period; 0 = every publisher job */
     int64_t budget_ns;      /* end-to-end latency budget; 0 = none */
@@ -279,6 +278,9 @@ typedef struct ts_scenario_topic {
     int has_qos;            /* 0: no qos= given (plain best-effort delivery
                                as before QoS existed) */
     int line;
+    uint32_t n_subscribers; /* at most the components, whose count is an
+                               int (32 bits, not a size_t: a fleet has a
+                               topic per robot) */
 } ts_scenario_topic;
 
 /* A named QoS profile: a built-in one ("real_time", "standard",
