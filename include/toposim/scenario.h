@@ -224,7 +224,6 @@ typedef struct ts_scenario_component {
                                largest value, or its mean when unbounded) */
     int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
                                clock; 0: no GPU work */
-    int weight;             /* fair share weight; default 1024 */
     uint64_t affinity;      /* bit i: may run on core i; 0: any core */
 
     /* Redundancy: a backup names its primary; the primary carries the
@@ -242,13 +241,15 @@ typedef struct ts_scenario_component {
     int replica_of;         /* a service replica: the first replica's index,
                                or -1 */
     ts_scenario_version *versions; /* versions[0] is the declared one */
-    size_t n_versions;
     int site;               /* robot it belongs to (fleet copies), or -1 */
     int fleet_template;     /* in a fleet: the template component's index
                                (its own for the template); else -1 */
     int fleet_member;       /* in a fleet: the robot's number (0 for the
                                template, K for the copy "_rK"); else -1 */
     int line;
+    int weight;             /* fair share weight; default 1024 */
+    uint32_t n_versions;    /* of versions (a handful, declared in the
+                               document) */
     /* Small values a byte each (a fleet has a struct per robot): */
     unsigned char policy;   /* 0: fifo (fixed priority, preemptive),
                                1: fair (weighted time sharing) */
