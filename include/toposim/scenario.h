@@ -44,16 +44,16 @@ typedef enum {
  * topic structs below.) */
 typedef struct ts_scenario_site {
     char *id;
-    ts_tier tier;
-    int safe_state_category;    /* robots: IEC 60204-1 stop category 0, 1
-                                   or 2 entered when a needed component has
-                                   no live replica; -1: none declared */
-    double battery_wh;          /* robots: battery capacity; 0 = no battery */
-    double low_battery_fraction;/* event when the charge falls below this */
-    int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
+    unsigned char tier;         /* ts_tier */
+    signed char safe_state_category; /* robots: IEC 60204-1 stop category
+                                   0, 1 or 2 entered when a needed component
+                                   has no live replica; -1: none declared */
     int fleet;                  /* index of the fleet that made it, or -1 */
     int fleet_member;           /* its number within the fleet, or -1 */
     int line;
+    double battery_wh;          /* robots: battery capacity; 0 = no battery */
+    double low_battery_fraction;/* event when the charge falls below this */
+    int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
 } ts_scenario_site;
 
 /* A power mode (as Jetson's nvpmodel): caps online cores and clocks. */
@@ -95,14 +95,14 @@ typedef struct ts_scenario_thermal {
 
 typedef struct ts_scenario_node {
     char *id;
-    ts_node_kind kind;
-    ts_tier tier;
     int site;               /* index into sites, -1 for network nodes */
     int cores;              /* CPU cores (>= 1 for compute nodes, 0 switch) */
     int gpus;
-    int has_power;              /* power model present */
-    int has_thermal;            /* thermal model present */
     int line;
+    unsigned char kind;     /* ts_node_kind */
+    unsigned char tier;     /* ts_tier */
+    unsigned char has_power;    /* power model present */
+    unsigned char has_thermal;  /* thermal model present */
     char *model;            /* model name it came from, or NULL if inline */
     int64_t memory_bytes;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
@@ -224,46 +224,49 @@ typedef struct ts_scenario_component {
                                largest value, or its mean when unbounded) */
     int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
                                clock; 0: no GPU work */
-    int policy;             /* 0: fifo (fixed priority, preemptive),
-                               1: fair (weighted time sharing) */
-    int weight;             /* fair share weight; default 1024 */
     uint64_t affinity;      /* bit i: may run on core i; 0: any core */
-    int reserve_cores;      /* 1: its affinity cores run nothing else */
 
     /* Redundancy: a backup names its primary; the primary carries the
      * monitoring parameters. */
     int backup_of;          /* primary's component index, or -1 */
-    ts_standby standby;     /* backups: hot, warm or cold */
     int misses;             /* fixed timeout: missed heartbeats, default 3 */
     int64_t takeover_ns;    /* backups: time from the decision to serving;
                                defaults hot 0, warm 5 ms, cold 500 ms */
-    ts_detector detector;   /* primaries: how backups decide it failed */
-    int core_redundancy;    /* primary/backup may share a node but not a core */
     int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */
     double phi_threshold;   /* phi-accrual threshold, default 8 */
     int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
     ts_safety_mode *safety; /* parameters a backup serves with */
-    int needed;             /* the robot needs it (safety-critical implies) */
 
-    ts_isolation isolation; /* none, core, node, highest */
     int zone;               /* security zone index, or -1 */
     int replica_of;         /* a service replica: the first replica's index,
                                or -1 */
     ts_scenario_version *versions; /* versions[0] is the declared one */
-    size_t n_versions;
     int site;               /* robot it belongs to (fleet copies), or -1 */
     int fleet_template;     /* in a fleet: the template component's index
                                (its own for the template); else -1 */
     int fleet_member;       /* in a fleet: the robot's number (0 for the
                                template, K for the copy "_rK"); else -1 */
     int line;
+    int weight;             /* fair share weight; default 1024 */
+    uint32_t n_versions;    /* of versions (a handful, declared in the
+                               document) */
+    /* Small values a byte each (a fleet has a struct per robot): */
+    unsigned char policy;   /* 0: fifo (fixed priority, preemptive),
+                               1: fair (weighted time sharing) */
+    unsigned char reserve_cores; /* 1: its affinity cores run nothing else */
+    unsigned char standby;  /* ts_standby; backups: hot, warm or cold */
+    unsigned char detector; /* ts_detector; primaries: how backups decide
+                               it failed */
+    unsigned char core_redundancy; /* primary/backup may share a node but
+                               not a core */
+    unsigned char needed;   /* the robot needs it (safety-critical implies) */
+    unsigned char isolation;/* ts_isolation: none, core, node, highest */
 } ts_scenario_component;
 
 /* A topic published by one component at the end of its jobs. */
 typedef struct ts_scenario_topic {
     char *id;
     int *subscribers;       /* component indices, n_subscribers of them */
-    size_t n_subscribers;
     int64_t size_bytes;     /* payload per sample, > 0 */
     int64_t period_ns;      /* publishing period; 0 = every publisher job */
     int64_t budget_ns;      /* end-to-end latency budget; 0 = none */
@@ -276,6 +279,9 @@ typedef struct ts_scenario_topic {
     int has_qos;            /* 0: no qos= given (plain best-effort delivery
                                as before QoS existed) */
     int line;
+    uint32_t n_subscribers; /* at most the components, whose count is an
+                               int (32 bits, not a size_t: a fleet has a
+                               topic per robot) */
 } ts_scenario_topic;
 
 /* A named QoS profile: a built-in one ("real_time", "standard",

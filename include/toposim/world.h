@@ -20,8 +20,9 @@
  * 192-byte reason was most of a fleet plan's memory). */
 typedef struct ts_plan_place {
     int node;                 /* chosen node index */
-    ts_place_rule rule;
-    int fell_back;            /* tiers moved outward from the rule's tier */
+    unsigned char rule;       /* a ts_place_rule (a byte, and the one below:
+                                 a fleet has an entry per robot) */
+    unsigned char fell_back;  /* tiers moved outward from the rule's tier */
     uint64_t core_mask;       /* cores reserved on the node; 0: none */
     const char *reason;       /* into the plan's reason text; never NULL */
 } ts_plan_place;

@@ -6,6 +6,14 @@
  * is slot | generation << 32: the generation changes whenever a slot is
  * taken or released, which is how a handle to an event that already ran, was
  * cancelled, or whose slot now holds another event is told apart.
+ *
+ * A slot names its action by a 32-bit index into a table of the distinct
+ * (fn, ctx) pairs scheduled so far, not by the two pointers: a run has a
+ * few dozen such pairs (a model's callback and the model), and a fleet
+ * keeps three events pending per robot, so the 16 bytes saved per slot
+ * are about 50 bytes a robot. Scheduling finds the pair's index through
+ * the last pair used or a small open-addressing hash; a pair seen for the
+ * first time is added (the table grows by doubling, as the pool does).
  */
 #include "toposim/alloc.h"
 #include "toposim/error.h"
@@ -17,17 +25,23 @@
 
 #define NO_SLOT UINT32_MAX
 #define MIN_CAPACITY 16
+#define HANDLERS_MIN 16
 
 typedef struct slot {
-    ts_event_fn fn;
-    void *ctx;
     uint64_t arg;
+    /* The action's index in the engine's handlers while the slot holds a
+     * pending event; the next free slot while it is free. */
+    uint32_t link;
     /* Odd while the slot holds a pending event, even while free. 32 bits
      * wrap after 2^31 reuses of one slot, when a very old stale handle
      * could alias a new event; far beyond any run's lifetime per slot. */
     uint32_t gen;
-    uint32_t next_free;
 } slot;
+
+typedef struct handler {
+    ts_event_fn fn;
+    void *ctx;
+} handler;
 
 struct ts_engine {
     ts_time now;
@@ -43,6 +57,13 @@ struct ts_engine {
     ts_queue *queue;
     ts_engine_poll_fn poll;   /* asked every POLL_EVERY events; NULL: none */
     void *poll_ctx;
+    handler *handlers;        /* the distinct (fn, ctx) pairs scheduled */
+    uint32_t n_handlers, cap_handlers;
+    uint32_t *index;          /* open addressing: 1 + handler, 0: empty;
+                                 index_mask + 1 entries, at least twice
+                                 n_handlers */
+    uint32_t index_mask;
+    uint32_t last;            /* the handler scheduled last (a cache) */
 };
 
 /* Often enough that an interrupt or a progress line is served within a
@@ -55,7 +76,7 @@ static void link_free(ts_engine *e, size_t from, size_t to)
 {
     for (size_t i = to; i > from; i--) {
         e->slots[i - 1].gen = 0;
-        e->slots[i - 1].next_free = e->free_head;
+        e->slots[i - 1].link = e->free_head;
         e->free_head = (uint32_t)(i - 1);
     }
 }
@@ -85,7 +106,11 @@ ts_engine *ts_engine_new(size_t capacity_hint)
         return NULL;
     e->free_head = NO_SLOT;
     e->slots = ts_malloc(cap * sizeof *e->slots);
-    e->queue = e->slots ? ts_queue_new(cap) : NULL;
+    e->cap_handlers = HANDLERS_MIN;
+    e->handlers = ts_malloc(HANDLERS_MIN * sizeof *e->handlers);
+    e->index_mask = 2 * HANDLERS_MIN - 1;
+    e->index = ts_calloc(2 * HANDLERS_MIN, sizeof *e->index);
+    e->queue = e->slots && e->handlers && e->index ? ts_queue_new(cap) : NULL;
     if (!e->queue) {
         ts_engine_free(e);
         return NULL;
@@ -101,10 +126,74 @@ void ts_engine_free(ts_engine *engine)
         return;
     ts_queue_free(engine->queue);
     ts_free(engine->slots);
+    ts_free(engine->handlers);
+    ts_free(engine->index);
     ts_free(engine);
 }
 
 ts_time ts_engine_now(const ts_engine *engine) { return engine->now; }
+
+static inline uint32_t index_hash(const ts_engine *e, ts_event_fn fn, const void *ctx)
+{
+    /* Function and object addresses are 16- or 8-byte aligned: mix the
+     * two, then keep the high bits of a multiplicative hash. */
+    uint64_t k = (uint64_t)(uintptr_t)ctx ^ ((uint64_t)(uintptr_t)fn << 17);
+    return (uint32_t)((k * 0x9E3779B97F4A7C15u) >> 32) & e->index_mask;
+}
+
+/* Doubles the handler table and its index, rehashing the pairs. */
+static int grow_handlers(ts_engine *e)
+{
+    if (e->cap_handlers >= UINT32_MAX / 4)
+        return TS_ENOMEM;
+    uint32_t cap = 2 * e->cap_handlers;
+    handler *h = ts_realloc(e->handlers, (size_t)cap * sizeof *h);
+    if (!h)
+        return TS_ENOMEM;
+    e->handlers = h;
+    e->cap_handlers = cap;
+    uint32_t *index = ts_calloc(2 * (size_t)cap, sizeof *index);
+    if (!index)
+        return TS_ENOMEM;     /* the old index still serves */
+    ts_free(e->index);
+    e->index = index;
+    e->index_mask = 2 * cap - 1;
+    for (uint32_t i = 0; i < e->n_handlers; i++) {
+        uint32_t at = index_hash(e, e->handlers[i].fn, e->handlers[i].ctx);
+        while (e->index[at])
+            at = (at + 1) & e->index_mask;
+        e->index[at] = i + 1;
+    }
+    return TS_OK;
+}
+
+/* The index of (fn, ctx) in the handler table, added when new; TS_ENOMEM
+ * when the table cannot grow. */
+static inline int handler_of(ts_engine *e, ts_event_fn fn, void *ctx, uint32_t *out)
+{
+    if (e->n_handlers && e->handlers[e->last].fn == fn && e->handlers[e->last].ctx == ctx) {
+        *out = e->last;
+        return TS_OK;
+    }
+    uint32_t at = index_hash(e, fn, ctx);
+    for (uint32_t v; (v = e->index[at]) != 0; at = (at + 1) & e->index_mask)
+        if (e->handlers[v - 1].fn == fn && e->handlers[v - 1].ctx == ctx) {
+            *out = e->last = v - 1;
+            return TS_OK;
+        }
+    if (e->n_handlers == e->cap_handlers) {
+        if (grow_handlers(e) != TS_OK)
+            return TS_ENOMEM;
+        at = index_hash(e, fn, ctx);
+        while (e->index[at])
+            at = (at + 1) & e->index_mask;
+    }
+    uint32_t i = e->n_handlers++;
+    e->handlers[i] = (handler){fn, ctx};
+    e->index[at] = i + 1;
+    *out = e->last = i;
+    return TS_OK;
+}
 
 int ts_engine_schedule(ts_engine *engine, ts_time at, ts_event_fn fn,
                        void *ctx, uint64_t arg, ts_event_handle *handle)
@@ -121,16 +210,18 @@ int ts_engine_schedule(ts_engine *engine, ts_time at, ts_event_fn fn,
         if (grow_pool(engine) != TS_OK)
             return TS_ENOMEM;
     }
+    uint32_t action;
+    if (handler_of(engine, fn, ctx, &action) != TS_OK)
+        return TS_ENOMEM;
     uint32_t id = engine->free_head;
     slot *s = &engine->slots[id];
     ts_queue_key key = {at, engine->seq};
     int rc = ts_queue_push(engine->queue, id, key);
     if (rc != TS_OK)
         return rc; /* the slot is still on the free list: nothing to undo */
-    engine->free_head = s->next_free;
+    engine->free_head = s->link;
     engine->seq++;
-    s->fn = fn;
-    s->ctx = ctx;
+    s->link = action;
     s->arg = arg;
     s->gen++;
     if (handle)
@@ -142,7 +233,7 @@ static inline void release(ts_engine *e, uint32_t id)
 {
     slot *s = &e->slots[id];
     s->gen++;
-    s->next_free = e->free_head;
+    s->link = e->free_head;
     e->free_head = id;
 }
 
@@ -193,8 +284,9 @@ uint64_t ts_engine_run(ts_engine *engine, ts_time until)
         /* Copy out before release and the action: the action may schedule,
          * which can reuse this slot or move the pool. */
         slot *s = &engine->slots[id];
-        ts_event_fn fn = s->fn;
-        void *ctx = s->ctx;
+        const handler *h = &engine->handlers[s->link];
+        ts_event_fn fn = h->fn;
+        void *ctx = h->ctx;
         uint64_t arg = s->arg;
         release(engine, id);
         prefetch_next(engine);

@@ -54,15 +54,16 @@ typedef struct pend_entry {
     ts_time work;             /* -1: not drawn yet */
 } pend_entry;
 
-/* A task: its node and the timing that ts_compute_set_task_timing may
- * change are its own; the rest of its description is shared with every
- * task described the same way (a fleet's copies of one component), which
- * took 160 of a task's 408 bytes. */
+/* A task: its node is its own; the rest of its description, timing
+ * included, is shared with every task described the same way (a fleet's
+ * copies of one component), which took 160 of a task's 408 bytes. A
+ * timing change (ts_compute_set_task_timing) points the task at the
+ * description with the new timing, made on first use and shared too (a
+ * rollout changes every copy alike). */
 typedef struct task_state {
-    const ts_task_desc *d;    /* shared; its node, period, exec_min,
-                                 exec_max and component are not used */
+    const ts_task_desc *d;    /* shared; its node and component are not
+                                 used */
     gsl_rng *rng;
-    ts_time period, exec_min, exec_max;
     ts_time last_tick;        /* its last firing, recorded or skipped */
     ts_event_handle rel_ev;   /* its next firing; 0: none */
     uint64_t mask;            /* allowed cores among 0..63 */
@@ -70,9 +71,12 @@ typedef struct task_state {
     uint64_t next_seq;
     pend_entry *pending;      /* ring of releases not yet current, when
                                  more than fit in pend_inline; else NULL */
-    pend_entry pend_inline[2];/* the ring while it is this small (nearly
-                                 always): no allocation per task, and no
-                                 separate cache line per release */
+    pend_entry pend_inline[1];/* the ring while it is this small (nearly
+                                 always: a second waiting release means the
+                                 task is two periods behind): no allocation
+                                 per task, and no separate cache line per
+                                 release; one entry, not two, as a fleet has
+                                 a task per robot */
     /* the current job */
     uint64_t seq;
     ts_time release, start, cpu_end, gpu_start, work;
@@ -116,6 +120,21 @@ typedef struct unit_state {   /* a core or a GPU */
     ts_event_handle ev;       /* 0: none pending */
 } unit_state;
 
+/* What only a node with GPUs has: in a fleet most nodes have none, and
+ * these 40 bytes (with two task-sized lists) were in every node. */
+typedef struct gpu_node {
+    ts_time acc, mark;        /* busy GPU time, charged up to mark */
+    uint32_t gpu0;            /* first GPU in c->gpus */
+    uint32_t q_first;         /* its slices of c->gq and c->gsub, task_count
+                                 long (set at start) */
+    uint32_t q_head, q_count; /* GPU FIFO: ring in c->gq at q_first */
+    uint32_t sub_count;       /* tasks that entered T_GPU_SUBMIT since the
+                                 last dispatch, listed in c->gsub at
+                                 q_first */
+    int busy;
+    int rep;                  /* last reported to the load observer */
+} gpu_node;
+
 typedef struct node_state {
     int64_t mem_limit, mem_used;
     double cpu_scale, gpu_scale;
@@ -124,20 +143,16 @@ typedef struct node_state {
     ts_event_handle dispatch_ev; /* the pending dispatch, for ts_compute_free */
     uint64_t reserved;        /* cores reserved by some task */
     ts_time busy_acc, busy_mark;
-    ts_time gpu_acc, gpu_mark;
     ts_time online_acc, online_mark;
     int cores, gpus, online;
     /* Positions and counts in 32 bits, as a node per robot makes this
      * struct a fleet's: ts_compute_new bounds cores and GPUs, and task
      * ids are ints. */
-    uint32_t core0, gpu0;     /* first core / GPU in c->cores / c->gpus */
+    uint32_t core0;           /* first core in c->cores */
+    int32_t gpu_node;         /* its GPU state in c->gpu_nodes; -1: no GPU */
     uint32_t task_first, task_count; /* slice of c->node_tasks, ids ascending */
-    uint32_t gq_head, gq_count; /* GPU FIFO: ring in c->gq at task_first */
-    int busy_cores, busy_gpus;
-    int rep_cores, rep_gpus;  /* last reported to the load observer */
-    uint32_t gsub_count;      /* tasks that entered T_GPU_SUBMIT since the
-                                 last dispatch, listed in c->gsub at
-                                 task_first */
+    int busy_cores;
+    int rep_cores;            /* last reported to the load observer */
     int pending_jobs;         /* releases waiting in the node's tasks' rings */
     uint32_t n_fresh;         /* tasks made ready since the last dispatch,
                                  listed in c->fresh at task_first; the
@@ -156,6 +171,7 @@ struct ts_compute {
                                  is a cache miss at fleet scale; both are
                                  set only by ts_compute_set_node_up */
     unit_state *cores, *gpus;
+    gpu_node *gpu_nodes;      /* the nodes with GPUs, in node order */
     task_state *tasks;
     size_t n_tasks, cap_tasks;
     char *names;              /* the tasks' names, NUL-terminated, in one
@@ -169,8 +185,8 @@ struct ts_compute {
                                  of two at least twice n_descs */
     size_t desc_slots;
     int *node_tasks;          /* task ids grouped by node, ascending */
-    int *gq;                  /* GPU queue rings, one slice per node */
-    int *gsub;                /* GPU submission lists, one slice per node */
+    int *gq;                  /* GPU queue rings, one slice per GPU node */
+    int *gsub;                /* GPU submission lists, one slice per GPU node */
     int *fresh;               /* fresh ready lists, one slice per node */
     ts__runq *rq;             /* waiting tasks, ranked (built at start) */
     /* dispatch scratch, sized by the largest node */
@@ -188,6 +204,12 @@ struct ts_compute {
     ts_compute_overflow_fn overflow;
 };
 
+/* The node's GPU state; NULL when it has no GPU. */
+static inline gpu_node *gpu_of(const ts_compute *c, const node_state *n)
+{
+    return n->gpu_node >= 0 ? &c->gpu_nodes[n->gpu_node] : NULL;
+}
+
 /* ---- Construction ---- */
 
 int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
@@ -198,7 +220,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "compute needs core counts, a done callback and a "
                             "quantum >= 0");
-    size_t n_cores = 0, n_gpus = 0;
+    size_t n_cores = 0, n_gpus = 0, n_gpu_nodes = 0;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         if (cfg->cores[i] < 0 || (cfg->gpus && cfg->gpus[i] < 0) ||
             (cfg->memory_bytes && cfg->memory_bytes[i] < 0))
@@ -206,6 +228,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
                                 "node %zu: negative cores, GPUs or memory", i);
         n_cores += (size_t)cfg->cores[i];
         n_gpus += cfg->gpus ? (size_t)cfg->gpus[i] : 0;
+        n_gpu_nodes += cfg->gpus && cfg->gpus[i] > 0;
     }
     if (n_cores > UINT32_MAX || n_gpus > UINT32_MAX)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
@@ -217,7 +240,8 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     c->node_up = ts_calloc(cfg->n_nodes ? cfg->n_nodes : 1, 1);
     c->cores = ts_calloc(n_cores ? n_cores : 1, sizeof *c->cores);
     c->gpus = ts_calloc(n_gpus ? n_gpus : 1, sizeof *c->gpus);
-    if (!c->nodes || !c->node_up || !c->cores || !c->gpus) {
+    c->gpu_nodes = ts_calloc(n_gpu_nodes ? n_gpu_nodes : 1, sizeof *c->gpu_nodes);
+    if (!c->nodes || !c->node_up || !c->cores || !c->gpus || !c->gpu_nodes) {
         ts_compute_free(c);
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     }
@@ -230,7 +254,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     c->ctx = cfg->ctx;
     c->max_waiting = cfg->max_waiting;
     c->overflow = cfg->overflow;
-    size_t core = 0, gpu = 0;
+    size_t core = 0, gpu = 0, gpu_nodes = 0;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         node_state *n = &c->nodes[i];
         n->cores = n->online = cfg->cores[i];
@@ -241,7 +265,11 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n->cpu_scale = n->gpu_scale = 1.0;
         n->fresh_min_vr = INFINITY;
         n->core0 = (uint32_t)core;
-        n->gpu0 = (uint32_t)gpu;
+        n->gpu_node = -1;
+        if (n->gpus > 0) {
+            n->gpu_node = (int32_t)gpu_nodes;
+            c->gpu_nodes[gpu_nodes++].gpu0 = (uint32_t)gpu;
+        }
         for (int k = 0; k < n->cores; k++, core++)
             c->cores[core] = (unit_state){.node = (int)i, .task = -1, .next = -1};
         for (int k = 0; k < n->gpus; k++, gpu++)
@@ -264,8 +292,8 @@ void ts_compute_free(ts_compute *c)
             if (c->cores[n->core0 + (size_t)k].ev)
                 ts_engine_cancel(c->engine, c->cores[n->core0 + (size_t)k].ev);
         for (int g = 0; g < n->gpus; g++)
-            if (c->gpus[n->gpu0 + (size_t)g].ev)
-                ts_engine_cancel(c->engine, c->gpus[n->gpu0 + (size_t)g].ev);
+            if (c->gpus[gpu_of(c, n)->gpu0 + (size_t)g].ev)
+                ts_engine_cancel(c->engine, c->gpus[gpu_of(c, n)->gpu0 + (size_t)g].ev);
         if (n->dispatch_queued)
             ts_engine_cancel(c->engine, n->dispatch_ev);
     }
@@ -291,6 +319,7 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->idle_cores);
     ts_free(c->cores);
     ts_free(c->gpus);
+    ts_free(c->gpu_nodes);
     ts_free(c->nodes);
     ts_free(c->node_up);
     ts_free(c);
@@ -304,6 +333,9 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     ts_task_desc d;
     memset(&d, 0, sizeof d);
     d.node = -1;
+    d.period = t->period;
+    d.exec_min = t->exec_min;
+    d.exec_max = t->exec_max;
     d.priority = t->priority;
     d.offset = t->offset;
     d.deadline = t->deadline;
@@ -322,7 +354,9 @@ static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 
 
 static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
 {
-    return a->priority == b->priority && a->offset == b->offset &&
+    return a->period == b->period && a->exec_min == b->exec_min &&
+           a->exec_max == b->exec_max &&
+           a->priority == b->priority && a->offset == b->offset &&
            a->deadline == b->deadline && a->policy == b->policy &&
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
@@ -351,6 +385,9 @@ static uint64_t double_bits(double x)
 static size_t shared_part_hash(const ts_task_desc *d)
 {
     uint64_t h = 14695981039346656037u;
+    h = mix(h, (uint64_t)d->period);
+    h = mix(h, (uint64_t)d->exec_min);
+    h = mix(h, (uint64_t)d->exec_max);
     h = mix(h, (uint64_t)(int64_t)d->priority);
     h = mix(h, (uint64_t)d->offset);
     h = mix(h, (uint64_t)d->deadline);
@@ -494,9 +531,6 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     memset(t, 0, sizeof *t);
     t->d = shared;
     t->node = task->node;
-    t->period = task->period;
-    t->exec_min = task->exec_min;
-    t->exec_max = task->exec_max;
     t->exec_dist = task->exec.kind != TS_DIST_NONE;
     if (task->component && add_name(c, t, task->component) != TS_OK)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for tasks");
@@ -560,21 +594,24 @@ static ts_time draw_exec(task_state *t)
             x = 0;
         return x > 1e15 ? (ts_time)1e15 : (ts_time)llround(x);
     }
-    ts_time span_ns = t->exec_max - t->exec_min;
+    ts_time span_ns = t->d->exec_max - t->d->exec_min;
     if (span_ns == 0 || !t->rng)
-        return t->exec_max;
+        return t->d->exec_max;
     if (span_ns < (ts_time)UINT32_MAX)
-        return t->exec_min +
+        return t->d->exec_min +
                (ts_time)gsl_rng_uniform_int(t->rng, (unsigned long)span_ns + 1);
-    return t->exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
+    return t->d->exec_min + (ts_time)(gsl_rng_uniform(t->rng) * (double)span_ns);
 }
 
-static void node_busy_mark(node_state *n, ts_time now)
+static void node_busy_mark(const ts_compute *c, node_state *n, ts_time now)
 {
     n->busy_acc += (ts_time)n->busy_cores * (now - n->busy_mark);
     n->busy_mark = now;
-    n->gpu_acc += (ts_time)n->busy_gpus * (now - n->gpu_mark);
-    n->gpu_mark = now;
+    gpu_node *g = gpu_of(c, n);
+    if (g) {
+        g->acc += (ts_time)g->busy * (now - g->mark);
+        g->mark = now;
+    }
     if (n->up)
         n->online_acc += (ts_time)n->online * (now - n->online_mark);
     n->online_mark = now;
@@ -619,7 +656,7 @@ static void account(ts_compute *c, int node)
         u->mark = now;
     }
     for (int g = 0; g < n->gpus; g++) {
-        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+        unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)g];
         if (u->task < 0 || u->mark == now)
             continue;
         c->tasks[u->task].remaining -= (double)(now - u->mark) * n->gpu_scale;
@@ -865,52 +902,58 @@ static int pick_core(ts_compute *c, const node_state *n, int id, size_t words)
 static void notify_load(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
-    if (n->busy_cores == n->rep_cores && n->busy_gpus == n->rep_gpus)
+    gpu_node *g = gpu_of(c, n);
+    int busy_gpus = g ? g->busy : 0;
+    if (n->busy_cores == n->rep_cores && (!g || g->busy == g->rep))
         return;
     n->rep_cores = n->busy_cores;
-    n->rep_gpus = n->busy_gpus;
+    if (g)
+        g->rep = g->busy;
     if (c->load)
-        c->load(c->ctx, node, n->busy_cores, n->busy_gpus);
+        c->load(c->ctx, node, n->busy_cores, busy_gpus);
 }
 
 static void dispatch_gpus(ts_compute *c, int node, ts_time now)
 {
     node_state *n = &c->nodes[node];
-    int *ring = c->gq + n->task_first;
+    gpu_node *gn = gpu_of(c, n);
+    if (!gn)
+        return;               /* nothing is ever submitted there */
+    int *ring = c->gq + gn->q_first;
     size_t cap = n->task_count;
     /* Kernels submitted at one instant enter the FIFO by task id: sort the
      * few submitted since the last dispatch (insertion sort). */
-    int *sub = c->gsub + n->task_first;
-    for (size_t i = 1; i < n->gsub_count; i++) {
+    int *sub = c->gsub + gn->q_first;
+    for (size_t i = 1; i < gn->sub_count; i++) {
         int id = sub[i];
         size_t j = i;
         for (; j > 0 && sub[j - 1] > id; j--)
             sub[j] = sub[j - 1];
         sub[j] = id;
     }
-    for (size_t i = 0; i < n->gsub_count; i++) {
+    for (size_t i = 0; i < gn->sub_count; i++) {
         task_state *t = &c->tasks[sub[i]];
         t->gpu_listed = 0;
         if (t->state != T_GPU_SUBMIT)
             continue;
-        ring[(n->gq_head + n->gq_count++) % cap] = sub[i];
+        ring[(gn->q_head + gn->q_count++) % cap] = sub[i];
         t->state = T_GPU_QUEUED;
     }
-    n->gsub_count = 0;
-    for (int g = 0; g < n->gpus && n->gq_count; g++) {
-        size_t index = n->gpu0 + (size_t)g;
+    gn->sub_count = 0;
+    for (int g = 0; g < n->gpus && gn->q_count; g++) {
+        size_t index = gn->gpu0 + (size_t)g;
         unit_state *u = &c->gpus[index];
         if (u->task >= 0)
             continue;
-        int id = ring[n->gq_head];
-        n->gq_head = (n->gq_head + 1) % cap;
-        n->gq_count--;
+        int id = ring[gn->q_head];
+        gn->q_head = (gn->q_head + 1) % cap;
+        gn->q_count--;
         task_state *t = &c->tasks[id];
         t->state = T_GPU_RUN;
         t->gpu = g;
         t->gpu_start = now;
-        node_busy_mark(n, now);
-        n->busy_gpus++;
+        node_busy_mark(c, n, now);
+        gn->busy++;
         unit_occupy(u, id, now);
         arm_gpu(c, n, index);
     }
@@ -1083,7 +1126,7 @@ static void dispatch(ts_compute *c, int node)
 
     /* Apply: vacate first, so a task moving between cores is never seen
      * on two; then occupy. */
-    node_busy_mark(n, now);
+    node_busy_mark(c, n, now);
     int n_displaced = 0;
     for (int k = 0; k < n->cores; k++) {
         unit_state *u = &c->cores[n->core0 + (size_t)k];
@@ -1160,14 +1203,17 @@ static void on_core(ts_engine *engine, void *ctx, uint64_t arg)
              * it keeps its core (and its fair slice), as under Linux. */
             finish_job(c, id, 1);
         } else {
-            node_busy_mark(n, now);
+            node_busy_mark(c, n, now);
             unit_vacate(u, now);
             n->busy_cores--;
             t->core = -1;
             if (t->d->gpu_ns > 0) {
                 t->state = T_GPU_SUBMIT;
                 if (!t->gpu_listed) {
-                    c->gsub[n->task_first + n->gsub_count++] = id;
+                    /* a task with GPU work runs only where there are GPUs
+                     * (ts_compute_add_task) */
+                    gpu_node *gn = gpu_of(c, n);
+                    c->gsub[gn->q_first + gn->sub_count++] = id;
                     t->gpu_listed = 1;
                 }
                 t->remaining = (double)t->d->gpu_ns;
@@ -1191,9 +1237,9 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     int id = u->task;
     if (id >= 0) {
         account(c, node);
-        node_busy_mark(n, now);
+        node_busy_mark(c, n, now);
         unit_vacate(u, now);
-        n->busy_gpus--;
+        gpu_of(c, n)->busy--;
         c->tasks[id].gpu = -1;
         finish_job(c, id, 0);
     }
@@ -1269,7 +1315,7 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
      * on its original release grid. */
     t->last_tick = now;
     t->ticked = 1;
-    if (ts_engine_schedule(engine, add_sat(now, t->period), on_release, c,
+    if (ts_engine_schedule(engine, add_sat(now, t->d->period), on_release, c,
                            arg, &t->rel_ev) != TS_OK)
         t->rel_ev = 0;
     if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
@@ -1334,20 +1380,23 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         c->cap_tasks = nt;
     }
     c->node_tasks = ts_malloc(nt * sizeof *c->node_tasks);
-    c->gq = ts_malloc(nt * sizeof *c->gq);
-    c->gsub = ts_malloc(nt * sizeof *c->gsub);
     c->fresh = ts_malloc(nt * sizeof *c->fresh);
-    if (!c->node_tasks || !c->gq || !c->gsub || !c->fresh)
+    if (!c->node_tasks || !c->fresh)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     /* Counting sort by node keeps ids ascending within a node. */
     for (size_t i = 0; i < c->n_nodes; i++)
         c->nodes[i].task_count = 0;
     for (size_t i = 0; i < c->n_tasks; i++)
         c->nodes[c->tasks[i].node].task_count++;
-    size_t first = 0, most_cores = 1;
+    size_t first = 0, most_cores = 1, gpu_tasks = 0;
     for (size_t i = 0; i < c->n_nodes; i++) {
         c->nodes[i].task_first = first;
         first += c->nodes[i].task_count;
+        gpu_node *g = gpu_of(c, &c->nodes[i]);
+        if (g) {
+            g->q_first = (uint32_t)gpu_tasks;
+            gpu_tasks += c->nodes[i].task_count;
+        }
         if ((size_t)c->nodes[i].cores > most_cores)
             most_cores = (size_t)c->nodes[i].cores;
         c->nodes[i].task_count = 0;
@@ -1358,6 +1407,11 @@ int ts_compute_start(ts_compute *c, ts_error *err)
         if (c->tasks[i].d->reserve_cores)
             n->reserved |= c->tasks[i].d->affinity;
     }
+    /* GPU queues and submission lists only for the GPU nodes' tasks */
+    c->gq = ts_malloc((gpu_tasks ? gpu_tasks : 1) * sizeof *c->gq);
+    c->gsub = ts_malloc((gpu_tasks ? gpu_tasks : 1) * sizeof *c->gsub);
+    if (!c->gq || !c->gsub)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     size_t words = (most_cores + 63) / 64;
     c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
     c->displaced = ts_malloc(most_cores * sizeof *c->displaced);
@@ -1388,7 +1442,9 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     ts_time now = ts_engine_now(c->engine);
     for (size_t i = 0; i < c->n_nodes; i++) {
         node_state *n = &c->nodes[i];
-        n->busy_mark = n->gpu_mark = n->online_mark = now;
+        n->busy_mark = n->online_mark = now;
+        if (gpu_of(c, n))
+            gpu_of(c, n)->mark = now;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
         int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d->offset,
@@ -1459,17 +1515,21 @@ static void halt_units(ts_compute *c, node_state *n, ts_time now)
         if (u->task >= 0)
             unit_vacate(u, now);
     }
+    n->busy_cores = 0;
+    gpu_node *gn = gpu_of(c, n);
+    if (!gn)
+        return;
     for (int g = 0; g < n->gpus; g++) {
-        unit_state *u = &c->gpus[n->gpu0 + (size_t)g];
+        unit_state *u = &c->gpus[gn->gpu0 + (size_t)g];
         unit_cancel(c, u);
         if (u->task >= 0)
             unit_vacate(u, now);
     }
-    n->busy_cores = n->busy_gpus = 0;
-    n->gq_count = 0;
-    for (size_t i = 0; i < n->gsub_count; i++)
-        c->tasks[c->gsub[n->task_first + i]].gpu_listed = 0;
-    n->gsub_count = 0;
+    gn->busy = 0;
+    gn->q_count = 0;
+    for (size_t i = 0; i < gn->sub_count; i++)
+        c->tasks[c->gsub[gn->q_first + i]].gpu_listed = 0;
+    gn->sub_count = 0;
 }
 
 void ts_compute_flush_unfinished(ts_compute *c)
@@ -1478,7 +1538,7 @@ void ts_compute_flush_unfinished(ts_compute *c)
     for (size_t i = 0; i < c->n_nodes; i++) {
         node_state *n = &c->nodes[i];
         account(c, (int)i);
-        node_busy_mark(n, now);
+        node_busy_mark(c, n, now);
         halt_units(c, n, now);
     }
     for (size_t i = 0; i < c->n_tasks; i++)
@@ -1505,7 +1565,7 @@ int ts_compute_set_speed(ts_compute *c, int node, double cpu_scale,
     for (int k = 0; k < n->cores; k++)
         arm_core(c, n, n->core0 + (size_t)k);
     for (int g = 0; g < n->gpus; g++)
-        arm_gpu(c, n, n->gpu0 + (size_t)g);
+        arm_gpu(c, n, gpu_of(c, n)->gpu0 + (size_t)g);
     return TS_OK;
 }
 
@@ -1518,7 +1578,7 @@ int ts_compute_set_online_cores(ts_compute *c, int node, int count)
         count = n->cores;
     if (count == n->online)
         return TS_OK;
-    node_busy_mark(n, ts_engine_now(c->engine));
+    node_busy_mark(c, n, ts_engine_now(c->engine));
     n->online = count;
     if (c->started)
         request_dispatch(c, node);
@@ -1535,7 +1595,7 @@ int ts_compute_set_node_up(ts_compute *c, int node, int up)
         return TS_OK;
     ts_time now = ts_engine_now(c->engine);
     char detail[160];
-    node_busy_mark(n, now);
+    node_busy_mark(c, n, now);
     c->node_up[node] = (uint8_t)up;
     if (up) {
         n->up = 1;
@@ -1577,14 +1637,15 @@ static int bad_task(const ts_compute *c, int task)
 /* Takes a task out of its node's GPU FIFO, keeping the others' order. */
 static void gq_remove(ts_compute *c, node_state *n, int id)
 {
-    int *ring = c->gq + n->task_first;
+    gpu_node *gn = gpu_of(c, n);
+    int *ring = c->gq + gn->q_first;
     size_t cap = n->task_count, kept = 0;
-    for (size_t i = 0; i < n->gq_count; i++) {
-        int x = ring[(n->gq_head + i) % cap];
+    for (size_t i = 0; i < gn->q_count; i++) {
+        int x = ring[(gn->q_head + i) % cap];
         if (x != id)
-            ring[(n->gq_head + kept++) % cap] = x;
+            ring[(gn->q_head + kept++) % cap] = x;
     }
-    n->gq_count = kept;
+    gn->q_count = kept;
 }
 
 int ts_compute_set_task_running(ts_compute *c, int task, int running)
@@ -1612,7 +1673,7 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
     ts_time now = ts_engine_now(c->engine);
     if (c->started) {
         account(c, node);
-        node_busy_mark(n, now);
+        node_busy_mark(c, n, now);
     }
     if (t->core >= 0) {
         unit_state *u = &c->cores[n->core0 + (size_t)t->core];
@@ -1621,10 +1682,10 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         n->busy_cores--;
     }
     if (t->state == T_GPU_RUN && t->gpu >= 0) {
-        unit_state *u = &c->gpus[n->gpu0 + (size_t)t->gpu];
+        unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)t->gpu];
         unit_cancel(c, u);
         unit_vacate(u, now);
-        n->busy_gpus--;
+        gpu_of(c, n)->busy--;
     } else if (t->state == T_GPU_QUEUED) {
         gq_remove(c, n, task);
     }
@@ -1649,10 +1710,22 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
     int range = exec_min > 0 || exec_max > 0;
-    ts_time lo = exec_min > 0 ? exec_min : t->exec_min;
-    ts_time hi = exec_max > 0 ? exec_max : t->exec_max;
+    ts_time lo = exec_min > 0 ? exec_min : t->d->exec_min;
+    ts_time hi = exec_max > 0 ? exec_max : t->d->exec_max;
     if (range && (lo <= 0 || hi < lo))
         return TS_EINVAL;
+    /* The description with the new timing, found or made before anything
+     * changes, so that running out of memory changes nothing. */
+    ts_task_desc key = *t->d;
+    if (period > 0)
+        key.period = period;
+    if (range) {
+        key.exec_min = lo;
+        key.exec_max = hi;
+    }
+    const ts_task_desc *d = shared_desc(c, &key);
+    if (!d)
+        return TS_ENOMEM;
     if (period > 0 && c->started && t->ticked) {
         ts_time now = ts_engine_now(c->engine);
         ts_time at = add_sat(t->last_tick, period);
@@ -1668,8 +1741,6 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
             ts_engine_cancel(c->engine, t->rel_ev);
         t->rel_ev = ev;
     }
-    if (period > 0)
-        t->period = period;
     if (range) {
         /* Waiting jobs were released under the old timing: draw their work
          * with it now, in job order, before it is replaced. */
@@ -1679,9 +1750,8 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
                 p->work = draw_exec(t);
         }
         t->exec_dist = 0;
-        t->exec_min = lo;
-        t->exec_max = hi;
     }
+    t->d = d;
     return TS_OK;
 }
 
@@ -1693,6 +1763,7 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
     if (bad_node(c, node))
         return TS_EINVAL;
     const node_state *n = &c->nodes[node];
+    const gpu_node *g = gpu_of(c, n);
     ts_time now = ts_engine_now(c->engine);
     /* Released jobs waiting for a core: later releases in the rings, and
      * current jobs in the run queue. */
@@ -1700,14 +1771,14 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
                   (c->rq ? ts__runq_count(c->rq, node) : 0);
     *out = (ts_compute_node_stat){
         .up = n->up, .cores = n->cores, .online_cores = n->online,
-        .busy_cores = n->busy_cores, .gpus = n->gpus, .busy_gpus = n->busy_gpus,
+        .busy_cores = n->busy_cores, .gpus = n->gpus, .busy_gpus = g ? g->busy : 0,
         .run_queue = waiting, .memory_used = n->mem_used,
         .memory_bytes = n->mem_limit, .cpu_scale = n->cpu_scale,
         .gpu_scale = n->gpu_scale,
         .core_busy_ns = n->busy_acc + (ts_time)n->busy_cores * (now - n->busy_mark),
         .online_core_ns = n->online_acc +
                           (n->up ? (ts_time)n->online * (now - n->online_mark) : 0),
-        .gpu_busy_ns = n->gpu_acc + (ts_time)n->busy_gpus * (now - n->gpu_mark)};
+        .gpu_busy_ns = g ? g->acc + (ts_time)g->busy * (now - g->mark) : 0};
     return TS_OK;
 }
 

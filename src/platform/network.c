@@ -124,8 +124,8 @@ typedef struct hop_state {
     int hop;                  /* its number, link * 2 + direction */
     int to;
     int head, tail, cursor;   /* slot list, and the first not yet sent */
-    ts_time busy_until;       /* its private transmitter (no medium) */
-    ts_time busy_scheduled;   /* serialisation ever scheduled on it */
+    ts_time busy_until;       /* its private transmitter (no medium); its
+                                 busy time is own_scheduled's */
     hop_draws *draws;         /* NULL while the hop draws nothing */
     ts_time last_arrival;     /* for the no-overtaking rule */
     int64_t backlog_bytes, backlog_packets, backlog_ser;
@@ -135,13 +135,24 @@ typedef struct hop_state {
     hop_losses *losses;       /* NULL until one did not get through */
 } hop_state;
 
+/* A packet as sent: ts_packet less its status and receive time, which
+ * finish() fills in when it reports the packet (16 bytes of every slot,
+ * and at fleet scale a slot per robot is in flight). */
+typedef struct sent_packet {
+    uint64_t seq, tag;
+    int64_t bytes;
+    ts_time sent;
+    int32_t topic, publisher, subscriber;
+    int src, dst;
+} sent_packet;
+
 typedef struct packet_slot {
-    ts_packet pkt;
-    uint64_t order;           /* send order, for the end-of-run flush */
+    sent_packet pkt;
     int at;                   /* node it is at, or heading to on `hop` */
-    int hop;                  /* its hop state's index, -1 when on none */
+    int hop;                  /* its hop state's index, -1 when on none,
+                                 SLOT_FREE when the slot holds no packet */
     int prev, next;           /* hop list; next is also the free list */
-    int in_use;
+    uint64_t order;           /* send order, for the end-of-run flush */
     int64_t frags, wire, lost_frags;
     ts_time tx_end, ser;      /* ser: tx_end - ser is when it started */
     ts_time delay;            /* propagation on this hop, jitter included */
@@ -151,6 +162,10 @@ typedef struct packet_slot {
     double left_d;
     ts_event_handle ev;       /* 0: none */
 } packet_slot;
+
+#define SLOT_FREE (-2)
+
+static inline int in_use(const packet_slot *s) { return s->hop != SLOT_FREE; }
 
 struct ts_network {
     ts_engine *engine;
@@ -431,7 +446,7 @@ static void emit(ts_network *net, ts_event_kind kind, int link, double value,
 /* Slots come in chunks of SLOT_CHUNK, added as messages in flight need
  * them: what stands unused is at most one chunk, where a doubled array
  * left up to half of itself (at 10,000 robots publishing at once, 6,000
- * slots of 184 bytes). Slot i is at chunk i / SLOT_CHUNK; chunks never
+ * slots of 184 bytes, now 168). Slot i is at chunk i / SLOT_CHUNK; chunks never
  * move. */
 #define SLOT_CHUNK_BITS 8
 #define SLOT_CHUNK ((size_t)1 << SLOT_CHUNK_BITS)
@@ -462,7 +477,7 @@ static int grow_slots(ts_network *net)
     /* Handed out in index order, as from one array. */
     for (size_t i = old; i < cap; i++) {
         packet_slot *sl = slot_at(net, i);
-        sl->in_use = 0;
+        sl->hop = SLOT_FREE;
         sl->next = (i + 1 < cap) ? (int)(i + 1) : net->free_head;
     }
     net->free_head = (int)old;
@@ -476,7 +491,6 @@ static int take_slot(ts_network *net)
         return -1;
     int i = net->free_head;
     net->free_head = slot_at(net, i)->next;
-    slot_at(net, i)->in_use = 1;
     slot_at(net, i)->hop = -1;
     return i;
 }
@@ -486,11 +500,14 @@ static int take_slot(ts_network *net)
 static void finish(ts_network *net, int slot, int status)
 {
     packet_slot *s = slot_at(net, slot);
-    s->pkt.status = status;
-    if (status != TS_PKT_DELIVERED)
-        s->pkt.received = -1;
-    ts_packet copy = s->pkt;
-    s->in_use = 0;
+    const sent_packet *p = &s->pkt;
+    /* delivered: now, as it reached its destination (forward) */
+    ts_packet copy = {.topic = p->topic, .publisher = p->publisher,
+                      .subscriber = p->subscriber, .status = status, .seq = p->seq,
+                      .src = p->src, .dst = p->dst, .bytes = p->bytes, .sent = p->sent,
+                      .received = status == TS_PKT_DELIVERED ? ts_engine_now(net->engine) : -1,
+                      .tag = p->tag};
+    s->hop = SLOT_FREE;
     s->next = net->free_head;
     net->free_head = slot;
     net->done(net->ctx, &copy);
@@ -657,7 +674,6 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     }
     /* The transmitter: the medium's, or the hop's own at the link's rate. */
     ts_time *busy_until = m ? &m->tx.busy_until : &h->busy_until;
-    ts_time *busy_scheduled = m ? &m->tx.busy_scheduled : &h->busy_scheduled;
     double rate = m ? m->tx.rate_bps : cfg->rate_bps;
     ts_time arrival = 0;
     if (!refused) {
@@ -702,9 +718,9 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     if (!cfg->reorder_allowed)
         h->last_arrival = arrival;
     *busy_until = s->tx_end;
-    *busy_scheduled = add_sat(*busy_scheduled, s->ser);
     h->own_scheduled = add_sat(h->own_scheduled, s->ser);
     if (m) {
+        m->tx.busy_scheduled = add_sat(m->tx.busy_scheduled, s->ser);
         m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
             (backlog_entry){s->tx_end, s->wire, s->frags, slot};
         m->ring_count++;
@@ -735,7 +751,6 @@ static void forward(ts_network *net, int slot)
 {
     packet_slot *s = slot_at(net, slot);
     if (s->at == s->pkt.dst) {
-        s->pkt.received = ts_engine_now(net->engine);
         finish(net, slot, TS_PKT_DELIVERED);
         return;
     }
@@ -1161,7 +1176,7 @@ void ts_network_free(ts_network *net)
      * them, so the engine can run on without calling into freed memory. */
     if (net->slot_chunks)
         for (size_t i = 0; i < net->n_slots; i++)
-            if (slot_at(net, i)->in_use && slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
+            if (slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
                 ts_engine_cancel(net->engine, slot_at(net, i)->ev);
     for (size_t i = 0; i < net->n_hop_states; i++) {
         hop_state *h = hop_at(net, i);
@@ -1360,7 +1375,6 @@ static int clear_hop(ts_network *net, hop_state *h, int keep_medium)
     h->own_scheduled -= unsent;
     if (!m && h->busy_until > now) {
         /* The transmitter's busy span has no gaps (as on a medium). */
-        h->busy_scheduled -= h->busy_until - now;
         h->busy_until = now;
     }
     return first;
@@ -1397,9 +1411,10 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
     if (slot < 0)
         return TS_ENOMEM;
     packet_slot *s = slot_at(net, slot);
-    s->pkt = *packet;
-    s->pkt.sent = ts_engine_now(net->engine);
-    s->pkt.received = -1;
+    s->pkt = (sent_packet){.seq = packet->seq, .tag = packet->tag, .bytes = packet->bytes,
+                           .sent = ts_engine_now(net->engine), .topic = packet->topic,
+                           .publisher = packet->publisher, .subscriber = packet->subscriber,
+                           .src = packet->src, .dst = packet->dst};
     s->at = packet->src;
     s->order = net->next_order++;
     if (packet->src < 0 || packet->dst < 0 || (size_t)packet->src >= net->n_nodes ||
@@ -1436,7 +1451,7 @@ int ts_network_flush_in_flight(ts_network *net)
         empty_medium(&net->media[i], now);
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        n += slot_at(net, i)->in_use != 0;
+        n += in_use(slot_at(net, i));
     if (n == 0)
         return TS_OK;
     order_entry *list = ts_malloc(n * sizeof *list);
@@ -1444,13 +1459,13 @@ int ts_network_flush_in_flight(ts_network *net)
         /* Without room to sort, report in slot order rather than lose rows,
          * and say so: the order is not the documented one. */
         for (size_t i = 0; i < net->n_slots; i++)
-            if (slot_at(net, i)->in_use)
+            if (in_use(slot_at(net, i)))
                 finish(net, (int)i, TS_PKT_IN_FLIGHT);
         return TS_ENOMEM;
     }
     n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
-        if (slot_at(net, i)->in_use)
+        if (in_use(slot_at(net, i)))
             list[n++] = (order_entry){slot_at(net, i)->order, (int)i};
     qsort(list, n, sizeof *list, by_order);
     for (size_t i = 0; i < n; i++)

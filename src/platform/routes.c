@@ -185,8 +185,8 @@ static void zone_routes_to(const ts_topology *t, route_state *w, int z, int dst,
         w->done[u] = 1;
         /* u's adjacency lists the hops u -> x; the way from x to u is the
          * reverse direction, hop ^ 1. */
-        for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
-            const ts__topo_adj *a = &zz->adj[k];
+        for (size_t k = ts__zone_adj_first(t, zz)[u]; k < ts__zone_adj_first(t, zz)[u + 1]; k++) {
+            const ts__topo_adj *a = &ts__zone_adj(t, zz)[k];
             if (w->done[a->other] || !up[a->hop >> 1])
                 continue;
             /* Saturate below INT64_MAX, which marks "unreached": a path of
@@ -269,20 +269,20 @@ static uint64_t label_zone(ts_routes *r, int z)
         if (seen[start])
             continue;
         int attached = i < 0;
-        int lab = attached ? -1 : (int)t->n_nodes + zz->nodes[start];
+        int lab = attached ? -1 : (int)t->n_nodes + ts__zone_nodes(t, zz)[start];
         size_t head = 0, tail = 0;
         seen[start] = 1;
         q[tail++] = start;
         while (head < tail) {
             int u = q[head++];
             if (u < zz->n_members) {
-                int node = zz->nodes[u];
+                int node = ts__zone_nodes(t, zz)[u];
                 r->att[node] = (unsigned char)attached;
                 r->label[node] = lab;
                 reached += (uint64_t)attached;
             }
-            for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
-                const ts__topo_adj *a = &zz->adj[k];
+            for (size_t k = ts__zone_adj_first(t, zz)[u]; k < ts__zone_adj_first(t, zz)[u + 1]; k++) {
+                const ts__topo_adj *a = &ts__zone_adj(t, zz)[k];
                 if (!seen[a->other] && r->up[a->hop >> 1]) {
                     seen[a->other] = 1;
                     q[tail++] = a->other;
@@ -307,17 +307,17 @@ static void label_backbone(ts_routes *r)
     for (int s = 0; s < zz->n; s++) {
         if (seen[s])
             continue;
-        int lab = zz->nodes[s];
+        int lab = ts__zone_nodes(t, zz)[s];
         size_t head = 0, tail = 0;
         seen[s] = 1;
         q[tail++] = s;
         r->size[BB(r, lab)] = 0;
         while (head < tail) {
             int u = q[head++];
-            r->label[zz->nodes[u]] = lab;
+            r->label[ts__zone_nodes(t, zz)[u]] = lab;
             r->size[BB(r, lab)] += r->w[u];
-            for (size_t k = zz->adj_first[u]; k < zz->adj_first[u + 1]; k++) {
-                const ts__topo_adj *a = &zz->adj[k];
+            for (size_t k = ts__zone_adj_first(t, zz)[u]; k < ts__zone_adj_first(t, zz)[u + 1]; k++) {
+                const ts__topo_adj *a = &ts__zone_adj(t, zz)[k];
                 if (!seen[a->other] && r->up[a->hop >> 1]) {
                     seen[a->other] = 1;
                     q[tail++] = a->other;
@@ -518,9 +518,9 @@ static void fill_exits(const ts_routes *r, int z)
         rw = &st->exit_row;
     }
     for (int v = 0; v < zz->n_members; v++) {
-        exit_entry *e = &st->exits[zz->nodes[v]];
+        exit_entry *e = &st->exits[ts__zone_nodes(t, zz)[v]];
         e->hop = rw->next[v];
-        e->label = glabel(r, zz->nodes[v]);
+        e->label = glabel(r, ts__zone_nodes(t, zz)[v]);
         e->version = r->version;
     }
 }
@@ -818,13 +818,13 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
     uint64_t moved = 0;
     if (z == 0) {
         for (int v = 0; v < zz->n; v++) {
-            st->cls_old[v] = t->local_of[r->label[zz->nodes[v]]];
+            st->cls_old[v] = t->local_of[r->label[ts__zone_nodes(t, zz)[v]]];
             st->wt[v] = r->w[v];
         }
         set_batch(r, links, n, 1);
         label_backbone(r);
         for (int v = 0; v < zz->n; v++)
-            st->cls_new[v] = t->local_of[r->label[zz->nodes[v]]];
+            st->cls_new[v] = t->local_of[r->label[ts__zone_nodes(t, zz)[v]]];
         if (!count)
             return 0;
         moved = pair_flips(st, (size_t)zz->n, st->wt, (size_t)zz->n, NULL);
@@ -838,7 +838,7 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
      * attachment itself is). */
     int m = zz->n_members, a = zz->attach;
     for (int v = 0; v < m; v++) {
-        int node = zz->nodes[v];
+        int node = ts__zone_nodes(t, zz)[v];
         st->cls_old[v] = r->att[node] ? m : t->local_of[r->label[node] - (int)t->n_nodes];
     }
     st->cls_old[m] = m;
@@ -850,7 +850,7 @@ static uint64_t change_one_zone(ts_routes *r, int z, const int *links, size_t n,
     uint64_t reach_new = label_zone(r, z);
     uint64_t flipped = 0;
     for (int v = 0; v < m; v++) {
-        int node = zz->nodes[v];
+        int node = ts__zone_nodes(t, zz)[v];
         st->cls_new[v] = r->att[node] ? m : t->local_of[r->label[node] - (int)t->n_nodes];
         flipped += (st->cls_old[v] == m) != (st->cls_new[v] == m);
     }
@@ -925,7 +925,7 @@ static uint64_t change_zones(ts_routes *r, const int *links, size_t n, int count
                 int a = zz->attach;
                 uint64_t inside = 0;
                 for (int m = 0; m < zz->n_members; m++) {
-                    int u = zz->nodes[m];
+                    int u = ts__zone_nodes(t, zz)[m];
                     inside += st->cls_old[u] == st->cls_old[a] && st->cls_new[u] == st->cls_new[a];
                 }
                 moved += zone_moves(r, z, links, n, NULL, st->pairs[a] - inside);

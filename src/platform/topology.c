@@ -192,22 +192,23 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         zz->n = zz->n_members + (z > 0);
         total_local += (size_t)zz->n + 1;
     }
+    if (total_local > UINT32_MAX)
+        goto nomem;           /* beyond 32-bit offsets: as out of memory */
     t->zone_nodes = ts_malloc(total_local * sizeof *t->zone_nodes);
     t->zone_adj_first = ts_calloc(total_local, sizeof *t->zone_adj_first);
     if (!t->zone_nodes || !t->zone_adj_first)
         goto nomem;
     for (size_t z = 0, at = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
-        zz->nodes = t->zone_nodes + at;
-        zz->adj_first = t->zone_adj_first + at;
+        zz->first = (uint32_t)at;
         at += (size_t)zz->n + 1;
         if (z > 0)
-            zz->nodes[zz->n_members] = zz->attach;
+            ts__zone_nodes(t, zz)[zz->n_members] = zz->attach;
         if ((size_t)zz->n > t->max_local)
             t->max_local = (size_t)zz->n;
     }
     for (size_t n = 0; n < n_nodes; n++)
-        t->zones[t->zone_of[n]].nodes[t->local_of[n]] = (int)n;
+        ts__zone_nodes(t, &t->zones[t->zone_of[n]])[t->local_of[n]] = (int)n;
     /* Each link belongs to the zone of its end that is not the other's
      * attachment: both ends are then that zone's local nodes. */
     for (size_t l = 0; l < n_links; l++) {
@@ -218,26 +219,28 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         t->link_zone[l] = z;
         if (z < 0)
             continue;
-        t->zones[z].adj_first[1 + (t->zone_of[a] == z ? t->local_of[a] : t->zones[z].n_members)]++;
-        t->zones[z].adj_first[1 + (t->zone_of[b] == z ? t->local_of[b] : t->zones[z].n_members)]++;
+        ts__zone_adj_first(t, &t->zones[z])[1 + (t->zone_of[a] == z ? t->local_of[a] : t->zones[z].n_members)]++;
+        ts__zone_adj_first(t, &t->zones[z])[1 + (t->zone_of[b] == z ? t->local_of[b] : t->zones[z].n_members)]++;
     }
     size_t total_adj = 0;
     for (size_t z = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
         for (int v = 0; v < zz->n; v++)
-            zz->adj_first[v + 1] += zz->adj_first[v];
-        size_t m = zz->adj_first[zz->n];
+            ts__zone_adj_first(t, zz)[v + 1] += ts__zone_adj_first(t, zz)[v];
+        size_t m = ts__zone_adj_first(t, zz)[zz->n];
         total_adj += m;
         if (m > t->max_adj)
             t->max_adj = m;
     }
+    if (total_adj > UINT32_MAX)
+        goto nomem;
     t->zone_adj = ts_malloc((total_adj ? total_adj : 1) * sizeof *t->zone_adj);
     if (!t->zone_adj)
         goto nomem;
     for (size_t z = 0, at = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
-        zz->adj = t->zone_adj + at;
-        at += zz->adj_first[zz->n];
+        zz->adj0 = (uint32_t)at;
+        at += ts__zone_adj_first(t, zz)[zz->n];
     }
     /* Fill in link order, with adj_first as a cursor, then restore it. */
     for (size_t l = 0; l < n_links; l++) {
@@ -248,14 +251,14 @@ int ts_topology_new(size_t n_nodes, const int *site, const ts_net_link_desc *lin
         int a = t->link_a[l], b = t->link_b[l];
         int la = t->zone_of[a] == z ? t->local_of[a] : zz->n_members;
         int lb = t->zone_of[b] == z ? t->local_of[b] : zz->n_members;
-        zz->adj[zz->adj_first[la]++] = (ts__topo_adj){lb, (int)(2 * l)};
-        zz->adj[zz->adj_first[lb]++] = (ts__topo_adj){la, (int)(2 * l + 1)};
+        ts__zone_adj(t, zz)[ts__zone_adj_first(t, zz)[la]++] = (ts__topo_adj){lb, (int)(2 * l)};
+        ts__zone_adj(t, zz)[ts__zone_adj_first(t, zz)[lb]++] = (ts__topo_adj){la, (int)(2 * l + 1)};
     }
     for (size_t z = 0; z < n_zones; z++) {
         ts__topo_zone *zz = &t->zones[z];
         for (int v = zz->n; v > 0; v--)
-            zz->adj_first[v] = zz->adj_first[v - 1];
-        zz->adj_first[0] = 0;
+            ts__zone_adj_first(t, zz)[v] = ts__zone_adj_first(t, zz)[v - 1];
+        ts__zone_adj_first(t, zz)[0] = 0;
     }
     goto out;
 nomem:

@@ -21,13 +21,17 @@ typedef struct ts__topo_adj {
 /* A zone's routing graph: its members (local 0..n_members-1, in node
  * order) and, for a leaf zone, its attachment as local index n_members;
  * the adjacency lists, in link order, hold the links of the zone only. */
+/* Its lists are slices of the topology's blocks, found by 32-bit offsets
+ * (ts__zone_nodes and the others below) rather than pointed at: a fleet
+ * has a zone per robot, and three pointers made a zone 40 bytes, not 20. */
 typedef struct ts__topo_zone {
     int n;                    /* local nodes, the attachment included */
     int n_members;
     int attach;               /* global node, -1 for the backbone */
-    int *nodes;               /* local -> global */
-    uint32_t *adj_first;      /* n + 1 */
-    ts__topo_adj *adj;
+    uint32_t first;           /* its n + 1 entries of zone_nodes (local ->
+                                 global; the last unused) and of
+                                 zone_adj_first */
+    uint32_t adj0;            /* its adjacency lists in zone_adj */
 } ts__topo_zone;
 
 struct ts_topology {
@@ -45,5 +49,22 @@ struct ts_topology {
     size_t max_local;         /* largest zone, in local nodes */
     size_t max_adj;           /* largest zone, in adjacency entries */
 };
+
+/* A zone's lists: local -> global node, adjacency offsets (n + 1) and
+ * adjacency entries. */
+static inline int *ts__zone_nodes(const ts_topology *t, const ts__topo_zone *z)
+{
+    return t->zone_nodes + z->first;
+}
+
+static inline uint32_t *ts__zone_adj_first(const ts_topology *t, const ts__topo_zone *z)
+{
+    return t->zone_adj_first + z->first;
+}
+
+static inline ts__topo_adj *ts__zone_adj(const ts_topology *t, const ts__topo_zone *z)
+{
+    return t->zone_adj + z->adj0;
+}
 
 #endif

@@ -57,6 +57,7 @@ typedef struct expansion {
     size_t n_subscribers;     /* one copy's topics' subscriber lists */
     char *id_at, *id_end;     /* the current copy's ids block, unused part */
     int *subs_at;             /* ... and its subscriber lists, after them */
+    char *part;               /* the next copy's part of the fleet's block */
 } expansion;
 
 static int oom(expansion *e, int line)
@@ -222,11 +223,26 @@ static int make_room(expansion *e)
 /* ---- one copy ------------------------------------------------------------ */
 
 /* A copy's ids (its robot's, its nodes', links', components' and topics')
- * and its topics' subscriber lists share one block, which the copy's site
- * id owns: a fleet of 10,000 robots made 60,000 small allocations for
- * them, each costing more in allocator overhead than its text.
- * ts_scenario_free frees the block with the site's id and knows the
- * others as a fleet copy's (ts__fleet_copy_* below). */
+ * and its topics' subscriber lists are its part of one block for the whole
+ * fleet, which the first copy's site id owns: a fleet of 10,000 robots
+ * made 60,000 small allocations for them, each costing more in allocator
+ * overhead than its text, and then a block per copy (16 bytes of overhead
+ * each). ts_scenario_free frees the block with the first copy's site id
+ * (ts__fleet_copy_site_owns) and knows the others as a fleet copy's
+ * (ts__fleet_copy_* below). */
+
+/* Copy k's part of the block: its ids (with "_rK"), then its subscriber
+ * lists, aligned for an int; *ids gets the ids' length. */
+static size_t part_size(const expansion *e, int k, size_t *ids)
+{
+    char digits[16];
+    size_t per_id = 2 + (size_t)snprintf(digits, sizeof digits, "%d", k) + 1;
+    size_t size = e->id_chars + e->n_ids * per_id;
+    if (ids)
+        *ids = size;
+    return (size + sizeof(int) - 1) / sizeof(int) * sizeof(int) +
+           e->n_subscribers * sizeof(int);
+}
 
 static void count_ids(expansion *e)
 {
@@ -269,23 +285,25 @@ static int copy_site(expansion *e, int k, int *site)
     c->id = NULL;
     c->fleet = e->fleet;
     c->fleet_member = k;
-    char digits[16];
-    size_t per_id = 2 + (size_t)snprintf(digits, sizeof digits, "%d", k) + 1;
-    size_t size = e->id_chars + e->n_ids * per_id;
-    /* the subscriber lists after the ids, aligned for an int */
-    size_t subs = (size + sizeof(int) - 1) / sizeof(int) * sizeof(int);
-    if (!(c->id = ts_malloc(subs + e->n_subscribers * sizeof(int))))
-        return oom(e, t->line);
-    e->id_at = c->id;
-    e->id_end = c->id + size;
-    e->subs_at = (int *)(void *)(c->id + subs);
-    char *block = c->id;
-    int rc = copy_id(e, &c->id, t->id, k, t->line);
-    if (rc) {
-        ts_free(block);
-        c->id = NULL;
+    if (k == 1) {
+        /* the whole fleet's block, made with its first copy, whose site id
+         * owns it from here on (its id is the block's first text) */
+        size_t total = 0;
+        for (int m = 1; m < e->f->count; m++)
+            total += part_size(e, m, NULL);
+        if (!(e->part = ts_malloc(total ? total : 1)))
+            return oom(e, t->line);
+        c->id = e->part;
     }
-    return rc;
+    size_t size;
+    size_t next = part_size(e, k, &size);
+    e->id_at = e->part;
+    e->id_end = e->part + size;
+    e->subs_at = (int *)(void *)(e->part + (next - e->n_subscribers * sizeof(int)));
+    e->part += next;
+    /* a copy past the first points into the block (not freed with it) */
+    c->id = e->id_at;
+    return copy_id(e, &c->id, t->id, k, t->line);
 }
 
 static int copy_nodes(expansion *e, int k, int site)
@@ -540,6 +558,11 @@ static int expand_fleet(expansion *e)
 }
 
 /* ---- which items are fleet copies (whose ids are not their own) -------- */
+
+int ts__fleet_copy_site_owns(const ts_scenario *s, size_t i)
+{
+    return s->sites[i].fleet_member <= 1;
+}
 
 int ts__fleet_copy_node(const ts_scenario *s, size_t i)
 {

@@ -681,8 +681,8 @@ void ts_scenario_free(ts_scenario *s)
 {
     if (!s)
         return;
-    /* A fleet copy's ids live in one block its site's id owns
-     * (fleet_expand.c): the others are not freed on their own, nor what a
+    /* A fleet's copies' ids live in one block its first copy's site id
+     * owns (fleet_expand.c): the others are not freed on their own, nor what a
      * copy shares with its template (models, shapes, model names), and
      * the sites go last, as the tests for a copy read them. */
     for (size_t i = 0; i < s->n_nodes; i++) {
@@ -714,7 +714,8 @@ void ts_scenario_free(ts_scenario *s)
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);
     for (size_t i = 0; i < s->n_sites; i++)
-        ts_free(s->sites[i].id);
+        if (ts__fleet_copy_site_owns(s, i))
+            ts_free(s->sites[i].id);
     for (size_t i = 0; i < s->n_media; i++) {
         ts_free(s->media[i].id);
         ts_free(s->media[i].profile);

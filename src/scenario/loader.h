@@ -442,6 +442,9 @@ int ts__component_shape_new(ts_scenario_component *c);
 void ts__topic_init(ts_scenario_topic *t);
 void ts__topic_fini(ts_scenario_topic *t);
 
+/* 1 when site i's id is its own allocation: not a fleet copy's, or the
+ * first copy's, whose id owns the fleet's block of copy ids. */
+int ts__fleet_copy_site_owns(const ts_scenario *s, size_t i);
 int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);

@@ -21,8 +21,9 @@ typedef struct topic_state {
     uint64_t samples;
     ts_time period_ns;        /* 0: every job publishes */
     int64_t bytes;
-    int32_t publisher;
     uint32_t sub_first, n_subs; /* its subscribers in wl->subs */
+    /* (its publisher is the component whose job publishes it, as
+     * pub_first lists a component's topics: not kept) */
 } topic_state;
 
 /* A prepared execution-time distribution, kept for the run: only
@@ -154,7 +155,6 @@ static int build_publish_index(ts__workload *wl, ts_error *err)
         topic_state *ts = &wl->topics[t];
         ts->period_ns = tp->period_ns > 0 ? tp->period_ns : 0;
         ts->bytes = tp->size_bytes;
-        ts->publisher = tp->publisher;
         ts->sub_first = (uint32_t)at;
         ts->n_subs = (uint32_t)tp->n_subscribers;
         for (size_t k = 0; k < tp->n_subscribers; k++)
@@ -240,11 +240,11 @@ static void publish(ts__workload *wl, int component, ts_time release)
             int sub = subs[k2];
             /* A sample the policy forbids is dropped at the sender and
              * recorded as a violation; the subscriber was never owed it. */
-            if (!ts_ctl_allows(ctl, ts->publisher, sub, (int)t))
+            if (!ts_ctl_allows(ctl, component, sub, (int)t))
                 continue;
             ts_packet p = {
                 .topic = (int32_t)t,
-                .publisher = ts->publisher,
+                .publisher = component,
                 .subscriber = sub,
                 .seq = seq,
                 .src = wl->sh.plan->node_of[component],

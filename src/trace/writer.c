@@ -3,6 +3,11 @@
  * every dataset at open (so the layout never depends on which tables a run
  * fills), buffers rows in a fixed block per table and appends a block at a
  * time through HDF5 packet tables, then publishes the file on commit.
+ * A table's block is made at its first row, not at open: a run fills only
+ * some tables (the summary level none of the per-message ones, the full
+ * level none of the windows), and the 4096-row blocks of the others were
+ * 4 MB held from open to commit. A static table's block goes as soon as
+ * the table is written, as nothing is added to it later.
  *
  * Why packet tables (H5PT) and not H5TB: H5TBmake_table takes no dataset
  * creation property list, so it cannot turn off modification times (nor
@@ -42,7 +47,8 @@ typedef struct wtable {
     hid_t pt;                 /* packet table, or H5I_INVALID_HID */
     size_t packed_off[TS__TRACE_MAX_COLUMNS];
     size_t packed_size;
-    unsigned char *block;     /* chunk_rows packed rows */
+    unsigned char *block;     /* chunk_rows packed rows; NULL until the
+                                 first row, and after a static table's */
     size_t n_block;           /* rows waiting in block */
     uint64_t rows;            /* rows accepted so far */
     int written;              /* static table: its write call happened */
@@ -239,9 +245,6 @@ static int create_table(ts_trace_writer *w, wtable *t, const ts__table_schema *s
         H5Tclose(ft);
     if (rc != TS_OK)
         return rc;
-    t->block = ts_calloc(s->chunk_rows, t->packed_size);
-    if (!t->block)
-        return ts_error_set(err, TS_ENOMEM, w->final, 0, "no memory for %s buffer", s->path);
     return describe_table(w, s, err);
 }
 
@@ -286,6 +289,10 @@ static int put_row(ts_trace_writer *w, wtable *t, const void *row, ts_error *err
         return ts_limit_error(err, TS_LIMIT_TRACE_ROWS, w->final, 0,
                               "dataset %s would get %llu rows", t->s->path,
                               (unsigned long long)t->rows + 1);
+    /* zeroed, as every block was when made at open */
+    if (!t->block && !(t->block = ts_calloc(t->s->chunk_rows, t->packed_size)))
+        return ts_error_set(err, TS_ENOMEM, w->final, 0, "no memory for %s buffer",
+                            t->s->path);
     pack_row(t, row, t->block + t->n_block * t->packed_size);
     t->n_block++;
     t->rows++;
@@ -314,6 +321,9 @@ static int write_static(ts_trace_writer *w, int id, const void *rows, size_t n,
         rc = flush_table(w, t, err);
     if (rc != TS_OK)
         w->broken = 1;  /* a half-written table must not be published */
+    ts_free(t->block);  /* written once: no row comes later */
+    t->block = NULL;
+    t->n_block = 0;
     return rc;
 }
 
