@@ -1186,7 +1186,7 @@ static int is_row_table(int t)
 /* 1 when a full trace's row tables hold more than fold_rows rows together
  * (trace.h, "Folded reading"). A table that cannot be sized here is left
  * to the ordinary reading, which says what is wrong with it. */
-static int should_fold(const rctx *c, hid_t file, const ts_trace *tr)
+static int should_fold(hid_t file, const ts_trace *tr)
 {
     if (tr->level != TS_TRACE_LEVEL_FULL)
         return 0;
@@ -1211,7 +1211,6 @@ static int should_fold(const rctx *c, hid_t file, const ts_trace *tr)
             return 0;
         total += (unsigned long long)dims[0];
     }
-    (void)c;
     return total > fold_rows;
 }
 
@@ -1255,7 +1254,7 @@ static int load_here(const char *path, ts_trace **out, ts_error *err)
     int rc = read_root(&c, file, tr);
     if (rc == TS_OK)
         rc = read_meta(&c, file, tr);
-    int fold = rc == TS_OK && should_fold(&c, file, tr);
+    int fold = rc == TS_OK && should_fold(file, tr);
     for (int t = 0; rc == TS_OK && t < TS__T_COUNT; t++) {
         const ts__table_schema *s = &ts__trace_tables[t];
         /* An older file has no such table; one it holds anyway under that
