@@ -765,7 +765,41 @@ typedef struct ts_trace {
     /* v5; empty in older files and at the full level */
     ts_trace_node_window *node_windows; size_t n_node_windows;
     ts_trace_link_window *link_windows; size_t n_link_windows;
+    /* Folded reading (below): > 0 when this full trace's per-row tables
+     * were folded into the windows above while reading, windows of this
+     * length; 0 when every row was loaded as stored. */
+    int64_t folded_window_ns;
+    uint64_t folded_rows;               /* the rows folded or checked */
 } ts_trace;
+
+/* Folded reading. A full trace whose per-row tables (/messages, /jobs,
+ * /node_state, /link_state, /core_state) hold more rows together than
+ * TS_TRACE_FOLD_ROWS is not loaded whole: each of those tables is read in
+ * chunks (hyperslabs of whole file chunks, about 64 Ki rows, into one
+ * buffer), every row checked as a loaded row is, and folded into the
+ * summary level's structures per item and time window, so that memory
+ * grows with the items (topic x publisher x subscriber, component x node,
+ * nodes, link directions) and at most 64 windows each, not with the rows:
+ * - /messages into /topic_windows with their /histogram_buckets, except
+ *   the rows a summary trace also keeps: samples in flight at the end and
+ *   every sample of a subscriber in a failover group (all samples when
+ *   the trace records failovers without declaring groups);
+ * - /jobs into /job_windows, except unfinished jobs;
+ * - /node_state and /link_state into /node_windows and /link_windows, cut
+ *   as the summary level's sampler cuts them (a node's window also at a
+ *   change of power mode);
+ * - /core_state, which neither the validator nor the report reads, is
+ *   checked and dropped.
+ * Windows are whole seconds, duration / 64 rounded up (1 s up to a 64 s
+ * run). Counts, compliances and every health figure but the mean use
+ * (sums added per window, equal within rounding) are then what the rows
+ * give; percentiles come from the histograms, within TS_HIST_REL_ERROR.
+ * The level stays "full"; folded_window_ns says it happened. */
+#define TS_TRACE_FOLD_ROWS 4194304ULL
+
+/* Sets the row count above which full traces are folded (default
+ * TS_TRACE_FOLD_ROWS; 0 folds every full trace), for this process. */
+void ts_trace_set_fold_rows(unsigned long long rows);
 
 /* Reads a trace, checking the format version and each table's type and
  * row indices (and, from version 3, each requirement's kind against its

@@ -65,6 +65,15 @@ int cli_limit_option(const char *cmd, const char *arg);
     "      --limit NAME=N   raise or lower a resource limit (see README,\n" \
     "                       \"Limits\"; e.g. --limit fleet-size=50000)\n"
 
+#define CLI_FOLD_HELP \
+    "      --fold-rows N    read a full trace of more than N rows (in /messages,\n" \
+    "                       /jobs and the state tables) in chunks, folded into\n" \
+    "                       windows and histograms (default 4194304; 0: always)\n"
+
+/* Parses --fold-rows N (a whole number) and sets it for the process;
+ * returns CLI_OK or prints a usage error and returns 2. */
+int cli_fold_rows_option(const char *cmd, const char *arg);
+
 /* Prints "toposim CMD: message" and a hint to use --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *message);
 

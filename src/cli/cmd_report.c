@@ -25,6 +25,7 @@ static const char help[] =
     "                        results/<trace name>-report)\n"
     "  -g, --gnuplot PATH    the gnuplot to run (default: gnuplot on PATH)\n"
     "  -t, --timeout SECONDS time limit of the gnuplot run (default 120)\n"
+    CLI_FOLD_HELP
     "  -h, --help            this text\n"
     "exit codes: 0 report written (whatever the verdict), 2 bad input, or\n"
     "gnuplot missing or failing (the data files and scripts are then written)\n";
@@ -35,6 +36,7 @@ int cli_report(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"gnuplot", required_argument, NULL, 'g'},
         {"timeout", required_argument, NULL, 't'},
+        {"fold-rows", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ts_report_options opts = {0};
@@ -51,6 +53,10 @@ int cli_report(int argc, char **argv)
                 return cli_usage_error("report", "--timeout wants seconds, above 0");
             break;
         }
+        case 'F':
+            if (cli_fold_rows_option("report", optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
         case 'h': fputs(help, stdout); return CLI_OK;
         case ':': return cli_usage_error("report", "an option is missing its value");
         default: return cli_usage_error("report", "unknown option");

@@ -29,6 +29,7 @@ static const char help[] =
     "  -t, --tolerance LIST  p99=10%,miss=1%,failover=10%,temp=2C,energy=5%\n"
     "                        (the defaults; any subset)\n"
     CLI_LIMIT_HELP
+    CLI_FOLD_HELP
     "  -h, --help            this text\n"
     "exit codes: 0 all gates pass (and no regression), 1 a gate failed or a\n"
     "regression, 2 bad input\n";
@@ -64,6 +65,7 @@ int cli_validate(int argc, char **argv)
         {"baseline", required_argument, NULL, 'b'},
         {"tolerance", required_argument, NULL, 't'},
         {"limit", required_argument, NULL, 'L'},
+        {"fold-rows", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int json = 0, detail = 0;
@@ -78,6 +80,10 @@ int cli_validate(int argc, char **argv)
         case 't': tolerance = optarg; break;
         case 'L':
             if (cli_limit_option("validate", optarg) != CLI_OK)
+                return CLI_BAD_INPUT;
+            break;
+        case 'F':
+            if (cli_fold_rows_option("validate", optarg) != CLI_OK)
                 return CLI_BAD_INPUT;
             break;
         case 'h': fputs(help, stdout); return CLI_OK;

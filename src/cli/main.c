@@ -1,7 +1,9 @@
 /* toposim: entry point and subcommand dispatch. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -84,6 +86,20 @@ int cli_limit_option(const char *cmd, const char *arg)
         return cli_usage_error(cmd, msg);
     }
     ts_limit_set((ts_limit_id)id, (uint64_t)v);
+    return CLI_OK;
+}
+
+int cli_fold_rows_option(const char *cmd, const char *arg)
+{
+    char msg[160];
+    errno = 0;
+    char *end = NULL;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (!*arg || strspn(arg, "0123456789") != strlen(arg) || errno || *end) {
+        snprintf(msg, sizeof msg, "--fold-rows '%.60s' is not a whole number", arg);
+        return cli_usage_error(cmd, msg);
+    }
+    ts_trace_set_fold_rows(v);
     return CLI_OK;
 }
 

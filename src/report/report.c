@@ -219,13 +219,26 @@ int ts_report_write(const ts_trace *t, const ts_validation *v, const ts_report_o
                      "with --trace full for a row per message and job.",
                      len ? " " : "", (double)r.t->summary_window_ns / 1e9);
         }
+        /* A large full trace folded while reading (trace.h). */
+        if (r.t->folded_window_ns > 0) {
+            size_t len = strlen(note);
+            snprintf(note + len, sizeof note - len,
+                     "%sLarge full trace (%llu rows): read in chunks and folded into "
+                     "windows of %.0f s per item, so latency CDFs are drawn from "
+                     "log-bucketed histograms (within 1.6 %% of the samples) and latency "
+                     "and response time over time show each window's greatest value.",
+                     len ? " " : "", (unsigned long long)r.t->folded_rows,
+                     (double)r.t->folded_window_ns / 1e9);
+        }
         if (windows) {
             size_t len = strlen(note);
             snprintf(note + len, sizeof note - len,
                      "%sNode and link plots show one point per state window of %.3g s: "
                      "the greatest temperature, power, memory and queue of its samples, "
                      "their mean CPU, GPU and link use, the least clocks and battery.",
-                     len ? " " : "", (double)r.t->state_window_ns / 1e9);
+                     len ? " " : "",
+                     (double)(r.t->state_window_ns > 0 ? r.t->state_window_ns
+                                                       : r.t->folded_window_ns) / 1e9);
         }
         int hrc = ts__html_write(&r, res->images_made, note, rc == TS_OK ? err : NULL);
         if (hrc != TS_OK && rc == TS_OK)

@@ -489,10 +489,14 @@ static void fill_absent(const ts__table_schema *s, int version, unsigned char *r
     }
 }
 
-static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int version,
-                      void **rows_out, size_t *n_out)
+/* Opens table s and checks what it claims before any row is read: a hard
+ * link to a one-dimensional compound dataset with every column, no more
+ * rows than the limit nor than its stored bytes can hold. On TS_OK the
+ * caller closes *d_out. */
+static int open_table(const rctx *c, hid_t file, const ts__table_schema *s, int version,
+                      hid_t *d_out, size_t *n_out)
 {
-    *rows_out = NULL;
+    *d_out = H5I_INVALID_HID;
     *n_out = 0;
     int rc = check_hard_link(c, file, s->path, "dataset");
     if (rc != TS_OK)
@@ -502,8 +506,6 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int 
         return ts__h5_error(c->err, TS_EFORMAT, c->path, "%s is not a dataset", s->path);
     hid_t sp = H5Dget_space(d);
     hid_t ft = H5Dget_type(d);
-    hid_t mt = H5I_INVALID_HID;
-    unsigned char *rows = NULL;
     hsize_t dims[1] = { 0 };
     if (sp < 0 || ft < 0) {
         rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot inspect dataset %s", s->path);
@@ -538,6 +540,33 @@ static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int 
                           "its %llu stored bytes can hold", s->path, n, packed, stored);
         goto done;
     }
+    *n_out = n;
+done:
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (rc != TS_OK)
+        H5Dclose(d);
+    else
+        *d_out = d;
+    return rc;
+}
+
+static int read_table(const rctx *c, hid_t file, const ts__table_schema *s, int version,
+                      void **rows_out, size_t *n_out)
+{
+    *rows_out = NULL;
+    *n_out = 0;
+    hid_t d, mt = H5I_INVALID_HID;
+    size_t n;
+    int rc = open_table(c, file, s, version, &d, &n);
+    if (rc != TS_OK || n == 0) {
+        if (rc == TS_OK)
+            H5Dclose(d);
+        return rc;
+    }
+    unsigned char *rows = NULL;
     /* A compressed table of a billion equal rows is still small on disk:
      * refuse before allocating what this process cannot hold. */
     unsigned long long mem = ts_limit(TS_LIMIT_MEMORY);
@@ -568,10 +597,110 @@ done:
     ts_free(rows);
     if (mt >= 0)
         H5Tclose(mt);
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (sp >= 0)
-        H5Sclose(sp);
+    H5Dclose(d);
+    return rc;
+}
+
+/* Rows per chunked read: whole chunks of the file's layout (each is then
+ * inflated once), about CHUNK_READ_ROWS, at most CHUNK_READ_MAX. */
+#define CHUNK_READ_ROWS ((size_t)1 << 16)
+#define CHUNK_READ_MAX ((size_t)1 << 20)
+
+static size_t rows_per_read(hid_t d)
+{
+    size_t step = CHUNK_READ_ROWS;
+    hid_t dcpl = H5Dget_create_plist(d);
+    hsize_t chunk[1] = { 0 };
+    if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 1, chunk) == 1 &&
+        chunk[0] > 0) {
+        size_t per = chunk[0] > CHUNK_READ_MAX ? CHUNK_READ_MAX : (size_t)chunk[0];
+        step = per >= CHUNK_READ_ROWS ? per : per * (CHUNK_READ_ROWS / per);
+    }
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    return step;
+}
+
+static int check_chunk(const rctx *c, const ts_trace *tr, int t, const unsigned char *rows,
+                       size_t n, size_t first);
+
+/* Reads table t a chunk at a time into one buffer, checks each chunk's
+ * rows as check_indices checks loaded ones, and folds it. */
+static int fold_table(const rctx *c, hid_t file, ts_trace *tr, int t, ts__fold *f)
+{
+    const ts__table_schema *s = &ts__trace_tables[t];
+    int version = tr->format_version;
+    hid_t d, mt = H5I_INVALID_HID, fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
+    size_t n;
+    int rc = open_table(c, file, s, version, &d, &n);
+    if (rc != TS_OK || n == 0) {
+        if (rc == TS_OK)
+            H5Dclose(d);
+        return rc;
+    }
+    size_t step = rows_per_read(d);
+    if (step > n)
+        step = n;
+    unsigned char *buf = ts_calloc(step, s->row_size);
+    mt = ts__mem_type(s, version);
+    fsp = H5Dget_space(d);
+    if (!buf) {
+        rc = ts_error_set(c->err, TS_ENOMEM, c->path, 0, "no memory for %zu rows of %s",
+                          step, s->path);
+        goto done;
+    }
+    if (mt < 0 || fsp < 0) {
+        rc = ts__h5_error(c->err, TS_EFORMAT, c->path, "cannot read dataset %s", s->path);
+        goto done;
+    }
+    for (size_t first = 0; first < n; first += step) {
+        hsize_t start[1] = { first }, count[1] = { n - first < step ? n - first : step };
+        if (msp >= 0)
+            H5Sclose(msp);
+        msp = H5Screate_simple(1, count, NULL);
+        if (msp < 0 ||
+            H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(d, mt, msp, fsp, H5P_DEFAULT, buf) < 0) {
+            rc = ts__h5_error(c->err, TS_EFORMAT, c->path,
+                              "cannot read dataset %s rows %zu to %zu", s->path, first,
+                              first + (size_t)count[0] - 1);
+            goto done;
+        }
+        size_t got = (size_t)count[0];
+        terminate_strings(s, buf, got);
+        fill_absent(s, version, buf, got);
+        rc = check_chunk(c, tr, t, buf, got, first);
+        if (rc != TS_OK)
+            goto done;
+        switch (t) {
+        case TS__T_MESSAGES:
+            rc = ts__fold_messages(f, (const ts_trace_message *)(void *)buf, got, first,
+                                   c->err);
+            break;
+        case TS__T_JOBS:
+            rc = ts__fold_jobs(f, (const ts_trace_job *)(void *)buf, got, first, c->err);
+            break;
+        case TS__T_NODE_STATE:
+            rc = ts__fold_node_state(f, (const ts_trace_node_state *)(void *)buf, got, c->err);
+            break;
+        case TS__T_LINK_STATE:
+            rc = ts__fold_link_state(f, (const ts_trace_link_state *)(void *)buf, got, c->err);
+            break;
+        default:
+            ts__fold_count(f, got);
+            break;
+        }
+        if (rc != TS_OK)
+            goto done;
+    }
+done:
+    ts_free(buf);
+    if (msp >= 0)
+        H5Sclose(msp);
+    if (fsp >= 0)
+        H5Sclose(fsp);
+    if (mt >= 0)
+        H5Tclose(mt);
     H5Dclose(d);
     return rc;
 }
@@ -923,30 +1052,72 @@ static int check_windows(const rctx *c, const ts_trace *tr)
     return check_state_windows(c, tr);
 }
 
+/* Every index column of rows [first, first + n) of table t (at rows) must
+ * name an existing row of its table; message statuses, link directions
+ * and core numbers must be possible. Used on loaded tables and on each
+ * chunk of a folded one. */
+static int check_chunk(const rctx *c, const ts_trace *tr, int t, const unsigned char *rows,
+                       size_t n, size_t first)
+{
+    const ts__table_schema *s = &ts__trace_tables[t];
+    for (size_t i = 0; i < s->n_columns; i++) {
+        const ts__column *col = &s->columns[i];
+        if (col->ref == TS__T_NONE)
+            continue;
+        size_t limit = *table_count((ts_trace *)tr, col->ref);
+        for (size_t r = 0; r < n; r++) {
+            int32_t v;
+            memcpy(&v, rows + r * s->row_size + col->offset, sizeof v);
+            if (v == -1 && col->ref_optional)
+                continue;
+            if (v < 0 || (size_t)v >= limit)
+                return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                    "dataset %s row %zu column %s: %d is not %sa row "
+                                    "of %s (%zu rows)", s->path, first + r, col->name,
+                                    (int)v, col->ref_optional ? "-1 nor " : "",
+                                    ts__trace_tables[col->ref].path, limit);
+        }
+    }
+    if (t == TS__T_MESSAGES) {
+        /* Version 1 knew statuses up to TS_MSG_IN_FLIGHT only. */
+        int32_t max_status =
+            tr->format_version >= 2 ? TS_MSG_RECEIVER_DOWN : TS_MSG_IN_FLIGHT;
+        const ts_trace_message *m = (const ts_trace_message *)(const void *)rows;
+        for (size_t r = 0; r < n; r++)
+            if (m[r].status < TS_MSG_DELIVERED || m[r].status > max_status)
+                return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                    "dataset /messages row %zu column status: unknown "
+                                    "status %d (format version %d has 0 to %d)", first + r,
+                                    (int)m[r].status, tr->format_version, (int)max_status);
+    } else if (t == TS__T_LINK_STATE) {
+        const ts_trace_link_state *l = (const ts_trace_link_state *)(const void *)rows;
+        for (size_t r = 0; r < n; r++)
+            if (l[r].direction != 0 && l[r].direction != 1)
+                return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                    "dataset /link_state row %zu column direction: %d is not "
+                                    "0 nor 1", first + r, (int)l[r].direction);
+    } else if (t == TS__T_CORE_STATE) {
+        /* Node rows were checked above, so the lookup is in bounds. */
+        const ts_trace_core_state *cs = (const ts_trace_core_state *)(const void *)rows;
+        for (size_t r = 0; r < n; r++) {
+            int32_t cores = tr->nodes[cs[r].node].cores;
+            if (cs[r].core < 0 || cs[r].core >= cores)
+                return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                    "dataset /core_state row %zu column core: %d is not a "
+                                    "core of node %d (%d cores)", first + r, (int)cs[r].core,
+                                    (int)cs[r].node, (int)cores);
+        }
+    }
+    return TS_OK;
+}
+
 /* Every index column must name an existing row of its table. */
 static int check_indices(const rctx *c, ts_trace *tr)
 {
     for (int t = 0; t < TS__T_COUNT; t++) {
-        const ts__table_schema *s = &ts__trace_tables[t];
-        const unsigned char *base = table_rows(tr, t);
-        for (size_t i = 0; i < s->n_columns; i++) {
-            const ts__column *col = &s->columns[i];
-            if (col->ref == TS__T_NONE)
-                continue;
-            size_t limit = *table_count(tr, col->ref);
-            for (size_t r = 0; r < *table_count(tr, t); r++) {
-                int32_t v;
-                memcpy(&v, base + r * s->row_size + col->offset, sizeof v);
-                if (v == -1 && col->ref_optional)
-                    continue;
-                if (v < 0 || (size_t)v >= limit)
-                    return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                        "dataset %s row %zu column %s: %d is not %sa row "
-                                        "of %s (%zu rows)", s->path, r, col->name,
-                                        (int)v, col->ref_optional ? "-1 nor " : "",
-                                        ts__trace_tables[col->ref].path, limit);
-            }
-        }
+        int rc = check_chunk(c, tr, t, table_rows(tr, t), *table_count(tr, t), 0);
+        if (rc != TS_OK)
+            return rc;
     }
     int rc = check_requirements(c, tr);
     if (rc != TS_OK)
@@ -962,33 +1133,6 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 "dataset /requirements row %zu column target: %d is not "
                                 "-1 nor a row of %s (%zu rows)", r, (int)q->target,
                                 ts__trace_tables[ref].path, limit);
-    }
-    /* Version 1 knew statuses up to TS_MSG_IN_FLIGHT only. */
-    int32_t max_status = tr->format_version >= 2 ? TS_MSG_RECEIVER_DOWN : TS_MSG_IN_FLIGHT;
-    for (size_t r = 0; r < tr->n_messages; r++) {
-        int32_t st = tr->messages[r].status;
-        if (st < TS_MSG_DELIVERED || st > max_status)
-            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                "dataset /messages row %zu column status: unknown "
-                                "status %d (format version %d has 0 to %d)", r, (int)st,
-                                tr->format_version, (int)max_status);
-    }
-    for (size_t r = 0; r < tr->n_link_state; r++) {
-        int32_t d = tr->link_state[r].direction;
-        if (d != 0 && d != 1)
-            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                "dataset /link_state row %zu column direction: %d is not "
-                                "0 nor 1", r, (int)d);
-    }
-    /* Node rows were checked above, so the lookup is in bounds. */
-    for (size_t r = 0; r < tr->n_core_state; r++) {
-        const ts_trace_core_state *cs = &tr->core_state[r];
-        int32_t cores = tr->nodes[cs->node].cores;
-        if (cs->core < 0 || cs->core >= cores)
-            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
-                                "dataset /core_state row %zu column core: %d is not a core "
-                                "of node %d (%d cores)", r, (int)cs->core, (int)cs->node,
-                                (int)cores);
     }
     for (size_t r = 0; r < tr->n_component_state; r++) {
         const ts_trace_component_state *cs = &tr->component_state[r];
@@ -1023,6 +1167,52 @@ static int check_indices(const rctx *c, ts_trace *tr)
 }
 
 /* ---- entry points ---- */
+
+static unsigned long long fold_rows = TS_TRACE_FOLD_ROWS;
+
+void ts_trace_set_fold_rows(unsigned long long rows)
+{
+    fold_rows = rows;
+}
+
+/* The tables with a row per message, job or sample, which folded reading
+ * reads in chunks (trace.h). */
+static int is_row_table(int t)
+{
+    return t == TS__T_MESSAGES || t == TS__T_JOBS || t == TS__T_NODE_STATE ||
+           t == TS__T_LINK_STATE || t == TS__T_CORE_STATE;
+}
+
+/* 1 when a full trace's row tables hold more than fold_rows rows together
+ * (trace.h, "Folded reading"). A table that cannot be sized here is left
+ * to the ordinary reading, which says what is wrong with it. */
+static int should_fold(hid_t file, const ts_trace *tr)
+{
+    if (tr->level != TS_TRACE_LEVEL_FULL)
+        return 0;
+    unsigned long long total = 0;
+    for (int t = 0; t < TS__T_COUNT; t++) {
+        const ts__table_schema *s = &ts__trace_tables[t];
+        if (!is_row_table(t) || tr->format_version < s->since_version)
+            continue;
+        if (H5Lexists(file, s->path, H5P_DEFAULT) <= 0)
+            return 0;
+        hid_t d = H5Dopen2(file, s->path, H5P_DEFAULT);
+        if (d < 0)
+            return 0;
+        hid_t sp = H5Dget_space(d);
+        hsize_t dims[1] = { 0 };
+        int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
+                 H5Sget_simple_extent_dims(sp, dims, NULL) == 1;
+        if (sp >= 0)
+            H5Sclose(sp);
+        H5Dclose(d);
+        if (!ok)
+            return 0;
+        total += (unsigned long long)dims[0];
+    }
+    return total > fold_rows;
+}
 
 static int load_here(const char *path, ts_trace **out, ts_error *err)
 {
@@ -1064,11 +1254,12 @@ static int load_here(const char *path, ts_trace **out, ts_error *err)
     int rc = read_root(&c, file, tr);
     if (rc == TS_OK)
         rc = read_meta(&c, file, tr);
+    int fold = rc == TS_OK && should_fold(file, tr);
     for (int t = 0; rc == TS_OK && t < TS__T_COUNT; t++) {
         const ts__table_schema *s = &ts__trace_tables[t];
         /* An older file has no such table; one it holds anyway under that
          * name is not part of its format and is left alone. */
-        if (tr->format_version < s->since_version)
+        if (tr->format_version < s->since_version || (fold && is_row_table(t)))
             continue;
         void *rows = NULL;
         rc = read_table(&c, file, s, tr->format_version, &rows, table_count(tr, t));
@@ -1076,6 +1267,18 @@ static int load_here(const char *path, ts_trace **out, ts_error *err)
     }
     if (rc == TS_OK)
         rc = check_indices(&c, tr);
+    if (rc == TS_OK && fold) {
+        /* After the other tables are checked: the fold follows their
+         * indices (failover groups, topic budgets). */
+        ts__fold *f = NULL;
+        rc = ts__fold_new(tr, path, &f, err);
+        for (int t = 0; rc == TS_OK && t < TS__T_COUNT; t++)
+            if (is_row_table(t) && tr->format_version >= ts__trace_tables[t].since_version)
+                rc = fold_table(&c, file, tr, t, f);
+        if (rc == TS_OK)
+            rc = ts__fold_finish(f, err);
+        ts__fold_free(f);
+    }
     if (H5Fclose(file) < 0 && rc == TS_OK)
         rc = ts__h5_error(err, TS_EIO, path, "cannot close trace");
     if (rc != TS_OK) {

@@ -139,4 +139,23 @@ typedef int (*ts__trace_load_fn)(const char *path, ts_trace **out, ts_error *err
  * TS_EFORMAT "trace is corrupt" when it crashed or hung (isolate.c). */
 int ts__trace_probe(const char *path, ts__trace_load_fn load, ts_error *err);
 
+/* Folding a large full trace's per-row tables into windows while reading
+ * (fold.c; trace.h, "Folded reading"). The reader checks each chunk's
+ * row indices and values, then hands it over; ts__fold_finish attaches
+ * the windows and the rows kept to the trace. */
+typedef struct ts__fold ts__fold;
+int ts__fold_new(ts_trace *tr, const char *path, ts__fold **out, ts_error *err);
+int ts__fold_messages(ts__fold *f, const ts_trace_message *rows, size_t n, size_t first,
+                      ts_error *err);
+int ts__fold_jobs(ts__fold *f, const ts_trace_job *rows, size_t n, size_t first,
+                  ts_error *err);
+int ts__fold_node_state(ts__fold *f, const ts_trace_node_state *rows, size_t n,
+                        ts_error *err);
+int ts__fold_link_state(ts__fold *f, const ts_trace_link_state *rows, size_t n,
+                        ts_error *err);
+/* Counts rows checked and dropped (/core_state). */
+void ts__fold_count(ts__fold *f, size_t n);
+int ts__fold_finish(ts__fold *f, ts_error *err);
+void ts__fold_free(ts__fold *f);
+
 #endif

@@ -112,6 +112,9 @@ static int score_topics(ts__ctx *c, ts_score *scores)
         ts__copy_name(s->name, sizeof s->name, t->topics[i].name, sizeof t->topics[i].name);
         s->budget_ns = t->topics[i].budget_ns;
         s->max_ns = TS__NO_SAMPLE;
+        /* A topic whose windows delivered nothing has no histogram entry
+         * to set them from: none, as from rows. */
+        s->p50_ns = s->p90_ns = s->p99_ns = s->p999_ns = TS__NO_SAMPLE;
     }
     for (size_t i = 0; i < t->n_messages; i++) {
         const ts_trace_message *m = &t->messages[i];
@@ -252,6 +255,7 @@ static int score_components(ts__ctx *c, ts_score *scores)
                       sizeof t->components[i].name);
         s->budget_ns = t->components[i].deadline_ns;
         s->max_ns = TS__NO_SAMPLE;
+        s->p50_ns = s->p90_ns = s->p99_ns = s->p999_ns = TS__NO_SAMPLE;
     }
     for (size_t i = 0; i < t->n_jobs; i++) {
         const ts_trace_job *j = &t->jobs[i];

@@ -3,7 +3,8 @@
  * flipped, tables missing, columns of the wrong type, indexes out of range
  * and bad /meta attributes; and fourteen summary traces whose node and
  * link windows are missing, of the wrong type, out of range or at odds
- * with themselves. Each is made from a real run's trace and must
+ * with themselves; the twenty again read in chunks (--fold-rows 0). Each
+ * is made from a real run's trace and must
  * exit 2 with its cause named on stderr: never a signal, a hang, a PASS or
  * HDF5's own error stack.
  */
@@ -320,10 +321,25 @@ static void test_base_is_sound(void **state)
 
 static int run_cases(const char *from, const corruption *list, size_t n);
 
+/* Options given to every `validate` of run_cases. */
+static const char *validate_options = "";
+
 static void test_each_corruption_is_named(void **state)
 {
     (void)state;
     assert_int_equal(run_cases(base, cases, sizeof cases / sizeof cases[0]), 0);
+}
+
+/* The same corruptions read in chunks and folded, as a large full trace
+ * is read (trace.h, "Folded reading"): a chunk that cannot be read or
+ * holds a bad row names its table. */
+static void test_each_corruption_is_named_folded(void **state)
+{
+    (void)state;
+    validate_options = "--fold-rows 0";
+    int bad = run_cases(base, cases, sizeof cases / sizeof cases[0]);
+    validate_options = "";
+    assert_int_equal(bad, 0);
 }
 
 /* The same for the summary level's state windows. */
@@ -345,7 +361,7 @@ static int run_cases(const char *from, const corruption *cases, size_t n)
         assert_int_equal(shell("cp %s %s", from, path), 0);
         cases[i].make(path);
         /* timeout: a hang is a failure too (124) */
-        int rc = shell("timeout 120 %s validate %s", bin, path);
+        int rc = shell("timeout 120 %s validate %s %s", bin, validate_options, path);
         if (rc != 2 || !strstr(err_text, cases[i].cause) || strstr(err_text, "HDF5-DIAG") ||
             strstr(err_text, "(HDF5: ") || strstr(out_text, "PASS")) {
             print_error("%s: exit %d, stderr \"%.300s\" (expected exit 2 naming \"%s\")\n",
@@ -362,6 +378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_is_sound),
         cmocka_unit_test(test_each_corruption_is_named),
+        cmocka_unit_test(test_each_corruption_is_named_folded),
         cmocka_unit_test(test_each_window_corruption_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
