@@ -5,6 +5,11 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
+# `make MPI=1 ...` builds with Open MPI (sweeps and batches spread over
+# the ranks of mpirun or srun) in a folder of its own.
+ifeq ($(MPI),1)
+BUILD ?= build-mpi
+endif
 BUILD ?= build
 PREFIX ?= /usr/local
 SCENARIO ?= scenarios/humanoid-basic.xml
@@ -21,6 +26,10 @@ CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -DTOPOSIM_VERSION='"$(VERSION)"' \
 LDLIBS_ALL = $(shell pkg-config --libs-only-L hdf5 2>/dev/null) -lhdf5_hl \
 	$(shell pkg-config --libs gsl libxml-2.0 hdf5 2>/dev/null) -lm
 LDFLAGS_ALL = $(EXTRA_LDFLAGS)
+ifeq ($(MPI),1)
+CPPFLAGS_ALL += -DTOPOSIM_MPI $(shell mpicc --showme:compile 2>/dev/null)
+LDLIBS_ALL += $(shell mpicc --showme:link 2>/dev/null)
+endif
 
 LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -81,7 +90,7 @@ VOPR_SEED ?= 1
 vopr: deps
 	@$(MAKE) --no-print-directory _vopr
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh $(if $(filter 1,$(MPI)),mpi)
 
 # ---- real targets ----
 _build: _deploy_check $(BIN)

@@ -349,6 +349,11 @@ int cli_batch(int argc, char **argv)
         return rc;
     char **scenarios = argv + optind;
     size_t n = (size_t)(argc - optind);
+    /* Under MPI every rank runs this command; only rank 0 speaks and
+     * writes the summary. */
+    int leader = cli_dispatch_is_leader();
+    if (!leader)
+        o.quiet = 1;
     if (cli_make_dir(o.dir) != 0) {
         fprintf(stderr, "toposim: %s: cannot create the output folder: %s\n", o.dir,
                 strerror(errno));
@@ -379,10 +384,17 @@ int cli_batch(int argc, char **argv)
             return cli_usage_error("batch", "the output folder's name is too long");
         }
     }
-    if (!o.quiet)
+    if (!o.quiet && cli_dispatch_ranks() > 1)
+        printf("batch: %zu scenario%s over %d MPI ranks, into %s\n", n, n == 1 ? "" : "s",
+               cli_dispatch_ranks(), o.dir);
+    else if (!o.quiet)
         printf("batch: %zu scenario%s, %ld at a time, into %s\n", n, n == 1 ? "" : "s", o.jobs,
                o.dir);
     int sig = run_all(&o, items, n);
+    if (!leader) {
+        free(items);
+        return sig ? 128 + sig : CLI_OK;
+    }
     if (sig) {
         fprintf(stderr, "toposim batch: stopped by signal %d; no summary written\n", sig);
         free(items);

@@ -59,8 +59,17 @@ typedef struct cli_dispatcher {
  * item gets SIGTERM, then SIGKILL 5 s later. */
 extern const cli_dispatcher cli_dispatch_local;
 
-/* The dispatcher this build uses. */
+/* The dispatcher this build uses: the local one, or in a build with
+ * MPI (`make MPI=1`) started by an MPI launcher, the ranks
+ * (dispatch_mpi.c). */
 const cli_dispatcher *cli_dispatcher_default(void);
+
+/* 1 in the process that calls `done` and writes summaries (always, except
+ * in MPI ranks other than 0, which only run items and must stay quiet). */
+int cli_dispatch_is_leader(void);
+
+/* Processes the items are spread over by MPI (1 without it). */
+int cli_dispatch_ranks(void);
 
 /* Seconds on CLOCK_MONOTONIC. */
 double cli_now_s(void);

@@ -178,4 +178,6 @@ const cli_dispatcher cli_dispatch_local = {"local processes", local_run};
 
 #ifndef TOPOSIM_MPI
 const cli_dispatcher *cli_dispatcher_default(void) { return &cli_dispatch_local; }
+int cli_dispatch_is_leader(void) { return 1; }
+int cli_dispatch_ranks(void) { return 1; }
 #endif
