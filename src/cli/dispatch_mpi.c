@@ -3,15 +3,20 @@
  * sweep are spread over the ranks of `mpirun`/`srun` with dynamic load
  * balancing. Rank 0 hands out one item at a time to whichever rank asks
  * (the next item goes to the first rank that finishes, so a slow variant
- * holds up no one), runs items itself between messages, and is the only
- * rank that calls `done`: the summary is written once, in item order, as
- * in a local run. Every rank runs one item at a time, in a forked process
- * as the local dispatcher does (a crash takes only that item down); start
- * as many ranks as cores.
+ * holds up no one) and runs items itself between messages. Every rank runs
+ * one item at a time, in a forked process as the local dispatcher does (a
+ * crash takes only that item down); start as many ranks as cores.
  *
- * Items write their traces and logs themselves, so the output folder must
- * be one that every rank sees (a shared file system on a cluster); rank 0
- * reads them back in `done`.
+ * Every rank runs the whole command (SPMD), so every rank must end a
+ * dispatch knowing what rank 0 knows: rank 0 calls `done` as items end;
+ * when all have ended it broadcasts how each ended, and the other ranks
+ * call `done` for each item in order. A command that decides its next
+ * dispatch from the results (a bisection) then decides the same on every
+ * rank. Only rank 0 prints and writes summaries (cli_dispatch_is_leader).
+ *
+ * Items write their traces and results themselves, so the output folder
+ * must be one that every rank sees (a shared file system on a cluster);
+ * `done` reads them back there.
  *
  * Outside an MPI launcher (no launcher variables in the environment) the
  * local dispatcher is used, so an MPI build runs as a plain one.
@@ -19,6 +24,7 @@
 #ifdef TOPOSIM_MPI
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <limits.h>
 #include <mpi.h>
 #include <signal.h>
 #include <stdint.h>
@@ -103,7 +109,16 @@ static void pack(int64_t msg[4], size_t item, const cli_item_status *st)
     msg[3] = (int64_t)(st->wall_s * 1e6);
 }
 
-static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops)
+/* How every item ended, from rank 0 to the others: end, code and wall
+ * time (us) per item. */
+static int share_statuses(int64_t *table, size_t n)
+{
+    if (n > (size_t)INT_MAX / 3)
+        return -1;
+    return MPI_Bcast(table, (int)(3 * n), MPI_INT64_T, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+}
+
+static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
 {
     int64_t msg[4] = {-1, 0, 0, 0};
     MPI_Send(msg, 4, MPI_INT64_T, 0, TAG_RESULT, MPI_COMM_WORLD);
@@ -112,7 +127,7 @@ static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *op
         MPI_Status s;
         MPI_Recv(&item, 1, MPI_INT64_T, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &s);
         if (s.MPI_TAG == TAG_STOP)
-            return 0;
+            break;
         one_item o = {ops, (size_t)item, {CLI_ITEM_NOT_STARTED, ENOMEM, 0}};
         cli_dispatch_config one_cfg = {1, cfg->timeout_s};
         cli_dispatch_ops one_ops = {&o, one_work, one_done, NULL};
@@ -122,6 +137,19 @@ static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *op
         pack(msg, o.item, &o.st);
         MPI_Send(msg, 4, MPI_INT64_T, 0, TAG_RESULT, MPI_COMM_WORLD);
     }
+    int64_t *table = calloc(3 * n + 1, sizeof *table);
+    if (!table || share_statuses(table, n) != 0) {
+        free(table);
+        MPI_Abort(MPI_COMM_WORLD, 2);   /* this rank could not follow rank 0 */
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cli_item_status st = {(cli_item_end)table[3 * i], (int)table[3 * i + 1],
+                              (double)table[3 * i + 2] * 1e-6};
+        ops->done(ops->ctx, i, &st);
+    }
+    free(table);
+    return 0;
 }
 
 /* ---- rank 0: hands out items and runs its own between messages ---- */
@@ -188,7 +216,55 @@ static int own_poll(own_slot *s, const cli_dispatch_config *cfg, const cli_dispa
     return 0;
 }
 
-static int leader_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
+/* Rank 0's `done`: records how the item ended for the broadcast. */
+typedef struct recording {
+    const cli_dispatch_ops *ops;
+    int64_t *table;
+} recording;
+
+static void record_done(void *ctx, size_t i, const cli_item_status *st)
+{
+    recording *r = ctx;
+    r->table[3 * i] = st->end;
+    r->table[3 * i + 1] = st->code;
+    r->table[3 * i + 2] = (int64_t)(st->wall_s * 1e6);
+    r->ops->done(r->ops->ctx, i, st);
+}
+
+static int work_through(void *ctx, size_t i)
+{
+    const recording *r = ctx;
+    return r->ops->work(r->ops->ctx, i);
+}
+
+static void progress_through(void *ctx, size_t done, size_t running, double elapsed_s)
+{
+    const recording *r = ctx;
+    r->ops->progress(r->ops->ctx, done, running, elapsed_s);
+}
+
+static int leader_dispatch(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n);
+
+static int leader_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *user, size_t n)
+{
+    recording r = {user, calloc(3 * n + 1, sizeof(int64_t))};
+    if (!r.table) {
+        MPI_Abort(MPI_COMM_WORLD, 2);
+        return -1;
+    }
+    cli_dispatch_ops ops = {&r, work_through, record_done,
+                            user->progress ? progress_through : NULL};
+    int sig = leader_dispatch(cfg, &ops, n);
+    if (sig == 0 && share_statuses(r.table, n) != 0) {
+        free(r.table);
+        MPI_Abort(MPI_COMM_WORLD, 2);
+        return -1;
+    }
+    free(r.table);
+    return sig;
+}
+
+static int leader_dispatch(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
 {
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -270,7 +346,7 @@ static int leader_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *op
 
 static int mpi_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
 {
-    return world_rank == 0 ? leader_run(cfg, ops, n) : worker_run(cfg, ops);
+    return world_rank == 0 ? leader_run(cfg, ops, n) : worker_run(cfg, ops, n);
 }
 
 static const cli_dispatcher cli_dispatch_mpi = {"MPI ranks", mpi_run};
