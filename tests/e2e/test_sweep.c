@@ -318,6 +318,40 @@ static void test_find_min_ends(void **state)
                                      "the range"));
 }
 
+/* toposim report on a sweep's folder: a plot per gate and parameter and,
+ * for two parameters, the pass/fail map. */
+static void test_report_of_a_sweep(void **state)
+{
+    (void)state;
+    int rc = shell("%s sweep " SCENARIO " --set fleet.count=7,9 "
+                   "--set 'link[uplink].bandwidth=100Mbps,1Gbps' --seeds 2 --duration 500ms "
+                   "-j 2 -q -o %s/rep", bin, tmpdir);
+    assert_int_equal(rc, 1);
+    assert_int_equal(shell("%s report %s/rep", bin, tmpdir), 0);
+    assert_non_null(strstr(out_text, "and a pass/fail map"));
+    static const char *const files[] = {"index.html", "passmap.png", "passmap.svg",
+                                        "p0-g0.png", "p0-g0.csv", "p0-g0.gp", "p1-g0.svg",
+                                        "report.gp"};
+    char path[PATH_MAX + 64];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/rep/report/%s", tmpdir, files[i]);
+        if (access(path, R_OK) != 0)
+            fail_msg("no %s", path);
+    }
+    /* The threshold line and the failing variants are in the script. */
+    snprintf(path, sizeof path, "%s/rep/report/p0-g0.gp", tmpdir);
+    ts_test_slurp(path, file_text, sizeof file_text);
+    assert_non_null(strstr(file_text, "title 'threshold'"));
+    assert_non_null(strstr(file_text, "fails on a replication"));
+    assert_non_null(strstr(file_text, "set xlabel 'fleet.count'"));
+    snprintf(path, sizeof path, "%s/rep/report/p1-g0.gp", tmpdir);
+    ts_test_slurp(path, file_text, sizeof file_text);
+    assert_non_null(strstr(file_text, "set xlabel 'link[uplink].bandwidth (bit/s)'"));
+    /* A folder that is no sweep's. */
+    assert_int_equal(shell("%s report %s", bin, tmpdir), 2);
+    assert_non_null(strstr(err_text, "sweep.csv"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_no_fit_crash_timeout),
         cmocka_unit_test(test_find_min_ends),
+        cmocka_unit_test(test_report_of_a_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
