@@ -410,42 +410,56 @@ static sweep_variant *add_variant(sweep_ctx *c, const sweep_value *values)
         run->seed = sweep_seed(c->sum.base_seed, c->params, vp, c->n_params, r);
         run->verdict = BATCH_NOT_RUN;
         snprintf(run->why, sizeof run->why, "not run (the sweep was stopped)");
-        run_paths(c, v->index, r, "h5", run->trace, sizeof run->trace);
+        char trace[TS__PATH_MAX], command[8192];
+        run_paths(c, v->index, r, "h5", trace, sizeof trace);
         for (size_t f = 0; f < SWEEP_N_FAMILIES; f++)
             run->family[f] = NAN;
         /* The command that reruns it alone, byte for byte the same trace
          * when run from the same folder (the trace records the command
          * and the scenario's path as `run` writes them). */
-        size_t n = 0, size = sizeof run->command;
+        size_t n = 0, size = sizeof command;
         char seed[32];
-        n = quote_word(run->command, size, n, "toposim");
-        n = quote_word(run->command, size, n, "run");
+        n = quote_word(command, size, n, "toposim");
+        n = quote_word(command, size, n, "run");
         for (size_t p = 0; p < c->n_params; p++) {
             char set[320];
             snprintf(set, sizeof set, "%s=%s", c->params[p].path, v->values[p].text);
-            n = quote_word(run->command, size, n, "--set");
-            n = quote_word(run->command, size, n, set);
+            n = quote_word(command, size, n, "--set");
+            n = quote_word(command, size, n, set);
         }
-        n = quote_word(run->command, size, n, "--trace");
-        n = quote_word(run->command, size, n, "summary");
+        n = quote_word(command, size, n, "--trace");
+        n = quote_word(command, size, n, "summary");
         snprintf(seed, sizeof seed, "%" PRIu64, run->seed);
-        n = quote_word(run->command, size, n, "--seed");
-        n = quote_word(run->command, size, n, seed);
+        n = quote_word(command, size, n, "--seed");
+        n = quote_word(command, size, n, seed);
         if (c->o.duration) {
-            n = quote_word(run->command, size, n, "--duration");
-            n = quote_word(run->command, size, n, c->o.duration);
+            n = quote_word(command, size, n, "--duration");
+            n = quote_word(command, size, n, c->o.duration);
         }
         if (c->o.models) {
-            n = quote_word(run->command, size, n, "--models");
-            n = quote_word(run->command, size, n, c->o.models);
+            n = quote_word(command, size, n, "--models");
+            n = quote_word(command, size, n, c->o.models);
         }
         for (size_t l = 0; l < c->o.n_limits; l++) {
-            n = quote_word(run->command, size, n, "--limit");
-            n = quote_word(run->command, size, n, c->o.limits[l]);
+            n = quote_word(command, size, n, "--limit");
+            n = quote_word(command, size, n, c->o.limits[l]);
         }
-        n = quote_word(run->command, size, n, "-o");
-        n = quote_word(run->command, size, n, "rerun.h5");
-        quote_word(run->command, size, n, c->o.scenario);
+        n = quote_word(command, size, n, "-o");
+        n = quote_word(command, size, n, "rerun.h5");
+        n = quote_word(command, size, n, c->o.scenario);
+        /* The words are bounded (16 --set of at most 255 characters, a
+         * path), so 8 KiB holds them; a longer one is refused whole. */
+        run->trace = strdup(trace);
+        run->command = n < size ? strdup(command) : NULL;
+        if (!run->trace || !run->command) {
+            for (unsigned k = 0; k <= r; k++) {
+                free(v->runs[k].trace);
+                free(v->runs[k].command);
+            }
+            free(v->values);
+            free(v->runs);
+            return NULL;
+        }
     }
     c->sum.n_variants++;
     return v;
@@ -644,6 +658,23 @@ static int parse_options(int argc, char **argv, sweep_ctx *c)
         if (c->n_params == 0)
             return cli_usage_error("sweep", "expected at least one --set PATH=VALUES (or "
                                             "--find-max PATH --range LO..HI)");
+        /* Before the scenario is loaded once per value: a grid past the
+         * caps is refused at once. */
+        double total = 1;
+        for (size_t p = 0; p < c->n_params; p++)
+            total *= (double)c->params[p].n_values;
+        if (total > SWEEP_MAX_VARIANTS) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "the --set options make %.0f variants, more than the cap of "
+                     "%d", total, SWEEP_MAX_VARIANTS);
+            return cli_usage_error("sweep", msg);
+        }
+        if (total * c->o.seeds > SWEEP_MAX_RUNS) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%.0f variants x %u seeds make %.0f runs, more than the cap "
+                     "of %d", total, c->o.seeds, total * c->o.seeds, SWEEP_MAX_RUNS);
+            return cli_usage_error("sweep", msg);
+        }
     }
     return CLI_OK;
 }
@@ -723,12 +754,6 @@ static int run_grid(sweep_ctx *c)
     double total = 1;
     for (size_t p = 0; p < c->n_params; p++)
         total *= (double)c->params[p].n_values;
-    if (total > SWEEP_MAX_VARIANTS) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "the --set options make %.0f variants, more than the cap of "
-                 "%d", total, SWEEP_MAX_VARIANTS);
-        return cli_usage_error("sweep", msg);
-    }
     size_t n = (size_t)total;
     sweep_value values[SWEEP_MAX_PARAMS];
     for (size_t i = 0; i < n; i++) {
@@ -739,7 +764,7 @@ static int run_grid(sweep_ctx *c)
             rest /= c->params[p].n_values;
         }
         if (!add_variant(c, values)) {
-            fputs("toposim sweep: out of memory\n", stderr);
+            fputs("toposim sweep: out of memory, or a rerun command over 8 KiB\n", stderr);
             return CLI_BAD_INPUT;
         }
     }
@@ -984,8 +1009,11 @@ int cli_sweep(int argc, char **argv)
 out:
     for (size_t i = 0; i < c->sum.n_variants; i++) {
         sweep_variant *v = &c->sum.variants[i];
-        for (size_t r = 0; r < v->n_runs; r++)
+        for (size_t r = 0; r < v->n_runs; r++) {
             free(v->runs[r].gates);
+            free(v->runs[r].trace);
+            free(v->runs[r].command);
+        }
         free(v->runs);
         free(v->values);
         free(v->gates);

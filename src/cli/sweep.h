@@ -18,6 +18,7 @@
 #define SWEEP_MAX_VARIANTS 10000  /* variants of a grid (variant-0000..9999) */
 #define SWEEP_MAX_SEEDS 100       /* replications of a variant (seed-00..99) */
 #define SWEEP_MAX_PARAMS 16       /* --set options */
+#define SWEEP_MAX_RUNS 100000     /* variants x seeds */
 #define SWEEP_N_FAMILIES 4        /* performance, safety, health, integration */
 
 /* One value of a swept attribute: as written (with its unit) and as a
@@ -86,8 +87,8 @@ typedef struct sweep_run {
     batch_verdict verdict;
     double wall_s;
     char why[512];
-    char trace[4096];
-    char command[8192];       /* the rerun command */
+    char *trace;              /* its path (allocated) */
+    char *command;            /* the rerun command (allocated) */
     sweep_gate *gates;
     size_t n_gates;
     double family[SWEEP_N_FAMILIES];

@@ -228,6 +228,8 @@ static void test_bad_values(void **state)
         {"--set fleet.count=1..200:1 --set 'link[uplink].bandwidth=1..100Mbps:1'",
          "more than the cap of 10000"},
         {"--set fleet.count=2,3 --set fleet.count=4", "already swept"},
+        {"--set fleet.count=1..1000:1 --set 'link[uplink].bandwidth=1..10Mbps:1' --seeds 11",
+         "110000 runs, more than the cap of 100000"},
         {"--set fleet.count=2 --seeds 0", "--seeds expects"},
         {"--find-max fleet.count", "need --range"},
         {"--find-max 'link[uplink].bandwidth' --range 1.5Mbps..10Mbps", "needs --resolution"},
