@@ -134,8 +134,9 @@ $(BUILD)/tests/unit/test_vopr: tests/unit/test_vopr.c $(TEST_SUPPORT_OBJ) $(VOPR
 	@$(CC) $(CPPFLAGS_ALL) -Itests/support -Itools/vopr $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP \
 	  -o $@ $< $(TEST_SUPPORT_OBJ) $(VOPR_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
-_bench: $(BENCH_BIN)
+_bench: $(BENCH_BIN) $(BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+	@bash tools/bench/sweep.sh ./$(BIN)
 
 _install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/toposim/schema \
