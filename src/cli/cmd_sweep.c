@@ -101,6 +101,7 @@ typedef struct sweep_ctx {
     sweep_item *items;       /* the runs the current dispatch hands out */
     size_t n_items, runs_done, variants_done, variants_total, failing;
     int show_progress;
+    int leader;              /* prints and writes the summary (not an MPI rank > 0) */
 } sweep_ctx;
 
 /* ---- words and paths ---- */
@@ -503,6 +504,8 @@ static int write_summary(sweep_ctx *c)
             fputs("toposim sweep: out of memory\n", stderr);
             return CLI_BAD_INPUT;
         }
+    if (!c->leader)
+        return CLI_OK;
     char csv[TS__PATH_MAX], runs[TS__PATH_MAX], h5[TS__PATH_MAX], gates[TS__PATH_MAX];
     snprintf(csv, sizeof csv, "%s/sweep.csv", c->dir);
     snprintf(gates, sizeof gates, "%s/gates.csv", c->dir);
@@ -769,7 +772,11 @@ static int run_grid(sweep_ctx *c)
         }
     }
     c->variants_total = n;
-    if (!c->o.quiet)
+    if (!c->o.quiet && cli_dispatch_ranks() > 1)
+        printf("sweep: %zu variant%s x %u seed%s = %zu runs over %d MPI ranks, into %s\n", n,
+               n == 1 ? "" : "s", c->o.seeds, c->o.seeds == 1 ? "" : "s", n * c->o.seeds,
+               cli_dispatch_ranks(), c->dir);
+    else if (!c->o.quiet)
         printf("sweep: %zu variant%s x %u seed%s = %zu runs, %ld at a time, into %s\n", n,
                n == 1 ? "" : "s", c->o.seeds, c->o.seeds == 1 ? "" : "s", n * c->o.seeds,
                c->o.jobs, c->dir);
@@ -962,6 +969,16 @@ int cli_sweep(int argc, char **argv)
     }
     if (rc != CLI_OK)
         goto out;
+    /* Under MPI every rank runs the whole command and follows the same
+     * results (dispatch_mpi.c); only rank 0 speaks and writes the summary. */
+    c->leader = cli_dispatch_is_leader();
+    if (!c->leader) {
+        c->o.quiet = 1;
+        if (!freopen("/dev/null", "w", stdout)) {
+            rc = CLI_BAD_INPUT;
+            goto out;
+        }
+    }
     if (c->o.find) {
         /* The search's values are checked at LO and HI before the search. */
         sweep_range r;

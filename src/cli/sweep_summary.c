@@ -371,6 +371,36 @@ int sweep_write_runs(const sweep_summary *s, const char *path, ts_error *err)
 
 /* A dataset of fixed-length strings (the longest one's length), of one
  * dimension (n) or two (rows x n / rows). */
+/* Dataset creation without modification times: two sweeps of the same
+ * grid write the same bytes (as traces do), whichever machine or rank
+ * ran them. */
+static hid_t untimed_dcpl(void)
+{
+    static hid_t dcpl = -1;
+    if (dcpl < 0) {
+        dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        if (dcpl >= 0 && H5Pset_obj_track_times(dcpl, 0) < 0) {
+            H5Pclose(dcpl);
+            dcpl = -1;
+        }
+    }
+    return dcpl;
+}
+
+static int h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                      const void *buf)
+{
+    hid_t dcpl = untimed_dcpl();
+    hid_t space = dcpl < 0 ? -1 : H5Screate_simple(rank, dims, NULL);
+    hid_t ds = space < 0 ? -1 : H5Dcreate2(loc, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (ds >= 0 && H5Dclose(ds) < 0)
+        rc = -1;
+    if (space >= 0)
+        H5Sclose(space);
+    return rc < 0 || ds < 0 ? -1 : 0;
+}
+
 static int h5_strings2(hid_t loc, const char *name, const char *const *items, size_t n,
                        size_t rows)
 {
@@ -390,7 +420,8 @@ static int h5_strings2(hid_t loc, const char *name, const char *const *items, si
     if (!rows)
         dims[0] = n;
     hid_t space = H5Screate_simple(rows ? 2 : 1, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t ds = untimed_dcpl() < 0 ? -1
+                                    : H5Dcreate2(loc, name, type, space, H5P_DEFAULT, untimed_dcpl(), H5P_DEFAULT);
     herr_t rc = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
     if (ds >= 0)
         H5Dclose(ds);
@@ -407,7 +438,7 @@ static int h5_strings(hid_t loc, const char *name, const char *const *items, siz
 
 static int h5_doubles(hid_t loc, const char *name, int rank, const hsize_t *dims, const double *x)
 {
-    return H5LTmake_dataset_double(loc, name, rank, dims, x) < 0 ? -1 : 0;
+    return h5_dataset(loc, name, H5T_NATIVE_DOUBLE, rank, dims, x);
 }
 
 int sweep_write_h5(const sweep_summary *s, const char *path, ts_error *err)
@@ -427,7 +458,14 @@ int sweep_write_h5(const sweep_summary *s, const char *path, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, path, 0, "out of memory");
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);   /* the root group untimed too */
+    if (fcpl >= 0 && H5Pset_obj_track_times(fcpl, 0) < 0) {
+        H5Pclose(fcpl);
+        fcpl = -1;
+    }
+    hid_t file = fcpl < 0 ? -1 : H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
     int bad = file < 0;
     if (!bad) {
         unsigned long seed = (unsigned long)s->base_seed;
@@ -469,7 +507,7 @@ int sweep_write_h5(const sweep_summary *s, const char *path, ts_error *err)
                     seeds_buf[i * s->seeds + r] = s->variants[i].runs[r].seed;
             d2[0] = V;
             d2[1] = s->seeds;
-            bad |= H5LTmake_dataset(file, "seed", 2, d2, H5T_NATIVE_UINT64, seeds_buf) < 0;
+            bad |= h5_dataset(file, "seed", H5T_NATIVE_UINT64, 2, d2, seeds_buf) < 0;
             free(seeds_buf);
         }
         for (size_t i = 0; i < V; i++)
@@ -512,7 +550,7 @@ int sweep_write_h5(const sweep_summary *s, const char *path, ts_error *err)
                 const sweep_variant *v = &s->variants[i];
                 pass[i * G + g] = g < v->n_gates && v->gates[g].present ? (int8_t)v->gates[g].pass : -1;
             }
-        bad |= H5LTmake_dataset_char(file, "gate_pass", 2, d2, (const char *)pass) < 0;
+        bad |= h5_dataset(file, "gate_pass", H5T_NATIVE_INT8, 2, d2, pass) < 0;
         static const char *const what[] = {"gate_mean", "gate_ci95", "gate_required"};
         for (size_t w = 0; w < 3; w++) {
             for (size_t i = 0; i < V; i++)
