@@ -136,7 +136,7 @@ $(BUILD)/tests/unit/test_vopr: tests/unit/test_vopr.c $(TEST_SUPPORT_OBJ) $(VOPR
 
 _bench: $(BENCH_BIN) $(BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
-	@bash tools/bench/sweep.sh ./$(BIN)
+	@bash tools/bench/sweep.sh ./$(BIN) 3 $(if $(filter 1,$(MPI)),1,0)
 
 _install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/toposim/schema \
