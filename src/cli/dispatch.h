@@ -7,6 +7,16 @@
  * forks a child per item; another transport (for instance MPI ranks,
  * in a file of its own) implements the same struct and is chosen by the
  * commands through cli_dispatcher_default().
+ *
+ * What a command relies on, whatever the transport: `work` runs where the
+ * item runs and leaves its result only in files under the command's
+ * output folder (so a worker elsewhere needs that folder shared); `done`
+ * reads them back and may print. A transport whose every process runs
+ * the command (MPI: every rank) should call `done` on each of them for
+ * every item, in one order (the order the dispatching process saw), so
+ * that their state stays the same for the next dispatch (a --find-max
+ * search decides its next value from it), and let only one of them print
+ * and write the summary files.
  */
 #ifndef TOPOSIM_CLI_DISPATCH_H
 #define TOPOSIM_CLI_DISPATCH_H
