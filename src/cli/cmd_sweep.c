@@ -499,6 +499,10 @@ static int run_variants(sweep_ctx *c, size_t from, size_t to)
 
 static int write_summary(sweep_ctx *c)
 {
+    /* Gate columns in the order of the variants, not of the order their
+     * runs happened to end in (-j, MPI ranks): the same grid gives the
+     * same files however it was run. */
+    c->sum.n_gate_names = 0;
     for (size_t i = 0; i < c->sum.n_variants; i++)
         if (sweep_variant_fold(&c->sum, &c->sum.variants[i]) != 0) {
             fputs("toposim sweep: out of memory\n", stderr);

@@ -9,8 +9,8 @@
  *
  * Every rank runs the whole command (SPMD), so every rank must end a
  * dispatch knowing what rank 0 knows: rank 0 calls `done` as items end;
- * when all have ended it broadcasts how each ended, and the other ranks
- * call `done` for each item in order. A command that decides its next
+ * when all have ended it broadcasts how each ended and in which order, and
+ * the other ranks call `done` for each item in that order. A command that decides its next
  * dispatch from the results (a bisection) then decides the same on every
  * rank. Only rank 0 prints and writes summaries (cli_dispatch_is_leader).
  *
@@ -110,12 +110,17 @@ static void pack(int64_t msg[4], size_t item, const cli_item_status *st)
 }
 
 /* How every item ended, from rank 0 to the others: end, code and wall
- * time (us) per item. */
+ * time (us) per item, then the items in the order rank 0 saw them end. */
+#define SHARED_PER_ITEM 4
+
 static int share_statuses(int64_t *table, size_t n)
 {
-    if (n > (size_t)INT_MAX / 3)
+    if (n > (size_t)INT_MAX / SHARED_PER_ITEM)
         return -1;
-    return MPI_Bcast(table, (int)(3 * n), MPI_INT64_T, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+    return MPI_Bcast(table, (int)(SHARED_PER_ITEM * n), MPI_INT64_T, 0, MPI_COMM_WORLD) ==
+                   MPI_SUCCESS
+               ? 0
+               : -1;
 }
 
 static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
@@ -137,13 +142,15 @@ static int worker_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *op
         pack(msg, o.item, &o.st);
         MPI_Send(msg, 4, MPI_INT64_T, 0, TAG_RESULT, MPI_COMM_WORLD);
     }
-    int64_t *table = calloc(3 * n + 1, sizeof *table);
+    int64_t *table = calloc(SHARED_PER_ITEM * n + 1, sizeof *table);
     if (!table || share_statuses(table, n) != 0) {
         free(table);
         MPI_Abort(MPI_COMM_WORLD, 2);   /* this rank could not follow rank 0 */
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    const int64_t *order = table + 3 * n;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k] >= 0 && (size_t)order[k] < n ? (size_t)order[k] : k;
         cli_item_status st = {(cli_item_end)table[3 * i], (int)table[3 * i + 1],
                               (double)table[3 * i + 2] * 1e-6};
         ops->done(ops->ctx, i, &st);
@@ -220,11 +227,13 @@ static int own_poll(own_slot *s, const cli_dispatch_config *cfg, const cli_dispa
 typedef struct recording {
     const cli_dispatch_ops *ops;
     int64_t *table;
+    size_t n, ended;
 } recording;
 
 static void record_done(void *ctx, size_t i, const cli_item_status *st)
 {
     recording *r = ctx;
+    r->table[3 * r->n + r->ended++] = (int64_t)i;
     r->table[3 * i] = st->end;
     r->table[3 * i + 1] = st->code;
     r->table[3 * i + 2] = (int64_t)(st->wall_s * 1e6);
@@ -247,7 +256,7 @@ static int leader_dispatch(const cli_dispatch_config *cfg, const cli_dispatch_op
 
 static int leader_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *user, size_t n)
 {
-    recording r = {user, calloc(3 * n + 1, sizeof(int64_t))};
+    recording r = {user, calloc(SHARED_PER_ITEM * n + 1, sizeof(int64_t)), n, 0};
     if (!r.table) {
         MPI_Abort(MPI_COMM_WORLD, 2);
         return -1;
