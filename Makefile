@@ -5,6 +5,11 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
+# `make MPI=1 ...` builds with Open MPI (sweeps and batches spread over
+# the ranks of mpirun or srun) in a folder of its own.
+ifeq ($(MPI),1)
+BUILD ?= build-mpi
+endif
 BUILD ?= build
 PREFIX ?= /usr/local
 SCENARIO ?= scenarios/humanoid-basic.xml
@@ -21,6 +26,10 @@ CPPFLAGS_ALL = -D_POSIX_C_SOURCE=200809L -DTOPOSIM_VERSION='"$(VERSION)"' \
 LDLIBS_ALL = $(shell pkg-config --libs-only-L hdf5 2>/dev/null) -lhdf5_hl \
 	$(shell pkg-config --libs gsl libxml-2.0 hdf5 2>/dev/null) -lm
 LDFLAGS_ALL = $(EXTRA_LDFLAGS)
+ifeq ($(MPI),1)
+CPPFLAGS_ALL += -DTOPOSIM_MPI $(shell mpicc --showme:compile 2>/dev/null)
+LDLIBS_ALL += $(shell mpicc --showme:link 2>/dev/null)
+endif
 
 LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
@@ -81,7 +90,7 @@ VOPR_SEED ?= 1
 vopr: deps
 	@$(MAKE) --no-print-directory _vopr
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh $(if $(filter 1,$(MPI)),mpi)
 
 # ---- real targets ----
 _build: _deploy_check $(BIN)
@@ -125,8 +134,9 @@ $(BUILD)/tests/unit/test_vopr: tests/unit/test_vopr.c $(TEST_SUPPORT_OBJ) $(VOPR
 	@$(CC) $(CPPFLAGS_ALL) -Itests/support -Itools/vopr $(CFLAGS_ALL) $(LDFLAGS_ALL) -MMD -MP \
 	  -o $@ $< $(TEST_SUPPORT_OBJ) $(VOPR_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)
 
-_bench: $(BENCH_BIN)
+_bench: $(BENCH_BIN) $(BIN)
 	@for b in $(BENCH_BIN); do ./$$b || exit 1; done
+	@bash tools/bench/sweep.sh ./$(BIN) 3 $(if $(filter 1,$(MPI)),1,0)
 
 _install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/toposim/schema \

@@ -17,6 +17,10 @@ done
 command -v gnuplot >/dev/null 2>&1 || { missing+=(gnuplot-nox); why+=("gnuplot is not on PATH (reports)"); }
 command -v h5dump >/dev/null 2>&1 || { missing+=(hdf5-tools); why+=("h5dump is not on PATH (trace inspection)"); }
 command -v xmllint >/dev/null 2>&1 || { missing+=(libxml2-utils); why+=("xmllint is not on PATH (JUnit schema checks in the tests)"); }
+if [ "${1:-}" = mpi ]; then
+  command -v mpicc >/dev/null 2>&1 || { missing+=(libopenmpi-dev); why+=("mpicc is not on PATH (make MPI=1)"); }
+  command -v mpirun >/dev/null 2>&1 || { missing+=(openmpi-bin); why+=("mpirun is not on PATH (make MPI=1)"); }
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "toposim: installing missing Debian packages: ${missing[*]}"

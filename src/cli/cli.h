@@ -23,6 +23,10 @@ int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_batch(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
+/* toposim report on a sweep's folder (cmd_report.c hands it over). */
+int cli_sweep_report(const char *dir, const char *out_dir, const char *gnuplot,
+                     double timeout_s);
 
 /* Prints "toposim: file:line: message" on stderr. */
 void cli_print_error(const ts_error *err);

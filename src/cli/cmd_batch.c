@@ -14,14 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/batch_junit.h"
 #include "cli/cli.h"
+#include "cli/dispatch.h"
 #include "util/atomic_file.h"
 
 static const char help[] =
@@ -62,8 +60,6 @@ static const char help[] =
  * when the components did not fit (run's CLI_INFEASIBLE). */
 #define BATCH_RUN_FAILED 4
 #define BATCH_RUN_NO_FIT 5
-/* Grace between SIGTERM and SIGKILL for a scenario past its limit. */
-#define BATCH_KILL_GRACE_S 5.0
 
 typedef struct batch_options {
     const char *dir, *junit, *seed, *duration, *trace_level, *models;
@@ -76,23 +72,17 @@ typedef struct batch_item {
     const char *scenario;
     char stem[256];
     char trace[TS__PATH_MAX], log[TS__PATH_MAX], junit[TS__PATH_MAX];
-    pid_t pid;
-    double started, term_sent, wall_s;
-    int status;         /* waitpid's */
-    int timed_out, finished;
+    double wall_s;
     batch_result result;
 } batch_item;
 
-static volatile sig_atomic_t batch_stop_signal;
-
-static void on_stop_signal(int sig) { batch_stop_signal = sig; }
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* What the dispatcher's callbacks share. */
+typedef struct batch_run {
+    const batch_options *o;
+    batch_item *items;
+    size_t n, failing;
+    int show_progress;
+} batch_run;
 
 /* The file name stem of a scenario path: its base name without ".xml",
  * other characters than [A-Za-z0-9._-] replaced, so every output name is
@@ -137,38 +127,19 @@ static void assign_stems(batch_item *items, size_t n)
     }
 }
 
-static int make_dir(const char *dir)
-{
-    char path[TS__PATH_MAX];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return -1;
-    for (char *p = path + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
 /* The child: run, then validate, with stdout and stderr in the log.
- * Never returns. */
-static void child_main(const batch_options *o, const batch_item *it)
+ * Returns the child's exit code. */
+static int batch_work(void *ctx, size_t i)
 {
+    const batch_run *b = ctx;
+    const batch_options *o = b->o;
+    const batch_item *it = &b->items[i];
     int fd = open(it->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
-        _exit(BATCH_RUN_FAILED);
+        return BATCH_RUN_FAILED;
     if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
-        _exit(BATCH_RUN_FAILED);
+        return BATCH_RUN_FAILED;
     close(fd);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
 
     char *argv[24];
     int argc = 0;
@@ -186,57 +157,45 @@ static void child_main(const batch_options *o, const batch_item *it)
     int rc = cli_run(argc, argv);
     if (rc != CLI_OK) {
         fprintf(stderr, "toposim batch: run of %s exited %d\n", it->scenario, rc);
-        fflush(NULL);
-        _exit(rc == CLI_INFEASIBLE ? BATCH_RUN_NO_FIT : BATCH_RUN_FAILED);
+        return rc == CLI_INFEASIBLE ? BATCH_RUN_NO_FIT : BATCH_RUN_FAILED;
     }
     char *vargv[] = {"validate", "--junit", (char *)it->junit, (char *)it->trace, NULL};
     optind = 0;
     rc = cli_validate(4, vargv);
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = CLI_BAD_INPUT;
-    fflush(NULL);
-    _exit(rc == CLI_OK || rc == CLI_GATE_FAILED ? rc : CLI_BAD_INPUT);
-}
-
-static int start_item(const batch_options *o, batch_item *it)
-{
-    fflush(NULL);   /* the child must not write the parent's buffers again */
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0)
-        child_main(o, it);
-    it->pid = pid;
-    it->started = now_s();
-    return 0;
+    return rc == CLI_OK || rc == CLI_GATE_FAILED ? rc : CLI_BAD_INPUT;
 }
 
 /* Classifies a finished child and reads its JUnit file. */
-static void finish_item(batch_item *it)
+static void finish_item(batch_item *it, const cli_item_status *st)
 {
-    it->finished = 1;
-    it->wall_s = now_s() - it->started;
+    it->wall_s = st->wall_s;
     batch_result *r = &it->result;
-    if (it->timed_out) {
+    int exited = st->end == CLI_ITEM_EXITED, code = st->code;
+    if (st->end == CLI_ITEM_NOT_STARTED) {
+        r->verdict = BATCH_NOT_RUN;
+        snprintf(r->why, sizeof r->why, "cannot start a process: %s", strerror(code));
+        return;
+    }
+    if (st->end == CLI_ITEM_TIMED_OUT) {
         r->verdict = BATCH_TIMEOUT;
         snprintf(r->why, sizeof r->why, "stopped past its time limit");
-    } else if (WIFSIGNALED(it->status)) {
+    } else if (st->end == CLI_ITEM_SIGNALED) {
         r->verdict = BATCH_CRASH;
-        snprintf(r->why, sizeof r->why, "ended by signal %d (%s)", WTERMSIG(it->status),
-                 strsignal(WTERMSIG(it->status)));
-    } else if (WIFEXITED(it->status) && WEXITSTATUS(it->status) == BATCH_RUN_NO_FIT) {
+        snprintf(r->why, sizeof r->why, "ended by signal %d (%s)", code, strsignal(code));
+    } else if (exited && code == BATCH_RUN_NO_FIT) {
         r->verdict = BATCH_NO_FIT;
         batch_log_first_error(it->log, r->why, sizeof r->why);
-    } else if (WIFEXITED(it->status) && WEXITSTATUS(it->status) == BATCH_RUN_FAILED) {
+    } else if (exited && code == BATCH_RUN_FAILED) {
         r->verdict = BATCH_NOT_RUN;
         batch_log_first_error(it->log, r->why, sizeof r->why);
         if (!r->why[0])
             snprintf(r->why, sizeof r->why, "could not be run");
-    } else if (WIFEXITED(it->status) && WEXITSTATUS(it->status) <= CLI_GATE_FAILED) {
+    } else if (exited && code <= CLI_GATE_FAILED) {
         /* The verdict comes from the gates the JUnit file holds; a file
          * that does not say is an error, never a pass. */
         batch_junit_read(it->junit, r);
-        int code = WEXITSTATUS(it->status);
         if (r->verdict == BATCH_PASS && code != CLI_OK) {
             r->verdict = BATCH_INVALID;
             snprintf(r->why, sizeof r->why, "validate exited %d, its JUnit file says pass", code);
@@ -271,15 +230,27 @@ static void print_item(const batch_item *it)
     fflush(stdout);
 }
 
-static void progress(size_t done, size_t n, size_t failing, size_t running, double t0)
+static void batch_done(void *ctx, size_t i, const cli_item_status *st)
 {
-    double elapsed = now_s() - t0;
-    fprintf(stderr, "\rbatch: %zu/%zu done, %zu not passing, %zu running", done, n, failing,
-            running);
-    if (done > 0 && done < n)
-        fprintf(stderr, ", about %.0f s left", elapsed / (double)done * (double)(n - done));
+    batch_run *b = ctx;
+    batch_item *it = &b->items[i];
+    finish_item(it, st);
+    b->failing += it->result.verdict != BATCH_PASS;
+    if (b->show_progress)
+        fputs("\r\033[K", stderr);
+    if (!b->o->quiet)
+        print_item(it);
+}
+
+static void batch_progress(void *ctx, size_t done, size_t running, double elapsed)
+{
+    const batch_run *b = ctx;
+    fprintf(stderr, "\rbatch: %zu/%zu done, %zu not passing, %zu running", done, b->n,
+            b->failing, running);
+    if (done > 0 && done < b->n)
+        fprintf(stderr, ", about %.0f s left", elapsed / (double)done * (double)(b->n - done));
     fputs("\033[K", stderr);
-    if (done == n)
+    if (done == b->n)
         fputc('\n', stderr);
     fflush(stderr);
 }
@@ -288,85 +259,13 @@ static void progress(size_t done, size_t n, size_t failing, size_t running, doub
  * that stopped the batch (the running children are then stopped too). */
 static int run_all(const batch_options *o, batch_item *items, size_t n)
 {
-    int show_progress = !o->quiet && isatty(STDERR_FILENO);
-    size_t next = 0, running = 0, done = 0, failing = 0;
-    double t0 = now_s();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
-    while (done < n) {
-        if (batch_stop_signal) {
-            for (size_t i = 0; i < n; i++)
-                if (items[i].pid > 0 && !items[i].finished)
-                    kill(items[i].pid, SIGTERM);
-            while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-                ;
-            if (show_progress)
-                fputc('\n', stderr);
-            return batch_stop_signal;
-        }
-        while (running < (size_t)o->jobs && next < n) {
-            batch_item *it = &items[next++];
-            if (start_item(o, it) != 0) {
-                it->finished = 1;
-                it->result.verdict = BATCH_NOT_RUN;
-                snprintf(it->result.why, sizeof it->result.why, "cannot start a process: %s",
-                         strerror(errno));
-                done++;
-                failing++;
-                if (!o->quiet)
-                    print_item(it);
-                continue;
-            }
-            running++;
-        }
-        int status;
-        pid_t pid = waitpid(-1, &status, WNOHANG);
-        if (pid > 0) {
-            for (size_t i = 0; i < n; i++) {
-                batch_item *it = &items[i];
-                if (it->pid != pid || it->finished)
-                    continue;
-                it->status = status;
-                finish_item(it);
-                running--;
-                done++;
-                failing += it->result.verdict != BATCH_PASS;
-                if (show_progress)
-                    fputs("\r\033[K", stderr);
-                if (!o->quiet)
-                    print_item(it);
-                break;
-            }
-            if (show_progress)
-                progress(done, n, failing, running, t0);
-            continue;
-        }
-        double now = now_s();
-        for (size_t i = 0; o->timeout_s > 0 && i < n; i++) {
-            batch_item *it = &items[i];
-            if (it->pid <= 0 || it->finished)
-                continue;
-            if (!it->timed_out && now - it->started > o->timeout_s) {
-                it->timed_out = 1;
-                it->term_sent = now;
-                kill(it->pid, SIGTERM);
-            } else if (it->timed_out && now - it->term_sent > BATCH_KILL_GRACE_S) {
-                kill(it->pid, SIGKILL);
-            }
-        }
-        if (show_progress)
-            progress(done, n, failing, running, t0);
-        /* Polling every 20 ms is negligible beside runs of seconds, and
-         * keeps the time limits without a timer per child. */
-        struct timespec nap = {0, 20 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
-    return 0;
+    batch_run b = {o, items, n, 0, !o->quiet && isatty(STDERR_FILENO)};
+    cli_dispatch_config cfg = {(size_t)o->jobs, o->timeout_s};
+    cli_dispatch_ops ops = {&b, batch_work, batch_done, b.show_progress ? batch_progress : NULL};
+    int sig = cli_dispatcher_default()->run(&cfg, &ops, n);
+    if (sig && b.show_progress)
+        fputc('\n', stderr);
+    return sig;
 }
 
 static int parse_options(int argc, char **argv, batch_options *o)
@@ -450,7 +349,12 @@ int cli_batch(int argc, char **argv)
         return rc;
     char **scenarios = argv + optind;
     size_t n = (size_t)(argc - optind);
-    if (make_dir(o.dir) != 0) {
+    /* Under MPI every rank runs this command; only rank 0 speaks and
+     * writes the summary. */
+    int leader = cli_dispatch_is_leader();
+    if (!leader)
+        o.quiet = 1;
+    if (cli_make_dir(o.dir) != 0) {
         fprintf(stderr, "toposim: %s: cannot create the output folder: %s\n", o.dir,
                 strerror(errno));
         return CLI_BAD_INPUT;
@@ -480,10 +384,17 @@ int cli_batch(int argc, char **argv)
             return cli_usage_error("batch", "the output folder's name is too long");
         }
     }
-    if (!o.quiet)
+    if (!o.quiet && cli_dispatch_ranks() > 1)
+        printf("batch: %zu scenario%s over %d MPI ranks, into %s\n", n, n == 1 ? "" : "s",
+               cli_dispatch_ranks(), o.dir);
+    else if (!o.quiet)
         printf("batch: %zu scenario%s, %ld at a time, into %s\n", n, n == 1 ? "" : "s", o.jobs,
                o.dir);
     int sig = run_all(&o, items, n);
+    if (!leader) {
+        free(items);
+        return sig ? 128 + sig : CLI_OK;
+    }
     if (sig) {
         fprintf(stderr, "toposim batch: stopped by signal %d; no summary written\n", sig);
         free(items);

@@ -1,6 +1,7 @@
 /* toposim report: plots and an HTML page of a trace, with its scorecard. */
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,11 @@
 
 static const char help[] =
     "usage: toposim report [-o DIR] [--gnuplot PATH] [--timeout SECONDS] TRACE.h5\n"
+    "       toposim report [-o DIR] [...] SWEEP_DIR\n"
+    "\n"
+    "On a sweep's folder (`toposim sweep -o SWEEP_DIR`): each gate against each\n"
+    "swept parameter (mean, 95%% band, threshold, failing variants marked) and\n"
+    "for two parameters a pass/fail map, into SWEEP_DIR/report by default.\n"
     "\n"
     "Writes a report of the trace (and only the trace) into DIR: per plot a\n"
     "CSV data file and a gnuplot script, the PNG and SVG images gnuplot draws\n"
@@ -65,6 +71,9 @@ int cli_report(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("report", "expected exactly one TRACE.h5");
     const char *trace_path = argv[optind];
+    struct stat st;
+    if (stat(trace_path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_sweep_report(trace_path, opts.out_dir, opts.gnuplot, opts.gnuplot_timeout_s);
     opts.trace_path = trace_path;
     char dir[4096];
     if (!opts.out_dir) {

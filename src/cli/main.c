@@ -33,6 +33,9 @@ static const char usage[] =
     "                          the scorecard, into results/<trace>-report/\n"
     "  batch SCENARIO.xml...   run and validate many scenarios, N at a time;\n"
     "                          one summary and one JUnit file\n"
+    "  sweep SCENARIO.xml      run and validate a grid of --set values with\n"
+    "                          replications, or find the limit of one\n"
+    "                          (--find-max, --find-min); sweep.csv, sweep.h5\n"
     "\n"
     "`toposim COMMAND --help` describes a command's options.\n"
     "exit codes: 0 success (all gates pass), 1 a gate failed, 2 bad input or usage,\n"
@@ -194,6 +197,8 @@ static int run_command(int argc, char **argv)
         return cli_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "batch"))
         return cli_batch(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return cli_sweep(argc - 1, argv + 1);
     fprintf(stderr, "toposim: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }

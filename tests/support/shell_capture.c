@@ -40,7 +40,9 @@ int ts_test_shell_capture(const char *dir, const char *cmd, char *out, size_t ou
     char line[8192], out_path[1200], err_path[1200];
     snprintf(out_path, sizeof out_path, "%s/stdout", dir);
     snprintf(err_path, sizeof err_path, "%s/stderr", dir);
-    snprintf(line, sizeof line, "%s >%s 2>%s </dev/null", cmd, out_path, err_path);
+    /* Braces: a list of commands ("cd D && a; b") is captured whole, not
+     * only its last command. */
+    snprintf(line, sizeof line, "{ %s\n} >%s 2>%s </dev/null", cmd, out_path, err_path);
     int status = system(line);
     ts_test_slurp(out_path, out, out_size);
     ts_test_slurp(err_path, err, err_size);
