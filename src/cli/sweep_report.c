@@ -272,6 +272,8 @@ static int plot_gate(report *r, size_t p, size_t gi, ts_error *err)
     char groups[64][512];
     size_t n_groups = 0;
     char key[512], last[512] = "";
+    double x_lo = INFINITY, x_hi = -INFINITY;
+    int x_whole = 1;   /* every x a whole number: counts, cores, sizes */
     fputs("# x,mean,low,high,required,pass,variant\n", f.fp);
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
@@ -286,6 +288,9 @@ static int plot_gate(report *r, size_t p, size_t gi, ts_error *err)
             snprintf(last, sizeof last, "%s", key);
         }
         double x = num(row[pa->value_col]), m = num(row[g->mean]), ci = num(row[g->ci]);
+        x_whole &= x == floor(x);
+        x_lo = x < x_lo ? x : x_lo;
+        x_hi = x > x_hi ? x : x_hi;
         if (isnan(ci))
             ci = 0;   /* one replication: no band */
         const char *pass = row[g->pass][0] ? row[g->pass] : "nan";
@@ -309,6 +314,10 @@ static int plot_gate(report *r, size_t p, size_t gi, ts_error *err)
     snprintf(label, sizeof label, "%s (%s)", g->name, unit_label(g->unit));
     fputs("\n  set ylabel ", fp);
     ts__gp_str(fp, label);
+    /* Whole-number parameters over a short range get a tick per value,
+     * not gnuplot's 6.5, 7.5. */
+    if (x_whole && x_hi > x_lo && x_hi - x_lo <= 20)
+        fputs("\n  set xtics 1", fp);
     fputs("\n  set key outside right top\n  set grid\n  plot ", fp);
     for (size_t k = 0; k < n_groups; k++) {
         fprintf(fp, "'%s.csv' index %zu using 1:3:4 with filledcurves fs transparent solid "
