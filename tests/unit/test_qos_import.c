@@ -230,6 +230,14 @@ static void test_bad_inputs(void **state)
     expect_error(IMPORT, "<!DOCTYPE dds [<!ENTITY x \"y\">]><dds/>", TS_EPARSE, "p.xml", 1,
                  "a DOCTYPE is not allowed");
     expect_error(IMPORT, "<dds><profiles>", TS_EPARSE, "p.xml", 1, "not well-formed");
+    /* an absolute path is taken as it is */
+    expect_error("<qos-profiles import=\"/nonexistent/p.xml\"/>", NULL, TS_ENOENT, "s.xml", 4,
+                 "cannot read /nonexistent/p.xml");
+    /* the scenario's limits hold for the imported file too */
+    char deep[2048] = "<dds><profiles>";
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "<x>");
+    expect_error(IMPORT, deep, TS_ERANGE, "p.xml", 1, "elements nested more than");
 }
 
 static void test_unsupported_warns(void **state)
