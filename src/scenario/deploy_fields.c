@@ -306,7 +306,8 @@ static int add_profile(ts__builder *b, const xmlNode *el)
 
 int ts__walk_profiles(ts__builder *b, const xmlNode *profiles)
 {
-    int rc = TS_OK;
+    int rc = profiles && ts__attr(profiles, "import") ? ts__qos_import(b, profiles)
+                                                      : TS_OK;
     for (const xmlNode *c = ts__first_child(profiles); c && !rc;
          c = ts__next_sibling(c))
         rc = add_profile(b, c);

@@ -283,14 +283,14 @@ static const char *skip_past(const char *p, const char *stop, const char *end, l
  * are skipped whole, an attribute is an '=' outside quotes in a start tag,
  * and a DOCTYPE ends the scan (the parser refuses it at once). Anything
  * malformed is left for libxml2 to report. */
-static int prescan(ts__loader *L, const char *text, size_t len, const char *file)
+int ts__xml_prescan(ts_error *err, const char *text, size_t len, const char *file)
 {
     const char *nul = memchr(text, '\0', len);
     if (nul) {
         long line = 1;
         for (const char *p = text; p < nul; p++)
             line += *p == '\n';
-        return ts_error_set(L->err, TS_EPARSE, file, line > INT_MAX ? INT_MAX : (int)line,
+        return ts_error_set(err, TS_EPARSE, file, line > INT_MAX ? INT_MAX : (int)line,
                             "a NUL byte (byte %zu of the file): a scenario is text "
                             "and may hold none", (size_t)(nul - text) + 1);
     }
@@ -331,7 +331,7 @@ static int prescan(ts__loader *L, const char *text, size_t len, const char *file
             continue;
         }
         if (++elements > max_elements)
-            return ts_limit_error(L->err, TS_LIMIT_ELEMENTS, file, at,
+            return ts_limit_error(err, TS_LIMIT_ELEMENTS, file, at,
                                   "more than %llu elements in the document",
                                   (unsigned long long)max_elements);
         uint64_t attributes = 0;
@@ -346,7 +346,7 @@ static int prescan(ts__loader *L, const char *text, size_t len, const char *file
                 quote = *p;
             } else if (*p == '=') {
                 if (++attributes > max_attributes)
-                    return ts_limit_error(L->err, TS_LIMIT_ATTRIBUTES, file, at,
+                    return ts_limit_error(err, TS_LIMIT_ATTRIBUTES, file, at,
                                           "an element with more than %llu attributes",
                                           (unsigned long long)max_attributes);
             } else if (*p == '>') {
@@ -359,7 +359,7 @@ static int prescan(ts__loader *L, const char *text, size_t len, const char *file
             return TS_OK;
         p++;
         if (last != '/' && ++depth > max_depth)
-            return ts_limit_error(L->err, TS_LIMIT_DEPTH, file, at,
+            return ts_limit_error(err, TS_LIMIT_DEPTH, file, at,
                                   "elements nested more than %llu deep",
                                   (unsigned long long)max_depth);
     }
@@ -400,7 +400,7 @@ int ts__xml_load(ts__loader *L, const char *text, size_t len,
     if (len > INT_MAX)
         return ts_error_set(L->err, TS_EINVAL, file, 0,
                             "the document is too large");
-    rc = prescan(L, text, len, file);
+    rc = ts__xml_prescan(L->err, text, len, file);
     if (rc)
         return rc;
 

@@ -4,7 +4,8 @@
  * walk), deploy_fields.c (the parts only the deployment code reads),
  * fleet_expand.c (fleet copies), models.c (hardware-model lookup and
  * loading), elements.c (the elements scenarios and models share:
- * quantities, power, thermal, distributions, loss, link options) and
+ * quantities, power, thermal, distributions, loss, link options),
+ * qos_import.c (QoS profiles from a Fast DDS XML profiles file) and
  * check.c (meaning checks that need the whole scenario). Nothing here is
  * part of the public API.
  */
@@ -241,6 +242,11 @@ int ts__link_options_read(const ts__at *at, const xmlNode *el,
 int ts__xml_load(ts__loader *L, const char *text, size_t len,
                  const char *file, xmlDocPtr *doc);
 
+/* The bounds ts__xml_load checks before libxml2 sees the bytes (elements,
+ * attributes per element, depth: limits.h; no NUL byte), for other XML
+ * files the loader reads (an imported QoS profiles file). */
+int ts__xml_prescan(ts_error *err, const char *text, size_t len, const char *file);
+
 /* Validates a parsed document against the schema again (after
  * overrides changed it); errors as ts__xml_load's. */
 int ts__xml_validate(ts__loader *L, xmlDocPtr doc, const char *file);
@@ -340,6 +346,12 @@ int ts__walk_config(ts__builder *b, const xmlNode *config);
 /* <qos-profiles>: each profile from its base (a built-in or an earlier
  * profile), with its attributes laid over. */
 int ts__walk_profiles(ts__builder *b, const xmlNode *profiles);
+
+/* qos_import.c: the Fast DDS XML profiles file <qos-profiles import=...>
+ * names (relative to the scenario's folder), each <data_writer> and
+ * <data_reader> profile added as a scenario profile, before the inline
+ * <profile>s (which may derive from them). */
+int ts__qos_import(ts__builder *b, const xmlNode *profiles);
 
 /* <policies>' zones (before components, which name them) and its
  * default=; then, after topics, its allow rules. */
