@@ -1756,6 +1756,19 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     out->queue_packets = packets;
 }
 
+int ts_network_hop_rank(const ts_network *net, int directed_hop)
+{
+    if (directed_hop < 0 || (size_t)directed_hop >= net->n_hops)
+        return -1;
+    /* hop_get numbers the states densely in the order it makes them */
+    return net->links[directed_hop / 2].hop[directed_hop % 2];
+}
+
+size_t ts_network_hop_ranks(const ts_network *net)
+{
+    return net->n_hop_states;
+}
+
 void ts_network_medium_counters(const ts_network *net, int medium,
                                 ts_link_counters *out)
 {
