@@ -543,8 +543,9 @@ int ts__component_shape_new(ts_scenario_component *c)
     ts__component_shape *sh = ts_calloc(1, sizeof *sh);
     if (!sh)
         return TS_ENOMEM;
-    c->exec_dist = &sh->exec_dist; /* first member: it frees the block */
-    c->safety = &sh->safety;
+    c->shared = &sh->shared;
+    sh->shared.exec_dist = &sh->exec_dist; /* first member: it frees the block */
+    sh->shared.safety = &sh->safety;
     return TS_OK;
 }
 
@@ -552,22 +553,21 @@ void ts__component_fini(ts_scenario_component *c)
 {
     if (c->fleet_member > 0) {
         /* a fleet copy's id is in its site's block, and it reads its
-         * template's versions, distribution and safety mode
-         * (fleet_expand.c) */
+         * template's versions, distribution, safety mode and shared
+         * fields (fleet_expand.c) */
         c->id = NULL;
-        c->exec_dist = NULL;
-        c->safety = NULL;
+        c->shared = NULL;
         c->versions = NULL;
         c->n_versions = 0;
         return;
     }
     ts_free(c->id);
     c->id = NULL;
-    if (c->safety)
-        safety_fini(c->safety);
-    ts_free(c->exec_dist);      /* with c->safety (ts__component_shape) */
-    c->exec_dist = NULL;
-    c->safety = NULL;
+    if (c->shared) {
+        safety_fini(c->shared->safety);
+        ts_free(c->shared->exec_dist); /* the whole ts__component_shape */
+    }
+    c->shared = NULL;
     for (size_t i = 0; i < c->n_versions; i++)
         ts_free(c->versions[i].id);
     ts_free(c->versions);
@@ -580,15 +580,20 @@ int ts__component_copy(ts_scenario_component *dst,
 {
     *dst = *src;
     dst->id = NULL;
-    dst->exec_dist = NULL;
-    dst->safety = NULL;
+    dst->shared = NULL;
     dst->versions = NULL;
     dst->n_versions = 0;
     if (ts__component_shape_new(dst))
         return TS_ENOMEM;
-    *dst->exec_dist = *src->exec_dist;
+    /* the scalars; the pointers stay the new shape's own */
+    ts_dist *dist = dst->shared->exec_dist;
+    ts_safety_mode *safety = dst->shared->safety;
+    *dst->shared = *src->shared;
+    dst->shared->exec_dist = dist;
+    dst->shared->safety = safety;
+    *dist = *src->shared->exec_dist;
     dst->id = ts_strdup(id);
-    if (!dst->id || safety_copy(dst->safety, src->safety))
+    if (!dst->id || safety_copy(safety, src->shared->safety))
         return TS_ENOMEM;
     if (src->n_versions == 0)
         return TS_OK;
@@ -661,20 +666,20 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
 
     /* What the backup takes from its primary unless it says otherwise.
      * Not the pin or the cores: a backup belongs elsewhere. */
-    c->period_ns = pr->period_ns;
-    c->offset_ns = pr->offset_ns;
-    c->deadline_ns = pr->deadline_ns;
-    c->exec_ns = pr->exec_ns;
-    c->exec_min_ns = pr->exec_min_ns;
-    *c->exec_dist = *pr->exec_dist;
-    c->priority = pr->priority;
-    c->cpu_millicores = pr->cpu_millicores;
-    c->memory_bytes = pr->memory_bytes;
-    c->gpus = pr->gpus;
-    c->gpu_exec_ns = pr->gpu_exec_ns;
+    c->shared->period_ns = pr->shared->period_ns;
+    c->shared->offset_ns = pr->shared->offset_ns;
+    c->shared->deadline_ns = pr->shared->deadline_ns;
+    c->shared->exec_ns = pr->shared->exec_ns;
+    c->shared->exec_min_ns = pr->shared->exec_min_ns;
+    *c->shared->exec_dist = *pr->shared->exec_dist;
+    c->shared->priority = pr->shared->priority;
+    c->shared->cpu_millicores = pr->shared->cpu_millicores;
+    c->shared->memory_bytes = pr->shared->memory_bytes;
+    c->shared->gpus = pr->shared->gpus;
+    c->shared->gpu_exec_ns = pr->shared->gpu_exec_ns;
     c->policy = pr->policy;
-    c->weight = pr->weight;
-    c->flags = pr->flags;
+    c->shared->weight = pr->shared->weight;
+    c->shared->flags = pr->shared->flags;
     c->zone = pr->zone;
     c->site = pr->site;
     c->isolation = pr->isolation;
@@ -687,8 +692,8 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
                  : ts__token_eq(standby, "warm") ? TS_STANDBY_WARM
                  : ts__token_eq(standby, "cold") ? TS_STANDBY_COLD
                                                  : TS_STANDBY_HOT;
-    c->takeover_ns = TAKEOVER_DEFAULT_NS[c->standby];
-    return ts__bquantity(b, el, "takeover", TS__Q_TIME, &c->takeover_ns, NULL,
+    c->shared->takeover_ns = TAKEOVER_DEFAULT_NS[c->standby];
+    return ts__bquantity(b, el, "takeover", TS__Q_TIME, &c->shared->takeover_ns, NULL,
                          NULL);
 }
 
@@ -700,7 +705,7 @@ int ts__check_backups(ts__builder *b)
         if (c->backup_of < 0)
             continue;
         const ts_scenario_component *p = &s->components[c->backup_of];
-        if (p->heartbeat_ns == 0)
+        if (p->shared->heartbeat_ns == 0)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, p->line,
                                 "component %s has a backup (%s, line %d) but "
                                 "no heartbeat= (its backups could never "
@@ -753,29 +758,29 @@ static int component_monitoring(ts__builder *b, const xmlNode *el,
                                 ts_scenario_component *c)
 {
     int present;
-    int rc = ts__bquantity(b, el, "heartbeat", TS__Q_TIME, &c->heartbeat_ns,
+    int rc = ts__bquantity(b, el, "heartbeat", TS__Q_TIME, &c->shared->heartbeat_ns,
                            NULL, &present);
     if (rc)
         return rc;
-    if (present && c->heartbeat_ns <= 0)
+    if (present && c->shared->heartbeat_ns <= 0)
         return ts__bpositive(b, el, "heartbeat");
     const char *det = ts__attr(el, "detector");
     if (det)
         c->detector = ts__token_eq(det, "phi") ? TS_DETECT_PHI
                                                : TS_DETECT_TIMEOUT;
-    if (ts__int_attr(el, "misses", &c->misses) && c->misses < 1)
+    if (ts__int_attr(el, "misses", &c->shared->misses) && c->shared->misses < 1)
         return err_at(b, TS_EINVAL, el,
                       "component %s: misses=\"%s\" must be at least 1 (the "
                       "heartbeats missed before a backup takes over)",
                       c->id, ts__attr(el, "misses"));
-    rc = ts__bquantity(b, el, "phi", TS__Q_NUMBER, NULL, &c->phi_threshold,
+    rc = ts__bquantity(b, el, "phi", TS__Q_NUMBER, NULL, &c->shared->phi_threshold,
                        &present);
     if (rc)
         return rc;
-    if (present && !(c->phi_threshold > 0))
+    if (present && !(c->shared->phi_threshold > 0))
         return ts__bpositive(b, el, "phi");
     rc = ts__bquantity(b, el, "failover-budget", TS__Q_TIME,
-                       &c->failover_budget_ns, NULL, NULL);
+                       &c->shared->failover_budget_ns, NULL, NULL);
     if (rc)
         return rc;
     if (ts__attr(el, "core-redundancy"))
@@ -789,7 +794,7 @@ static int component_policy(ts__builder *b, const xmlNode *el,
 {
     if (ts__attr(el, "needed"))
         c->needed = ts__bool_attr(el, "needed");
-    if (c->flags & TS_FLAG_SAFETY_CRITICAL)
+    if (c->shared->flags & TS_FLAG_SAFETY_CRITICAL)
         c->needed = 1;
     const char *iso = ts__attr(el, "isolation");
     if (iso)
@@ -812,11 +817,11 @@ static int component_safety(ts__builder *b, const xmlNode *el,
     int line = ts__line(el);
     if (!sm) {
         if (c->backup_of >= 0 &&
-            safety_copy(c->safety, b->s->components[c->backup_of].safety))
+            safety_copy(c->shared->safety, b->s->components[c->backup_of].shared->safety))
             return ts__oom(b, line);
         return TS_OK;
     }
-    ts_safety_mode *m = c->safety;
+    ts_safety_mode *m = c->shared->safety;
     int present;
     int rc = ts__bquantity(b, sm, "rate", TS__Q_PERIOD, &m->period_ns, NULL,
                            NULL);
@@ -872,7 +877,7 @@ static int read_version(ts__builder *b, const xmlNode *v,
         return ts__bpositive(b, v, "exec-min");
     if (has_exec && !has_min)
         out->exec_min_ns = out->exec_ns; /* as on a component */
-    int64_t exec = has_exec ? out->exec_ns : c->exec_ns;
+    int64_t exec = has_exec ? out->exec_ns : c->shared->exec_ns;
     if (out->exec_min_ns > exec) {
         char e[32];
         ts__format_ns(exec, e, sizeof e);
@@ -902,11 +907,11 @@ static int component_versions(ts__builder *b, const xmlNode *el,
     v0->id = ts_strdup(own ? own : "v1");
     if (!v0->id)
         return ts__oom(b, line);
-    v0->period_ns = c->period_ns;
-    v0->exec_ns = c->exec_ns;
-    v0->exec_min_ns = c->exec_min_ns;
-    v0->cpu_millicores = c->cpu_millicores;
-    v0->memory_bytes = c->memory_bytes;
+    v0->period_ns = c->shared->period_ns;
+    v0->exec_ns = c->shared->exec_ns;
+    v0->exec_min_ns = c->shared->exec_min_ns;
+    v0->cpu_millicores = c->shared->cpu_millicores;
+    v0->memory_bytes = c->shared->memory_bytes;
     v0->line = line;
     for (const xmlNode *v = ts__first_child(el); v; v = ts__next_sibling(v)) {
         if (!named(v, "version"))

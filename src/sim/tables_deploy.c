@@ -112,8 +112,8 @@ static int write_versions(const ts__tables *w, ts_error *err)
             rows[k].index = (int32_t)v;
             copy_name(rows[k].name, sizeof rows[k].name, ver ? ver->id : "v1");
             /* A version's zero fields keep the declared values. */
-            rows[k].period_ns = ver && ver->period_ns ? ver->period_ns : sc->period_ns;
-            rows[k].exec_ns = ver && ver->exec_ns ? ver->exec_ns : sc->exec_ns;
+            rows[k].period_ns = ver && ver->period_ns ? ver->period_ns : sc->shared->period_ns;
+            rows[k].exec_ns = ver && ver->exec_ns ? ver->exec_ns : sc->shared->exec_ns;
         }
     }
     int rc = ts_trace_write_versions(w->trace, rows, n, err);
@@ -147,7 +147,7 @@ static int write_failover(const ts__tables *w, ts_error *err)
     size_t ng = 0, nb = 0;
     for (size_t p = 0; p < nc; p++) {
         const ts_scenario_component *pc = &s->components[p];
-        if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
+        if (pc->backup_of >= 0 || pc->shared->heartbeat_ns <= 0)
             continue;
         size_t first = nb;
         for (size_t b = 0; b < nc; b++) {
@@ -155,7 +155,7 @@ static int write_failover(const ts__tables *w, ts_error *err)
             if (bc->backup_of != (int)p)
                 continue;
             backups[nb] = (ts_trace_failover_backup){(int32_t)ng, (int32_t)b,
-                                                     (int32_t)(nb - first), "", bc->takeover_ns};
+                                                     (int32_t)(nb - first), "", bc->shared->takeover_ns};
             copy_name(backups[nb].standby, sizeof backups[nb].standby,
                       standby_name(bc->standby));
             nb++;
@@ -166,10 +166,10 @@ static int write_failover(const ts__tables *w, ts_error *err)
         g->primary = (int32_t)p;
         copy_name(g->detector, sizeof g->detector,
                   pc->detector == TS_DETECT_PHI ? "phi" : "timeout");
-        g->heartbeat_ns = pc->heartbeat_ns;
-        g->misses = pc->misses;
-        g->phi_threshold = pc->phi_threshold;
-        g->failover_budget_ns = pc->failover_budget_ns;
+        g->heartbeat_ns = pc->shared->heartbeat_ns;
+        g->misses = pc->shared->misses;
+        g->phi_threshold = pc->shared->phi_threshold;
+        g->failover_budget_ns = pc->shared->failover_budget_ns;
         g->core_redundancy = pc->core_redundancy;
         g->n_backups = (int32_t)(nb - first);
     }
