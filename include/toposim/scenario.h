@@ -204,7 +204,7 @@ typedef struct ts_scenario_version {
 
 /* What of a component is the same on every robot of a fleet (nothing
  * changes it after the load): a fleet's copies point at their template's
- * (144 bytes a robot when copied, and two pointers less). */
+ * (168 bytes a robot when copied, and three pointers less). */
 typedef struct ts_scenario_component_shared {
     /* Never NULL. */
     ts_dist *exec_dist;     /* <exec dist=...>: overrides exec/exec-min when
@@ -232,6 +232,20 @@ typedef struct ts_scenario_component_shared {
     double phi_threshold;   /* phi-accrual threshold, default 8 */
     int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
     int misses;             /* fixed timeout: missed heartbeats, default 3 */
+    ts_scenario_version *versions; /* versions[0] is the declared one */
+    uint32_t n_versions;    /* of versions (a handful, declared in the
+                               document) */
+    /* Small values a byte each: */
+    unsigned char policy;   /* 0: fifo (fixed priority, preemptive),
+                               1: fair (weighted time sharing) */
+    unsigned char reserve_cores; /* 1: its affinity cores run nothing else */
+    unsigned char standby;  /* ts_standby; backups: hot, warm or cold */
+    unsigned char detector; /* ts_detector; primaries: how backups decide
+                               it failed */
+    unsigned char core_redundancy; /* primary/backup may share a node but
+                               not a core */
+    unsigned char needed;   /* the robot needs it (safety-critical implies) */
+    unsigned char isolation;/* ts_isolation: none, core, node, highest */
 } ts_scenario_component_shared;
 
 typedef struct ts_scenario_component {
@@ -239,7 +253,6 @@ typedef struct ts_scenario_component {
     /* Never NULL: timing, CPU and monitoring the same on every robot of
      * a fleet (see above) */
     ts_scenario_component_shared *shared;
-    ts_scenario_version *versions; /* versions[0] is the declared one */
     int pin;                /* node index from node="...", or -1 */
 
     /* Redundancy: a backup names its primary; the primary carries the
@@ -255,19 +268,6 @@ typedef struct ts_scenario_component {
     int fleet_member;       /* in a fleet: the robot's number (0 for the
                                template, K for the copy "_rK"); else -1 */
     int line;
-    uint32_t n_versions;    /* of versions (a handful, declared in the
-                               document) */
-    /* Small values a byte each (a fleet has a struct per robot): */
-    unsigned char policy;   /* 0: fifo (fixed priority, preemptive),
-                               1: fair (weighted time sharing) */
-    unsigned char reserve_cores; /* 1: its affinity cores run nothing else */
-    unsigned char standby;  /* ts_standby; backups: hot, warm or cold */
-    unsigned char detector; /* ts_detector; primaries: how backups decide
-                               it failed */
-    unsigned char core_redundancy; /* primary/backup may share a node but
-                               not a core */
-    unsigned char needed;   /* the robot needs it (safety-critical implies) */
-    unsigned char isolation;/* ts_isolation: none, core, node, highest */
 } ts_scenario_component;
 
 /* A topic published by one component at the end of its jobs. */

@@ -954,7 +954,7 @@ static int component_scheduling(builder *b, const xmlNode *el,
     /* absent: fifo and the default weight, or a backup's inherited ones */
     const char *policy = ts__attr(el, "policy");
     if (policy)
-        c->policy = ts__token_eq(policy, "fair");
+        c->shared->policy = ts__token_eq(policy, "fair");
     if (ts__int_attr(el, "weight", &c->shared->weight) && c->shared->weight <= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: weight=\"%s\" must be greater than 0 (its "
@@ -987,8 +987,8 @@ static int component_scheduling(builder *b, const xmlNode *el,
                                 b->s->nodes[c->pin].cores - 1);
     }
     const char *reserve = ts__attr(el, "reserve-cores");
-    c->reserve_cores = ts__bool_attr(el, "reserve-cores");
-    if (c->reserve_cores && c->shared->affinity == 0)
+    c->shared->reserve_cores = ts__bool_attr(el, "reserve-cores");
+    if (c->shared->reserve_cores && c->shared->affinity == 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: reserve-cores=\"%s\" needs a cores= list "
                             "(the cores to reserve)", who, reserve);
@@ -1035,7 +1035,7 @@ static int add_component(builder *b, const xmlNode *el)
     c->zone = -1;
     c->replica_of = -1;
     c->site = -1;
-    c->detector = TS_DETECT_TIMEOUT;
+    c->shared->detector = TS_DETECT_TIMEOUT;
     c->shared->misses = DEFAULT_MISSES;
     c->shared->phi_threshold = DEFAULT_PHI;
     c->shared->weight = DEFAULT_WEIGHT;

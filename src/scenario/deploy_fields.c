@@ -557,22 +557,18 @@ void ts__component_fini(ts_scenario_component *c)
          * fields (fleet_expand.c) */
         c->id = NULL;
         c->shared = NULL;
-        c->versions = NULL;
-        c->n_versions = 0;
         return;
     }
     ts_free(c->id);
     c->id = NULL;
     if (c->shared) {
+        for (size_t i = 0; i < c->shared->n_versions; i++)
+            ts_free(c->shared->versions[i].id);
+        ts_free(c->shared->versions);
         safety_fini(c->shared->safety);
         ts_free(c->shared->exec_dist); /* the whole ts__component_shape */
     }
     c->shared = NULL;
-    for (size_t i = 0; i < c->n_versions; i++)
-        ts_free(c->versions[i].id);
-    ts_free(c->versions);
-    c->versions = NULL;
-    c->n_versions = 0;
 }
 
 int ts__component_copy(ts_scenario_component *dst,
@@ -581,8 +577,6 @@ int ts__component_copy(ts_scenario_component *dst,
     *dst = *src;
     dst->id = NULL;
     dst->shared = NULL;
-    dst->versions = NULL;
-    dst->n_versions = 0;
     if (ts__component_shape_new(dst))
         return TS_ENOMEM;
     /* the scalars; the pointers stay the new shape's own */
@@ -591,20 +585,22 @@ int ts__component_copy(ts_scenario_component *dst,
     *dst->shared = *src->shared;
     dst->shared->exec_dist = dist;
     dst->shared->safety = safety;
+    dst->shared->versions = NULL; /* its own copy below */
+    dst->shared->n_versions = 0;
     *dist = *src->shared->exec_dist;
     dst->id = ts_strdup(id);
     if (!dst->id || safety_copy(safety, src->shared->safety))
         return TS_ENOMEM;
-    if (src->n_versions == 0)
+    if (src->shared->n_versions == 0)
         return TS_OK;
-    dst->versions = ts_calloc(src->n_versions, sizeof *dst->versions);
-    if (!dst->versions)
+    dst->shared->versions = ts_calloc(src->shared->n_versions, sizeof *dst->shared->versions);
+    if (!dst->shared->versions)
         return TS_ENOMEM;
-    for (size_t i = 0; i < src->n_versions; i++) {
-        dst->versions[i] = src->versions[i];
-        dst->n_versions = i + 1;
-        dst->versions[i].id = ts_strdup(src->versions[i].id);
-        if (!dst->versions[i].id)
+    for (size_t i = 0; i < src->shared->n_versions; i++) {
+        dst->shared->versions[i] = src->shared->versions[i];
+        dst->shared->n_versions = i + 1;
+        dst->shared->versions[i].id = ts_strdup(src->shared->versions[i].id);
+        if (!dst->shared->versions[i].id)
             return TS_ENOMEM;
     }
     return TS_OK;
@@ -677,22 +673,22 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
     c->shared->memory_bytes = pr->shared->memory_bytes;
     c->shared->gpus = pr->shared->gpus;
     c->shared->gpu_exec_ns = pr->shared->gpu_exec_ns;
-    c->policy = pr->policy;
+    c->shared->policy = pr->shared->policy;
     c->shared->weight = pr->shared->weight;
     c->shared->flags = pr->shared->flags;
     c->zone = pr->zone;
     c->site = pr->site;
-    c->isolation = pr->isolation;
-    c->core_redundancy = pr->core_redundancy;
-    c->needed = pr->needed;
+    c->shared->isolation = pr->shared->isolation;
+    c->shared->core_redundancy = pr->shared->core_redundancy;
+    c->shared->needed = pr->shared->needed;
     c->backup_of = p;
 
     const char *standby = ts__attr(el, "standby");
-    c->standby = !standby                       ? TS_STANDBY_HOT
+    c->shared->standby = !standby                       ? TS_STANDBY_HOT
                  : ts__token_eq(standby, "warm") ? TS_STANDBY_WARM
                  : ts__token_eq(standby, "cold") ? TS_STANDBY_COLD
                                                  : TS_STANDBY_HOT;
-    c->shared->takeover_ns = TAKEOVER_DEFAULT_NS[c->standby];
+    c->shared->takeover_ns = TAKEOVER_DEFAULT_NS[c->shared->standby];
     return ts__bquantity(b, el, "takeover", TS__Q_TIME, &c->shared->takeover_ns, NULL,
                          NULL);
 }
@@ -766,7 +762,7 @@ static int component_monitoring(ts__builder *b, const xmlNode *el,
         return ts__bpositive(b, el, "heartbeat");
     const char *det = ts__attr(el, "detector");
     if (det)
-        c->detector = ts__token_eq(det, "phi") ? TS_DETECT_PHI
+        c->shared->detector = ts__token_eq(det, "phi") ? TS_DETECT_PHI
                                                : TS_DETECT_TIMEOUT;
     if (ts__int_attr(el, "misses", &c->shared->misses) && c->shared->misses < 1)
         return err_at(b, TS_EINVAL, el,
@@ -784,7 +780,7 @@ static int component_monitoring(ts__builder *b, const xmlNode *el,
     if (rc)
         return rc;
     if (ts__attr(el, "core-redundancy"))
-        c->core_redundancy = ts__bool_attr(el, "core-redundancy");
+        c->shared->core_redundancy = ts__bool_attr(el, "core-redundancy");
     return TS_OK;
 }
 
@@ -793,12 +789,12 @@ static int component_policy(ts__builder *b, const xmlNode *el,
                             ts_scenario_component *c)
 {
     if (ts__attr(el, "needed"))
-        c->needed = ts__bool_attr(el, "needed");
+        c->shared->needed = ts__bool_attr(el, "needed");
     if (c->shared->flags & TS_FLAG_SAFETY_CRITICAL)
-        c->needed = 1;
+        c->shared->needed = 1;
     const char *iso = ts__attr(el, "isolation");
     if (iso)
-        c->isolation = ts__token_eq(iso, "core")      ? TS_ISOLATION_CORE
+        c->shared->isolation = ts__token_eq(iso, "core")      ? TS_ISOLATION_CORE
                        : ts__token_eq(iso, "node")    ? TS_ISOLATION_NODE
                        : ts__token_eq(iso, "highest") ? TS_ISOLATION_HIGHEST
                                                       : TS_ISOLATION_NONE;
@@ -898,12 +894,12 @@ static int component_versions(ts__builder *b, const xmlNode *el,
     size_t n = 1;
     for (const xmlNode *v = ts__first_child(el); v; v = ts__next_sibling(v))
         n += named(v, "version");
-    c->versions = ts_calloc(n, sizeof *c->versions);
-    if (!c->versions)
+    c->shared->versions = ts_calloc(n, sizeof *c->shared->versions);
+    if (!c->shared->versions)
         return ts__oom(b, line);
     const char *own = ts__attr(el, "version");
-    ts_scenario_version *v0 = &c->versions[0];
-    c->n_versions = 1;
+    ts_scenario_version *v0 = &c->shared->versions[0];
+    c->shared->n_versions = 1;
     v0->id = ts_strdup(own ? own : "v1");
     if (!v0->id)
         return ts__oom(b, line);
@@ -917,16 +913,16 @@ static int component_versions(ts__builder *b, const xmlNode *el,
         if (!named(v, "version"))
             continue;
         const char *id = ts__attr(v, "id");
-        for (size_t i = 0; i < c->n_versions; i++)
-            if (strcmp(c->versions[i].id, id) == 0)
+        for (size_t i = 0; i < c->shared->n_versions; i++)
+            if (strcmp(c->shared->versions[i].id, id) == 0)
                 return err_at(b, TS_EINVAL, v,
                               "component %s: version \"%s\" is declared "
                               "twice (%s at line %d)", c->id, id,
                               i == 0 ? "it is the component's own version, "
                                        "set by version= or \"v1\","
                                      : "the first",
-                              c->versions[i].line);
-        ts_scenario_version *out = &c->versions[c->n_versions++];
+                              c->shared->versions[i].line);
+        ts_scenario_version *out = &c->shared->versions[c->shared->n_versions++];
         out->line = ts__line(v);
         out->id = ts_strdup(id);
         if (!out->id)
@@ -999,7 +995,7 @@ int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
     if (rc)
         return rc;
     if (c->backup_of >= 0 && c->pin >= 0 &&
-        c->pin == s->components[c->backup_of].pin && !c->core_redundancy)
+        c->pin == s->components[c->backup_of].pin && !c->shared->core_redundancy)
         return err_at(b, TS_EINVAL, el,
                       "component %s: node=\"%s\" is where its primary %s "
                       "runs; a backup needs another node, unless the "
@@ -1286,15 +1282,15 @@ static int add_rollout(ts__builder *b, const xmlNode *el)
     if (!r->component)
         return ts__oom(b, line);
     const char *to = ts__attr(el, "to");
-    for (size_t i = 0; i < c->n_versions; i++)
-        if (strcmp(c->versions[i].id, to) == 0)
+    for (size_t i = 0; i < c->shared->n_versions; i++)
+        if (strcmp(c->shared->versions[i].id, to) == 0)
             r->to_version = (int)i;
     if (r->to_version < 0) {
         char names[400] = "";
-        for (size_t i = 0, used = 0; i < c->n_versions && used < sizeof names;
+        for (size_t i = 0, used = 0; i < c->shared->n_versions && used < sizeof names;
              i++) {
             int w = snprintf(names + used, sizeof names - used, "%s%s",
-                             i ? ", " : "", c->versions[i].id);
+                             i ? ", " : "", c->shared->versions[i].id);
             if (w < 0)
                 break;
             used += (size_t)w;

@@ -72,7 +72,7 @@ static ts_fd_desc detector_of(const ts_scenario_component *c)
 {
     ts_fd_desc d;
     memset(&d, 0, sizeof d);
-    d.kind = c->detector == TS_DETECT_PHI ? TS_FD_PHI : TS_FD_TIMEOUT;
+    d.kind = c->shared->detector == TS_DETECT_PHI ? TS_FD_PHI : TS_FD_TIMEOUT;
     d.period_ns = c->shared->heartbeat_ns;
     d.misses = c->shared->misses;
     d.phi_threshold = c->shared->phi_threshold;
@@ -101,7 +101,7 @@ static int robot_of(const ts__agents *a, int c)
  * without it. */
 static int needed(const ts_scenario_component *sc)
 {
-    return sc->needed && sc->backup_of < 0;
+    return sc->shared->needed && sc->backup_of < 0;
 }
 
 static int safe_site(const ts_scenario *s, int site)
@@ -207,7 +207,7 @@ static int build_groups(ts__agents *a, ts_error *err)
         for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
             int b = a->backups[k];
             members[n++] = (ts_fo_member_desc){b, plan->node_of[b],
-                                               standby_of(s->components[b].standby),
+                                               standby_of(s->components[b].shared->standby),
                                                s->components[b].shared->takeover_ns};
         }
         if (n < 2)
@@ -270,7 +270,7 @@ static int build_senders(ts__agents *a, ts_error *err)
         size_t count = 0;
         for (size_t c = 0; c < nc && rc == TS_OK; c++) {
             const ts_scenario_component *sc = &s->components[c];
-            if (!sc->needed || sc->backup_of >= 0 || sc->shared->heartbeat_ns <= 0)
+            if (!sc->shared->needed || sc->backup_of >= 0 || sc->shared->heartbeat_ns <= 0)
                 continue;
             size_t n = supervisors_of(a, (int)c, agents);
             int grouped = a->group_of[c] >= 0;
@@ -603,8 +603,8 @@ static int build_rollouts(ts__agents *a, ts_error *err)
             .n_robots = n,
             .from_version = 0,
             .to_version = ro->to_version,
-            .from_label = tc->n_versions ? tc->versions[0].id : NULL,
-            .to_label = (size_t)ro->to_version < tc->n_versions ? tc->versions[ro->to_version].id
+            .from_label = tc->shared->n_versions ? tc->shared->versions[0].id : NULL,
+            .to_label = (size_t)ro->to_version < tc->shared->n_versions ? tc->shared->versions[ro->to_version].id
                                                                  : NULL,
             .start_ns = ro->start_ns,
             .canaries = ro->canaries,

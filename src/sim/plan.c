@@ -172,9 +172,9 @@ static void place_components(const ts_scenario *s, ts_place_component *comps)
         pc->memory_bytes = c->shared->memory_bytes;
         pc->gpus = c->shared->gpus;
         pc->pin = c->pin;
-        pc->isolation = (ts_place_isolation)c->isolation;
+        pc->isolation = (ts_place_isolation)c->shared->isolation;
         pc->backup_of = c->backup_of;
-        pc->core_redundancy = c->core_redundancy;
+        pc->core_redundancy = c->shared->core_redundancy;
         pc->replica_of = c->replica_of;
     }
 }

@@ -377,8 +377,8 @@ static int cur_changes_exec(const ts__rts *r, int c)
     const ts_rt_component_state *cur = &r->component[c];
     if (cur->safety_mode && sc->shared->safety->exec_ns)
         return 1;
-    if (cur->version > 0 && (size_t)cur->version < sc->n_versions) {
-        const ts_scenario_version *v = &sc->versions[cur->version];
+    if (cur->version > 0 && (size_t)cur->version < sc->shared->n_versions) {
+        const ts_scenario_version *v = &sc->shared->versions[cur->version];
         return v->exec_ns != sc->shared->exec_ns || v->exec_min_ns != sc->shared->exec_min_ns;
     }
     return 0;
@@ -393,8 +393,8 @@ static void apply_timing(ts__rts *r, int c, const ts_rt_component_state *st)
      * replaced distribution is not restored on the way back: the compute
      * model keeps one range. */
     ts_time period = sc->shared->period_ns, lo = 0, hi = 0;
-    if (st->version > 0 && (size_t)st->version < sc->n_versions) {
-        const ts_scenario_version *v = &sc->versions[st->version];
+    if (st->version > 0 && (size_t)st->version < sc->shared->n_versions) {
+        const ts_scenario_version *v = &sc->shared->versions[st->version];
         if (v->period_ns)
             period = v->period_ns;
         if (v->exec_ns != sc->shared->exec_ns || v->exec_min_ns != sc->shared->exec_min_ns) {

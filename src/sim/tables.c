@@ -122,12 +122,12 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
         comps[i].gpus = c->shared->gpus;
         comps[i].priority = c->shared->priority;
         comps[i].robot = robot_of(w, (int)i);
-        comps[i].needed = c->needed;
+        comps[i].needed = c->shared->needed;
         comps[i].backup_of = c->backup_of;
         comps[i].replica_of = c->replica_of;
-        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->isolation));
+        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->shared->isolation));
         copy_name(comps[i].zone, sizeof comps[i].zone, c->zone >= 0 ? s->zones[c->zone].id : "");
-        comps[i].n_versions = c->n_versions ? (int32_t)c->n_versions : 1;
+        comps[i].n_versions = c->shared->n_versions ? (int32_t)c->shared->n_versions : 1;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_components(w->trace, comps, s->n_components, err);

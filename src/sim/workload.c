@@ -97,7 +97,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         /* Cores the placement reserved (safety-critical, isolation) pin
          * the component there and keep everything else off them. */
         uint64_t affinity = c->shared->affinity;
-        int reserve = c->reserve_cores;
+        int reserve = c->shared->reserve_cores;
         if (plan->placement[i].core_mask && !affinity) {
             affinity = plan->placement[i].core_mask;
             reserve = 1;
@@ -110,7 +110,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .deadline = c->shared->deadline_ns,
             .exec_min = c->shared->exec_min_ns,
             .exec_max = c->shared->exec_ns,
-            .policy = c->policy,
+            .policy = c->shared->policy,
             .weight = c->shared->weight,
             .affinity = affinity,
             .reserve_cores = reserve,

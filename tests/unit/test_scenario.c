@@ -301,10 +301,10 @@ static void test_humanoid_basic(void **state)
     }
     for (size_t i = 0; i < s->n_components; i++) {
         assert_int_equal(s->components[i].shared->exec_dist->kind, TS_DIST_NONE);
-        assert_int_equal(s->components[i].policy, 0);
+        assert_int_equal(s->components[i].shared->policy, 0);
         assert_int_equal(s->components[i].shared->weight, 1024);
         assert_true(s->components[i].shared->affinity == 0);
-        assert_int_equal(s->components[i].reserve_cores, 0);
+        assert_int_equal(s->components[i].shared->reserve_cores, 0);
         assert_true(s->components[i].shared->gpu_exec_ns == 0);
     }
 
@@ -1066,16 +1066,16 @@ static void test_full_format(void **state)
     /* unbounded: exec_ns is the mean (truncation at 0 is 8 sd away) */
     assert_true(c1->shared->exec_ns == 250000);
     assert_true(c1->shared->exec_min_ns == c1->shared->exec_ns);
-    assert_int_equal(c1->policy, 0);
+    assert_int_equal(c1->shared->policy, 0);
     assert_int_equal(c1->shared->priority, 80);
     assert_int_equal(c1->shared->weight, 2048);
     assert_true(c1->shared->affinity == 0x3);
-    assert_int_equal(c1->reserve_cores, 1);
+    assert_int_equal(c1->shared->reserve_cores, 1);
     assert_true(c1->shared->gpu_exec_ns == 2000000);
     assert_int_equal(c1->pin, 1);
 
     const ts_scenario_component *c2 = &s->components[1];
-    assert_int_equal(c2->policy, 1);
+    assert_int_equal(c2->shared->policy, 1);
     assert_int_equal(c2->shared->weight, 512);
     assert_true(c2->shared->affinity == UINT64_C(1) << 7);
     assert_int_equal(c2->shared->exec_dist->kind, TS_DIST_HISTOGRAM);
@@ -2096,14 +2096,14 @@ static void test_deploy_elements(void **state)
 
     const ts_scenario_component *p = &s->components[0];
     assert_int_equal(p->backup_of, -1);
-    assert_int_equal(p->detector, TS_DETECT_PHI);
+    assert_int_equal(p->shared->detector, TS_DETECT_PHI);
     assert_true(p->shared->heartbeat_ns == 2 * MS_NS);
     assert_int_equal(p->shared->misses, 3);
     assert_true(p->shared->phi_threshold == 6.5);
     assert_true(p->shared->failover_budget_ns == 10 * MS_NS);
-    assert_int_equal(p->core_redundancy, 1);
-    assert_int_equal(p->needed, 1); /* safety-critical */
-    assert_int_equal(p->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(p->shared->core_redundancy, 1);
+    assert_int_equal(p->shared->needed, 1); /* safety-critical */
+    assert_int_equal(p->shared->isolation, TS_ISOLATION_HIGHEST);
     assert_int_equal(p->zone, 0);
     assert_int_equal(p->replica_of, -1);
     assert_int_equal(p->site, 0);
@@ -2115,32 +2115,32 @@ static void test_deploy_elements(void **state)
     assert_string_equal(p->shared->safety->param_names[1], "gait");
     assert_string_equal(p->shared->safety->param_values[1], "crawl");
     /* versions: the declared one as v1, then v2 and v3 as written */
-    assert_int_equal(p->n_versions, 3);
-    assert_string_equal(p->versions[0].id, "v1");
-    assert_true(p->versions[0].period_ns == 5 * MS_NS);
-    assert_true(p->versions[0].exec_ns == 100000);
-    assert_true(p->versions[0].exec_min_ns == 100000);
-    assert_true(p->versions[0].cpu_millicores == 250);
-    assert_true(p->versions[0].memory_bytes == 64 * MiB);
-    assert_int_equal(p->versions[0].line, 30);
-    assert_string_equal(p->versions[1].id, "v2");
-    assert_true(p->versions[1].period_ns == 33333333);
-    assert_true(p->versions[1].exec_ns == 15 * MS_NS);
-    assert_true(p->versions[1].exec_min_ns == 12 * MS_NS);
-    assert_true(p->versions[1].cpu_millicores == 2000);
-    assert_true(p->versions[1].memory_bytes == GiB);
-    assert_int_equal(p->versions[1].line, 39);
-    assert_string_equal(p->versions[2].id, "v3");
-    assert_true(p->versions[2].period_ns == 0); /* unchanged */
-    assert_true(p->versions[2].exec_ns == 90000);
-    assert_true(p->versions[2].exec_min_ns == 90000); /* as exec */
-    assert_true(p->versions[2].cpu_millicores == 0);
+    assert_int_equal(p->shared->n_versions, 3);
+    assert_string_equal(p->shared->versions[0].id, "v1");
+    assert_true(p->shared->versions[0].period_ns == 5 * MS_NS);
+    assert_true(p->shared->versions[0].exec_ns == 100000);
+    assert_true(p->shared->versions[0].exec_min_ns == 100000);
+    assert_true(p->shared->versions[0].cpu_millicores == 250);
+    assert_true(p->shared->versions[0].memory_bytes == 64 * MiB);
+    assert_int_equal(p->shared->versions[0].line, 30);
+    assert_string_equal(p->shared->versions[1].id, "v2");
+    assert_true(p->shared->versions[1].period_ns == 33333333);
+    assert_true(p->shared->versions[1].exec_ns == 15 * MS_NS);
+    assert_true(p->shared->versions[1].exec_min_ns == 12 * MS_NS);
+    assert_true(p->shared->versions[1].cpu_millicores == 2000);
+    assert_true(p->shared->versions[1].memory_bytes == GiB);
+    assert_int_equal(p->shared->versions[1].line, 39);
+    assert_string_equal(p->shared->versions[2].id, "v3");
+    assert_true(p->shared->versions[2].period_ns == 0); /* unchanged */
+    assert_true(p->shared->versions[2].exec_ns == 90000);
+    assert_true(p->shared->versions[2].exec_min_ns == 90000); /* as exec */
+    assert_true(p->shared->versions[2].cpu_millicores == 0);
 
     /* a warm backup: everything from its primary but the pin; its own
      * copy of the safety mode */
     const ts_scenario_component *b = &s->components[1];
     assert_int_equal(b->backup_of, 0);
-    assert_int_equal(b->standby, TS_STANDBY_WARM);
+    assert_int_equal(b->shared->standby, TS_STANDBY_WARM);
     assert_true(b->shared->takeover_ns == 5 * MS_NS);
     assert_true(b->shared->period_ns == 5 * MS_NS);
     assert_true(b->shared->deadline_ns == 5 * MS_NS);
@@ -2154,31 +2154,31 @@ static void test_deploy_elements(void **state)
     assert_int_equal(b->pin, ts_scenario_find_node(s, "h1_rt"));
     assert_int_equal(b->zone, 0);
     assert_int_equal(b->site, 0);
-    assert_int_equal(b->isolation, TS_ISOLATION_HIGHEST);
-    assert_int_equal(b->core_redundancy, 1);
-    assert_int_equal(b->needed, 1);
+    assert_int_equal(b->shared->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(b->shared->core_redundancy, 1);
+    assert_int_equal(b->shared->needed, 1);
     assert_true(b->shared->heartbeat_ns == 0); /* the primary's to give */
     assert_int_equal(b->shared->misses, 3);
     assert_true(b->shared->safety->period_ns == 10 * MS_NS);
     assert_int_equal(b->shared->safety->n_params, 2);
     assert_ptr_not_equal(b->shared->safety->param_names, p->shared->safety->param_names);
     assert_string_equal(b->shared->safety->param_values[1], "crawl");
-    assert_int_equal(b->n_versions, 1);
-    assert_string_equal(b->versions[0].id, "v1");
-    assert_true(b->versions[0].period_ns == 5 * MS_NS);
+    assert_int_equal(b->shared->n_versions, 1);
+    assert_string_equal(b->shared->versions[0].id, "v1");
+    assert_true(b->shared->versions[0].period_ns == 5 * MS_NS);
 
     /* a cold backup with its own timing, zone and safety mode; needed
      * stays implied by the inherited safety-critical flag */
     const ts_scenario_component *c = &s->components[2];
     assert_int_equal(c->backup_of, 0);
-    assert_int_equal(c->standby, TS_STANDBY_COLD);
+    assert_int_equal(c->shared->standby, TS_STANDBY_COLD);
     assert_true(c->shared->takeover_ns == MS_NS);
     assert_true(c->shared->period_ns == 10 * MS_NS);
     assert_true(c->shared->deadline_ns == 10 * MS_NS);
     assert_true(c->shared->exec_ns == 200000);
     assert_true(c->shared->exec_min_ns == 200000);
     assert_int_equal(c->zone, 1);
-    assert_int_equal(c->needed, 1);
+    assert_int_equal(c->shared->needed, 1);
     assert_true(c->shared->affinity == 2);
     assert_true(c->shared->safety->period_ns == 0);
     assert_true(c->shared->safety->exec_ns == 50000);
@@ -2192,26 +2192,26 @@ static void test_deploy_elements(void **state)
         assert_true(d->shared->exec_ns == 10 * MS_NS);
         assert_int_equal(d->shared->flags, TS_FLAG_COMPUTATION_HEAVY);
         assert_int_equal(d->zone, 1);
-        assert_int_equal(d->needed, 1);
+        assert_int_equal(d->shared->needed, 1);
         assert_int_equal(d->shared->misses, 5);
         assert_true(d->shared->heartbeat_ns == 10 * MS_NS);
-        assert_int_equal(d->detector, TS_DETECT_TIMEOUT);
+        assert_int_equal(d->shared->detector, TS_DETECT_TIMEOUT);
         assert_true(d->shared->phi_threshold == 8);
-        assert_int_equal(d->isolation, TS_ISOLATION_NODE);
+        assert_int_equal(d->shared->isolation, TS_ISOLATION_NODE);
         assert_int_equal(d->pin, -1);
         assert_int_equal(d->site, -1);
-        assert_int_equal(d->n_versions, 1);
-        assert_string_equal(d->versions[0].id, "r1.0");
+        assert_int_equal(d->shared->n_versions, 1);
+        assert_string_equal(d->shared->versions[0].id, "r1.0");
         assert_int_equal(d->line, 50);
     }
     /* defaults elsewhere; a pin on a robot's node makes it that robot's */
     const ts_scenario_component *v = &s->components[6];
     assert_int_equal(v->site, 0);
-    assert_int_equal(v->needed, 0);
-    assert_int_equal(v->isolation, TS_ISOLATION_NONE);
+    assert_int_equal(v->shared->needed, 0);
+    assert_int_equal(v->shared->isolation, TS_ISOLATION_NONE);
     assert_int_equal(v->replica_of, -1);
     assert_int_equal(v->backup_of, -1);
-    assert_int_equal(v->standby, TS_STANDBY_HOT);
+    assert_int_equal(v->shared->standby, TS_STANDBY_HOT);
     assert_true(v->shared->takeover_ns == 0);
     assert_int_equal(v->shared->weight, 1024);
     assert_int_equal(s->components[7].site, 1);
@@ -2501,15 +2501,15 @@ static void test_fleet_expansion(void **state)
         assert_int_equal(c->fleet_template, tmpl);
     }
     const ts_scenario_component *cam2 = &s->components[14];
-    assert_int_equal(cam2->n_versions, 2);
-    assert_string_equal(cam2->versions[1].id, "v2");
-    assert_true(cam2->versions[1].exec_ns == 3 * MS_NS);
+    assert_int_equal(cam2->shared->n_versions, 2);
+    assert_string_equal(cam2->shared->versions[1].id, "v2");
+    assert_true(cam2->shared->versions[1].exec_ns == 3 * MS_NS);
     /* a copy reads its template's versions rather than a copy of them */
-    assert_ptr_equal(cam2->versions, s->components[2].versions);
+    assert_ptr_equal(cam2->shared->versions, s->components[2].shared->versions);
     assert_int_equal(cam2->line, 27);
     assert_true(s->components[13].shared->heartbeat_ns == 0);
     assert_true(s->components[12].shared->heartbeat_ns == MS_NS);
-    assert_int_equal(s->components[13].standby, TS_STANDBY_HOT);
+    assert_int_equal(s->components[13].shared->standby, TS_STANDBY_HOT);
 
     /* topics: those a copied component uses; coord and archive stay
      * shared; arch (cloud only) is not copied */

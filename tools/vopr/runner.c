@@ -29,7 +29,7 @@ static int64_t detect_of(const ts_scenario_component *c)
 {
     if (c->shared->heartbeat_ns <= 0)
         return 0;
-    if (c->detector == TS_DETECT_PHI)
+    if (c->shared->detector == TS_DETECT_PHI)
         return 10 * c->shared->heartbeat_ns;
     return (int64_t)c->shared->misses * c->shared->heartbeat_ns;
 }
