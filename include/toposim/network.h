@@ -380,6 +380,16 @@ typedef struct ts_link_counters {
 void ts_network_counters(const ts_network *net, int directed_hop,
                          ts_link_counters *out);
 
+/* A directed hop gets its state when it first carries a message, draws at
+ * random or takes an extra latency; until then every counter above is
+ * zero. ts_network_hop_rank says where a hop's state came in that order
+ * (0, 1, ... in order of first use; -1: none yet, or a bad index) and
+ * ts_network_hop_ranks how many hops have one, so that a caller keeps its
+ * own per-hop data only for the hops that have state (in a fleet most
+ * links carry traffic one way only). A rank never changes once given. */
+int ts_network_hop_rank(const ts_network *net, int directed_hop);
+size_t ts_network_hop_ranks(const ts_network *net);
+
 /* Fills *out with medium m's shared transmitter: the sums over its hops
  * (one pass over all hops), its own busy time and queue (a message lost to
  * a link going down counts for the air time it had used by then); up is 1

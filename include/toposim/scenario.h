@@ -202,55 +202,40 @@ typedef struct ts_scenario_version {
     int line;
 } ts_scenario_version;
 
-typedef struct ts_scenario_component {
-    char *id;
-    uint32_t flags;         /* TS_FLAG_* */
-    int priority;           /* larger runs first on its node; default 0 */
-    int64_t period_ns;      /* > 0: a job is released every period */
-    int64_t offset_ns;      /* first release, >= 0 */
-    int64_t deadline_ns;    /* relative deadline, defaults to the period */
-    int64_t exec_ns;        /* worst-case execution time, > 0 */
-    int64_t exec_min_ns;    /* execution times are uniform in [min, exec];
-                               equal to exec_ns when not given */
-    int64_t cpu_millicores; /* requested CPU, for placement */
-    int64_t memory_bytes;
-    int gpus;
-    int pin;                /* node index from node="...", or -1 */
-    /* Never NULL, like safety below; a fleet's copies point at their
-     * template's (the same on every robot, and 104 bytes a robot when
-     * copied). */
+/* What of a component is the same on every robot of a fleet (nothing
+ * changes it after the load): a fleet's copies point at their template's
+ * (168 bytes a robot when copied, and three pointers less). */
+typedef struct ts_scenario_component_shared {
+    /* Never NULL. */
     ts_dist *exec_dist;     /* <exec dist=...>: overrides exec/exec-min when
                                its kind is not NONE (exec_ns then holds its
                                largest value, or its mean when unbounded) */
+    ts_safety_mode *safety; /* parameters a backup serves with */
+    int64_t period_ns;      /* > 0: a job is released every period */
+    int64_t deadline_ns;    /* relative deadline, defaults to the period */
+    int64_t exec_ns;        /* worst-case execution time, > 0 */
+    int64_t memory_bytes;
+    uint32_t flags;         /* TS_FLAG_* */
+    int priority;           /* larger runs first on its node; default 0 */
+    int gpus;
+    int weight;             /* fair share weight; default 1024 */
+    int64_t exec_min_ns;    /* execution times are uniform in [min, exec];
+                               equal to exec_ns when not given */
+    int64_t cpu_millicores; /* requested CPU, for placement */
+    uint64_t affinity;      /* bit i: may run on core i; 0: any core */
+    int64_t offset_ns;      /* first release, >= 0 */
     int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
                                clock; 0: no GPU work */
-    uint64_t affinity;      /* bit i: may run on core i; 0: any core */
-
-    /* Redundancy: a backup names its primary; the primary carries the
-     * monitoring parameters. */
-    int backup_of;          /* primary's component index, or -1 */
-    int misses;             /* fixed timeout: missed heartbeats, default 3 */
     int64_t takeover_ns;    /* backups: time from the decision to serving;
                                defaults hot 0, warm 5 ms, cold 500 ms */
     int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */
     double phi_threshold;   /* phi-accrual threshold, default 8 */
     int64_t failover_budget_ns; /* fault -> backup serving; 0: none */
-    ts_safety_mode *safety; /* parameters a backup serves with */
-
-    int zone;               /* security zone index, or -1 */
-    int replica_of;         /* a service replica: the first replica's index,
-                               or -1 */
+    int misses;             /* fixed timeout: missed heartbeats, default 3 */
     ts_scenario_version *versions; /* versions[0] is the declared one */
-    int site;               /* robot it belongs to (fleet copies), or -1 */
-    int fleet_template;     /* in a fleet: the template component's index
-                               (its own for the template); else -1 */
-    int fleet_member;       /* in a fleet: the robot's number (0 for the
-                               template, K for the copy "_rK"); else -1 */
-    int line;
-    int weight;             /* fair share weight; default 1024 */
     uint32_t n_versions;    /* of versions (a handful, declared in the
                                document) */
-    /* Small values a byte each (a fleet has a struct per robot): */
+    /* Small values a byte each: */
     unsigned char policy;   /* 0: fifo (fixed priority, preemptive),
                                1: fair (weighted time sharing) */
     unsigned char reserve_cores; /* 1: its affinity cores run nothing else */
@@ -261,6 +246,28 @@ typedef struct ts_scenario_component {
                                not a core */
     unsigned char needed;   /* the robot needs it (safety-critical implies) */
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
+} ts_scenario_component_shared;
+
+typedef struct ts_scenario_component {
+    char *id;
+    /* Never NULL: timing, CPU and monitoring the same on every robot of
+     * a fleet (see above) */
+    ts_scenario_component_shared *shared;
+    int pin;                /* node index from node="...", or -1 */
+
+    /* Redundancy: a backup names its primary; the primary carries the
+     * monitoring parameters. */
+    int backup_of;          /* primary's component index, or -1 */
+    int zone;               /* security zone index, or -1 */
+
+    int replica_of;         /* a service replica: the first replica's index,
+                               or -1 */
+    int site;               /* robot it belongs to (fleet copies), or -1 */
+    int fleet_template;     /* in a fleet: the template component's index
+                               (its own for the template); else -1 */
+    int fleet_member;       /* in a fleet: the robot's number (0 for the
+                               template, K for the copy "_rK"); else -1 */
+    int line;
 } ts_scenario_component;
 
 /* A topic published by one component at the end of its jobs. */

@@ -44,11 +44,18 @@
 #include "toposim/topology.h"
 
 /* A medium's shared transmitter remembers what it has queued in a ring of
- * departures (messages of all its links, in transmission order). */
+ * departures (messages of all its links, in transmission order). The work
+ * left of a message on a medium, which a change of the medium's rate
+ * re-times, lives here and not in its packet slot: only a medium's
+ * messages need it, and at fleet scale a slot per robot is in flight on
+ * private links (24 of a slot's 168 bytes). */
 typedef struct backlog_entry {
     ts_time tx_end;
     int64_t bytes, packets;
     int slot;                 /* its message; still that one while tx_end > now */
+    ts_time seg_at;           /* the work below is what was left at seg_at */
+    uint64_t left_nb;         /* nanobits, exact; NB_INEXACT: use left_d */
+    double left_d;
 } backlog_entry;
 
 typedef struct tx_state {
@@ -157,9 +164,6 @@ typedef struct packet_slot {
     ts_time tx_end, ser;      /* ser: tx_end - ser is when it started */
     ts_time delay;            /* propagation on this hop, jitter included */
     ts_time arrival;          /* TS_TIME_MAX: never (no event) */
-    ts_time seg_at;           /* the work below is what was left at seg_at */
-    uint64_t left_nb;         /* nanobits, exact; NB_INEXACT: use left_d */
-    double left_d;
     ts_event_handle ev;       /* 0: none */
 } packet_slot;
 
@@ -334,8 +338,8 @@ static ts_time work_ns(uint64_t nb, double d, double bps)
     return v >= 0 && v < TIME_LIMIT_D ? (ts_time)v : TS_TIME_MAX;
 }
 
-/* Takes `elapsed` ns of sending at `bps` off the slot's work left. */
-static void work_advance(packet_slot *s, ts_time elapsed, double bps)
+/* Takes `elapsed` ns of sending at `bps` off the entry's work left. */
+static void work_advance(backlog_entry *s, ts_time elapsed, double bps)
 {
     if (elapsed <= 0)
         return;
@@ -446,7 +450,7 @@ static void emit(ts_network *net, ts_event_kind kind, int link, double value,
 /* Slots come in chunks of SLOT_CHUNK, added as messages in flight need
  * them: what stands unused is at most one chunk, where a doubled array
  * left up to half of itself (at 10,000 robots publishing at once, 6,000
- * slots of 184 bytes, now 168). Slot i is at chunk i / SLOT_CHUNK; chunks never
+ * slots of 184 bytes, now 144). Slot i is at chunk i / SLOT_CHUNK; chunks never
  * move. */
 #define SLOT_CHUNK_BITS 8
 #define SLOT_CHUNK ((size_t)1 << SLOT_CHUNK_BITS)
@@ -676,11 +680,14 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     ts_time *busy_until = m ? &m->tx.busy_until : &h->busy_until;
     double rate = m ? m->tx.rate_bps : cfg->rate_bps;
     ts_time arrival = 0;
+    ts_time seg_at = 0;       /* the work left, kept by a medium's ring */
+    uint64_t left_nb = 0;
+    double left_d = 0;
     if (!refused) {
         ts_time start = *busy_until > now ? *busy_until : now;
-        work_of(s->wire, &s->left_nb, &s->left_d);
-        s->seg_at = start;
-        s->ser = work_ns(s->left_nb, s->left_d, rate);
+        work_of(s->wire, &left_nb, &left_d);
+        seg_at = start;
+        s->ser = work_ns(left_nb, left_d, rate);
         s->tx_end = add_sat(start, s->ser);
         /* Loss first, then jitter: both from the hop's one stream, in
          * queue order, so a run is reproducible whatever else happens. */
@@ -722,7 +729,7 @@ static void enqueue(ts_network *net, int slot, int hi, hop_state *h)
     if (m) {
         m->tx.busy_scheduled = add_sat(m->tx.busy_scheduled, s->ser);
         m->ring[(m->ring_head + m->ring_count) % m->ring_cap] =
-            (backlog_entry){s->tx_end, s->wire, s->frags, slot};
+            (backlog_entry){s->tx_end, s->wire, s->frags, slot, seg_at, left_nb, left_d};
         m->ring_count++;
         m->backlog_bytes += s->wire;
         m->backlog_packets += s->frags;
@@ -1264,9 +1271,9 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
              * stays the span from its start, so the counters' part-way
              * arithmetic holds. */
             if (rerate) {
-                work_advance(s, now - s->seg_at, old_rate);
-                s->seg_at = now;
-                ts_time rest = work_ns(s->left_nb, s->left_d, m->tx.rate_bps);
+                work_advance(e, now - e->seg_at, old_rate);
+                e->seg_at = now;
+                ts_time rest = work_ns(e->left_nb, e->left_d, m->tx.rate_bps);
                 ser = add_sat(now - start, rest);
                 tx_end = add_sat(now, rest);
             } else {
@@ -1274,10 +1281,10 @@ static void retime_medium(ts_network *net, medium_state *m, ts_time now, double 
             }
         } else {
             start = t;
-            work_of(s->wire, &s->left_nb, &s->left_d);
-            s->seg_at = start;
+            work_of(s->wire, &e->left_nb, &e->left_d);
+            e->seg_at = start;
             if (rerate)
-                ser = work_ns(s->left_nb, s->left_d, m->tx.rate_bps);
+                ser = work_ns(e->left_nb, e->left_d, m->tx.rate_bps);
             tx_end = add_sat(start, ser);
         }
         /* Differences of two values in [0, TS_TIME_MAX] cannot overflow. */
@@ -1754,6 +1761,19 @@ void ts_network_counters(const ts_network *net, int directed_hop,
     out->busy_ns = h->own_scheduled - unsent;
     out->queue_bytes = bytes;
     out->queue_packets = packets;
+}
+
+int ts_network_hop_rank(const ts_network *net, int directed_hop)
+{
+    if (directed_hop < 0 || (size_t)directed_hop >= net->n_hops)
+        return -1;
+    /* hop_get numbers the states densely in the order it makes them */
+    return net->links[directed_hop / 2].hop[directed_hop % 2];
+}
+
+size_t ts_network_hop_ranks(const ts_network *net)
+{
+    return net->n_hop_states;
 }
 
 void ts_network_medium_counters(const ts_network *net, int medium,

@@ -862,18 +862,18 @@ static int component_exec(builder *b, const xmlNode *el,
         char dwho[360];
         snprintf(dwho, sizeof dwho, "%s <exec>", who);
         ts__at at = {b->L->err, b->file, dwho, b->L->owner};
-        rc = ts__dist_read(&at, dist, c->exec_dist);
+        rc = ts__dist_read(&at, dist, c->shared->exec_dist);
         if (rc)
             return rc;
         int dline = ts__line(dist);
-        if (c->exec_dist->kind == TS_DIST_NONE)
+        if (c->shared->exec_dist->kind == TS_DIST_NONE)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: dist=\"none\" gives no execution time "
                                 "(leave <exec> out and use exec=, or pick a "
                                 "distribution)", dwho);
-        double v = ts_dist_max(c->exec_dist);
+        double v = ts_dist_max(c->shared->exec_dist);
         if (!isfinite(v))
-            v = ts_dist_mean(c->exec_dist);
+            v = ts_dist_mean(c->shared->exec_dist);
         if (!isfinite(v))
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: the distribution has no finite mean "
@@ -882,15 +882,15 @@ static int component_exec(builder *b, const xmlNode *el,
         if (!(v < 9.2e18))
             return ts_error_set(b->L->err, TS_ERANGE, b->file, dline,
                                 "%s: execution time too long", dwho);
-        c->exec_ns = llround(v);
-        if (c->exec_ns <= 0)
+        c->shared->exec_ns = llround(v);
+        if (c->shared->exec_ns <= 0)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, dline,
                                 "%s: the execution time must be greater "
                                 "than 0 (its %s is 0)", dwho,
-                                isfinite(ts_dist_max(c->exec_dist))
+                                isfinite(ts_dist_max(c->shared->exec_dist))
                                     ? "largest value"
                                     : "mean");
-        c->exec_min_ns = c->exec_ns;
+        c->shared->exec_min_ns = c->shared->exec_ns;
         return TS_OK;
     }
 
@@ -908,35 +908,35 @@ static int component_exec(builder *b, const xmlNode *el,
             return rc;
         if (exec_ns <= 0)
             return ts__bpositive(b, el, "exec-min");
-        if (exec_ns > c->exec_ns) {
+        if (exec_ns > c->shared->exec_ns) {
             char e[32];
-            ts__format_ns(c->exec_ns, e, sizeof e);
+            ts__format_ns(c->shared->exec_ns, e, sizeof e);
             return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                 "%s: exec-min=\"%s\" is longer than the "
                                 "exec=%s it takes from its primary", who,
                                 ts__attr(el, "exec-min"), e);
         }
-        c->exec_min_ns = exec_ns;
+        c->shared->exec_min_ns = exec_ns;
         return TS_OK;
     }
-    c->exec_ns = exec_ns;
-    memset(c->exec_dist, 0, sizeof *c->exec_dist);
+    c->shared->exec_ns = exec_ns;
+    memset(c->shared->exec_dist, 0, sizeof *c->shared->exec_dist);
     if (!present)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no execution time given (set exec=\"...\", "
                             "the worst case, or add an <exec dist=...> "
                             "element)", who);
-    if (c->exec_ns <= 0)
+    if (c->shared->exec_ns <= 0)
         return ts__bpositive(b, el, "exec");
-    rc = ts__bquantity(b, el, "exec-min", TS__Q_TIME, &c->exec_min_ns, NULL,
+    rc = ts__bquantity(b, el, "exec-min", TS__Q_TIME, &c->shared->exec_min_ns, NULL,
                   &present);
     if (rc)
         return rc;
     if (!present)
-        c->exec_min_ns = c->exec_ns;
-    else if (c->exec_min_ns <= 0)
+        c->shared->exec_min_ns = c->shared->exec_ns;
+    else if (c->shared->exec_min_ns <= 0)
         return ts__bpositive(b, el, "exec-min");
-    else if (c->exec_min_ns > c->exec_ns)
+    else if (c->shared->exec_min_ns > c->shared->exec_ns)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: exec-min=\"%s\" is longer than exec=\"%s\" "
                             "(exec is the worst case, exec-min the best)",
@@ -954,8 +954,8 @@ static int component_scheduling(builder *b, const xmlNode *el,
     /* absent: fifo and the default weight, or a backup's inherited ones */
     const char *policy = ts__attr(el, "policy");
     if (policy)
-        c->policy = ts__token_eq(policy, "fair");
-    if (ts__int_attr(el, "weight", &c->weight) && c->weight <= 0)
+        c->shared->policy = ts__token_eq(policy, "fair");
+    if (ts__int_attr(el, "weight", &c->shared->weight) && c->shared->weight <= 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: weight=\"%s\" must be greater than 0 (its "
                             "share of CPU time against other fair "
@@ -973,11 +973,11 @@ static int component_scheduling(builder *b, const xmlNode *el,
         long core = strtol(p, &end, 10);
         p = end;
         uint64_t bit = UINT64_C(1) << core;
-        if (c->affinity & bit)
+        if (c->shared->affinity & bit)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                 "%s: cores=\"%s\" lists core %ld twice",
                                 who, cores, core);
-        c->affinity |= bit;
+        c->shared->affinity |= bit;
         if (c->pin >= 0 && core >= b->s->nodes[c->pin].cores)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                 "%s: cores=\"%s\" names core %ld, but node "
@@ -987,17 +987,17 @@ static int component_scheduling(builder *b, const xmlNode *el,
                                 b->s->nodes[c->pin].cores - 1);
     }
     const char *reserve = ts__attr(el, "reserve-cores");
-    c->reserve_cores = ts__bool_attr(el, "reserve-cores");
-    if (c->reserve_cores && c->affinity == 0)
+    c->shared->reserve_cores = ts__bool_attr(el, "reserve-cores");
+    if (c->shared->reserve_cores && c->shared->affinity == 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: reserve-cores=\"%s\" needs a cores= list "
                             "(the cores to reserve)", who, reserve);
 
-    int rc = ts__bquantity(b, el, "gpu-exec", TS__Q_TIME, &c->gpu_exec_ns, NULL,
+    int rc = ts__bquantity(b, el, "gpu-exec", TS__Q_TIME, &c->shared->gpu_exec_ns, NULL,
                       NULL);
     if (rc)
         return rc;
-    if (c->gpu_exec_ns > 0 && c->gpus < 1)
+    if (c->shared->gpu_exec_ns > 0 && c->shared->gpus < 1)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: gpu-exec=\"%s\" but the component asks for "
                             "no GPU (add gpus=\"1\")", who,
@@ -1035,10 +1035,10 @@ static int add_component(builder *b, const xmlNode *el)
     c->zone = -1;
     c->replica_of = -1;
     c->site = -1;
-    c->detector = TS_DETECT_TIMEOUT;
-    c->misses = DEFAULT_MISSES;
-    c->phi_threshold = DEFAULT_PHI;
-    c->weight = DEFAULT_WEIGHT;
+    c->shared->detector = TS_DETECT_TIMEOUT;
+    c->shared->misses = DEFAULT_MISSES;
+    c->shared->phi_threshold = DEFAULT_PHI;
+    c->shared->weight = DEFAULT_WEIGHT;
     c->id = ts_strdup(id);
     if (!c->id)
         return ts__oom(b, line);
@@ -1048,7 +1048,7 @@ static int add_component(builder *b, const xmlNode *el)
     if (rc)
         return rc;
     int backup = c->backup_of >= 0, has_rate;
-    rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL,
+    rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->shared->period_ns, NULL,
                        &has_rate);
     if (rc)
         return rc;
@@ -1060,29 +1060,29 @@ static int add_component(builder *b, const xmlNode *el)
     rc = component_exec(b, el, c, who);
     if (rc)
         return rc;
-    rc = ts__bquantity(b, el, "deadline", TS__Q_TIME, &c->deadline_ns, NULL,
+    rc = ts__bquantity(b, el, "deadline", TS__Q_TIME, &c->shared->deadline_ns, NULL,
                   &present);
     if (rc)
         return rc;
     if (!present) {
         /* a backup with its own rate gets its own period as deadline */
         if (!backup || has_rate)
-            c->deadline_ns = c->period_ns;
-    } else if (c->deadline_ns <= 0) {
+            c->shared->deadline_ns = c->shared->period_ns;
+    } else if (c->shared->deadline_ns <= 0) {
         return ts__bpositive(b, el, "deadline");
     }
-    rc = ts__bquantity(b, el, "offset", TS__Q_TIME, &c->offset_ns, NULL, NULL);
+    rc = ts__bquantity(b, el, "offset", TS__Q_TIME, &c->shared->offset_ns, NULL, NULL);
     if (!rc)
-        rc = ts__bquantity(b, el, "cpu", TS__Q_CPU, &c->cpu_millicores, NULL, NULL);
+        rc = ts__bquantity(b, el, "cpu", TS__Q_CPU, &c->shared->cpu_millicores, NULL, NULL);
     if (!rc)
-        rc = ts__bquantity(b, el, "memory", TS__Q_BYTES, &c->memory_bytes, NULL,
+        rc = ts__bquantity(b, el, "memory", TS__Q_BYTES, &c->shared->memory_bytes, NULL,
                       NULL);
     if (!rc)
-        rc = parse_flags(b, el, &c->flags);
+        rc = parse_flags(b, el, &c->shared->flags);
     if (rc)
         return rc;
-    ts__int_attr(el, "priority", &c->priority);
-    ts__int_attr(el, "gpus", &c->gpus);
+    ts__int_attr(el, "priority", &c->shared->priority);
+    ts__int_attr(el, "gpus", &c->shared->gpus);
 
     const char *pin = ts__attr(el, "node");
     if (pin) {
@@ -1198,10 +1198,10 @@ static int add_topic(builder *b, const xmlNode *el)
     if (rc)
         return rc;
     const ts_scenario_component *p = &s->components[t->publisher];
-    if (present && t->period_ns < p->period_ns) {
+    if (present && t->period_ns < p->shared->period_ns) {
         char tp[32], pp[32];
         ts__format_ns(t->period_ns, tp, sizeof tp);
-        ts__format_ns(p->period_ns, pp, sizeof pp);
+        ts__format_ns(p->shared->period_ns, pp, sizeof pp);
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: rate=\"%s\" (every %s) is faster than its "
                             "publisher %s runs (every %s); a topic is "

@@ -544,8 +544,9 @@ int ts__component_shape_new(ts_scenario_component *c)
     ts__component_shape *sh = ts_calloc(1, sizeof *sh);
     if (!sh)
         return TS_ENOMEM;
-    c->exec_dist = &sh->exec_dist; /* first member: it frees the block */
-    c->safety = &sh->safety;
+    c->shared = &sh->shared;
+    sh->shared.exec_dist = &sh->exec_dist; /* first member: it frees the block */
+    sh->shared.safety = &sh->safety;
     return TS_OK;
 }
 
@@ -553,27 +554,22 @@ void ts__component_fini(ts_scenario_component *c)
 {
     if (c->fleet_member > 0) {
         /* a fleet copy's id is in its site's block, and it reads its
-         * template's versions, distribution and safety mode
-         * (fleet_expand.c) */
+         * template's versions, distribution, safety mode and shared
+         * fields (fleet_expand.c) */
         c->id = NULL;
-        c->exec_dist = NULL;
-        c->safety = NULL;
-        c->versions = NULL;
-        c->n_versions = 0;
+        c->shared = NULL;
         return;
     }
     ts_free(c->id);
     c->id = NULL;
-    if (c->safety)
-        safety_fini(c->safety);
-    ts_free(c->exec_dist);      /* with c->safety (ts__component_shape) */
-    c->exec_dist = NULL;
-    c->safety = NULL;
-    for (size_t i = 0; i < c->n_versions; i++)
-        ts_free(c->versions[i].id);
-    ts_free(c->versions);
-    c->versions = NULL;
-    c->n_versions = 0;
+    if (c->shared) {
+        for (size_t i = 0; i < c->shared->n_versions; i++)
+            ts_free(c->shared->versions[i].id);
+        ts_free(c->shared->versions);
+        safety_fini(c->shared->safety);
+        ts_free(c->shared->exec_dist); /* the whole ts__component_shape */
+    }
+    c->shared = NULL;
 }
 
 int ts__component_copy(ts_scenario_component *dst,
@@ -581,26 +577,31 @@ int ts__component_copy(ts_scenario_component *dst,
 {
     *dst = *src;
     dst->id = NULL;
-    dst->exec_dist = NULL;
-    dst->safety = NULL;
-    dst->versions = NULL;
-    dst->n_versions = 0;
+    dst->shared = NULL;
     if (ts__component_shape_new(dst))
         return TS_ENOMEM;
-    *dst->exec_dist = *src->exec_dist;
+    /* the scalars; the pointers stay the new shape's own */
+    ts_dist *dist = dst->shared->exec_dist;
+    ts_safety_mode *safety = dst->shared->safety;
+    *dst->shared = *src->shared;
+    dst->shared->exec_dist = dist;
+    dst->shared->safety = safety;
+    dst->shared->versions = NULL; /* its own copy below */
+    dst->shared->n_versions = 0;
+    *dist = *src->shared->exec_dist;
     dst->id = ts_strdup(id);
-    if (!dst->id || safety_copy(dst->safety, src->safety))
+    if (!dst->id || safety_copy(safety, src->shared->safety))
         return TS_ENOMEM;
-    if (src->n_versions == 0)
+    if (src->shared->n_versions == 0)
         return TS_OK;
-    dst->versions = ts_calloc(src->n_versions, sizeof *dst->versions);
-    if (!dst->versions)
+    dst->shared->versions = ts_calloc(src->shared->n_versions, sizeof *dst->shared->versions);
+    if (!dst->shared->versions)
         return TS_ENOMEM;
-    for (size_t i = 0; i < src->n_versions; i++) {
-        dst->versions[i] = src->versions[i];
-        dst->n_versions = i + 1;
-        dst->versions[i].id = ts_strdup(src->versions[i].id);
-        if (!dst->versions[i].id)
+    for (size_t i = 0; i < src->shared->n_versions; i++) {
+        dst->shared->versions[i] = src->shared->versions[i];
+        dst->shared->n_versions = i + 1;
+        dst->shared->versions[i].id = ts_strdup(src->shared->versions[i].id);
+        if (!dst->shared->versions[i].id)
             return TS_ENOMEM;
     }
     return TS_OK;
@@ -662,34 +663,34 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
 
     /* What the backup takes from its primary unless it says otherwise.
      * Not the pin or the cores: a backup belongs elsewhere. */
-    c->period_ns = pr->period_ns;
-    c->offset_ns = pr->offset_ns;
-    c->deadline_ns = pr->deadline_ns;
-    c->exec_ns = pr->exec_ns;
-    c->exec_min_ns = pr->exec_min_ns;
-    *c->exec_dist = *pr->exec_dist;
-    c->priority = pr->priority;
-    c->cpu_millicores = pr->cpu_millicores;
-    c->memory_bytes = pr->memory_bytes;
-    c->gpus = pr->gpus;
-    c->gpu_exec_ns = pr->gpu_exec_ns;
-    c->policy = pr->policy;
-    c->weight = pr->weight;
-    c->flags = pr->flags;
+    c->shared->period_ns = pr->shared->period_ns;
+    c->shared->offset_ns = pr->shared->offset_ns;
+    c->shared->deadline_ns = pr->shared->deadline_ns;
+    c->shared->exec_ns = pr->shared->exec_ns;
+    c->shared->exec_min_ns = pr->shared->exec_min_ns;
+    *c->shared->exec_dist = *pr->shared->exec_dist;
+    c->shared->priority = pr->shared->priority;
+    c->shared->cpu_millicores = pr->shared->cpu_millicores;
+    c->shared->memory_bytes = pr->shared->memory_bytes;
+    c->shared->gpus = pr->shared->gpus;
+    c->shared->gpu_exec_ns = pr->shared->gpu_exec_ns;
+    c->shared->policy = pr->shared->policy;
+    c->shared->weight = pr->shared->weight;
+    c->shared->flags = pr->shared->flags;
     c->zone = pr->zone;
     c->site = pr->site;
-    c->isolation = pr->isolation;
-    c->core_redundancy = pr->core_redundancy;
-    c->needed = pr->needed;
+    c->shared->isolation = pr->shared->isolation;
+    c->shared->core_redundancy = pr->shared->core_redundancy;
+    c->shared->needed = pr->shared->needed;
     c->backup_of = p;
 
     const char *standby = ts__attr(el, "standby");
-    c->standby = !standby                       ? TS_STANDBY_HOT
+    c->shared->standby = !standby                       ? TS_STANDBY_HOT
                  : ts__token_eq(standby, "warm") ? TS_STANDBY_WARM
                  : ts__token_eq(standby, "cold") ? TS_STANDBY_COLD
                                                  : TS_STANDBY_HOT;
-    c->takeover_ns = TAKEOVER_DEFAULT_NS[c->standby];
-    return ts__bquantity(b, el, "takeover", TS__Q_TIME, &c->takeover_ns, NULL,
+    c->shared->takeover_ns = TAKEOVER_DEFAULT_NS[c->shared->standby];
+    return ts__bquantity(b, el, "takeover", TS__Q_TIME, &c->shared->takeover_ns, NULL,
                          NULL);
 }
 
@@ -701,7 +702,7 @@ int ts__check_backups(ts__builder *b)
         if (c->backup_of < 0)
             continue;
         const ts_scenario_component *p = &s->components[c->backup_of];
-        if (p->heartbeat_ns == 0)
+        if (p->shared->heartbeat_ns == 0)
             return ts_error_set(b->L->err, TS_EINVAL, b->file, p->line,
                                 "component %s has a backup (%s, line %d) but "
                                 "no heartbeat= (its backups could never "
@@ -754,33 +755,33 @@ static int component_monitoring(ts__builder *b, const xmlNode *el,
                                 ts_scenario_component *c)
 {
     int present;
-    int rc = ts__bquantity(b, el, "heartbeat", TS__Q_TIME, &c->heartbeat_ns,
+    int rc = ts__bquantity(b, el, "heartbeat", TS__Q_TIME, &c->shared->heartbeat_ns,
                            NULL, &present);
     if (rc)
         return rc;
-    if (present && c->heartbeat_ns <= 0)
+    if (present && c->shared->heartbeat_ns <= 0)
         return ts__bpositive(b, el, "heartbeat");
     const char *det = ts__attr(el, "detector");
     if (det)
-        c->detector = ts__token_eq(det, "phi") ? TS_DETECT_PHI
+        c->shared->detector = ts__token_eq(det, "phi") ? TS_DETECT_PHI
                                                : TS_DETECT_TIMEOUT;
-    if (ts__int_attr(el, "misses", &c->misses) && c->misses < 1)
+    if (ts__int_attr(el, "misses", &c->shared->misses) && c->shared->misses < 1)
         return err_at(b, TS_EINVAL, el,
                       "component %s: misses=\"%s\" must be at least 1 (the "
                       "heartbeats missed before a backup takes over)",
                       c->id, ts__attr(el, "misses"));
-    rc = ts__bquantity(b, el, "phi", TS__Q_NUMBER, NULL, &c->phi_threshold,
+    rc = ts__bquantity(b, el, "phi", TS__Q_NUMBER, NULL, &c->shared->phi_threshold,
                        &present);
     if (rc)
         return rc;
-    if (present && !(c->phi_threshold > 0))
+    if (present && !(c->shared->phi_threshold > 0))
         return ts__bpositive(b, el, "phi");
     rc = ts__bquantity(b, el, "failover-budget", TS__Q_TIME,
-                       &c->failover_budget_ns, NULL, NULL);
+                       &c->shared->failover_budget_ns, NULL, NULL);
     if (rc)
         return rc;
     if (ts__attr(el, "core-redundancy"))
-        c->core_redundancy = ts__bool_attr(el, "core-redundancy");
+        c->shared->core_redundancy = ts__bool_attr(el, "core-redundancy");
     return TS_OK;
 }
 
@@ -789,12 +790,12 @@ static int component_policy(ts__builder *b, const xmlNode *el,
                             ts_scenario_component *c)
 {
     if (ts__attr(el, "needed"))
-        c->needed = ts__bool_attr(el, "needed");
-    if (c->flags & TS_FLAG_SAFETY_CRITICAL)
-        c->needed = 1;
+        c->shared->needed = ts__bool_attr(el, "needed");
+    if (c->shared->flags & TS_FLAG_SAFETY_CRITICAL)
+        c->shared->needed = 1;
     const char *iso = ts__attr(el, "isolation");
     if (iso)
-        c->isolation = ts__token_eq(iso, "core")      ? TS_ISOLATION_CORE
+        c->shared->isolation = ts__token_eq(iso, "core")      ? TS_ISOLATION_CORE
                        : ts__token_eq(iso, "node")    ? TS_ISOLATION_NODE
                        : ts__token_eq(iso, "highest") ? TS_ISOLATION_HIGHEST
                                                       : TS_ISOLATION_NONE;
@@ -813,11 +814,11 @@ static int component_safety(ts__builder *b, const xmlNode *el,
     int line = ts__line(el);
     if (!sm) {
         if (c->backup_of >= 0 &&
-            safety_copy(c->safety, b->s->components[c->backup_of].safety))
+            safety_copy(c->shared->safety, b->s->components[c->backup_of].shared->safety))
             return ts__oom(b, line);
         return TS_OK;
     }
-    ts_safety_mode *m = c->safety;
+    ts_safety_mode *m = c->shared->safety;
     int present;
     int rc = ts__bquantity(b, sm, "rate", TS__Q_PERIOD, &m->period_ns, NULL,
                            NULL);
@@ -873,7 +874,7 @@ static int read_version(ts__builder *b, const xmlNode *v,
         return ts__bpositive(b, v, "exec-min");
     if (has_exec && !has_min)
         out->exec_min_ns = out->exec_ns; /* as on a component */
-    int64_t exec = has_exec ? out->exec_ns : c->exec_ns;
+    int64_t exec = has_exec ? out->exec_ns : c->shared->exec_ns;
     if (out->exec_min_ns > exec) {
         char e[32];
         ts__format_ns(exec, e, sizeof e);
@@ -894,35 +895,35 @@ static int component_versions(ts__builder *b, const xmlNode *el,
     size_t n = 1;
     for (const xmlNode *v = ts__first_child(el); v; v = ts__next_sibling(v))
         n += named(v, "version");
-    c->versions = ts_calloc(n, sizeof *c->versions);
-    if (!c->versions)
+    c->shared->versions = ts_calloc(n, sizeof *c->shared->versions);
+    if (!c->shared->versions)
         return ts__oom(b, line);
     const char *own = ts__attr(el, "version");
-    ts_scenario_version *v0 = &c->versions[0];
-    c->n_versions = 1;
+    ts_scenario_version *v0 = &c->shared->versions[0];
+    c->shared->n_versions = 1;
     v0->id = ts_strdup(own ? own : "v1");
     if (!v0->id)
         return ts__oom(b, line);
-    v0->period_ns = c->period_ns;
-    v0->exec_ns = c->exec_ns;
-    v0->exec_min_ns = c->exec_min_ns;
-    v0->cpu_millicores = c->cpu_millicores;
-    v0->memory_bytes = c->memory_bytes;
+    v0->period_ns = c->shared->period_ns;
+    v0->exec_ns = c->shared->exec_ns;
+    v0->exec_min_ns = c->shared->exec_min_ns;
+    v0->cpu_millicores = c->shared->cpu_millicores;
+    v0->memory_bytes = c->shared->memory_bytes;
     v0->line = line;
     for (const xmlNode *v = ts__first_child(el); v; v = ts__next_sibling(v)) {
         if (!named(v, "version"))
             continue;
         const char *id = ts__attr(v, "id");
-        for (size_t i = 0; i < c->n_versions; i++)
-            if (strcmp(c->versions[i].id, id) == 0)
+        for (size_t i = 0; i < c->shared->n_versions; i++)
+            if (strcmp(c->shared->versions[i].id, id) == 0)
                 return err_at(b, TS_EINVAL, v,
                               "component %s: version \"%s\" is declared "
                               "twice (%s at line %d)", c->id, id,
                               i == 0 ? "it is the component's own version, "
                                        "set by version= or \"v1\","
                                      : "the first",
-                              c->versions[i].line);
-        ts_scenario_version *out = &c->versions[c->n_versions++];
+                              c->shared->versions[i].line);
+        ts_scenario_version *out = &c->shared->versions[c->shared->n_versions++];
         out->line = ts__line(v);
         out->id = ts_strdup(id);
         if (!out->id)
@@ -995,7 +996,7 @@ int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
     if (rc)
         return rc;
     if (c->backup_of >= 0 && c->pin >= 0 &&
-        c->pin == s->components[c->backup_of].pin && !c->core_redundancy)
+        c->pin == s->components[c->backup_of].pin && !c->shared->core_redundancy)
         return err_at(b, TS_EINVAL, el,
                       "component %s: node=\"%s\" is where its primary %s "
                       "runs; a backup needs another node, unless the "
@@ -1282,15 +1283,15 @@ static int add_rollout(ts__builder *b, const xmlNode *el)
     if (!r->component)
         return ts__oom(b, line);
     const char *to = ts__attr(el, "to");
-    for (size_t i = 0; i < c->n_versions; i++)
-        if (strcmp(c->versions[i].id, to) == 0)
+    for (size_t i = 0; i < c->shared->n_versions; i++)
+        if (strcmp(c->shared->versions[i].id, to) == 0)
             r->to_version = (int)i;
     if (r->to_version < 0) {
         char names[400] = "";
-        for (size_t i = 0, used = 0; i < c->n_versions && used < sizeof names;
+        for (size_t i = 0, used = 0; i < c->shared->n_versions && used < sizeof names;
              i++) {
             int w = snprintf(names + used, sizeof names - used, "%s%s",
-                             i ? ", " : "", c->versions[i].id);
+                             i ? ", " : "", c->shared->versions[i].id);
             if (w < 0)
                 break;
             used += (size_t)w;

@@ -19,7 +19,8 @@
  *
  * What is the same on every robot is not copied: a copy points at its
  * template's model names, power and thermal models, link jitter and loss,
- * execution time distribution, safety mode, versions and topic QoS, and
+ * execution time distribution, safety mode, a component's monitoring,
+ * offset and GPU time, versions and topic QoS, and
  * nothing changes them after the load. A copy holds only its own struct
  * (the fields that differ, and the scalars) and its part of one block
  * with its ids and subscriber lists.
@@ -161,7 +162,7 @@ static int check_pins(expansion *e)
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
         if (c->site != e->f->template_site || c->pin >= 0 ||
-            !ts__robot_tier(c->flags))
+            !ts__robot_tier(c->shared->flags))
             continue;
         return ts_error_set(e->err, TS_EINVAL, e->file, c->line,
                             "component %s: robot %s is the template of "
@@ -353,8 +354,9 @@ static int copy_components(expansion *e, int k, int site)
         const ts_scenario_component *src = &s->components[e->comps[i]];
         int j = (int)s->n_components;
         ts_scenario_component *c = &s->components[s->n_components++];
-        /* A copy of the versions, the execution time distribution and the
-         * safety mode would be the same each time: the copy reads its
+        /* A copy of the versions, the execution time distribution, the
+         * safety mode and the shared fields (monitoring, offset, GPU
+         * time) would be the same each time: the copy reads its
          * template's (the same on every robot, and nothing changes them
          * after the load), which ts__component_fini knows by
          * fleet_member > 0. It is marked in the same step it is made, so

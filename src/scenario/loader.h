@@ -438,12 +438,13 @@ int ts__link_shape_new(ts_scenario_link *l);
  * block its copy's site id owns, and is not freed on its own, nor are the models, shape,
  * subscribers and model names it shares with its template (a
  * component knows it by fleet_member > 0). */
-/* A component's execution time distribution and safety mode: one
- * allocation, which its exec_dist pointer owns; a fleet copy's pointers
- * are its template's. */
+/* A component's execution time distribution, safety mode and shared
+ * fields: one allocation, which its exec_dist pointer owns; a fleet
+ * copy's pointers are its template's. */
 typedef struct ts__component_shape {
     ts_dist exec_dist;
     ts_safety_mode safety;
+    ts_scenario_component_shared shared;
 } ts__component_shape;
 
 /* Gives a new component its own shape, zeroed; TS_ENOMEM. */

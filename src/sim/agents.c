@@ -72,10 +72,10 @@ static ts_fd_desc detector_of(const ts_scenario_component *c)
 {
     ts_fd_desc d;
     memset(&d, 0, sizeof d);
-    d.kind = c->detector == TS_DETECT_PHI ? TS_FD_PHI : TS_FD_TIMEOUT;
-    d.period_ns = c->heartbeat_ns;
-    d.misses = c->misses;
-    d.phi_threshold = c->phi_threshold;
+    d.kind = c->shared->detector == TS_DETECT_PHI ? TS_FD_PHI : TS_FD_TIMEOUT;
+    d.period_ns = c->shared->heartbeat_ns;
+    d.misses = c->shared->misses;
+    d.phi_threshold = c->shared->phi_threshold;
     return d;
 }
 
@@ -101,7 +101,7 @@ static int robot_of(const ts__agents *a, int c)
  * without it. */
 static int needed(const ts_scenario_component *sc)
 {
-    return sc->needed && sc->backup_of < 0;
+    return sc->shared->needed && sc->backup_of < 0;
 }
 
 static int safe_site(const ts_scenario *s, int site)
@@ -198,7 +198,7 @@ static int build_groups(ts__agents *a, ts_error *err)
     int rc = TS_OK;
     for (size_t p = 0; p < nc && rc == TS_OK; p++) {
         const ts_scenario_component *pc = &s->components[p];
-        if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
+        if (pc->backup_of >= 0 || pc->shared->heartbeat_ns <= 0)
             continue;
         size_t n = 0;
         members[n++] = (ts_fo_member_desc){(int)p, plan->node_of[p],
@@ -207,8 +207,8 @@ static int build_groups(ts__agents *a, ts_error *err)
         for (int k = a->backup_first[p]; k < a->backup_first[p + 1]; k++) {
             int b = a->backups[k];
             members[n++] = (ts_fo_member_desc){b, plan->node_of[b],
-                                               standby_of(s->components[b].standby),
-                                               s->components[b].takeover_ns};
+                                               standby_of(s->components[b].shared->standby),
+                                               s->components[b].shared->takeover_ns};
         }
         if (n < 2)
             continue;   /* monitored by a supervisor only (see lone senders) */
@@ -217,7 +217,7 @@ static int build_groups(ts__agents *a, ts_error *err)
             .name = pc->id,
             .members = members,
             .n_members = n,
-            .heartbeat_ns = pc->heartbeat_ns,
+            .heartbeat_ns = pc->shared->heartbeat_ns,
             .detector = detector_of(pc),
             .supervisor = supervisor_for(a, (int)p),
             .ctl = a->ctl,
@@ -270,7 +270,7 @@ static int build_senders(ts__agents *a, ts_error *err)
         size_t count = 0;
         for (size_t c = 0; c < nc && rc == TS_OK; c++) {
             const ts_scenario_component *sc = &s->components[c];
-            if (!sc->needed || sc->backup_of >= 0 || sc->heartbeat_ns <= 0)
+            if (!sc->shared->needed || sc->backup_of >= 0 || sc->shared->heartbeat_ns <= 0)
                 continue;
             size_t n = supervisors_of(a, (int)c, agents);
             int grouped = a->group_of[c] >= 0;
@@ -287,7 +287,7 @@ static int build_senders(ts__agents *a, ts_error *err)
                     count++;
                     continue;
                 }
-                ts_hb_sender_desc hd = {m, to, n_to, sc->heartbeat_ns, (int)c, NULL, NULL};
+                ts_hb_sender_desc hd = {m, to, n_to, sc->shared->heartbeat_ns, (int)c, NULL, NULL};
                 rc = ts_hb_sender_init(&a->lone[a->n_lone], a->rt, &hd, err);
                 if (rc == TS_OK)
                     a->n_lone++;
@@ -330,14 +330,14 @@ static int build_supervisors(ts__agents *a, ts_error *err)
                 c = a->own[o++];
             else
                 c = a->shared[sh++];
-            if (s->components[c].heartbeat_ns <= 0)
+            if (s->components[c].shared->heartbeat_ns <= 0)
                 continue;
             size_t first = used;
             members[used++] = c;
             for (int k = a->backup_first[c]; k < a->backup_first[c + 1]; k++)
                 members[used++] = a->backups[k];
             needed[n++] = (ts_sup_needed){&members[first], used - first,
-                                          s->components[c].heartbeat_ns,
+                                          s->components[c].shared->heartbeat_ns,
                                           detector_of(&s->components[c])};
         }
         if (n == 0 || agent < 0)
@@ -411,7 +411,7 @@ static void failover_time(ts__agents *a, const ts_platform_event *ev)
         if (a->crashed_at[c] == fault)
             a->crashed_at[c] = -1;
     }
-    int64_t took = ev->time - fault, budget = s->components[p].failover_budget_ns;
+    int64_t took = ev->time - fault, budget = s->components[p].shared->failover_budget_ns;
     ts_platform_event out = {ev->time, TS_EV_FAILOVER_TIME, ev->node, -1, b, (double)took, "",
                              NULL};
     if (budget > 0)
@@ -603,8 +603,8 @@ static int build_rollouts(ts__agents *a, ts_error *err)
             .n_robots = n,
             .from_version = 0,
             .to_version = ro->to_version,
-            .from_label = tc->n_versions ? tc->versions[0].id : NULL,
-            .to_label = (size_t)ro->to_version < tc->n_versions ? tc->versions[ro->to_version].id
+            .from_label = tc->shared->n_versions ? tc->shared->versions[0].id : NULL,
+            .to_label = (size_t)ro->to_version < tc->shared->n_versions ? tc->shared->versions[ro->to_version].id
                                                                  : NULL,
             .start_ns = ro->start_ns,
             .canaries = ro->canaries,
@@ -682,7 +682,7 @@ int ts__agents_start(const ts__shared *sh, ts__rts *rts, ts__agents **out, ts_er
      * robot: sized to those, not to the fleet. */
     size_t n_groups = 0;
     for (size_t p = 0; p < s->n_components; p++)
-        n_groups += s->components[p].backup_of < 0 && s->components[p].heartbeat_ns > 0 &&
+        n_groups += s->components[p].backup_of < 0 && s->components[p].shared->heartbeat_ns > 0 &&
                     a->backup_first[p + 1] > a->backup_first[p];
     a->groups = ts_calloc(n_groups ? n_groups : 1, sizeof *a->groups);
     a->supervisors = ts_calloc(a->n_safe_sites ? a->n_safe_sites : 1, sizeof *a->supervisors);

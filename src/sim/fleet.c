@@ -127,7 +127,7 @@ static int start_fleet(ts__fleet *f, size_t fi, const int *agent, ts_error *err)
             names[n] = s->sites[site].id;
             sites[n++] = (int)site;
         }
-    int64_t period = s->components[fl->coordinator].period_ns;
+    int64_t period = s->components[fl->coordinator].shared->period_ns;
     ts_fleet_coord_desc cd = {fl->coordinator, agents, names, n, period, 0};
     if ((rc = ts_fleet_coord_new(f->rt, &cd, &f->coords[fi], err)) != TS_OK ||
         (rc = ts_fleet_coord_start(f->coords[fi])) != TS_OK)

@@ -167,14 +167,14 @@ static void place_components(const ts_scenario *s, ts_place_component *comps)
         const ts_scenario_component *c = &s->components[i];
         ts_place_component *pc = &comps[i];
         ts_place_component_init(pc, c->id);
-        pc->flags = c->flags;
-        pc->cpu_millicores = c->cpu_millicores;
-        pc->memory_bytes = c->memory_bytes;
-        pc->gpus = c->gpus;
+        pc->flags = c->shared->flags;
+        pc->cpu_millicores = c->shared->cpu_millicores;
+        pc->memory_bytes = c->shared->memory_bytes;
+        pc->gpus = c->shared->gpus;
         pc->pin = c->pin;
-        pc->isolation = (ts_place_isolation)c->isolation;
+        pc->isolation = (ts_place_isolation)c->shared->isolation;
         pc->backup_of = c->backup_of;
-        pc->core_redundancy = c->core_redundancy;
+        pc->core_redundancy = c->shared->core_redundancy;
         pc->replica_of = c->replica_of;
     }
 }

@@ -84,7 +84,7 @@ int64_t ts__summary_window_ns(const ts_scenario *s, int64_t duration_ns)
     for (size_t t = 0; t < s->n_topics; t++)
         items += s->topics[t].n_subscribers;
     for (size_t c = 0; c < s->n_components; c++)
-        items += s->components[c].period_ns > 0;
+        items += s->components[c].shared->period_ns > 0;
     uint64_t seconds = (items * TS__SUMMARY_ROW_BYTES + TS__SUMMARY_BYTES_PER_S - 1) /
                        TS__SUMMARY_BYTES_PER_S;
     return (int64_t)(seconds ? seconds : 1) * 1000000000LL;

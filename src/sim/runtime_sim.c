@@ -375,11 +375,11 @@ static int cur_changes_exec(const ts__rts *r, int c)
 {
     const ts_scenario_component *sc = &r->sh.s->components[c];
     const ts_rt_component_state *cur = &r->component[c];
-    if (cur->safety_mode && sc->safety->exec_ns)
+    if (cur->safety_mode && sc->shared->safety->exec_ns)
         return 1;
-    if (cur->version > 0 && (size_t)cur->version < sc->n_versions) {
-        const ts_scenario_version *v = &sc->versions[cur->version];
-        return v->exec_ns != sc->exec_ns || v->exec_min_ns != sc->exec_min_ns;
+    if (cur->version > 0 && (size_t)cur->version < sc->shared->n_versions) {
+        const ts_scenario_version *v = &sc->shared->versions[cur->version];
+        return v->exec_ns != sc->shared->exec_ns || v->exec_min_ns != sc->shared->exec_min_ns;
     }
     return 0;
 }
@@ -392,24 +392,24 @@ static void apply_timing(ts__rts *r, int c, const ts_rt_component_state *st)
      * only a version or the safety mode that changes it replaces it. A
      * replaced distribution is not restored on the way back: the compute
      * model keeps one range. */
-    ts_time period = sc->period_ns, lo = 0, hi = 0;
-    if (st->version > 0 && (size_t)st->version < sc->n_versions) {
-        const ts_scenario_version *v = &sc->versions[st->version];
+    ts_time period = sc->shared->period_ns, lo = 0, hi = 0;
+    if (st->version > 0 && (size_t)st->version < sc->shared->n_versions) {
+        const ts_scenario_version *v = &sc->shared->versions[st->version];
         if (v->period_ns)
             period = v->period_ns;
-        if (v->exec_ns != sc->exec_ns || v->exec_min_ns != sc->exec_min_ns) {
+        if (v->exec_ns != sc->shared->exec_ns || v->exec_min_ns != sc->shared->exec_min_ns) {
             hi = v->exec_ns;
             lo = v->exec_min_ns ? v->exec_min_ns : v->exec_ns;
         }
     } else if (cur_changes_exec(r, c)) {
-        lo = sc->exec_min_ns;
-        hi = sc->exec_ns;
+        lo = sc->shared->exec_min_ns;
+        hi = sc->shared->exec_ns;
     }
     if (st->safety_mode) {
-        if (sc->safety->period_ns)
-            period = sc->safety->period_ns;
-        if (sc->safety->exec_ns)
-            lo = hi = sc->safety->exec_ns;
+        if (sc->shared->safety->period_ns)
+            period = sc->shared->safety->period_ns;
+        if (sc->shared->safety->exec_ns)
+            lo = hi = sc->shared->safety->exec_ns;
     }
     if (ts_compute_set_task_timing(r->compute, c, period, lo, hi) != TS_OK) {
         ts_error e;
@@ -454,10 +454,10 @@ static int apply_component_state(ts__rts *r, int c, const ts_rt_component_state 
     if (st->safety_mode != cur->safety_mode || st->version != cur->version) {
         apply_timing(r, c, st);
         if (st->safety_mode && !cur->safety_mode)
-            for (size_t k = 0; k < sc->safety->n_params; k++) {
+            for (size_t k = 0; k < sc->shared->safety->n_params; k++) {
                 char detail[160];
                 snprintf(detail, sizeof detail, "%s serves in safety mode: %s = %s", sc->id,
-                         sc->safety->param_names[k], sc->safety->param_values[k]);
+                         sc->shared->safety->param_names[k], sc->shared->safety->param_values[k]);
                 note(r, TS_EV_SAFETY_PARAM, c, 0, detail);
             }
     }
@@ -514,7 +514,7 @@ static int ctl_new(ts__rts *r, ts_error *err)
     } else {
         for (size_t c = 0; c < nc; c++) {
             node_of[c] = r->sh.plan->node_of[c];
-            critical[c] = (s->components[c].flags & TS_FLAG_SAFETY_CRITICAL) != 0;
+            critical[c] = (s->components[c].shared->flags & TS_FLAG_SAFETY_CRITICAL) != 0;
         }
         for (size_t n = 0; n < nn; n++) {
             node_site[n] = s->nodes[n].site;

@@ -13,7 +13,10 @@
  * cumulative times and the energy per compute node, the busy time per
  * core, and per link direction the busy time and the low 32 bits of four
  * packet counters (a difference taken modulo 2^32 is exact while fewer
- * than 2^32 packets pass in one window).
+ * than 2^32 packets pass in one window). Link directions are kept only
+ * once the network has state for them (ts_network_hop_rank): before that
+ * every counter is zero, and in a fleet most links carry traffic one way
+ * only, so this halves the 48 bytes a link took.
  */
 #include "sim/sampler.h"
 
@@ -43,7 +46,8 @@ struct ts__sampler {
     ts_time last_sample;
     node_prev *node;          /* per compute node, in node order */
     ts_time *core;            /* per core of the compute nodes, in order */
-    hop_prev *hop;            /* two per link */
+    hop_prev *hop;            /* per hop with state, by its rank */
+    size_t n_hop;             /* entries in hop */
     ts__state_windows *windows; /* the summary level's, or NULL */
 };
 
@@ -119,14 +123,38 @@ static void sample_nodes(ts__sampler *sm, ts_time now, ts_time window)
     }
 }
 
+/* Makes room for the hops that got state since the last sample (their
+ * previous counters are zero: they had none then). Exact size, once per
+ * sample at most, never per event. */
+static int grow_hops(ts__sampler *sm)
+{
+    size_t n = ts_network_hop_ranks(sm->net);
+    if (n <= sm->n_hop)
+        return TS_OK;
+    hop_prev *h = ts_realloc(sm->hop, n * sizeof *h);
+    if (!h)
+        return TS_ENOMEM;
+    memset(h + sm->n_hop, 0, (n - sm->n_hop) * sizeof *h);
+    sm->hop = h;
+    sm->n_hop = n;
+    return TS_OK;
+}
+
 static void sample_links(ts__sampler *sm, ts_time now, ts_time window)
 {
     ts_error e;
+    if (grow_hops(sm) != TS_OK) {
+        ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory for the sampler");
+        fail(sm, &e);
+        return;
+    }
     for (size_t l = 0; l < sm->sh.s->n_links && !ts__bus_failed(sm->sh.bus); l++) {
         for (int dir = 0; dir < 2; dir++) {
             ts_link_counters c;
             ts_network_counters(sm->net, (int)(2 * l) + dir, &c);
-            hop_prev *prev = &sm->hop[2 * l + (size_t)dir];
+            int rank = ts_network_hop_rank(sm->net, (int)(2 * l) + dir);
+            hop_prev none = {0, 0, 0, 0, 0};
+            hop_prev *prev = rank >= 0 && (size_t)rank < sm->n_hop ? &sm->hop[rank] : &none;
             ts_trace_link_state row;
             memset(&row, 0, sizeof row);
             row.link = (int32_t)l;
@@ -202,8 +230,7 @@ int ts__sampler_start(const ts__shared *sh, int level, ts_trace_writer *trace,
         }
     sm->node = ts_calloc(nodes ? nodes : 1, sizeof *sm->node);
     sm->core = ts_calloc(cores ? cores : 1, sizeof *sm->core);
-    sm->hop = ts_calloc(2 * (s->n_links ? s->n_links : 1), sizeof *sm->hop);
-    if (!sm->node || !sm->core || !sm->hop)
+    if (!sm->node || !sm->core)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the sampler");
     if (level == TS_TRACE_LEVEL_SUMMARY) {
         int rc = ts__state_windows_new(s, trace, ts__state_window_ns(s), &sm->windows, err);

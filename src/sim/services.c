@@ -132,7 +132,7 @@ static int build_services(ts__services *v, ts_error *err)
                     .node = w->plan->node_of[c],
                     .workers = 1,
                     .max_queue = 64,
-                    .service_time_ns = s->components[c].exec_ns,
+                    .service_time_ns = s->components[c].shared->exec_ns,
                     .response_bytes = ss->response_bytes,
                 };
                 if ((rc = ts_svc_server_new(v->rt, &d, &v->servers[c], err)) != TS_OK)

@@ -113,21 +113,21 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
         const ts_scenario_component *c = &s->components[i];
         memset(&comps[i], 0, sizeof comps[i]);
         copy_name(comps[i].name, sizeof comps[i].name, c->id);
-        comps[i].flags = c->flags;
-        comps[i].period_ns = c->period_ns;
-        comps[i].deadline_ns = c->deadline_ns;
-        comps[i].exec_ns = c->exec_ns;
-        comps[i].cpu_millicores = c->cpu_millicores;
-        comps[i].memory_bytes = c->memory_bytes;
-        comps[i].gpus = c->gpus;
-        comps[i].priority = c->priority;
+        comps[i].flags = c->shared->flags;
+        comps[i].period_ns = c->shared->period_ns;
+        comps[i].deadline_ns = c->shared->deadline_ns;
+        comps[i].exec_ns = c->shared->exec_ns;
+        comps[i].cpu_millicores = c->shared->cpu_millicores;
+        comps[i].memory_bytes = c->shared->memory_bytes;
+        comps[i].gpus = c->shared->gpus;
+        comps[i].priority = c->shared->priority;
         comps[i].robot = robot_of(w, (int)i);
-        comps[i].needed = c->needed;
+        comps[i].needed = c->shared->needed;
         comps[i].backup_of = c->backup_of;
         comps[i].replica_of = c->replica_of;
-        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->isolation));
+        copy_name(comps[i].isolation, sizeof comps[i].isolation, isolation_name(c->shared->isolation));
         copy_name(comps[i].zone, sizeof comps[i].zone, c->zone >= 0 ? s->zones[c->zone].id : "");
-        comps[i].n_versions = c->n_versions ? (int32_t)c->n_versions : 1;
+        comps[i].n_versions = c->shared->n_versions ? (int32_t)c->shared->n_versions : 1;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_components(w->trace, comps, s->n_components, err);

@@ -98,22 +98,22 @@ static int write_versions(const ts__tables *w, ts_error *err)
     const ts_scenario *s = w->s;
     size_t n = 0;
     for (size_t c = 0; c < s->n_components; c++)
-        n += s->components[c].n_versions ? s->components[c].n_versions : 1;
+        n += s->components[c].shared->n_versions ? s->components[c].shared->n_versions : 1;
     ts_trace_version *rows = rows_of(n, sizeof *rows, err, "/versions");
     if (!rows)
         return TS_ENOMEM;
     size_t k = 0;
     for (size_t c = 0; c < s->n_components; c++) {
         const ts_scenario_component *sc = &s->components[c];
-        size_t nv = sc->n_versions ? sc->n_versions : 1;
+        size_t nv = sc->shared->n_versions ? sc->shared->n_versions : 1;
         for (size_t v = 0; v < nv; v++, k++) {
-            const ts_scenario_version *ver = sc->n_versions ? &sc->versions[v] : NULL;
+            const ts_scenario_version *ver = sc->shared->n_versions ? &sc->shared->versions[v] : NULL;
             rows[k].component = (int32_t)c;
             rows[k].index = (int32_t)v;
             copy_name(rows[k].name, sizeof rows[k].name, ver ? ver->id : "v1");
             /* A version's zero fields keep the declared values. */
-            rows[k].period_ns = ver && ver->period_ns ? ver->period_ns : sc->period_ns;
-            rows[k].exec_ns = ver && ver->exec_ns ? ver->exec_ns : sc->exec_ns;
+            rows[k].period_ns = ver && ver->period_ns ? ver->period_ns : sc->shared->period_ns;
+            rows[k].exec_ns = ver && ver->exec_ns ? ver->exec_ns : sc->shared->exec_ns;
         }
     }
     int rc = ts_trace_write_versions(w->trace, rows, n, err);
@@ -147,7 +147,7 @@ static int write_failover(const ts__tables *w, ts_error *err)
     size_t ng = 0, nb = 0;
     for (size_t p = 0; p < nc; p++) {
         const ts_scenario_component *pc = &s->components[p];
-        if (pc->backup_of >= 0 || pc->heartbeat_ns <= 0)
+        if (pc->backup_of >= 0 || pc->shared->heartbeat_ns <= 0)
             continue;
         size_t first = nb;
         for (size_t b = 0; b < nc; b++) {
@@ -155,9 +155,9 @@ static int write_failover(const ts__tables *w, ts_error *err)
             if (bc->backup_of != (int)p)
                 continue;
             backups[nb] = (ts_trace_failover_backup){(int32_t)ng, (int32_t)b,
-                                                     (int32_t)(nb - first), "", bc->takeover_ns};
+                                                     (int32_t)(nb - first), "", bc->shared->takeover_ns};
             copy_name(backups[nb].standby, sizeof backups[nb].standby,
-                      standby_name(bc->standby));
+                      standby_name(bc->shared->standby));
             nb++;
         }
         if (nb == first)
@@ -165,12 +165,12 @@ static int write_failover(const ts__tables *w, ts_error *err)
         ts_trace_failover_group *g = &groups[ng++];
         g->primary = (int32_t)p;
         copy_name(g->detector, sizeof g->detector,
-                  pc->detector == TS_DETECT_PHI ? "phi" : "timeout");
-        g->heartbeat_ns = pc->heartbeat_ns;
-        g->misses = pc->misses;
-        g->phi_threshold = pc->phi_threshold;
-        g->failover_budget_ns = pc->failover_budget_ns;
-        g->core_redundancy = pc->core_redundancy;
+                  pc->shared->detector == TS_DETECT_PHI ? "phi" : "timeout");
+        g->heartbeat_ns = pc->shared->heartbeat_ns;
+        g->misses = pc->shared->misses;
+        g->phi_threshold = pc->shared->phi_threshold;
+        g->failover_budget_ns = pc->shared->failover_budget_ns;
+        g->core_redundancy = pc->shared->core_redundancy;
         g->n_backups = (int32_t)(nb - first);
     }
     int rc = ts_trace_write_failover_groups(w->trace, groups, ng, err);
@@ -253,7 +253,7 @@ static int write_rollouts(const ts__tables *w, ts_error *err)
         r->component = c;
         r->to_version = ro->to_version;
         copy_name(r->to_name, sizeof r->to_name,
-                  (size_t)ro->to_version < sc->n_versions ? sc->versions[ro->to_version].id
+                  (size_t)ro->to_version < sc->shared->n_versions ? sc->shared->versions[ro->to_version].id
                                                           : "");
         r->start_ns = ro->start_ns;
         r->robots = rollout_robots(s, ro->component);

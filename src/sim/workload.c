@@ -75,7 +75,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
     size_t with_dist = 0;
     for (size_t i = 0; i < s->n_components; i++)
-        with_dist += s->components[i].exec_dist->kind != TS_DIST_NONE;
+        with_dist += s->components[i].shared->exec_dist->kind != TS_DIST_NONE;
     wl->dists = ts_calloc(with_dist ? with_dist : 1, sizeof *wl->dists);
     if (!wl->dists)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
@@ -83,9 +83,9 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         const ts_scenario_component *c = &s->components[i];
         /* The scenario's distribution is copied so its histogram table
          * lives (and dies) with this run. */
-        ts_dist exec = *c->exec_dist;
+        ts_dist exec = *c->shared->exec_dist;
         exec.table = NULL;
-        if (c->exec_dist->kind != TS_DIST_NONE) {
+        if (c->shared->exec_dist->kind != TS_DIST_NONE) {
             ts_dist *d = &wl->dists[wl->n_dists].dist;
             *d = exec;
             wl->n_dists++;
@@ -96,27 +96,27 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         }
         /* Cores the placement reserved (safety-critical, isolation) pin
          * the component there and keep everything else off them. */
-        uint64_t affinity = c->affinity;
-        int reserve = c->reserve_cores;
+        uint64_t affinity = c->shared->affinity;
+        int reserve = c->shared->reserve_cores;
         if (plan->placement[i].core_mask && !affinity) {
             affinity = plan->placement[i].core_mask;
             reserve = 1;
         }
         ts_task_desc task = {
             .node = plan->node_of[i],
-            .priority = c->priority,
-            .period = c->period_ns,
-            .offset = c->offset_ns,
-            .deadline = c->deadline_ns,
-            .exec_min = c->exec_min_ns,
-            .exec_max = c->exec_ns,
-            .policy = c->policy,
-            .weight = c->weight,
+            .priority = c->shared->priority,
+            .period = c->shared->period_ns,
+            .offset = c->shared->offset_ns,
+            .deadline = c->shared->deadline_ns,
+            .exec_min = c->shared->exec_min_ns,
+            .exec_max = c->shared->exec_ns,
+            .policy = c->shared->policy,
+            .weight = c->shared->weight,
             .affinity = affinity,
             .reserve_cores = reserve,
             .exec = exec,
-            .gpu_ns = c->gpu_exec_ns,
-            .memory_bytes = c->memory_bytes,
+            .gpu_ns = c->shared->gpu_exec_ns,
+            .memory_bytes = c->shared->memory_bytes,
             .component = c->id,
         };
         int id = ts_compute_add_task(wl->compute, &task, &wl->rngs[i], err);

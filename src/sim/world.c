@@ -149,8 +149,8 @@ static void on_overflow(void *ctx, int task, size_t waiting)
                    "component %s: %zu released jobs waiting at %.6f s simulated (a job "
                    "every %lld ns, each up to %lld ns of work): its jobs arrive faster "
                    "than they finish", c->id, waiting,
-                   (double)ts_engine_now(w->sh.engine) / 1e9, (long long)c->period_ns,
-                   (long long)c->exec_ns);
+                   (double)ts_engine_now(w->sh.engine) / 1e9, (long long)c->shared->period_ns,
+                   (long long)c->shared->exec_ns);
     fail(w, &e);
 }
 

@@ -69,7 +69,7 @@ static void test_values_change_with_their_units(void **state)
     assert_true(s->links[wifi_r6].bandwidth_bps == 50e6);
     int perception = ts_scenario_find_component(s, "perception");
     assert_true(perception >= 0);
-    assert_int_equal(s->components[perception].period_ns, 40000000);
+    assert_int_equal(s->components[perception].shared->period_ns, 40000000);
     assert_int_equal(s->duration_ns, 3000000000LL);
     int rt = ts_scenario_find_node(s, "h1_rt");
     assert_int_equal(s->nodes[rt].cores, 8);

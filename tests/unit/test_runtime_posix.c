@@ -104,7 +104,7 @@ static void node_process(const setup *x, int self, int64_t epoch, int until_fd_o
     ts_fo_member_desc mem[2] = {
         {x->primary, pc->pin, TS_FO_HOT, -1},
         {x->backup, x->s->components[x->backup].pin, TS_FO_HOT,
-         x->s->components[x->backup].takeover_ns},
+         x->s->components[x->backup].shared->takeover_ns},
     };
     ts_failover_desc gd = {
         .id = x->primary,
@@ -112,7 +112,7 @@ static void node_process(const setup *x, int self, int64_t epoch, int until_fd_o
         .members = mem,
         .n_members = 2,
         .heartbeat_ns = HEARTBEAT,
-        .detector = {.kind = TS_FD_TIMEOUT, .misses = pc->misses, .margin_ns = MARGIN},
+        .detector = {.kind = TS_FD_TIMEOUT, .misses = pc->shared->misses, .margin_ns = MARGIN},
         .supervisor = -1,
         .ctl = ctl,
     };

@@ -222,28 +222,28 @@ static void test_humanoid_basic(void **state)
     int cl = ts_scenario_find_component(s, "control_loop");
     assert_int_equal(cl, 0);
     const ts_scenario_component *c = &s->components[cl];
-    assert_true(c->period_ns == 1000000);
-    assert_true(c->exec_ns == 200000);
-    assert_true(c->exec_min_ns == 150000);
-    assert_true(c->deadline_ns == 1000000); /* defaults to the period */
-    assert_true(c->offset_ns == 0);
-    assert_int_equal(c->priority, 90);
-    assert_int_equal(c->flags,
+    assert_true(c->shared->period_ns == 1000000);
+    assert_true(c->shared->exec_ns == 200000);
+    assert_true(c->shared->exec_min_ns == 150000);
+    assert_true(c->shared->deadline_ns == 1000000); /* defaults to the period */
+    assert_true(c->shared->offset_ns == 0);
+    assert_int_equal(c->shared->priority, 90);
+    assert_int_equal(c->shared->flags,
                      TS_FLAG_REAL_TIME_CRITICAL | TS_FLAG_SAFETY_CRITICAL);
-    assert_true(c->cpu_millicores == 500);
-    assert_true(c->memory_bytes == 64 * MiB);
+    assert_true(c->shared->cpu_millicores == 500);
+    assert_true(c->shared->memory_bytes == 64 * MiB);
     assert_int_equal(c->pin, -1);
     int cam = ts_scenario_find_component(s, "camera_driver");
     assert_int_equal(s->components[cam].pin, j);
-    assert_int_equal(s->components[cam].flags, 0);
+    assert_int_equal(s->components[cam].shared->flags, 0);
     int vis = ts_scenario_find_component(s, "vision_processing");
-    assert_true(s->components[vis].cpu_millicores == 4000);
-    assert_true(s->components[vis].memory_bytes == 8 * GiB);
-    assert_int_equal(s->components[vis].gpus, 1);
-    assert_int_equal(s->components[vis].flags, TS_FLAG_COMPUTATION_HEAVY);
+    assert_true(s->components[vis].shared->cpu_millicores == 4000);
+    assert_true(s->components[vis].shared->memory_bytes == 8 * GiB);
+    assert_int_equal(s->components[vis].shared->gpus, 1);
+    assert_int_equal(s->components[vis].shared->flags, TS_FLAG_COMPUTATION_HEAVY);
     int tel = ts_scenario_find_component(s, "telemetry");
-    assert_int_equal(s->components[tel].flags, TS_FLAG_DATA_PROCESSING);
-    assert_true(s->components[tel].period_ns == 100000000);
+    assert_int_equal(s->components[tel].shared->flags, TS_FLAG_DATA_PROCESSING);
+    assert_true(s->components[tel].shared->period_ns == 100000000);
 
     int ci = ts_scenario_find_topic(s, "camera_image");
     assert_true(ci >= 0);
@@ -300,12 +300,12 @@ static void test_humanoid_basic(void **state)
         assert_null(s->links[i].jitter->table);
     }
     for (size_t i = 0; i < s->n_components; i++) {
-        assert_int_equal(s->components[i].exec_dist->kind, TS_DIST_NONE);
-        assert_int_equal(s->components[i].policy, 0);
-        assert_int_equal(s->components[i].weight, 1024);
-        assert_true(s->components[i].affinity == 0);
-        assert_int_equal(s->components[i].reserve_cores, 0);
-        assert_true(s->components[i].gpu_exec_ns == 0);
+        assert_int_equal(s->components[i].shared->exec_dist->kind, TS_DIST_NONE);
+        assert_int_equal(s->components[i].shared->policy, 0);
+        assert_int_equal(s->components[i].shared->weight, 1024);
+        assert_true(s->components[i].shared->affinity == 0);
+        assert_int_equal(s->components[i].shared->reserve_cores, 0);
+        assert_true(s->components[i].shared->gpu_exec_ns == 0);
     }
 
     /* the model library's power, modes and thermal reach the Jetson */
@@ -772,19 +772,19 @@ static void test_memory_minimal_defaults(void **state)
     assert_int_equal(s->links[0].a, 0);
     assert_int_equal(s->links[0].b, 1);
     const ts_scenario_component *a = &s->components[0];
-    assert_true(a->period_ns == 2000000);
-    assert_true(a->deadline_ns == 2000000);
-    assert_true(a->exec_min_ns == 100000);
-    assert_int_equal(a->priority, 0);
-    assert_true(a->cpu_millicores == 0);
-    assert_int_equal(a->flags, 0);
+    assert_true(a->shared->period_ns == 2000000);
+    assert_true(a->shared->deadline_ns == 2000000);
+    assert_true(a->shared->exec_min_ns == 100000);
+    assert_int_equal(a->shared->priority, 0);
+    assert_true(a->shared->cpu_millicores == 0);
+    assert_int_equal(a->shared->flags, 0);
     const ts_scenario_component *b = &s->components[1];
-    assert_true(b->period_ns == 33333333);
-    assert_true(b->offset_ns == 5000000);
-    assert_true(b->deadline_ns == 10000000);
-    assert_int_equal(b->priority, -3);
-    assert_true(b->cpu_millicores == 1500);
-    assert_int_equal(b->flags,
+    assert_true(b->shared->period_ns == 33333333);
+    assert_true(b->shared->offset_ns == 5000000);
+    assert_true(b->shared->deadline_ns == 10000000);
+    assert_int_equal(b->shared->priority, -3);
+    assert_true(b->shared->cpu_millicores == 1500);
+    assert_int_equal(b->shared->flags,
                      TS_FLAG_DATA_PROCESSING | TS_FLAG_COMPUTATION_HEAVY);
     const ts_scenario_topic *t = &s->topics[0];
     assert_true(t->size_bytes == 10);
@@ -1061,39 +1061,39 @@ static void test_full_format(void **state)
 
     /* components */
     const ts_scenario_component *c1 = &s->components[0];
-    assert_int_equal(c1->exec_dist->kind, TS_DIST_NORMAL);
-    assert_true(c1->exec_dist->a == 250000.0 && c1->exec_dist->b == 30000.0);
+    assert_int_equal(c1->shared->exec_dist->kind, TS_DIST_NORMAL);
+    assert_true(c1->shared->exec_dist->a == 250000.0 && c1->shared->exec_dist->b == 30000.0);
     /* unbounded: exec_ns is the mean (truncation at 0 is 8 sd away) */
-    assert_true(c1->exec_ns == 250000);
-    assert_true(c1->exec_min_ns == c1->exec_ns);
-    assert_int_equal(c1->policy, 0);
-    assert_int_equal(c1->priority, 80);
-    assert_int_equal(c1->weight, 2048);
-    assert_true(c1->affinity == 0x3);
-    assert_int_equal(c1->reserve_cores, 1);
-    assert_true(c1->gpu_exec_ns == 2000000);
+    assert_true(c1->shared->exec_ns == 250000);
+    assert_true(c1->shared->exec_min_ns == c1->shared->exec_ns);
+    assert_int_equal(c1->shared->policy, 0);
+    assert_int_equal(c1->shared->priority, 80);
+    assert_int_equal(c1->shared->weight, 2048);
+    assert_true(c1->shared->affinity == 0x3);
+    assert_int_equal(c1->shared->reserve_cores, 1);
+    assert_true(c1->shared->gpu_exec_ns == 2000000);
     assert_int_equal(c1->pin, 1);
 
     const ts_scenario_component *c2 = &s->components[1];
-    assert_int_equal(c2->policy, 1);
-    assert_int_equal(c2->weight, 512);
-    assert_true(c2->affinity == UINT64_C(1) << 7);
-    assert_int_equal(c2->exec_dist->kind, TS_DIST_HISTOGRAM);
+    assert_int_equal(c2->shared->policy, 1);
+    assert_int_equal(c2->shared->weight, 512);
+    assert_true(c2->shared->affinity == UINT64_C(1) << 7);
+    assert_int_equal(c2->shared->exec_dist->kind, TS_DIST_HISTOGRAM);
     /* the gap 200us..300us becomes a bin of weight 0 */
-    assert_int_equal(c2->exec_dist->n_bins, 4);
+    assert_int_equal(c2->shared->exec_dist->n_bins, 4);
     const double edges[] = {100000, 200000, 300000, 400000, 450000};
     const double weights[] = {3, 0, 1, 0.5};
     for (int i = 0; i < 5; i++)
-        assert_true(c2->exec_dist->edges[i] == edges[i]);
+        assert_true(c2->shared->exec_dist->edges[i] == edges[i]);
     for (int i = 0; i < 4; i++)
-        assert_true(c2->exec_dist->weights[i] == weights[i]);
-    assert_null(c2->exec_dist->table); /* the simulator prepares it */
-    assert_true(c2->exec_ns == 450000); /* bounded: its largest value */
+        assert_true(c2->shared->exec_dist->weights[i] == weights[i]);
+    assert_null(c2->shared->exec_dist->table); /* the simulator prepares it */
+    assert_true(c2->shared->exec_ns == 450000); /* bounded: its largest value */
 
-    assert_true(s->components[2].exec_ns == 2000000); /* uniform: max */
-    assert_true(s->components[3].exec_ns == 1000000); /* exponential: mean */
-    assert_true(s->components[4].exec_ns == 3000000); /* fixed */
-    assert_true(s->components[5].exec_ns == 1500000); /* pareto: 3*1ms/2 */
+    assert_true(s->components[2].shared->exec_ns == 2000000); /* uniform: max */
+    assert_true(s->components[3].shared->exec_ns == 1000000); /* exponential: mean */
+    assert_true(s->components[4].shared->exec_ns == 3000000); /* fixed */
+    assert_true(s->components[5].shared->exec_ns == 1500000); /* pareto: 3*1ms/2 */
 
     /* faults: by time, document order among equal times */
     assert_int_equal(s->n_faults, 10);
@@ -2096,124 +2096,124 @@ static void test_deploy_elements(void **state)
 
     const ts_scenario_component *p = &s->components[0];
     assert_int_equal(p->backup_of, -1);
-    assert_int_equal(p->detector, TS_DETECT_PHI);
-    assert_true(p->heartbeat_ns == 2 * MS_NS);
-    assert_int_equal(p->misses, 3);
-    assert_true(p->phi_threshold == 6.5);
-    assert_true(p->failover_budget_ns == 10 * MS_NS);
-    assert_int_equal(p->core_redundancy, 1);
-    assert_int_equal(p->needed, 1); /* safety-critical */
-    assert_int_equal(p->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(p->shared->detector, TS_DETECT_PHI);
+    assert_true(p->shared->heartbeat_ns == 2 * MS_NS);
+    assert_int_equal(p->shared->misses, 3);
+    assert_true(p->shared->phi_threshold == 6.5);
+    assert_true(p->shared->failover_budget_ns == 10 * MS_NS);
+    assert_int_equal(p->shared->core_redundancy, 1);
+    assert_int_equal(p->shared->needed, 1); /* safety-critical */
+    assert_int_equal(p->shared->isolation, TS_ISOLATION_HIGHEST);
     assert_int_equal(p->zone, 0);
     assert_int_equal(p->replica_of, -1);
     assert_int_equal(p->site, 0);
-    assert_true(p->safety->period_ns == 10 * MS_NS);
-    assert_true(p->safety->exec_ns == 150000);
-    assert_int_equal(p->safety->n_params, 2);
-    assert_string_equal(p->safety->param_names[0], "speed_limit");
-    assert_string_equal(p->safety->param_values[0], "0.5m/s");
-    assert_string_equal(p->safety->param_names[1], "gait");
-    assert_string_equal(p->safety->param_values[1], "crawl");
+    assert_true(p->shared->safety->period_ns == 10 * MS_NS);
+    assert_true(p->shared->safety->exec_ns == 150000);
+    assert_int_equal(p->shared->safety->n_params, 2);
+    assert_string_equal(p->shared->safety->param_names[0], "speed_limit");
+    assert_string_equal(p->shared->safety->param_values[0], "0.5m/s");
+    assert_string_equal(p->shared->safety->param_names[1], "gait");
+    assert_string_equal(p->shared->safety->param_values[1], "crawl");
     /* versions: the declared one as v1, then v2 and v3 as written */
-    assert_int_equal(p->n_versions, 3);
-    assert_string_equal(p->versions[0].id, "v1");
-    assert_true(p->versions[0].period_ns == 5 * MS_NS);
-    assert_true(p->versions[0].exec_ns == 100000);
-    assert_true(p->versions[0].exec_min_ns == 100000);
-    assert_true(p->versions[0].cpu_millicores == 250);
-    assert_true(p->versions[0].memory_bytes == 64 * MiB);
-    assert_int_equal(p->versions[0].line, 30);
-    assert_string_equal(p->versions[1].id, "v2");
-    assert_true(p->versions[1].period_ns == 33333333);
-    assert_true(p->versions[1].exec_ns == 15 * MS_NS);
-    assert_true(p->versions[1].exec_min_ns == 12 * MS_NS);
-    assert_true(p->versions[1].cpu_millicores == 2000);
-    assert_true(p->versions[1].memory_bytes == GiB);
-    assert_int_equal(p->versions[1].line, 39);
-    assert_string_equal(p->versions[2].id, "v3");
-    assert_true(p->versions[2].period_ns == 0); /* unchanged */
-    assert_true(p->versions[2].exec_ns == 90000);
-    assert_true(p->versions[2].exec_min_ns == 90000); /* as exec */
-    assert_true(p->versions[2].cpu_millicores == 0);
+    assert_int_equal(p->shared->n_versions, 3);
+    assert_string_equal(p->shared->versions[0].id, "v1");
+    assert_true(p->shared->versions[0].period_ns == 5 * MS_NS);
+    assert_true(p->shared->versions[0].exec_ns == 100000);
+    assert_true(p->shared->versions[0].exec_min_ns == 100000);
+    assert_true(p->shared->versions[0].cpu_millicores == 250);
+    assert_true(p->shared->versions[0].memory_bytes == 64 * MiB);
+    assert_int_equal(p->shared->versions[0].line, 30);
+    assert_string_equal(p->shared->versions[1].id, "v2");
+    assert_true(p->shared->versions[1].period_ns == 33333333);
+    assert_true(p->shared->versions[1].exec_ns == 15 * MS_NS);
+    assert_true(p->shared->versions[1].exec_min_ns == 12 * MS_NS);
+    assert_true(p->shared->versions[1].cpu_millicores == 2000);
+    assert_true(p->shared->versions[1].memory_bytes == GiB);
+    assert_int_equal(p->shared->versions[1].line, 39);
+    assert_string_equal(p->shared->versions[2].id, "v3");
+    assert_true(p->shared->versions[2].period_ns == 0); /* unchanged */
+    assert_true(p->shared->versions[2].exec_ns == 90000);
+    assert_true(p->shared->versions[2].exec_min_ns == 90000); /* as exec */
+    assert_true(p->shared->versions[2].cpu_millicores == 0);
 
     /* a warm backup: everything from its primary but the pin; its own
      * copy of the safety mode */
     const ts_scenario_component *b = &s->components[1];
     assert_int_equal(b->backup_of, 0);
-    assert_int_equal(b->standby, TS_STANDBY_WARM);
-    assert_true(b->takeover_ns == 5 * MS_NS);
-    assert_true(b->period_ns == 5 * MS_NS);
-    assert_true(b->deadline_ns == 5 * MS_NS);
-    assert_true(b->exec_ns == 100000);
-    assert_true(b->exec_min_ns == 100000);
-    assert_true(b->cpu_millicores == 250);
-    assert_true(b->memory_bytes == 64 * MiB);
-    assert_int_equal(b->priority, 95);
-    assert_int_equal(b->flags,
+    assert_int_equal(b->shared->standby, TS_STANDBY_WARM);
+    assert_true(b->shared->takeover_ns == 5 * MS_NS);
+    assert_true(b->shared->period_ns == 5 * MS_NS);
+    assert_true(b->shared->deadline_ns == 5 * MS_NS);
+    assert_true(b->shared->exec_ns == 100000);
+    assert_true(b->shared->exec_min_ns == 100000);
+    assert_true(b->shared->cpu_millicores == 250);
+    assert_true(b->shared->memory_bytes == 64 * MiB);
+    assert_int_equal(b->shared->priority, 95);
+    assert_int_equal(b->shared->flags,
                      TS_FLAG_SAFETY_CRITICAL | TS_FLAG_REAL_TIME_CRITICAL);
     assert_int_equal(b->pin, ts_scenario_find_node(s, "h1_rt"));
     assert_int_equal(b->zone, 0);
     assert_int_equal(b->site, 0);
-    assert_int_equal(b->isolation, TS_ISOLATION_HIGHEST);
-    assert_int_equal(b->core_redundancy, 1);
-    assert_int_equal(b->needed, 1);
-    assert_true(b->heartbeat_ns == 0); /* the primary's to give */
-    assert_int_equal(b->misses, 3);
-    assert_true(b->safety->period_ns == 10 * MS_NS);
-    assert_int_equal(b->safety->n_params, 2);
-    assert_ptr_not_equal(b->safety->param_names, p->safety->param_names);
-    assert_string_equal(b->safety->param_values[1], "crawl");
-    assert_int_equal(b->n_versions, 1);
-    assert_string_equal(b->versions[0].id, "v1");
-    assert_true(b->versions[0].period_ns == 5 * MS_NS);
+    assert_int_equal(b->shared->isolation, TS_ISOLATION_HIGHEST);
+    assert_int_equal(b->shared->core_redundancy, 1);
+    assert_int_equal(b->shared->needed, 1);
+    assert_true(b->shared->heartbeat_ns == 0); /* the primary's to give */
+    assert_int_equal(b->shared->misses, 3);
+    assert_true(b->shared->safety->period_ns == 10 * MS_NS);
+    assert_int_equal(b->shared->safety->n_params, 2);
+    assert_ptr_not_equal(b->shared->safety->param_names, p->shared->safety->param_names);
+    assert_string_equal(b->shared->safety->param_values[1], "crawl");
+    assert_int_equal(b->shared->n_versions, 1);
+    assert_string_equal(b->shared->versions[0].id, "v1");
+    assert_true(b->shared->versions[0].period_ns == 5 * MS_NS);
 
     /* a cold backup with its own timing, zone and safety mode; needed
      * stays implied by the inherited safety-critical flag */
     const ts_scenario_component *c = &s->components[2];
     assert_int_equal(c->backup_of, 0);
-    assert_int_equal(c->standby, TS_STANDBY_COLD);
-    assert_true(c->takeover_ns == MS_NS);
-    assert_true(c->period_ns == 10 * MS_NS);
-    assert_true(c->deadline_ns == 10 * MS_NS);
-    assert_true(c->exec_ns == 200000);
-    assert_true(c->exec_min_ns == 200000);
+    assert_int_equal(c->shared->standby, TS_STANDBY_COLD);
+    assert_true(c->shared->takeover_ns == MS_NS);
+    assert_true(c->shared->period_ns == 10 * MS_NS);
+    assert_true(c->shared->deadline_ns == 10 * MS_NS);
+    assert_true(c->shared->exec_ns == 200000);
+    assert_true(c->shared->exec_min_ns == 200000);
     assert_int_equal(c->zone, 1);
-    assert_int_equal(c->needed, 1);
-    assert_true(c->affinity == 2);
-    assert_true(c->safety->period_ns == 0);
-    assert_true(c->safety->exec_ns == 50000);
-    assert_int_equal(c->safety->n_params, 0);
+    assert_int_equal(c->shared->needed, 1);
+    assert_true(c->shared->affinity == 2);
+    assert_true(c->shared->safety->period_ns == 0);
+    assert_true(c->shared->safety->exec_ns == 50000);
+    assert_int_equal(c->shared->safety->n_params, 0);
 
     /* replicas: copies of the first, all pointing at it */
     for (int i = 3; i <= 5; i++) {
         const ts_scenario_component *d = &s->components[i];
         assert_int_equal(d->replica_of, 3);
-        assert_true(d->period_ns == 33333333);
-        assert_true(d->exec_ns == 10 * MS_NS);
-        assert_int_equal(d->flags, TS_FLAG_COMPUTATION_HEAVY);
+        assert_true(d->shared->period_ns == 33333333);
+        assert_true(d->shared->exec_ns == 10 * MS_NS);
+        assert_int_equal(d->shared->flags, TS_FLAG_COMPUTATION_HEAVY);
         assert_int_equal(d->zone, 1);
-        assert_int_equal(d->needed, 1);
-        assert_int_equal(d->misses, 5);
-        assert_true(d->heartbeat_ns == 10 * MS_NS);
-        assert_int_equal(d->detector, TS_DETECT_TIMEOUT);
-        assert_true(d->phi_threshold == 8);
-        assert_int_equal(d->isolation, TS_ISOLATION_NODE);
+        assert_int_equal(d->shared->needed, 1);
+        assert_int_equal(d->shared->misses, 5);
+        assert_true(d->shared->heartbeat_ns == 10 * MS_NS);
+        assert_int_equal(d->shared->detector, TS_DETECT_TIMEOUT);
+        assert_true(d->shared->phi_threshold == 8);
+        assert_int_equal(d->shared->isolation, TS_ISOLATION_NODE);
         assert_int_equal(d->pin, -1);
         assert_int_equal(d->site, -1);
-        assert_int_equal(d->n_versions, 1);
-        assert_string_equal(d->versions[0].id, "r1.0");
+        assert_int_equal(d->shared->n_versions, 1);
+        assert_string_equal(d->shared->versions[0].id, "r1.0");
         assert_int_equal(d->line, 50);
     }
     /* defaults elsewhere; a pin on a robot's node makes it that robot's */
     const ts_scenario_component *v = &s->components[6];
     assert_int_equal(v->site, 0);
-    assert_int_equal(v->needed, 0);
-    assert_int_equal(v->isolation, TS_ISOLATION_NONE);
+    assert_int_equal(v->shared->needed, 0);
+    assert_int_equal(v->shared->isolation, TS_ISOLATION_NONE);
     assert_int_equal(v->replica_of, -1);
     assert_int_equal(v->backup_of, -1);
-    assert_int_equal(v->standby, TS_STANDBY_HOT);
-    assert_true(v->takeover_ns == 0);
-    assert_int_equal(v->weight, 1024);
+    assert_int_equal(v->shared->standby, TS_STANDBY_HOT);
+    assert_true(v->shared->takeover_ns == 0);
+    assert_int_equal(v->shared->weight, 1024);
     assert_int_equal(s->components[7].site, 1);
     assert_int_equal(s->components[8].site, -1);
     assert_int_equal(s->components[8].zone, -1);
@@ -2501,15 +2501,15 @@ static void test_fleet_expansion(void **state)
         assert_int_equal(c->fleet_template, tmpl);
     }
     const ts_scenario_component *cam2 = &s->components[14];
-    assert_int_equal(cam2->n_versions, 2);
-    assert_string_equal(cam2->versions[1].id, "v2");
-    assert_true(cam2->versions[1].exec_ns == 3 * MS_NS);
+    assert_int_equal(cam2->shared->n_versions, 2);
+    assert_string_equal(cam2->shared->versions[1].id, "v2");
+    assert_true(cam2->shared->versions[1].exec_ns == 3 * MS_NS);
     /* a copy reads its template's versions rather than a copy of them */
-    assert_ptr_equal(cam2->versions, s->components[2].versions);
+    assert_ptr_equal(cam2->shared->versions, s->components[2].shared->versions);
     assert_int_equal(cam2->line, 27);
-    assert_true(s->components[13].heartbeat_ns == 0);
-    assert_true(s->components[12].heartbeat_ns == MS_NS);
-    assert_int_equal(s->components[13].standby, TS_STANDBY_HOT);
+    assert_true(s->components[13].shared->heartbeat_ns == 0);
+    assert_true(s->components[12].shared->heartbeat_ns == MS_NS);
+    assert_int_equal(s->components[13].shared->standby, TS_STANDBY_HOT);
 
     /* topics: those a copied component uses; coord and archive stay
      * shared; arch (cloud only) is not copied */

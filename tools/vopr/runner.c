@@ -27,11 +27,11 @@ uint64_t vopr_schedule_seed(uint64_t base, uint64_t index)
  * hence a loose 10 periods (no example scenario uses phi). */
 static int64_t detect_of(const ts_scenario_component *c)
 {
-    if (c->heartbeat_ns <= 0)
+    if (c->shared->heartbeat_ns <= 0)
         return 0;
-    if (c->detector == TS_DETECT_PHI)
-        return 10 * c->heartbeat_ns;
-    return (int64_t)c->misses * c->heartbeat_ns;
+    if (c->shared->detector == TS_DETECT_PHI)
+        return 10 * c->shared->heartbeat_ns;
+    return (int64_t)c->shared->misses * c->shared->heartbeat_ns;
 }
 
 static void error_text(vopr_result *res, vopr_verdict verdict, const char *what,
@@ -63,7 +63,7 @@ static int check(const ts_scenario *s, const ts_trace *t, vopr_result *res, vopr
     }
     for (size_t c = 0; c < n; c++) {
         detect[c] = detect_of(&s->components[c]);
-        heartbeat[c] = s->components[c].heartbeat_ns;
+        heartbeat[c] = s->components[c].shared->heartbeat_ns;
     }
     vopr_limits lim = {n, detect, heartbeat, VOPR_SLACK_NS + res->info.max_extra_latency_ns};
     int rc = TS_OK;
