@@ -384,8 +384,8 @@ int cli_batch(int argc, char **argv)
             return cli_usage_error("batch", "the output folder's name is too long");
         }
     }
-    if (!o.quiet && cli_dispatch_ranks() > 1)
-        printf("batch: %zu scenario%s over %d MPI ranks, into %s\n", n, n == 1 ? "" : "s",
+    if (!o.quiet && cli_dispatcher_default() != &cli_dispatch_local)
+        printf("batch: %zu scenario%s over %d MPI rank(s), into %s\n", n, n == 1 ? "" : "s",
                cli_dispatch_ranks(), o.dir);
     else if (!o.quiet)
         printf("batch: %zu scenario%s, %ld at a time, into %s\n", n, n == 1 ? "" : "s", o.jobs,

@@ -776,8 +776,8 @@ static int run_grid(sweep_ctx *c)
         }
     }
     c->variants_total = n;
-    if (!c->o.quiet && cli_dispatch_ranks() > 1)
-        printf("sweep: %zu variant%s x %u seed%s = %zu runs over %d MPI ranks, into %s\n", n,
+    if (!c->o.quiet && cli_dispatcher_default() != &cli_dispatch_local)
+        printf("sweep: %zu variant%s x %u seed%s = %zu runs over %d MPI rank(s), into %s\n", n,
                n == 1 ? "" : "s", c->o.seeds, c->o.seeds == 1 ? "" : "s", n * c->o.seeds,
                cli_dispatch_ranks(), c->dir);
     else if (!c->o.quiet)

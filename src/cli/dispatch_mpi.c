@@ -363,7 +363,9 @@ static const cli_dispatcher cli_dispatch_mpi = {"MPI ranks", mpi_run};
 const cli_dispatcher *cli_dispatcher_default(void)
 {
     start_mpi();
-    return mpi_started && world_size > 1 ? &cli_dispatch_mpi : &cli_dispatch_local;
+    /* Under a launcher even one rank runs one item at a time, so that
+     * `mpirun -np 1` is the one-rank baseline of `-np N`. */
+    return mpi_started ? &cli_dispatch_mpi : &cli_dispatch_local;
 }
 
 int cli_dispatch_is_leader(void)
