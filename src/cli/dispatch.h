@@ -81,6 +81,14 @@ int cli_dispatch_is_leader(void);
 /* Processes the items are spread over by MPI (1 without it). */
 int cli_dispatch_ranks(void);
 
+/* In a forked worker process: runs item i with SIGINT and SIGTERM at
+ * their defaults and _exits with work's code (never returning, never
+ * running the parent's exit handlers). Shared by the transports. */
+void cli_dispatch_child(const cli_dispatch_ops *ops, size_t i);
+
+/* How a reaped worker process ended, from waitpid's status. */
+cli_item_status cli_dispatch_status(int wait_status, int timed_out, double wall_s);
+
 /* Seconds on CLOCK_MONOTONIC. */
 double cli_now_s(void);
 

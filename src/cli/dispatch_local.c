@@ -64,13 +64,27 @@ int cli_make_dir(const char *dir)
     return 0;
 }
 
-static void child(const cli_dispatch_ops *ops, size_t i)
+void cli_dispatch_child(const cli_dispatch_ops *ops, size_t i)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     int rc = ops->work(ops->ctx, i);
     fflush(NULL);
     _exit(rc);
+}
+
+cli_item_status cli_dispatch_status(int wait_status, int timed_out, double wall_s)
+{
+    cli_item_status st = {CLI_ITEM_EXITED, 0, wall_s};
+    if (timed_out) {
+        st.end = CLI_ITEM_TIMED_OUT;
+    } else if (WIFSIGNALED(wait_status)) {
+        st.end = CLI_ITEM_SIGNALED;
+        st.code = WTERMSIG(wait_status);
+    } else {
+        st.code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    }
+    return st;
 }
 
 static int local_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops, size_t n)
@@ -108,7 +122,7 @@ static int local_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops
             fflush(NULL);   /* the child must not write the parent's buffers again */
             pid_t pid = fork();
             if (pid == 0)
-                child(ops, i);
+                cli_dispatch_child(ops, i);
             if (pid < 0) {
                 cli_item_status st = {CLI_ITEM_NOT_STARTED, errno, 0};
                 done++;
@@ -125,15 +139,8 @@ static int local_run(const cli_dispatch_config *cfg, const cli_dispatch_ops *ops
             for (size_t k = 0; k < jobs; k++) {
                 if (slots[k].pid != pid)
                     continue;
-                cli_item_status st = {CLI_ITEM_EXITED, 0, now - slots[k].started};
-                if (slots[k].timed_out) {
-                    st.end = CLI_ITEM_TIMED_OUT;
-                } else if (WIFSIGNALED(status)) {
-                    st.end = CLI_ITEM_SIGNALED;
-                    st.code = WTERMSIG(status);
-                } else {
-                    st.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-                }
+                cli_item_status st =
+                    cli_dispatch_status(status, slots[k].timed_out, now - slots[k].started);
                 slots[k].pid = 0;
                 running--;
                 done++;

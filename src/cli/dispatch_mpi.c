@@ -175,13 +175,8 @@ static void own_start(own_slot *s, const cli_dispatch_ops *ops, size_t i, size_t
 {
     fflush(NULL);   /* the child must not write the parent's buffers again */
     pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        int rc = ops->work(ops->ctx, i);
-        fflush(NULL);
-        _exit(rc);   /* never MPI_Finalize in the child: the rank owns MPI */
-    }
+    if (pid == 0)
+        cli_dispatch_child(ops, i);   /* _exit: never MPI_Finalize in the child */
     if (pid < 0) {
         cli_item_status st = {CLI_ITEM_NOT_STARTED, errno, 0};
         (*done)++;
@@ -200,15 +195,7 @@ static int own_poll(own_slot *s, const cli_dispatch_config *cfg, const cli_dispa
     double now = cli_now_s();
     pid_t pid = waitpid(s->pid, &status, WNOHANG);
     if (pid == s->pid) {
-        cli_item_status st = {CLI_ITEM_EXITED, 0, now - s->started};
-        if (s->timed_out) {
-            st.end = CLI_ITEM_TIMED_OUT;
-        } else if (WIFSIGNALED(status)) {
-            st.end = CLI_ITEM_SIGNALED;
-            st.code = WTERMSIG(status);
-        } else {
-            st.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        }
+        cli_item_status st = cli_dispatch_status(status, s->timed_out, now - s->started);
         s->pid = 0;
         ops->done(ops->ctx, s->item, &st);
         return 1;
