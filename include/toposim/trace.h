@@ -596,6 +596,19 @@ typedef struct ts_trace_link_window {
     uint64_t lost_packets;
 } ts_trace_link_window;
 
+/* Folding state samples into windows: the one rule both the summary
+ * writer (src/sim) and the reader of a large full trace (fold.c) follow,
+ * so the two levels give the same windows. `open` starts an empty window
+ * at start_ns with the sample's item; `add` folds a sample in (prev_ns:
+ * the item's previous sample, for the time spent throttled). */
+void ts_trace_node_window_open(ts_trace_node_window *w, const ts_trace_node_state *row,
+                               int64_t start_ns);
+void ts_trace_node_window_add(ts_trace_node_window *w, const ts_trace_node_state *row,
+                              int64_t prev_ns);
+void ts_trace_link_window_open(ts_trace_link_window *w, const ts_trace_link_state *row,
+                               int64_t start_ns);
+void ts_trace_link_window_add(ts_trace_link_window *w, const ts_trace_link_state *row);
+
 /* A row of /histogram_buckets is a ts_hist_pair (histogram.h): a bucket
  * index (0 to TS_HIST_BUCKETS - 1) and a count > 0. The rows of one
  * window have increasing buckets and counts summing to its delivered
