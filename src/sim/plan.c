@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "toposim/alloc.h"
+#include "toposim/dynamics.h"
 #include "toposim/platform.h"
 #include "toposim/topology.h"
 
@@ -146,6 +147,37 @@ static int pack_results(ts_plan *plan, const ts_place_result *results, size_t n)
     return TS_OK;
 }
 
+/* What a node offers the placement in the power mode it starts in: the
+ * mode's online cores only (nvpmodel takes the others offline, so they can
+ * be neither used nor reserved). The caps are the dynamics model's own
+ * rule (ts_power_mode_caps), so plan and run agree. The mode's clock cap
+ * is not folded in: cpu= requests are whole or milli cores, as Kubernetes
+ * requests are, and reserved cores count whole; a lower clock shows as
+ * longer jobs in the run. A node without power modes offers all its
+ * cores. */
+static void node_capacity(const ts_scenario_node *n, ts_place_node *out)
+{
+    out->cpu_millicores = (int64_t)n->cores * 1000;
+    if (!n->has_power || n->power->initial_mode < 0 ||
+        (size_t)n->power->initial_mode >= n->power->n_modes)
+        return;
+    const ts_scenario_power_mode *sm = &n->power->modes[n->power->initial_mode];
+    ts_power_mode mode = {sm->name, sm->online_cores, sm->cpu_max_hz, sm->gpu_max_hz,
+                          sm->budget_w};
+    ts_power_desc d = {.cpu_ref_hz = n->power->cpu_ref_hz,
+                       .gpu_ref_hz = n->power->gpu_ref_hz,
+                       .modes = &mode,
+                       .n_modes = 1,
+                       .initial_mode = 0};
+    ts_power_caps caps;
+    ts_power_mode_caps(&d, 0, n->cores, &caps);
+    if (caps.online_cores >= n->cores)
+        return;
+    out->cpu_millicores = (int64_t)caps.online_cores * 1000;
+    if (caps.online_cores < 64)
+        out->reservable_cores = (UINT64_C(1) << caps.online_cores) - 1;
+}
+
 /* The deployment code's view of the scenario's nodes and components (the
  * latency lists are the caller's). */
 static void place_nodes(const ts_scenario *s, ts_place_node *nodes)
@@ -154,10 +186,10 @@ static void place_nodes(const ts_scenario *s, ts_place_node *nodes)
         const ts_scenario_node *n = &s->nodes[i];
         nodes[i] = (ts_place_node){.id = n->id,
                                    .tier = place_tier(n->tier),
-                                   .cpu_millicores = (int64_t)n->cores * 1000,
                                    .memory_bytes = n->memory_bytes,
                                    .gpus = n->gpus,
                                    .gpu_memory_bytes = n->gpu_memory_bytes};
+        node_capacity(n, &nodes[i]);
     }
 }
 
