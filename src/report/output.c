@@ -81,9 +81,15 @@ const char *ts__plot_data(ts__plot *p, const char *suffix)
 
 void ts__csv_str(FILE *fp, const char *s)
 {
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
+    /* A name from a trace is hostile: a cell a spreadsheet would read as a
+     * formula (=, +, -, @, tab, CR first) is quoted and led by a single
+     * quote so it shows as text (OWASP, "CSV Injection"). */
+    int formula = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
+    int quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         fputc('"', fp);
+    if (formula)
+        fputc('\'', fp);
     for (const char *c = s; *c; c++) {
         if (*c == '"')
             fputs("\"\"", fp);

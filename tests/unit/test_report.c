@@ -189,11 +189,16 @@ static void test_quoting(void **state)
     fputc('|', fp);
     ts__csv_str(fp, "plain");
     fputc('|', fp);
+    ts__csv_str(fp, "=HYPERLINK(\"x\")");
+    fputc('|', fp);
+    ts__csv_str(fp, "@cam");
+    fputc('|', fp);
     ts__gp_str(fp, "it's `ls`\n");
     fputc('\0', fp);
     fclose(fp);
     assert_string_equal(buf, "&lt;img src=x onerror=&#39;a&#39;&gt;&amp;&quot;"
-                             "|\"a,\"\"b\"\"\"|plain|'it''s `ls`'");
+                             "|\"a,\"\"b\"\"\"|plain|\"'=HYPERLINK(\"\"x\"\")\"|\"'@cam\""
+                             "|'it''s `ls`'");
 }
 
 static int exists_nonempty(const char *dir, const char *name)
