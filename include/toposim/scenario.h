@@ -63,6 +63,9 @@ typedef struct ts_scenario_power_mode {
     double cpu_max_hz;          /* 0: the reference CPU clock */
     double gpu_max_hz;          /* 0: the reference GPU clock */
     double budget_w;            /* the mode's power budget; 0: none */
+    double oc_limit_w;          /* over-current throttle above this input
+                                   power; 0: none */
+    double oc_release_w;        /* ... released at or below; 0: the limit */
 } ts_scenario_power_mode;
 
 /* Power = idle + per busy core dynamic + GPU dynamic, dynamic parts
@@ -77,6 +80,8 @@ typedef struct ts_scenario_power {
     ts_scenario_power_mode *modes;
     size_t n_modes;
     int initial_mode;           /* index into modes, -1 without modes */
+    double oc_scale;            /* clocks while over-current throttled,
+                                   (0,1]; 0: the default (dynamics.h) */
 } ts_scenario_power;
 
 /* Two-node RC thermal model: die -> case/heatsink -> ambient. */

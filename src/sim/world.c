@@ -310,7 +310,8 @@ static int build_dynamics(world *w, ts_error *err)
             for (size_t k = 0; k < p->n_modes; k++)
                 modes[mode_at + k] = (ts_power_mode){p->modes[k].name, p->modes[k].online_cores,
                                                      p->modes[k].cpu_max_hz, p->modes[k].gpu_max_hz,
-                                                     p->modes[k].budget_w};
+                                                     p->modes[k].budget_w, p->modes[k].oc_limit_w,
+                                                     p->modes[k].oc_release_w};
             d->power = (ts_power_desc){
                 .idle_w = p->idle_w,
                 .core_dyn_w = p->core_dyn_w,
@@ -321,6 +322,7 @@ static int build_dynamics(world *w, ts_error *err)
                 .modes = p->n_modes ? &modes[mode_at] : NULL,
                 .n_modes = p->n_modes,
                 .initial_mode = p->initial_mode,
+                .oc_scale = p->oc_scale,
             };
             mode_at += p->n_modes;
         }

@@ -314,8 +314,8 @@ static void test_energy(void **state)
     ts_engine *e = ts_engine_new(64);
     rec r;
     rec_init(&r, e);
-    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 0},
-                                          {"half", 0, 1e9, 0, 5}};
+    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 0, 0, 0},
+                                          {"half", 0, 1e9, 0, 5, 0, 0}};
     ts_dyn_node_desc nd = {0};
     nd.cores = 4;
     nd.gpus = 1;
@@ -367,8 +367,8 @@ static void test_power_mode(void **state)
     ts_engine *e = ts_engine_new(16);
     rec r;
     rec_init(&r, e);
-    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 40},
-                                          {"10W", 4, 1.2e9, 0.5e9, 10}};
+    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 40, 0, 0},
+                                          {"10W", 4, 1.2e9, 0.5e9, 10, 0, 0}};
     ts_dyn_node_desc nd = {0};
     nd.cores = 8;
     nd.gpus = 1;
@@ -794,7 +794,7 @@ static void test_bad_config(void **state)
     assert_int_equal(ts_dynamics_new(e, &cfg, &dyn, &err), TS_EINVAL);
     /* allocation failures are reported, not crashed on */
     bat.capacity_wh = 10;
-    static const ts_power_mode modes[] = {{"a", 0, 0, 0, 0}, {"b", 1, 0, 0, 0}};
+    static const ts_power_mode modes[] = {{"a", 0, 0, 0, 0, 0, 0}, {"b", 1, 0, 0, 0, 0, 0}};
     nd.power.modes = modes;
     nd.power.n_modes = 2;
     for (long k = 1; k < 12; k++) {

@@ -11,9 +11,9 @@
 #include "toposim/dynamics.h"
 
 static const ts_power_mode modes[] = {
-    {"MAXN", 0, 0, 0, 40},
-    {"15W", 4, 1.5e9, 0.6e9, 15},
-    {"10W", 2, 1.2e9, 0, 10},
+    {"MAXN", 0, 0, 0, 40, 0, 0},
+    {"15W", 4, 1.5e9, 0.6e9, 15, 0, 0},
+    {"10W", 2, 1.2e9, 0, 10, 0, 0},
 };
 
 static ts_power_desc orin(void)
