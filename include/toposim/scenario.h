@@ -54,6 +54,16 @@ typedef struct ts_scenario_site {
     double battery_wh;          /* robots: battery capacity; 0 = no battery */
     double low_battery_fraction;/* event when the charge falls below this */
     int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
+    /* robots: a power manager (<power-manager>) choosing the power mode
+     * of one of its nodes; see deploy_power.h for the rules */
+    unsigned char power_manager;/* 1: the robot has one */
+    int pm_node_pos;            /* its node: the robot's pm_node_pos-th node
+                                   in document order (a fleet copy's is
+                                   the copy of the template's) */
+    int64_t pm_period_ns;       /* between decisions (default 1 s) */
+    double pm_reserve_wh;       /* charge to keep at the end (default 0) */
+    double pm_headroom_c;       /* thermal band (default 5 C; 0: off) */
+    double pm_raise_util;       /* CPU use that raises the mode (0: never) */
 } ts_scenario_site;
 
 /* A power mode (as Jetson's nvpmodel): caps online cores and clocks. */

@@ -208,7 +208,10 @@ static const ts__column node_state_cols[] = {
     COL(ts_trace_node_state, run_queue, TS__COL_I32, "1", TS__T_NONE,
         "jobs waiting for a core at time_ns"),
     COL(ts_trace_node_state, throttle_level, TS__COL_I32, NULL, TS__T_NONE,
-        "throttling at time_ns: 0 none, 1 thermal, 2 over-current (format 6), 3 both"),
+        /* Kept word for word since format 2 (a changed description would
+         * make every trace differ): since format 6 the level is a set of
+         * bits, 1 thermal and 2 over-current (trace.h). */
+        "thermal throttling step at time_ns; 0: not throttled"),
     COL(ts_trace_node_state, cpu_freq_hz, TS__COL_F64, "Hz", TS__T_NONE,
         "CPU clock at time_ns"),
     COL(ts_trace_node_state, gpu_freq_hz, TS__COL_F64, "Hz", TS__T_NONE,

@@ -95,10 +95,62 @@ static void test_oc_throttle_fires_and_releases_at_the_limits(void **state)
     ts_trace_free(t);
 }
 
+#define S 1000000000LL
+
+/* A 2.5 Wh robot drawing 10 W, then 18 W from 95 s, in a 600 s run: the
+ * manager's decision at 110 s finds 2.1611 Wh left where 490 s at 18 W
+ * need 2.45 Wh and moves HIGH -> LOW; at 260 s the battery would last in
+ * HIGH (1.9111 Wh left, 340 s at a projected 20 W need 1.8889 Wh) and the
+ * busy cores move it back up. The platform applied both, from /node_state. */
+static void test_power_manager_lowers_the_mode_when_the_battery_would_not_last(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/power-manager-battery.xml");
+    int node = ROW(t, nodes, "r1_cpu");
+
+    assert_int_equal(scenario_count(t, "power_mode_change"), 2);
+    const ts_trace_event *down = scenario_event(t, "power_mode_change", -1, 0);
+    assert_int_equal(down->node, node);
+    assert_int_equal(down->time_ns, 110 * S);
+    assert_true(down->value == 6.0);                   /* LOW's label */
+    assert_non_null(strstr(down->detail, "HIGH -> LOW: battery: 2.161 Wh left"));
+    assert_non_null(strstr(down->detail, "at 18.000 W, 490 s to go"));
+    const ts_trace_event *up = scenario_event(t, "power_mode_change", -1, 1);
+    assert_int_equal(up->time_ns, 260 * S);
+    assert_non_null(strstr(up->detail, "LOW -> HIGH: workload"));
+
+    /* The platform applied each: a "power_mode" event at the same instant. */
+    assert_int_equal(scenario_count(t, "power_mode"), 2);
+    assert_int_equal(scenario_event(t, "power_mode", -1, 0)->time_ns, 110 * S);
+    assert_int_equal(scenario_event(t, "power_mode", -1, 1)->time_ns, 260 * S);
+
+    /* /node_state every 10 s: 14 W over 90..100 s, 18 W over 100..110 s,
+     * LOW's 6 W at 500 MHz over 110..120 s, HIGH's 18 W again from 260 s;
+     * the battery at the end is the hand-computed 0.2111 Wh. */
+    const ts_trace_node_state *s;
+    s = state_at(t, node, 100 * S);
+    assert_true(fabs(s->power_w - 14.0) < 1e-9);
+    s = state_at(t, node, 110 * S);   /* sampled before the decision at 110 s */
+    assert_true(fabs(s->power_w - 18.0) < 1e-9);
+    assert_string_equal(s->power_mode, "HIGH");
+    s = state_at(t, node, 120 * S);
+    assert_true(fabs(s->power_w - 6.0) < 1e-9);
+    assert_true(s->cpu_freq_hz == 0.5e9);
+    assert_string_equal(s->power_mode, "LOW");
+    s = state_at(t, node, 270 * S);
+    assert_true(fabs(s->power_w - 18.0) < 1e-9);
+    assert_string_equal(s->power_mode, "HIGH");
+    s = state_at(t, node, 600 * S);
+    assert_true(fabs(s->battery_wh - (2.5 - (950.0 + 90 + 180 + 6 * 150 + 18 * 340) / 3600)) <
+                1e-9);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oc_throttle_fires_and_releases_at_the_limits),
+        cmocka_unit_test(test_power_manager_lowers_the_mode_when_the_battery_would_not_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
