@@ -80,7 +80,7 @@ static void decide(ts_pm *pm, const ts_rt_power *now, int64_t t)
     if (battery && remaining_s > 0 && drain_w > 0 &&
         !lasts(pm, now->battery_wh, drain_w, remaining_s)) {
         if (down >= 0) {
-            snprintf(why, sizeof why, "battery: %.3f Wh left lasts %.0f s at %.3f W, %.0f s to go",
+            snprintf(why, sizeof why, "battery: %.3f Wh left lasts %.1f s at %.3f W, %.1f s to go",
                      now->battery_wh, (now->battery_wh - pm->d.reserve_wh) * 3600.0 / drain_w,
                      drain_w, remaining_s);
             change(pm, cur, down, why);

@@ -114,7 +114,7 @@ static void test_power_manager_lowers_the_mode_when_the_battery_would_not_last(v
     assert_int_equal(down->time_ns, 110 * S);
     assert_true(down->value == 6.0);                   /* LOW's label */
     assert_non_null(strstr(down->detail, "HIGH -> LOW: battery: 2.161 Wh left"));
-    assert_non_null(strstr(down->detail, "at 18.000 W, 490 s to go"));
+    assert_non_null(strstr(down->detail, "lasts 432.2 s at 18.000 W, 490.0 s to go"));
     const ts_trace_event *up = scenario_event(t, "power_mode_change", -1, 1);
     assert_int_equal(up->time_ns, 260 * S);
     assert_non_null(strstr(up->detail, "LOW -> HIGH: workload"));
