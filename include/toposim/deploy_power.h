@@ -15,10 +15,10 @@
  *   2. thermal: if the die is within headroom_c of its throttle point, it
  *      moves one mode down;
  *   3. workload: if the online cores were busy at least raise_util of the
- *      period, and the next mode up would keep the die out of the headroom
- *      band and the battery lasting (its drain projected by scaling the
- *      node's own draw by the ratio of the two modes' labels), it moves
- *      one mode up.
+ *      period (the die being out of the headroom band, or rule 2 would
+ *      have acted), and the battery would last in the next mode up (its
+ *      drain projected by scaling the node's own draw by the ratio of the
+ *      two modes' labels), it moves one mode up.
  * "Down" is the mode with the greatest label below the current one's,
  * "up" the one with the least label above; a mode without a label (MAXN)
  * ranks above all. One step per period, so the next decision measures
