@@ -12,6 +12,7 @@
 #include "toposim/deploy_fleet.h"
 #include "toposim/deploy_placement.h"
 #include "toposim/deploy_policy.h"
+#include "toposim/deploy_power.h"
 #include "toposim/deploy_qos.h"
 #include "toposim/deploy_rollout.h"
 #include "toposim/deploy_service.h"

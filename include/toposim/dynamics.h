@@ -82,13 +82,20 @@ double ts_thermal_max_rate(const ts_thermal_desc *d, int fan_on,
 
 /* ---- Power: idle + busy cores and GPUs, scaled by clock ---- */
 
-/* An nvpmodel-style mode: caps online cores and clocks. */
+/* An nvpmodel-style mode: caps online cores and clocks. The budget is the
+ * mode's label (what nvpmodel calls it), not a limit anything enforces;
+ * the module's over-current protection is: above oc_limit_w of input
+ * power it throttles the clocks (see ts_dynamics). */
 typedef struct ts_power_mode {
     const char *name;
     int online_cores;           /* 0: all cores */
     double cpu_max_hz;          /* 0: the reference CPU clock */
     double gpu_max_hz;          /* 0: the reference GPU clock */
     double budget_w;            /* the mode's power budget; 0: none */
+    double oc_limit_w;          /* over-current throttle above this input
+                                   power; 0: no over-current protection */
+    double oc_release_w;        /* ... released at or below this, in
+                                   (0, oc_limit_w]; 0: oc_limit_w */
 } ts_power_mode;
 
 /* Same fields and meaning as ts_scenario_power (modes borrowed here, copied
@@ -103,7 +110,15 @@ typedef struct ts_power_desc {
     const ts_power_mode *modes;
     size_t n_modes;
     int initial_mode;           /* index into modes; -1 (or < 0): the first */
+    double oc_scale;            /* clock multiplier while over-current
+                                   throttled, (0,1]; 0: TS_POWER_OC_SCALE */
 } ts_power_desc;
+
+/* The clock multiplier of an over-current throttle when the model gives
+ * none. Assumption (no published figure for the Orin modules): half the
+ * clocks, as deep a cut as the 60% thermal step or deeper, since the
+ * protection must bring the input below its limit at once. */
+#define TS_POWER_OC_SCALE 0.5
 
 /* What a mode allows a node with `cores` cores. */
 typedef struct ts_power_caps {
@@ -111,6 +126,9 @@ typedef struct ts_power_caps {
     double cpu_scale;           /* max CPU clock / reference clock */
     double gpu_scale;           /* max GPU clock / reference clock */
     double budget_w;            /* 0: none */
+    double oc_limit_w;          /* 0: no over-current protection */
+    double oc_release_w;        /* oc_limit_w when the mode gives none */
+    double oc_scale;            /* clock multiplier while OC throttled */
 } ts_power_caps;
 
 /* TS_OK when d is meaningful for a node of `cores` cores (non-negative
@@ -165,7 +183,9 @@ typedef struct ts_dynamics_config {
     /* Only for a thermal shutdown (up 0); never for inputs given to
      * ts_dynamics_set_node_up. */
     void (*set_node_up)(void *ctx, int node, int up);
-    /* Kinds and their value: "throttle", "throttle_release", "fan_on",
+    /* Kinds and their value: "oc_throttle", "oc_release" (the input
+     * power the node would draw unthrottled, W); "throttle",
+     * "throttle_release", "fan_on",
      * "fan_off", "thermal_shutdown" (die temperature, C); "power_mode"
      * (the mode's budget, W; its name in the detail); "low_battery"
      * (charge left, Wh; node: the battery's first node); "ambient_change"
@@ -213,12 +233,19 @@ int ts_dynamics_set_mode(ts_dynamics *dyn, int node, int mode);
  * restarting it returns TS_EINVAL and changes nothing. */
 int ts_dynamics_set_node_up(ts_dynamics *dyn, int node, int up);
 
+/* throttle_level bits: thermal (die at its trip point) and over-current
+ * (input power over the mode's limit); both at once is 3. */
+#define TS_THROTTLE_THERMAL 1
+#define TS_THROTTLE_OC 2
+
 /* A node's state now, for sampling. */
 typedef struct ts_dyn_state {
     int up;                     /* 0 after a crash or thermal shutdown */
     int thermal_shutdown;       /* 1 once the node overheated */
     int online_cores;
-    int throttle_level;         /* 0 or 1 */
+    int throttle_level;         /* TS_THROTTLE_* bits: 0 none */
+    int oc_throttled;           /* 1 while over-current throttled */
+    double oc_limit_w;          /* the mode's over-current limit; 0: none */
     int fan_on;
     int mode;                   /* -1 without modes */
     const char *mode_name;      /* "" without modes; owned by dyn */

@@ -37,6 +37,8 @@
     X(AMBIENT_CHANGE, "ambient_change")                                       \
     X(NODE_DOWN, "node_down")                                                 \
     X(NODE_UP, "node_up")                                                     \
+    X(OC_THROTTLE, "oc_throttle")                                             \
+    X(OC_RELEASE, "oc_release")                                               \
     /* the faults timeline: a fault and its recovery */                       \
     X(FAULT_LINK_DOWN, "fault:link-down")                                     \
     X(RECOVER_LINK_DOWN, "recover:link-down")                                 \
@@ -98,7 +100,8 @@
     X(ROLLOUT_EVALUATE, "rollout_evaluate")                                   \
     X(ROLLOUT_COMPLETE, "rollout_complete")                                   \
     X(ROLLOUT_ABORT, "rollout_abort")                                         \
-    X(ROLLBACK, "rollback")
+    X(ROLLBACK, "rollback")                                                   \
+    X(POWER_MODE_CHANGE, "power_mode_change")
 
 typedef enum ts_event_kind {
 #define TS__EVENT_ENUM(id, name) TS_EV_##id,

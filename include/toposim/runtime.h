@@ -84,6 +84,21 @@ typedef struct ts_rt_record {
     const char *detail;     /* one human sentence, may be NULL */
 } ts_rt_record;
 
+/* A node's power and heat as the platform measures them (on a Jetson:
+ * nvpmodel's current mode, the INA3221 input rail, the battery gauge, the
+ * thermal zones and /proc/stat). Energy and core times are cumulative, so
+ * a caller reads two and divides by the time between them. */
+typedef struct ts_rt_power {
+    int mode;               /* index of the power mode in force; -1: none */
+    double energy_j;        /* drawn by the node since the start */
+    double battery_wh;      /* left in its robot's battery; -1: none */
+    double die_c;           /* die temperature; NaN: no sensor */
+    double throttle_c;      /* die temperature that throttles; NaN: none */
+    int online_cores;
+    int64_t core_busy_ns;   /* busy time summed over its cores */
+    int64_t online_core_ns; /* online time summed over its cores */
+} ts_rt_power;
+
 typedef uint64_t ts_rt_timer;  /* 0 never names a timer */
 typedef void (*ts_rt_timer_fn)(void *ctx, uint64_t arg);
 typedef void (*ts_rt_receive_fn)(void *ctx, const ts_rt_message *msg);
@@ -110,6 +125,11 @@ typedef struct ts_runtime_ops {
     int (*apply_component)(void *impl, int component, const ts_rt_component_state *state);
     /* Records an event. */
     void (*record)(void *impl, const ts_rt_record *rec);
+    /* Fills *out with node's power state now. */
+    int (*power_state)(void *impl, int node, ts_rt_power *out);
+    /* Asks the platform, which owns the node's power mode, to switch it
+     * to mode (as `nvpmodel -m` does); it takes effect at once. */
+    int (*set_power_mode)(void *impl, int node, int mode);
 } ts_runtime_ops;
 
 typedef struct ts_runtime {
@@ -172,6 +192,17 @@ TS_MUST_USE static inline int ts_rt_apply_component(const ts_runtime *rt, int co
                                                     const ts_rt_component_state *state)
 {
     return rt->ops->apply_component(rt->impl, component, state);
+}
+
+TS_MUST_USE static inline int ts_rt_power_state(const ts_runtime *rt, int node,
+                                                ts_rt_power *out)
+{
+    return rt->ops->power_state(rt->impl, node, out);
+}
+
+TS_MUST_USE static inline int ts_rt_set_power_mode(const ts_runtime *rt, int node, int mode)
+{
+    return rt->ops->set_power_mode(rt->impl, node, mode);
 }
 
 static inline void ts_rt_note(const ts_runtime *rt, const char *kind, int component,

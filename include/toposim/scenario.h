@@ -54,6 +54,16 @@ typedef struct ts_scenario_site {
     double battery_wh;          /* robots: battery capacity; 0 = no battery */
     double low_battery_fraction;/* event when the charge falls below this */
     int64_t safe_state_budget_ns; /* time allowed to reach it; 0: none */
+    /* robots: a power manager (<power-manager>) choosing the power mode
+     * of one of its nodes; see deploy_power.h for the rules */
+    unsigned char power_manager;/* 1: the robot has one */
+    int pm_node_pos;            /* its node: the robot's pm_node_pos-th node
+                                   in document order (a fleet copy's is
+                                   the copy of the template's) */
+    int64_t pm_period_ns;       /* between decisions (default 1 s) */
+    double pm_reserve_wh;       /* charge to keep at the end (default 0) */
+    double pm_headroom_c;       /* thermal band (default 5 C; 0: off) */
+    double pm_raise_util;       /* CPU use that raises the mode (0: never) */
 } ts_scenario_site;
 
 /* A power mode (as Jetson's nvpmodel): caps online cores and clocks. */
@@ -63,6 +73,9 @@ typedef struct ts_scenario_power_mode {
     double cpu_max_hz;          /* 0: the reference CPU clock */
     double gpu_max_hz;          /* 0: the reference GPU clock */
     double budget_w;            /* the mode's power budget; 0: none */
+    double oc_limit_w;          /* over-current throttle above this input
+                                   power; 0: none */
+    double oc_release_w;        /* ... released at or below; 0: the limit */
 } ts_scenario_power_mode;
 
 /* Power = idle + per busy core dynamic + GPU dynamic, dynamic parts
@@ -77,6 +90,8 @@ typedef struct ts_scenario_power {
     ts_scenario_power_mode *modes;
     size_t n_modes;
     int initial_mode;           /* index into modes, -1 without modes */
+    double oc_scale;            /* clocks while over-current throttled,
+                                   (0,1]; 0: the default (dynamics.h) */
 } ts_scenario_power;
 
 /* Two-node RC thermal model: die -> case/heatsink -> ambient. */

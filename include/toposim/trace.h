@@ -46,6 +46,7 @@
  *     /messages /jobs (v1), /link_state /node_state /core_state
  *     /events (v2), /component_state (v3), /topic_windows /job_windows
  *     /histogram_buckets (v4: the summary level, empty in a full trace)
+ *     /power_limits (v6, static: the modes' over-current limits)
  *     /node_windows /link_windows (v5: the summary level's node and link
  *                     state per window, empty in a full trace; a summary
  *                     trace then has no /node_state, /link_state or
@@ -100,7 +101,7 @@
 #include "toposim/error.h"
 #include "toposim/histogram.h"
 
-#define TS_TRACE_FORMAT_VERSION 5
+#define TS_TRACE_FORMAT_VERSION 6
 #define TS_TRACE_NAME_LEN 64
 #define TS_TRACE_REASON_LEN 192
 
@@ -277,7 +278,7 @@ typedef struct ts_trace_node_state {
     int32_t online_cores;
     int32_t busy_cores;     /* at time_ns */
     int32_t run_queue;      /* jobs waiting for a core at time_ns */
-    int32_t throttle_level; /* 0: not throttled */
+    int32_t throttle_level; /* 0: none; bits 1 thermal, 2 over-current */
     double cpu_freq_hz;     /* at time_ns */
     double gpu_freq_hz;
     int64_t memory_used_bytes;
@@ -343,6 +344,16 @@ typedef struct ts_trace_power_mode {
     double budget_w;        /* the mode's power budget; 0: none */
     int32_t initial;        /* 1: the node starts in this mode */
 } ts_trace_power_mode;
+
+/* The over-current limits of a node's power mode (v6; only the modes
+ * that declare one have a row). */
+typedef struct ts_trace_power_limit {
+    int32_t node;           /* row of /nodes */
+    char mode[32];          /* as /power_modes names it */
+    double oc_limit_w;      /* throttled above this input power */
+    double oc_release_w;    /* released at or below this */
+    double oc_scale;        /* clock multiplier while throttled */
+} ts_trace_power_limit;
 
 /* A version of a component (index 0 is the declared one). */
 typedef struct ts_trace_version {
@@ -671,6 +682,7 @@ int ts_trace_write_placement(ts_trace_writer *w, const ts_trace_placement *rows,
 int ts_trace_write_requirements(ts_trace_writer *w, const ts_trace_requirement *rows, size_t n, ts_error *err);
 int ts_trace_write_sites(ts_trace_writer *w, const ts_trace_site *rows, size_t n, ts_error *err);
 int ts_trace_write_power_modes(ts_trace_writer *w, const ts_trace_power_mode *rows, size_t n, ts_error *err);
+int ts_trace_write_power_limits(ts_trace_writer *w, const ts_trace_power_limit *rows, size_t n, ts_error *err);
 int ts_trace_write_versions(ts_trace_writer *w, const ts_trace_version *rows, size_t n, ts_error *err);
 int ts_trace_write_failover_groups(ts_trace_writer *w, const ts_trace_failover_group *rows, size_t n, ts_error *err);
 int ts_trace_write_failover_backups(ts_trace_writer *w, const ts_trace_failover_backup *rows, size_t n, ts_error *err);
@@ -760,6 +772,8 @@ typedef struct ts_trace {
     /* v3; empty in older files */
     ts_trace_site *sites;               size_t n_sites;
     ts_trace_power_mode *power_modes;   size_t n_power_modes;
+    /* v6; empty in older files */
+    ts_trace_power_limit *power_limits; size_t n_power_limits;
     ts_trace_version *versions;         size_t n_versions;
     ts_trace_failover_group *failover_groups;   size_t n_failover_groups;
     ts_trace_failover_backup *failover_backups; size_t n_failover_backups;

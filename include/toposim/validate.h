@@ -110,7 +110,12 @@ typedef struct ts_node_health {
     double headroom_c;            /* throttle_c - temp_peak_c, NaN if unknown */
     int64_t throttled_ns;         /* time with throttle_level > 0 */
     double power_peak_w;
-    double power_budget_w;        /* of its power mode, NaN when none */
+    double power_budget_w;        /* what the power-budget gate compares
+                                     with: the mode's over-current limit
+                                     when /power_limits declares one, else
+                                     its budget; NaN when none */
+    double power_label_w;         /* the mode's budget (its label), NaN
+                                     when none */
     char power_mode[32];          /* at the peak */
     double energy_j;              /* at the end */
     double cpu_peak, cpu_mean, gpu_peak, gpu_mean;

@@ -31,7 +31,23 @@
  * - A drained battery only reports "low_battery" (once); the model does
  *   not stop the robot.
  * - When several transitions happen at one instant they are applied in the
- *   fixed order shutdown, throttle, fan, so runs are reproducible.
+ *   fixed order shutdown, throttle, fan, over-current, so runs are
+ *   reproducible.
+ * - Over-current (OC) protection, as the Jetson modules' (NVIDIA Jetson
+ *   Linux Developer Guide, "Platform Power and Performance: Jetson Orin
+ *   Nano Series, Jetson Orin NX Series and Jetson AGX Orin Series", power
+ *   monitoring and over-current throttling): a mode's budget is only its
+ *   label; what holds the input power down is a hardware alert that cuts
+ *   the clocks when the module's input power exceeds a limit. Modelled
+ *   on the node's "demand", the power it would draw at its mode's caps
+ *   (and thermal step) without the OC cut: above oc_limit_w the clocks
+ *   are multiplied by oc_scale ("oc_throttle"); at or below oc_release_w
+ *   they are restored ("oc_release"). Judging the demand rather than the
+ *   throttled draw is what makes the release meaningful: the cut draw is
+ *   below the limit by construction, and releasing on it would re-trip at
+ *   once. Assumption: the alert acts at the instant of the change (the
+ *   hardware reacts in microseconds, below any job's time scale) with one
+ *   step of clock cut, not a control loop.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -62,6 +78,7 @@ typedef struct dnode {
     ts_power_mode *modes;       /* owned copy, names owned */
     int mode;                   /* -1 without modes */
     int up, shutdown, throttled, fan;
+    int oc;                     /* over-current throttled */
     double busy_cores, busy_gpus;
     double ambient_c;
     ts_thermal_state th;        /* at t_last */
@@ -168,22 +185,34 @@ static int has_fan(const dnode *n)
     return n->d.has_thermal && n->d.thermal.r_case_ambient_fan > 0;
 }
 
-static void node_speed(const dnode *n, ts_power_caps *caps, double *cpu,
-                       double *gpu)
+/* Clocks under the mode's caps, the thermal step and, when `with_oc`, the
+ * over-current cut. */
+static void node_speed_oc(const dnode *n, int with_oc, ts_power_caps *caps,
+                          double *cpu, double *gpu)
 {
     ts_power_mode_caps(&n->d.power, n->mode, n->d.cores, caps);
     double f = n->throttled ? n->d.thermal.throttle_scale : 1.0;
+    if (with_oc && n->oc)
+        f *= caps->oc_scale;
     *cpu = caps->cpu_scale * f;
     *gpu = caps->gpu_scale * f;
 }
 
-static double node_power(const dnode *n)
+static void node_speed(const dnode *n, ts_power_caps *caps, double *cpu,
+                       double *gpu)
+{
+    node_speed_oc(n, 1, caps, cpu, gpu);
+}
+
+/* Power drawn now (with_oc 1) or that would be without the over-current
+ * cut (with_oc 0: the demand the protection judges). */
+static double node_power_oc(const dnode *n, int with_oc)
 {
     if (!n->up || !n->d.has_power)
         return 0;
     ts_power_caps caps;
     double cpu, gpu;
-    node_speed(n, &caps, &cpu, &gpu);
+    node_speed_oc(n, with_oc, &caps, &cpu, &gpu);
     double cores = n->busy_cores, gpus = n->busy_gpus;
     if (cores > caps.online_cores)
         cores = caps.online_cores;
@@ -191,6 +220,8 @@ static double node_power(const dnode *n)
         gpus = n->d.gpus;
     return ts_power_watts(&n->d.power, cores, gpus, cpu, gpu);
 }
+
+static double node_power(const dnode *n) { return node_power_oc(n, 1); }
 
 static double seconds(ts_time dt) { return (double)dt * 1e-9; }
 
@@ -348,6 +379,35 @@ static void push_outputs(ts_dynamics *dyn, dnode *n)
     }
 }
 
+/* The over-current protection: throttles when the demand exceeds the
+ * mode's limit, releases when it is at or below the release point (or the
+ * mode has no limit). A node that is down is left as it is, like the
+ * thermal state, and judged again when it restarts. */
+static void oc_transitions(ts_dynamics *dyn, dnode *n)
+{
+    if (!n->up || !n->d.has_power)
+        return;
+    ts_power_caps caps;
+    ts_power_mode_caps(&n->d.power, n->mode, n->d.cores, &caps);
+    if (!n->oc && !(caps.oc_limit_w > 0))
+        return;
+    double demand = node_power_oc(n, 0);
+    int idx = node_index(dyn, n);
+    if (!n->oc && demand > caps.oc_limit_w) {
+        n->oc = 1;
+        emit(dyn, TS_EV_OC_THROTTLE, idx, demand,
+             "input %.3f W over the over-current limit %.3f W: clocks x%.3g "
+             "until it is at most %.3f W", demand, caps.oc_limit_w,
+             caps.oc_scale, caps.oc_release_w);
+    } else if (n->oc && (!(caps.oc_limit_w > 0) ||
+                         demand <= caps.oc_release_w)) {
+        n->oc = 0;
+        emit(dyn, TS_EV_OC_RELEASE, idx, demand,
+             "input %.3f W at most the release point %.3f W: full clocks "
+             "again", demand, caps.oc_release_w);
+    }
+}
+
 /* Considers threshold `c` of kind k as the next crossing. */
 static void consider(double c, int k, double td, double *up, int *up_k,
                      double *down, int *down_k)
@@ -454,6 +514,7 @@ static void node_update(ts_dynamics *dyn, dnode *n, int forced)
         n->dirty = 0;
         transitions(dyn, n, forced);
         forced = PK_NONE;
+        oc_transitions(dyn, n);
         push_outputs(dyn, n);
         double p = node_power(n);
         if (p != n->power_w) {
@@ -806,7 +867,10 @@ int ts_dynamics_state(const ts_dynamics *dyn, int node, ts_dyn_state *out)
     out->up = n->up;
     out->thermal_shutdown = n->shutdown;
     out->online_cores = caps.online_cores;
-    out->throttle_level = n->throttled;
+    out->throttle_level = (n->throttled ? TS_THROTTLE_THERMAL : 0) |
+                          (n->oc ? TS_THROTTLE_OC : 0);
+    out->oc_throttled = n->oc;
+    out->oc_limit_w = caps.oc_limit_w;
     out->fan_on = n->fan;
     out->mode = n->mode;
     out->mode_name = n->mode >= 0 ? n->modes[n->mode].name : "";

@@ -3,7 +3,8 @@
  * part per busy core and per busy GPU that scales with (f / f_ref)^e, e = 3
  * by default (dynamic power ~ f V^2 with the voltage following the clock
  * on a DVFS curve), and nvpmodel-style power modes that cap the online
- * cores and the CPU and GPU clocks.
+ * cores and the CPU and GPU clocks, and may carry the module's
+ * over-current limits (what the dynamics model throttles on).
  */
 #include <math.h>
 
@@ -35,6 +36,10 @@ int ts_power_check(const ts_power_desc *d, int cores, ts_error *err)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "power: powers, clocks and the exponent must "
                                 "be finite and >= 0");
+    if (!isfinite(d->oc_scale) || d->oc_scale < 0 || d->oc_scale > 1)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "power: the over-current clock scale must be "
+                            "in (0, 1]");
     if (d->n_modes > 0 && !d->modes)
         return ts_error_set(err, TS_EINVAL, NULL, 0, "power: modes missing");
     if (d->n_modes > 0 && d->initial_mode >= (int)d->n_modes)
@@ -54,6 +59,14 @@ int ts_power_check(const ts_power_desc *d, int cores, ts_error *err)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "power mode %s: clocks and budget must be "
                                 ">= 0", name);
+        if (!isfinite(m->oc_limit_w) || m->oc_limit_w < 0 ||
+            !isfinite(m->oc_release_w) || m->oc_release_w < 0 ||
+            m->oc_release_w > m->oc_limit_w ||
+            (m->oc_release_w > 0 && !(m->oc_limit_w > 0)))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "power mode %s: the over-current release "
+                                "must lie in (0, limit] and needs a limit",
+                                name);
         if ((m->cpu_max_hz > 0 && !(d->cpu_ref_hz > 0)) ||
             (m->gpu_max_hz > 0 && !(d->gpu_ref_hz > 0)))
             return ts_error_set(err, TS_EINVAL, NULL, 0,
@@ -82,6 +95,9 @@ void ts_power_mode_caps(const ts_power_desc *d, int mode, int cores,
     out->cpu_scale = 1.0;
     out->gpu_scale = 1.0;
     out->budget_w = 0;
+    out->oc_limit_w = 0;
+    out->oc_release_w = 0;
+    out->oc_scale = d->oc_scale > 0 ? d->oc_scale : TS_POWER_OC_SCALE;
     if (mode < 0 || (size_t)mode >= d->n_modes || !d->modes)
         return;
     const ts_power_mode *m = &d->modes[mode];
@@ -92,4 +108,6 @@ void ts_power_mode_caps(const ts_power_desc *d, int mode, int cores,
     if (m->gpu_max_hz > 0 && d->gpu_ref_hz > 0)
         out->gpu_scale = m->gpu_max_hz / d->gpu_ref_hz;
     out->budget_w = m->budget_w;
+    out->oc_limit_w = m->oc_limit_w;
+    out->oc_release_w = m->oc_release_w > 0 ? m->oc_release_w : m->oc_limit_w;
 }

@@ -270,9 +270,28 @@ static void px_record(void *impl, const ts_rt_record *rec)
         p->d.record(p->d.record_ctx, px_now(p), rec);
 }
 
+/* This runtime reads no power sensors and drives no nvpmodel: a power
+ * manager on it learns that the node has no power state. */
+static int px_power_state(void *impl, int node, ts_rt_power *out)
+{
+    (void)impl;
+    (void)node;
+    (void)out;
+    return TS_ENOENT;
+}
+
+static int px_set_power_mode(void *impl, int node, int mode)
+{
+    (void)impl;
+    (void)node;
+    (void)mode;
+    return TS_ENOENT;
+}
+
 static const ts_runtime_ops posix_ops = {
     px_now, px_timer_start, px_timer_cancel, px_send,
     px_listen, px_alive, px_apply, px_record,
+    px_power_state, px_set_power_mode,
 };
 
 /* ---- the loop ------------------------------------------------------------- */

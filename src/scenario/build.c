@@ -500,6 +500,54 @@ static int add_node(builder *b, const xmlNode *el, ts_node_kind kind,
     return node_resources(b, el, n);
 }
 
+/* A robot's <power-manager>: its node must be one of the robot's, with
+ * two power modes or more to choose from. */
+static int add_power_manager(builder *b, const xmlNode *el, int site, size_t first_node)
+{
+    ts_scenario *s = b->s;
+    ts_scenario_site *st = &s->sites[site];
+    int line = ts__line(el);
+    const char *node = ts__attr(el, "node");
+    size_t n = first_node;
+    while (n < s->n_nodes && !ts__token_eq(s->nodes[n].id, node))
+        n++;
+    if (n == s->n_nodes)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "robot %s: <power-manager node=\"%s\"> names no node of this "
+                            "robot", st->id, node);
+    const ts_scenario_node *nd = &s->nodes[n];
+    if (!nd->has_power || nd->power->n_modes < 2)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "robot %s: <power-manager node=\"%s\">: the node has %zu power "
+                            "mode%s, a manager needs two or more to choose from",
+                            st->id, node, nd->has_power ? nd->power->n_modes : (size_t)0,
+                            nd->has_power && nd->power->n_modes == 1 ? "" : "s");
+    st->power_manager = 1;
+    st->pm_node_pos = (int)(n - first_node);
+    st->pm_period_ns = 1000000000;  /* assumption: a decision a second */
+    st->pm_headroom_c = 5.0;        /* assumption: the thermal trips' 5 C
+                                       hysteresis (models/) */
+    int has_period, has_headroom;
+    int rc = ts__bquantity(b, el, "period", TS__Q_TIME, &st->pm_period_ns, NULL, &has_period);
+    if (!rc)
+        rc = ts__bquantity(b, el, "reserve", TS__Q_ENERGY, NULL, &st->pm_reserve_wh, NULL);
+    if (!rc)
+        rc = ts__bquantity(b, el, "headroom", TS__Q_CELSIUS, NULL, &st->pm_headroom_c,
+                           &has_headroom);
+    if (!rc)
+        rc = ts__bquantity(b, el, "raise", TS__Q_FRACTION, NULL, &st->pm_raise_util, NULL);
+    if (rc)
+        return rc;
+    if (!(st->pm_period_ns > 0))
+        return ts__bpositive(b, el, "period");
+    if (!(st->pm_headroom_c >= 0))
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "robot %s: <power-manager headroom=\"%s\"> must be 0C or more "
+                            "(a band below the throttle point)", st->id,
+                            ts__attr(el, "headroom"));
+    return TS_OK;
+}
+
 static int walk_site(builder *b, const xmlNode *el)
 {
     ts_tier tier = named(el, "robot")  ? TS_TIER_ROBOT
@@ -507,8 +555,19 @@ static int walk_site(builder *b, const xmlNode *el)
                                        : TS_TIER_CLOUD;
     int site = -1;
     int rc = add_site(b, el, tier, &site);
+    const xmlNode *manager = NULL;
+    size_t first_node = b->s->n_nodes;
     for (const xmlNode *c = first_child(el); c && !rc; c = next_sibling(c)) {
         ts_node_kind kind;
+        if (named(c, "power-manager")) {
+            if (manager)
+                return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(c),
+                                    "robot %s: a second <power-manager> (the one at line %d "
+                                    "already chooses its power mode)",
+                                    ts__attr(el, "id"), ts__line(manager));
+            manager = c;
+            continue;
+        }
         if (named(c, "computer"))
             kind = TS_NODE_COMPUTER;
         else if (named(c, "jetson"))
@@ -521,6 +580,8 @@ static int walk_site(builder *b, const xmlNode *el)
             kind = TS_NODE_SWITCH;
         rc = add_node(b, c, kind, site);
     }
+    if (!rc && manager)
+        rc = add_power_manager(b, manager, site, first_node);
     return rc;
 }
 

@@ -331,7 +331,33 @@ static int read_mode(const ts__at *at, const xmlNode *el,
     if (!rc)
         rc = ts__quantity(at, el, "budget", TS__Q_POWER, &unused,
                           &m->budget_w, &present);
-    return rc;
+    int has_limit = 0, has_release = 0;
+    if (!rc)
+        rc = ts__quantity(at, el, "oc-limit", TS__Q_POWER, &unused,
+                          &m->oc_limit_w, &has_limit);
+    if (!rc)
+        rc = ts__quantity(at, el, "oc-release", TS__Q_POWER, &unused,
+                          &m->oc_release_w, &has_release);
+    if (rc)
+        return rc;
+    if (has_limit && !(m->oc_limit_w > 0))
+        return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
+                            "%s: power mode \"%s\": oc-limit=\"%s\" must be "
+                            "greater than 0 W", at->who, m->name,
+                            ts__attr(el, "oc-limit"));
+    if (has_release && !has_limit)
+        return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
+                            "%s: power mode \"%s\": oc-release= without "
+                            "oc-limit= (the release point of which limit?)",
+                            at->who, m->name);
+    if (has_release && !(m->oc_release_w > 0 && m->oc_release_w <= m->oc_limit_w))
+        return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
+                            "%s: power mode \"%s\": oc-release=\"%s\" must "
+                            "lie in (0 W, oc-limit=\"%s\"] (the throttle is "
+                            "released once the input falls back)",
+                            at->who, m->name, ts__attr(el, "oc-release"),
+                            ts__attr(el, "oc-limit"));
+    return TS_OK;
 }
 
 int ts__power_read(const ts__at *at, const xmlNode *el,
@@ -354,8 +380,16 @@ int ts__power_read(const ts__at *at, const xmlNode *el,
     if (!rc)
         rc = real_bit(at, el, "exponent", TS__Q_NUMBER, &p->dyn_exponent,
                       set, TS__POWER_EXPONENT);
+    if (!rc)
+        rc = real_bit(at, el, "oc-scale", TS__Q_FRACTION, &p->oc_scale,
+                      set, TS__POWER_OC_SCALE);
     if (rc)
         return rc;
+    if (ts__attr(el, "oc-scale") && !(p->oc_scale > 0 && p->oc_scale <= 1))
+        return ts_error_set(at->err, TS_EINVAL, at->file, ts__line(el),
+                            "%s: oc-scale=\"%s\" must lie in (0%%, 100%%] "
+                            "(the clock multiplier while over-current "
+                            "throttled)", at->who, ts__attr(el, "oc-scale"));
 
     size_t n = 0;
     for (const xmlNode *c = ts__first_child(el); c; c = ts__next_sibling(c))
@@ -416,6 +450,8 @@ int ts__power_finish(const ts__at *at, int line, ts_scenario_power *p,
         p->gpu_dyn_w = 0;
     if (!(set & TS__POWER_GPU_REF))
         p->gpu_ref_hz = 0;
+    if (!(set & TS__POWER_OC_SCALE))
+        p->oc_scale = 0;
     if (!(set & TS__POWER_EXPONENT))
         p->dyn_exponent = 3;
     else if (!(p->dyn_exponent > 0))

@@ -41,7 +41,8 @@ enum {
     TS__POWER_CPU_REF = 1u << 3,
     TS__POWER_GPU_REF = 1u << 4,
     TS__POWER_EXPONENT = 1u << 5,
-    TS__POWER_MODES = 1u << 6
+    TS__POWER_MODES = 1u << 6,
+    TS__POWER_OC_SCALE = 1u << 7
 };
 
 /* Which attributes of a <thermal> element were given (ts__thermal_read). */

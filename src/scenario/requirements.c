@@ -83,10 +83,11 @@ static int topic_has_deadline(const ts_scenario_topic *t)
     return t->has_qos && (t->writer_qos->deadline_ns > 0 || t->reader_qos->deadline_ns > 0);
 }
 
+/* A budget or an over-current limit (what the gate then judges by). */
 static int node_has_budget(const ts_scenario_node *n)
 {
     for (size_t m = 0; n->has_power && m < n->power->n_modes; m++)
-        if (n->power->modes[m].budget_w > 0)
+        if (n->power->modes[m].budget_w > 0 || n->power->modes[m].oc_limit_w > 0)
             return 1;
     return 0;
 }

@@ -163,7 +163,7 @@ static void node_capacity(const ts_scenario_node *n, ts_place_node *out)
         return;
     const ts_scenario_power_mode *sm = &n->power->modes[n->power->initial_mode];
     ts_power_mode mode = {sm->name, sm->online_cores, sm->cpu_max_hz, sm->gpu_max_hz,
-                          sm->budget_w};
+                          sm->budget_w, sm->oc_limit_w, sm->oc_release_w};
     ts_power_desc d = {.cpu_ref_hz = n->power->cpu_ref_hz,
                        .gpu_ref_hz = n->power->gpu_ref_hz,
                        .modes = &mode,

@@ -11,10 +11,12 @@
  */
 #include "sim/runtime_sim.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "toposim/alloc.h"
+#include "toposim/dynamics.h"
 
 /* Ports an endpoint may listen on (0 .. PORTS - 1). */
 #define PORTS 32
@@ -53,6 +55,7 @@ struct ts__rts {
     ts__shared sh;
     ts_network *net;
     ts_compute *compute;
+    ts_dynamics *dyn;         /* the owner of node power modes; may be NULL */
     rt_timer *timers;
     size_t n_timers;
     int timer_free;
@@ -369,6 +372,44 @@ static int rt_alive(void *impl, ts_rt_entity kind, int index)
     return node_up(r, index);
 }
 
+/* A node's power state: the dynamics model's mode, energy, battery and
+ * die temperature, the scenario's throttle point, the compute model's
+ * core times. */
+static int rt_power_state(void *impl, int node, ts_rt_power *out)
+{
+    ts__rts *r = of(impl);
+    const ts_scenario *s = r->sh.s;
+    if (!out || node < 0 || (size_t)node >= s->n_nodes || !r->dyn)
+        return TS_EINVAL;
+    ts_dyn_state dy;
+    int rc = ts_dynamics_state(r->dyn, node, &dy);
+    if (rc != TS_OK)
+        return rc;
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(r->compute, node, &st);
+    const ts_scenario_node *sn = &s->nodes[node];
+    out->mode = dy.mode;
+    out->energy_j = dy.energy_j;
+    out->battery_wh = dy.battery_wh;
+    out->die_c = dy.die_c;
+    out->throttle_c = sn->has_thermal && sn->thermal->throttle_c != 0 ? sn->thermal->throttle_c
+                                                                       : NAN;
+    out->online_cores = st.online_cores;
+    out->core_busy_ns = st.core_busy_ns;
+    out->online_core_ns = st.online_core_ns;
+    return TS_OK;
+}
+
+/* The dynamics model owns the mode: it pushes the new caps to the compute
+ * model and reports "power_mode". */
+static int rt_set_power_mode(void *impl, int node, int mode)
+{
+    ts__rts *r = of(impl);
+    if (!r->dyn)
+        return TS_EINVAL;
+    return ts_dynamics_set_mode(r->dyn, node, mode);
+}
+
 /* Whether the state being left had replaced the declared execution time
  * (a version with its own, or a safety mode with one). */
 static int cur_changes_exec(const ts__rts *r, int c)
@@ -494,6 +535,7 @@ static void rt_record(void *impl, const ts_rt_record *rec)
 static const ts_runtime_ops sim_ops = {
     rt_now, rt_timer_start, rt_timer_cancel, rt_send,
     rt_listen, rt_alive, rt_apply_component, rt_record,
+    rt_power_state, rt_set_power_mode,
 };
 
 /* The controller, described from the scenario and the plan: where each
@@ -585,6 +627,11 @@ void ts__rts_on_change(ts__rts *r, ts__rts_changed_fn fn, void *ctx)
 {
     r->changed = fn;
     r->changed_ctx = ctx;
+}
+
+void ts__rts_attach_dynamics(ts__rts *r, ts_dynamics *dyn)
+{
+    r->dyn = dyn;
 }
 
 const ts_runtime *ts__rts_runtime(const ts__rts *r)

@@ -26,6 +26,11 @@ int ts__rts_new(const ts__shared *sh, ts_network *net, ts_compute *compute, ts__
                 ts_error *err);
 void ts__rts_free(ts__rts *r);
 
+/* Gives the runtime the dynamics model (borrowed), through which it
+ * reports nodes' power states and applies power mode requests. */
+struct ts_dynamics;
+void ts__rts_attach_dynamics(ts__rts *r, struct ts_dynamics *dyn);
+
 /* Sets the one hook told of component state changes. */
 void ts__rts_on_change(ts__rts *r, ts__rts_changed_fn fn, void *ctx);
 

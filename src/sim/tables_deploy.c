@@ -8,6 +8,7 @@
 
 #include "sim/tables.h"
 #include "toposim/alloc.h"
+#include "toposim/dynamics.h"
 
 static void copy_name(char *dst, size_t size, const char *src)
 {
@@ -61,6 +62,43 @@ static int write_fleets(const ts__tables *w, ts_error *err)
         rows[i].coordinator = s->fleets[i].coordinator;
     }
     int rc = ts_trace_write_fleets(w->trace, rows, s->n_fleets, err);
+    ts_free(rows);
+    return rc;
+}
+
+/* One row per power mode that declares an over-current limit. */
+static int write_power_limits(const ts__tables *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_nodes; i++)
+        for (size_t m = 0; s->nodes[i].has_power && m < s->nodes[i].power->n_modes; m++)
+            n += s->nodes[i].power->modes[m].oc_limit_w > 0;
+    ts_trace_power_limit *rows = rows_of(n, sizeof *rows, err, "/power_limits");
+    if (!rows)
+        return TS_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        const ts_scenario_node *nd = &s->nodes[i];
+        for (size_t m = 0; nd->has_power && m < nd->power->n_modes; m++) {
+            const ts_scenario_power_mode *pm = &nd->power->modes[m];
+            if (!(pm->oc_limit_w > 0))
+                continue;
+            ts_power_desc d = {.oc_scale = nd->power->oc_scale};
+            ts_power_mode one = {pm->name, 0, 0, 0, 0, pm->oc_limit_w, pm->oc_release_w};
+            d.modes = &one;
+            d.n_modes = 1;
+            ts_power_caps caps;
+            ts_power_mode_caps(&d, 0, nd->cores, &caps);
+            rows[k].node = (int32_t)i;
+            copy_name(rows[k].mode, sizeof rows[k].mode, pm->name);
+            rows[k].oc_limit_w = caps.oc_limit_w;
+            rows[k].oc_release_w = caps.oc_release_w;
+            rows[k].oc_scale = caps.oc_scale;
+            k++;
+        }
+    }
+    int rc = ts_trace_write_power_limits(w->trace, rows, n, err);
     ts_free(rows);
     return rc;
 }
@@ -303,6 +341,8 @@ int ts__tables_write_deploy(const ts__tables *w, ts_error *err)
         rc = write_fleets(w, err);
     if (rc == TS_OK)
         rc = write_power_modes(w, err);
+    if (rc == TS_OK)
+        rc = write_power_limits(w, err);
     if (rc == TS_OK)
         rc = write_versions(w, err);
     if (rc == TS_OK)

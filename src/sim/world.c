@@ -13,6 +13,7 @@
  *   qos        topics through the DDS layer (qos_topics.h)
  *   services   services, clients and the access policy (services.h)
  *   fleet      coordinators, robot agents, configuration (fleet.h)
+ *   power      the robots' power managers (power_managers.h)
  *
  * Each subsystem keeps its state private behind start/finish/free and
  * receives at its start only what it uses: the shared part (read-only
@@ -34,6 +35,7 @@
 #include "sim/bus.h"
 #include "sim/faults.h"
 #include "sim/fleet.h"
+#include "sim/power_managers.h"
 #include "sim/qos_topics.h"
 #include "sim/recorder.h"
 #include "sim/runtime_sim.h"
@@ -70,6 +72,7 @@ typedef struct world {
     ts__qos_topics *qos;
     ts__services *services;
     ts__fleet *fleet;
+    ts__power_managers *power;
 } world;
 
 /* Bytes one pending event holds: its pool slot and its queue entry (an
@@ -310,7 +313,8 @@ static int build_dynamics(world *w, ts_error *err)
             for (size_t k = 0; k < p->n_modes; k++)
                 modes[mode_at + k] = (ts_power_mode){p->modes[k].name, p->modes[k].online_cores,
                                                      p->modes[k].cpu_max_hz, p->modes[k].gpu_max_hz,
-                                                     p->modes[k].budget_w};
+                                                     p->modes[k].budget_w, p->modes[k].oc_limit_w,
+                                                     p->modes[k].oc_release_w};
             d->power = (ts_power_desc){
                 .idle_w = p->idle_w,
                 .core_dyn_w = p->core_dyn_w,
@@ -321,6 +325,7 @@ static int build_dynamics(world *w, ts_error *err)
                 .modes = p->n_modes ? &modes[mode_at] : NULL,
                 .n_modes = p->n_modes,
                 .initial_mode = p->initial_mode,
+                .oc_scale = p->oc_scale,
             };
             mode_at += p->n_modes;
         }
@@ -424,6 +429,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
                                err)) != TS_OK)
         return rc;
     ts__rts_on_change(w->rts, ts__recorder_component, w->recorder);
+    ts__rts_attach_dynamics(w->rts, w->dyn);
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
                                err)) != TS_OK)
         return rc;
@@ -440,7 +446,8 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__agents_start(sh, w->rts, &w->agents, err)) != TS_OK ||
         (rc = ts__qos_start(sh, w->rts, w->recorder, &w->qos, err)) != TS_OK ||
         (rc = ts__services_start(sh, w->rts, &w->services, err)) != TS_OK ||
-        (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK)
+        (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK ||
+        (rc = ts__power_managers_start(sh, w->rts, w->end, &w->power, err)) != TS_OK)
         return rc;
     return TS_OK;
 }
@@ -448,6 +455,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
 /* In the reverse order of building: a subsystem goes before what it uses. */
 static void teardown(world *w)
 {
+    ts__power_managers_free(w->power);
     ts__fleet_free(w->fleet);
     ts__services_free(w->services);
     ts__qos_free(w->qos);

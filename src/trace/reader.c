@@ -724,6 +724,7 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_EVENTS: return &tr->n_events;
     case TS__T_SITES: return &tr->n_sites;
     case TS__T_POWER_MODES: return &tr->n_power_modes;
+    case TS__T_POWER_LIMITS: return &tr->n_power_limits;
     case TS__T_VERSIONS: return &tr->n_versions;
     case TS__T_FAILOVER_GROUPS: return &tr->n_failover_groups;
     case TS__T_FAILOVER_BACKUPS: return &tr->n_failover_backups;
@@ -760,6 +761,7 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_EVENTS: return tr->events;
     case TS__T_SITES: return tr->sites;
     case TS__T_POWER_MODES: return tr->power_modes;
+    case TS__T_POWER_LIMITS: return tr->power_limits;
     case TS__T_VERSIONS: return tr->versions;
     case TS__T_FAILOVER_GROUPS: return tr->failover_groups;
     case TS__T_FAILOVER_BACKUPS: return tr->failover_backups;
@@ -796,6 +798,7 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_EVENTS: tr->events = rows; break;
     case TS__T_SITES: tr->sites = rows; break;
     case TS__T_POWER_MODES: tr->power_modes = rows; break;
+    case TS__T_POWER_LIMITS: tr->power_limits = rows; break;
     case TS__T_VERSIONS: tr->versions = rows; break;
     case TS__T_FAILOVER_GROUPS: tr->failover_groups = rows; break;
     case TS__T_FAILOVER_BACKUPS: tr->failover_backups = rows; break;
@@ -1315,6 +1318,7 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->started_utc);
     ts_free(trace->sites);
     ts_free(trace->power_modes);
+    ts_free(trace->power_limits);
     ts_free(trace->versions);
     ts_free(trace->failover_groups);
     ts_free(trace->failover_backups);

@@ -208,6 +208,9 @@ static const ts__column node_state_cols[] = {
     COL(ts_trace_node_state, run_queue, TS__COL_I32, "1", TS__T_NONE,
         "jobs waiting for a core at time_ns"),
     COL(ts_trace_node_state, throttle_level, TS__COL_I32, NULL, TS__T_NONE,
+        /* Kept word for word since format 2 (a changed description would
+         * make every trace differ): since format 6 the level is a set of
+         * bits, 1 thermal and 2 over-current (trace.h). */
         "thermal throttling step at time_ns; 0: not throttled"),
     COL(ts_trace_node_state, cpu_freq_hz, TS__COL_F64, "Hz", TS__T_NONE,
         "CPU clock at time_ns"),
@@ -287,6 +290,18 @@ static const ts__column power_mode_cols[] = {
         "power budget of the mode; 0: none"),
     COL(ts_trace_power_mode, initial, TS__COL_I32, NULL, TS__T_NONE,
         "1: the node starts in this mode"),
+};
+
+static const ts__column power_limit_cols[] = {
+    COL(ts_trace_power_limit, node, TS__COL_I32, NULL, TS__T_NODES, "row of /nodes"),
+    COL(ts_trace_power_limit, mode, TS__COL_STR, NULL, TS__T_NONE,
+        "mode name, as /power_modes name"),
+    COL(ts_trace_power_limit, oc_limit_w, TS__COL_F64, "W", TS__T_NONE,
+        "over-current throttling above this input power"),
+    COL(ts_trace_power_limit, oc_release_w, TS__COL_F64, "W", TS__T_NONE,
+        "... released once the input is at most this"),
+    COL(ts_trace_power_limit, oc_scale, TS__COL_F64, "1", TS__T_NONE,
+        "clock multiplier while over-current throttled"),
 };
 
 static const ts__column version_cols[] = {
@@ -650,6 +665,8 @@ const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
           "summary level: one row per compute node and window of state samples"),
     TABLE(TS__T_LINK_WINDOWS, "link_windows", ts_trace_link_window, 4096, 5, link_window_cols,
           "summary level: one row per link direction and window of state samples"),
+    TABLE(TS__T_POWER_LIMITS, "power_limits", ts_trace_power_limit, 256, 6, power_limit_cols,
+          "over-current limits of the power modes that declare one"),
 };
 
 hid_t ts__string_type(size_t size)

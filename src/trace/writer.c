@@ -371,6 +371,12 @@ int ts_trace_write_power_modes(ts_trace_writer *w, const ts_trace_power_mode *ro
     return write_static(w, TS__T_POWER_MODES, rows, n, err);
 }
 
+int ts_trace_write_power_limits(ts_trace_writer *w, const ts_trace_power_limit *rows, size_t n,
+                                ts_error *err)
+{
+    return write_static(w, TS__T_POWER_LIMITS, rows, n, err);
+}
+
 int ts_trace_write_versions(ts_trace_writer *w, const ts_trace_version *rows, size_t n,
                             ts_error *err)
 {

@@ -392,8 +392,13 @@ static int power_gate(ts__ctx *c, int32_t target, int declared)
     g->actual = worst->power_peak_w;
     g->required = worst->power_budget_w;
     snprintf(g->worst, sizeof g->worst, "%s", worst->name);
-    finish(g, "%s drew %.2f W at peak in its %s mode (%.2f W budget)", worst->name,
-           worst->power_peak_w, worst->power_mode, worst->power_budget_w);
+    if (worst->power_label_w > 0 && worst->power_label_w != worst->power_budget_w)
+        finish(g, "%s drew %.2f W at peak in its %s mode (%.2f W over-current limit; "
+               "%.2f W by its label)", worst->name, worst->power_peak_w, worst->power_mode,
+               worst->power_budget_w, worst->power_label_w);
+    else
+        finish(g, "%s drew %.2f W at peak in its %s mode (%.2f W budget)", worst->name,
+               worst->power_peak_w, worst->power_mode, worst->power_budget_w);
     return TS_OK;
 }
 

@@ -158,6 +158,23 @@ out:
     return rc;
 }
 
+/* The over-current limit of node's power mode (/power_limits, format 6),
+ * NaN when it declares none. On a Jetson the mode's budget is a label:
+ * its caps, not a meter, hold the draw, and a measured draw may exceed
+ * it (an Orin NX 16GB drew 29.4 W in MAXN_SUPER and 16.9 W in its 25W
+ * mode under a CPU and tensor-core load); what the module enforces is the
+ * over-current limit, so that is what power is judged against when the
+ * model declares one. */
+static double oc_limit_of(const ts_trace *t, int32_t node, const char *mode)
+{
+    for (size_t i = 0; i < t->n_power_limits; i++) {
+        const ts_trace_power_limit *l = &t->power_limits[i];
+        if (l->node == node && strncmp(l->mode, mode, sizeof l->mode) == 0)
+            return l->oc_limit_w > 0 ? l->oc_limit_w : NAN;
+    }
+    return NAN;
+}
+
 /* The budget of node's power mode: /power_modes (format 3), else the
  * watts its name states. */
 static double budget_of(const ts_trace *t, int32_t node, const char *mode)
@@ -213,7 +230,9 @@ static void power_take(const ts_trace *t, ts_node_health *h, int32_t node, doubl
         return;
     char mode[sizeof ((ts_trace_node_state *)0)->power_mode + 1];
     ts__copy_name(mode, sizeof mode, power_mode, mode_size);
-    double b = mode[0] ? budget_of(t, node, mode) : NAN;
+    double label = mode[0] ? budget_of(t, node, mode) : NAN;
+    double oc = mode[0] ? oc_limit_of(t, node, mode) : NAN;
+    double b = oc > 0 ? oc : label;
     double r = b > 0 ? power_w / b : NAN;
     double hr = h->power_budget_w > 0 ? h->power_peak_w / h->power_budget_w : NAN;
     int better = isnan(h->power_peak_w) || (!isnan(r) && (isnan(hr) || r > hr)) ||
@@ -221,6 +240,7 @@ static void power_take(const ts_trace *t, ts_node_health *h, int32_t node, doubl
     if (better) {
         h->power_peak_w = power_w;
         h->power_budget_w = b;
+        h->power_label_w = label;
         ts__copy_name(h->power_mode, sizeof h->power_mode, mode, sizeof mode);
     }
 }
@@ -275,6 +295,7 @@ static int nodes_health(ts__ctx *c)
         h->temp_peak_c = NAN;
         h->power_peak_w = NAN;
         h->power_budget_w = NAN;
+        h->power_label_w = NAN;
         h->battery_end_wh = -1;
     }
     for (size_t i = 0; i < t->n_node_state; i++) {

@@ -164,10 +164,18 @@ static int node_rules(ts__ctx *c)
         if (h->throttled_ns > 0 || (!isnan(h->headroom_c) && h->headroom_c < HEADROOM_LOW_C)) {
             char mode[96];
             cooler_mode(c->t, h, mode, sizeof mode);
-            rc = ts__add_rec(c, "node-throttled", h->name,
-                             "%s throttled for %.1f s with %.1f C headroom: %s, add a fan or "
-                             "move load off it", h->name, (double)h->throttled_ns / 1e9,
-                             isnan(h->headroom_c) ? 0.0 : fmax(h->headroom_c, 0.0), mode);
+            /* Throttled without a thermal model: only the over-current
+             * protection cuts the clocks of such a node. */
+            if (isnan(h->headroom_c))
+                rc = ts__add_rec(c, "node-throttled", h->name,
+                                 "%s was over-current throttled for %.3f s (its input over the "
+                                 "mode's limit): %s or move load off it", h->name,
+                                 (double)h->throttled_ns / 1e9, mode);
+            else
+                rc = ts__add_rec(c, "node-throttled", h->name,
+                                 "%s throttled for %.1f s with %.1f C headroom: %s, add a fan "
+                                 "or move load off it", h->name, (double)h->throttled_ns / 1e9,
+                                 fmax(h->headroom_c, 0.0), mode);
         }
         if (!rc && !isnan(h->power_budget_w) && h->power_peak_w > h->power_budget_w)
             rc = ts__add_rec(c, "power-over-budget", h->name,

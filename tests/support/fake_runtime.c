@@ -159,9 +159,32 @@ static void fake_record_fn(void *impl, const ts_rt_record *rec)
     snprintf(r->detail, sizeof r->detail, "%s", rec->detail ? rec->detail : "");
 }
 
+/* The power state a test set in fake->power (mode, energy, battery...),
+ * with unknown nodes refused. */
+static int fake_power_state(void *impl, int node, ts_rt_power *out)
+{
+    fake_runtime *f = impl;
+    if (node < 0 || node >= FAKE_MAX_ENDPOINTS || !out)
+        return TS_EINVAL;
+    *out = f->power[node];
+    return TS_OK;
+}
+
+/* Records the request and applies it to fake->power[node].mode. */
+static int fake_set_power_mode(void *impl, int node, int mode)
+{
+    fake_runtime *f = impl;
+    if (node < 0 || node >= FAKE_MAX_ENDPOINTS || mode < 0)
+        return TS_EINVAL;
+    f->power[node].mode = mode;
+    f->mode_requests++;
+    return TS_OK;
+}
+
 static const ts_runtime_ops fake_ops = {
     fake_now, fake_timer_start, fake_timer_cancel, fake_send,
     fake_listen, fake_alive, fake_apply_component, fake_record_fn,
+    fake_power_state, fake_set_power_mode,
 };
 
 fake_runtime *fake_runtime_new(void)

@@ -52,6 +52,8 @@ typedef struct fake_runtime {
     fake_component_change *changes; size_t n_changes, cap_changes;
     ts_rt_message *sent;        size_t n_sent, cap_sent; /* every send */
     uint64_t delivered, dropped;
+    ts_rt_power power[FAKE_MAX_ENDPOINTS]; /* what power_state reports */
+    int mode_requests;          /* set_power_mode calls */
     struct timer_call *timer_calls; /* every timer's record, freed at the end */
     struct fake_listener {
         ts_rt_receive_fn fn;

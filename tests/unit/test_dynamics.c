@@ -314,8 +314,8 @@ static void test_energy(void **state)
     ts_engine *e = ts_engine_new(64);
     rec r;
     rec_init(&r, e);
-    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 0},
-                                          {"half", 0, 1e9, 0, 5}};
+    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 0, 0, 0},
+                                          {"half", 0, 1e9, 0, 5, 0, 0}};
     ts_dyn_node_desc nd = {0};
     nd.cores = 4;
     nd.gpus = 1;
@@ -367,8 +367,8 @@ static void test_power_mode(void **state)
     ts_engine *e = ts_engine_new(16);
     rec r;
     rec_init(&r, e);
-    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 40},
-                                          {"10W", 4, 1.2e9, 0.5e9, 10}};
+    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 40, 0, 0},
+                                          {"10W", 4, 1.2e9, 0.5e9, 10, 0, 0}};
     ts_dyn_node_desc nd = {0};
     nd.cores = 8;
     nd.gpus = 1;
@@ -430,6 +430,74 @@ static void test_power_mode(void **state)
     assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
     assert_string_equal(st.mode_name, "MAXN");
     assert_true(fabs(st.power_w - (5 + 6 * 1.5 + 10)) < 1e-12);
+    ts_dynamics_free(r.dyn);
+    ts_engine_free(e);
+}
+
+/* ---- over-current protection ---- */
+
+/* Idle 2 W, 4 W a busy core at 1 GHz, exponent 2; mode "oc" throttles
+ * above 10 W (clocks x0.5) and releases at 8 W; mode "free" has no limit.
+ * Three busy cores ask 14 W: throttled, drawing 2 + 3 x 4 x 0.25 = 5 W,
+ * the clocks pushed at 0.5. Two ask 10 W, not above the limit but above
+ * the release point: it holds. One asks 6 W: released. Throttled again
+ * at 3 cores, a switch to "free" releases it (no limit); a crash leaves
+ * the state alone, and throttle_level carries bit 2. */
+static void test_over_current(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    rec r;
+    rec_init(&r, e);
+    static const ts_power_mode modes[] = {{"oc", 0, 0, 0, 10, 10, 8}, {"free", 0, 0, 0, 0, 0, 0}};
+    ts_dyn_node_desc nd = {0};
+    nd.cores = 4;
+    nd.has_power = 1;
+    nd.power.idle_w = 2;
+    nd.power.core_dyn_w = 4;
+    nd.power.cpu_ref_hz = 1e9;
+    nd.power.dyn_exponent = 2;
+    nd.power.oc_scale = 0.5;
+    nd.power.modes = modes;
+    nd.power.n_modes = 2;
+    nd.power.initial_mode = 0;
+    nd.battery = -1;
+    ts_dynamics_config cfg = config(&r, &nd, 1, NULL, 0);
+    assert_int_equal(ts_dynamics_new(e, &cfg, &r.dyn, NULL), TS_OK);
+    assert_int_equal(ts_dynamics_start(r.dyn), TS_OK);
+    ts_dyn_state st;
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 2, 0), TS_OK);
+    assert_int_equal(count_events(&r, "oc_throttle"), 0);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 3, 0), TS_OK);
+    const evrec *th = find_event(&r, "oc_throttle", 0);
+    assert_non_null(th);
+    assert_true(th->value == 14);
+    assert_true(r.speed[r.n_speed - 1].a == 0.5);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_int_equal(st.throttle_level, TS_THROTTLE_OC);
+    assert_int_equal(st.oc_throttled, 1);
+    assert_true(st.oc_limit_w == 10);
+    assert_true(fabs(st.power_w - 5) < 1e-12);
+    assert_true(st.cpu_hz == 0.5e9);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 2, 0), TS_OK);
+    assert_int_equal(count_events(&r, "oc_release"), 0);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 1, 0), TS_OK);
+    const evrec *rel = find_event(&r, "oc_release", 0);
+    assert_non_null(rel);
+    assert_true(rel->value == 6);
+    assert_true(r.speed[r.n_speed - 1].a == 1.0);
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 3, 0), TS_OK);
+    assert_int_equal(count_events(&r, "oc_throttle"), 2);
+    assert_int_equal(ts_dynamics_set_node_up(r.dyn, 0, 0), TS_OK);
+    assert_int_equal(count_events(&r, "oc_release"), 1);
+    assert_int_equal(ts_dynamics_set_node_up(r.dyn, 0, 1), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_int_equal(st.oc_throttled, 1);
+    assert_int_equal(ts_dynamics_set_mode(r.dyn, 0, 1), TS_OK);
+    assert_int_equal(count_events(&r, "oc_release"), 2);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_int_equal(st.throttle_level, 0);
+    assert_true(fabs(st.power_w - 14) < 1e-12);
     ts_dynamics_free(r.dyn);
     ts_engine_free(e);
 }
@@ -794,7 +862,7 @@ static void test_bad_config(void **state)
     assert_int_equal(ts_dynamics_new(e, &cfg, &dyn, &err), TS_EINVAL);
     /* allocation failures are reported, not crashed on */
     bat.capacity_wh = 10;
-    static const ts_power_mode modes[] = {{"a", 0, 0, 0, 0}, {"b", 1, 0, 0, 0}};
+    static const ts_power_mode modes[] = {{"a", 0, 0, 0, 0, 0, 0}, {"b", 1, 0, 0, 0, 0, 0}};
     nd.power.modes = modes;
     nd.power.n_modes = 2;
     for (long k = 1; k < 12; k++) {
@@ -816,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_reentrant_load),
         cmocka_unit_test(test_energy),
         cmocka_unit_test(test_power_mode),
+        cmocka_unit_test(test_over_current),
         cmocka_unit_test(test_low_battery),
         cmocka_unit_test(test_ambient_shutdown),
         cmocka_unit_test(test_crash_and_fan),

@@ -11,9 +11,9 @@
 #include "toposim/dynamics.h"
 
 static const ts_power_mode modes[] = {
-    {"MAXN", 0, 0, 0, 40},
-    {"15W", 4, 1.5e9, 0.6e9, 15},
-    {"10W", 2, 1.2e9, 0, 10},
+    {"MAXN", 0, 0, 0, 40, 0, 0},
+    {"15W", 4, 1.5e9, 0.6e9, 15, 0, 0},
+    {"10W", 2, 1.2e9, 0, 10, 0, 0},
 };
 
 static ts_power_desc orin(void)
@@ -117,6 +117,28 @@ static void test_check(void **state)
     d.n_modes = 0;
     d.cpu_ref_hz = 0;
     assert_int_equal(ts_power_check(&d, 8, &err), TS_OK);
+    /* over-current: a release above its limit, a release without one, a
+     * clock cut outside (0, 1] */
+    ts_power_mode oc[] = {{"oc", 0, 0, 0, 0, 10, 12}};
+    d = orin();
+    d.modes = oc;
+    d.n_modes = 1;
+    d.initial_mode = 0;
+    assert_int_equal(ts_power_check(&d, 8, &err), TS_EINVAL);
+    oc[0].oc_limit_w = 0;
+    oc[0].oc_release_w = 5;
+    assert_int_equal(ts_power_check(&d, 8, &err), TS_EINVAL);
+    oc[0].oc_limit_w = 10;
+    oc[0].oc_release_w = 0;
+    assert_int_equal(ts_power_check(&d, 8, &err), TS_OK);
+    d.oc_scale = 1.5;
+    assert_int_equal(ts_power_check(&d, 8, &err), TS_EINVAL);
+    /* the caps: the release defaults to the limit, the cut to 50% */
+    d.oc_scale = 0;
+    ts_power_caps caps;
+    ts_power_mode_caps(&d, 0, 8, &caps);
+    assert_true(caps.oc_limit_w == 10 && caps.oc_release_w == 10);
+    assert_true(caps.oc_scale == TS_POWER_OC_SCALE);
 }
 
 int main(void)

@@ -70,6 +70,38 @@ static void test_link_rules(void **state)
     ts_validation_free(v);
 }
 
+/* A node with an over-current limit and no thermal model: the gate and
+ * the health judge its 24 W peak against the 25 W limit (not over), its
+ * label (none: MAXN_SUPER) is kept apart, and its throttling is named as
+ * over-current, not as heat. */
+static void test_over_current_limit_and_throttle(void **state)
+{
+    (void)state;
+    fixture f;
+    build_base(&f);
+    f.t.n_power_modes = 1;
+    f.modes[0] = (ts_trace_power_mode){.node = 0, .initial = 1};
+    snprintf(f.modes[0].name, sizeof f.modes[0].name, "MAXN_SUPER");
+    ts_trace_power_limit limit = {.node = 0, .oc_limit_w = 25, .oc_release_w = 22.5,
+                                  .oc_scale = 0.8};
+    snprintf(limit.mode, sizeof limit.mode, "MAXN_SUPER");
+    f.t.power_limits = &limit;
+    f.t.n_power_limits = 1;
+    f.t.n_node_state = 0;
+    add_node_state(&f, 0, SEC(1) / 2, 0.5, NAN, 24, "MAXN_SUPER")->throttle_level = 2;
+    add_node_state(&f, 0, SEC(1), 0.5, NAN, 18, "MAXN_SUPER");
+    ts_validation *v = validate_ok(&f);
+    assert_true(v->nodes[0].power_budget_w == 25.0);
+    assert_true(isnan(v->nodes[0].power_label_w));
+    assert_true(v->nodes[0].power_peak_w == 24.0);
+    expect_rec(v, "node-throttled", "robot1.computer",
+               "robot1.computer was over-current throttled for 0.500 s (its input over the "
+               "mode's limit)");
+    for (size_t i = 0; i < v->n_recs; i++)
+        assert_string_not_equal(v->recs[i].rule, "power-over-budget");
+    ts_validation_free(v);
+}
+
 static void test_node_rules(void **state)
 {
     (void)state;
@@ -225,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_healthy_has_none),
         cmocka_unit_test(test_link_rules),
         cmocka_unit_test(test_node_rules),
+        cmocka_unit_test(test_over_current_limit_and_throttle),
         cmocka_unit_test(test_failover_slow),
         cmocka_unit_test(test_qos_mismatch),
         cmocka_unit_test(test_deadline_rules),
