@@ -683,6 +683,15 @@ static const bad_case bad_cases[] = {
      "Element 'expect', attribute 'min'"},
     {"gate-unknown-element.xml", TS_EPARSE, 24,
      "This element is not expected"},
+    {"transport-unknown.xml", TS_EINVAL, 9,
+     "transport: same-node=\"tcp\" is no transport (expected shm, udp-loopback or "
+     "intra-process)"},
+    {"transport-twice.xml", TS_EINVAL, 10,
+     "a second <transport> (the first is at line 9"},
+    {"topic-transport-unknown.xml", TS_EINVAL, 19,
+     "topic t: transport=\"iceoryx\" is no transport"},
+    {"topic-loaned-udp.xml", TS_EINVAL, 16,
+     "topic t: loaned=\"true\" needs shared memory, but transport=\"udp-loopback\""},
 };
 
 static const bad_case *bad_case_for(const char *file)
