@@ -75,8 +75,9 @@ typedef struct ts_job_record {
     int preemptions;          /* times it lost its core before its CPU part
                                  ended (a higher priority, a fair slice, an
                                  offlined core) */
-    ts_time work;             /* drawn CPU work at the reference clock; 0
-                                 when the job never became current */
+    ts_time work;             /* drawn CPU work (with job_work's) at the
+                                 reference clock; 0 when the job never
+                                 became current */
     ts_time cpu_finish;       /* end of its CPU part, -1 if not reached */
     ts_time gpu_start;        /* its kernel's start, -1 if none yet */
 } ts_job_record;
