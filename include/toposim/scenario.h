@@ -281,6 +281,23 @@ typedef enum {
     TS_TRANSPORT_INTRA_PROCESS = 3  /* one process: a pointer is passed */
 } ts_transport_kind;
 
+/* What a scenario may set the cost of (<transport><cost path="...">). */
+typedef enum {
+    TS_COST_SHM = 0,
+    TS_COST_LOANED = 1,             /* shared memory with loaned messages */
+    TS_COST_UDP_LOOPBACK = 2,
+    TS_COST_INTRA_PROCESS = 3,
+    TS_COST_SERIALISE = 4,          /* each of serialise and deserialise */
+    TS_COST_PATHS = 5
+} ts_cost_path;
+
+/* A cost line: fixed + bytes x ps_per_byte / 1000 ns; -1 in either:
+ * the built-in figure (src/sim/transport.c). */
+typedef struct ts_scenario_cost {
+    int64_t fixed_ns;
+    int64_t ps_per_byte;
+} ts_scenario_cost;
+
 typedef struct ts_scenario_topic {
     char *id;
     int *subscribers;       /* component indices, n_subscribers of them */
@@ -474,6 +491,7 @@ typedef struct ts_scenario {
     int same_node_transport;  /* <transport same-node=>: a
                                  ts_transport_kind, TS_TRANSPORT_SHM when
                                  not given */
+    ts_scenario_cost transport_cost[TS_COST_PATHS]; /* by ts_cost_path */
     int trace_level;          /* <trace level=>: 0 full, 1 summary (as
                                  trace.h's ts_trace_level); -1 not given */
 

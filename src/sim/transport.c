@@ -43,6 +43,9 @@
  * a pointer) and for loaned messages of plain types (the loan is already
  * the wire form), and so does this model.
  *
+ * A scenario may replace any of these figures by its own measurement
+ * (<transport><cost path=... latency=... bandwidth=.../>).
+ *
  * Where the work is done: serialisation is CPU work of the publishing
  * job (added to its drawn execution time when it becomes current, for
  * the samples it will publish), deserialisation CPU work of the
@@ -53,42 +56,38 @@
  */
 #include "sim/transport.h"
 
-#include <stdio.h>
-
 #include "toposim/alloc.h"
 
-/* The figures above, in ns and ps per byte. */
-enum {
-    SHM_FIXED_NS = 8000,
-    SHM_PS_PER_BYTE = 175,
-    LOANED_FIXED_NS = 3000,
-    UDP_LOOPBACK_FIXED_NS = 20000,
-    UDP_LOOPBACK_PS_PER_BYTE = 700,
-    INTRA_PROCESS_FIXED_NS = 445,
-    CODEC_PS_PER_BYTE = 1100
+/* The figures above, in ns and ps per byte, by ts_cost_path. */
+const ts__cost ts__transport_builtin[TS_COST_PATHS] = {
+    [TS_COST_SHM] = {8000, 175},
+    [TS_COST_LOANED] = {3000, 0},
+    [TS_COST_UDP_LOOPBACK] = {20000, 700},
+    [TS_COST_INTRA_PROCESS] = {445, 0},
+    [TS_COST_SERIALISE] = {0, 1100},
 };
 
-/* fixed + ceil(bytes x ps / 1000), saturating at TS_TIME_MAX. */
-static ts_time line_ns(int64_t fixed, int64_t ps_per_byte, int64_t bytes)
+ts_time ts__cost_ns(const ts__cost *c, int64_t bytes)
 {
-    if (bytes <= 0 || ps_per_byte == 0)
-        return fixed;
-    if (bytes > (TS_TIME_MAX - fixed - 1000) / ps_per_byte)
+    if (bytes <= 0 || c->ps_per_byte == 0)
+        return c->fixed_ns;
+    if (c->fixed_ns > TS_TIME_MAX - 1000 ||
+        bytes > (TS_TIME_MAX - c->fixed_ns - 1000) / c->ps_per_byte)
         return TS_TIME_MAX;
-    return fixed + (bytes * ps_per_byte + 999) / 1000;
+    return c->fixed_ns + (bytes * c->ps_per_byte + 999) / 1000;
 }
 
-ts_time ts__transport_latency_ns(int kind, int loaned, int64_t bytes)
+int ts__transport_path(int kind, int loaned)
 {
     if (loaned)
-        return LOANED_FIXED_NS;
+        return TS_COST_LOANED;
     switch (kind) {
     case TS_TRANSPORT_UDP_LOOPBACK:
-        return line_ns(UDP_LOOPBACK_FIXED_NS, UDP_LOOPBACK_PS_PER_BYTE, bytes);
+        return TS_COST_UDP_LOOPBACK;
     case TS_TRANSPORT_INTRA_PROCESS:
-        return INTRA_PROCESS_FIXED_NS;
+        return TS_COST_INTRA_PROCESS;
     default:
-        return line_ns(SHM_FIXED_NS, SHM_PS_PER_BYTE, bytes);
+        return TS_COST_SHM;
     }
 }
 
@@ -97,22 +96,17 @@ int ts__transport_serialises(int kind, int loaned)
     return !loaned && kind != TS_TRANSPORT_INTRA_PROCESS;
 }
 
-ts_time ts__transport_codec_ns(int64_t bytes)
-{
-    return line_ns(0, CODEC_PS_PER_BYTE, bytes);
-}
-
 /* What a sample of a topic needs, packed (8 bytes a topic). */
 typedef struct topic_path {
     int32_t pub_node;         /* its publisher's node */
-    unsigned char kind;       /* same-node transport, resolved */
-    unsigned char loaned;
+    unsigned char path;       /* same-node cost path (ts_cost_path) */
     unsigned char local_serialised; /* the same-node path serialises */
     unsigned char pub_serialises;   /* some subscriber gets it serialised */
 } topic_path;
 
 struct ts__transport {
     const int *node_of;       /* the plan's placement */
+    ts__cost cost[TS_COST_PATHS];
     topic_path *topics;
     ts_time *owed;            /* deserialisation per component, not yet done */
 };
@@ -130,13 +124,21 @@ int ts__transport_new(const ts__shared *sh, ts__transport **out, ts_error *err)
     if (!tr || !tr->topics || !tr->owed)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the transports");
     tr->node_of = node_of;
+    for (int k = 0; k < TS_COST_PATHS; k++) {
+        const ts_scenario_cost *c = &s->transport_cost[k];
+        tr->cost[k] = ts__transport_builtin[k];
+        if (c->fixed_ns >= 0)
+            tr->cost[k].fixed_ns = c->fixed_ns;
+        if (c->ps_per_byte >= 0)
+            tr->cost[k].ps_per_byte = c->ps_per_byte;
+    }
     for (size_t t = 0; t < s->n_topics; t++) {
         const ts_scenario_topic *tp = &s->topics[t];
         topic_path *p = &tr->topics[t];
+        int kind = tp->transport ? tp->transport : s->same_node_transport;
         p->pub_node = node_of[tp->publisher];
-        p->kind = (unsigned char)(tp->transport ? tp->transport : s->same_node_transport);
-        p->loaned = tp->loaned;
-        p->local_serialised = (unsigned char)ts__transport_serialises(p->kind, p->loaned);
+        p->path = (unsigned char)ts__transport_path(kind, tp->loaned);
+        p->local_serialised = (unsigned char)ts__transport_serialises(kind, tp->loaned);
         int local = 0;
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             int same = node_of[tp->subscribers[k]] == p->pub_node;
@@ -166,20 +168,24 @@ void ts__transport_free(ts__transport *tr)
 
 ts_time ts__transport_local_ns(const ts__transport *tr, int topic, int64_t bytes)
 {
-    const topic_path *p = &tr->topics[topic];
-    return ts__transport_latency_ns(p->kind, p->loaned, bytes);
+    return ts__cost_ns(&tr->cost[tr->topics[topic].path], bytes);
+}
+
+ts_time ts__transport_codec_ns(const ts__transport *tr, int64_t bytes)
+{
+    return ts__cost_ns(&tr->cost[TS_COST_SERIALISE], bytes);
 }
 
 ts_time ts__transport_publish_ns(const ts__transport *tr, int topic, int64_t bytes)
 {
-    return tr->topics[topic].pub_serialises ? ts__transport_codec_ns(bytes) : 0;
+    return tr->topics[topic].pub_serialises ? ts__transport_codec_ns(tr, bytes) : 0;
 }
 
 void ts__transport_received(ts__transport *tr, int topic, int subscriber, int64_t bytes)
 {
     const topic_path *p = &tr->topics[topic];
     if (tr->node_of[subscriber] != p->pub_node || p->local_serialised) {
-        ts_time add = ts__transport_codec_ns(bytes);
+        ts_time add = ts__transport_codec_ns(tr, bytes);
         ts_time *o = &tr->owed[subscriber];
         *o = *o > TS_TIME_MAX - add ? TS_TIME_MAX : *o + add;
     }
