@@ -75,8 +75,9 @@ typedef struct ts_job_record {
     int preemptions;          /* times it lost its core before its CPU part
                                  ended (a higher priority, a fair slice, an
                                  offlined core) */
-    ts_time work;             /* drawn CPU work at the reference clock; 0
-                                 when the job never became current */
+    ts_time work;             /* drawn CPU work (with job_work's) at the
+                                 reference clock; 0 when the job never
+                                 became current */
     ts_time cpu_finish;       /* end of its CPU part, -1 if not reached */
     ts_time gpu_start;        /* its kernel's start, -1 if none yet */
 } ts_job_record;
@@ -94,6 +95,12 @@ typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
  * waiting is the number already waiting. */
 typedef void (*ts_compute_overflow_fn)(void *ctx, int task, size_t waiting);
 
+/* CPU work (reference ns, >= 0) to add to a task's job that becomes
+ * current now, released at `release` (work that depends on what reached
+ * the task or what the job will send, such as deserialisation and
+ * serialisation). It must not call back into the model. */
+typedef ts_time (*ts_compute_work_fn)(void *ctx, int task, ts_time release);
+
 typedef struct ts_compute_config {
     size_t n_nodes;
     const int *cores;              /* per node, >= 0 (copied) */
@@ -110,6 +117,8 @@ typedef struct ts_compute_config {
                                       waiting; 0: unbounded */
     ts_compute_overflow_fn overflow; /* a release beyond max_waiting;
                                         NULL: dropped unreported */
+    ts_compute_work_fn job_work;   /* added to each job's drawn work when
+                                      it becomes current; NULL: none */
 } ts_compute_config;
 
 typedef struct ts_compute ts_compute;

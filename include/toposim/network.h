@@ -219,6 +219,9 @@ typedef struct ts_packet {
     ts_time received;         /* set on delivery, else -1 */
     uint64_t tag;             /* the sender's own data, carried unchanged
                                  (e.g. which runtime message this is) */
+    ts_time local_ns;         /* src == dst only: the node's own transport
+                                 (shared memory, loopback) takes this long,
+                                 >= 0; 0: delivered at once */
 } ts_packet;
 
 /* Called once per packet: on delivery, on a drop or loss, or from
@@ -257,9 +260,12 @@ int ts_network_new(ts_engine *engine, const ts_network_config *cfg,
  * them). */
 void ts_network_free(ts_network *net);
 
-/* Sends a copy of *packet now. Same-node packets are delivered at once;
- * unroutable ones are reported as TS_PKT_NO_ROUTE. Returns TS_ENOMEM only
- * when the packet pool cannot grow. */
+/* Sends a copy of *packet now. Same-node packets are delivered local_ns
+ * later (at once when 0), whatever the node's links; unroutable ones are
+ * reported as TS_PKT_NO_ROUTE. Returns TS_ENOMEM only when the packet pool
+ * cannot grow (or, for a delayed same-node packet, the engine refuses its
+ * event: the packet is then reported TS_PKT_NO_ROUTE and
+ * ts_network_out_of_memory says so). */
 int ts_network_send(ts_network *net, const ts_packet *packet);
 
 /* Reports every packet still travelling as TS_PKT_IN_FLIGHT, in the order

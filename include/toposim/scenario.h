@@ -286,6 +286,33 @@ typedef struct ts_scenario_component {
 } ts_scenario_component;
 
 /* A topic published by one component at the end of its jobs. */
+/* How a sample reaches a subscriber on its publisher's node (between
+ * nodes it always crosses the network: UDP with fragmentation). Costs
+ * and their sources are in src/sim/transport.c. */
+typedef enum {
+    TS_TRANSPORT_DEFAULT = 0,       /* a topic: the platform's same-node one */
+    TS_TRANSPORT_SHM = 1,           /* shared memory (the default) */
+    TS_TRANSPORT_UDP_LOOPBACK = 2,  /* UDP over the loopback interface */
+    TS_TRANSPORT_INTRA_PROCESS = 3  /* one process: a pointer is passed */
+} ts_transport_kind;
+
+/* What a scenario may set the cost of (<transport><cost path="...">). */
+typedef enum {
+    TS_COST_SHM = 0,
+    TS_COST_LOANED = 1,             /* shared memory with loaned messages */
+    TS_COST_UDP_LOOPBACK = 2,
+    TS_COST_INTRA_PROCESS = 3,
+    TS_COST_SERIALISE = 4,          /* each of serialise and deserialise */
+    TS_COST_PATHS = 5
+} ts_cost_path;
+
+/* A cost line: fixed + bytes x ps_per_byte / 1000 ns; -1 in either:
+ * the built-in figure (src/sim/transport.c). */
+typedef struct ts_scenario_cost {
+    int64_t fixed_ns;
+    int64_t ps_per_byte;
+} ts_scenario_cost;
+
 typedef struct ts_scenario_topic {
     char *id;
     int *subscribers;       /* component indices, n_subscribers of them */
@@ -304,6 +331,10 @@ typedef struct ts_scenario_topic {
     uint32_t n_subscribers; /* at most the components, whose count is an
                                int (32 bits, not a size_t: a fleet has a
                                topic per robot) */
+    unsigned char transport;/* ts_transport_kind for same-node subscribers;
+                               TS_TRANSPORT_DEFAULT: the platform's */
+    unsigned char loaned;   /* 1: zero-copy loaned messages on shared
+                               memory (transport is then shm) */
 } ts_scenario_topic;
 
 /* A named QoS profile: a built-in one ("real_time", "standard",
@@ -472,6 +503,10 @@ typedef struct ts_scenario {
     int64_t duration_ns;    /* default simulated duration, > 0 */
     double ambient_c;       /* ambient temperature, default 25 C */
     int64_t sample_period_ns; /* node/link state sampling, default 100 ms */
+    int same_node_transport;  /* <transport same-node=>: a
+                                 ts_transport_kind, TS_TRANSPORT_SHM when
+                                 not given */
+    ts_scenario_cost transport_cost[TS_COST_PATHS]; /* by ts_cost_path */
     int trace_level;          /* <trace level=>: 0 full, 1 summary (as
                                  trace.h's ts_trace_level); -1 not given */
 

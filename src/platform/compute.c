@@ -202,6 +202,7 @@ struct ts_compute {
     void *ctx;
     size_t max_waiting;       /* 0: unbounded */
     ts_compute_overflow_fn overflow;
+    ts_compute_work_fn job_work;
 };
 
 /* The node's GPU state; NULL when it has no GPU. */
@@ -254,6 +255,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     c->ctx = cfg->ctx;
     c->max_waiting = cfg->max_waiting;
     c->overflow = cfg->overflow;
+    c->job_work = cfg->job_work;
     size_t core = 0, gpu = 0, gpu_nodes = 0;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         node_state *n = &c->nodes[i];
@@ -775,6 +777,10 @@ static void next_job(ts_compute *c, int id)
     t->start = t->cpu_end = t->gpu_start = -1;
     t->preemptions = 0;
     t->work = p.work >= 0 ? p.work : draw_exec(t);
+    if (c->job_work) {
+        ts_time extra = c->job_work(c->ctx, id, t->release);
+        t->work = extra > TS_TIME_MAX - t->work ? TS_TIME_MAX : t->work + extra;
+    }
     t->remaining = (double)t->work;
     if (t->d->policy == TS_SCHED_FAIR) {
         double floor = fair_floor(c, t);

@@ -168,6 +168,9 @@ typedef struct packet_slot {
 } packet_slot;
 
 #define SLOT_FREE (-2)
+/* A same-node packet waiting out its node's transport latency: on no hop,
+ * its delivery event in ev. */
+#define SLOT_LOCAL (-3)
 
 static inline int in_use(const packet_slot *s) { return s->hop != SLOT_FREE; }
 
@@ -796,6 +799,35 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
     forward(net, slot);
 }
 
+/* A same-node packet's transport latency is over. */
+static void on_local_arrival(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    (void)engine;
+    ts_network *net = ctx;
+    int slot = (int)arg;
+    slot_at(net, slot)->ev = 0;
+    finish(net, slot, TS_PKT_DELIVERED);
+}
+
+/* Delivers a same-node packet after its node's transport latency: one
+ * engine event, no hop, so it neither queues behind nor delays anything
+ * (the copy is the cores' work, not a link's). */
+static int deliver_local(ts_network *net, int slot, ts_time delay)
+{
+    packet_slot *s = slot_at(net, slot);
+    s->hop = SLOT_LOCAL;
+    s->ev = 0;
+    s->arrival = add_sat(ts_engine_now(net->engine), delay);
+    if (s->arrival < TS_TIME_MAX &&
+        ts_engine_schedule(net->engine, s->arrival, on_local_arrival, net, (uint64_t)slot,
+                           &s->ev) != TS_OK) {
+        net->out_of_memory = 1;
+        finish(net, slot, TS_PKT_NO_ROUTE);
+        return TS_ENOMEM;
+    }
+    return TS_OK;
+}
+
 /* ---- Construction ---- */
 
 static const char *one_name(void *ctx, size_t i)
@@ -1183,7 +1215,8 @@ void ts_network_free(ts_network *net)
      * them, so the engine can run on without calling into freed memory. */
     if (net->slot_chunks)
         for (size_t i = 0; i < net->n_slots; i++)
-            if (slot_at(net, i)->hop >= 0 && slot_at(net, i)->ev)
+            if ((slot_at(net, i)->hop >= 0 || slot_at(net, i)->hop == SLOT_LOCAL) &&
+                slot_at(net, i)->ev)
                 ts_engine_cancel(net->engine, slot_at(net, i)->ev);
     for (size_t i = 0; i < net->n_hop_states; i++) {
         hop_state *h = hop_at(net, i);
@@ -1429,6 +1462,8 @@ int ts_network_send(ts_network *net, const ts_packet *packet)
         finish(net, slot, TS_PKT_NO_ROUTE);
         return TS_OK;
     }
+    if (packet->src == packet->dst && packet->local_ns > 0)
+        return deliver_local(net, slot, packet->local_ns);
     forward(net, slot);
     return TS_OK;
 }
@@ -1456,6 +1491,17 @@ int ts_network_flush_in_flight(ts_network *net)
     }
     for (size_t i = 0; i < net->n_media; i++)
         empty_medium(&net->media[i], now);
+    /* Same-node packets are on no hop: their deliveries are cancelled
+     * here. */
+    for (size_t i = 0; i < net->n_slots; i++) {
+        packet_slot *s = slot_at(net, i);
+        if (s->hop == SLOT_LOCAL) {
+            if (s->ev)
+                ts_engine_cancel(net->engine, s->ev);
+            s->ev = 0;
+            s->hop = -1;
+        }
+    }
     size_t n = 0;
     for (size_t i = 0; i < net->n_slots; i++)
         n += in_use(slot_at(net, i));

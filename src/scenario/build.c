@@ -1273,6 +1273,8 @@ static int add_topic(builder *b, const xmlNode *el)
                        NULL);
     if (!rc)
         rc = ts__topic_qos(b, el, t);
+    if (!rc)
+        rc = ts__topic_transport(b, el, t);
     return rc;
 }
 
@@ -1487,6 +1489,8 @@ static int walk(builder *b, const xmlNode *root)
     int rc = scenario_attrs(b, root);
     if (!rc)
         rc = walk_platform(b, ts__child_named(root, "platform"));
+    if (!rc)
+        rc = ts__walk_transport(b, ts__child_named(root, "platform"));
     if (!rc)
         rc = ts__walk_config(b, ts__child_named(root, "config"));
     if (!rc)

@@ -337,6 +337,14 @@ int ts__bpositive(ts__builder *b, const xmlNode *el, const char *attr);
  * present, else 0 and *out untouched. */
 int ts__int_attr(const xmlNode *el, const char *attr, int *out);
 
+/* ---- transport.c: how same-node samples travel ---------------------------- */
+
+/* <transport same-node="..."/> of the platform (absent: shared memory). */
+int ts__walk_transport(ts__builder *b, const xmlNode *platform);
+
+/* A topic's transport= and loaned=; refuses a loan off shared memory. */
+int ts__topic_transport(ts__builder *b, const xmlNode *el, ts_scenario_topic *t);
+
 /* ---- deploy_fields.c: what the deployment code reads ---------------------
  * Each reads one section or one element's part and resolves its
  * references; errors name the element's line. */

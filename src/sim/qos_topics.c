@@ -39,6 +39,7 @@ struct ts__qos_topics {
     ts_qos_writer **writers;    /* per topic, NULL without QoS */
     size_t *first;              /* per topic: its first ledger */
     ledger *ledgers;            /* one per (topic, subscriber) */
+    ts__transport *transport;   /* owed deserialisation; NULL: none */
 };
 
 static void row(ts__qos_topics *w, int topic, int subscriber, int status, uint64_t seq, int64_t send,
@@ -85,6 +86,15 @@ static void on_sample(void *ctx, const ts_qos_sample *smp)
     l->delivered_any = 1;
     l->last_delivered = smp->seq;
     row(w, smp->topic, smp->reader, TS_MSG_DELIVERED, smp->seq, smp->stamp, smp->delivered);
+    if (w->transport)
+        ts__transport_received(w->transport, smp->topic, smp->reader,
+                               w->sh.s->topics[smp->topic].size_bytes);
+}
+
+void ts__qos_set_transport(ts__qos_topics *q, ts__transport *transport)
+{
+    if (q)
+        q->transport = transport;
 }
 
 static int owe(ledger *l, uint64_t seq, int64_t stamp)

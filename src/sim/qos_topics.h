@@ -10,6 +10,7 @@
 #include "sim/bus.h"
 #include "sim/recorder.h"
 #include "sim/runtime_sim.h"
+#include "sim/transport.h"
 
 typedef struct ts__qos_topics ts__qos_topics;
 
@@ -23,6 +24,10 @@ void ts__qos_free(ts__qos_topics *q);
 /* Publishes a sample of topic; 1 when it went through the DDS layer
  * (q may be NULL: 0). */
 int ts__qos_publish(ts__qos_topics *q, int topic);
+
+/* Each sample a reader delivers is owed deserialisation by its
+ * subscriber (transport borrowed; q may be NULL). */
+void ts__qos_set_transport(ts__qos_topics *q, ts__transport *transport);
 
 /* Records the samples still owed at the end as in flight. */
 void ts__qos_finish(ts__qos_topics *q);

@@ -69,6 +69,7 @@ struct ts__rts {
     ts_ctl *ctl;              /* who decides component states (deploy) */
     ts__rts_changed_fn changed;
     void *changed_ctx;
+    const ts__transport *transport; /* a topic's same-node latency */
     uint8_t kind_slot[KIND_SLOTS]; /* kind + 1 by name hash; 0: empty */
 };
 
@@ -317,6 +318,12 @@ static int rt_send(void *impl, const ts_rt_message *msg)
         .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
         .tag = (uint64_t)i + 1,
     };
+    /* A topic's DDS traffic (data, heartbeats, acknowledgements) between
+     * two endpoints on one node goes through the node's transport; the
+     * rest of the runtime's same-node traffic arrives at once. */
+    if (p.src == p.dst && r->transport && msg->port == TS_PORT_TOPIC && msg->channel >= 0 &&
+        (size_t)msg->channel < r->sh.s->n_topics)
+        p.local_ns = ts__transport_local_ns(r->transport, msg->channel, p.bytes);
     int rc = ts_network_send(r->net, &p);
     if (rc != TS_OK) {
         r->msgs[i].next_free = r->msg_free;
@@ -632,6 +639,11 @@ void ts__rts_on_change(ts__rts *r, ts__rts_changed_fn fn, void *ctx)
 void ts__rts_attach_dynamics(ts__rts *r, ts_dynamics *dyn)
 {
     r->dyn = dyn;
+}
+
+void ts__rts_set_transport(ts__rts *r, const ts__transport *transport)
+{
+    r->transport = transport;
 }
 
 const ts_runtime *ts__rts_runtime(const ts__rts *r)

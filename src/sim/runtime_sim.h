@@ -9,6 +9,7 @@
 #define TOPOSIM_SIM_RUNTIME_SIM_H
 
 #include "sim/bus.h"
+#include "sim/transport.h"
 #include "toposim/compute.h"
 #include "toposim/deploy_controller.h"
 #include "toposim/network.h"
@@ -33,6 +34,10 @@ void ts__rts_attach_dynamics(ts__rts *r, struct ts_dynamics *dyn);
 
 /* Sets the one hook told of component state changes. */
 void ts__rts_on_change(ts__rts *r, ts__rts_changed_fn fn, void *ctx);
+
+/* Topic traffic between endpoints on one node takes the transport's
+ * latency (transport borrowed; without one, none). */
+void ts__rts_set_transport(ts__rts *r, const ts__transport *transport);
 
 /* What the deployment code is handed; lives as long as r. */
 const ts_runtime *ts__rts_runtime(const ts__rts *r);

@@ -1,9 +1,10 @@
 /*
  * The workload: tasks on the compute model and the topics their jobs
  * publish. A topic slower than its publisher takes the first job released
- * at or after each of its own due times; samples of one job are sent in
- * topic order, then subscriber order (which fixes queue order on shared
- * links).
+ * at or after each of its own due times (decided when that job becomes
+ * current, so that its serialisation is part of its work; a job that
+ * never finishes publishes nothing); samples of one job are sent in topic
+ * order, then subscriber order (which fixes queue order on shared links).
  */
 #include "sim/workload.h"
 
@@ -18,6 +19,8 @@
  * at fleet scale), and the two counters it updates. */
 typedef struct topic_state {
     ts_time next_due;         /* release time from which the next sample is due */
+    ts_time due_release;      /* period_ns > 0: the release of the job that
+                                 publishes the next sample; -1: none */
     uint64_t samples;
     ts_time period_ns;        /* 0: every job publishes */
     int64_t bytes;
@@ -41,6 +44,7 @@ struct ts__workload {
     ts__rts *rts;
     ts__recorder *recorder;
     ts__workload_hooks hooks;
+    ts__transport *transport; /* same-node latency and serialisation */
     gsl_rng *rngs;            /* one per component, in one block */
     prepared_dist *dists;
     size_t n_dists;
@@ -154,6 +158,7 @@ static int build_publish_index(ts__workload *wl, ts_error *err)
         const ts_scenario_topic *tp = &s->topics[t];
         topic_state *ts = &wl->topics[t];
         ts->period_ns = tp->period_ns > 0 ? tp->period_ns : 0;
+        ts->due_release = -1;
         ts->bytes = tp->size_bytes;
         ts->sub_first = (uint32_t)at;
         ts->n_subs = (uint32_t)tp->n_subscribers;
@@ -209,6 +214,33 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     wl->hooks = *hooks;
 }
 
+void ts__workload_set_transport(ts__workload *wl, ts__transport *transport)
+{
+    wl->transport = transport;
+}
+
+ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release)
+{
+    /* A standby sends (and so serialises) nothing. */
+    if (!ts__rts_serving(wl->rts, component))
+        return 0;
+    ts_time work = 0;
+    for (uint32_t k = wl->pub_first[component]; k < wl->pub_first[component + 1]; k++) {
+        size_t t = wl->pub_topics[k];
+        topic_state *ts = &wl->topics[t];
+        if (ts->period_ns > 0) {
+            if (release < ts->next_due)
+                continue;
+            while (ts->next_due <= release)
+                ts->next_due += ts->period_ns;
+            ts->due_release = release;
+        }
+        if (wl->transport)
+            work += ts__transport_publish_ns(wl->transport, (int)t, ts->bytes);
+    }
+    return work;
+}
+
 static void fail(ts__workload *wl, int code, const char *what)
 {
     ts_error e;
@@ -226,12 +258,8 @@ static void publish(ts__workload *wl, int component, ts_time release)
     for (uint32_t k = wl->pub_first[component]; k < wl->pub_first[component + 1]; k++) {
         size_t t = wl->pub_topics[k];
         topic_state *ts = &wl->topics[t];
-        if (ts->period_ns > 0) {
-            if (release < ts->next_due)
-                continue;
-            while (ts->next_due <= release)
-                ts->next_due += ts->period_ns;
-        }
+        if (ts->period_ns > 0 && ts->due_release != release)
+            continue;
         if (wl->hooks.qos_publish && wl->hooks.qos_publish(wl->hooks.ctx, (int)t))
             continue;
         uint64_t seq = ts->samples++;
@@ -251,6 +279,8 @@ static void publish(ts__workload *wl, int component, ts_time release)
                 .dst = wl->sh.plan->node_of[sub],
                 .bytes = ts->bytes,
             };
+            if (p.src == p.dst && wl->transport)
+                p.local_ns = ts__transport_local_ns(wl->transport, (int)t, ts->bytes);
             if (ts_network_send(wl->net, &p) != TS_OK) {
                 fail(wl, TS_ENOMEM, "no memory for packets");
                 return;

@@ -10,6 +10,7 @@
 #include "sim/bus.h"
 #include "sim/recorder.h"
 #include "sim/runtime_sim.h"
+#include "sim/transport.h"
 #include "toposim/compute.h"
 #include "toposim/network.h"
 #include "toposim/trace.h"
@@ -35,6 +36,16 @@ void ts__workload_free(ts__workload *wl);
 /* Connects what publishing needs, built after the tasks. */
 void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder,
                           const ts__workload_hooks *hooks);
+
+/* Same-node samples take the transport's latency and jobs serialise
+ * what they publish (transport borrowed; without one, neither). */
+void ts__workload_set_transport(ts__workload *wl, ts__transport *transport);
+
+/* The compute model's job_work for a job of component released at
+ * `release` that becomes current: decides which of the component's
+ * rate-limited topics it publishes and returns their serialisation work
+ * (0 for a standby, which publishes nothing). */
+ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release);
 
 /* A finished (or, at the end, unfinished) job from the compute model. */
 void ts__workload_job(ts__workload *wl, const ts_job_record *job);

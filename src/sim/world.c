@@ -2,6 +2,7 @@
  * The world: the composition root of a run. It builds, in this order,
  *
  *   bus        events by kind to their subscribers, the first failure (bus.h)
+ *   transport  same-node latency, (de)serialisation work (transport.h)
  *   models     network, compute, dynamics (src/platform), wired together
  *   runtime    the simulated runtime.h and the component-state controller
  *              (runtime_sim.h)
@@ -42,6 +43,7 @@
 #include "sim/sampler.h"
 #include "sim/services.h"
 #include "sim/tables.h"
+#include "sim/transport.h"
 #include "sim/workload.h"
 
 #include "toposim/alloc.h"
@@ -59,6 +61,7 @@ typedef struct world {
     ts_time end;              /* the run's simulated duration */
     ts_trace_writer *trace;
     int *node_first, *on_node;/* components by node (sh points here) */
+    ts__transport *transport;
     ts_network *net;
     ts_compute *compute;
     ts_dynamics *dyn;
@@ -129,10 +132,14 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     world *w = ctx;
     /* The deployment code's own traffic (heartbeats, DDS data and acks,
      * requests) goes to its listener; the rest are topic samples. */
-    if (p->tag)
+    if (p->tag) {
         ts__rts_packet(w->rts, p);
-    else
-        ts__recorder_message(w->recorder, p);
+        return;
+    }
+    /* A process that is not running takes no sample. */
+    if (p->status == TS_PKT_DELIVERED && ts_compute_task_alive(w->compute, p->subscriber))
+        ts__transport_received(w->transport, p->topic, p->subscriber, p->bytes);
+    ts__recorder_message(w->recorder, p);
 }
 
 /* A component whose jobs arrive faster than they finish: releases would
@@ -155,6 +162,17 @@ static void on_overflow(void *ctx, int task, size_t waiting)
                    (double)ts_engine_now(w->sh.engine) / 1e9, (long long)c->shared->period_ns,
                    (long long)c->shared->exec_ns);
     fail(w, &e);
+}
+
+/* A job becoming current does the serialisation of what it will publish
+ * and the deserialisation of what reached its component since the last
+ * one (task i is component i). */
+static ts_time on_job_work(void *ctx, int task, ts_time release)
+{
+    world *w = ctx;
+    ts_time ser = w->workload ? ts__workload_job_work(w->workload, task, release) : 0;
+    ts_time deser = ts__transport_take(w->transport, task);
+    return ser > TS_TIME_MAX - deser ? TS_TIME_MAX : ser + deser;
 }
 
 static void on_job_done(void *ctx, const ts_job_record *job)
@@ -378,6 +396,7 @@ static int build_compute(world *w, ts_error *err)
             .ctx = w,
             .max_waiting = (size_t)ts_limit(TS_LIMIT_JOBS),
             .overflow = on_overflow,
+            .job_work = on_job_work,
         };
         rc = ts_compute_new(w->sh.engine, &cc, &w->compute, err);
     }
@@ -421,6 +440,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
     int rc;
     if ((rc = build_node_index(w, err)) != TS_OK ||
         (rc = ts__bus_subscribe_all(sh->bus, write_event, w)) != TS_OK ||
+        (rc = ts__transport_new(sh, &w->transport, err)) != TS_OK ||
         (rc = build_network(w, seed, err)) != TS_OK ||
         (rc = build_compute(w, err)) != TS_OK ||
         (rc = build_dynamics(w, err)) != TS_OK ||
@@ -430,11 +450,13 @@ static int build(world *w, uint64_t seed, ts_error *err)
         return rc;
     ts__rts_on_change(w->rts, ts__recorder_component, w->recorder);
     ts__rts_attach_dynamics(w->rts, w->dyn);
+    ts__rts_set_transport(w->rts, w->transport);
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
                                err)) != TS_OK)
         return rc;
     ts__workload_hooks hooks = {qos_publish, job_seen, w};
     ts__workload_connect(w->workload, w->rts, w->recorder, &hooks);
+    ts__workload_set_transport(w->workload, w->transport);
     if ((rc = ts_compute_start(w->compute, err)) != TS_OK)
         return rc;
     if ((rc = ts_dynamics_start(w->dyn)) != TS_OK)
@@ -449,6 +471,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK ||
         (rc = ts__power_managers_start(sh, w->rts, w->end, &w->power, err)) != TS_OK)
         return rc;
+    ts__qos_set_transport(w->qos, w->transport);
     return TS_OK;
 }
 
@@ -468,6 +491,7 @@ static void teardown(world *w)
     ts__workload_free(w->workload);
     ts__recorder_free(w->recorder);
     ts__rts_free(w->rts);
+    ts__transport_free(w->transport);
     ts_free(w->node_first);
     ts_free(w->on_node);
     ts__bus_free(w->sh.bus);

@@ -205,6 +205,49 @@ static void test_priority_order_on_one_core(void **state)
     ts_engine_free(e);
 }
 
+/* job_work: 100 ns x (k + 1) more for task 0's job released at 10k ms,
+ * nothing for task 1. */
+static ts_time extra_work(void *ctx, int task, ts_time release)
+{
+    (void)ctx;
+    return task == 0 ? 100 * (release / (10 * TS_MS) + 1) : 0;
+}
+
+/* The extra work is part of the job: it lengthens the response time
+ * exactly, delays the job below it by as much, and shows in `work`. */
+static void test_job_work_added_exactly(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(64);
+    assert_non_null(e);
+    job_log log;
+    memset(&log, 0, sizeof log);
+    log.engine = e;
+    int cores[] = {1};
+    ts_compute_config cfg = {.n_nodes = 1, .cores = cores, .done = log_job, .ctx = &log,
+                             .job_work = extra_work};
+    ts_compute *c;
+    ts_error err;
+    assert_int_equal(ts_compute_new(e, &cfg, &c, &err), TS_OK);
+    assert_int_equal(add(c, td(0, 9, 10 * TS_MS, 0, 10 * TS_MS, TS_MS, TS_MS)), 0);
+    assert_int_equal(add(c, td(0, 1, 10 * TS_MS, 0, 10 * TS_MS, 2 * TS_MS, 2 * TS_MS)), 1);
+    start(c);
+    ts_engine_run(e, 25 * TS_MS);
+    for (uint64_t k = 0; k < 3; k++) {
+        const ts_job_record *hi = find(&log, 0, k), *lo = find(&log, 1, k);
+        ts_time extra = 100 * (ts_time)(k + 1);
+        assert_int_equal(hi->work, TS_MS + extra);
+        assert_int_equal(hi->finish - hi->release, TS_MS + extra);
+        if (k < 2) {
+            assert_int_equal(lo->start, hi->finish);
+            assert_int_equal(lo->finish - lo->release, 3 * TS_MS + extra);
+            assert_int_equal(lo->work, 2 * TS_MS);
+        }
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 static void test_two_cores_run_in_parallel(void **state)
 {
     (void)state;
@@ -1624,6 +1667,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_priority_order_on_one_core),
+        cmocka_unit_test(test_job_work_added_exactly),
         cmocka_unit_test(test_two_cores_run_in_parallel),
         cmocka_unit_test(test_overload_misses_and_unfinished),
         cmocka_unit_test(test_exec_draws_in_range_and_reproducible),

@@ -286,6 +286,58 @@ static void test_flush_in_flight_in_send_order(void **state)
     teardown_net(&f);
 }
 
+/* A same-node packet with a transport latency arrives exactly that much
+ * later, on no link (the node's links carry nothing, even when down);
+ * one still waiting is flushed as in flight in send order and its
+ * delivery cancelled; ts_network_free cancels one too. */
+static void test_same_node_transport_latency(void **state)
+{
+    (void)state;
+    ts_net_link_desc links[] = {LINK(0, 1, 10 * TS_MS, 1e9, 1 << 16)};
+    net_fixture f;
+    build(&f, 2, links, 1);
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 0), TS_OK);
+    ts_packet p = {.seq = 1, .src = 0, .dst = 0, .bytes = 512, .local_ns = 8090};
+    assert_int_equal(ts_network_send(f.net, &p), TS_OK);
+    assert_int_equal(f.rec.n, 0);
+    ts_engine_run(f.engine, 8089);
+    assert_int_equal(f.rec.n, 0);
+    ts_engine_run(f.engine, 8090);
+    assert_int_equal(f.rec.n, 1);
+    assert_int_equal(f.rec.done[0].status, TS_PKT_DELIVERED);
+    assert_int_equal(f.rec.done[0].sent, 0);
+    assert_int_equal(f.rec.done[0].received, 8090);
+    ts_link_counters c;
+    ts_network_counters(f.net, 0, &c);
+    assert_int_equal(c.sent_messages, 0);
+    /* between nodes local_ns means nothing: the link (back up) decides */
+    assert_int_equal(ts_network_set_link_up(f.net, 0, 1), TS_OK);
+    p = (ts_packet){.seq = 2, .src = 0, .dst = 1, .bytes = 125, .local_ns = 5};
+    assert_int_equal(ts_network_send(f.net, &p), TS_OK);
+    /* two same-node packets waiting at the end: flushed in send order */
+    p = (ts_packet){.seq = 3, .src = 1, .dst = 1, .bytes = 1, .local_ns = TS_MS};
+    assert_int_equal(ts_network_send(f.net, &p), TS_OK);
+    p = (ts_packet){.seq = 4, .src = 0, .dst = 0, .bytes = 1, .local_ns = 445};
+    assert_int_equal(ts_network_send(f.net, &p), TS_OK);
+    ts_engine_run(f.engine, 8090 + 445);
+    assert_int_equal(f.rec.n, 2);
+    assert_int_equal(f.rec.done[1].seq, 4);
+    assert_int_equal(f.rec.done[1].received, 8090 + 445);
+    assert_int_equal(ts_network_flush_in_flight(f.net), TS_OK);
+    assert_int_equal(f.rec.n, 4);
+    assert_int_equal(f.rec.done[2].seq, 2);
+    assert_int_equal(f.rec.done[3].seq, 3);
+    assert_int_equal(f.rec.done[3].status, TS_PKT_IN_FLIGHT);
+    assert_int_equal(ts_engine_pending(f.engine), 0);
+    p = (ts_packet){.seq = 5, .src = 0, .dst = 0, .bytes = 1, .local_ns = 445};
+    assert_int_equal(ts_network_send(f.net, &p), TS_OK);
+    assert_int_equal(ts_engine_pending(f.engine), 1);
+    ts_network_free(f.net);
+    assert_int_equal(ts_engine_pending(f.engine), 0);
+    f.net = NULL;
+    teardown_net(&f);
+}
+
 static void build_cfg(net_fixture *f, ts_network_config *cfg)
 {
     f->engine = ts_engine_new(64);
@@ -1553,6 +1605,7 @@ int main(void)
         cmocka_unit_test(test_drop_tail),
         cmocka_unit_test(test_routes_prefer_latency_and_report_no_route),
         cmocka_unit_test(test_flush_in_flight_in_send_order),
+        cmocka_unit_test(test_same_node_transport_latency),
         cmocka_unit_test(test_fragments_and_packet_limit),
         cmocka_unit_test(test_counters_exact_busy_time),
         cmocka_unit_test(test_medium_shared_queue),

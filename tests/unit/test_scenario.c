@@ -698,6 +698,22 @@ static const bad_case bad_cases[] = {
      "Element 'expect', attribute 'min'"},
     {"gate-unknown-element.xml", TS_EPARSE, 24,
      "This element is not expected"},
+    {"transport-unknown.xml", TS_EINVAL, 9,
+     "transport: same-node=\"tcp\" is no transport (expected shm, udp-loopback or "
+     "intra-process)"},
+    {"transport-twice.xml", TS_EINVAL, 10,
+     "a second <transport> (the first is at line 9"},
+    {"topic-transport-unknown.xml", TS_EINVAL, 19,
+     "topic t: transport=\"iceoryx\" is no transport"},
+    {"transport-cost-unknown-path.xml", TS_EINVAL, 10,
+     "cost: path=\"tcp\" is no cost the model has (expected shm, loaned, "
+     "udp-loopback, intra-process or serialise)"},
+    {"transport-cost-twice.xml", TS_EINVAL, 11,
+     "cost: a second path=\"serialise\" (the first is at line 10)"},
+    {"transport-cost-zero-bandwidth.xml", TS_EINVAL, 10,
+     "cost: bandwidth=\"0bps\" must be greater than 0"},
+    {"topic-loaned-udp.xml", TS_EINVAL, 16,
+     "topic t: loaned=\"true\" needs shared memory, but transport=\"udp-loopback\""},
 };
 
 static const bad_case *bad_case_for(const char *file)
