@@ -3,7 +3,8 @@
  * tests/e2e/chain-three-stage.xml's instances against a schedule computed
  * by hand to the nanosecond, its scores and chain-deadline gate, the
  * same rows at the summary level, a run too short for any output failing
- * the gate closed, and humanoid-basic's perception chain passing.
+ * the gate closed, humanoid-basic's perception chain passing, and a
+ * baseline comparison of a chain's data age and misses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,37 @@ static void test_humanoid_perception(void **state)
     ts_trace_free(t);
 }
 
+/* A baseline comparison holds a chain's p99 data age and miss ratio to
+ * the tolerances: 21 ms may grow to 23.1 ms (10 %), not beyond. */
+static void test_baseline_compares_chains(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run(THREE);
+    ts_validation *before = validate(t), *after = validate(t);
+    ts_comparison *c = NULL;
+    ts_error err;
+    after->chains[0].age_p99_ns = 23 * MS;
+    assert_int_equal(ts_validation_compare(before, after, NULL, &c, &err), TS_OK);
+    size_t seen = 0;
+    for (size_t i = 0; i < c->n_deltas; i++)
+        if (strcmp(c->deltas[i].item, "see_act") == 0) {
+            seen++;
+            assert_false(c->deltas[i].regression);
+            if (strcmp(c->deltas[i].metric, "p99") == 0)
+                assert_true(fabs(c->deltas[i].limit - 23.1 * MS) < 1.0);
+        }
+    assert_int_equal(seen, 2);
+    ts_comparison_free(c);
+    after->chains[0].age_p99_ns = 24 * MS;
+    after->chains[0].compliance = 0.5;
+    assert_int_equal(ts_validation_compare(before, after, NULL, &c, &err), TS_OK);
+    assert_int_equal(c->regressions, 2);
+    ts_comparison_free(c);
+    ts_validation_free(before);
+    ts_validation_free(after);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_summary_level_same_rows),
         cmocka_unit_test(test_zero_outputs_fail_closed),
         cmocka_unit_test(test_humanoid_perception),
+        cmocka_unit_test(test_baseline_compares_chains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
