@@ -858,7 +858,9 @@ void ts_trace_set_fold_rows(unsigned long long rows);
  * /meta's finished and requirements_declared; from version 4 the level,
  * and each summary window's counts against its histogram; from version 5
  * each node and link window's span, sample counts, direction and sums,
- * and that windows and state rows are not both present). On success the caller
+ * and that windows and state rows are not both present; from version 6
+ * each chain's budget, stage count and stage list against its first and
+ * last component, and each chain instance's times). On success the caller
  * frees *out with ts_trace_free; on failure *out is NULL and err says
  * what is wrong with which dataset. The file is hostile input: it is read
  * first in a child process, so a crash or hang inside HDF5 comes back as
