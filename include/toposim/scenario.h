@@ -337,6 +337,22 @@ typedef struct ts_scenario_topic {
                                memory (transport is then shm) */
 } ts_scenario_topic;
 
+/* A processing chain (<chains>): stages alternate component and topic
+ * indices, starting and ending with a component; each topic is
+ * published by the component before it and subscribed by the one after
+ * it, and no component appears twice. */
+typedef struct ts_scenario_chain {
+    char *id;
+    int64_t budget_ns;      /* bound on each output's data age, > 0 */
+    int *stages;            /* component, topic, component, ... */
+    size_t n_stages;        /* odd, >= 3 */
+    int line;
+} ts_scenario_chain;
+
+/* Longest "id id id" text of a chain's stages (ids joined by single
+ * spaces), as the trace's /chains table holds it. */
+#define TS_SCENARIO_CHAIN_TEXT_MAX 511
+
 /* A named QoS profile: a built-in one ("real_time", "standard",
  * "best_effort", "sensor_data", "services_default", "parameters",
  * "system_default") or one the scenario derives from another. */
@@ -515,6 +531,7 @@ typedef struct ts_scenario {
     ts_scenario_link *links;   size_t n_links;
     ts_scenario_component *components; size_t n_components;
     ts_scenario_topic *topics; size_t n_topics;
+    ts_scenario_chain *chains; size_t n_chains;
     ts_scenario_requirement *requirements; size_t n_requirements;
     ts_scenario_expect *expects; size_t n_expects;
     ts_scenario_medium *media; size_t n_media;

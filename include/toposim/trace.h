@@ -42,10 +42,13 @@
  *     /sites /power_modes /versions /failover_groups /failover_backups
  *     /subscriptions /services /service_replicas /clients /fleets
  *     /rollouts /expects                                            (v3)
+ *     /chains                                                       (v6)
  *   row tables (appended while the run goes):
  *     /messages /jobs (v1), /link_state /node_state /core_state
  *     /events (v2), /component_state (v3), /topic_windows /job_windows
  *     /histogram_buckets (v4: the summary level, empty in a full trace)
+ *     /chain_instances (v6: one row per output of a processing chain and
+ *                     per chain input dropped on the way, at both levels)
  *     /power_limits (v6, static: the modes' over-current limits)
  *     /node_windows /link_windows (v5: the summary level's node and link
  *                     state per window, empty in a full trace; a summary
@@ -68,7 +71,9 @@
  * Version 5 added /node_windows and /link_windows and the /meta attribute
  * state_window_ns: a summary trace of version 5 holds its node and link
  * state as windows (ts_trace_node_window) instead of rows per sample.
- * The reader loads versions 1 to 4: tables newer than the file come back
+ * Version 6 added /chains and /chain_instances (processing chains and
+ * their end-to-end cause-effect timestamps, see ts_trace_chain_instance).
+ * The reader loads versions 1 to 5: tables newer than the file come back
  * empty, newer columns with the default each field's comment gives, and
  * the newer /meta attributes as: command_line "", git_revision "unknown",
  * finished 1 (older writers committed only finished runs),
@@ -253,6 +258,33 @@ typedef struct ts_trace_job {
     int64_t finish_ns;
     int64_t deadline_ns;    /* absolute */
 } ts_trace_job;
+
+/* A processing chain (v6): components alternating with the topics
+ * between them, its stages in order as ids joined by single spaces
+ * ("camera_driver camera_image vision_processing"), first and last the
+ * components whose jobs take the input and give the output. */
+#define TS_TRACE_STAGES_LEN 512
+typedef struct ts_trace_chain {
+    char name[TS_TRACE_NAME_LEN];
+    int64_t budget_ns;      /* end-to-end budget on each output's data age */
+    int32_t n_stages;       /* components and topics, odd, >= 3 */
+    int32_t first;          /* row of /components: the input stage */
+    int32_t last;           /* row of /components: the output stage */
+    char stages[TS_TRACE_STAGES_LEN];
+} ts_trace_chain;
+
+/* One chain instance (v6), in the order outputs happened per chain. Not
+ * dropped: an output of the chain's last stage, input_ns the release of
+ * the first stage's job whose data it carries, output_ns the end of the
+ * last stage's job (data age = output_ns - input_ns; Becker et al. 2016).
+ * Dropped: an input whose data a topic-triggered stage never ran for (a
+ * sample overwritten in its KEEP_LAST queue), output_ns -1. */
+typedef struct ts_trace_chain_instance {
+    int32_t chain;          /* row of /chains */
+    int32_t dropped;        /* 0 or 1 */
+    int64_t input_ns;
+    int64_t output_ns;      /* -1 when dropped */
+} ts_trace_chain_instance;
 
 /* A link direction over one sampling window ending at time_ns. */
 typedef struct ts_trace_link_state {
@@ -697,6 +729,7 @@ int ts_trace_write_clients(ts_trace_writer *w, const ts_trace_client *rows, size
 int ts_trace_write_fleets(ts_trace_writer *w, const ts_trace_fleet *rows, size_t n, ts_error *err);
 int ts_trace_write_rollouts(ts_trace_writer *w, const ts_trace_rollout *rows, size_t n, ts_error *err);
 int ts_trace_write_expects(ts_trace_writer *w, const ts_trace_expect *rows, size_t n, ts_error *err);
+int ts_trace_write_chains(ts_trace_writer *w, const ts_trace_chain *rows, size_t n, ts_error *err);
 
 /* Appends one row to the messages / jobs table. Rows are buffered in a
  * fixed block and written a chunk at a time: no allocation per call. */
@@ -712,6 +745,8 @@ int ts_trace_append_node_window(ts_trace_writer *w, const ts_trace_node_window *
                                 ts_error *err);
 int ts_trace_append_link_window(ts_trace_writer *w, const ts_trace_link_window *row,
                                 ts_error *err);
+int ts_trace_append_chain_instance(ts_trace_writer *w, const ts_trace_chain_instance *row,
+                                   ts_error *err);
 
 /* Appends a summary window and its histogram (n pairs with increasing
  * buckets), setting the row's hist_first and hist_buckets. */
@@ -792,6 +827,9 @@ typedef struct ts_trace {
     /* v5; empty in older files and at the full level */
     ts_trace_node_window *node_windows; size_t n_node_windows;
     ts_trace_link_window *link_windows; size_t n_link_windows;
+    /* v6; empty in older files */
+    ts_trace_chain *chains;             size_t n_chains;
+    ts_trace_chain_instance *chain_instances; size_t n_chain_instances;
     /* Folded reading (below): > 0 when this full trace's per-row tables
      * were folded into the windows above while reading, windows of this
      * length; 0 when every row was loaded as stored. */
@@ -834,7 +872,9 @@ void ts_trace_set_fold_rows(unsigned long long rows);
  * /meta's finished and requirements_declared; from version 4 the level,
  * and each summary window's counts against its histogram; from version 5
  * each node and link window's span, sample counts, direction and sums,
- * and that windows and state rows are not both present). On success the caller
+ * and that windows and state rows are not both present; from version 6
+ * each chain's budget, stage count and stage list against its first and
+ * last component, and each chain instance's times). On success the caller
  * frees *out with ts_trace_free; on failure *out is NULL and err says
  * what is wrong with which dataset. The file is hostile input: it is read
  * first in a child process, so a crash or hang inside HDF5 comes back as

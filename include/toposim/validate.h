@@ -64,6 +64,22 @@ typedef struct ts_score {
     char copy[16];          /* fleet copy label ("r7"), "" when alone */
 } ts_score;
 
+/* The score of one processing chain (trace /chains): its outputs' data
+ * age against its budget, and reaction time (README, "Chains"). */
+typedef struct ts_chain_score {
+    int32_t index;          /* row of /chains */
+    char name[TS_TRACE_NAME_LEN];
+    int64_t budget_ns;
+    uint64_t outputs;       /* instances with an output */
+    uint64_t dropped;       /* instances dropped on the way (misses) */
+    uint64_t met;           /* outputs with data age within budget */
+    double compliance;      /* met / (outputs + dropped); 0 when none */
+    int64_t age_p50_ns, age_p99_ns, age_max_ns;        /* -1 if none */
+    uint64_t reactions;     /* outputs that were first with a new input,
+                               after the first such one */
+    int64_t reaction_p50_ns, reaction_p99_ns, reaction_max_ns; /* -1 if none */
+} ts_chain_score;
+
 typedef enum {
     TS_CHECK_PASS = 0,
     TS_CHECK_FAIL = 1,
@@ -180,6 +196,7 @@ typedef struct ts_validation {
     double wall_time_s;     /* the run's wall time, NaN when unrecorded */
     int finished;           /* the trace says the run finished */
     ts_score *scores;          size_t n_scores;
+    ts_chain_score *chains;    size_t n_chains;
     ts_check *checks;          size_t n_checks;
     ts_link_health *links;     size_t n_links;
     ts_node_health *nodes;     size_t n_nodes;

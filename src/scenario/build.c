@@ -1507,6 +1507,8 @@ static int walk(builder *b, const xmlNode *root)
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_topic(b, c);
     if (!rc)
+        rc = ts__walk_chains(b, ts__child_named(root, "chains"));
+    if (!rc)
         rc = ts__walk_services(b, ts__child_named(root, "services"));
     if (!rc)
         rc = ts__walk_allows(b, policies);

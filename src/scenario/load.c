@@ -711,6 +711,11 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->topics[i].subscribers);
         ts__topic_fini(&s->topics[i]);
     }
+    for (size_t i = 0; i < s->n_chains; i++) {
+        ts_free(s->chains[i].id);
+        ts_free(s->chains[i].stages);
+    }
+    ts_free(s->chains);
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);
     for (size_t i = 0; i < s->n_sites; i++)

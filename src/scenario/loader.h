@@ -297,7 +297,7 @@ typedef struct ts__builder {
     size_t cap_sites, cap_nodes, cap_links, cap_components, cap_topics,
         cap_requirements, cap_media, cap_faults, cap_profiles, cap_services,
         cap_clients, cap_zones, cap_allows, cap_fleets, cap_rollouts,
-        cap_params, cap_expects;
+        cap_params, cap_expects, cap_chains;
     /* id -> index + 1, one table per kind of id */
     xmlHashTablePtr site_ids, node_ids, link_ids, component_ids, topic_ids,
         medium_ids, profile_ids, zone_ids, service_ids;
@@ -392,6 +392,12 @@ int ts__add_fleet(ts__builder *b, const xmlNode *el);
 
 /* <rollouts>: component, version index, stages. */
 int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
+
+/* ---- chains.c ------------------------------------------------------------ */
+
+/* <chains>: each chain's id (unique), budget and stages, every topic
+ * stage checked against the components around it. After topics. */
+int ts__walk_chains(ts__builder *b, const xmlNode *chains);
 
 /* ---- requirements.c ------------------------------------------------------ */
 

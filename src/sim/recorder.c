@@ -42,6 +42,8 @@ struct ts__recorder {
     unsigned char *keep_topic;  /* full level with a filter: per topic */
     unsigned char *keep_comp;   /* and per component; NULL: no filter */
     int64_t window_start, window_end; /* end 0: no window */
+    void (*observer)(void *ctx, const ts_packet *p); /* ts__recorder_observe */
+    void *observer_ctx;
 };
 
 static void append_failed(ts__recorder *r, const ts_error *e)
@@ -277,6 +279,14 @@ void ts__recorder_message(ts__recorder *r, const ts_packet *p)
         rc = ts_trace_append_message(r->trace, &row, &e);
     if (rc != TS_OK)
         append_failed(r, &e);
+    else if (r->observer)
+        r->observer(r->observer_ctx, p);
+}
+
+void ts__recorder_observe(ts__recorder *r, void (*fn)(void *ctx, const ts_packet *p), void *ctx)
+{
+    r->observer = fn;
+    r->observer_ctx = ctx;
 }
 
 void ts__recorder_stats(const ts__recorder *r, ts_run_stats *stats)

@@ -42,6 +42,11 @@ void ts__recorder_component(void *ctx, int c);
  * recorded as such. */
 void ts__recorder_message(ts__recorder *r, const ts_packet *p);
 
+/* fn(ctx, p) for every sample the recorder records, after its row, with
+ * the status it was recorded with (one observer; NULL fn: none). */
+void ts__recorder_observe(ts__recorder *r, void (*fn)(void *ctx, const ts_packet *p),
+                          void *ctx);
+
 /* Adds the message counts to stats. */
 void ts__recorder_stats(const ts__recorder *r, ts_run_stats *stats);
 

@@ -740,6 +740,8 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_HISTOGRAM_BUCKETS: return &tr->n_histogram_buckets;
     case TS__T_NODE_WINDOWS: return &tr->n_node_windows;
     case TS__T_LINK_WINDOWS: return &tr->n_link_windows;
+    case TS__T_CHAINS: return &tr->n_chains;
+    case TS__T_CHAIN_INSTANCES: return &tr->n_chain_instances;
     default: return &tr->n_component_state;
     }
 }
@@ -777,6 +779,8 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_HISTOGRAM_BUCKETS: return tr->histogram_buckets;
     case TS__T_NODE_WINDOWS: return tr->node_windows;
     case TS__T_LINK_WINDOWS: return tr->link_windows;
+    case TS__T_CHAINS: return tr->chains;
+    case TS__T_CHAIN_INSTANCES: return tr->chain_instances;
     default: return tr->component_state;
     }
 }
@@ -814,6 +818,8 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_HISTOGRAM_BUCKETS: tr->histogram_buckets = rows; break;
     case TS__T_NODE_WINDOWS: tr->node_windows = rows; break;
     case TS__T_LINK_WINDOWS: tr->link_windows = rows; break;
+    case TS__T_CHAINS: tr->chains = rows; break;
+    case TS__T_CHAIN_INSTANCES: tr->chain_instances = rows; break;
     default: tr->component_state = rows; break;
     }
 }
@@ -1114,6 +1120,58 @@ static int check_chunk(const rctx *c, const ts_trace *tr, int t, const unsigned 
     return TS_OK;
 }
 
+/* Chains (v6): a positive budget, an odd stage count of at least 3 that
+ * the stages string agrees with (n_stages ids, one space apart), first
+ * and last naming its first and last stage; instances either an output
+ * (0 <= input <= output) or a drop (input >= 0, output -1). The row
+ * indices were checked with the other columns. */
+static int check_chains(const rctx *c, const ts_trace *tr)
+{
+    for (size_t r = 0; r < tr->n_chains; r++) {
+        const ts_trace_chain *ch = &tr->chains[r];
+        if (ch->budget_ns <= 0 || ch->n_stages < 3 || ch->n_stages % 2 == 0)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /chains row %zu: budget_ns %lld, n_stages %d "
+                                "(expected a budget > 0 and an odd count >= 3)", r,
+                                (long long)ch->budget_ns, (int)ch->n_stages);
+        int32_t words = 0;
+        size_t len = strlen(ch->stages), first_len = strcspn(ch->stages, " ");
+        const char *last = strrchr(ch->stages, ' ');
+        for (size_t i = 0; i < len; i++) {
+            int start = ch->stages[i] != ' ' && (i == 0 || ch->stages[i - 1] == ' ');
+            if (ch->stages[i] == ' ' && (i == 0 || i + 1 == len || ch->stages[i + 1] == ' '))
+                words = -1;
+            if (words >= 0 && start)
+                words++;
+            if (words < 0)
+                break;
+        }
+        last = last ? last + 1 : ch->stages;
+        const char *first_name = tr->components[ch->first].name;
+        const char *last_name = tr->components[ch->last].name;
+        if (words != ch->n_stages || strlen(first_name) != first_len ||
+            strncmp(ch->stages, first_name, first_len) != 0 || strcmp(last, last_name) != 0)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /chains row %zu column stages: \"%.100s\" is not "
+                                "%d ids one space apart from component %s to %s", r,
+                                ch->stages, (int)ch->n_stages, first_name, last_name);
+    }
+    for (size_t r = 0; r < tr->n_chain_instances; r++) {
+        const ts_trace_chain_instance *in = &tr->chain_instances[r];
+        int ok = in->dropped == 0 ? in->input_ns >= 0 && in->output_ns >= in->input_ns
+                 : in->dropped == 1 ? in->input_ns >= 0 && in->output_ns == -1
+                                    : 0;
+        if (!ok)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /chain_instances row %zu: dropped %d, input_ns "
+                                "%lld, output_ns %lld (expected dropped 0 with 0 <= input "
+                                "<= output, or dropped 1 with input >= 0 and output -1)",
+                                r, (int)in->dropped, (long long)in->input_ns,
+                                (long long)in->output_ns);
+    }
+    return TS_OK;
+}
+
 /* Every index column must name an existing row of its table. */
 static int check_indices(const rctx *c, ts_trace *tr)
 {
@@ -1155,6 +1213,8 @@ static int check_indices(const rctx *c, ts_trace *tr)
                                 (int)tr->components[owner].n_versions);
     }
     int rc_w = check_windows(c, tr);
+    if (rc_w == TS_OK)
+        rc_w = check_chains(c, tr);
     if (rc_w != TS_OK)
         return rc_w;
     for (size_t r = 0; r < tr->n_expects; r++) {
@@ -1336,6 +1396,8 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->histogram_buckets);
     ts_free(trace->node_windows);
     ts_free(trace->link_windows);
+    ts_free(trace->chains);
+    ts_free(trace->chain_instances);
     ts_free(trace);
 }
 

@@ -595,6 +595,39 @@ static const ts__column link_window_cols[] = {
         "packets lost (loss model or link down) during the window"),
 };
 
+static const ts__column chain_cols[] = {
+    { "name", TS__COL_STR, offsetof(ts_trace_chain, name), FIELD_SIZE(ts_trace_chain, name),
+      NULL, TS__T_NONE, 0, "chain id", 6, 0 },
+    { "budget_ns", TS__COL_I64, offsetof(ts_trace_chain, budget_ns),
+      FIELD_SIZE(ts_trace_chain, budget_ns), "ns", TS__T_NONE, 0,
+      "end-to-end budget on each output's data age", 6, 0 },
+    { "n_stages", TS__COL_I32, offsetof(ts_trace_chain, n_stages),
+      FIELD_SIZE(ts_trace_chain, n_stages), "1", TS__T_NONE, 0,
+      "components and topics in the chain (odd, at least 3)", 6, 0 },
+    { "first", TS__COL_I32, offsetof(ts_trace_chain, first), FIELD_SIZE(ts_trace_chain, first),
+      NULL, TS__T_COMPONENTS, 0, "input stage: row of /components", 6, 0 },
+    { "last", TS__COL_I32, offsetof(ts_trace_chain, last), FIELD_SIZE(ts_trace_chain, last),
+      NULL, TS__T_COMPONENTS, 0, "output stage: row of /components", 6, 0 },
+    { "stages", TS__COL_STR, offsetof(ts_trace_chain, stages),
+      FIELD_SIZE(ts_trace_chain, stages), NULL, TS__T_NONE, 0,
+      "component and topic ids in chain order, separated by one space", 6, 0 },
+};
+
+static const ts__column chain_instance_cols[] = {
+    { "chain", TS__COL_I32, offsetof(ts_trace_chain_instance, chain),
+      FIELD_SIZE(ts_trace_chain_instance, chain), NULL, TS__T_CHAINS, 0, "row of /chains",
+      6, 0 },
+    { "dropped", TS__COL_I32, offsetof(ts_trace_chain_instance, dropped),
+      FIELD_SIZE(ts_trace_chain_instance, dropped), NULL, TS__T_NONE, 0,
+      "1: the input's sample was overwritten before a triggered stage ran for it", 6, 0 },
+    { "input_ns", TS__COL_I64, offsetof(ts_trace_chain_instance, input_ns),
+      FIELD_SIZE(ts_trace_chain_instance, input_ns), "ns", TS__T_NONE, 0,
+      "release of the first stage's job whose data the output carries", 6, 0 },
+    { "output_ns", TS__COL_I64, offsetof(ts_trace_chain_instance, output_ns),
+      FIELD_SIZE(ts_trace_chain_instance, output_ns), "ns", TS__T_NONE, 0,
+      "end of the last stage's job; -1 when dropped", 6, 0 },
+};
+
 /* Static tables are small: short chunks. The row tables grow by a chunk
  * of 4096 rows per write (192 KiB of messages, 592 KiB of node_state: each
  * within HDF5's default 1 MiB chunk cache). Events are rare and wide, so
@@ -667,6 +700,11 @@ const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
           "summary level: one row per link direction and window of state samples"),
     TABLE(TS__T_POWER_LIMITS, "power_limits", ts_trace_power_limit, 256, 6, power_limit_cols,
           "over-current limits of the power modes that declare one"),
+    TABLE(TS__T_CHAINS, "chains", ts_trace_chain, 256, 6, chain_cols,
+          "processing chains: components and the topics between them, with a budget"),
+    TABLE(TS__T_CHAIN_INSTANCES, "chain_instances", ts_trace_chain_instance, 4096, 6,
+          chain_instance_cols,
+          "one row per chain output (input and output times) or dropped chain input"),
 };
 
 hid_t ts__string_type(size_t size)

@@ -56,6 +56,8 @@ enum {
     TS__T_NODE_WINDOWS,    /* the two below since format version 5 */
     TS__T_LINK_WINDOWS,
     TS__T_POWER_LIMITS,    /* since format version 6 */
+    TS__T_CHAINS,          /* the two below since format version 6 */
+    TS__T_CHAIN_INSTANCES,
     TS__T_COUNT,
     TS__T_NONE = -1
 };

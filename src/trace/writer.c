@@ -457,6 +457,12 @@ int ts_trace_write_expects(ts_trace_writer *w, const ts_trace_expect *rows, size
     return write_static(w, TS__T_EXPECTS, rows, n, err);
 }
 
+int ts_trace_write_chains(ts_trace_writer *w, const ts_trace_chain *rows, size_t n,
+                          ts_error *err)
+{
+    return write_static(w, TS__T_CHAINS, rows, n, err);
+}
+
 static int append(ts_trace_writer *w, int id, const void *row, ts_error *err)
 {
     if (!w || !row)
@@ -474,6 +480,12 @@ int ts_trace_append_message(ts_trace_writer *w, const ts_trace_message *row, ts_
 int ts_trace_append_job(ts_trace_writer *w, const ts_trace_job *row, ts_error *err)
 {
     return append(w, TS__T_JOBS, row, err);
+}
+
+int ts_trace_append_chain_instance(ts_trace_writer *w, const ts_trace_chain_instance *row,
+                                   ts_error *err)
+{
+    return append(w, TS__T_CHAIN_INSTANCES, row, err);
 }
 
 int ts_trace_append_link_state(ts_trace_writer *w, const ts_trace_link_state *row,

@@ -147,6 +147,34 @@ static int compare_scores(builder *b, const ts_validation *x, const ts_validatio
     return TS_OK;
 }
 
+/* A chain's p99 data age and its miss ratio, as a topic's p99 latency
+ * and miss ratio. */
+static int compare_chains(builder *b, const ts_validation *x, const ts_validation *y,
+                          const ts_tolerance *tol)
+{
+    for (size_t i = 0; i < x->n_chains; i++) {
+        const ts_chain_score *s = &x->chains[i];
+        for (size_t k = 0; k < y->n_chains; k++) {
+            const ts_chain_score *t = &y->chains[k];
+            if (strcmp(s->name, t->name) != 0)
+                continue;
+            int rc = TS_OK;
+            if (s->age_p99_ns >= 0 && t->age_p99_ns >= 0)
+                rc = add(b, "p99", s->name, (double)s->age_p99_ns, (double)t->age_p99_ns,
+                         fmax((double)s->age_p99_ns * (1.0 + tol->p99_ratio),
+                              (double)s->age_p99_ns + P99_FLOOR_NS));
+            if (!rc && s->outputs + s->dropped && t->outputs + t->dropped) {
+                double before = 1.0 - s->compliance, after = 1.0 - t->compliance;
+                rc = add(b, "miss", s->name, before, after, before + tol->miss_ratio);
+            }
+            if (rc)
+                return rc;
+            break;
+        }
+    }
+    return TS_OK;
+}
+
 static int compare_failovers(builder *b, const ts_validation *x, const ts_validation *y,
                              const ts_tolerance *tol)
 {
@@ -206,6 +234,8 @@ int ts_validation_compare(const ts_validation *before, const ts_validation *afte
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "out of memory comparing");
     b.c->same_scenario = strcmp(before->scenario_name, after->scenario_name) == 0;
     int rc = compare_scores(&b, before, after, tol);
+    if (!rc)
+        rc = compare_chains(&b, before, after, tol);
     if (!rc)
         rc = compare_failovers(&b, before, after, tol);
     if (!rc)

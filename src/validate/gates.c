@@ -662,7 +662,9 @@ int ts__gates(ts__ctx *c)
         if (rc)
             return rc;
     }
-    int rc = run_gates(c);
+    int rc = ts__chain_gates(c);
+    if (!rc)
+        rc = run_gates(c);
     if (rc)
         return rc;
     ts_validation *v = c->v;

@@ -110,6 +110,25 @@ static void json_score(FILE *out, const ts_validation *v, const ts_score *s)
     fputc('}', out);
 }
 
+static void json_chain(FILE *out, const ts_chain_score *s)
+{
+    fprintf(out, "{\"index\": %d", (int)s->index);
+    kv_str(out, "name", s->name);
+    kv_u64(out, "outputs", s->outputs);
+    kv_u64(out, "dropped", s->dropped);
+    kv_u64(out, "met", s->met);
+    kv_double(out, "compliance", s->compliance);
+    kv_ns(out, "data_age_p50_ns", s->age_p50_ns);
+    kv_ns(out, "data_age_p99_ns", s->age_p99_ns);
+    kv_ns(out, "data_age_max_ns", s->age_max_ns);
+    kv_u64(out, "reactions", s->reactions);
+    kv_ns(out, "reaction_p50_ns", s->reaction_p50_ns);
+    kv_ns(out, "reaction_p99_ns", s->reaction_p99_ns);
+    kv_ns(out, "reaction_max_ns", s->reaction_max_ns);
+    kv_ns(out, "budget_ns", s->budget_ns);
+    fputc('}', out);
+}
+
 static const char *status_name(ts_check_status s)
 {
     return s == TS_CHECK_PASS ? "pass" : s == TS_CHECK_FAIL ? "fail" : "not_exercised";
@@ -281,6 +300,7 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
               json_score(out, v, &v->scores[i_]));
     JSON_LIST(out, "components", v->scores, v->n_scores,
               v->scores[i_].kind == TS_SCORE_COMPONENT, json_score(out, v, &v->scores[i_]));
+    JSON_LIST(out, "chains", v->chains, v->n_chains, 1, json_chain(out, &v->chains[i_]));
     JSON_LIST(out, "failovers", v->failovers, v->n_failovers, 1,
               json_failover(out, &v->failovers[i_]));
     JSON_LIST(out, "safety", v->checks, v->n_checks, v->checks[i_].family == TS_FAMILY_SAFETY,

@@ -90,6 +90,29 @@ static void emit_scores(const ts_validation *v, int detail, ts_score_kind kind,
         ts__emit(sink, "    (none)");
 }
 
+/* Chains: data age of each output, reaction time to a new input. */
+static void emit_chains(const ts_validation *v, const ts__sink *sink)
+{
+    if (!v->n_chains)
+        return;
+    char name[TS__LINE_MAX / 4], pct[32], d[7][32];
+    int w = NAME_COL_MAX;
+    ts__emit(sink, "  Chains (data age of each output; reaction time to a new input)");
+    ts__emit(sink, "    %s %7s %7s %10s %7s %7s %7s %7s %7s %7s %7s",
+             ts__term_text(name, sizeof name, "name", w, 1), "outputs", "dropped",
+             "compliance", "age p50", "p99", "max", "react50", "p99", "max", "budget");
+    for (size_t i = 0; i < v->n_chains; i++) {
+        const ts_chain_score *s = &v->chains[i];
+        ts__emit(sink, "    %s %7" PRIu64 " %7" PRIu64 " %10s %7s %7s %7s %7s %7s %7s %7s",
+                 ts__term_text(name, sizeof name, s->name, w, 1), s->outputs, s->dropped,
+                 ts__fmt_pct(pct, sizeof pct, s->compliance),
+                 ts__fmt_dur(d[0], 32, s->age_p50_ns), ts__fmt_dur(d[1], 32, s->age_p99_ns),
+                 ts__fmt_dur(d[2], 32, s->age_max_ns), ts__fmt_dur(d[3], 32, s->reaction_p50_ns),
+                 ts__fmt_dur(d[4], 32, s->reaction_p99_ns),
+                 ts__fmt_dur(d[5], 32, s->reaction_max_ns), ts__fmt_dur(d[6], 32, s->budget_ns));
+    }
+}
+
 static const char *status_word(ts_check_status s)
 {
     return s == TS_CHECK_PASS ? "PASS" : s == TS_CHECK_FAIL ? "FAIL" : "NOT EXERCISED";
@@ -211,6 +234,7 @@ void ts__emit_families(const ts_validation *v, int detail, const ts__sink *sink)
     family_head(v, TS_FAMILY_PERFORMANCE, sink);
     emit_scores(v, detail, TS_SCORE_TOPIC, sink);
     emit_scores(v, detail, TS_SCORE_COMPONENT, sink);
+    emit_chains(v, sink);
     emit_failovers(v, sink);
     ts__emit(sink, "%s", "");
     family_head(v, TS_FAMILY_SAFETY, sink);

@@ -149,6 +149,11 @@ int ts__score_safety(ts__ctx *c);
 int ts__score_health(ts__ctx *c);
 int ts__score_integration(ts__ctx *c);
 
+/* Chains (chains.c): a score per /chains row, folded into the
+ * performance family; then, among the gates, chain-deadline per chain. */
+int ts__score_chains(ts__ctx *c);
+int ts__chain_gates(ts__ctx *c);
+
 /* Fleet roll-up: fills rollup/copy of scores and checks. */
 void ts__rollup(ts_validation *v);
 

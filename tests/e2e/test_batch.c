@@ -102,7 +102,7 @@ static void test_mixed_batch(void **state)
     const char *d = strstr(file_text, "/other/humanoid-basic.xml,");
     assert_true(a && b && c && d && a < b && b < c && c < d);
     summary_row(file_text, "scenarios/humanoid-basic.xml,", row, sizeof row);
-    assert_string_equal(row, "scenarios/humanoid-basic.xml,humanoid-basic,PASS,13,0,,");
+    assert_string_equal(row, "scenarios/humanoid-basic.xml,humanoid-basic,PASS,14,0,,");
     summary_row(file_text, "scenarios/wifi-loss-burst.xml,", row, sizeof row);
     assert_non_null(strstr(row, ",wifi-loss-burst,FAIL,"));
     assert_non_null(strstr(row, "topic-deadline:camera_image"));

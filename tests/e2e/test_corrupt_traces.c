@@ -3,7 +3,9 @@
  * flipped, tables missing, columns of the wrong type, indexes out of range
  * and bad /meta attributes; and fourteen summary traces whose node and
  * link windows are missing, of the wrong type, out of range or at odds
- * with themselves; the twenty again read in chunks (--fold-rows 0). Each
+ * with themselves; twelve traces whose /chains or /chain_instances are
+ * missing, mistyped or inconsistent; the twenty again read in chunks
+ * (--fold-rows 0). Each
  * is made from a real run's trace and must
  * exit 2 with its cause named on stderr: never a signal, a hang, a PASS or
  * HDF5's own error stack.
@@ -29,6 +31,7 @@ static char bin[PATH_MAX];
 static char tmpdir[] = "/tmp/toposim-corrupt-XXXXXX";
 static char base[PATH_MAX + 16];
 static char summary_base[PATH_MAX + 16];  /* the same run at the summary level */
+static char chain_base[PATH_MAX + 16];    /* a run with a processing chain */
 static char out_text[1 << 16];
 static char err_text[1 << 16];
 
@@ -283,6 +286,57 @@ static const corruption summary_cases[] = {
     {"/node_state of another table's rows", windows_and_rows, "/node_state"},
 };
 
+/* A trace's chains and their instances (format 6). */
+static void no_chains(const char *p) { delete_object(p, "/chains"); }
+static void no_chain_instances(const char *p) { delete_object(p, "/chain_instances"); }
+static void instances_not_a_table(const char *p)
+{
+    replace_table(p, "/chain_instances", H5T_STD_I32LE, 4);
+}
+static void float_instance_input(const char *p)
+{
+    retype_column(p, "/chain_instances", "input_ns");
+}
+static void instance_chain_out_of_range(const char *p)
+{
+    set_cell(p, "/chain_instances", 0, "chain", 5);
+}
+static void instance_output_before_input(const char *p)
+{
+    set_cell(p, "/chain_instances", 2, "output_ns", 5);
+}
+static void instance_dropped_unknown(const char *p)
+{
+    set_cell(p, "/chain_instances", 1, "dropped", 2);
+}
+static void instance_dropped_with_output(const char *p)
+{
+    set_cell(p, "/chain_instances", 3, "dropped", 1);
+}
+static void chain_even_stages(const char *p) { set_cell(p, "/chains", 0, "n_stages", 4); }
+static void chain_no_budget(const char *p) { set_cell(p, "/chains", 0, "budget_ns", 0); }
+static void chain_last_out_of_range(const char *p) { set_cell(p, "/chains", 0, "last", 77); }
+static void chain_first_not_first(const char *p) { set_cell(p, "/chains", 0, "first", 2); }
+
+static const corruption chain_cases[] = {
+    {"/chains missing", no_chains, "/chains is missing"},
+    {"/chain_instances missing", no_chain_instances, "/chain_instances is missing"},
+    {"/chain_instances not a table", instances_not_a_table, "/chain_instances"},
+    {"/chain_instances input_ns a float", float_instance_input, "input_ns"},
+    {"/chain_instances chain out of range", instance_chain_out_of_range,
+     "/chain_instances row 0 column chain"},
+    {"/chain_instances output before input", instance_output_before_input,
+     "/chain_instances row 2"},
+    {"/chain_instances dropped neither 0 nor 1", instance_dropped_unknown,
+     "/chain_instances row 1"},
+    {"/chain_instances dropped with an output", instance_dropped_with_output,
+     "/chain_instances row 3"},
+    {"/chains with an even stage count", chain_even_stages, "/chains row 0"},
+    {"/chains without a budget", chain_no_budget, "/chains row 0"},
+    {"/chains last out of range", chain_last_out_of_range, "/chains row 0 column last"},
+    {"/chains first not its first stage", chain_first_not_first, "/chains row 0 column stages"},
+};
+
 static int setup(void **state)
 {
     (void)state;
@@ -301,6 +355,11 @@ static int setup(void **state)
     snprintf(cmd, sizeof cmd,
              "%s run -q --duration 2s --trace summary scenarios/wifi-loss-burst.xml -o %s", bin,
              summary_base);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(chain_base, sizeof chain_base, "%s/chain.h5", tmpdir);
+    snprintf(cmd, sizeof cmd, "%s run -q tests/e2e/chain-three-stage.xml -o %s", bin,
+             chain_base);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -352,6 +411,17 @@ static void test_each_window_corruption_is_named(void **state)
                                sizeof summary_cases / sizeof summary_cases[0]), 0);
 }
 
+/* The same for processing chains: the validator never scores a chain
+ * table it cannot trust. */
+static void test_each_chain_corruption_is_named(void **state)
+{
+    (void)state;
+    int rc = shell("%s validate %s", bin, chain_base);
+    assert_true(rc == 0 || rc == 1);
+    assert_int_equal(run_cases(chain_base, chain_cases,
+                               sizeof chain_cases / sizeof chain_cases[0]), 0);
+}
+
 static int run_cases(const char *from, const corruption *cases, size_t n)
 {
     char path[PATH_MAX + 32];
@@ -380,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_each_corruption_is_named),
         cmocka_unit_test(test_each_corruption_is_named_folded),
         cmocka_unit_test(test_each_window_corruption_is_named),
+        cmocka_unit_test(test_each_chain_corruption_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
