@@ -37,6 +37,9 @@
     X(AMBIENT_CHANGE, "ambient_change")                                       \
     X(NODE_DOWN, "node_down")                                                 \
     X(NODE_UP, "node_up")                                                     \
+    /* the workload: a sample overwritten in a triggered component's         \
+     * KEEP_LAST queue before its callback ran (value: the sample's seq) */   \
+    X(QUEUE_DROP, "queue_drop")                                               \
     /* the faults timeline: a fault and its recovery */                       \
     X(FAULT_LINK_DOWN, "fault:link-down")                                     \
     X(RECOVER_LINK_DOWN, "recover:link-down")                                 \

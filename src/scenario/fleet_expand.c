@@ -404,6 +404,11 @@ static int copy_topics(expansion *e, int k)
         if (rc)
             return rc;
     }
+    /* a trigger is one of the robot's topics (its component subscribes) */
+    for (size_t i = 0; i < e->n_comps; i++) {
+        ts_scenario_component *c = &s->components[e->comp_map[e->comps[i]]];
+        c->trigger = mapped(e->topic_map, c->trigger);
+    }
     return TS_OK;
 }
 

@@ -126,10 +126,20 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     world *w = ctx;
     /* The deployment code's own traffic (heartbeats, DDS data and acks,
      * requests) goes to its listener; the rest are topic samples. */
-    if (p->tag)
+    if (p->tag) {
         ts__rts_packet(w->rts, p);
-    else
-        ts__recorder_message(w->recorder, p);
+        return;
+    }
+    ts__recorder_message(w->recorder, p);
+    /* a sample its subscriber received may release its job (trigger=) */
+    if (p->status == TS_PKT_DELIVERED && ts__rts_receives(w->rts, p->subscriber))
+        ts__workload_delivered(w->workload, p->topic, p->subscriber, p->seq);
+}
+
+static void on_qos_delivered(void *ctx, int topic, int subscriber, uint64_t seq)
+{
+    world *w = ctx;
+    ts__workload_delivered(w->workload, topic, subscriber, seq);
 }
 
 /* A component whose jobs arrive faster than they finish: releases would
@@ -187,10 +197,10 @@ static void on_node_up(void *ctx, int node, int up)
 }
 
 /* The workload's hooks: QoS topics and the agents are built after it. */
-static int qos_publish(void *ctx, int topic)
+static int qos_publish(void *ctx, int topic, uint64_t *seq)
 {
     world *w = ctx;
-    return ts__qos_publish(w->qos, topic);
+    return ts__qos_publish(w->qos, topic, seq);
 }
 
 static void job_seen(void *ctx, const ts_job_record *job)
@@ -427,7 +437,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
                                err)) != TS_OK)
         return rc;
-    ts__workload_hooks hooks = {qos_publish, job_seen, w};
+    ts__workload_hooks hooks = {qos_publish, job_seen, NULL, w};
     ts__workload_connect(w->workload, w->rts, w->recorder, &hooks);
     if ((rc = ts_compute_start(w->compute, err)) != TS_OK)
         return rc;
@@ -442,6 +452,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__services_start(sh, w->rts, &w->services, err)) != TS_OK ||
         (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK)
         return rc;
+    ts__qos_on_deliver(w->qos, on_qos_delivered, w);
     return TS_OK;
 }
 
