@@ -135,7 +135,10 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
 int ts_compute_start(ts_compute *c, ts_error *err);
 
 /* Releases a job of a task now, carrying tag to its record: for a task
- * with period 0 (any task accepts it). As a timer's release, it records
+ * with period 0 (any task accepts it). Its release instant is `release`
+ * (<= now; a callback an executor took later than it became ready keeps
+ * the instant it became ready, which ranks it and sets its deadline), or
+ * now when release is -1. As a timer's release, it records
  * nothing while the task's node is down or the task is stopped or
  * OOM-killed (returns TS_OK), and claims the task's memory first. With
  * keep_last > 0 the task keeps at most keep_last released jobs that have
@@ -147,8 +150,8 @@ int ts_compute_start(ts_compute *c, ts_error *err);
  * TS_EINVAL for a bad task or a model not started, or TS_ERANGE when the
  * model's max_waiting bound is reached (reported to overflow). Allocates
  * only when the task's queue grows past its largest size so far. */
-int ts_compute_release(ts_compute *c, int task, uint64_t tag, uint32_t keep_last,
-                       uint64_t *dropped);
+int ts_compute_release(ts_compute *c, int task, ts_time release, uint64_t tag,
+                       uint32_t keep_last, uint64_t *dropped);
 
 /* Reports jobs released but not finished (running, waiting or on a GPU)
  * with finish -1 and outcome TS_JOB_UNFINISHED, task by task in release

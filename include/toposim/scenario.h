@@ -290,7 +290,27 @@ typedef struct ts_scenario_component {
     int trigger;            /* arrival trigger: the topic index whose
                                samples release its jobs (it subscribes to
                                it); else -1 */
+    int process;            /* the <process> whose executor runs its
+                               callbacks, or -1: a thread of its own */
 } ts_scenario_component;
+
+/* A ROS 2 executor (README, "Executors"). */
+typedef enum {
+    TS_EXECUTOR_SINGLE_THREADED = 0, /* rclcpp SingleThreadedExecutor */
+    TS_EXECUTOR_MULTI_THREADED = 1,  /* rclcpp MultiThreadedExecutor */
+    TS_EXECUTOR_EVENTS = 2           /* rclcpp EventsExecutor (FIFO) */
+} ts_executor_kind;
+
+/* A process: components whose callbacks one executor runs, on `threads`
+ * threads (1 unless multi-threaded), all pinned to one node. */
+typedef struct ts_scenario_process {
+    char *id;
+    int *components;            /* in the order listed: registration order */
+    size_t n_components;
+    int executor;               /* ts_executor_kind */
+    int threads;
+    int line;
+} ts_scenario_process;
 
 /* A topic published by one component at the end of its jobs. */
 typedef struct ts_scenario_topic {
@@ -501,6 +521,7 @@ typedef struct ts_scenario {
     ts_scenario_service *services; size_t n_services;
     ts_scenario_client *clients; size_t n_clients;
     ts_scenario_zone *zones; size_t n_zones;
+    ts_scenario_process *processes; size_t n_processes;
     ts_scenario_allow *allows; size_t n_allows;
     int default_deny;           /* policies: deny what no rule allows */
     ts_scenario_fleet *fleets; size_t n_fleets;

@@ -1336,13 +1336,14 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
     }
 }
 
-int ts_compute_release(ts_compute *c, int task, uint64_t tag, uint32_t keep_last,
-                       uint64_t *dropped)
+int ts_compute_release(ts_compute *c, int task, ts_time release, uint64_t tag,
+                       uint32_t keep_last, uint64_t *dropped)
 {
-    if (!c->started || task < 0 || (size_t)task >= c->n_tasks)
+    ts_time now = ts_engine_now(c->engine);
+    if (!c->started || task < 0 || (size_t)task >= c->n_tasks || release > now ||
+        release < -1)
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
-    ts_time now = ts_engine_now(c->engine);
     if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
         return TS_OK;
     if (!claim_memory(c, task, now, tag))
@@ -1367,7 +1368,7 @@ int ts_compute_release(ts_compute *c, int task, uint64_t tag, uint32_t keep_last
         *front = tag;
         return 1;
     }
-    int rc = push_release(c, t, now, tag);
+    int rc = push_release(c, t, release >= 0 ? release : now, tag);
     if (rc != TS_OK)
         return rc;
     if (t->state == T_IDLE) {

@@ -1137,6 +1137,7 @@ static int add_component(builder *b, const xmlNode *el)
     c->line = line;
     c->pin = -1;
     c->trigger = -1;
+    c->process = -1;
     c->backup_of = -1;
     c->zone = -1;
     c->replica_of = -1;
@@ -1683,6 +1684,101 @@ static int resolve_triggers(builder *b, const xmlNode *sec)
     return rc;
 }
 
+/* ---- processes ----------------------------------------------------------- */
+
+/* <process id= executor= threads= components="a b c">: every component
+ * named once, in no other process, all pinned to the same node. */
+static int add_process(builder *b, const xmlNode *el)
+{
+    ts_scenario *s = b->s;
+    int line = ts__line(el);
+    const char *id = ts__attr(el, "id");
+    for (size_t i = 0; i < s->n_processes; i++)
+        if (!strcmp(s->processes[i].id, id))
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "duplicate process id \"%s\": the process at "
+                                "line %d already uses it", id, s->processes[i].line);
+    ts_scenario_process *ps = ts_realloc(s->processes, (s->n_processes + 1) * sizeof *ps);
+    if (!ps)
+        return ts__oom(b, line);
+    s->processes = ps;
+    int index = (int)s->n_processes;
+    ts_scenario_process *p = &s->processes[s->n_processes++];
+    memset(p, 0, sizeof *p);
+    p->line = line;
+    p->id = ts_strdup(id);
+    const char *list = ts__attr(el, "components");
+    size_t len = strlen(list);
+    p->components = ts_malloc((len / 2 + 1) * sizeof *p->components);
+    char *copy = ts_strdup(list);
+    if (!p->id || !p->components || !copy) {
+        ts_free(copy);
+        return ts__oom(b, line);
+    }
+    const char *kind = ts__attr(el, "executor");
+    p->executor = !kind || ts__token_eq(kind, "single-threaded") ? TS_EXECUTOR_SINGLE_THREADED
+                  : ts__token_eq(kind, "multi-threaded")         ? TS_EXECUTOR_MULTI_THREADED
+                                                                 : TS_EXECUTOR_EVENTS;
+    p->threads = 1;
+    int has_threads = ts__int_attr(el, "threads", &p->threads);
+    int rc = TS_OK;
+    if (has_threads && p->executor != TS_EXECUTOR_MULTI_THREADED)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: threads= applies to executor=\"multi-threaded\" "
+                          "(the %s executor has one thread)", id, kind ? kind : "single-threaded");
+    else if (p->executor == TS_EXECUTOR_MULTI_THREADED && !has_threads)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: executor=\"multi-threaded\" needs threads= (rclcpp "
+                          "defaults to the machine's cores; say how many)", id);
+    else if (p->threads < 1)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: threads=\"%s\" must be at least 1", id,
+                          ts__attr(el, "threads"));
+    for (char *q = copy; !rc && *q;) {
+        while (is_blank(*q))
+            q++;
+        if (!*q)
+            break;
+        char *start = q;
+        while (*q && !is_blank(*q))
+            q++;
+        if (*q)
+            *q++ = '\0';
+        int c = ts__id_find(b->component_ids, start);
+        if (c < 0) {
+            rc = ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                              "process %s: component \"%s\" names no component", id, start);
+            break;
+        }
+        ts_scenario_component *cp = &s->components[c];
+        if (cp->process >= 0) {
+            rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                              "process %s: component %s is already in process %s (a "
+                              "component runs in one process)", id, start,
+                              s->processes[cp->process].id);
+            break;
+        }
+        if (cp->pin < 0 || (p->n_components > 0 &&
+                            cp->pin != s->components[p->components[0]].pin)) {
+            rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                              "process %s: component %s must be pinned (node=) to the "
+                              "node of the process's other components%s%s (a process "
+                              "runs on one node)", id, start,
+                              p->n_components ? ", " : "",
+                              p->n_components ? s->nodes[s->components[p->components[0]].pin].id
+                                              : "");
+            break;
+        }
+        cp->process = index;
+        p->components[p->n_components++] = c;
+    }
+    ts_free(copy);
+    if (!rc && p->n_components == 0)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: components= lists no component", id);
+    return rc;
+}
+
 /* ---- the walk ------------------------------------------------------------ */
 
 static int walk(builder *b, const xmlNode *root)
@@ -1708,6 +1804,9 @@ static int walk(builder *b, const xmlNode *root)
         rc = add_topic(b, c);
     if (!rc)
         rc = resolve_triggers(b, components);
+    sec = ts__child_named(root, "processes");
+    for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
+        rc = add_process(b, c);
     if (!rc)
         rc = ts__walk_services(b, ts__child_named(root, "services"));
     if (!rc)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/executor.h"
 #include "toposim/alloc.h"
 
 /* What publishing a topic's sample reads, packed per topic (copied from
@@ -43,12 +44,15 @@ typedef struct prepared_dist {
     ts_dist dist;
 } prepared_dist;
 
-/* A Poisson or sporadic component's arrival process. */
+/* A Poisson or sporadic component's arrival process, or the timer of a
+ * periodic component in a process (its executor's timer: the period as
+ * the least gap, no drawn gap, the first expiry at the offset). */
 typedef struct arrival_source {
     int component;
     ts_time min_ns;           /* least gap */
     ts_dist gap;              /* drawn and added to it */
     ts_event_handle next;     /* its next arrival */
+    int timer;                /* 1: a periodic component's timer */
 } arrival_source;
 
 /* A topic's size distribution, prepared, and the stream it draws from. */
@@ -89,6 +93,7 @@ struct ts__workload {
     size_t n_sizes;
     gsl_rng *size_rngs;       /* one per size source, in one block */
     char name_buf[320];       /* a stream's name while the blocks are made */
+    ts__executors *exec;      /* the processes' executors; NULL: none */
     uint64_t jobs, missed_jobs;
 };
 
@@ -148,7 +153,8 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .node = plan->node_of[i],
             .priority = c->shared->priority,
             /* other arrivals' releases are the workload's */
-            .period = c->shared->arrival == TS_ARRIVAL_PERIODIC ? c->shared->period_ns : 0,
+            .period = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process < 0
+                          ? c->shared->period_ns : 0,
             .offset = c->shared->offset_ns,
             .deadline = c->shared->deadline_ns,
             .exec_min = c->shared->exec_min_ns,
@@ -206,6 +212,8 @@ static int build_publish_index(ts__workload *wl, ts_error *err)
     return TS_OK;
 }
 
+static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t keep_last);
+
 static const char *arrival_name(void *ctx, size_t i)
 {
     ts__workload *wl = ctx;
@@ -237,7 +245,8 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
         const ts_scenario_component *c = &s->components[i];
         wl->trigger_of[i] = c->trigger;
         n_arrivals += c->shared->arrival == TS_ARRIVAL_POISSON ||
-                      c->shared->arrival == TS_ARRIVAL_SPORADIC;
+                      c->shared->arrival == TS_ARRIVAL_SPORADIC ||
+                      (c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0);
         if (c->trigger < 0)
             continue;
         /* The subscriber's history: KEEP_LAST depth, or KEEP_ALL (0). */
@@ -255,11 +264,14 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
     for (size_t i = 0; i < nc; i++) {
         const ts_scenario_component *c = &s->components[i];
-        if (c->shared->arrival != TS_ARRIVAL_POISSON && c->shared->arrival != TS_ARRIVAL_SPORADIC)
+        int timer = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0;
+        if (c->shared->arrival != TS_ARRIVAL_POISSON && c->shared->arrival != TS_ARRIVAL_SPORADIC &&
+            !timer)
             continue;
         arrival_source *a = &wl->arrivals[wl->n_arrivals];
         a->component = (int)i;
-        a->min_ns = c->shared->min_interarrival_ns;
+        a->timer = timer;
+        a->min_ns = timer ? c->shared->period_ns : c->shared->min_interarrival_ns;
         a->gap = *c->shared->gap_dist;
         a->gap.table = NULL;
         a->gap.owned = NULL;
@@ -317,6 +329,8 @@ int ts__workload_new(const ts__shared *sh, uint64_t seed, ts_time end, ts_trace_
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
     int rc = build_publish_index(wl, err);
     if (rc == TS_OK)
+        rc = ts__executors_new(sh, compute, queue_dropped, wl, &wl->exec, err);
+    if (rc == TS_OK)
         rc = build_sources(wl, seed, err);
     return rc == TS_OK ? build_tasks(wl, seed, err) : rc;
 }
@@ -344,6 +358,7 @@ void ts__workload_free(ts__workload *wl)
         ts_rng_block_free(wl->size_rngs);
     ts_free(wl->trigger_of);
     ts_free(wl->keep_last);
+    ts__executors_free(wl->exec);
     ts_free(wl->topics);
     ts_free(wl->pub_first);
     ts_free(wl->pub_topics);
@@ -381,8 +396,12 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
         fail(wl, TS_ENOMEM, "no memory for events");
         return;
     }
+    if (ts__executors_owns(wl->exec, a->component)) {
+        ts__executors_timer(wl->exec, a->component);
+        return;
+    }
     uint64_t unused;
-    if (ts_compute_release(wl->compute, a->component, 0, 0, &unused) == TS_ENOMEM)
+    if (ts_compute_release(wl->compute, a->component, -1, 0, 0, &unused) == TS_ENOMEM)
         fail(wl, TS_ENOMEM, "no memory for released jobs");
 }
 
@@ -397,7 +416,7 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     ts_time now = ts_engine_now(wl->sh.engine);
     for (size_t i = 0; i < wl->n_arrivals; i++) {
         ts_time at = now + wl->sh.s->components[wl->arrivals[i].component].shared->offset_ns +
-                     next_gap(wl, i);
+                     (wl->arrivals[i].timer ? 0 : next_gap(wl, i));
         if (ts_engine_schedule(wl->sh.engine, at, on_arrival, wl, i, &wl->arrivals[i].next) !=
             TS_OK) {
             wl->arrivals[i].next = 0;
@@ -407,19 +426,11 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     }
 }
 
-void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq)
+/* A sample a newer one overwrote in component's queue before its
+ * callback took it: a queue_drop event. */
+static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t keep_last)
 {
-    if (wl->trigger_of[subscriber] != topic)
-        return;
-    uint64_t dropped;
-    int rc = ts_compute_release(wl->compute, subscriber, TS_JOB_TAG(topic, seq),
-                                wl->keep_last[subscriber], &dropped);
-    if (rc == TS_ENOMEM) {
-        fail(wl, TS_ENOMEM, "no memory for released jobs");
-        return;
-    }
-    if (rc != 1)
-        return;
+    ts__workload *wl = ctx;
     const ts_scenario *s = wl->sh.s;
     ts_platform_event ev = {
         .time = ts_engine_now(wl->sh.engine),
@@ -433,8 +444,26 @@ void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_
              "%s: sample %llu of %s overwritten in its KEEP_LAST %u queue before its "
              "callback ran", s->components[subscriber].id,
              (unsigned long long)TS_JOB_TAG_SEQ(dropped),
-             s->topics[TS_JOB_TAG_TOPIC(dropped)].id, wl->keep_last[subscriber]);
+             s->topics[TS_JOB_TAG_TOPIC(dropped)].id, keep_last);
     ts__bus_post(wl->sh.bus, &ev);
+}
+
+void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq)
+{
+    if (wl->trigger_of[subscriber] != topic)
+        return;
+    if (ts__executors_owns(wl->exec, subscriber)) {
+        ts__executors_sample(wl->exec, subscriber, TS_JOB_TAG(topic, seq),
+                             wl->keep_last[subscriber]);
+        return;
+    }
+    uint64_t dropped;
+    int rc = ts_compute_release(wl->compute, subscriber, -1, TS_JOB_TAG(topic, seq),
+                                wl->keep_last[subscriber], &dropped);
+    if (rc == TS_ENOMEM)
+        fail(wl, TS_ENOMEM, "no memory for released jobs");
+    else if (rc == 1)
+        queue_dropped(wl, subscriber, dropped, wl->keep_last[subscriber]);
 }
 
 static void publish(ts__workload *wl, const ts_job_record *job)
@@ -509,6 +538,8 @@ void ts__workload_job(ts__workload *wl, const ts_job_record *job)
     /* Task ids equal component indices (added in order). */
     if (job->finish >= 0 && !ts__bus_failed(wl->sh.bus))
         publish(wl, job);
+    /* its executor's thread is free again */
+    ts__executors_job_done(wl->exec, job);
 }
 
 void ts__workload_stats(const ts__workload *wl, ts_run_stats *stats)

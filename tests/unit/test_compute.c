@@ -368,7 +368,7 @@ static void release_tagged(ts_engine *e, void *ctx, uint64_t tag)
     (void)e;
     owner_release *o = ctx;
     uint64_t dropped = 0;
-    int rc = ts_compute_release(o->c, o->task, tag, o->keep_last, &dropped);
+    int rc = ts_compute_release(o->c, o->task, -1, tag, o->keep_last, &dropped);
     assert_true(rc == TS_OK || rc == 1);
     if (rc == 1)
         o->dropped[o->n_dropped++] = dropped;
@@ -392,9 +392,10 @@ static void test_owner_releases_keep_last(void **state)
     assert_int_equal(ts_compute_add_task(c, &h, NULL, &err), 1);
     assert_int_equal(ts_compute_add_task(c, &l, NULL, &err), 2);
     uint64_t unused;
-    assert_int_equal(ts_compute_release(c, 0, 1, 2, &unused), TS_EINVAL); /* not started */
+    assert_int_equal(ts_compute_release(c, 0, -1, 1, 2, &unused), TS_EINVAL); /* not started */
     assert_int_equal(ts_compute_start(c, &err), TS_OK);
-    assert_int_equal(ts_compute_release(c, 7, 1, 2, &unused), TS_EINVAL);
+    assert_int_equal(ts_compute_release(c, 7, -1, 1, 2, &unused), TS_EINVAL);
+    assert_int_equal(ts_compute_release(c, 0, TS_MS, 1, 2, &unused), TS_EINVAL); /* future */
     owner_release oa = {.c = c, .task = 0, .keep_last = 2};
     owner_release ol = {.c = c, .task = 2, .keep_last = 1};
     ts_event_handle ev;
