@@ -21,7 +21,11 @@
  *
  * A task's release timer ticks on its grid from the start whatever
  * happens; a tick records nothing while the task's node is down, the task
- * is OOM-killed or stopped, so the task resumes in its original phase.
+ * is OOM-killed or stopped, so the task resumes in its original phase. A
+ * task of period 0 has no timer: its owner releases its jobs
+ * (ts_compute_release), each with a tag the job's record carries, under
+ * the same rules, and may bound the releases waiting to start (a
+ * subscription's KEEP_LAST queue).
  *
  * Work is kept in reference-clock nanoseconds as a double (exact for
  * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
