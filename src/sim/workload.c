@@ -412,7 +412,8 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     wl->recorder = recorder;
     wl->hooks = *hooks;
     /* A Poisson or sporadic component's first arrival is one gap after
-     * its offset, as a Poisson process counted from there. */
+     * its offset, as a Poisson process counted from there; a process's
+     * timer first expires at its offset, as a timer-released task. */
     ts_time now = ts_engine_now(wl->sh.engine);
     for (size_t i = 0; i < wl->n_arrivals; i++) {
         ts_time at = now + wl->sh.s->components[wl->arrivals[i].component].shared->offset_ns +
