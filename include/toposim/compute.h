@@ -33,10 +33,12 @@ enum {
 #define TS_COMPUTE_WEIGHT_DEFAULT 1024
 #define TS_COMPUTE_QUANTUM_DEFAULT (4 * TS_MS)
 
-/* A periodic task bound to a node: a job every period from offset, due
- * `deadline` after its release. A task is one thread: its jobs run one at
- * a time, in release order. Every field after exec_max is optional: zero
- * means the feature is off or takes its default. */
+/* A task bound to a node: a job every period from offset, due `deadline`
+ * after its release; with period 0, a job only when its owner calls
+ * ts_compute_release (a callback on a message's arrival, a sporadic
+ * source). A task is one thread: its jobs run one at a time, in release
+ * order. Every field after exec_max is optional: zero means the feature
+ * is off or takes its default. */
 typedef struct ts_task_desc {
     int node;
     int priority;             /* FIFO tasks: larger first */
@@ -80,6 +82,8 @@ typedef struct ts_job_record {
                                  became current */
     ts_time cpu_finish;       /* end of its CPU part, -1 if not reached */
     ts_time gpu_start;        /* its kernel's start, -1 if none yet */
+    uint64_t tag;             /* the tag its release was given
+                                 (ts_compute_release); 0 for a timer's */
 } ts_job_record;
 
 typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
@@ -138,6 +142,25 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
 /* Checks affinities against reserved cores and schedules every task's
  * first release; call once before running. */
 int ts_compute_start(ts_compute *c, ts_error *err);
+
+/* Releases a job of a task now, carrying tag to its record: for a task
+ * with period 0 (any task accepts it). Its release instant is `release`
+ * (<= now; a callback an executor took later than it became ready keeps
+ * the instant it became ready, which ranks it and sets its deadline), or
+ * now when release is -1. As a timer's release, it records
+ * nothing while the task's node is down or the task is stopped or
+ * OOM-killed (returns TS_OK), and claims the task's memory first. With
+ * keep_last > 0 the task keeps at most keep_last released jobs that have
+ * not started (as a subscription's KEEP_LAST history keeps samples its
+ * callback has not taken): when full, the oldest one's tag is given up
+ * (*dropped = that tag, return 1) and its place goes to the next one in
+ * release order, the job keeping its earlier release instant (it became
+ * ready then) and taking the next tag. Returns TS_OK, 1 on such a drop,
+ * TS_EINVAL for a bad task or a model not started, or TS_ERANGE when the
+ * model's max_waiting bound is reached (reported to overflow). Allocates
+ * only when the task's queue grows past its largest size so far. */
+int ts_compute_release(ts_compute *c, int task, ts_time release, uint64_t tag,
+                       uint32_t keep_last, uint64_t *dropped);
 
 /* Reports jobs released but not finished (running, waiting or on a GPU)
  * with finish -1 and outcome TS_JOB_UNFINISHED, task by task in release
@@ -200,7 +223,8 @@ ts_time ts_compute_core_busy_ns(const ts_compute *c, int node, int core);
 int ts_compute_set_task_running(ts_compute *c, int task, int running);
 
 /* Changes a task's timing from its next release on (safety mode, a new
- * version): period, and execution time uniform in [exec_min, exec_max]
+ * version): period (ignored for a task with period 0, whose releases
+ * stay its owner's), and execution time uniform in [exec_min, exec_max]
  * (0 values keep the current ones; giving either bound replaces the
  * task's distribution, if any, by the range). Jobs already released keep
  * the work of the timing they were released under; deadline and GPU time

@@ -39,6 +39,9 @@
     X(NODE_UP, "node_up")                                                     \
     X(OC_THROTTLE, "oc_throttle")                                             \
     X(OC_RELEASE, "oc_release")                                               \
+    /* the workload: a sample overwritten in a triggered component's         \
+     * KEEP_LAST queue before its callback ran (value: the sample's seq) */   \
+    X(QUEUE_DROP, "queue_drop")                                               \
     /* the faults timeline: a fault and its recovery */                       \
     X(FAULT_LINK_DOWN, "fault:link-down")                                     \
     X(RECOVER_LINK_DOWN, "recover:link-down")                                 \

@@ -217,6 +217,16 @@ typedef struct ts_scenario_version {
     int line;
 } ts_scenario_version;
 
+/* When a component's jobs are released (README, "Triggers and arrivals"). */
+typedef enum {
+    TS_ARRIVAL_PERIODIC = 0,    /* every period from offset (a timer) */
+    TS_ARRIVAL_POISSON = 1,     /* exponential gaps of mean period_ns */
+    TS_ARRIVAL_SPORADIC = 2,    /* min_interarrival_ns plus a gap drawn
+                                   from gap_dist */
+    TS_ARRIVAL_TRIGGER = 3      /* one job per sample of its trigger topic
+                                   it receives */
+} ts_arrival;
+
 /* What of a component is the same on every robot of a fleet (nothing
  * changes it after the load): a fleet's copies point at their template's
  * (168 bytes a robot when copied, and three pointers less). */
@@ -226,7 +236,15 @@ typedef struct ts_scenario_component_shared {
                                its kind is not NONE (exec_ns then holds its
                                largest value, or its mean when unbounded) */
     ts_safety_mode *safety; /* parameters a backup serves with */
-    int64_t period_ns;      /* > 0: a job is released every period */
+    ts_dist *gap_dist;      /* Poisson (exponential, mean period_ns) and
+                               sporadic arrivals: the gap drawn after
+                               min_interarrival_ns; kind NONE otherwise */
+    int64_t min_interarrival_ns; /* sporadic: least time between releases */
+    int64_t period_ns;      /* > 0: a job is released every period; for
+                               other arrivals their mean spacing (Poisson,
+                               sporadic) or the trigger topic's period (its
+                               rate=, else its publisher's), which the
+                               deadline defaults to and placement uses */
     int64_t deadline_ns;    /* relative deadline, defaults to the period */
     int64_t exec_ns;        /* worst-case execution time, > 0 */
     int64_t memory_bytes;
@@ -261,6 +279,7 @@ typedef struct ts_scenario_component_shared {
                                not a core */
     unsigned char needed;   /* the robot needs it (safety-critical implies) */
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
+    unsigned char arrival;  /* ts_arrival */
 } ts_scenario_component_shared;
 
 typedef struct ts_scenario_component {
@@ -283,7 +302,30 @@ typedef struct ts_scenario_component {
     int fleet_member;       /* in a fleet: the robot's number (0 for the
                                template, K for the copy "_rK"); else -1 */
     int line;
+    int trigger;            /* arrival trigger: the topic index whose
+                               samples release its jobs (it subscribes to
+                               it); else -1 */
+    int process;            /* the <process> whose executor runs its
+                               callbacks, or -1: a thread of its own */
 } ts_scenario_component;
+
+/* A ROS 2 executor (README, "Executors"). */
+typedef enum {
+    TS_EXECUTOR_SINGLE_THREADED = 0, /* rclcpp SingleThreadedExecutor */
+    TS_EXECUTOR_MULTI_THREADED = 1,  /* rclcpp MultiThreadedExecutor */
+    TS_EXECUTOR_EVENTS = 2           /* rclcpp EventsExecutor (FIFO) */
+} ts_executor_kind;
+
+/* A process: components whose callbacks one executor runs, on `threads`
+ * threads (1 unless multi-threaded), all pinned to one node. */
+typedef struct ts_scenario_process {
+    char *id;
+    int *components;            /* in the order listed: registration order */
+    size_t n_components;
+    int executor;               /* ts_executor_kind */
+    int threads;
+    int line;
+} ts_scenario_process;
 
 /* A topic published by one component at the end of its jobs. */
 /* How a sample reaches a subscriber on its publisher's node (between
@@ -316,7 +358,13 @@ typedef struct ts_scenario_cost {
 typedef struct ts_scenario_topic {
     char *id;
     int *subscribers;       /* component indices, n_subscribers of them */
-    int64_t size_bytes;     /* payload per sample, > 0 */
+    int64_t size_bytes;     /* payload per sample, > 0; with size_dist,
+                               its largest value (its mean when unbounded) */
+    const ts_dist *size_dist; /* <size dist=...>: each sample's payload is
+                               drawn from it (bytes, rounded, at least 1);
+                               NULL: every sample is size_bytes. Owned by
+                               the topic; a fleet's copies share their
+                               template's */
     int64_t period_ns;      /* publishing period; 0 = every publisher job */
     int64_t budget_ns;      /* end-to-end latency budget; 0 = none */
     /* Never NULL: all zero without qos=; a fleet's copies point at their
@@ -540,6 +588,7 @@ typedef struct ts_scenario {
     ts_scenario_service *services; size_t n_services;
     ts_scenario_client *clients; size_t n_clients;
     ts_scenario_zone *zones; size_t n_zones;
+    ts_scenario_process *processes; size_t n_processes;
     ts_scenario_allow *allows; size_t n_allows;
     int default_deny;           /* policies: deny what no rule allows */
     ts_scenario_fleet *fleets; size_t n_fleets;

@@ -21,7 +21,11 @@
  *
  * A task's release timer ticks on its grid from the start whatever
  * happens; a tick records nothing while the task's node is down, the task
- * is OOM-killed or stopped, so the task resumes in its original phase.
+ * is OOM-killed or stopped, so the task resumes in its original phase. A
+ * task of period 0 has no timer: its owner releases its jobs
+ * (ts_compute_release), each with a tag the job's record carries, under
+ * the same rules, and may bound the releases waiting to start (a
+ * subscription's KEEP_LAST queue).
  *
  * Work is kept in reference-clock nanoseconds as a double (exact for
  * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
@@ -52,6 +56,7 @@ enum {
 typedef struct pend_entry {
     ts_time release;
     ts_time work;             /* -1: not drawn yet */
+    uint64_t tag;             /* given by ts_compute_release; 0: a timer's */
 } pend_entry;
 
 /* A task: its node is its own; the rest of its description, timing
@@ -79,6 +84,7 @@ typedef struct task_state {
                                  a task per robot */
     /* the current job */
     uint64_t seq;
+    uint64_t tag;
     ts_time release, start, cpu_end, gpu_start, work;
     double remaining;         /* CPU, then GPU, work left at the reference */
     int node;
@@ -491,10 +497,10 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "node %d has no cores to run a task", task->node);
     int dist = task->exec.kind != TS_DIST_NONE;
-    if (task->period <= 0 || task->offset < 0 || task->deadline <= 0 ||
+    if (task->period < 0 || task->offset < 0 || task->deadline <= 0 ||
         (!dist && (task->exec_min <= 0 || task->exec_max < task->exec_min)))
         return ts_error_set(err, TS_EINVAL, NULL, 0,
-                            "task timing must have period > 0, 0 < exec_min <= "
+                            "task timing must have period >= 0, 0 < exec_min <= "
                             "exec_max, offset >= 0 and deadline > 0");
     if (dist && ((int)task->exec.kind < TS_DIST_FIXED ||
                  task->exec.kind > TS_DIST_HISTOGRAM ||
@@ -773,6 +779,7 @@ static void next_job(ts_compute *c, int id)
     t->pend_count--;
     c->nodes[t->node].pending_jobs--;
     t->release = p.release;
+    t->tag = p.tag;
     t->seq = t->next_seq++;
     t->start = t->cpu_end = t->gpu_start = -1;
     t->preemptions = 0;
@@ -809,7 +816,7 @@ static ts_job_record current_record(const task_state *t, int id, ts_time finish,
         .start = t->start, .finish = finish,
         .deadline = t->release + t->d->deadline, .outcome = outcome,
         .preemptions = t->preemptions, .work = t->work,
-        .cpu_finish = t->cpu_end, .gpu_start = t->gpu_start};
+        .cpu_finish = t->cpu_end, .gpu_start = t->gpu_start, .tag = t->tag};
 }
 
 /* Reports the current job as finished now and moves to the next one;
@@ -1252,7 +1259,7 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     request_dispatch(c, node);
 }
 
-static int push_release(ts_compute *c, task_state *t, ts_time release)
+static int push_release(ts_compute *c, task_state *t, ts_time release, uint64_t tag)
 {
     if (c->max_waiting && t->pend_count >= c->max_waiting) {
         if (c->overflow)
@@ -1273,7 +1280,7 @@ static int push_release(ts_compute *c, task_state *t, ts_time release)
         t->pend_head = 0;
     }
     ring[(t->pend_head + t->pend_count) % t->pend_cap] =
-        (pend_entry){.release = release, .work = -1};
+        (pend_entry){.release = release, .work = -1, .tag = tag};
     t->pend_count++;
     c->nodes[t->node].pending_jobs++;
     return TS_OK;
@@ -1282,7 +1289,7 @@ static int push_release(ts_compute *c, task_state *t, ts_time release)
 /* The first release of a task (since start or its node's restart) makes
  * its memory resident; if that overflows the node, this task is the one
  * killed, and the job it was releasing is reported as killed. */
-static int claim_memory(ts_compute *c, int id, ts_time now)
+static int claim_memory(ts_compute *c, int id, ts_time now, uint64_t tag)
 {
     task_state *t = &c->tasks[id];
     node_state *n = &c->nodes[t->node];
@@ -1292,6 +1299,7 @@ static int claim_memory(ts_compute *c, int id, ts_time now)
         t->state = T_DEAD;
         t->seq = t->next_seq++;
         t->release = now;
+        t->tag = tag;
         t->start = t->cpu_end = t->gpu_start = -1;
         t->work = 0;
         t->preemptions = 0;
@@ -1326,9 +1334,9 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
         t->rel_ev = 0;
     if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
         return;
-    if (!claim_memory(c, id, now))
+    if (!claim_memory(c, id, now, 0))
         return;
-    if (push_release(c, t, now) != TS_OK)
+    if (push_release(c, t, now, 0) != TS_OK)
         return;
     if (t->state == T_IDLE) {
         if (t->d->policy == TS_SCHED_FAIR)
@@ -1336,6 +1344,50 @@ static void on_release(ts_engine *engine, void *ctx, uint64_t arg)
         next_job(c, id);
         request_dispatch(c, t->node);
     }
+}
+
+int ts_compute_release(ts_compute *c, int task, ts_time release, uint64_t tag,
+                       uint32_t keep_last, uint64_t *dropped)
+{
+    ts_time now = ts_engine_now(c->engine);
+    if (!c->started || task < 0 || (size_t)task >= c->n_tasks || release > now ||
+        release < -1)
+        return TS_EINVAL;
+    task_state *t = &c->tasks[task];
+    if (!c->nodes[t->node].up || t->state == T_DEAD || t->stopped)
+        return TS_OK;
+    if (!claim_memory(c, task, now, tag))
+        return TS_OK;
+    /* The jobs not started yet: the current one while it waits for its
+     * first core, then the ring. A full queue gives up its oldest tag;
+     * the job that held it stays (it was released, its callback ready,
+     * at its own instant) and takes the next tag in order, so the tags
+     * shift one place towards the front and the newest goes last. */
+    int current_waits = t->state == T_CPU && t->start < 0;
+    if (keep_last > 0 && t->pend_count + (uint32_t)current_waits >= keep_last) {
+        pend_entry *ring = pend_ring(t);
+        uint64_t *front = current_waits ? &t->tag : &ring[t->pend_head].tag;
+        *dropped = *front;
+        uint32_t n = t->pend_count - (uint32_t)!current_waits;
+        uint32_t at = current_waits ? t->pend_head : (t->pend_head + 1) % t->pend_cap;
+        for (uint32_t i = 0; i < n; i++) {
+            *front = ring[at].tag;
+            front = &ring[at].tag;
+            at = (at + 1) % t->pend_cap;
+        }
+        *front = tag;
+        return 1;
+    }
+    int rc = push_release(c, t, release >= 0 ? release : now, tag);
+    if (rc != TS_OK)
+        return rc;
+    if (t->state == T_IDLE) {
+        if (t->d->policy == TS_SCHED_FAIR)
+            account(c, t->node);
+        next_job(c, task);
+        request_dispatch(c, t->node);
+    }
+    return TS_OK;
 }
 
 /* ---- Start and end ---- */
@@ -1453,6 +1505,8 @@ int ts_compute_start(ts_compute *c, ts_error *err)
             gpu_of(c, n)->mark = now;
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
+        if (c->tasks[i].d->period == 0)
+            continue;   /* released by its owner (ts_compute_release) */
         int rc = ts_engine_schedule(c->engine, now + c->tasks[i].d->offset,
                                     on_release, c, (uint64_t)i,
                                     &c->tasks[i].rel_ev);
@@ -1715,6 +1769,8 @@ int ts_compute_set_task_timing(ts_compute *c, int task, ts_time period,
     if (bad_task(c, task) || period < 0 || exec_min < 0 || exec_max < 0)
         return TS_EINVAL;
     task_state *t = &c->tasks[task];
+    if (t->d->period == 0)
+        period = 0;     /* its releases are its owner's */
     int range = exec_min > 0 || exec_max > 0;
     ts_time lo = exec_min > 0 ? exec_min : t->d->exec_min;
     ts_time hi = exec_max > 0 ? exec_max : t->d->exec_max;

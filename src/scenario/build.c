@@ -1066,6 +1066,111 @@ static int component_scheduling(builder *b, const xmlNode *el,
     return TS_OK;
 }
 
+/* When its jobs are released: trigger= (a topic, resolved once topics
+ * are read: resolve_triggers), arrival="poisson" with rate=, or
+ * arrival="sporadic" with min-interarrival= and an optional <gap>
+ * distribution; else periodic on rate=. Each arrival takes only its own
+ * attributes. */
+static int component_arrival(builder *b, const xmlNode *el, ts_scenario_component *c,
+                             const char *who, int has_rate)
+{
+    int line = ts__line(el);
+    const char *trigger = ts__attr(el, "trigger");
+    const char *arrival = ts__attr(el, "arrival");
+    const xmlNode *gap = ts__child_named(el, "gap");
+    int has_min;
+    int64_t min_ns = 0;
+    int rc = ts__bquantity(b, el, "min-interarrival", TS__Q_TIME, &min_ns, NULL, &has_min);
+    if (rc)
+        return rc;
+    if (trigger) {
+        if (arrival)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: trigger=\"%s\" and arrival=\"%s\" both say "
+                                "when its jobs are released (a triggered "
+                                "component runs once per sample it receives; "
+                                "leave arrival= out)", who, trigger, arrival);
+        if (has_rate)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: trigger=\"%s\" with rate=\"%s\": a triggered "
+                                "component runs once per sample of %s it "
+                                "receives, not on a timer (leave rate= out)",
+                                who, trigger, ts__attr(el, "rate"), trigger);
+        if (has_min || gap)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file,
+                                gap && !has_min ? ts__line(gap) : line,
+                                "%s: %s applies to arrival=\"sporadic\", not to "
+                                "a trigger= component", who,
+                                has_min ? "min-interarrival=" : "<gap>");
+        c->shared->arrival = TS_ARRIVAL_TRIGGER;
+        c->shared->period_ns = 0;   /* the topic's, once it is read */
+        return TS_OK;
+    }
+    if (!arrival) {
+        if (c->backup_of >= 0 && c->shared->arrival != TS_ARRIVAL_PERIODIC && !has_rate &&
+            !has_min && !gap)
+            return TS_OK;   /* a backup keeps its primary's arrival */
+        arrival = "periodic";
+    }
+    int kind = ts__token_eq(arrival, "poisson")    ? TS_ARRIVAL_POISSON
+               : ts__token_eq(arrival, "sporadic") ? TS_ARRIVAL_SPORADIC
+                                                   : TS_ARRIVAL_PERIODIC;
+    c->shared->arrival = (unsigned char)kind;
+    c->shared->min_interarrival_ns = 0;
+    memset(c->shared->gap_dist, 0, sizeof *c->shared->gap_dist);
+    if ((has_min || gap) && kind != TS_ARRIVAL_SPORADIC)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file,
+                            gap && !has_min ? ts__line(gap) : line,
+                            "%s: %s applies to arrival=\"sporadic\" (this "
+                            "component's arrival is %s)", who,
+                            has_min ? "min-interarrival=" : "<gap>", arrival);
+    if (kind == TS_ARRIVAL_POISSON) {
+        if (!has_rate)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: arrival=\"poisson\" needs rate= (the mean "
+                                "arrival rate, e.g. rate=\"50Hz\")", who);
+        /* Exponential gaps of mean 1/rate: a Poisson process */
+        c->shared->gap_dist->kind = TS_DIST_EXPONENTIAL;
+        c->shared->gap_dist->a = (double)c->shared->period_ns;
+    } else if (kind == TS_ARRIVAL_SPORADIC) {
+        if (has_rate)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: rate= does not apply to arrival=\"sporadic\" "
+                                "(its releases are min-interarrival= apart plus "
+                                "a <gap> drawn each time)", who);
+        if (!has_min)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: arrival=\"sporadic\" needs min-interarrival= "
+                                "(the least time between two releases, e.g. "
+                                "min-interarrival=\"5ms\")", who);
+        double mean_gap = 0;
+        if (gap) {
+            char dwho[360];
+            snprintf(dwho, sizeof dwho, "%s <gap>", who);
+            ts__at at = {b->L->err, b->file, dwho, b->L->owner};
+            rc = ts__dist_read(&at, gap, c->shared->gap_dist);
+            if (rc)
+                return rc;
+            mean_gap = ts_dist_mean(c->shared->gap_dist);
+            if (!isfinite(mean_gap) || !(mean_gap < 9.2e18))
+                return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(gap),
+                                    "%s: the distribution has no finite mean "
+                                    "(a Pareto gap needs shape > 1)", dwho);
+        }
+        c->shared->min_interarrival_ns = min_ns;
+        if (!((double)min_ns + mean_gap < 9.2e18))
+            return ts_error_set(b->L->err, TS_ERANGE, b->file, line,
+                                "%s: min-interarrival= plus the mean gap is too long", who);
+        c->shared->period_ns = min_ns + llround(mean_gap);
+        if (c->shared->period_ns <= 0)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: min-interarrival=\"%s\" and its <gap> give "
+                                "no time between releases (their mean must be "
+                                "greater than 0)", who, ts__attr(el, "min-interarrival"));
+    }
+    return TS_OK;
+}
+
 static int add_component(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -1092,6 +1197,8 @@ static int add_component(builder *b, const xmlNode *el)
         return ts__oom(b, line);
     c->line = line;
     c->pin = -1;
+    c->trigger = -1;
+    c->process = -1;
     c->backup_of = -1;
     c->zone = -1;
     c->replica_of = -1;
@@ -1113,11 +1220,16 @@ static int add_component(builder *b, const xmlNode *el)
                        &has_rate);
     if (rc)
         return rc;
-    if (!has_rate && !backup) /* the schema's words: only backups may omit it */
+    rc = component_arrival(b, el, c, who, has_rate);
+    if (rc)
+        return rc;
+    if (!has_rate && !backup && c->shared->arrival == TS_ARRIVAL_PERIODIC)
+        /* the schema's words: only backups and the other arrivals omit it */
         return ts_error_set(b->L->err, TS_EPARSE, b->file, line,
                             "Element 'component': The attribute 'rate' is "
                             "required but missing (only a backup-of= "
-                            "component takes its primary's)");
+                            "component takes its primary's); a trigger= or "
+                            "arrival=\"sporadic\" component runs without one");
     rc = component_exec(b, el, c, who);
     if (rc)
         return rc;
@@ -1214,6 +1326,56 @@ static int topic_subscribers(builder *b, const xmlNode *el,
     return rc;
 }
 
+/* size=, or a <size> distribution (of bytes), which then sets size_bytes
+ * to its largest value, or to its mean when it has no largest. */
+static int topic_size(builder *b, const xmlNode *el, ts_scenario_topic *t, const char *who)
+{
+    const xmlNode *dist = ts__child_named(el, "size");
+    int present;
+    int rc = ts__bquantity(b, el, "size", TS__Q_BYTES, &t->size_bytes, NULL, &present);
+    if (rc)
+        return rc;
+    if (!dist) {
+        if (!present)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(el),
+                                "%s: no message size given (set size=\"...\" or "
+                                "add a <size dist=...> element)", who);
+        return t->size_bytes <= 0 ? ts__bpositive(b, el, "size") : TS_OK;
+    }
+    int line = ts__line(dist);
+    char dwho[360];
+    snprintf(dwho, sizeof dwho, "%s <size>", who);
+    if (present)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: size=\"%s\" and a <size> distribution both "
+                            "give the message size (keep one)", dwho,
+                            ts__attr(el, "size"));
+    ts_dist *d = ts_calloc(1, sizeof *d);
+    if (!d)
+        return ts__oom(b, line);
+    t->size_dist = d;
+    ts__at at = {b->L->err, b->file, dwho, b->L->owner};
+    rc = ts__dist_read_as(&at, dist, TS__Q_BYTES, d);
+    if (rc)
+        return rc;
+    if (d->kind == TS_DIST_NONE)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: dist=\"none\" gives no size (use size= or "
+                            "pick a distribution)", dwho);
+    double v = ts_dist_max(d);
+    if (!isfinite(v))
+        v = ts_dist_mean(d);
+    if (!isfinite(v) || !(v < 9.2e18))
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: the distribution has no finite mean (a "
+                            "Pareto size needs shape > 1)", dwho);
+    t->size_bytes = llround(v);
+    if (t->size_bytes <= 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: the message size must be greater than 0", dwho);
+    return TS_OK;
+}
+
 static int add_topic(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -1249,11 +1411,9 @@ static int add_topic(builder *b, const xmlNode *el)
                             "(expected the id of a <component>)", who, pub);
     int rc = topic_subscribers(b, el, t);
     if (!rc)
-        rc = ts__bquantity(b, el, "size", TS__Q_BYTES, &t->size_bytes, NULL, NULL);
+        rc = topic_size(b, el, t, who);
     if (rc)
         return rc;
-    if (t->size_bytes <= 0)
-        return ts__bpositive(b, el, "size");
     int present;
     rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &t->period_ns, NULL, &present);
     if (rc)
@@ -1482,6 +1642,206 @@ static int sort_faults(builder *b)
     return TS_OK;
 }
 
+/* ---- triggers ------------------------------------------------------------ */
+
+/* Points component i (and its replicas) at the topic its trigger= names,
+ * which it must subscribe to. */
+static int trigger_topic(builder *b, const xmlNode *el, int i, const char *name)
+{
+    ts_scenario *s = b->s;
+    int t = ts__id_find(b->topic_ids, name);
+    if (t < 0)
+        return ts_error_set(b->L->err, TS_ENOENT, b->file, ts__line(el),
+                            "component %s: trigger=\"%s\" names no topic "
+                            "(expected the id of a <topic> it subscribes to)",
+                            s->components[i].id, name);
+    for (size_t k = 0; k < s->n_components; k++) {
+        ts_scenario_component *c = &s->components[k];
+        if ((int)k != i && c->replica_of != i)
+            continue;
+        const ts_scenario_topic *tp = &s->topics[t];
+        int subscribes = 0;
+        for (size_t m = 0; m < tp->n_subscribers; m++)
+            subscribes |= tp->subscribers[m] == (int)k;
+        if (!subscribes)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, ts__line(el),
+                                "component %s: trigger=\"%s\" names a topic it "
+                                "does not subscribe to (add %s to the "
+                                "subscribers= of topic %s at line %d)",
+                                c->id, name, c->id, name, tp->line);
+        c->trigger = t;
+    }
+    return TS_OK;
+}
+
+/* A triggered component's period: its topic's rate=, else its publisher's
+ * period (resolved first when the publisher is triggered too); a loop of
+ * triggers never runs and is refused. state: 0 not seen, 1 on the path,
+ * 2 done. */
+static int trigger_period(builder *b, int i, unsigned char *state)
+{
+    ts_scenario *s = b->s;
+    ts_scenario_component *c = &s->components[i];
+    if (state[i] == 2 || c->shared->arrival != TS_ARRIVAL_TRIGGER)
+        return TS_OK;
+    const ts_scenario_topic *tp = &s->topics[c->trigger];
+    if (state[i] == 1)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, c->line,
+                            "component %s: its trigger=\"%s\" comes back to it "
+                            "through a loop of triggered components, so none "
+                            "of them would ever run (give one of them a rate= "
+                            "or an arrival=)", c->id, tp->id);
+    state[i] = 1;
+    int rc = trigger_period(b, tp->publisher, state);
+    if (rc)
+        return rc;
+    state[i] = 2;
+    /* A fleet's copies share the shape: set once, the same for each. */
+    c->shared->period_ns = tp->period_ns > 0 ? tp->period_ns
+                                             : s->components[tp->publisher].shared->period_ns;
+    if (c->shared->deadline_ns == 0)
+        c->shared->deadline_ns = c->shared->period_ns;
+    if (c->shared->n_versions > 0 && c->shared->versions[0].period_ns == 0)
+        c->shared->versions[0].period_ns = c->shared->period_ns;
+    return TS_OK;
+}
+
+/* After the topics: trigger= names a topic the component subscribes to;
+ * a backup without its own trigger= follows its primary's topic. */
+static int resolve_triggers(builder *b, const xmlNode *sec)
+{
+    ts_scenario *s = b->s;
+    for (const xmlNode *el = first_child(sec); el; el = next_sibling(el)) {
+        const char *name = ts__attr(el, "trigger");
+        if (!name)
+            continue;
+        int rc = trigger_topic(b, el, ts__id_find(b->component_ids, ts__attr(el, "id")), name);
+        if (rc)
+            return rc;
+    }
+    for (size_t k = 0; k < s->n_components; k++) {
+        ts_scenario_component *c = &s->components[k];
+        if (c->shared->arrival != TS_ARRIVAL_TRIGGER || c->trigger >= 0)
+            continue;
+        /* only a backup of a triggered primary gets here */
+        const ts_scenario_component *pr = &s->components[c->backup_of];
+        const ts_scenario_topic *tp = &s->topics[pr->trigger];
+        int subscribes = 0;
+        for (size_t m = 0; m < tp->n_subscribers; m++)
+            subscribes |= tp->subscribers[m] == (int)k;
+        if (!subscribes)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, c->line,
+                                "component %s: a backup of %s, which runs on "
+                                "samples of %s, but it does not subscribe to %s "
+                                "(add it to the subscribers= at line %d, or give "
+                                "it a rate=)", c->id, pr->id, tp->id, tp->id, tp->line);
+        c->trigger = pr->trigger;
+    }
+    unsigned char *state = ts_calloc(s->n_components ? s->n_components : 1, 1);
+    if (!state)
+        return ts__oom(b, 0);
+    int rc = TS_OK;
+    for (size_t k = 0; k < s->n_components && !rc; k++)
+        rc = trigger_period(b, (int)k, state);
+    ts_free(state);
+    return rc;
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+/* <process id= executor= threads= components="a b c">: every component
+ * named once, in no other process, all pinned to the same node. */
+static int add_process(builder *b, const xmlNode *el)
+{
+    ts_scenario *s = b->s;
+    int line = ts__line(el);
+    const char *id = ts__attr(el, "id");
+    for (size_t i = 0; i < s->n_processes; i++)
+        if (!strcmp(s->processes[i].id, id))
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "duplicate process id \"%s\": the process at "
+                                "line %d already uses it", id, s->processes[i].line);
+    ts_scenario_process *ps = ts_realloc(s->processes, (s->n_processes + 1) * sizeof *ps);
+    if (!ps)
+        return ts__oom(b, line);
+    s->processes = ps;
+    int index = (int)s->n_processes;
+    ts_scenario_process *p = &s->processes[s->n_processes++];
+    memset(p, 0, sizeof *p);
+    p->line = line;
+    p->id = ts_strdup(id);
+    const char *list = ts__attr(el, "components");
+    size_t len = strlen(list);
+    p->components = ts_malloc((len / 2 + 1) * sizeof *p->components);
+    char *copy = ts_strdup(list);
+    if (!p->id || !p->components || !copy) {
+        ts_free(copy);
+        return ts__oom(b, line);
+    }
+    const char *kind = ts__attr(el, "executor");
+    p->executor = !kind || ts__token_eq(kind, "single-threaded") ? TS_EXECUTOR_SINGLE_THREADED
+                  : ts__token_eq(kind, "multi-threaded")         ? TS_EXECUTOR_MULTI_THREADED
+                                                                 : TS_EXECUTOR_EVENTS;
+    p->threads = 1;
+    int has_threads = ts__int_attr(el, "threads", &p->threads);
+    int rc = TS_OK;
+    if (has_threads && p->executor != TS_EXECUTOR_MULTI_THREADED)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: threads= applies to executor=\"multi-threaded\" "
+                          "(the %s executor has one thread)", id, kind ? kind : "single-threaded");
+    else if (p->executor == TS_EXECUTOR_MULTI_THREADED && !has_threads)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: executor=\"multi-threaded\" needs threads= (rclcpp "
+                          "defaults to the machine's cores; say how many)", id);
+    else if (p->threads < 1)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: threads=\"%s\" must be at least 1", id,
+                          ts__attr(el, "threads"));
+    for (char *q = copy; !rc && *q;) {
+        while (is_blank(*q))
+            q++;
+        if (!*q)
+            break;
+        char *start = q;
+        while (*q && !is_blank(*q))
+            q++;
+        if (*q)
+            *q++ = '\0';
+        int c = ts__id_find(b->component_ids, start);
+        if (c < 0) {
+            rc = ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                              "process %s: component \"%s\" names no component", id, start);
+            break;
+        }
+        ts_scenario_component *cp = &s->components[c];
+        if (cp->process >= 0) {
+            rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                              "process %s: component %s is already in process %s (a "
+                              "component runs in one process)", id, start,
+                              s->processes[cp->process].id);
+            break;
+        }
+        if (cp->pin < 0 || (p->n_components > 0 &&
+                            cp->pin != s->components[p->components[0]].pin)) {
+            rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                              "process %s: component %s must be pinned (node=) to the "
+                              "node of the process's other components%s%s (a process "
+                              "runs on one node)", id, start,
+                              p->n_components ? ", " : "",
+                              p->n_components ? s->nodes[s->components[p->components[0]].pin].id
+                                              : "");
+            break;
+        }
+        cp->process = index;
+        p->components[p->n_components++] = c;
+    }
+    ts_free(copy);
+    if (!rc && p->n_components == 0)
+        rc = ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                          "process %s: components= lists no component", id);
+    return rc;
+}
+
 /* ---- the walk ------------------------------------------------------------ */
 
 static int walk(builder *b, const xmlNode *root)
@@ -1503,9 +1863,15 @@ static int walk(builder *b, const xmlNode *root)
         rc = add_component(b, c);
     if (!rc)
         rc = ts__check_backups(b);
+    const xmlNode *components = sec;
     sec = ts__child_named(root, "topics");
     for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
         rc = add_topic(b, c);
+    if (!rc)
+        rc = resolve_triggers(b, components);
+    sec = ts__child_named(root, "processes");
+    for (const xmlNode *c = first_child(sec); c && !rc; c = next_sibling(c))
+        rc = add_process(b, c);
     if (!rc)
         rc = ts__walk_chains(b, ts__child_named(root, "chains"));
     if (!rc)

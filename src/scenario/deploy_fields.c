@@ -378,6 +378,9 @@ void ts__topic_init(ts_scenario_topic *t)
 
 void ts__topic_fini(ts_scenario_topic *t)
 {
+    ts_free((void *)t->size_dist);  /* its own (a fleet copy's is not
+                                       finished) */
+    t->size_dist = NULL;
     if (t->has_qos)
         ts_free((void *)t->writer_qos); /* with reader_qos (ts__topic_qos) */
     t->has_qos = 0;
@@ -546,6 +549,7 @@ int ts__component_shape_new(ts_scenario_component *c)
         return TS_ENOMEM;
     c->shared = &sh->shared;
     sh->shared.exec_dist = &sh->exec_dist; /* first member: it frees the block */
+    sh->shared.gap_dist = &sh->gap_dist;
     sh->shared.safety = &sh->safety;
     return TS_OK;
 }
@@ -582,10 +586,13 @@ int ts__component_copy(ts_scenario_component *dst,
         return TS_ENOMEM;
     /* the scalars; the pointers stay the new shape's own */
     ts_dist *dist = dst->shared->exec_dist;
+    ts_dist *gap = dst->shared->gap_dist;
     ts_safety_mode *safety = dst->shared->safety;
     *dst->shared = *src->shared;
     dst->shared->exec_dist = dist;
+    dst->shared->gap_dist = gap;
     dst->shared->safety = safety;
+    *gap = *src->shared->gap_dist;
     dst->shared->versions = NULL; /* its own copy below */
     dst->shared->n_versions = 0;
     *dist = *src->shared->exec_dist;
@@ -664,6 +671,10 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
     /* What the backup takes from its primary unless it says otherwise.
      * Not the pin or the cores: a backup belongs elsewhere. */
     c->shared->period_ns = pr->shared->period_ns;
+    c->shared->arrival = pr->shared->arrival; /* a trigger's topic too, once
+                                                 topics are read */
+    c->shared->min_interarrival_ns = pr->shared->min_interarrival_ns;
+    *c->shared->gap_dist = *pr->shared->gap_dist;
     c->shared->offset_ns = pr->shared->offset_ns;
     c->shared->deadline_ns = pr->shared->deadline_ns;
     c->shared->exec_ns = pr->shared->exec_ns;

@@ -619,11 +619,12 @@ static const struct {
 };
 
 /* A duration attribute as a double number of nanoseconds. */
+/* A distribution's value: a duration, or a size for a message size. */
 static int dist_time(const ts__at *at, const xmlNode *el, const char *attr,
-                     double *out)
+                     ts__qkind kind, double *out)
 {
     int64_t ns = 0;
-    int rc = ts__quantity(at, el, attr, TS__Q_TIME, &ns, NULL, NULL);
+    int rc = ts__quantity(at, el, attr, kind, &ns, NULL, NULL);
     *out = (double)ns;
     return rc;
 }
@@ -668,7 +669,7 @@ static int keep_bins(const ts__at *at, const bins *b, ts_dist *d)
     return TS_OK;
 }
 
-static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
+static int read_bins(const ts__at *at, const xmlNode *el, ts__qkind kind, ts_dist *d)
 {
     double sum = 0;
     int prev_line = 0;
@@ -676,9 +677,9 @@ static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
     b.n = 0;
     for (const xmlNode *c = ts__first_child(el); c; c = ts__next_sibling(c)) {
         double from, to, weight = 0;
-        int rc = dist_time(at, c, "from", &from);
+        int rc = dist_time(at, c, "from", kind, &from);
         if (!rc)
-            rc = dist_time(at, c, "to", &to);
+            rc = dist_time(at, c, "to", kind, &to);
         if (!rc)
             rc = ts__quantity(at, c, "weight", TS__Q_NUMBER, NULL, &weight,
                               NULL);
@@ -724,6 +725,11 @@ static int read_bins(const ts__at *at, const xmlNode *el, ts_dist *d)
 
 int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d)
 {
+    return ts__dist_read_as(at, el, TS__Q_TIME, d);
+}
+
+int ts__dist_read_as(const ts__at *at, const xmlNode *el, ts__qkind kind, ts_dist *d)
+{
     memset(d, 0, sizeof *d);
     const char *dist = ts__attr(el, "dist");
     size_t k = 0;
@@ -759,27 +765,27 @@ int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d)
     case TS_DIST_NONE:
         break;
     case TS_DIST_FIXED:
-        rc = dist_time(at, el, "value", &d->a);
+        rc = dist_time(at, el, "value", kind, &d->a);
         break;
     case TS_DIST_UNIFORM:
-        rc = dist_time(at, el, "min", &d->a);
+        rc = dist_time(at, el, "min", kind, &d->a);
         if (!rc)
-            rc = dist_time(at, el, "max", &d->b);
+            rc = dist_time(at, el, "max", kind, &d->b);
         if (!rc && d->a > d->b)
             rc = ts_error_set(at->err, TS_EINVAL, at->file, line,
                               "%s: min=\"%s\" is above max=\"%s\"", at->who,
                               ts__attr(el, "min"), ts__attr(el, "max"));
         break;
     case TS_DIST_NORMAL:
-        rc = dist_time(at, el, "mean", &d->a);
+        rc = dist_time(at, el, "mean", kind, &d->a);
         if (!rc)
-            rc = dist_time(at, el, "sd", &d->b);
+            rc = dist_time(at, el, "sd", kind, &d->b);
         break;
     case TS_DIST_EXPONENTIAL:
-        rc = dist_time(at, el, "mean", &d->a);
+        rc = dist_time(at, el, "mean", kind, &d->a);
         break;
     case TS_DIST_PARETO:
-        rc = dist_time(at, el, "scale", &d->a);
+        rc = dist_time(at, el, "scale", kind, &d->a);
         if (!rc)
             rc = ts__quantity(at, el, "shape", TS__Q_NUMBER, NULL, &d->b,
                               NULL);
@@ -789,7 +795,7 @@ int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d)
             rc = ts__must_be_positive(at, el, "shape");
         break;
     case TS_DIST_HISTOGRAM:
-        rc = read_bins(at, el, d);
+        rc = read_bins(at, el, kind, d);
         break;
     }
     return rc;

@@ -154,11 +154,22 @@ static int collect(expansion *e)
     return TS_OK;
 }
 
-/* A robot-tier component of the template must be pinned. */
+/* A robot-tier component of the template must be pinned; a component in
+ * a <process> is not copied (a process is declared once, by its ids). */
 static int check_pins(expansion *e)
 {
     const ts_scenario *s = e->s;
     const ts_scenario_site *t = &s->sites[e->f->template_site];
+    for (size_t i = 0; i < e->n_comps; i++) {
+        const ts_scenario_component *c = &s->components[e->comps[i]];
+        if (c->process >= 0)
+            return ts_error_set(e->err, TS_EINVAL, e->file, c->line,
+                                "component %s: fleet %s copies it, but it runs in "
+                                "process %s, and a fleet does not copy processes "
+                                "(keep the process's components off the template "
+                                "robot %s)", c->id, e->f->id,
+                                s->processes[c->process].id, t->id);
+    }
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
         if (c->site != e->f->template_site || c->pin >= 0 ||
@@ -403,6 +414,11 @@ static int copy_topics(expansion *e, int k)
         int rc = copy_id(e, &t->id, src->id, k, src->line);
         if (rc)
             return rc;
+    }
+    /* a trigger is one of the robot's topics (its component subscribes) */
+    for (size_t i = 0; i < e->n_comps; i++) {
+        ts_scenario_component *c = &s->components[e->comp_map[e->comps[i]]];
+        c->trigger = mapped(e->topic_map, c->trigger);
     }
     return TS_OK;
 }

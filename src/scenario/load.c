@@ -735,6 +735,11 @@ void ts_scenario_free(ts_scenario *s)
     }
     for (size_t i = 0; i < s->n_zones; i++)
         ts_free(s->zones[i].id);
+    for (size_t i = 0; i < s->n_processes; i++) {
+        ts_free(s->processes[i].id);
+        ts_free(s->processes[i].components);
+    }
+    ts_free(s->processes);
     for (size_t i = 0; i < s->n_fleets; i++)
         ts_free(s->fleets[i].id);
     for (size_t i = 0; i < s->n_rollouts; i++)

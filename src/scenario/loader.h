@@ -226,6 +226,10 @@ int ts__thermal_finish(const ts__at *at, int line, ts_scenario_thermal *t,
  * would, naming the line; never builds the histogram table. */
 int ts__dist_read(const ts__at *at, const xmlNode *el, ts_dist *d);
 
+/* As ts__dist_read, with its values read as `kind` (TS__Q_TIME or
+ * TS__Q_BYTES: a message size's distribution). */
+int ts__dist_read_as(const ts__at *at, const xmlNode *el, ts__qkind kind, ts_dist *d);
+
 /* Reads loss attributes (<loss> or a loss-burst fault) into l. model= is
  * optional when the attributes say which; "none" only when allow_none.
  * Mean loss and burst become the four Gilbert-Elliott parameters. */
@@ -458,6 +462,7 @@ int ts__link_shape_new(ts_scenario_link *l);
  * copy's pointers are its template's. */
 typedef struct ts__component_shape {
     ts_dist exec_dist;
+    ts_dist gap_dist;
     ts_safety_mode safety;
     ts_scenario_component_shared shared;
 } ts__component_shape;

@@ -15,13 +15,9 @@
  * carries) and of recent deliveries (to find what a job read); an entry
  * pushed out of a ring before it was needed is counted, never grown.
  *
- * Wiring a job triggered by a sample (one job per received sample, the
- * job record naming the triggering topic and sequence number) is one
- * call in world.c's job hook:
- *
- *     ts__chains_job(w->chains, job, job->trigger_topic, job->trigger_seq);
- *
- * in place of ts__chains_job(w->chains, job, -1, 0) for a timer job.
+ * A job triggered by a sample (trigger=) names it in its record's tag
+ * (TS_JOB_TAG in workload.h); world.c's job hook passes the tag's topic
+ * and sequence number, topic -1 for a timer job.
  */
 #ifndef TOPOSIM_SIM_CHAINS_H
 #define TOPOSIM_SIM_CHAINS_H

@@ -40,6 +40,8 @@ struct ts__qos_topics {
     size_t *first;              /* per topic: its first ledger */
     ledger *ledgers;            /* one per (topic, subscriber) */
     ts__transport *transport;   /* owed deserialisation; NULL: none */
+    void (*deliver)(void *ctx, int topic, int subscriber, uint64_t seq);
+    void *deliver_ctx;
 };
 
 static void row(ts__qos_topics *w, int topic, int subscriber, int status, uint64_t seq, int64_t send,
@@ -89,12 +91,23 @@ static void on_sample(void *ctx, const ts_qos_sample *smp)
     if (w->transport)
         ts__transport_received(w->transport, smp->topic, smp->reader,
                                w->sh.s->topics[smp->topic].size_bytes);
+    if (w->deliver)
+        w->deliver(w->deliver_ctx, smp->topic, smp->reader, smp->seq);
 }
 
 void ts__qos_set_transport(ts__qos_topics *q, ts__transport *transport)
 {
     if (q)
         q->transport = transport;
+}
+
+void ts__qos_on_deliver(ts__qos_topics *q, void (*fn)(void *ctx, int topic, int subscriber,
+                                                      uint64_t seq), void *ctx)
+{
+    if (!q)
+        return;
+    q->deliver = fn;
+    q->deliver_ctx = ctx;
 }
 
 static int owe(ledger *l, uint64_t seq, int64_t stamp)
@@ -116,14 +129,16 @@ static int owe(ledger *l, uint64_t seq, int64_t stamp)
     return TS_OK;
 }
 
-int ts__qos_publish(ts__qos_topics *q, int topic)
+int ts__qos_publish(ts__qos_topics *q, int topic, uint64_t *seq_out)
 {
     if (!q || !q->writers[topic])
         return 0;
     uint64_t seq;
     int64_t now = ts_engine_now(q->sh.engine);
+    *seq_out = UINT64_MAX;
     if (ts_qos_writer_write(q->writers[topic], now, &seq) != TS_OK)
         return 1;   /* rejected (a full KEEP_ALL history): recorded by the writer */
+    *seq_out = seq;
     const ts_scenario_topic *tp = &q->sh.s->topics[topic];
     for (size_t k = 0; k < tp->n_subscribers; k++) {
         ledger *l = &q->ledgers[q->first[topic] + k];

@@ -22,8 +22,15 @@ int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
 void ts__qos_free(ts__qos_topics *q);
 
 /* Publishes a sample of topic; 1 when it went through the DDS layer
- * (q may be NULL: 0). */
-int ts__qos_publish(ts__qos_topics *q, int topic);
+ * (q may be NULL: 0), with *seq the writer's seq for it (UINT64_MAX when
+ * the writer rejected it). */
+int ts__qos_publish(ts__qos_topics *q, int topic, uint64_t *seq);
+
+/* fn(ctx, topic, subscriber, seq) for each sample a reader delivers to
+ * its application, after its /messages row (a triggered component's
+ * release). */
+void ts__qos_on_deliver(ts__qos_topics *q, void (*fn)(void *ctx, int topic, int subscriber,
+                                                      uint64_t seq), void *ctx);
 
 /* Each sample a reader delivers is owed deserialisation by its
  * subscriber (transport borrowed; q may be NULL). */

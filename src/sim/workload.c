@@ -5,12 +5,23 @@
  * current, so that its serialisation is part of its work; a job that
  * never finishes publishes nothing); samples of one job are sent in topic
  * order, then subscriber order (which fixes queue order on shared links).
+ *
+ * Releases: a periodic component's come from the compute model's timer;
+ * a Poisson or sporadic component's from an arrival event here, each gap
+ * (min-interarrival plus a draw) taken from the component's own arrival
+ * stream ("<id>/arrival"), apart from its execution-time stream so that
+ * neither sequence depends on the other; a triggered component's from
+ * each sample of its trigger topic delivered to it, tagged with the
+ * sample. A message size distribution is drawn per sample from the
+ * topic's own stream ("<id>/size").
  */
 #include "sim/workload.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/executor.h"
 #include "toposim/alloc.h"
 
 /* What publishing a topic's sample reads, packed per topic (copied from
@@ -23,8 +34,13 @@ typedef struct topic_state {
                                  publishes the next sample; -1: none */
     uint64_t samples;
     ts_time period_ns;        /* 0: every job publishes */
-    int64_t bytes;
+    int64_t bytes;            /* without a size distribution */
     uint32_t sub_first, n_subs; /* its subscribers in wl->subs */
+    int32_t size_dist;        /* its entry in wl->sizes; -1: fixed size */
+    int64_t drawn_bytes;      /* size_dist >= 0: the size drawn for the job */
+    ts_time drawn_release;    /* released at drawn_release as it became
+                                 current (its serialisation is paid on the
+                                 size it sends); -1: none */
     /* (its publisher is the component whose job publishes it, as
      * pub_first lists a component's topics: not kept) */
 } topic_state;
@@ -34,6 +50,29 @@ typedef struct topic_state {
 typedef struct prepared_dist {
     ts_dist dist;
 } prepared_dist;
+
+/* A Poisson or sporadic component's arrival process, or the timer of a
+ * periodic component in a process (its executor's timer: the period as
+ * the least gap, no drawn gap, the first expiry at the offset). */
+typedef struct arrival_source {
+    int component;
+    ts_time min_ns;           /* least gap */
+    ts_dist gap;              /* drawn and added to it */
+    ts_event_handle next;     /* its next arrival */
+    int timer;                /* 1: a periodic component's timer */
+} arrival_source;
+
+/* A topic's size distribution, prepared, and the stream it draws from. */
+typedef struct size_source {
+    ts_dist dist;
+    int topic;
+} size_source;
+
+/* The default depth of a subscription's queue for a topic without qos=:
+ * rclcpp's default profile, KEEP_LAST 10 (rmw/qos_profiles.h,
+ * rmw_qos_profile_default), as a subscription created with a depth of 10,
+ * the usual choice in ROS 2 code. */
+#define DEFAULT_TRIGGER_DEPTH 10
 
 struct ts__workload {
     ts__shared sh;
@@ -51,6 +90,18 @@ struct ts__workload {
     topic_state *topics;
     uint32_t *pub_first, *pub_topics; /* topics published by each component (CSR) */
     int32_t *subs;            /* every topic's subscribers, in topic order */
+    int32_t *trigger_of;      /* per component: its trigger topic, or -1
+                                 (packed: asked once per delivery) */
+    uint32_t *keep_last;      /* per component: its trigger queue's depth;
+                                 0: KEEP_ALL (bounded by the jobs limit) */
+    arrival_source *arrivals; /* the Poisson and sporadic components */
+    size_t n_arrivals;
+    gsl_rng *arrival_rngs;    /* one per arrival source, in one block */
+    size_source *sizes;       /* the topics with a size distribution */
+    size_t n_sizes;
+    gsl_rng *size_rngs;       /* one per size source, in one block */
+    char name_buf[320];       /* a stream's name while the blocks are made */
+    ts__executors *exec;      /* the processes' executors; NULL: none */
     uint64_t jobs, missed_jobs;
 };
 
@@ -109,7 +160,9 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
         ts_task_desc task = {
             .node = plan->node_of[i],
             .priority = c->shared->priority,
-            .period = c->shared->period_ns,
+            /* other arrivals' releases are the workload's */
+            .period = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process < 0
+                          ? c->shared->period_ns : 0,
             .offset = c->shared->offset_ns,
             .deadline = c->shared->deadline_ns,
             .exec_min = c->shared->exec_min_ns,
@@ -159,12 +212,109 @@ static int build_publish_index(ts__workload *wl, ts_error *err)
         topic_state *ts = &wl->topics[t];
         ts->period_ns = tp->period_ns > 0 ? tp->period_ns : 0;
         ts->due_release = -1;
+        ts->drawn_release = -1;
         ts->bytes = tp->size_bytes;
         ts->sub_first = (uint32_t)at;
         ts->n_subs = (uint32_t)tp->n_subscribers;
         for (size_t k = 0; k < tp->n_subscribers; k++)
             wl->subs[at++] = tp->subscribers[k];
     }
+    return TS_OK;
+}
+
+static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t keep_last);
+
+static const char *arrival_name(void *ctx, size_t i)
+{
+    ts__workload *wl = ctx;
+    snprintf(wl->name_buf, sizeof wl->name_buf, "%s/arrival",
+             wl->sh.s->components[wl->arrivals[i].component].id);
+    return wl->name_buf;
+}
+
+static const char *size_name(void *ctx, size_t i)
+{
+    ts__workload *wl = ctx;
+    snprintf(wl->name_buf, sizeof wl->name_buf, "%s/size",
+             wl->sh.s->topics[wl->sizes[i].topic].id);
+    return wl->name_buf;
+}
+
+/* The trigger queues' depths, the arrival processes and the size
+ * distributions, each with its own stream. */
+static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
+{
+    const ts_scenario *s = wl->sh.s;
+    size_t nc = s->n_components;
+    wl->trigger_of = ts_malloc((nc ? nc : 1) * sizeof *wl->trigger_of);
+    wl->keep_last = ts_calloc(nc ? nc : 1, sizeof *wl->keep_last);
+    if (!wl->trigger_of || !wl->keep_last)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
+    size_t n_arrivals = 0, n_sizes = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        wl->trigger_of[i] = c->trigger;
+        n_arrivals += c->shared->arrival == TS_ARRIVAL_POISSON ||
+                      c->shared->arrival == TS_ARRIVAL_SPORADIC ||
+                      (c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0);
+        if (c->trigger < 0)
+            continue;
+        /* The subscriber's history: KEEP_LAST depth, or KEEP_ALL (0). */
+        const ts_scenario_topic *tp = &s->topics[c->trigger];
+        if (!tp->has_qos)
+            wl->keep_last[i] = DEFAULT_TRIGGER_DEPTH;
+        else if (tp->reader_qos->history == TS_QOS_KEEP_LAST)
+            wl->keep_last[i] = (uint32_t)(tp->reader_qos->depth > 0 ? tp->reader_qos->depth : 1);
+    }
+    for (size_t t = 0; t < s->n_topics; t++)
+        n_sizes += s->topics[t].size_dist != NULL;
+    wl->arrivals = ts_calloc(n_arrivals ? n_arrivals : 1, sizeof *wl->arrivals);
+    wl->sizes = ts_calloc(n_sizes ? n_sizes : 1, sizeof *wl->sizes);
+    if (!wl->arrivals || !wl->sizes)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the workload");
+    for (size_t i = 0; i < nc; i++) {
+        const ts_scenario_component *c = &s->components[i];
+        int timer = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0;
+        if (c->shared->arrival != TS_ARRIVAL_POISSON && c->shared->arrival != TS_ARRIVAL_SPORADIC &&
+            !timer)
+            continue;
+        arrival_source *a = &wl->arrivals[wl->n_arrivals];
+        a->component = (int)i;
+        a->timer = timer;
+        a->min_ns = timer ? c->shared->period_ns : c->shared->min_interarrival_ns;
+        a->gap = *c->shared->gap_dist;
+        a->gap.table = NULL;
+        a->gap.owned = NULL;
+        wl->n_arrivals++;
+        int rc = ts_dist_prepare(&a->gap, err);
+        if (rc != TS_OK)
+            return at_component(s, rc, i, err);
+    }
+    for (size_t t = 0; t < s->n_topics; t++) {
+        if (!s->topics[t].size_dist) {
+            wl->topics[t].size_dist = -1;
+            continue;
+        }
+        size_source *z = &wl->sizes[wl->n_sizes];
+        z->dist = *s->topics[t].size_dist;
+        z->dist.table = NULL;
+        z->dist.owned = NULL;
+        z->topic = (int)t;
+        wl->topics[t].size_dist = (int32_t)wl->n_sizes++;
+        int rc = ts_dist_prepare(&z->dist, err);
+        if (rc != TS_OK) {
+            if (err) {
+                snprintf(err->file, sizeof err->file, "%s", s->path);
+                err->line = s->topics[t].line;
+            }
+            return rc;
+        }
+    }
+    if (wl->n_arrivals &&
+        !(wl->arrival_rngs = ts_rng_block_new(seed, wl->n_arrivals, arrival_name, wl)))
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
+    if (wl->n_sizes && !(wl->size_rngs = ts_rng_block_new(seed, wl->n_sizes, size_name, wl)))
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for random streams");
     return TS_OK;
 }
 
@@ -188,6 +338,10 @@ int ts__workload_new(const ts__shared *sh, uint64_t seed, ts_time end, ts_trace_
     if (!wl->topics || !wl->pub_first || !wl->pub_topics)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory to build the world");
     int rc = build_publish_index(wl, err);
+    if (rc == TS_OK)
+        rc = ts__executors_new(sh, compute, queue_dropped, wl, &wl->exec, err);
+    if (rc == TS_OK)
+        rc = build_sources(wl, seed, err);
     return rc == TS_OK ? build_tasks(wl, seed, err) : rc;
 }
 
@@ -199,6 +353,22 @@ void ts__workload_free(ts__workload *wl)
         ts_dist_fini(&wl->dists[i].dist);
     ts_free(wl->dists);
     ts_rng_block_free(wl->rngs);
+    for (size_t i = 0; i < wl->n_arrivals; i++) {
+        if (wl->arrivals[i].next)
+            ts_engine_cancel(wl->sh.engine, wl->arrivals[i].next);
+        ts_dist_fini(&wl->arrivals[i].gap);
+    }
+    for (size_t i = 0; i < wl->n_sizes; i++)
+        ts_dist_fini(&wl->sizes[i].dist);
+    ts_free(wl->arrivals);
+    ts_free(wl->sizes);
+    if (wl->arrival_rngs)
+        ts_rng_block_free(wl->arrival_rngs);
+    if (wl->size_rngs)
+        ts_rng_block_free(wl->size_rngs);
+    ts_free(wl->trigger_of);
+    ts_free(wl->keep_last);
+    ts__executors_free(wl->exec);
     ts_free(wl->topics);
     ts_free(wl->pub_first);
     ts_free(wl->pub_topics);
@@ -206,17 +376,16 @@ void ts__workload_free(ts__workload *wl)
     ts_free(wl);
 }
 
-void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder,
-                          const ts__workload_hooks *hooks)
-{
-    wl->rts = rts;
-    wl->recorder = recorder;
-    wl->hooks = *hooks;
-}
-
 void ts__workload_set_transport(ts__workload *wl, ts__transport *transport)
 {
     wl->transport = transport;
+}
+
+/* One draw of topic t's size distribution, in whole bytes (at least 1). */
+static int64_t draw_size(ts__workload *wl, const topic_state *ts)
+{
+    double b = ts_dist_draw(&wl->sizes[ts->size_dist].dist, &wl->size_rngs[ts->size_dist]);
+    return b >= 1 ? (b < 9.2e18 ? llround(b) : INT64_MAX) : 1;
 }
 
 ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release)
@@ -235,8 +404,13 @@ ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release)
                 ts->next_due += ts->period_ns;
             ts->due_release = release;
         }
+        int64_t bytes = ts->bytes;
+        if (ts->size_dist >= 0) {
+            bytes = ts->drawn_bytes = draw_size(wl, ts);
+            ts->drawn_release = release;
+        }
         if (wl->transport)
-            work += ts__transport_publish_ns(wl->transport, (int)t, ts->bytes);
+            work += ts__transport_publish_ns(wl->transport, (int)t, bytes);
     }
     return work;
 }
@@ -248,8 +422,104 @@ static void fail(ts__workload *wl, int code, const char *what)
     ts__bus_fail(wl->sh.bus, &e);
 }
 
-static void publish(ts__workload *wl, int component, ts_time release)
+/* The gap to a source's next arrival: min-interarrival plus a draw,
+ * rounded to the nanosecond. */
+static ts_time next_gap(ts__workload *wl, size_t i)
 {
+    const arrival_source *a = &wl->arrivals[i];
+    double g = ts_dist_draw(&a->gap, &wl->arrival_rngs[i]);
+    if (!(g < 4e18))
+        g = 4e18;
+    return a->min_ns + (ts_time)llround(g);
+}
+
+static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    ts__workload *wl = ctx;
+    arrival_source *a = &wl->arrivals[arg];
+    ts_time now = ts_engine_now(engine);
+    ts_time gap = next_gap(wl, (size_t)arg);
+    if (ts_engine_schedule(engine, gap > TS_TIME_MAX - now ? TS_TIME_MAX : now + gap,
+                           on_arrival, wl, arg, &a->next) != TS_OK) {
+        a->next = 0;
+        fail(wl, TS_ENOMEM, "no memory for events");
+        return;
+    }
+    if (ts__executors_owns(wl->exec, a->component)) {
+        ts__executors_timer(wl->exec, a->component);
+        return;
+    }
+    uint64_t unused;
+    if (ts_compute_release(wl->compute, a->component, -1, 0, 0, &unused) == TS_ENOMEM)
+        fail(wl, TS_ENOMEM, "no memory for released jobs");
+}
+
+void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder,
+                          const ts__workload_hooks *hooks)
+{
+    wl->rts = rts;
+    wl->recorder = recorder;
+    wl->hooks = *hooks;
+    /* A Poisson or sporadic component's first arrival is one gap after
+     * its offset, as a Poisson process counted from there; a process's
+     * timer first expires at its offset, as a timer-released task. */
+    ts_time now = ts_engine_now(wl->sh.engine);
+    for (size_t i = 0; i < wl->n_arrivals; i++) {
+        ts_time at = now + wl->sh.s->components[wl->arrivals[i].component].shared->offset_ns +
+                     (wl->arrivals[i].timer ? 0 : next_gap(wl, i));
+        if (ts_engine_schedule(wl->sh.engine, at, on_arrival, wl, i, &wl->arrivals[i].next) !=
+            TS_OK) {
+            wl->arrivals[i].next = 0;
+            fail(wl, TS_ENOMEM, "no memory for events");
+            return;
+        }
+    }
+}
+
+/* A sample a newer one overwrote in component's queue before its
+ * callback took it: a queue_drop event. */
+static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t keep_last)
+{
+    ts__workload *wl = ctx;
+    const ts_scenario *s = wl->sh.s;
+    ts_platform_event ev = {
+        .time = ts_engine_now(wl->sh.engine),
+        .kind = TS_EV_QUEUE_DROP,
+        .node = wl->sh.plan->node_of[subscriber],
+        .link = -1,
+        .component = subscriber,
+        .value = (double)TS_JOB_TAG_SEQ(dropped),
+    };
+    snprintf(ev.detail, sizeof ev.detail,
+             "%s: sample %llu of %s overwritten in its KEEP_LAST %u queue before its "
+             "callback ran", s->components[subscriber].id,
+             (unsigned long long)TS_JOB_TAG_SEQ(dropped),
+             s->topics[TS_JOB_TAG_TOPIC(dropped)].id, keep_last);
+    ts__bus_post(wl->sh.bus, &ev);
+}
+
+void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq)
+{
+    if (wl->trigger_of[subscriber] != topic)
+        return;
+    if (ts__executors_owns(wl->exec, subscriber)) {
+        ts__executors_sample(wl->exec, subscriber, TS_JOB_TAG(topic, seq),
+                             wl->keep_last[subscriber]);
+        return;
+    }
+    uint64_t dropped;
+    int rc = ts_compute_release(wl->compute, subscriber, -1, TS_JOB_TAG(topic, seq),
+                                wl->keep_last[subscriber], &dropped);
+    if (rc == TS_ENOMEM)
+        fail(wl, TS_ENOMEM, "no memory for released jobs");
+    else if (rc == 1)
+        queue_dropped(wl, subscriber, dropped, wl->keep_last[subscriber]);
+}
+
+static void publish(ts__workload *wl, const ts_job_record *job)
+{
+    int component = job->task;
+    ts_time release = job->release;
     /* A standby publishes nothing until the deployment code makes it
      * serve. */
     if (!ts__rts_serving(wl->rts, component))
@@ -260,9 +530,22 @@ static void publish(ts__workload *wl, int component, ts_time release)
         topic_state *ts = &wl->topics[t];
         if (ts->period_ns > 0 && ts->due_release != release)
             continue;
-        if (wl->hooks.qos_publish && wl->hooks.qos_publish(wl->hooks.ctx, (int)t))
+        uint64_t seq;
+        if (wl->hooks.qos_publish && wl->hooks.qos_publish(wl->hooks.ctx, (int)t, &seq)) {
+            if (wl->hooks.sample_published)
+                wl->hooks.sample_published(wl->hooks.ctx, job, (int)t, seq);
             continue;
-        uint64_t seq = ts->samples++;
+        }
+        seq = ts->samples++;
+        int64_t bytes = ts->bytes;
+        if (ts->size_dist >= 0) {
+            /* The size the job serialised as it became current; a job
+             * that became current as a standby drew none. */
+            bytes = ts->drawn_release == release ? ts->drawn_bytes : draw_size(wl, ts);
+            ts->drawn_release = -1;
+        }
+        if (wl->hooks.sample_published)
+            wl->hooks.sample_published(wl->hooks.ctx, job, (int)t, seq);
         const int32_t *subs = wl->subs + ts->sub_first;
         for (size_t k2 = 0; k2 < ts->n_subs; k2++) {
             int sub = subs[k2];
@@ -277,10 +560,10 @@ static void publish(ts__workload *wl, int component, ts_time release)
                 .seq = seq,
                 .src = wl->sh.plan->node_of[component],
                 .dst = wl->sh.plan->node_of[sub],
-                .bytes = ts->bytes,
+                .bytes = bytes,
             };
             if (p.src == p.dst && wl->transport)
-                p.local_ns = ts__transport_local_ns(wl->transport, (int)t, ts->bytes);
+                p.local_ns = ts__transport_local_ns(wl->transport, (int)t, bytes);
             if (ts_network_send(wl->net, &p) != TS_OK) {
                 fail(wl, TS_ENOMEM, "no memory for packets");
                 return;
@@ -303,7 +586,9 @@ void ts__workload_job(ts__workload *wl, const ts_job_record *job)
         wl->hooks.job_seen(wl->hooks.ctx, job);
     /* Task ids equal component indices (added in order). */
     if (job->finish >= 0 && !ts__bus_failed(wl->sh.bus))
-        publish(wl, job->task, job->release);
+        publish(wl, job);
+    /* its executor's thread is free again */
+    ts__executors_job_done(wl->exec, job);
 }
 
 void ts__workload_stats(const ts__workload *wl, ts_run_stats *stats)

@@ -2,7 +2,10 @@
  * Private to src/sim/: the workload. One compute task per component (task
  * ids equal component indices), each with its own random stream; a job
  * that finishes is a /jobs row and publishes its component's topics, each
- * sample sent to each subscriber over the network.
+ * sample sent to each subscriber over the network. Jobs are released by
+ * a timer (periodic), by the workload's own arrival process (Poisson,
+ * sporadic) or by the samples of a trigger topic a component receives,
+ * which wait in a queue as deep as the subscriber's KEEP_LAST history.
  */
 #ifndef TOPOSIM_SIM_WORKLOAD_H
 #define TOPOSIM_SIM_WORKLOAD_H
@@ -17,12 +20,27 @@
 
 typedef struct ts__workload ts__workload;
 
+/* A job's tag (ts_job_record.tag) names the sample that released it: the
+ * trigger topic's index and the sample's seq. 0 for a job a timer or an
+ * arrival process released. Seqs stay below 2^40 and topic indices below
+ * 2^24 - 1 (a fleet's topics are ints, a trace's rows far fewer). */
+#define TS_JOB_TAG(topic, seq) ((((uint64_t)(topic) + 1) << 40) | ((uint64_t)(seq) & ((UINT64_C(1) << 40) - 1)))
+#define TS_JOB_TAG_TOPIC(tag) ((int)((tag) >> 40) - 1) /* -1: no sample */
+#define TS_JOB_TAG_SEQ(tag) ((uint64_t)(tag) & ((UINT64_C(1) << 40) - 1))
+
 /* What the workload asks of the subsystems built after it (world.c wires
  * them): whether a topic's sample goes through the DDS layer instead
- * (returns 1 when it did), and each finished job before it publishes. */
+ * (returns 1 when it did, with the seq its writer gave it), each finished job before it publishes, and
+ * (may be NULL) each sample a finished job publishes: job->tag names the
+ * sample that triggered the job (TS_JOB_TAG_TOPIC / _SEQ; 0 when a timer
+ * or an arrival released it), topic and seq the sample it publishes, so
+ * a sample can be followed through a chain of triggered components. A
+ * sample through the DDS layer is reported with the seq its writer gave
+ * it (seq UINT64_MAX when the writer rejected it). */
 typedef struct ts__workload_hooks {
-    int (*qos_publish)(void *ctx, int topic);
+    int (*qos_publish)(void *ctx, int topic, uint64_t *seq);
     void (*job_seen)(void *ctx, const ts_job_record *job);
+    void (*sample_published)(void *ctx, const ts_job_record *job, int topic, uint64_t seq);
     void *ctx;
 } ts__workload_hooks;
 
@@ -49,6 +67,12 @@ ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release);
 
 /* A finished (or, at the end, unfinished) job from the compute model. */
 void ts__workload_job(ts__workload *wl, const ts_job_record *job);
+
+/* A sample of topic (seq) delivered to component subscriber now: releases
+ * a job when it is the component's trigger topic (a queue_drop event when
+ * its queue was full). O(1); allocates only when the component's queue
+ * grows past its largest size so far. */
+void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq);
 
 /* Adds the job counts to stats. */
 void ts__workload_stats(const ts__workload *wl, ts_run_stats *stats);

@@ -143,6 +143,15 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     if (p->status == TS_PKT_DELIVERED && ts_compute_task_alive(w->compute, p->subscriber))
         ts__transport_received(w->transport, p->topic, p->subscriber, p->bytes);
     ts__recorder_message(w->recorder, p);
+    /* a sample its subscriber received may release its job (trigger=) */
+    if (p->status == TS_PKT_DELIVERED && ts__rts_receives(w->rts, p->subscriber))
+        ts__workload_delivered(w->workload, p->topic, p->subscriber, p->seq);
+}
+
+static void on_qos_delivered(void *ctx, int topic, int subscriber, uint64_t seq)
+{
+    world *w = ctx;
+    ts__workload_delivered(w->workload, topic, subscriber, seq);
 }
 
 /* A component whose jobs arrive faster than they finish: releases would
@@ -211,17 +220,18 @@ static void on_node_up(void *ctx, int node, int up)
 }
 
 /* The workload's hooks: QoS topics and the agents are built after it. */
-static int qos_publish(void *ctx, int topic)
+static int qos_publish(void *ctx, int topic, uint64_t *seq)
 {
     world *w = ctx;
-    return ts__qos_publish(w->qos, topic);
+    return ts__qos_publish(w->qos, topic, seq);
 }
 
 static void job_seen(void *ctx, const ts_job_record *job)
 {
     world *w = ctx;
     ts__agents_job(w->agents, job);
-    ts__chains_job(w->chains, job, -1, 0);
+    /* a triggered job carries its sample (trigger=); a timer job's tag is 0 */
+    ts__chains_job(w->chains, job, TS_JOB_TAG_TOPIC(job->tag), TS_JOB_TAG_SEQ(job->tag));
 }
 
 static int build_network(world *w, uint64_t seed, ts_error *err)
@@ -458,7 +468,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
                                err)) != TS_OK)
         return rc;
-    ts__workload_hooks hooks = {qos_publish, job_seen, w};
+    ts__workload_hooks hooks = {qos_publish, job_seen, NULL, w};
     ts__workload_connect(w->workload, w->rts, w->recorder, &hooks);
     ts__workload_set_transport(w->workload, w->transport);
     if ((rc = ts_compute_start(w->compute, err)) != TS_OK)
@@ -479,6 +489,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if (w->chains)
         ts__recorder_observe(w->recorder, ts__chains_message, w->chains);
     ts__qos_set_transport(w->qos, w->transport);
+    ts__qos_on_deliver(w->qos, on_qos_delivered, w);
     return TS_OK;
 }
 

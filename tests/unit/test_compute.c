@@ -393,6 +393,99 @@ static void test_exec_histogram_bounds_shares_and_seeds(void **state)
     assert_memory_not_equal(draws[0], draws[2], sizeof draws[0]);
 }
 
+/* Releases by the owner (period 0): each job carries its release's tag;
+ * a KEEP_LAST queue full of jobs not yet started gives up its oldest tag,
+ * and the job that held it keeps its release instant and takes the next
+ * tag, whether it waits in the ring or is the current job still waiting
+ * for its first core. Times worked out by hand in the comments. */
+typedef struct owner_release {
+    ts_compute *c;
+    int task;
+    uint32_t keep_last;
+    uint64_t dropped[4];
+    int n_dropped;
+} owner_release;
+
+static void release_tagged(ts_engine *e, void *ctx, uint64_t tag)
+{
+    (void)e;
+    owner_release *o = ctx;
+    uint64_t dropped = 0;
+    int rc = ts_compute_release(o->c, o->task, -1, tag, o->keep_last, &dropped);
+    assert_true(rc == TS_OK || rc == 1);
+    if (rc == 1)
+        o->dropped[o->n_dropped++] = dropped;
+}
+
+static void test_owner_releases_keep_last(void **state)
+{
+    (void)state;
+    job_log log;
+    ts_engine *e;
+    const int cores[] = {1, 1};
+    ts_compute *c = make(&e, 2, cores, NULL, NULL, 0, &log);
+    ts_error err;
+    /* node 0: a triggered task alone, 3 ms a job, queue of 2 */
+    ts_task_desc a = td(0, 0, 0, 0, 10 * TS_MS, 3 * TS_MS, 3 * TS_MS);
+    /* node 1: a periodic 5 ms job at priority 9 first, then a triggered
+     * task at priority 1 with a queue of 1 */
+    ts_task_desc h = td(1, 9, 20 * TS_MS, 0, 20 * TS_MS, 5 * TS_MS, 5 * TS_MS);
+    ts_task_desc l = td(1, 1, 0, 0, 10 * TS_MS, TS_MS, TS_MS);
+    assert_int_equal(ts_compute_add_task(c, &a, NULL, &err), 0);
+    assert_int_equal(ts_compute_add_task(c, &h, NULL, &err), 1);
+    assert_int_equal(ts_compute_add_task(c, &l, NULL, &err), 2);
+    uint64_t unused;
+    assert_int_equal(ts_compute_release(c, 0, -1, 1, 2, &unused), TS_EINVAL); /* not started */
+    assert_int_equal(ts_compute_start(c, &err), TS_OK);
+    assert_int_equal(ts_compute_release(c, 7, -1, 1, 2, &unused), TS_EINVAL);
+    assert_int_equal(ts_compute_release(c, 0, TS_MS, 1, 2, &unused), TS_EINVAL); /* future */
+    owner_release oa = {.c = c, .task = 0, .keep_last = 2};
+    owner_release ol = {.c = c, .task = 2, .keep_last = 1};
+    ts_event_handle ev;
+    /* a: tag 1 at 0 runs 0-3 ms; tags 2 (1 ms) and 3 (2 ms) wait; tag 4
+     * at 2.5 ms finds the queue full: tag 2 is dropped */
+    const ts_time at_a[] = {0, TS_MS, 2 * TS_MS, 2500 * TS_US};
+    for (uint64_t k = 0; k < 4; k++)
+        assert_int_equal(ts_engine_schedule(e, at_a[k], release_tagged, &oa, k + 1, &ev), TS_OK);
+    /* l: tag 7 at 1 ms waits behind h (0-5 ms) as the current job; tag 8
+     * at 2 ms drops 7, and the job released at 1 ms runs 5-6 ms with 8 */
+    assert_int_equal(ts_engine_schedule(e, TS_MS, release_tagged, &ol, 7, &ev), TS_OK);
+    assert_int_equal(ts_engine_schedule(e, 2 * TS_MS, release_tagged, &ol, 8, &ev), TS_OK);
+    ts_engine_run(e, 15 * TS_MS);
+
+    assert_int_equal(oa.n_dropped, 1);
+    assert_int_equal(oa.dropped[0], 2);
+    const ts_job_record *j = find(&log, 0, 0);
+    assert_int_equal(j->tag, 1);
+    assert_int_equal(j->release, 0);
+    assert_int_equal(j->finish, 3 * TS_MS);
+    j = find(&log, 0, 1);
+    assert_int_equal(j->tag, 3);
+    assert_int_equal(j->release, TS_MS);
+    assert_int_equal(j->start, 3 * TS_MS);
+    assert_int_equal(j->finish, 6 * TS_MS);
+    j = find(&log, 0, 2);
+    assert_int_equal(j->tag, 4);
+    assert_int_equal(j->release, 2 * TS_MS);
+    assert_int_equal(j->start, 6 * TS_MS);
+    assert_int_equal(j->finish, 9 * TS_MS);
+
+    assert_int_equal(ol.n_dropped, 1);
+    assert_int_equal(ol.dropped[0], 7);
+    j = find(&log, 2, 0);
+    assert_int_equal(j->tag, 8);
+    assert_int_equal(j->release, TS_MS);
+    assert_int_equal(j->start, 5 * TS_MS);
+    assert_int_equal(j->finish, 6 * TS_MS);
+    assert_int_equal(find(&log, 1, 0)->tag, 0);   /* a timer's */
+    int of_l = 0;
+    for (int i = 0; i < log.n; i++)
+        of_l += log.jobs[i].task == 2;
+    assert_int_equal(of_l, 1);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 static void test_bad_tasks_rejected(void **state)
 {
     (void)state;
@@ -405,7 +498,7 @@ static void test_bad_tasks_rejected(void **state)
     ts_task_desc bad[9];
     for (int i = 0; i < 9; i++)
         bad[i] = good;
-    bad[0].period = 0;
+    bad[0].period = -1;              /* 0: released by its owner */
     bad[1].node = 1;                 /* no cores */
     bad[2].node = 7;
     bad[3].exec_min = 2 * TS_US;     /* inverted */
@@ -1673,6 +1766,7 @@ int main(void)
         cmocka_unit_test(test_exec_draws_in_range_and_reproducible),
         cmocka_unit_test(test_exec_histogram_bounds_shares_and_seeds),
         cmocka_unit_test(test_bad_tasks_rejected),
+        cmocka_unit_test(test_owner_releases_keep_last),
         cmocka_unit_test(test_preemption_exact_timeline),
         cmocka_unit_test(test_equal_priority_fifo),
         cmocka_unit_test(test_overrunning_fifo_thread_keeps_core),
