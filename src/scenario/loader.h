@@ -384,6 +384,9 @@ int ts__add_fleet(ts__builder *b, const xmlNode *el);
 /* <rollouts>: component, version index, stages. */
 int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
 
+/* discovery_settings.c: <discovery> (absent: discovery stays off). */
+int ts__walk_discovery(ts__builder *b, const xmlNode *discovery);
+
 /* ---- requirements.c ------------------------------------------------------ */
 
 /* <requirements>: gates (each target resolved and able to see something)

@@ -18,10 +18,13 @@ typedef struct ts__workload ts__workload;
 
 /* What the workload asks of the subsystems built after it (world.c wires
  * them): whether a topic's sample goes through the DDS layer instead
- * (returns 1 when it did), and each finished job before it publishes. */
+ * (returns 1 when it did), each finished job before it publishes, and
+ * whether subscriber slot k of a topic is owed a sample now (NULL: always;
+ * discovery.h's matching when the scenario declares it). */
 typedef struct ts__workload_hooks {
     int (*qos_publish)(void *ctx, int topic);
     void (*job_seen)(void *ctx, const ts_job_record *job);
+    int (*deliverable)(void *ctx, int topic, int k);
     void *ctx;
 } ts__workload_hooks;
 
