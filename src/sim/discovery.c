@@ -48,7 +48,8 @@
  * Cost. Per received message O(1) work plus the pairs between the two
  * participants (found by binary search in the receiver's list, sorted by
  * peer); an announcement costs one send per participant, which is the
- * protocol's own message count. Knowledge is one byte per ordered
+ * protocol's own message count, spread over events of at most
+ * ANNOUNCE_BATCH receivers each. Knowledge is one byte per ordered
  * participant pair, made at load time.
  */
 #include "sim/discovery.h"
@@ -232,15 +233,23 @@ static void endpoints_accepted(ts__discovery *d, size_t b, size_t a)
     }
 }
 
+/* An announcement goes to at most this many receivers per engine event;
+ * the rest follow in events at the same instant, so no event's work grows
+ * with the number of participants. */
+#define ANNOUNCE_BATCH 64
+
+/* arg: the participant (low 32 bits) and the first receiver of this batch
+ * (high 32 bits; 0 for a new announcement). */
 static void on_announce(ts_engine *engine, void *ctx, uint64_t arg)
 {
     ts__discovery *d = ctx;
-    size_t p = (size_t)arg;
+    size_t p = (size_t)(arg & 0xffffffffu), from = (size_t)(arg >> 32);
     participant *me = &d->parts[p];
     int64_t now = ts_engine_now(engine);
     int periodic = me->announced >= d->cfg->initial_announcements;
+    size_t to = from + ANNOUNCE_BATCH < d->n ? from + ANNOUNCE_BATCH : d->n;
     /* Receivers in participant order (fixes queue order on shared links). */
-    for (size_t q = 0; q < d->n && !d->failed; q++) {
+    for (size_t q = from; q < to && !d->failed; q++) {
         if (q == p || d->parts[q].join > now)
             continue;
         send(d, MSG_SPDP, p, q, d->cfg->spdp_bytes);
@@ -248,10 +257,17 @@ static void on_announce(ts_engine *engine, void *ctx, uint64_t arg)
         if (periodic && (k & KNOWS) && !(k & ACKED))
             send(d, MSG_SEDP, p, q, me->sedp_bytes);
     }
+    if (d->failed)
+        return;
+    if (to < d->n) {
+        if (ts_engine_schedule(engine, now, on_announce, d, (uint64_t)to << 32 | p, NULL) != TS_OK)
+            fail(d, TS_ENOMEM, "no memory for discovery announcements");
+        return;
+    }
     me->announced++;
     int64_t next = now + (me->announced < d->cfg->initial_announcements ? d->cfg->initial_period_ns
                                                                           : d->cfg->period_ns);
-    if (!d->failed && ts_engine_schedule(engine, next, on_announce, d, arg, NULL) != TS_OK)
+    if (ts_engine_schedule(engine, next, on_announce, d, p, NULL) != TS_OK)
         fail(d, TS_ENOMEM, "no memory for discovery announcements");
 }
 
