@@ -104,7 +104,12 @@
     X(ROLLOUT_COMPLETE, "rollout_complete")                                   \
     X(ROLLOUT_ABORT, "rollout_abort")                                         \
     X(ROLLBACK, "rollback")                                                   \
-    X(POWER_MODE_CHANGE, "power_mode_change")
+    X(POWER_MODE_CHANGE, "power_mode_change")                                 \
+    /* DDS discovery (src/sim/discovery.c) */                                 \
+    X(DDS_DISCOVERY, "dds_discovery")                                         \
+    X(DDS_MATCH, "dds_match")                                                 \
+    X(DDS_UNMATCHED_SAMPLES, "dds_unmatched_samples")                         \
+    X(DDS_NO_MATCH, "dds_no_match")
 
 typedef enum ts_event_kind {
 #define TS__EVENT_ENUM(id, name) TS_EV_##id,

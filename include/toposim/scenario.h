@@ -559,6 +559,24 @@ typedef struct ts_scenario_fault {
     int line;
 } ts_scenario_fault;
 
+/* <discovery>: DDS discovery (SPDP then SEDP) over the simulated network
+ * instead of instantaneous matching; enabled is 0 without the element.
+ * Defaults and their sources: src/scenario/discovery_settings.c. */
+typedef struct ts_scenario_discovery {
+    int enabled;
+    int initial_announcements;  /* announcements at initial_period first */
+    int line;
+    int64_t initial_period_ns;
+    int64_t period_ns;          /* then one every period */
+    int64_t lease_ns;           /* announced lease duration */
+    int64_t start_ns;           /* the first participant joins then */
+    int64_t join_interval_ns;   /* participant k joins at start + k * this */
+    int64_t spdp_bytes;         /* one participant announcement */
+    int64_t sedp_header_bytes;  /* an endpoint announcement's fixed part */
+    int64_t sedp_endpoint_bytes;/* ... and its part per endpoint */
+    int64_t ack_bytes;          /* an acknowledgement of it */
+} ts_scenario_discovery;
+
 typedef struct ts_scenario {
     char *path;             /* the file it was loaded from */
     char *name;
@@ -596,6 +614,7 @@ typedef struct ts_scenario {
     ts_scenario_param *params; size_t n_params; /* globals, then overrides */
     double **dist_bins; size_t n_dist_bins; /* what its histograms' edges and
                                                weights point into */
+    ts_scenario_discovery discovery;
 } ts_scenario;
 
 typedef struct ts_scenario_options {

@@ -1890,6 +1890,8 @@ static int walk(builder *b, const xmlNode *root)
         rc = add_fault(b, c);
     if (!rc)
         rc = sort_faults(b);
+    if (!rc)
+        rc = ts__walk_discovery(b, ts__child_named(root, "discovery"));
     return rc;
 }
 

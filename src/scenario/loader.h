@@ -403,6 +403,11 @@ int ts__walk_rollouts(ts__builder *b, const xmlNode *rollouts);
  * stage checked against the components around it. After topics. */
 int ts__walk_chains(ts__builder *b, const xmlNode *chains);
 
+/* ---- discovery_settings.c ------------------------------------------------ */
+
+/* discovery_settings.c: <discovery> (absent: discovery stays off). */
+int ts__walk_discovery(ts__builder *b, const xmlNode *discovery);
+
 /* ---- requirements.c ------------------------------------------------------ */
 
 /* <requirements>: gates (each target resolved and able to see something)

@@ -34,6 +34,7 @@ typedef struct ledger {
 struct ts__qos_topics {
     ts__shared sh;
     ts__recorder *recorder;
+    ts__discovery *disc;        /* NULL: pairs matched at the start */
     ts_ctl *ctl;
     ts_qos_domain *domain;
     ts_qos_writer **writers;    /* per topic, NULL without QoS */
@@ -142,8 +143,11 @@ int ts__qos_publish(ts__qos_topics *q, int topic, uint64_t *seq_out)
     const ts_scenario_topic *tp = &q->sh.s->topics[topic];
     for (size_t k = 0; k < tp->n_subscribers; k++) {
         ledger *l = &q->ledgers[q->first[topic] + k];
-        if (!l->matched || (l->delivered_any && seq <= l->last_delivered) ||
-            !ts_ctl_permits(q->ctl, tp->publisher, tp->subscribers[k], topic))
+        int permitted = ts_ctl_permits(q->ctl, tp->publisher, tp->subscribers[k], topic);
+        /* Discovery counts a sample a permitted reader misses unmatched. */
+        if (q->disc && permitted && !ts__discovery_deliverable(q->disc, topic, (int)k))
+            continue;
+        if (!l->matched || (l->delivered_any && seq <= l->last_delivered) || !permitted)
             continue;
         if (owe(l, seq, now) != TS_OK) {
             ts_error e;
@@ -154,8 +158,54 @@ int ts__qos_publish(ts__qos_topics *q, int topic, uint64_t *seq_out)
     return 1;
 }
 
+uint64_t ts__qos_matched(ts__qos_topics *q, int topic, int k)
+{
+    if (!q || !q->writers[topic])
+        return 0;
+    const ts_scenario_topic *tp = &q->sh.s->topics[topic];
+    ts_qos_writer *w = q->writers[topic];
+    ts_qos_reader *r = ts_qos_domain_reader(q->domain, tp->subscribers[k], topic);
+    if (!r)
+        return 0;
+    const ts_qos *wq = ts_qos_writer_qos(w), *rq = ts_qos_reader_qos(r);
+    ts_qos_writer_stats st;
+    ts_qos_writer_get_stats(w, &st);
+    uint64_t replay = 0;
+    if (wq->durability == TS_QOS_TRANSIENT_LOCAL && rq->durability == TS_QOS_TRANSIENT_LOCAL) {
+        replay = st.history;
+        if (rq->history == TS_QOS_KEEP_LAST && (uint64_t)rq->depth < replay)
+            replay = (uint64_t)rq->depth;
+    }
+    ts_error e;
+    int rc = ts_qos_connect(w, r, &e);
+    if (rc < 0) {
+        ts__bus_fail(q->sh.bus, &e);
+        return 0;
+    }
+    q->ledgers[q->first[topic] + (size_t)k].matched = rc == 1;
+    return rc == 1 ? replay : 0;
+}
+
+/* Under discovery: the topic's writer and readers, unconnected. */
+static int endpoints_unmatched(ts__qos_topics *q, const ts_qos_topic_desc *d, ts_error *err)
+{
+    ts_qos_writer_desc wd = {.topic = d->topic, .name = d->name, .endpoint = d->writer,
+                             .qos = d->writer_qos, .sample_bytes = d->sample_bytes};
+    int rc = ts_qos_writer_new(q->domain, &wd, &q->writers[d->topic], err);
+    for (size_t k = 0; k < d->n_readers && rc == TS_OK; k++) {
+        if (ts_qos_domain_reader(q->domain, d->readers[k], d->topic))
+            continue;
+        ts_qos_reader_desc rd = {.topic = d->topic, .name = d->name, .endpoint = d->readers[k],
+                                 .qos = d->reader_qos[k], .on_sample = d->on_sample,
+                                 .ctx = d->ctx};
+        ts_qos_reader *r;
+        rc = ts_qos_reader_new(q->domain, &rd, &r, err);
+    }
+    return rc;
+}
+
 int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
-                  ts__qos_topics **out, ts_error *err)
+                  ts__discovery *disc, ts__qos_topics **out, ts_error *err)
 {
     const ts_scenario *s = sh->s;
     *out = NULL;
@@ -172,6 +222,7 @@ int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for QoS topics");
     q->sh = *sh;
     q->recorder = recorder;
+    q->disc = disc;
     q->ctl = ts__rts_ctl(rts);
     q->writers = ts_calloc(s->n_topics, sizeof *q->writers);
     q->first = ts_calloc(s->n_topics, sizeof *q->first);
@@ -195,7 +246,7 @@ int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
         for (size_t k = 0; k < tp->n_subscribers; k++) {
             reader_qos[k] = *tp->reader_qos;
             q->ledgers[q->first[t] + k].matched =
-                ts_qos_compatible(tp->writer_qos, tp->reader_qos, NULL);
+                !disc && ts_qos_compatible(tp->writer_qos, tp->reader_qos, NULL);
         }
         ts_qos_topic_desc d = {
             .topic = (int)t,
@@ -209,7 +260,8 @@ int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
             .on_sample = on_sample,
             .ctx = q,
         };
-        rc = ts_qos_topic_new(q->domain, &d, &q->writers[t], NULL, err);
+        rc = disc ? endpoints_unmatched(q, &d, err)
+                  : ts_qos_topic_new(q->domain, &d, &q->writers[t], NULL, err);
         ts_free(reader_qos);
         if (rc != TS_OK) {
             if (err && !err->file[0]) {

@@ -8,6 +8,7 @@
 #define TOPOSIM_SIM_QOS_TOPICS_H
 
 #include "sim/bus.h"
+#include "sim/discovery.h"
 #include "sim/recorder.h"
 #include "sim/runtime_sim.h"
 #include "sim/transport.h"
@@ -15,10 +16,18 @@
 typedef struct ts__qos_topics ts__qos_topics;
 
 /* A writer per QoS topic and a reader per subscriber (*out stays NULL
- * when no topic declares QoS). Free with ts__qos_free, also after a
- * failed start. */
+ * when no topic declares QoS), matched at once, or, with disc (may be
+ * NULL), each pair when discovery matches it (ts__qos_matched). Free with
+ * ts__qos_free, also after a failed start. */
 int ts__qos_start(const ts__shared *sh, ts__rts *rts, ts__recorder *recorder,
-                  ts__qos_topics **out, ts_error *err);
+                  ts__discovery *disc, ts__qos_topics **out, ts_error *err);
+
+/* Discovery matched subscriber slot k of topic: connects the pair (q may
+ * be NULL, the topic may have no QoS: nothing to do, 0). Returns how many
+ * samples written before the match the reader gets from the writer's
+ * retained history (TRANSIENT_LOCAL on both sides, at most the reader's
+ * KEEP_LAST depth; lifespan expiry not counted). */
+uint64_t ts__qos_matched(ts__qos_topics *q, int topic, int k);
 void ts__qos_free(ts__qos_topics *q);
 
 /* Publishes a sample of topic; 1 when it went through the DDS layer

@@ -553,6 +553,9 @@ static void publish(ts__workload *wl, const ts_job_record *job)
              * recorded as a violation; the subscriber was never owed it. */
             if (!ts_ctl_allows(ctl, component, sub, (int)t))
                 continue;
+            /* A reader not yet matched by discovery does not get it. */
+            if (wl->hooks.deliverable && !wl->hooks.deliverable(wl->hooks.ctx, (int)t, (int)k2))
+                continue;
             ts_packet p = {
                 .topic = (int32_t)t,
                 .publisher = component,

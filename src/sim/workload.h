@@ -30,17 +30,21 @@ typedef struct ts__workload ts__workload;
 
 /* What the workload asks of the subsystems built after it (world.c wires
  * them): whether a topic's sample goes through the DDS layer instead
- * (returns 1 when it did, with the seq its writer gave it), each finished job before it publishes, and
- * (may be NULL) each sample a finished job publishes: job->tag names the
- * sample that triggered the job (TS_JOB_TAG_TOPIC / _SEQ; 0 when a timer
- * or an arrival released it), topic and seq the sample it publishes, so
- * a sample can be followed through a chain of triggered components. A
- * sample through the DDS layer is reported with the seq its writer gave
- * it (seq UINT64_MAX when the writer rejected it). */
+ * (returns 1 when it did, with the seq its writer gave it), each finished
+ * job before it publishes, (may be NULL) each sample a finished job
+ * publishes: job->tag names the sample that triggered the job
+ * (TS_JOB_TAG_TOPIC / _SEQ; 0 when a timer or an arrival released it),
+ * topic and seq the sample it publishes, so a sample can be followed
+ * through a chain of triggered components (a sample through the DDS
+ * layer is reported with the seq its writer gave it, UINT64_MAX when the
+ * writer rejected it), and whether subscriber slot k of a topic is owed
+ * a sample now (NULL: always; discovery.h's matching when the scenario
+ * declares it). */
 typedef struct ts__workload_hooks {
     int (*qos_publish)(void *ctx, int topic, uint64_t *seq);
     void (*job_seen)(void *ctx, const ts_job_record *job);
     void (*sample_published)(void *ctx, const ts_job_record *job, int topic, uint64_t seq);
+    int (*deliverable)(void *ctx, int topic, int k);
     void *ctx;
 } ts__workload_hooks;
 

@@ -6,6 +6,7 @@
  *   models     network, compute, dynamics (src/platform), wired together
  *   runtime    the simulated runtime.h and the component-state controller
  *              (runtime_sim.h)
+ *   discovery  DDS discovery over the network when declared (discovery.h)
  *   recorder   /messages, /component_state, client counts (recorder.h)
  *   workload   tasks, jobs and topic samples (workload.h)
  *   sampler    node, core and link state every period (sampler.h)
@@ -36,6 +37,7 @@
 #include "sim/agents.h"
 #include "sim/bus.h"
 #include "sim/chains.h"
+#include "sim/discovery.h"
 #include "sim/faults.h"
 #include "sim/fleet.h"
 #include "sim/power_managers.h"
@@ -68,6 +70,7 @@ typedef struct world {
     ts_compute *compute;
     ts_dynamics *dyn;
     ts__rts *rts;
+    ts__discovery *discovery;
     const ts_run_options *select; /* the trace level, filter and window */
     ts__recorder *recorder;
     ts__workload *workload;
@@ -135,6 +138,10 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     world *w = ctx;
     /* The deployment code's own traffic (heartbeats, DDS data and acks,
      * requests) goes to its listener; the rest are topic samples. */
+    if (p->topic == TS__DISCOVERY_TOPIC) {
+        ts__discovery_packet(w->discovery, p);
+        return;
+    }
     if (p->tag) {
         ts__rts_packet(w->rts, p);
         return;
@@ -232,6 +239,19 @@ static void job_seen(void *ctx, const ts_job_record *job)
     ts__agents_job(w->agents, job);
     /* a triggered job carries its sample (trigger=); a timer job's tag is 0 */
     ts__chains_job(w->chains, job, TS_JOB_TAG_TOPIC(job->tag), TS_JOB_TAG_SEQ(job->tag));
+}
+
+static int deliverable(void *ctx, int topic, int k)
+{
+    world *w = ctx;
+    return ts__discovery_deliverable(w->discovery, topic, k);
+}
+
+/* Discovery's hook: QoS topics are built after it. */
+static uint64_t discovery_matched(void *ctx, int topic, int k)
+{
+    world *w = ctx;
+    return ts__qos_matched(w->qos, topic, k);
 }
 
 static int build_network(world *w, uint64_t seed, ts_error *err)
@@ -459,6 +479,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = build_compute(w, err)) != TS_OK ||
         (rc = build_dynamics(w, err)) != TS_OK ||
         (rc = ts__rts_new(sh, w->net, w->compute, &w->rts, err)) != TS_OK ||
+        (rc = ts__discovery_start(sh, w->net, &w->discovery, err)) != TS_OK ||
         (rc = ts__recorder_new(sh, w->trace, w->compute, w->rts, w->select, &w->recorder,
                                err)) != TS_OK)
         return rc;
@@ -468,7 +489,12 @@ static int build(world *w, uint64_t seed, ts_error *err)
     if ((rc = ts__workload_new(sh, seed, w->end, w->trace, w->compute, w->net, &w->workload,
                                err)) != TS_OK)
         return rc;
-    ts__workload_hooks hooks = {qos_publish, job_seen, NULL, w};
+    ts__workload_hooks hooks = {.qos_publish = qos_publish,
+                                .job_seen = job_seen,
+                                .deliverable = w->discovery ? deliverable : NULL,
+                                .ctx = w};
+    ts__discovery_hooks matched = {discovery_matched, w};
+    ts__discovery_connect(w->discovery, &matched);
     ts__workload_connect(w->workload, w->rts, w->recorder, &hooks);
     ts__workload_set_transport(w->workload, w->transport);
     if ((rc = ts_compute_start(w->compute, err)) != TS_OK)
@@ -480,7 +506,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__faults_start(sh, w->net, w->compute, w->dyn, w->rts, &w->faults, err)) !=
             TS_OK ||
         (rc = ts__agents_start(sh, w->rts, &w->agents, err)) != TS_OK ||
-        (rc = ts__qos_start(sh, w->rts, w->recorder, &w->qos, err)) != TS_OK ||
+        (rc = ts__qos_start(sh, w->rts, w->recorder, w->discovery, &w->qos, err)) != TS_OK ||
         (rc = ts__services_start(sh, w->rts, &w->services, err)) != TS_OK ||
         (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK ||
         (rc = ts__power_managers_start(sh, w->rts, w->end, &w->power, err)) != TS_OK ||
@@ -509,6 +535,7 @@ static void teardown(world *w)
     ts_network_free(w->net);
     ts__workload_free(w->workload);
     ts__recorder_free(w->recorder);
+    ts__discovery_free(w->discovery);
     ts__rts_free(w->rts);
     ts__transport_free(w->transport);
     ts_free(w->node_first);
@@ -621,6 +648,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         if (!st.interrupted)
             ts_trace_writer_set_finished(w.trace);
         ts__sampler_finish(w.sampler);
+        ts__discovery_finish(w.discovery);
         ts__qos_finish(w.qos);
         if (ts__chains_overflows(w.chains) > 0) {
             /* Instances a ring could not follow are missing from

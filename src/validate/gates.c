@@ -631,6 +631,8 @@ static int run_gates(ts__ctx *c)
         rc = failure_gate(c, "safety-policy-violation", policy, item, what,
                           ts__expected(c, "policy_violation", -1, -1));
     }
+    if (!rc)
+        rc = ts__discovery_gates(c);
     return rc ? rc : expect_gates(c);
 }
 

@@ -119,6 +119,10 @@ int32_t ts__serving(const ts__ctx *c, int32_t g, int64_t t);
  * and node (an expect's -1 matches any). */
 int ts__expected(const ts__ctx *c, const char *kind, int32_t component, int32_t node);
 
+/* discovery_gates.c: run:discovery-no-match and run:samples-before-match
+ * when the trace records DDS discovery ("dds_discovery"). */
+int ts__discovery_gates(ts__ctx *c);
+
 /* 1 when an unfinished job was cut by a fault that stopped its component. */
 int ts__cut_by_fault(const ts__ctx *c, const ts_trace_job *j);
 

@@ -765,6 +765,20 @@ static const bad_case bad_cases[] = {
      "cost: bandwidth=\"0bps\" must be greater than 0"},
     {"topic-loaned-udp.xml", TS_EINVAL, 16,
      "topic t: loaned=\"true\" needs shared memory, but transport=\"udp-loopback\""},
+    {"discovery-bad-unit.xml", TS_EINVAL, 18,
+     "discovery: join-interval=\"5 robots\": expected a duration"},
+    {"discovery-before-requirements.xml", TS_EPARSE, 19,
+     "Element 'requirements': This element is not expected"},
+    {"discovery-lease-not-above-period.xml", TS_EINVAL, 18,
+     "discovery: lease=\"5s\" must be longer than the announcement period"},
+    {"discovery-negative-count.xml", TS_EPARSE, 18,
+     "Element 'discovery', attribute 'initial-announcements'"},
+    {"discovery-twice.xml", TS_EPARSE, 19,
+     "Element 'discovery': This element is not expected"},
+    {"discovery-zero-period.xml", TS_EINVAL, 18,
+     "discovery: period=\"0s\" must be greater than 0"},
+    {"discovery-zero-size.xml", TS_EINVAL, 18,
+     "discovery: spdp-size=\"0B\" must be greater than 0"},
 };
 
 static const bad_case *bad_case_for(const char *file)
