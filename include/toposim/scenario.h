@@ -268,6 +268,10 @@ typedef struct ts_scenario_component {
     int fleet_member;       /* in a fleet: the robot's number (0 for the
                                template, K for the copy "_rK"); else -1 */
     int line;
+    int64_t release_shift_ns; /* its first release comes this long after
+                               shared->offset_ns: its phase plus its
+                               robot's clock offset, folded into one period
+                               when negative (README, "Fleet variety") */
 } ts_scenario_component;
 
 /* A topic published by one component at the end of its jobs. */
@@ -447,6 +451,8 @@ typedef struct ts_scenario_fault {
     int *links;                 /* for TS_FAULT_PARTITION */
     size_t n_links;
     int line;
+    int robot;                  /* the fleet copy whose entity target is
+                                   (named "h1_rt_r3" or robot="r3"), or -1 */
 } ts_scenario_fault;
 
 typedef struct ts_scenario {

@@ -1101,7 +1101,31 @@ static int add_component(builder *b, const xmlNode *el)
     }
     rc = component_scheduling(b, el, c, who);
     if (!rc)
+        rc = ts__variety_component(b, el, index);
+    if (!rc)
         rc = ts__component_deploy(b, el, index);
+    return rc;
+}
+
+int ts__component_rebuild(builder *b, const xmlNode *el, ts_scenario_component *out)
+{
+    /* Built in the next slot under its template's id, which is lent to it
+     * for the while, then taken back out. */
+    ts_scenario *s = b->s;
+    size_t n = s->n_components;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->component_ids, id);
+    xmlHashRemoveEntry(b->component_ids, BAD_CAST id, NULL);
+    int rc = add_component(b, el);
+    memset(out, 0, sizeof *out);
+    if (s->n_components > n) {
+        *out = s->components[n];
+        memset(&s->components[n], 0, sizeof s->components[n]);
+    }
+    s->n_components = n;
+    xmlHashRemoveEntry(b->component_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->component_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
     return rc;
 }
 
@@ -1285,6 +1309,7 @@ static int add_fault(builder *b, const xmlNode *el)
     f->line = line;
     f->target = -1;
     f->mode = -1;
+    f->robot = -1;
     int rc = ts__bquantity(b, el, "at", TS__Q_TIME, &f->at_ns, NULL, NULL);
     if (!rc)
         rc = ts__bquantity(b, el, "duration", TS__Q_TIME, &f->duration_ns, NULL,
@@ -1295,7 +1320,7 @@ static int add_fault(builder *b, const xmlNode *el)
 
     if (named(el, "link-down") || named(el, "loss-burst") ||
         named(el, "latency-spike")) {
-        rc = fault_ref(b, el, "link", b->link_ids, "link", &f->target);
+        rc = ts__variety_fault_ref(b, el, "link", TS__REF_LINK, &f->target, &f->robot);
         if (rc)
             return rc;
         if (named(el, "link-down")) {
@@ -1318,7 +1343,7 @@ static int add_fault(builder *b, const xmlNode *el)
     if (named(el, "ambient")) {
         f->kind = TS_FAULT_AMBIENT;
         if (ts__attr(el, "node")) {
-            rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+            rc = ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
             if (rc)
                 return rc;
             const ts_scenario_node *n = &s->nodes[f->target];
@@ -1334,7 +1359,7 @@ static int add_fault(builder *b, const xmlNode *el)
     }
     if (named(el, "power-mode")) {
         f->kind = TS_FAULT_POWER_MODE;
-        rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+        rc = ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
         if (rc)
             return rc;
         ts_scenario_node *n = &s->nodes[f->target];
@@ -1374,12 +1399,12 @@ static int add_fault(builder *b, const xmlNode *el)
     }
     if (named(el, "node-crash")) {
         f->kind = TS_FAULT_NODE_CRASH;
-        return fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+        return ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
     }
     if (named(el, "component-crash")) {
         f->kind = TS_FAULT_COMPONENT_CRASH;
-        return fault_ref(b, el, "component", b->component_ids, "component",
-                         &f->target);
+        return ts__variety_fault_ref(b, el, "component", TS__REF_COMPONENT, &f->target,
+                                     &f->robot);
     }
     f->kind = TS_FAULT_PARTITION;
     return fault_links(b, el, f);

@@ -46,6 +46,7 @@
  * copied). */
 typedef struct expansion {
     ts_scenario *s;
+    ts__variety *variety;
     const char *file;
     ts_error *err;
     const ts_scenario_fleet *f;
@@ -508,6 +509,50 @@ static int check_ids(expansion *e, kind k, size_t first, const int *tmpl,
 
 /* ---- one fleet ----------------------------------------------------------- */
 
+/* Position of template index i in list (n long), or -1. */
+static long position(const int *list, size_t n, int i)
+{
+    for (size_t k = 0; k < n; k++)
+        if (list[k] == i)
+            return (long)k;
+    return -1;
+}
+
+/* A fault naming copy K's entity (fleet_variety.c: its template's index
+ * and K) gets the copy's index: copies are appended copy by copy in
+ * their template's order, so it is first + (K - 1) * per copy + position. */
+static void remap_faults(expansion *e, const size_t *first)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < s->n_faults; i++) {
+        ts_scenario_fault *f = &s->faults[i];
+        if (f->robot < 1 || f->robot >= e->f->count || f->target < 0)
+            continue;
+        const int *list;
+        size_t n, at;
+        switch (f->kind) {
+        case TS_FAULT_LINK_DOWN:
+        case TS_FAULT_LOSS_BURST:
+        case TS_FAULT_LATENCY_SPIKE:
+            list = e->links, n = e->n_links, at = first[K_LINK];
+            break;
+        case TS_FAULT_AMBIENT:
+        case TS_FAULT_POWER_MODE:
+        case TS_FAULT_NODE_CRASH:
+            list = e->nodes, n = e->n_nodes, at = first[K_NODE];
+            break;
+        case TS_FAULT_COMPONENT_CRASH:
+            list = e->comps, n = e->n_comps, at = first[K_COMPONENT];
+            break;
+        default:
+            continue;
+        }
+        long pos = position(list, n, f->target);
+        if (pos >= 0)
+            f->target = (int)(at + (size_t)(f->robot - 1) * n + (size_t)pos);
+    }
+}
+
 static int expand_fleet(expansion *e)
 {
     ts_scenario *s = e->s;
@@ -538,13 +583,19 @@ static int expand_fleet(expansion *e)
             rc = copy_nodes(e, k, site);
         if (!rc)
             rc = copy_links(e, k);
+        size_t first_comp = s->n_components;
         if (!rc)
             rc = copy_components(e, k, site);
+        if (!rc)
+            rc = ts__variety_graft(e->variety, s, e->fleet, k, first_comp, e->node_map,
+                                   e->file, e->err);
         if (!rc)
             rc = copy_topics(e, k);
         if (!rc)
             copy_rules(e);
     }
+    if (!rc)
+        remap_faults(e, first);
     if (!rc)
         rc = check_ids(e, K_SITE, first[K_SITE], NULL, 1);
     if (!rc)
@@ -595,8 +646,9 @@ int ts__fleet_copy_topic(const ts_scenario *s, size_t i)
     return 0;
 }
 
-int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
+int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error *err)
 {
+    ts__variety_prepare(v);
     int rc = TS_OK;
     /* Outside any fleet until one claims it (copies come after all
      * originals, so this runs over the originals only). */
@@ -606,6 +658,7 @@ int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
         expansion e;
         memset(&e, 0, sizeof e);
         e.s = s;
+        e.variety = v;
         e.file = file;
         e.err = err;
         e.f = &s->fleets[f];
@@ -622,5 +675,8 @@ int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
         ts_free(e.comp_map);
         ts_free(e.topic_map);
     }
+    /* phases and clock offsets, once every copy (and its rate) is known */
+    if (!rc)
+        rc = ts__variety_timing(v, s, file, err);
     return rc;
 }

@@ -123,6 +123,9 @@ typedef struct ts__loader {
     ts__model *models;       /* models read so far, in first-use order */
     size_t n_models, cap_models;
     ts_scenario *owner;      /* the scenario being built */
+    struct ts__variety *variety; /* what differs between a fleet's robots,
+                                    from the walk to the expansion
+                                    (fleet_variety.c); NULL: nothing */
 } ts__loader;
 
 /* Reads a whole file of at most `cap` bytes into a NUL-terminated buffer
@@ -415,7 +418,8 @@ int ts__robot_tier(uint32_t flags);
  * topics, per-target requirements, clients and allow rules, appended copy
  * by copy. Errors (a robot-tier template component without a pin, a copy
  * whose id is taken) name the template element's line. */
-int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err);
+int ts__fleet_expand(ts_scenario *s, struct ts__variety *v, const char *file,
+                     ts_error *err);
 
 /* A node's power and thermal models, and a link's jitter and loss: one
  * allocation each, which the node's power (the link's jitter) pointer
@@ -461,6 +465,72 @@ int ts__fleet_copy_site_owns(const ts_scenario *s, size_t i);
 int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
+
+/* ---- fleet_variety.c: what differs between a fleet's robots -------------
+ * Release phases (phase=, on a fleet, a component or one robot), clock
+ * offsets (clock-offset=, on a fleet or one robot), per-robot overrides of
+ * a template component's attributes (<robot-override set=...>) and faults
+ * that name a copy. The walk records them in L->variety; the expansion
+ * grafts the overrides onto the copies, remaps the faults and finally
+ * sets every component's release_shift_ns. */
+typedef struct ts__variety ts__variety;
+
+/* Which table a fault's reference names. */
+typedef enum { TS__REF_NODE = 0, TS__REF_LINK = 1, TS__REF_COMPONENT = 2 } ts__ref_kind;
+
+/* A component's phase= (after its timing is read; index is its own). */
+int ts__variety_component(ts__builder *b, const xmlNode *el, int index);
+
+/* A <fleet>'s phase= and clock-offset= and its <robot-override>s (after
+ * the fleet itself was added as s->fleets[fleet]). */
+int ts__variety_fleet(ts__builder *b, const xmlNode *el, int fleet);
+
+/* A fault's attr (naming a node, link or component) with its robot=:
+ * *target gets the index of what it names (a template's entity for a
+ * copy) and *robot the copy's number (-1: not a copy, the entity
+ * itself). A name no entity has, nor any copy, is an error at el's line. */
+int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
+                          ts__ref_kind kind, int *target, int *robot);
+
+/* Before the expansion: orders what the walk recorded by robot. */
+void ts__variety_prepare(ts__variety *v);
+
+/* During the expansion of fleet `fleet`, after copy `member`'s components
+ * (indices first..s->n_components-1) are made: each one a robot-override
+ * changed takes the overridden fields (its own shape from then on, which
+ * ts_scenario_free knows by a shape that is not its template's); node_map
+ * maps a template node to the copy's. */
+int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
+                      size_t first, const int *node_map, const char *file,
+                      ts_error *err);
+
+/* After every fleet is expanded: every component's release_shift_ns from
+ * its phase and its robot's clock offset, drawn (for uniform(...)) from a
+ * stream per component and per robot seeded with the scenario's seed. */
+int ts__variety_timing(ts__variety *v, ts_scenario *s, const char *file,
+                       ts_error *err);
+
+/* For ts_scenario_free, before the components: frees the shapes the
+ * robot-overrides gave copies (theirs, not their template's). */
+void ts__variety_free_shapes(ts_scenario *s);
+
+/* Builds an overridden copy of a component element (its template's id,
+ * after every component) as add_component would, into *out (the caller
+ * frees it with ts__component_fini, also on failure); the scenario's
+ * components and ids are as they were. */
+int ts__component_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_component *out);
+
+/* An override path as --set and robot-override take it
+ * ("ELEMENT[KEY].ATTRIBUTE=VALUE"); *value points into text. */
+typedef struct ts__override_path {
+    char element[64], key[256], attribute[64];
+    int keyed;
+} ts__override_path;
+int ts__override_parse(const char *text, ts__override_path *p, const char **value,
+                       ts_error *err);
+
+/* Frees what the walk recorded (overridden components not grafted). */
+void ts__variety_free(ts__variety *v);
 
 /* Walks a validated <scenario> document into s (whose path, name and text
  * are already set): sites, nodes, media, links, configuration, QoS

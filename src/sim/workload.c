@@ -106,7 +106,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .node = plan->node_of[i],
             .priority = c->shared->priority,
             .period = c->shared->period_ns,
-            .offset = c->shared->offset_ns,
+            .offset = c->shared->offset_ns + c->release_shift_ns,
             .deadline = c->shared->deadline_ns,
             .exec_min = c->shared->exec_min_ns,
             .exec_max = c->shared->exec_ns,
