@@ -694,8 +694,10 @@ void ts__variety_prepare(ts__variety *v)
     /* the walk's order is the document's; the expansion's is by robot */
     if (!v)
         return;
-    qsort(v->overrides, v->n_overrides, sizeof *v->overrides, by_robot);
-    qsort(v->robots, v->n_robots, sizeof *v->robots, timing_by_robot);
+    if (v->n_overrides > 1)
+        qsort(v->overrides, v->n_overrides, sizeof *v->overrides, by_robot);
+    if (v->n_robots > 1)
+        qsort(v->robots, v->n_robots, sizeof *v->robots, timing_by_robot);
 }
 
 int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member, size_t first,
