@@ -57,7 +57,7 @@ typedef struct timing {
     unsigned char lo_period, hi_period;
     int line;
     int64_t lo_ns, hi_ns;
-    const char *text;          /* for errors found when drawing: the
+    char *text;                /* for errors found when drawing: the
                                   document's, copied (owned) */
 } timing;
 
@@ -108,7 +108,7 @@ static ts__variety *variety_of(ts__builder *b)
 
 static void timing_fini(timing *t)
 {
-    ts_free((char *)t->text);
+    ts_free(t->text);
     t->text = NULL;
 }
 
@@ -456,7 +456,7 @@ static int build_override(ts__builder *b, ts__variety *v, comp_override *o)
     xmlNode *comps = sw ? xmlNewChild(root, NULL, BAD_CAST "components", NULL) : NULL;
     if (!comps || !xmlSetProp(root, BAD_CAST "duration", BAD_CAST "1s") ||
         !xmlSetProp(sw, BAD_CAST "id", BAD_CAST "s")) {
-        if (root && !doc)
+        if (root) /* not the document's yet */
             xmlFreeNode(root);
         xmlFreeDoc(doc);
         return ts__oom(b, o->line);
