@@ -2,7 +2,9 @@
  * Private to src/scenario/: the state of one ts_scenario_load call, shared
  * by load.c (reading, parsing, schema validation), build.c (the document
  * walk), deploy_fields.c (the parts only the deployment code reads),
- * fleet_expand.c (fleet copies), models.c (hardware-model lookup and
+ * fleet_expand.c (fleet copies), fleet_variety.c (what differs between a
+ * fleet's robots: phases, clock offsets, per-robot overrides, faults naming
+ * copies), models.c (hardware-model lookup and
  * loading), elements.c (the elements scenarios and models share:
  * quantities, power, thermal, distributions, loss, link options),
  * qos_import.c (QoS profiles from a Fast DDS XML profiles file) and
