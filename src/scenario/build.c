@@ -1239,6 +1239,28 @@ static int add_topic(builder *b, const xmlNode *el)
     return rc;
 }
 
+int ts__topic_rebuild(builder *b, const xmlNode *el, ts_scenario_topic *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_topics;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->topic_ids, id);
+    xmlHashRemoveEntry(b->topic_ids, BAD_CAST id, NULL);
+    int rc = add_topic(b, el);
+    memset(out, 0, sizeof *out);
+    ts__topic_init(out);
+    if (s->n_topics > n) {
+        *out = s->topics[n];
+        memset(&s->topics[n], 0, sizeof s->topics[n]);
+    }
+    s->n_topics = n;
+    xmlHashRemoveEntry(b->topic_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->topic_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
 /* ---- faults -------------------------------------------------------------- */
 
 /* Resolves attr (an id of kind `what`) through table; -1 with an error

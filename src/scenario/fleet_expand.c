@@ -587,10 +587,10 @@ static int expand_fleet(expansion *e)
         if (!rc)
             rc = copy_components(e, k, site);
         if (!rc)
-            rc = ts__variety_graft(e->variety, s, e->fleet, k, first_comp, e->node_map,
-                                   e->file, e->err);
-        if (!rc)
             rc = copy_topics(e, k);
+        if (!rc)
+            rc = ts__variety_graft(e->variety, s, e->fleet, k, first_comp, e->node_map,
+                                   e->topic_map, e->file, e->err);
         if (!rc)
             copy_rules(e);
     }

@@ -67,15 +67,20 @@ typedef struct robot_timing {
     timing phase, clock;
 } robot_timing;
 
-/* One robot's overridden template component. */
+enum { O_COMPONENT = 0, O_TOPIC = 1 };
+
+/* One robot's overridden template component or topic. */
 typedef struct comp_override {
-    int fleet, member, comp;   /* comp: the template component's index */
+    int fleet, member;
+    int kind;                  /* O_COMPONENT or O_TOPIC */
+    int comp;                  /* the template component's (topic's) index */
     int line;                  /* its first robot-override's */
     char *first_set;           /* that override's set=, for errors (owned) */
     xmlNode *el;               /* the template's element, overridden; freed
                                   once built */
     timing phase;              /* a phase= the override sets */
     ts_scenario_component built; /* owned until grafted onto the copy */
+    ts_scenario_topic built_topic; /* (for a topic) */
     int has_built;
 } comp_override;
 
@@ -112,6 +117,20 @@ static void timing_fini(timing *t)
     t->text = NULL;
 }
 
+/* Frees what a built override owns. */
+static void built_fini(comp_override *o)
+{
+    if (o->kind == O_COMPONENT) {
+        ts__component_fini(&o->built);
+        return;
+    }
+    ts_free(o->built_topic.id);
+    ts_free(o->built_topic.subscribers);
+    ts__topic_fini(&o->built_topic);
+    o->built_topic.id = NULL;
+    o->built_topic.subscribers = NULL;
+}
+
 void ts__variety_free(ts__variety *v)
 {
     if (!v)
@@ -133,7 +152,7 @@ void ts__variety_free(ts__variety *v)
         if (o->el)
             xmlFreeNode(o->el);
         if (o->has_built)
-            ts__component_fini(&o->built);
+            built_fini(o);
     }
     ts_free(v->comp_phase);
     ts_free(v->fleet_phase);
@@ -343,10 +362,12 @@ static robot_timing *robot_entry(ts__builder *b, ts__variety *v, int fleet, int 
     return r;
 }
 
-/* The <component> element of the template whose id is `id`. */
-static const xmlNode *component_element(const xmlNode *fleet_el, const char *id)
+/* The <component> (<topic>) element whose id is `id`, in the document's
+ * section of them. */
+static const xmlNode *section_element(const xmlNode *fleet_el, const char *section,
+                                      const char *id)
 {
-    const xmlNode *comps = ts__child_named(fleet_el->parent, "components");
+    const xmlNode *comps = ts__child_named(fleet_el->parent, section);
     for (const xmlNode *c = comps ? ts__first_child(comps) : NULL; c; c = ts__next_sibling(c)) {
         const char *cid = ts__attr(c, "id");
         if (cid && !strcmp(cid, id))
@@ -355,9 +376,25 @@ static const xmlNode *component_element(const xmlNode *fleet_el, const char *id)
     return NULL;
 }
 
-/* Attributes a robot may not change: what makes the component the same
- * one on every robot, or other components. */
+/* Attributes a robot may not change: what makes the component (topic)
+ * the same one on every robot, or other components, and what the copies
+ * share with their template (a topic's QoS). */
 static const char *const FIXED_ATTRIBUTES[] = {"id", "replicas", "backup-of", "robot", NULL};
+static const char *const FIXED_TOPIC_ATTRIBUTES[] = {
+    "id", "publisher", "subscribers", "qos", "writer-qos", "reader-qos", NULL};
+
+/* Whether topic i is copied with the template robot (as fleet_expand.c
+ * decides: its publisher or a subscriber is the robot's). */
+static int topic_of_robot(const ts_scenario *s, int i, int site)
+{
+    const ts_scenario_topic *tp = &s->topics[i];
+    if (s->components[tp->publisher].site == site)
+        return 1;
+    for (size_t k = 0; k < tp->n_subscribers; k++)
+        if (s->components[tp->subscribers[k]].site == site)
+            return 1;
+    return 0;
+}
 
 static int robot_set(ts__builder *b, ts__variety *v, const xmlNode *el, int fleet,
                      int member)
@@ -373,41 +410,45 @@ static int robot_set(ts__builder *b, ts__variety *v, const xmlNode *el, int flee
                       "fleet %s: robot-override set=\"%s\": expected ELEMENT[ID].ATTRIBUTE="
                       "VALUE as --set takes it, e.g. component[camera_driver].rate=15Hz",
                       f->id, set);
-    if (strcmp(p.element, "component") || !p.keyed)
+    int kind = !strcmp(p.element, "topic") ? O_TOPIC : O_COMPONENT;
+    if ((kind == O_COMPONENT && strcmp(p.element, "component")) || !p.keyed)
         return err_at(b, TS_EINVAL, el,
                       "fleet %s: robot-override set=\"%s\": a robot may differ in the "
-                      "attributes of its components; expected component[ID].ATTRIBUTE",
-                      f->id, set);
-    int comp = ts__id_find(b->component_ids, p.key);
-    if (comp < 0 || s->components[comp].site != f->template_site)
+                      "attributes of its components and topics; expected "
+                      "component[ID].ATTRIBUTE or topic[ID].ATTRIBUTE", f->id, set);
+    int comp = ts__id_find(kind == O_TOPIC ? b->topic_ids : b->component_ids, p.key);
+    if (comp < 0 || (kind == O_COMPONENT ? s->components[comp].site != f->template_site
+                                         : !topic_of_robot(s, comp, f->template_site)))
         return err_at(b, TS_ENOENT, el,
-                      "fleet %s: robot-override set=\"%s\": no component of the template "
-                      "robot %s has the id \"%s\"", f->id, set, s->sites[f->template_site].id,
-                      p.key);
-    for (const char *const *a = FIXED_ATTRIBUTES; *a; a++)
+                      "fleet %s: robot-override set=\"%s\": no %s of the template "
+                      "robot %s has the id \"%s\"", f->id, set, p.element,
+                      s->sites[f->template_site].id, p.key);
+    for (const char *const *a = kind == O_TOPIC ? FIXED_TOPIC_ATTRIBUTES : FIXED_ATTRIBUTES; *a;
+         a++)
         if (!strcmp(p.attribute, *a))
             return err_at(b, TS_EINVAL, el,
                           "fleet %s: robot-override set=\"%s\": %s= is the same on every "
                           "robot of a fleet", f->id, set, *a);
-    if (s->components[comp].replica_of >= 0)
+    if (kind == O_COMPONENT && s->components[comp].replica_of >= 0)
         return err_at(b, TS_EINVAL, el,
                       "fleet %s: robot-override set=\"%s\": %s is a service replica, the "
                       "same on every robot", f->id, set, p.key);
     char key[400];
-    snprintf(key, sizeof key, "a %d %d %d %s", fleet, member, comp, p.attribute);
+    snprintf(key, sizeof key, "a %d %d %d %d %s", fleet, member, kind, comp, p.attribute);
     if (key_find(v, key) >= 0)
         return err_at(b, TS_EINVAL, el,
                       "fleet %s: robot-override set=\"%s\": robot %s sets this attribute "
                       "twice", f->id, set, ts__attr(el, "robot"));
     if (key_add(v, key, 0))
         return ts__oom(b, ts__line(el));
-    snprintf(key, sizeof key, "c %d %d %d", fleet, member, comp);
+    snprintf(key, sizeof key, "c %d %d %d %d", fleet, member, kind, comp);
     int i = key_find(v, key);
     if (i < 0) {
-        const xmlNode *tmpl = component_element(el->parent, p.key);
+        const xmlNode *tmpl =
+            section_element(el->parent, kind == O_TOPIC ? "topics" : "components", p.key);
         if (!tmpl) /* replicas' ids, which no element has, are refused above */
             return err_at(b, TS_ENOENT, el, "fleet %s: robot-override set=\"%s\": no "
-                          "<component id=\"%s\">", f->id, set, p.key);
+                          "<%s id=\"%s\">", f->id, set, p.element, p.key);
         comp_override *o = ts__grow(v->overrides, &v->cap_overrides, v->n_overrides,
                                     sizeof *o);
         if (!o)
@@ -416,6 +457,7 @@ static int robot_set(ts__builder *b, ts__variety *v, const xmlNode *el, int flee
         o = &v->overrides[v->n_overrides];
         o->fleet = fleet;
         o->member = member;
+        o->kind = kind;
         o->comp = comp;
         o->line = ts__line(el);
         o->el = xmlCopyNode((xmlNode *)tmpl, 1);
@@ -453,7 +495,9 @@ static int build_override(ts__builder *b, ts__variety *v, comp_override *o)
     xmlNode *root = doc ? xmlNewNode(NULL, BAD_CAST "scenario") : NULL;
     xmlNode *platform = root ? xmlNewChild(root, NULL, BAD_CAST "platform", NULL) : NULL;
     xmlNode *sw = platform ? xmlNewChild(platform, NULL, BAD_CAST "switch", NULL) : NULL;
-    xmlNode *comps = sw ? xmlNewChild(root, NULL, BAD_CAST "components", NULL) : NULL;
+    xmlNode *comps =
+        sw ? xmlNewChild(root, NULL, BAD_CAST(o->kind == O_TOPIC ? "topics" : "components"), NULL)
+           : NULL;
     if (!comps || !xmlSetProp(root, BAD_CAST "duration", BAD_CAST "1s") ||
         !xmlSetProp(sw, BAD_CAST "id", BAD_CAST "s")) {
         if (root) /* not the document's yet */
@@ -473,6 +517,12 @@ static int build_override(ts__builder *b, ts__variety *v, comp_override *o)
     }
     /* a phase= it sets is the robot's (the built one is not the template's) */
     size_t slot = s->n_components;
+    if (o->kind == O_TOPIC) {
+        rc = ts__topic_rebuild(b, el, &o->built_topic);
+        o->has_built = 1;
+        xmlFreeDoc(doc);
+        return rc ? blame(b, o, robot_of, rc) : TS_OK;
+    }
     rc = ts__component_rebuild(b, el, &o->built);
     o->has_built = 1;
     if (slot < v->n_comp_phase) { /* the slot's, not a component's */
@@ -678,6 +728,8 @@ static int by_robot(const void *a, const void *b)
         return x->fleet < y->fleet ? -1 : 1;
     if (x->member != y->member)
         return x->member < y->member ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
     return (x->comp > y->comp) - (x->comp < y->comp);
 }
 
@@ -701,7 +753,8 @@ void ts__variety_prepare(ts__variety *v)
 }
 
 int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member, size_t first,
-                      const int *node_map, const char *file, ts_error *err)
+                      const int *node_map, const int *topic_map, const char *file,
+                      ts_error *err)
 {
     if (!v || v->n_overrides == 0)
         return TS_OK;
@@ -716,6 +769,16 @@ int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member, siz
         comp_override *o = &v->overrides[v->graft_at];
         if (o->fleet != fleet || o->member != member)
             break;
+        if (o->kind == O_TOPIC) {
+            /* the copy's own scalars; its QoS and lists stay its own */
+            ts_scenario_topic *tc = &s->topics[topic_map[o->comp]];
+            tc->size_bytes = o->built_topic.size_bytes;
+            tc->period_ns = o->built_topic.period_ns;
+            tc->budget_ns = o->built_topic.budget_ns;
+            built_fini(o);
+            o->has_built = 0;
+            continue;
+        }
         size_t j = first;
         while (j < s->n_components && s->components[j].fleet_template != o->comp)
             j++;
@@ -771,7 +834,7 @@ static const robot_timing *find_robot(const ts__variety *v, int fleet, int membe
 static const timing *find_override_phase(const ts__variety *v, int fleet, int member, int comp)
 {
     size_t lo = 0, hi = v->n_overrides;
-    comp_override key = {.fleet = fleet, .member = member, .comp = comp};
+    comp_override key = {.fleet = fleet, .member = member, .kind = O_COMPONENT, .comp = comp};
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = by_robot(&v->overrides[mid], &key);

@@ -498,13 +498,14 @@ int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
 void ts__variety_prepare(ts__variety *v);
 
 /* During the expansion of fleet `fleet`, after copy `member`'s components
- * (indices first..s->n_components-1) are made: each one a robot-override
- * changed takes the overridden fields (its own shape from then on, which
- * ts_scenario_free knows by a shape that is not its template's); node_map
- * maps a template node to the copy's. */
+ * (indices from first) and topics are made: each component a
+ * robot-override changed takes the overridden fields (its own shape from
+ * then on, which ts_scenario_free knows by a shape that is not its
+ * template's), each topic its size, rate and budget; node_map and
+ * topic_map map a template node (topic) to the copy's. */
 int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
-                      size_t first, const int *node_map, const char *file,
-                      ts_error *err);
+                      size_t first, const int *node_map, const int *topic_map,
+                      const char *file, ts_error *err);
 
 /* After every fleet is expanded: every component's release_shift_ns from
  * its phase and its robot's clock offset, drawn (for uniform(...)) from a
@@ -521,6 +522,10 @@ void ts__variety_free_shapes(ts_scenario *s);
  * frees it with ts__component_fini, also on failure); the scenario's
  * components and ids are as they were. */
 int ts__component_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_component *out);
+
+/* The same for a <topic> element (its id lent likewise); the caller frees
+ * *out's id and subscribers and ts__topic_fini's it. */
+int ts__topic_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_topic *out);
 
 /* An override path as --set and robot-override take it
  * ("ELEMENT[KEY].ATTRIBUTE=VALUE"); *value points into text. */

@@ -223,6 +223,68 @@ static void robot_override_changes_one_copy(void **state)
     ts_scenario_free(s);
 }
 
+static void robot_override_changes_one_copys_topic(void **state)
+{
+    (void)state;
+    ts_error err;
+    ts_scenario *s = load_with(
+        "0ms", "", "",
+        "  <topics>\n"
+        "    <topic id=\"frames\" publisher=\"camera\" subscribers=\"control\" size=\"64KiB\" "
+        "budget=\"10ms\"/>\n"
+        "  </topics>\n"
+        "  <fleet id=\"f\" template=\"h1\" count=\"3\">\n"
+        "    <robot-override robot=\"r1\" set=\"topic[frames].size=256KiB\"/>\n"
+        "    <robot-override robot=\"r1\" set=\"topic[frames].budget=30ms\"/>\n"
+        "    <robot-override robot=\"r2\" set=\"topic[frames].rate=25Hz\"/>\n"
+        "  </fleet>\n",
+        &err);
+    if (!s)
+        fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+    const ts_scenario_topic *t0 = &s->topics[ts_scenario_find_topic(s, "frames")];
+    const ts_scenario_topic *t1 = &s->topics[ts_scenario_find_topic(s, "frames_r1")];
+    const ts_scenario_topic *t2 = &s->topics[ts_scenario_find_topic(s, "frames_r2")];
+    assert_int_equal(t0->size_bytes, 64 * 1024);
+    assert_int_equal(t0->budget_ns, 10 * MS);
+    assert_int_equal(t0->period_ns, 0);
+    assert_int_equal(t1->size_bytes, 256 * 1024);
+    assert_int_equal(t1->budget_ns, 30 * MS);
+    assert_int_equal(t2->size_bytes, 64 * 1024);
+    assert_int_equal(t2->period_ns, 40 * MS);
+    /* still the copy's own publisher and subscriber */
+    assert_int_equal(t1->publisher, ts_scenario_find_component(s, "camera_r1"));
+    assert_int_equal(t1->subscribers[0], ts_scenario_find_component(s, "control_r1"));
+    ts_scenario_free(s);
+    /* what the copies share is the template's */
+    s = load_with("0ms", "", "",
+                  "  <topics>\n"
+                  "    <topic id=\"frames\" publisher=\"camera\" subscribers=\"control\" "
+                  "size=\"64KiB\"/>\n"
+                  "  </topics>\n"
+                  "  <fleet id=\"f\" template=\"h1\" count=\"3\">\n"
+                  "    <robot-override robot=\"r1\" set=\"topic[frames].qos=sensor_data\"/>\n"
+                  "  </fleet>\n",
+                  &err);
+    assert_null(s);
+    assert_int_equal(err.line, 24);
+    assert_non_null(strstr(err.msg, "qos= is the same on every robot of a fleet"));
+    /* a value the file would refuse is refused here */
+    s = load_with("0ms", "", "",
+                  "  <topics>\n"
+                  "    <topic id=\"frames\" publisher=\"camera\" subscribers=\"control\" "
+                  "size=\"64KiB\"/>\n"
+                  "  </topics>\n"
+                  "  <fleet id=\"f\" template=\"h1\" count=\"3\">\n"
+                  "    <robot-override robot=\"r2\" set=\"topic[frames].rate=100Hz\"/>\n"
+                  "  </fleet>\n",
+                  &err);
+    assert_null(s);
+    assert_int_equal(err.line, 24);
+    assert_non_null(strstr(err.msg, "robot-override robot=\"r2\" set=\"topic[frames].rate=100Hz\": "
+                                    "topic frames: rate=\"100Hz\" (every 10ms) is faster than "
+                                    "its publisher camera runs"));
+}
+
 /* ---- faults naming copies ----------------------------------------------- */
 
 static void faults_name_copies(void **state)
@@ -337,7 +399,7 @@ static void errors_name_file_and_line(void **state)
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
              "    <robot-override robot=\"r1\" set=\"node[h1_rt].cores=8\"/>\n"
              "  </fleet>\n",
-         TS_EINVAL, 21, "expected component[ID].ATTRIBUTE"},
+         TS_EINVAL, 21, "expected component[ID].ATTRIBUTE or topic[ID].ATTRIBUTE"},
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
              "    <robot-override robot=\"r1\" set=\"component[camera].node=w1_cpu\"/>\n"
              "  </fleet>\n",
@@ -398,10 +460,13 @@ static void allocation_failures(void **state)
         ts_alloc_fail_after(n);
         ts_scenario *s = load_with(
             "0ms", "", " phase=\"uniform(0,period)\"",
+            "  <topics><topic id=\"frames\" publisher=\"camera\" subscribers=\"control\" "
+            "size=\"64KiB\" qos=\"sensor_data\"/></topics>\n"
             "  <fleet id=\"f\" template=\"h1\" count=\"4\" clock-offset=\"uniform(-1ms,1ms)\">\n"
             "    <robot-override robot=\"r2\" set=\"component[camera].rate=25Hz\" "
             "phase=\"1ms\"/>\n"
             "    <robot-override robot=\"r3\" set=\"component[control].exec=200us\"/>\n"
+            "    <robot-override robot=\"r3\" set=\"topic[frames].size=1KiB\"/>\n"
             "  </fleet>\n"
             "  <faults><node-crash node=\"h1_rt_r3\" at=\"1ms\"/></faults>\n",
             &err);
@@ -428,6 +493,7 @@ int main(void)
         cmocka_unit_test(negative_start_folds_into_the_period),
         cmocka_unit_test(uniform_draws_are_the_named_streams),
         cmocka_unit_test(robot_override_changes_one_copy),
+        cmocka_unit_test(robot_override_changes_one_copys_topic),
         cmocka_unit_test(faults_name_copies),
         cmocka_unit_test(two_templates_in_one_scenario),
         cmocka_unit_test(errors_name_file_and_line),
