@@ -1261,6 +1261,48 @@ int ts__topic_rebuild(builder *b, const xmlNode *el, ts_scenario_topic *out)
     return rc;
 }
 
+int ts__node_rebuild(builder *b, const xmlNode *el, int kind, int site, ts_scenario_node *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_nodes;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->node_ids, id);
+    xmlHashRemoveEntry(b->node_ids, BAD_CAST id, NULL);
+    int rc = add_node(b, el, (ts_node_kind)kind, site);
+    memset(out, 0, sizeof *out);
+    if (s->n_nodes > n) {
+        *out = s->nodes[n];
+        memset(&s->nodes[n], 0, sizeof s->nodes[n]);
+    }
+    s->n_nodes = n;
+    xmlHashRemoveEntry(b->node_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->node_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
+int ts__link_rebuild(builder *b, const xmlNode *el, ts_scenario_link *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_links;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->link_ids, id);
+    xmlHashRemoveEntry(b->link_ids, BAD_CAST id, NULL);
+    int rc = add_link(b, el);
+    memset(out, 0, sizeof *out);
+    if (s->n_links > n) {
+        *out = s->links[n];
+        memset(&s->links[n], 0, sizeof s->links[n]);
+    }
+    s->n_links = n;
+    xmlHashRemoveEntry(b->link_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->link_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
 /* ---- faults -------------------------------------------------------------- */
 
 /* Resolves attr (an id of kind `what`) through table; -1 with an error

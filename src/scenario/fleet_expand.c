@@ -581,6 +581,7 @@ static int expand_fleet(expansion *e)
         rc = copy_site(e, k, &site);
         if (!rc)
             rc = copy_nodes(e, k, site);
+        size_t first_link = s->n_links;
         if (!rc)
             rc = copy_links(e, k);
         size_t first_comp = s->n_components;
@@ -590,7 +591,8 @@ static int expand_fleet(expansion *e)
             rc = copy_topics(e, k);
         if (!rc)
             rc = ts__variety_graft(e->variety, s, e->fleet, k, first_comp, e->node_map,
-                                   e->topic_map, e->file, e->err);
+                                   e->topic_map, e->links, e->n_links, first_link,
+                                   e->file, e->err);
         if (!rc)
             copy_rules(e);
     }

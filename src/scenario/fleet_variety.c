@@ -67,13 +67,14 @@ typedef struct robot_timing {
     timing phase, clock;
 } robot_timing;
 
-enum { O_COMPONENT = 0, O_TOPIC = 1 };
+enum { O_COMPONENT = 0, O_TOPIC = 1, O_NODE = 2, O_LINK = 3 };
 
 /* One robot's overridden template component or topic. */
 typedef struct comp_override {
     int fleet, member;
-    int kind;                  /* O_COMPONENT or O_TOPIC */
-    int comp;                  /* the template component's (topic's) index */
+    int kind;                  /* O_COMPONENT, O_TOPIC, O_NODE or O_LINK */
+    int comp;                  /* the template component's (topic's, node's,
+                                  link's) index */
     int line;                  /* its first robot-override's */
     char *first_set;           /* that override's set=, for errors (owned) */
     xmlNode *el;               /* the template's element, overridden; freed
@@ -81,6 +82,8 @@ typedef struct comp_override {
     timing phase;              /* a phase= the override sets */
     ts_scenario_component built; /* owned until grafted onto the copy */
     ts_scenario_topic built_topic; /* (for a topic) */
+    ts_scenario_node built_node;   /* (for a node) */
+    ts_scenario_link built_link;   /* (for a link) */
     int has_built;
 } comp_override;
 
@@ -122,6 +125,24 @@ static void built_fini(comp_override *o)
 {
     if (o->kind == O_COMPONENT) {
         ts__component_fini(&o->built);
+        return;
+    }
+    if (o->kind == O_NODE) {
+        /* as ts_scenario_free frees a node */
+        ts_free(o->built_node.id);
+        ts_free(o->built_node.model);
+        if (o->built_node.power) {
+            ts__power_fini(o->built_node.power);
+            ts_free(o->built_node.power);
+        }
+        memset(&o->built_node, 0, sizeof o->built_node);
+        return;
+    }
+    if (o->kind == O_LINK) {
+        ts_free(o->built_link.id);
+        ts_free(o->built_link.model);
+        ts_free(o->built_link.jitter);
+        memset(&o->built_link, 0, sizeof o->built_link);
         return;
     }
     ts_free(o->built_topic.id);
@@ -382,6 +403,48 @@ static const xmlNode *section_element(const xmlNode *fleet_el, const char *secti
 static const char *const FIXED_ATTRIBUTES[] = {"id", "replicas", "backup-of", "robot", NULL};
 static const char *const FIXED_TOPIC_ATTRIBUTES[] = {
     "id", "publisher", "subscribers", "qos", "writer-qos", "reader-qos", NULL};
+/* A node's and a link's models (power, thermal, jitter, loss) and its
+ * place in the network are its template's on every copy. */
+static const char *const FIXED_NODE_ATTRIBUTES[] = {"id", "model", "mode", NULL};
+static const char *const FIXED_LINK_ATTRIBUTES[] = {"id", "from", "to", "model", "medium",
+                                                    NULL};
+static const char *const NODE_ELEMENTS[] = {"node", "computer", "jetson", "server", NULL};
+
+static int kind_of_element(const char *element)
+{
+    if (!strcmp(element, "component"))
+        return O_COMPONENT;
+    if (!strcmp(element, "topic"))
+        return O_TOPIC;
+    if (!strcmp(element, "link"))
+        return O_LINK;
+    for (const char *const *k = NODE_ELEMENTS; *k; k++)
+        if (!strcmp(element, *k))
+            return O_NODE;
+    return -1;
+}
+
+/* The template robot's element for node (link) id: in its <robot>, or
+ * among the platform's links. */
+static const xmlNode *platform_element(const xmlNode *fleet_el, const char *robot, int kind,
+                                       const char *id)
+{
+    const xmlNode *platform = ts__child_named(fleet_el->parent, "platform");
+    for (const xmlNode *c = platform ? ts__first_child(platform) : NULL; c;
+         c = ts__next_sibling(c)) {
+        const char *cid = ts__attr(c, "id");
+        if (kind == O_LINK && xmlStrEqual(c->name, BAD_CAST "link") && cid && !strcmp(cid, id))
+            return c;
+        if (kind == O_NODE && xmlStrEqual(c->name, BAD_CAST "robot") && cid &&
+            !strcmp(cid, robot))
+            for (const xmlNode *n = ts__first_child(c); n; n = ts__next_sibling(n)) {
+                const char *nid = ts__attr(n, "id");
+                if (nid && !strcmp(nid, id))
+                    return n;
+            }
+    }
+    return NULL;
+}
 
 /* Whether topic i is copied with the template robot (as fleet_expand.c
  * decides: its publisher or a subscriber is the robot's). */
@@ -410,21 +473,48 @@ static int robot_set(ts__builder *b, ts__variety *v, const xmlNode *el, int flee
                       "fleet %s: robot-override set=\"%s\": expected ELEMENT[ID].ATTRIBUTE="
                       "VALUE as --set takes it, e.g. component[camera_driver].rate=15Hz",
                       f->id, set);
-    int kind = !strcmp(p.element, "topic") ? O_TOPIC : O_COMPONENT;
-    if ((kind == O_COMPONENT && strcmp(p.element, "component")) || !p.keyed)
+    int kind = kind_of_element(p.element);
+    if (kind < 0 || !p.keyed)
         return err_at(b, TS_EINVAL, el,
                       "fleet %s: robot-override set=\"%s\": a robot may differ in the "
-                      "attributes of its components and topics; expected "
-                      "component[ID].ATTRIBUTE or topic[ID].ATTRIBUTE", f->id, set);
-    int comp = ts__id_find(kind == O_TOPIC ? b->topic_ids : b->component_ids, p.key);
-    if (comp < 0 || (kind == O_COMPONENT ? s->components[comp].site != f->template_site
-                                         : !topic_of_robot(s, comp, f->template_site)))
+                      "attributes of its components, topics, nodes and links; expected "
+                      "component[ID].ATTRIBUTE, topic[ID], node[ID] or link[ID]", f->id, set);
+    xmlHashTablePtr ids = kind == O_TOPIC   ? b->topic_ids
+                          : kind == O_NODE ? b->node_ids
+                          : kind == O_LINK ? b->link_ids
+                                           : b->component_ids;
+    int comp = ts__id_find(ids, p.key);
+    int site = f->template_site, on_robot = 0;
+    if (comp >= 0) {
+        if (kind == O_COMPONENT)
+            on_robot = s->components[comp].site == site;
+        else if (kind == O_TOPIC)
+            on_robot = topic_of_robot(s, comp, site);
+        else if (kind == O_NODE)
+            on_robot = s->nodes[comp].site == site && s->nodes[comp].kind != TS_NODE_SWITCH;
+        else
+            on_robot = s->nodes[s->links[comp].a].site == site ||
+                       s->nodes[s->links[comp].b].site == site;
+    }
+    if (!on_robot)
         return err_at(b, TS_ENOENT, el,
                       "fleet %s: robot-override set=\"%s\": no %s of the template "
-                      "robot %s has the id \"%s\"", f->id, set, p.element,
-                      s->sites[f->template_site].id, p.key);
-    for (const char *const *a = kind == O_TOPIC ? FIXED_TOPIC_ATTRIBUTES : FIXED_ATTRIBUTES; *a;
-         a++)
+                      "robot %s has the id \"%s\"%s", f->id, set,
+                      kind == O_NODE ? "compute node" : p.element, s->sites[site].id, p.key,
+                      kind == O_NODE && comp >= 0 && s->nodes[comp].kind == TS_NODE_SWITCH
+                          ? " (a switch has nothing to change)"
+                          : "");
+    if (kind == O_NODE && strcmp(p.element, "node") &&
+        strcmp(p.element, ts_node_kind_name((ts_node_kind)s->nodes[comp].kind)))
+        return err_at(b, TS_EINVAL, el,
+                      "fleet %s: robot-override set=\"%s\": %s is a %s, not a %s (node[%s] "
+                      "names any kind)", f->id, set, p.key,
+                      ts_node_kind_name((ts_node_kind)s->nodes[comp].kind), p.element, p.key);
+    const char *const *fixed = kind == O_TOPIC  ? FIXED_TOPIC_ATTRIBUTES
+                               : kind == O_NODE ? FIXED_NODE_ATTRIBUTES
+                               : kind == O_LINK ? FIXED_LINK_ATTRIBUTES
+                                                : FIXED_ATTRIBUTES;
+    for (const char *const *a = fixed; *a; a++)
         if (!strcmp(p.attribute, *a))
             return err_at(b, TS_EINVAL, el,
                           "fleet %s: robot-override set=\"%s\": %s= is the same on every "
@@ -445,7 +535,9 @@ static int robot_set(ts__builder *b, ts__variety *v, const xmlNode *el, int flee
     int i = key_find(v, key);
     if (i < 0) {
         const xmlNode *tmpl =
-            section_element(el->parent, kind == O_TOPIC ? "topics" : "components", p.key);
+            kind == O_NODE || kind == O_LINK
+                ? platform_element(el->parent, s->sites[site].id, kind, p.key)
+                : section_element(el->parent, kind == O_TOPIC ? "topics" : "components", p.key);
         if (!tmpl) /* replicas' ids, which no element has, are refused above */
             return err_at(b, TS_ENOENT, el, "fleet %s: robot-override set=\"%s\": no "
                           "<%s id=\"%s\">", f->id, set, p.element, p.key);
@@ -494,10 +586,18 @@ static int build_override(ts__builder *b, ts__variety *v, comp_override *o)
     xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
     xmlNode *root = doc ? xmlNewNode(NULL, BAD_CAST "scenario") : NULL;
     xmlNode *platform = root ? xmlNewChild(root, NULL, BAD_CAST "platform", NULL) : NULL;
-    xmlNode *sw = platform ? xmlNewChild(platform, NULL, BAD_CAST "switch", NULL) : NULL;
-    xmlNode *comps =
-        sw ? xmlNewChild(root, NULL, BAD_CAST(o->kind == O_TOPIC ? "topics" : "components"), NULL)
-           : NULL;
+    /* the platform holds a switch (it may not be empty), a link beside
+     * it, a node in a robot */
+    xmlNode *sw = platform ? xmlNewChild(platform, NULL,
+                                         BAD_CAST(o->kind == O_NODE ? "robot" : "switch"), NULL)
+                           : NULL;
+    xmlNode *comps = !sw                 ? NULL
+                     : o->kind == O_NODE ? sw
+                     : o->kind == O_LINK ? platform
+                                         : xmlNewChild(root, NULL,
+                                                       BAD_CAST(o->kind == O_TOPIC ? "topics"
+                                                                                   : "components"),
+                                                       NULL);
     if (!comps || !xmlSetProp(root, BAD_CAST "duration", BAD_CAST "1s") ||
         !xmlSetProp(sw, BAD_CAST "id", BAD_CAST "s")) {
         if (root) /* not the document's yet */
@@ -517,8 +617,11 @@ static int build_override(ts__builder *b, ts__variety *v, comp_override *o)
     }
     /* a phase= it sets is the robot's (the built one is not the template's) */
     size_t slot = s->n_components;
-    if (o->kind == O_TOPIC) {
-        rc = ts__topic_rebuild(b, el, &o->built_topic);
+    if (o->kind != O_COMPONENT) {
+        const ts_scenario_node *tn = o->kind == O_NODE ? &s->nodes[o->comp] : NULL;
+        rc = o->kind == O_TOPIC  ? ts__topic_rebuild(b, el, &o->built_topic)
+             : o->kind == O_NODE ? ts__node_rebuild(b, el, tn->kind, tn->site, &o->built_node)
+                                 : ts__link_rebuild(b, el, &o->built_link);
         o->has_built = 1;
         xmlFreeDoc(doc);
         return rc ? blame(b, o, robot_of, rc) : TS_OK;
@@ -753,8 +856,8 @@ void ts__variety_prepare(ts__variety *v)
 }
 
 int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member, size_t first,
-                      const int *node_map, const int *topic_map, const char *file,
-                      ts_error *err)
+                      const int *node_map, const int *topic_map, const int *links,
+                      size_t n_links, size_t first_link, const char *file, ts_error *err)
 {
     if (!v || v->n_overrides == 0)
         return TS_OK;
@@ -769,6 +872,49 @@ int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member, siz
         comp_override *o = &v->overrides[v->graft_at];
         if (o->fleet != fleet || o->member != member)
             break;
+        if (o->kind == O_NODE) {
+            /* the copy's own scalars; its models stay its template's */
+            int nci = node_map[o->comp];
+            ts_scenario_node *nc = &s->nodes[nci];
+            /* the copy's components pinned to cores of it must still fit */
+            for (size_t j = first; j < s->n_components; j++) {
+                const ts_scenario_component *c = &s->components[j];
+                int cores = o->built_node.cores;
+                if (c->pin == nci && cores < 64 && (c->shared->affinity >> cores) != 0)
+                    return ts_error_set(err, TS_EINVAL, file, o->line,
+                                        "robot-override: robot r%d's %s would have %d cores, "
+                                        "but its component %s is pinned to cores beyond them",
+                                        member, nc->id, cores, c->id);
+            }
+            nc->cores = o->built_node.cores;
+            nc->gpus = o->built_node.gpus;
+            nc->memory_bytes = o->built_node.memory_bytes;
+            nc->gpu_memory_bytes = o->built_node.gpu_memory_bytes;
+            built_fini(o);
+            o->has_built = 0;
+            continue;
+        }
+        if (o->kind == O_LINK) {
+            size_t pos = 0;
+            while (pos < n_links && links[pos] != o->comp)
+                pos++;
+            if (pos == n_links)
+                return ts_error_set(err, TS_EINVAL, file, o->line,
+                                    "robot-override: robot r%d has no copy of link %s", member,
+                                    s->links[o->comp].id);
+            ts_scenario_link *lc = &s->links[first_link + pos];
+            const ts_scenario_link *bl = &o->built_link;
+            lc->latency_ns = bl->latency_ns;
+            lc->bandwidth_bps = bl->bandwidth_bps;
+            lc->queue_bytes = bl->queue_bytes;
+            lc->queue_packets = bl->queue_packets;
+            lc->mtu_bytes = bl->mtu_bytes;
+            lc->header_bytes = bl->header_bytes;
+            lc->reorder_allowed = bl->reorder_allowed;
+            built_fini(o);
+            o->has_built = 0;
+            continue;
+        }
         if (o->kind == O_TOPIC) {
             /* the copy's own scalars; its QoS and lists stay its own */
             ts_scenario_topic *tc = &s->topics[topic_map[o->comp]];

@@ -501,10 +501,14 @@ void ts__variety_prepare(ts__variety *v);
  * (indices from first) and topics are made: each component a
  * robot-override changed takes the overridden fields (its own shape from
  * then on, which ts_scenario_free knows by a shape that is not its
- * template's), each topic its size, rate and budget; node_map and
- * topic_map map a template node (topic) to the copy's. */
+ * template's), each topic its size, rate and budget, each node its cores,
+ * GPUs and memory, each link its latency, bandwidth, queue and packet
+ * options; node_map and topic_map map a template node (topic) to the
+ * copy's; links (n_links, the template's, in copy order) were copied to
+ * first_link on. */
 int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
                       size_t first, const int *node_map, const int *topic_map,
+                      const int *links, size_t n_links, size_t first_link,
                       const char *file, ts_error *err);
 
 /* After every fleet is expanded: every component's release_shift_ns from
@@ -526,6 +530,12 @@ int ts__component_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_compone
 /* The same for a <topic> element (its id lent likewise); the caller frees
  * *out's id and subscribers and ts__topic_fini's it. */
 int ts__topic_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_topic *out);
+
+/* The same for a node element of site `site` and a <link>. The caller
+ * frees what they own as ts_scenario_free frees a node's (link's). */
+int ts__node_rebuild(ts__builder *b, const xmlNode *el, int kind, int site,
+                     ts_scenario_node *out);
+int ts__link_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_link *out);
 
 /* An override path as --set and robot-override take it
  * ("ELEMENT[KEY].ATTRIBUTE=VALUE"); *value points into text. */

@@ -285,6 +285,52 @@ static void robot_override_changes_one_copys_topic(void **state)
                                     "its publisher camera runs"));
 }
 
+static void robot_override_changes_one_copys_node_and_link(void **state)
+{
+    (void)state;
+    ts_error err;
+    ts_scenario *s = load_with(
+        "0ms", "", "",
+        "  <fleet id=\"f\" template=\"h1\" count=\"3\">\n"
+        "    <robot-override robot=\"r1\" set=\"computer[h1_rt].cores=2\"/>\n"
+        "    <robot-override robot=\"r1\" set=\"node[h1_rt].memory=1GiB\"/>\n"
+        "    <robot-override robot=\"r2\" set=\"link[h1_wifi].bandwidth=20Mbps\"/>\n"
+        "    <robot-override robot=\"r2\" set=\"link[h1_wifi].latency=5ms\"/>\n"
+        "  </fleet>\n",
+        &err);
+    if (!s)
+        fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+    const ts_scenario_node *n0 = &s->nodes[ts_scenario_find_node(s, "h1_rt")];
+    const ts_scenario_node *n1 = &s->nodes[ts_scenario_find_node(s, "h1_rt_r1")];
+    const ts_scenario_node *n2 = &s->nodes[ts_scenario_find_node(s, "h1_rt_r2")];
+    assert_int_equal(n0->cores, 4);
+    assert_int_equal(n0->memory_bytes, 4LL << 30);
+    assert_int_equal(n1->cores, 2);
+    assert_int_equal(n1->memory_bytes, 1LL << 30);
+    assert_int_equal(n2->cores, 4);
+    const ts_scenario_link *l0 = &s->links[ts_scenario_find_link(s, "h1_wifi")];
+    const ts_scenario_link *l1 = &s->links[ts_scenario_find_link(s, "h1_wifi_r1")];
+    const ts_scenario_link *l2 = &s->links[ts_scenario_find_link(s, "h1_wifi_r2")];
+    assert_true(l0->bandwidth_bps == 100e6 && l1->bandwidth_bps == 100e6);
+    assert_true(l2->bandwidth_bps == 20e6);
+    assert_int_equal(l2->latency_ns, 5 * MS);
+    assert_int_equal(l0->latency_ns, 1 * MS);
+    /* its ends are still the copy's */
+    assert_string_equal(s->nodes[l2->a].id, "h1_cam_r2");
+    assert_string_equal(s->nodes[l2->b].id, "s1");
+    ts_scenario_free(s);
+    /* a component pinned to core 3 does not fit a copy of 2 cores */
+    s = load_with("0ms", " cores=\"3\"", "",
+                  "  <fleet id=\"f\" template=\"h1\" count=\"3\">\n"
+                  "    <robot-override robot=\"r1\" set=\"computer[h1_rt].cores=2\"/>\n"
+                  "  </fleet>\n",
+                  &err);
+    assert_null(s);
+    assert_int_equal(err.line, 21);
+    assert_non_null(strstr(err.msg, "robot r1's h1_rt_r1 would have 2 cores, but its component "
+                                    "control_r1 is pinned to cores beyond them"));
+}
+
 /* ---- faults naming copies ----------------------------------------------- */
 
 static void faults_name_copies(void **state)
@@ -397,9 +443,30 @@ static void errors_name_file_and_line(void **state)
              "  </fleet>\n",
          TS_ENOENT, 21, "no component of the template robot h1 has the id \"drive\""},
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
-             "    <robot-override robot=\"r1\" set=\"node[h1_rt].cores=8\"/>\n"
+             "    <robot-override robot=\"r1\" set=\"medium[air].capacity=8Mbps\"/>\n"
              "  </fleet>\n",
-         TS_EINVAL, 21, "expected component[ID].ATTRIBUTE or topic[ID].ATTRIBUTE"},
+         TS_EINVAL, 21, "expected component[ID].ATTRIBUTE, topic[ID], node[ID] or link[ID]"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
+             "    <robot-override robot=\"r1\" set=\"node[s1].cores=8\"/>\n"
+             "  </fleet>\n",
+         TS_ENOENT, 21, "no compute node of the template robot h1 has the id \"s1\""},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
+             "    <robot-override robot=\"r1\" set=\"computer[h1_rt].model=jetson-orin-nx-16gb\"/>\n"
+             "  </fleet>\n",
+         TS_EINVAL, 21, "model= is the same on every robot of a fleet"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
+             "    <robot-override robot=\"r1\" set=\"jetson[h1_rt].cores=2\"/>\n"
+             "  </fleet>\n",
+         TS_EINVAL, 21, "h1_rt is a computer, not a jetson"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
+             "    <robot-override robot=\"r1\" set=\"link[h1_bus].to=s1\"/>\n"
+             "  </fleet>\n",
+         TS_EINVAL, 21, "to= is the same on every robot of a fleet"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
+             "    <robot-override robot=\"r1\" set=\"link[h1_bus].bandwidth=0bps\"/>\n"
+             "  </fleet>\n",
+         TS_EINVAL, 21, "robot-override robot=\"r1\" set=\"link[h1_bus].bandwidth=0bps\": "
+                        "link h1_bus: bandwidth=\"0bps\" must be greater than 0"},
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\">\n"
              "    <robot-override robot=\"r1\" set=\"component[camera].node=w1_cpu\"/>\n"
              "  </fleet>\n",
@@ -467,6 +534,8 @@ static void allocation_failures(void **state)
             "phase=\"1ms\"/>\n"
             "    <robot-override robot=\"r3\" set=\"component[control].exec=200us\"/>\n"
             "    <robot-override robot=\"r3\" set=\"topic[frames].size=1KiB\"/>\n"
+            "    <robot-override robot=\"r1\" set=\"node[h1_cam].cores=1\"/>\n"
+            "    <robot-override robot=\"r1\" set=\"link[h1_wifi].bandwidth=1Mbps\"/>\n"
             "  </fleet>\n"
             "  <faults><node-crash node=\"h1_rt_r3\" at=\"1ms\"/></faults>\n",
             &err);
@@ -494,6 +563,7 @@ int main(void)
         cmocka_unit_test(uniform_draws_are_the_named_streams),
         cmocka_unit_test(robot_override_changes_one_copy),
         cmocka_unit_test(robot_override_changes_one_copys_topic),
+        cmocka_unit_test(robot_override_changes_one_copys_node_and_link),
         cmocka_unit_test(faults_name_copies),
         cmocka_unit_test(two_templates_in_one_scenario),
         cmocka_unit_test(errors_name_file_and_line),
