@@ -10,8 +10,10 @@
  * the robot, such as a cloud coordinator, stay shared). Requirements aimed
  * at a copied topic or component, clients that are copied components and
  * allow rules naming a copied component or topic are duplicated for each
- * copy; faults, services and rollouts stay as written (they name the
- * template's entities). Everything is appended copy by copy, in the
+ * copy; services and rollouts stay as written (they name the template's
+ * entities), and a fault naming a copy (fleet_variety.c) gets the copy's
+ * index. What differs between robots (phases, clock offsets, per-robot
+ * overrides) is fleet_variety.c's, grafted onto each copy as it is made. Everything is appended copy by copy, in the
  * template's order, so indices are deterministic: copy K of the F-th
  * fleet's robot is the site ts__add_fleet reserved for it. Each component
  * of a fleet records its template's index and its robot's number, so the

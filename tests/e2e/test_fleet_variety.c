@@ -10,7 +10,9 @@
  * - tests/e2e/fleet-fault-r3.xml: a node crash on copy r3 changes r3's
  *   rows only; every other robot's jobs and samples are those of the run
  *   without the fault, and naming the copy as robot="r3" with the
- *   template's node is the same fault.
+ *   template's node is the same fault;
+ * - tests/e2e/fleet-two-templates.xml: two fleets of two templates run,
+ *   each copy from the first release the scenario gives it.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -326,12 +328,62 @@ static void fault_on_r3_affects_only_r3(void **state)
     ts_trace_free(base);
 }
 
+/* ---- heterogeneous fleets ---------------------------------------------- */
+
+/* Two templates, two fleets: every copy of each kind runs, from the first
+ * release the loaded scenario gives it; cart r3's link is its own. */
+static void two_templates_run(void **state)
+{
+    (void)state;
+    ts_scenario *s = NULL;
+    ts_trace *t = run("tests/e2e/fleet-two-templates.xml", NULL, 0, &s);
+    static const char *const ids[] = {"balance", "balance_r1", "balance_r2", "telemetry",
+                                      "telemetry_r1", "telemetry_r2", "drive", "drive_r1",
+                                      "drive_r2", "drive_r3"};
+    size_t staggered = 0;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        int row = -1;
+        for (size_t c = 0; c < t->n_components; c++)
+            if (!strcmp(t->components[c].name, ids[i]))
+                row = (int)c;
+        assert_true(row >= 0);
+        const ts_scenario_component *k = &s->components[ts_scenario_find_component(s, ids[i])];
+        int64_t first = -1;
+        size_t released = 0, finished = 0;
+        for (size_t j = 0; j < t->n_jobs; j++)
+            if (t->jobs[j].component == row) {
+                if (t->jobs[j].seq == 0)
+                    first = t->jobs[j].release_ns;
+                released++;
+                finished += t->jobs[j].finish_ns >= 0;
+            }
+        int64_t start = k->shared->offset_ns + k->release_shift_ns, p = k->shared->period_ns;
+        assert_int_equal(first, start);
+        /* a release every period from its first until the end of the run,
+         * the end included */
+        assert_int_equal(released, (size_t)((1000 * MS - start) / p + 1));
+        assert_true(finished + 1 >= released);
+        staggered += k->release_shift_ns != 0;
+    }
+    /* humanoid r2 by its 10 ms; the carts' draws (one may be 0) */
+    assert_int_equal(s->components[ts_scenario_find_component(s, "balance_r2")].release_shift_ns,
+                     10 * MS);
+    assert_int_equal(s->components[ts_scenario_find_component(s, "balance_r1")].release_shift_ns,
+                     0);
+    assert_true(staggered >= 5);
+    assert_true(s->links[ts_scenario_find_link(s, "w1_wifi_r3")].bandwidth_bps == 20e6);
+    assert_true(s->links[ts_scenario_find_link(s, "w1_wifi_r2")].bandwidth_bps == 600e6);
+    ts_trace_free(t);
+    ts_scenario_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(uniform_phases_cut_camera_p99),
         cmocka_unit_test(release_spread),
         cmocka_unit_test(fault_on_r3_affects_only_r3),
+        cmocka_unit_test(two_templates_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
