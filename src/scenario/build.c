@@ -1342,19 +1342,29 @@ static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
         if (n < sizeof id) {
             memcpy(id, start, n);
             id[n] = '\0';
-            k = ts__id_find(b->link_ids, id);
+            /* a link, or (fleet_variety.c) a copy's */
+            int rc = ts__variety_partition_link(b, el, id, &k);
+            if (rc)
+                return rc;
         } else {
             snprintf(id, sizeof id, "%.*s...", 200, start);
         }
-        if (k < 0)
+        if (k == -1)
             return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                                 "partition: links=\"...\" names \"%s\", "
                                 "which is no link", id);
-        for (size_t i = 0; i < f->n_links; i++)
-            if (f->links[i] == k)
+        for (size_t i = 0; i < f->n_links; i++) {
+            int r1, r2;
+            const ts__variety *v = b->L->variety;
+            int same = f->links[i] == k ||
+                       (k < -1 && f->links[i] < -1 &&
+                        ts__variety_pending(v, k, &r1) == ts__variety_pending(v, f->links[i], &r2) &&
+                        r1 == r2);
+            if (same)
                 return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                     "partition: link \"%s\" is listed twice",
                                     id);
+        }
         f->links[f->n_links++] = k;
     }
     return TS_OK;

@@ -528,6 +528,14 @@ static void remap_faults(expansion *e, const size_t *first)
     ts_scenario *s = e->s;
     for (size_t i = 0; i < s->n_faults; i++) {
         ts_scenario_fault *f = &s->faults[i];
+        /* a partition's links naming copies, each its own */
+        for (size_t j = 0; f->kind == TS_FAULT_PARTITION && j < f->n_links; j++) {
+            int robot, link = ts__variety_pending(e->variety, f->links[j], &robot);
+            long pos = link >= 0 ? position(e->links, e->n_links, link) : -1;
+            if (pos >= 0 && robot >= 1 && robot < e->f->count)
+                f->links[j] = (int)(first[K_LINK] + (size_t)(robot - 1) * e->n_links +
+                                    (size_t)pos);
+        }
         if (f->robot < 1 || f->robot >= e->f->count || f->target < 0)
             continue;
         const int *list;
@@ -679,6 +687,12 @@ int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error 
         ts_free(e.comp_map);
         ts_free(e.topic_map);
     }
+    for (size_t i = 0; i < s->n_faults && !rc; i++)
+        for (size_t j = 0; j < s->faults[i].n_links && !rc; j++)
+            if (s->faults[i].links[j] < 0)
+                rc = ts_error_set(err, TS_EINVAL, file, s->faults[i].line,
+                                  "partition: a link naming a copy was not found among "
+                                  "the copies");
     /* phases and clock offsets, once every copy (and its rate) is known */
     if (!rc)
         rc = ts__variety_timing(v, s, file, err);

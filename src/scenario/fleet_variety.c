@@ -97,6 +97,8 @@ struct ts__variety {
     comp_override *overrides;
     size_t n_overrides, cap_overrides;
     size_t graft_at;           /* overrides before it are grafted */
+    ts__pending_link *pending; /* partition links naming copies */
+    size_t n_pending, cap_pending;
     xmlHashTablePtr keys;      /* "t F K", "c F K C", "a F K C ATTR" */
 };
 
@@ -180,6 +182,7 @@ void ts__variety_free(ts__variety *v)
     ts_free(v->fleet_clock);
     ts_free(v->robots);
     ts_free(v->overrides);
+    ts_free(v->pending);
     xmlHashFree(v->keys, NULL);
     ts_free(v);
 }
@@ -750,8 +753,10 @@ static int fleet_of(const ts_scenario *s, ts__ref_kind kind, int i)
 
 static const char *const REF_NAMES[] = {"node", "link", "component"};
 
-int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
-                          ts__ref_kind kind, int *target, int *robot)
+/* What name (given as attr= of el, with el's robot=) names: as
+ * ts__variety_fault_ref. */
+static int resolve(ts__builder *b, const xmlNode *el, const char *attr, const char *name,
+                   ts__ref_kind kind, int *target, int *robot)
 {
     const ts_scenario *s = b->s;
     xmlHashTablePtr table = kind == TS__REF_NODE   ? b->node_ids
@@ -759,7 +764,6 @@ int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
                                                    : b->component_ids;
     const char *what = REF_NAMES[kind];
     const char *fault = (const char *)el->name;
-    const char *name = ts__attr(el, attr);
     const char *robot_attr = ts__attr(el, "robot");
     int line = ts__line(el);
     *robot = -1;
@@ -818,8 +822,48 @@ int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
                                 name, what, base, s->sites[s->fleets[f].template_site].id,
                                 s->fleets[f].id, base, base, s->fleets[f].count - 1);
     }
+    if (!strcmp(attr, "links")) /* one of a list */
+        return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                            "%s: links=\"...\" names \"%s\", which is no link", fault, name);
     return ts_error_set(b->L->err, TS_ENOENT, b->file, line, "%s: %s=\"%s\" names no %s",
                         fault, attr, name, what);
+}
+
+int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
+                          ts__ref_kind kind, int *target, int *robot)
+{
+    return resolve(b, el, attr, ts__attr(el, attr), kind, target, robot);
+}
+
+int ts__variety_partition_link(ts__builder *b, const xmlNode *el, const char *name, int *link)
+{
+    int target, robot;
+    int rc = resolve(b, el, "links", name, TS__REF_LINK, &target, &robot);
+    if (rc || robot < 1) {
+        *link = target;
+        return rc;
+    }
+    ts__variety *v = variety_of(b);
+    if (!v)
+        return ts__oom(b, ts__line(el));
+    ts__pending_link *p = ts__grow(v->pending, &v->cap_pending, v->n_pending, sizeof *p);
+    if (!p)
+        return ts__oom(b, ts__line(el));
+    v->pending = p;
+    v->pending[v->n_pending].link = target;
+    v->pending[v->n_pending].robot = robot;
+    *link = TS__PENDING_LINK(v->n_pending);
+    v->n_pending++;
+    return TS_OK;
+}
+
+int ts__variety_pending(const ts__variety *v, int code, int *robot)
+{
+    size_t k = (size_t)(-(int64_t)code - 2);
+    if (!v || code > -2 || k >= v->n_pending)
+        return -1;
+    *robot = v->pending[k].robot;
+    return v->pending[k].link;
 }
 
 /* ---- the expansion ----------------------------------------------------- */

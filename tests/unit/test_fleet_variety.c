@@ -349,11 +349,12 @@ static void faults_name_copies(void **state)
         "    <link-down link=\"w1_wifi_r1\" at=\"500ms\"/>\n"
         "    <node-crash node=\"h1_rt\" robot=\"r0\" at=\"600ms\"/>\n"
         "    <component-crash component=\"camera\" at=\"700ms\"/>\n"
+        "    <partition links=\"h1_wifi_r1 w1_wifi_r2 h1_bus\" at=\"800ms\"/>\n"
+        "    <partition links=\"h1_wifi h1_bus\" robot=\"r3\" at=\"900ms\"/>\n"
         "  </faults>\n",
         &err);
     if (!s)
         fail_msg("%s:%d: %s", err.file, err.line, err.msg);
-    assert_int_equal(s->n_faults, 7);
     assert_int_equal(s->faults[0].target, ts_scenario_find_node(s, "h1_rt_r3"));
     assert_int_equal(s->faults[0].robot, 3);
     assert_int_equal(s->faults[1].target, ts_scenario_find_node(s, "h1_rt_r2"));
@@ -366,6 +367,14 @@ static void faults_name_copies(void **state)
     assert_int_equal(s->faults[5].robot, -1);
     assert_int_equal(s->faults[6].target, ts_scenario_find_component(s, "camera"));
     assert_int_equal(s->faults[6].robot, -1);
+    /* a partition's links, each its own copy's (or the template's) */
+    assert_int_equal(s->n_faults, 9);
+    assert_int_equal(s->faults[7].n_links, 3);
+    assert_int_equal(s->faults[7].links[0], ts_scenario_find_link(s, "h1_wifi_r1"));
+    assert_int_equal(s->faults[7].links[1], ts_scenario_find_link(s, "w1_wifi_r2"));
+    assert_int_equal(s->faults[7].links[2], ts_scenario_find_link(s, "h1_bus"));
+    assert_int_equal(s->faults[8].links[0], ts_scenario_find_link(s, "h1_wifi_r3"));
+    assert_int_equal(s->faults[8].links[1], ts_scenario_find_link(s, "h1_bus_r3"));
     ts_scenario_free(s);
 }
 
@@ -498,6 +507,12 @@ static void errors_name_file_and_line(void **state)
              "  <faults><link-down link=\"h1_wifi_r0\" at=\"1ms\"/></faults>\n",
          TS_ENOENT, 21, "link-down: link=\"h1_wifi_r0\" names no link"},
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
+             "  <faults><partition links=\"h1_bus_r2 h1_bus_r2\" at=\"1ms\"/></faults>\n",
+         TS_EINVAL, 21, "partition: link \"h1_bus_r2\" is listed twice"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
+             "  <faults><partition links=\"h1_bus h1_wifi_r5\" at=\"1ms\"/></faults>\n",
+         TS_ENOENT, 21, "partition: links=\"h1_wifi_r5\" names no link: h1_wifi is on robot h1"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
              "  <faults><component-crash component=\"camera_r7\" at=\"1ms\"/></faults>\n",
          TS_ENOENT, 21, "camera is on robot h1, the template of fleet f, whose copies are "
                         "camera_r1 to camera_r3"},
@@ -537,7 +552,8 @@ static void allocation_failures(void **state)
             "    <robot-override robot=\"r1\" set=\"node[h1_cam].cores=1\"/>\n"
             "    <robot-override robot=\"r1\" set=\"link[h1_wifi].bandwidth=1Mbps\"/>\n"
             "  </fleet>\n"
-            "  <faults><node-crash node=\"h1_rt_r3\" at=\"1ms\"/></faults>\n",
+            "  <faults><node-crash node=\"h1_rt_r3\" at=\"1ms\"/>"
+            "<partition links=\"h1_wifi_r2 h1_bus\" at=\"2ms\"/></faults>\n",
             &err);
         ts_alloc_fail_after(0);
         if (s) {
