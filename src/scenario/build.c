@@ -1358,7 +1358,8 @@ static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
             const ts__variety *v = b->L->variety;
             int same = f->links[i] == k ||
                        (k < -1 && f->links[i] < -1 &&
-                        ts__variety_pending(v, k, &r1) == ts__variety_pending(v, f->links[i], &r2) &&
+                        ts__variety_pending(v, k, TS__REF_LINK, &r1) ==
+                            ts__variety_pending(v, f->links[i], TS__REF_LINK, &r2) &&
                         r1 == r2);
             if (same)
                 return ts_error_set(b->L->err, TS_EINVAL, b->file, line,

@@ -530,7 +530,7 @@ static void remap_faults(expansion *e, const size_t *first)
         ts_scenario_fault *f = &s->faults[i];
         /* a partition's links naming copies, each its own */
         for (size_t j = 0; f->kind == TS_FAULT_PARTITION && j < f->n_links; j++) {
-            int robot, link = ts__variety_pending(e->variety, f->links[j], &robot);
+            int robot, link = ts__variety_pending(e->variety, f->links[j], TS__REF_LINK, &robot);
             long pos = link >= 0 ? position(e->links, e->n_links, link) : -1;
             if (pos >= 0 && robot >= 1 && robot < e->f->count)
                 f->links[j] = (int)(first[K_LINK] + (size_t)(robot - 1) * e->n_links +
@@ -560,6 +560,19 @@ static void remap_faults(expansion *e, const size_t *first)
         long pos = position(list, n, f->target);
         if (pos >= 0)
             f->target = (int)(at + (size_t)(f->robot - 1) * n + (size_t)pos);
+    }
+    /* <expect>s naming a copy's node or component */
+    for (size_t i = 0; i < s->n_expects; i++) {
+        ts_scenario_expect *x = &s->expects[i];
+        int robot, t = ts__variety_pending(e->variety, x->node, TS__REF_NODE, &robot);
+        long pos = t >= 0 ? position(e->nodes, e->n_nodes, t) : -1;
+        if (pos >= 0 && robot < e->f->count)
+            x->node = (int)(first[K_NODE] + (size_t)(robot - 1) * e->n_nodes + (size_t)pos);
+        t = ts__variety_pending(e->variety, x->component, TS__REF_COMPONENT, &robot);
+        pos = t >= 0 ? position(e->comps, e->n_comps, t) : -1;
+        if (pos >= 0 && robot < e->f->count)
+            x->component =
+                (int)(first[K_COMPONENT] + (size_t)(robot - 1) * e->n_comps + (size_t)pos);
     }
 }
 
@@ -693,6 +706,10 @@ int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error 
                 rc = ts_error_set(err, TS_EINVAL, file, s->faults[i].line,
                                   "partition: a link naming a copy was not found among "
                                   "the copies");
+    for (size_t i = 0; i < s->n_expects && !rc; i++)
+        if (s->expects[i].node < -1 || s->expects[i].component < -1)
+            rc = ts_error_set(err, TS_EINVAL, file, s->expects[i].line,
+                              "expect: a copy it names was not found among the copies");
     /* phases and clock offsets, once every copy (and its rate) is known */
     if (!rc)
         rc = ts__variety_timing(v, s, file, err);

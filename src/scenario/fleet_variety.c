@@ -97,7 +97,7 @@ struct ts__variety {
     comp_override *overrides;
     size_t n_overrides, cap_overrides;
     size_t graft_at;           /* overrides before it are grafted */
-    ts__pending_link *pending; /* partition links naming copies */
+    ts__pending_ref *pending;  /* partition links and expects naming copies */
     size_t n_pending, cap_pending;
     xmlHashTablePtr keys;      /* "t F K", "c F K C", "a F K C ATTR" */
 };
@@ -753,6 +753,41 @@ static int fleet_of(const ts_scenario *s, ts__ref_kind kind, int i)
 
 static const char *const REF_NAMES[] = {"node", "link", "component"};
 
+/* Whether name is a copy's ("<template's>_r<K>", K from 1 to its fleet's
+ * count - 1): 1 with *target (the template's) and *robot. When it has
+ * the form and names a template's entity, *fleet (if not NULL) is that
+ * fleet even when K is past it. */
+static int copy_name(ts__builder *b, const char *name, ts__ref_kind kind, int *target,
+                     int *robot, int *fleet)
+{
+    const ts_scenario *s = b->s;
+    xmlHashTablePtr table = kind == TS__REF_NODE   ? b->node_ids
+                            : kind == TS__REF_LINK ? b->link_ids
+                                                   : b->component_ids;
+    const char *suffix = NULL;
+    for (const char *p = strstr(name, "_r"); p; p = strstr(p + 1, "_r"))
+        suffix = p;
+    if (!suffix || suffix[2] < '1' || suffix[2] > '9')
+        return 0;
+    char *end;
+    long k = strtol(suffix + 2, &end, 10);
+    char base[256];
+    size_t n = (size_t)(suffix - name);
+    if (*end || n >= sizeof base)
+        return 0;
+    memcpy(base, name, n);
+    base[n] = '\0';
+    int j = ts__id_find(table, base);
+    int f = j >= 0 ? fleet_of(s, kind, j) : -1;
+    if (fleet)
+        *fleet = f;
+    if (f < 0 || k >= s->fleets[f].count)
+        return 0;
+    *target = j;
+    *robot = (int)k;
+    return 1;
+}
+
 /* What name (given as attr= of el, with el's robot=) names: as
  * ts__variety_fault_ref. */
 static int resolve(ts__builder *b, const xmlNode *el, const char *attr, const char *name,
@@ -794,33 +829,17 @@ static int resolve(ts__builder *b, const xmlNode *el, const char *attr, const ch
         *target = i;
         return TS_OK;
     }
-    /* A copy's name: the template's, "_r" and the copy's number. */
-    const char *suffix = NULL;
-    for (const char *p = strstr(name, "_r"); p; p = strstr(p + 1, "_r"))
-        suffix = p;
-    if (suffix && suffix[2] >= '1' && suffix[2] <= '9') {
-        char *end;
-        long k = strtol(suffix + 2, &end, 10);
-        char base[256];
-        size_t n = (size_t)(suffix - name);
-        int j = -1;
-        if (!*end && n < sizeof base) {
-            memcpy(base, name, n);
-            base[n] = '\0';
-            j = ts__id_find(table, base);
-        }
-        int f = j >= 0 ? fleet_of(s, kind, j) : -1;
-        if (f >= 0 && k < s->fleets[f].count) {
-            *target = j;
-            *robot = (int)k;
-            return TS_OK;
-        }
-        if (f >= 0)
-            return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
-                                "%s: %s=\"%s\" names no %s: %s is on robot %s, the template "
-                                "of fleet %s, whose copies are %s_r1 to %s_r%d", fault, attr,
-                                name, what, base, s->sites[s->fleets[f].template_site].id,
-                                s->fleets[f].id, base, base, s->fleets[f].count - 1);
+    int fleet = -1;
+    if (copy_name(b, name, kind, target, robot, &fleet))
+        return TS_OK;
+    if (fleet >= 0) {
+        const ts_scenario_fleet *fl = &s->fleets[fleet];
+        int base = (int)(strrchr(name, '_') - name);
+        return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
+                            "%s: %s=\"%s\" names no %s: %.*s is on robot %s, the template "
+                            "of fleet %s, whose copies are %.*s_r1 to %.*s_r%d", fault, attr,
+                            name, what, base, name, s->sites[fl->template_site].id, fl->id,
+                            base, name, base, name, fl->count - 1);
     }
     if (!strcmp(attr, "links")) /* one of a list */
         return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
@@ -835,6 +854,25 @@ int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
     return resolve(b, el, attr, ts__attr(el, attr), kind, target, robot);
 }
 
+/* A pending code for copy `robot` of template entity `target`. */
+static int pending_code(ts__builder *b, ts__ref_kind kind, int target, int robot, int line,
+                        int *code)
+{
+    ts__variety *v = variety_of(b);
+    if (!v)
+        return ts__oom(b, line);
+    ts__pending_ref *p = ts__grow(v->pending, &v->cap_pending, v->n_pending, sizeof *p);
+    if (!p)
+        return ts__oom(b, line);
+    v->pending = p;
+    v->pending[v->n_pending].kind = kind;
+    v->pending[v->n_pending].index = target;
+    v->pending[v->n_pending].robot = robot;
+    *code = TS__PENDING_REF(v->n_pending);
+    v->n_pending++;
+    return TS_OK;
+}
+
 int ts__variety_partition_link(ts__builder *b, const xmlNode *el, const char *name, int *link)
 {
     int target, robot;
@@ -843,27 +881,26 @@ int ts__variety_partition_link(ts__builder *b, const xmlNode *el, const char *na
         *link = target;
         return rc;
     }
-    ts__variety *v = variety_of(b);
-    if (!v)
-        return ts__oom(b, ts__line(el));
-    ts__pending_link *p = ts__grow(v->pending, &v->cap_pending, v->n_pending, sizeof *p);
-    if (!p)
-        return ts__oom(b, ts__line(el));
-    v->pending = p;
-    v->pending[v->n_pending].link = target;
-    v->pending[v->n_pending].robot = robot;
-    *link = TS__PENDING_LINK(v->n_pending);
-    v->n_pending++;
-    return TS_OK;
+    return pending_code(b, TS__REF_LINK, target, robot, ts__line(el), link);
 }
 
-int ts__variety_pending(const ts__variety *v, int code, int *robot)
+int ts__variety_copy_code(ts__builder *b, const char *name, ts__ref_kind kind, int line,
+                          int *code)
+{
+    int target, robot;
+    *code = -1;
+    if (!copy_name(b, name, kind, &target, &robot, NULL))
+        return TS_OK;
+    return pending_code(b, kind, target, robot, line, code);
+}
+
+int ts__variety_pending(const ts__variety *v, int code, ts__ref_kind kind, int *robot)
 {
     size_t k = (size_t)(-(int64_t)code - 2);
-    if (!v || code > -2 || k >= v->n_pending)
+    if (!v || code > -2 || k >= v->n_pending || v->pending[k].kind != (int)kind)
         return -1;
     *robot = v->pending[k].robot;
-    return v->pending[k].link;
+    return v->pending[k].index;
 }
 
 /* ---- the expansion ----------------------------------------------------- */

@@ -480,21 +480,28 @@ typedef struct ts__variety ts__variety;
 /* Which table a fault's reference names. */
 typedef enum { TS__REF_NODE = 0, TS__REF_LINK = 1, TS__REF_COMPONENT = 2 } ts__ref_kind;
 
-/* A partition's link naming a copy's ("h1_wifi_r3", or the template's with
- * the fault's robot=): its template link and copy number, which the
- * fault's links[] holds as TS__PENDING_LINK(k) until the expansion. */
-typedef struct ts__pending_link {
-    int link, robot;
-} ts__pending_link;
-#define TS__PENDING_LINK(k) (-2 - (int)(k))
+/* A reference naming a copy's entity where an index is kept (a
+ * partition's links[], an <expect>'s node and component): its kind, its
+ * template's index and the copy's number, held as TS__PENDING_REF(k)
+ * until the expansion puts the copy's index there. */
+typedef struct ts__pending_ref {
+    int kind, index, robot;
+} ts__pending_ref;
+#define TS__PENDING_REF(k) (-2 - (int)(k))
 
 /* One link of a partition's links=: *link its index, or a pending code for
  * a copy's; an error at el's line when it names no link. */
 int ts__variety_partition_link(ts__builder *b, const xmlNode *el, const char *name, int *link);
 
-/* The template link a pending code stands for (-1: none) and *robot its
- * copy's number. */
-int ts__variety_pending(const ts__variety *v, int code, int *robot);
+/* A name of a copy's node or component ("h1_rt_r3") where a reference is
+ * kept by index: *code a pending code, or -1 (no error) when it names no
+ * copy; TS_ENOMEM. */
+int ts__variety_copy_code(ts__builder *b, const char *name, ts__ref_kind kind, int line,
+                          int *code);
+
+/* The template entity of kind a pending code stands for (-1: none, or
+ * another kind) and *robot its copy's number. */
+int ts__variety_pending(const ts__variety *v, int code, ts__ref_kind kind, int *robot);
 
 /* A component's phase= (after its timing is read; index is its own). */
 int ts__variety_component(ts__builder *b, const xmlNode *el, int index);

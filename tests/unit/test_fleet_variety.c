@@ -341,6 +341,11 @@ static void faults_name_copies(void **state)
         "0ms", "", "",
         "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
         "  <fleet id=\"carts\" template=\"w1\" count=\"3\"/>\n"
+        "  <requirements>\n"
+        "    <expect event=\"fault:node-crash\" node=\"h1_rt_r3\"/>\n"
+        "    <expect event=\"fault:component-crash\" component=\"drive_r2\" node=\"w1_cpu_r2\"/>\n"
+        "    <expect event=\"fault:node-crash\" node=\"h1_rt\"/>\n"
+        "  </requirements>\n"
         "  <faults>\n"
         "    <node-crash node=\"h1_rt_r3\" at=\"100ms\"/>\n"
         "    <node-crash node=\"h1_rt\" robot=\"r2\" at=\"200ms\"/>\n"
@@ -367,6 +372,13 @@ static void faults_name_copies(void **state)
     assert_int_equal(s->faults[5].robot, -1);
     assert_int_equal(s->faults[6].target, ts_scenario_find_component(s, "camera"));
     assert_int_equal(s->faults[6].robot, -1);
+    /* <expect>s naming copies */
+    assert_int_equal(s->n_expects, 3);
+    assert_int_equal(s->expects[0].node, ts_scenario_find_node(s, "h1_rt_r3"));
+    assert_int_equal(s->expects[0].component, -1);
+    assert_int_equal(s->expects[1].component, ts_scenario_find_component(s, "drive_r2"));
+    assert_int_equal(s->expects[1].node, ts_scenario_find_node(s, "w1_cpu_r2"));
+    assert_int_equal(s->expects[2].node, ts_scenario_find_node(s, "h1_rt"));
     /* a partition's links, each its own copy's (or the template's) */
     assert_int_equal(s->n_faults, 9);
     assert_int_equal(s->faults[7].n_links, 3);
@@ -506,6 +518,10 @@ static void errors_name_file_and_line(void **state)
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
              "  <faults><link-down link=\"h1_wifi_r0\" at=\"1ms\"/></faults>\n",
          TS_ENOENT, 21, "link-down: link=\"h1_wifi_r0\" names no link"},
+        {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
+             "  <requirements><expect event=\"fault:node-crash\" node=\"h1_rt_r4\"/>"
+             "</requirements>\n",
+         TS_ENOENT, 21, "node=\"h1_rt_r4\" names no node"},
         {"", "  <fleet id=\"f\" template=\"h1\" count=\"4\"/>\n"
              "  <faults><partition links=\"h1_bus_r2 h1_bus_r2\" at=\"1ms\"/></faults>\n",
          TS_EINVAL, 21, "partition: link \"h1_bus_r2\" is listed twice"},
