@@ -2,9 +2,10 @@
  * Private to src/scenario/: the state of one ts_scenario_load call, shared
  * by load.c (reading, parsing, schema validation), build.c (the document
  * walk), deploy_fields.c (the parts only the deployment code reads),
- * fleet_expand.c (fleet copies), fleet_variety.c (what differs between a
- * fleet's robots: phases, clock offsets, per-robot overrides, faults naming
- * copies), models.c (hardware-model lookup and
+ * fleet_expand.c (fleet copies), fleet_variety.c, robot_override.c and
+ * copy_refs.c (what differs between a fleet's robots: phases, clock
+ * offsets, per-robot overrides, faults and expects naming copies; their
+ * shared types in variety.h), models.c (hardware-model lookup and
  * loading), elements.c (the elements scenarios and models share:
  * quantities, power, thermal, distributions, loss, link options),
  * qos_import.c (QoS profiles from a Fast DDS XML profiles file) and
@@ -468,7 +469,8 @@ int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
 
-/* ---- fleet_variety.c: what differs between a fleet's robots -------------
+/* ---- fleet_variety.c, robot_override.c, copy_refs.c: what differs
+ * between a fleet's robots ------------------------------------------------
  * Release phases (phase=, on a fleet, a component or one robot), clock
  * offsets (clock-offset=, on a fleet or one robot), per-robot overrides of
  * a template component's attributes (<robot-override set=...>) and faults
