@@ -307,6 +307,10 @@ typedef struct ts_scenario_component {
                                it); else -1 */
     int process;            /* the <process> whose executor runs its
                                callbacks, or -1: a thread of its own */
+    int64_t release_shift_ns; /* its first release comes this long after
+                               shared->offset_ns: its phase plus its
+                               robot's clock offset, folded into one period
+                               when negative (README, "Fleet variety") */
 } ts_scenario_component;
 
 /* A ROS 2 executor (README, "Executors"). */
@@ -557,6 +561,8 @@ typedef struct ts_scenario_fault {
     int *links;                 /* for TS_FAULT_PARTITION */
     size_t n_links;
     int line;
+    int robot;                  /* the fleet copy whose entity target is
+                                   (named "h1_rt_r3" or robot="r3"), or -1 */
 } ts_scenario_fault;
 
 /* <discovery>: DDS discovery (SPDP then SEDP) over the simulated network

@@ -1274,7 +1274,31 @@ static int add_component(builder *b, const xmlNode *el)
     }
     rc = component_scheduling(b, el, c, who);
     if (!rc)
+        rc = ts__variety_component(b, el, index);
+    if (!rc)
         rc = ts__component_deploy(b, el, index);
+    return rc;
+}
+
+int ts__component_rebuild(builder *b, const xmlNode *el, ts_scenario_component *out)
+{
+    /* Built in the next slot under its template's id, which is lent to it
+     * for the while, then taken back out. */
+    ts_scenario *s = b->s;
+    size_t n = s->n_components;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->component_ids, id);
+    xmlHashRemoveEntry(b->component_ids, BAD_CAST id, NULL);
+    int rc = add_component(b, el);
+    memset(out, 0, sizeof *out);
+    if (s->n_components > n) {
+        *out = s->components[n];
+        memset(&s->components[n], 0, sizeof s->components[n]);
+    }
+    s->n_components = n;
+    xmlHashRemoveEntry(b->component_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->component_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
     return rc;
 }
 
@@ -1438,6 +1462,70 @@ static int add_topic(builder *b, const xmlNode *el)
     return rc;
 }
 
+int ts__topic_rebuild(builder *b, const xmlNode *el, ts_scenario_topic *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_topics;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->topic_ids, id);
+    xmlHashRemoveEntry(b->topic_ids, BAD_CAST id, NULL);
+    int rc = add_topic(b, el);
+    memset(out, 0, sizeof *out);
+    ts__topic_init(out);
+    if (s->n_topics > n) {
+        *out = s->topics[n];
+        memset(&s->topics[n], 0, sizeof s->topics[n]);
+    }
+    s->n_topics = n;
+    xmlHashRemoveEntry(b->topic_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->topic_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
+int ts__node_rebuild(builder *b, const xmlNode *el, int kind, int site, ts_scenario_node *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_nodes;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->node_ids, id);
+    xmlHashRemoveEntry(b->node_ids, BAD_CAST id, NULL);
+    int rc = add_node(b, el, (ts_node_kind)kind, site);
+    memset(out, 0, sizeof *out);
+    if (s->n_nodes > n) {
+        *out = s->nodes[n];
+        memset(&s->nodes[n], 0, sizeof s->nodes[n]);
+    }
+    s->n_nodes = n;
+    xmlHashRemoveEntry(b->node_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->node_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
+int ts__link_rebuild(builder *b, const xmlNode *el, ts_scenario_link *out)
+{
+    /* as ts__component_rebuild */
+    ts_scenario *s = b->s;
+    size_t n = s->n_links;
+    const char *id = ts__attr(el, "id");
+    int tmpl = ts__id_find(b->link_ids, id);
+    xmlHashRemoveEntry(b->link_ids, BAD_CAST id, NULL);
+    int rc = add_link(b, el);
+    memset(out, 0, sizeof *out);
+    if (s->n_links > n) {
+        *out = s->links[n];
+        memset(&s->links[n], 0, sizeof s->links[n]);
+    }
+    s->n_links = n;
+    xmlHashRemoveEntry(b->link_ids, BAD_CAST id, NULL);
+    if (tmpl >= 0 && ts__id_add(b->link_ids, id, (size_t)tmpl) == -2)
+        return ts__oom(b, ts__line(el));
+    return rc;
+}
+
 /* ---- faults -------------------------------------------------------------- */
 
 /* Resolves attr (an id of kind `what`) through table; -1 with an error
@@ -1477,19 +1565,30 @@ static int fault_links(builder *b, const xmlNode *el, ts_scenario_fault *f)
         if (n < sizeof id) {
             memcpy(id, start, n);
             id[n] = '\0';
-            k = ts__id_find(b->link_ids, id);
+            /* a link, or (fleet_variety.c) a copy's */
+            int rc = ts__variety_partition_link(b, el, id, &k);
+            if (rc)
+                return rc;
         } else {
             snprintf(id, sizeof id, "%.*s...", 200, start);
         }
-        if (k < 0)
+        if (k == -1)
             return ts_error_set(b->L->err, TS_ENOENT, b->file, line,
                                 "partition: links=\"...\" names \"%s\", "
                                 "which is no link", id);
-        for (size_t i = 0; i < f->n_links; i++)
-            if (f->links[i] == k)
+        for (size_t i = 0; i < f->n_links; i++) {
+            int r1, r2;
+            const ts__variety *v = b->L->variety;
+            int same = f->links[i] == k ||
+                       (k < -1 && f->links[i] < -1 &&
+                        ts__variety_pending(v, k, TS__REF_LINK, &r1) ==
+                            ts__variety_pending(v, f->links[i], TS__REF_LINK, &r2) &&
+                        r1 == r2);
+            if (same)
                 return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                                     "partition: link \"%s\" is listed twice",
                                     id);
+        }
         f->links[f->n_links++] = k;
     }
     return TS_OK;
@@ -1508,6 +1607,7 @@ static int add_fault(builder *b, const xmlNode *el)
     f->line = line;
     f->target = -1;
     f->mode = -1;
+    f->robot = -1;
     int rc = ts__bquantity(b, el, "at", TS__Q_TIME, &f->at_ns, NULL, NULL);
     if (!rc)
         rc = ts__bquantity(b, el, "duration", TS__Q_TIME, &f->duration_ns, NULL,
@@ -1518,7 +1618,7 @@ static int add_fault(builder *b, const xmlNode *el)
 
     if (named(el, "link-down") || named(el, "loss-burst") ||
         named(el, "latency-spike")) {
-        rc = fault_ref(b, el, "link", b->link_ids, "link", &f->target);
+        rc = ts__variety_fault_ref(b, el, "link", TS__REF_LINK, &f->target, &f->robot);
         if (rc)
             return rc;
         if (named(el, "link-down")) {
@@ -1541,7 +1641,7 @@ static int add_fault(builder *b, const xmlNode *el)
     if (named(el, "ambient")) {
         f->kind = TS_FAULT_AMBIENT;
         if (ts__attr(el, "node")) {
-            rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+            rc = ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
             if (rc)
                 return rc;
             const ts_scenario_node *n = &s->nodes[f->target];
@@ -1557,7 +1657,7 @@ static int add_fault(builder *b, const xmlNode *el)
     }
     if (named(el, "power-mode")) {
         f->kind = TS_FAULT_POWER_MODE;
-        rc = fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+        rc = ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
         if (rc)
             return rc;
         ts_scenario_node *n = &s->nodes[f->target];
@@ -1597,12 +1697,12 @@ static int add_fault(builder *b, const xmlNode *el)
     }
     if (named(el, "node-crash")) {
         f->kind = TS_FAULT_NODE_CRASH;
-        return fault_ref(b, el, "node", b->node_ids, "node", &f->target);
+        return ts__variety_fault_ref(b, el, "node", TS__REF_NODE, &f->target, &f->robot);
     }
     if (named(el, "component-crash")) {
         f->kind = TS_FAULT_COMPONENT_CRASH;
-        return fault_ref(b, el, "component", b->component_ids, "component",
-                         &f->target);
+        return ts__variety_fault_ref(b, el, "component", TS__REF_COMPONENT, &f->target,
+                                     &f->robot);
     }
     f->kind = TS_FAULT_PARTITION;
     return fault_links(b, el, f);

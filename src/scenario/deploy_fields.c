@@ -1250,10 +1250,15 @@ int ts__add_fleet(ts__builder *b, const xmlNode *el)
                           id, coord, tmpl);
     }
     for (const xmlNode *r = ts__first_child(el); r; r = ts__next_sibling(r)) {
+        if (!named(r, "robot"))
+            continue; /* <robot-override>: fleet_variety.c */
         int rc = fleet_robot(b, r, f, el);
         if (rc)
             return rc;
     }
+    int rc = ts__variety_fleet(b, el, (int)(s->n_fleets - 1));
+    if (rc)
+        return rc;
     b->planned_sites += (size_t)f->count - 1;
     return TS_OK;
 }

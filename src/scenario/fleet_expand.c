@@ -10,8 +10,10 @@
  * the robot, such as a cloud coordinator, stay shared). Requirements aimed
  * at a copied topic or component, clients that are copied components and
  * allow rules naming a copied component or topic are duplicated for each
- * copy; faults, services and rollouts stay as written (they name the
- * template's entities). Everything is appended copy by copy, in the
+ * copy; services and rollouts stay as written (they name the template's
+ * entities), and a fault naming a copy (fleet_variety.c) gets the copy's
+ * index. What differs between robots (phases, clock offsets, per-robot
+ * overrides) is fleet_variety.c's, grafted onto each copy as it is made. Everything is appended copy by copy, in the
  * template's order, so indices are deterministic: copy K of the F-th
  * fleet's robot is the site ts__add_fleet reserved for it. Each component
  * of a fleet records its template's index and its robot's number, so the
@@ -46,6 +48,7 @@
  * copied). */
 typedef struct expansion {
     ts_scenario *s;
+    ts__variety *variety;
     const char *file;
     ts_error *err;
     const ts_scenario_fleet *f;
@@ -524,6 +527,71 @@ static int check_ids(expansion *e, kind k, size_t first, const int *tmpl,
 
 /* ---- one fleet ----------------------------------------------------------- */
 
+/* Position of template index i in list (n long), or -1. */
+static long position(const int *list, size_t n, int i)
+{
+    for (size_t k = 0; k < n; k++)
+        if (list[k] == i)
+            return (long)k;
+    return -1;
+}
+
+/* A fault naming copy K's entity (fleet_variety.c: its template's index
+ * and K) gets the copy's index: copies are appended copy by copy in
+ * their template's order, so it is first + (K - 1) * per copy + position. */
+static void remap_faults(expansion *e, const size_t *first)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < s->n_faults; i++) {
+        ts_scenario_fault *f = &s->faults[i];
+        /* a partition's links naming copies, each its own */
+        for (size_t j = 0; f->kind == TS_FAULT_PARTITION && j < f->n_links; j++) {
+            int robot, link = ts__variety_pending(e->variety, f->links[j], TS__REF_LINK, &robot);
+            long pos = link >= 0 ? position(e->links, e->n_links, link) : -1;
+            if (pos >= 0 && robot >= 1 && robot < e->f->count)
+                f->links[j] = (int)(first[K_LINK] + (size_t)(robot - 1) * e->n_links +
+                                    (size_t)pos);
+        }
+        if (f->robot < 1 || f->robot >= e->f->count || f->target < 0)
+            continue;
+        const int *list;
+        size_t n, at;
+        switch (f->kind) {
+        case TS_FAULT_LINK_DOWN:
+        case TS_FAULT_LOSS_BURST:
+        case TS_FAULT_LATENCY_SPIKE:
+            list = e->links, n = e->n_links, at = first[K_LINK];
+            break;
+        case TS_FAULT_AMBIENT:
+        case TS_FAULT_POWER_MODE:
+        case TS_FAULT_NODE_CRASH:
+            list = e->nodes, n = e->n_nodes, at = first[K_NODE];
+            break;
+        case TS_FAULT_COMPONENT_CRASH:
+            list = e->comps, n = e->n_comps, at = first[K_COMPONENT];
+            break;
+        default:
+            continue;
+        }
+        long pos = position(list, n, f->target);
+        if (pos >= 0)
+            f->target = (int)(at + (size_t)(f->robot - 1) * n + (size_t)pos);
+    }
+    /* <expect>s naming a copy's node or component */
+    for (size_t i = 0; i < s->n_expects; i++) {
+        ts_scenario_expect *x = &s->expects[i];
+        int robot, t = ts__variety_pending(e->variety, x->node, TS__REF_NODE, &robot);
+        long pos = t >= 0 ? position(e->nodes, e->n_nodes, t) : -1;
+        if (pos >= 0 && robot < e->f->count)
+            x->node = (int)(first[K_NODE] + (size_t)(robot - 1) * e->n_nodes + (size_t)pos);
+        t = ts__variety_pending(e->variety, x->component, TS__REF_COMPONENT, &robot);
+        pos = t >= 0 ? position(e->comps, e->n_comps, t) : -1;
+        if (pos >= 0 && robot < e->f->count)
+            x->component =
+                (int)(first[K_COMPONENT] + (size_t)(robot - 1) * e->n_comps + (size_t)pos);
+    }
+}
+
 static int expand_fleet(expansion *e)
 {
     ts_scenario *s = e->s;
@@ -552,15 +620,23 @@ static int expand_fleet(expansion *e)
         rc = copy_site(e, k, &site);
         if (!rc)
             rc = copy_nodes(e, k, site);
+        size_t first_link = s->n_links;
         if (!rc)
             rc = copy_links(e, k);
+        size_t first_comp = s->n_components;
         if (!rc)
             rc = copy_components(e, k, site);
         if (!rc)
             rc = copy_topics(e, k);
         if (!rc)
+            rc = ts__variety_graft(e->variety, s, e->fleet, k, first_comp, e->node_map,
+                                   e->topic_map, e->links, e->n_links, first_link,
+                                   e->file, e->err);
+        if (!rc)
             copy_rules(e);
     }
+    if (!rc)
+        remap_faults(e, first);
     if (!rc)
         rc = check_ids(e, K_SITE, first[K_SITE], NULL, 1);
     if (!rc)
@@ -611,8 +687,9 @@ int ts__fleet_copy_topic(const ts_scenario *s, size_t i)
     return 0;
 }
 
-int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
+int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error *err)
 {
+    ts__variety_prepare(v);
     int rc = TS_OK;
     /* Outside any fleet until one claims it (copies come after all
      * originals, so this runs over the originals only). */
@@ -622,6 +699,7 @@ int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
         expansion e;
         memset(&e, 0, sizeof e);
         e.s = s;
+        e.variety = v;
         e.file = file;
         e.err = err;
         e.f = &s->fleets[f];
@@ -638,5 +716,18 @@ int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err)
         ts_free(e.comp_map);
         ts_free(e.topic_map);
     }
+    for (size_t i = 0; i < s->n_faults && !rc; i++)
+        for (size_t j = 0; j < s->faults[i].n_links && !rc; j++)
+            if (s->faults[i].links[j] < 0)
+                rc = ts_error_set(err, TS_EINVAL, file, s->faults[i].line,
+                                  "partition: a link naming a copy was not found among "
+                                  "the copies");
+    for (size_t i = 0; i < s->n_expects && !rc; i++)
+        if (s->expects[i].node < -1 || s->expects[i].component < -1)
+            rc = ts_error_set(err, TS_EINVAL, file, s->expects[i].line,
+                              "expect: a copy it names was not found among the copies");
+    /* phases and clock offsets, once every copy (and its rate) is known */
+    if (!rc)
+        rc = ts__variety_timing(v, s, file, err);
     return rc;
 }

@@ -500,6 +500,8 @@ void ts__loader_fini(ts__loader *L)
     if (L->schema)
         xmlSchemaFree(L->schema);
     L->schema = NULL;
+    ts__variety_free(L->variety);
+    L->variety = NULL;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -602,7 +604,7 @@ static int load_text(char *text, size_t len, const char *file,
     }
     /* copies are checked like everything else */
     if (rc == TS_OK)
-        rc = ts__fleet_expand(s, s->path, err);
+        rc = ts__fleet_expand(s, L.variety, s->path, err);
     if (rc == TS_OK)
         rc = check_totals(s, err);
     if (rc == TS_OK)
@@ -716,6 +718,7 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->chains[i].stages);
     }
     ts_free(s->chains);
+    ts__variety_free_shapes(s);
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);
     for (size_t i = 0; i < s->n_sites; i++)

@@ -2,7 +2,10 @@
  * Private to src/scenario/: the state of one ts_scenario_load call, shared
  * by load.c (reading, parsing, schema validation), build.c (the document
  * walk), deploy_fields.c (the parts only the deployment code reads),
- * fleet_expand.c (fleet copies), models.c (hardware-model lookup and
+ * fleet_expand.c (fleet copies), fleet_variety.c, robot_override.c and
+ * copy_refs.c (what differs between a fleet's robots: phases, clock
+ * offsets, per-robot overrides, faults and expects naming copies; their
+ * shared types in variety.h), models.c (hardware-model lookup and
  * loading), elements.c (the elements scenarios and models share:
  * quantities, power, thermal, distributions, loss, link options),
  * qos_import.c (QoS profiles from a Fast DDS XML profiles file) and
@@ -124,6 +127,9 @@ typedef struct ts__loader {
     ts__model *models;       /* models read so far, in first-use order */
     size_t n_models, cap_models;
     ts_scenario *owner;      /* the scenario being built */
+    struct ts__variety *variety; /* what differs between a fleet's robots,
+                                    from the walk to the expansion
+                                    (fleet_variety.c); NULL: nothing */
 } ts__loader;
 
 /* Reads a whole file of at most `cap` bytes into a NUL-terminated buffer
@@ -439,7 +445,8 @@ int ts__robot_tier(uint32_t flags);
  * topics, per-target requirements, clients and allow rules, appended copy
  * by copy. Errors (a robot-tier template component without a pin, a copy
  * whose id is taken) name the template element's line. */
-int ts__fleet_expand(ts_scenario *s, const char *file, ts_error *err);
+int ts__fleet_expand(ts_scenario *s, struct ts__variety *v, const char *file,
+                     ts_error *err);
 
 /* A node's power and thermal models, and a link's jitter and loss: one
  * allocation each, which the node's power (the link's jitter) pointer
@@ -486,6 +493,111 @@ int ts__fleet_copy_site_owns(const ts_scenario *s, size_t i);
 int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
+
+/* ---- fleet_variety.c, robot_override.c, copy_refs.c: what differs
+ * between a fleet's robots ------------------------------------------------
+ * Release phases (phase=, on a fleet, a component or one robot), clock
+ * offsets (clock-offset=, on a fleet or one robot), per-robot overrides of
+ * a template component's attributes (<robot-override set=...>) and faults
+ * that name a copy. The walk records them in L->variety; the expansion
+ * grafts the overrides onto the copies, remaps the faults and finally
+ * sets every component's release_shift_ns. */
+typedef struct ts__variety ts__variety;
+
+/* Which table a fault's reference names. */
+typedef enum { TS__REF_NODE = 0, TS__REF_LINK = 1, TS__REF_COMPONENT = 2 } ts__ref_kind;
+
+/* A reference naming a copy's entity where an index is kept (a
+ * partition's links[], an <expect>'s node and component): its kind, its
+ * template's index and the copy's number, held as TS__PENDING_REF(k)
+ * until the expansion puts the copy's index there. */
+typedef struct ts__pending_ref {
+    int kind, index, robot;
+} ts__pending_ref;
+#define TS__PENDING_REF(k) (-2 - (int)(k))
+
+/* One link of a partition's links=: *link its index, or a pending code for
+ * a copy's; an error at el's line when it names no link. */
+int ts__variety_partition_link(ts__builder *b, const xmlNode *el, const char *name, int *link);
+
+/* A name of a copy's node or component ("h1_rt_r3") where a reference is
+ * kept by index: *code a pending code, or -1 (no error) when it names no
+ * copy; TS_ENOMEM. */
+int ts__variety_copy_code(ts__builder *b, const char *name, ts__ref_kind kind, int line,
+                          int *code);
+
+/* The template entity of kind a pending code stands for (-1: none, or
+ * another kind) and *robot its copy's number. */
+int ts__variety_pending(const ts__variety *v, int code, ts__ref_kind kind, int *robot);
+
+/* A component's phase= (after its timing is read; index is its own). */
+int ts__variety_component(ts__builder *b, const xmlNode *el, int index);
+
+/* A <fleet>'s phase= and clock-offset= and its <robot-override>s (after
+ * the fleet itself was added as s->fleets[fleet]). */
+int ts__variety_fleet(ts__builder *b, const xmlNode *el, int fleet);
+
+/* A fault's attr (naming a node, link or component) with its robot=:
+ * *target gets the index of what it names (a template's entity for a
+ * copy) and *robot the copy's number (-1: not a copy, the entity
+ * itself). A name no entity has, nor any copy, is an error at el's line. */
+int ts__variety_fault_ref(ts__builder *b, const xmlNode *el, const char *attr,
+                          ts__ref_kind kind, int *target, int *robot);
+
+/* Before the expansion: orders what the walk recorded by robot. */
+void ts__variety_prepare(ts__variety *v);
+
+/* During the expansion of fleet `fleet`, after copy `member`'s components
+ * (indices from first) and topics are made: each component a
+ * robot-override changed takes the overridden fields (its own shape from
+ * then on, which ts_scenario_free knows by a shape that is not its
+ * template's), each topic its size, rate and budget, each node its cores,
+ * GPUs and memory, each link its latency, bandwidth, queue and packet
+ * options; node_map and topic_map map a template node (topic) to the
+ * copy's; links (n_links, the template's, in copy order) were copied to
+ * first_link on. */
+int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
+                      size_t first, const int *node_map, const int *topic_map,
+                      const int *links, size_t n_links, size_t first_link,
+                      const char *file, ts_error *err);
+
+/* After every fleet is expanded: every component's release_shift_ns from
+ * its phase and its robot's clock offset, drawn (for uniform(...)) from a
+ * stream per component and per robot seeded with the scenario's seed. */
+int ts__variety_timing(ts__variety *v, ts_scenario *s, const char *file,
+                       ts_error *err);
+
+/* For ts_scenario_free, before the components: frees the shapes the
+ * robot-overrides gave copies (theirs, not their template's). */
+void ts__variety_free_shapes(ts_scenario *s);
+
+/* Builds an overridden copy of a component element (its template's id,
+ * after every component) as add_component would, into *out (the caller
+ * frees it with ts__component_fini, also on failure); the scenario's
+ * components and ids are as they were. */
+int ts__component_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_component *out);
+
+/* The same for a <topic> element (its id lent likewise); the caller frees
+ * *out's id and subscribers and ts__topic_fini's it. */
+int ts__topic_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_topic *out);
+
+/* The same for a node element of site `site` and a <link>. The caller
+ * frees what they own as ts_scenario_free frees a node's (link's). */
+int ts__node_rebuild(ts__builder *b, const xmlNode *el, int kind, int site,
+                     ts_scenario_node *out);
+int ts__link_rebuild(ts__builder *b, const xmlNode *el, ts_scenario_link *out);
+
+/* An override path as --set and robot-override take it
+ * ("ELEMENT[KEY].ATTRIBUTE=VALUE"); *value points into text. */
+typedef struct ts__override_path {
+    char element[64], key[256], attribute[64];
+    int keyed;
+} ts__override_path;
+int ts__override_parse(const char *text, ts__override_path *p, const char **value,
+                       ts_error *err);
+
+/* Frees what the walk recorded (overridden components not grafted). */
+void ts__variety_free(ts__variety *v);
 
 /* Walks a validated <scenario> document into s (whose path, name and text
  * are already set): sites, nodes, media, links, configuration, QoS

@@ -24,10 +24,7 @@ static const char *const node_kinds[] = {"node", "computer", "jetson", "server",
 static const char *const key_attributes[] = {"id", "name", "topic", "component", "node",
                                              "link", NULL};
 
-typedef struct override_path {
-    char element[64], key[256], attribute[64];
-    int keyed;
-} override_path;
+typedef ts__override_path override_path;
 
 static int plain_name(const char *s, size_t n)
 {
@@ -43,7 +40,7 @@ static int plain_name(const char *s, size_t n)
 }
 
 /* Splits "ELEMENT[KEY].ATTRIBUTE=VALUE"; *value points into text. */
-static int parse_override(const char *text, override_path *p, const char **value,
+int ts__override_parse(const char *text, override_path *p, const char **value,
                           ts_error *err)
 {
     static const char expected[] =
@@ -163,7 +160,7 @@ int ts__overrides_apply(xmlNode *root, const ts_scenario_options *opts, const ch
         const char *text = opts->overrides[i];
         override_path p;
         const char *value = NULL;
-        int rc = parse_override(text, &p, &value, err);
+        int rc = ts__override_parse(text, &p, &value, err);
         if (rc != TS_OK)
             return rc;
         match m = {NULL, 0};

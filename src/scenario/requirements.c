@@ -296,6 +296,21 @@ static int add_gate(ts__builder *b, const xmlNode *el, ts_requirement_kind kind)
 
 /* ---- <expect> ---- */
 
+/* resolve(), or a fleet copy's node or component ("h1_rt_r3"), which the
+ * expansion puts in place of the pending code (fleet_variety.c). */
+static int resolve_copy(ts__builder *b, const xmlNode *el, const char *attr, ts__ref_kind kind,
+                        int *out)
+{
+    xmlHashTablePtr table = kind == TS__REF_NODE ? b->node_ids : b->component_ids;
+    const char *v = ts__attr(el, attr);
+    if (v && ts__id_find(table, v) < 0) {
+        int rc = ts__variety_copy_code(b, v, kind, ts__line(el), out);
+        if (rc || *out != -1)
+            return rc;
+    }
+    return resolve(b, el, attr, table, kind == TS__REF_NODE ? "node" : "component", out);
+}
+
 static int add_expect(ts__builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -311,9 +326,9 @@ static int add_expect(ts__builder *b, const xmlNode *el)
     e->event = ts__token_dup(ts__attr(el, "event"));
     if (!e->event)
         return ts__oom(b, line);
-    int rc = resolve(b, el, "component", b->component_ids, "component", &e->component);
+    int rc = resolve_copy(b, el, "component", TS__REF_COMPONENT, &e->component);
     if (rc == TS_OK)
-        rc = resolve(b, el, "node", b->node_ids, "node", &e->node);
+        rc = resolve_copy(b, el, "node", TS__REF_NODE, &e->node);
     if (rc != TS_OK)
         return rc;
     int v;

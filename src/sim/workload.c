@@ -163,7 +163,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             /* other arrivals' releases are the workload's */
             .period = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process < 0
                           ? c->shared->period_ns : 0,
-            .offset = c->shared->offset_ns,
+            .offset = c->shared->offset_ns + c->release_shift_ns,
             .deadline = c->shared->deadline_ns,
             .exec_min = c->shared->exec_min_ns,
             .exec_max = c->shared->exec_ns,
@@ -462,10 +462,12 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     wl->hooks = *hooks;
     /* A Poisson or sporadic component's first arrival is one gap after
      * its offset, as a Poisson process counted from there; a process's
-     * timer first expires at its offset, as a timer-released task. */
+     * timer first expires at its offset, as a timer-released task (each
+     * after its fleet copy's phase and clock offset). */
     ts_time now = ts_engine_now(wl->sh.engine);
     for (size_t i = 0; i < wl->n_arrivals; i++) {
-        ts_time at = now + wl->sh.s->components[wl->arrivals[i].component].shared->offset_ns +
+        const ts_scenario_component *c = &wl->sh.s->components[wl->arrivals[i].component];
+        ts_time at = now + c->shared->offset_ns + c->release_shift_ns +
                      (wl->arrivals[i].timer ? 0 : next_gap(wl, i));
         if (ts_engine_schedule(wl->sh.engine, at, on_arrival, wl, i, &wl->arrivals[i].next) !=
             TS_OK) {

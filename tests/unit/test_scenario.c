@@ -467,6 +467,9 @@ static const bad_case bad_cases[] = {
     {"exec-min-above-exec.xml", TS_EINVAL, 11, "is longer than exec=\"2ms\""},
     {"exec-pareto-no-mean.xml", TS_EINVAL, 13,
      "component a <exec>: the distribution has no finite mean"},
+    {"fault-names-no-copy.xml", TS_ENOENT, 23,
+     "node-crash: node=\"h1_rt_r4\" names no node: h1_rt is on robot h1, the "
+     "template of fleet f, whose copies are h1_rt_r1 to h1_rt_r3"},
     {"fault-unknown-component.xml", TS_ENOENT, 20,
      "component-crash: component=\"planner\" names no component"},
     {"fault-unknown-link.xml", TS_ENOENT, 14,
@@ -493,6 +496,17 @@ static const bad_case bad_cases[] = {
     {"fleet-override-unknown-param.xml", TS_ENOENT, 20,
      "fleet f: robot 1 overrides \"max_sped\", which <config> does not "
      "declare"},
+    {"fleet-phase-bad-expression.xml", TS_EINVAL, 19,
+     "fleet f: phase=\"uniform(0,perod)\": expected a duration"},
+    {"fleet-robot-override-bad-value.xml", TS_EPARSE, 21,
+     "robot-override robot=\"r2\" set=\"component[camera_driver].priority=high\": "
+     "Element 'component', attribute 'priority': 'high' is not a valid value"},
+    {"fleet-robot-override-unknown-component.xml", TS_ENOENT, 21,
+     "fleet f: robot-override set=\"component[lidar_driver].rate=10Hz\": no "
+     "component of the template robot h1 has the id \"lidar_driver\""},
+    {"fleet-robot-override-unknown-robot.xml", TS_EINVAL, 21,
+     "fleet f: robot=\"r9\" names no robot of it (its robots are r0, the "
+     "template, to r3)"},
     {"fleet-template-not-robot.xml", TS_EINVAL, 19,
      "fleet f: template=\"e1\" is an edge, not a robot"},
     {"fleet-template-twice.xml", TS_EINVAL, 20,
