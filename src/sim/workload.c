@@ -116,6 +116,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .reserve_cores = reserve,
             .exec = exec,
             .gpu_ns = c->shared->gpu_exec_ns,
+            .shared_gpu = plan->placement[i].shared_gpu,
             .memory_bytes = c->shared->memory_bytes,
             .component = c->id,
         };

@@ -2,7 +2,9 @@
  * The example scenarios of the platform models, run through the library
  * and checked in their traces: a Jetson in a hot ambient throttles and its
  * control deadlines start to miss; a Wi-Fi loss burst makes the camera
- * topic lose frames during the burst and only then.
+ * topic lose frames during the burst and only then; four quarter-GPU
+ * pipelines on one time-sliced GPU answer, every period, at the times the
+ * round robin gives by hand.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -153,11 +155,45 @@ static void test_wifi_loss_burst_drops_camera_frames(void **state)
     ts_trace_free(t);
 }
 
+/* scenarios/shared-gpu.xml: four pipelines with gpus="0.25" share one
+ * GPU of the edge server, timeslice 1 ms. Every 100 ms period repeats the
+ * schedule written out in tests/unit/test_compute.c
+ * (test_gpu_time_slices): responses 7.4, 7.9, 4 and 6.4 ms to the
+ * nanosecond. The whole-GPU detector, on the other GPU, answers in its
+ * own 1 + 30 ms. */
+static void test_shared_gpu_time_slices(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("scenarios/shared-gpu.xml");
+    static const char *const ids[] = {"vision_0", "vision_1", "vision_2",
+                                      "vision_3", "detector"};
+    static const ts_time want[] = {7400 * TS_US, 7900 * TS_US, 4 * TS_MS,
+                                   6400 * TS_US, 31 * TS_MS};
+    for (int k = 0; k < 5; k++) {
+        int row = ROW(t, components, ids[k]);
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_jobs; i++) {
+            const ts_trace_job *j = &t->jobs[i];
+            if (j->component != row || j->finish_ns < 0)
+                continue;
+            if (j->finish_ns - j->release_ns != want[k])
+                fail_msg("%s job %llu: response %lld ns, want %lld", ids[k],
+                         (unsigned long long)j->seq,
+                         (long long)(j->finish_ns - j->release_ns),
+                         (long long)want[k]);
+            n++;
+        }
+        assert_int_equal(n, 10);   /* 1 s at 10 Hz */
+    }
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hot_jetson_throttles_and_control_misses),
         cmocka_unit_test(test_wifi_loss_burst_drops_camera_frames),
+        cmocka_unit_test(test_shared_gpu_time_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
