@@ -1477,7 +1477,7 @@ static void test_gpu_shares_pack(void **state)
     ts_place_node ns[] = {node("e1", TS_PLACE_EDGE, 16000, 64 * GiB, 2)};
     ns[0].gpu_memory_bytes = 8 * GiB;
     ts_place_component cs[7];
-    char ids[7][8];
+    char ids[7][16];
     for (int i = 0; i < 5; i++) {
         snprintf(ids[i], sizeof ids[i], "v%d", i + 1);
         cs[i] = comp(ids[i], CH, 1000, GiB, 0, -1);
