@@ -739,6 +739,8 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_HISTOGRAM_BUCKETS: return &tr->n_histogram_buckets;
     case TS__T_NODE_WINDOWS: return &tr->n_node_windows;
     case TS__T_LINK_WINDOWS: return &tr->n_link_windows;
+    case TS__T_MEDIA: return &tr->n_media;
+    case TS__T_MEDIUM_STATE: return &tr->n_medium_state;
     default: return &tr->n_component_state;
     }
 }
@@ -775,6 +777,8 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_HISTOGRAM_BUCKETS: return tr->histogram_buckets;
     case TS__T_NODE_WINDOWS: return tr->node_windows;
     case TS__T_LINK_WINDOWS: return tr->link_windows;
+    case TS__T_MEDIA: return tr->media;
+    case TS__T_MEDIUM_STATE: return tr->medium_state;
     default: return tr->component_state;
     }
 }
@@ -811,6 +815,8 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_HISTOGRAM_BUCKETS: tr->histogram_buckets = rows; break;
     case TS__T_NODE_WINDOWS: tr->node_windows = rows; break;
     case TS__T_LINK_WINDOWS: tr->link_windows = rows; break;
+    case TS__T_MEDIA: tr->media = rows; break;
+    case TS__T_MEDIUM_STATE: tr->medium_state = rows; break;
     default: tr->component_state = rows; break;
     }
 }
@@ -1332,6 +1338,8 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->histogram_buckets);
     ts_free(trace->node_windows);
     ts_free(trace->link_windows);
+    ts_free(trace->media);
+    ts_free(trace->medium_state);
     ts_free(trace);
 }
 

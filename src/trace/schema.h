@@ -55,6 +55,8 @@ enum {
     TS__T_HISTOGRAM_BUCKETS,
     TS__T_NODE_WINDOWS,    /* the two below since format version 5 */
     TS__T_LINK_WINDOWS,
+    TS__T_MEDIA,           /* the two below since format version 6 */
+    TS__T_MEDIUM_STATE,
     TS__T_COUNT,
     TS__T_NONE = -1
 };
