@@ -64,6 +64,11 @@ typedef struct ts_task_desc {
                                  slice each); 0: kernels queue FIFO for
                                  any of the node's GPUs no task is bound
                                  to (a whole GPU) */
+    int gpu_partition_milli;  /* with shared_gpu: its kernels run on a hard
+                                 partition of that GPU (as a MIG instance)
+                                 at this many thousandths of the GPU's
+                                 throughput, beside the other partitions,
+                                 never waiting for them; 0: time-sliced */
     int64_t memory_bytes;     /* resident from the first release; 0: none */
     const char *component;    /* name in event details (copied); NULL:
                                  "task <id>" */

@@ -103,6 +103,9 @@ typedef struct ts_scenario_node {
     unsigned char tier;     /* ts_tier */
     unsigned char has_power;    /* power model present */
     unsigned char has_thermal;  /* thermal model present */
+    unsigned char gpu_partition; /* gpu-sharing="partition": a share of
+                                    one of its GPUs is a hard partition
+                                    (MIG-style), not time slices */
     char *model;            /* model name it came from, or NULL if inline */
     int64_t memory_bytes;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified

@@ -47,6 +47,15 @@
  * The switch itself costs nothing (an assumption: nvgpu does not count the
  * context load in the slice, and its cost is not published). A kernel's
  * gpu_start is when it first ran.
+ * A task bound with a partition (ts_task_desc.gpu_partition_milli) owns a
+ * hard slice of its GPU instead, as a MIG instance owns its SMs (NVIDIA
+ * Multi-Instance GPU User Guide: each instance has dedicated compute and
+ * memory paths, for predictable throughput): its kernel starts at once on
+ * its own partition unit and runs at that share of the GPU's throughput
+ * whatever the others do. Real MIG profiles come in sevenths of an A100
+ * or H100; any share is allowed here (an idealisation). A partition
+ * counts its share of a GPU's busy time; the load observer counts a GPU
+ * busy per whole GPU of busy partitions, rounded up.
  *
  * Work is kept in reference-clock nanoseconds as a double (exact for
  * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
@@ -159,7 +168,13 @@ typedef struct gpu_node {
     int busy;
     int rep;                  /* last reported to the load observer */
     ts_time timeslice;        /* of its time-sliced GPUs */
-    uint32_t shared;          /* how many of its GPUs are time-sliced */
+    uint32_t shared;          /* how many of its GPUs are time-sliced or
+                                 partitioned */
+    uint32_t part0, n_parts;  /* its partition units in c->parts */
+    int64_t part_busy;        /* thousandths of a GPU its running
+                                 partitions hold */
+    ts_time part_acc;         /* their busy time, ns x thousandths,
+                                 charged up to mark */
 } gpu_node;
 
 /* A time-sliced GPU's round robin: the tasks bound to it with a kernel
@@ -168,6 +183,7 @@ typedef struct gpu_node {
 typedef struct gpu_share {
     uint32_t first, cap;      /* its ring in c->gring: the tasks bound */
     uint32_t head, count;
+    int32_t parted;           /* thousandths of it held by partitions */
 } gpu_share;
 
 typedef struct node_state {
@@ -224,6 +240,9 @@ struct ts_compute {
     int *gsub;                /* GPU submission lists, one slice per GPU node */
     gpu_share *gshare;        /* per GPU (set at start) */
     int *gring;               /* time-sliced GPUs' rings */
+    unit_state *parts;        /* GPU partitions, one per task bound with
+                                 one, grouped by node (set at start) */
+    int *part_of;             /* per task: its partition unit, or -1 */
     int *fresh;               /* fresh ready lists, one slice per node */
     ts__runq *rq;             /* waiting tasks, ranked (built at start) */
     /* dispatch scratch, sized by the largest node */
@@ -339,6 +358,10 @@ void ts_compute_free(ts_compute *c)
                 ts_engine_cancel(c->engine, c->gpus[gpu_of(c, n)->gpu0 + (size_t)g].ev);
         if (n->dispatch_queued)
             ts_engine_cancel(c->engine, n->dispatch_ev);
+        const gpu_node *g = gpu_of(c, n);
+        for (uint32_t k = 0; g && c->parts && k < g->n_parts; k++)
+            if (c->parts[g->part0 + k].ev)
+                ts_engine_cancel(c->engine, c->parts[g->part0 + k].ev);
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
         if (c->tasks[i].rel_ev)
@@ -356,6 +379,8 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->gsub);
     ts_free(c->gshare);
     ts_free(c->gring);
+    ts_free(c->parts);
+    ts_free(c->part_of);
     ts_free(c->fresh);
     ts__runq_free(c->rq);
     ts_free(c->occupants);
@@ -391,6 +416,7 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     d.exec = t->exec;
     d.gpu_ns = t->gpu_ns;
     d.shared_gpu = t->shared_gpu;
+    d.gpu_partition_milli = t->gpu_partition_milli;
     d.memory_bytes = t->memory_bytes;
     return d;
 }
@@ -406,7 +432,8 @@ static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
            a->deadline == b->deadline && a->policy == b->policy &&
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
-           a->shared_gpu == b->shared_gpu && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           a->shared_gpu == b->shared_gpu &&
+           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
            same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
            a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
            a->exec.weights == b->exec.weights && a->exec.table == b->exec.table &&
@@ -442,6 +469,7 @@ static size_t shared_part_hash(const ts_task_desc *d)
     h = mix(h, d->affinity);
     h = mix(h, (uint64_t)d->gpu_ns);
     h = mix(h, (uint64_t)(int64_t)d->shared_gpu);
+    h = mix(h, (uint64_t)(int64_t)d->gpu_partition_milli);
     h = mix(h, (uint64_t)d->memory_bytes);
     h = mix(h, (uint64_t)d->exec.kind);
     h = mix(h, double_bits(d->exec.a));
@@ -561,6 +589,12 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
                             "task bound to GPU %d but node %d has %d GPU%s",
                             task->shared_gpu - 1, task->node, n->gpus,
                             n->gpus == 1 ? "" : "s");
+    if (task->gpu_partition_milli < 0 || task->gpu_partition_milli > 1000 ||
+        (task->gpu_partition_milli > 0 && !task->shared_gpu))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "a GPU partition is 1 to 1000 thousandths of the "
+                            "GPU the task is bound to (got %d, bound to %d)",
+                            task->gpu_partition_milli, task->shared_gpu - 1);
     if (n->cores < 64 && (task->affinity >> n->cores) != 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "affinity names a core beyond node %d's %d cores",
@@ -662,6 +696,7 @@ static void node_busy_mark(const ts_compute *c, node_state *n, ts_time now)
     gpu_node *g = gpu_of(c, n);
     if (g) {
         g->acc += (ts_time)g->busy * (now - g->mark);
+        g->part_acc += (ts_time)g->part_busy * (now - g->mark);
         g->mark = now;
     }
     if (n->up)
@@ -689,8 +724,14 @@ static void unit_cancel(ts_compute *c, unit_state *u)
     u->ev = 0;
 }
 
+/* A partition's speed: its share of the GPU's. */
+static double part_speed(const node_state *n, const task_state *t)
+{
+    return n->gpu_scale * (double)t->d->gpu_partition_milli / 1000.0;
+}
+
 /* Charges the progress of every running job and kernel on the node up to
- * now at the current speeds. O(cores + GPUs). */
+ * now at the current speeds. O(cores + GPUs + partitions). */
 static void account(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
@@ -714,9 +755,19 @@ static void account(ts_compute *c, int node)
         c->tasks[u->task].remaining -= (double)(now - u->mark) * n->gpu_scale;
         u->mark = now;
     }
+    const gpu_node *gn = gpu_of(c, n);
+    for (uint32_t k = 0; gn && c->parts && k < gn->n_parts; k++) {
+        unit_state *u = &c->parts[gn->part0 + k];
+        if (u->task < 0 || u->mark == now)
+            continue;
+        task_state *t = &c->tasks[u->task];
+        t->remaining -= (double)(now - u->mark) * part_speed(n, t);
+        u->mark = now;
+    }
 }
 
 static void on_dispatch(ts_engine *engine, void *ctx, uint64_t arg);
+static void on_part(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_core(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_release(ts_engine *engine, void *ctx, uint64_t arg);
@@ -811,6 +862,19 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
         }
     }
     arm(c, u, index, end, 1, on_gpu);
+}
+
+/* The end of the kernel on a partition unit. */
+static void arm_part(ts_compute *c, node_state *n, size_t index)
+{
+    unit_state *u = &c->parts[index];
+    if (u->task < 0) {
+        unit_cancel(c, u);
+        return;
+    }
+    const task_state *t = &c->tasks[u->task];
+    arm(c, u, index, add_sat(ts_engine_now(c->engine), span(t->remaining, part_speed(n, t))),
+        1, on_part);
 }
 
 /* The floor a waking fair task's virtual runtime is raised to, so a task
@@ -986,12 +1050,12 @@ static void notify_load(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
     gpu_node *g = gpu_of(c, n);
-    int busy_gpus = g ? g->busy : 0;
-    if (n->busy_cores == n->rep_cores && (!g || g->busy == g->rep))
+    int busy_gpus = g ? g->busy + (int)((g->part_busy + 999) / 1000) : 0;
+    if (n->busy_cores == n->rep_cores && (!g || busy_gpus == g->rep))
         return;
     n->rep_cores = n->busy_cores;
     if (g)
-        g->rep = g->busy;
+        g->rep = busy_gpus;
     if (c->load)
         c->load(c->ctx, node, n->busy_cores, busy_gpus);
 }
@@ -1090,6 +1154,18 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
         if (t->state != T_GPU_SUBMIT)
             continue;
         t->state = T_GPU_QUEUED;
+        if (t->d->gpu_partition_milli) {
+            /* its own partition: never taken by another task */
+            size_t index = (size_t)c->part_of[sub[i]];
+            t->state = T_GPU_RUN;
+            t->gpu = t->d->shared_gpu - 1;
+            t->gpu_start = now;
+            node_busy_mark(c, n, now);
+            gn->part_busy += t->d->gpu_partition_milli;
+            unit_occupy(&c->parts[index], sub[i], now);
+            arm_part(c, n, index);
+            continue;
+        }
         if (t->d->shared_gpu) {
             share_push(c, gn->gpu0 + (size_t)(t->d->shared_gpu - 1), sub[i]);
             continue;
@@ -1102,7 +1178,7 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     for (int g = 0; g < n->gpus && gn->q_count; g++) {
         size_t index = gn->gpu0 + (size_t)g;
         unit_state *u = &c->gpus[index];
-        if (u->task >= 0 || share_of(c, index))
+        if (u->task >= 0 || share_of(c, index) || c->gshare[index].parted)
             continue;
         int id = ring[gn->q_head];
         gn->q_head = (gn->q_head + 1) % cap;
@@ -1408,6 +1484,26 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     request_dispatch(c, node);
 }
 
+static void on_part(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    ts_compute *c = ctx;
+    unit_state *u = &c->parts[arg];
+    int node = u->node;
+    node_state *n = &c->nodes[node];
+    ts_time now = ts_engine_now(engine);
+    u->ev = 0;
+    int id = u->task;
+    if (id >= 0) {
+        account(c, node);
+        node_busy_mark(c, n, now);
+        unit_vacate(u, now);
+        gpu_of(c, n)->part_busy -= c->tasks[id].d->gpu_partition_milli;
+        c->tasks[id].gpu = -1;
+        finish_job(c, id, 0);
+    }
+    request_dispatch(c, node);
+}
+
 static int push_release(ts_compute *c, task_state *t, ts_time release)
 {
     if (c->max_waiting && t->pend_count >= c->max_waiting) {
@@ -1533,16 +1629,58 @@ static int build_shares(ts_compute *c, ts_error *err)
     c->gshare = ts_calloc(n_gpus ? n_gpus : 1, sizeof *c->gshare);
     if (!c->gshare)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
-    size_t bound = 0;
+    size_t bound = 0, parts = 0;
     for (size_t i = 0; i < c->n_tasks; i++) {
         const task_state *t = &c->tasks[i];
         if (!t->d->shared_gpu)
             continue;
         gpu_node *g = gpu_of(c, &c->nodes[t->node]);
         gpu_share *s = &c->gshare[g->gpu0 + (size_t)(t->d->shared_gpu - 1)];
-        if (s->cap++ == 0)
+        if (s->cap == 0 && s->parted == 0)
             g->shared++;
+        if (t->d->gpu_partition_milli) {
+            s->parted += t->d->gpu_partition_milli;
+            parts++;
+            if (s->parted > 1000) {
+                char name[32];
+                return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                    "%s: the partitions of GPU %d of node %d add "
+                                    "up to more than one GPU",
+                                    task_name(c, t, (int)i, name, sizeof name),
+                                    t->d->shared_gpu - 1, t->node);
+            }
+            continue;
+        }
+        s->cap++;
         bound++;
+    }
+    for (size_t k = 0; k < n_gpus; k++)
+        if (c->gshare[k].cap && c->gshare[k].parted)
+            return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                "GPU %zu (in all) has both time-sliced tasks and "
+                                "partitions: a GPU is shared one way", k);
+    /* Partition units grouped by node, in task order within it. */
+    c->parts = ts_calloc(parts ? parts : 1, sizeof *c->parts);
+    c->part_of = ts_malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->part_of);
+    if (!c->parts || !c->part_of)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    uint32_t next = 0;
+    for (size_t i = 0; i < c->n_tasks; i++)
+        c->part_of[i] = -1;
+    for (size_t nd = 0; nd < c->n_nodes; nd++) {
+        node_state *n = &c->nodes[nd];
+        gpu_node *g = gpu_of(c, n);
+        if (!g)
+            continue;
+        g->part0 = next;
+        for (size_t k = 0; k < n->task_count; k++) {
+            int id = c->node_tasks[n->task_first + k];
+            if (!c->tasks[id].d->gpu_partition_milli)
+                continue;
+            c->parts[next] = (unit_state){.node = (int)nd, .task = -1, .next = -1};
+            c->part_of[id] = (int)next++;
+        }
+        g->n_parts = next - g->part0;
     }
     c->gring = ts_malloc((bound ? bound : 1) * sizeof *c->gring);
     if (!c->gring)
@@ -1738,6 +1876,13 @@ static void halt_units(ts_compute *c, node_state *n, ts_time now)
     for (int g = 0; g < n->gpus && gn->shared; g++)
         if (share_of(c, gn->gpu0 + (size_t)g))
             c->gshare[gn->gpu0 + (size_t)g].count = 0;
+    for (uint32_t k = 0; c->parts && k < gn->n_parts; k++) {
+        unit_state *u = &c->parts[gn->part0 + k];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    gn->part_busy = 0;
     for (size_t i = 0; i < gn->sub_count; i++)
         c->tasks[c->gsub[gn->q_first + i]].gpu_listed = 0;
     gn->sub_count = 0;
@@ -1777,6 +1922,9 @@ int ts_compute_set_speed(ts_compute *c, int node, double cpu_scale,
         arm_core(c, n, n->core0 + (size_t)k);
     for (int g = 0; g < n->gpus; g++)
         arm_gpu(c, n, gpu_of(c, n)->gpu0 + (size_t)g);
+    const gpu_node *gn = gpu_of(c, n);
+    for (uint32_t k = 0; gn && c->parts && k < gn->n_parts; k++)
+        arm_part(c, n, gn->part0 + k);
     return TS_OK;
 }
 
@@ -1892,7 +2040,12 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         unit_vacate(u, now);
         n->busy_cores--;
     }
-    if (t->state == T_GPU_RUN && t->gpu >= 0) {
+    if (t->state == T_GPU_RUN && t->d->gpu_partition_milli) {
+        unit_state *u = &c->parts[c->part_of[task]];
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        gpu_of(c, n)->part_busy -= t->d->gpu_partition_milli;
+    } else if (t->state == T_GPU_RUN && t->gpu >= 0) {
         unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)t->gpu];
         unit_cancel(c, u);
         unit_vacate(u, now);
@@ -1991,7 +2144,9 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
         .core_busy_ns = n->busy_acc + (ts_time)n->busy_cores * (now - n->busy_mark),
         .online_core_ns = n->online_acc +
                           (n->up ? (ts_time)n->online * (now - n->online_mark) : 0),
-        .gpu_busy_ns = g ? g->acc + (ts_time)g->busy * (now - g->mark) : 0};
+        .gpu_busy_ns = g ? g->acc + (ts_time)g->busy * (now - g->mark) +
+                               (g->part_acc + (ts_time)g->part_busy * (now - g->mark)) / 1000
+                         : 0};
     return TS_OK;
 }
 

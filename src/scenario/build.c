@@ -425,6 +425,7 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
         n->gpus = m->gpus;
         n->gpu_memory_bytes = m->gpu_memory_bytes;
         n->gpu_timeslice_ns = m->gpu_timeslice_ns;
+        n->gpu_partition = (unsigned char)m->gpu_partition;
         have_cores = have_memory = 1;
     }
     if (ts__int_attr(el, "cores", &n->cores))
@@ -449,6 +450,9 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
         return rc;
     if (present && n->gpu_timeslice_ns <= 0)
         return ts__bpositive(b, el, "gpu-timeslice");
+    const char *sharing = ts__attr(el, "gpu-sharing");
+    if (sharing)
+        n->gpu_partition = ts__token_eq(sharing, "partition");
     if (!have_cores)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no CPU cores given (set cores=\"...\" or "

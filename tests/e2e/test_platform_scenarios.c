@@ -162,14 +162,13 @@ static void test_wifi_loss_burst_drops_camera_frames(void **state)
  * (test_gpu_time_slices): responses 7.4, 7.9, 4 and 6.4 ms to the
  * nanosecond. The whole-GPU detector, on the other GPU, answers in its
  * own 1 + 30 ms. */
-static void test_shared_gpu_time_slices(void **state)
+static const char *const gpu_ids[] = {"vision_0", "vision_1", "vision_2", "vision_3",
+                                      "detector"};
+
+/* Every finished job of each of gpu_ids answers in want[k]; ten each. */
+static void check_gpu_responses(const ts_trace *t, const ts_time *want)
 {
-    (void)state;
-    ts_trace *t = scenario_run("scenarios/shared-gpu.xml");
-    static const char *const ids[] = {"vision_0", "vision_1", "vision_2",
-                                      "vision_3", "detector"};
-    static const ts_time want[] = {7400 * TS_US, 7900 * TS_US, 4 * TS_MS,
-                                   6400 * TS_US, 31 * TS_MS};
+    const char *const *ids = gpu_ids;
     for (int k = 0; k < 5; k++) {
         int row = ROW(t, components, ids[k]);
         size_t n = 0;
@@ -186,6 +185,27 @@ static void test_shared_gpu_time_slices(void **state)
         }
         assert_int_equal(n, 10);   /* 1 s at 10 Hz */
     }
+}
+
+static void test_shared_gpu_time_slices(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("scenarios/shared-gpu.xml");
+    static const ts_time want[] = {7400 * TS_US, 7900 * TS_US, 4 * TS_MS,
+                                   6400 * TS_US, 31 * TS_MS};
+    check_gpu_responses(t, want);
+    ts_trace_free(t);
+}
+
+/* The same pipelines on hard partitions (gpu-sharing="partition"): each
+ * kernel at a quarter of the GPU, at once: CPU part + 4 x kernel. */
+static void test_shared_gpu_partitions(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/shared-gpu-partition.xml");
+    static const ts_time want[] = {13 * TS_MS, 11 * TS_MS, 5500 * TS_US,
+                                   4800 * TS_US, 31 * TS_MS};
+    check_gpu_responses(t, want);
     ts_trace_free(t);
 }
 
@@ -244,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_hot_jetson_throttles_and_control_misses),
         cmocka_unit_test(test_wifi_loss_burst_drops_camera_frames),
         cmocka_unit_test(test_shared_gpu_time_slices),
+        cmocka_unit_test(test_shared_gpu_partitions),
         cmocka_unit_test(test_medium_air_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1010,6 +1010,75 @@ static void test_gpu_share_checks_and_stop(void **state)
     ts_engine_free(e);
 }
 
+/* Hard partitions (MIG-style) of one GPU: a with half, b with a quarter;
+ * both submit at 1 ms and run at once, side by side. a's 2 ms kernel at
+ * half speed and b's 0.75 ms at a quarter would end at 5 and 4 ms; the
+ * GPU clock halves at 3 ms: by then a has done 1 ms of work (2 ms x 0.5)
+ * and b 0.5 ms (2 ms x 0.25); a's last 1 ms at 0.25 takes 4 ms (ends at
+ * 7 ms), b's last 0.25 ms at 0.125 takes 2 ms (ends at 5 ms). GPU busy
+ * time counts each partition's share: a 0.5 x 6 ms + b 0.25 x 4 ms =
+ * 4 ms. The load observer sees one busy GPU from 1 to 7 ms. A whole-GPU
+ * task w on GPU 1 is untouched. Partitions over one GPU, or mixed with
+ * time slices on one GPU, are refused at start. */
+static void test_gpu_partitions(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {3}, gpus[] = {2};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    ts_task_desc a = once(0, 1, 0, TS_MS), b = a, w = a;
+    a.gpu_ns = 2 * TS_MS;
+    a.shared_gpu = 1;
+    a.gpu_partition_milli = 500;
+    b.gpu_ns = 750 * TS_US;
+    b.shared_gpu = 1;
+    b.gpu_partition_milli = 250;
+    w.gpu_ns = TS_MS;
+    int ia = add(c, a), ib = add(c, b), iw = add(c, w);
+    start(c);
+    change slow = {.c = c, .what = 0, .node = 0, .cpu = 1.0, .gpu = 0.5};
+    at(e, 3 * TS_MS, &slow);
+    ts_engine_run(e, 20 * TS_MS);
+    const ts_job_record *ja = find(&log, ia, 0), *jb = find(&log, ib, 0);
+    assert_int_equal(ja->gpu_start, TS_MS);
+    assert_int_equal(jb->gpu_start, TS_MS);
+    assert_int_equal(ja->finish, 7 * TS_MS);
+    assert_int_equal(jb->finish, 5 * TS_MS);
+    /* w: GPU 1 from 1 ms, its 1 ms kernel done at 2 ms, before the clock halves */
+    assert_int_equal(find(&log, iw, 0)->gpu_start, TS_MS);
+    assert_int_equal(find(&log, iw, 0)->finish, 2 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.gpu_busy_ns, 4 * TS_MS + TS_MS);
+    int busy_at_6 = -1;
+    for (int i = 0; i < log.n_loads; i++)
+        if (log.loads[i].t <= 6 * TS_MS)
+            busy_at_6 = log.loads[i].gpus;
+    assert_int_equal(busy_at_6, 1);
+    assert_int_equal(log.loads[log.n_loads - 1].gpus, 0);
+    ts_compute_free(c);
+    ts_engine_free(e);
+
+    ts_error err;
+    c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    b.gpu_partition_milli = 600;
+    add(c, a);
+    add(c, b);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    ts_compute_free(c);
+    ts_engine_free(e);
+    c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    b.gpu_partition_milli = 0;
+    add(c, a);
+    add(c, b);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    a.shared_gpu = 0;
+    assert_true(ts_compute_add_task(c, &a, NULL, &err) < 0);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 /* ---- Speed ---- */
 
 static void test_speed_change_mid_job(void **state)
@@ -1795,6 +1864,7 @@ int main(void)
         cmocka_unit_test(test_restart_reclaims_memory_under_oom_rule),
         cmocka_unit_test(test_gpu_time_slices),
         cmocka_unit_test(test_gpu_share_checks_and_stop),
+        cmocka_unit_test(test_gpu_partitions),
         cmocka_unit_test(test_timing_change_from_next_release),
         cmocka_unit_test(test_timing_change_keeps_released_work),
         cmocka_unit_test(test_timing_replaces_distribution_and_checks),

@@ -382,6 +382,11 @@ static void test_gpu_shares_load(void **state)
     const ts_scenario_node *n = &s->nodes[ts_scenario_find_node(s, "edge1")];
     assert_true(n->gpu_timeslice_ns == 1000000);
     assert_int_equal(n->gpus, 2);
+    assert_int_equal(n->gpu_partition, 0);
+    ts_scenario_free(s);
+    assert_int_equal(ts_scenario_load("tests/e2e/shared-gpu-partition.xml", NULL, &s, &err),
+                     TS_OK);
+    assert_int_equal(s->nodes[ts_scenario_find_node(s, "edge1")].gpu_partition, 1);
     ts_scenario_free(s);
     assert_int_equal(ts_alloc_live(), live);
 }
@@ -522,6 +527,8 @@ static const bad_case bad_cases[] = {
      "share time-slices one GPU: from 0.001 to 0.999"},
     {"gpu-share-four-decimals.xml", TS_EPARSE, 10,
      "attribute 'gpus': [facet 'pattern'] The value '0.2500'"},
+    {"gpu-sharing-unknown.xml", TS_EPARSE, 7,
+     "attribute 'gpu-sharing': [facet 'enumeration'] The value 'mps'"},
     {"gpu-timeslice-zero.xml", TS_EINVAL, 7,
      "server s1: gpu-timeslice=\"0ms\" must be greater than 0"},
     {"gpu-zero-with-gpu-exec.xml", TS_EINVAL, 10,
