@@ -527,7 +527,7 @@ static const bad_case bad_cases[] = {
      "share time-slices one GPU: from 0.001 to 0.999"},
     {"gpu-share-four-decimals.xml", TS_EPARSE, 10,
      "attribute 'gpus': [facet 'pattern'] The value '0.2500'"},
-    {"gpu-sharing-unknown.xml", TS_EPARSE, 7,
+    {"gpu-sharing-unknown.xml", TS_EPARSE, 8,
      "attribute 'gpu-sharing': [facet 'enumeration'] The value 'mps'"},
     {"gpu-timeslice-zero.xml", TS_EINVAL, 7,
      "server s1: gpu-timeslice=\"0ms\" must be greater than 0"},
