@@ -101,8 +101,9 @@ typedef struct ts_job_record {
 typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
 
 /* Called whenever a node's busy core or busy GPU count changes (once per
- * instant, after that instant's scheduling decisions). It may call back
- * into the model. */
+ * instant, after that instant's scheduling decisions); running partitions
+ * count as their shares summed, rounded up to whole GPUs. It may call
+ * back into the model. */
 typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
                                    int busy_gpus);
 
@@ -186,7 +187,8 @@ typedef struct ts_compute_node_stat {
     ts_time core_busy_ns;     /* cumulative busy time summed over cores */
     ts_time online_core_ns;   /* cumulative online cores x time while up,
                                  the denominator of CPU utilisation */
-    ts_time gpu_busy_ns;      /* cumulative busy time summed over GPUs */
+    ts_time gpu_busy_ns;      /* cumulative busy time summed over GPUs (a
+                                 running partition counts its share) */
 } ts_compute_node_stat;
 
 /* Fills *out with node's state now; TS_EINVAL for a bad node. */
