@@ -23,7 +23,7 @@
  * happens; a tick records nothing while the task's node is down, the task
  * is OOM-killed or stopped, so the task resumes in its original phase.
  *
- * A GPU is either whole or time-sliced. Kernels of tasks not bound to a
+ * A GPU is whole, time-sliced or partitioned. Kernels of tasks not bound to a
  * GPU queue FIFO (by submission, then task id) for any GPU of the node no
  * task is bound to. Tasks bound to a GPU (ts_task_desc.shared_gpu, a
  * fraction of one GPU in the scenario) share it as CUDA contexts share a
@@ -242,7 +242,9 @@ struct ts_compute {
     int *gring;               /* time-sliced GPUs' rings */
     unit_state *parts;        /* GPU partitions, one per task bound with
                                  one, grouped by node (set at start) */
-    int *part_of;             /* per task: its partition unit, or -1 */
+    int *part_of;             /* per task: its partition unit, or -1;
+                                 NULL when no task has one (a fleet's
+                                 worth of ints otherwise) */
     int *fresh;               /* fresh ready lists, one slice per node */
     ts__runq *rq;             /* waiting tasks, ranked (built at start) */
     /* dispatch scratch, sized by the largest node */
@@ -1619,6 +1621,35 @@ static int build_runq(ts_compute *c)
     return rc;
 }
 
+/* The partition units, one per task bound with a partition, grouped by
+ * node in task order within it. TS_OK or TS_ENOMEM. */
+static int build_parts(ts_compute *c, size_t parts)
+{
+    c->parts = ts_calloc(parts, sizeof *c->parts);
+    c->part_of = ts_malloc(c->n_tasks * sizeof *c->part_of);
+    if (!c->parts || !c->part_of)
+        return TS_ENOMEM;
+    uint32_t next = 0;
+    for (size_t i = 0; i < c->n_tasks; i++)
+        c->part_of[i] = -1;
+    for (size_t nd = 0; nd < c->n_nodes; nd++) {
+        node_state *n = &c->nodes[nd];
+        gpu_node *g = gpu_of(c, n);
+        if (!g)
+            continue;
+        g->part0 = next;
+        for (size_t k = 0; k < n->task_count; k++) {
+            int id = c->node_tasks[n->task_first + k];
+            if (!c->tasks[id].d->gpu_partition_milli)
+                continue;
+            c->parts[next] = (unit_state){.node = (int)nd, .task = -1, .next = -1};
+            c->part_of[id] = (int)next++;
+        }
+        g->n_parts = next - g->part0;
+    }
+    return TS_OK;
+}
+
 /* The time-sliced GPUs' rings, sized by the tasks bound to each, and the
  * check that a node's unbound GPU tasks have a GPU no task is bound to. */
 static int build_shares(ts_compute *c, ts_error *err)
@@ -1654,34 +1685,18 @@ static int build_shares(ts_compute *c, ts_error *err)
         s->cap++;
         bound++;
     }
-    for (size_t k = 0; k < n_gpus; k++)
-        if (c->gshare[k].cap && c->gshare[k].parted)
-            return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
-                                "GPU %zu (in all) has both time-sliced tasks and "
-                                "partitions: a GPU is shared one way", k);
-    /* Partition units grouped by node, in task order within it. */
-    c->parts = ts_calloc(parts ? parts : 1, sizeof *c->parts);
-    c->part_of = ts_malloc((c->n_tasks ? c->n_tasks : 1) * sizeof *c->part_of);
-    if (!c->parts || !c->part_of)
-        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
-    uint32_t next = 0;
-    for (size_t i = 0; i < c->n_tasks; i++)
-        c->part_of[i] = -1;
     for (size_t nd = 0; nd < c->n_nodes; nd++) {
-        node_state *n = &c->nodes[nd];
-        gpu_node *g = gpu_of(c, n);
-        if (!g)
-            continue;
-        g->part0 = next;
-        for (size_t k = 0; k < n->task_count; k++) {
-            int id = c->node_tasks[n->task_first + k];
-            if (!c->tasks[id].d->gpu_partition_milli)
-                continue;
-            c->parts[next] = (unit_state){.node = (int)nd, .task = -1, .next = -1};
-            c->part_of[id] = (int)next++;
+        const gpu_node *g = gpu_of(c, &c->nodes[nd]);
+        for (int k = 0; g && k < c->nodes[nd].gpus; k++) {
+            const gpu_share *sh = &c->gshare[g->gpu0 + (size_t)k];
+            if (sh->cap && sh->parted)
+                return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                    "GPU %d of node %zu has both time-sliced tasks "
+                                    "and partitions: a GPU is shared one way", k, nd);
         }
-        g->n_parts = next - g->part0;
     }
+    if (parts > 0 && build_parts(c, parts) != TS_OK)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     c->gring = ts_malloc((bound ? bound : 1) * sizeof *c->gring);
     if (!c->gring)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
@@ -1697,7 +1712,8 @@ static int build_shares(ts_compute *c, ts_error *err)
             char name[32];
             return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
                                 "%s needs a whole GPU but every GPU of node %d "
-                                "is time-sliced by tasks bound to it",
+                                "is time-sliced or partitioned by tasks bound "
+                                "to it",
                                 task_name(c, t, (int)i, name, sizeof name), t->node);
         }
     }
