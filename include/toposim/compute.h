@@ -5,7 +5,8 @@
  * the others (policy FAIR) share what the real-time tasks leave by a
  * CFS-like weighted round robin with a quantum. Work is given at a
  * reference clock and progresses at the node's current speed (power modes,
- * throttling); GPU kernels queue per node; memory is accounted and
+ * throttling); GPU kernels queue per node for a whole GPU, or share a
+ * GPU they are bound to by round-robin time slices; memory is accounted and
  * exhaustion kills the offending task with an event. The model owns its
  * state; results leave through callbacks, and the owner samples the
  * per-node counters below.
@@ -32,6 +33,11 @@ enum {
 
 #define TS_COMPUTE_WEIGHT_DEFAULT 1024
 #define TS_COMPUTE_QUANTUM_DEFAULT (4 * TS_MS)
+/* A time-sliced GPU's slice: 1024 us, the default TSG timeslice of
+ * NVIDIA's Tegra GPU driver (nvgpu, include/nvgpu/tsg.h,
+ * NVGPU_TSG_TIMESLICE_DEFAULT_US; it allows 1 ms to 50 ms). Discrete
+ * GPUs' driver slice is not published: using it there is an assumption. */
+#define TS_COMPUTE_GPU_TIMESLICE_DEFAULT (1024 * TS_US)
 
 /* A task bound to a node: a job every period from offset, due `deadline`
  * after its release; with period 0, a job only when its owner calls
@@ -54,6 +60,17 @@ typedef struct ts_task_desc {
                                  the model (its table is borrowed). */
     ts_time gpu_ns;           /* GPU kernel per job at the reference GPU
                                  clock, after the CPU part; 0: none */
+    int shared_gpu;           /* 1 + the node's GPU its kernels share by
+                                 time slices with the other tasks bound
+                                 there (round robin, the node's GPU time
+                                 slice each); 0: kernels queue FIFO for
+                                 any of the node's GPUs no task is bound
+                                 to (a whole GPU) */
+    int gpu_partition_milli;  /* with shared_gpu: its kernels run on a hard
+                                 partition of that GPU (as a MIG instance)
+                                 at this many thousandths of the GPU's
+                                 throughput, beside the other partitions,
+                                 never waiting for them; 0: time-sliced */
     int64_t memory_bytes;     /* resident from the first release; 0: none */
     const char *component;    /* name in event details (copied); NULL:
                                  "task <id>" */
@@ -89,8 +106,9 @@ typedef struct ts_job_record {
 typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
 
 /* Called whenever a node's busy core or busy GPU count changes (once per
- * instant, after that instant's scheduling decisions). It may call back
- * into the model. */
+ * instant, after that instant's scheduling decisions); running partitions
+ * count as their shares summed, rounded up to whole GPUs. It may call
+ * back into the model. */
 typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
                                    int busy_gpus);
 
@@ -111,6 +129,8 @@ typedef struct ts_compute_config {
     const int *gpus;               /* per node, >= 0; NULL: no GPUs */
     const int64_t *memory_bytes;   /* per node; NULL or 0: unlimited */
     ts_time quantum;               /* fair-share slice; 0: 4 ms */
+    const ts_time *gpu_timeslice;  /* per node: time slice of its shared
+                                      GPUs, >= 0; NULL or 0: 1024 us */
     ts_job_done_fn done;           /* required */
     ts_compute_load_fn load;       /* NULL: not observed */
     ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up",
@@ -199,7 +219,8 @@ typedef struct ts_compute_node_stat {
     ts_time core_busy_ns;     /* cumulative busy time summed over cores */
     ts_time online_core_ns;   /* cumulative online cores x time while up,
                                  the denominator of CPU utilisation */
-    ts_time gpu_busy_ns;      /* cumulative busy time summed over GPUs */
+    ts_time gpu_busy_ns;      /* cumulative busy time summed over GPUs (a
+                                 running partition counts its share) */
 } ts_compute_node_stat;
 
 /* Fills *out with node's state now; TS_EINVAL for a bad node. */

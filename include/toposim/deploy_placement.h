@@ -1,8 +1,8 @@
 /*
  * Placement: which node runs each component, which cores it reserves, and
  * why. Tier rules pick a preferred tier (a pin overrides them); a
- * resource-aware first-fit-decreasing packing over cpu, memory, GPUs and
- * per-GPU memory then picks the node, honouring reserved cores for
+ * resource-aware first-fit-decreasing packing over cpu, memory, GPUs,
+ * per-GPU memory and shares of time-sliced GPUs then picks the node, honouring reserved cores for
  * safety-critical components, isolation levels, primary/backup
  * anti-affinity, replica spread and per-topic latency budgets, and falling
  * back outward (robot -> edge -> cloud) when a tier is full and timing
@@ -82,6 +82,11 @@ typedef struct ts_place_component {
                                  (usually the first), or -1 */
     const ts_place_latency *latency; /* borrowed; n_latency entries */
     size_t n_latency;
+    /* Added with the third version; zero keeps the second's behaviour. */
+    int gpu_share_milli;      /* a share of one GPU in thousandths
+                                 (1..999), time-sliced with the others
+                                 on that GPU; gpus must then be 0, and
+                                 gpu_memory_bytes is its own on that GPU */
 } ts_place_component;
 
 /* Which rule chose the tier (or the node, for a pin). */
@@ -104,6 +109,9 @@ typedef struct ts_place_result {
                                  i); the runtime pins it there and runs
                                  nothing else on them. 0: no reservation */
     int fell_back;            /* tiers moved outward from the rule's tier */
+    /* Added with the third version. */
+    int gpu;                  /* a shared component: the node's GPU (from
+                                 0) it time-slices; -1 otherwise */
 } ts_place_result;
 
 /* Route latency alone (propagation, no queueing) from one node to another,
@@ -122,8 +130,10 @@ typedef struct ts_place_usage {
     int64_t cpu_capacity_millicores;
     int64_t memory_used_bytes;
     int64_t memory_capacity_bytes;
-    int gpus_used;
+    int gpus_used;                  /* whole GPUs */
     int gpus_capacity;
+    int64_t gpu_share_used_milli;   /* shares of time-sliced GPUs summed,
+                                       in thousandths of a GPU */
     int64_t gpu_memory_used_bytes;  /* summed over its GPUs */
     int64_t gpu_memory_capacity_bytes;
     uint64_t reserved_cores;        /* union of its components' core masks */
@@ -153,6 +163,11 @@ int ts_placement_compute(const ts_place_node *nodes, size_t n_nodes,
  * whole cores from the node's reservable cores, highest index first.
  * Isolation node/highest: only onto an empty node, and nothing joins it.
  * A backup never shares a node with its primary unless core_redundancy.
+ * GPUs: a whole request takes GPUs no share is on, and its GPU memory
+ * must fit each; a share goes to one GPU no whole request holds, whose
+ * shares stay within one GPU and whose shares' GPU memory within the
+ * GPU's: the fitting GPU with the least share free (lowest index on
+ * ties), so shares pack and whole GPUs stay free.
  * A replica goes to a node with no replica of its group when one fits,
  * else to the one with fewest (said in the reason). A latency budget
  * excludes nodes whose route latency from the publisher's node (or, when
@@ -180,7 +195,8 @@ int ts_placement_usage(const ts_place_node *nodes, size_t n_nodes,
                        size_t n_components, const ts_place_result *results,
                        ts_place_usage *usage, ts_error *err);
 
-/* Writes one node's usage as "cpu 2500m/4000m, mem 1.5GiB/8GiB[, gpu 1/2]
+/* Writes one node's usage as "cpu 2500m/4000m, mem 1.5GiB/8GiB[, gpu 1/2
+ * or, with shares, gpu 1.75/2]
  * [, gpu mem 8GiB/16GiB][, reserved cores 2-3][, exclusive]" into buf
  * (always NUL-terminated when size > 0). */
 void ts_place_usage_format(const ts_place_usage *usage, char *buf,

@@ -118,10 +118,16 @@ typedef struct ts_scenario_node {
     unsigned char tier;     /* ts_tier */
     unsigned char has_power;    /* power model present */
     unsigned char has_thermal;  /* thermal model present */
+    unsigned char gpu_partition; /* gpu-sharing="partition": a share of
+                                    one of its GPUs is a hard partition
+                                    (MIG-style), not time slices */
     char *model;            /* model name it came from, or NULL if inline */
     int64_t memory_bytes;
     int64_t gpu_memory_bytes; /* of each GPU; on a Jetson the same unified
                                  memory as memory_bytes, not extra */
+    int64_t gpu_timeslice_ns; /* time slice of a GPU shared by fractions
+                                 (gpu-timeslice=); 0: the compute model's
+                                 default */
     /* Never NULL (zero when has_power / has_thermal is 0). A fleet's
      * copies point at their template's, as they do at its model name:
      * the same on every robot, and 160 bytes a robot when copied. */
@@ -259,6 +265,11 @@ typedef struct ts_scenario_component_shared {
     int64_t offset_ns;      /* first release, >= 0 */
     int64_t gpu_exec_ns;    /* GPU kernel time per job at the reference GPU
                                clock; 0: no GPU work */
+    int64_t gpu_memory_bytes; /* gpu-memory=: on each of its whole GPUs, or
+                               on the GPU its share is on */
+    int gpu_share_milli;    /* gpus="0.25": a share of one time-sliced
+                               GPU in thousandths (1..999; gpus is then
+                               0); 0: none */
     int64_t takeover_ns;    /* backups: time from the decision to serving;
                                defaults hot 0, warm 5 ms, cold 500 ms */
     int64_t heartbeat_ns;   /* primaries: heartbeat period; 0: not monitored */

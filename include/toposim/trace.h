@@ -54,6 +54,9 @@
  *                     state per window, empty in a full trace; a summary
  *                     trace then has no /node_state, /link_state or
  *                     /core_state rows)
+ *     /medium_state (v6: each shared medium's transmitter per sample at
+ *                     the full level, per state window at the summary
+ *                     level; /media (v6) is its static table)
  *                     compound tables, chunked and deflate-compressed,
  *                     each column's unit in attribute "units" (as
  *                     "column=unit;...") and per-column attributes.
@@ -72,7 +75,10 @@
  * state_window_ns: a summary trace of version 5 holds its node and link
  * state as windows (ts_trace_node_window) instead of rows per sample.
  * Version 6 added /chains and /chain_instances (processing chains and
- * their end-to-end cause-effect timestamps, see ts_trace_chain_instance).
+ * their end-to-end cause-effect timestamps, see ts_trace_chain_instance),
+ * /power_limits (the power modes' over-current limits), and /media and
+ * /medium_state: a shared medium's air time, which /link_state splits
+ * among its links' directions.
  * The reader loads versions 1 to 5: tables newer than the file come back
  * empty, newer columns with the default each field's comment gives, and
  * the newer /meta attributes as: command_line "", git_revision "unknown",
@@ -639,6 +645,34 @@ typedef struct ts_trace_link_window {
     uint64_t lost_packets;
 } ts_trace_link_window;
 
+/* A shared medium (v6): a Wi-Fi access point's air time or a cell; the
+ * links attached to it share one transmitter and one queue. */
+typedef struct ts_trace_medium {
+    char name[TS_TRACE_NAME_LEN];
+    double capacity_bps;    /* as declared (a profile or a medium-change
+                               fault may change it during the run) */
+    int64_t latency_ns;     /* added to each attached link's own */
+    int64_t queue_bytes;    /* the shared queue */
+    int32_t links;          /* links attached to it */
+} ts_trace_medium;
+
+/* A medium's shared transmitter over a window ending at time_ns (v6):
+ * one row per medium and sample period at the full level, per state
+ * window (state_window_ns) at the summary level (a medium per access
+ * point: few rows either way). */
+typedef struct ts_trace_medium_state {
+    int32_t medium;         /* row of /media */
+    int64_t time_ns;        /* end of the window */
+    int64_t window_ns;      /* its length */
+    double utilisation;     /* air time busy over the window, 0..1: the
+                               sum of its links' directions' utilisation */
+    int64_t queue_bytes;    /* waiting or in transmission at time_ns */
+    int32_t queue_packets;
+    uint64_t sent_packets;  /* during the window, over all its links */
+    uint64_t dropped_packets; /* shared queue full, during the window */
+    uint64_t lost_packets;  /* loss model or a link down, during the window */
+} ts_trace_medium_state;
+
 /* Folding state samples into windows: the one rule both the summary
  * writer (src/sim) and the reader of a large full trace (fold.c) follow,
  * so the two levels give the same windows. `open` starts an empty window
@@ -730,6 +764,7 @@ int ts_trace_write_fleets(ts_trace_writer *w, const ts_trace_fleet *rows, size_t
 int ts_trace_write_rollouts(ts_trace_writer *w, const ts_trace_rollout *rows, size_t n, ts_error *err);
 int ts_trace_write_expects(ts_trace_writer *w, const ts_trace_expect *rows, size_t n, ts_error *err);
 int ts_trace_write_chains(ts_trace_writer *w, const ts_trace_chain *rows, size_t n, ts_error *err);
+int ts_trace_write_media(ts_trace_writer *w, const ts_trace_medium *rows, size_t n, ts_error *err);
 
 /* Appends one row to the messages / jobs table. Rows are buffered in a
  * fixed block and written a chunk at a time: no allocation per call. */
@@ -747,6 +782,8 @@ int ts_trace_append_link_window(ts_trace_writer *w, const ts_trace_link_window *
                                 ts_error *err);
 int ts_trace_append_chain_instance(ts_trace_writer *w, const ts_trace_chain_instance *row,
                                    ts_error *err);
+int ts_trace_append_medium_state(ts_trace_writer *w, const ts_trace_medium_state *row,
+                                 ts_error *err);
 
 /* Appends a summary window and its histogram (n pairs with increasing
  * buckets), setting the row's hist_first and hist_buckets. */
@@ -830,6 +867,8 @@ typedef struct ts_trace {
     /* v6; empty in older files */
     ts_trace_chain *chains;             size_t n_chains;
     ts_trace_chain_instance *chain_instances; size_t n_chain_instances;
+    ts_trace_medium *media;             size_t n_media;
+    ts_trace_medium_state *medium_state; size_t n_medium_state;
     /* Folded reading (below): > 0 when this full trace's per-row tables
      * were folded into the windows above while reading, windows of this
      * length; 0 when every row was loaded as stored. */

@@ -23,6 +23,8 @@ typedef struct ts_plan_place {
     unsigned char rule;       /* a ts_place_rule (a byte, and the one below:
                                  a fleet has an entry per robot) */
     unsigned char fell_back;  /* tiers moved outward from the rule's tier */
+    uint16_t shared_gpu;      /* 1 + the node's GPU its share time-slices;
+                                 0: none (in the padding: no growth) */
     uint64_t core_mask;       /* cores reserved on the node; 0: none */
     const char *reason;       /* into the plan's reason text; never NULL */
 } ts_plan_place;

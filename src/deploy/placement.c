@@ -20,16 +20,25 @@
 #include <string.h>
 
 /* The resources fitted, in the order a fit is checked and a reason is
- * written. GPU memory is per GPU (a capacity check, since GPUs are not
- * shared); cores are whole reservable cores. */
+ * written. Whole GPUs are counted (the GPUs no share is on); their memory
+ * is per GPU (a capacity check, a whole GPU's memory is its holder's).
+ * A share needs one GPU with that much share and GPU memory free: its
+ * "free" is the most share any one GPU has, and the most memory any one
+ * GPU with room for its share has, so the two checks together are exact.
+ * Cores are whole reservable cores. */
 enum {
     RES_CPU = 0,
     RES_MEM = 1,
     RES_GPU = 2,
     RES_GPU_MEM = 3,
     RES_CORES = 4,
-    RES_COUNT = 5
+    RES_GPU_SHARE = 5,
+    RES_GPU_SHARE_MEM = 6,
+    RES_COUNT = 7
 };
+
+/* A whole GPU's share, in thousandths. */
+#define GPU_MILLI 1000
 
 /* Number of hosting tiers (robot, edge, cloud); TS_PLACE_NONE hosts nothing. */
 #define HOST_TIERS 3
@@ -41,6 +50,7 @@ enum {
 typedef struct node_state {
     int64_t free[RES_COUNT];  /* cpu, memory, GPUs free; per-GPU memory
                                  (fixed); reservable cores still free */
+    size_t gpu0;              /* its GPUs in place_ctx's gpu arrays */
     uint64_t reservable;      /* cores that may be reserved */
     uint64_t reserved;        /* cores already reserved */
     size_t hosted;            /* components placed on it */
@@ -113,6 +123,9 @@ typedef struct place_ctx {
     size_t *rank_pos;         /* per component: its position by rank */
     int ready_on;             /* the heap is kept (after the pins) */
     double total[HOST_TIERS][RES_COUNT];
+    int64_t *gpu_share_free;  /* per GPU of every node: thousandths free;
+                                 GPU_MILLI untouched, 0 held whole */
+    int64_t *gpu_mem_free;    /* per GPU: memory its shares leave */
 } place_ctx;
 
 const char *ts_place_rule_name(ts_place_rule rule)
@@ -258,8 +271,45 @@ static int64_t need_of(const place_ctx *x, size_t i, int res)
     case RES_MEM: return c->memory_bytes;
     case RES_GPU: return c->gpus;
     case RES_GPU_MEM: return c->gpus > 0 ? c->gpu_memory_bytes : 0;
+    case RES_GPU_SHARE: return c->gpu_share_milli;
+    case RES_GPU_SHARE_MEM: return c->gpu_share_milli > 0 ? c->gpu_memory_bytes : 0;
     default: return cores;
     }
+}
+
+/* What node j has free of a resource for component i (the share
+ * resources depend on i's share: see the enum). */
+static int64_t free_of(const place_ctx *x, size_t i, size_t j, int res)
+{
+    if (res != RES_GPU_SHARE && res != RES_GPU_SHARE_MEM)
+        return x->ns[j].free[res];
+    int64_t best = 0, want = need_of(x, i, RES_GPU_SHARE);
+    const int64_t *share = x->gpu_share_free + x->ns[j].gpu0;
+    const int64_t *mem = x->gpu_mem_free + x->ns[j].gpu0;
+    for (int g = 0; g < x->nodes[j].gpus; g++) {
+        int64_t v = res == RES_GPU_SHARE ? share[g]
+                    : share[g] >= want && share[g] > 0 ? mem[g] : 0;
+        if (v > best)
+            best = v;
+    }
+    return best;
+}
+
+/* The GPU of node j that takes i's share: among those with its share and
+ * memory free, the one with least share free, the lowest on ties (shares
+ * pack; untouched GPUs stay whole). -1 when none fits. */
+static int share_gpu(const place_ctx *x, size_t i, size_t j)
+{
+    int64_t want = need_of(x, i, RES_GPU_SHARE);
+    int64_t mem = need_of(x, i, RES_GPU_SHARE_MEM);
+    const int64_t *share = x->gpu_share_free + x->ns[j].gpu0;
+    const int64_t *memf = x->gpu_mem_free + x->ns[j].gpu0;
+    int best = -1;
+    for (int g = 0; g < x->nodes[j].gpus; g++)
+        if (share[g] >= want && memf[g] >= mem &&
+            (best < 0 || share[g] < share[best]))
+            best = g;
+    return best;
 }
 
 /* ---- Formatting ---- */
@@ -321,13 +371,27 @@ static void fmt_ns(char *buf, size_t size, int64_t v)
     snprintf(buf, size, "%lldns", (long long)v);
 }
 
+/* Thousandths of a GPU as a decimal: "0.25", "1.75", "0.125". */
+static void fmt_share(char *buf, size_t size, int64_t milli)
+{
+    char frac[4] = {(char)('0' + milli % 1000 / 100),
+                    (char)('0' + milli % 100 / 10),
+                    (char)('0' + milli % 10), '\0'};
+    for (int k = 2; k >= 0 && frac[k] == '0'; k--)
+        frac[k] = '\0';
+    snprintf(buf, size, "%lld%s%s", (long long)(milli / 1000),
+             frac[0] ? "." : "", frac);
+}
+
 /* The bare quantity: "500m", "4GiB", "2". */
 static void fmt_qty(char *buf, size_t size, int res, int64_t v, int round_up)
 {
     if (res == RES_CPU)
         snprintf(buf, size, "%lldm", (long long)v);
-    else if (res == RES_MEM || res == RES_GPU_MEM)
+    else if (res == RES_MEM || res == RES_GPU_MEM || res == RES_GPU_SHARE_MEM)
         fmt_bytes(buf, size, v, round_up);
+    else if (res == RES_GPU_SHARE)
+        fmt_share(buf, size, v);
     else
         snprintf(buf, size, "%lld", (long long)v);
 }
@@ -344,6 +408,10 @@ static void fmt_amount(char *buf, size_t size, int res, int64_t v,
     case RES_MEM: snprintf(buf, size, "%s memory", q); break;
     case RES_GPU: snprintf(buf, size, "%s GPU%s", q, v == 1 ? "" : "s"); break;
     case RES_GPU_MEM: snprintf(buf, size, "%s GPU memory", q); break;
+    case RES_GPU_SHARE: snprintf(buf, size, "%s of one GPU", q); break;
+    case RES_GPU_SHARE_MEM:
+        snprintf(buf, size, "%s GPU memory on one GPU", q);
+        break;
     default:
         snprintf(buf, size, "%s reservable core%s", q, v == 1 ? "" : "s");
         break;
@@ -357,6 +425,8 @@ static const char *res_noun(int res)
     case RES_MEM: return "memory";
     case RES_GPU: return "GPUs";
     case RES_GPU_MEM: return "GPU memory";
+    case RES_GPU_SHARE: return "GPU share";
+    case RES_GPU_SHARE_MEM: return "GPU memory for a share";
     default: return "reservable cores";
     }
 }
@@ -417,10 +487,12 @@ static void set_text(char *dst, size_t cap, const char *src)
 }
 
 /* "cpu 500m of 3500m free, mem 64MiB of 7.9GiB free[, gpu 1 of 2 free]
- * [, 8GiB of 16GiB per GPU]", or "core 3 reserved for cpu 500m, ..." with
- * free capacity as it was just before this component claimed it. */
+ * [, 8GiB of 16GiB per GPU][, gpu 0.25 of 0.5 free on GPU 1[, 2GiB of
+ * 6GiB GPU memory there]]", or "core 3 reserved for cpu 500m, ..." with
+ * free capacity as it was just before this component claimed it (gpu:
+ * the GPU its share goes to, the gpu arrays not yet claimed). */
 static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
-                    const node_state *before, uint64_t mask)
+                    const node_state *before, uint64_t mask, int gpu)
 {
     const ts_place_component *c = &x->cs[i];
     char a[32], b[32];
@@ -445,6 +517,17 @@ static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
         fmt_qty(a, sizeof a, RES_GPU_MEM, c->gpu_memory_bytes, 1);
         fmt_qty(b, sizeof b, RES_GPU_MEM, before->free[RES_GPU_MEM], 0);
         append(buf, size, ", %s of %s per GPU", a, b);
+    }
+    if (c->gpu_share_milli > 0 && gpu >= 0) {
+        size_t k = before->gpu0 + (size_t)gpu;
+        fmt_share(a, sizeof a, c->gpu_share_milli);
+        fmt_share(b, sizeof b, x->gpu_share_free[k]);
+        append(buf, size, ", gpu %s of %s free on GPU %d", a, b, gpu);
+        if (c->gpu_memory_bytes > 0) {
+            fmt_qty(a, sizeof a, RES_GPU_MEM, c->gpu_memory_bytes, 1);
+            fmt_qty(b, sizeof b, RES_GPU_MEM, x->gpu_mem_free[k], 0);
+            append(buf, size, ", %s of %s GPU memory there", a, b);
+        }
     }
 }
 
@@ -489,7 +572,14 @@ static int check_input(const ts_place_node *nodes, size_t n_nodes,
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "component %s: negative resource demand",
                                 c->id);
-        if (c->gpu_memory_bytes > 0 && c->gpus == 0)
+        if (c->gpu_share_milli < 0 || c->gpu_share_milli >= GPU_MILLI ||
+            (c->gpu_share_milli > 0 && c->gpus > 0))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: a GPU share is 1..999 "
+                                "thousandths of one GPU, without whole "
+                                "GPUs (got %d thousandths and %d GPUs)",
+                                c->id, c->gpu_share_milli, c->gpus);
+        if (c->gpu_memory_bytes > 0 && c->gpus == 0 && c->gpu_share_milli == 0)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "component %s: asks for GPU memory but no "
                                 "GPU", c->id);
@@ -563,11 +653,13 @@ static int over_budget(int64_t lat, int64_t budget)
 }
 
 /* First resource that does not fit, or -1. */
-static int first_short(const place_ctx *x, size_t i, const node_state *n)
+static int first_short(const place_ctx *x, size_t i, size_t j)
 {
-    for (int res = 0; res < RES_COUNT; res++)
-        if (need_of(x, i, res) > n->free[res])
+    for (int res = 0; res < RES_COUNT; res++) {
+        int64_t need = need_of(x, i, res);
+        if (need > 0 && need > free_of(x, i, j, res))
             return res;
+    }
     return -1;
 }
 
@@ -636,7 +728,7 @@ static void check_node(const place_ctx *x, size_t i, size_t j, check *ck)
         }
     }
 
-    ck->res = first_short(x, i, n);
+    ck->res = first_short(x, i, j);
     ck->kind = ck->res >= 0 ? CK_RESOURCE : CK_OK;
 }
 
@@ -755,7 +847,7 @@ static void describe(char *buf, size_t size, const place_ctx *x, size_t i,
         break;
     }
     case CK_RESOURCE:
-        fmt_amount(a, sizeof a, ck->res, x->ns[j].free[ck->res], 0);
+        fmt_amount(a, sizeof a, ck->res, free_of(x, i, j, ck->res), 0);
         fmt_amount(b, sizeof b, ck->res, need_of(x, i, ck->res), 1);
         append(buf, size, "has %s free, needs %s", a, b);
         break;
@@ -778,11 +870,14 @@ static int binding_resource(const place_ctx *x, size_t i, ts_place_tier t,
         if (x->nodes[j].tier != t || x->checks[j].kind != CK_RESOURCE)
             continue;
         (*n_res)++;
-        for (int res = 0; res < RES_COUNT; res++)
-            if (need_of(x, i, res) > x->ns[j].free[res])
+        for (int res = 0; res < RES_COUNT; res++) {
+            int64_t need = need_of(x, i, res);
+            if (need > 0 && need > free_of(x, i, j, res))
                 short_on[res]++;
+        }
     }
-    static const int pref[RES_COUNT] = {RES_GPU, RES_GPU_MEM, RES_CORES,
+    static const int pref[RES_COUNT] = {RES_GPU, RES_GPU_MEM, RES_GPU_SHARE,
+                                        RES_GPU_SHARE_MEM, RES_CORES,
                                         RES_MEM, RES_CPU};
     int bind = pref[0];
     for (int k = 1; k < RES_COUNT; k++)
@@ -803,7 +898,7 @@ static void explain_resources(char *buf, size_t size, const place_ctx *x,
     for (size_t j = 0; j < x->n_nodes; j++)
         if (x->nodes[j].tier == t &&
             (best == x->n_nodes ||
-             x->ns[j].free[bind] > x->ns[best].free[bind]))
+             free_of(x, i, j, bind) > free_of(x, i, best, bind)))
             best = j;
 
     /* The needs list starts with the binding resource; GPUs, GPU memory
@@ -818,7 +913,7 @@ static void explain_resources(char *buf, size_t size, const place_ctx *x,
     }
     char want[48], largest[48];
     fmt_amount(want, sizeof want, bind, need_of(x, i, bind), 1);
-    fmt_amount(largest, sizeof largest, bind, x->ns[best].free[bind], 0);
+    fmt_amount(largest, sizeof largest, bind, free_of(x, i, best, bind), 0);
 
     if (short_on[bind] == n_tier)
         append(buf, size, "no %s node has %s free (needs %s; largest free: "
@@ -980,11 +1075,38 @@ static size_t ready_pop(place_ctx *x)
 
 /* ---- Claiming ---- */
 
-static void place_on(place_ctx *x, size_t i, size_t j, uint64_t mask)
+/* Claims i's GPUs on node j: whole ones (the lowest untouched) or its
+ * share of `gpu`. */
+static void claim_gpus(place_ctx *x, size_t i, size_t j, int gpu)
 {
     node_state *n = &x->ns[j];
+    int64_t *share = x->gpu_share_free + n->gpu0, *mem = x->gpu_mem_free + n->gpu0;
+    x->results[i].gpu = -1;
+    if (gpu >= 0) {
+        if (share[gpu] == GPU_MILLI)
+            n->free[RES_GPU]--;
+        share[gpu] -= need_of(x, i, RES_GPU_SHARE);
+        mem[gpu] -= need_of(x, i, RES_GPU_SHARE_MEM);
+        x->results[i].gpu = gpu;
+        return;
+    }
+    int64_t k = need_of(x, i, RES_GPU);
+    for (int g = 0; g < x->nodes[j].gpus && k > 0; g++)
+        if (share[g] == GPU_MILLI) {
+            share[g] = 0;
+            mem[g] = 0;
+            k--;
+        }
+    n->free[RES_GPU] -= need_of(x, i, RES_GPU);
+}
+
+static void place_on(place_ctx *x, size_t i, size_t j, uint64_t mask, int gpu)
+{
+    node_state *n = &x->ns[j];
+    claim_gpus(x, i, j, gpu);
     for (int res = 0; res < RES_COUNT; res++)
-        if (res != RES_GPU_MEM)
+        if (res != RES_GPU_MEM && res != RES_GPU && res != RES_GPU_SHARE &&
+            res != RES_GPU_SHARE_MEM)
             n->free[res] -= need_of(x, i, res);
     n->reserved |= mask;
     if (n->hosted++ == 0)
@@ -1012,7 +1134,7 @@ static int place_pin(place_ctx *x, size_t i, ts_error *err)
     if (ck.kind == CK_RESOURCE) {
         char want[48], have[48];
         fmt_amount(want, sizeof want, ck.res, need_of(x, i, ck.res), 1);
-        fmt_amount(have, sizeof have, ck.res, x->ns[j].free[ck.res], 0);
+        fmt_amount(have, sizeof have, ck.res, free_of(x, i, j, ck.res), 0);
         return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
                             "component %s: pinned node %s has only %s free "
                             "(needs %s)", c->id, x->nodes[j].id, have, want);
@@ -1029,9 +1151,10 @@ static int place_pin(place_ctx *x, size_t i, ts_error *err)
     node_state before = x->ns[j];
     uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
                                    : 0;
-    char fit[160], reason[512];
-    fmt_fit(fit, sizeof fit, x, i, &before, mask);
-    place_on(x, i, j, mask);
+    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j) : -1;
+    char fit[256], reason[512];
+    fmt_fit(fit, sizeof fit, x, i, &before, mask, gpu);
+    place_on(x, i, j, mask, gpu);
     snprintf(reason, sizeof reason, "pinned to %s (%s)", x->nodes[j].id, fit);
     set_text(x->results[i].reason, sizeof x->results[i].reason, reason);
     return TS_OK;
@@ -1165,9 +1288,10 @@ static int place_free(place_ctx *x, size_t i, ts_error *err)
     node_state before = x->ns[j];
     uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
                                    : 0;
-    char fit[160], reason[1400];
-    fmt_fit(fit, sizeof fit, x, i, &before, mask);
-    place_on(x, i, j, mask);
+    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j) : -1;
+    char fit[256], reason[1400];
+    fmt_fit(fit, sizeof fit, x, i, &before, mask, gpu);
+    place_on(x, i, j, mask, gpu);
     snprintf(reason, sizeof reason, "%.40s -> %.16s%.300s%.300s; first fit %.200s (%.159s)",
              rule_label(rule), tier_name(pref), trail, notes,
              x->nodes[j].id, fit);
@@ -1298,7 +1422,9 @@ static void prepare(place_ctx *x)
         s->cls = node_isolated(&cs[i]) ? 0 : tier_locked(rule) ? 1 : 2;
         ts_place_tier t = tier_for(rule);
         double share = 0.0;
-        for (int res = RES_CPU; res <= RES_GPU_MEM; res++) {
+        for (int res = RES_CPU; res < RES_COUNT; res++) {
+            if (res == RES_CORES)
+                continue;
             double need = (double)need_of(x, i, res);
             if (res == RES_GPU_MEM)
                 need *= (double)cs[i].gpus;
@@ -1349,6 +1475,7 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
         results[i].reason[0] = '\0';
         results[i].core_mask = 0;
         results[i].fell_back = 0;
+        results[i].gpu = -1;
     }
     if (n_components == 0)
         return TS_OK;
@@ -1384,9 +1511,25 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
         goto done;
     }
 
+    size_t n_gpus = 0;
+    for (size_t j = 0; j < n_nodes; j++)
+        n_gpus += (size_t)nodes[j].gpus;
+    x.gpu_share_free = ts_malloc((n_gpus ? n_gpus : 1) * sizeof *x.gpu_share_free);
+    x.gpu_mem_free = ts_malloc((n_gpus ? n_gpus : 1) * sizeof *x.gpu_mem_free);
+    if (!x.gpu_share_free || !x.gpu_mem_free) {
+        rc = ts_error_set(err, TS_ENOMEM, NULL, 0,
+                          "placement: out of memory for %zu GPUs", n_gpus);
+        goto done;
+    }
+    n_gpus = 0;
     for (size_t j = 0; j < n_nodes; j++) {
         const ts_place_node *nd = &nodes[j];
         node_state *s = &x.ns[j];
+        s->gpu0 = n_gpus;
+        for (int g = 0; g < nd->gpus; g++, n_gpus++) {
+            x.gpu_share_free[n_gpus] = GPU_MILLI;
+            x.gpu_mem_free[n_gpus] = nd->gpu_memory_bytes;
+        }
         int k = node_cores(nd);
         s->reservable = nd->reservable_cores ? nd->reservable_cores
                                              : all_cores_mask(k);
@@ -1407,6 +1550,8 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
         x.total[nd->tier][RES_GPU_MEM] +=
             (double)nd->gpus * (double)nd->gpu_memory_bytes;
         x.total[nd->tier][RES_CORES] += (double)s->free[RES_CORES];
+        x.total[nd->tier][RES_GPU_SHARE] += (double)nd->gpus * GPU_MILLI;
+        x.total[nd->tier][RES_GPU_SHARE_MEM] = x.total[nd->tier][RES_GPU_MEM];
     }
     x.tier_list = ts_malloc(nn * sizeof *x.tier_list);
     if (!x.tier_list) {
@@ -1492,6 +1637,8 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
     rc = TS_OK;
 
 done:
+    ts_free(x.gpu_share_free);
+    ts_free(x.gpu_mem_free);
     ts_free(x.ready);
     ts_free(x.rank_pos);
     ts_free(x.tier_list);
@@ -1540,6 +1687,10 @@ int ts_placement_usage(const ts_place_node *nodes, size_t n_nodes,
         u->memory_used_bytes += c->memory_bytes;
         u->gpus_used += c->gpus;
         u->gpu_memory_used_bytes += (int64_t)c->gpus * c->gpu_memory_bytes;
+        if (c->gpu_share_milli > 0) {
+            u->gpu_share_used_milli += c->gpu_share_milli;
+            u->gpu_memory_used_bytes += c->gpu_memory_bytes;
+        }
         u->reserved_cores |= mask;
         u->components++;
         if (node_isolated(c))
@@ -1560,7 +1711,10 @@ void ts_place_usage_format(const ts_place_usage *u, char *buf, size_t size)
     fmt_bytes(a, sizeof a, u->memory_used_bytes, 1);
     fmt_bytes(b, sizeof b, u->memory_capacity_bytes, 0);
     append(buf, size, ", mem %s/%s", a, b);
-    if (u->gpus_capacity > 0 || u->gpus_used > 0)
+    if (u->gpu_share_used_milli > 0) {
+        fmt_share(a, sizeof a, (int64_t)u->gpus_used * GPU_MILLI + u->gpu_share_used_milli);
+        append(buf, size, ", gpu %s/%d", a, u->gpus_capacity);
+    } else if (u->gpus_capacity > 0 || u->gpus_used > 0)
         append(buf, size, ", gpu %d/%d", u->gpus_used, u->gpus_capacity);
     if (u->gpu_memory_capacity_bytes > 0 || u->gpu_memory_used_bytes > 0) {
         fmt_bytes(a, sizeof a, u->gpu_memory_used_bytes, 1);

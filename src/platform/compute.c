@@ -27,6 +27,40 @@
  * the same rules, and may bound the releases waiting to start (a
  * subscription's KEEP_LAST queue).
  *
+ * A GPU is whole, time-sliced or partitioned. Kernels of tasks not bound to a
+ * GPU queue FIFO (by submission, then task id) for any GPU of the node no
+ * task is bound to. Tasks bound to a GPU (ts_task_desc.shared_gpu, a
+ * fraction of one GPU in the scenario) share it as CUDA contexts share a
+ * GPU without MPS: one context runs at a time, and contexts with a ready
+ * kernel take turns, each for the GPU's time slice (NVIDIA's
+ * "Time-Slicing GPUs in Kubernetes" and MPS documentation: time-sliced
+ * replicas interleave, one context's work at a time, with no memory or
+ * fault isolation; the slice is the driver's TSG timeslice, see
+ * TS_COMPUTE_GPU_TIMESLICE_DEFAULT). The rule, decided at the node's
+ * dispatch so simultaneous events give one outcome:
+ *  - an idle GPU starts the first ready context at once, with a fresh
+ *    slice;
+ *  - the running context keeps the GPU while no other is ready; its slice
+ *    renews every timeslice from its start (slice boundaries at start +
+ *    k x timeslice), so a context that arrives waits for the next
+ *    boundary, not for a whole new slice;
+ *  - at a boundary with another context ready, the running one goes to the
+ *    back of the round-robin ring, after the kernels submitted at that same
+ *    instant (those join in task id order), and the ring's head runs;
+ *  - a kernel that ends gives the GPU to the ring's head at once.
+ * The switch itself costs nothing (an assumption: nvgpu does not count the
+ * context load in the slice, and its cost is not published). A kernel's
+ * gpu_start is when it first ran.
+ * A task bound with a partition (ts_task_desc.gpu_partition_milli) owns a
+ * hard slice of its GPU instead, as a MIG instance owns its SMs (NVIDIA
+ * Multi-Instance GPU User Guide: each instance has dedicated compute and
+ * memory paths, for predictable throughput): its kernel starts at once on
+ * its own partition unit and runs at that share of the GPU's throughput
+ * whatever the others do. Real MIG profiles come in sevenths of an A100
+ * or H100; any share is allowed here (an idealisation). A partition
+ * counts its share of a GPU's busy time; the load observer counts a GPU
+ * busy per whole GPU of busy partitions, rounded up.
+ *
  * Work is kept in reference-clock nanoseconds as a double (exact for
  * integers below 2^53 ns, about 104 days, and for the power-of-two speeds
  * the tests use) and progresses at the node's current speed.
@@ -139,7 +173,24 @@ typedef struct gpu_node {
                                  q_first */
     int busy;
     int rep;                  /* last reported to the load observer */
+    ts_time timeslice;        /* of its time-sliced GPUs */
+    uint32_t shared;          /* how many of its GPUs are time-sliced or
+                                 partitioned */
+    uint32_t part0, n_parts;  /* its partition units in c->parts */
+    int64_t part_busy;        /* thousandths of a GPU its running
+                                 partitions hold */
+    ts_time part_acc;         /* their busy time, ns x thousandths,
+                                 charged up to mark */
 } gpu_node;
+
+/* A time-sliced GPU's round robin: the tasks bound to it with a kernel
+ * ready and not running, oldest turn first. Only GPUs some task is bound
+ * to have one (cap > 0). */
+typedef struct gpu_share {
+    uint32_t first, cap;      /* its ring in c->gring: the tasks bound */
+    uint32_t head, count;
+    int32_t parted;           /* thousandths of it held by partitions */
+} gpu_share;
 
 typedef struct node_state {
     int64_t mem_limit, mem_used;
@@ -193,6 +244,13 @@ struct ts_compute {
     int *node_tasks;          /* task ids grouped by node, ascending */
     int *gq;                  /* GPU queue rings, one slice per GPU node */
     int *gsub;                /* GPU submission lists, one slice per GPU node */
+    gpu_share *gshare;        /* per GPU (set at start) */
+    int *gring;               /* time-sliced GPUs' rings */
+    unit_state *parts;        /* GPU partitions, one per task bound with
+                                 one, grouped by node (set at start) */
+    int *part_of;             /* per task: its partition unit, or -1;
+                                 NULL when no task has one (a fleet's
+                                 worth of ints otherwise) */
     int *fresh;               /* fresh ready lists, one slice per node */
     ts__runq *rq;             /* waiting tasks, ranked (built at start) */
     /* dispatch scratch, sized by the largest node */
@@ -230,9 +288,11 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     size_t n_cores = 0, n_gpus = 0, n_gpu_nodes = 0;
     for (size_t i = 0; i < cfg->n_nodes; i++) {
         if (cfg->cores[i] < 0 || (cfg->gpus && cfg->gpus[i] < 0) ||
-            (cfg->memory_bytes && cfg->memory_bytes[i] < 0))
+            (cfg->memory_bytes && cfg->memory_bytes[i] < 0) ||
+            (cfg->gpu_timeslice && cfg->gpu_timeslice[i] < 0))
             return ts_error_set(err, TS_EINVAL, NULL, 0,
-                                "node %zu: negative cores, GPUs or memory", i);
+                                "node %zu: negative cores, GPUs, memory or GPU "
+                                "time slice", i);
         n_cores += (size_t)cfg->cores[i];
         n_gpus += cfg->gpus ? (size_t)cfg->gpus[i] : 0;
         n_gpu_nodes += cfg->gpus && cfg->gpus[i] > 0;
@@ -276,7 +336,11 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
         n->gpu_node = -1;
         if (n->gpus > 0) {
             n->gpu_node = (int32_t)gpu_nodes;
-            c->gpu_nodes[gpu_nodes++].gpu0 = (uint32_t)gpu;
+            gpu_node *g = &c->gpu_nodes[gpu_nodes++];
+            g->gpu0 = (uint32_t)gpu;
+            g->timeslice = cfg->gpu_timeslice && cfg->gpu_timeslice[i] > 0
+                               ? cfg->gpu_timeslice[i]
+                               : TS_COMPUTE_GPU_TIMESLICE_DEFAULT;
         }
         for (int k = 0; k < n->cores; k++, core++)
             c->cores[core] = (unit_state){.node = (int)i, .task = -1, .next = -1};
@@ -304,6 +368,10 @@ void ts_compute_free(ts_compute *c)
                 ts_engine_cancel(c->engine, c->gpus[gpu_of(c, n)->gpu0 + (size_t)g].ev);
         if (n->dispatch_queued)
             ts_engine_cancel(c->engine, n->dispatch_ev);
+        const gpu_node *g = gpu_of(c, n);
+        for (uint32_t k = 0; g && c->parts && k < g->n_parts; k++)
+            if (c->parts[g->part0 + k].ev)
+                ts_engine_cancel(c->engine, c->parts[g->part0 + k].ev);
     }
     for (size_t i = 0; i < c->n_tasks; i++) {
         if (c->tasks[i].rel_ev)
@@ -319,6 +387,10 @@ void ts_compute_free(ts_compute *c)
     ts_free(c->node_tasks);
     ts_free(c->gq);
     ts_free(c->gsub);
+    ts_free(c->gshare);
+    ts_free(c->gring);
+    ts_free(c->parts);
+    ts_free(c->part_of);
     ts_free(c->fresh);
     ts__runq_free(c->rq);
     ts_free(c->occupants);
@@ -353,6 +425,8 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     d.reserve_cores = t->reserve_cores;
     d.exec = t->exec;
     d.gpu_ns = t->gpu_ns;
+    d.shared_gpu = t->shared_gpu;
+    d.gpu_partition_milli = t->gpu_partition_milli;
     d.memory_bytes = t->memory_bytes;
     return d;
 }
@@ -368,7 +442,8 @@ static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
            a->deadline == b->deadline && a->policy == b->policy &&
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
-           a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           a->shared_gpu == b->shared_gpu &&
+           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
            same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
            a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
            a->exec.weights == b->exec.weights && a->exec.table == b->exec.table &&
@@ -403,6 +478,8 @@ static size_t shared_part_hash(const ts_task_desc *d)
     h = mix(h, (uint64_t)(int64_t)d->weight);
     h = mix(h, d->affinity);
     h = mix(h, (uint64_t)d->gpu_ns);
+    h = mix(h, (uint64_t)(int64_t)d->shared_gpu);
+    h = mix(h, (uint64_t)(int64_t)d->gpu_partition_milli);
     h = mix(h, (uint64_t)d->memory_bytes);
     h = mix(h, (uint64_t)d->exec.kind);
     h = mix(h, double_bits(d->exec.a));
@@ -517,6 +594,17 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     if (task->gpu_ns > 0 && n->gpus < 1)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "task needs a GPU but node %d has none", task->node);
+    if (task->shared_gpu < 0 || task->shared_gpu > n->gpus)
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "task bound to GPU %d but node %d has %d GPU%s",
+                            task->shared_gpu - 1, task->node, n->gpus,
+                            n->gpus == 1 ? "" : "s");
+    if (task->gpu_partition_milli < 0 || task->gpu_partition_milli > 1000 ||
+        (task->gpu_partition_milli > 0 && !task->shared_gpu))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "a GPU partition is 1 to 1000 thousandths of the "
+                            "GPU the task is bound to (got %d, bound to %d)",
+                            task->gpu_partition_milli, task->shared_gpu - 1);
     if (n->cores < 64 && (task->affinity >> n->cores) != 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "affinity names a core beyond node %d's %d cores",
@@ -618,6 +706,7 @@ static void node_busy_mark(const ts_compute *c, node_state *n, ts_time now)
     gpu_node *g = gpu_of(c, n);
     if (g) {
         g->acc += (ts_time)g->busy * (now - g->mark);
+        g->part_acc += (ts_time)g->part_busy * (now - g->mark);
         g->mark = now;
     }
     if (n->up)
@@ -645,8 +734,14 @@ static void unit_cancel(ts_compute *c, unit_state *u)
     u->ev = 0;
 }
 
+/* A partition's speed: its share of the GPU's. */
+static double part_speed(const node_state *n, const task_state *t)
+{
+    return n->gpu_scale * (double)t->d->gpu_partition_milli / 1000.0;
+}
+
 /* Charges the progress of every running job and kernel on the node up to
- * now at the current speeds. O(cores + GPUs). */
+ * now at the current speeds. O(cores + GPUs + partitions). */
 static void account(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
@@ -670,9 +765,19 @@ static void account(ts_compute *c, int node)
         c->tasks[u->task].remaining -= (double)(now - u->mark) * n->gpu_scale;
         u->mark = now;
     }
+    const gpu_node *gn = gpu_of(c, n);
+    for (uint32_t k = 0; gn && c->parts && k < gn->n_parts; k++) {
+        unit_state *u = &c->parts[gn->part0 + k];
+        if (u->task < 0 || u->mark == now)
+            continue;
+        task_state *t = &c->tasks[u->task];
+        t->remaining -= (double)(now - u->mark) * part_speed(n, t);
+        u->mark = now;
+    }
 }
 
 static void on_dispatch(ts_engine *engine, void *ctx, uint64_t arg);
+static void on_part(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_core(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg);
 static void on_release(ts_engine *engine, void *ctx, uint64_t arg);
@@ -726,6 +831,29 @@ static void arm_core(ts_compute *c, node_state *n, size_t index)
     arm(c, u, index, end, 1, on_core);
 }
 
+/* The time-sliced GPU's ring, or NULL for a whole GPU. */
+static gpu_share *share_of(const ts_compute *c, size_t index)
+{
+    return c->gshare && c->gshare[index].cap ? &c->gshare[index] : NULL;
+}
+
+/* The first slice boundary after now of the context on a time-sliced GPU:
+ * slices renew every timeslice from its start. */
+static ts_time next_boundary(const unit_state *u, ts_time slice, ts_time now)
+{
+    ts_time k = (now - u->slice_start) / slice + 1;
+    return k > (TS_TIME_MAX - u->slice_start) / slice ? TS_TIME_MAX
+                                                      : u->slice_start + k * slice;
+}
+
+/* 1 when now is a slice boundary of the GPU's running context. */
+static int slice_over(const unit_state *u, ts_time slice, ts_time now)
+{
+    return now > u->slice_start && (now - u->slice_start) % slice == 0;
+}
+
+/* The end of the running kernel, or the next slice boundary when another
+ * context waits and the boundary comes first. */
 static void arm_gpu(ts_compute *c, node_state *n, size_t index)
 {
     unit_state *u = &c->gpus[index];
@@ -733,9 +861,30 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
         unit_cancel(c, u);
         return;
     }
-    ts_time end = add_sat(ts_engine_now(c->engine),
-                          span(c->tasks[u->task].remaining, n->gpu_scale));
+    ts_time now = ts_engine_now(c->engine);
+    ts_time end = add_sat(now, span(c->tasks[u->task].remaining, n->gpu_scale));
+    const gpu_share *s = share_of(c, index);
+    if (s && s->count) {
+        ts_time b = next_boundary(u, gpu_of(c, n)->timeslice, now);
+        if (b < end) {
+            arm(c, u, index, b, 0, on_gpu);
+            return;
+        }
+    }
     arm(c, u, index, end, 1, on_gpu);
+}
+
+/* The end of the kernel on a partition unit. */
+static void arm_part(ts_compute *c, node_state *n, size_t index)
+{
+    unit_state *u = &c->parts[index];
+    if (u->task < 0) {
+        unit_cancel(c, u);
+        return;
+    }
+    const task_state *t = &c->tasks[u->task];
+    arm(c, u, index, add_sat(ts_engine_now(c->engine), span(t->remaining, part_speed(n, t))),
+        1, on_part);
 }
 
 /* The floor a waking fair task's virtual runtime is raised to, so a task
@@ -916,14 +1065,84 @@ static void notify_load(ts_compute *c, int node)
 {
     node_state *n = &c->nodes[node];
     gpu_node *g = gpu_of(c, n);
-    int busy_gpus = g ? g->busy : 0;
-    if (n->busy_cores == n->rep_cores && (!g || g->busy == g->rep))
+    int busy_gpus = g ? g->busy + (int)((g->part_busy + 999) / 1000) : 0;
+    if (n->busy_cores == n->rep_cores && (!g || busy_gpus == g->rep))
         return;
     n->rep_cores = n->busy_cores;
     if (g)
-        g->rep = g->busy;
+        g->rep = busy_gpus;
     if (c->load)
         c->load(c->ctx, node, n->busy_cores, busy_gpus);
+}
+
+/* Appends a task to the back of a time-sliced GPU's round robin. */
+static void share_push(ts_compute *c, size_t index, int id)
+{
+    gpu_share *s = &c->gshare[index];
+    c->gring[s->first + (s->head + s->count++) % s->cap] = id;
+}
+
+/* Takes the task whose turn it is off a time-sliced GPU's round robin. */
+static int share_pop(ts_compute *c, size_t index)
+{
+    gpu_share *s = &c->gshare[index];
+    int id = c->gring[s->first + s->head];
+    s->head = (s->head + 1) % s->cap;
+    s->count--;
+    return id;
+}
+
+/* Takes a task out of a time-sliced GPU's round robin, keeping the
+ * others' order (a stop; off the hot path). */
+static void share_remove(ts_compute *c, size_t index, int id)
+{
+    gpu_share *s = &c->gshare[index];
+    int *ring = c->gring + s->first;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < s->count; i++) {
+        int x = ring[(s->head + i) % s->cap];
+        if (x != id)
+            ring[(s->head + kept++) % s->cap] = x;
+    }
+    s->count = kept;
+}
+
+/* The node's time-sliced GPUs at a dispatch (the rule is in the opening
+ * comment): a context whose slice is over while another waits goes to the
+ * back of the ring; an idle GPU takes the ring's head. O(GPUs). */
+static void dispatch_shared(ts_compute *c, node_state *n, gpu_node *gn,
+                            ts_time now)
+{
+    for (int g = 0; g < n->gpus; g++) {
+        size_t index = gn->gpu0 + (size_t)g;
+        gpu_share *s = share_of(c, index);
+        if (!s)
+            continue;
+        unit_state *u = &c->gpus[index];
+        if (u->task >= 0 && s->count && slice_over(u, gn->timeslice, now)) {
+            int id = u->task;
+            node_busy_mark(c, n, now);
+            unit_cancel(c, u);
+            unit_vacate(u, now);
+            gn->busy--;
+            c->tasks[id].gpu = -1;
+            c->tasks[id].state = T_GPU_QUEUED;
+            share_push(c, index, id);
+        }
+        if (u->task < 0 && s->count) {
+            int id = share_pop(c, index);
+            task_state *t = &c->tasks[id];
+            t->state = T_GPU_RUN;
+            t->gpu = g;
+            if (t->gpu_start < 0)
+                t->gpu_start = now;
+            node_busy_mark(c, n, now);
+            gn->busy++;
+            unit_occupy(u, id, now);
+            u->slice_start = now;
+        }
+        arm_gpu(c, n, index);
+    }
 }
 
 static void dispatch_gpus(ts_compute *c, int node, ts_time now)
@@ -949,14 +1168,32 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
         t->gpu_listed = 0;
         if (t->state != T_GPU_SUBMIT)
             continue;
-        ring[(gn->q_head + gn->q_count++) % cap] = sub[i];
         t->state = T_GPU_QUEUED;
+        if (t->d->gpu_partition_milli) {
+            /* its own partition: never taken by another task */
+            size_t index = (size_t)c->part_of[sub[i]];
+            t->state = T_GPU_RUN;
+            t->gpu = t->d->shared_gpu - 1;
+            t->gpu_start = now;
+            node_busy_mark(c, n, now);
+            gn->part_busy += t->d->gpu_partition_milli;
+            unit_occupy(&c->parts[index], sub[i], now);
+            arm_part(c, n, index);
+            continue;
+        }
+        if (t->d->shared_gpu) {
+            share_push(c, gn->gpu0 + (size_t)(t->d->shared_gpu - 1), sub[i]);
+            continue;
+        }
+        ring[(gn->q_head + gn->q_count++) % cap] = sub[i];
     }
     gn->sub_count = 0;
+    if (gn->shared)
+        dispatch_shared(c, n, gn, now);
     for (int g = 0; g < n->gpus && gn->q_count; g++) {
         size_t index = gn->gpu0 + (size_t)g;
         unit_state *u = &c->gpus[index];
-        if (u->task >= 0)
+        if (u->task >= 0 || share_of(c, index) || c->gshare[index].parted)
             continue;
         int id = ring[gn->q_head];
         gn->q_head = (gn->q_head + 1) % cap;
@@ -1248,11 +1485,34 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     ts_time now = ts_engine_now(engine);
     u->ev = 0;
     int id = u->task;
-    if (id >= 0) {
+    if (id >= 0 && !u->ev_completion) {
+        /* a slice boundary: the dispatch turns the round robin */
+        account(c, node);
+    } else if (id >= 0) {
         account(c, node);
         node_busy_mark(c, n, now);
         unit_vacate(u, now);
         gpu_of(c, n)->busy--;
+        c->tasks[id].gpu = -1;
+        finish_job(c, id, 0);
+    }
+    request_dispatch(c, node);
+}
+
+static void on_part(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    ts_compute *c = ctx;
+    unit_state *u = &c->parts[arg];
+    int node = u->node;
+    node_state *n = &c->nodes[node];
+    ts_time now = ts_engine_now(engine);
+    u->ev = 0;
+    int id = u->task;
+    if (id >= 0) {
+        account(c, node);
+        node_busy_mark(c, n, now);
+        unit_vacate(u, now);
+        gpu_of(c, n)->part_busy -= c->tasks[id].d->gpu_partition_milli;
         c->tasks[id].gpu = -1;
         finish_job(c, id, 0);
     }
@@ -1419,6 +1679,105 @@ static int build_runq(ts_compute *c)
     return rc;
 }
 
+/* The partition units, one per task bound with a partition, grouped by
+ * node in task order within it. TS_OK or TS_ENOMEM. */
+static int build_parts(ts_compute *c, size_t parts)
+{
+    c->parts = ts_calloc(parts, sizeof *c->parts);
+    c->part_of = ts_malloc(c->n_tasks * sizeof *c->part_of);
+    if (!c->parts || !c->part_of)
+        return TS_ENOMEM;
+    uint32_t next = 0;
+    for (size_t i = 0; i < c->n_tasks; i++)
+        c->part_of[i] = -1;
+    for (size_t nd = 0; nd < c->n_nodes; nd++) {
+        node_state *n = &c->nodes[nd];
+        gpu_node *g = gpu_of(c, n);
+        if (!g)
+            continue;
+        g->part0 = next;
+        for (size_t k = 0; k < n->task_count; k++) {
+            int id = c->node_tasks[n->task_first + k];
+            if (!c->tasks[id].d->gpu_partition_milli)
+                continue;
+            c->parts[next] = (unit_state){.node = (int)nd, .task = -1, .next = -1};
+            c->part_of[id] = (int)next++;
+        }
+        g->n_parts = next - g->part0;
+    }
+    return TS_OK;
+}
+
+/* The time-sliced GPUs' rings, sized by the tasks bound to each, and the
+ * check that a node's unbound GPU tasks have a GPU no task is bound to. */
+static int build_shares(ts_compute *c, ts_error *err)
+{
+    size_t n_gpus = 0;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        n_gpus += (size_t)c->nodes[i].gpus;
+    c->gshare = ts_calloc(n_gpus ? n_gpus : 1, sizeof *c->gshare);
+    if (!c->gshare)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    size_t bound = 0, parts = 0;
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        const task_state *t = &c->tasks[i];
+        if (!t->d->shared_gpu)
+            continue;
+        gpu_node *g = gpu_of(c, &c->nodes[t->node]);
+        gpu_share *s = &c->gshare[g->gpu0 + (size_t)(t->d->shared_gpu - 1)];
+        if (s->cap == 0 && s->parted == 0)
+            g->shared++;
+        if (t->d->gpu_partition_milli) {
+            s->parted += t->d->gpu_partition_milli;
+            parts++;
+            if (s->parted > 1000) {
+                char name[32];
+                return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                    "%s: the partitions of GPU %d of node %d add "
+                                    "up to more than one GPU",
+                                    task_name(c, t, (int)i, name, sizeof name),
+                                    t->d->shared_gpu - 1, t->node);
+            }
+            continue;
+        }
+        s->cap++;
+        bound++;
+    }
+    for (size_t nd = 0; nd < c->n_nodes; nd++) {
+        const gpu_node *g = gpu_of(c, &c->nodes[nd]);
+        for (int k = 0; g && k < c->nodes[nd].gpus; k++) {
+            const gpu_share *sh = &c->gshare[g->gpu0 + (size_t)k];
+            if (sh->cap && sh->parted)
+                return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                    "GPU %d of node %zu has both time-sliced tasks "
+                                    "and partitions: a GPU is shared one way", k, nd);
+        }
+    }
+    if (parts > 0 && build_parts(c, parts) != TS_OK)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    c->gring = ts_malloc((bound ? bound : 1) * sizeof *c->gring);
+    if (!c->gring)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    uint32_t first = 0;
+    for (size_t k = 0; k < n_gpus; k++) {
+        c->gshare[k].first = first;
+        first += c->gshare[k].cap;
+    }
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        const task_state *t = &c->tasks[i];
+        const gpu_node *g = gpu_of(c, &c->nodes[t->node]);
+        if (t->d->gpu_ns > 0 && !t->d->shared_gpu && g->shared == (uint32_t)c->nodes[t->node].gpus) {
+            char name[32];
+            return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
+                                "%s needs a whole GPU but every GPU of node %d "
+                                "is time-sliced or partitioned by tasks bound "
+                                "to it",
+                                task_name(c, t, (int)i, name, sizeof name), t->node);
+        }
+    }
+    return TS_OK;
+}
+
 int ts_compute_start(ts_compute *c, ts_error *err)
 {
     if (c->started)
@@ -1470,6 +1829,9 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     c->gsub = ts_malloc((gpu_tasks ? gpu_tasks : 1) * sizeof *c->gsub);
     if (!c->gq || !c->gsub)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
+    int shares_rc = build_shares(c, err);
+    if (shares_rc != TS_OK)
+        return shares_rc;
     size_t words = (most_cores + 63) / 64;
     c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
     c->displaced = ts_malloc(most_cores * sizeof *c->displaced);
@@ -1587,6 +1949,16 @@ static void halt_units(ts_compute *c, node_state *n, ts_time now)
     }
     gn->busy = 0;
     gn->q_count = 0;
+    for (int g = 0; g < n->gpus && gn->shared; g++)
+        if (share_of(c, gn->gpu0 + (size_t)g))
+            c->gshare[gn->gpu0 + (size_t)g].count = 0;
+    for (uint32_t k = 0; c->parts && k < gn->n_parts; k++) {
+        unit_state *u = &c->parts[gn->part0 + k];
+        unit_cancel(c, u);
+        if (u->task >= 0)
+            unit_vacate(u, now);
+    }
+    gn->part_busy = 0;
     for (size_t i = 0; i < gn->sub_count; i++)
         c->tasks[c->gsub[gn->q_first + i]].gpu_listed = 0;
     gn->sub_count = 0;
@@ -1626,6 +1998,9 @@ int ts_compute_set_speed(ts_compute *c, int node, double cpu_scale,
         arm_core(c, n, n->core0 + (size_t)k);
     for (int g = 0; g < n->gpus; g++)
         arm_gpu(c, n, gpu_of(c, n)->gpu0 + (size_t)g);
+    const gpu_node *gn = gpu_of(c, n);
+    for (uint32_t k = 0; gn && c->parts && k < gn->n_parts; k++)
+        arm_part(c, n, gn->part0 + k);
     return TS_OK;
 }
 
@@ -1741,11 +2116,18 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         unit_vacate(u, now);
         n->busy_cores--;
     }
-    if (t->state == T_GPU_RUN && t->gpu >= 0) {
+    if (t->state == T_GPU_RUN && t->d->gpu_partition_milli) {
+        unit_state *u = &c->parts[c->part_of[task]];
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        gpu_of(c, n)->part_busy -= t->d->gpu_partition_milli;
+    } else if (t->state == T_GPU_RUN && t->gpu >= 0) {
         unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)t->gpu];
         unit_cancel(c, u);
         unit_vacate(u, now);
         gpu_of(c, n)->busy--;
+    } else if (t->state == T_GPU_QUEUED && t->d->shared_gpu) {
+        share_remove(c, gpu_of(c, n)->gpu0 + (size_t)(t->d->shared_gpu - 1), task);
     } else if (t->state == T_GPU_QUEUED) {
         gq_remove(c, n, task);
     }
@@ -1840,7 +2222,9 @@ int ts_compute_node_stat_get(const ts_compute *c, int node,
         .core_busy_ns = n->busy_acc + (ts_time)n->busy_cores * (now - n->busy_mark),
         .online_core_ns = n->online_acc +
                           (n->up ? (ts_time)n->online * (now - n->online_mark) : 0),
-        .gpu_busy_ns = g ? g->acc + (ts_time)g->busy * (now - g->mark) : 0};
+        .gpu_busy_ns = g ? g->acc + (ts_time)g->busy * (now - g->mark) +
+                               (g->part_acc + (ts_time)g->part_busy * (now - g->mark)) / 1000
+                         : 0};
     return TS_OK;
 }
 

@@ -424,6 +424,8 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
         n->memory_bytes = m->memory_bytes;
         n->gpus = m->gpus;
         n->gpu_memory_bytes = m->gpu_memory_bytes;
+        n->gpu_timeslice_ns = m->gpu_timeslice_ns;
+        n->gpu_partition = (unsigned char)m->gpu_partition;
         have_cores = have_memory = 1;
     }
     if (ts__int_attr(el, "cores", &n->cores))
@@ -442,6 +444,15 @@ static int node_resources(builder *b, const xmlNode *el, ts_scenario_node *n)
                   NULL);
     if (rc)
         return rc;
+    rc = ts__bquantity(b, el, "gpu-timeslice", TS__Q_TIME, &n->gpu_timeslice_ns,
+                       NULL, &present);
+    if (rc)
+        return rc;
+    if (present && n->gpu_timeslice_ns <= 0)
+        return ts__bpositive(b, el, "gpu-timeslice");
+    const char *sharing = ts__attr(el, "gpu-sharing");
+    if (sharing)
+        n->gpu_partition = ts__token_eq(sharing, "partition");
     if (!have_cores)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: no CPU cores given (set cores=\"...\" or "
@@ -1058,10 +1069,12 @@ static int component_scheduling(builder *b, const xmlNode *el,
                       NULL);
     if (rc)
         return rc;
-    if (c->shared->gpu_exec_ns > 0 && c->shared->gpus < 1)
+    if (c->shared->gpu_exec_ns > 0 && c->shared->gpus < 1 &&
+        c->shared->gpu_share_milli == 0)
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: gpu-exec=\"%s\" but the component asks for "
-                            "no GPU (add gpus=\"1\")", who,
+                            "no GPU (add gpus=\"1\" for a whole GPU, or a "
+                            "share of one such as gpus=\"0.25\")", who,
                             ts__attr(el, "gpu-exec"));
     return TS_OK;
 }
@@ -1171,6 +1184,45 @@ static int component_arrival(builder *b, const xmlNode *el, ts_scenario_componen
     return TS_OK;
 }
 
+/* gpus= (whole GPUs, or a share of one time-sliced GPU: "0.25") and
+ * gpu-memory=; absent ones keep a backup's inherited values. */
+static int gpu_request(builder *b, const xmlNode *el, ts_scenario_component *c,
+                       const char *who)
+{
+    int line = ts__line(el);
+    const char *v = ts__attr(el, "gpus");
+    if (v) {
+        /* the schema holds it to [0-9]{1,9}(.[0-9]{1,3})? */
+        char *end;
+        long whole = strtol(v, &end, 10);
+        int milli = 0;
+        if (*end == '.') {
+            int scale = 100;
+            for (const char *p = end + 1; *p >= '0' && *p <= '9'; p++, scale /= 10)
+                milli += (*p - '0') * scale;
+        }
+        if (milli > 0 && whole > 0)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                                "%s: gpus=\"%s\" is more than one GPU but not "
+                                "whole (a share time-slices one GPU: from "
+                                "0.001 to 0.999; or ask for whole GPUs)",
+                                who, v);
+        c->shared->gpus = (int)whole;
+        c->shared->gpu_share_milli = milli;
+    }
+    int present, rc = ts__bquantity(b, el, "gpu-memory", TS__Q_BYTES,
+                                    &c->shared->gpu_memory_bytes, NULL, &present);
+    if (rc)
+        return rc;
+    if (present && c->shared->gpu_memory_bytes > 0 && c->shared->gpus < 1 &&
+        c->shared->gpu_share_milli == 0)
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: gpu-memory=\"%s\" but the component asks "
+                            "for no GPU (add gpus=\"1\" or a share such as "
+                            "gpus=\"0.25\")", who, ts__attr(el, "gpu-memory"));
+    return TS_OK;
+}
+
 static int add_component(builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -1255,7 +1307,9 @@ static int add_component(builder *b, const xmlNode *el)
     if (rc)
         return rc;
     ts__int_attr(el, "priority", &c->shared->priority);
-    ts__int_attr(el, "gpus", &c->shared->gpus);
+    rc = gpu_request(b, el, c, who);
+    if (rc)
+        return rc;
 
     const char *pin = ts__attr(el, "node");
     if (pin) {

@@ -684,6 +684,8 @@ int ts__component_backup(ts__builder *b, const xmlNode *el, int index)
     c->shared->cpu_millicores = pr->shared->cpu_millicores;
     c->shared->memory_bytes = pr->shared->memory_bytes;
     c->shared->gpus = pr->shared->gpus;
+    c->shared->gpu_share_milli = pr->shared->gpu_share_milli;
+    c->shared->gpu_memory_bytes = pr->shared->gpu_memory_bytes;
     c->shared->gpu_exec_ns = pr->shared->gpu_exec_ns;
     c->shared->policy = pr->shared->policy;
     c->shared->weight = pr->shared->weight;

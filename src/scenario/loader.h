@@ -95,6 +95,8 @@ typedef struct ts__model {
     int64_t memory_bytes;
     int gpus;
     int64_t gpu_memory_bytes;
+    int64_t gpu_timeslice_ns;  /* 0: not given */
+    int gpu_partition;         /* gpu-sharing="partition" */
     /* compute models: complete and checked when has_power / has_thermal;
      * the model owns the modes (names included) */
     int has_power;

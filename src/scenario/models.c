@@ -265,6 +265,13 @@ static int read_model(ts__loader *L, const char *path, const char *name,
         rc = ts__quantity(&at, el, "gpu-memory", TS__Q_BYTES,
                           &m->gpu_memory_bytes, &unused_d, &present);
     if (!rc)
+        rc = ts__quantity(&at, el, "gpu-timeslice", TS__Q_TIME,
+                          &m->gpu_timeslice_ns, &unused_d, &present);
+    if (!rc && present)
+        rc = positive(L, path, name, el, "gpu-timeslice", m->gpu_timeslice_ns > 0);
+    const char *sharing = ts__attr(el, "gpu-sharing");
+    m->gpu_partition = sharing && ts__token_eq(sharing, "partition");
+    if (!rc)
         rc = read_compute_parts(L, path, name, el, m);
     return rc;
 }

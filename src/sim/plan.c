@@ -140,6 +140,8 @@ static int pack_results(ts_plan *plan, const ts_place_result *results, size_t n)
         plan->placement[i] = (ts_plan_place){.node = r->node,
                                              .rule = r->rule,
                                              .fell_back = r->fell_back,
+                                             .shared_gpu = r->gpu >= 0 && r->gpu < UINT16_MAX
+                                                               ? (uint16_t)(r->gpu + 1) : 0,
                                              .core_mask = r->core_mask,
                                              .reason = at};
         at += len + 1;
@@ -203,6 +205,8 @@ static void place_components(const ts_scenario *s, ts_place_component *comps)
         pc->cpu_millicores = c->shared->cpu_millicores;
         pc->memory_bytes = c->shared->memory_bytes;
         pc->gpus = c->shared->gpus;
+        pc->gpu_share_milli = c->shared->gpu_share_milli;
+        pc->gpu_memory_bytes = c->shared->gpu_memory_bytes;
         pc->pin = c->pin;
         pc->isolation = (ts_place_isolation)c->shared->isolation;
         pc->backup_of = c->backup_of;

@@ -8,6 +8,10 @@
  *
  * At the summary level the rows go to the node and link windows
  * (sampler_windows.h) instead of the trace, and cores are not sampled.
+ * Each shared medium's transmitter gets a /medium_state row per sample at
+ * the full level and per state window at the summary level (its counters
+ * are cumulative, so a longer window is as exact); a medium per access
+ * point makes these few.
  *
  * What it keeps between samples is only what a row subtracts: three
  * cumulative times and the energy per compute node, the busy time per
@@ -37,6 +41,11 @@ typedef struct hop_prev {
     uint32_t sent, dropped, lost, down;
 } hop_prev;
 
+typedef struct medium_prev {
+    ts_time busy_ns;
+    uint64_t sent, dropped, lost;
+} medium_prev;
+
 struct ts__sampler {
     ts__shared sh;
     ts_trace_writer *trace;
@@ -49,6 +58,10 @@ struct ts__sampler {
     hop_prev *hop;            /* per hop with state, by its rank */
     size_t n_hop;             /* entries in hop */
     ts__state_windows *windows; /* the summary level's, or NULL */
+    medium_prev *medium;      /* per medium */
+    ts_time medium_mark;      /* end of the last /medium_state window */
+    ts_time medium_every;     /* its length: the sample period (full) or
+                                 the state window (summary) */
 };
 
 static double ratio(double num, double den)
@@ -180,6 +193,32 @@ static void sample_links(ts__sampler *sm, ts_time now, ts_time window)
     }
 }
 
+/* One /medium_state row per medium for the window since the last. */
+static void sample_media(ts__sampler *sm, ts_time now)
+{
+    ts_time window = now - sm->medium_mark;
+    ts_error e;
+    for (size_t m = 0; m < sm->sh.s->n_media && window > 0 && !ts__bus_failed(sm->sh.bus); m++) {
+        ts_link_counters c;
+        ts_network_medium_counters(sm->net, (int)m, &c);
+        medium_prev *prev = &sm->medium[m];
+        uint64_t lost = c.lost_packets + c.down_packets;
+        ts_trace_medium_state row = {
+            .medium = (int32_t)m, .time_ns = now, .window_ns = window,
+            .utilisation = ratio((double)(c.busy_ns - prev->busy_ns), (double)window),
+            .queue_bytes = c.queue_bytes, .queue_packets = (int32_t)c.queue_packets,
+            .sent_packets = c.sent_packets - prev->sent,
+            .dropped_packets = c.dropped_packets - prev->dropped,
+            .lost_packets = lost - prev->lost};
+        *prev = (medium_prev){c.busy_ns, c.sent_packets, c.dropped_packets, lost};
+        if (ts_trace_append_medium_state(sm->trace, &row, &e) != TS_OK) {
+            fail(sm, &e);
+            return;
+        }
+    }
+    sm->medium_mark = now;
+}
+
 static void take_sample(ts__sampler *sm)
 {
     ts_time now = ts_engine_now(sm->sh.engine);
@@ -188,6 +227,8 @@ static void take_sample(ts__sampler *sm)
         return;
     sample_nodes(sm, now, window);
     sample_links(sm, now, window);
+    if (now - sm->medium_mark >= sm->medium_every)
+        sample_media(sm, now);
     sm->last_sample = now;
 }
 
@@ -230,7 +271,11 @@ int ts__sampler_start(const ts__shared *sh, int level, ts_trace_writer *trace,
         }
     sm->node = ts_calloc(nodes ? nodes : 1, sizeof *sm->node);
     sm->core = ts_calloc(cores ? cores : 1, sizeof *sm->core);
-    if (!sm->node || !sm->core)
+    sm->medium = ts_calloc(s->n_media ? s->n_media : 1, sizeof *sm->medium);
+    sm->medium_mark = sm->last_sample;
+    sm->medium_every = level == TS_TRACE_LEVEL_SUMMARY ? ts__state_window_ns(s)
+                                                       : s->sample_period_ns;
+    if (!sm->node || !sm->core || !sm->medium)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the sampler");
     if (level == TS_TRACE_LEVEL_SUMMARY) {
         int rc = ts__state_windows_new(s, trace, ts__state_window_ns(s), &sm->windows, err);
@@ -245,8 +290,12 @@ int ts__sampler_start(const ts__shared *sh, int level, ts_trace_writer *trace,
 
 void ts__sampler_finish(ts__sampler *sm)
 {
-    if (sm && sm->sh.s->sample_period_ns > 0 && !ts__bus_failed(sm->sh.bus))
+    if (sm && sm->sh.s->sample_period_ns > 0 && !ts__bus_failed(sm->sh.bus)) {
         take_sample(sm);
+        /* the summary level's last, shorter window */
+        if (!ts__bus_failed(sm->sh.bus))
+            sample_media(sm, ts_engine_now(sm->sh.engine));
+    }
     ts_error e;
     if (sm && sm->windows && !ts__bus_failed(sm->sh.bus) &&
         ts__state_windows_finish(sm->windows, &e) != TS_OK)
@@ -260,6 +309,7 @@ void ts__sampler_free(ts__sampler *sm)
     ts_free(sm->node);
     ts_free(sm->core);
     ts_free(sm->hop);
+    ts_free(sm->medium);
     ts__state_windows_free(sm->windows);
     ts_free(sm);
 }

@@ -57,6 +57,27 @@ static int robot_of(const ts__tables *w, int c)
     return site >= 0 && s->sites[site].tier == TS_TIER_ROBOT ? site : -1;
 }
 
+/* /media: each shared medium as declared, with its links counted. */
+static int write_media(const ts__tables *w, ts_error *err)
+{
+    const ts_scenario *s = w->s;
+    ts_trace_medium *media = ts_calloc(s->n_media ? s->n_media : 1, sizeof *media);
+    if (!media)
+        return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for /media");
+    for (size_t m = 0; m < s->n_media; m++) {
+        copy_name(media[m].name, sizeof media[m].name, s->media[m].id);
+        media[m].capacity_bps = s->media[m].capacity_bps;
+        media[m].latency_ns = s->media[m].latency_ns;
+        media[m].queue_bytes = s->media[m].queue_bytes;
+    }
+    for (size_t l = 0; l < s->n_links; l++)
+        if (s->links[l].medium >= 0 && (size_t)s->links[l].medium < s->n_media)
+            media[s->links[l].medium].links++;
+    int rc = ts_trace_write_media(w->trace, media, s->n_media, err);
+    ts_free(media);
+    return rc;
+}
+
 /* The scenario and plan as the trace's static tables. */
 int ts__tables_write(const ts__tables *w, ts_error *err)
 {
@@ -177,6 +198,8 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
     if (rc == TS_OK)
         rc = ts_trace_write_requirements(w->trace, reqs, s->n_requirements, err);
     ts_free(buf);
+    if (rc == TS_OK)
+        rc = write_media(w, err);
     if (rc == TS_OK)
         rc = ts__tables_write_deploy(w, err);
     return rc;

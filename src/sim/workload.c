@@ -173,6 +173,10 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .reserve_cores = reserve,
             .exec = exec,
             .gpu_ns = c->shared->gpu_exec_ns,
+            .shared_gpu = plan->placement[i].shared_gpu,
+            .gpu_partition_milli = plan->placement[i].shared_gpu &&
+                                           s->nodes[plan->node_of[i]].gpu_partition
+                                       ? c->shared->gpu_share_milli : 0,
             .memory_bytes = c->shared->memory_bytes,
             .component = c->id,
         };

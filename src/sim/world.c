@@ -410,20 +410,23 @@ static int build_compute(world *w, ts_error *err)
     int *cores = ts_malloc(nn * sizeof *cores);
     int *gpus = ts_malloc(nn * sizeof *gpus);
     int64_t *memory = ts_malloc(nn * sizeof *memory);
+    ts_time *timeslice = ts_malloc(nn * sizeof *timeslice);
     int rc;
-    if (!cores || !gpus || !memory) {
+    if (!cores || !gpus || !memory || !timeslice) {
         rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for compute");
     } else {
         for (size_t i = 0; i < s->n_nodes; i++) {
             cores[i] = s->nodes[i].cores;
             gpus[i] = s->nodes[i].gpus;
             memory[i] = s->nodes[i].memory_bytes;
+            timeslice[i] = s->nodes[i].gpu_timeslice_ns;
         }
         ts_compute_config cc = {
             .n_nodes = s->n_nodes,
             .cores = cores,
             .gpus = gpus,
             .memory_bytes = memory,
+            .gpu_timeslice = timeslice,
             .done = on_job_done,
             .load = on_load,
             .event = on_event,
@@ -437,6 +440,7 @@ static int build_compute(world *w, ts_error *err)
     ts_free(cores);
     ts_free(gpus);
     ts_free(memory);
+    ts_free(timeslice);
     return rc;
 }
 

@@ -742,6 +742,8 @@ static size_t *table_count(ts_trace *tr, int id)
     case TS__T_LINK_WINDOWS: return &tr->n_link_windows;
     case TS__T_CHAINS: return &tr->n_chains;
     case TS__T_CHAIN_INSTANCES: return &tr->n_chain_instances;
+    case TS__T_MEDIA: return &tr->n_media;
+    case TS__T_MEDIUM_STATE: return &tr->n_medium_state;
     default: return &tr->n_component_state;
     }
 }
@@ -781,6 +783,8 @@ static const void *table_rows(const ts_trace *tr, int id)
     case TS__T_LINK_WINDOWS: return tr->link_windows;
     case TS__T_CHAINS: return tr->chains;
     case TS__T_CHAIN_INSTANCES: return tr->chain_instances;
+    case TS__T_MEDIA: return tr->media;
+    case TS__T_MEDIUM_STATE: return tr->medium_state;
     default: return tr->component_state;
     }
 }
@@ -820,6 +824,8 @@ static void set_table_rows(ts_trace *tr, int id, void *rows)
     case TS__T_LINK_WINDOWS: tr->link_windows = rows; break;
     case TS__T_CHAINS: tr->chains = rows; break;
     case TS__T_CHAIN_INSTANCES: tr->chain_instances = rows; break;
+    case TS__T_MEDIA: tr->media = rows; break;
+    case TS__T_MEDIUM_STATE: tr->medium_state = rows; break;
     default: tr->component_state = rows; break;
     }
 }
@@ -1398,6 +1404,8 @@ void ts_trace_free(ts_trace *trace)
     ts_free(trace->link_windows);
     ts_free(trace->chains);
     ts_free(trace->chain_instances);
+    ts_free(trace->media);
+    ts_free(trace->medium_state);
     ts_free(trace);
 }
 

@@ -628,6 +628,35 @@ static const ts__column chain_instance_cols[] = {
       "end of the last stage's job; -1 when dropped", 6, 0 },
 };
 
+static const ts__column medium_cols[] = {
+    COL(ts_trace_medium, name, TS__COL_STR, NULL, TS__T_NONE, "medium id"),
+    COL(ts_trace_medium, capacity_bps, TS__COL_F64, "bit/s", TS__T_NONE,
+        "shared transmitter's capacity as declared"),
+    COL(ts_trace_medium, latency_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "latency added to each attached link's own"),
+    COL(ts_trace_medium, queue_bytes, TS__COL_I64, "B", TS__T_NONE, "shared drop-tail queue"),
+    COL(ts_trace_medium, links, TS__COL_I32, "1", TS__T_NONE, "links attached to it"),
+};
+
+static const ts__column medium_state_cols[] = {
+    COL(ts_trace_medium_state, medium, TS__COL_I32, NULL, TS__T_MEDIA, "row of /media"),
+    COL(ts_trace_medium_state, time_ns, TS__COL_I64, "ns", TS__T_NONE, "end of the window"),
+    COL(ts_trace_medium_state, window_ns, TS__COL_I64, "ns", TS__T_NONE,
+        "length of the window"),
+    COL(ts_trace_medium_state, utilisation, TS__COL_F64, "1", TS__T_NONE,
+        "air time busy over the window (0-1), all its links' directions together"),
+    COL(ts_trace_medium_state, queue_bytes, TS__COL_I64, "B", TS__T_NONE,
+        "shared queue, waiting or in transmission, at time_ns"),
+    COL(ts_trace_medium_state, queue_packets, TS__COL_I32, "1", TS__T_NONE,
+        "packets in the shared queue at time_ns"),
+    COL(ts_trace_medium_state, sent_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets accepted onto the shared queue during the window"),
+    COL(ts_trace_medium_state, dropped_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets dropped by the full shared queue during the window"),
+    COL(ts_trace_medium_state, lost_packets, TS__COL_U64, "1", TS__T_NONE,
+        "packets lost (loss model or link down) during the window"),
+};
+
 /* Static tables are small: short chunks. The row tables grow by a chunk
  * of 4096 rows per write (192 KiB of messages, 592 KiB of node_state: each
  * within HDF5's default 1 MiB chunk cache). Events are rare and wide, so
@@ -705,6 +734,11 @@ const ts__table_schema ts__trace_tables[TS__T_COUNT] = {
     TABLE(TS__T_CHAIN_INSTANCES, "chain_instances", ts_trace_chain_instance, 4096, 6,
           chain_instance_cols,
           "one row per chain output (input and output times) or dropped chain input"),
+    TABLE(TS__T_MEDIA, "media", ts_trace_medium, 256, 6, medium_cols,
+          "shared media (Wi-Fi air time, a cell): links attached share one transmitter"),
+    TABLE(TS__T_MEDIUM_STATE, "medium_state", ts_trace_medium_state, 1024, 6,
+          medium_state_cols,
+          "one row per shared medium and sample (full) or state window (summary)"),
 };
 
 hid_t ts__string_type(size_t size)

@@ -58,6 +58,8 @@ enum {
     TS__T_POWER_LIMITS,    /* since format version 6 */
     TS__T_CHAINS,          /* the two below since format version 6 */
     TS__T_CHAIN_INSTANCES,
+    TS__T_MEDIA,           /* the two below since format version 6 */
+    TS__T_MEDIUM_STATE,
     TS__T_COUNT,
     TS__T_NONE = -1
 };

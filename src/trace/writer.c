@@ -337,6 +337,11 @@ int ts_trace_write_links(ts_trace_writer *w, const ts_trace_link *rows, size_t n
     return write_static(w, TS__T_LINKS, rows, n, err);
 }
 
+int ts_trace_write_media(ts_trace_writer *w, const ts_trace_medium *rows, size_t n, ts_error *err)
+{
+    return write_static(w, TS__T_MEDIA, rows, n, err);
+}
+
 int ts_trace_write_components(ts_trace_writer *w, const ts_trace_component *rows, size_t n,
                               ts_error *err)
 {
@@ -527,6 +532,12 @@ int ts_trace_append_link_window(ts_trace_writer *w, const ts_trace_link_window *
                                 ts_error *err)
 {
     return append(w, TS__T_LINK_WINDOWS, row, err);
+}
+
+int ts_trace_append_medium_state(ts_trace_writer *w, const ts_trace_medium_state *row,
+                                 ts_error *err)
+{
+    return append(w, TS__T_MEDIUM_STATE, row, err);
 }
 
 /* A window's histogram goes first, so its row can name where it starts. */

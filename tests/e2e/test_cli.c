@@ -253,6 +253,11 @@ static void test_bad_inputs_exit_2_with_file_line(void **state)
     assert_int_equal(toposim("plan tests/e2e/bad-isolation.xml"), 3);
     assert_non_null(strstr(err_text, "tests/e2e/bad-isolation.xml:13: component monitor_b"));
     assert_non_null(strstr(err_text, "isolation"));
+    /* GPU shares fit but their GPU memory on the one GPU left does not. */
+    assert_int_equal(toposim("plan tests/e2e/bad-gpu-share-memory.xml"), 3);
+    assert_non_null(strstr(err_text, "tests/e2e/bad-gpu-share-memory.xml:20: component "
+                                     "vision_2: no edge node has 20GiB GPU memory on one "
+                                     "GPU free"));
 }
 
 static void test_failed_gate_exits_1(void **state)

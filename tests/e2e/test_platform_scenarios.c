@@ -2,7 +2,10 @@
  * The example scenarios of the platform models, run through the library
  * and checked in their traces: a Jetson in a hot ambient throttles and its
  * control deadlines start to miss; a Wi-Fi loss burst makes the camera
- * topic lose frames during the burst and only then.
+ * topic lose frames during the burst and only then; four quarter-GPU
+ * pipelines on one time-sliced GPU answer, every period, at the times the
+ * round robin gives by hand; a shared Wi-Fi medium's air time is in
+ * /medium_state, the sum of its links' share.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -153,11 +156,116 @@ static void test_wifi_loss_burst_drops_camera_frames(void **state)
     ts_trace_free(t);
 }
 
+/* scenarios/shared-gpu.xml: four pipelines with gpus="0.25" share one
+ * GPU of the edge server, timeslice 1 ms. Every 100 ms period repeats the
+ * schedule written out in tests/unit/test_compute.c
+ * (test_gpu_time_slices): responses 7.4, 7.9, 4 and 6.4 ms to the
+ * nanosecond. The whole-GPU detector, on the other GPU, answers in its
+ * own 1 + 30 ms. */
+static const char *const gpu_ids[] = {"vision_0", "vision_1", "vision_2", "vision_3",
+                                      "detector"};
+
+/* Every finished job of each of gpu_ids answers in want[k]; ten each. */
+static void check_gpu_responses(const ts_trace *t, const ts_time *want)
+{
+    const char *const *ids = gpu_ids;
+    for (int k = 0; k < 5; k++) {
+        int row = ROW(t, components, ids[k]);
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_jobs; i++) {
+            const ts_trace_job *j = &t->jobs[i];
+            if (j->component != row || j->finish_ns < 0)
+                continue;
+            if (j->finish_ns - j->release_ns != want[k])
+                fail_msg("%s job %llu: response %lld ns, want %lld", ids[k],
+                         (unsigned long long)j->seq,
+                         (long long)(j->finish_ns - j->release_ns),
+                         (long long)want[k]);
+            n++;
+        }
+        assert_int_equal(n, 10);   /* 1 s at 10 Hz */
+    }
+}
+
+static void test_shared_gpu_time_slices(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("scenarios/shared-gpu.xml");
+    static const ts_time want[] = {7400 * TS_US, 7900 * TS_US, 4 * TS_MS,
+                                   6400 * TS_US, 31 * TS_MS};
+    check_gpu_responses(t, want);
+    ts_trace_free(t);
+}
+
+/* The same pipelines on hard partitions (gpu-sharing="partition"): each
+ * kernel at a quarter of the GPU, at once: CPU part + 4 x kernel. */
+static void test_shared_gpu_partitions(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/shared-gpu-partition.xml");
+    static const ts_time want[] = {13 * TS_MS, 11 * TS_MS, 5500 * TS_US,
+                                   4800 * TS_US, 31 * TS_MS};
+    check_gpu_responses(t, want);
+    ts_trace_free(t);
+}
+
+/* tests/e2e/medium-airtime.xml: two cameras share the Wi-Fi medium "air";
+ * each frame is 1 ms of air time, ten per camera per 100 ms window, so
+ * /medium_state reads 0.2 in every window, the sum of the two links'
+ * directions in /link_state, with 20 packets sent. At the summary level a
+ * row covers a state window, with the same air time. */
+static void test_medium_air_time(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/medium-airtime.xml");
+    assert_int_equal(t->n_media, 1);
+    assert_string_equal(t->media[0].name, "air");
+    assert_int_equal(t->media[0].links, 2);
+    assert_true(t->media[0].capacity_bps == 100e6);
+    int w1 = ROW(t, links, "wifi_r1"), w2 = ROW(t, links, "wifi_r2");
+    assert_int_equal(t->n_medium_state, 10);
+    for (size_t i = 0; i < t->n_medium_state; i++) {
+        const ts_trace_medium_state *m = &t->medium_state[i];
+        assert_int_equal(m->medium, 0);
+        assert_int_equal(m->time_ns, (int64_t)(i + 1) * 100 * TS_MS);
+        assert_int_equal(m->window_ns, 100 * TS_MS);
+        assert_true(fabs(m->utilisation - 0.2) < 1e-12);
+        assert_int_equal(m->sent_packets, 20);
+        assert_int_equal(m->dropped_packets, 0);
+        double links = 0;
+        for (size_t k = 0; k < t->n_link_state; k++) {
+            const ts_trace_link_state *l = &t->link_state[k];
+            if (l->time_ns == m->time_ns && (l->link == w1 || l->link == w2))
+                links += l->utilisation;
+        }
+        assert_true(fabs(links - m->utilisation) < 1e-12);
+    }
+    ts_trace_free(t);
+
+    ts_run_options o = {.trace_level = TS_TRACE_LEVEL_SUMMARY};
+    t = scenario_run_with("tests/e2e/medium-airtime.xml", &o);
+    assert_true(t->state_window_ns > 0);
+    assert_true(t->n_medium_state > 0);
+    int64_t covered = 0;
+    for (size_t i = 0; i < t->n_medium_state; i++) {
+        const ts_trace_medium_state *m = &t->medium_state[i];
+        if (i + 1 < t->n_medium_state)
+            assert_int_equal(m->window_ns, t->state_window_ns);
+        assert_true(fabs(m->utilisation - 0.2) < 1e-12);
+        covered += m->window_ns;
+    }
+    assert_int_equal(covered, TS_S);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hot_jetson_throttles_and_control_misses),
         cmocka_unit_test(test_wifi_loss_burst_drops_camera_frames),
+        cmocka_unit_test(test_shared_gpu_time_slices),
+        cmocka_unit_test(test_shared_gpu_partitions),
+        cmocka_unit_test(test_medium_air_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

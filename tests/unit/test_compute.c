@@ -1008,6 +1008,213 @@ static void test_gpu_queue_timing(void **state)
     }
 }
 
+/* Four tasks bound to one time-sliced GPU (a quarter each in the
+ * scenario), timeslice 1 ms, each on its own core so the CPU parts end
+ * exactly at their exec. Kernels: a 3 ms, b 2.5 ms, c 1 ms, d 0.4 ms,
+ * submitted at 1 ms (a, b), 1.5 ms (c) and 3.2 ms (d). The round robin,
+ * by hand (ring = the ready contexts, oldest turn first):
+ *   1.0  a, b submit; a starts (slice 1.0-2.0), ring [b]
+ *   1.5  c submits, ring [b c]
+ *   2.0  a's slice over, 2 ms left: a to the back, b runs, ring [c a]
+ *   3.0  b's slice over, 1.5 ms left: ring [a b], c runs
+ *   3.2  d submits, ring [a b d]
+ *   4.0  c's kernel ends with its slice (the end wins): c done at 4.0;
+ *        a runs, ring [b d]
+ *   5.0  a's slice over, 1 ms left: ring [d a], b runs (1.5 ms left)
+ *   6.0  b's slice over, 0.5 ms left: ring [a b], d runs
+ *   6.4  d done; a runs its last 1 ms, ring [b]
+ *   7.4  a done (its end and its boundary coincide); b runs 0.5 ms
+ *   7.9  b done.
+ * Response times (all released at 0): a 7.4 ms, b 7.9 ms, c 4 ms,
+ * d 6.4 ms; the GPU busy without a gap from 1.0 to 7.9 (6.9 ms = the
+ * kernels' sum). A whole-GPU task w on the same node takes GPU 1 (no
+ * task is bound to it) at 1 ms and is not delayed by the shared one.
+ * Node 1 (timeslice 2 ms): e's 5 ms kernel runs alone from 1 ms, its
+ * slices renewing at 3 and 5 ms; f submits at 2.3 ms and waits for the
+ * 3 ms boundary, not for a fresh slice: f 3.0-4.0, e resumes at 4.0 with
+ * 3 ms left and ends at 7.0. */
+static void test_gpu_time_slices(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {5, 2}, gpus[] = {2, 1};
+    ts_time slices[] = {TS_MS, 2 * TS_MS};
+    e = ts_engine_new(64);
+    assert_non_null(e);
+    memset(&log, 0, sizeof log);
+    log.engine = e;
+    ts_compute_config cfg = {.n_nodes = 2, .cores = cores, .gpus = gpus,
+                             .gpu_timeslice = slices, .done = log_job,
+                             .load = log_load, .event = log_event, .ctx = &log};
+    ts_compute *c;
+    ts_error err;
+    assert_int_equal(ts_compute_new(e, &cfg, &c, &err), TS_OK);
+    static const struct { ts_time cpu, gpu; } k[] = {
+        {TS_MS, 3 * TS_MS}, {TS_MS, 2500 * TS_US}, {1500 * TS_US, TS_MS},
+        {3200 * TS_US, 400 * TS_US}};
+    int id[4];
+    for (int i = 0; i < 4; i++) {
+        ts_task_desc d = once(0, 1, 0, k[i].cpu);
+        d.gpu_ns = k[i].gpu;
+        d.shared_gpu = 1;
+        id[i] = add(c, d);
+    }
+    ts_task_desc w = once(0, 1, 0, TS_MS);
+    w.gpu_ns = 2 * TS_MS;
+    int iw = add(c, w);
+    ts_task_desc te = once(1, 1, 0, TS_MS), tf = once(1, 1, 0, 2300 * TS_US);
+    te.gpu_ns = 5 * TS_MS;
+    te.shared_gpu = 1;
+    tf.gpu_ns = TS_MS;
+    tf.shared_gpu = 1;
+    int ie = add(c, te), jf = add(c, tf);
+    start(c);
+    ts_engine_run(e, 20 * TS_MS);
+
+    static const struct { ts_time cpu_end, gpu_start, finish; } want[] = {
+        {TS_MS, TS_MS, 7400 * TS_US},
+        {TS_MS, 2 * TS_MS, 7900 * TS_US},
+        {1500 * TS_US, 3 * TS_MS, 4 * TS_MS},
+        {3200 * TS_US, 6 * TS_MS, 6400 * TS_US}};
+    for (int i = 0; i < 4; i++) {
+        const ts_job_record *j = find(&log, id[i], 0);
+        assert_int_equal(j->outcome, TS_JOB_DONE);
+        assert_int_equal(j->cpu_finish, want[i].cpu_end);
+        assert_int_equal(j->gpu_start, want[i].gpu_start);
+        assert_int_equal(j->finish, want[i].finish);
+        assert_int_equal(j->finish - j->release, want[i].finish);
+    }
+    assert_int_equal(find(&log, iw, 0)->gpu_start, TS_MS);
+    assert_int_equal(find(&log, iw, 0)->finish, 3 * TS_MS);
+    assert_int_equal(find(&log, ie, 0)->gpu_start, TS_MS);
+    assert_int_equal(find(&log, ie, 0)->finish, 7 * TS_MS);
+    assert_int_equal(find(&log, jf, 0)->gpu_start, 3 * TS_MS);
+    assert_int_equal(find(&log, jf, 0)->finish, 4 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.gpu_busy_ns, 6900 * TS_US + 2 * TS_MS);
+    ts_compute_node_stat_get(c, 1, &st);
+    assert_int_equal(st.gpu_busy_ns, 6 * TS_MS);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* A task bound to a GPU the node does not have is refused; a whole-GPU
+ * task on a node whose every GPU is time-sliced cannot start; a stopped
+ * context leaves the round robin and the next one runs at once. */
+static void test_gpu_share_checks_and_stop(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {3}, gpus[] = {1};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    ts_error err;
+    ts_task_desc bad = once(0, 1, 0, TS_MS);
+    bad.gpu_ns = TS_MS;
+    bad.shared_gpu = 2;
+    assert_true(ts_compute_add_task(c, &bad, NULL, &err) < 0);
+    bad.shared_gpu = -1;
+    assert_true(ts_compute_add_task(c, &bad, NULL, &err) < 0);
+    ts_task_desc a = once(0, 1, 0, TS_MS), b = a, whole = a;
+    a.gpu_ns = b.gpu_ns = 5 * TS_MS;
+    a.shared_gpu = b.shared_gpu = 1;
+    whole.gpu_ns = TS_MS;
+    int ia = add(c, a), ib = add(c, b);
+    add(c, whole);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    ts_compute_free(c);
+    ts_engine_free(e);
+
+    /* a runs 1.0-2.024 (one default 1024 us slice), b from 2.024; b is
+     * stopped at 2.5 ms: a takes the GPU back at 2.5 and, alone, runs
+     * its remaining 3.976 ms to 6.476 ms. */
+    c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    ia = add(c, a);
+    ib = add(c, b);
+    start(c);
+    change stop = run_flag(c, ib, 0);
+    at(e, 2500 * TS_US, &stop);
+    ts_engine_run(e, 20 * TS_MS);
+    const ts_job_record *ja = find(&log, ia, 0), *jb = find(&log, ib, 0);
+    assert_int_equal(jb->outcome, TS_JOB_STOPPED);
+    assert_int_equal(jb->gpu_start, TS_MS + TS_COMPUTE_GPU_TIMESLICE_DEFAULT);
+    assert_int_equal(ja->gpu_start, TS_MS);
+    assert_int_equal(ja->finish, 2500 * TS_US + 5 * TS_MS - TS_COMPUTE_GPU_TIMESLICE_DEFAULT);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
+/* Hard partitions (MIG-style) of one GPU: a with half, b with a quarter;
+ * both submit at 1 ms and run at once, side by side. a's 2 ms kernel at
+ * half speed and b's 0.75 ms at a quarter would end at 5 and 4 ms; the
+ * GPU clock halves at 3 ms: by then a has done 1 ms of work (2 ms x 0.5)
+ * and b 0.5 ms (2 ms x 0.25); a's last 1 ms at 0.25 takes 4 ms (ends at
+ * 7 ms), b's last 0.25 ms at 0.125 takes 2 ms (ends at 5 ms). GPU busy
+ * time counts each partition's share: a 0.5 x 6 ms + b 0.25 x 4 ms =
+ * 4 ms. The load observer sees one busy GPU from 1 to 7 ms. A whole-GPU
+ * task w on GPU 1 is untouched. Partitions over one GPU, or mixed with
+ * time slices on one GPU, are refused at start. */
+static void test_gpu_partitions(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {3}, gpus[] = {2};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    ts_task_desc a = once(0, 1, 0, TS_MS), b = a, w = a;
+    a.gpu_ns = 2 * TS_MS;
+    a.shared_gpu = 1;
+    a.gpu_partition_milli = 500;
+    b.gpu_ns = 750 * TS_US;
+    b.shared_gpu = 1;
+    b.gpu_partition_milli = 250;
+    w.gpu_ns = TS_MS;
+    int ia = add(c, a), ib = add(c, b), iw = add(c, w);
+    start(c);
+    change slow = {.c = c, .what = 0, .node = 0, .cpu = 1.0, .gpu = 0.5};
+    at(e, 3 * TS_MS, &slow);
+    ts_engine_run(e, 20 * TS_MS);
+    const ts_job_record *ja = find(&log, ia, 0), *jb = find(&log, ib, 0);
+    assert_int_equal(ja->gpu_start, TS_MS);
+    assert_int_equal(jb->gpu_start, TS_MS);
+    assert_int_equal(ja->finish, 7 * TS_MS);
+    assert_int_equal(jb->finish, 5 * TS_MS);
+    /* w: GPU 1 from 1 ms, its 1 ms kernel done at 2 ms, before the clock halves */
+    assert_int_equal(find(&log, iw, 0)->gpu_start, TS_MS);
+    assert_int_equal(find(&log, iw, 0)->finish, 2 * TS_MS);
+    ts_compute_node_stat st;
+    ts_compute_node_stat_get(c, 0, &st);
+    assert_int_equal(st.gpu_busy_ns, 4 * TS_MS + TS_MS);
+    int busy_at_6 = -1;
+    for (int i = 0; i < log.n_loads; i++)
+        if (log.loads[i].t <= 6 * TS_MS)
+            busy_at_6 = log.loads[i].gpus;
+    assert_int_equal(busy_at_6, 1);
+    assert_int_equal(log.loads[log.n_loads - 1].gpus, 0);
+    ts_compute_free(c);
+    ts_engine_free(e);
+
+    ts_error err;
+    c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    b.gpu_partition_milli = 600;
+    add(c, a);
+    add(c, b);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    ts_compute_free(c);
+    ts_engine_free(e);
+    c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    b.gpu_partition_milli = 0;
+    add(c, a);
+    add(c, b);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINFEASIBLE);
+    a.shared_gpu = 0;
+    assert_true(ts_compute_add_task(c, &a, NULL, &err) < 0);
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 /* ---- Speed ---- */
 
 static void test_speed_change_mid_job(void **state)
@@ -1793,6 +2000,9 @@ int main(void)
         cmocka_unit_test(test_stop_between_release_and_dispatch),
         cmocka_unit_test(test_stop_frees_gpu_and_queue),
         cmocka_unit_test(test_restart_reclaims_memory_under_oom_rule),
+        cmocka_unit_test(test_gpu_time_slices),
+        cmocka_unit_test(test_gpu_share_checks_and_stop),
+        cmocka_unit_test(test_gpu_partitions),
         cmocka_unit_test(test_timing_change_from_next_release),
         cmocka_unit_test(test_timing_change_keeps_released_work),
         cmocka_unit_test(test_timing_replaces_distribution_and_checks),

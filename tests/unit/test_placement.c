@@ -6,7 +6,8 @@
  * primary/backup anti-affinity (node and core level), replica spread,
  * latency budgets through a route callback, publisher-first order,
  * fallback outward with its reason, an error naming every kind of binding
- * constraint, GPU memory, and the per-node usage (second version).
+ * constraint, GPU memory, and the per-node usage (second version);
+ * shares of time-sliced GPUs packed per GPU with their memory (third).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1466,6 +1467,120 @@ static void test_gpu_memory(void **state)
                         "memory)");
 }
 
+/* Shares of time-sliced GPUs (third version): they pack onto the GPU
+ * with least share free that fits, so four quarters fill GPU 0 and a
+ * fifth spills to GPU 1; a whole GPU then takes only an untouched one;
+ * with one GPU the fifth quarter is refused, naming the share. */
+static void test_gpu_shares_pack(void **state)
+{
+    (void)state;
+    ts_place_node ns[] = {node("e1", TS_PLACE_EDGE, 16000, 64 * GiB, 2)};
+    ns[0].gpu_memory_bytes = 8 * GiB;
+    ts_place_component cs[7];
+    char ids[7][16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(ids[i], sizeof ids[i], "v%d", i + 1);
+        cs[i] = comp(ids[i], CH, 1000, GiB, 0, -1);
+        cs[i].gpu_share_milli = 250;
+        cs[i].gpu_memory_bytes = GiB;
+    }
+    ts_place_result r[7];
+    ts_error err;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 5, r, &err), TS_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(r[i].node, 0);
+        assert_int_equal(r[i].gpu, 0);
+    }
+    assert_int_equal(r[4].gpu, 1);
+    assert_has(r[0].reason, "gpu 0.25 of 1 free on GPU 0, 1GiB of 8GiB GPU "
+                            "memory there");
+    assert_has(r[3].reason, "gpu 0.25 of 0.25 free on GPU 0, 1GiB of 5GiB");
+    assert_has(r[4].reason, "gpu 0.25 of 1 free on GPU 1");
+    ts_place_usage u;
+    assert_int_equal(ts_placement_usage(ns, 1, cs, 5, r, &u, &err), TS_OK);
+    assert_int_equal(u.gpu_share_used_milli, 1250);
+    assert_int_equal(u.gpu_memory_used_bytes, 5 * GiB);
+    char buf[160];
+    ts_place_usage_format(&u, buf, sizeof buf);
+    assert_has(buf, "gpu 1.25/2, gpu mem 5GiB/16GiB");
+
+    /* A whole-GPU component ranks first (the larger dominant share) and
+     * takes GPU 0 whole: the quarters then share GPU 1, and the fifth is
+     * refused, as no GPU has a quarter free. */
+    cs[5] = comp("det", CH, 1000, GiB, 1, -1);
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 6, r, &err), TS_EINFEASIBLE);
+    assert_has(err.msg, "component v5: no edge node has 0.25 of one GPU free");
+    assert_has(err.msg, "largest free: e1 with 0 of one GPU");
+    cs[4] = cs[5];
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 5, r, &err), TS_OK);
+    assert_int_equal(r[4].gpu, -1);
+    assert_has(r[4].reason, "gpu 1 of 2 free");
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(r[i].gpu, 1);
+
+    /* One GPU: the fifth quarter is refused. */
+    ns[0].gpus = 1;
+    for (int i = 0; i < 5; i++) {
+        cs[i] = comp(ids[i], CH, 1000, GiB, 0, -1);
+        cs[i].gpu_share_milli = 250;
+    }
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 5, r, &err), TS_EINFEASIBLE);
+    assert_string_equal(err.msg,
+                        "component v5: no edge node has 0.25 of one GPU free "
+                        "(needs 0.25 of one GPU, 1000m cpu, 1GiB memory; "
+                        "largest free: e1 with 0 of one GPU)");
+}
+
+/* Shares' GPU memory adds up per GPU: a second 3 GiB share does not fit
+ * a 4 GiB GPU that has the share free, and the reason says so; pinned,
+ * the same. Malformed shares are TS_EINVAL. */
+static void test_gpu_share_memory(void **state)
+{
+    (void)state;
+    ts_place_node ns[] = {node("e1", TS_PLACE_EDGE, 16000, 64 * GiB, 1)};
+    ns[0].gpu_memory_bytes = 4 * GiB;
+    ts_place_component cs[2] = {comp("a", CH, 1000, GiB, 0, -1),
+                                comp("b", CH, 1000, GiB, 0, -1)};
+    for (int i = 0; i < 2; i++) {
+        cs[i].gpu_share_milli = 250;
+        cs[i].gpu_memory_bytes = 3 * GiB;
+    }
+    ts_place_result r[2];
+    ts_error err;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINFEASIBLE);
+    assert_string_equal(err.msg,
+                        "component b: no edge node has 3GiB GPU memory on one "
+                        "GPU free (needs 3GiB GPU memory on one GPU, 1000m "
+                        "cpu, 1GiB memory, 0.25 of one GPU; largest free: e1 "
+                        "with 1GiB GPU memory on one GPU)");
+    cs[1].pin = 0;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINFEASIBLE);
+    /* the pin claims first, so a is the one left without memory */
+    assert_string_equal(err.msg,
+                        "component a: no edge node has 3GiB GPU memory on one "
+                        "GPU free (needs 3GiB GPU memory on one GPU, 1000m "
+                        "cpu, 1GiB memory, 0.25 of one GPU; largest free: e1 "
+                        "with 1GiB GPU memory on one GPU)");
+    cs[0].pin = 0;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINFEASIBLE);
+    assert_string_equal(err.msg,
+                        "component b: pinned node e1 has only 1GiB GPU memory "
+                        "on one GPU free (needs 3GiB GPU memory on one GPU)");
+    cs[1].gpu_memory_bytes = GiB;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_OK);
+    assert_int_equal(r[1].gpu, 0);
+
+    cs[1].gpu_share_milli = 1000;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINVAL);
+    assert_has(err.msg, "component b: a GPU share is 1..999 thousandths");
+    cs[1].gpu_share_milli = 500;
+    cs[1].gpus = 1;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINVAL);
+    cs[1].gpus = 0;
+    cs[1].gpu_share_milli = -5;
+    assert_int_equal(ts_placement_compute(ns, 1, cs, 2, r, &err), TS_EINVAL);
+}
+
 /* Malformed second-version fields are TS_EINVAL, before any fitting. */
 static void test_invalid_relations(void **state)
 {
@@ -1734,6 +1849,8 @@ int main(void)
         cmocka_unit_test(test_invalid_relations),
         cmocka_unit_test(test_deterministic_full),
         cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_gpu_shares_pack),
+        cmocka_unit_test(test_gpu_share_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,6 +361,36 @@ static void test_humanoid_basic(void **state)
     assert_int_equal(ts_alloc_live(), live);
 }
 
+/* gpus="0.25" is a share of one GPU (thousandths), gpu-memory= the
+ * component's GPU memory, gpu-timeslice= the node's slice; gpus="1" stays
+ * a whole GPU with no share. */
+static void test_gpu_shares_load(void **state)
+{
+    (void)state;
+    ts_scenario *s;
+    ts_error err;
+    long live = ts_alloc_live();
+    assert_int_equal(ts_scenario_load("scenarios/shared-gpu.xml", NULL, &s, &err), TS_OK);
+    const ts_scenario_component *v = &s->components[ts_scenario_find_component(s, "vision_0")];
+    assert_int_equal(v->shared->gpus, 0);
+    assert_int_equal(v->shared->gpu_share_milli, 250);
+    assert_true(v->shared->gpu_memory_bytes == 8 * GiB);
+    const ts_scenario_component *d = &s->components[ts_scenario_find_component(s, "detector")];
+    assert_int_equal(d->shared->gpus, 1);
+    assert_int_equal(d->shared->gpu_share_milli, 0);
+    assert_true(d->shared->gpu_memory_bytes == 40 * GiB);
+    const ts_scenario_node *n = &s->nodes[ts_scenario_find_node(s, "edge1")];
+    assert_true(n->gpu_timeslice_ns == 1000000);
+    assert_int_equal(n->gpus, 2);
+    assert_int_equal(n->gpu_partition, 0);
+    ts_scenario_free(s);
+    assert_int_equal(ts_scenario_load("tests/e2e/shared-gpu-partition.xml", NULL, &s, &err),
+                     TS_OK);
+    assert_int_equal(s->nodes[ts_scenario_find_node(s, "edge1")].gpu_partition, 1);
+    ts_scenario_free(s);
+    assert_int_equal(ts_alloc_live(), live);
+}
+
 /* ---- the tests/bad/ corpus ---------------------------------------------- */
 
 typedef struct bad_case {
@@ -519,6 +549,21 @@ static const bad_case bad_cases[] = {
      "component a: robot r1 is the template of fleet f, whose copies "
      "must be pinned"},
     {"gpu-exec-without-gpu.xml", TS_EINVAL, 11,
+     "component a: gpu-exec=\"2ms\" but the component asks for no GPU"},
+    {"gpu-memory-bad-unit.xml", TS_EINVAL, 10,
+     "component a: gpu-memory=\"2GHz\": expected a size"},
+    {"gpu-memory-without-gpu.xml", TS_EINVAL, 10,
+     "component a: gpu-memory=\"2GiB\" but the component asks for no GPU"},
+    {"gpu-share-above-one.xml", TS_EINVAL, 10,
+     "component a: gpus=\"1.5\" is more than one GPU but not whole (a "
+     "share time-slices one GPU: from 0.001 to 0.999"},
+    {"gpu-share-four-decimals.xml", TS_EPARSE, 10,
+     "attribute 'gpus': [facet 'pattern'] The value '0.2500'"},
+    {"gpu-sharing-unknown.xml", TS_EPARSE, 8,
+     "attribute 'gpu-sharing': [facet 'enumeration'] The value 'mps'"},
+    {"gpu-timeslice-zero.xml", TS_EINVAL, 7,
+     "server s1: gpu-timeslice=\"0ms\" must be greater than 0"},
+    {"gpu-zero-with-gpu-exec.xml", TS_EINVAL, 10,
      "component a: gpu-exec=\"2ms\" but the component asks for no GPU"},
     {"histogram-overlap.xml", TS_EINVAL, 15,
      "component a <exec>: <bin from=\"150us\"> starts before the bin at "
@@ -3087,6 +3132,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_humanoid_basic),
+        cmocka_unit_test(test_gpu_shares_load),
         cmocka_unit_test(test_bad_corpus),
         cmocka_unit_test(test_memory_minimal_defaults),
         cmocka_unit_test(test_memory_model_override),
