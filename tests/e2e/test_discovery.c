@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "scenario_run.h"
 #include "toposim/scenario.h"
 #include "toposim/trace.h"
 #include "toposim/world.h"
@@ -26,33 +27,10 @@ static const char SCENARIO[] = "scenarios/discovery-wifi-join.xml";
 /* The scenario run with fleet.count=robots; the caller frees the trace. */
 static ts_trace *run_fleet(int robots)
 {
-    char set[64], trace[128];
+    char set[64];
     snprintf(set, sizeof set, "fleet.count=%d", robots);
-    snprintf(trace, sizeof trace, "/tmp/toposim-discovery-%ld-%d.h5", (long)getpid(), robots);
     const char *overrides[] = {set};
-    ts_scenario_options so = {.overrides = overrides, .n_overrides = 1};
-    ts_scenario *s = NULL;
-    ts_plan *plan = NULL;
-    ts_trace *t = NULL;
-    ts_error err;
-    ts_error_clear(&err);
-    ts_run_options opts = {.trace_path = trace};
-    int rc = ts_scenario_load(SCENARIO, &so, &s, &err);
-    if (rc == TS_OK)
-        rc = ts_plan_new(s, &plan, &err);
-    if (rc == TS_OK)
-        rc = ts_world_run(s, plan, &opts, NULL, &err);
-    if (rc == TS_OK)
-        rc = ts_trace_load(trace, &t, &err);
-    unlink(trace);
-    ts_plan_free(plan);
-    ts_scenario_free(s);
-    if (rc != TS_OK) {
-        char buf[1200];
-        ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s with %s: %s", SCENARIO, set, buf);
-    }
-    return t;
+    return scenario_run_set(SCENARIO, overrides, 1, NULL, NULL);
 }
 
 typedef struct figures {

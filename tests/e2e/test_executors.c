@@ -30,31 +30,7 @@
  * trace. */
 static ts_trace *run_set(const char *const *sets, size_t n_sets)
 {
-    ts_scenario_options so = {.overrides = sets, .n_overrides = n_sets};
-    ts_scenario *s = NULL;
-    ts_plan *plan = NULL;
-    ts_trace *t = NULL;
-    ts_error err;
-    ts_error_clear(&err);
-    char trace[256];
-    snprintf(trace, sizeof trace, "/tmp/toposim-executors-%ld.h5", (long)getpid());
-    ts_run_options opts = {.trace_path = trace};
-    int rc = ts_scenario_load(SCENARIO, &so, &s, &err);
-    if (rc == TS_OK)
-        rc = ts_plan_new(s, &plan, &err);
-    if (rc == TS_OK)
-        rc = ts_world_run(s, plan, &opts, NULL, &err);
-    if (rc == TS_OK)
-        rc = ts_trace_load(trace, &t, &err);
-    unlink(trace);
-    ts_plan_free(plan);
-    ts_scenario_free(s);
-    if (rc != TS_OK) {
-        char buf[1200];
-        ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s", buf);
-    }
-    return t;
+    return scenario_run_set(SCENARIO, sets, n_sets, NULL, NULL);
 }
 
 /* The component's first job: release, start, finish. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "scenario_run.h"
 #include "toposim/network.h"
 #include "toposim/scenario.h"
 #include "toposim/trace.h"
@@ -41,35 +42,7 @@ static const char FAULT_R3[] = "tests/e2e/fleet-fault-r3.xml";
 static ts_trace *run(const char *path, const char *const *overrides, size_t n,
                      ts_scenario **scenario)
 {
-    ts_scenario *s = NULL;
-    ts_plan *plan = NULL;
-    ts_trace *t = NULL;
-    ts_error err;
-    ts_error_clear(&err);
-    char trace[256];
-    snprintf(trace, sizeof trace, "/tmp/toposim-fleet-variety-%ld.h5", (long)getpid());
-    ts_scenario_options lopts = {.overrides = overrides, .n_overrides = n};
-    ts_run_options opts = {.trace_path = trace};
-    int rc = ts_scenario_load(path, &lopts, &s, &err);
-    if (rc == TS_OK)
-        rc = ts_plan_new(s, &plan, &err);
-    if (rc == TS_OK)
-        rc = ts_world_run(s, plan, &opts, NULL, &err);
-    if (rc == TS_OK)
-        rc = ts_trace_load(trace, &t, &err);
-    unlink(trace);
-    ts_plan_free(plan);
-    if (rc != TS_OK) {
-        ts_scenario_free(s);
-        char buf[1200];
-        ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s: %s", path, buf);
-    }
-    if (scenario)
-        *scenario = s;
-    else
-        ts_scenario_free(s);
-    return t;
+    return scenario_run_set(path, overrides, n, NULL, scenario);
 }
 
 static int starts_with(const char *s, const char *prefix)

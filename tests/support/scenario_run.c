@@ -20,6 +20,12 @@ ts_trace *scenario_run(const char *path)
 
 ts_trace *scenario_run_with(const char *path, const ts_run_options *base)
 {
+    return scenario_run_set(path, NULL, 0, base, NULL);
+}
+
+ts_trace *scenario_run_set(const char *path, const char *const *sets, size_t n_sets,
+                           const ts_run_options *base, ts_scenario **scenario)
+{
     ts_scenario *s = NULL;
     ts_plan *plan = NULL;
     ts_trace *t = NULL;
@@ -32,7 +38,8 @@ ts_trace *scenario_run_with(const char *path, const ts_run_options *base)
         opts = *base;
         opts.trace_path = trace;
     }
-    int rc = ts_scenario_load(path, NULL, &s, &err);
+    ts_scenario_options so = {.overrides = sets, .n_overrides = n_sets};
+    int rc = ts_scenario_load(path, &so, &s, &err);
     if (rc == TS_OK)
         rc = ts_plan_new(s, &plan, &err);
     if (rc == TS_OK)
@@ -41,12 +48,15 @@ ts_trace *scenario_run_with(const char *path, const ts_run_options *base)
         rc = ts_trace_load(trace, &t, &err);
     unlink(trace);
     ts_plan_free(plan);
-    ts_scenario_free(s);
+    if (rc != TS_OK || !scenario)
+        ts_scenario_free(s);
     if (rc != TS_OK) {
         char buf[1200];
         ts_error_format(&err, buf, sizeof buf);
-        fail_msg("%s: %s", path, buf);
+        fail_msg("%s%s%s: %s", path, n_sets ? " with " : "", n_sets ? sets[0] : "", buf);
     }
+    if (scenario)
+        *scenario = s;
     return t;
 }
 

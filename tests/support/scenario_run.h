@@ -19,6 +19,13 @@ ts_trace *scenario_run(const char *path);
 struct ts_run_options;
 ts_trace *scenario_run_with(const char *path, const struct ts_run_options *opts);
 
+/* As scenario_run_with (opts may be NULL), the scenario loaded with the
+ * --set overrides sets; when scenario is not NULL the loaded scenario is
+ * kept there for the caller to free with ts_scenario_free. */
+struct ts_scenario;
+ts_trace *scenario_run_set(const char *path, const char *const *sets, size_t n_sets,
+                           const struct ts_run_options *opts, struct ts_scenario **scenario);
+
 /* Row index of the row whose name is id (fails the test when absent);
  * use ROW(trace, table, id). */
 int scenario_row(const char *first_name, size_t stride, size_t n, const char *id);
