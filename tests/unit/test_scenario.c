@@ -601,12 +601,27 @@ static const bad_case bad_cases[] = {
      "computer c1: mode=\"MAXN\" but the node has no power modes"},
     {"model-as-scenario.xml", TS_EPARSE, 7,
      "expected <scenario> as the root element, found <model>"},
+    {"model-dla-without-dla.xml", TS_EINVAL, 10,
+     "component det: variant=\"int8-dla\" of model \"yolov8s\" runs on a DLA, "
+     "and node j1 (jetson-orin-nano-8gb) has none"},
     {"model-kind-mismatch.xml", TS_EINVAL, 10,
      "is a link model, but <jetson> needs a jetson model"},
     {"model-mode-cores-override.xml", TS_EINVAL, 11,
      "jetson j1 <power>: power mode \"25W\" puts 8 cores online but the "
      "node has 6"},
+    {"model-no-figures.xml", TS_EINVAL, 10,
+     "component det: model \"yolov8s\" has no variant with figures for node j1 "
+     "(jetson-agx-orin-64gb)"},
     {"model-path.xml", TS_EPARSE, 9, "'../etc/passwd' is not accepted"},
+    {"model-unknown-network.xml", TS_ENOENT, 10,
+     "component det: unknown model \"dnn-yolov9q\": no dnn-yolov9q.xml in "},
+    {"model-unknown-variant.xml", TS_ENOENT, 10,
+     "component det: variant=\"int4-gpu\" is no variant of model \"yolov8s\""},
+    {"model-with-exec.xml", TS_EINVAL, 10,
+     "component det: exec=\"5ms\" beside model=\"yolov8s\": the model's "
+     "variants give the execution times"},
+    {"model-without-gpu.xml", TS_EINVAL, 10,
+     "component det: model=\"yolov8s\" runs a network on the GPU or a DLA"},
     {"negative-size.xml", TS_ERANGE, 15, "size=\"-1KiB\": a size must not be negative"},
     {"overflow-unit.xml", TS_ERANGE, 7, "duration=\"99999999999s\": duration too long"},
     {"partition-no-links.xml", TS_EPARSE, 15,
