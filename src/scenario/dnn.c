@@ -165,46 +165,46 @@ void ts__dnn_free(ts_scenario *s)
 }
 
 /* Index of network `name` in s->dnns, read from models/dnn-NAME.xml on
- * first use; -1 with err set on failure. */
-static int dnn_index(ts__builder *b, const char *name, const xmlNode *elem)
+ * first use, into *index; TS_OK or the error, with err set. */
+static int dnn_index(ts__builder *b, const char *name, const xmlNode *elem, int *index)
 {
     ts_scenario *s = b->s;
     for (size_t i = 0; i < s->n_dnns; i++)
-        if (strcmp(s->dnns[i].name, name) == 0)
-            return (int)i;
+        if (strcmp(s->dnns[i].name, name) == 0) {
+            *index = (int)i;
+            return TS_OK;
+        }
     ts__loader *L = b->L;
-    if (s->n_dnns >= UINT16_MAX - 1) {
-        ts_error_set(L->err, TS_EINVAL, b->file, ts__line(elem),
-                     "too many networks named by model= (at most %d)", UINT16_MAX - 1);
-        return -1;
-    }
+    if (s->n_dnns >= UINT16_MAX - 1)
+        return ts_error_set(L->err, TS_EINVAL, b->file, ts__line(elem),
+                            "too many networks named by model= (at most %d)",
+                            UINT16_MAX - 1);
     char file_name[300], path[PATH_CAP];
     snprintf(file_name, sizeof file_name, "dnn-%s", name);
-    if (ts__model_path(L, file_name, elem, path, sizeof path)) {
-        size_t n = strlen(L->err->msg);
+    int rc = ts__model_path(L, file_name, elem, path, sizeof path);
+    if (rc) {
+        size_t n = L->err ? strlen(L->err->msg) : sizeof L->err->msg;
         if (n + 1 < sizeof L->err->msg)
             snprintf(L->err->msg + n, sizeof L->err->msg - n,
                      " (model=\"%s\" names a network, read from "
                      "models/dnn-%s.xml)", name, name);
-        return -1;
+        return rc;
     }
     char *text;
     size_t len;
     int sys_errno;
-    int rc = ts__read_file(path, TS__MAX_DOC_BYTES, &text, &len, &sys_errno);
+    rc = ts__read_file(path, TS__MAX_DOC_BYTES, &text, &len, &sys_errno);
     if (rc) {
-        ts_error_set(L->err, rc == TS_ENOMEM ? TS_ENOMEM : TS_EIO, b->file,
+        return ts_error_set(L->err, rc == TS_ENOMEM ? TS_ENOMEM : TS_EIO, b->file,
                      ts__line(elem), "model %s: cannot read %s: %s", name, path,
                      rc == TS_EIO ? ts__read_error_text(sys_errno)
                      : rc == TS_ERANGE ? "the file is too large"
                                        : "out of memory");
-        return -1;
     }
     ts_scenario_dnn *grown = ts_realloc(s->dnns, (s->n_dnns + 1) * sizeof *grown);
     if (!grown) {
         ts_free(text);
-        oom(L, b->file, elem);
-        return -1;
+        return oom(L, b->file, elem);
     }
     s->dnns = grown;
     ts_scenario_dnn *d = &s->dnns[s->n_dnns];
@@ -223,9 +223,10 @@ static int dnn_index(ts__builder *b, const char *name, const xmlNode *elem)
     }
     if (rc) {
         dnn_fini(d);
-        return -1;
+        return rc;
     }
-    return (int)s->n_dnns++;
+    *index = (int)s->n_dnns++;
+    return TS_OK;
 }
 
 static void list_variants(const ts_scenario_dnn *d, char *buf, size_t size)
@@ -259,9 +260,10 @@ int ts__dnn_component(ts__builder *b, const xmlNode *el, ts_scenario_component *
                             "%s: an <exec> element beside model=\"%s\": the "
                             "model's variants give the execution times", who,
                             model);
-    int k = dnn_index(b, model, el);
-    if (k < 0)
-        return b->L->err ? b->L->err->code : TS_EINVAL;
+    int k = -1;
+    int rc = dnn_index(b, model, el, &k);
+    if (rc)
+        return rc;
     const ts_scenario_dnn *d = &b->s->dnns[k];
     c->shared->dnn = (uint16_t)(k + 1);
     c->shared->dnn_variant = 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "toposim/alloc.h"
 #include "toposim/scenario.h"
 #include "toposim/trace.h"
 #include "toposim/world.h"
@@ -172,6 +173,46 @@ static void test_no_variant_meets_is_refused(void **state)
     ts_scenario_free(s);
 }
 
+/* Load and plan with allocation n failing (0: none); *made: the
+ * allocations requested. */
+static int load_and_plan(long n, ts_error *err, long *made)
+{
+    long before = ts_alloc_requests();
+    ts_scenario_options opts = {.models_dir = "models"};
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_alloc_fail_after(n);
+    int rc = ts_scenario_load("tests/e2e/variant-orin-nx.xml", &opts, &s, err);
+    if (rc == TS_OK)
+        rc = ts_plan_new(s, &plan, err);
+    ts_alloc_fail_after(0);
+    *made = ts_alloc_requests() - before;
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+    return rc;
+}
+
+/* Reading the network's file and choosing its variant fail cleanly, with
+ * nothing left allocated, whichever allocation fails. */
+static void test_every_allocation_may_fail(void **state)
+{
+    (void)state;
+    long live = ts_alloc_live(), total;
+    ts_error err;
+    assert_int_equal(load_and_plan(0, &err, &total), TS_OK);
+    for (long n = 1; n <= total; n++) {
+        long made;
+        int rc = load_and_plan(n, &err, &made);
+        if (ts_alloc_live() != live)
+            fail_msg("n=%ld: %ld blocks left live (%s)", n, ts_alloc_live() - live,
+                     rc == TS_OK ? "plan succeeded" : err.msg);
+        if (rc == TS_OK)
+            fail_msg("n=%ld of %ld: the plan succeeded past a failed allocation", n, total);
+        if (rc != TS_ENOMEM && !strstr(err.msg, "memory"))
+            fail_msg("n=%ld: failed with %d \"%s\", not for want of memory", n, rc, err.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_pinned_fp32_is_honoured_and_misses),
         cmocka_unit_test(test_dla_wins_at_30hz),
         cmocka_unit_test(test_no_variant_meets_is_refused),
+        cmocka_unit_test(test_every_allocation_may_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
