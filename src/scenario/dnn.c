@@ -255,6 +255,12 @@ int ts__dnn_component(ts__builder *b, const xmlNode *el, ts_scenario_component *
                                 "model's variants give the execution times "
                                 "(leave %s= out)", who, refused[i],
                                 ts__attr(el, refused[i]), model, refused[i]);
+    if (ts__child_named(el, "version"))
+        return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
+                            "%s: <version> beside model=\"%s\": versions of "
+                            "a component with model variants are not "
+                            "supported (give each build its own component)",
+                            who, model);
     if (ts__child_named(el, "exec"))
         return ts_error_set(b->L->err, TS_EINVAL, b->file, line,
                             "%s: an <exec> element beside model=\"%s\": the "

@@ -72,6 +72,8 @@ static void test_run_meets_the_deadline_with_int8(void **state)
     (void)state;
     ts_trace *t = scenario_run("tests/e2e/variant-orin-nx.xml");
     int c = ROW(t, components, "detector");
+    /* the component table shows the chosen build's CPU part */
+    assert_int_equal(t->components[c].exec_ns, 3 * MS);
     size_t jobs = 0;
     for (size_t i = 0; i < t->n_jobs; i++) {
         const ts_trace_job *j = &t->jobs[i];

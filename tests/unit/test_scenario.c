@@ -620,6 +620,8 @@ static const bad_case bad_cases[] = {
     {"model-with-exec.xml", TS_EINVAL, 10,
      "component det: exec=\"5ms\" beside model=\"yolov8s\": the model's "
      "variants give the execution times"},
+    {"model-with-version.xml", TS_EINVAL, 11,
+     "component det: <version> beside model=\"yolov8s\""},
     {"model-without-gpu.xml", TS_EINVAL, 10,
      "component det: model=\"yolov8s\" runs a network on the GPU or a DLA"},
     {"negative-size.xml", TS_ERANGE, 15, "size=\"-1KiB\": a size must not be negative"},
