@@ -51,6 +51,7 @@ static int64_t at_scale(int64_t ns, double scale)
     return (double)r < t ? r + 1 : r;
 }
 
+/* The schema allows a network at most this many variants. */
 enum { MAX_VARIANTS = 64 };
 
 /* Chooses component c's variant; TS_OK, or TS_EINFEASIBLE with err. */
