@@ -175,6 +175,35 @@ static void test_no_variant_meets_is_refused(void **state)
     ts_scenario_free(s);
 }
 
+/* In a fleet each copy chooses on its own node: a robot whose camera an
+ * override slows to 30 Hz gets the DLA build, the others INT8 on the GPU. */
+static void test_fleet_copies_choose_per_robot(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "<scenario name=\"vf\" seed=\"1\" duration=\"200ms\"><platform>"
+        "<robot id=\"h1\"><jetson id=\"h1_nx\" model=\"jetson-orin-nx-16gb\" mode=\"15W\"/>"
+        "</robot><switch id=\"ap\"/><link id=\"h1_l\" from=\"h1_nx\" to=\"ap\" model=\"wifi6\"/>"
+        "</platform><components><component id=\"det\" robot=\"h1\" rate=\"50Hz\" cpu=\"1\""
+        " memory=\"512MiB\" gpus=\"1\" model=\"yolov8s\" node=\"h1_nx\"/></components>"
+        "<fleet id=\"f\" template=\"h1\" count=\"3\">"
+        "<robot-override robot=\"r2\" set=\"component[det].rate=30Hz\"/></fleet></scenario>";
+    ts_scenario_options opts = {.models_dir = "models"};
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_error err;
+    assert_int_equal(ts_scenario_load_memory(text, sizeof text - 1, "vf.xml", &opts, &s, &err),
+                     TS_OK);
+    assert_int_equal(ts_plan_new(s, &plan, &err), TS_OK);
+    assert_int_equal(s->n_components, 3);
+    for (size_t c = 0; c < 3; c++) {
+        const char *want = strcmp(s->components[c].id, "det_r2") == 0 ? "int8-dla" : "int8-gpu";
+        assert_string_equal(s->dnns[0].variants[plan->variants[c].variant].name, want);
+    }
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+}
+
 /* Load and plan with allocation n failing (0: none); *made: the
  * allocations requested. */
 static int load_and_plan(long n, ts_error *err, long *made)
@@ -223,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_pinned_fp32_is_honoured_and_misses),
         cmocka_unit_test(test_dla_wins_at_30hz),
         cmocka_unit_test(test_no_variant_meets_is_refused),
+        cmocka_unit_test(test_fleet_copies_choose_per_robot),
         cmocka_unit_test(test_every_allocation_may_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
