@@ -16,5 +16,6 @@
 #include "toposim/deploy_qos.h"
 #include "toposim/deploy_rollout.h"
 #include "toposim/deploy_service.h"
+#include "toposim/deploy_variant.h"
 
 #endif

@@ -236,6 +236,45 @@ typedef enum {
 /* What of a component is the same on every robot of a fleet (nothing
  * changes it after the load): a fleet's copies point at their template's
  * (168 bytes a robot when copied, and three pointers less). */
+/* A neural network's builds (models/dnn-NAME.xml; README, "Model
+ * variants"): per variant its precision, engine and accuracy, and per
+ * hardware model what it takes there. */
+typedef struct ts_scenario_dnn_figures {
+    char *module;           /* the hardware model (jetson-orin-nx-16gb) */
+    int64_t exec_ns;        /* CPU part of one inference (pre- and
+                               post-processing) at the module's reference
+                               CPU clock, > 0 */
+    int64_t accel_exec_ns;  /* GPU or DLA part at its reference GPU
+                               clock, > 0 */
+    int64_t memory_bytes;   /* engine and activations */
+    double power_w;         /* power the module adds while it runs */
+} ts_scenario_dnn_figures;
+
+typedef enum { TS_DNN_FP32 = 0, TS_DNN_FP16 = 1, TS_DNN_INT8 = 2 } ts_dnn_precision;
+typedef enum { TS_DNN_GPU = 0, TS_DNN_DLA = 1 } ts_dnn_engine;
+
+typedef struct ts_scenario_dnn_variant {
+    char *name;             /* "int8-gpu" */
+    ts_dnn_precision precision;
+    ts_dnn_engine engine;
+    double accuracy;        /* in [0, 1], e.g. COCO mAP50-95 */
+    ts_scenario_dnn_figures *on; /* per hardware model, n_on of them */
+    size_t n_on;
+} ts_scenario_dnn_variant;
+
+typedef struct ts_scenario_dnn {
+    char *name;             /* "yolov8s" */
+    char *path;             /* the file it was read from */
+    ts_scenario_dnn_variant *variants;
+    size_t n_variants;
+} ts_scenario_dnn;
+
+/* The figures of variant v on hardware model `module`, or NULL when the
+ * network's file gives none there (a DLA build on a module without a
+ * DLA). */
+const ts_scenario_dnn_figures *ts_scenario_dnn_on(const ts_scenario_dnn_variant *v,
+                                                  const char *module);
+
 typedef struct ts_scenario_component_shared {
     /* Never NULL. */
     ts_dist *exec_dist;     /* <exec dist=...>: overrides exec/exec-min when
@@ -291,6 +330,12 @@ typedef struct ts_scenario_component_shared {
     unsigned char needed;   /* the robot needs it (safety-critical implies) */
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
     unsigned char arrival;  /* ts_arrival */
+    /* model= and variant= (README, "Model variants"): */
+    uint16_t dnn;           /* 1 + its network in the scenario's dnns;
+                               0: none (exec_ns and gpu_exec_ns then hold
+                               the largest of its variants' figures) */
+    uint16_t dnn_variant;   /* 1 + the variant variant= pins; 0: plan
+                               chooses one per node */
 } ts_scenario_component_shared;
 
 typedef struct ts_scenario_component {
@@ -615,6 +660,7 @@ typedef struct ts_scenario {
     ts_scenario_component *components; size_t n_components;
     ts_scenario_topic *topics; size_t n_topics;
     ts_scenario_chain *chains; size_t n_chains;
+    ts_scenario_dnn *dnns; size_t n_dnns; /* networks components name */
     ts_scenario_requirement *requirements; size_t n_requirements;
     ts_scenario_expect *expects; size_t n_expects;
     ts_scenario_medium *media; size_t n_media;

@@ -29,6 +29,17 @@ typedef struct ts_plan_place {
     const char *reason;       /* into the plan's reason text; never NULL */
 } ts_plan_place;
 
+/* The model variant a component with model= runs on its node (README,
+ * "Model variants"): the run takes its execution times from here. */
+typedef struct ts_plan_variant {
+    int variant;              /* index into its network's variants; -1:
+                                 the component names no model */
+    int meets;                /* 1: the estimate meets the deadline */
+    int64_t exec_ns;          /* CPU part at the reference CPU clock */
+    int64_t gpu_exec_ns;      /* GPU or DLA part at the reference GPU clock */
+    int64_t response_ns;      /* estimate at the starting mode's clocks */
+} ts_plan_variant;
+
 /* Where each component runs and why. */
 typedef struct ts_plan {
     size_t n_components;
@@ -43,6 +54,8 @@ typedef struct ts_plan {
     struct ts_topology *topology; /* nodes, links and routing zones, built
                                     once and shared with the network
                                     model; owned by the plan */
+    ts_plan_variant *variants;   /* one per component when any names a
+                                    model=, else NULL; owned by the plan */
 } ts_plan;
 
 /* Places every component of s and checks that each topic's publisher can

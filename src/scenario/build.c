@@ -921,6 +921,8 @@ static int component_exec(builder *b, const xmlNode *el,
                           ts_scenario_component *c, const char *who)
 {
     int line = ts__line(el);
+    if (ts__attr(el, "model"))
+        return ts__dnn_component(b, el, c, who);
     const xmlNode *dist = ts__child_named(el, "exec");
     if (dist) {
         /* exec= and exec-min= are unused then, but still must be valid */
@@ -1065,6 +1067,8 @@ static int component_scheduling(builder *b, const xmlNode *el,
                             "%s: reserve-cores=\"%s\" needs a cores= list "
                             "(the cores to reserve)", who, reserve);
 
+    if (c->shared->dnn)     /* its variants give the GPU time (dnn.c) */
+        return ts__dnn_component_node(b, el, c, who);
     int rc = ts__bquantity(b, el, "gpu-exec", TS__Q_TIME, &c->shared->gpu_exec_ns, NULL,
                       NULL);
     if (rc)

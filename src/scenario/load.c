@@ -718,6 +718,7 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->chains[i].stages);
     }
     ts_free(s->chains);
+    ts__dnn_free(s);
     ts__variety_free_shapes(s);
     for (size_t i = 0; i < s->n_components; i++)
         ts__component_fini(&s->components[i]);

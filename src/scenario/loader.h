@@ -294,6 +294,31 @@ const char *ts__attr(const xmlNode *el, const char *name);
 int ts__model_get(ts__loader *L, const char *name, ts__model_kind kind,
                   const xmlNode *elem, const ts__model **out);
 
+/* Where models/<file_name>.xml is, searched as hardware models are, into
+ * path; TS_ENOENT, with err naming elem's line and the folders tried,
+ * when there is none. */
+int ts__model_path(ts__loader *L, const char *file_name, const xmlNode *elem,
+                   char *path, size_t size);
+
+struct ts__builder;
+
+/* model= and variant= of component el (dnn.c): reads models/dnn-NAME.xml
+ * into the scenario's dnns once, resolves the variant, and sets the
+ * component's execution times to the largest of its variants' figures
+ * (plan picks the variant per node). exec=, exec-min=, gpu-exec= and
+ * <exec> are refused beside model=. */
+int ts__dnn_component(struct ts__builder *b, const xmlNode *el, ts_scenario_component *c,
+                      const char *who);
+
+/* After the pin and the GPU request: a component with model= asks for a
+ * GPU (or a share), and its pinned node's hardware model has figures for
+ * its pinned variant (or for at least one variant). */
+int ts__dnn_component_node(struct ts__builder *b, const xmlNode *el,
+                           const ts_scenario_component *c, const char *who);
+
+/* Frees the scenario's dnns. */
+void ts__dnn_free(ts_scenario *s);
+
 /* Frees the loader's model cache and schema. */
 void ts__loader_fini(ts__loader *L);
 

@@ -122,6 +122,23 @@ static void search(finder *f, const ts__loader *L)
     }
 }
 
+int ts__model_path(ts__loader *L, const char *file_name, const xmlNode *elem,
+                   char *path, size_t size)
+{
+    finder f;
+    memset(&f, 0, sizeof f);
+    f.name = file_name;
+    search(&f, L);
+    const char *id = ts__attr(elem, "id");
+    if (!f.found)
+        return ts_error_set(L->err, TS_ENOENT, L->file, ts__line(elem),
+                            "%s %s: unknown model \"%s\": no %s.xml in %s",
+                            (const char *)elem->name, id ? id : "", file_name,
+                            file_name, f.looked);
+    snprintf(path, size, "%s", f.path);
+    return TS_OK;
+}
+
 /* Adds where the model was used to an error raised inside a model file,
  * so the reader can find both ends. */
 static int used_at(int rc, ts__loader *L, const char *name,

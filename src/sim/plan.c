@@ -6,6 +6,8 @@
  */
 #include "toposim/world.h"
 
+#include "plan_variants.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -317,6 +319,8 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
     }
     if ((rc = pack_results(plan, results, s->n_components)) != TS_OK)
         rc = ts_error_set(err, rc, s->path, 0, "no memory for the plan");
+    else
+        rc = ts__plan_variants(s, plan, err);
 out:
     ts_free(results);
     ts_routes_free(routes);
@@ -341,6 +345,7 @@ void ts_plan_free(ts_plan *plan)
     ts_free(plan->placement);
     ts_free(plan->reasons);
     ts_free(plan->node_of);
+    ts_free(plan->variants);
     ts_topology_free(plan->topology);
     ts_free(plan);
 }

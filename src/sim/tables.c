@@ -137,7 +137,10 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
         comps[i].flags = c->shared->flags;
         comps[i].period_ns = c->shared->period_ns;
         comps[i].deadline_ns = c->shared->deadline_ns;
-        comps[i].exec_ns = c->shared->exec_ns;
+        /* a model= component: the CPU part of the variant plan chose */
+        comps[i].exec_ns = w->plan->variants && w->plan->variants[i].variant >= 0
+                               ? w->plan->variants[i].exec_ns
+                               : c->shared->exec_ns;
         comps[i].cpu_millicores = c->shared->cpu_millicores;
         comps[i].memory_bytes = c->shared->memory_bytes;
         comps[i].gpus = c->shared->gpus;

@@ -157,6 +157,9 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             affinity = plan->placement[i].core_mask;
             reserve = 1;
         }
+        /* a model= component runs the variant plan chose (plan_variants.c) */
+        const ts_plan_variant *variant =
+            plan->variants && plan->variants[i].variant >= 0 ? &plan->variants[i] : NULL;
         ts_task_desc task = {
             .node = plan->node_of[i],
             .priority = c->shared->priority,
@@ -165,14 +168,14 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
                           ? c->shared->period_ns : 0,
             .offset = c->shared->offset_ns + c->release_shift_ns,
             .deadline = c->shared->deadline_ns,
-            .exec_min = c->shared->exec_min_ns,
-            .exec_max = c->shared->exec_ns,
+            .exec_min = variant ? variant->exec_ns : c->shared->exec_min_ns,
+            .exec_max = variant ? variant->exec_ns : c->shared->exec_ns,
             .policy = c->shared->policy,
             .weight = c->shared->weight,
             .affinity = affinity,
             .reserve_cores = reserve,
             .exec = exec,
-            .gpu_ns = c->shared->gpu_exec_ns,
+            .gpu_ns = variant ? variant->gpu_exec_ns : c->shared->gpu_exec_ns,
             .shared_gpu = plan->placement[i].shared_gpu,
             .gpu_partition_milli = plan->placement[i].shared_gpu &&
                                            s->nodes[plan->node_of[i]].gpu_partition
