@@ -1041,6 +1041,11 @@ static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service 
                       "service %s: autoscale min=\"%d\" must be at least 1 (a service "
                       "with no replica serving cannot measure its load)",
                       v->id, v->autoscale.min_replicas);
+    if (!has_max && v->autoscale.min_replicas > n)
+        return err_at(b, TS_EINVAL, el,
+                      "service %s: autoscale min=\"%d\" exceeds the %d replicas declared "
+                      "(each replica is a placed slot: raise replicas= on the component)",
+                      v->id, v->autoscale.min_replicas, n);
     if (v->autoscale.max_replicas < v->autoscale.min_replicas)
         return err_at(b, TS_EINVAL, el,
                       "service %s: autoscale max=\"%d\" is below min=\"%d\" (expected "
@@ -1048,9 +1053,9 @@ static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service 
                       v->autoscale.min_replicas);
     if (v->autoscale.max_replicas > n)
         return err_at(b, TS_EINVAL, el,
-                      "service %s: autoscale %s=\"%d\" exceeds the %d replicas declared "
+                      "service %s: autoscale max=\"%d\" exceeds the %d replicas declared "
                       "(each replica is a placed slot: raise replicas= on the component)",
-                      v->id, has_max ? "max" : "min", v->autoscale.max_replicas, n);
+                      v->id, v->autoscale.max_replicas, n);
     int rc = ts__bquantity(b, el, "target", TS__Q_NUMBER, NULL, &v->autoscale.target, NULL);
     if (rc)
         return rc;
