@@ -89,9 +89,19 @@ typedef struct scratch {
     double *cold, *steady;
 } scratch;
 
-static void report_one(const ts_trace *t, const ts_trace_event *head, int32_t svc, scratch *x,
-                       ts_autoscale_report *r)
+/* A count a record may carry: a whole number of replicas. */
+static int count_ok(double v)
 {
+    return v >= 0 && v <= 1e6 && v == floor(v);
+}
+
+static int report_one(const ts_trace *t, const ts_trace_event *head, int32_t svc, scratch *x,
+                      ts_autoscale_report *r, ts_error *err)
+{
+    if (!(head->value >= 0) || !isfinite(head->value))
+        return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                            "/events: an autoscale record with a price that is no "
+                            "non-negative number");
     r->price_per_hour = head->value;
     r->cold_p50_ns = r->cold_p99_ns = r->steady_p50_ns = r->steady_p99_ns = TS__NO_SAMPLE;
     int64_t start = head->time_ns, last = start, end = t->duration_ns;
@@ -109,6 +119,10 @@ static void report_one(const ts_trace *t, const ts_trace_event *head, int32_t sv
         int32_t c = e->component;
         int start_ev = ts__event_is(e, "replica_start");
         int stop_ev = ts__event_is(e, "replica_stopped");
+        if ((start_ev || stop_ev) && !count_ok(e->value))
+            return ts_error_set(err, TS_EFORMAT, NULL, 0,
+                                "/events row %zu: a replica_start or replica_stopped record "
+                                "whose count %g is no whole number in 0..1e6", i, e->value);
         if (start_ev || stop_ev) {
             int64_t at = e->time_ns < end ? e->time_ns : end;
             billed_ns += (double)billed * (double)(at - last);
@@ -158,7 +172,7 @@ static void report_one(const ts_trace *t, const ts_trace_event *head, int32_t sv
     for (size_t i = 0; i < t->n_events; i++) {
         const ts_trace_event *e = &t->events[i];
         if (!ts__event_is(e, "response") || !ts__in_range(e->component, t->n_components) ||
-            x->client_of[e->component] != svc || !(e->value >= 0) || !isfinite(e->value))
+            x->client_of[e->component] != svc || !(e->value >= 0) || !(e->value < 9e18))
             continue;
         int64_t sent = e->time_ns - (int64_t)e->value;
         if (inside(x->iv, n_iv, sent))
@@ -174,6 +188,7 @@ static void report_one(const ts_trace *t, const ts_trace_event *head, int32_t sv
     r->cold_p99_ns = quantile(x->cold, nc, 0.99);
     r->steady_p50_ns = quantile(x->steady, ns, 0.50);
     r->steady_p99_ns = quantile(x->steady, ns, 0.99);
+    return TS_OK;
 }
 
 int ts__score_autoscaling(ts__ctx *c)
@@ -222,7 +237,8 @@ int ts__score_autoscaling(ts__ctx *c)
         ts_autoscale_report *r = &v->autoscaling[v->n_autoscaling++];
         ts__copy_name(r->service, sizeof r->service, t->services[svc].name,
                       sizeof t->services[svc].name);
-        report_one(t, e, svc, &x, r);
+        if ((rc = report_one(t, e, svc, &x, r, c->err)) != TS_OK)
+            goto out;
     }
 out:
     ts_free(x.svc_of);
