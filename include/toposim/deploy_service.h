@@ -166,6 +166,18 @@ int ts_svc_registry_endpoint(const ts_svc_registry *reg, int service, int replic
 /* 1 when the replica is in service, 0 when out, -1 for a bad index. */
 int ts_svc_registry_live(const ts_svc_registry *reg, int service, int replica) TS_MUST_USE;
 
+/* Enrols (1) or withdraws (0) a replica: a withdrawn one is never
+ * picked, whatever its health (an autoscaler's starting and draining
+ * replicas, as Kubernetes keeps them out of a Service's endpoints); every
+ * replica starts enrolled. TS_EINVAL for a bad index. */
+int ts_svc_registry_set_enrolled(ts_svc_registry *reg, int service, int replica, int enrolled) TS_MUST_USE;
+
+/* The service's requests in flight (all replicas, all clients) summed
+ * over time since the start, in request-nanoseconds: its difference over
+ * an interval divided by the interval's length is the mean number in
+ * flight then. 0 for a bad index. */
+double ts_svc_registry_in_flight_area(const ts_svc_registry *reg, int service);
+
 /* Requests sent to the replica and not yet answered or timed out (all
  * clients together), or -1 for a bad index. */
 long ts_svc_registry_outstanding(const ts_svc_registry *reg, int service, int replica);

@@ -105,6 +105,14 @@
     X(ROLLOUT_ABORT, "rollout_abort")                                         \
     X(ROLLBACK, "rollback")                                                   \
     X(POWER_MODE_CHANGE, "power_mode_change")                                 \
+    /* the autoscaler (deploy_autoscale.h) */                                 \
+    X(AUTOSCALE, "autoscale")                                                 \
+    X(AUTOSCALE_EVAL, "autoscale_eval")                                       \
+    X(SCALE_OUT, "scale_out")                                                 \
+    X(SCALE_IN, "scale_in")                                                   \
+    X(REPLICA_START, "replica_start")                                         \
+    X(REPLICA_READY, "replica_ready")                                         \
+    X(REPLICA_STOPPED, "replica_stopped")                                     \
     /* DDS discovery (src/sim/discovery.c) */                                 \
     X(DDS_DISCOVERY, "dds_discovery")                                         \
     X(DDS_MATCH, "dds_match")                                                 \

@@ -480,14 +480,33 @@ typedef struct ts_scenario_service {
     int64_t health_timeout_ns;
     int64_t request_bytes, response_bytes;
     int64_t timeout_ns;         /* request timeout */
+    /* <autoscale> (deploy_autoscale.h); enabled 0: all replicas serve */
+    struct {
+        int enabled;
+        int min_replicas, max_replicas;
+        double target;          /* requests in flight per replica */
+        int64_t period_ns, up_window_ns, down_window_ns, cold_start_ns;
+        double price_per_hour;  /* per billed replica (node) */
+        int line;
+    } autoscale;
     int line;
 } ts_scenario_service;
+
+/* Most <rate-step>s a client may have. */
+#define TS_SCENARIO_RATE_STEPS 16
 
 /* A component calling a service at a rate. */
 typedef struct ts_scenario_client {
     int component;
     int service;
-    int64_t period_ns;
+    int64_t period_ns;          /* the rate from the start */
+    /* <rate-step at= rate=>: from at_ns on, one call every period_ns
+     * (a load ramp); in time order, held inline so fleet copies share
+     * nothing */
+    struct {
+        int64_t at_ns, period_ns;
+    } steps[TS_SCENARIO_RATE_STEPS];
+    size_t n_steps;
     int line;
 } ts_scenario_client;
 

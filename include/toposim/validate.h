@@ -80,6 +80,25 @@ typedef struct ts_chain_score {
     int64_t reaction_p50_ns, reaction_p99_ns, reaction_max_ns; /* -1 if none */
 } ts_chain_score;
 
+/* One autoscaled service, read from its autoscaler's /events records
+ * (README, "Cloud pipelines and autoscaling"): what its replicas cost and
+ * what scaling did to its response times. */
+typedef struct ts_autoscale_report {
+    char service[TS_TRACE_NAME_LEN];
+    double price_per_hour;  /* per billed replica (node) */
+    uint64_t decisions;     /* autoscale_eval records */
+    uint64_t scale_outs, scale_ins;
+    int32_t billed_min, billed_peak; /* replicas billed at once */
+    double replica_hours;   /* billed replicas integrated over the run */
+    double cost;            /* replica_hours x price_per_hour */
+    uint64_t cold_starts;   /* replicas launched during the run */
+    int64_t cold_ns;        /* time with at least one replica starting */
+    uint64_t cold_responses, steady_responses; /* answered requests sent
+                               inside / outside a cold start */
+    int64_t cold_p50_ns, cold_p99_ns;     /* their latency; -1 if none */
+    int64_t steady_p50_ns, steady_p99_ns;
+} ts_autoscale_report;
+
 typedef enum {
     TS_CHECK_PASS = 0,
     TS_CHECK_FAIL = 1,
@@ -197,6 +216,7 @@ typedef struct ts_validation {
     int finished;           /* the trace says the run finished */
     ts_score *scores;          size_t n_scores;
     ts_chain_score *chains;    size_t n_chains;
+    ts_autoscale_report *autoscaling; size_t n_autoscaling;
     ts_check *checks;          size_t n_checks;
     ts_link_health *links;     size_t n_links;
     ts_node_health *nodes;     size_t n_nodes;

@@ -57,6 +57,8 @@ static int is_down(const ts_runtime *rt, int endpoint)
 typedef struct replica_state {
     int endpoint, node;
     int live;
+    int enrolled;           /* 1: the balancer may pick it (an autoscaler
+                               withdraws replicas it stops or starts) */
     int pending;            /* this round's probe not answered yet */
     int fails, oks;         /* consecutive, capped at the thresholds */
     int64_t last_ok;        /* last good reply, or when checking started */
@@ -75,6 +77,9 @@ typedef struct service_state {
     replica_state *reps;
     size_t n_reps;
     size_t cursor;          /* round robin: next position to consider */
+    long in_flight;         /* requests outstanding, all replicas */
+    int64_t area_at;        /* in_flight has held since then */
+    double area;            /* requests x ns in flight before area_at */
     uint64_t round;         /* last round started */
     int round_open;
     ts_rt_timer tick_timer, round_timer;
@@ -304,6 +309,7 @@ int ts_svc_registry_new(const ts_runtime *rt, const ts_svc_registry_desc *desc,
             s->reps[j].endpoint = d->replicas[j].endpoint;
             s->reps[j].node = d->replicas[j].node;
             s->reps[j].live = 1;
+            s->reps[j].enrolled = 1;
         }
     }
     *out = reg;
@@ -381,7 +387,7 @@ int ts_svc_registry_lookup(const ts_svc_registry *reg, const char *name, int *ou
     const service_state *s = &reg->svcs[idx];
     size_t k = 0;
     for (size_t i = 0; i < s->n_reps; i++) {
-        if (!s->reps[i].live)
+        if (!s->reps[i].live || !s->reps[i].enrolled)
             continue;
         if (out && k < cap)
             out[k] = s->reps[i].endpoint;
@@ -415,7 +421,7 @@ int ts_svc_registry_pick(ts_svc_registry *reg, int service, int *replica)
     if (s->balance == TS_SVC_LEAST_OUTSTANDING) {
         int best = -1;
         for (size_t i = 0; i < s->n_reps; i++)
-            if (s->reps[i].live && (best < 0 || s->reps[i].outstanding < s->reps[best].outstanding))
+            if (s->reps[i].live && s->reps[i].enrolled && (best < 0 || s->reps[i].outstanding < s->reps[best].outstanding))
                 best = (int)i;
         if (best < 0)
             return TS_ENOENT;
@@ -424,7 +430,7 @@ int ts_svc_registry_pick(ts_svc_registry *reg, int service, int *replica)
     }
     for (size_t k = 0; k < s->n_reps; k++) {
         size_t i = (s->cursor + k) % s->n_reps;
-        if (s->reps[i].live) {
+        if (s->reps[i].live && s->reps[i].enrolled) {
             s->cursor = (i + 1) % s->n_reps;
             *replica = (int)i;
             return TS_OK;
@@ -454,6 +460,24 @@ int ts_svc_registry_live(const ts_svc_registry *reg, int service, int replica)
 {
     const replica_state *r = replica_at(reg, service, replica);
     return r ? r->live : -1;
+}
+
+int ts_svc_registry_set_enrolled(ts_svc_registry *reg, int service, int replica, int enrolled)
+{
+    const replica_state *r = replica_at(reg, service, replica);
+    if (!r)
+        return TS_EINVAL;
+    reg->svcs[service].reps[replica].enrolled = enrolled != 0;
+    return TS_OK;
+}
+
+double ts_svc_registry_in_flight_area(const ts_svc_registry *reg, int service)
+{
+    const service_state *s = service_at(reg, service);
+    if (!s)
+        return 0;
+    int64_t now = ts_rt_now(&reg->rt);
+    return s->area + (double)s->in_flight * (double)(now - s->area_at);
 }
 
 long ts_svc_registry_outstanding(const ts_svc_registry *reg, int service, int replica)
@@ -775,14 +799,26 @@ void ts_svc_server_free(ts_svc_server *s)
     server_release(s);
 }
 
+/* Counts a request in (+1) or out (-1) of flight, summing the time the
+ * service's in-flight count held (its integral: the time average over any
+ * interval, as Little's law's L, without sampling). */
+static void in_flight_change(service_state *s, int64_t now, int delta)
+{
+    s->area += (double)s->in_flight * (double)(now - s->area_at);
+    s->area_at = now;
+    s->in_flight += delta;
+}
+
 /* Takes slot i out of the table and the replica's outstanding count; the
  * caller reports the result afterwards, so the callback finds room. */
 static client_slot client_finish(ts_svc_client *c, int i)
 {
     client_slot done = c->slots[i];
     service_state *s = &c->d.registry->svcs[done.service];
-    if (s->reps[done.replica].outstanding > 0)
+    if (s->reps[done.replica].outstanding > 0) {
         s->reps[done.replica].outstanding--;
+        in_flight_change(s, ts_rt_now(&c->rt), -1);
+    }
     c->slots[i].id = 0;
     c->slots[i].timer = 0;
     c->free_stack[c->n_free++] = i;
@@ -958,6 +994,7 @@ int ts_svc_client_call(ts_svc_client *c, int service, uint64_t tag, uint64_t *re
     c->n_free--;
     c->next_id++;
     s->reps[rep].outstanding++;
+    in_flight_change(s, now, 1);
     uint64_t arg = (id << SLOT_BITS) | (uint64_t)i;
     int rc = ts_rt_timer_start(&c->rt, s->timeout_ns, on_request_timeout, c, arg, &sl->timer);
     if (rc == TS_OK)

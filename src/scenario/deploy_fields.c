@@ -1021,6 +1021,69 @@ int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
 
 /* ---- services ------------------------------------------------------------ */
 
+/* A service's <autoscale> (deploy_autoscale.h): defaults as the
+ * Kubernetes HPA's (sync period 15 s, scale-up window 0 s, scale-down
+ * window 300 s: kubernetes.io/docs/tasks/run-application/
+ * horizontal-pod-autoscale/), max = every replica slot declared. */
+static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service *v)
+{
+    int line = ts__line(el);
+    int n = (int)v->n_replicas;
+    v->autoscale.enabled = 1;
+    v->autoscale.line = line;
+    v->autoscale.max_replicas = n;
+    v->autoscale.period_ns = 15000000000LL;
+    v->autoscale.down_window_ns = 300000000000LL;
+    ts__int_attr(el, "min", &v->autoscale.min_replicas);
+    int has_max = ts__int_attr(el, "max", &v->autoscale.max_replicas);
+    if (v->autoscale.min_replicas < 1)
+        return err_at(b, TS_EINVAL, el,
+                      "service %s: autoscale min=\"%d\" must be at least 1 (a service "
+                      "with no replica serving cannot measure its load)",
+                      v->id, v->autoscale.min_replicas);
+    if (!has_max && v->autoscale.min_replicas > n)
+        return err_at(b, TS_EINVAL, el,
+                      "service %s: autoscale min=\"%d\" exceeds the %d replicas declared "
+                      "(each replica is a placed slot: raise replicas= on the component)",
+                      v->id, v->autoscale.min_replicas, n);
+    if (v->autoscale.max_replicas < v->autoscale.min_replicas)
+        return err_at(b, TS_EINVAL, el,
+                      "service %s: autoscale max=\"%d\" is below min=\"%d\" (expected "
+                      "min <= max)", v->id, v->autoscale.max_replicas,
+                      v->autoscale.min_replicas);
+    if (v->autoscale.max_replicas > n)
+        return err_at(b, TS_EINVAL, el,
+                      "service %s: autoscale max=\"%d\" exceeds the %d replicas declared "
+                      "(each replica is a placed slot: raise replicas= on the component)",
+                      v->id, v->autoscale.max_replicas, n);
+    int rc = ts__bquantity(b, el, "target", TS__Q_NUMBER, NULL, &v->autoscale.target, NULL);
+    if (rc)
+        return rc;
+    if (!(v->autoscale.target > 0))
+        return ts__bpositive(b, el, "target");
+    static const char *const times[] = {"period", "up-window", "down-window", "cold-start"};
+    int64_t *time_of[] = {&v->autoscale.period_ns, &v->autoscale.up_window_ns,
+                          &v->autoscale.down_window_ns, &v->autoscale.cold_start_ns};
+    for (int i = 0; i < 4; i++) {
+        int64_t t;
+        int present = 0;
+        if ((rc = ts__bquantity(b, el, times[i], TS__Q_TIME, &t, NULL, &present)))
+            return rc;
+        if (present)
+            *time_of[i] = t;
+        if (*time_of[i] < 0 || (i == 0 && *time_of[i] == 0))
+            return i == 0 ? ts__bpositive(b, el, "period")
+                          : err_at(b, TS_EINVAL, el, "service %s: autoscale %s= must not "
+                                   "be negative", v->id, times[i]);
+    }
+    double price = 0;
+    int has_price = 0;
+    if ((rc = ts__bquantity(b, el, "price", TS__Q_NUMBER, NULL, &price, &has_price)))
+        return rc;
+    v->autoscale.price_per_hour = has_price ? price : 0;
+    return TS_OK;
+}
+
 static int add_service(ts__builder *b, const xmlNode *el)
 {
     ts_scenario *s = b->s;
@@ -1101,7 +1164,8 @@ static int add_service(ts__builder *b, const xmlNode *el)
         return rc;
     if (v->timeout_ns <= 0)
         return ts__bpositive(b, el, "timeout");
-    return TS_OK;
+    const xmlNode *as = ts__child_named(el, "autoscale");
+    return as ? add_autoscale(b, as, v) : TS_OK;
 }
 
 static int add_client(ts__builder *b, const xmlNode *el)
@@ -1127,8 +1191,27 @@ static int add_client(ts__builder *b, const xmlNode *el)
                       "client %s: service=\"%s\" names no service (declare "
                       "it with <service id=\"%s\" ...> in <services>)",
                       comp, service, service);
-    return ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL,
-                         NULL);
+    int rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL,
+                           NULL);
+    for (const xmlNode *k = ts__first_child(el); k && !rc; k = ts__next_sibling(k)) {
+        if (!named(k, "rate-step"))
+            continue;
+        if (c->n_steps == TS_SCENARIO_RATE_STEPS)
+            return err_at(b, TS_EINVAL, k, "client %s: more than %d <rate-step>s", comp,
+                          TS_SCENARIO_RATE_STEPS);
+        int64_t at, period;
+        if ((rc = ts__bquantity(b, k, "at", TS__Q_TIME, &at, NULL, NULL)) ||
+            (rc = ts__bquantity(b, k, "rate", TS__Q_PERIOD, &period, NULL, NULL)))
+            return rc;
+        if (at <= 0 || (c->n_steps && at <= c->steps[c->n_steps - 1].at_ns))
+            return err_at(b, TS_EINVAL, k,
+                          "client %s: rate-step at=\"%s\" must be after 0 and after the "
+                          "step before it (expected steps in time order)",
+                          comp, ts__attr(k, "at"));
+        c->steps[c->n_steps].at_ns = at;
+        c->steps[c->n_steps++].period_ns = period;
+    }
+    return rc;
 }
 
 int ts__walk_services(ts__builder *b, const xmlNode *services)

@@ -18,6 +18,8 @@
  */
 #include "sim/services.h"
 
+#include "sim/autoscalers.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +29,8 @@
 typedef struct client_state {
     struct ts__services *v;
     size_t index;               /* scenario client */
+    size_t step;                /* its next <rate-step> */
+    int64_t period_ns;          /* its rate now */
     ts_svc_client *client;
 } client_state;
 
@@ -36,6 +40,7 @@ struct ts__services {
     const ts_runtime *rt;
     ts_ctl *ctl;
     ts_svc_registry *registry;
+    ts__autoscalers *autoscalers;
     ts_svc_responder **responders;   /* per component, or NULL */
     ts_svc_server **servers;         /* per component, or NULL */
     client_state *clients;
@@ -81,7 +86,11 @@ static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
             return;
         }
     }
-    if (ts_engine_schedule(engine, ts_engine_now(engine) + sc->period_ns, on_call, cs, 0,
+    /* A load ramp: the rate of the last step reached applies from the
+     * first call at or after its time. */
+    while (cs->step < sc->n_steps && ts_engine_now(engine) >= sc->steps[cs->step].at_ns)
+        cs->period_ns = sc->steps[cs->step++].period_ns;
+    if (ts_engine_schedule(engine, ts_engine_now(engine) + cs->period_ns, on_call, cs, 0,
                            NULL) != TS_OK) {
         ts_error e;
         ts_error_set(&e, TS_ENOMEM, w->s->path, sc->line, "cannot schedule this client's calls");
@@ -155,6 +164,7 @@ static int build_services(ts__services *v, ts_error *err)
         client_state *cs = &v->clients[i];
         cs->v = v;
         cs->index = i;
+        cs->period_ns = sc->period_ns;
         ts_svc_client_desc cd = {
             .endpoint = sc->component,
             .node = w->plan->node_of[sc->component],
@@ -172,6 +182,8 @@ static int build_services(ts__services *v, ts_error *err)
         ts_error_set(err, rc, s->path, 0, "cannot start the service registry");
         goto out;
     }
+    if ((rc = ts__autoscalers_start(w, v->rts, v->registry, &v->autoscalers, err)) != TS_OK)
+        goto out;
     for (size_t i = 0; i < v->n_clients; i++)
         if ((rc = ts_engine_schedule(w->engine, ts_engine_now(w->engine), on_call,
                                      &v->clients[i], 0, NULL)) != TS_OK) {
@@ -260,6 +272,7 @@ void ts__services_free(ts__services *v)
         return;
     for (size_t i = 0; i < v->n_clients; i++)
         ts_svc_client_free(v->clients[i].client);
+    ts__autoscalers_free(v->autoscalers);
     ts_svc_registry_free(v->registry);
     for (size_t c = 0; c < v->sh.s->n_components; c++) {
         if (v->servers)

@@ -666,6 +666,8 @@ int ts__gates(ts__ctx *c)
     }
     int rc = ts__chain_gates(c);
     if (!rc)
+        rc = ts__autoscale_gates(c);
+    if (!rc)
         rc = run_gates(c);
     if (rc)
         return rc;

@@ -129,6 +129,30 @@ static void json_chain(FILE *out, const ts_chain_score *s)
     fputc('}', out);
 }
 
+static void json_autoscale(FILE *out, const ts_autoscale_report *r)
+{
+    fputc('{', out);
+    fputs("\"service\": ", out);
+    ts__json_string(out, r->service);
+    kv_double(out, "price_per_hour", r->price_per_hour);
+    kv_u64(out, "decisions", r->decisions);
+    kv_u64(out, "scale_outs", r->scale_outs);
+    kv_u64(out, "scale_ins", r->scale_ins);
+    kv_u64(out, "billed_min", (uint64_t)r->billed_min);
+    kv_u64(out, "billed_peak", (uint64_t)r->billed_peak);
+    kv_double(out, "replica_hours", r->replica_hours);
+    kv_double(out, "cost", r->cost);
+    kv_u64(out, "cold_starts", r->cold_starts);
+    kv_ns(out, "cold_ns", r->cold_ns);
+    kv_u64(out, "cold_responses", r->cold_responses);
+    kv_ns(out, "cold_p50_ns", r->cold_p50_ns);
+    kv_ns(out, "cold_p99_ns", r->cold_p99_ns);
+    kv_u64(out, "steady_responses", r->steady_responses);
+    kv_ns(out, "steady_p50_ns", r->steady_p50_ns);
+    kv_ns(out, "steady_p99_ns", r->steady_p99_ns);
+    fputc('}', out);
+}
+
 static const char *status_name(ts_check_status s)
 {
     return s == TS_CHECK_PASS ? "pass" : s == TS_CHECK_FAIL ? "fail" : "not_exercised";
@@ -301,6 +325,8 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
     JSON_LIST(out, "components", v->scores, v->n_scores,
               v->scores[i_].kind == TS_SCORE_COMPONENT, json_score(out, v, &v->scores[i_]));
     JSON_LIST(out, "chains", v->chains, v->n_chains, 1, json_chain(out, &v->chains[i_]));
+    JSON_LIST(out, "autoscaling", v->autoscaling, v->n_autoscaling, 1,
+              json_autoscale(out, &v->autoscaling[i_]));
     JSON_LIST(out, "failovers", v->failovers, v->n_failovers, 1,
               json_failover(out, &v->failovers[i_]));
     JSON_LIST(out, "safety", v->checks, v->n_checks, v->checks[i_].family == TS_FAMILY_SAFETY,

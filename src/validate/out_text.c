@@ -113,6 +113,32 @@ static void emit_chains(const ts_validation *v, const ts__sink *sink)
     }
 }
 
+/* Autoscaled services: what their replicas cost and what cold starts did
+ * to their response times. */
+static void emit_autoscaling(const ts_validation *v, const ts__sink *sink)
+{
+    if (!v->n_autoscaling)
+        return;
+    char name[TS__LINE_MAX / 4], d[5][32];
+    int w = NAME_COL_MAX;
+    ts__emit(sink, "  Autoscaling (billed replicas, cost; latency of requests sent in a cold "
+                   "start and otherwise)");
+    ts__emit(sink, "    %s %5s %5s %8s %12s %10s %7s %8s %8s %8s %8s",
+             ts__term_text(name, sizeof name, "service", w, 1), "out", "in", "replicas",
+             "repl-hours", "cost", "cold", "cold p50", "p99", "steady50", "p99");
+    for (size_t i = 0; i < v->n_autoscaling; i++) {
+        const ts_autoscale_report *r = &v->autoscaling[i];
+        char range[24];
+        snprintf(range, sizeof range, "%d..%d", (int)r->billed_min, (int)r->billed_peak);
+        ts__emit(sink, "    %s %5" PRIu64 " %5" PRIu64 " %8s %12.4f %10.4f %7s %8s %8s %8s %8s",
+                 ts__term_text(name, sizeof name, r->service, w, 1), r->scale_outs,
+                 r->scale_ins, range, r->replica_hours, r->cost,
+                 ts__fmt_dur(d[0], 32, r->cold_ns), ts__fmt_dur(d[1], 32, r->cold_p50_ns),
+                 ts__fmt_dur(d[2], 32, r->cold_p99_ns), ts__fmt_dur(d[3], 32, r->steady_p50_ns),
+                 ts__fmt_dur(d[4], 32, r->steady_p99_ns));
+    }
+}
+
 static const char *status_word(ts_check_status s)
 {
     return s == TS_CHECK_PASS ? "PASS" : s == TS_CHECK_FAIL ? "FAIL" : "NOT EXERCISED";
@@ -245,6 +271,7 @@ void ts__emit_families(const ts_validation *v, int detail, const ts__sink *sink)
     ts__emit(sink, "%s", "");
     family_head(v, TS_FAMILY_INTEGRATION, sink);
     emit_checks(v, detail, TS_FAMILY_INTEGRATION, sink);
+    emit_autoscaling(v, sink);
 }
 
 /* A recommendation as "  - " and words wrapped within the terminal's

@@ -79,6 +79,8 @@ int ts_validate(const ts_trace *trace, ts_validation **out, ts_error *err)
     if (!rc)
         rc = ts__score_chains(&c);
     if (!rc)
+        rc = ts__score_autoscaling(&c);
+    if (!rc)
         rc = ts__score_safety(&c);
     if (!rc)
         rc = ts__score_health(&c);
@@ -106,6 +108,7 @@ void ts_validation_free(ts_validation *v)
         return;
     ts_free(v->scores);
     ts_free(v->chains);
+    ts_free(v->autoscaling);
     ts_free(v->checks);
     ts_free(v->links);
     ts_free(v->nodes);

@@ -158,6 +158,11 @@ int ts__score_integration(ts__ctx *c);
 int ts__score_chains(ts__ctx *c);
 int ts__chain_gates(ts__ctx *c);
 
+/* Autoscaling (autoscaling.c): a report per autoscaled service from its
+ * autoscaler's events, and a gate each that fails without evidence. */
+int ts__score_autoscaling(ts__ctx *c);
+int ts__autoscale_gates(ts__ctx *c);
+
 /* Fleet roll-up: fills rollup/copy of scores and checks. */
 void ts__rollup(ts_validation *v);
 

@@ -401,6 +401,22 @@ typedef struct bad_case {
 } bad_case;
 
 static const bad_case bad_cases[] = {
+    {"autoscale-bad-target.xml", TS_EINVAL, 24,
+     "autoscale: target=\"cpu\": expected a plain non-negative number"},
+    {"autoscale-max-above-replicas.xml", TS_EINVAL, 24,
+     "service infer: autoscale max=\"4\" exceeds the 2 replicas declared"},
+    {"autoscale-min-above-max.xml", TS_EINVAL, 24,
+     "service infer: autoscale max=\"2\" is below min=\"3\""},
+    {"autoscale-min-above-replicas.xml", TS_EINVAL, 24,
+     "service infer: autoscale min=\"3\" exceeds the 2 replicas declared"},
+    {"autoscale-min-zero.xml", TS_EINVAL, 24,
+     "service infer: autoscale min=\"0\" must be at least 1"},
+    {"autoscale-no-target.xml", TS_EPARSE, 24,
+     "Element 'autoscale': The attribute 'target' is required"},
+    {"autoscale-zero-period.xml", TS_EINVAL, 24,
+     "autoscale: period=\"0s\" must be greater than 0"},
+    {"rate-step-out-of-order.xml", TS_EINVAL, 27,
+     "client front: rate-step at=\"3s\" must be after 0 and after the step before it"},
     {"affinity-core-beyond-node.xml", TS_EINVAL, 12,
      "component a: cores=\"1 2\" names core 2, but node c1 has 2 cores "
      "(0 to 1)"},
