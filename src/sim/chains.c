@@ -176,8 +176,21 @@ static ts_time read_trigger(ts__chains *c, stage *st, uint64_t seq)
 void ts__chains_job(ts__chains *c, const ts_job_record *job, int trigger_topic,
                     uint64_t trigger_seq)
 {
-    if (!c || job->finish < 0 || job->task < 0 || (size_t)job->task >= c->sh.s->n_components)
+    if (!c || job->task < 0 || (size_t)job->task >= c->sh.s->n_components)
         return;
+    if (job->finish < 0) {
+        /* A triggered job that never finished (the run ended, its task
+         * stopped) still holds its sample: the samples overwritten before
+         * it are dropped instances all the same, though it outputs and
+         * publishes nothing. */
+        for (uint32_t k = c->by_component_first[job->task];
+             k < c->by_component_first[job->task + 1]; k++) {
+            stage *st = &c->stages[c->by_component[k]];
+            if (st->in_topic >= 0 && trigger_topic == st->in_topic)
+                (void)read_trigger(c, st, trigger_seq);
+        }
+        return;
+    }
     for (uint32_t k = c->by_component_first[job->task]; k < c->by_component_first[job->task + 1];
          k++) {
         stage *st = &c->stages[c->by_component[k]];
