@@ -349,6 +349,16 @@ void ts__executors_sample(ts__executors *x, int component, uint64_t tag, uint32_
     request_dispatch(x, p);
 }
 
+void ts__executors_each_waiting(const ts__executors *x,
+                                void (*fn)(void *ctx, int component, uint64_t tag), void *ctx)
+{
+    for (size_t k = 0; x && k < x->n_members; k++) {
+        const member *m = &x->members[k];
+        if (!m->timer && m->q_count > 0)
+            fn(ctx, m->component, m->queue[m->q_head].tag);
+    }
+}
+
 void ts__executors_job_done(ts__executors *x, const ts_job_record *job)
 {
     if (!ts__executors_owns(x, job->task))

@@ -241,6 +241,13 @@ static void job_seen(void *ctx, const ts_job_record *job)
     ts__chains_job(w->chains, job, TS_JOB_TAG_TOPIC(job->tag), TS_JOB_TAG_SEQ(job->tag));
 }
 
+/* At the end, a sample waiting in an executor's queue that no job took. */
+static void chains_waiting(void *ctx, int component, uint64_t tag)
+{
+    world *w = ctx;
+    ts__chains_waiting(w->chains, component, TS_JOB_TAG_TOPIC(tag), TS_JOB_TAG_SEQ(tag));
+}
+
 static int deliverable(void *ctx, int topic, int k)
 {
     world *w = ctx;
@@ -672,6 +679,7 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
             fail(&w, &e);
         }
         ts_compute_flush_unfinished(w.compute);
+        ts__workload_each_waiting(w.workload, chains_waiting, &w);
         ts_error e;
         if (!ts__bus_failed(w.sh.bus) && ts__recorder_finish(w.recorder, &e) != TS_OK)
             fail(&w, &e);

@@ -277,6 +277,35 @@ static void test_drop_before_a_waiting_job(void **state)
     ts_trace_free(t);
 }
 
+/* The same cut with vision under a single-threaded executor: V4 (frame 6)
+ * still runs, and frame 8, which overwrote frame 7 at a_8, waits in the
+ * subscription's queue with no job released for it yet. Frame 7 is a
+ * dropped instance all the same, found from the queue at the end. (The
+ * executor releases a callback at the arrival of the sample it takes, so
+ * V2's release is a_3, where the compute model's waiting job keeps a_2.) */
+static void test_drop_before_a_sample_waiting_in_an_executor(void **state)
+{
+    (void)state;
+    ts_run_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.duration_ns = 85 * MS;
+    ts_trace *t = scenario_run_with("tests/e2e/chain-trigger-drop-executor.xml", &opts);
+    const int64_t a = 1108480 * NS;
+    expect_job(t, "vision", 2, a + 30 * MS, a + 34 * MS, a + 51 * MS);
+    expect_job(t, "vision", 4, a + 60 * MS, a + 68 * MS, -1);
+    assert_int_equal(jobs_of(t, "vision"), 5);
+    assert_int_equal(scenario_count(t, "queue_drop"), 3);
+    assert_int_equal(t->n_chain_instances, 7);
+    expect_instance(t, 0, 0, 20209280 * NS);
+    expect_instance(t, 1, 10 * MS, 37209280 * NS);
+    expect_instance(t, 2, 20 * MS, -1);
+    expect_instance(t, 3, 30 * MS, 54209280 * NS);
+    expect_instance(t, 4, 40 * MS, -1);
+    expect_instance(t, 5, 50 * MS, 71209280 * NS);
+    expect_instance(t, 6, 70 * MS, -1);
+    ts_trace_free(t);
+}
+
 /*
  * chain-executor.xml, one core. Shared memory takes 8000 + ceil(1000 x
  * 0.175) = 8175 ns for the image and 8000 + ceil(100 x 0.175) = 8018 ns
@@ -372,6 +401,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keep_last_drops_are_dropped_instances),
         cmocka_unit_test(test_drop_before_a_waiting_job),
+        cmocka_unit_test(test_drop_before_a_sample_waiting_in_an_executor),
         cmocka_unit_test(test_single_threaded_executor_chain),
         cmocka_unit_test(test_events_executor_chain),
         cmocka_unit_test(test_same_node_transport_in_data_age),
