@@ -280,9 +280,9 @@ static void test_drop_before_a_waiting_job(void **state)
 /* The same cut with vision under a single-threaded executor: V4 (frame 6)
  * still runs, and frame 8, which overwrote frame 7 at a_8, waits in the
  * subscription's queue with no job released for it yet. Frame 7 is a
- * dropped instance all the same, found from the queue at the end. (The
- * executor releases a callback at the arrival of the sample it takes, so
- * V2's release is a_3, where the compute model's waiting job keeps a_2.) */
+ * dropped instance all the same, found from the queue at the end. The
+ * jobs are those of the run without a process: V2, which took frame 3,
+ * is released at a_2, when its subscription became ready. */
 static void test_drop_before_a_sample_waiting_in_an_executor(void **state)
 {
     (void)state;
@@ -291,7 +291,10 @@ static void test_drop_before_a_sample_waiting_in_an_executor(void **state)
     opts.duration_ns = 85 * MS;
     ts_trace *t = scenario_run_with("tests/e2e/chain-trigger-drop-executor.xml", &opts);
     const int64_t a = 1108480 * NS;
-    expect_job(t, "vision", 2, a + 30 * MS, a + 34 * MS, a + 51 * MS);
+    expect_job(t, "vision", 0, a, a, a + 17 * MS);
+    expect_job(t, "vision", 1, a + 10 * MS, a + 17 * MS, a + 34 * MS);
+    expect_job(t, "vision", 2, a + 20 * MS, a + 34 * MS, a + 51 * MS);
+    expect_job(t, "vision", 3, a + 40 * MS, a + 51 * MS, a + 68 * MS);
     expect_job(t, "vision", 4, a + 60 * MS, a + 68 * MS, -1);
     assert_int_equal(jobs_of(t, "vision"), 5);
     assert_int_equal(scenario_count(t, "queue_drop"), 3);
