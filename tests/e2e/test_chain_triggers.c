@@ -309,6 +309,41 @@ static void test_drop_before_a_sample_waiting_in_an_executor(void **state)
     ts_trace_free(t);
 }
 
+/* The whole 100 ms with vision under either executor gives the chain
+ * instances of the run without a process, row for row: with one callback
+ * in the process both take its samples as they come, and the events
+ * executor's event for an overwritten frame runs the callback on the
+ * newer frame, its next event finding nothing to take (rclcpp's
+ * EventsExecutor). Its callbacks are those of the run without a process,
+ * but the last: frame 9 waits in the queue, held by no job. Each run is
+ * the same twice over. */
+static void test_keep_last_under_both_executors(void **state)
+{
+    (void)state;
+    ts_trace *plain = run_set("tests/e2e/chain-trigger-drop.xml", NULL, 0);
+    const char *kinds[] = {"single-threaded", "events"};
+    for (size_t i = 0; i < 2; i++) {
+        char set[96];
+        snprintf(set, sizeof set, "process[vision_proc].executor=%s", kinds[i]);
+        const char *sets[] = {set};
+        ts_trace *t = run_set("tests/e2e/chain-trigger-drop-executor.xml", sets, 1);
+        ts_trace *again = run_set("tests/e2e/chain-trigger-drop-executor.xml", sets, 1);
+        assert_int_equal(t->n_chain_instances, plain->n_chain_instances);
+        assert_memory_equal(t->chain_instances, plain->chain_instances,
+                            plain->n_chain_instances * sizeof *plain->chain_instances);
+        assert_int_equal(scenario_count(t, "queue_drop"), 3);
+        assert_int_equal(jobs_of(t, "vision"), 6);
+        const int64_t a = 1108480 * NS;
+        expect_job(t, "vision", 5, a + 70 * MS, a + 85 * MS, -1);
+        assert_int_equal(again->n_jobs, t->n_jobs);
+        assert_memory_equal(again->jobs, t->jobs, t->n_jobs * sizeof *t->jobs);
+        assert_int_equal(again->n_chain_instances, t->n_chain_instances);
+        ts_trace_free(again);
+        ts_trace_free(t);
+    }
+    ts_trace_free(plain);
+}
+
 /*
  * chain-executor.xml, one core. Shared memory takes 8000 + ceil(1000 x
  * 0.175) = 8175 ns for the image and 8000 + ceil(100 x 0.175) = 8018 ns
@@ -405,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_keep_last_drops_are_dropped_instances),
         cmocka_unit_test(test_drop_before_a_waiting_job),
         cmocka_unit_test(test_drop_before_a_sample_waiting_in_an_executor),
+        cmocka_unit_test(test_keep_last_under_both_executors),
         cmocka_unit_test(test_single_threaded_executor_chain),
         cmocka_unit_test(test_events_executor_chain),
         cmocka_unit_test(test_same_node_transport_in_data_age),
