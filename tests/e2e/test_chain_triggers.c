@@ -5,8 +5,9 @@
  * each overwritten frame is a dropped chain instance, one per queue_drop
  * event, and a miss in the chain's compliance), the same chain in one
  * process under the single-threaded and the events executor
- * (chain-executor.xml), and same-node transports' latencies in data age
- * (chain-same-node.xml).
+ * (chain-executor.xml), same-node transports' latencies in data age
+ * (chain-same-node.xml), and the ring overflow report counting the
+ * lookups made at the end of the run (chain-ring-overflow.xml).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -344,6 +345,30 @@ static void test_keep_last_under_both_executors(void **state)
     ts_trace_free(plain);
 }
 
+/* chain-ring-overflow.xml: camera k ends at k x 100 us + 50 us and its
+ * sample reaches vision at once; k = 0..99 within 10 ms. vision's job 0
+ * (sample 0) runs past the end and 99 wait, one per sample 1..99. At the
+ * end each unfinished job's sample is looked up among the last 64
+ * deliveries (samples 36..99): samples 0..35 are not there, 36 entries
+ * the chain could not follow, said in one event after those lookups. */
+static void test_ring_overflow_counts_end_of_run_lookups(void **state)
+{
+    (void)state;
+    ts_trace *t = run_set("tests/e2e/chain-ring-overflow.xml", NULL, 0);
+    /* camera's 101st job, released at the end instant, sends nothing */
+    assert_int_equal(jobs_of(t, "camera"), 101);
+    assert_int_equal(jobs_of(t, "vision"), 100);
+    expect_job(t, "vision", 0, 50 * US, 50 * US, -1);
+    expect_job(t, "vision", 99, 9950 * US, -1, -1);
+    assert_int_equal(t->n_chain_instances, 0);
+    assert_int_equal(scenario_count(t, "chain_ring_overflow"), 1);
+    const ts_trace_event *e = scenario_event(t, "chain_ring_overflow", -1, 0);
+    assert_non_null(e);
+    assert_int_equal((int64_t)e->value, 36);
+    assert_int_equal(e->time_ns, 10 * MS);
+    ts_trace_free(t);
+}
+
 /*
  * chain-executor.xml, one core. Shared memory takes 8000 + ceil(1000 x
  * 0.175) = 8175 ns for the image and 8000 + ceil(100 x 0.175) = 8018 ns
@@ -441,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_drop_before_a_waiting_job),
         cmocka_unit_test(test_drop_before_a_sample_waiting_in_an_executor),
         cmocka_unit_test(test_keep_last_under_both_executors),
+        cmocka_unit_test(test_ring_overflow_counts_end_of_run_lookups),
         cmocka_unit_test(test_single_threaded_executor_chain),
         cmocka_unit_test(test_events_executor_chain),
         cmocka_unit_test(test_same_node_transport_in_data_age),
