@@ -1916,13 +1916,14 @@ static void drop_jobs(ts_compute *c, int id, int outcome)
         c->done(c->ctx, &cur);
     while (t->pend_count) {
         ts_time rel = pend_ring(t)[t->pend_head].release;
+        uint64_t tag = pend_ring(t)[t->pend_head].tag;
         t->pend_head = (t->pend_head + 1) % t->pend_cap;
         t->pend_count--;
         c->nodes[t->node].pending_jobs--;
         ts_job_record job = {.task = id, .node = t->node, .seq = t->next_seq++,
                              .release = rel, .start = -1, .finish = -1,
                              .deadline = rel + t->d->deadline, .outcome = outcome,
-                             .cpu_finish = -1, .gpu_start = -1};
+                             .cpu_finish = -1, .gpu_start = -1, .tag = tag};
         c->done(c->ctx, &job);
     }
 }

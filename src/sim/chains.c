@@ -18,7 +18,9 @@
  *   stamp; a sample that reached the stage and triggered no job before a
  *   later one did was overwritten in the KEEP_LAST queue, and its stamp,
  *   if newer than what the stage already passed on, is a dropped
- *   instance.
+ *   instance. The later one may be a job the run ended before it
+ *   finished, or a sample still waiting in an executor's queue at the
+ *   end: the overwrite happened all the same.
  * - Output: the end of each last-stage job that carries a stamp; data age
  *   is output minus input (Becker et al. 2017, Def. 4; Teper et al. 2022
  *   "data age" and "reaction time" from the same timestamps).
@@ -173,11 +175,31 @@ static ts_time read_trigger(ts__chains *c, stage *st, uint64_t seq)
     return stamp;
 }
 
+void ts__chains_waiting(ts__chains *c, int component, int topic, uint64_t seq)
+{
+    if (!c || topic < 0 || component < 0 || (size_t)component >= c->sh.s->n_components)
+        return;
+    for (uint32_t k = c->by_component_first[component];
+         k < c->by_component_first[component + 1]; k++) {
+        stage *st = &c->stages[c->by_component[k]];
+        if (st->in_topic == topic)
+            (void)read_trigger(c, st, seq);
+    }
+}
+
 void ts__chains_job(ts__chains *c, const ts_job_record *job, int trigger_topic,
                     uint64_t trigger_seq)
 {
-    if (!c || job->finish < 0 || job->task < 0 || (size_t)job->task >= c->sh.s->n_components)
+    if (!c || job->task < 0 || (size_t)job->task >= c->sh.s->n_components)
         return;
+    if (job->finish < 0) {
+        /* A triggered job that never finished (the run ended, its task
+         * stopped) still holds its sample: the samples overwritten before
+         * it are dropped instances all the same, though it outputs and
+         * publishes nothing. */
+        ts__chains_waiting(c, job->task, trigger_topic, trigger_seq);
+        return;
+    }
     for (uint32_t k = c->by_component_first[job->task]; k < c->by_component_first[job->task + 1];
          k++) {
         stage *st = &c->stages[c->by_component[k]];

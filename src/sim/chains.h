@@ -54,6 +54,12 @@ void ts__chains_free(ts__chains *c);
 void ts__chains_job(ts__chains *c, const ts_job_record *job, int trigger_topic,
                     uint64_t trigger_seq);
 
+/* At the end of the run, sample seq of topic still waits in component's
+ * subscription queue, held by no job: the samples of the topic that
+ * arrived before it and triggered no job were overwritten, dropped chain
+ * instances as for ts__chains_job. Allocates nothing. */
+void ts__chains_waiting(ts__chains *c, int component, int topic, uint64_t seq);
+
 /* A topic sample's outcome as the recorder records it (ctx is the
  * chains); only deliveries to a chain stage are kept. Allocates nothing. */
 void ts__chains_message(void *ctx, const ts_packet *p);

@@ -331,10 +331,21 @@ void ts__executors_sample(ts__executors *x, int component, uint64_t tag, uint32_
     member *m = &x->members[x->member_of[component]];
     process_state *p = &x->procs[m->process];
     if (keep_last > 0 && m->q_count >= keep_last) {
+        /* The oldest sample goes; the instants the queue's entries became
+         * ready stay where they are and the samples shift one place
+         * towards the front, the newest last: the callback has been ready
+         * since the first of them arrived, as for a component outside a
+         * process (ts_compute_release's rule). */
         uint64_t dropped = m->queue[m->q_head].tag;
-        m->q_head = (m->q_head + 1) % m->q_cap;
-        m->q_count--;
+        for (uint32_t i = 0; i + 1 < m->q_count; i++)
+            m->queue[(m->q_head + i) % m->q_cap].tag =
+                m->queue[(m->q_head + i + 1) % m->q_cap].tag;
+        m->queue[(m->q_head + m->q_count - 1) % m->q_cap].tag = tag;
         x->drop(x->ctx, component, dropped, keep_last);
+        if (p->kind == TS_EXECUTOR_EVENTS)
+            fifo_push(x, p, (uint32_t)x->member_of[component]);
+        request_dispatch(x, p);
+        return;
     }
     if (m->q_count == m->q_cap &&
         ring_grow((void **)&m->queue, &m->q_cap, &m->q_head, m->q_count, sizeof *m->queue) !=
@@ -347,6 +358,16 @@ void ts__executors_sample(ts__executors *x, int component, uint64_t tag, uint32_
     if (p->kind == TS_EXECUTOR_EVENTS)
         fifo_push(x, p, (uint32_t)x->member_of[component]);
     request_dispatch(x, p);
+}
+
+void ts__executors_each_waiting(const ts__executors *x,
+                                void (*fn)(void *ctx, int component, uint64_t tag), void *ctx)
+{
+    for (size_t k = 0; x && k < x->n_members; k++) {
+        const member *m = &x->members[k];
+        if (!m->timer && m->q_count > 0)
+            fn(ctx, m->component, m->queue[m->q_head].tag);
+    }
 }
 
 void ts__executors_job_done(ts__executors *x, const ts_job_record *job)

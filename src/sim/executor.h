@@ -45,4 +45,10 @@ void ts__executors_sample(ts__executors *x, int component, uint64_t tag, uint32_
  * free again. */
 void ts__executors_job_done(ts__executors *x, const ts_job_record *job);
 
+/* At the end of the run: fn(ctx, component, tag) for the oldest sample
+ * still waiting in each subscription's queue (no job holds it), members
+ * in registration order (x may be NULL: none). */
+void ts__executors_each_waiting(const ts__executors *x,
+                                void (*fn)(void *ctx, int component, uint64_t tag), void *ctx);
+
 #endif

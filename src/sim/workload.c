@@ -507,6 +507,12 @@ static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t 
     ts__bus_post(wl->sh.bus, &ev);
 }
 
+void ts__workload_each_waiting(const ts__workload *wl,
+                               void (*fn)(void *ctx, int component, uint64_t tag), void *ctx)
+{
+    ts__executors_each_waiting(wl->exec, fn, ctx);
+}
+
 void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq)
 {
     if (wl->trigger_of[subscriber] != topic)

@@ -69,6 +69,13 @@ void ts__workload_set_transport(ts__workload *wl, ts__transport *transport);
  * (0 for a standby, which publishes nothing). */
 ts_time ts__workload_job_work(ts__workload *wl, int component, ts_time release);
 
+/* At the end of the run: fn(ctx, component, tag) for the oldest sample
+ * waiting in each executor subscription's queue, which no job holds (a
+ * component outside a process holds its samples in its waiting jobs,
+ * reported as unfinished jobs instead). */
+void ts__workload_each_waiting(const ts__workload *wl,
+                               void (*fn)(void *ctx, int component, uint64_t tag), void *ctx);
+
 /* A finished (or, at the end, unfinished) job from the compute model. */
 void ts__workload_job(ts__workload *wl, const ts_job_record *job);
 

@@ -241,6 +241,13 @@ static void job_seen(void *ctx, const ts_job_record *job)
     ts__chains_job(w->chains, job, TS_JOB_TAG_TOPIC(job->tag), TS_JOB_TAG_SEQ(job->tag));
 }
 
+/* At the end, a sample waiting in an executor's queue that no job took. */
+static void chains_waiting(void *ctx, int component, uint64_t tag)
+{
+    world *w = ctx;
+    ts__chains_waiting(w->chains, component, TS_JOB_TAG_TOPIC(tag), TS_JOB_TAG_SEQ(tag));
+}
+
 static int deliverable(void *ctx, int topic, int k)
 {
     world *w = ctx;
@@ -654,9 +661,18 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
         ts__sampler_finish(w.sampler);
         ts__discovery_finish(w.discovery);
         ts__qos_finish(w.qos);
+        if (ts_network_flush_in_flight(w.net) != TS_OK) {
+            ts_error e;
+            ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory to order the messages in flight");
+            fail(&w, &e);
+        }
+        ts_compute_flush_unfinished(w.compute);
+        ts__workload_each_waiting(w.workload, chains_waiting, &w);
         if (ts__chains_overflows(w.chains) > 0) {
             /* Instances a ring could not follow are missing from
-             * /chain_instances: said once, in /events. */
+             * /chain_instances: said once, in /events (after the
+             * unfinished jobs and waiting samples, which read the rings
+             * too). */
             ts_platform_event ev = {.time = ts_engine_now(w.sh.engine), .kind = TS_EV_OTHER,
                                     .node = -1, .link = -1, .component = -1,
                                     .value = (double)ts__chains_overflows(w.chains),
@@ -666,12 +682,6 @@ int ts_world_run(const ts_scenario *s, const ts_plan *plan,
                      (unsigned long long)ts__chains_overflows(w.chains));
             ts__bus_post(w.sh.bus, &ev);
         }
-        if (ts_network_flush_in_flight(w.net) != TS_OK) {
-            ts_error e;
-            ts_error_set(&e, TS_ENOMEM, NULL, 0, "no memory to order the messages in flight");
-            fail(&w, &e);
-        }
-        ts_compute_flush_unfinished(w.compute);
         ts_error e;
         if (!ts__bus_failed(w.sh.bus) && ts__recorder_finish(w.recorder, &e) != TS_OK)
             fail(&w, &e);
