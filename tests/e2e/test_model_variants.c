@@ -204,6 +204,49 @@ static void test_fleet_copies_choose_per_robot(void **state)
     ts_scenario_free(s);
 }
 
+/* Placement chooses per candidate node: an Orin Nano in its 7W mode comes
+ * first but no build meets 15 ms there (INT8: 4 ms x 1500/960 + 8.2 ms x
+ * 625/408 = 6.25 + 12.56 = 18.81 ms; FP16 6.25 + 17.46 = 23.7 ms), while
+ * INT8 on the Orin NX in its 15W mode takes 12.00 ms: the detector goes
+ * to the NX, and its memory there is its own 512 MiB plus INT8's 150 MiB
+ * (also in the GPU's memory, which is the same DRAM). */
+static void test_placement_skips_a_node_where_none_meets(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "<scenario name=\"v2\" seed=\"1\" duration=\"1s\"><platform><robot id=\"h1\">"
+        "<jetson id=\"nano\" model=\"jetson-orin-nano-8gb\" mode=\"7W\"/>"
+        "<jetson id=\"nx\" model=\"jetson-orin-nx-16gb\" mode=\"15W\"/></robot>"
+        "<switch id=\"sw\"/><link id=\"l1\" from=\"nano\" to=\"sw\" model=\"gbe\"/>"
+        "<link id=\"l2\" from=\"nx\" to=\"sw\" model=\"gbe\"/></platform><components>"
+        "<component id=\"detector\" rate=\"50Hz\" deadline=\"15ms\" cpu=\"1\""
+        " memory=\"512MiB\" gpus=\"1\" model=\"yolov8s\"/></components></scenario>";
+    ts_scenario_options opts = {.models_dir = "models"};
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_error err;
+    assert_int_equal(ts_scenario_load_memory(text, sizeof text - 1, "v2.xml", &opts, &s, &err),
+                     TS_OK);
+    assert_int_equal(ts_plan_new(s, &plan, &err), TS_OK);
+    assert_string_equal(s->nodes[plan->node_of[0]].id, "nx");
+    assert_string_equal(s->dnns[0].variants[plan->variants[0].variant].name, "int8-gpu");
+    assert_int_equal(plan->variants[0].response_ns, CPU_PART + INT8_GPU);
+    const char want[] = "variant int8-gpu: 12 ms meets 15 ms at 6 W; fp32-gpu 37.4 ms misses; "
+                        "fp16-gpu 15.3 ms misses; int8-dla 21.6 ms misses; default (no tier "
+                        "flag) -> robot; skipped nano (model variant: no variant meets 15ms); "
+                        "first fit nx (cpu 1000m of 4000m free, mem 662MiB of 16GiB free";
+    assert_memory_equal(plan->placement[0].reason, want, sizeof want - 1);
+    ts_place_usage u[4];
+    assert_true(s->n_nodes <= 4);
+    assert_int_equal(ts_plan_usage(s, plan, u, &err), TS_OK);
+    int nx = plan->node_of[0];
+    assert_int_equal(u[nx].memory_used_bytes, (512LL + 150) << 20);
+    assert_int_equal(u[nx].gpu_memory_used_bytes, 150LL << 20);
+    assert_int_equal(u[1 - nx].memory_used_bytes, 0);
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+}
+
 /* Load and plan with allocation n failing (0: none); *made: the
  * allocations requested. */
 static int load_and_plan(long n, ts_error *err, long *made)
@@ -253,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_dla_wins_at_30hz),
         cmocka_unit_test(test_no_variant_meets_is_refused),
         cmocka_unit_test(test_fleet_copies_choose_per_robot),
+        cmocka_unit_test(test_placement_skips_a_node_where_none_meets),
         cmocka_unit_test(test_every_allocation_may_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
