@@ -74,13 +74,10 @@ void ts__plan_variant_options(void *ctx, int c, int node, ts_variant_option *out
 
 int64_t ts__plan_variant_memory(const ts_scenario *s, const ts_plan *plan, size_t c)
 {
+    (void)s;
     if (!plan->variants || plan->variants[c].variant < 0)
         return 0;
-    const ts_scenario_dnn *d = &s->dnns[s->components[c].shared->dnn - 1];
-    const ts_scenario_dnn_figures *f =
-        ts_scenario_dnn_on(&d->variants[plan->variants[c].variant],
-                           s->nodes[plan->node_of[c]].model);
-    return f ? f->memory_bytes : 0;
+    return plan->variants[c].memory_bytes;
 }
 
 /* Chooses component c's variant; TS_OK, or TS_EINFEASIBLE with err. */
@@ -105,7 +102,9 @@ static int choose(const ts_scenario *s, size_t c, int node, ts_plan_variant *out
                              .meets = meets,
                              .exec_ns = f->exec_ns,
                              .gpu_exec_ns = f->accel_exec_ns,
-                             .response_ns = opts[k].response_ns};
+                             .response_ns = opts[k].response_ns,
+                             .memory_bytes = f->memory_bytes,
+                             .power_w = f->power_w};
     return TS_OK;
 }
 

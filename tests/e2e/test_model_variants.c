@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -247,6 +248,85 @@ static void test_placement_skips_a_node_where_none_meets(void **state)
     ts_scenario_free(s);
 }
 
+/* Joules drawn over [a, b] by a node whose power is `w` during
+ * [s, e) (ns), zero elsewhere. */
+static double overlap_j(int64_t a, int64_t b, int64_t s, int64_t e, double w)
+{
+    int64_t lo = a > s ? a : s, hi = b < e ? b : e;
+    return hi > lo ? w * (double)(hi - lo) * 1e-9 : 0.0;
+}
+
+/* The Orin NX (models/jetson-orin-nx-16gb.xml): idle 4 W, a busy core
+ * 1.5 W and a busy GPU 9 W at the reference clocks, scaling with the
+ * clock squared (exponent 2). In the 15W mode a busy core draws 1.5 x
+ * 0.8256^2 = 1.02242304 W above idle, and a GPU kernel of a variant its
+ * figure x (612/918)^2: INT8's 6 W is 2.6667 W, FP32's 9 W (the module's
+ * whole gpu-dyn) is 4 W. */
+#define NX_IDLE 4.0
+#define NX_CORE (1.5 * 0.8256 * 0.8256)
+#define NX_GPU_SCALE2 ((612.0 / 918.0) * (612.0 / 918.0))
+
+/* /node_state's power is each window's mean: energy / window. INT8 runs
+ * each 20 ms job's CPU part then its kernel at 6 W scaled; FP32 at 9 W. */
+static void test_variant_power_in_node_state(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/variant-orin-nx.xml");
+    int nx = ROW(t, nodes, "nx");
+    size_t rows = 0;
+    int64_t prev = 0;
+    double int8_first = 0;
+    for (size_t i = 0; i < t->n_node_state; i++) {
+        const ts_trace_node_state *r = &t->node_state[i];
+        if (r->node != nx)
+            continue;
+        double j = NX_IDLE * (double)(r->time_ns - prev) * 1e-9;
+        for (int64_t k = 0; k < 50; k++) {
+            int64_t rel = k * 20 * MS;
+            j += overlap_j(prev, r->time_ns, rel, rel + CPU_PART, NX_CORE);
+            j += overlap_j(prev, r->time_ns, rel + CPU_PART, rel + CPU_PART + INT8_GPU,
+                           6.0 * NX_GPU_SCALE2);
+        }
+        double want = j / ((double)(r->time_ns - prev) * 1e-9);
+        if (fabs(r->power_w - want) > 1e-9)
+            fail_msg("window ending %lld: %.12f W, hand-computed %.12f W",
+                     (long long)r->time_ns, r->power_w, want);
+        if (rows == 0)
+            int8_first = r->power_w;
+        prev = r->time_ns;
+        rows++;
+    }
+    assert_true(rows >= 5);
+    /* the first 100 ms: 5 jobs, 4 + 50 x (3.633721 ms x 1.02242304 W +
+     * 8.37 ms x 2.6667 W) = 5.30176 W */
+    assert_true(fabs(int8_first - 5.3017599) < 1e-6);
+    ts_trace_free(t);
+
+    /* FP32 pinned: its jobs run back to back (37.43 ms each, one thread),
+     * each the CPU part then a 33.795 ms kernel at 4 W: in the first
+     * 100 ms three CPU parts and kernels until 100 ms */
+    t = scenario_run("tests/e2e/variant-pinned-fp32.xml");
+    nx = ROW(t, nodes, "nx");
+    const ts_trace_node_state *first = NULL;
+    for (size_t i = 0; i < t->n_node_state && !first; i++)
+        if (t->node_state[i].node == nx)
+            first = &t->node_state[i];
+    assert_non_null(first);
+    assert_int_equal(first->time_ns, 100 * MS);
+    double j = NX_IDLE * 0.1;
+    for (int64_t k = 0; k < 3; k++) {
+        int64_t start = k * (CPU_PART + FP32_GPU);
+        j += overlap_j(0, 100 * MS, start, start + CPU_PART, NX_CORE);
+        j += overlap_j(0, 100 * MS, start + CPU_PART, start + CPU_PART + FP32_GPU,
+                       9.0 * NX_GPU_SCALE2);
+    }
+    if (fabs(first->power_w - j / 0.1) > 1e-9)
+        fail_msg("FP32 first window %.12f W, hand-computed %.12f W", first->power_w, j / 0.1);
+    /* INT8 draws less than FP32 */
+    assert_true(int8_first < first->power_w - 1.0);
+    ts_trace_free(t);
+}
+
 /* Load and plan with allocation n failing (0: none); *made: the
  * allocations requested. */
 static int load_and_plan(long n, ts_error *err, long *made)
@@ -297,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_no_variant_meets_is_refused),
         cmocka_unit_test(test_fleet_copies_choose_per_robot),
         cmocka_unit_test(test_placement_skips_a_node_where_none_meets),
+        cmocka_unit_test(test_variant_power_in_node_state),
         cmocka_unit_test(test_every_allocation_may_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
