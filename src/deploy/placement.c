@@ -704,7 +704,8 @@ static int first_short(const place_ctx *x, size_t i, size_t j, const check *ck)
 }
 
 /* Fills ck with the first rule node j breaks for component i, in the
- * order isolation, anti-affinity, latency budget, resources. */
+ * order isolation, anti-affinity, latency budget, model variant,
+ * resources (with the variant chosen there, whose memory they count). */
 static void check_node(const place_ctx *x, size_t i, size_t j, check *ck)
 {
     const ts_place_component *c = &x->cs[i];
