@@ -72,6 +72,12 @@ typedef struct ts_task_desc {
                                  throughput, beside the other partitions,
                                  never waiting for them; 0: time-sliced */
     int64_t memory_bytes;     /* resident from the first release; 0: none */
+    double gpu_power_w;       /* what its kernel draws on a whole or
+                                 time-sliced GPU at the reference GPU
+                                 clock, in place of the node's per-GPU
+                                 dynamic power (a model variant's figure,
+                                 README "Model variants"); 0: the node's.
+                                 Not applied on a partition. */
     const char *component;    /* name in event details (copied); NULL:
                                  "task <id>" */
 } ts_task_desc;
@@ -112,6 +118,13 @@ typedef void (*ts_job_done_fn)(void *ctx, const ts_job_record *job);
 typedef void (*ts_compute_load_fn)(void *ctx, int node, int busy_cores,
                                    int busy_gpus);
 
+/* The same, also when only the following change: of the busy GPUs, how
+ * many run a kernel with its own power (gpu_power_w) and those powers
+ * summed (at the reference GPU clock). */
+typedef void (*ts_compute_load_ex_fn)(void *ctx, int node, int busy_cores,
+                                      int busy_gpus, int own_power_gpus,
+                                      double own_power_w);
+
 /* Called when a release would make more than max_waiting jobs of one task
  * wait (its jobs arrive faster than they finish); the release is dropped.
  * waiting is the number already waiting. */
@@ -133,6 +146,7 @@ typedef struct ts_compute_config {
                                       GPUs, >= 0; NULL or 0: 1024 us */
     ts_job_done_fn done;           /* required */
     ts_compute_load_fn load;       /* NULL: not observed */
+    ts_compute_load_ex_fn load_ex; /* called instead of load when set */
     ts_platform_event_fn event;    /* "oom_kill", "node_down", "node_up",
                                       "task_stopped", "task_started";
                                       NULL: not reported */

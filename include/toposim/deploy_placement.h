@@ -6,8 +6,12 @@
  * safety-critical components, isolation levels, primary/backup
  * anti-affinity, replica spread and per-topic latency budgets, and falling
  * back outward (robot -> edge -> cloud) when a tier is full and timing
- * allows. Pure code over plain descriptions: routes are seen only through a
- * caller's latency callback, so the same code places a real fleet.
+ * allows. A component with model variants (deploy_variant.h) takes, on
+ * each candidate node, the variant the variant rule picks there; a node
+ * where none meets its deadline is no candidate, and the chosen one's
+ * memory is packed with the component's. Pure code over plain
+ * descriptions: routes and variant figures are seen only through the
+ * caller's callbacks, so the same code places a real fleet.
  */
 #ifndef TOPOSIM_DEPLOY_PLACEMENT_H
 #define TOPOSIM_DEPLOY_PLACEMENT_H
@@ -15,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "toposim/deploy_variant.h"
 #include "toposim/error.h"
 
 /* The tier a node belongs to; same order as the scenario's tiers, and the
@@ -87,6 +92,16 @@ typedef struct ts_place_component {
                                  (1..999), time-sliced with the others
                                  on that GPU; gpus must then be 0, and
                                  gpu_memory_bytes is its own on that GPU */
+    /* Added with the fourth version: model variants (deploy_variant.h).
+     * With n_variants > 0 a node is a candidate only when the variant
+     * rule chooses one there (the pinned one when it can run there, else
+     * one that meets deadline_ns), and the chosen one's memory counts on
+     * top of memory_bytes (and of gpu_memory_bytes on a node that
+     * declares GPU memory). A component pinned to a node keeps it even
+     * when no variant meets there: the caller refuses with the figures. */
+    size_t n_variants;        /* 0: no variants (at most TS_VARIANT_MAX) */
+    int pinned_variant;       /* the variant pinned, or -1 */
+    int64_t deadline_ns;      /* what a chosen variant must meet */
 } ts_place_component;
 
 /* Which rule chose the tier (or the node, for a pin). */
@@ -112,6 +127,9 @@ typedef struct ts_place_result {
     /* Added with the third version. */
     int gpu;                  /* a shared component: the node's GPU (from
                                  0) it time-slices; -1 otherwise */
+    /* Added with the fourth version. */
+    int variant;              /* the variant chosen on its node, or -1 */
+    int64_t variant_memory_bytes; /* that variant's memory, counted there */
 } ts_place_result;
 
 /* Route latency alone (propagation, no queueing) from one node to another,
@@ -119,9 +137,17 @@ typedef struct ts_place_result {
  * 0). Must answer the same for the same arguments during one call. */
 typedef int64_t (*ts_place_route_fn)(void *ctx, int from_node, int to_node);
 
+/* Component `component`'s variants as they would run on node `node`:
+ * fills out[0..n_variants) (response_ns < 0 where one cannot run). Must
+ * answer the same for the same arguments during one call. */
+typedef void (*ts_place_variants_fn)(void *ctx, int component, int node,
+                                     ts_variant_option *out);
+
 typedef struct ts_place_options {
     ts_place_route_fn route_latency; /* NULL: no latency budget may be given */
     void *route_ctx;
+    ts_place_variants_fn variants;   /* NULL: no component may have variants */
+    void *variants_ctx;
 } ts_place_options;
 
 /* Per-node usage after a placement, as `toposim plan` prints it. */

@@ -21,7 +21,12 @@ typedef struct ts_variant_option {
                                  < 0: the variant cannot run there */
     double power_w;           /* power it adds while it runs */
     double accuracy;          /* in [0, 1]: larger is better */
+    int64_t memory_bytes;     /* its engine and activations on the node
+                                 (placement counts it; the rule does not) */
 } ts_variant_option;
+
+/* The schema allows a network at most this many variants. */
+#define TS_VARIANT_MAX 64
 
 /* Chooses among options[0..n) for a deadline of deadline_ns, or takes
  * options[pinned] when pinned >= 0 (as long as it can run on the node).

@@ -141,6 +141,10 @@ int ts_power_check(const ts_power_desc *d, int cores, ts_error *err);
 double ts_power_watts(const ts_power_desc *d, double busy_cores,
                       double busy_gpus, double cpu_scale, double gpu_scale);
 
+/* A dynamic power given at the reference GPU clock, at gpu_scale:
+ * watts * gpu_scale^e (a kernel with its own power, as gpu_dyn scales). */
+double ts_power_gpu_scaled(const ts_power_desc *d, double watts, double gpu_scale);
+
 /* The caps of mode `mode` (no cap: all cores, scale 1, when the index is
  * out of range or there are no modes). */
 void ts_power_mode_caps(const ts_power_desc *d, int mode, int cores,
@@ -219,6 +223,15 @@ int ts_dynamics_start(ts_dynamics *dyn);
  * allowed; cores beyond the online ones draw nothing). */
 int ts_dynamics_set_load(ts_dynamics *dyn, int node, double busy_cores,
                          double busy_gpus);
+
+/* As ts_dynamics_set_load, and of the busy GPUs own_power_gpus run
+ * kernels that draw own_power_w (summed, at the reference GPU clock,
+ * scaled with it as gpu_dyn is) instead of gpu_dyn each: a model
+ * variant's power (README "Model variants"). TS_EINVAL also when
+ * own_power_gpus exceeds busy_gpus. */
+int ts_dynamics_set_load_ex(ts_dynamics *dyn, int node, double busy_cores,
+                            double busy_gpus, double own_power_gpus,
+                            double own_power_w);
 
 /* Ambient of one node, or of every node when node is -1; one
  * "ambient_change" event. */

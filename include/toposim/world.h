@@ -38,6 +38,9 @@ typedef struct ts_plan_variant {
     int64_t exec_ns;          /* CPU part at the reference CPU clock */
     int64_t gpu_exec_ns;      /* GPU or DLA part at the reference GPU clock */
     int64_t response_ns;      /* estimate at the starting mode's clocks */
+    int64_t memory_bytes;     /* its memory, resident with the component's */
+    double power_w;           /* what its kernel draws at the reference GPU
+                                 clock, in place of the GPU's gpu-dyn */
 } ts_plan_variant;
 
 /* Where each component runs and why. */

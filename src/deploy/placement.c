@@ -84,8 +84,9 @@ enum {
     CK_ISOLATION = 1,
     CK_ANTI_AFFINITY = 2,
     CK_LATENCY = 3,
-    CK_RESOURCE = 4,
-    CK_COUNT = 5
+    CK_VARIANT = 4,
+    CK_RESOURCE = 5,
+    CK_COUNT = 6
 };
 
 typedef struct check {
@@ -98,6 +99,8 @@ typedef struct check {
     int res;                  /* resource short (CK_RESOURCE) */
     int other_node;           /* latency: the other end's node */
     int64_t lat, budget;      /* latency: -1 lat = unreachable */
+    int variant;              /* the variant chosen on the node, or -1 */
+    int64_t var_mem;          /* its memory, counted with the component's */
 } check;
 
 typedef struct place_ctx {
@@ -107,6 +110,8 @@ typedef struct place_ctx {
     size_t n;
     ts_place_route_fn route;
     void *route_ctx;
+    ts_place_variants_fn variants;
+    void *variants_ctx;
     ts_place_result *results;
     node_state *ns;
     comp_state *st;
@@ -148,6 +153,7 @@ void ts_place_component_init(ts_place_component *c, const char *id)
     c->pin = -1;
     c->backup_of = -1;
     c->replica_of = -1;
+    c->pinned_variant = -1;
     c->latency = NULL;
     c->isolation = TS_PLACE_ISOLATION_NONE;
 }
@@ -277,6 +283,25 @@ static int64_t need_of(const place_ctx *x, size_t i, int res)
     }
 }
 
+/* i's need of a resource on node j with ck's variant (checked there):
+ * its memory counts in node memory, and in GPU memory on a node that
+ * declares it. Why both: on a Jetson the GPU has no memory of its own,
+ * CPU and GPU share the module's DRAM (the data sheets; the hardware
+ * models say so), so the engine's bytes leave both views of it. */
+static int64_t need_at(const place_ctx *x, size_t i, size_t j, const check *ck,
+                       int res)
+{
+    int64_t need = need_of(x, i, res), extra = ck ? ck->var_mem : 0;
+    if (extra <= 0)
+        return need;
+    const ts_place_component *c = &x->cs[i];
+    int gpu_mem = x->nodes[j].gpu_memory_bytes > 0;
+    if (res == RES_MEM || (res == RES_GPU_MEM && c->gpus > 0 && gpu_mem) ||
+        (res == RES_GPU_SHARE_MEM && c->gpu_share_milli > 0 && gpu_mem))
+        return need > INT64_MAX - extra ? INT64_MAX : need + extra;
+    return need;
+}
+
 /* What node j has free of a resource for component i (the share
  * resources depend on i's share: see the enum). */
 static int64_t free_of(const place_ctx *x, size_t i, size_t j, int res)
@@ -298,10 +323,10 @@ static int64_t free_of(const place_ctx *x, size_t i, size_t j, int res)
 /* The GPU of node j that takes i's share: among those with its share and
  * memory free, the one with least share free, the lowest on ties (shares
  * pack; untouched GPUs stay whole). -1 when none fits. */
-static int share_gpu(const place_ctx *x, size_t i, size_t j)
+static int share_gpu(const place_ctx *x, size_t i, size_t j, const check *ck)
 {
     int64_t want = need_of(x, i, RES_GPU_SHARE);
-    int64_t mem = need_of(x, i, RES_GPU_SHARE_MEM);
+    int64_t mem = need_at(x, i, j, ck, RES_GPU_SHARE_MEM);
     const int64_t *share = x->gpu_share_free + x->ns[j].gpu0;
     const int64_t *memf = x->gpu_mem_free + x->ns[j].gpu0;
     int best = -1;
@@ -492,7 +517,8 @@ static void set_text(char *dst, size_t cap, const char *src)
  * free capacity as it was just before this component claimed it (gpu:
  * the GPU its share goes to, the gpu arrays not yet claimed). */
 static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
-                    const node_state *before, uint64_t mask, int gpu)
+                    size_t j, const check *ck, const node_state *before,
+                    uint64_t mask, int gpu)
 {
     const ts_place_component *c = &x->cs[i];
     char a[32], b[32];
@@ -507,14 +533,14 @@ static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
         fmt_qty(b, sizeof b, RES_CPU, before->free[RES_CPU], 0);
         append(buf, size, "cpu %s of %s free", a, b);
     }
-    fmt_qty(a, sizeof a, RES_MEM, c->memory_bytes, 1);
+    fmt_qty(a, sizeof a, RES_MEM, need_at(x, i, j, ck, RES_MEM), 1);
     fmt_qty(b, sizeof b, RES_MEM, before->free[RES_MEM], 0);
     append(buf, size, ", mem %s of %s free", a, b);
     if (c->gpus > 0)
         append(buf, size, ", gpu %d of %lld free", c->gpus,
                (long long)before->free[RES_GPU]);
-    if (c->gpus > 0 && c->gpu_memory_bytes > 0) {
-        fmt_qty(a, sizeof a, RES_GPU_MEM, c->gpu_memory_bytes, 1);
+    if (c->gpus > 0 && need_at(x, i, j, ck, RES_GPU_MEM) > 0) {
+        fmt_qty(a, sizeof a, RES_GPU_MEM, need_at(x, i, j, ck, RES_GPU_MEM), 1);
         fmt_qty(b, sizeof b, RES_GPU_MEM, before->free[RES_GPU_MEM], 0);
         append(buf, size, ", %s of %s per GPU", a, b);
     }
@@ -523,8 +549,8 @@ static void fmt_fit(char *buf, size_t size, const place_ctx *x, size_t i,
         fmt_share(a, sizeof a, c->gpu_share_milli);
         fmt_share(b, sizeof b, x->gpu_share_free[k]);
         append(buf, size, ", gpu %s of %s free on GPU %d", a, b, gpu);
-        if (c->gpu_memory_bytes > 0) {
-            fmt_qty(a, sizeof a, RES_GPU_MEM, c->gpu_memory_bytes, 1);
+        if (need_at(x, i, j, ck, RES_GPU_SHARE_MEM) > 0) {
+            fmt_qty(a, sizeof a, RES_GPU_MEM, need_at(x, i, j, ck, RES_GPU_SHARE_MEM), 1);
             fmt_qty(b, sizeof b, RES_GPU_MEM, x->gpu_mem_free[k], 0);
             append(buf, size, ", %s of %s GPU memory there", a, b);
         }
@@ -611,6 +637,20 @@ static int check_input(const ts_place_node *nodes, size_t n_nodes,
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "component %s: replica_of %d is not a "
                                 "component index", c->id, c->replica_of);
+        /* zeros (no variants) keep the third version's behaviour */
+        if (c->n_variants > 0 &&
+            (c->n_variants > TS_VARIANT_MAX || c->deadline_ns < 0 ||
+             c->pinned_variant < -1 ||
+             (c->pinned_variant >= 0 && (size_t)c->pinned_variant >= c->n_variants)))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: %zu model variants (at most "
+                                "%d), pinned %d, deadline %lld ns", c->id,
+                                c->n_variants, TS_VARIANT_MAX,
+                                c->pinned_variant, (long long)c->deadline_ns);
+        if (c->n_variants > 0 && (!opts || !opts->variants))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "component %s: model variants given but no "
+                                "variants function", c->id);
         if (c->n_latency > 0 && !c->latency)
             return ts_error_set(err, TS_EINVAL, NULL, 0,
                                 "component %s: %zu latency budgets but no "
@@ -652,11 +692,11 @@ static int over_budget(int64_t lat, int64_t budget)
     return lat < 0 || lat > budget;
 }
 
-/* First resource that does not fit, or -1. */
-static int first_short(const place_ctx *x, size_t i, size_t j)
+/* First resource that does not fit with ck's variant, or -1. */
+static int first_short(const place_ctx *x, size_t i, size_t j, const check *ck)
 {
     for (int res = 0; res < RES_COUNT; res++) {
-        int64_t need = need_of(x, i, res);
+        int64_t need = need_at(x, i, j, ck, res);
         if (need > 0 && need > free_of(x, i, j, res))
             return res;
     }
@@ -664,13 +704,15 @@ static int first_short(const place_ctx *x, size_t i, size_t j)
 }
 
 /* Fills ck with the first rule node j breaks for component i, in the
- * order isolation, anti-affinity, latency budget, resources. */
+ * order isolation, anti-affinity, latency budget, model variant,
+ * resources (with the variant chosen there, whose memory they count). */
 static void check_node(const place_ctx *x, size_t i, size_t j, check *ck)
 {
     const ts_place_component *c = &x->cs[i];
     const node_state *n = &x->ns[j];
     memset(ck, 0, sizeof *ck);
     ck->other = -1;
+    ck->variant = -1;
     ck->kind = CK_ISOLATION;
     if (n->holder >= 0) {
         ck->other = n->holder;
@@ -728,7 +770,25 @@ static void check_node(const place_ctx *x, size_t i, size_t j, check *ck)
         }
     }
 
-    ck->res = first_short(x, i, j);
+    if (c->n_variants > 0) {
+        /* The deployment code's own rule (deploy_variant.h) on this node.
+         * A pinned component keeps its node without one (the caller
+         * refuses, naming every variant's figures). */
+        ts_variant_option opts[TS_VARIANT_MAX];
+        x->variants(x->variants_ctx, (int)i, (int)j, opts);
+        int k = ts_variant_choose(opts, c->n_variants, c->deadline_ns,
+                                  c->pinned_variant, NULL, NULL, 0);
+        if (k >= 0) {
+            ck->variant = k;
+            ck->var_mem = opts[k].memory_bytes > 0 ? opts[k].memory_bytes : 0;
+        } else if (c->pin < 0) {
+            ck->kind = CK_VARIANT;
+            ck->budget = c->deadline_ns;
+            return;
+        }
+    }
+
+    ck->res = first_short(x, i, j, ck);
     ck->kind = ck->res >= 0 ? CK_RESOURCE : CK_OK;
 }
 
@@ -788,6 +848,7 @@ static const char *kind_name(int kind)
     case CK_ISOLATION: return "isolation";
     case CK_ANTI_AFFINITY: return "anti-affinity";
     case CK_LATENCY: return "latency budget";
+    case CK_VARIANT: return "model variant";
     default: return "resources";
     }
 }
@@ -846,9 +907,18 @@ static void describe(char *buf, size_t size, const place_ctx *x, size_t i,
         }
         break;
     }
+    case CK_VARIANT:
+        fmt_ns(b, sizeof b, ck->budget);
+        if (cs[i].pinned_variant >= 0)
+            append(buf, size, "its pinned variant cannot run there");
+        else
+            append(buf, size, terse ? "no variant meets %s"
+                                    : "no variant of its model meets its "
+                                      "deadline %s there", b);
+        break;
     case CK_RESOURCE:
         fmt_amount(a, sizeof a, ck->res, free_of(x, i, j, ck->res), 0);
-        fmt_amount(b, sizeof b, ck->res, need_of(x, i, ck->res), 1);
+        fmt_amount(b, sizeof b, ck->res, need_at(x, i, j, ck, ck->res), 1);
         append(buf, size, "has %s free, needs %s", a, b);
         break;
     default:
@@ -871,7 +941,7 @@ static int binding_resource(const place_ctx *x, size_t i, ts_place_tier t,
             continue;
         (*n_res)++;
         for (int res = 0; res < RES_COUNT; res++) {
-            int64_t need = need_of(x, i, res);
+            int64_t need = need_at(x, i, j, &x->checks[j], res);
             if (need > 0 && need > free_of(x, i, j, res))
                 short_on[res]++;
         }
@@ -904,15 +974,15 @@ static void explain_resources(char *buf, size_t size, const place_ctx *x,
     /* The needs list starts with the binding resource; GPUs, GPU memory
      * and cores are listed only when asked for. */
     char needs[160], part[48];
-    fmt_amount(needs, sizeof needs, bind, need_of(x, i, bind), 1);
+    fmt_amount(needs, sizeof needs, bind, need_at(x, i, best, &x->checks[best], bind), 1);
     for (int res = 0; res < RES_COUNT; res++) {
-        if (res == bind || (res >= RES_GPU && need_of(x, i, res) == 0))
+        if (res == bind || (res >= RES_GPU && need_at(x, i, best, &x->checks[best], res) == 0))
             continue;
-        fmt_amount(part, sizeof part, res, need_of(x, i, res), 1);
+        fmt_amount(part, sizeof part, res, need_at(x, i, best, &x->checks[best], res), 1);
         append(needs, sizeof needs, ", %s", part);
     }
     char want[48], largest[48];
-    fmt_amount(want, sizeof want, bind, need_of(x, i, bind), 1);
+    fmt_amount(want, sizeof want, bind, need_at(x, i, best, &x->checks[best], bind), 1);
     fmt_amount(largest, sizeof largest, bind, free_of(x, i, best, bind), 0);
 
     if (short_on[bind] == n_tier)
@@ -1077,7 +1147,7 @@ static size_t ready_pop(place_ctx *x)
 
 /* Claims i's GPUs on node j: whole ones (the lowest untouched) or its
  * share of `gpu`. */
-static void claim_gpus(place_ctx *x, size_t i, size_t j, int gpu)
+static void claim_gpus(place_ctx *x, size_t i, size_t j, const check *ck, int gpu)
 {
     node_state *n = &x->ns[j];
     int64_t *share = x->gpu_share_free + n->gpu0, *mem = x->gpu_mem_free + n->gpu0;
@@ -1086,7 +1156,7 @@ static void claim_gpus(place_ctx *x, size_t i, size_t j, int gpu)
         if (share[gpu] == GPU_MILLI)
             n->free[RES_GPU]--;
         share[gpu] -= need_of(x, i, RES_GPU_SHARE);
-        mem[gpu] -= need_of(x, i, RES_GPU_SHARE_MEM);
+        mem[gpu] -= need_at(x, i, j, ck, RES_GPU_SHARE_MEM);
         x->results[i].gpu = gpu;
         return;
     }
@@ -1100,14 +1170,17 @@ static void claim_gpus(place_ctx *x, size_t i, size_t j, int gpu)
     n->free[RES_GPU] -= need_of(x, i, RES_GPU);
 }
 
-static void place_on(place_ctx *x, size_t i, size_t j, uint64_t mask, int gpu)
+static void place_on(place_ctx *x, size_t i, size_t j, const check *ck,
+                     uint64_t mask, int gpu)
 {
     node_state *n = &x->ns[j];
-    claim_gpus(x, i, j, gpu);
+    claim_gpus(x, i, j, ck, gpu);
     for (int res = 0; res < RES_COUNT; res++)
         if (res != RES_GPU_MEM && res != RES_GPU && res != RES_GPU_SHARE &&
             res != RES_GPU_SHARE_MEM)
-            n->free[res] -= need_of(x, i, res);
+            n->free[res] -= need_at(x, i, j, ck, res);
+    x->results[i].variant = ck->variant;
+    x->results[i].variant_memory_bytes = ck->var_mem;
     n->reserved |= mask;
     if (n->hosted++ == 0)
         n->first_hosted = (int)i;
@@ -1133,7 +1206,7 @@ static int place_pin(place_ctx *x, size_t i, ts_error *err)
     check_node(x, i, j, &ck);
     if (ck.kind == CK_RESOURCE) {
         char want[48], have[48];
-        fmt_amount(want, sizeof want, ck.res, need_of(x, i, ck.res), 1);
+        fmt_amount(want, sizeof want, ck.res, need_at(x, i, j, &ck, ck.res), 1);
         fmt_amount(have, sizeof have, ck.res, free_of(x, i, j, ck.res), 0);
         return ts_error_set(err, TS_EINFEASIBLE, NULL, 0,
                             "component %s: pinned node %s has only %s free "
@@ -1151,10 +1224,10 @@ static int place_pin(place_ctx *x, size_t i, ts_error *err)
     node_state before = x->ns[j];
     uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
                                    : 0;
-    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j) : -1;
+    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j, &ck) : -1;
     char fit[256], reason[512];
-    fmt_fit(fit, sizeof fit, x, i, &before, mask, gpu);
-    place_on(x, i, j, mask, gpu);
+    fmt_fit(fit, sizeof fit, x, i, j, &ck, &before, mask, gpu);
+    place_on(x, i, j, &ck, mask, gpu);
     snprintf(reason, sizeof reason, "pinned to %s (%s)", x->nodes[j].id, fit);
     set_text(x->results[i].reason, sizeof x->results[i].reason, reason);
     return TS_OK;
@@ -1288,10 +1361,11 @@ static int place_free(place_ctx *x, size_t i, ts_error *err)
     node_state before = x->ns[j];
     uint64_t mask = x->st[i].cores ? pick_cores(&x->ns[j], x->st[i].cores)
                                    : 0;
-    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j) : -1;
+    const check *ck = &x->checks[j];
+    int gpu = c->gpu_share_milli > 0 ? share_gpu(x, i, j, ck) : -1;
     char fit[256], reason[1400];
-    fmt_fit(fit, sizeof fit, x, i, &before, mask, gpu);
-    place_on(x, i, j, mask, gpu);
+    fmt_fit(fit, sizeof fit, x, i, j, ck, &before, mask, gpu);
+    place_on(x, i, j, ck, mask, gpu);
     snprintf(reason, sizeof reason, "%.40s -> %.16s%.300s%.300s; first fit %.200s (%.159s)",
              rule_label(rule), tier_name(pref), trail, notes,
              x->nodes[j].id, fit);
@@ -1476,6 +1550,8 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
         results[i].core_mask = 0;
         results[i].fell_back = 0;
         results[i].gpu = -1;
+        results[i].variant = -1;
+        results[i].variant_memory_bytes = 0;
     }
     if (n_components == 0)
         return TS_OK;
@@ -1492,6 +1568,8 @@ int ts_placement_compute_ex(const ts_place_node *nodes, size_t n_nodes,
     if (opts) {
         x.route = opts->route_latency;
         x.route_ctx = opts->route_ctx;
+        x.variants = opts->variants;
+        x.variants_ctx = opts->variants_ctx;
     }
     size_t nn = n_nodes ? n_nodes : 1;
     if (nn > SIZE_MAX / sizeof(node_state) ||
@@ -1684,12 +1762,18 @@ int ts_placement_usage(const ts_place_node *nodes, size_t n_nodes,
         uint64_t mask = results[i].core_mask;
         u->cpu_used_millicores += mask ? (int64_t)popcount64(mask) * 1000
                                        : c->cpu_millicores;
-        u->memory_used_bytes += c->memory_bytes;
+        /* a variant's memory as need_at counts it */
+        int64_t vm = results[i].variant_memory_bytes > 0
+                         ? results[i].variant_memory_bytes : 0;
+        int64_t vgm = nodes[j].gpu_memory_bytes > 0 ? vm : 0;
+        u->memory_used_bytes += c->memory_bytes + vm;
         u->gpus_used += c->gpus;
         u->gpu_memory_used_bytes += (int64_t)c->gpus * c->gpu_memory_bytes;
+        if (c->gpus > 0)
+            u->gpu_memory_used_bytes += vgm;
         if (c->gpu_share_milli > 0) {
             u->gpu_share_used_milli += c->gpu_share_milli;
-            u->gpu_memory_used_bytes += c->gpu_memory_bytes;
+            u->gpu_memory_used_bytes += c->gpu_memory_bytes + vgm;
         }
         u->reserved_cores |= mask;
         u->components++;

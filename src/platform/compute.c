@@ -173,6 +173,9 @@ typedef struct gpu_node {
                                  q_first */
     int busy;
     int rep;                  /* last reported to the load observer */
+    int own_rep;              /* of those, running kernels with their own
+                                 power, last reported */
+    double own_w_rep;         /* their power, last reported */
     ts_time timeslice;        /* of its time-sliced GPUs */
     uint32_t shared;          /* how many of its GPUs are time-sliced or
                                  partitioned */
@@ -262,6 +265,8 @@ struct ts_compute {
     int started;
     ts_job_done_fn done;
     ts_compute_load_fn load;
+    ts_compute_load_ex_fn load_ex;
+    int any_gpu_power;        /* some task's kernel has its own power */
     ts_platform_event_fn event;
     void *ctx;
     size_t max_waiting;       /* 0: unbounded */
@@ -317,6 +322,7 @@ int ts_compute_new(ts_engine *engine, const ts_compute_config *cfg,
     c->quantum = cfg->quantum ? cfg->quantum : TS_COMPUTE_QUANTUM_DEFAULT;
     c->done = cfg->done;
     c->load = cfg->load;
+    c->load_ex = cfg->load_ex;
     c->event = cfg->event;
     c->ctx = cfg->ctx;
     c->max_waiting = cfg->max_waiting;
@@ -428,6 +434,7 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     d.shared_gpu = t->shared_gpu;
     d.gpu_partition_milli = t->gpu_partition_milli;
     d.memory_bytes = t->memory_bytes;
+    d.gpu_power_w = t->gpu_power_w;
     return d;
 }
 
@@ -444,6 +451,7 @@ static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
            a->shared_gpu == b->shared_gpu &&
            a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           same_double(a->gpu_power_w, b->gpu_power_w) &&
            same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
            a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
            a->exec.weights == b->exec.weights && a->exec.table == b->exec.table &&
@@ -588,6 +596,9 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     if (task->policy != TS_SCHED_FIFO && task->policy != TS_SCHED_FAIR)
         return ts_error_set(err, TS_EINVAL, NULL, 0, "unknown policy %d",
                             task->policy);
+    if (!(task->gpu_power_w >= 0) || !isfinite(task->gpu_power_w))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "a kernel's own GPU power must be finite and >= 0");
     if (task->weight < 0 || task->gpu_ns < 0 || task->memory_bytes < 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "weight, GPU time and memory must be >= 0");
@@ -633,6 +644,8 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     t->rng = rng;
     t->pend_cap = sizeof t->pend_inline / sizeof t->pend_inline[0];
     t->core = t->gpu = -1;
+    if (task->gpu_power_w > 0)
+        c->any_gpu_power = 1;
     return (int)c->n_tasks++;
 }
 
@@ -1066,12 +1079,29 @@ static void notify_load(ts_compute *c, int node)
     node_state *n = &c->nodes[node];
     gpu_node *g = gpu_of(c, n);
     int busy_gpus = g ? g->busy + (int)((g->part_busy + 999) / 1000) : 0;
-    if (n->busy_cores == n->rep_cores && (!g || busy_gpus == g->rep))
+    /* Whole and time-sliced GPUs running a kernel with its own power:
+     * O(the node's GPUs), and only once some task has such a kernel. */
+    int own = 0;
+    double own_w = 0;
+    for (int k = 0; g && c->any_gpu_power && k < n->gpus; k++) {
+        int id = c->gpus[g->gpu0 + (size_t)k].task;
+        if (id >= 0 && c->tasks[id].d->gpu_power_w > 0) {
+            own++;
+            own_w += c->tasks[id].d->gpu_power_w;
+        }
+    }
+    if (n->busy_cores == n->rep_cores &&
+        (!g || (busy_gpus == g->rep && own == g->own_rep && own_w == g->own_w_rep)))
         return;
     n->rep_cores = n->busy_cores;
-    if (g)
+    if (g) {
         g->rep = busy_gpus;
-    if (c->load)
+        g->own_rep = own;
+        g->own_w_rep = own_w;
+    }
+    if (c->load_ex)
+        c->load_ex(c->ctx, node, n->busy_cores, busy_gpus, own, own_w);
+    else if (c->load)
         c->load(c->ctx, node, n->busy_cores, busy_gpus);
 }
 

@@ -80,6 +80,9 @@ typedef struct dnode {
     int up, shutdown, throttled, fan;
     int oc;                     /* over-current throttled */
     double busy_cores, busy_gpus;
+    double own_gpus, own_w;     /* of busy_gpus, those running kernels with
+                                   their own power, and its sum at the
+                                   reference GPU clock */
     double ambient_c;
     ts_thermal_state th;        /* at t_last */
     double power_w;             /* constant since t_last */
@@ -218,7 +221,11 @@ static double node_power_oc(const dnode *n, int with_oc)
         cores = caps.online_cores;
     if (gpus > n->d.gpus)
         gpus = n->d.gpus;
-    return ts_power_watts(&n->d.power, cores, gpus, cpu, gpu);
+    /* a kernel with its own power (a model variant) draws that in place
+     * of gpu_dyn, scaled with the GPU clock as gpu_dyn is */
+    double own = n->own_gpus < gpus ? n->own_gpus : gpus;
+    return ts_power_watts(&n->d.power, cores, gpus - own, cpu, gpu) +
+           (own > 0 ? ts_power_gpu_scaled(&n->d.power, n->own_w, gpu) : 0);
 }
 
 static double node_power(const dnode *n) { return node_power_oc(n, 1); }
@@ -743,23 +750,35 @@ static dnode *get_node(ts_dynamics *dyn, int node, plain_node **plain)
     return &dyn->nodes[k];
 }
 
-int ts_dynamics_set_load(ts_dynamics *dyn, int node, double busy_cores,
-                         double busy_gpus)
+int ts_dynamics_set_load_ex(ts_dynamics *dyn, int node, double busy_cores,
+                            double busy_gpus, double own_power_gpus,
+                            double own_power_w)
 {
     plain_node *pl;
     dnode *n = get_node(dyn, node, &pl);
     if ((!n && !pl) || !(busy_cores >= 0) || !(busy_gpus >= 0) ||
-        !isfinite(busy_cores) || !isfinite(busy_gpus))
+        !isfinite(busy_cores) || !isfinite(busy_gpus) ||
+        !(own_power_gpus >= 0) || !isfinite(own_power_gpus) ||
+        own_power_gpus > busy_gpus || !(own_power_w >= 0) || !isfinite(own_power_w))
         return TS_EINVAL;
     if (pl)
         return TS_OK; /* it draws nothing at any load */
-    if (busy_cores == n->busy_cores && busy_gpus == n->busy_gpus)
+    if (busy_cores == n->busy_cores && busy_gpus == n->busy_gpus &&
+        own_power_gpus == n->own_gpus && own_power_w == n->own_w)
         return TS_OK;
     node_integrate(n, ts_engine_now(dyn->engine));
     n->busy_cores = busy_cores;
     n->busy_gpus = busy_gpus;
+    n->own_gpus = own_power_gpus;
+    n->own_w = own_power_w;
     node_update(dyn, n, PK_NONE);
     return TS_OK;
+}
+
+int ts_dynamics_set_load(ts_dynamics *dyn, int node, double busy_cores,
+                         double busy_gpus)
+{
+    return ts_dynamics_set_load_ex(dyn, node, busy_cores, busy_gpus, 0, 0);
 }
 
 int ts_dynamics_set_ambient(ts_dynamics *dyn, int node, double celsius)

@@ -88,6 +88,11 @@ double ts_power_watts(const ts_power_desc *d, double busy_cores,
     return p;
 }
 
+double ts_power_gpu_scaled(const ts_power_desc *d, double watts, double gpu_scale)
+{
+    return watts > 0 ? watts * scale_pow(gpu_scale, exponent(d)) : 0;
+}
+
 void ts_power_mode_caps(const ts_power_desc *d, int mode, int cores,
                         ts_power_caps *out)
 {

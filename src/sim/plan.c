@@ -214,6 +214,11 @@ static void place_components(const ts_scenario *s, ts_place_component *comps)
         pc->backup_of = c->backup_of;
         pc->core_redundancy = c->shared->core_redundancy;
         pc->replica_of = c->replica_of;
+        if (c->shared->dnn) {
+            pc->n_variants = s->dnns[c->shared->dnn - 1].n_variants;
+            pc->pinned_variant = (int)c->shared->dnn_variant - 1;
+            pc->deadline_ns = c->shared->deadline_ns;
+        }
     }
 }
 
@@ -235,6 +240,7 @@ int ts_plan_usage(const ts_scenario *s, const ts_plan *plan, ts_place_usage *usa
             results[i].rule = plan->placement[i].rule;
             results[i].core_mask = plan->placement[i].core_mask;
             results[i].fell_back = plan->placement[i].fell_back;
+            results[i].variant_memory_bytes = ts__plan_variant_memory(s, plan, i);
         }
         rc = ts_placement_usage(nodes, s->n_nodes, comps, s->n_components, results,
                                 usage, err);
@@ -281,7 +287,10 @@ int ts_plan_new(const ts_scenario *s, ts_plan **out, ts_error *err)
         comps[i].latency = &lat[lat_first[i]];
         comps[i].n_latency = lat_count[i];
     }
-    ts_place_options opts = {route_latency, routes};
+    /* Variants are chosen per candidate node by the placement itself
+     * (a node where none meets the deadline is no candidate), from the
+     * figures plan_variants.c reads off the scenario. */
+    ts_place_options opts = {route_latency, routes, ts__plan_variant_options, (void *)s};
     rc = ts_placement_compute_ex(nodes, s->n_nodes, comps, s->n_components, &opts,
                                  results, err);
     /* A route the placement could not compute for want of memory looked

@@ -51,8 +51,34 @@ static int64_t at_scale(int64_t ns, double scale)
     return (double)r < t ? r + 1 : r;
 }
 
-/* The schema allows a network at most this many variants. */
-enum { MAX_VARIANTS = 64 };
+void ts__plan_variant_options(void *ctx, int c, int node, ts_variant_option *out)
+{
+    const ts_scenario *s = ctx;
+    const ts_scenario_dnn *d = &s->dnns[s->components[c].shared->dnn - 1];
+    const ts_scenario_node *n = &s->nodes[node];
+    double cpu, gpu;
+    node_scales(n, &cpu, &gpu);
+    size_t nv = d->n_variants < TS_VARIANT_MAX ? d->n_variants : TS_VARIANT_MAX;
+    for (size_t i = 0; i < nv; i++) {
+        const ts_scenario_dnn_variant *v = &d->variants[i];
+        const ts_scenario_dnn_figures *f = ts_scenario_dnn_on(v, n->model);
+        out[i] = (ts_variant_option){.name = v->name,
+                                     .response_ns = -1,
+                                     .power_w = f ? f->power_w : 0,
+                                     .accuracy = v->accuracy,
+                                     .memory_bytes = f ? f->memory_bytes : 0};
+        if (f)
+            out[i].response_ns = at_scale(f->exec_ns, cpu) + at_scale(f->accel_exec_ns, gpu);
+    }
+}
+
+int64_t ts__plan_variant_memory(const ts_scenario *s, const ts_plan *plan, size_t c)
+{
+    (void)s;
+    if (!plan->variants || plan->variants[c].variant < 0)
+        return 0;
+    return plan->variants[c].memory_bytes;
+}
 
 /* Chooses component c's variant; TS_OK, or TS_EINFEASIBLE with err. */
 static int choose(const ts_scenario *s, size_t c, int node, ts_plan_variant *out,
@@ -61,20 +87,9 @@ static int choose(const ts_scenario *s, size_t c, int node, ts_plan_variant *out
     const ts_scenario_component *sc = &s->components[c];
     const ts_scenario_dnn *d = &s->dnns[sc->shared->dnn - 1];
     const ts_scenario_node *n = &s->nodes[node];
-    double cpu, gpu;
-    node_scales(n, &cpu, &gpu);
-    ts_variant_option opts[MAX_VARIANTS];
-    size_t nv = d->n_variants < MAX_VARIANTS ? d->n_variants : MAX_VARIANTS;
-    for (size_t i = 0; i < nv; i++) {
-        const ts_scenario_dnn_variant *v = &d->variants[i];
-        const ts_scenario_dnn_figures *f = ts_scenario_dnn_on(v, n->model);
-        opts[i] = (ts_variant_option){.name = v->name,
-                                      .response_ns = -1,
-                                      .power_w = f ? f->power_w : 0,
-                                      .accuracy = v->accuracy};
-        if (f)
-            opts[i].response_ns = at_scale(f->exec_ns, cpu) + at_scale(f->accel_exec_ns, gpu);
-    }
+    ts_variant_option opts[TS_VARIANT_MAX];
+    size_t nv = d->n_variants < TS_VARIANT_MAX ? d->n_variants : TS_VARIANT_MAX;
+    ts__plan_variant_options((void *)s, (int)c, node, opts);
     int pinned = (int)sc->shared->dnn_variant - 1;
     int meets = 0;
     int k = ts_variant_choose(opts, nv, sc->shared->deadline_ns, pinned, &meets, why, size);
@@ -87,7 +102,9 @@ static int choose(const ts_scenario *s, size_t c, int node, ts_plan_variant *out
                              .meets = meets,
                              .exec_ns = f->exec_ns,
                              .gpu_exec_ns = f->accel_exec_ns,
-                             .response_ns = opts[k].response_ns};
+                             .response_ns = opts[k].response_ns,
+                             .memory_bytes = f->memory_bytes,
+                             .power_w = f->power_w};
     return TS_OK;
 }
 

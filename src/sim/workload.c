@@ -180,7 +180,8 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
             .gpu_partition_milli = plan->placement[i].shared_gpu &&
                                            s->nodes[plan->node_of[i]].gpu_partition
                                        ? c->shared->gpu_share_milli : 0,
-            .memory_bytes = c->shared->memory_bytes,
+            .memory_bytes = c->shared->memory_bytes + (variant ? variant->memory_bytes : 0),
+            .gpu_power_w = variant ? variant->power_w : 0,
             .component = c->id,
         };
         int id = ts_compute_add_task(wl->compute, &task, &wl->rngs[i], err);

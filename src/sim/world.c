@@ -202,10 +202,11 @@ static void on_job_done(void *ctx, const ts_job_record *job)
 
 /* The compute model's load drives power and heat; the dynamics model's
  * clocks, online cores and shutdowns drive the compute model. */
-static void on_load(void *ctx, int node, int busy_cores, int busy_gpus)
+static void on_load(void *ctx, int node, int busy_cores, int busy_gpus, int own_gpus,
+                    double own_w)
 {
     world *w = ctx;
-    ts_dynamics_set_load(w->dyn, node, busy_cores, busy_gpus);
+    ts_dynamics_set_load_ex(w->dyn, node, busy_cores, busy_gpus, own_gpus, own_w);
 }
 
 static void on_speed(void *ctx, int node, double cpu_scale, double gpu_scale)
@@ -435,7 +436,7 @@ static int build_compute(world *w, ts_error *err)
             .memory_bytes = memory,
             .gpu_timeslice = timeslice,
             .done = on_job_done,
-            .load = on_load,
+            .load_ex = on_load,
             .event = on_event,
             .ctx = w,
             .max_waiting = (size_t)ts_limit(TS_LIMIT_JOBS),

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -204,6 +205,128 @@ static void test_fleet_copies_choose_per_robot(void **state)
     ts_scenario_free(s);
 }
 
+/* Placement chooses per candidate node: an Orin Nano in its 7W mode comes
+ * first but no build meets 15 ms there (INT8: 4 ms x 1500/960 + 8.2 ms x
+ * 625/408 = 6.25 + 12.56 = 18.81 ms; FP16 6.25 + 17.46 = 23.7 ms), while
+ * INT8 on the Orin NX in its 15W mode takes 12.00 ms: the detector goes
+ * to the NX, and its memory there is its own 512 MiB plus INT8's 150 MiB
+ * (also in the GPU's memory, which is the same DRAM). */
+static void test_placement_skips_a_node_where_none_meets(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "<scenario name=\"v2\" seed=\"1\" duration=\"1s\"><platform><robot id=\"h1\">"
+        "<jetson id=\"nano\" model=\"jetson-orin-nano-8gb\" mode=\"7W\"/>"
+        "<jetson id=\"nx\" model=\"jetson-orin-nx-16gb\" mode=\"15W\"/></robot>"
+        "<switch id=\"sw\"/><link id=\"l1\" from=\"nano\" to=\"sw\" model=\"gbe\"/>"
+        "<link id=\"l2\" from=\"nx\" to=\"sw\" model=\"gbe\"/></platform><components>"
+        "<component id=\"detector\" rate=\"50Hz\" deadline=\"15ms\" cpu=\"1\""
+        " memory=\"512MiB\" gpus=\"1\" model=\"yolov8s\"/></components></scenario>";
+    ts_scenario_options opts = {.models_dir = "models"};
+    ts_scenario *s = NULL;
+    ts_plan *plan = NULL;
+    ts_error err;
+    assert_int_equal(ts_scenario_load_memory(text, sizeof text - 1, "v2.xml", &opts, &s, &err),
+                     TS_OK);
+    assert_int_equal(ts_plan_new(s, &plan, &err), TS_OK);
+    assert_string_equal(s->nodes[plan->node_of[0]].id, "nx");
+    assert_string_equal(s->dnns[0].variants[plan->variants[0].variant].name, "int8-gpu");
+    assert_int_equal(plan->variants[0].response_ns, CPU_PART + INT8_GPU);
+    const char want[] = "variant int8-gpu: 12 ms meets 15 ms at 6 W; fp32-gpu 37.4 ms misses; "
+                        "fp16-gpu 15.3 ms misses; int8-dla 21.6 ms misses; default (no tier "
+                        "flag) -> robot; skipped nano (model variant: no variant meets 15ms); "
+                        "first fit nx (cpu 1000m of 4000m free, mem 662MiB of 16GiB free";
+    assert_memory_equal(plan->placement[0].reason, want, sizeof want - 1);
+    ts_place_usage u[4];
+    assert_true(s->n_nodes <= 4);
+    assert_int_equal(ts_plan_usage(s, plan, u, &err), TS_OK);
+    int nx = plan->node_of[0];
+    assert_int_equal(u[nx].memory_used_bytes, (512LL + 150) << 20);
+    assert_int_equal(u[nx].gpu_memory_used_bytes, 150LL << 20);
+    assert_int_equal(u[1 - nx].memory_used_bytes, 0);
+    ts_plan_free(plan);
+    ts_scenario_free(s);
+}
+
+/* Joules drawn over [a, b] by a node whose power is `w` during
+ * [s, e) (ns), zero elsewhere. */
+static double overlap_j(int64_t a, int64_t b, int64_t s, int64_t e, double w)
+{
+    int64_t lo = a > s ? a : s, hi = b < e ? b : e;
+    return hi > lo ? w * (double)(hi - lo) * 1e-9 : 0.0;
+}
+
+/* The Orin NX (models/jetson-orin-nx-16gb.xml): idle 4 W, a busy core
+ * 1.5 W and a busy GPU 9 W at the reference clocks, scaling with the
+ * clock squared (exponent 2). In the 15W mode a busy core draws 1.5 x
+ * 0.8256^2 = 1.02242304 W above idle, and a GPU kernel of a variant its
+ * figure x (612/918)^2: INT8's 6 W is 2.6667 W, FP32's 9 W (the module's
+ * whole gpu-dyn) is 4 W. */
+#define NX_IDLE 4.0
+#define NX_CORE (1.5 * 0.8256 * 0.8256)
+#define NX_GPU_SCALE2 ((612.0 / 918.0) * (612.0 / 918.0))
+
+/* /node_state's power is each window's mean: energy / window. INT8 runs
+ * each 20 ms job's CPU part then its kernel at 6 W scaled; FP32 at 9 W. */
+static void test_variant_power_in_node_state(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/variant-orin-nx.xml");
+    int nx = ROW(t, nodes, "nx");
+    size_t rows = 0;
+    int64_t prev = 0;
+    double int8_first = 0;
+    for (size_t i = 0; i < t->n_node_state; i++) {
+        const ts_trace_node_state *r = &t->node_state[i];
+        if (r->node != nx)
+            continue;
+        double j = NX_IDLE * (double)(r->time_ns - prev) * 1e-9;
+        for (int64_t k = 0; k < 50; k++) {
+            int64_t rel = k * 20 * MS;
+            j += overlap_j(prev, r->time_ns, rel, rel + CPU_PART, NX_CORE);
+            j += overlap_j(prev, r->time_ns, rel + CPU_PART, rel + CPU_PART + INT8_GPU,
+                           6.0 * NX_GPU_SCALE2);
+        }
+        double want = j / ((double)(r->time_ns - prev) * 1e-9);
+        if (fabs(r->power_w - want) > 1e-9)
+            fail_msg("window ending %lld: %.12f W, hand-computed %.12f W",
+                     (long long)r->time_ns, r->power_w, want);
+        if (rows == 0)
+            int8_first = r->power_w;
+        prev = r->time_ns;
+        rows++;
+    }
+    assert_true(rows >= 5);
+    /* the first 100 ms: 5 jobs, 4 + 50 x (3.633721 ms x 1.02242304 W +
+     * 8.37 ms x 2.6667 W) = 5.30176 W */
+    assert_true(fabs(int8_first - 5.3017599) < 1e-6);
+    ts_trace_free(t);
+
+    /* FP32 pinned: its jobs run back to back (37.43 ms each, one thread),
+     * each the CPU part then a 33.795 ms kernel at 4 W: in the first
+     * 100 ms three CPU parts and kernels until 100 ms */
+    t = scenario_run("tests/e2e/variant-pinned-fp32.xml");
+    nx = ROW(t, nodes, "nx");
+    const ts_trace_node_state *first = NULL;
+    for (size_t i = 0; i < t->n_node_state && !first; i++)
+        if (t->node_state[i].node == nx)
+            first = &t->node_state[i];
+    assert_non_null(first);
+    assert_int_equal(first->time_ns, 100 * MS);
+    double j = NX_IDLE * 0.1;
+    for (int64_t k = 0; k < 3; k++) {
+        int64_t start = k * (CPU_PART + FP32_GPU);
+        j += overlap_j(0, 100 * MS, start, start + CPU_PART, NX_CORE);
+        j += overlap_j(0, 100 * MS, start + CPU_PART, start + CPU_PART + FP32_GPU,
+                       9.0 * NX_GPU_SCALE2);
+    }
+    if (fabs(first->power_w - j / 0.1) > 1e-9)
+        fail_msg("FP32 first window %.12f W, hand-computed %.12f W", first->power_w, j / 0.1);
+    /* INT8 draws less than FP32 */
+    assert_true(int8_first < first->power_w - 1.0);
+    ts_trace_free(t);
+}
+
 /* Load and plan with allocation n failing (0: none); *made: the
  * allocations requested. */
 static int load_and_plan(long n, ts_error *err, long *made)
@@ -253,6 +376,8 @@ int main(void)
         cmocka_unit_test(test_dla_wins_at_30hz),
         cmocka_unit_test(test_no_variant_meets_is_refused),
         cmocka_unit_test(test_fleet_copies_choose_per_robot),
+        cmocka_unit_test(test_placement_skips_a_node_where_none_meets),
+        cmocka_unit_test(test_variant_power_in_node_state),
         cmocka_unit_test(test_every_allocation_may_fail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1033,6 +1033,74 @@ static void test_gpu_queue_timing(void **state)
  * slices renewing at 3 and 5 ms; f submits at 2.3 ms and waits for the
  * 3 ms boundary, not for a fresh slice: f 3.0-4.0, e resumes at 4.0 with
  * 3 ms left and ends at 7.0. */
+/* A kernel with its own power (gpu_power_w, a model variant's) is
+ * reported with the load: how many busy GPUs run one and their watts.
+ * a: 1 ms CPU then a 5 ms kernel at 4 W; b: 1 ms CPU then a 2 ms kernel
+ * at the node's gpu_dyn; both released at 0 on two cores and two GPUs. */
+typedef struct own_log {
+    int n;
+    ts_time t[16];
+    int cores[16], gpus[16], own[16];
+    double w[16];
+    ts_engine *e;
+} own_log;
+
+static void log_load_ex(void *ctx, int node, int cores, int gpus, int own, double w)
+{
+    (void)node;
+    own_log *l = ctx;
+    assert_true(l->n < 16);
+    l->t[l->n] = ts_engine_now(l->e);
+    l->cores[l->n] = cores;
+    l->gpus[l->n] = gpus;
+    l->own[l->n] = own;
+    l->w[l->n++] = w;
+}
+
+static void own_done(void *ctx, const ts_job_record *j)
+{
+    (void)ctx;
+    (void)j;
+}
+
+static void test_gpu_own_power_reported(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(64);
+    own_log l = {.e = e};
+    int cores[] = {2}, gpus[] = {2};
+    ts_compute_config cfg = {.n_nodes = 1, .cores = cores, .gpus = gpus,
+                             .done = own_done, .load_ex = log_load_ex, .ctx = &l};
+    ts_compute *c;
+    ts_error err;
+    assert_int_equal(ts_compute_new(e, &cfg, &c, &err), TS_OK);
+    ts_task_desc a = once(0, 5, 0, TS_MS);
+    a.gpu_ns = 5 * TS_MS;
+    a.gpu_power_w = 4.0;
+    ts_task_desc b = once(0, 4, 0, TS_MS);
+    b.gpu_ns = 2 * TS_MS;
+    add(c, a);
+    add(c, b);
+    ts_task_desc bad = a;
+    bad.gpu_power_w = -1;
+    assert_int_equal(ts_compute_add_task(c, &bad, NULL, &err), TS_EINVAL);
+    start(c);
+    ts_engine_run(e, 50 * TS_MS);
+    static const struct { ts_time t; int cores, gpus, own; double w; } want[] = {
+        {0, 2, 0, 0, 0}, {TS_MS, 0, 2, 1, 4.0}, {3 * TS_MS, 0, 1, 1, 4.0},
+        {6 * TS_MS, 0, 0, 0, 0}};
+    assert_int_equal(l.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(l.t[i], want[i].t);
+        assert_int_equal(l.cores[i], want[i].cores);
+        assert_int_equal(l.gpus[i], want[i].gpus);
+        assert_int_equal(l.own[i], want[i].own);
+        assert_true(l.w[i] == want[i].w);
+    }
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 static void test_gpu_time_slices(void **state)
 {
     (void)state;
@@ -1989,6 +2057,7 @@ int main(void)
         cmocka_unit_test(test_more_than_64_cores),
         cmocka_unit_test(test_fair_vruntime_schedule),
         cmocka_unit_test(test_gpu_queue_timing),
+        cmocka_unit_test(test_gpu_own_power_reported),
         cmocka_unit_test(test_speed_change_mid_job),
         cmocka_unit_test(test_oom_kill_event),
         cmocka_unit_test(test_fleet_tasks_share_blocks),

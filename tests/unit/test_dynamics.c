@@ -434,6 +434,57 @@ static void test_power_mode(void **state)
     ts_engine_free(e);
 }
 
+/* A kernel with its own power (a model variant) draws that in place of
+ * gpu_dyn, scaled with the GPU clock as gpu_dyn is (exponent 3 here):
+ * idle 5 W, two GPUs at gpu_dyn 10 W; one runs a 4 W kernel. */
+static void test_own_gpu_power(void **state)
+{
+    (void)state;
+    ts_engine *e = ts_engine_new(16);
+    rec r;
+    rec_init(&r, e);
+    static const ts_power_mode modes[] = {{"MAXN", 0, 0, 0, 40, 0, 0},
+                                          {"half", 0, 0, 0.5e9, 10, 0, 0}};
+    ts_dyn_node_desc nd = {0};
+    nd.cores = 8;
+    nd.gpus = 2;
+    nd.has_power = 1;
+    nd.power.idle_w = 5;
+    nd.power.core_dyn_w = 1.5;
+    nd.power.gpu_dyn_w = 10;
+    nd.power.cpu_ref_hz = 2e9;
+    nd.power.gpu_ref_hz = 1e9;
+    nd.power.modes = modes;
+    nd.power.n_modes = 2;
+    nd.battery = -1;
+    ts_dynamics_config cfg = config(&r, &nd, 1, NULL, 0);
+    assert_int_equal(ts_dynamics_new(e, &cfg, &r.dyn, NULL), TS_OK);
+    assert_int_equal(ts_dynamics_start(r.dyn), TS_OK);
+    ts_dyn_state st;
+    /* both GPUs busy, one with its own 4 W: 5 + 10 + 4 */
+    assert_int_equal(ts_dynamics_set_load_ex(r.dyn, 0, 0, 2, 1, 4), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(fabs(st.power_w - 19) < 1e-12);
+    /* only the own-power kernel: 5 + 4 */
+    assert_int_equal(ts_dynamics_set_load_ex(r.dyn, 0, 0, 1, 1, 4), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(fabs(st.power_w - 9) < 1e-12);
+    /* at half the GPU clock: 5 + 4 x 0.125 */
+    assert_int_equal(ts_dynamics_set_mode(r.dyn, 0, 1), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(fabs(st.power_w - 5.5) < 1e-12);
+    /* plain set_load has none: 5 + 10 x 0.125 */
+    assert_int_equal(ts_dynamics_set_load(r.dyn, 0, 0, 1), TS_OK);
+    assert_int_equal(ts_dynamics_state(r.dyn, 0, &st), TS_OK);
+    assert_true(fabs(st.power_w - 6.25) < 1e-12);
+    /* more own-power GPUs than busy ones, or a bad power: refused */
+    assert_int_equal(ts_dynamics_set_load_ex(r.dyn, 0, 0, 1, 2, 4), TS_EINVAL);
+    assert_int_equal(ts_dynamics_set_load_ex(r.dyn, 0, 0, 1, 1, -1), TS_EINVAL);
+    assert_int_equal(ts_dynamics_set_load_ex(r.dyn, 0, 0, 1, 1, NAN), TS_EINVAL);
+    ts_dynamics_free(r.dyn);
+    ts_engine_free(e);
+}
+
 /* ---- over-current protection ---- */
 
 /* Idle 2 W, 4 W a busy core at 1 GHz, exponent 2; mode "oc" throttles
@@ -884,6 +935,7 @@ int main(void)
         cmocka_unit_test(test_reentrant_load),
         cmocka_unit_test(test_energy),
         cmocka_unit_test(test_power_mode),
+        cmocka_unit_test(test_own_gpu_power),
         cmocka_unit_test(test_over_current),
         cmocka_unit_test(test_low_battery),
         cmocka_unit_test(test_ambient_shutdown),

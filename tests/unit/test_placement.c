@@ -1088,7 +1088,7 @@ static void test_latency_nearer_node(void **state)
     routes_set(&rt, 0, 1, 12 * MS);
     routes_set(&rt, 0, 2, 3100 * US);
     routes_set(&rt, 1, 2, 100 * US);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency budget[] = {{0, 10 * MS}};
     ts_place_component cs[] = {
         comp("camera", 0, 500, MiB, 0, 0),
@@ -1148,7 +1148,7 @@ static void test_latency_publisher_side(void **state)
     routes_fill(&rt, MS);
     routes_set(&rt, 0, 2, 20 * MS);
     routes_set(&rt, 1, 2, 2 * MS);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency budget[] = {{1, 5 * MS}};
     ts_place_component cs[] = {
         comp("fusion", CH, 100, MiB, 0, 2),
@@ -1180,7 +1180,7 @@ static void test_publishers_first(void **state)
     routes_fill(&rt, 0);
     routes_set(&rt, 0, 1, 30 * MS);
     routes_set(&rt, 0, 2, 4 * MS);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency budget[] = {{1, 10 * MS}};
     ts_place_component cs[] = {
         comp("vision", CH, 8000, 16 * GiB, 1, -1),
@@ -1265,7 +1265,7 @@ static void test_fallback_with_reason(void **state)
     routes rt;
     routes_fill(&rt, 40 * MS);
     routes_set(&rt, 0, 1, 3100 * US);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency budget[] = {{0, 10 * MS}};
     ts_place_component cs[] = {
         comp("ctrl", RT, 800, 64 * MiB, 0, -1),
@@ -1374,7 +1374,7 @@ static void test_infeasible_mixed_kinds(void **state)
     routes rt;
     routes_fill(&rt, 50 * US);
     routes_set(&rt, 0, 3, 9 * MS);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency budget[] = {{0, MS}};
     ts_place_component cs[] = {
         comp("src", 0, 100, MiB, 0, 0),
@@ -1590,7 +1590,7 @@ static void test_invalid_relations(void **state)
     ts_error err;
     routes rt;
     routes_fill(&rt, 0);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_component cs[2];
 
     cs[0] = comp("a", 0, 1, 1, 0, -1);
@@ -1666,7 +1666,7 @@ static void test_deterministic_full(void **state)
     routes_set(&rt, 0, 3, 5 * MS);
     routes_set(&rt, 1, 3, 5 * MS);
     routes_set(&rt, 2, 3, 200 * US);
-    ts_place_options opts = {route_cb, &rt};
+    ts_place_options opts = {route_cb, &rt, NULL, NULL};
     ts_place_latency to_vision[] = {{2, 60 * MS}}, to_det[] = {{4, 10 * MS}},
                      to_bal[] = {{0, MS}, {5, 50 * MS}};
     ts_place_component cs[] = {

@@ -19,9 +19,9 @@ static void test_lowest_power_meeting_deadline(void **state)
 {
     (void)state;
     /* fp32 misses; fp16 and int8 meet: int8 draws less */
-    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447},
-                             {"fp16-gpu", MS(16.0), 7.5, 0.447},
-                             {"int8-gpu", MS(14.6), 6.0, 0.412}};
+    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447, 0},
+                             {"fp16-gpu", MS(16.0), 7.5, 0.447, 0},
+                             {"int8-gpu", MS(14.6), 6.0, 0.412, 0}};
     char why[256];
     int meets = -1;
     assert_int_equal(ts_variant_choose(v, 3, MS(33.3), -1, &meets, why, sizeof why), 2);
@@ -34,7 +34,7 @@ static void test_power_beats_speed(void **state)
 {
     (void)state;
     /* a faster variant drawing more power loses while both meet */
-    ts_variant_option v[] = {{"fast", MS(5), 8.0, 0.5}, {"slow", MS(30), 3.0, 0.5}};
+    ts_variant_option v[] = {{"fast", MS(5), 8.0, 0.5, 0}, {"slow", MS(30), 3.0, 0.5, 0}};
     assert_int_equal(ts_variant_choose(v, 2, MS(33.3), -1, NULL, NULL, 0), 1);
     /* until the slow one misses */
     assert_int_equal(ts_variant_choose(v, 2, MS(20), -1, NULL, NULL, 0), 0);
@@ -43,9 +43,9 @@ static void test_power_beats_speed(void **state)
 static void test_accuracy_breaks_power_tie(void **state)
 {
     (void)state;
-    ts_variant_option v[] = {{"a", MS(10), 4.0, 0.40},
-                             {"b", MS(12), 4.0, 0.45},
-                             {"c", MS(11), 4.0, 0.45}};
+    ts_variant_option v[] = {{"a", MS(10), 4.0, 0.40, 0},
+                             {"b", MS(12), 4.0, 0.45, 0},
+                             {"c", MS(11), 4.0, 0.45, 0}};
     /* b and c tie on power and accuracy: b is declared first */
     assert_int_equal(ts_variant_choose(v, 3, MS(20), -1, NULL, NULL, 0), 1);
 }
@@ -53,7 +53,7 @@ static void test_accuracy_breaks_power_tie(void **state)
 static void test_deadline_is_inclusive(void **state)
 {
     (void)state;
-    ts_variant_option v[] = {{"exact", MS(20), 1.0, 0.1}, {"other", MS(1), 2.0, 0.1}};
+    ts_variant_option v[] = {{"exact", MS(20), 1.0, 0.1, 0}, {"other", MS(1), 2.0, 0.1, 0}};
     assert_int_equal(ts_variant_choose(v, 2, MS(20), -1, NULL, NULL, 0), 0);
     assert_int_equal(ts_variant_choose(v, 2, MS(20) - 1, -1, NULL, NULL, 0), 1);
 }
@@ -61,7 +61,7 @@ static void test_deadline_is_inclusive(void **state)
 static void test_none_meets(void **state)
 {
     (void)state;
-    ts_variant_option v[] = {{"fp32-gpu", MS(40), 9.0, 0.447}, {"int8-gpu", MS(35), 6.0, 0.412}};
+    ts_variant_option v[] = {{"fp32-gpu", MS(40), 9.0, 0.447, 0}, {"int8-gpu", MS(35), 6.0, 0.412, 0}};
     char why[128];
     int meets = 1;
     assert_int_equal(ts_variant_choose(v, 2, MS(33.3), -1, &meets, why, sizeof why), -1);
@@ -74,7 +74,7 @@ static void test_unavailable_never_chosen(void **state)
 {
     (void)state;
     /* a DLA build on a module without a DLA: no figures, never chosen */
-    ts_variant_option v[] = {{"int8-dla", -1, 1.0, 0.41}, {"int8-gpu", MS(10), 6.0, 0.41}};
+    ts_variant_option v[] = {{"int8-dla", -1, 1.0, 0.41, 0}, {"int8-gpu", MS(10), 6.0, 0.41, 0}};
     char why[128];
     assert_int_equal(ts_variant_choose(v, 2, MS(33.3), -1, NULL, why, sizeof why), 1);
     assert_non_null(strstr(why, "; int8-dla cannot run here"));
@@ -87,7 +87,7 @@ static void test_unavailable_never_chosen(void **state)
 static void test_pinned_honoured_when_missing(void **state)
 {
     (void)state;
-    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447}, {"int8-gpu", MS(14.6), 6.0, 0.412}};
+    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447, 0}, {"int8-gpu", MS(14.6), 6.0, 0.412, 0}};
     char why[128];
     int meets = 1;
     assert_int_equal(ts_variant_choose(v, 2, MS(33.3), 0, &meets, why, sizeof why), 0);
@@ -99,7 +99,7 @@ static void test_pinned_honoured_when_missing(void **state)
 static void test_reason_truncates_safely(void **state)
 {
     (void)state;
-    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447}, {"int8-gpu", MS(14.6), 6.0, 0.412}};
+    ts_variant_option v[] = {{"fp32-gpu", MS(39.8), 9.0, 0.447, 0}, {"int8-gpu", MS(14.6), 6.0, 0.412, 0}};
     char why[16];
     memset(why, 'x', sizeof why);
     assert_int_equal(ts_variant_choose(v, 2, MS(33.3), -1, NULL, why, sizeof why), 1);
