@@ -275,6 +275,9 @@ typedef struct ts_scenario_dnn {
 const ts_scenario_dnn_figures *ts_scenario_dnn_on(const ts_scenario_dnn_variant *v,
                                                   const char *module);
 
+/* Most <rate-step>s a client or an arrival process may have. */
+#define TS_SCENARIO_RATE_STEPS 16
+
 typedef struct ts_scenario_component_shared {
     /* Never NULL. */
     ts_dist *exec_dist;     /* <exec dist=...>: overrides exec/exec-min when
@@ -330,6 +333,14 @@ typedef struct ts_scenario_component_shared {
     unsigned char needed;   /* the robot needs it (safety-critical implies) */
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
     unsigned char arrival;  /* ts_arrival */
+    unsigned char n_rate_steps; /* of rate_steps */
+    /* Poisson and sporadic arrivals' <rate-step at= rate=>: from the
+     * first gap drawn at or after at_ns on, every gap (least plus drawn)
+     * is scaled by period_ns / the declared period_ns, so the mean rate
+     * becomes rate= (a load ramp); in time order */
+    struct {
+        int64_t at_ns, period_ns;
+    } rate_steps[TS_SCENARIO_RATE_STEPS];
     /* model= and variant= (README, "Model variants"): */
     uint16_t dnn;           /* 1 + its network in the scenario's dnns;
                                0: none (exec_ns and gpu_exec_ns then hold
@@ -470,6 +481,18 @@ typedef struct ts_scenario_qos_profile {
     int line;
 } ts_scenario_qos_profile;
 
+/* An autoscaler's policy (deploy_autoscale.h); enabled 0: none. */
+typedef struct ts_scenario_autoscale {
+    int enabled;
+    int min_replicas, max_replicas;
+    double target;              /* load per replica (a service's requests
+                                   in flight, a worker pool's queued
+                                   samples) */
+    int64_t period_ns, up_window_ns, down_window_ns, cold_start_ns;
+    double price_per_hour;      /* per billed replica (node) */
+    int line;
+} ts_scenario_autoscale;
+
 /* A request/response service served by a component's replicas. */
 typedef struct ts_scenario_service {
     char *id;
@@ -481,19 +504,22 @@ typedef struct ts_scenario_service {
     int64_t request_bytes, response_bytes;
     int64_t timeout_ns;         /* request timeout */
     /* <autoscale> (deploy_autoscale.h); enabled 0: all replicas serve */
-    struct {
-        int enabled;
-        int min_replicas, max_replicas;
-        double target;          /* requests in flight per replica */
-        int64_t period_ns, up_window_ns, down_window_ns, cold_start_ns;
-        double price_per_hour;  /* per billed replica (node) */
-        int line;
-    } autoscale;
+    ts_scenario_autoscale autoscale;
     int line;
 } ts_scenario_service;
 
-/* Most <rate-step>s a client may have. */
-#define TS_SCENARIO_RATE_STEPS 16
+/* A triggered component's replicas sized by an autoscaler on their queue
+ * (<component trigger= replicas=><autoscale metric="queue" .../>):
+ * each sample of the trigger topic goes to one serving replica (README,
+ * "Cloud pipelines and autoscaling"). */
+typedef struct ts_scenario_worker_pool {
+    int *replicas;              /* component indices, the first's first */
+    size_t n_replicas;
+    ts_scenario_autoscale autoscale; /* target: samples queued per replica */
+    int64_t drain_ns;           /* a withdrawn replica stops this later */
+    int line;
+} ts_scenario_worker_pool;
+
 
 /* A component calling a service at a rate. */
 typedef struct ts_scenario_client {
@@ -687,6 +713,7 @@ typedef struct ts_scenario {
     ts_scenario_qos_profile *qos_profiles; size_t n_qos_profiles;
     ts_scenario_service *services; size_t n_services;
     ts_scenario_client *clients; size_t n_clients;
+    ts_scenario_worker_pool *worker_pools; size_t n_worker_pools;
     ts_scenario_zone *zones; size_t n_zones;
     ts_scenario_process *processes; size_t n_processes;
     ts_scenario_allow *allows; size_t n_allows;
