@@ -167,11 +167,161 @@ static void test_replica_count_follows_the_hpa_rule(void **state)
     assert_true(scales >= 2);
 }
 
+/* The timeline by hand. A replica takes 4 ms per sample; by Little's law
+ * the pool holds rate x 4 ms samples while it keeps up.
+ *  - 0..20 s, 100/s: 0.4 queued, within target on 1 replica.
+ *  - 20 s, 600/s: the one replica serves 250/s and its queue fills; the
+ *    decision at 22 s sees about 10 (the KEEP_LAST depth) against 1: max,
+ *    4, ready at 25 s after the 3 s cold start.
+ *  - 600/s on 4 is 2.4 queued, 0.6 each: raw ceil(4 x 0.6) = 3 from the
+ *    decision at 28 s (26 s still saw the backlog), held by the 10 s down
+ *    window until the recommendations newer than 26 s are all 3: scale in
+ *    to 3 at 36 s, the withdrawn replica stopped after its 2 s drain.
+ *  - 600/s on 3 is 2.4, 0.8 each: raw 3, steady.
+ *  - 60 s, 100/s: 0.4 queued, raw 1 from 62 s; the 60 s decision (raw 3)
+ *    leaves the window at 70 s: scale in to 1. */
+static void test_replica_timeline_by_hand(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kind;
+        int64_t at;
+        int replicas;
+    } want[] = {
+        {"scale_out", 22 * S, 4}, {"scale_in", 36 * S, 3}, {"scale_in", 70 * S, 1},
+    };
+    size_t k = 0;
+    for (size_t i = 0; i < trace->n_events; i++) {
+        const ts_trace_event *e = &trace->events[i];
+        if (!is(e, "scale_out") && !is(e, "scale_in"))
+            continue;
+        assert_true(k < sizeof want / sizeof want[0]);
+        assert_true(is(e, want[k].kind));
+        assert_int_equal(e->time_ns, want[k].at);
+        assert_int_equal((int)e->value, want[k].replicas);
+        k++;
+    }
+    assert_int_equal(k, sizeof want / sizeof want[0]);
+}
+
+/* Each replica launched serves exactly the cold start later; each
+ * withdrawn one stops exactly the drain after its scale-in. */
+static void test_cold_starts_and_drains_take_their_declared_time(void **state)
+{
+    (void)state;
+    const ts_trace *t = trace;
+    size_t launched = 0, stopped = 0;
+    int64_t last_scale_in = -1;
+    for (size_t i = 0; i < t->n_events; i++) {
+        const ts_trace_event *e = &t->events[i];
+        if (is(e, "scale_in"))
+            last_scale_in = e->time_ns;
+        if (is(e, "replica_stopped")) {
+            stopped++;
+            assert_true(slot_of(e->component) > 0);
+            assert_int_equal(e->time_ns, last_scale_in + DRAIN);
+        }
+        if (!is(e, "replica_start") || e->time_ns == 0)
+            continue;
+        launched++;
+        int found = 0;
+        for (size_t j = i + 1; j < t->n_events && !found; j++) {
+            const ts_trace_event *r = &t->events[j];
+            if (is(r, "replica_ready") && r->component == e->component) {
+                assert_int_equal(r->time_ns, e->time_ns + COLD_START);
+                found = 1;
+            }
+        }
+        assert_true(found);
+    }
+    assert_int_equal(launched, 3);  /* slots 1..3 at 22 s */
+    assert_int_equal(stopped, 3);   /* slot 3 at 38 s, slots 1 and 2 at 72 s */
+}
+
+/* Each sample is taken by exactly one replica, and only by one taking
+ * samples: a job of slot k was released while k served (from its ready
+ * record to its scale-in, plus the sample's time on the WAN uplink, 20 ms and microseconds). The
+ * samples released as jobs or overwritten in a queue are the telemetry's
+ * samples. Round robin: while 3 serve at 600/s, each takes a third. */
+static void test_samples_go_to_one_serving_replica(void **state)
+{
+    (void)state;
+    const ts_trace *t = trace;
+    int64_t from[4] = {0, 25 * S, 25 * S, 25 * S};
+    int64_t to[4] = {DURATION, 70 * S, 70 * S, 36 * S};
+    size_t jobs = 0, per_slot_40_60[4] = {0};
+    int telemetry = -1;
+    for (size_t c = 0; c < t->n_components; c++)
+        if (strcmp(t->components[c].name, "telemetry") == 0)
+            telemetry = (int)c;
+    assert_true(telemetry >= 0);
+    size_t published = 0, delivered_by_end = 0, maybe_by_end = 0;
+    for (size_t i = 0; i < t->n_jobs; i++) {
+        const ts_trace_job *j = &t->jobs[i];
+        if (j->component == telemetry && j->finish_ns >= 0) {
+            published++;
+            /* delivered one WAN latency (20 ms) and microseconds later */
+            delivered_by_end += j->finish_ns < DURATION - 21 * MS;
+            maybe_by_end += j->finish_ns < DURATION - 20 * MS;
+        }
+        int k = slot_of(j->component);
+        if (k < 0)
+            continue;
+        jobs++;
+        assert_true(j->release_ns >= from[k] && j->release_ns < to[k] + 21 * MS);
+        if (j->release_ns >= 40 * S && j->release_ns < 60 * S)
+            per_slot_40_60[k]++;
+    }
+    size_t drops = 0;
+    for (size_t i = 0; i < t->n_events; i++)
+        drops += is(&t->events[i], "queue_drop") && slot_of(t->events[i].component) >= 0;
+    /* 100/s for 20 s, 600/s for 40 s, 100/s for 30 s (the first 10 ms
+     * after 0) */
+    assert_int_equal(published, 28999);
+    assert_true(jobs + drops >= delivered_by_end && jobs + drops <= maybe_by_end);
+    assert_true(drops > 0);             /* the overload before 25 s */
+    assert_int_equal(per_slot_40_60[0], 4000);
+    assert_int_equal(per_slot_40_60[1], 4000);
+    assert_int_equal(per_slot_40_60[2], 4000);
+    assert_int_equal(per_slot_40_60[3], 0);
+}
+
+/* Billed replicas by hand: 1 on [0, 22 s), 4 on [22, 38), 3 on [38, 72),
+ * 1 on [72, 90]: 22 + 64 + 102 + 18 = 206 replica-seconds at 0.768 an
+ * hour. The samples released in the cold start (22..25 s) wait in the
+ * full queue of the one replica, some 10 x 4 ms, against 4 ms otherwise. */
+static void test_cost_and_cold_start_latency(void **state)
+{
+    (void)state;
+    ts_validation *v = NULL;
+    ts_error err;
+    assert_int_equal(ts_validate(trace, &v, &err), TS_OK);
+    assert_int_equal(v->n_autoscaling, 1);
+    const ts_autoscale_report *r = &v->autoscaling[0];
+    assert_string_equal(r->service, "ingest");
+    assert_int_equal(r->workers, 1);
+    assert_true(fabs(r->replica_hours - 206.0 / 3600.0) < 1e-12);
+    assert_true(fabs(r->cost - 206.0 / 3600.0 * PRICE) < 1e-12);
+    assert_int_equal(r->billed_min, 1);
+    assert_int_equal(r->billed_peak, 4);
+    assert_int_equal(r->scale_outs, 1);
+    assert_int_equal(r->scale_ins, 2);
+    assert_int_equal(r->cold_ns, 3 * S);
+    assert_true(r->steady_p50_ns >= 4 * MS && r->steady_p50_ns < 5 * MS);
+    assert_true(r->cold_p50_ns > 36 * MS);
+    assert_true(v->all_pass);
+    ts_validation_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metric_is_the_mean_queue_from_the_jobs),
         cmocka_unit_test(test_replica_count_follows_the_hpa_rule),
+        cmocka_unit_test(test_replica_timeline_by_hand),
+        cmocka_unit_test(test_cold_starts_and_drains_take_their_declared_time),
+        cmocka_unit_test(test_samples_go_to_one_serving_replica),
+        cmocka_unit_test(test_cost_and_cold_start_latency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
