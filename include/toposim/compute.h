@@ -72,6 +72,10 @@ typedef struct ts_task_desc {
                                  throughput, beside the other partitions,
                                  never waiting for them; 0: time-sliced */
     int64_t memory_bytes;     /* resident from the first release; 0: none */
+    int gang_gpus;            /* > 1 (whole GPUs, shared_gpu 0): its kernel
+                                 needs this many of the node's whole GPUs
+                                 at once (gang scheduling) and its gpu_ns
+                                 is split evenly across them; 0 or 1: one */
     const char *component;    /* name in event details (copied); NULL:
                                  "task <id>" */
 } ts_task_desc;

@@ -428,6 +428,7 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     d.shared_gpu = t->shared_gpu;
     d.gpu_partition_milli = t->gpu_partition_milli;
     d.memory_bytes = t->memory_bytes;
+    d.gang_gpus = t->gang_gpus;
     return d;
 }
 
@@ -443,7 +444,8 @@ static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
            a->shared_gpu == b->shared_gpu &&
-           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes &&
+           a->gang_gpus == b->gang_gpus && a->exec.kind == b->exec.kind &&
            same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
            a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
            a->exec.weights == b->exec.weights && a->exec.table == b->exec.table &&
@@ -591,6 +593,12 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     if (task->weight < 0 || task->gpu_ns < 0 || task->memory_bytes < 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "weight, GPU time and memory must be >= 0");
+    if (task->gang_gpus < 0 || (task->gang_gpus > 1 && (task->shared_gpu ||
+                                                         task->gang_gpus > n->gpus)))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "task needs %d whole GPUs at once but node %d has %d (or "
+                            "its kernels share one GPU)", task->gang_gpus, task->node,
+                            n->gpus);
     if (task->gpu_ns > 0 && n->gpus < 1)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "task needs a GPU but node %d has none", task->node);
@@ -852,6 +860,35 @@ static int slice_over(const unit_state *u, ts_time slice, ts_time now)
     return now > u->slice_start && (now - u->slice_start) % slice == 0;
 }
 
+/* How many whole GPUs a task's kernel holds at once. */
+static int gang_of(const task_state *t)
+{
+    return t->d->gang_gpus > 1 ? t->d->gang_gpus : 1;
+}
+
+/* 1 when the node's g-th GPU is a whole one that is free. */
+static int whole_free(const ts_compute *c, const gpu_node *gn, int g)
+{
+    size_t index = gn->gpu0 + (size_t)g;
+    return c->gpus[index].task < 0 && !share_of(c, index) && !c->gshare[index].parted;
+}
+
+/* Frees the GPUs a gang kernel holds besides its first (cancelled and
+ * vacated at now). */
+static void release_gang(ts_compute *c, node_state *n, int id, ts_time now)
+{
+    gpu_node *gn = gpu_of(c, n);
+    const task_state *t = &c->tasks[id];
+    for (int g = 0; g < n->gpus; g++) {
+        unit_state *u = &c->gpus[gn->gpu0 + (size_t)g];
+        if (g == t->gpu || u->task != id)
+            continue;
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        gn->busy--;
+    }
+}
+
 /* The end of the running kernel, or the next slice boundary when another
  * context waits and the boundary comes first. */
 static void arm_gpu(ts_compute *c, node_state *n, size_t index)
@@ -862,7 +899,19 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
         return;
     }
     ts_time now = ts_engine_now(c->engine);
-    ts_time end = add_sat(now, span(c->tasks[u->task].remaining, n->gpu_scale));
+    const task_state *t = &c->tasks[u->task];
+    int gang = gang_of(t);
+    if (gang > 1) {
+        /* one event for the gang, on its first GPU: every GPU it holds
+         * runs its share, so the work left goes gang times as fast */
+        if (index != gpu_of(c, n)->gpu0 + (size_t)t->gpu) {
+            unit_cancel(c, u);
+            return;
+        }
+        arm(c, u, index, add_sat(now, span(t->remaining, n->gpu_scale * gang)), 1, on_gpu);
+        return;
+    }
+    ts_time end = add_sat(now, span(t->remaining, n->gpu_scale));
     const gpu_share *s = share_of(c, index);
     if (s && s->count) {
         ts_time b = next_boundary(u, gpu_of(c, n)->timeslice, now);
@@ -1190,22 +1239,37 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     gn->sub_count = 0;
     if (gn->shared)
         dispatch_shared(c, n, gn, now);
-    for (int g = 0; g < n->gpus && gn->q_count; g++) {
-        size_t index = gn->gpu0 + (size_t)g;
-        unit_state *u = &c->gpus[index];
-        if (u->task >= 0 || share_of(c, index) || c->gshare[index].parted)
-            continue;
+    /* FIFO: the head takes the lowest free GPU, a gang kernel the lowest
+     * gang_gpus free ones once that many are free at once; until then
+     * the kernels behind it wait too (no backfill). */
+    for (int g = 0; gn->q_count;) {
         int id = ring[gn->q_head];
+        task_state *t = &c->tasks[id];
+        int need = gang_of(t);
+        if (need > 1) {
+            int free = 0;
+            for (int k = g; k < n->gpus; k++)
+                free += whole_free(c, gn, k);
+            if (free < need)
+                break;
+        }
+        while (g < n->gpus && !whole_free(c, gn, g))
+            g++;
+        if (g >= n->gpus)
+            break;
         gn->q_head = (gn->q_head + 1) % cap;
         gn->q_count--;
-        task_state *t = &c->tasks[id];
         t->state = T_GPU_RUN;
         t->gpu = g;
         t->gpu_start = now;
         node_busy_mark(c, n, now);
-        gn->busy++;
-        unit_occupy(u, id, now);
-        arm_gpu(c, n, index);
+        for (int k = g, held = 0; held < need; k++)
+            if (whole_free(c, gn, k)) {
+                gn->busy++;
+                unit_occupy(&c->gpus[gn->gpu0 + (size_t)k], id, now);
+                held++;
+            }
+        arm_gpu(c, n, gn->gpu0 + (size_t)g);
     }
 }
 
@@ -1491,6 +1555,8 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     } else if (id >= 0) {
         account(c, node);
         node_busy_mark(c, n, now);
+        if (gang_of(&c->tasks[id]) > 1)
+            release_gang(c, n, id, now);
         unit_vacate(u, now);
         gpu_of(c, n)->busy--;
         c->tasks[id].gpu = -1;
@@ -2122,6 +2188,8 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         unit_vacate(u, now);
         gpu_of(c, n)->part_busy -= t->d->gpu_partition_milli;
     } else if (t->state == T_GPU_RUN && t->gpu >= 0) {
+        if (gang_of(t) > 1)
+            release_gang(c, n, task, now);
         unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)t->gpu];
         unit_cancel(c, u);
         unit_vacate(u, now);
