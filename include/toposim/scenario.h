@@ -229,8 +229,11 @@ typedef enum {
     TS_ARRIVAL_POISSON = 1,     /* exponential gaps of mean period_ns */
     TS_ARRIVAL_SPORADIC = 2,    /* min_interarrival_ns plus a gap drawn
                                    from gap_dist */
-    TS_ARRIVAL_TRIGGER = 3      /* one job per sample of its trigger topic
+    TS_ARRIVAL_TRIGGER = 3,     /* one job per sample of its trigger topic
                                    it receives */
+    TS_ARRIVAL_BATCH = 4        /* one job at offset, run to completion (a
+                                   batch or training job); its period is
+                                   the run's duration */
 } ts_arrival;
 
 /* What of a component is the same on every robot of a fleet (nothing
@@ -334,6 +337,9 @@ typedef struct ts_scenario_component_shared {
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
     unsigned char arrival;  /* ts_arrival */
     unsigned char n_rate_steps; /* of rate_steps */
+    uint16_t gang_gpus;     /* a batch job's gpus= (whole GPUs held at once
+                               while its GPU work runs, split across them;
+                               gpus is then 0: placement reserves none) */
     /* Poisson and sporadic arrivals' <rate-step at= rate=>: from the
      * first gap drawn at or after at_ns on, every gap (least plus drawn)
      * is scaled by period_ns / the declared period_ns, so the mean rate

@@ -994,6 +994,31 @@ static int component_replicas(ts__builder *b, const xmlNode *el, int index)
 }
 
 static int add_worker_pool(ts__builder *b, const xmlNode *comp, const xmlNode *el, int index);
+
+/* A batch job's whole GPUs (gpus="N"): a gang it holds only while its GPU
+ * work runs, so it is pinned to a node with N GPUs and placement
+ * reserves none for it (the GPUs stay free for the other kernels in
+ * between; README, "Batch and training jobs"). */
+static int batch_gpus(ts__builder *b, const xmlNode *el, ts_scenario_component *c)
+{
+    ts_scenario_component_shared *sh = c->shared;
+    if (sh->arrival != TS_ARRIVAL_BATCH || sh->gpus < 1)
+        return TS_OK;
+    const ts_scenario *s = b->s;
+    if (c->pin < 0 || s->nodes[c->pin].gpus < sh->gpus)
+        return err_at(b, TS_EINVAL, el,
+                      "component %s: a batch job with gpus=\"%d\" needs node= naming a "
+                      "node with at least %d GPUs (it holds them all at once)%s%s%s",
+                      c->id, sh->gpus, sh->gpus, c->pin >= 0 ? "; node " : "",
+                      c->pin >= 0 ? s->nodes[c->pin].id : "",
+                      c->pin >= 0 ? " has fewer" : "");
+    if (sh->gpus > 65535)
+        return err_at(b, TS_EINVAL, el, "component %s: gpus=\"%d\" is too many", c->id,
+                      sh->gpus);
+    sh->gang_gpus = (uint16_t)sh->gpus;
+    sh->gpus = 0;
+    return TS_OK;
+}
 static int arrival_rate_steps(ts__builder *b, const xmlNode *el, ts_scenario_component *c);
 
 int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
@@ -1019,7 +1044,8 @@ int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
                       "primary has core-redundancy=\"true\" (then another "
                       "core is enough)", c->id, s->nodes[c->pin].id,
                       s->components[c->backup_of].id);
-    if ((rc = arrival_rate_steps(b, el, c)) || (rc = component_replicas(b, el, index)))
+    if ((rc = arrival_rate_steps(b, el, c)) || (rc = batch_gpus(b, el, c)) ||
+        (rc = component_replicas(b, el, index)))
         return rc;
     const xmlNode *as = NULL;
     for (const xmlNode *k = ts__first_child(el); k; k = ts__next_sibling(k))

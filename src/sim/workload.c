@@ -60,6 +60,7 @@ typedef struct arrival_source {
     ts_dist gap;              /* drawn and added to it */
     ts_event_handle next;     /* its next arrival */
     int timer;                /* 1: a periodic component's timer */
+    int once;                 /* 1: a batch job, released once at its offset */
     unsigned step;            /* its <rate-step>s applied so far */
     double scale;             /* every gap's factor since the last step */
 } arrival_source;
@@ -183,6 +184,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
                                            s->nodes[plan->node_of[i]].gpu_partition
                                        ? c->shared->gpu_share_milli : 0,
             .memory_bytes = c->shared->memory_bytes,
+            .gang_gpus = c->shared->gang_gpus,
             .component = c->id,
         };
         int id = ts_compute_add_task(wl->compute, &task, &wl->rngs[i], err);
@@ -265,6 +267,7 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
         wl->trigger_of[i] = c->trigger;
         n_arrivals += c->shared->arrival == TS_ARRIVAL_POISSON ||
                       c->shared->arrival == TS_ARRIVAL_SPORADIC ||
+                      c->shared->arrival == TS_ARRIVAL_BATCH ||
                       (c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0);
         if (c->trigger < 0)
             continue;
@@ -284,12 +287,14 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
     for (size_t i = 0; i < nc; i++) {
         const ts_scenario_component *c = &s->components[i];
         int timer = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0;
+        int once = c->shared->arrival == TS_ARRIVAL_BATCH;
         if (c->shared->arrival != TS_ARRIVAL_POISSON && c->shared->arrival != TS_ARRIVAL_SPORADIC &&
-            !timer)
+            !timer && !once)
             continue;
         arrival_source *a = &wl->arrivals[wl->n_arrivals];
         a->component = (int)i;
         a->timer = timer;
+        a->once = once;
         a->scale = 1.0;
         a->min_ns = timer ? c->shared->period_ns : c->shared->min_interarrival_ns;
         a->gap = *c->shared->gap_dist;
@@ -460,6 +465,13 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
     ts__workload *wl = ctx;
     arrival_source *a = &wl->arrivals[arg];
     ts_time now = ts_engine_now(engine);
+    a->next = 0;
+    if (a->once) {
+        uint64_t unused;
+        if (ts_compute_release(wl->compute, a->component, -1, 0, 0, &unused) == TS_ENOMEM)
+            fail(wl, TS_ENOMEM, "no memory for released jobs");
+        return;
+    }
     ts_time gap = next_gap(wl, (size_t)arg);
     if (ts_engine_schedule(engine, gap > TS_TIME_MAX - now ? TS_TIME_MAX : now + gap,
                            on_arrival, wl, arg, &a->next) != TS_OK) {
@@ -490,7 +502,7 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     for (size_t i = 0; i < wl->n_arrivals; i++) {
         const ts_scenario_component *c = &wl->sh.s->components[wl->arrivals[i].component];
         ts_time at = now + c->shared->offset_ns + c->release_shift_ns +
-                     (wl->arrivals[i].timer ? 0 : next_gap(wl, i));
+                     (wl->arrivals[i].timer || wl->arrivals[i].once ? 0 : next_gap(wl, i));
         if (ts_engine_schedule(wl->sh.engine, at, on_arrival, wl, i, &wl->arrivals[i].next) !=
             TS_OK) {
             wl->arrivals[i].next = 0;

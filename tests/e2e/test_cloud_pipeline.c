@@ -1,6 +1,7 @@
 /*
- * Autoscaled message-triggered workers end to end
- * (scenarios/cloud-pipeline.xml): the metric each decision records
+ * A cloud pipeline end to end (scenarios/cloud-pipeline.xml): batch jobs
+ * gang-scheduled on a 4-GPU node against their schedule worked out by
+ * hand, and autoscaled message-triggered workers: the metric each decision records
  * against the queue length recomputed from /jobs (a triggered job is in
  * its replica's queue from its release, the sample's delivery, to its
  * finish: a KEEP_LAST overwrite changes the sample, not the count); the
@@ -313,6 +314,37 @@ static void test_cost_and_cold_start_latency(void **state)
     ts_validation_free(v);
 }
 
+static const ts_trace_job *only_job(const char *id)
+{
+    const ts_trace_job *found = NULL;
+    for (size_t i = 0; i < trace->n_jobs; i++) {
+        const ts_trace_job *j = &trace->jobs[i];
+        if (strcmp(trace->components[j->component].name, id) != 0)
+            continue;
+        assert_null(found);     /* a batch job runs once */
+        found = &trace->jobs[i];
+    }
+    assert_non_null(found);
+    return found;
+}
+
+/* By hand (the scenario's comment): finetune released at 5 s, 1 s of CPU,
+ * then 30 s of GPU work on 2 GPUs: 6..21 s. train released at 10 s, ready
+ * for 4 GPUs at 11 s, waits for finetune's 2 and runs 160 / 4 = 40 s
+ * from 21 s: done at 61 s, its deadline 10 + 60 s. */
+static void test_batch_jobs_by_hand(void **state)
+{
+    (void)state;
+    const ts_trace_job *ft = only_job("finetune"), *tr = only_job("train");
+    assert_int_equal(ft->release_ns, 5 * S);
+    assert_int_equal(ft->start_ns, 5 * S);
+    assert_int_equal(ft->finish_ns, 21 * S);
+    assert_int_equal(tr->release_ns, 10 * S);
+    assert_int_equal(tr->start_ns, 10 * S);
+    assert_int_equal(tr->finish_ns, 61 * S);
+    assert_int_equal(tr->deadline_ns, 70 * S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_cold_starts_and_drains_take_their_declared_time),
         cmocka_unit_test(test_samples_go_to_one_serving_replica),
         cmocka_unit_test(test_cost_and_cold_start_latency),
+        cmocka_unit_test(test_batch_jobs_by_hand),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
