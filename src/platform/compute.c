@@ -1241,7 +1241,9 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
         dispatch_shared(c, n, gn, now);
     /* FIFO: the head takes the lowest free GPU, a gang kernel the lowest
      * gang_gpus free ones once that many are free at once; until then
-     * the kernels behind it wait too (no backfill). */
+     * the kernels behind it wait too (no backfill: as Slurm's
+     * sched/builtin, where once a job is left pending no job behind it in
+     * the partition starts; slurm.schedmd.com/sched_config.html). */
     for (int g = 0; gn->q_count;) {
         int id = ring[gn->q_head];
         task_state *t = &c->tasks[id];

@@ -998,7 +998,7 @@ static int add_worker_pool(ts__builder *b, const xmlNode *comp, const xmlNode *e
 /* A batch job's whole GPUs (gpus="N"): a gang it holds only while its GPU
  * work runs, so it is pinned to a node with N GPUs and placement
  * reserves none for it (the GPUs stay free for the other kernels in
- * between; README, "Batch and training jobs"). */
+ * between; README, "Cloud pipelines and autoscaling"). */
 static int batch_gpus(ts__builder *b, const xmlNode *el, ts_scenario_component *c)
 {
     ts_scenario_component_shared *sh = c->shared;

@@ -3,7 +3,11 @@
  * pool's samples queued, waiting or in their callback, over all its
  * replicas, integrated over simulated time (exact, as the service
  * registry integrates its requests in flight); the autoscaler divides its
- * mean over the period by the replicas asked for. Samples are spread by
+ * mean over the period by the replicas asked for, so target= is a queue
+ * length per replica, as KEDA's queue scalers' target (e.g. the RabbitMQ
+ * scaler's queueLength, keda.sh/docs/latest/scalers/rabbitmq-queue/),
+ * which it hands to the HPA's same rule. A KEEP_LAST overwrite replaces
+ * the sample a waiting job will run on and leaves the count as it was. Samples are spread by
  * round robin over the serving replicas in slot order (the balancer the
  * services' lb="round-robin" uses); a replica the autoscaler withdraws
  * takes no new sample and finishes what it holds in its drain time.
