@@ -1900,6 +1900,24 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     int shares_rc = build_shares(c, err);
     if (shares_rc != TS_OK)
         return shares_rc;
+    /* A gang needs that many whole GPUs: GPUs bound to time-sliced or
+     * partitioned tasks are never free for it, and it would wait forever
+     * at the head of its node's queue. O(tasks x GPUs), at load. */
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        const task_state *t = &c->tasks[i];
+        if (gang_of(t) < 2)
+            continue;
+        const node_state *n = &c->nodes[t->node];
+        const gpu_node *gn = gpu_of(c, n);
+        int whole = 0;
+        for (int g = 0; gn && g < n->gpus; g++)
+            whole += !share_of(c, gn->gpu0 + (size_t)g) && !c->gshare[gn->gpu0 + (size_t)g].parted;
+        if (whole < gang_of(t))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "task %zu needs %d whole GPUs at once but node %d has %d not "
+                                "bound to shared or partitioned tasks", i, gang_of(t), t->node,
+                                whole);
+    }
     size_t words = (most_cores + 63) / 64;
     c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
     c->displaced = ts_malloc(most_cores * sizeof *c->displaced);

@@ -1068,7 +1068,8 @@ static void test_gpu_gang_timing(void **state)
     }
 }
 
-/* A gang larger than its node, or on a shared GPU, is refused. */
+/* A gang larger than its node, on a shared GPU, or larger than the
+ * node's GPUs no shared task is bound to, is refused. */
 static void test_gpu_gang_checks(void **state)
 {
     (void)state;
@@ -1085,6 +1086,16 @@ static void test_gpu_gang_checks(void **state)
     g.gang_gpus = 2;
     g.shared_gpu = 1;
     assert_int_equal(ts_compute_add_task(c, &g, NULL, &err), TS_EINVAL);
+    /* GPU 0 time-sliced by a bound task: only one whole GPU is left for
+     * a gang of 2, which would wait forever; refused at start. */
+    ts_task_desc sh = once(0, 1, 0, TS_MS);
+    sh.gpu_ns = TS_MS;
+    sh.shared_gpu = 1;
+    add(c, sh);
+    g.shared_gpu = 0;
+    add(c, g);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINVAL);
+    assert_non_null(strstr(err.msg, "needs 2 whole GPUs at once but node 0 has 1 not bound"));
     ts_compute_free(c);
     ts_engine_free(e);
 }
