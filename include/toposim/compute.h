@@ -78,6 +78,10 @@ typedef struct ts_task_desc {
                                  dynamic power (a model variant's figure,
                                  README "Model variants"); 0: the node's.
                                  Not applied on a partition. */
+    int gang_gpus;            /* > 1 (whole GPUs, shared_gpu 0): its kernel
+                                 needs this many of the node's whole GPUs
+                                 at once (gang scheduling) and its gpu_ns
+                                 is split evenly across them; 0 or 1: one */
     const char *component;    /* name in event details (copied); NULL:
                                  "task <id>" */
 } ts_task_desc;

@@ -86,6 +86,8 @@
 
 typedef struct ts_as_desc {
     const char *name;           /* the service's, for records; borrowed */
+    const char *kind;           /* what name names in details ("service",
+                                   "workers"); NULL: "service" */
     int service;                /* index in the registry */
     const int *nodes;           /* per replica slot: its node, or -1; copied */
     int min_replicas;           /* >= 1 */
@@ -102,12 +104,33 @@ typedef struct ts_as_desc {
 
 typedef struct ts_as ts_as;
 
+/* What the autoscaler sizes when it is not a registry's service: a pool
+ * of n_slots replica slots with its own membership (which slots receive
+ * work) and its own load. load_area returns the integral over time of
+ * the pool's load (all slots; unit x ns, nondecreasing): the metric per
+ * replica is its mean over the period, divided by the replicas asked
+ * for, as for a service's requests in flight. set_enrolled gives or
+ * takes a slot's share of new work (TS_OK or an error code). */
+typedef struct ts_as_members {
+    int n_slots;
+    int (*endpoint)(void *ctx, int slot);   /* the slot's component */
+    double (*load_area)(void *ctx);
+    int (*set_enrolled)(void *ctx, int slot, int on);
+    void *ctx;
+} ts_as_members;
+
 /* An autoscaler for desc->service of reg, acting through ctl; all three
  * (and rt) borrowed and outliving it. Nothing runs until ts_as_start.
  * Free with ts_as_free. NULL with err set (TS_EINVAL naming the field,
  * TS_ENOMEM). */
 ts_as *ts_as_new(const ts_runtime *rt, ts_ctl *ctl, ts_svc_registry *reg,
                  const ts_as_desc *desc, ts_error *err);
+
+/* The same rule over a pool of slots that is no registry's service
+ * (members copied; its ctx borrowed and outliving the autoscaler);
+ * desc->service is not used. */
+ts_as *ts_as_new_members(const ts_runtime *rt, ts_ctl *ctl, const ts_as_members *members,
+                         const ts_as_desc *desc, ts_error *err);
 
 /* Serves the first min_replicas slots at once (no cold start: they were
  * running before the run), stops and withdraws the rest, and decides every

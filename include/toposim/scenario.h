@@ -229,8 +229,11 @@ typedef enum {
     TS_ARRIVAL_POISSON = 1,     /* exponential gaps of mean period_ns */
     TS_ARRIVAL_SPORADIC = 2,    /* min_interarrival_ns plus a gap drawn
                                    from gap_dist */
-    TS_ARRIVAL_TRIGGER = 3      /* one job per sample of its trigger topic
+    TS_ARRIVAL_TRIGGER = 3,     /* one job per sample of its trigger topic
                                    it receives */
+    TS_ARRIVAL_BATCH = 4        /* one job at offset, run to completion (a
+                                   batch or training job); its period is
+                                   the run's duration */
 } ts_arrival;
 
 /* What of a component is the same on every robot of a fleet (nothing
@@ -274,6 +277,9 @@ typedef struct ts_scenario_dnn {
  * DLA). */
 const ts_scenario_dnn_figures *ts_scenario_dnn_on(const ts_scenario_dnn_variant *v,
                                                   const char *module);
+
+/* Most <rate-step>s a client or an arrival process may have. */
+#define TS_SCENARIO_RATE_STEPS 16
 
 typedef struct ts_scenario_component_shared {
     /* Never NULL. */
@@ -330,6 +336,17 @@ typedef struct ts_scenario_component_shared {
     unsigned char needed;   /* the robot needs it (safety-critical implies) */
     unsigned char isolation;/* ts_isolation: none, core, node, highest */
     unsigned char arrival;  /* ts_arrival */
+    unsigned char n_rate_steps; /* of rate_steps */
+    uint16_t gang_gpus;     /* a batch job's gpus= (whole GPUs held at once
+                               while its GPU work runs, split across them;
+                               gpus is then 0: placement reserves none) */
+    /* Poisson and sporadic arrivals' <rate-step at= rate=>: from the
+     * first gap drawn at or after at_ns on, every gap (least plus drawn)
+     * is scaled by period_ns / the declared period_ns, so the mean rate
+     * becomes rate= (a load ramp); in time order */
+    struct {
+        int64_t at_ns, period_ns;
+    } rate_steps[TS_SCENARIO_RATE_STEPS];
     /* model= and variant= (README, "Model variants"): */
     uint16_t dnn;           /* 1 + its network in the scenario's dnns;
                                0: none (exec_ns and gpu_exec_ns then hold
@@ -470,6 +487,18 @@ typedef struct ts_scenario_qos_profile {
     int line;
 } ts_scenario_qos_profile;
 
+/* An autoscaler's policy (deploy_autoscale.h); enabled 0: none. */
+typedef struct ts_scenario_autoscale {
+    int enabled;
+    int min_replicas, max_replicas;
+    double target;              /* load per replica (a service's requests
+                                   in flight, a worker pool's queued
+                                   samples) */
+    int64_t period_ns, up_window_ns, down_window_ns, cold_start_ns;
+    double price_per_hour;      /* per billed replica (node) */
+    int line;
+} ts_scenario_autoscale;
+
 /* A request/response service served by a component's replicas. */
 typedef struct ts_scenario_service {
     char *id;
@@ -481,19 +510,22 @@ typedef struct ts_scenario_service {
     int64_t request_bytes, response_bytes;
     int64_t timeout_ns;         /* request timeout */
     /* <autoscale> (deploy_autoscale.h); enabled 0: all replicas serve */
-    struct {
-        int enabled;
-        int min_replicas, max_replicas;
-        double target;          /* requests in flight per replica */
-        int64_t period_ns, up_window_ns, down_window_ns, cold_start_ns;
-        double price_per_hour;  /* per billed replica (node) */
-        int line;
-    } autoscale;
+    ts_scenario_autoscale autoscale;
     int line;
 } ts_scenario_service;
 
-/* Most <rate-step>s a client may have. */
-#define TS_SCENARIO_RATE_STEPS 16
+/* A triggered component's replicas sized by an autoscaler on their queue
+ * (<component trigger= replicas=><autoscale metric="queue" .../>):
+ * each sample of the trigger topic goes to one serving replica (README,
+ * "Cloud pipelines and autoscaling"). */
+typedef struct ts_scenario_worker_pool {
+    int *replicas;              /* component indices, the first's first */
+    size_t n_replicas;
+    ts_scenario_autoscale autoscale; /* target: samples queued per replica */
+    int64_t drain_ns;           /* a withdrawn replica stops this later */
+    int line;
+} ts_scenario_worker_pool;
+
 
 /* A component calling a service at a rate. */
 typedef struct ts_scenario_client {
@@ -687,6 +719,7 @@ typedef struct ts_scenario {
     ts_scenario_qos_profile *qos_profiles; size_t n_qos_profiles;
     ts_scenario_service *services; size_t n_services;
     ts_scenario_client *clients; size_t n_clients;
+    ts_scenario_worker_pool *worker_pools; size_t n_worker_pools;
     ts_scenario_zone *zones; size_t n_zones;
     ts_scenario_process *processes; size_t n_processes;
     ts_scenario_allow *allows; size_t n_allows;

@@ -84,7 +84,10 @@ typedef struct ts_chain_score {
  * (README, "Cloud pipelines and autoscaling"): what its replicas cost and
  * what scaling did to its response times. */
 typedef struct ts_autoscale_report {
-    char service[TS_TRACE_NAME_LEN];
+    char service[TS_TRACE_NAME_LEN]; /* the service, or a worker pool's first
+                               replica */
+    int32_t workers;        /* 1: a pool of triggered workers, whose
+                               "requests" are its jobs (release to finish) */
     double price_per_hour;  /* per billed replica (node) */
     uint64_t decisions;     /* autoscale_eval records */
     uint64_t scale_outs, scale_ins;

@@ -1,6 +1,7 @@
 /*
- * The autoscaler (deploy_autoscale.h): reads the service's mean requests
- * in flight from the registry, decides every period by the HPA rule with its stabilisation
+ * The autoscaler (deploy_autoscale.h): reads the mean load of a service
+ * (requests in flight, from the registry) or of a pool of members (their
+ * own integral, e.g. a worker pool's queued samples), decides every period by the HPA rule with its stabilisation
  * windows, and starts, serves, drains and stops replica slots through the
  * controller and the registry.
  */
@@ -26,7 +27,8 @@ typedef struct recommendation {
 struct ts_as {
     const ts_runtime *rt;
     ts_ctl *ctl;
-    ts_svc_registry *reg;
+    ts_svc_registry *reg;       /* a service's; NULL: a pool of members */
+    ts_as_members m;            /* the slots' load and membership */
     ts_as_desc d;               /* d.nodes not kept */
     slot *slots;
     int n_slots;
@@ -36,7 +38,28 @@ struct ts_as {
     double area_at_last;        /* the registry's in-flight integral ... */
     int64_t last_ns;            /* ... at the last decision */
     const char *name;           /* the service's, for details */
+    const char *kind;
 };
+
+/* A registry's service as members: its in-flight integral and its
+ * balancer's membership. */
+static int reg_endpoint(void *ctx, int slot)
+{
+    const ts_as *as = ctx;
+    return ts_svc_registry_endpoint(as->reg, as->d.service, slot);
+}
+
+static double reg_area(void *ctx)
+{
+    const ts_as *as = ctx;
+    return ts_svc_registry_in_flight_area(as->reg, as->d.service);
+}
+
+static int reg_enrol(void *ctx, int slot, int on)
+{
+    const ts_as *as = ctx;
+    return ts_svc_registry_set_enrolled(as->reg, as->d.service, slot, on);
+}
 
 static int count(const ts_as *as, slot_state a, slot_state b)
 {
@@ -77,8 +100,8 @@ static void set_role(ts_as *as, int i, ts_rt_run_state role)
 
 static void enrol(ts_as *as, int i, int on)
 {
-    if (ts_svc_registry_set_enrolled(as->reg, as->d.service, i, on) != TS_OK)
-        note(as, "apply_failed", i, on, "the registry refused the autoscaler's membership change");
+    if (as->m.set_enrolled(as->m.ctx, i, on) != TS_OK)
+        note(as, "apply_failed", i, on, "the membership refused the autoscaler's change");
 }
 
 static void serve(ts_as *as, int i, const char *why)
@@ -87,7 +110,7 @@ static void serve(ts_as *as, int i, const char *why)
     set_role(as, i, TS_RT_ACTIVE);
     enrol(as, i, 1);
     char detail[128];
-    snprintf(detail, sizeof detail, "service %s: replica slot %d serves (%s)", as->name, i, why);
+    snprintf(detail, sizeof detail, "%s %s: replica slot %d serves (%s)", as->kind, as->name, i, why);
     note(as, "replica_ready", i, ts_as_serving(as), detail);
 }
 
@@ -98,7 +121,7 @@ static void stop(ts_as *as, int i, const char *why)
     enrol(as, i, 0);
     set_role(as, i, TS_RT_STOPPED);
     char detail[128];
-    snprintf(detail, sizeof detail, "service %s: replica slot %d stopped (%s)", as->name, i, why);
+    snprintf(detail, sizeof detail, "%s %s: replica slot %d stopped (%s)", as->kind, as->name, i, why);
     note(as, "replica_stopped", i, ts_as_billed(as), detail);
 }
 
@@ -140,8 +163,8 @@ static void act(ts_as *as, int n)
         if (as->slots[i].state == SLOT_STOPPED) {
             as->slots[i].state = SLOT_STARTING;
             char detail[128];
-            snprintf(detail, sizeof detail, "service %s: replica slot %d launched, cold start %.3f s",
-                     as->name, i, (double)as->d.cold_start_ns * 1e-9);
+            snprintf(detail, sizeof detail, "%s %s: replica slot %d launched, cold start %.3f s",
+                     as->kind, as->name, i, (double)as->d.cold_start_ns * 1e-9);
             note(as, "replica_start", i, ts_as_billed(as), detail);
             arm(as, i, as->d.cold_start_ns, on_ready);
             have++;
@@ -196,7 +219,7 @@ static int stabilise(ts_as *as, int64_t t, int cur, int raw)
 static void decide(ts_as *as, int64_t t)
 {
     int cur = ts_as_desired(as);
-    double area = ts_svc_registry_in_flight_area(as->reg, as->d.service);
+    double area = as->m.load_area(as->m.ctx);
     double in_flight = t > as->last_ns ? (area - as->area_at_last) / (double)(t - as->last_ns) : 0;
     as->area_at_last = area;
     as->last_ns = t;
@@ -211,14 +234,15 @@ static void decide(ts_as *as, int64_t t)
         raw = as->d.max_replicas;
     int n = stabilise(as, t, cur, raw);
     char detail[160];
-    snprintf(detail, sizeof detail, "service %s: current %d raw %d final %d", as->name, cur, raw,
-             n);
+    snprintf(detail, sizeof detail, "%s %s: current %d raw %d final %d", as->kind, as->name, cur,
+             raw, n);
     note(as, "autoscale_eval", 0, in_flight, detail);
     if (n == cur)
         return;
     snprintf(detail, sizeof detail,
-             "service %s: %.3f in flight per replica against %.3f; %d -> %d (%s)", as->name,
-             per_replica, as->d.target, cur, n,
+             "%s %s: %.3f %s per replica against %.3f; %d -> %d (%s)", as->kind, as->name,
+             per_replica, as->reg ? "in flight" : "queued",
+             as->d.target, cur, n,
              n > cur ? (raw > n ? "capped by the up window" : "load above target")
                      : (raw < n ? "held by the down window" : "load below target"));
     note(as, n > cur ? "scale_out" : "scale_in", 0, n, detail);
@@ -235,12 +259,14 @@ static void on_tick(void *ctx, uint64_t arg)
         note(as, "apply_failed", 0, 0, "the autoscaler could not set its timer and stops deciding");
 }
 
-ts_as *ts_as_new(const ts_runtime *rt, ts_ctl *ctl, ts_svc_registry *reg,
-                 const ts_as_desc *d, ts_error *err)
+/* Checks the policy and builds the slots over members m (m.ctx NULL:
+ * the autoscaler itself, for a registry's service). */
+static ts_as *build(const ts_runtime *rt, ts_ctl *ctl, ts_svc_registry *reg,
+                    const ts_as_members *m, const ts_as_desc *d, ts_error *err)
 {
-    int n = reg && d ? (int)ts_svc_registry_replicas(reg, d->service) : 0;
-    const char *bad = !rt || !ctl || !reg || !d ? "a runtime, controller, registry and policy"
-                      : n < 1                   ? "a service with replicas"
+    int n = m ? m->n_slots : 0;
+    const char *bad = !rt || !ctl || !m || !d ? "a runtime, controller, members and policy"
+                      : n < 1                   ? "a service or pool with replicas"
                       : d->min_replicas < 1     ? "min replicas >= 1"
                       : d->max_replicas < d->min_replicas || d->max_replicas > n
                           ? "max replicas between min and the slots declared"
@@ -270,14 +296,40 @@ ts_as *ts_as_new(const ts_runtime *rt, ts_ctl *ctl, ts_svc_registry *reg,
     as->rt = rt;
     as->ctl = ctl;
     as->reg = reg;
+    as->m = *m;
+    if (!as->m.ctx)
+        as->m.ctx = as;
     as->d = *d;
     as->d.nodes = NULL;
     as->name = d->name ? d->name : "";
+    as->kind = d->kind ? d->kind : "service";
     as->n_slots = n;
     for (int i = 0; i < n; i++)
-        as->slots[i] = (slot){ts_svc_registry_endpoint(reg, d->service, i),
-                              d->nodes ? d->nodes[i] : -1, SLOT_STOPPED, 0};
+        as->slots[i] = (slot){as->m.endpoint(as->m.ctx, i), d->nodes ? d->nodes[i] : -1,
+                              SLOT_STOPPED, 0};
     return as;
+}
+
+ts_as *ts_as_new(const ts_runtime *rt, ts_ctl *ctl, ts_svc_registry *reg,
+                 const ts_as_desc *d, ts_error *err)
+{
+    if (!reg || !d) {
+        ts_error_set(err, TS_EINVAL, NULL, 0, "autoscaler: needs a registry and policy");
+        return NULL;
+    }
+    ts_as_members m = {(int)ts_svc_registry_replicas(reg, d->service), reg_endpoint, reg_area,
+                       reg_enrol, NULL};
+    return build(rt, ctl, reg, &m, d, err);
+}
+
+ts_as *ts_as_new_members(const ts_runtime *rt, ts_ctl *ctl, const ts_as_members *m,
+                         const ts_as_desc *d, ts_error *err)
+{
+    if (m && (!m->endpoint || !m->load_area || !m->set_enrolled || !m->ctx)) {
+        ts_error_set(err, TS_EINVAL, NULL, 0, "autoscaler: members need all their functions");
+        return NULL;
+    }
+    return build(rt, ctl, NULL, m, d, err);
 }
 
 int ts_as_start(ts_as *as)
@@ -286,10 +338,10 @@ int ts_as_start(ts_as *as)
         return TS_EINVAL;
     char detail[160];
     snprintf(detail, sizeof detail,
-             "service %s: %d..%d replicas, target %.3f in flight each, tolerance %.2f, "
+             "%s %s: %d..%d replicas, target %.3f %s each, tolerance %.2f, "
              "windows up %.1f s down %.1f s, cold start %.1f s",
-             as->name, as->d.min_replicas, as->d.max_replicas, as->d.target,
-             as->d.tolerance, (double)as->d.up_window_ns * 1e-9,
+             as->kind, as->name, as->d.min_replicas, as->d.max_replicas, as->d.target,
+             as->reg ? "in flight" : "queued", as->d.tolerance, (double)as->d.up_window_ns * 1e-9,
              (double)as->d.down_window_ns * 1e-9, (double)as->d.cold_start_ns * 1e-9);
     note(as, "autoscale", 0, as->d.price_per_hour, detail);
     int rc = TS_OK;
@@ -306,7 +358,7 @@ int ts_as_start(ts_as *as)
         }
     }
     as->last_ns = ts_rt_now(as->rt);
-    as->area_at_last = ts_svc_registry_in_flight_area(as->reg, as->d.service);
+    as->area_at_last = as->m.load_area(as->m.ctx);
     if (rc == TS_OK)
         rc = ts_rt_timer_start(as->rt, as->d.period_ns, on_tick, as, 0, &as->tick);
     return rc;

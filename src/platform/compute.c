@@ -435,6 +435,7 @@ static ts_task_desc shared_part(const ts_task_desc *t)
     d.gpu_partition_milli = t->gpu_partition_milli;
     d.memory_bytes = t->memory_bytes;
     d.gpu_power_w = t->gpu_power_w;
+    d.gang_gpus = t->gang_gpus;
     return d;
 }
 
@@ -450,7 +451,8 @@ static int same_shared_part(const ts_task_desc *a, const ts_task_desc *b)
            a->weight == b->weight && a->affinity == b->affinity &&
            a->reserve_cores == b->reserve_cores && a->gpu_ns == b->gpu_ns &&
            a->shared_gpu == b->shared_gpu &&
-           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes && a->exec.kind == b->exec.kind &&
+           a->gpu_partition_milli == b->gpu_partition_milli && a->memory_bytes == b->memory_bytes &&
+           a->gang_gpus == b->gang_gpus && a->exec.kind == b->exec.kind &&
            same_double(a->gpu_power_w, b->gpu_power_w) &&
            same_double(a->exec.a, b->exec.a) && same_double(a->exec.b, b->exec.b) &&
            a->exec.n_bins == b->exec.n_bins && a->exec.edges == b->exec.edges &&
@@ -602,6 +604,12 @@ int ts_compute_add_task(ts_compute *c, const ts_task_desc *task, gsl_rng *rng,
     if (task->weight < 0 || task->gpu_ns < 0 || task->memory_bytes < 0)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "weight, GPU time and memory must be >= 0");
+    if (task->gang_gpus < 0 || (task->gang_gpus > 1 && (task->shared_gpu ||
+                                                         task->gang_gpus > n->gpus)))
+        return ts_error_set(err, TS_EINVAL, NULL, 0,
+                            "task needs %d whole GPUs at once but node %d has %d (or "
+                            "its kernels share one GPU)", task->gang_gpus, task->node,
+                            n->gpus);
     if (task->gpu_ns > 0 && n->gpus < 1)
         return ts_error_set(err, TS_EINVAL, NULL, 0,
                             "task needs a GPU but node %d has none", task->node);
@@ -865,6 +873,35 @@ static int slice_over(const unit_state *u, ts_time slice, ts_time now)
     return now > u->slice_start && (now - u->slice_start) % slice == 0;
 }
 
+/* How many whole GPUs a task's kernel holds at once. */
+static int gang_of(const task_state *t)
+{
+    return t->d->gang_gpus > 1 ? t->d->gang_gpus : 1;
+}
+
+/* 1 when the node's g-th GPU is a whole one that is free. */
+static int whole_free(const ts_compute *c, const gpu_node *gn, int g)
+{
+    size_t index = gn->gpu0 + (size_t)g;
+    return c->gpus[index].task < 0 && !share_of(c, index) && !c->gshare[index].parted;
+}
+
+/* Frees the GPUs a gang kernel holds besides its first (cancelled and
+ * vacated at now). */
+static void release_gang(ts_compute *c, node_state *n, int id, ts_time now)
+{
+    gpu_node *gn = gpu_of(c, n);
+    const task_state *t = &c->tasks[id];
+    for (int g = 0; g < n->gpus; g++) {
+        unit_state *u = &c->gpus[gn->gpu0 + (size_t)g];
+        if (g == t->gpu || u->task != id)
+            continue;
+        unit_cancel(c, u);
+        unit_vacate(u, now);
+        gn->busy--;
+    }
+}
+
 /* The end of the running kernel, or the next slice boundary when another
  * context waits and the boundary comes first. */
 static void arm_gpu(ts_compute *c, node_state *n, size_t index)
@@ -875,7 +912,19 @@ static void arm_gpu(ts_compute *c, node_state *n, size_t index)
         return;
     }
     ts_time now = ts_engine_now(c->engine);
-    ts_time end = add_sat(now, span(c->tasks[u->task].remaining, n->gpu_scale));
+    const task_state *t = &c->tasks[u->task];
+    int gang = gang_of(t);
+    if (gang > 1) {
+        /* one event for the gang, on its first GPU: every GPU it holds
+         * runs its share, so the work left goes gang times as fast */
+        if (index != gpu_of(c, n)->gpu0 + (size_t)t->gpu) {
+            unit_cancel(c, u);
+            return;
+        }
+        arm(c, u, index, add_sat(now, span(t->remaining, n->gpu_scale * gang)), 1, on_gpu);
+        return;
+    }
+    ts_time end = add_sat(now, span(t->remaining, n->gpu_scale));
     const gpu_share *s = share_of(c, index);
     if (s && s->count) {
         ts_time b = next_boundary(u, gpu_of(c, n)->timeslice, now);
@@ -1220,22 +1269,39 @@ static void dispatch_gpus(ts_compute *c, int node, ts_time now)
     gn->sub_count = 0;
     if (gn->shared)
         dispatch_shared(c, n, gn, now);
-    for (int g = 0; g < n->gpus && gn->q_count; g++) {
-        size_t index = gn->gpu0 + (size_t)g;
-        unit_state *u = &c->gpus[index];
-        if (u->task >= 0 || share_of(c, index) || c->gshare[index].parted)
-            continue;
+    /* FIFO: the head takes the lowest free GPU, a gang kernel the lowest
+     * gang_gpus free ones once that many are free at once; until then
+     * the kernels behind it wait too (no backfill: as Slurm's
+     * sched/builtin, where once a job is left pending no job behind it in
+     * the partition starts; slurm.schedmd.com/sched_config.html). */
+    for (int g = 0; gn->q_count;) {
         int id = ring[gn->q_head];
+        task_state *t = &c->tasks[id];
+        int need = gang_of(t);
+        if (need > 1) {
+            int free = 0;
+            for (int k = g; k < n->gpus; k++)
+                free += whole_free(c, gn, k);
+            if (free < need)
+                break;
+        }
+        while (g < n->gpus && !whole_free(c, gn, g))
+            g++;
+        if (g >= n->gpus)
+            break;
         gn->q_head = (gn->q_head + 1) % cap;
         gn->q_count--;
-        task_state *t = &c->tasks[id];
         t->state = T_GPU_RUN;
         t->gpu = g;
         t->gpu_start = now;
         node_busy_mark(c, n, now);
-        gn->busy++;
-        unit_occupy(u, id, now);
-        arm_gpu(c, n, index);
+        for (int k = g, held = 0; held < need; k++)
+            if (whole_free(c, gn, k)) {
+                gn->busy++;
+                unit_occupy(&c->gpus[gn->gpu0 + (size_t)k], id, now);
+                held++;
+            }
+        arm_gpu(c, n, gn->gpu0 + (size_t)g);
     }
 }
 
@@ -1521,6 +1587,8 @@ static void on_gpu(ts_engine *engine, void *ctx, uint64_t arg)
     } else if (id >= 0) {
         account(c, node);
         node_busy_mark(c, n, now);
+        if (gang_of(&c->tasks[id]) > 1)
+            release_gang(c, n, id, now);
         unit_vacate(u, now);
         gpu_of(c, n)->busy--;
         c->tasks[id].gpu = -1;
@@ -1862,6 +1930,24 @@ int ts_compute_start(ts_compute *c, ts_error *err)
     int shares_rc = build_shares(c, err);
     if (shares_rc != TS_OK)
         return shares_rc;
+    /* A gang needs that many whole GPUs: GPUs bound to time-sliced or
+     * partitioned tasks are never free for it, and it would wait forever
+     * at the head of its node's queue. O(tasks x GPUs), at load. */
+    for (size_t i = 0; i < c->n_tasks; i++) {
+        const task_state *t = &c->tasks[i];
+        if (gang_of(t) < 2)
+            continue;
+        const node_state *n = &c->nodes[t->node];
+        const gpu_node *gn = gpu_of(c, n);
+        int whole = 0;
+        for (int g = 0; gn && g < n->gpus; g++)
+            whole += !share_of(c, gn->gpu0 + (size_t)g) && !c->gshare[gn->gpu0 + (size_t)g].parted;
+        if (whole < gang_of(t))
+            return ts_error_set(err, TS_EINVAL, NULL, 0,
+                                "task %zu needs %d whole GPUs at once but node %d has %d not "
+                                "bound to shared or partitioned tasks", i, gang_of(t), t->node,
+                                whole);
+    }
     size_t words = (most_cores + 63) / 64;
     c->occupants = ts_malloc(most_cores * sizeof *c->occupants);
     c->displaced = ts_malloc(most_cores * sizeof *c->displaced);
@@ -2153,6 +2239,8 @@ int ts_compute_set_task_running(ts_compute *c, int task, int running)
         unit_vacate(u, now);
         gpu_of(c, n)->part_busy -= t->d->gpu_partition_milli;
     } else if (t->state == T_GPU_RUN && t->gpu >= 0) {
+        if (gang_of(t) > 1)
+            release_gang(c, n, task, now);
         unit_state *u = &c->gpus[gpu_of(c, n)->gpu0 + (size_t)t->gpu];
         unit_cancel(c, u);
         unit_vacate(u, now);

@@ -1131,7 +1131,23 @@ static int component_arrival(builder *b, const xmlNode *el, ts_scenario_componen
     }
     int kind = ts__token_eq(arrival, "poisson")    ? TS_ARRIVAL_POISSON
                : ts__token_eq(arrival, "sporadic") ? TS_ARRIVAL_SPORADIC
+               : ts__token_eq(arrival, "batch")    ? TS_ARRIVAL_BATCH
                                                    : TS_ARRIVAL_PERIODIC;
+    if (kind == TS_ARRIVAL_BATCH) {
+        if (has_rate || has_min || gap)
+            return ts_error_set(b->L->err, TS_EINVAL, b->file,
+                                gap && !has_rate && !has_min ? ts__line(gap) : line,
+                                "%s: %s does not apply to arrival=\"batch\" (one job, "
+                                "released at offset=, that runs to completion)", who,
+                                has_rate ? "rate=" : has_min ? "min-interarrival=" : "<gap>");
+        c->shared->arrival = TS_ARRIVAL_BATCH;
+        c->shared->min_interarrival_ns = 0;
+        memset(c->shared->gap_dist, 0, sizeof *c->shared->gap_dist);
+        /* one job per run: for placement and the default deadline, its
+         * period is the run */
+        c->shared->period_ns = b->s->duration_ns;
+        return TS_OK;
+    }
     c->shared->arrival = (unsigned char)kind;
     c->shared->min_interarrival_ns = 0;
     memset(c->shared->gap_dist, 0, sizeof *c->shared->gap_dist);

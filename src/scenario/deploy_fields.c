@@ -993,6 +993,34 @@ static int component_replicas(ts__builder *b, const xmlNode *el, int index)
     return TS_OK;
 }
 
+static int add_worker_pool(ts__builder *b, const xmlNode *comp, const xmlNode *el, int index);
+
+/* A batch job's whole GPUs (gpus="N"): a gang it holds only while its GPU
+ * work runs, so it is pinned to a node with N GPUs and placement
+ * reserves none for it (the GPUs stay free for the other kernels in
+ * between; README, "Cloud pipelines and autoscaling"). */
+static int batch_gpus(ts__builder *b, const xmlNode *el, ts_scenario_component *c)
+{
+    ts_scenario_component_shared *sh = c->shared;
+    if (sh->arrival != TS_ARRIVAL_BATCH || sh->gpus < 1)
+        return TS_OK;
+    const ts_scenario *s = b->s;
+    if (c->pin < 0 || s->nodes[c->pin].gpus < sh->gpus)
+        return err_at(b, TS_EINVAL, el,
+                      "component %s: a batch job with gpus=\"%d\" needs node= naming a "
+                      "node with at least %d GPUs (it holds them all at once)%s%s%s",
+                      c->id, sh->gpus, sh->gpus, c->pin >= 0 ? "; node " : "",
+                      c->pin >= 0 ? s->nodes[c->pin].id : "",
+                      c->pin >= 0 ? " has fewer" : "");
+    if (sh->gpus > 65535)
+        return err_at(b, TS_EINVAL, el, "component %s: gpus=\"%d\" is too many", c->id,
+                      sh->gpus);
+    sh->gang_gpus = (uint16_t)sh->gpus;
+    sh->gpus = 0;
+    return TS_OK;
+}
+static int arrival_rate_steps(ts__builder *b, const xmlNode *el, ts_scenario_component *c);
+
 int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
 {
     ts_scenario *s = b->s;
@@ -1016,54 +1044,67 @@ int ts__component_deploy(ts__builder *b, const xmlNode *el, int index)
                       "primary has core-redundancy=\"true\" (then another "
                       "core is enough)", c->id, s->nodes[c->pin].id,
                       s->components[c->backup_of].id);
-    return component_replicas(b, el, index);
+    if ((rc = arrival_rate_steps(b, el, c)) || (rc = batch_gpus(b, el, c)) ||
+        (rc = component_replicas(b, el, index)))
+        return rc;
+    const xmlNode *as = NULL;
+    for (const xmlNode *k = ts__first_child(el); k; k = ts__next_sibling(k))
+        if (named(k, "autoscale"))
+            as = k;
+    return as ? add_worker_pool(b, el, as, index) : TS_OK;
 }
 
 /* ---- services ------------------------------------------------------------ */
 
-/* A service's <autoscale> (deploy_autoscale.h): defaults as the
- * Kubernetes HPA's (sync period 15 s, scale-up window 0 s, scale-down
- * window 300 s: kubernetes.io/docs/tasks/run-application/
- * horizontal-pod-autoscale/), max = every replica slot declared. */
-static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service *v)
+/* An <autoscale> (deploy_autoscale.h) over n replica slots, for `who`
+ * ("service infer", "component ingest"): defaults as the Kubernetes
+ * HPA's (sync period 15 s, scale-up window 0 s, scale-down window 300 s:
+ * kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/),
+ * max = every replica slot declared. metric= is the one this kind of
+ * slot is measured by (`metric`); another is refused. */
+static int read_autoscale(ts__builder *b, const xmlNode *el, const char *who, int n,
+                          const char *metric, ts_scenario_autoscale *a)
 {
     int line = ts__line(el);
-    int n = (int)v->n_replicas;
-    v->autoscale.enabled = 1;
-    v->autoscale.line = line;
-    v->autoscale.max_replicas = n;
-    v->autoscale.period_ns = 15000000000LL;
-    v->autoscale.down_window_ns = 300000000000LL;
-    ts__int_attr(el, "min", &v->autoscale.min_replicas);
-    int has_max = ts__int_attr(el, "max", &v->autoscale.max_replicas);
-    if (v->autoscale.min_replicas < 1)
+    a->enabled = 1;
+    a->line = line;
+    a->max_replicas = n;
+    a->period_ns = 15000000000LL;
+    a->down_window_ns = 300000000000LL;
+    const char *m = ts__attr(el, "metric");
+    if (m && !ts__token_eq(m, metric))
         return err_at(b, TS_EINVAL, el,
-                      "service %s: autoscale min=\"%d\" must be at least 1 (a service "
-                      "with no replica serving cannot measure its load)",
-                      v->id, v->autoscale.min_replicas);
-    if (!has_max && v->autoscale.min_replicas > n)
+                      "%s: autoscale metric=\"%s\" does not apply here (expected "
+                      "metric=\"%s\": a service scales on its requests in flight, "
+                      "triggered workers on their queue)", who, m, metric);
+    ts__int_attr(el, "min", &a->min_replicas);
+    int has_max = ts__int_attr(el, "max", &a->max_replicas);
+    if (a->min_replicas < 1)
         return err_at(b, TS_EINVAL, el,
-                      "service %s: autoscale min=\"%d\" exceeds the %d replicas declared "
+                      "%s: autoscale min=\"%d\" must be at least 1 (with no replica "
+                      "serving nothing measures the load)", who, a->min_replicas);
+    if (!has_max && a->min_replicas > n)
+        return err_at(b, TS_EINVAL, el,
+                      "%s: autoscale min=\"%d\" exceeds the %d replicas declared "
                       "(each replica is a placed slot: raise replicas= on the component)",
-                      v->id, v->autoscale.min_replicas, n);
-    if (v->autoscale.max_replicas < v->autoscale.min_replicas)
+                      who, a->min_replicas, n);
+    if (a->max_replicas < a->min_replicas)
         return err_at(b, TS_EINVAL, el,
-                      "service %s: autoscale max=\"%d\" is below min=\"%d\" (expected "
-                      "min <= max)", v->id, v->autoscale.max_replicas,
-                      v->autoscale.min_replicas);
-    if (v->autoscale.max_replicas > n)
+                      "%s: autoscale max=\"%d\" is below min=\"%d\" (expected "
+                      "min <= max)", who, a->max_replicas, a->min_replicas);
+    if (a->max_replicas > n)
         return err_at(b, TS_EINVAL, el,
-                      "service %s: autoscale max=\"%d\" exceeds the %d replicas declared "
+                      "%s: autoscale max=\"%d\" exceeds the %d replicas declared "
                       "(each replica is a placed slot: raise replicas= on the component)",
-                      v->id, v->autoscale.max_replicas, n);
-    int rc = ts__bquantity(b, el, "target", TS__Q_NUMBER, NULL, &v->autoscale.target, NULL);
+                      who, a->max_replicas, n);
+    int rc = ts__bquantity(b, el, "target", TS__Q_NUMBER, NULL, &a->target, NULL);
     if (rc)
         return rc;
-    if (!(v->autoscale.target > 0))
+    if (!(a->target > 0))
         return ts__bpositive(b, el, "target");
     static const char *const times[] = {"period", "up-window", "down-window", "cold-start"};
-    int64_t *time_of[] = {&v->autoscale.period_ns, &v->autoscale.up_window_ns,
-                          &v->autoscale.down_window_ns, &v->autoscale.cold_start_ns};
+    int64_t *time_of[] = {&a->period_ns, &a->up_window_ns, &a->down_window_ns,
+                          &a->cold_start_ns};
     for (int i = 0; i < 4; i++) {
         int64_t t;
         int present = 0;
@@ -1073,14 +1114,112 @@ static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service 
             *time_of[i] = t;
         if (*time_of[i] < 0 || (i == 0 && *time_of[i] == 0))
             return i == 0 ? ts__bpositive(b, el, "period")
-                          : err_at(b, TS_EINVAL, el, "service %s: autoscale %s= must not "
-                                   "be negative", v->id, times[i]);
+                          : err_at(b, TS_EINVAL, el, "%s: autoscale %s= must not "
+                                   "be negative", who, times[i]);
     }
     double price = 0;
     int has_price = 0;
     if ((rc = ts__bquantity(b, el, "price", TS__Q_NUMBER, NULL, &price, &has_price)))
         return rc;
-    v->autoscale.price_per_hour = has_price ? price : 0;
+    a->price_per_hour = has_price ? price : 0;
+    return TS_OK;
+}
+
+static int add_autoscale(ts__builder *b, const xmlNode *el, ts_scenario_service *v)
+{
+    char who[300];
+    snprintf(who, sizeof who, "service %s", v->id);
+    if (ts__attr(el, "drain"))
+        return err_at(b, TS_EINVAL, el,
+                      "%s: autoscale drain= applies to triggered workers (a service's "
+                      "replica drains for its request timeout=)", who);
+    return read_autoscale(b, el, who, (int)v->n_replicas, "in-flight", &v->autoscale);
+}
+
+/* The default drain of a withdrawn worker replica: 30 s, Kubernetes'
+ * default terminationGracePeriodSeconds (kubernetes.io/docs/concepts/
+ * workloads/pods/pod-lifecycle/#pod-termination). */
+#define WORKER_DRAIN_DEFAULT_NS 30000000000LL
+
+/* <autoscale metric="queue"> on a triggered component with replicas=:
+ * a worker pool over the component and its replicas (made just before). */
+static int add_worker_pool(ts__builder *b, const xmlNode *comp, const xmlNode *el, int index)
+{
+    ts_scenario *s = b->s;
+    const ts_scenario_component *c = &s->components[index];
+    char who[300];
+    snprintf(who, sizeof who, "component %s", c->id);
+    if (!ts__attr(comp, "trigger"))
+        return err_at(b, TS_EINVAL, el,
+                      "%s: <autoscale> sizes message-triggered workers by their queue "
+                      "(give the component trigger=\"TOPIC\"; a service's replicas "
+                      "take <autoscale> inside <service>)", who);
+    if (c->site >= 0)
+        return err_at(b, TS_EINVAL, el,
+                      "%s: <autoscale> workers run on cloud or edge nodes, not as part "
+                      "of robot %s (leave robot= out and pin them elsewhere)", who,
+                      s->sites[c->site].id);
+    int n = 1;
+    ts__int_attr(comp, "replicas", &n);
+    ts_scenario_worker_pool *ps = ts_realloc(s->worker_pools,
+                                             (s->n_worker_pools + 1) * sizeof *ps);
+    if (!ps)
+        return ts__oom(b, ts__line(el));
+    s->worker_pools = ps;
+    ts_scenario_worker_pool *p = &s->worker_pools[s->n_worker_pools++];
+    memset(p, 0, sizeof *p);
+    p->line = ts__line(el);
+    p->drain_ns = WORKER_DRAIN_DEFAULT_NS;
+    p->replicas = ts_malloc((size_t)n * sizeof *p->replicas);
+    if (!p->replicas)
+        return ts__oom(b, p->line);
+    p->replicas[p->n_replicas++] = index;
+    for (size_t k = (size_t)index + 1; k < s->n_components && p->n_replicas < (size_t)n; k++)
+        if (s->components[k].replica_of == index)
+            p->replicas[p->n_replicas++] = (int)k;
+    int present = 0;
+    int64_t drain = 0;
+    int rc = ts__bquantity(b, el, "drain", TS__Q_TIME, &drain, NULL, &present);
+    if (rc)
+        return rc;
+    if (present) {
+        if (drain < 0)
+            return err_at(b, TS_EINVAL, el, "%s: autoscale drain= must not be negative", who);
+        p->drain_ns = drain;
+    }
+    return read_autoscale(b, el, who, n, "queue", &p->autoscale);
+}
+
+/* <rate-step at= rate=> of a Poisson or sporadic component: a load ramp
+ * (every gap from then on scaled to the new mean rate). */
+static int arrival_rate_steps(ts__builder *b, const xmlNode *el, ts_scenario_component *c)
+{
+    ts_scenario_component_shared *sh = c->shared;
+    sh->n_rate_steps = 0;
+    for (const xmlNode *k = ts__first_child(el); k; k = ts__next_sibling(k)) {
+        if (!named(k, "rate-step"))
+            continue;
+        if (sh->arrival != TS_ARRIVAL_POISSON && sh->arrival != TS_ARRIVAL_SPORADIC)
+            return err_at(b, TS_EINVAL, k,
+                          "component %s: <rate-step> applies to arrival=\"poisson\" or "
+                          "\"sporadic\" (its releases come from a timer or a trigger)",
+                          c->id);
+        if (sh->n_rate_steps == TS_SCENARIO_RATE_STEPS)
+            return err_at(b, TS_EINVAL, k, "component %s: more than %d <rate-step>s", c->id,
+                          TS_SCENARIO_RATE_STEPS);
+        int64_t at, period;
+        int rc;
+        if ((rc = ts__bquantity(b, k, "at", TS__Q_TIME, &at, NULL, NULL)) ||
+            (rc = ts__bquantity(b, k, "rate", TS__Q_PERIOD, &period, NULL, NULL)))
+            return rc;
+        if (at <= 0 || (sh->n_rate_steps && at <= sh->rate_steps[sh->n_rate_steps - 1].at_ns))
+            return err_at(b, TS_EINVAL, k,
+                          "component %s: rate-step at=\"%s\" must be after 0 and after the "
+                          "step before it (expected steps in time order)",
+                          c->id, ts__attr(k, "at"));
+        sh->rate_steps[sh->n_rate_steps].at_ns = at;
+        sh->rate_steps[sh->n_rate_steps++].period_ns = period;
+    }
     return TS_OK;
 }
 

@@ -737,6 +737,9 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->services[i].id);
         ts_free(s->services[i].replicas);
     }
+    for (size_t i = 0; i < s->n_worker_pools; i++)
+        ts_free(s->worker_pools[i].replicas);
+    ts_free(s->worker_pools);
     for (size_t i = 0; i < s->n_zones; i++)
         ts_free(s->zones[i].id);
     for (size_t i = 0; i < s->n_processes; i++) {

@@ -60,6 +60,9 @@ typedef struct arrival_source {
     ts_dist gap;              /* drawn and added to it */
     ts_event_handle next;     /* its next arrival */
     int timer;                /* 1: a periodic component's timer */
+    int once;                 /* 1: a batch job, released once at its offset */
+    unsigned step;            /* its <rate-step>s applied so far */
+    double scale;             /* every gap's factor since the last step */
 } arrival_source;
 
 /* A topic's size distribution, prepared, and the stream it draws from. */
@@ -182,6 +185,7 @@ static int build_tasks(ts__workload *wl, uint64_t seed, ts_error *err)
                                        ? c->shared->gpu_share_milli : 0,
             .memory_bytes = c->shared->memory_bytes + (variant ? variant->memory_bytes : 0),
             .gpu_power_w = variant ? variant->power_w : 0,
+            .gang_gpus = c->shared->gang_gpus,
             .component = c->id,
         };
         int id = ts_compute_add_task(wl->compute, &task, &wl->rngs[i], err);
@@ -264,6 +268,7 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
         wl->trigger_of[i] = c->trigger;
         n_arrivals += c->shared->arrival == TS_ARRIVAL_POISSON ||
                       c->shared->arrival == TS_ARRIVAL_SPORADIC ||
+                      c->shared->arrival == TS_ARRIVAL_BATCH ||
                       (c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0);
         if (c->trigger < 0)
             continue;
@@ -283,12 +288,15 @@ static int build_sources(ts__workload *wl, uint64_t seed, ts_error *err)
     for (size_t i = 0; i < nc; i++) {
         const ts_scenario_component *c = &s->components[i];
         int timer = c->shared->arrival == TS_ARRIVAL_PERIODIC && c->process >= 0;
+        int once = c->shared->arrival == TS_ARRIVAL_BATCH;
         if (c->shared->arrival != TS_ARRIVAL_POISSON && c->shared->arrival != TS_ARRIVAL_SPORADIC &&
-            !timer)
+            !timer && !once)
             continue;
         arrival_source *a = &wl->arrivals[wl->n_arrivals];
         a->component = (int)i;
         a->timer = timer;
+        a->once = once;
+        a->scale = 1.0;
         a->min_ns = timer ? c->shared->period_ns : c->shared->min_interarrival_ns;
         a->gap = *c->shared->gap_dist;
         a->gap.table = NULL;
@@ -434,11 +442,23 @@ static void fail(ts__workload *wl, int code, const char *what)
  * rounded to the nanosecond. */
 static ts_time next_gap(ts__workload *wl, size_t i)
 {
-    const arrival_source *a = &wl->arrivals[i];
+    arrival_source *a = &wl->arrivals[i];
+    /* A <rate-step> due by now scales this gap and the later ones to its
+     * mean rate (for Poisson arrivals exactly an exponential of the new
+     * mean). */
+    const ts_scenario_component_shared *sh = wl->sh.s->components[a->component].shared;
+    ts_time now = ts_engine_now(wl->sh.engine);
+    while (a->step < sh->n_rate_steps && sh->rate_steps[a->step].at_ns <= now) {
+        a->scale = (double)sh->rate_steps[a->step].period_ns / (double)sh->period_ns;
+        a->step++;
+    }
     double g = ts_dist_draw(&a->gap, &wl->arrival_rngs[i]);
     if (!(g < 4e18))
         g = 4e18;
-    return a->min_ns + (ts_time)llround(g);
+    if (a->scale == 1.0)
+        return a->min_ns + (ts_time)llround(g);
+    double scaled = ((double)a->min_ns + g) * a->scale;
+    return scaled < 4e18 ? (ts_time)llround(scaled) : (ts_time)4e18;
 }
 
 static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
@@ -446,6 +466,13 @@ static void on_arrival(ts_engine *engine, void *ctx, uint64_t arg)
     ts__workload *wl = ctx;
     arrival_source *a = &wl->arrivals[arg];
     ts_time now = ts_engine_now(engine);
+    a->next = 0;
+    if (a->once) {
+        uint64_t unused;
+        if (ts_compute_release(wl->compute, a->component, -1, 0, 0, &unused) == TS_ENOMEM)
+            fail(wl, TS_ENOMEM, "no memory for released jobs");
+        return;
+    }
     ts_time gap = next_gap(wl, (size_t)arg);
     if (ts_engine_schedule(engine, gap > TS_TIME_MAX - now ? TS_TIME_MAX : now + gap,
                            on_arrival, wl, arg, &a->next) != TS_OK) {
@@ -476,7 +503,7 @@ void ts__workload_connect(ts__workload *wl, ts__rts *rts, ts__recorder *recorder
     for (size_t i = 0; i < wl->n_arrivals; i++) {
         const ts_scenario_component *c = &wl->sh.s->components[wl->arrivals[i].component];
         ts_time at = now + c->shared->offset_ns + c->release_shift_ns +
-                     (wl->arrivals[i].timer ? 0 : next_gap(wl, i));
+                     (wl->arrivals[i].timer || wl->arrivals[i].once ? 0 : next_gap(wl, i));
         if (ts_engine_schedule(wl->sh.engine, at, on_arrival, wl, i, &wl->arrivals[i].next) !=
             TS_OK) {
             wl->arrivals[i].next = 0;
@@ -492,6 +519,8 @@ static void queue_dropped(void *ctx, int subscriber, uint64_t dropped, uint32_t 
 {
     ts__workload *wl = ctx;
     const ts_scenario *s = wl->sh.s;
+    if (wl->hooks.queued)
+        wl->hooks.queued(wl->hooks.ctx, subscriber, -1);
     ts_platform_event ev = {
         .time = ts_engine_now(wl->sh.engine),
         .kind = TS_EV_QUEUE_DROP,
@@ -518,6 +547,8 @@ void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_
 {
     if (wl->trigger_of[subscriber] != topic)
         return;
+    if (wl->hooks.queued)
+        wl->hooks.queued(wl->hooks.ctx, subscriber, +1);
     if (ts__executors_owns(wl->exec, subscriber)) {
         ts__executors_sample(wl->exec, subscriber, TS_JOB_TAG(topic, seq),
                              wl->keep_last[subscriber]);
@@ -569,6 +600,12 @@ static void publish(ts__workload *wl, const ts_job_record *job)
              * recorded as a violation; the subscriber was never owed it. */
             if (!ts_ctl_allows(ctl, component, sub, (int)t))
                 continue;
+            /* A worker pool's replicas share the sample: one takes it. */
+            if (wl->hooks.route) {
+                int to = wl->hooks.route(wl->hooks.ctx, (int)t, seq, sub);
+                if (to != -1 && to != sub)
+                    continue;
+            }
             /* A reader not yet matched by discovery does not get it. */
             if (wl->hooks.deliverable && !wl->hooks.deliverable(wl->hooks.ctx, (int)t, (int)k2))
                 continue;
@@ -591,6 +628,11 @@ static void publish(ts__workload *wl, const ts_job_record *job)
     }
 }
 
+static int component_of_job(const ts_job_record *job)
+{
+    return job->task;   /* task ids equal component indices */
+}
+
 void ts__workload_job(ts__workload *wl, const ts_job_record *job)
 {
     ts_trace_job row = {job->task, job->node, job->seq, job->release,
@@ -603,6 +645,9 @@ void ts__workload_job(ts__workload *wl, const ts_job_record *job)
     ts__recorder_job(wl->recorder, &row);
     if (wl->hooks.job_seen)
         wl->hooks.job_seen(wl->hooks.ctx, job);
+    /* a triggered job leaves its queue, run or not */
+    if (wl->hooks.queued && TS_JOB_TAG_TOPIC(job->tag) >= 0)
+        wl->hooks.queued(wl->hooks.ctx, component_of_job(job), -1);
     /* Task ids equal component indices (added in order). */
     if (job->finish >= 0 && !ts__bus_failed(wl->sh.bus))
         publish(wl, job);

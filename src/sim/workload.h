@@ -45,6 +45,14 @@ typedef struct ts__workload_hooks {
     void (*job_seen)(void *ctx, const ts_job_record *job);
     void (*sample_published)(void *ctx, const ts_job_record *job, int topic, uint64_t seq);
     int (*deliverable)(void *ctx, int topic, int k);
+    /* (may be NULL) which subscriber of topic gets sample seq when
+     * subscriber is one of a worker pool's replicas (the pool's one
+     * pick, asked once per pooled subscriber; -1: subscriber is in no
+     * pool and gets it as usual; -2: no replica takes it), and each
+     * change to a triggered component's queue (+1 a sample taken in, -1
+     * one dropped or its job reported) */
+    int (*route)(void *ctx, int topic, uint64_t seq, int subscriber);
+    void (*queued)(void *ctx, int component, int delta);
     void *ctx;
 } ts__workload_hooks;
 

@@ -46,6 +46,7 @@
 #include "sim/runtime_sim.h"
 #include "sim/sampler.h"
 #include "sim/services.h"
+#include "sim/worker_pools.h"
 #include "sim/tables.h"
 #include "sim/transport.h"
 #include "sim/workload.h"
@@ -79,6 +80,7 @@ typedef struct world {
     ts__agents *agents;
     ts__qos_topics *qos;
     ts__services *services;
+    ts__worker_pools *pools;    /* autoscaled triggered workers */
     ts__fleet *fleet;
     ts__power_managers *power;
     ts__chains *chains;
@@ -247,6 +249,18 @@ static void chains_waiting(void *ctx, int component, uint64_t tag)
 {
     world *w = ctx;
     ts__chains_waiting(w->chains, component, TS_JOB_TAG_TOPIC(tag), TS_JOB_TAG_SEQ(tag));
+}
+
+static int route(void *ctx, int topic, uint64_t seq, int subscriber)
+{
+    world *w = ctx;
+    return ts__worker_pools_route(w->pools, topic, seq, subscriber);
+}
+
+static void queued(void *ctx, int component, int delta)
+{
+    world *w = ctx;
+    ts__worker_pools_queued(w->pools, component, delta);
 }
 
 static int deliverable(void *ctx, int topic, int k)
@@ -504,6 +518,8 @@ static int build(world *w, uint64_t seed, ts_error *err)
     ts__workload_hooks hooks = {.qos_publish = qos_publish,
                                 .job_seen = job_seen,
                                 .deliverable = w->discovery ? deliverable : NULL,
+                                .route = sh->s->n_worker_pools ? route : NULL,
+                                .queued = sh->s->n_worker_pools ? queued : NULL,
                                 .ctx = w};
     ts__discovery_hooks matched = {discovery_matched, w};
     ts__discovery_connect(w->discovery, &matched);
@@ -520,6 +536,7 @@ static int build(world *w, uint64_t seed, ts_error *err)
         (rc = ts__agents_start(sh, w->rts, &w->agents, err)) != TS_OK ||
         (rc = ts__qos_start(sh, w->rts, w->recorder, w->discovery, &w->qos, err)) != TS_OK ||
         (rc = ts__services_start(sh, w->rts, &w->services, err)) != TS_OK ||
+        (rc = ts__worker_pools_start(sh, w->rts, &w->pools, err)) != TS_OK ||
         (rc = ts__fleet_start(sh, w->rts, &w->fleet, err)) != TS_OK ||
         (rc = ts__power_managers_start(sh, w->rts, w->end, &w->power, err)) != TS_OK ||
         (rc = ts__chains_start(sh, w->trace, &w->chains, err)) != TS_OK)
@@ -537,6 +554,7 @@ static void teardown(world *w)
     ts__chains_free(w->chains);
     ts__power_managers_free(w->power);
     ts__fleet_free(w->fleet);
+    ts__worker_pools_free(w->pools);
     ts__services_free(w->services);
     ts__qos_free(w->qos);
     ts__agents_free(w->agents);

@@ -19,9 +19,15 @@
  * otherwise. p50 and p99 of each set as the topics' (GSL linear
  * interpolation).
  *
+ * Worker pools (a triggered component's replicas with their own
+ * autoscaler: its records sit on a replica of no service, and /components
+ * groups the replicas by replica_of) are read the same way; their
+ * latency is their jobs' (release to finish), a job counting as released
+ * in a cold start by its release.
+ *
  * Gate "autoscale:<service>": the autoscaler decided at least once and
- * the service answered at least one request; otherwise there is no
- * evidence it worked, and the gate fails.
+ * the service answered at least one request (a pool finished at least
+ * one job); otherwise there is no evidence it worked, and the gate fails.
  */
 #include <math.h>
 #include <stdio.h>
@@ -169,7 +175,18 @@ static int report_one(const ts_trace *t, const ts_trace_event *head, int32_t svc
     for (size_t k = 0; k < n_iv; k++)
         r->cold_ns += x->iv[k].to - x->iv[k].from;
     size_t nc = 0, ns = 0;
-    for (size_t i = 0; i < t->n_events; i++) {
+    for (size_t i = 0; r->workers && i < t->n_jobs; i++) {
+        const ts_trace_job *j = &t->jobs[i];
+        if (!ts__in_range(j->component, t->n_components) || x->svc_of[j->component] != svc ||
+            j->finish_ns < j->release_ns)
+            continue;
+        double latency = (double)(j->finish_ns - j->release_ns);
+        if (inside(x->iv, n_iv, j->release_ns))
+            x->cold[nc++] = latency;
+        else
+            x->steady[ns++] = latency;
+    }
+    for (size_t i = 0; !r->workers && i < t->n_events; i++) {
         const ts_trace_event *e = &t->events[i];
         if (!ts__event_is(e, "response") || !ts__in_range(e->component, t->n_components) ||
             x->client_of[e->component] != svc || !(e->value >= 0) || !(e->value < 9e18))
@@ -200,7 +217,9 @@ int ts__score_autoscaling(ts__ctx *c)
         heads += ts__event_is(&t->events[i], "autoscale");
     if (heads == 0)
         return TS_OK;
-    size_t nc = t->n_components ? t->n_components : 1, ne = t->n_events;
+    size_t nc = t->n_components ? t->n_components : 1;
+    size_t ne = t->n_events > t->n_jobs ? t->n_events : t->n_jobs;
+    ne = ne ? ne : 1;
     scratch x = {
         ts_malloc(nc * sizeof *x.svc_of), ts_malloc(nc * sizeof *x.client_of),
         ts_malloc(nc * sizeof *x.cold_from), ts_malloc(ne * sizeof *x.iv),
@@ -220,6 +239,12 @@ int ts__score_autoscaling(ts__ctx *c)
         if (ts__in_range(sr->component, t->n_components))
             x.svc_of[sr->component] = sr->service;
     }
+    /* a replica of no service belongs to its group's worker pool, if any */
+    for (size_t k = 0; k < t->n_components; k++) {
+        int32_t first = t->components[k].replica_of;
+        if (x.svc_of[k] < 0 && ts__in_range(first, t->n_components))
+            x.svc_of[k] = (int32_t)t->n_services + first;
+    }
     for (size_t k = 0; k < t->n_clients; k++)
         if (ts__in_range(t->clients[k].component, t->n_components))
             x.client_of[t->clients[k].component] = t->clients[k].service;
@@ -228,15 +253,21 @@ int ts__score_autoscaling(ts__ctx *c)
         if (!ts__event_is(e, "autoscale"))
             continue;
         int32_t svc = ts__in_range(e->component, t->n_components) ? x.svc_of[e->component] : -1;
-        if (!ts__in_range(svc, t->n_services)) {
+        if (svc < 0) {
             rc = ts_error_set(c->err, TS_EFORMAT, NULL, 0,
                               "/events row %zu: an autoscale record whose component is no "
-                              "service's replica", i);
+                              "service's replica nor a replica of a worker pool", i);
             goto out;
         }
         ts_autoscale_report *r = &v->autoscaling[v->n_autoscaling++];
-        ts__copy_name(r->service, sizeof r->service, t->services[svc].name,
-                      sizeof t->services[svc].name);
+        if (ts__in_range(svc, t->n_services)) {
+            ts__copy_name(r->service, sizeof r->service, t->services[svc].name,
+                          sizeof t->services[svc].name);
+        } else {
+            const ts_trace_component *head = &t->components[svc - (int32_t)t->n_services];
+            ts__copy_name(r->service, sizeof r->service, head->name, sizeof head->name);
+            r->workers = 1;
+        }
         if ((rc = report_one(t, e, svc, &x, r, c->err)) != TS_OK)
             goto out;
     }
@@ -267,15 +298,17 @@ int ts__autoscale_gates(ts__ctx *c)
         g->actual = (double)r->decisions;
         g->pass = r->decisions > 0 && answered > 0;
         char cold[32], steady[32];
+        const char *kind = r->workers ? "workers" : "service";
         if (!g->pass)
             snprintf(g->message, sizeof g->message,
-                     "service %s: %llu autoscaler decisions and %llu answered requests: no "
-                     "evidence the autoscaled service worked", r->service,
-                     (unsigned long long)r->decisions, (unsigned long long)answered);
+                     "%s %s: %llu autoscaler decisions and %llu %s: no evidence the "
+                     "autoscaling worked", kind, r->service,
+                     (unsigned long long)r->decisions, (unsigned long long)answered,
+                     r->workers ? "finished jobs" : "answered requests");
         else
             snprintf(g->message, sizeof g->message,
-                     "service %s: %llu decisions (%llu out, %llu in), %.4f replica-hours, cost "
-                     "%.4f; p99 %s in cold starts against %s steady", r->service,
+                     "%s %s: %llu decisions (%llu out, %llu in), %.4f replica-hours, cost "
+                     "%.4f; p99 %s in cold starts against %s steady", kind, r->service,
                      (unsigned long long)r->decisions, (unsigned long long)r->scale_outs,
                      (unsigned long long)r->scale_ins, r->replica_hours, r->cost,
                      ts__fmt_dur(cold, sizeof cold, r->cold_p99_ns),

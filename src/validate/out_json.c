@@ -134,6 +134,7 @@ static void json_autoscale(FILE *out, const ts_autoscale_report *r)
     fputc('{', out);
     fputs("\"service\": ", out);
     ts__json_string(out, r->service);
+    kv_u64(out, "workers", (uint64_t)r->workers);
     kv_double(out, "price_per_hour", r->price_per_hour);
     kv_u64(out, "decisions", r->decisions);
     kv_u64(out, "scale_outs", r->scale_outs);

@@ -5,8 +5,9 @@
  * timeout, and every decision follows by hand. Covers the HPA formula and
  * its tolerance band, the up and down stabilisation windows (strictly
  * newer than now - window), cold starts, drains, a scale-in that cancels
- * a starting replica and a scale-out that revives a draining one, and
- * the descriptions it refuses.
+ * a starting replica and a scale-out that revives a draining one, the
+ * descriptions it refuses, and the same rule over a pool of members that
+ * is no registry's service (its own load integral and membership).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -312,6 +313,93 @@ static void test_refuses_bad_policies(void **state)
     fake_runtime_free(f);
 }
 
+/* A pool of members that is no registry's service: its load is a level
+ * the test sets, integrated over the fake runtime's time; it records
+ * which slots the autoscaler enrols. */
+typedef struct pool {
+    fake_runtime *f;
+    double level, area;
+    int64_t last;
+    int enrolled[4];
+} pool;
+
+static void pool_set(pool *p, double level)
+{
+    int64_t now = ts_rt_now(&p->f->rt);
+    p->area += p->level * (double)(now - p->last);
+    p->last = now;
+    p->level = level;
+}
+
+static int pool_endpoint(void *ctx, int slot)
+{
+    (void)ctx;
+    return slot;
+}
+
+static double pool_area(void *ctx)
+{
+    pool *p = ctx;
+    pool_set(p, p->level);
+    return p->area;
+}
+
+static int pool_enrol(void *ctx, int slot, int on)
+{
+    pool *p = ctx;
+    p->enrolled[slot] = on;
+    return TS_OK;
+}
+
+/* Target 1 per replica, cold start 500 ms, drain 100 ms. Level 1 over [0,
+ * 1 s]: ratio 1, none. Level 3 from 1 s: at 2 s ceil(1 x 3) = 3, slots 1
+ * and 2 enrolled at 2.5 s. Level 0 from 2.6 s: mean over [2, 3] = 0.6 x 3
+ * = 1.8 on 3, ratio 0.6: ceil(1.8) = 2 at 3 s, slot 2 withdrawn at once
+ * and stopped at 3.1 s. Mean 0 over [3, 4]: the minimum, 1, at 4 s. */
+static void test_members_pool(void **state)
+{
+    (void)state;
+    pool p = {.f = fake_runtime_new(), .level = 1.0};
+    assert_non_null(p.f);
+    ts_as_members m = {4, pool_endpoint, pool_area, pool_enrol, &p};
+    ts_as_desc d = policy();
+    d.name = "ingest";
+    d.kind = "workers";
+    ts_error err;
+    ts_as *as = ts_as_new_members(&p.f->rt, p.f->ctl, &m, &d, &err);
+    assert_non_null(as);
+    assert_int_equal(ts_as_start(as), TS_OK);
+    assert_true(p.enrolled[0] && !p.enrolled[1] && !p.enrolled[2] && !p.enrolled[3]);
+    fake_runtime_run(p.f, 1 * S);
+    pool_set(&p, 3.0);
+    fake_runtime_run(p.f, 2400 * MS);
+    assert_true(p.enrolled[0] && !p.enrolled[1] && !p.enrolled[2]);   /* cold */
+    assert_int_equal(p.f->component[1].run, TS_RT_STOPPED);
+    fake_runtime_run(p.f, 2600 * MS);
+    assert_true(p.enrolled[0] && p.enrolled[1] && p.enrolled[2] && !p.enrolled[3]);
+    assert_int_equal(p.f->component[2].run, TS_RT_ACTIVE);
+    pool_set(&p, 0.0);
+    fake_runtime_run(p.f, 3050 * MS);
+    assert_true(p.enrolled[1] && !p.enrolled[2]);     /* withdrawn, draining */
+    assert_int_equal(p.f->component[2].run, TS_RT_ACTIVE);
+    fake_runtime_run(p.f, 4500 * MS);
+    assert_int_equal(p.f->component[2].run, TS_RT_STOPPED);
+    assert_string_equal(scales(&(world){.f = p.f}), "out@2000=3 in@3000=2 in@4000=1");
+    const fake_record *eval = fake_runtime_find(p.f, "autoscale_eval", 2);
+    assert_int_equal(eval->time, 3 * S);
+    assert_true(fabs(eval->value - 1.8) < 1e-12);
+    assert_non_null(strstr(eval->detail, "workers ingest: current 3 raw 2 final 2"));
+    const fake_record *stop = fake_runtime_find(p.f, "replica_stopped", 0);
+    assert_int_equal(stop->time, 3100 * MS);
+    assert_int_equal(stop->component, 2);
+    ts_as_free(as);
+    /* Members without their functions are refused. */
+    m.load_area = NULL;
+    assert_null(ts_as_new_members(&p.f->rt, p.f->ctl, &m, &d, &err));
+    assert_int_equal(err.code, TS_EINVAL);
+    fake_runtime_free(p.f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_scale_in_cancels_a_starting_replica),
         cmocka_unit_test(test_scale_out_revives_a_draining_replica),
         cmocka_unit_test(test_refuses_bad_policies),
+        cmocka_unit_test(test_members_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1008,6 +1008,98 @@ static void test_gpu_queue_timing(void **state)
     }
 }
 
+/* Gang scheduling on a node of 4 GPUs and 4 cores (each task on its own
+ * core), by hand, in ms, with k the GPU time factor (1, or 2 at half the
+ * GPU clock):
+ *  - w: 1 ms CPU from 0, then a 6 ms kernel on one GPU: GPU 0 from 1 to
+ *    1+6k.
+ *  - g: 1 ms CPU from 0, then 12 ms of GPU work on 4 GPUs at once,
+ *    submitted at 1 ms behind w (same instant: task order): only 3 GPUs
+ *    are free, so it waits for w's, then holds all 4 and runs 12 / 4 = 3
+ *    ms each: 1+6k to 1+9k.
+ *  - s: 2 ms CPU, then a 1 ms kernel on one GPU, submitted at 2 ms behind
+ *    g: it waits although 3 GPUs are free (FIFO, no backfill) and runs
+ *    from g's end: 1+9k to 1+10k.
+ *  - h: a second 4-GPU gang (8 ms of work) submitted at 3 ms behind s:
+ *    after g, s holds one GPU, so h starts at s's end and runs 8 / 4 = 2
+ *    ms each: 1+10k to 1+12k. */
+static void test_gpu_gang_timing(void **state)
+{
+    (void)state;
+    for (int slow = 0; slow < 2; slow++) {
+        ts_engine *e;
+        job_log log;
+        int cores[] = {4}, gpus[] = {4};
+        ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+        ts_task_desc w = once(0, 1, 0, TS_MS);
+        w.gpu_ns = 6 * TS_MS;
+        ts_task_desc g = once(0, 1, 0, TS_MS);
+        g.gpu_ns = 12 * TS_MS;
+        g.gang_gpus = 4;
+        ts_task_desc sd = once(0, 1, 0, 2 * TS_MS);
+        sd.gpu_ns = TS_MS;
+        ts_task_desc h = once(0, 1, 0, 3 * TS_MS);
+        h.gpu_ns = 8 * TS_MS;
+        h.gang_gpus = 4;
+        int iw = add(c, w), ig = add(c, g), is = add(c, sd), ih = add(c, h);
+        ts_time k = slow ? 2 : 1;
+        if (slow)
+            assert_int_equal(ts_compute_set_speed(c, 0, 1.0, 0.5), TS_OK);
+        start(c);
+        ts_engine_run(e, TS_MS + 6 * k * TS_MS + TS_MS / 2);
+        ts_compute_node_stat st;
+        ts_compute_node_stat_get(c, 0, &st);
+        assert_int_equal(st.busy_gpus, 4);        /* g holds them all */
+        ts_engine_run(e, 100 * TS_MS);
+        assert_int_equal(find(&log, iw, 0)->gpu_start, TS_MS);
+        assert_int_equal(find(&log, iw, 0)->finish, (1 + 6 * k) * TS_MS);
+        assert_int_equal(find(&log, ig, 0)->gpu_start, (1 + 6 * k) * TS_MS);
+        assert_int_equal(find(&log, ig, 0)->finish, (1 + 9 * k) * TS_MS);
+        assert_int_equal(find(&log, is, 0)->gpu_start, (1 + 9 * k) * TS_MS);
+        assert_int_equal(find(&log, is, 0)->finish, (1 + 10 * k) * TS_MS);
+        assert_int_equal(find(&log, ih, 0)->gpu_start, (1 + 10 * k) * TS_MS);
+        assert_int_equal(find(&log, ih, 0)->finish, (1 + 12 * k) * TS_MS);
+        ts_compute_node_stat_get(c, 0, &st);
+        /* GPU-time: w 6k, g 4 x 3k, s k, h 4 x 2k */
+        assert_int_equal(st.gpu_busy_ns, (6 + 12 + 1 + 8) * k * TS_MS);
+        assert_int_equal(st.busy_gpus, 0);
+        ts_compute_free(c);
+        ts_engine_free(e);
+    }
+}
+
+/* A gang larger than its node, on a shared GPU, or larger than the
+ * node's GPUs no shared task is bound to, is refused. */
+static void test_gpu_gang_checks(void **state)
+{
+    (void)state;
+    ts_engine *e;
+    job_log log;
+    int cores[] = {1}, gpus[] = {2};
+    ts_compute *c = make(&e, 1, cores, gpus, NULL, 0, &log);
+    ts_task_desc g = once(0, 1, 0, TS_MS);
+    g.gpu_ns = TS_MS;
+    g.gang_gpus = 3;
+    ts_error err;
+    assert_int_equal(ts_compute_add_task(c, &g, NULL, &err), TS_EINVAL);
+    assert_non_null(strstr(err.msg, "needs 3 whole GPUs at once but node 0 has 2"));
+    g.gang_gpus = 2;
+    g.shared_gpu = 1;
+    assert_int_equal(ts_compute_add_task(c, &g, NULL, &err), TS_EINVAL);
+    /* GPU 0 time-sliced by a bound task: only one whole GPU is left for
+     * a gang of 2, which would wait forever; refused at start. */
+    ts_task_desc sh = once(0, 1, 0, TS_MS);
+    sh.gpu_ns = TS_MS;
+    sh.shared_gpu = 1;
+    add(c, sh);
+    g.shared_gpu = 0;
+    add(c, g);
+    assert_int_equal(ts_compute_start(c, &err), TS_EINVAL);
+    assert_non_null(strstr(err.msg, "needs 2 whole GPUs at once but node 0 has 1 not bound"));
+    ts_compute_free(c);
+    ts_engine_free(e);
+}
+
 /* Four tasks bound to one time-sliced GPU (a quarter each in the
  * scenario), timeslice 1 ms, each on its own core so the CPU parts end
  * exactly at their exec. Kernels: a 3 ms, b 2.5 ms, c 1 ms, d 0.4 ms,
@@ -2058,6 +2150,8 @@ int main(void)
         cmocka_unit_test(test_fair_vruntime_schedule),
         cmocka_unit_test(test_gpu_queue_timing),
         cmocka_unit_test(test_gpu_own_power_reported),
+        cmocka_unit_test(test_gpu_gang_timing),
+        cmocka_unit_test(test_gpu_gang_checks),
         cmocka_unit_test(test_speed_change_mid_job),
         cmocka_unit_test(test_oom_kill_event),
         cmocka_unit_test(test_fleet_tasks_share_blocks),

@@ -871,6 +871,20 @@ static const bad_case bad_cases[] = {
      "discovery: period=\"0s\" must be greater than 0"},
     {"discovery-zero-size.xml", TS_EINVAL, 18,
      "discovery: spdp-size=\"0B\" must be greater than 0"},
+    {"worker-autoscale-untriggered.xml", TS_EINVAL, 21,
+     "component work: <autoscale> sizes message-triggered workers by their queue"},
+    {"worker-autoscale-metric.xml", TS_EINVAL, 21,
+     "component work: autoscale metric=\"in-flight\" does not apply here (expected metric=\"queue\""},
+    {"worker-autoscale-max.xml", TS_EINVAL, 21,
+     "component work: autoscale max=\"3\" exceeds the 2 replicas declared"},
+    {"rate-step-periodic.xml", TS_EINVAL, 20,
+     "component src: <rate-step> applies to arrival=\"poisson\" or \"sporadic\""},
+    {"rate-step-order.xml", TS_EINVAL, 21,
+     "component src: rate-step at=\"1s\" must be after 0 and after the step before it"},
+    {"batch-rate.xml", TS_EINVAL, 19,
+     "component job: rate= does not apply to arrival=\"batch\""},
+    {"batch-gpus-node.xml", TS_EINVAL, 19,
+     "component train: a batch job with gpus=\"4\" needs node= naming a node with at least 4 GPUs"},
 };
 
 static const bad_case *bad_case_for(const char *file)

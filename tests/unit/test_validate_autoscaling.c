@@ -124,6 +124,57 @@ static void test_gate_fails_closed(void **state)
     ts_validation_free(v);
 }
 
+/* A worker pool: wk and wk_2 replicas of no service (replica_of wk).
+ * Price 1 an hour; wk billed from 0, wk_2 launched at 4 s, ready at 6 s,
+ * stopped at 16 s; run 20 s: 1 x 4 + 2 x 12 + 1 x 4 = 32 replica-seconds.
+ * Jobs released at 1 s (4 ms), 5 s (40 ms: in the cold start) and 10 s
+ * (6 ms); one released at 19 s never finishes and is left out. Without
+ * a finished job the gate fails closed. */
+static void test_worker_pool(void **state)
+{
+    (void)state;
+    for (int finished = 0; finished < 2; finished++) {
+        world w;
+        world_init(&w, SEC(20));
+        fixture *f = &w.f;
+        int wk = add_comp(f, "wk", MS(100)), wk2 = add_comp(f, "wk_2", MS(100));
+        f->comps[wk].replica_of = f->comps[wk2].replica_of = wk;
+        add_event(f, 0, "autoscale", -1, wk, 1.0, "policy");
+        add_event(f, 0, "replica_start", -1, wk, 1, "");
+        add_event(f, 0, "replica_ready", -1, wk, 1, "");
+        add_event(f, SEC(4), "autoscale_eval", -1, wk, 3.0, "");
+        add_event(f, SEC(4), "scale_out", -1, wk, 2, "");
+        add_event(f, SEC(4), "replica_start", -1, wk2, 2, "");
+        add_event(f, SEC(6), "replica_ready", -1, wk2, 2, "");
+        add_event(f, SEC(14), "autoscale_eval", -1, wk, 0.2, "");
+        add_event(f, SEC(14), "scale_in", -1, wk, 1, "");
+        add_event(f, SEC(16), "replica_stopped", -1, wk2, 1, "");
+        if (finished) {
+            add_job(f, wk, SEC(1), SEC(1) + MS(4), SEC(2));
+            add_job(f, wk2, SEC(5), SEC(5) + MS(40), SEC(6));
+            add_job(f, wk, SEC(10), SEC(10) + MS(6), SEC(11));
+        }
+        add_job(f, wk, SEC(19), -1, SEC(30));
+        ts_validation *v = validate_ok(f);
+        assert_int_equal(v->n_autoscaling, 1);
+        const ts_autoscale_report *r = &v->autoscaling[0];
+        assert_string_equal(r->service, "wk");
+        assert_int_equal(r->workers, 1);
+        assert_true(fabs(r->replica_hours - 32.0 / 3600.0) < 1e-15);
+        assert_int_equal(r->cold_ns, SEC(2));
+        assert_int_equal(r->cold_responses, (uint64_t)finished);
+        assert_int_equal(r->steady_responses, 2 * (uint64_t)finished);
+        if (finished) {
+            assert_int_equal(r->cold_p99_ns, MS(40));
+            assert_int_equal(r->steady_p50_ns, MS(5));
+        }
+        const ts_gate *g = gate_named(v, "autoscale:wk");
+        assert_non_null(g);
+        assert_int_equal(g->pass, finished);
+        ts_validation_free(v);
+    }
+}
+
 /* Values no autoscaler writes: a NaN or fractional count, a negative
  * price, an autoscale record on a component that serves no service. */
 static void test_refuses_impossible_records(void **state)
@@ -148,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_cost_and_cold_latency),
         cmocka_unit_test(test_cancelled_and_unfinished_cold_starts),
         cmocka_unit_test(test_gate_fails_closed),
+        cmocka_unit_test(test_worker_pool),
         cmocka_unit_test(test_refuses_impossible_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
