@@ -12,7 +12,10 @@
  *   template's shifted by its robot's phase;
  * - r2's z at 100 Hz (a robot-override of a component in the process)
  *   changes r2's executor alone, as hand-computed; r0 and r1 keep the
- *   lockstep schedule.
+ *   lockstep schedule;
+ * - failing each allocation of the load in turn gives out of memory or a
+ *   whole scenario, and leaves no block live (a half-made copy of a
+ *   process is freed as a copy, or not at all).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include <cmocka.h>
 
 #include "scenario_run.h"
+#include "toposim/alloc.h"
 #include "toposim/scenario.h"
 #include "toposim/trace.h"
 
@@ -188,6 +192,31 @@ static void override_changes_only_its_robot(void **state)
     ts_trace_free(t);
 }
 
+static void load_survives_each_failed_allocation(void **state)
+{
+    (void)state;
+    long before = ts_alloc_live();
+    for (long n = 1;; n++) {
+        ts_scenario *s = NULL;
+        ts_error err;
+        ts_error_clear(&err);
+        ts_alloc_fail_after(n);
+        int rc = ts_scenario_load(OVERRIDE, NULL, &s, &err);
+        ts_alloc_fail_after(0);
+        if (rc == TS_OK) {
+            assert_int_equal(s->n_processes, 3);
+            ts_scenario_free(s);
+            assert_int_equal(ts_alloc_live(), before);
+            assert_true(n > 1); /* some allocation was failed */
+            break;
+        }
+        assert_int_equal(rc, TS_ENOMEM);
+        assert_null(s);
+        assert_int_equal(ts_alloc_live(), before);
+        assert_true(n < 100000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +224,7 @@ int main(void)
         cmocka_unit_test(copies_run_in_lockstep),
         cmocka_unit_test(copies_shift_by_their_phase),
         cmocka_unit_test(override_changes_only_its_robot),
+        cmocka_unit_test(load_survives_each_failed_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
