@@ -479,14 +479,21 @@ static int copy_processes(expansion *e, int k)
         int node = s->components[p->components[0]].pin;
         for (size_t m = 1; m < p->n_components; m++) {
             const ts_scenario_component *c = &s->components[p->components[m]];
-            if (c->pin != node)
-                return ts_error_set(e->err, TS_EINVAL, e->file, src->line,
-                                    "process %s: on robot r%d (fleet %s) its component %s "
-                                    "is on node %s and %s on node %s (a robot-override "
-                                    "moved one; a process runs on one node)",
-                                    src->id, k, e->f->id, c->id, c->pin >= 0 ? s->nodes[c->pin].id : "(none)",
-                                    s->components[p->components[0]].id,
-                                    node >= 0 ? s->nodes[node].id : "(none)");
+            if (c->pin == node)
+                continue;
+            /* at the override that moved one of the two */
+            int line = ts__variety_override_line(e->variety, e->fleet, k, src->components[m]);
+            if (!line)
+                line = ts__variety_override_line(e->variety, e->fleet, k, src->components[0]);
+            return ts_error_set(e->err, TS_EINVAL, e->file, line ? line : src->line,
+                                "process %s: on robot r%d (fleet %s) its component %s "
+                                "is on node %s and %s on node %s (a process runs on "
+                                "one node: a robot-override moves all its components "
+                                "or none)",
+                                src->id, k, e->f->id, c->id,
+                                c->pin >= 0 ? s->nodes[c->pin].id : "(none)",
+                                s->components[p->components[0]].id,
+                                node >= 0 ? s->nodes[node].id : "(none)");
         }
     }
     return TS_OK;

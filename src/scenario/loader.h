@@ -589,6 +589,10 @@ int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
                       const int *links, size_t n_links, size_t first_link,
                       const char *file, ts_error *err);
 
+/* The line of the robot-override of copy `member` of fleet `fleet` that
+ * set template component `comp`'s attributes, or 0: none did. */
+int ts__variety_override_line(const ts__variety *v, int fleet, int member, int comp);
+
 /* After every fleet is expanded: every component's release_shift_ns from
  * its phase and its robot's clock offset, drawn (for uniform(...)) from a
  * stream per component and per robot seeded with the scenario's seed. */

@@ -13,6 +13,8 @@
  * - r2's z at 100 Hz (a robot-override of a component in the process)
  *   changes r2's executor alone, as hand-computed; r0 and r1 keep the
  *   lockstep schedule;
+ * - a robot's overrides may move a whole process to another of its
+ *   nodes (tests/bad/fleet-process-override-moves.xml: not a part of it);
  * - failing each allocation of the load in turn gives out of memory or a
  *   whole scenario, and leaves no block live (a half-made copy of a
  *   process is freed as a copy, or not at all).
@@ -192,6 +194,53 @@ static void override_changes_only_its_robot(void **state)
     ts_trace_free(t);
 }
 
+static const char MOVED[] =
+    "<scenario name=\"moved\" seed=\"1\" duration=\"1s\">\n"
+    "  <platform>\n"
+    "    <robot id=\"h1\">\n"
+    "      <computer id=\"h1_cpu\" cores=\"2\" memory=\"1GiB\"/>\n"
+    "      <computer id=\"h1_aux\" cores=\"2\" memory=\"1GiB\"/>\n"
+    "    </robot>\n"
+    "    <edge id=\"rack\"><server id=\"edge1\" cores=\"4\" memory=\"8GiB\"/></edge>\n"
+    "    <link id=\"h1_bus\" from=\"h1_cpu\" to=\"h1_aux\" model=\"gbe\"/>\n"
+    "    <link id=\"h1_uplink\" from=\"h1_cpu\" to=\"edge1\" model=\"gbe\"/>\n"
+    "  </platform>\n"
+    "  <components>\n"
+    "    <component id=\"camera\" robot=\"h1\" rate=\"50Hz\" exec=\"1ms\" node=\"h1_cpu\"/>\n"
+    "    <component id=\"vision\" robot=\"h1\" rate=\"50Hz\" exec=\"2ms\" node=\"h1_cpu\"/>\n"
+    "  </components>\n"
+    "  <processes>\n"
+    "    <process id=\"perception\" components=\"camera vision\"/>\n"
+    "  </processes>\n"
+    "  <fleet id=\"trio\" template=\"h1\" count=\"3\">\n"
+    "    <robot-override robot=\"r2\" set=\"component[camera].node=h1_aux\"/>\n"
+    "    <robot-override robot=\"r2\" set=\"component[vision].node=h1_aux\"/>\n"
+    "  </fleet>\n"
+    "</scenario>\n";
+
+static void overrides_move_a_whole_process(void **state)
+{
+    (void)state;
+    ts_scenario *s = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    int rc = ts_scenario_load_memory(MOVED, sizeof MOVED - 1, "moved.xml", NULL, &s, &err);
+    if (rc != TS_OK) {
+        char buf[1200];
+        ts_error_format(&err, buf, sizeof buf);
+        fail_msg("%s", buf);
+    }
+    assert_int_equal(s->n_processes, 3);
+    static const char *const node[] = {"h1_cpu", "h1_cpu_r1", "h1_aux_r2"};
+    for (int r = 0; r < 3; r++) {
+        const ts_scenario_process *p = &s->processes[r];
+        assert_int_equal(p->n_components, 2);
+        for (size_t m = 0; m < 2; m++)
+            assert_string_equal(s->nodes[s->components[p->components[m]].pin].id, node[r]);
+    }
+    ts_scenario_free(s);
+}
+
 static void load_survives_each_failed_allocation(void **state)
 {
     (void)state;
@@ -224,6 +273,7 @@ int main(void)
         cmocka_unit_test(copies_run_in_lockstep),
         cmocka_unit_test(copies_shift_by_their_phase),
         cmocka_unit_test(override_changes_only_its_robot),
+        cmocka_unit_test(overrides_move_a_whole_process),
         cmocka_unit_test(load_survives_each_failed_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
