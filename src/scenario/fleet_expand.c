@@ -7,7 +7,10 @@
  * outside end stays), its components (pins remapped onto the copy's
  * nodes, backup and replica references remapped within the copy), and the
  * topics a copied component publishes or subscribes (subscribers outside
- * the robot, such as a cloud coordinator, stay shared). Requirements aimed
+ * the robot, such as a cloud coordinator, stay shared), and the
+ * <process>es of its components (each robot runs its own executor over
+ * its own components; a process runs on one node, so it is on the
+ * robot or off it as a whole). Requirements aimed
  * at a copied topic or component, clients that are copied components and
  * allow rules naming a copied component or topic are duplicated for each
  * copy; services and rollouts stay as written (they name the template's
@@ -53,14 +56,16 @@ typedef struct expansion {
     ts_error *err;
     const ts_scenario_fleet *f;
     int fleet;
-    int *nodes, *links, *comps, *topics, *reqs, *clients, *allows;
-    size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows;
+    int *nodes, *links, *comps, *topics, *reqs, *clients, *allows, *procs;
+    size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows, n_procs;
     int *node_map, *comp_map, *topic_map;
     size_t id_chars, n_ids;   /* one copy's ids: their templates' lengths
                                  and how many */
     size_t n_subscribers;     /* one copy's topics' subscriber lists */
+    size_t n_proc_members;    /* one copy's processes' component lists */
     char *id_at, *id_end;     /* the current copy's ids block, unused part */
-    int *subs_at;             /* ... and its subscriber lists, after them */
+    int *subs_at;             /* ... and its subscriber and process
+                                 component lists, after them */
     char *part;               /* the next copy's part of the fleet's block */
 } expansion;
 
@@ -112,11 +117,12 @@ static int collect(expansion *e)
     e->reqs = ts_malloc((s->n_requirements + 1) * sizeof *e->reqs);
     e->clients = ts_malloc((s->n_clients + 1) * sizeof *e->clients);
     e->allows = ts_malloc((s->n_allows + 1) * sizeof *e->allows);
+    e->procs = ts_malloc((s->n_processes + 1) * sizeof *e->procs);
     e->node_map = ts_malloc((s->n_nodes + 1) * sizeof *e->node_map);
     e->comp_map = ts_malloc((s->n_components + 1) * sizeof *e->comp_map);
     e->topic_map = ts_malloc((s->n_topics + 1) * sizeof *e->topic_map);
     if (!e->nodes || !e->links || !e->comps || !e->topics || !e->reqs ||
-        !e->clients || !e->allows || !e->node_map || !e->comp_map ||
+        !e->clients || !e->allows || !e->procs || !e->node_map || !e->comp_map ||
         !e->topic_map)
         return oom(e, e->f->line);
 
@@ -154,25 +160,33 @@ static int collect(expansion *e)
             (a->topic >= 0 && e->topic_map[a->topic] >= 0))
             e->allows[e->n_allows++] = (int)i;
     }
+    /* A process is copied with its components: all of them on the robot
+     * (build.c pins a process's components to one node, so a process
+     * mixing the robot's and others' cannot be written; checked again
+     * here, since a copy would otherwise run a stranger's callbacks). */
+    for (size_t i = 0; i < s->n_processes; i++) {
+        const ts_scenario_process *p = &s->processes[i];
+        size_t on = 0;
+        for (size_t m = 0; m < p->n_components; m++)
+            on += e->comp_map[p->components[m]] >= 0;
+        if (on == 0)
+            continue;
+        if (on != p->n_components)
+            return ts_error_set(e->err, TS_EINVAL, e->file, p->line,
+                                "process %s: fleet %s copies its components on robot %s "
+                                "but not the others (a process's components are all on "
+                                "the template robot or all off it)",
+                                p->id, e->f->id, s->sites[site].id);
+        e->procs[e->n_procs++] = (int)i;
+    }
     return TS_OK;
 }
 
-/* A robot-tier component of the template must be pinned; a component in
- * a <process> is not copied (a process is declared once, by its ids). */
+/* A robot-tier component of the template must be pinned. */
 static int check_pins(expansion *e)
 {
     const ts_scenario *s = e->s;
     const ts_scenario_site *t = &s->sites[e->f->template_site];
-    for (size_t i = 0; i < e->n_comps; i++) {
-        const ts_scenario_component *c = &s->components[e->comps[i]];
-        if (c->process >= 0)
-            return ts_error_set(e->err, TS_EINVAL, e->file, c->line,
-                                "component %s: fleet %s copies it, but it runs in "
-                                "process %s, and a fleet does not copy processes "
-                                "(keep the process's components off the template "
-                                "robot %s)", c->id, e->f->id,
-                                s->processes[c->process].id, t->id);
-    }
     for (size_t i = 0; i < s->n_components; i++) {
         const ts_scenario_component *c = &s->components[i];
         if (c->site != e->f->template_site || c->pin >= 0 ||
@@ -208,7 +222,9 @@ static int make_room(expansion *e)
                                     e->n_topics * sizeof *s->topics +
                                     e->n_reqs * sizeof *s->requirements +
                                     e->n_clients * sizeof *s->clients +
-                                    e->n_allows * sizeof *s->allows);
+                                    e->n_allows * sizeof *s->allows +
+                                    e->n_procs * sizeof *s->processes +
+                                    e->n_proc_members * sizeof(int));
     uint64_t memory = ts_limit(TS_LIMIT_MEMORY);
     if (memory && bytes > memory / 2)
         return ts_limit_error(e->err, TS_LIMIT_MEMORY, e->file, e->f->line,
@@ -230,15 +246,18 @@ static int make_room(expansion *e)
         extend((void **)&s->clients, s->n_clients, k * e->n_clients,
                sizeof *s->clients) ||
         extend((void **)&s->allows, s->n_allows, k * e->n_allows,
-               sizeof *s->allows))
+               sizeof *s->allows) ||
+        extend((void **)&s->processes, s->n_processes, k * e->n_procs,
+               sizeof *s->processes))
         return oom(e, e->f->line);
     return TS_OK;
 }
 
 /* ---- one copy ------------------------------------------------------------ */
 
-/* A copy's ids (its robot's, its nodes', links', components' and topics')
- * and its topics' subscriber lists are its part of one block for the whole
+/* A copy's ids (its robot's, its nodes', links', components', topics' and
+ * processes') and its topics' subscriber lists and processes' component
+ * lists are its part of one block for the whole
  * fleet, which the first copy's site id owns: a fleet of 10,000 robots
  * made 60,000 small allocations for them, each costing more in allocator
  * overhead than its text, and then a block per copy (16 bytes of overhead
@@ -256,14 +275,14 @@ static size_t part_size(const expansion *e, int k, size_t *ids)
     if (ids)
         *ids = size;
     return (size + sizeof(int) - 1) / sizeof(int) * sizeof(int) +
-           e->n_subscribers * sizeof(int);
+           (e->n_subscribers + e->n_proc_members) * sizeof(int);
 }
 
 static void count_ids(expansion *e)
 {
     const ts_scenario *s = e->s;
     e->id_chars = strlen(s->sites[e->f->template_site].id);
-    e->n_ids = 1 + e->n_nodes + e->n_links + e->n_comps + e->n_topics;
+    e->n_ids = 1 + e->n_nodes + e->n_links + e->n_comps + e->n_topics + e->n_procs;
     for (size_t i = 0; i < e->n_nodes; i++)
         e->id_chars += strlen(s->nodes[e->nodes[i]].id);
     for (size_t i = 0; i < e->n_links; i++)
@@ -273,6 +292,10 @@ static void count_ids(expansion *e)
     for (size_t i = 0; i < e->n_topics; i++) {
         e->id_chars += strlen(s->topics[e->topics[i]].id);
         e->n_subscribers += s->topics[e->topics[i]].n_subscribers;
+    }
+    for (size_t i = 0; i < e->n_procs; i++) {
+        e->id_chars += strlen(s->processes[e->procs[i]].id);
+        e->n_proc_members += s->processes[e->procs[i]].n_components;
     }
 }
 
@@ -314,7 +337,8 @@ static int copy_site(expansion *e, int k, int *site)
     size_t next = part_size(e, k, &size);
     e->id_at = e->part;
     e->id_end = e->part + size;
-    e->subs_at = (int *)(void *)(e->part + (next - e->n_subscribers * sizeof(int)));
+    e->subs_at = (int *)(void *)(e->part +
+                                 (next - (e->n_subscribers + e->n_proc_members) * sizeof(int)));
     e->part += next;
     /* a copy past the first points into the block (not freed with it) */
     c->id = e->id_at;
@@ -426,6 +450,55 @@ static int copy_topics(expansion *e, int k)
     return TS_OK;
 }
 
+/* The robot's processes, each over the copy's components (in the
+ * template's registration order, so the executor ranks them alike); its
+ * component list is in the copy's block. Run after the per-robot
+ * overrides are grafted: one that moved a component of a process to
+ * another node would split the process. */
+static int copy_processes(expansion *e, int k)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_procs; i++) {
+        const ts_scenario_process *src = &s->processes[e->procs[i]];
+        int j = (int)s->n_processes;
+        ts_scenario_process *p = &s->processes[s->n_processes++];
+        /* with its components in place, before anything can fail,
+         * ts__fleet_copy_process knows it for a copy */
+        *p = *src;
+        p->id = NULL;
+        p->components = e->subs_at;
+        e->subs_at += src->n_components;
+        for (size_t m = 0; m < src->n_components; m++) {
+            int c = mapped(e->comp_map, src->components[m]);
+            p->components[m] = c;
+            s->components[c].process = j;
+        }
+        int rc = copy_id(e, &p->id, src->id, k, src->line);
+        if (rc)
+            return rc;
+        int node = s->components[p->components[0]].pin;
+        for (size_t m = 1; m < p->n_components; m++) {
+            const ts_scenario_component *c = &s->components[p->components[m]];
+            if (c->pin == node)
+                continue;
+            /* at the override that moved one of the two */
+            int line = ts__variety_override_line(e->variety, e->fleet, k, src->components[m]);
+            if (!line)
+                line = ts__variety_override_line(e->variety, e->fleet, k, src->components[0]);
+            return ts_error_set(e->err, TS_EINVAL, e->file, line ? line : src->line,
+                                "process %s: on robot r%d (fleet %s) its component %s "
+                                "is on node %s and %s on node %s (a process runs on "
+                                "one node: a robot-override moves all its components "
+                                "or none)",
+                                src->id, k, e->f->id, c->id,
+                                c->pin >= 0 ? s->nodes[c->pin].id : "(none)",
+                                s->components[p->components[0]].id,
+                                node >= 0 ? s->nodes[node].id : "(none)");
+        }
+    }
+    return TS_OK;
+}
+
 /* Requirements, clients and allow rules: plain data, remapped. */
 static void copy_rules(expansion *e)
 {
@@ -452,10 +525,10 @@ static void copy_rules(expansion *e)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-typedef enum { K_SITE, K_NODE, K_LINK, K_COMPONENT, K_TOPIC } kind;
+typedef enum { K_SITE, K_NODE, K_LINK, K_COMPONENT, K_TOPIC, K_PROCESS } kind;
 
 static const char *const KIND_NAMES[] = {"robot", "node", "link",
-                                         "component", "topic"};
+                                         "component", "topic", "process"};
 
 static size_t kind_count(const ts_scenario *s, kind k)
 {
@@ -465,6 +538,7 @@ static size_t kind_count(const ts_scenario *s, kind k)
     case K_LINK: return s->n_links;
     case K_COMPONENT: return s->n_components;
     case K_TOPIC: return s->n_topics;
+    case K_PROCESS: return s->n_processes;
     }
     return 0;
 }
@@ -479,6 +553,7 @@ static const char *kind_id(const ts_scenario *s, kind k, size_t i, int *line)
         *line = s->components[i].line;
         return s->components[i].id;
     case K_TOPIC: *line = s->topics[i].line; return s->topics[i].id;
+    case K_PROCESS: *line = s->processes[i].line; return s->processes[i].id;
     }
     *line = 0;
     return "";
@@ -614,7 +689,7 @@ static int expand_fleet(expansion *e)
     if (rc)
         return rc;
     size_t first[] = {s->n_sites, s->n_nodes, s->n_links, s->n_components,
-                      s->n_topics};
+                      s->n_topics, s->n_processes};
     for (int k = 1; k < e->f->count && !rc; k++) {
         int site;
         rc = copy_site(e, k, &site);
@@ -633,6 +708,8 @@ static int expand_fleet(expansion *e)
                                    e->topic_map, e->links, e->n_links, first_link,
                                    e->file, e->err);
         if (!rc)
+            rc = copy_processes(e, k);
+        if (!rc)
             copy_rules(e);
     }
     if (!rc)
@@ -648,6 +725,8 @@ static int expand_fleet(expansion *e)
                        e->n_comps);
     if (!rc)
         rc = check_ids(e, K_TOPIC, first[K_TOPIC], e->topics, e->n_topics);
+    if (!rc)
+        rc = check_ids(e, K_PROCESS, first[K_PROCESS], e->procs, e->n_procs);
     return rc;
 }
 
@@ -687,6 +766,12 @@ int ts__fleet_copy_topic(const ts_scenario *s, size_t i)
     return 0;
 }
 
+int ts__fleet_copy_process(const ts_scenario *s, size_t i)
+{
+    const ts_scenario_process *p = &s->processes[i];
+    return p->n_components > 0 && copy_component(s, p->components[0]);
+}
+
 int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error *err)
 {
     ts__variety_prepare(v);
@@ -712,6 +797,7 @@ int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error 
         ts_free(e.reqs);
         ts_free(e.clients);
         ts_free(e.allows);
+        ts_free(e.procs);
         ts_free(e.node_map);
         ts_free(e.comp_map);
         ts_free(e.topic_map);

@@ -508,3 +508,14 @@ int ts__variety_timing(ts__variety *v, ts_scenario *s, const char *file, ts_erro
     ts_free(clock_known);
     return rc;
 }
+
+int ts__variety_override_line(const ts__variety *v, int fleet, int member, int comp)
+{
+    for (size_t i = 0; v && i < v->n_overrides; i++) {
+        const ts__robot_override *o = &v->overrides[i];
+        if (o->kind == TS__OVERRIDE_COMPONENT && o->fleet == fleet && o->member == member &&
+            o->comp == comp)
+            return o->line;
+    }
+    return 0;
+}

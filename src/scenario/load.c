@@ -713,6 +713,14 @@ void ts_scenario_free(ts_scenario *s)
         ts_free(s->topics[i].subscribers);
         ts__topic_fini(&s->topics[i]);
     }
+    /* before the components and the sites' blocks, which tell a copy */
+    for (size_t i = 0; i < s->n_processes; i++) {
+        if (ts__fleet_copy_process(s, i))
+            continue; /* its id and list are in its fleet's block */
+        ts_free(s->processes[i].id);
+        ts_free(s->processes[i].components);
+    }
+    ts_free(s->processes);
     for (size_t i = 0; i < s->n_chains; i++) {
         ts_free(s->chains[i].id);
         ts_free(s->chains[i].stages);
@@ -742,11 +750,6 @@ void ts_scenario_free(ts_scenario *s)
     ts_free(s->worker_pools);
     for (size_t i = 0; i < s->n_zones; i++)
         ts_free(s->zones[i].id);
-    for (size_t i = 0; i < s->n_processes; i++) {
-        ts_free(s->processes[i].id);
-        ts_free(s->processes[i].components);
-    }
-    ts_free(s->processes);
     for (size_t i = 0; i < s->n_fleets; i++)
         ts_free(s->fleets[i].id);
     for (size_t i = 0; i < s->n_rollouts; i++)

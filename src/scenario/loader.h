@@ -520,6 +520,7 @@ int ts__fleet_copy_site_owns(const ts_scenario *s, size_t i);
 int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
+int ts__fleet_copy_process(const ts_scenario *s, size_t i);
 
 /* ---- fleet_variety.c, robot_override.c, copy_refs.c: what differs
  * between a fleet's robots ------------------------------------------------
@@ -587,6 +588,10 @@ int ts__variety_graft(ts__variety *v, ts_scenario *s, int fleet, int member,
                       size_t first, const int *node_map, const int *topic_map,
                       const int *links, size_t n_links, size_t first_link,
                       const char *file, ts_error *err);
+
+/* The line of the robot-override of copy `member` of fleet `fleet` that
+ * set template component `comp`'s attributes, or 0: none did. */
+int ts__variety_override_line(const ts__variety *v, int fleet, int member, int comp);
 
 /* After every fleet is expanded: every component's release_shift_ns from
  * its phase and its robot's clock offset, drawn (for uniform(...)) from a

@@ -771,6 +771,15 @@ static const bad_case bad_cases[] = {
     {"process-two-nodes.xml", TS_EINVAL, 21,
      "process p: component detector must be pinned (node=) to the node of the "
      "process's other components, c1"},
+    {"fleet-process-off-robot.xml", TS_EINVAL, 19,
+     "process perception: component mapper must be pinned (node=) to the node of "
+     "the process's other components, h1_cpu (a process runs on one node)"},
+    {"fleet-process-override-moves.xml", TS_EINVAL, 21,
+     "process perception: on robot r2 (fleet trio) its component vision_r2 is on "
+     "node h1_aux_r2 and camera_r2 on node h1_cpu_r2"},
+    {"fleet-process-copy-id-taken.xml", TS_EINVAL, 19,
+     "fleet trio: copy 1 of process perception is named \"perception_r1\", which "
+     "the process at line 20 already uses"},
     {"process-unknown-component.xml", TS_ENOENT, 21,
      "process p: component \"tracker\" names no component"},
     {"process-component-twice.xml", TS_EINVAL, 22,
