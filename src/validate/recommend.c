@@ -127,6 +127,42 @@ static int link_rules(ts__ctx *c)
     return TS_OK;
 }
 
+/* A shared medium whose air time is as busy as a saturated link (the
+ * link thresholds, as the medium is scored with the link formula): its
+ * one transmitter binds before any link attached to it, as those split
+ * its air time (each link's /link_state share is at most the medium's).
+ * The busiest wired link (a link whose own busy fraction is not part of a
+ * medium's air time cannot be told from the trace, so: the busiest link
+ * of all) is named so the reader sees whether the air or the wire binds.
+ * The changes: spread the robots' releases over the period (a fleet's
+ * phase), send less, or split the robots over more access points. */
+static int medium_rules(ts__ctx *c)
+{
+    const ts_validation *v = c->v;
+    for (size_t i = 0; i < v->n_media; i++) {
+        const ts_medium_health *h = &v->media[i];
+        if (isnan(h->score) || !(h->util_peak >= LINK_BUSY_PEAK || h->util_mean >= LINK_BUSY_MEAN))
+            continue;
+        const ts_link_health *busiest = NULL;
+        for (size_t l = 0; l < v->n_links; l++)
+            if (!isnan(v->links[l].score) &&
+                (!busiest || v->links[l].util_peak > busiest->util_peak))
+                busiest = &v->links[l];
+        char wire[TS_TRACE_NAME_LEN + 64] = "";
+        if (busiest)
+            snprintf(wire, sizeof wire, "; the busiest link, %s, %.0f %% at peak",
+                     busiest->name, 100 * busiest->util_peak);
+        int rc = ts__add_rec(c, "medium-saturated", h->name,
+                             "air time of %s binds: %.0f %% busy at peak, %.0f %% mean over its "
+                             "%d link(s)%s: stagger the robots' phases, lower the camera rates "
+                             "or add an access point", h->name, 100 * h->util_peak,
+                             100 * h->util_mean, (int)h->links, wire);
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 /* "select the 10W power mode": the mode of the node with the largest
  * budget below the one it ran in (less power, less heat), from
  * /power_modes; a generic phrase without one. */
@@ -372,6 +408,8 @@ static int check_rules(ts__ctx *c)
 int ts__recommend(ts__ctx *c)
 {
     int rc = link_rules(c);
+    if (!rc)
+        rc = medium_rules(c);
     if (!rc)
         rc = node_rules(c);
     if (!rc)
