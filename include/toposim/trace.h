@@ -140,6 +140,9 @@ typedef struct ts_trace_link {
     int64_t latency_ns;
     double bandwidth_bps;
     int64_t queue_bytes;
+    /* v6 (older files: -1) */
+    int32_t medium;         /* row of /media the link's air time belongs
+                               to; -1: its own wire */
 } ts_trace_link;
 
 typedef struct ts_trace_component {

@@ -128,35 +128,45 @@ static int link_rules(ts__ctx *c)
 }
 
 /* A shared medium whose air time is as busy as a saturated link (the
- * link thresholds, as the medium is scored with the link formula): its
- * one transmitter binds before any link attached to it, as those split
- * its air time (each link's /link_state share is at most the medium's).
- * The busiest wired link (a link whose own busy fraction is not part of a
- * medium's air time cannot be told from the trace, so: the busiest link
- * of all) is named so the reader sees whether the air or the wire binds.
- * The changes: spread the robots' releases over the period (a fleet's
- * phase), send less, or split the robots over more access points. */
+ * link thresholds, as the medium is scored with the link formula). Its
+ * links split its air time (each one's /link_state share is at most the
+ * medium's), so the medium fills before any of them; it binds when no
+ * wired link (a /links row on no medium) is busier at peak. When one is,
+ * the text names it, as the link-saturated rule does too. The changes:
+ * spread the robots' releases over the period (a fleet's phase), send
+ * less, or split the robots over more access points. */
 static int medium_rules(ts__ctx *c)
 {
+    const ts_trace *t = c->t;
     const ts_validation *v = c->v;
     for (size_t i = 0; i < v->n_media; i++) {
         const ts_medium_health *h = &v->media[i];
         if (isnan(h->score) || !(h->util_peak >= LINK_BUSY_PEAK || h->util_mean >= LINK_BUSY_MEAN))
             continue;
-        const ts_link_health *busiest = NULL;
-        for (size_t l = 0; l < v->n_links; l++)
-            if (!isnan(v->links[l].score) &&
-                (!busiest || v->links[l].util_peak > busiest->util_peak))
-                busiest = &v->links[l];
-        char wire[TS_TRACE_NAME_LEN + 64] = "";
-        if (busiest)
-            snprintf(wire, sizeof wire, "; the busiest link, %s, %.0f %% at peak",
-                     busiest->name, 100 * busiest->util_peak);
-        int rc = ts__add_rec(c, "medium-saturated", h->name,
+        const ts_link_health *wire = NULL;
+        for (size_t l = 0; l < v->n_links && l < t->n_links; l++)
+            if (!isnan(v->links[l].score) && !ts__in_range(t->links[l].medium, t->n_media) &&
+                (!wire || v->links[l].util_peak > wire->util_peak))
+                wire = &v->links[l];
+        char wired[TS_TRACE_NAME_LEN + 64] = "";
+        int rc;
+        if (wire && wire->util_peak > h->util_peak) {
+            rc = ts__add_rec(c, "medium-saturated", h->name,
+                             "air time of %s is %.0f %% busy at peak (%.0f %% mean over its %d "
+                             "link(s)), second to link %s at %.0f %%: stagger the robots' "
+                             "phases, lower the camera rates or add an access point", h->name,
+                             100 * h->util_peak, 100 * h->util_mean, (int)h->links, wire->name,
+                             100 * wire->util_peak);
+        } else {
+            if (wire)
+                snprintf(wired, sizeof wired, ", the wired links at most %.0f %% (%s)",
+                         100 * wire->util_peak, wire->name);
+            rc = ts__add_rec(c, "medium-saturated", h->name,
                              "air time of %s binds: %.0f %% busy at peak, %.0f %% mean over its "
                              "%d link(s)%s: stagger the robots' phases, lower the camera rates "
                              "or add an access point", h->name, 100 * h->util_peak,
-                             100 * h->util_mean, (int)h->links, wire);
+                             100 * h->util_mean, (int)h->links, wired);
+        }
         if (rc)
             return rc;
     }

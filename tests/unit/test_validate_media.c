@@ -17,8 +17,9 @@ typedef struct media_fixture {
     ts_trace_medium_state rows[8];
 } media_fixture;
 
-/* Camera on the robot to vision on the edge over link "wifi" (37 % busy,
- * healthy), the link attached to medium "air" (1 MiB shared queue). */
+/* The robot reaches the edge over link "wifi" (37 % busy, healthy),
+ * attached to medium "air" (1 MiB shared queue), then the wired link
+ * "uplink" (20 % busy, on no medium). */
 static void build(media_fixture *m)
 {
     fixture *f = &m->f;
@@ -28,7 +29,11 @@ static void build(media_fixture *m)
     f->t.format_version = 6;
     int edge = add_node(f, "edge1", "edge");
     int l = add_link(f, "wifi", 0, edge, US(500), 600e6, 4 << 20);
+    f->links[l].medium = 0;
     add_link_state(f, l, 0, SEC(1), 0.37, 100, 0, 0, 0);
+    l = add_link(f, "uplink", 0, edge, US(50), 10e9, 4 << 20);
+    f->links[l].medium = -1;
+    add_link_state(f, l, 0, SEC(1), 0.20, 100, 0, 0, 0);
     add_node_state(f, 0, SEC(1), 0.2, 50, 5, "");
     snprintf(m->media[0].name, sizeof m->media[0].name, "air");
     m->media[0].capacity_bps = 100e6;
@@ -87,17 +92,18 @@ static void test_medium_health_row(void **state)
     assert_non_null(k);
     assert_int_equal(k->family, TS_FAMILY_HEALTH);
     assert_int_equal(k->status, TS_CHECK_FAIL);
-    /* Link 100 x clamp(0.63 / 0.4) = 100, node healthy: the medium is the
-     * least healthy of the three items. */
-    assert_int_equal(v->family_items[TS_FAMILY_HEALTH], 3);
+    /* Links 100 x clamp(0.63 / 0.4) = 100 and 100, node healthy: the
+     * medium is the least healthy of the four items. */
+    assert_int_equal(v->family_items[TS_FAMILY_HEALTH], 4);
     assert_true(fabs(v->family_score[TS_FAMILY_HEALTH] - 0.40) < 1e-9);
-    /* Peak 100 % >= 90 %: the air binds, not the 37 % link. */
+    /* Peak 100 % >= 90 %, the wired uplink 20 %: the air binds (wifi, on
+     * the medium, is not a wired link). */
     const ts_recommendation *r = rec_of(v, "medium-saturated");
     assert_non_null(r);
     assert_string_equal(r->item, "air");
     assert_string_equal(r->text,
-                        "air time of air binds: 100 % busy at peak, 25 % mean over its 1 link(s); "
-                        "the busiest link, wifi, 37 % at peak: stagger the robots' phases, lower "
+                        "air time of air binds: 100 % busy at peak, 25 % mean over its 1 link(s), "
+                        "the wired links at most 20 % (uplink): stagger the robots' phases, lower "
                         "the camera rates or add an access point");
     assert_null(rec_of(v, "link-saturated"));
     ts_validation_free(v);
@@ -130,6 +136,28 @@ static void test_medium_thresholds(void **state)
     ts_validation_free(v);
 }
 
+/* A wired link busier than the air: the air is not what binds; the
+ * medium's recommendation says so and names the link, which gets its own
+ * link-saturated recommendation. */
+static void test_wire_busier_than_air(void **state)
+{
+    (void)state;
+    media_fixture m;
+    build(&m);
+    m.f.link_state[1].utilisation = 0.95;
+    add_row(&m, MS(100), MS(100), 0.91, 0, 10, 0, 0);
+    ts_validation *v = validate_ok(&m.f);
+    const ts_recommendation *r = rec_of(v, "medium-saturated");
+    assert_non_null(r);
+    assert_string_equal(r->text, "air time of air is 91 % busy at peak (91 % mean over its 1 "
+                                 "link(s)), second to link uplink at 95 %: stagger the robots' "
+                                 "phases, lower the camera rates or add an access point");
+    r = rec_of(v, "link-saturated");
+    assert_non_null(r);
+    assert_string_equal(r->item, "uplink");
+    ts_validation_free(v);
+}
+
 /* A medium without rows is not measured: no check, no row in the text,
  * no recommendation, and the family counts the link and node only. */
 static void test_medium_without_samples(void **state)
@@ -141,7 +169,7 @@ static void test_medium_without_samples(void **state)
     assert_int_equal(v->n_media, 1);
     assert_true(isnan(v->media[0].score));
     assert_null(check_named(v, "medium", "air"));
-    assert_int_equal(v->family_items[TS_FAMILY_HEALTH], 2);
+    assert_int_equal(v->family_items[TS_FAMILY_HEALTH], 3);
     ts_validation_free(v);
 }
 
@@ -193,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_medium_health_row),
         cmocka_unit_test(test_medium_thresholds),
+        cmocka_unit_test(test_wire_busier_than_air),
         cmocka_unit_test(test_medium_without_samples),
         cmocka_unit_test(test_medium_output),
     };
