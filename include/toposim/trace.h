@@ -78,7 +78,8 @@
  * their end-to-end cause-effect timestamps, see ts_trace_chain_instance),
  * /power_limits (the power modes' over-current limits), and /media and
  * /medium_state: a shared medium's air time, which /link_state splits
- * among its links' directions.
+ * among its links' directions (the medium column at the end of /links
+ * names a link's medium).
  * The reader loads versions 1 to 5: tables newer than the file come back
  * empty, newer columns with the default each field's comment gives, and
  * the newer /meta attributes as: command_line "", git_revision "unknown",
@@ -140,6 +141,9 @@ typedef struct ts_trace_link {
     int64_t latency_ns;
     double bandwidth_bps;
     int64_t queue_bytes;
+    /* v6 (older files: -1) */
+    int32_t medium;         /* row of /media the link's air time belongs
+                               to; -1: its own wire */
 } ts_trace_link;
 
 typedef struct ts_trace_component {

@@ -139,6 +139,22 @@ typedef struct ts_link_health {
     double score;                 /* 0..100, README formula */
 } ts_link_health;
 
+/* Health of one shared medium (trace /medium_state, format 6): its one
+ * transmitter's air time over the run, all its links together. */
+typedef struct ts_medium_health {
+    int32_t medium;               /* row of /media */
+    char name[TS_TRACE_NAME_LEN];
+    int32_t links;                /* links attached to it */
+    double util_peak, util_mean;  /* air time busy, 0..1: the busiest row
+                                     and the time-weighted mean */
+    uint64_t sent, dropped, lost; /* packets, over all its links */
+    double loss_rate;             /* as for a link */
+    double queue_peak_fraction;   /* peak shared queue / its capacity */
+    double score;                 /* 0..100, the link formula; NaN (and
+                                     the figures above 0 or NaN) with no
+                                     /medium_state row */
+} ts_medium_health;
+
 /* Health of one node over the run. */
 typedef struct ts_node_health {
     int32_t node;
@@ -222,6 +238,7 @@ typedef struct ts_validation {
     ts_autoscale_report *autoscaling; size_t n_autoscaling;
     ts_check *checks;          size_t n_checks;
     ts_link_health *links;     size_t n_links;
+    ts_medium_health *media;   size_t n_media;  /* one per /media row */
     ts_node_health *nodes;     size_t n_nodes;
     ts_failover *failovers;    size_t n_failovers;
     ts_recommendation *recs;   size_t n_recs;

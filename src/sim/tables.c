@@ -125,6 +125,7 @@ int ts__tables_write(const ts__tables *w, ts_error *err)
         links[i].latency_ns = l->latency_ns;
         links[i].bandwidth_bps = l->bandwidth_bps;
         links[i].queue_bytes = l->queue_bytes;
+        links[i].medium = l->medium >= 0 && (size_t)l->medium < s->n_media ? l->medium : -1;
     }
     if (rc == TS_OK)
         rc = ts_trace_write_links(w->trace, links, s->n_links, err);

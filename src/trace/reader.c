@@ -1179,6 +1179,41 @@ static int check_chains(const rctx *c, const ts_trace *tr)
 }
 
 /* Every index column must name an existing row of its table. */
+/* Shared media (format 6): /media's figures are sizes (none negative,
+ * the capacity a finite number), and each /medium_state row a window of
+ * positive length ending at or after its length, its air time and shared
+ * queue not negative. Rows are one per medium and sample period (per
+ * state window at the summary level), few beside /link_state, so the
+ * table is read whole even when a large full trace is folded. */
+static int check_media(const rctx *c, const ts_trace *tr)
+{
+    for (size_t r = 0; r < tr->n_media; r++) {
+        const ts_trace_medium *m = &tr->media[r];
+        if (!(m->capacity_bps >= 0 && isfinite(m->capacity_bps)) || m->latency_ns < 0 ||
+            m->queue_bytes < 0 || m->links < 0)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /media row %zu: capacity %g bit/s, latency %lld ns, "
+                                "queue %lld B or links %d negative or not a number", r,
+                                m->capacity_bps, (long long)m->latency_ns,
+                                (long long)m->queue_bytes, (int)m->links);
+    }
+    for (size_t r = 0; r < tr->n_medium_state; r++) {
+        const ts_trace_medium_state *m = &tr->medium_state[r];
+        if (m->window_ns <= 0 || m->time_ns < m->window_ns)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /medium_state row %zu: a window of %lld ns ending at "
+                                "%lld ns is not a time span from 0 on", r,
+                                (long long)m->window_ns, (long long)m->time_ns);
+        if (!(m->utilisation >= 0 && isfinite(m->utilisation)) || m->queue_bytes < 0 ||
+            m->queue_packets < 0)
+            return ts_error_set(c->err, TS_EFORMAT, c->path, 0,
+                                "dataset /medium_state row %zu: utilisation %g, queue %lld B "
+                                "or %d packets negative or not a number", r, m->utilisation,
+                                (long long)m->queue_bytes, (int)m->queue_packets);
+    }
+    return TS_OK;
+}
+
 static int check_indices(const rctx *c, ts_trace *tr)
 {
     for (int t = 0; t < TS__T_COUNT; t++) {
@@ -1221,6 +1256,8 @@ static int check_indices(const rctx *c, ts_trace *tr)
     int rc_w = check_windows(c, tr);
     if (rc_w == TS_OK)
         rc_w = check_chains(c, tr);
+    if (rc_w == TS_OK)
+        rc_w = check_media(c, tr);
     if (rc_w != TS_OK)
         return rc_w;
     for (size_t r = 0; r < tr->n_expects; r++) {

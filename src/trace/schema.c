@@ -55,6 +55,9 @@ static const ts__column link_cols[] = {
         "bandwidth of each direction"),
     COL(ts_trace_link, queue_bytes, TS__COL_I64, "B", TS__T_NONE,
         "drop-tail queue of each direction"),
+    { "medium", TS__COL_I32, offsetof(ts_trace_link, medium), FIELD_SIZE(ts_trace_link, medium),
+      NULL, TS__T_MEDIA, 1, "shared medium it transmits on: row of /media; -1: its own wire",
+      6, -1 },
 };
 
 static const ts__column component_cols[] = {

@@ -1,6 +1,7 @@
 /*
  * Health: per link (utilisation peak and mean, queue drops, loss rate,
- * queue pressure, latency inflation over the unloaded link, time up) and
+ * queue pressure, latency inflation over the unloaded link, time up), per
+ * shared medium (air time busy, loss, shared queue: the link formula) and
  * per node (thermal headroom to the throttle point and time throttled,
  * power against the power mode's budget, CPU/GPU/memory, battery at the
  * end, time up), each folded into 0-100 by the formulas below, which the
@@ -155,6 +156,86 @@ out:
     ts_free(qbytes);
     ts_free(rows);
     ts_free(up);
+    return rc;
+}
+
+/* Shared media (/medium_state, format 6): a row is the medium's one
+ * transmitter over a window (a sample period in a full trace, a state
+ * window in a summary one), so the peak is the busiest window and the mean
+ * is weighted by window length (the windows of a full trace are equal;
+ * a summary trace's last one may be short). A summary trace's peak is
+ * thus a state window's mean, never above the full trace's peak. The
+ * score is the link formula (ts__link_health_score) over the same three
+ * figures: air time busy, packets lost, shared queue at its peak. */
+static void medium_take(const ts_trace *t, ts_medium_health *h,
+                        const ts_trace_medium_state *s, double *busy_ns, double *span_ns,
+                        size_t *rows)
+{
+    double u = isfinite(s->utilisation) && s->utilisation > 0 ? s->utilisation : 0.0;
+    double w = s->window_ns > 0 ? (double)s->window_ns : 0.0;
+    if (u > h->util_peak)
+        h->util_peak = u;
+    *busy_ns += u * w;
+    *span_ns += w;
+    h->util_mean += u; /* the plain sum, used when no window has a length */
+    (*rows)++;
+    h->sent += s->sent_packets;
+    h->dropped += s->dropped_packets;
+    h->lost += s->lost_packets;
+    const ts_trace_medium *m = &t->media[s->medium];
+    if (m->queue_bytes > 0 && s->queue_bytes > 0) {
+        double q = (double)s->queue_bytes / (double)m->queue_bytes;
+        if (q > h->queue_peak_fraction)
+            h->queue_peak_fraction = q;
+    }
+}
+
+static int media_health(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    ts_validation *v = c->v;
+    size_t nm = t->n_media;
+    v->media = ts_calloc(nm ? nm : 1, sizeof *v->media);
+    double *busy = ts_calloc(nm ? nm : 1, sizeof *busy);
+    double *span = ts_calloc(nm ? nm : 1, sizeof *span);
+    size_t *rows = ts_calloc(nm ? nm : 1, sizeof *rows);
+    int rc = TS_OK;
+    if (!v->media || !busy || !span || !rows) {
+        rc = ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring health");
+        goto out;
+    }
+    for (size_t i = 0; i < t->n_medium_state; i++) {
+        const ts_trace_medium_state *s = &t->medium_state[i];
+        if (ts__in_range(s->medium, nm))
+            medium_take(t, &v->media[s->medium], s, &busy[s->medium], &span[s->medium],
+                        &rows[s->medium]);
+    }
+    for (size_t i = 0; i < nm; i++) {
+        ts_medium_health *h = &v->media[i];
+        const ts_trace_medium *m = &t->media[i];
+        h->medium = (int32_t)i;
+        h->links = m->links;
+        ts__copy_name(h->name, sizeof h->name, m->name, sizeof m->name);
+        if (!rows[i]) {
+            h->score = NAN;
+            h->util_mean = NAN;
+            h->loss_rate = NAN;
+            continue;
+        }
+        h->util_mean = span[i] > 0 ? busy[i] / span[i] : h->util_mean / (double)rows[i];
+        uint64_t attempted = h->sent + h->lost;
+        h->loss_rate = attempted ? (double)(h->dropped + h->lost) / (double)attempted : 0.0;
+        if (h->loss_rate > 1)
+            h->loss_rate = 1;
+        ts_link_health as_link = {.util_mean = h->util_mean, .loss_rate = h->loss_rate,
+                                  .queue_peak_fraction = h->queue_peak_fraction};
+        h->score = ts__link_health_score(&as_link);
+    }
+    v->n_media = nm;
+out:
+    ts_free(busy);
+    ts_free(span);
+    ts_free(rows);
     return rc;
 }
 
@@ -352,6 +433,8 @@ int ts__score_health(ts__ctx *c)
 {
     int rc = links_health(c);
     if (!rc)
+        rc = media_health(c);
+    if (!rc)
         rc = nodes_health(c);
     if (rc)
         return rc;
@@ -369,6 +452,20 @@ int ts__score_health(ts__ctx *c)
                            HEALTHY_MIN,
                            "busy %.0f%% at peak, %.0f%% mean; %.2f%% of packets lost; queue "
                            "%.0f%% full at peak", 100 * h->util_peak, 100 * h->util_mean,
+                           100 * h->loss_rate, 100 * h->queue_peak_fraction);
+    }
+    for (size_t i = 0; i < v->n_media && !rc; i++) {
+        const ts_medium_health *h = &v->media[i];
+        if (isnan(h->score))
+            continue;
+        n++;
+        worst = fmin(worst, h->score);
+        rc = ts__add_check(c, TS_FAMILY_HEALTH, "medium", h->name,
+                           h->score >= HEALTHY_MIN ? TS_CHECK_PASS : TS_CHECK_FAIL, h->score,
+                           HEALTHY_MIN,
+                           "air time busy %.0f%% at peak, %.0f%% mean over %d link(s); %.2f%% "
+                           "of packets lost; shared queue %.0f%% full at peak",
+                           100 * h->util_peak, 100 * h->util_mean, (int)h->links,
                            100 * h->loss_rate, 100 * h->queue_peak_fraction);
     }
     for (size_t i = 0; i < v->n_nodes && !rc; i++) {

@@ -190,6 +190,22 @@ static void json_link(FILE *out, const ts_link_health *h)
     fputc('}', out);
 }
 
+static void json_medium(FILE *out, const ts_medium_health *h)
+{
+    fputs("{\"name\": ", out);
+    ts__json_string(out, h->name);
+    kv_double(out, "score", h->score);
+    kv_u64(out, "links", (uint64_t)(h->links > 0 ? h->links : 0));
+    kv_double(out, "util_peak", h->util_peak);
+    kv_double(out, "util_mean", h->util_mean);
+    kv_u64(out, "sent_packets", h->sent);
+    kv_u64(out, "dropped_packets", h->dropped);
+    kv_u64(out, "lost_packets", h->lost);
+    kv_double(out, "loss_rate", h->loss_rate);
+    kv_double(out, "queue_peak_fraction", h->queue_peak_fraction);
+    fputc('}', out);
+}
+
 static void json_node(FILE *out, const ts_node_health *h)
 {
     fputs("{\"name\": ", out);
@@ -334,6 +350,8 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
               json_check(out, v, &v->checks[i_]));
     JSON_LIST(out, "links", v->links, v->n_links, !isnan(v->links[i_].score),
               json_link(out, &v->links[i_]));
+    JSON_LIST(out, "media", v->media, v->n_media, !isnan(v->media[i_].score),
+              json_medium(out, &v->media[i_]));
     JSON_LIST(out, "nodes", v->nodes, v->n_nodes, !isnan(v->nodes[i_].score),
               json_node(out, &v->nodes[i_]));
     JSON_LIST(out, "integration", v->checks, v->n_checks,

@@ -178,6 +178,31 @@ static void emit_checks(const ts_validation *v, int detail, ts_family fam,
         ts__emit(sink, "  (nothing to check)");
 }
 
+/* Shared media, only when the trace has one with samples: a trace
+ * without media prints the scorecard it always did. */
+static void emit_media(const ts_validation *v, const ts__sink *sink)
+{
+    char name[TS__LINE_MAX / 4];
+    size_t scored = 0;
+    for (size_t i = 0; i < v->n_media; i++)
+        scored += !isnan(v->media[i].score);
+    if (!scored)
+        return;
+    ts__emit(sink, "  Media (shared air time)");
+    ts__emit(sink, "    %s  score  busy peak/mean   loss  queue peak  dropped  lost  links",
+             ts__term_text(name, sizeof name, "name", NAME_COL_MAX, 1));
+    for (size_t i = 0; i < v->n_media; i++) {
+        const ts_medium_health *h = &v->media[i];
+        if (isnan(h->score))
+            continue;
+        ts__emit(sink, "    %s %6.1f  %4.0f%% / %4.0f%%  %5.2f%%  %9.0f%%  %7" PRIu64 " %5" PRIu64
+                 "  %5d",
+                 ts__term_text(name, sizeof name, h->name, NAME_COL_MAX, 1), h->score,
+                 100 * h->util_peak, 100 * h->util_mean, 100 * h->loss_rate,
+                 100 * h->queue_peak_fraction, h->dropped, h->lost, (int)h->links);
+    }
+}
+
 static void emit_health(const ts_validation *v, const ts__sink *sink)
 {
     char name[TS__LINE_MAX / 4];
@@ -197,6 +222,7 @@ static void emit_health(const ts_validation *v, const ts__sink *sink)
     }
     if (!shown)
         ts__emit(sink, "    (no link samples)");
+    emit_media(v, sink);
     shown = 0;
     ts__emit(sink, "  Nodes");
     ts__emit(sink, "    %s  score   cpu   gpu   mem  peak C  headroom  throttled  power/budget",

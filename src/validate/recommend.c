@@ -127,6 +127,52 @@ static int link_rules(ts__ctx *c)
     return TS_OK;
 }
 
+/* A shared medium whose air time is as busy as a saturated link (the
+ * link thresholds, as the medium is scored with the link formula). Its
+ * links split its air time (each one's /link_state share is at most the
+ * medium's), so the medium fills before any of them; it binds when no
+ * wired link (a /links row on no medium) is busier at peak. When one is,
+ * the text names it, as the link-saturated rule does too. The changes:
+ * spread the robots' releases over the period (a fleet's phase), send
+ * less, or split the robots over more access points. */
+static int medium_rules(ts__ctx *c)
+{
+    const ts_trace *t = c->t;
+    const ts_validation *v = c->v;
+    for (size_t i = 0; i < v->n_media; i++) {
+        const ts_medium_health *h = &v->media[i];
+        if (isnan(h->score) || !(h->util_peak >= LINK_BUSY_PEAK || h->util_mean >= LINK_BUSY_MEAN))
+            continue;
+        const ts_link_health *wire = NULL;
+        for (size_t l = 0; l < v->n_links && l < t->n_links; l++)
+            if (!isnan(v->links[l].score) && !ts__in_range(t->links[l].medium, t->n_media) &&
+                (!wire || v->links[l].util_peak > wire->util_peak))
+                wire = &v->links[l];
+        char wired[TS_TRACE_NAME_LEN + 64] = "";
+        int rc;
+        if (wire && wire->util_peak > h->util_peak) {
+            rc = ts__add_rec(c, "medium-saturated", h->name,
+                             "air time of %s is %.0f %% busy at peak (%.0f %% mean over its %d "
+                             "link(s)), second to link %s at %.0f %%: stagger the robots' "
+                             "phases, lower the camera rates or add an access point", h->name,
+                             100 * h->util_peak, 100 * h->util_mean, (int)h->links, wire->name,
+                             100 * wire->util_peak);
+        } else {
+            if (wire)
+                snprintf(wired, sizeof wired, ", the wired links at most %.0f %% (%s)",
+                         100 * wire->util_peak, wire->name);
+            rc = ts__add_rec(c, "medium-saturated", h->name,
+                             "air time of %s binds: %.0f %% busy at peak, %.0f %% mean over its "
+                             "%d link(s)%s: stagger the robots' phases, lower the camera rates "
+                             "or add an access point", h->name, 100 * h->util_peak,
+                             100 * h->util_mean, (int)h->links, wired);
+        }
+        if (rc)
+            return rc;
+    }
+    return TS_OK;
+}
+
 /* "select the 10W power mode": the mode of the node with the largest
  * budget below the one it ran in (less power, less heat), from
  * /power_modes; a generic phrase without one. */
@@ -372,6 +418,8 @@ static int check_rules(ts__ctx *c)
 int ts__recommend(ts__ctx *c)
 {
     int rc = link_rules(c);
+    if (!rc)
+        rc = medium_rules(c);
     if (!rc)
         rc = node_rules(c);
     if (!rc)

@@ -111,6 +111,7 @@ void ts_validation_free(ts_validation *v)
     ts_free(v->autoscaling);
     ts_free(v->checks);
     ts_free(v->links);
+    ts_free(v->media);
     ts_free(v->nodes);
     ts_free(v->failovers);
     ts_free(v->recs);

@@ -4,7 +4,9 @@
  * and bad /meta attributes; and fourteen summary traces whose node and
  * link windows are missing, of the wrong type, out of range or at odds
  * with themselves; twelve traces whose /chains or /chain_instances are
- * missing, mistyped or inconsistent; the twenty again read in chunks
+ * missing, mistyped or inconsistent; ten whose /media, /medium_state or a
+ * link's medium are missing, mistyped or out of range (read whole and
+ * folded); the twenty again read in chunks
  * (--fold-rows 0). Each
  * is made from a real run's trace and must
  * exit 2 with its cause named on stderr: never a signal, a hang, a PASS or
@@ -32,6 +34,7 @@ static char tmpdir[] = "/tmp/toposim-corrupt-XXXXXX";
 static char base[PATH_MAX + 16];
 static char summary_base[PATH_MAX + 16];  /* the same run at the summary level */
 static char chain_base[PATH_MAX + 16];    /* a run with a processing chain */
+static char media_base[PATH_MAX + 16];    /* a run with a shared medium */
 static char out_text[1 << 16];
 static char err_text[1 << 16];
 
@@ -337,6 +340,38 @@ static const corruption chain_cases[] = {
     {"/chains first not its first stage", chain_first_not_first, "/chains row 0 column stages"},
 };
 
+/* A trace's shared media (format 6). */
+static void no_media(const char *p) { delete_object(p, "/media"); }
+static void no_medium_state(const char *p) { delete_object(p, "/medium_state"); }
+static void float_medium_sent(const char *p) { retype_column(p, "/medium_state", "sent_packets"); }
+static void medium_out_of_range(const char *p) { set_cell(p, "/medium_state", 0, "medium", 7); }
+static void medium_negative(const char *p) { set_cell(p, "/medium_state", 3, "medium", -1); }
+static void link_medium_out_of_range(const char *p) { set_cell(p, "/links", 1, "medium", 9); }
+static void medium_no_window(const char *p) { set_cell(p, "/medium_state", 1, "window_ns", 0); }
+static void medium_window_before_0(const char *p)
+{
+    set_cell(p, "/medium_state", 0, "window_ns", 200000000);
+}
+static void medium_queue_negative(const char *p)
+{
+    set_cell(p, "/medium_state", 2, "queue_bytes", -5);
+}
+static void media_queue_negative(const char *p) { set_cell(p, "/media", 0, "queue_bytes", -1); }
+
+static const corruption media_cases[] = {
+    {"/media missing", no_media, "/media is missing"},
+    {"/medium_state missing", no_medium_state, "/medium_state is missing"},
+    {"/medium_state sent_packets a float", float_medium_sent, "sent_packets"},
+    {"/medium_state medium out of range", medium_out_of_range,
+     "/medium_state row 0 column medium"},
+    {"/medium_state medium -1", medium_negative, "/medium_state row 3 column medium"},
+    {"/links medium out of range", link_medium_out_of_range, "/links row 1 column medium"},
+    {"/medium_state window of 0 ns", medium_no_window, "/medium_state row 1"},
+    {"/medium_state window starting before 0", medium_window_before_0, "/medium_state row 0"},
+    {"/medium_state queue negative", medium_queue_negative, "/medium_state row 2"},
+    {"/media queue negative", media_queue_negative, "/media row 0"},
+};
+
 static int setup(void **state)
 {
     (void)state;
@@ -360,6 +395,10 @@ static int setup(void **state)
     snprintf(chain_base, sizeof chain_base, "%s/chain.h5", tmpdir);
     snprintf(cmd, sizeof cmd, "%s run -q tests/e2e/chain-three-stage.xml -o %s", bin,
              chain_base);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(media_base, sizeof media_base, "%s/media.h5", tmpdir);
+    snprintf(cmd, sizeof cmd, "%s run -q tests/e2e/medium-airtime.xml -o %s", bin, media_base);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -422,6 +461,20 @@ static void test_each_chain_corruption_is_named(void **state)
                                sizeof chain_cases / sizeof chain_cases[0]), 0);
 }
 
+/* The same for shared media, read whole and with the rest folded. */
+static void test_each_media_corruption_is_named(void **state)
+{
+    (void)state;
+    int rc = shell("%s validate %s", bin, media_base);
+    assert_true(rc == 0 || rc == 1);
+    size_t n = sizeof media_cases / sizeof media_cases[0];
+    assert_int_equal(run_cases(media_base, media_cases, n), 0);
+    validate_options = "--fold-rows 0";
+    int bad = run_cases(media_base, media_cases, n);
+    validate_options = "";
+    assert_int_equal(bad, 0);
+}
+
 static int run_cases(const char *from, const corruption *cases, size_t n)
 {
     char path[PATH_MAX + 32];
@@ -451,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_each_corruption_is_named_folded),
         cmocka_unit_test(test_each_window_corruption_is_named),
         cmocka_unit_test(test_each_chain_corruption_is_named),
+        cmocka_unit_test(test_each_media_corruption_is_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -92,7 +92,7 @@ static void test_window_cuts_and_folds(void **state)
     ts_trace_node node = {.name = "n0", .cores = 4, .memory_bytes = 1000, .site_row = -1,
                           .throttle_c = NAN, .shutdown_c = NAN};
     ts_trace_link link = {.name = "l0", .node_a = 0, .node_b = 0, .latency_ns = MS,
-                          .bandwidth_bps = 1e9, .queue_bytes = 1000};
+                          .bandwidth_bps = 1e9, .queue_bytes = 1000, .medium = -1};
     assert_int_equal(ts_trace_write_nodes(w, &node, 1, &err), TS_OK);
     assert_int_equal(ts_trace_write_links(w, &link, 1, &err), TS_OK);
     ts_scenario *s = sized(1, 0, 1, 100 * MS);

@@ -163,6 +163,7 @@ static void make_content(content *c)
         l->latency_ns = 250000 + i;
         l->bandwidth_bps = 1e9 / (i + 1);
         l->queue_bytes = 65536;
+        l->medium = -1;
     }
     for (int i = 0; i < 3; i++) {
         ts_trace_component *k = &c->comps[i];

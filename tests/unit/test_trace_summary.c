@@ -76,7 +76,7 @@ static void write_example(const char *path, int level, int bad)
     assert_int_equal(ts_trace_write_components(w, comps, 2, &err), TS_OK);
     assert_int_equal(ts_trace_write_topics(w, &topic, 1, &err), TS_OK);
     ts_trace_link link = {.name = "l0", .node_a = 0, .node_b = 0, .latency_ns = 1000000,
-                          .bandwidth_bps = 1e9, .queue_bytes = 1000};
+                          .bandwidth_bps = 1e9, .queue_bytes = 1000, .medium = -1};
     assert_int_equal(ts_trace_write_links(w, &link, 1, &err), TS_OK);
     /* Two samples of the node (at 0.5 s and 1 s, 60 and 70 degC) and of
      * the link's first direction, as rows or as one window each. */
