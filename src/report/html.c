@@ -66,7 +66,7 @@ static const char style[] =
 
 static const char *section_id(ts__section s)
 {
-    static const char *const ids[TS__N_SECTIONS] = {"topics", "components", "nodes", "links",
+    static const char *const ids[TS__N_SECTIONS] = {"topics", "components", "chains", "nodes", "links",
                                                     "events", "placement", "fleets"};
     return ids[s];
 }
@@ -209,12 +209,17 @@ static const char *const section_note[TS__N_SECTIONS] = {
     "samples marked. A fleet's copies share one CDF of all their samples.",
     "Per periodic component: the response time (release to finish) of each job over time "
     "with its deadline; misses and jobs due but never finished are marked.",
+    "Per processing chain: each output's data age (output time - input time) over time "
+    "with the chain's budget, outputs over the budget and dropped instances (at their "
+    "input time) marked, and the CDF of the outputs' data age. A fleet's copies share one "
+    "plot of each.",
     "Per node: die and case temperature with the throttle point, CPU and GPU clocks, power "
     "against the budget of the power mode in force, CPU, GPU and memory use, and the "
     "battery, each only when the trace holds it.",
-    "Per link and direction: utilisation, queue, queue drops and losses. Links on a shared "
-    "medium are drawn per link: the trace has no table of media (a medium's changes are on "
-    "the events timeline).",
+    "Per link and direction: utilisation, queue, queue drops and losses. Per shared medium "
+    "(a Wi-Fi access point's air time): the air time busy over all its links, its shared "
+    "queue, drops and losses; the links on it are also drawn per link, and the medium's "
+    "changes are on the events timeline.",
     "Every /events row on one time axis, one lane per family: faults (with the window "
     "from fault to recovery), failover, safe state, QoS, rollout, services, fleet and "
     "policy, and the platform's own events.",

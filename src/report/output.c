@@ -10,7 +10,8 @@
 const char *ts__section_title(ts__section s)
 {
     static const char *const titles[TS__N_SECTIONS] = {
-        "Topics: latency", "Components: response time", "Nodes", "Links",
+        "Topics: latency", "Components: response time", "Chains: data age", "Nodes",
+        "Links and shared media",
         "Events", "Placement", "Fleets"};
     return (unsigned)s < TS__N_SECTIONS ? titles[s] : "";
 }

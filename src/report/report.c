@@ -174,9 +174,13 @@ int ts_report_write(const ts_trace *t, const ts_validation *v, const ts_report_o
     if (rc == TS_OK)
         rc = ts__report_components(&r, err);
     if (rc == TS_OK)
+        rc = ts__report_chains(&r, err);
+    if (rc == TS_OK)
         rc = ts__report_nodes(&r, err);
     if (rc == TS_OK)
         rc = ts__report_links(&r, err);
+    if (rc == TS_OK)
+        rc = ts__report_media(&r, err);
     if (rc == TS_OK)
         rc = ts__report_events(&r, err);
     if (rc == TS_OK)

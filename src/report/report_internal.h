@@ -18,6 +18,7 @@
 typedef enum {
     TS__SEC_TOPICS = 0,
     TS__SEC_COMPONENTS,
+    TS__SEC_CHAINS,
     TS__SEC_NODES,
     TS__SEC_LINKS,
     TS__SEC_EVENTS,
@@ -218,6 +219,10 @@ int ts__report_topics(ts__report *r, ts_error *err);
 int ts__report_components(ts__report *r, ts_error *err);
 int ts__report_nodes(ts__report *r, ts_error *err);
 int ts__report_links(ts__report *r, ts_error *err);
+/* Per chain (data_chains.c) and per shared medium (data_media.c): only
+ * when the trace has them. */
+int ts__report_chains(ts__report *r, ts_error *err);
+int ts__report_media(ts__report *r, ts_error *err);
 int ts__report_events(ts__report *r, ts_error *err);
 int ts__report_placement(ts__report *r, ts_error *err);
 
