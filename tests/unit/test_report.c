@@ -235,6 +235,185 @@ static size_t lines(const char *s)
     return n;
 }
 
+/* A small hand-made trace: three chains (one with a fleet copy, with a
+ * hostile name, one with 5000 outputs and a spike), a shared medium with
+ * a hostile name; the data files are checked row by row. */
+static void test_chain_and_medium_data_files(void **state)
+{
+    (void)state;
+    ts_trace *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    ts_trace_chain chains[4];
+    memset(chains, 0, sizeof chains);
+    snprintf(chains[0].name, sizeof chains[0].name, "perception");
+    chains[0].budget_ns = 100000000;
+    snprintf(chains[1].name, sizeof chains[1].name, "c'l,\"x");
+    chains[1].budget_ns = 10000000;
+    snprintf(chains[2].name, sizeof chains[2].name, "long");
+    snprintf(chains[3].name, sizeof chains[3].name, "c'l,\"x_r1");
+    chains[3].budget_ns = 10000000;
+    enum { N_LONG = 5000 };
+    ts_trace_chain_instance *ci = calloc(7 + N_LONG, sizeof *ci);
+    assert_non_null(ci);
+    const ts_trace_chain_instance few[7] = {
+        {0, 0, 0, 80000000},            /* age 80 ms */
+        {1, 0, 5000000, 12000000},      /* 7 ms */
+        {0, 1, 100000000, -1},          /* dropped */
+        {0, 0, 200000000, 350000000},   /* 150 ms: over the 100 ms budget */
+        {3, 0, 20000000, 35000000},     /* the copy: 15 ms, over 10 ms */
+        {0, 0, 300000000, 390000000},   /* 90 ms */
+        {1, 1, 40000000, -1},           /* the chain's dropped instance */
+    };
+    memcpy(ci, few, sizeof few);
+    /* "long": an output every ms, data age 1 ms, but one of 9 ms. */
+    for (int i = 0; i < N_LONG; i++)
+        ci[7 + i] = (ts_trace_chain_instance){2, 0, i * 1000000LL,
+                                              i * 1000000LL + (i == 3210 ? 9 : 1) * 1000000LL};
+    ts_trace_medium media[1];
+    memset(media, 0, sizeof media);
+    snprintf(media[0].name, sizeof media[0].name, "ap'<1>");
+    media[0].capacity_bps = 54e6;
+    media[0].queue_bytes = 65536;
+    media[0].links = 2;
+    ts_trace_medium_state ms[2] = {
+        {0, 100000000, 100000000, 0.25, 2048, 2, 10, 0, 1},
+        {0, 200000000, 100000000, 0.5, 0, 0, 20, 3, 0},
+    };
+    t->chains = chains;
+    t->n_chains = 4;
+    t->chain_instances = ci;
+    t->n_chain_instances = 7 + N_LONG;
+    t->media = media;
+    t->n_media = 1;
+    t->medium_state = ms;
+    t->n_medium_state = 2;
+    t->duration_ns = 10000000000LL;
+
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/chains-media", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    ts_report_options o = {.out_dir = dir};
+    ts__report r;
+    memset(&r, 0, sizeof r);
+    r.t = t;
+    r.o = &o;
+    r.span_ns = t->duration_ns;
+    ts_error err;
+    ts_error_clear(&err);
+    assert_int_equal(ts__report_chains(&r, &err), TS_OK);
+    assert_int_equal(ts__report_media(&r, &err), TS_OK);
+    /* perception, c'l,"x (with its copy), long: two plots each; the medium. */
+    assert_int_equal(r.n_plots, 7);
+    assert_int_equal(r.plots[0].section, TS__SEC_CHAINS);
+    assert_int_equal(r.plots[6].section, TS__SEC_LINKS);
+
+    slurp(dir, "chain-age-000-perception.csv", text, sizeof text);
+    assert_string_equal(text, "output_s,data_age_ms\n"
+                              "0.080000000,80\n0.350000000,150\n0.390000000,90\n");
+    slurp(dir, "chain-age-000-perception-late.csv", text, sizeof text);
+    assert_string_equal(text, "output_s,data_age_ms\n0.350000000,150\n");
+    slurp(dir, "chain-age-000-perception-dropped.csv", text, sizeof text);
+    assert_string_equal(text, "input_s,budget_ms\n0.100000000,100\n");
+    slurp(dir, "chain-age-cdf-000-perception.csv", text, sizeof text);
+    assert_string_equal(text, "data_age_ms,fraction_at_or_below\n"
+                              "80,0\n80,0.333333333\n90,0.666666667\n150,1\n");
+    slurp(dir, "chain-age-000-perception.gp", text, sizeof text);
+    assert_non_null(strstr(text, "plot 100 with lines dt 2 lw 2 lc rgb 'red' "
+                                 "title 'budget 100 ms'"));
+    assert_non_null(strstr(text, "title 'over the budget (1)'"));
+    assert_non_null(strstr(text, "title 'dropped (1), drawn at the budget'"));
+
+    /* The fleet's copies share one plot of each: both copies' outputs. */
+    slurp(dir, "chain-age-001-c_l__x.csv", text, sizeof text);
+    assert_string_equal(text, "output_s,data_age_ms\n0.012000000,7\n0.035000000,15\n");
+    slurp(dir, "chain-age-001-c_l__x-late.csv", text, sizeof text);
+    assert_string_equal(text, "output_s,data_age_ms\n0.035000000,15\n");
+    slurp(dir, "chain-age-001-c_l__x-dropped.csv", text, sizeof text);
+    assert_string_equal(text, "input_s,budget_ms\n0.040000000,10\n");
+    slurp(dir, "chain-age-cdf-001-c_l__x.csv", text, sizeof text);
+    assert_string_equal(text, "data_age_ms,fraction_at_or_below\n7,0\n7,0.5\n15,1\n");
+    /* The hostile name is a quoted gnuplot string, the copies counted. */
+    slurp(dir, "chain-age-cdf-001-c_l__x.gp", text, sizeof text);
+    assert_non_null(strstr(text, "set title 'Data age CDF: c''l,\"x x2'\n"));
+    assert_non_null(strstr(text, "(2 outputs, 1 dropped, not in the curve)', 'c''l,\"x x2')"));
+
+    /* 5000 outputs are thinned to at most 2000 points; the spike stays.
+     * No budget: no budget line, nothing late, nothing dropped. */
+    slurp(dir, "chain-age-002-long.csv", text, sizeof text);
+    assert_true(lines(text) <= 1 + 2000 && lines(text) > 1 + 500);
+    assert_non_null(strstr(text, "\n3.219000000,9\n"));
+    slurp(dir, "chain-age-002-long-late.csv", text, sizeof text);
+    assert_string_equal(text, "output_s,data_age_ms\n");
+    slurp(dir, "chain-age-002-long.gp", text, sizeof text);
+    assert_null(strstr(text, "budget"));
+    slurp(dir, "chain-age-cdf-002-long.csv", text, sizeof text);
+    assert_string_equal(text, "data_age_ms,fraction_at_or_below\n1,0\n1,0.9998\n9,1\n");
+
+    /* The medium: a row per sample, air time and queue in the units of
+     * the header; its hostile name quoted in the script only. */
+    slurp(dir, "medium-000-ap__1_.csv", text, sizeof text);
+    assert_string_equal(text, "time_s,airtime_pct,queue_kib,queue_packets,sent_packets,"
+                              "dropped_packets,lost_packets\n"
+                              "0.100000000,25,2,2,10,0,1\n"
+                              "0.200000000,50,0,0,20,3,0\n");
+    slurp(dir, "medium-000-ap__1_.gp", text, sizeof text);
+    assert_non_null(strstr(text, "set multiplot layout 3,1 title 'Medium ap''<1> (54 Mbit/s "
+                                 "as declared, 2 links, queue 64 KiB)'\n"));
+    assert_non_null(strstr(text, ", 64 with lines dt 2 lc rgb 'red' title 'queue size'"));
+
+    /* Without the tables: no plot at all. */
+    ts__report r2 = r;
+    r2.plots = NULL;
+    r2.n_plots = r2.cap_plots = 0;
+    ts_trace bare = *t;
+    bare.n_chains = bare.n_chain_instances = bare.n_media = bare.n_medium_state = 0;
+    r2.t = &bare;
+    assert_int_equal(ts__report_chains(&r2, &err), TS_OK);
+    assert_int_equal(ts__report_media(&r2, &err), TS_OK);
+    assert_int_equal(r2.n_plots, 0);
+
+    ts_free(r.plots);
+    ts_free(r.samples);
+    free(ci);
+    free(t);
+}
+
+/* tests/e2e/medium-airtime.xml: two cameras' 12500-byte frames at
+ * 100 Mbit/s, 1 ms of air each, ten per camera per 100 ms window: the
+ * air is 20 % busy in each of the 10 windows, 20 packets sent, the queue
+ * empty at every sample (each frame is sent 1 ms after its release, done
+ * 1 ms later). No chain: no chain plot. */
+static void test_report_of_a_medium(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run("tests/e2e/medium-airtime.xml");
+    ts_validation *v = NULL;
+    ts_error err;
+    ts_error_clear(&err);
+    assert_int_equal(ts_validate(t, &v, &err), TS_OK);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/medium", tmpdir);
+    ts_report_options o = {.out_dir = dir, .gnuplot = "/nonexistent/gnuplot"};
+    assert_int_equal(ts_report_write(t, v, &o, NULL, &err), TS_ENOENT);
+    char want[2048];
+    size_t len = (size_t)snprintf(want, sizeof want, "time_s,airtime_pct,queue_kib,"
+                                  "queue_packets,sent_packets,dropped_packets,lost_packets\n");
+    for (int w = 1; w <= 10; w++)
+        len += (size_t)snprintf(want + len, sizeof want - len, "%d.%d00000000,20,0,0,20,0,0\n",
+                                w / 10, w % 10);
+    slurp(dir, "medium-000-air.csv", text, sizeof text);
+    assert_string_equal(text, want);
+    assert_true(exists_nonempty(dir, "medium-000-air.gp"));
+    slurp(dir, "report.gp", text, sizeof text);
+    assert_non_null(strstr(text, "load 'medium-000-air.gp'\n"));
+    assert_null(strstr(text, "chain-"));
+    slurp(dir, "index.html", text, sizeof text);
+    assert_non_null(strstr(text, "medium-000-air.csv"));
+    assert_null(strstr(text, "id=\"chains\""));
+    ts_validation_free(v);
+    ts_trace_free(t);
+}
+
 static void test_report_of_a_run_without_gnuplot(void **state)
 {
     (void)state;
@@ -347,6 +526,52 @@ static void test_report_of_a_run_without_gnuplot(void **state)
     slurp(dir, "node-000-h1_rt.gp", text, sizeof text);
     assert_null(strstr(text, "throttle"));
 
+    /* The perception chain's data-age CDF is exactly the trace's: its
+     * ~5000 outputs are drawn at up to 2000 ranks, so each row is one of
+     * the outputs' ages (output - input) at the exact fraction of outputs
+     * at or below it, in order, ending at the oldest with 1.
+     * humanoid-basic has no shared medium: no medium plot. */
+    assert_int_equal(t->n_chains, 1);
+    double *age = malloc(t->n_chain_instances * sizeof *age);
+    assert_non_null(age);
+    size_t n_age = 0;
+    for (size_t i = 0; i < t->n_chain_instances; i++)
+        if (!t->chain_instances[i].dropped)
+            age[n_age++] = (double)(t->chain_instances[i].output_ns -
+                                    t->chain_instances[i].input_ns);
+    assert_true(n_age > 1000);
+    qsort(age, n_age, sizeof *age, ts__cmp_double);
+    slurp(dir, "chain-age-cdf-000-perception.csv", text, sizeof text);
+    line = text;
+    assert_int_equal(strncmp(line, "data_age_ms,fraction_at_or_below\n", 33), 0);
+    line += 33;
+    snprintf(first, sizeof first, "%.9g,0\n", age[0] / 1e6);
+    assert_int_equal(strncmp(line, first, strlen(first)), 0);
+    line += strlen(first);
+    size_t drawn = 0;
+    for (size_t i = 0; i < n_age; i++) {
+        if (i + 1 < n_age && age[i + 1] == age[i])
+            continue;
+        char want[96];
+        snprintf(want, sizeof want, "%.9g,%.9g\n", age[i] / 1e6, (double)(i + 1) / n_age);
+        if (strncmp(line, want, strlen(want)) == 0) {
+            line += strlen(want);
+            drawn++;
+        }
+    }
+    assert_string_equal(line, "");
+    assert_true(drawn > 500 && drawn <= 2000);
+    /* Over time: thinned to at most 2000 points, the oldest output kept. */
+    slurp(dir, "chain-age-000-perception.csv", text, sizeof text);
+    assert_true(lines(text) <= 1 + 2000 && lines(text) > 100);
+    snprintf(peak, sizeof peak, ",%.9g\n", age[n_age - 1] / 1e6);
+    assert_non_null(strstr(text, peak));
+    free(age);
+    assert_true(exists_nonempty(dir, "chain-age-000-perception.gp"));
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '^medium-'", dir);
+    ts_test_shell_capture(tmpdir, cmd, out, sizeof out, errs, sizeof errs);
+    assert_string_equal(out, "0\n");
+
     /* Deterministic: a second report gives the same data and scripts. */
     ts_report_options o2 = {.out_dir = dir2, .gnuplot = "/nonexistent/gnuplot"};
     assert_int_equal(ts_report_write(t, v, &o2, NULL, &err), TS_ENOENT);
@@ -387,6 +612,8 @@ int main(void)
         cmocka_unit_test(test_groups_by_fleet_suffix),
         cmocka_unit_test(test_band_worst_and_rows),
         cmocka_unit_test(test_quoting),
+        cmocka_unit_test(test_chain_and_medium_data_files),
+        cmocka_unit_test(test_report_of_a_medium),
         cmocka_unit_test(test_report_of_a_run_without_gnuplot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
