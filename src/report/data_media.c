@@ -69,12 +69,12 @@ static int medium_plot(ts__report *r, size_t medium, size_t samples, ts_error *e
                 "  plot '%s' using 1:2 with lines lw 2 title 'air time busy (all links)', "
                 "100 with lines dt 2 lc rgb 'red' title 'all of it'\n",
             data);
-    fprintf(fp, "  set title 'shared queue'\n  set ylabel 'KiB waiting'\n  set yrange [0:*]\n"
-                "  plot '%s' using 1:3 with lines lw 2 title 'queue'", data);
-    if (m->queue_bytes > 0)
-        fprintf(fp, ", %.9g with lines dt 2 lc rgb 'red' title 'queue size'",
-                m->queue_bytes / 1024.0);
-    fputs("\n", fp);
+    /* The queue's size in the panel's title, not as a line: a queue of
+     * megabytes would flatten the few KiB that usually wait. */
+    fprintf(fp, "  set title 'shared queue (holds %g KiB)'\n  set ylabel 'KiB waiting'\n"
+                "  set yrange [0:*]\n"
+                "  plot '%s' using 1:3 with lines lw 2 title 'queue'\n",
+            m->queue_bytes / 1024.0, data);
     fprintf(fp, "  set title 'drops and losses'\n  set ylabel 'packets per sample'\n"
                 "  plot '%s' using 1:($6 > 0 ? $6 : NaN) with impulses lw 2 "
                 "title 'queue drops', \\\n"
