@@ -38,8 +38,10 @@ static int64_t quantile(const double *sorted, size_t n, double f)
              : TS__NO_SAMPLE;
 }
 
-static void score_one(const ts_trace *t, int32_t chain, ts_chain_score *s, double *age,
-                      double *reaction)
+/* rows: chain's instances (indices into /chain_instances, in trace
+ * order). */
+static void score_one(const ts_trace *t, int32_t chain, const size_t *rows, size_t n_rows,
+                      ts_chain_score *s, double *age, double *reaction)
 {
     const ts_trace_chain *ch = &t->chains[chain];
     s->index = chain;
@@ -48,10 +50,8 @@ static void score_one(const ts_trace *t, int32_t chain, ts_chain_score *s, doubl
     s->age_max_ns = s->reaction_max_ns = TS__NO_SAMPLE;
     size_t n_age = 0, n_react = 0;
     int64_t newest = -1;
-    for (size_t r = 0; r < t->n_chain_instances; r++) {
-        const ts_trace_chain_instance *in = &t->chain_instances[r];
-        if (in->chain != chain)
-            continue;
+    for (size_t r = 0; r < n_rows; r++) {
+        const ts_trace_chain_instance *in = &t->chain_instances[rows[r]];
         if (in->dropped) {
             s->dropped++;
             continue;
@@ -92,17 +92,39 @@ int ts__score_chains(ts__ctx *c)
     v->chains = ts_calloc(t->n_chains, sizeof *v->chains);
     size_t n = t->n_chain_instances ? t->n_chain_instances : 1;
     double *age = ts_malloc(n * sizeof *age), *reaction = ts_malloc(n * sizeof *reaction);
-    if (!v->chains || !age || !reaction) {
+    /* A fleet has a chain per robot: the instances are grouped by chain
+     * once (a stable counting sort, keeping each chain's trace order),
+     * so scoring costs instances + chains, not their product. */
+    size_t *rows = ts_malloc(n * sizeof *rows);
+    size_t *first = ts_calloc(t->n_chains + 1, sizeof *first);
+    if (!v->chains || !age || !reaction || !rows || !first) {
         ts_free(age);
         ts_free(reaction);
+        ts_free(rows);
+        ts_free(first);
         return ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring chains");
     }
     v->n_chains = t->n_chains;
-    /* One pass per chain: chains are few, instances many. */
+    /* the reader checks each instance's chain is a row of /chains; one
+     * that is not is no chain's (as the pass per chain had it) */
+    for (size_t r = 0; r < t->n_chain_instances; r++)
+        if ((size_t)t->chain_instances[r].chain < t->n_chains)
+            first[t->chain_instances[r].chain + 1]++;
     for (size_t i = 0; i < t->n_chains; i++)
-        score_one(t, (int32_t)i, &v->chains[i], age, reaction);
+        first[i + 1] += first[i];
+    for (size_t r = 0; r < t->n_chain_instances; r++)
+        if ((size_t)t->chain_instances[r].chain < t->n_chains)
+            rows[first[t->chain_instances[r].chain]++] = r;
+    /* each first[i] is now chain i's end, which is chain i+1's start */
+    for (size_t i = 0; i < t->n_chains; i++) {
+        size_t start = i ? first[i - 1] : 0;
+        score_one(t, (int32_t)i, rows + start, first[i] - start, &v->chains[i], age,
+                  reaction);
+    }
     ts_free(age);
     ts_free(reaction);
+    ts_free(rows);
+    ts_free(first);
     /* The performance family is its weakest item: chains join it. */
     double worst = v->family_items[TS_FAMILY_PERFORMANCE] ? v->family_score[TS_FAMILY_PERFORMANCE]
                                                            : 1.0;
