@@ -317,11 +317,16 @@ int ts__chains_start(const ts__shared *sh, ts_trace_writer *trace, ts__chains **
     for (size_t i = 0; i < s->n_chains; i++)
         c->n_stages += (s->chains[i].n_stages + 1) / 2;
     c->stages = ts_calloc(c->n_stages, sizeof *c->stages);
-    c->job_block = ts_calloc(c->n_stages * TS__CHAINS_RING, sizeof *c->job_block);
-    c->got_block = ts_calloc(c->n_stages * TS__CHAINS_RING, sizeof *c->got_block);
+    /* a ring of jobs for every stage but a chain's last (whose jobs are
+     * outputs, never looked up), of deliveries for every stage but its
+     * first (which reads no topic): a chain of n component stages keeps
+     * n - 1 of each */
+    size_t rings = c->n_stages - s->n_chains;
+    c->job_block = ts_calloc(rings * TS__CHAINS_RING, sizeof *c->job_block);
+    c->got_block = ts_calloc(rings * TS__CHAINS_RING, sizeof *c->got_block);
     if (!c->stages || !c->job_block || !c->got_block)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the chains");
-    size_t at = 0;
+    size_t at = 0, job_rings = 0, got_rings = 0;
     for (size_t i = 0; i < s->n_chains; i++) {
         const ts_scenario_chain *ch = &s->chains[i];
         for (size_t k = 0; k < ch->n_stages; k += 2, at++) {
@@ -330,8 +335,10 @@ int ts__chains_start(const ts__shared *sh, ts_trace_writer *trace, ts__chains **
             st->component = ch->stages[k];
             st->in_topic = k ? ch->stages[k - 1] : -1;
             st->last = k + 1 == ch->n_stages;
-            st->jobs = &c->job_block[at * TS__CHAINS_RING];
-            st->got = &c->got_block[at * TS__CHAINS_RING];
+            if (!st->last)
+                st->jobs = &c->job_block[job_rings++ * TS__CHAINS_RING];
+            if (k > 0)
+                st->got = &c->got_block[got_rings++ * TS__CHAINS_RING];
             st->newest_stamp = -1;
         }
     }
