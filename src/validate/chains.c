@@ -136,6 +136,24 @@ int ts__score_chains(ts__ctx *c)
     return TS_OK;
 }
 
+/* Ring entries the run lost for chain i ("chain_ring_overflow" events,
+ * each "chain <id>: ..."; one naming no chain, from a trace that counted
+ * them for the whole run, is every chain's). */
+static uint64_t lost_entries(const ts_trace *t, const char *name)
+{
+    uint64_t lost = 0;
+    size_t len = strlen(name);
+    for (size_t e = 0; e < t->n_events; e++) {
+        const ts_trace_event *ev = &t->events[e];
+        if (strcmp(ev->kind, "chain_ring_overflow") != 0)
+            continue;
+        int named = strncmp(ev->detail, "chain ", 6) == 0;
+        if (!named || (strncmp(ev->detail + 6, name, len) == 0 && ev->detail[6 + len] == ':'))
+            lost += ev->value > 0 ? (uint64_t)ev->value : 1;
+    }
+    return lost;
+}
+
 int ts__chain_gates(ts__ctx *c)
 {
     const ts_validation *v = c->v;
@@ -157,6 +175,19 @@ int ts__chain_gates(ts__ctx *c)
             snprintf(g->message, sizeof g->message,
                      "chain %s: no output in the run (%llu dropped), which is never compliant",
                      s->name, (unsigned long long)s->dropped);
+            continue;
+        }
+        uint64_t lost = lost_entries(c->t, s->name);
+        if (lost > 0) {
+            /* Instances the run could not follow are missing, met or
+             * not: the evidence is incomplete, so the gate fails. */
+            g->actual = s->compliance;
+            g->pass = 0;
+            snprintf(g->message, sizeof g->message,
+                     "chain %s: the run lost %llu ring entries (chain_ring_overflow), so "
+                     "some instances are not recorded; compliance of the rest %s",
+                     s->name, (unsigned long long)lost,
+                     ts__fmt_pct(pct, sizeof pct, s->compliance));
             continue;
         }
         g->actual = s->compliance;
