@@ -16,7 +16,12 @@
  * - a crash of r2's computer before its first frame is out leaves
  *   perception_r2 without outputs, failing its gate, while the other two
  *   chains keep every instance and pass;
- * - a chain with a stage off the robot stays the template's alone.
+ * - a chain with a stage off the robot stays the template's alone;
+ * - rings sized from the budget (a fleet keeps a chain per robot): with
+ *   a 5 ms budget at 1 kHz, frames held 15 ms on the way outrun the
+ *   8-entry ring, the lost entries are reported for the chain and fail
+ *   its gate; with 30 ms the 33-entry ring loses none
+ *   (chain-ring-window*.xml).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -204,6 +209,41 @@ static void chain_through_a_shared_stage_stays_the_templates(void **state)
     ts_scenario_free(s);
 }
 
+/* The 20 frames camera sends during the spike (jobs 20..39, sent at
+ * k + 0.1 ms, delivered at k + 16.1 ms) each find camera's ring of 8
+ * past their job: at least 20 lost entries, all of chain loop's. */
+static void ring_from_the_budget_fails_closed(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run_set("tests/e2e/chain-ring-window.xml", NULL, 0, NULL, NULL);
+    assert_int_equal(scenario_count(t, "chain_ring_overflow"), 1);
+    const ts_trace_event *e = scenario_event(t, "chain_ring_overflow", -1, 0);
+    assert_non_null(e);
+    assert_true(e->value >= 20);
+    assert_memory_equal(e->detail, "chain loop: ", 12);
+    ts_validation *v = NULL;
+    ts_error err;
+    assert_int_equal(ts_validate(t, &v, &err), TS_OK);
+    assert_true(v->chains[0].outputs > 0);
+    const ts_gate *g = gate(v, "chain-deadline:loop");
+    assert_false(g->pass);
+    assert_non_null(strstr(g->message, "ring entries"));
+    ts_validation_free(v);
+    ts_trace_free(t);
+
+    /* 30 ms: 33 entries, more than the 17 jobs camera ends while a
+     * spiked frame is on the way; every control job but the first (at
+     * 0.5 ms, before the first frame arrives at 1.1 ms) gives an output:
+     * 59 of 60 */
+    t = scenario_run_set("tests/e2e/chain-ring-window-wide.xml", NULL, 0, NULL, NULL);
+    assert_int_equal(scenario_count(t, "chain_ring_overflow"), 0);
+    assert_int_equal(ts_validate(t, &v, &err), TS_OK);
+    assert_int_equal(v->chains[0].outputs, 59);
+    assert_true(gate(v, "chain-deadline:loop")->pass);
+    ts_validation_free(v);
+    ts_trace_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +252,7 @@ int main(void)
         cmocka_unit_test(copies_shift_by_their_phase),
         cmocka_unit_test(crash_on_r2_fails_only_its_chain),
         cmocka_unit_test(chain_through_a_shared_stage_stays_the_templates),
+        cmocka_unit_test(ring_from_the_budget_fails_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
