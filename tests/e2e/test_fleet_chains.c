@@ -15,7 +15,8 @@
  *   template's shifted by its robot's phase;
  * - a crash of r2's computer before its first frame is out leaves
  *   perception_r2 without outputs, failing its gate, while the other two
- *   chains keep every instance and pass;
+ *   chains keep every instance and pass; the scorecard rolls the three
+ *   up in one row whose worst copy is r2;
  * - a chain with a stage off the robot stays the template's alone;
  * - rings sized from the budget (a fleet keeps a chain per robot): with
  *   a 5 ms budget at 1 kHz, frames held 15 ms on the way outrun the
@@ -161,8 +162,16 @@ static void crash_on_r2_fails_only_its_chain(void **state)
     for (int r = 0; r < 3; r++) {
         assert_string_equal(v->chains[r].name, CHAINS[r]);
         assert_int_equal(v->chains[r].outputs, r == 2 ? 0 : PERIODS);
-        assert_int_equal(v->chains[r].age_max_ns, r == 2 ? v->chains[r].age_max_ns : AGE);
+        if (r < 2)
+            assert_int_equal(v->chains[r].age_max_ns, AGE);
+        /* rolled up as topics are: one group, its worst copy r2 */
+        assert_int_equal(v->chains[r].rollup, 0);
+        char copy[16];
+        snprintf(copy, sizeof copy, "r%d", r);
+        assert_string_equal(v->chains[r].copy, copy);
     }
+    assert_int_equal(v->chains[0].copies, 3);
+    assert_int_equal(v->chains[0].worst_copy, 2);
     ts_validation_free(v);
     ts_trace_free(t);
 }
