@@ -22,7 +22,10 @@
  *   a 5 ms budget at 1 kHz, frames held 15 ms on the way outrun the
  *   8-entry ring, the lost entries are reported for the chain and fail
  *   its gate; with 30 ms the 33-entry ring loses none
- *   (chain-ring-window*.xml).
+ *   (chain-ring-window*.xml);
+ * - failing each allocation of the load in turn gives out of memory or a
+ *   whole scenario, and leaves no block live (a half-made copy of a
+ *   chain is freed as a copy, its id and stages in the fleet's block).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -34,6 +37,7 @@
 #include <cmocka.h>
 
 #include "scenario_run.h"
+#include "toposim/alloc.h"
 #include "toposim/scenario.h"
 #include "toposim/trace.h"
 #include "toposim/validate.h"
@@ -253,6 +257,31 @@ static void ring_from_the_budget_fails_closed(void **state)
     ts_trace_free(t);
 }
 
+static void load_survives_each_failed_allocation(void **state)
+{
+    (void)state;
+    long before = ts_alloc_live();
+    for (long n = 1;; n++) {
+        ts_scenario *s = NULL;
+        ts_error err;
+        ts_error_clear(&err);
+        ts_alloc_fail_after(n);
+        int rc = ts_scenario_load(PHASES, NULL, &s, &err);
+        ts_alloc_fail_after(0);
+        if (rc == TS_OK) {
+            assert_int_equal(s->n_chains, 3);
+            ts_scenario_free(s);
+            assert_int_equal(ts_alloc_live(), before);
+            assert_true(n > 1); /* some allocation was failed */
+            break;
+        }
+        assert_int_equal(rc, TS_ENOMEM);
+        assert_null(s);
+        assert_int_equal(ts_alloc_live(), before);
+        assert_true(n < 100000);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +291,7 @@ int main(void)
         cmocka_unit_test(crash_on_r2_fails_only_its_chain),
         cmocka_unit_test(chain_through_a_shared_stage_stays_the_templates),
         cmocka_unit_test(ring_from_the_budget_fails_closed),
+        cmocka_unit_test(load_survives_each_failed_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
