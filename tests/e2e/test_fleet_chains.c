@@ -13,6 +13,8 @@
  *   and r2's are the template's to the nanosecond;
  * - with phases r1 = 3 ms and r2 = 7 ms every instance of a copy is the
  *   template's shifted by its robot's phase;
+ * - r2's camera at 25 Hz (a robot-override) gives r2's chain inputs at 0
+ *   and 40 ms alone; r0 and r1 keep theirs;
  * - a crash of r2's computer before its first frame is out leaves
  *   perception_r2 without outputs, failing its gate, while the other two
  *   chains keep every instance and pass; the scorecard rolls the three
@@ -51,6 +53,7 @@
 static const char LOCKSTEP[] = "tests/e2e/fleet-chain.xml";
 static const char PHASES[] = "tests/e2e/fleet-chain-phases.xml";
 static const char FAULT[] = "tests/e2e/fleet-chain-fault.xml";
+static const char OVERRIDE[] = "tests/e2e/fleet-chain-override.xml";
 
 static const char *const CHAINS[] = {"perception", "perception_r1", "perception_r2"};
 
@@ -69,18 +72,24 @@ static size_t instances_of(const ts_trace *t, const char *name,
     return n;
 }
 
-/* Robot r's chain: every period's instance, input at its release shifted
- * by `shift`, output AGE later. */
-static void expect_instances(const ts_trace *t, int robot, int64_t shift)
+/* Robot r's chain: n instances a camera period apart, input at the
+ * camera's release shifted by `shift`, output AGE later. */
+static void expect_every(const ts_trace *t, int robot, size_t count, int64_t period,
+                         int64_t shift)
 {
     const ts_trace_chain_instance *in[16];
     size_t n = instances_of(t, CHAINS[robot], in, 16);
-    assert_int_equal(n, PERIODS);
+    assert_int_equal(n, count);
     for (size_t k = 0; k < n; k++) {
         assert_int_equal(in[k]->dropped, 0);
-        assert_int_equal(in[k]->input_ns, (int64_t)k * PERIOD + shift);
-        assert_int_equal(in[k]->output_ns, (int64_t)k * PERIOD + shift + AGE);
+        assert_int_equal(in[k]->input_ns, (int64_t)k * period + shift);
+        assert_int_equal(in[k]->output_ns, (int64_t)k * period + shift + AGE);
     }
+}
+
+static void expect_instances(const ts_trace *t, int robot, int64_t shift)
+{
+    expect_every(t, robot, PERIODS, PERIOD, shift);
 }
 
 static const ts_gate *gate(const ts_validation *v, const char *name)
@@ -142,6 +151,17 @@ static void copies_shift_by_their_phase(void **state)
     ts_trace *t = scenario_run_set(PHASES, NULL, 0, NULL, NULL);
     for (int r = 0; r < 3; r++)
         expect_instances(t, r, phase[r]);
+    ts_trace_free(t);
+}
+
+/* r2's camera at 25 Hz: its chain's inputs at 0 and 40 ms */
+static void override_changes_only_its_robots_chain(void **state)
+{
+    (void)state;
+    ts_trace *t = scenario_run_set(OVERRIDE, NULL, 0, NULL, NULL);
+    expect_instances(t, 0, 0);
+    expect_instances(t, 1, 0);
+    expect_every(t, 2, 2, 2 * PERIOD, 0);
     ts_trace_free(t);
 }
 
@@ -288,6 +308,7 @@ int main(void)
         cmocka_unit_test(each_robot_has_its_chain),
         cmocka_unit_test(copies_follow_in_lockstep),
         cmocka_unit_test(copies_shift_by_their_phase),
+        cmocka_unit_test(override_changes_only_its_robots_chain),
         cmocka_unit_test(crash_on_r2_fails_only_its_chain),
         cmocka_unit_test(chain_through_a_shared_stage_stays_the_templates),
         cmocka_unit_test(ring_from_the_budget_fails_closed),
