@@ -78,6 +78,10 @@ typedef struct ts_chain_score {
     uint64_t reactions;     /* outputs that were first with a new input,
                                after the first such one */
     int64_t reaction_p50_ns, reaction_p99_ns, reaction_max_ns; /* -1 if none */
+    int32_t rollup;         /* as in ts_score, over chains (a fleet's
+                               copies of one chain) */
+    int32_t copies, worst_copy; /* as in ts_score; worst: lowest compliance */
+    char copy[16];
 } ts_chain_score;
 
 /* One autoscaled service, read from its autoscaler's /events records

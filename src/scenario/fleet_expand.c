@@ -10,7 +10,11 @@
  * the robot, such as a cloud coordinator, stay shared), and the
  * <process>es of its components (each robot runs its own executor over
  * its own components; a process runs on one node, so it is on the
- * robot or off it as a whole). Requirements aimed
+ * robot or off it as a whole), and the <chain>s whose stages are all on
+ * the robot (each copy's chain follows the copy's components and topics;
+ * a chain with a stage off the robot, such as an edge component every
+ * robot's frames reach, stays the template robot's alone: README
+ * "Chains"). Requirements aimed
  * at a copied topic or component, clients that are copied components and
  * allow rules naming a copied component or topic are duplicated for each
  * copy; services and rollouts stay as written (they name the template's
@@ -56,13 +60,15 @@ typedef struct expansion {
     ts_error *err;
     const ts_scenario_fleet *f;
     int fleet;
-    int *nodes, *links, *comps, *topics, *reqs, *clients, *allows, *procs;
-    size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows, n_procs;
+    int *nodes, *links, *comps, *topics, *reqs, *clients, *allows, *procs, *chains;
+    size_t n_nodes, n_links, n_comps, n_topics, n_reqs, n_clients, n_allows, n_procs,
+        n_chains;
     int *node_map, *comp_map, *topic_map;
     size_t id_chars, n_ids;   /* one copy's ids: their templates' lengths
                                  and how many */
     size_t n_subscribers;     /* one copy's topics' subscriber lists */
     size_t n_proc_members;    /* one copy's processes' component lists */
+    size_t n_chain_stages;    /* one copy's chains' stage lists */
     char *id_at, *id_end;     /* the current copy's ids block, unused part */
     int *subs_at;             /* ... and its subscriber and process
                                  component lists, after them */
@@ -118,11 +124,12 @@ static int collect(expansion *e)
     e->clients = ts_malloc((s->n_clients + 1) * sizeof *e->clients);
     e->allows = ts_malloc((s->n_allows + 1) * sizeof *e->allows);
     e->procs = ts_malloc((s->n_processes + 1) * sizeof *e->procs);
+    e->chains = ts_malloc((s->n_chains + 1) * sizeof *e->chains);
     e->node_map = ts_malloc((s->n_nodes + 1) * sizeof *e->node_map);
     e->comp_map = ts_malloc((s->n_components + 1) * sizeof *e->comp_map);
     e->topic_map = ts_malloc((s->n_topics + 1) * sizeof *e->topic_map);
     if (!e->nodes || !e->links || !e->comps || !e->topics || !e->reqs ||
-        !e->clients || !e->allows || !e->procs || !e->node_map || !e->comp_map ||
+        !e->clients || !e->allows || !e->procs || !e->chains || !e->node_map || !e->comp_map ||
         !e->topic_map)
         return oom(e, e->f->line);
 
@@ -179,6 +186,21 @@ static int collect(expansion *e)
                                 p->id, e->f->id, s->sites[site].id);
         e->procs[e->n_procs++] = (int)i;
     }
+    /* A chain is copied when every component stage is on the robot (its
+     * topics, published there, are then the robot's too). One with a
+     * stage off the robot is not: each copy's samples would meet in the
+     * shared stage, whose jobs would then have to be followed once per
+     * robot (a per-event cost growing with the fleet), so it stays the
+     * template's, as written. */
+    for (size_t i = 0; i < s->n_chains; i++) {
+        const ts_scenario_chain *ch = &s->chains[i];
+        size_t on = 0;
+        for (size_t k = 0; k < ch->n_stages; k += 2)
+            on += e->comp_map[ch->stages[k]] >= 0;
+        if (on != (ch->n_stages + 1) / 2)
+            continue;
+        e->chains[e->n_chains++] = (int)i;
+    }
     return TS_OK;
 }
 
@@ -224,7 +246,8 @@ static int make_room(expansion *e)
                                     e->n_clients * sizeof *s->clients +
                                     e->n_allows * sizeof *s->allows +
                                     e->n_procs * sizeof *s->processes +
-                                    e->n_proc_members * sizeof(int));
+                                    e->n_chains * sizeof *s->chains +
+                                    (e->n_proc_members + e->n_chain_stages) * sizeof(int));
     uint64_t memory = ts_limit(TS_LIMIT_MEMORY);
     if (memory && bytes > memory / 2)
         return ts_limit_error(e->err, TS_LIMIT_MEMORY, e->file, e->f->line,
@@ -248,7 +271,8 @@ static int make_room(expansion *e)
         extend((void **)&s->allows, s->n_allows, k * e->n_allows,
                sizeof *s->allows) ||
         extend((void **)&s->processes, s->n_processes, k * e->n_procs,
-               sizeof *s->processes))
+               sizeof *s->processes) ||
+        extend((void **)&s->chains, s->n_chains, k * e->n_chains, sizeof *s->chains))
         return oom(e, e->f->line);
     return TS_OK;
 }
@@ -275,14 +299,15 @@ static size_t part_size(const expansion *e, int k, size_t *ids)
     if (ids)
         *ids = size;
     return (size + sizeof(int) - 1) / sizeof(int) * sizeof(int) +
-           (e->n_subscribers + e->n_proc_members) * sizeof(int);
+           (e->n_subscribers + e->n_proc_members + e->n_chain_stages) * sizeof(int);
 }
 
 static void count_ids(expansion *e)
 {
     const ts_scenario *s = e->s;
     e->id_chars = strlen(s->sites[e->f->template_site].id);
-    e->n_ids = 1 + e->n_nodes + e->n_links + e->n_comps + e->n_topics + e->n_procs;
+    e->n_ids = 1 + e->n_nodes + e->n_links + e->n_comps + e->n_topics + e->n_procs +
+               e->n_chains;
     for (size_t i = 0; i < e->n_nodes; i++)
         e->id_chars += strlen(s->nodes[e->nodes[i]].id);
     for (size_t i = 0; i < e->n_links; i++)
@@ -296,6 +321,10 @@ static void count_ids(expansion *e)
     for (size_t i = 0; i < e->n_procs; i++) {
         e->id_chars += strlen(s->processes[e->procs[i]].id);
         e->n_proc_members += s->processes[e->procs[i]].n_components;
+    }
+    for (size_t i = 0; i < e->n_chains; i++) {
+        e->id_chars += strlen(s->chains[e->chains[i]].id);
+        e->n_chain_stages += s->chains[e->chains[i]].n_stages;
     }
 }
 
@@ -338,7 +367,8 @@ static int copy_site(expansion *e, int k, int *site)
     e->id_at = e->part;
     e->id_end = e->part + size;
     e->subs_at = (int *)(void *)(e->part +
-                                 (next - (e->n_subscribers + e->n_proc_members) * sizeof(int)));
+                                 (next - (e->n_subscribers + e->n_proc_members +
+                                          e->n_chain_stages) * sizeof(int)));
     e->part += next;
     /* a copy past the first points into the block (not freed with it) */
     c->id = e->id_at;
@@ -499,6 +529,42 @@ static int copy_processes(expansion *e, int k)
     return TS_OK;
 }
 
+/* The robot's chains, each over the copy's components and topics (so a
+ * copy's phase, clock offset and overrides are its chain's); the stage
+ * list is in the copy's block. Run after copy_processes, with every
+ * stage's copy made. */
+static int copy_chains(expansion *e, int k)
+{
+    ts_scenario *s = e->s;
+    for (size_t i = 0; i < e->n_chains; i++) {
+        const ts_scenario_chain *src = &s->chains[e->chains[i]];
+        ts_scenario_chain *ch = &s->chains[s->n_chains++];
+        /* with its stages in place, before anything can fail,
+         * ts__fleet_copy_chain knows it for a copy */
+        *ch = *src;
+        ch->id = NULL;
+        ch->stages = e->subs_at;
+        e->subs_at += src->n_stages;
+        size_t text = 0;
+        for (size_t m = 0; m < src->n_stages; m++) {
+            int even = m % 2 == 0;
+            ch->stages[m] = mapped(even ? e->comp_map : e->topic_map, src->stages[m]);
+            text += strlen(even ? s->components[ch->stages[m]].id
+                                : s->topics[ch->stages[m]].id) + (m > 0);
+        }
+        int rc = copy_id(e, &ch->id, src->id, k, src->line);
+        if (rc)
+            return rc;
+        if (text > TS_SCENARIO_CHAIN_TEXT_MAX)
+            return ts_error_set(e->err, TS_ERANGE, e->file, src->line,
+                                "chain %s: on robot r%d (fleet %s) its stage ids take %zu "
+                                "characters joined, more than the %d a trace holds; expected "
+                                "fewer or shorter stages", src->id, k, e->f->id, text,
+                                TS_SCENARIO_CHAIN_TEXT_MAX);
+    }
+    return TS_OK;
+}
+
 /* Requirements, clients and allow rules: plain data, remapped. */
 static void copy_rules(expansion *e)
 {
@@ -525,10 +591,10 @@ static void copy_rules(expansion *e)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-typedef enum { K_SITE, K_NODE, K_LINK, K_COMPONENT, K_TOPIC, K_PROCESS } kind;
+typedef enum { K_SITE, K_NODE, K_LINK, K_COMPONENT, K_TOPIC, K_PROCESS, K_CHAIN } kind;
 
-static const char *const KIND_NAMES[] = {"robot", "node", "link",
-                                         "component", "topic", "process"};
+static const char *const KIND_NAMES[] = {"robot", "node", "link", "component",
+                                         "topic", "process", "chain"};
 
 static size_t kind_count(const ts_scenario *s, kind k)
 {
@@ -539,6 +605,7 @@ static size_t kind_count(const ts_scenario *s, kind k)
     case K_COMPONENT: return s->n_components;
     case K_TOPIC: return s->n_topics;
     case K_PROCESS: return s->n_processes;
+    case K_CHAIN: return s->n_chains;
     }
     return 0;
 }
@@ -554,6 +621,7 @@ static const char *kind_id(const ts_scenario *s, kind k, size_t i, int *line)
         return s->components[i].id;
     case K_TOPIC: *line = s->topics[i].line; return s->topics[i].id;
     case K_PROCESS: *line = s->processes[i].line; return s->processes[i].id;
+    case K_CHAIN: *line = s->chains[i].line; return s->chains[i].id;
     }
     *line = 0;
     return "";
@@ -689,7 +757,7 @@ static int expand_fleet(expansion *e)
     if (rc)
         return rc;
     size_t first[] = {s->n_sites, s->n_nodes, s->n_links, s->n_components,
-                      s->n_topics, s->n_processes};
+                      s->n_topics, s->n_processes, s->n_chains};
     for (int k = 1; k < e->f->count && !rc; k++) {
         int site;
         rc = copy_site(e, k, &site);
@@ -710,6 +778,8 @@ static int expand_fleet(expansion *e)
         if (!rc)
             rc = copy_processes(e, k);
         if (!rc)
+            rc = copy_chains(e, k);
+        if (!rc)
             copy_rules(e);
     }
     if (!rc)
@@ -727,6 +797,8 @@ static int expand_fleet(expansion *e)
         rc = check_ids(e, K_TOPIC, first[K_TOPIC], e->topics, e->n_topics);
     if (!rc)
         rc = check_ids(e, K_PROCESS, first[K_PROCESS], e->procs, e->n_procs);
+    if (!rc)
+        rc = check_ids(e, K_CHAIN, first[K_CHAIN], e->chains, e->n_chains);
     return rc;
 }
 
@@ -772,6 +844,12 @@ int ts__fleet_copy_process(const ts_scenario *s, size_t i)
     return p->n_components > 0 && copy_component(s, p->components[0]);
 }
 
+int ts__fleet_copy_chain(const ts_scenario *s, size_t i)
+{
+    const ts_scenario_chain *ch = &s->chains[i];
+    return ch->n_stages > 0 && copy_component(s, ch->stages[0]);
+}
+
 int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error *err)
 {
     ts__variety_prepare(v);
@@ -798,6 +876,7 @@ int ts__fleet_expand(ts_scenario *s, ts__variety *v, const char *file, ts_error 
         ts_free(e.clients);
         ts_free(e.allows);
         ts_free(e.procs);
+        ts_free(e.chains);
         ts_free(e.node_map);
         ts_free(e.comp_map);
         ts_free(e.topic_map);

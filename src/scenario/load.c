@@ -722,6 +722,8 @@ void ts_scenario_free(ts_scenario *s)
     }
     ts_free(s->processes);
     for (size_t i = 0; i < s->n_chains; i++) {
+        if (ts__fleet_copy_chain(s, i))
+            continue; /* its id and stages are in its fleet's block */
         ts_free(s->chains[i].id);
         ts_free(s->chains[i].stages);
     }

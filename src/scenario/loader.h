@@ -521,6 +521,9 @@ int ts__fleet_copy_node(const ts_scenario *s, size_t i);
 int ts__fleet_copy_link(const ts_scenario *s, size_t i);
 int ts__fleet_copy_topic(const ts_scenario *s, size_t i);
 int ts__fleet_copy_process(const ts_scenario *s, size_t i);
+/* 1 when chain i is a fleet copy's (its id and stages are in the fleet's
+ * block). */
+int ts__fleet_copy_chain(const ts_scenario *s, size_t i);
 
 /* ---- fleet_variety.c, robot_override.c, copy_refs.c: what differs
  * between a fleet's robots ------------------------------------------------

@@ -58,6 +58,7 @@ typedef struct stage {
     int32_t last;             /* 1: its jobs give the chain's outputs */
     job_entry *jobs;          /* ring, only if not last */
     delivery *got;            /* ring, only if not first */
+    uint32_t jobs_cap, got_cap; /* their sizes (ring_size) */
     uint32_t jobs_head, jobs_count, got_head, got_count;
     /* triggered jobs: the last trigger read and the newest stamp passed
      * on or reported dropped */
@@ -76,15 +77,22 @@ struct ts__chains {
     uint32_t *by_component_first, *by_component; /* CSR: stages of each */
     uint32_t *by_topic_first, *by_topic;         /* CSR: stages reading it */
     uint64_t overflows;
+    uint64_t *chain_overflows;    /* of each chain */
 };
 
 /* ---- rings ---------------------------------------------------------------- */
 
+static void overflow(ts__chains *c, const stage *st)
+{
+    c->overflows++;
+    c->chain_overflows[st->chain]++;
+}
+
 static void push_job(stage *st, ts_time finish, ts_time stamp)
 {
-    uint32_t at = (st->jobs_head + st->jobs_count) % TS__CHAINS_RING;
-    if (st->jobs_count == TS__CHAINS_RING)
-        st->jobs_head = (st->jobs_head + 1) % TS__CHAINS_RING;
+    uint32_t at = (st->jobs_head + st->jobs_count) % st->jobs_cap;
+    if (st->jobs_count == st->jobs_cap)
+        st->jobs_head = (st->jobs_head + 1) % st->jobs_cap;
     else
         st->jobs_count++;
     st->jobs[at] = (job_entry){finish, stamp};
@@ -92,9 +100,9 @@ static void push_job(stage *st, ts_time finish, ts_time stamp)
 
 static void push_delivery(stage *st, ts_time received, ts_time stamp, uint64_t seq)
 {
-    uint32_t at = (st->got_head + st->got_count) % TS__CHAINS_RING;
-    if (st->got_count == TS__CHAINS_RING)
-        st->got_head = (st->got_head + 1) % TS__CHAINS_RING;
+    uint32_t at = (st->got_head + st->got_count) % st->got_cap;
+    if (st->got_count == st->got_cap)
+        st->got_head = (st->got_head + 1) % st->got_cap;
     else
         st->got_count++;
     st->got[at] = (delivery){received, stamp, seq};
@@ -102,21 +110,21 @@ static void push_delivery(stage *st, ts_time received, ts_time stamp, uint64_t s
 
 static const delivery *got_at(const stage *st, uint32_t i)
 {
-    return &st->got[(st->got_head + i) % TS__CHAINS_RING];
+    return &st->got[(st->got_head + i) % st->got_cap];
 }
 
 /* The stamp of the job of st that ended at `finish`; -1 when none. */
 static ts_time stamp_sent_at(ts__chains *c, const stage *st, ts_time finish)
 {
     for (uint32_t i = st->jobs_count; i-- > 0;) {
-        const job_entry *e = &st->jobs[(st->jobs_head + i) % TS__CHAINS_RING];
+        const job_entry *e = &st->jobs[(st->jobs_head + i) % st->jobs_cap];
         if (e->finish == finish)
             return e->stamp;
         if (e->finish < finish)
             return -1;    /* jobs end in order: it was never recorded */
     }
-    if (st->jobs_count == TS__CHAINS_RING)
-        c->overflows++;
+    if (st->jobs_count == st->jobs_cap)
+        overflow(c, st);
     return -1;
 }
 
@@ -129,8 +137,8 @@ static ts_time latest_by(ts__chains *c, const stage *st, ts_time t)
         if (d->received <= t)
             return d->stamp;
     }
-    if (st->got_count == TS__CHAINS_RING)
-        c->overflows++;
+    if (st->got_count == st->got_cap)
+        overflow(c, st);
     return -1;
 }
 
@@ -157,8 +165,8 @@ static ts_time read_trigger(ts__chains *c, stage *st, uint64_t seq)
             stamp = got_at(st, i)->stamp;
             found = 1;
         }
-    if (!found && st->got_count == TS__CHAINS_RING)
-        c->overflows++;
+    if (!found && st->got_count == st->got_cap)
+        overflow(c, st);
     for (uint32_t i = 0; i < st->got_count; i++) {
         const delivery *d = got_at(st, i);
         if (d->seq >= seq || (st->triggered_any && d->seq <= st->trigger_seq))
@@ -240,6 +248,11 @@ uint64_t ts__chains_overflows(const ts__chains *c)
     return c ? c->overflows : 0;
 }
 
+uint64_t ts__chains_overflows_of(const ts__chains *c, size_t chain)
+{
+    return c && chain < c->sh.s->n_chains ? c->chain_overflows[chain] : 0;
+}
+
 /* ---- start ---------------------------------------------------------------- */
 
 static int write_table(ts__chains *c, ts_error *err)
@@ -269,6 +282,52 @@ static int write_table(ts__chains *c, ts_error *err)
     int rc = ts_trace_write_chains(c->trace, rows, s->n_chains, err);
     ts_free(rows);
     return rc;
+}
+
+/* A stage whose jobs come at a known rate: a timer's, or one job per
+ * sample of a trigger topic, at that topic's period (build.c sets it).
+ * Poisson and sporadic arrivals and batch jobs have none. */
+static int steady(const ts_scenario_component_shared *c)
+{
+    return (c->arrival == TS_ARRIVAL_PERIODIC || c->arrival == TS_ARRIVAL_TRIGGER) &&
+           c->period_ns > 0;
+}
+
+/* Entries of a ring through which `writer`'s samples reach `reader`
+ * (a writer's ring of jobs, a reader's of deliveries), covering `window`
+ * of the writer's output: TS__CHAINS_RING unless both are steady, else
+ * window / the writer's period + 2 (one period's jitter either way),
+ * within [TS__CHAINS_RING_MIN, TS__CHAINS_RING]. A copy's components
+ * give their own periods, after its robot's overrides. */
+static uint32_t ring_size(const ts_scenario *s, int writer, int reader, int64_t window)
+{
+    const ts_scenario_component_shared *w = s->components[writer].shared,
+                                       *r = s->components[reader].shared;
+    if (!steady(w) || !steady(r))
+        return TS__CHAINS_RING;
+    int64_t n = window / w->period_ns + 1 + 2;
+    if (n < TS__CHAINS_RING_MIN)
+        return TS__CHAINS_RING_MIN;
+    return n > TS__CHAINS_RING ? TS__CHAINS_RING : (uint32_t)n;
+}
+
+/* The size of each ring of chain ch's stage at k (a component stage):
+ * its jobs are looked up by a delivery of their samples, which left
+ * within the chain's budget (a sample longer on the way misses the
+ * budget anyway) and its deliveries by its job's record at the end,
+ * within the budget plus its own period after its start (assumption: a
+ * job ends within its period; a triggered job's sample waits in its queue
+ * within the budget). What a ring misses is counted, and fails the
+ * chain's gate (src/validate/chains.c). */
+static void ring_sizes(const ts_scenario *s, const ts_scenario_chain *ch, size_t k,
+                       uint32_t *jobs, uint32_t *got)
+{
+    *jobs = k + 1 < ch->n_stages
+                ? ring_size(s, ch->stages[k], ch->stages[k + 2], ch->budget_ns) : 0;
+    int64_t reader_period = s->components[ch->stages[k]].shared->period_ns;
+    *got = k > 0 ? ring_size(s, ch->stages[k - 2], ch->stages[k],
+                             ch->budget_ns + (reader_period > 0 ? reader_period : 0))
+                 : 0;
 }
 
 /* CSR of stages by key (component or input topic; -1: none), in stage
@@ -314,14 +373,27 @@ int ts__chains_start(const ts__shared *sh, ts_trace_writer *trace, ts__chains **
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the chains");
     *out = c;
     *c = tmp;
-    for (size_t i = 0; i < s->n_chains; i++)
-        c->n_stages += (s->chains[i].n_stages + 1) / 2;
+    /* a ring of jobs for every stage but a chain's last (whose jobs are
+     * outputs, never looked up), of deliveries for every stage but its
+     * first (which reads no topic), each sized by ring_sizes */
+    size_t job_entries = 0, got_entries = 0;
+    for (size_t i = 0; i < s->n_chains; i++) {
+        const ts_scenario_chain *ch = &s->chains[i];
+        c->n_stages += (ch->n_stages + 1) / 2;
+        for (size_t k = 0; k < ch->n_stages; k += 2) {
+            uint32_t jobs, got;
+            ring_sizes(s, ch, k, &jobs, &got);
+            job_entries += jobs;
+            got_entries += got;
+        }
+    }
     c->stages = ts_calloc(c->n_stages, sizeof *c->stages);
-    c->job_block = ts_calloc(c->n_stages * TS__CHAINS_RING, sizeof *c->job_block);
-    c->got_block = ts_calloc(c->n_stages * TS__CHAINS_RING, sizeof *c->got_block);
-    if (!c->stages || !c->job_block || !c->got_block)
+    c->job_block = ts_calloc(job_entries ? job_entries : 1, sizeof *c->job_block);
+    c->got_block = ts_calloc(got_entries ? got_entries : 1, sizeof *c->got_block);
+    c->chain_overflows = ts_calloc(s->n_chains, sizeof *c->chain_overflows);
+    if (!c->stages || !c->job_block || !c->got_block || !c->chain_overflows)
         return ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for the chains");
-    size_t at = 0;
+    size_t at = 0, job_at = 0, got_entry = 0;
     for (size_t i = 0; i < s->n_chains; i++) {
         const ts_scenario_chain *ch = &s->chains[i];
         for (size_t k = 0; k < ch->n_stages; k += 2, at++) {
@@ -330,8 +402,15 @@ int ts__chains_start(const ts__shared *sh, ts_trace_writer *trace, ts__chains **
             st->component = ch->stages[k];
             st->in_topic = k ? ch->stages[k - 1] : -1;
             st->last = k + 1 == ch->n_stages;
-            st->jobs = &c->job_block[at * TS__CHAINS_RING];
-            st->got = &c->got_block[at * TS__CHAINS_RING];
+            ring_sizes(s, ch, k, &st->jobs_cap, &st->got_cap);
+            if (st->jobs_cap) {
+                st->jobs = &c->job_block[job_at];
+                job_at += st->jobs_cap;
+            }
+            if (st->got_cap) {
+                st->got = &c->got_block[got_entry];
+                got_entry += st->got_cap;
+            }
             st->newest_stamp = -1;
         }
     }
@@ -348,6 +427,7 @@ void ts__chains_free(ts__chains *c)
     ts_free(c->stages);
     ts_free(c->job_block);
     ts_free(c->got_block);
+    ts_free(c->chain_overflows);
     ts_free(c->by_component_first);
     ts_free(c->by_component);
     ts_free(c->by_topic_first);

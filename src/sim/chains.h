@@ -29,13 +29,17 @@
 
 typedef struct ts__chains ts__chains;
 
-/* Entries each stage keeps of its recent jobs and of its recent
+/* Most entries a stage keeps of its recent jobs and of its recent
  * deliveries. A job reads a sample delivered within the last RING
  * deliveries of its input topic and a delivery finds its publisher's job
  * within that job's last RING jobs unless the stages run at rates more
  * than RING apart or samples spend longer than RING periods on the way;
- * what falls out is counted (ts__chains_overflows). */
+ * what falls out is counted (ts__chains_overflows). Between two periodic
+ * stages a ring covers the chain's budget of the writer's periods
+ * instead (chains.c, ring_size), at least RING_MIN entries: a fleet
+ * keeps a chain per robot. */
 #define TS__CHAINS_RING 64
+#define TS__CHAINS_RING_MIN 8
 
 /* Follows the scenario's chains; writes /chains. NULL *out (and TS_OK)
  * without chains, which every other call accepts. Free with
@@ -67,5 +71,8 @@ void ts__chains_message(void *ctx, const ts_packet *p);
 /* Entries that left a ring before they were needed (0 in a run whose
  * rates and delays the rings cover): instances not recorded. */
 uint64_t ts__chains_overflows(const ts__chains *c);
+
+/* ... of chain `chain` (a row of /chains). */
+uint64_t ts__chains_overflows_of(const ts__chains *c, size_t chain);
 
 #endif

@@ -38,8 +38,10 @@ static int64_t quantile(const double *sorted, size_t n, double f)
              : TS__NO_SAMPLE;
 }
 
-static void score_one(const ts_trace *t, int32_t chain, ts_chain_score *s, double *age,
-                      double *reaction)
+/* rows: chain's instances (indices into /chain_instances, in trace
+ * order). */
+static void score_one(const ts_trace *t, int32_t chain, const size_t *rows, size_t n_rows,
+                      ts_chain_score *s, double *age, double *reaction)
 {
     const ts_trace_chain *ch = &t->chains[chain];
     s->index = chain;
@@ -48,10 +50,8 @@ static void score_one(const ts_trace *t, int32_t chain, ts_chain_score *s, doubl
     s->age_max_ns = s->reaction_max_ns = TS__NO_SAMPLE;
     size_t n_age = 0, n_react = 0;
     int64_t newest = -1;
-    for (size_t r = 0; r < t->n_chain_instances; r++) {
-        const ts_trace_chain_instance *in = &t->chain_instances[r];
-        if (in->chain != chain)
-            continue;
+    for (size_t r = 0; r < n_rows; r++) {
+        const ts_trace_chain_instance *in = &t->chain_instances[rows[r]];
         if (in->dropped) {
             s->dropped++;
             continue;
@@ -92,17 +92,39 @@ int ts__score_chains(ts__ctx *c)
     v->chains = ts_calloc(t->n_chains, sizeof *v->chains);
     size_t n = t->n_chain_instances ? t->n_chain_instances : 1;
     double *age = ts_malloc(n * sizeof *age), *reaction = ts_malloc(n * sizeof *reaction);
-    if (!v->chains || !age || !reaction) {
+    /* A fleet has a chain per robot: the instances are grouped by chain
+     * once (a stable counting sort, keeping each chain's trace order),
+     * so scoring costs instances + chains, not their product. */
+    size_t *rows = ts_malloc(n * sizeof *rows);
+    size_t *first = ts_calloc(t->n_chains + 1, sizeof *first);
+    if (!v->chains || !age || !reaction || !rows || !first) {
         ts_free(age);
         ts_free(reaction);
+        ts_free(rows);
+        ts_free(first);
         return ts_error_set(c->err, TS_ENOMEM, NULL, 0, "out of memory scoring chains");
     }
     v->n_chains = t->n_chains;
-    /* One pass per chain: chains are few, instances many. */
+    /* the reader checks each instance's chain is a row of /chains; one
+     * that is not is no chain's (as the pass per chain had it) */
+    for (size_t r = 0; r < t->n_chain_instances; r++)
+        if ((size_t)t->chain_instances[r].chain < t->n_chains)
+            first[t->chain_instances[r].chain + 1]++;
     for (size_t i = 0; i < t->n_chains; i++)
-        score_one(t, (int32_t)i, &v->chains[i], age, reaction);
+        first[i + 1] += first[i];
+    for (size_t r = 0; r < t->n_chain_instances; r++)
+        if ((size_t)t->chain_instances[r].chain < t->n_chains)
+            rows[first[t->chain_instances[r].chain]++] = r;
+    /* each first[i] is now chain i's end, which is chain i+1's start */
+    for (size_t i = 0; i < t->n_chains; i++) {
+        size_t start = i ? first[i - 1] : 0;
+        score_one(t, (int32_t)i, rows + start, first[i] - start, &v->chains[i], age,
+                  reaction);
+    }
     ts_free(age);
     ts_free(reaction);
+    ts_free(rows);
+    ts_free(first);
     /* The performance family is its weakest item: chains join it. */
     double worst = v->family_items[TS_FAMILY_PERFORMANCE] ? v->family_score[TS_FAMILY_PERFORMANCE]
                                                            : 1.0;
@@ -112,6 +134,24 @@ int ts__score_chains(ts__ctx *c)
     v->family_score[TS_FAMILY_PERFORMANCE] = worst;
     v->family_items[TS_FAMILY_PERFORMANCE] += v->n_chains;
     return TS_OK;
+}
+
+/* Ring entries the run lost for chain i ("chain_ring_overflow" events,
+ * each "chain <id>: ..."; one naming no chain, from a trace that counted
+ * them for the whole run, is every chain's). */
+static uint64_t lost_entries(const ts_trace *t, const char *name)
+{
+    uint64_t lost = 0;
+    size_t len = strlen(name);
+    for (size_t e = 0; e < t->n_events; e++) {
+        const ts_trace_event *ev = &t->events[e];
+        if (strcmp(ev->kind, "chain_ring_overflow") != 0)
+            continue;
+        int named = strncmp(ev->detail, "chain ", 6) == 0;
+        if (!named || (strncmp(ev->detail + 6, name, len) == 0 && ev->detail[6 + len] == ':'))
+            lost += ev->value > 0 ? (uint64_t)ev->value : 1;
+    }
+    return lost;
 }
 
 int ts__chain_gates(ts__ctx *c)
@@ -135,6 +175,19 @@ int ts__chain_gates(ts__ctx *c)
             snprintf(g->message, sizeof g->message,
                      "chain %s: no output in the run (%llu dropped), which is never compliant",
                      s->name, (unsigned long long)s->dropped);
+            continue;
+        }
+        uint64_t lost = lost_entries(c->t, s->name);
+        if (lost > 0) {
+            /* Instances the run could not follow are missing, met or
+             * not: the evidence is incomplete, so the gate fails. */
+            g->actual = s->compliance;
+            g->pass = 0;
+            snprintf(g->message, sizeof g->message,
+                     "chain %s: the run lost %llu ring entries (chain_ring_overflow), so "
+                     "some instances are not recorded; compliance of the rest %s",
+                     s->name, (unsigned long long)lost,
+                     ts__fmt_pct(pct, sizeof pct, s->compliance));
             continue;
         }
         g->actual = s->compliance;

@@ -110,7 +110,7 @@ static void json_score(FILE *out, const ts_validation *v, const ts_score *s)
     fputc('}', out);
 }
 
-static void json_chain(FILE *out, const ts_chain_score *s)
+static void json_chain(FILE *out, const ts_validation *v, const ts_chain_score *s)
 {
     fprintf(out, "{\"index\": %d", (int)s->index);
     kv_str(out, "name", s->name);
@@ -126,6 +126,9 @@ static void json_chain(FILE *out, const ts_chain_score *s)
     kv_ns(out, "reaction_p99_ns", s->reaction_p99_ns);
     kv_ns(out, "reaction_max_ns", s->reaction_max_ns);
     kv_ns(out, "budget_ns", s->budget_ns);
+    kv_str(out, "rollup", ts__in_range(s->rollup, v->n_chains) ? v->chains[s->rollup].name
+                                                                : s->name);
+    kv_str(out, "copy", s->copy);
     fputc('}', out);
 }
 
@@ -341,7 +344,7 @@ void ts_validation_print_json(const ts_validation *v, FILE *out)
               json_score(out, v, &v->scores[i_]));
     JSON_LIST(out, "components", v->scores, v->n_scores,
               v->scores[i_].kind == TS_SCORE_COMPONENT, json_score(out, v, &v->scores[i_]));
-    JSON_LIST(out, "chains", v->chains, v->n_chains, 1, json_chain(out, &v->chains[i_]));
+    JSON_LIST(out, "chains", v->chains, v->n_chains, 1, json_chain(out, v, &v->chains[i_]));
     JSON_LIST(out, "autoscaling", v->autoscaling, v->n_autoscaling, 1,
               json_autoscale(out, &v->autoscaling[i_]));
     JSON_LIST(out, "failovers", v->failovers, v->n_failovers, 1,

@@ -91,11 +91,11 @@ static void emit_scores(const ts_validation *v, int detail, ts_score_kind kind,
 }
 
 /* Chains: data age of each output, reaction time to a new input. */
-static void emit_chains(const ts_validation *v, const ts__sink *sink)
+static void emit_chains(const ts_validation *v, int detail, const ts__sink *sink)
 {
     if (!v->n_chains)
         return;
-    char name[TS__LINE_MAX / 4], pct[32], d[7][32];
+    char name[TS__LINE_MAX / 4], label[TS__LINE_MAX / 4], pct[32], d[7][32];
     int w = NAME_COL_MAX;
     ts__emit(sink, "  Chains (data age of each output; reaction time to a new input)");
     ts__emit(sink, "    %s %7s %7s %10s %7s %7s %7s %7s %7s %7s %7s",
@@ -103,13 +103,31 @@ static void emit_chains(const ts_validation *v, const ts__sink *sink)
              "compliance", "age p50", "p99", "max", "react50", "p99", "max", "budget");
     for (size_t i = 0; i < v->n_chains; i++) {
         const ts_chain_score *s = &v->chains[i];
+        /* a fleet's copies of a chain in one row, its worst copy's
+         * figures, as for topics (unless detail) */
+        size_t copies = 1;
+        if (!detail) {
+            if (s->rollup != (int32_t)i)
+                continue;
+            copies = s->copies > 0 ? (size_t)s->copies : 1;
+            if (ts__in_range(s->worst_copy, v->n_chains))
+                s = &v->chains[s->worst_copy];
+        }
+        group_label(label, sizeof label, detail ? s->name : v->chains[i].name, copies);
         ts__emit(sink, "    %s %7" PRIu64 " %7" PRIu64 " %10s %7s %7s %7s %7s %7s %7s %7s",
-                 ts__term_text(name, sizeof name, s->name, w, 1), s->outputs, s->dropped,
+                 ts__term_text(name, sizeof name, label, w, 1), s->outputs, s->dropped,
                  ts__fmt_pct(pct, sizeof pct, s->compliance),
                  ts__fmt_dur(d[0], 32, s->age_p50_ns), ts__fmt_dur(d[1], 32, s->age_p99_ns),
                  ts__fmt_dur(d[2], 32, s->age_max_ns), ts__fmt_dur(d[3], 32, s->reaction_p50_ns),
                  ts__fmt_dur(d[4], 32, s->reaction_p99_ns),
                  ts__fmt_dur(d[5], 32, s->reaction_max_ns), ts__fmt_dur(d[6], 32, s->budget_ns));
+        if (copies > 1) {
+            char copy_name[TS__LINE_MAX / 4];
+            ts__term_text(name, sizeof name, label, -1, 0);
+            ts__term_text(copy_name, sizeof copy_name, s->name, 40, 0);
+            ts__emit(sink, "      %s: worst %s (%s) %s", name, s->copy, copy_name,
+                     ts__fmt_pct(pct, sizeof pct, s->compliance));
+        }
     }
 }
 
@@ -286,7 +304,7 @@ void ts__emit_families(const ts_validation *v, int detail, const ts__sink *sink)
     family_head(v, TS_FAMILY_PERFORMANCE, sink);
     emit_scores(v, detail, TS_SCORE_TOPIC, sink);
     emit_scores(v, detail, TS_SCORE_COMPONENT, sink);
-    emit_chains(v, sink);
+    emit_chains(v, detail, sink);
     emit_failovers(v, sink);
     ts__emit(sink, "%s", "");
     family_head(v, TS_FAMILY_SAFETY, sink);

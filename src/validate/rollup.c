@@ -136,6 +136,39 @@ static int score_worse(const void *items, size_t a, size_t b)
     return ((const ts_score *)items)[a].compliance < ((const ts_score *)items)[b].compliance;
 }
 
+/* Chains: one family, one kind. */
+static int chain_family(const void *items, size_t i)
+{
+    (void)items;
+    (void)i;
+    return 0;
+}
+static const char *chain_name(const void *items, size_t i)
+{
+    return ((const ts_chain_score *)items)[i].name;
+}
+static int32_t *chain_rollup(const void *items, size_t i)
+{
+    return &((ts_chain_score *)items)[i].rollup;
+}
+static char *chain_copy(const void *items, size_t i)
+{
+    return ((ts_chain_score *)items)[i].copy;
+}
+static int32_t *chain_copies(const void *items, size_t i)
+{
+    return &((ts_chain_score *)items)[i].copies;
+}
+static int32_t *chain_worst(const void *items, size_t i)
+{
+    return &((ts_chain_score *)items)[i].worst_copy;
+}
+static int chain_worse(const void *items, size_t a, size_t b)
+{
+    return ((const ts_chain_score *)items)[a].compliance <
+           ((const ts_chain_score *)items)[b].compliance;
+}
+
 /* Checks group by family and kind together. */
 static int check_family(const void *items, size_t i)
 {
@@ -185,8 +218,15 @@ void ts__rollup(ts_validation *v)
         v->checks[i].copies = 1;
         v->checks[i].worst_copy = (int32_t)i;
     }
+    for (size_t i = 0; i < v->n_chains; i++) {
+        v->chains[i].rollup = (int32_t)i;
+        v->chains[i].copies = 1;
+        v->chains[i].worst_copy = (int32_t)i;
+    }
     group(v->n_scores, score_family, score_kind, score_name, v->scores, score_rollup, score_copy,
           score_copies, score_worst, score_worse);
     group(v->n_checks, check_family, check_kind, check_name, v->checks, check_rollup, check_copy,
           check_copies, check_worst, check_worse);
+    group(v->n_chains, chain_family, score_kind, chain_name, v->chains, chain_rollup, chain_copy,
+          chain_copies, chain_worst, chain_worse);
 }

@@ -780,6 +780,9 @@ static const bad_case bad_cases[] = {
     {"fleet-process-copy-id-taken.xml", TS_EINVAL, 19,
      "fleet trio: copy 1 of process perception is named \"perception_r1\", which "
      "the process at line 20 already uses"},
+    {"fleet-chain-copy-id-taken.xml", TS_EINVAL, 23,
+     "fleet trio: copy 1 of chain perception is named \"perception_r1\", which "
+     "the chain at line 28 already uses"},
     {"process-unknown-component.xml", TS_ENOENT, 21,
      "process p: component \"tracker\" names no component"},
     {"process-component-twice.xml", TS_EINVAL, 22,
