@@ -7,7 +7,7 @@
  * canary with a slower version makes the rollout abort and roll back;
  * losing the edge with no backup puts the robot in its safe state; a
  * rollout over a failover group keeps one publisher and judges the member
- * that serves.
+ * that serves; a replica on the health checker's node answers its probes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -305,10 +305,9 @@ static int placed_on(const ts_trace *t, int component)
     return -1;
 }
 
-static void test_replica_on_checker_node_answers_probes(void **state)
+static void check_replica_on_checker_node(const char *path)
 {
-    (void)state;
-    ts_trace *t = scenario_run("tests/e2e/service-probe-same-node.xml");
+    ts_trace *t = scenario_run(path);
     int d1 = ROW(t, components, "detector");
     int d2 = ROW(t, components, "detector_2");
     int h1 = ROW(t, nodes, "h1_rt");
@@ -331,6 +330,19 @@ static void test_replica_on_checker_node_answers_probes(void **state)
     assert_int_equal(first->time_ns, 8 * TS_MS);
     assert_non_null(strstr(first->detail, "to detector answered"));
     ts_trace_free(t);
+}
+
+static void test_replica_on_checker_node_answers_probes(void **state)
+{
+    (void)state;
+    check_replica_on_checker_node("tests/e2e/service-probe-same-node.xml");
+}
+
+/* The same with an autoscaler holding both slots serving. */
+static void test_replica_on_checker_node_answers_probes_autoscaled(void **state)
+{
+    (void)state;
+    check_replica_on_checker_node("tests/e2e/service-probe-same-node-autoscale.xml");
 }
 
 /* A rollout over a failover group (tests/e2e/split-brain-rollout.xml):
@@ -405,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_policy_allows_responses_of_allowed_requests),
         cmocka_unit_test(test_rollout_over_failover_group_keeps_one_publisher),
         cmocka_unit_test(test_replica_on_checker_node_answers_probes),
+        cmocka_unit_test(test_replica_on_checker_node_answers_probes_autoscaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
