@@ -284,6 +284,44 @@ static int send_failed(ts__rts *r, int rc)
     return rc;
 }
 
+/* The packet that carries message slot i between its endpoints' nodes. */
+static ts_packet packet_of(const ts__rts *r, int i)
+{
+    const ts_rt_message *msg = &r->msgs[i].msg;
+    ts_packet p = {
+        .topic = msg->channel,
+        .publisher = msg->from,
+        .subscriber = msg->to,
+        .seq = msg->seq,
+        .src = endpoint_node(r, msg->from),
+        .dst = endpoint_node(r, msg->to),
+        .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
+        .tag = (uint64_t)i + 1,
+    };
+    /* A topic's DDS traffic (data, heartbeats, acknowledgements) between
+     * two endpoints on one node goes through the node's transport; the
+     * rest of the runtime's same-node traffic arrives in the same
+     * nanosecond (README, "Transports"). */
+    if (p.src == p.dst && r->transport && msg->port == TS_PORT_TOPIC && msg->channel >= 0 &&
+        (size_t)msg->channel < r->sh.s->n_topics)
+        p.local_ns = ts__transport_local_ns(r->transport, msg->channel, p.bytes);
+    return p;
+}
+
+/* A deferred same-node message (rt_send) goes out now. */
+static void on_local_send(ts_engine *engine, void *ctx, uint64_t arg)
+{
+    (void)engine;
+    ts__rts *r = ctx;
+    ts_packet p = packet_of(r, (int)arg);
+    int rc = ts_network_send(r->net, &p);
+    if (rc != TS_OK) {
+        r->msgs[arg].next_free = r->msg_free;
+        r->msg_free = (int)arg;
+        (void)send_failed(r, rc);
+    }
+}
+
 static int rt_send(void *impl, const ts_rt_message *msg)
 {
     ts__rts *r = of(impl);
@@ -308,22 +346,24 @@ static int rt_send(void *impl, const ts_rt_message *msg)
     int i = r->msg_free;
     r->msg_free = r->msgs[i].next_free;
     r->msgs[i].msg = *msg;
-    ts_packet p = {
-        .topic = msg->channel,
-        .publisher = msg->from,
-        .subscriber = msg->to,
-        .seq = msg->seq,
-        .src = endpoint_node(r, msg->from),
-        .dst = endpoint_node(r, msg->to),
-        .bytes = msg->wire_bytes > 0 ? msg->wire_bytes : 1,
-        .tag = (uint64_t)i + 1,
-    };
-    /* A topic's DDS traffic (data, heartbeats, acknowledgements) between
-     * two endpoints on one node goes through the node's transport; the
-     * rest of the runtime's same-node traffic arrives at once. */
-    if (p.src == p.dst && r->transport && msg->port == TS_PORT_TOPIC && msg->channel >= 0 &&
-        (size_t)msg->channel < r->sh.s->n_topics)
-        p.local_ns = ts__transport_local_ns(r->transport, msg->channel, p.bytes);
+    ts_packet p = packet_of(r, i);
+    /* A same-node message the node's transport takes no time over would
+     * otherwise reach its listener inside this send, before the sender has
+     * finished the handler that sent it (a health checker sends a round's
+     * probes, then opens the round: an answer arriving inside the send
+     * finds no open round). A real runtime never delivers inside send, so
+     * such a message is sent by an event of its own at the same
+     * nanosecond, which runs once the sender's handler has returned. */
+    if (p.src == p.dst && p.local_ns == 0) {
+        int rc = ts_engine_schedule(r->sh.engine, ts_engine_now(r->sh.engine), on_local_send,
+                                    r, (uint64_t)i, NULL);
+        if (rc != TS_OK) {
+            r->msgs[i].next_free = r->msg_free;
+            r->msg_free = i;
+            return send_failed(r, rc);
+        }
+        return TS_OK;
+    }
     int rc = ts_network_send(r->net, &p);
     if (rc != TS_OK) {
         r->msgs[i].next_free = r->msg_free;

@@ -7,7 +7,7 @@
  * canary with a slower version makes the rollout abort and roll back;
  * losing the edge with no backup puts the robot in its safe state; a
  * rollout over a failover group keeps one publisher and judges the member
- * that serves.
+ * that serves; a replica on the health checker's node answers its probes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -287,6 +287,64 @@ static void test_policy_allows_responses_of_allowed_requests(void **state)
     ts_trace_free(t);
 }
 
+/* A replica on the health checker's node (tests/e2e/service-probe-same-node.xml):
+ * the checker runs on the client's node agent (h1_rt), where detector also
+ * runs; detector_2 is on edge1. Same-node runtime traffic takes no time,
+ * so each probe to detector is answered within the nanosecond it is sent
+ * (ticks every 100 ms, the first at 100 ms). detector crashes at 350 ms:
+ * the round of 400 ms goes unanswered and takes it out at 450 ms, 150 ms
+ * after its last answer (the round of 300 ms, answered at 300 ms); it
+ * restarts at 650 ms and answers the round of 700 ms at 700 ms, 250 ms
+ * after it was taken out. Its requests travel the same way: the one sent
+ * at 0 is answered after detector's 8 ms of work, at exactly 8 ms. */
+static int placed_on(const ts_trace *t, int component)
+{
+    for (size_t i = 0; i < t->n_placement; i++)
+        if (t->placement[i].component == component)
+            return t->placement[i].node;
+    return -1;
+}
+
+static void check_replica_on_checker_node(const char *path)
+{
+    ts_trace *t = scenario_run(path);
+    int d1 = ROW(t, components, "detector");
+    int d2 = ROW(t, components, "detector_2");
+    int h1 = ROW(t, nodes, "h1_rt");
+    assert_int_equal(placed_on(t, d1), h1);
+    assert_int_equal(placed_on(t, ROW(t, components, "planner")), h1);
+    assert_int_equal(placed_on(t, d2), ROW(t, nodes, "edge1"));
+    assert_int_equal(scenario_count(t, "replica_down"), 1);
+    assert_int_equal(scenario_count(t, "replica_up"), 1);
+    const ts_trace_event *down = scenario_event(t, "replica_down", d1, 0);
+    const ts_trace_event *up = scenario_event(t, "replica_up", d1, 0);
+    assert_non_null(down);
+    assert_non_null(up);
+    assert_int_equal(down->time_ns, 450 * TS_MS);
+    assert_int_equal((int64_t)down->value, 150 * TS_MS);
+    assert_int_equal(up->time_ns, 700 * TS_MS);
+    assert_int_equal((int64_t)up->value, 250 * TS_MS);
+    assert_null(scenario_event(t, "replica_down", d2, 0));
+    const ts_trace_event *first = scenario_event(t, "response", -1, 0);
+    assert_non_null(first);
+    assert_int_equal(first->time_ns, 8 * TS_MS);
+    assert_non_null(strstr(first->detail, "to detector answered"));
+    ts_trace_free(t);
+}
+
+static void test_replica_on_checker_node_answers_probes(void **state)
+{
+    (void)state;
+    check_replica_on_checker_node("tests/e2e/service-probe-same-node.xml");
+}
+
+/* The same with an autoscaler holding both slots serving. */
+static void test_replica_on_checker_node_answers_probes_autoscaled(void **state)
+{
+    (void)state;
+    check_replica_on_checker_node("tests/e2e/service-probe-same-node-autoscale.xml");
+}
+
 /* A rollout over a failover group (tests/e2e/split-brain-rollout.xml):
  * the primary crashes at 1 s for 200 ms and rejoins as the standby; the
  * rollout at 2 s changes the version of the replica set, not who serves.
@@ -358,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_shared_needed_components_keep_every_robot_running),
         cmocka_unit_test(test_policy_allows_responses_of_allowed_requests),
         cmocka_unit_test(test_rollout_over_failover_group_keeps_one_publisher),
+        cmocka_unit_test(test_replica_on_checker_node_answers_probes),
+        cmocka_unit_test(test_replica_on_checker_node_answers_probes_autoscaled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
