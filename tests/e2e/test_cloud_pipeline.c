@@ -24,6 +24,7 @@
 #include "toposim/trace.h"
 #include "toposim/validate.h"
 
+#include "hpa_oracle.h"
 #include "scenario_run.h"
 
 #define S 1000000000LL
@@ -118,53 +119,16 @@ static void test_metric_is_the_mean_queue_from_the_jobs(void **state)
     assert_int_equal(decisions, 45);    /* one per period over 90 s */
 }
 
-/* The HPA rule re-implemented from the Kubernetes documentation (the
- * test's own copy, as tests/e2e/test_autoscale.c's): each decision's
- * final count is the one the trace acted on. */
+/* Each decision's final count is the one the HPA rule, re-implemented
+ * from the Kubernetes documentation (hpa_oracle.h, shared with
+ * tests/e2e/test_autoscale.c), gives. */
 static void test_replica_count_follows_the_hpa_rule(void **state)
 {
     (void)state;
-    const ts_trace *t = trace;
-    int64_t times[128];
-    int recs[128];
-    size_t n = 0, scales = 0;
-    int cur = MIN_REPLICAS;
-    for (size_t i = 0; i < t->n_events; i++) {
-        const ts_trace_event *e = &t->events[i];
-        if (is(e, "scale_out") || is(e, "scale_in"))
-            scales++;
-        if (!is(e, "autoscale_eval"))
-            continue;
-        assert_int_equal(e->time_ns % PERIOD, 0);
-        double per_replica = e->value / cur;
-        int raw = cur;
-        if (fabs(per_replica / TARGET - 1.0) > TOLERANCE)
-            raw = (int)ceil(cur * (per_replica / TARGET));
-        raw = raw < MIN_REPLICAS ? MIN_REPLICAS : raw > MAX_REPLICAS ? MAX_REPLICAS : raw;
-        int up = raw, down = raw;
-        for (size_t k = 0; k < n; k++) {
-            if (times[k] > e->time_ns - UP_WINDOW && recs[k] < up)
-                up = recs[k];
-            if (times[k] > e->time_ns - DOWN_WINDOW && recs[k] > down)
-                down = recs[k];
-        }
-        assert_true(n < 128);
-        times[n] = e->time_ns;
-        recs[n++] = raw;
-        int final = cur < up ? up : cur;
-        final = final > down ? down : final;
-        const ts_trace_event *next = i + 1 < t->n_events ? &t->events[i + 1] : NULL;
-        if (final == cur) {
-            assert_false(next && next->time_ns == e->time_ns &&
-                         (is(next, "scale_out") || is(next, "scale_in")));
-        } else {
-            assert_non_null(next);
-            assert_true(is(next, final > cur ? "scale_out" : "scale_in"));
-            assert_int_equal(next->time_ns, e->time_ns);
-            assert_int_equal((int)next->value, final);
-        }
-        cur = final;
-    }
+    const hpa_policy policy = {MIN_REPLICAS, MAX_REPLICAS, TARGET, TOLERANCE,
+                               PERIOD,       UP_WINDOW,    DOWN_WINDOW};
+    size_t scales;
+    hpa_oracle_check(trace, &policy, &scales);
     assert_true(scales >= 2);
 }
 
