@@ -527,11 +527,15 @@ typedef struct ts_scenario_worker_pool {
 } ts_scenario_worker_pool;
 
 
-/* A component calling a service at a rate. */
+/* A component calling a service at a rate, or once per job of its
+ * component (per="job"). */
 typedef struct ts_scenario_client {
     int component;
     int service;
-    int64_t period_ns;          /* the rate from the start */
+    int per_job;                /* 1: one call per finished job of the
+                                   component, no rate (period_ns 0, no
+                                   steps) */
+    int64_t period_ns;          /* the rate from the start; 0 per job */
     /* <rate-step at= rate=>: from at_ns on, one call every period_ns
      * (a load ramp); in time order, held inline so fleet copies share
      * nothing */

@@ -468,7 +468,8 @@ typedef struct ts_trace_service_replica {
 typedef struct ts_trace_client {
     int32_t component;      /* row of /components */
     int32_t service;        /* row of /services */
-    int64_t period_ns;      /* calling period */
+    int64_t period_ns;      /* calling period; 0: once per job of its
+                               component (per="job") */
     uint64_t requests;      /* calls with an outcome: the four below */
     uint64_t answered;
     uint64_t timeouts;

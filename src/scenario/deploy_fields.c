@@ -1330,6 +1330,29 @@ static int add_client(ts__builder *b, const xmlNode *el)
                       "client %s: service=\"%s\" names no service (declare "
                       "it with <service id=\"%s\" ...> in <services>)",
                       comp, service, service);
+    /* per="job": the load is its component's jobs, so no timer of its
+     * own (the schema allows only "job"; rate= or steps would be a second
+     * source of calls). */
+    const char *per = ts__attr(el, "per");
+    const char *rate = ts__attr(el, "rate");
+    if (per) {
+        c->per_job = 1;
+        if (rate)
+            return err_at(b, TS_EINVAL, el,
+                          "client %s: per=\"%s\" and rate=\"%s\" both given (expected "
+                          "one: per=\"job\" calls once per job of %s, rate= on a timer)",
+                          comp, per, rate, comp);
+        if (ts__child_named(el, "rate-step"))
+            return err_at(b, TS_EINVAL, ts__child_named(el, "rate-step"),
+                          "client %s: <rate-step> with per=\"%s\" (expected no steps: "
+                          "the calls follow %s's jobs; ramp the load at its source)",
+                          comp, per, comp);
+        return TS_OK;
+    }
+    if (!rate)
+        return err_at(b, TS_EINVAL, el,
+                      "client %s: neither rate= nor per=\"job\" (expected one: how often "
+                      "it calls %s)", comp, service);
     int rc = ts__bquantity(b, el, "rate", TS__Q_PERIOD, &c->period_ns, NULL,
                            NULL);
     for (const xmlNode *k = ts__first_child(el); k && !rc; k = ts__next_sibling(k)) {

@@ -6,7 +6,9 @@
  * health checker runs on the node agent of the first client's node (the
  * client side discovers, as Kubernetes' kube-proxy does); a responder and
  * a server on each replica, answering after the replica's execution time;
- * a client per scenario client, calling at its rate while it serves. Each
+ * a client per scenario client, calling at its rate while it serves, or
+ * (per="job") once per job of its component that finishes while it
+ * serves, told by the workload's job hook (ts__services_job). Each
  * completed or timed-out request is one "response" or "request_timeout"
  * event.
  *
@@ -31,6 +33,7 @@ typedef struct client_state {
     size_t index;               /* scenario client */
     size_t step;                /* its next <rate-step> */
     int64_t period_ns;          /* its rate now */
+    int32_t next_per_job;       /* the component's next per-job client, or -1 */
     ts_svc_client *client;
 } client_state;
 
@@ -45,6 +48,8 @@ struct ts__services {
     ts_svc_server **servers;         /* per component, or NULL */
     client_state *clients;
     size_t n_clients;
+    int32_t *per_job_first;          /* per component: its first per-job
+                                        client, or -1; NULL: none at all */
     ts_policy *policy;
     ts_policy_checker *checker;
 };
@@ -67,25 +72,46 @@ static void on_done(void *ctx, const ts_svc_result *r)
     ts__bus_post(w->bus, &ev);
 }
 
+/* One call, while the calling component serves. A full queue or no live
+ * replica the client records itself; the runtime failing (no memory for
+ * a timer or a packet) ends the run rather than pass for a lost request
+ * (returns 0 then). */
+static int client_call(client_state *cs)
+{
+    const ts__shared *w = &cs->v->sh;
+    const ts_scenario_client *sc = &w->s->clients[cs->index];
+    if (!ts__rts_serving(cs->v->rts, sc->component) ||
+        ts_rt_alive(cs->v->rt, TS_RT_COMPONENT, sc->component) != 1)
+        return 1;
+    int rc = ts_svc_client_call(cs->client, sc->service, 0, NULL);
+    if (rc < 0 && rc != TS_ERANGE && rc != TS_ENOENT) {
+        ts_error e;
+        ts_error_set(&e, rc, w->s->path, sc->line, "this client's request could not be sent");
+        ts__bus_fail(w->bus, &e);
+        return 0;
+    }
+    return 1;
+}
+
+void ts__services_job(ts__services *v, const ts_job_record *job)
+{
+    /* only a job that ran to its end calls (one killed or left unfinished
+     * at the end of the run produced nothing to ask about) */
+    if (!v || !v->per_job_first || job->finish < 0)
+        return;
+    for (int32_t i = v->per_job_first[job->task]; i >= 0; i = v->clients[i].next_per_job)
+        if (!client_call(&v->clients[i]))
+            return;
+}
+
 static void on_call(ts_engine *engine, void *ctx, uint64_t arg)
 {
     client_state *cs = ctx;
     const ts__shared *w = &cs->v->sh;
     const ts_scenario_client *sc = &w->s->clients[cs->index];
     (void)arg;
-    if (ts__rts_serving(cs->v->rts, sc->component) &&
-        ts_rt_alive(cs->v->rt, TS_RT_COMPONENT, sc->component) == 1) {
-        /* A full queue or no live replica the client records itself; the
-         * runtime failing (no memory for a timer or a packet) ends the
-         * run rather than pass for a lost request. */
-        int rc = ts_svc_client_call(cs->client, sc->service, 0, NULL);
-        if (rc < 0 && rc != TS_ERANGE && rc != TS_ENOENT) {
-            ts_error e;
-            ts_error_set(&e, rc, w->s->path, sc->line, "this client's request could not be sent");
-            ts__bus_fail(w->bus, &e);
-            return;
-        }
-    }
+    if (!client_call(cs))
+        return;
     /* A load ramp: the rate of the last step reached applies from the
      * first call at or after its time. */
     while (cs->step < sc->n_steps && ts_engine_now(engine) >= sc->steps[cs->step].at_ns)
@@ -165,6 +191,7 @@ static int build_services(ts__services *v, ts_error *err)
         cs->v = v;
         cs->index = i;
         cs->period_ns = sc->period_ns;
+        cs->next_per_job = -1;
         ts_svc_client_desc cd = {
             .endpoint = sc->component,
             .node = w->plan->node_of[sc->component],
@@ -184,8 +211,25 @@ static int build_services(ts__services *v, ts_error *err)
     }
     if ((rc = ts__autoscalers_start(w, v->rts, v->registry, &v->autoscalers, err)) != TS_OK)
         goto out;
+    /* Per-job clients listed per component, in scenario order (the
+     * order a finished job's calls go out in). */
+    for (size_t i = v->n_clients; i-- > 0;) {
+        if (!s->clients[i].per_job)
+            continue;
+        if (!v->per_job_first) {
+            if (!(v->per_job_first = ts_malloc(nc * sizeof *v->per_job_first))) {
+                rc = ts_error_set(err, TS_ENOMEM, NULL, 0, "no memory for services");
+                goto out;
+            }
+            for (size_t c = 0; c < nc; c++)
+                v->per_job_first[c] = -1;
+        }
+        v->clients[i].next_per_job = v->per_job_first[s->clients[i].component];
+        v->per_job_first[s->clients[i].component] = (int32_t)i;
+    }
     for (size_t i = 0; i < v->n_clients; i++)
-        if ((rc = ts_engine_schedule(w->engine, ts_engine_now(w->engine), on_call,
+        if (!s->clients[i].per_job &&
+            (rc = ts_engine_schedule(w->engine, ts_engine_now(w->engine), on_call,
                                      &v->clients[i], 0, NULL)) != TS_OK) {
             ts_error_set(err, rc, s->path, s->clients[i].line, "cannot start this client");
             goto out;
@@ -284,6 +328,7 @@ void ts__services_free(ts__services *v)
     ts_policy_checker_free(v->checker);
     ts_policy_free(v->policy);
     ts_free(v->clients);
+    ts_free(v->per_job_first);
     ts_free(v->servers);
     ts_free(v->responders);
     ts_free(v);

@@ -9,6 +9,7 @@
 
 #include "sim/bus.h"
 #include "sim/runtime_sim.h"
+#include "toposim/compute.h"
 
 typedef struct ts__services ts__services;
 
@@ -17,5 +18,11 @@ typedef struct ts__services ts__services;
  * runtime, also after a failed start. */
 int ts__services_start(const ts__shared *sh, ts__rts *rts, ts__services **out, ts_error *err);
 void ts__services_free(ts__services *v);
+
+/* A job of the compute model reported (the workload's job hook, at its
+ * finish): each per="job" client of its component calls its service once
+ * when the job finished and the component serves. O(that component's
+ * per-job clients); v may be NULL. */
+void ts__services_job(ts__services *v, const ts_job_record *job);
 
 #endif

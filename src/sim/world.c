@@ -240,6 +240,7 @@ static void job_seen(void *ctx, const ts_job_record *job)
 {
     world *w = ctx;
     ts__agents_job(w->agents, job);
+    ts__services_job(w->services, job);
     /* a triggered job carries its sample (trigger=); a timer job's tag is 0 */
     ts__chains_job(w->chains, job, TS_JOB_TAG_TOPIC(job->tag), TS_JOB_TAG_SEQ(job->tag));
 }
