@@ -1,6 +1,7 @@
 /*
  * Private to src/sim/: request/response services (registry, servers,
- * responders, clients calling at their rate) and the access policy, from
+ * responders, clients calling at their rate or once per job of their
+ * component) and the access policy, from
  * the scenario onto the deployment code's objects on the runtime. The
  * policy is handed to the runtime's controller, which decides with it.
  */
