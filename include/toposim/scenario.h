@@ -474,6 +474,12 @@ typedef struct ts_scenario_chain {
     int line;
 } ts_scenario_chain;
 
+/* Longest id of a site, node, medium, link, component, topic, chain,
+ * process or service, fleet copies' suffixed ids included: the trace's
+ * name columns hold this many characters, and an id cut short there
+ * could read as another's. */
+#define TS_SCENARIO_ID_MAX 63
+
 /* Longest "id id id" text of a chain's stages (ids joined by single
  * spaces), as the trace's /chains table holds it. */
 #define TS_SCENARIO_CHAIN_TEXT_MAX 511

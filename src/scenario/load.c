@@ -534,6 +534,35 @@ static int check_totals(const ts_scenario *s, ts_error *err)
     return TS_OK;
 }
 
+/* Every id, fleet copies' included, fits the trace's name columns
+ * (TS_SCENARIO_ID_MAX): refused at the element's line rather than cut
+ * short in the trace. */
+#define CHECK_IDS(list, n, what)                                                        \
+    for (size_t i = 0; i < (n); i++)                                                    \
+        if (strlen((list)[i].id) > TS_SCENARIO_ID_MAX)                                  \
+            return ts_error_set(err, TS_EINVAL, s->path, (list)[i].line,                \
+                                "%s id \"%.30s...%s\" is %zu characters long (at most " \
+                                "%d, fleet copies' _rN suffix included: the trace holds " \
+                                "no longer name)",                                      \
+                                what, (list)[i].id,                                     \
+                                (list)[i].id + strlen((list)[i].id) - 10,               \
+                                strlen((list)[i].id), TS_SCENARIO_ID_MAX);
+
+static int check_id_lengths(const ts_scenario *s, ts_error *err)
+{
+    CHECK_IDS(s->sites, s->n_sites, "site")
+    CHECK_IDS(s->nodes, s->n_nodes, "node")
+    CHECK_IDS(s->media, s->n_media, "medium")
+    CHECK_IDS(s->links, s->n_links, "link")
+    CHECK_IDS(s->components, s->n_components, "component")
+    CHECK_IDS(s->topics, s->n_topics, "topic")
+    CHECK_IDS(s->chains, s->n_chains, "chain")
+    CHECK_IDS(s->processes, s->n_processes, "process")
+    CHECK_IDS(s->services, s->n_services, "service")
+    return TS_OK;
+}
+#undef CHECK_IDS
+
 /* Loads from text, which it takes over (the scenario keeps it). */
 static int load_text(char *text, size_t len, const char *file,
                      const ts_scenario_options *opts, ts_scenario **out,
@@ -605,6 +634,8 @@ static int load_text(char *text, size_t len, const char *file,
     /* copies are checked like everything else */
     if (rc == TS_OK)
         rc = ts__fleet_expand(s, L.variety, s->path, err);
+    if (rc == TS_OK)
+        rc = check_id_lengths(s, err);
     if (rc == TS_OK)
         rc = check_totals(s, err);
     if (rc == TS_OK)

@@ -6,6 +6,9 @@
 #include "sim/tables.h"
 #include "toposim/alloc.h"
 
+/* The loader refuses an id the trace's name columns cannot hold whole. */
+_Static_assert(TS_SCENARIO_ID_MAX < TS_TRACE_NAME_LEN, "ids fit the trace's names");
+
 static void copy_name(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");

@@ -787,6 +787,8 @@ static const bad_case bad_cases[] = {
     {"fleet-process-copy-id-taken.xml", TS_EINVAL, 19,
      "fleet trio: copy 1 of process perception is named \"perception_r1\", which "
      "the process at line 20 already uses"},
+    {"fleet-copy-id-too-long.xml", TS_EINVAL, 12,
+     "...xxxxxxx_r1\" is 65 characters long (at most 63"},
     {"fleet-chain-copy-id-taken.xml", TS_EINVAL, 23,
      "fleet trio: copy 1 of chain perception is named \"perception_r1\", which "
      "the chain at line 28 already uses"},
