@@ -94,26 +94,11 @@ static void test_replica_count_follows_the_hpa_rule(void **state)
 static void test_replica_timeline_by_hand(void **state)
 {
     (void)state;
-    static const struct {
-        const char *kind;
-        int64_t at;
-        int replicas;
-    } want[] = {
+    static const hpa_scale_step want[] = {
         {"scale_out", 22 * S, 4}, {"scale_in", 46 * S, 2},  {"scale_out", 52 * S, 4},
         {"scale_in", 100 * S, 2}, {"scale_in", 120 * S, 1},
     };
-    size_t k = 0;
-    for (size_t i = 0; i < trace->n_events; i++) {
-        const ts_trace_event *e = &trace->events[i];
-        if (!is(e, "scale_out") && !is(e, "scale_in"))
-            continue;
-        assert_true(k < sizeof want / sizeof want[0]);
-        assert_true(is(e, want[k].kind));
-        assert_int_equal(e->time_ns, want[k].at);
-        assert_int_equal((int)e->value, want[k].replicas);
-        k++;
-    }
-    assert_int_equal(k, sizeof want / sizeof want[0]);
+    hpa_expect_scales(trace, want, sizeof want / sizeof want[0]);
 }
 
 /* Each replica launched during the run serves exactly the cold start

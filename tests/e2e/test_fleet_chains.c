@@ -277,29 +277,15 @@ static void ring_from_the_budget_fails_closed(void **state)
     ts_trace_free(t);
 }
 
+static void has_three_chains(const ts_scenario *s)
+{
+    assert_int_equal(s->n_chains, 3);
+}
+
 static void load_survives_each_failed_allocation(void **state)
 {
     (void)state;
-    long before = ts_alloc_live();
-    for (long n = 1;; n++) {
-        ts_scenario *s = NULL;
-        ts_error err;
-        ts_error_clear(&err);
-        ts_alloc_fail_after(n);
-        int rc = ts_scenario_load(PHASES, NULL, &s, &err);
-        ts_alloc_fail_after(0);
-        if (rc == TS_OK) {
-            assert_int_equal(s->n_chains, 3);
-            ts_scenario_free(s);
-            assert_int_equal(ts_alloc_live(), before);
-            assert_true(n > 1); /* some allocation was failed */
-            break;
-        }
-        assert_int_equal(rc, TS_ENOMEM);
-        assert_null(s);
-        assert_int_equal(ts_alloc_live(), before);
-        assert_true(n < 100000);
-    }
+    scenario_load_each_failure(PHASES, has_three_chains);
 }
 
 int main(void)

@@ -241,29 +241,15 @@ static void overrides_move_a_whole_process(void **state)
     ts_scenario_free(s);
 }
 
+static void has_three_processes(const ts_scenario *s)
+{
+    assert_int_equal(s->n_processes, 3);
+}
+
 static void load_survives_each_failed_allocation(void **state)
 {
     (void)state;
-    long before = ts_alloc_live();
-    for (long n = 1;; n++) {
-        ts_scenario *s = NULL;
-        ts_error err;
-        ts_error_clear(&err);
-        ts_alloc_fail_after(n);
-        int rc = ts_scenario_load(OVERRIDE, NULL, &s, &err);
-        ts_alloc_fail_after(0);
-        if (rc == TS_OK) {
-            assert_int_equal(s->n_processes, 3);
-            ts_scenario_free(s);
-            assert_int_equal(ts_alloc_live(), before);
-            assert_true(n > 1); /* some allocation was failed */
-            break;
-        }
-        assert_int_equal(rc, TS_ENOMEM);
-        assert_null(s);
-        assert_int_equal(ts_alloc_live(), before);
-        assert_true(n < 100000);
-    }
+    scenario_load_each_failure(OVERRIDE, has_three_processes);
 }
 
 int main(void)

@@ -64,3 +64,19 @@ size_t hpa_oracle_check(const ts_trace *t, const hpa_policy *p, size_t *scales)
     }
     return n;
 }
+
+void hpa_expect_scales(const ts_trace *t, const hpa_scale_step *want, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_events; i++) {
+        const ts_trace_event *e = &t->events[i];
+        if (!is(e, "scale_out") && !is(e, "scale_in"))
+            continue;
+        assert_true(k < n);
+        assert_true(is(e, want[k].kind));
+        assert_int_equal(e->time_ns, want[k].at_ns);
+        assert_int_equal((int)e->value, want[k].replicas);
+        k++;
+    }
+    assert_int_equal(k, n);
+}

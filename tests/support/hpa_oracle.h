@@ -31,4 +31,14 @@ typedef struct hpa_policy {
  * *scales to the scale records seen. */
 size_t hpa_oracle_check(const ts_trace *t, const hpa_policy *p, size_t *scales);
 
+/* One scale record expected in a timeline worked out by hand. */
+typedef struct hpa_scale_step {
+    const char *kind;           /* "scale_out" or "scale_in" */
+    int64_t at_ns;
+    int replicas;
+} hpa_scale_step;
+
+/* The trace's scale records are exactly want[0..n), in order. */
+void hpa_expect_scales(const ts_trace *t, const hpa_scale_step *want, size_t n);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "toposim/alloc.h"
 #include "toposim/scenario.h"
 #include "toposim/world.h"
 
@@ -58,6 +59,31 @@ ts_trace *scenario_run_set(const char *path, const char *const *sets, size_t n_s
     if (scenario)
         *scenario = s;
     return t;
+}
+
+void scenario_load_each_failure(const char *path, void (*check)(const ts_scenario *))
+{
+    long before = ts_alloc_live();
+    for (long n = 1;; n++) {
+        ts_scenario *s = NULL;
+        ts_error err;
+        ts_error_clear(&err);
+        ts_alloc_fail_after(n);
+        int rc = ts_scenario_load(path, NULL, &s, &err);
+        ts_alloc_fail_after(0);
+        if (rc == TS_OK) {
+            if (check)
+                check(s);
+            ts_scenario_free(s);
+            assert_int_equal(ts_alloc_live(), before);
+            assert_true(n > 1); /* some allocation was failed */
+            return;
+        }
+        assert_int_equal(rc, TS_ENOMEM);
+        assert_null(s);
+        assert_int_equal(ts_alloc_live(), before);
+        assert_true(n < 100000);
+    }
 }
 
 int scenario_row(const char *first_name, size_t stride, size_t n, const char *id)

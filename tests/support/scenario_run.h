@@ -26,6 +26,12 @@ struct ts_scenario;
 ts_trace *scenario_run_set(const char *path, const char *const *sets, size_t n_sets,
                            const struct ts_run_options *opts, struct ts_scenario **scenario);
 
+/* Loads path with each allocation in turn failing (the first, the
+ * second, ...): each failed load must be TS_ENOMEM with no scenario and
+ * nothing left allocated. The first load that goes through is given to
+ * check (may be NULL), then freed, again leaving nothing allocated. */
+void scenario_load_each_failure(const char *path, void (*check)(const struct ts_scenario *));
+
 /* Row index of the row whose name is id (fails the test when absent);
  * use ROW(trace, table, id). */
 int scenario_row(const char *first_name, size_t stride, size_t n, const char *id);
