@@ -543,6 +543,11 @@ void ts__workload_each_waiting(const ts__workload *wl,
     ts__executors_each_waiting(wl->exec, fn, ctx);
 }
 
+int ts__workload_triggers(const ts__workload *wl, int topic, int subscriber)
+{
+    return wl->trigger_of[subscriber] == topic;
+}
+
 void ts__workload_delivered(ts__workload *wl, int topic, int subscriber, uint64_t seq)
 {
     if (wl->trigger_of[subscriber] != topic)

@@ -87,6 +87,10 @@ void ts__workload_each_waiting(const ts__workload *wl,
 /* A finished (or, at the end, unfinished) job from the compute model. */
 void ts__workload_job(ts__workload *wl, const ts_job_record *job);
 
+/* Whether topic is the trigger (trigger=) of component subscriber: only
+ * then does a delivery concern the workload. O(1). */
+int ts__workload_triggers(const ts__workload *wl, int topic, int subscriber);
+
 /* A sample of topic (seq) delivered to component subscriber now: releases
  * a job when it is the component's trigger topic (a queue_drop event when
  * its queue was full). O(1); allocates only when the component's queue

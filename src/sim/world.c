@@ -152,8 +152,11 @@ static void on_packet_done(void *ctx, const ts_packet *p)
     if (p->status == TS_PKT_DELIVERED && ts_compute_task_alive(w->compute, p->subscriber))
         ts__transport_received(w->transport, p->topic, p->subscriber, p->bytes);
     ts__recorder_message(w->recorder, p);
-    /* a sample its subscriber received may release its job (trigger=) */
-    if (p->status == TS_PKT_DELIVERED && ts__rts_receives(w->rts, p->subscriber))
+    /* a sample its subscriber received may release its job (trigger=);
+     * the cheap trigger test first, as most samples trigger nothing */
+    if (p->status == TS_PKT_DELIVERED &&
+        ts__workload_triggers(w->workload, p->topic, p->subscriber) &&
+        ts__rts_receives(w->rts, p->subscriber))
         ts__workload_delivered(w->workload, p->topic, p->subscriber, p->seq);
 }
 
